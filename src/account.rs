@@ -1,0 +1,318 @@
+//! Accounts: raw input data, and accounts bound to (validated against) a model.
+
+use crate::metric::ValueProblem;
+use crate::model::Model;
+use crate::segment::Segment;
+use crate::value::Observation;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An account's data as it arrives: from JSON, a database row, or code.
+///
+/// # Examples
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use healthscore::{AccountData, Observation};
+/// use rust_decimal_macros::dec;
+///
+/// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+/// let acme = AccountData::new("acme", dec!(1200), 80, day)
+///     .stage("adoption")
+///     .observe(Observation::new("weekly_active", 0.22, day));
+/// assert_eq!(acme.observations.len(), 1);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountData {
+    /// The account's id.
+    pub id: String,
+    /// Monthly recurring revenue, exact; must not be negative.
+    pub mrr: Decimal,
+    /// Number of employees of the customer company.
+    pub employees: u32,
+    /// Lifecycle stage, e.g. `onboarding`. When the model declares stages it
+    /// must be one of them; otherwise it is kept but not used for segments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// The date the score is as of (values observed later are refused).
+    pub as_of: NaiveDate,
+    /// Observed metric values, in any order.
+    #[serde(default)]
+    pub observations: Vec<Observation>,
+}
+
+impl AccountData {
+    /// An account with no observations yet.
+    pub fn new(id: impl Into<String>, mrr: Decimal, employees: u32, as_of: NaiveDate) -> Self {
+        AccountData {
+            id: id.into(),
+            mrr,
+            employees,
+            stage: None,
+            as_of,
+            observations: Vec::new(),
+        }
+    }
+
+    /// Sets the lifecycle stage.
+    pub fn stage(mut self, stage: impl Into<String>) -> Self {
+        self.stage = Some(stage.into());
+        self
+    }
+
+    /// Adds an observation.
+    pub fn observe(mut self, observation: Observation) -> Self {
+        self.observations.push(observation);
+        self
+    }
+}
+
+/// Everything wrong with one account's data.
+///
+/// `Display`: `account acme: weekly_active: ratio number 1.7 is outside 0..=1; …`.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub struct AccountError {
+    /// The account's id.
+    pub account: String,
+    /// The problems, in input order.
+    pub problems: Vec<AccountProblem>,
+}
+
+impl fmt::Display for AccountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "account {}: ", self.account)?;
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One problem with an account's data.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccountProblem {
+    /// MRR below zero.
+    #[error("mrr {0} is negative")]
+    NegativeMrr(Decimal),
+    /// The id is empty.
+    #[error("id must not be empty")]
+    EmptyId,
+    /// A stage the model does not declare.
+    #[error("stage {0:?} is not one of the model's stages")]
+    UnknownStage(String),
+    /// An observation of a metric the model does not have.
+    #[error("{0}: unknown metric")]
+    UnknownMetric(String),
+    /// Two observations of one metric on one date.
+    #[error("{metric}: two observations on {date}")]
+    DuplicateObservation {
+        /// The metric.
+        metric: String,
+        /// The date.
+        date: NaiveDate,
+    },
+    /// An observation dated after the account's as-of date.
+    #[error("{metric}: observed on {observed}, after the as-of date {as_of}")]
+    ObservedAfterAsOf {
+        /// The metric.
+        metric: String,
+        /// The observation date.
+        observed: NaiveDate,
+        /// The account's as-of date.
+        as_of: NaiveDate,
+    },
+    /// A value that does not fit its metric.
+    #[error("{metric}: {problem}")]
+    Value {
+        /// The metric.
+        metric: String,
+        /// What is wrong.
+        problem: ValueProblem,
+    },
+}
+
+/// Marks a metric with no usable observation.
+const NO_OBSERVATION: u32 = u32::MAX;
+
+/// The value of one metric of a bound account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Slot {
+    /// Value in millionths.
+    pub(crate) value: i64,
+    /// Index of the observation used, or `NO_OBSERVATION`.
+    pub(crate) observation: u32,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot { value: 0, observation: NO_OBSERVATION };
+
+    #[inline]
+    pub(crate) fn is_present(&self) -> bool {
+        self.observation != NO_OBSERVATION
+    }
+}
+
+/// An account validated against a model, ready to score.
+///
+/// Binding checks every value once, picks the latest observation of each
+/// metric, and resolves the segment and scorecard; scoring is then
+/// infallible and allocation-free. Create one with [`Model::bind`].
+#[derive(Clone, Debug)]
+pub struct Account<'m> {
+    pub(crate) model: &'m Model,
+    pub(crate) data: AccountData,
+    pub(crate) slots: Box<[Slot]>,
+    pub(crate) segment: usize,
+    pub(crate) card: usize,
+}
+
+impl<'m> Account<'m> {
+    /// The account's data as given.
+    pub fn data(&self) -> &AccountData {
+        &self.data
+    }
+
+    /// The account's id.
+    pub fn id(&self) -> &str {
+        &self.data.id
+    }
+
+    /// The model it is bound to.
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
+    /// The segment it falls in.
+    pub fn segment(&self) -> Segment<'m> {
+        self.model.segmentation.segment(self.segment)
+    }
+
+    /// The id of the scorecard that scores it.
+    pub fn scorecard(&self) -> &'m str {
+        self.model.cards.get(self.card).map_or("", |c| c.id.as_str())
+    }
+
+    /// The observation used for a metric (the latest), if any.
+    pub fn observation(&self, metric: &str) -> Option<&Observation> {
+        let i = *self.model.by_id.get(metric)?;
+        self.observation_at(i)
+    }
+
+    pub(crate) fn observation_at(&self, metric: usize) -> Option<&Observation> {
+        let slot = self.slots.get(metric)?;
+        self.data.observations.get(slot.observation as usize)
+    }
+}
+
+impl Model {
+    /// Validates an account's data against this model.
+    ///
+    /// When a metric is observed several times the latest observation is
+    /// used, whatever the order given. Nothing is dropped silently: an
+    /// unknown metric, a value out of its kind's range (NaN, ±inf, a ratio of
+    /// 1.7, an NPS of 140, a negative count), a value dated after `as_of`,
+    /// two values of one metric on one date, or a negative MRR is an error.
+    ///
+    /// # Errors
+    ///
+    /// An [`AccountError`] naming the account and listing every problem.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let model = healthscore::doc_model();
+    /// use chrono::NaiveDate;
+    /// use healthscore::{AccountData, Observation};
+    /// use rust_decimal_macros::dec;
+    ///
+    /// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    /// let bad = AccountData::new("acme", dec!(-5), 10, day)
+    ///     .observe(Observation::new("weekly_active", 1.7, day));
+    /// let err = model.bind(bad).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "account acme: mrr -5 is negative; weekly_active: ratio number 1.7 is outside 0..=1"
+    /// );
+    /// ```
+    pub fn bind(&self, data: AccountData) -> Result<Account<'_>, AccountError> {
+        let mut problems = Vec::new();
+        if data.id.is_empty() {
+            problems.push(AccountProblem::EmptyId);
+        }
+        if data.mrr.is_sign_negative() && !data.mrr.is_zero() {
+            problems.push(AccountProblem::NegativeMrr(data.mrr));
+        }
+        let seg = &self.segmentation;
+        let stage_slot = match (&data.stage, seg.stages.is_empty()) {
+            (Some(s), false) => match seg.stages.iter().position(|x| x == s) {
+                Some(i) => i + 1,
+                None => {
+                    problems.push(AccountProblem::UnknownStage(s.clone()));
+                    0
+                }
+            },
+            _ => 0,
+        };
+        let mut slots = vec![Slot::EMPTY; self.metrics.len()].into_boxed_slice();
+        let mut dates: Vec<Option<NaiveDate>> = vec![None; self.metrics.len()];
+        for (n, obs) in data.observations.iter().enumerate() {
+            let Some(&i) = self.by_id.get(&obs.metric) else {
+                problems.push(AccountProblem::UnknownMetric(obs.metric.clone()));
+                continue;
+            };
+            let (Some(metric), Some(slot), Some(date)) =
+                (self.metrics.get(i), slots.get_mut(i), dates.get_mut(i))
+            else {
+                continue;
+            };
+            let name = || obs.metric.clone();
+            if obs.observed_on > data.as_of {
+                problems.push(AccountProblem::ObservedAfterAsOf {
+                    metric: name(),
+                    observed: obs.observed_on,
+                    as_of: data.as_of,
+                });
+                continue;
+            }
+            let value = match metric.check(&obs.value) {
+                Ok(v) => v,
+                Err(problem) => {
+                    problems.push(AccountProblem::Value { metric: name(), problem });
+                    continue;
+                }
+            };
+            if matches!(metric.kind, crate::MetricKind::Judgement { .. }) && obs.author.is_none() {
+                let problem = ValueProblem::MissingAuthor;
+                problems.push(AccountProblem::Value { metric: name(), problem });
+                continue;
+            }
+            match *date {
+                Some(d) if d == obs.observed_on => {
+                    problems.push(AccountProblem::DuplicateObservation {
+                        metric: name(),
+                        date: d,
+                    });
+                }
+                Some(d) if d > obs.observed_on => {}
+                _ => {
+                    *date = Some(obs.observed_on);
+                    *slot = Slot { value, observation: n as u32 };
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(AccountError { account: data.id, problems });
+        }
+        let (m, s) = seg.locate(data.mrr, data.employees);
+        let segment = seg.index(m, s, stage_slot);
+        let card = self.card_of_segment.get(segment).map_or(0, |c| *c as usize);
+        Ok(Account { model: self, data, slots, segment, card })
+    }
+}

@@ -1,0 +1,314 @@
+//! Normalisation curves: how a metric's value becomes 0..=100 points.
+
+use crate::error::{Problems, ProblemKind};
+use crate::metric::Domain;
+use crate::points::{decimal_to_micros, mul_div_round, Points};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// A curve as written in configuration.
+///
+/// * `linear`: piecewise-linear through `[value, score]` breakpoints, values
+///   strictly increasing, scores only rising or only falling; values beyond
+///   the ends take the end scores (clamped).
+/// * `bounded`: the same inside the breakpoints, but a value outside them
+///   contributes nothing: it is treated as missing (the metric's
+///   [`MissingPolicy`](crate::MissingPolicy) applies) and reported as out of range.
+/// * `steps`: a value at or above a step's threshold scores that step's
+///   score; below the first threshold it scores `below`.
+///
+/// Interpolated scores are rounded to the nearest millionth of a point, ties
+/// up. Breakpoints are exact decimals with at most six decimal places.
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::CurveConfig;
+///
+/// let c: CurveConfig = serde_json::from_str(
+///     r#"{"type": "steps", "below": 0, "steps": [[1, 50], [3, 100]]}"#,
+/// )?;
+/// assert!(matches!(c, CurveConfig::Steps { .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum CurveConfig {
+    /// Piecewise-linear, clamped at the ends.
+    Linear {
+        /// `[value, score]` breakpoints.
+        points: Vec<(Decimal, Decimal)>,
+    },
+    /// Piecewise-linear; values outside the breakpoints count as missing.
+    Bounded {
+        /// `[value, score]` breakpoints.
+        points: Vec<(Decimal, Decimal)>,
+    },
+    /// Step thresholds.
+    Steps {
+        /// Score below the first threshold.
+        below: Decimal,
+        /// `[threshold, score]` steps.
+        steps: Vec<(Decimal, Decimal)>,
+    },
+}
+
+impl CurveConfig {
+    /// A clamped piecewise-linear curve.
+    pub fn linear<X: Into<Decimal>, Y: Into<Decimal>>(
+        points: impl IntoIterator<Item = (X, Y)>,
+    ) -> Self {
+        CurveConfig::Linear { points: pairs(points) }
+    }
+
+    /// A piecewise-linear curve whose outside values count as missing.
+    pub fn bounded<X: Into<Decimal>, Y: Into<Decimal>>(
+        points: impl IntoIterator<Item = (X, Y)>,
+    ) -> Self {
+        CurveConfig::Bounded { points: pairs(points) }
+    }
+
+    /// A step curve.
+    pub fn steps<X: Into<Decimal>, Y: Into<Decimal>>(
+        below: impl Into<Decimal>,
+        steps: impl IntoIterator<Item = (X, Y)>,
+    ) -> Self {
+        CurveConfig::Steps { below: below.into(), steps: pairs(steps) }
+    }
+}
+
+fn pairs<X: Into<Decimal>, Y: Into<Decimal>>(
+    it: impl IntoIterator<Item = (X, Y)>,
+) -> Vec<(Decimal, Decimal)> {
+    it.into_iter().map(|(x, y)| (x.into(), y.into())).collect()
+}
+
+/// A compiled curve over millionths.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Curve {
+    shape: Shape,
+    /// Breakpoints `(value, score)`; for steps, the thresholds.
+    points: Box<[(i64, u32)]>,
+    increasing: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    Linear,
+    Bounded,
+    Steps { below: u32 },
+}
+
+impl Curve {
+    pub(crate) fn compile(
+        cfg: &CurveConfig,
+        domain: Domain,
+        kind: &'static str,
+        path: &str,
+        problems: &mut Problems,
+    ) -> Option<Curve> {
+        let before = problems.0.len();
+        let (shape, raw, min_len) = match cfg {
+            CurveConfig::Linear { points } => (Shape::Linear, points, 2),
+            CurveConfig::Bounded { points } => (Shape::Bounded, points, 2),
+            CurveConfig::Steps { below, steps } => {
+                let below = score(*below, 0, path, problems).unwrap_or(0);
+                (Shape::Steps { below }, steps, 1)
+            }
+        };
+        if raw.len() < min_len {
+            problems.push(path, ProblemKind::TooFewBreakpoints(min_len));
+            return None;
+        }
+        let mut points = Vec::with_capacity(raw.len());
+        for (i, (x, y)) in raw.iter().enumerate() {
+            let x = match decimal_to_micros(*x) {
+                Ok(v) if domain.contains(v) => v,
+                Ok(_) => {
+                    problems.push(
+                        path,
+                        ProblemKind::OutsideKindRange {
+                            value: x.to_string(),
+                            index: i,
+                            kind,
+                            range: domain.to_string(),
+                        },
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    problems.push(path, e);
+                    continue;
+                }
+            };
+            if let Some(y) = score(*y, i, path, problems) {
+                points.push((x, y));
+            }
+        }
+        if problems.0.len() != before {
+            return None;
+        }
+        if let Some(i) = (1..points.len()).find(|&i| points[i].0 <= points[i - 1].0) {
+            problems.push(path, ProblemKind::BreakpointsNotSorted(i));
+            return None;
+        }
+        // Monotonic scores: the `below` score of a step curve comes first.
+        let mut ys: Vec<u32> = points.iter().map(|p| p.1).collect();
+        let offset = if let Shape::Steps { below } = shape {
+            ys.insert(0, below);
+            1
+        } else {
+            0
+        };
+        let step = |i: usize| ys[i].cmp(&ys[i - 1]);
+        let direction = (1..ys.len()).map(step).find(|d| d.is_ne());
+        if let Some(dir) = direction {
+            if let Some(i) = (1..ys.len()).find(|&i| step(i).is_ne() && step(i) != dir) {
+                problems.push(path, ProblemKind::NotMonotonic(i - offset));
+                return None;
+            }
+        }
+        let increasing = direction != Some(std::cmp::Ordering::Less);
+        Some(Curve { shape, points: points.into_boxed_slice(), increasing })
+    }
+
+    /// True when a higher value never gives a lower score.
+    pub(crate) fn is_increasing(&self) -> bool {
+        self.increasing
+    }
+
+    /// The score of a value in millionths; `None` when a bounded curve's
+    /// value lies outside its breakpoints.
+    #[inline]
+    pub(crate) fn eval(&self, x: i64) -> Option<u32> {
+        match self.shape {
+            Shape::Steps { below } => Some(
+                self.points
+                    .iter()
+                    .take_while(|(at, _)| *at <= x)
+                    .last()
+                    .map_or(below, |p| p.1),
+            ),
+            Shape::Linear | Shape::Bounded => {
+                let (first, last) = (self.points.first()?, self.points.last()?);
+                if x <= first.0 || x >= last.0 {
+                    let outside = x < first.0 || x > last.0;
+                    if outside && self.shape == Shape::Bounded {
+                        return None;
+                    }
+                    return Some(if x <= first.0 { first.1 } else { last.1 });
+                }
+                let mut prev = *first;
+                for &(x1, y1) in self.points.iter().skip(1) {
+                    if x < x1 {
+                        let (x0, y0) = prev;
+                        let dx = (x1 - x0) as u64;
+                        return Some(if y1 >= y0 {
+                            y0 + mul_div_round((x - x0) as u64, u64::from(y1 - y0), dx) as u32
+                        } else {
+                            y1 + mul_div_round((x1 - x) as u64, u64::from(y0 - y1), dx) as u32
+                        });
+                    }
+                    prev = (x1, y1);
+                }
+                Some(last.1)
+            }
+        }
+    }
+}
+
+fn score(y: Decimal, index: usize, path: &str, problems: &mut Problems) -> Option<u32> {
+    match Points::from_decimal(y) {
+        Ok(p) => Some(p.micros()),
+        Err(crate::points::NumberError::OutOfRange(v, _)) => {
+            problems.push(path, ProblemKind::ScoreOutOfRange(v, index));
+            None
+        }
+        Err(e) => {
+            problems.push(path, e);
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    const RATIO: Domain = Domain { min: 0, max: 1_000_000 };
+
+    fn compile(cfg: CurveConfig) -> Result<Curve, Vec<ProblemKind>> {
+        let mut p = Problems::default();
+        Curve::compile(&cfg, RATIO, "ratio", "c", &mut p)
+            .ok_or_else(|| p.0.into_iter().map(|x| x.kind).collect())
+    }
+
+    #[test]
+    fn linear_interpolates_and_clamps() {
+        let c = compile(CurveConfig::linear([(dec!(0.2), dec!(0)), (dec!(0.6), dec!(100))])).unwrap();
+        assert_eq!(c.eval(0), Some(0));
+        assert_eq!(c.eval(200_000), Some(0));
+        assert_eq!(c.eval(400_000), Some(50_000_000));
+        assert_eq!(c.eval(300_000), Some(25_000_000));
+        assert_eq!(c.eval(1_000_000), Some(100_000_000));
+        assert!(c.is_increasing());
+    }
+
+    #[test]
+    fn interpolation_rounds_half_up() {
+        // 0..3 → 0..1 point: value 1 is 1/3 point = 333_333.33 → 333_333.
+        let c = compile(CurveConfig::linear([(dec!(0), dec!(0)), (dec!(0.000003), dec!(1))])).unwrap();
+        assert_eq!(c.eval(1), Some(333_333));
+        assert_eq!(c.eval(2), Some(666_667));
+    }
+
+    #[test]
+    fn decreasing_curve() {
+        let c = compile(CurveConfig::linear([(dec!(0), dec!(100)), (dec!(0.5), dec!(0))])).unwrap();
+        assert_eq!(c.eval(0), Some(100_000_000));
+        assert_eq!(c.eval(125_000), Some(75_000_000));
+        assert_eq!(c.eval(900_000), Some(0));
+        assert!(!c.is_increasing());
+    }
+
+    #[test]
+    fn bounded_outside_is_none() {
+        let c = compile(CurveConfig::bounded([(dec!(0.1), dec!(20)), (dec!(0.9), dec!(100))])).unwrap();
+        assert_eq!(c.eval(99_999), None);
+        assert_eq!(c.eval(100_000), Some(20_000_000));
+        assert_eq!(c.eval(900_000), Some(100_000_000));
+        assert_eq!(c.eval(900_001), None);
+    }
+
+    #[test]
+    fn steps_take_the_reached_step() {
+        let c = compile(CurveConfig::steps(dec!(10), [(dec!(0.5), dec!(60)), (dec!(0.8), dec!(100))])).unwrap();
+        assert_eq!(c.eval(0), Some(10_000_000));
+        assert_eq!(c.eval(499_999), Some(10_000_000));
+        assert_eq!(c.eval(500_000), Some(60_000_000));
+        assert_eq!(c.eval(800_000), Some(100_000_000));
+    }
+
+    #[test]
+    fn rejects_bad_curves() {
+        let unsorted = CurveConfig::linear([(dec!(0.5), dec!(0)), (dec!(0.6), dec!(50)), (dec!(0.4), dec!(100))]);
+        assert_eq!(compile(unsorted).unwrap_err(), vec![ProblemKind::BreakpointsNotSorted(2)]);
+        let zigzag = CurveConfig::linear([(dec!(0.1), dec!(0)), (dec!(0.2), dec!(50)), (dec!(0.3), dec!(40))]);
+        assert_eq!(compile(zigzag).unwrap_err(), vec![ProblemKind::NotMonotonic(2)]);
+        let steps = CurveConfig::steps(dec!(50), [(dec!(0.5), dec!(40)), (dec!(0.8), dec!(100))]);
+        assert_eq!(compile(steps).unwrap_err(), vec![ProblemKind::NotMonotonic(1)]);
+        let short = CurveConfig::linear([(dec!(0.5), dec!(0))]);
+        assert_eq!(compile(short).unwrap_err(), vec![ProblemKind::TooFewBreakpoints(2)]);
+        let high = CurveConfig::linear([(dec!(0), dec!(0)), (dec!(1), dec!(120))]);
+        assert_eq!(
+            compile(high).unwrap_err(),
+            vec![ProblemKind::ScoreOutOfRange("120".into(), 1)]
+        );
+        let outside = CurveConfig::linear([(dec!(0), dec!(0)), (dec!(5), dec!(100))]);
+        assert!(matches!(
+            compile(outside).unwrap_err()[0],
+            ProblemKind::OutsideKindRange { index: 1, .. }
+        ));
+    }
+}

@@ -1,0 +1,166 @@
+//! Typed errors for model configuration, each carrying where it happened.
+
+use crate::band::BandError;
+use crate::dimension::Dimension;
+use crate::points::NumberError;
+use std::fmt;
+
+/// Everything wrong with a model configuration, not only the first problem.
+///
+/// Its `Display` lists one problem per line as `path: reason`, e.g.
+/// `scorecards[2].bands: lime threshold 70 is not below green threshold 65`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    problems: Vec<ConfigProblem>,
+}
+
+impl ConfigError {
+    pub(crate) fn new(problems: Vec<ConfigProblem>) -> Self {
+        ConfigError { problems }
+    }
+
+    /// The problems, in the order of the configuration.
+    pub fn problems(&self) -> &[ConfigProblem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(f, "{n} problem{} in the model", if n == 1 { "" } else { "s" })?;
+        for p in &self.problems {
+            write!(f, "\n  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One problem: where (`path`) and what (`kind`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {kind}")]
+pub struct ConfigProblem {
+    /// Where in the configuration, e.g. `metrics[4].curve`.
+    pub path: String,
+    /// What is wrong.
+    pub kind: ProblemKind,
+}
+
+/// What is wrong with one part of a configuration.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// A list that needs at least one entry is empty.
+    #[error("must not be empty")]
+    Empty,
+    /// An id is empty.
+    #[error("id must not be empty")]
+    EmptyId,
+    /// Two entries share an id.
+    #[error("duplicate id {0:?}")]
+    DuplicateId(String),
+    /// A number cannot be held exactly.
+    #[error("{0}")]
+    Number(#[from] NumberError),
+    /// A curve has too few breakpoints.
+    #[error("needs at least {0} breakpoints")]
+    TooFewBreakpoints(usize),
+    /// Breakpoint values are not strictly increasing.
+    #[error("breakpoints not sorted at index {0}")]
+    BreakpointsNotSorted(usize),
+    /// Breakpoint scores go up and down.
+    #[error("scores not monotonic at index {0} (a curve must only rise or only fall)")]
+    NotMonotonic(usize),
+    /// A curve score outside 0..=100.
+    #[error("score {0} at index {1} is outside 0..=100")]
+    ScoreOutOfRange(String, usize),
+    /// A breakpoint lies outside the values the metric's kind allows.
+    #[error("breakpoint {value} at index {index} is outside the {kind} range {range}")]
+    OutsideKindRange {
+        /// The breakpoint.
+        value: String,
+        /// Its index.
+        index: usize,
+        /// The metric kind.
+        kind: &'static str,
+        /// The kind's range.
+        range: String,
+    },
+    /// A declared scale whose minimum is not below its maximum.
+    #[error("scale minimum {0} is not below maximum {1}")]
+    BadScale(String, String),
+    /// A negative weight.
+    #[error("weight {0} is negative")]
+    NegativeWeight(String),
+    /// Relative weights that are all zero.
+    #[error("weights sum to 0: at least one must be positive")]
+    WeightsAllZero,
+    /// A reference to a metric that does not exist.
+    #[error("unknown metric {0:?}")]
+    UnknownMetric(String),
+    /// A reference to a tier that does not exist.
+    #[error("unknown tier {0:?}")]
+    UnknownTier(String),
+    /// A reference to a lifecycle stage that is not declared.
+    #[error("unknown stage {0:?} (declare it in segments.stages)")]
+    UnknownStage(String),
+    /// A dimension weighted in a scorecard but without weighted metrics.
+    #[error("{0} has weight but no metric of {0} has weight in this scorecard")]
+    DimensionWithoutMetrics(Dimension),
+    /// A dimension with metrics but no weight in a scorecard.
+    #[error("no weight for {0}, which has metrics (give 0 to leave it out)")]
+    MissingDimensionWeight(Dimension),
+    /// Band thresholds out of order.
+    #[error("{0}")]
+    Bands(#[from] BandError),
+    /// A tier's end is not above its start.
+    #[error("tier ends at {to}, not above its start {from}")]
+    EmptyTier {
+        /// The tier's start.
+        from: String,
+        /// The tier's end.
+        to: String,
+    },
+    /// The first tier does not start at 0.
+    #[error("first tier starts at {0}, tiers must start at 0")]
+    FirstTierNotAtZero(String),
+    /// A gap between consecutive tiers.
+    #[error("gap between {0} (end of the previous tier) and {1}")]
+    TierGap(String, String),
+    /// Consecutive tiers overlap.
+    #[error("overlaps the previous tier, which ends at {0} (this one starts at {1})")]
+    TierOverlap(String, String),
+    /// A tier before the last has no end.
+    #[error("only the last tier may be open-ended")]
+    OpenEndedNotLast,
+    /// The last tier has an end, so high values fall in no tier.
+    #[error("last tier ends at {0}: tiers must cover 0..infinity (leave out `to`)")]
+    LastTierBounded(String),
+    /// A segment that no scorecard matches.
+    #[error("segment {0} matches no scorecard and there is no default scorecard")]
+    NoScorecard(String),
+    /// A scorecard that can never be used.
+    #[error("unreachable: every segment it matches is taken by an earlier scorecard")]
+    UnreachableScorecard,
+    /// A default scorecard before the last position.
+    #[error("a default scorecard (no `when`) must be the last one")]
+    DefaultNotLast,
+    /// More entries than the engine supports.
+    #[error("{count} entries, at most {max} are supported")]
+    TooMany {
+        /// How many were given.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Collects problems while compiling, each under the current path.
+#[derive(Default)]
+pub(crate) struct Problems(pub(crate) Vec<ConfigProblem>);
+
+impl Problems {
+    pub(crate) fn push(&mut self, path: impl Into<String>, kind: impl Into<ProblemKind>) {
+        self.0.push(ConfigProblem { path: path.into(), kind: kind.into() });
+    }
+}

@@ -1,0 +1,278 @@
+//! Explanations: what each dimension and metric contributed to a score, and
+//! what pulled it down, in points that add up exactly.
+
+use crate::dimension::Dimension;
+use crate::points::{div_round, Points, Share};
+use crate::score::{metric_outcome, Score};
+use crate::value::Observation;
+use std::fmt;
+
+/// Why a score is what it is.
+///
+/// Contributions are points of the overall score: the dimension
+/// contributions sum exactly to the overall score, and the metric
+/// contributions of a dimension sum exactly to its contribution. Rounding
+/// remainders are shared by the largest-remainder method (ties to the
+/// earlier dimension or metric), so nothing is lost or invented.
+///
+/// # Examples
+///
+/// ```
+/// # let model = healthscore::doc_model();
+/// use chrono::NaiveDate;
+/// use healthscore::{AccountData, Observation, Points};
+/// use rust_decimal_macros::dec;
+///
+/// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+/// let account = model.bind(
+///     AccountData::new("acme", dec!(1200), 80, day)
+///         .observe(Observation::new("weekly_active", 0.22, day)),
+/// )?;
+/// let score = account.score();
+/// let why = score.explain();
+/// let total: u32 = why.metrics.iter().map(|m| m.contribution.micros()).sum();
+/// assert_eq!(Some(total), score.overall().map(Points::micros));
+/// assert_eq!(why.missing().collect::<Vec<_>>(), ["nps"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explanation<'a> {
+    /// One entry per dimension weighted in the scorecard, in DEAR order.
+    pub dimensions: Vec<DimensionPart>,
+    /// One entry per metric weighted in the scorecard, in model order.
+    pub metrics: Vec<MetricPart<'a>>,
+}
+
+/// A dimension's part in a score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DimensionPart {
+    /// The dimension.
+    pub dimension: Dimension,
+    /// Its score, `None` when none of its metrics could be scored.
+    pub score: Option<Points>,
+    /// Share of its metric weight that had data.
+    pub coverage: Share,
+    /// Points it contributes to the overall score.
+    pub contribution: Points,
+}
+
+/// How a metric's value was used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MetricStatus {
+    /// An observed value was scored.
+    Observed,
+    /// No value: excluded, or imputed by the missing policy.
+    Missing,
+    /// A value outside a bounded curve's range: treated as missing.
+    OutOfRange,
+}
+
+/// A metric's part in a score.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricPart<'a> {
+    /// The metric's id.
+    pub id: &'a str,
+    /// Its human label.
+    pub label: &'a str,
+    /// Its dimension.
+    pub dimension: Dimension,
+    /// How its value was used.
+    pub status: MetricStatus,
+    /// The observation used (also present when out of range).
+    pub observation: Option<&'a Observation>,
+    /// Its score: observed, or imputed by the missing policy; `None` when
+    /// excluded (its weight went to the others).
+    pub score: Option<Points>,
+    /// Points it contributes to the overall score.
+    pub contribution: Points,
+    /// Points of the overall score it costs: how much higher the overall
+    /// would be were this metric at 100 (0 when excluded).
+    pub shortfall: Points,
+}
+
+impl<'a> Explanation<'a> {
+    /// The scored metric that costs the most points (the first on a tie).
+    pub fn pulls_down_most(&self) -> Option<&MetricPart<'a>> {
+        self.metrics
+            .iter()
+            .filter(|m| m.score.is_some() && m.shortfall > Points::ZERO)
+            .fold(None, |best: Option<&MetricPart<'a>>, m| match best {
+                Some(b) if b.shortfall >= m.shortfall => Some(b),
+                _ => Some(m),
+            })
+    }
+
+    /// Ids of metrics with no usable value (missing or out of range).
+    pub fn missing(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.metrics.iter().filter(|m| m.status != MetricStatus::Observed).map(|m| m.id)
+    }
+}
+
+impl<'a> Score<'a> {
+    /// Explains the score: contributions per dimension and metric, what is
+    /// missing, and what pulls it down.
+    pub fn explain(&self) -> Explanation<'a> {
+        let model = self.model();
+        let account = self.account;
+        let Some(card) = self.card() else {
+            return Explanation { dimensions: Vec::new(), metrics: Vec::new() };
+        };
+        let overall = u128::from(self.overall.map_or(0, Points::micros));
+        // Weight of the dimensions that have a score: the denominator of overall.
+        let present: Vec<(usize, u128, u128)> = Dimension::ALL
+            .iter()
+            .filter_map(|d| {
+                let i = d.index();
+                let s = self.dims[i].score?;
+                Some((i, u128::from(card.dim_weight[i]), u128::from(s.micros())))
+            })
+            .filter(|(_, w, _)| *w > 0)
+            .collect();
+        let total_w: u128 = present.iter().map(|p| p.1).sum();
+        let dim_shares = apportion(overall, present.iter().map(|(_, w, s)| w * s), total_w);
+        let mut dim_contrib = [0u128; 4];
+        for ((i, _, _), c) in present.iter().zip(&dim_shares) {
+            dim_contrib[*i] = *c;
+        }
+        let mut dimensions = Vec::new();
+        let mut metrics = Vec::new();
+        for d in Dimension::ALL {
+            let i = d.index();
+            if card.dim_weight[i] == 0 {
+                continue;
+            }
+            dimensions.push(DimensionPart {
+                dimension: d,
+                score: self.dims[i].score,
+                coverage: self.dims[i].coverage,
+                contribution: points(dim_contrib[i]),
+            });
+            let wd = u128::from(card.dim_weight[i]);
+            let start = metrics.len();
+            let mut scored = Vec::new();
+            for cm in card.metrics[i].iter() {
+                let (Some(metric), Some(slot)) = (model.metrics.get(cm.metric), account.slots.get(cm.metric)) else {
+                    continue;
+                };
+                let outcome = metric_outcome(metric, *slot);
+                let status = match (slot.is_present(), outcome.has_data) {
+                    (_, true) => MetricStatus::Observed,
+                    (true, false) => MetricStatus::OutOfRange,
+                    (false, false) => MetricStatus::Missing,
+                };
+                if let Some(s) = outcome.score {
+                    scored.push((metrics.len(), u128::from(cm.weight), u128::from(s)));
+                }
+                metrics.push(MetricPart {
+                    id: &metric.id,
+                    label: &metric.label,
+                    dimension: d,
+                    status,
+                    observation: account.observation_at(cm.metric),
+                    score: outcome.score.and_then(Points::from_micros),
+                    contribution: Points::ZERO,
+                    shortfall: Points::ZERO,
+                });
+            }
+            let Some(dim_score) = self.dims[i].score else { continue };
+            let wsum: u128 = scored.iter().map(|x| x.1).sum();
+            let c_d = dim_contrib[i];
+            if card.worst_wins[i] {
+                // The first metric at the minimum carries the whole dimension.
+                let worst = scored.iter().min_by_key(|x| x.2).map(|x| x.0);
+                if let Some(m) = worst.and_then(|j| metrics.get_mut(j)) {
+                    m.contribution = points(c_d);
+                    let lost = u128::from(Points::MAX.micros() - dim_score.micros());
+                    m.shortfall = points(div_round(wd * lost, total_w.max(1)));
+                }
+                continue;
+            }
+            let shares = apportion(c_d, scored.iter().map(|x| x.1 * x.2), scored.iter().map(|x| x.1 * x.2).sum());
+            for ((j, w, s), c) in scored.iter().zip(shares) {
+                if let Some(m) = metrics.get_mut(*j) {
+                    m.contribution = points(c);
+                    let lost = u128::from(Points::MAX.micros()) - s;
+                    m.shortfall = points(div_round(wd * w * lost, (total_w * wsum).max(1)));
+                }
+            }
+            debug_assert!(metrics.len() >= start);
+        }
+        Explanation { dimensions, metrics }
+    }
+}
+
+fn points(micros: u128) -> Points {
+    u32::try_from(micros).ok().and_then(Points::from_micros).unwrap_or(Points::MAX)
+}
+
+/// Splits `total` in proportion to `parts` (exact values `total·pᵢ/Σp`
+/// summing to `total`), flooring each and giving the remaining units to the
+/// largest remainders, earliest first on ties.
+fn apportion(total: u128, parts: impl Iterator<Item = u128>, sum: u128) -> Vec<u128> {
+    if sum == 0 {
+        return parts.map(|_| 0).collect();
+    }
+    let mut shares: Vec<(u128, u128)> = parts.map(|p| (total * p / sum, total * p % sum)).collect();
+    let given: u128 = shares.iter().map(|s| s.0).sum();
+    let mut left = total.saturating_sub(given);
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|&a, &b| shares[b].1.cmp(&shares[a].1).then(a.cmp(&b)));
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        if let Some(s) = shares.get_mut(i) {
+            if s.1 > 0 {
+                s.0 += 1;
+                left -= 1;
+            }
+        }
+    }
+    shares.into_iter().map(|s| s.0).collect()
+}
+
+impl fmt::Display for Score<'_> {
+    /// A short human explanation, e.g.
+    /// `62.5 lime: weekly active 0.22 (adoption 31) pulls down 9.4 points; missing nps; coverage 92%`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let why = self.explain();
+        match (self.overall, self.band) {
+            (Some(o), Some(b)) => write!(f, "{o:.1} {b}")?,
+            (Some(o), None) => write!(
+                f,
+                "insufficient data (coverage {}% below {}%), partial score {o:.1}",
+                self.coverage.percent().round_dp(1),
+                self.min_coverage().percent().round_dp(1)
+            )?,
+            (None, _) => write!(f, "no score: no metric of scorecard {} has data", self.scorecard())?,
+        }
+        if let Some(m) = why.pulls_down_most() {
+            let dim = self.dimension(m.dimension).unwrap_or(Points::ZERO);
+            write!(f, ": {} {dim:.0} ({}", m.dimension, m.label)?;
+            match (m.status, m.observation) {
+                (MetricStatus::Observed, Some(o)) => write!(f, " {}", o.value)?,
+                _ => f.write_str(" missing")?,
+            }
+            write!(f, ") pulls down {:.1} points", m.shortfall)?;
+        }
+        let missing: Vec<&str> = why.missing().collect();
+        if !missing.is_empty() {
+            write!(f, "; missing {}", missing.join(", "))?;
+        }
+        write!(f, "; coverage {}%", self.coverage.percent().round_dp(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::apportion;
+
+    #[test]
+    fn apportion_sums_exactly() {
+        assert_eq!(apportion(10, [1, 1, 1].into_iter(), 3), vec![4, 3, 3]);
+        assert_eq!(apportion(0, [0, 0].into_iter(), 0), vec![0, 0]);
+        assert_eq!(apportion(7, [2, 5].into_iter(), 7), vec![2, 5]);
+        assert_eq!(apportion(100, [1, 2].into_iter(), 3), vec![33, 67]);
+    }
+}

@@ -1,0 +1,169 @@
+//! # healthscore
+//!
+//! Exact, explainable customer health scores for B2B SaaS customer-success
+//! teams.
+//!
+//! ## Overview
+//!
+//! A health score answers a CSM's daily question: which accounts are
+//! healthy, which are drifting toward churn, which are ready to buy more?
+//! This crate computes it from data, in the common **DEAR** frame:
+//!
+//! * **Metrics** ([`MetricConfig`]) of typed kinds ([`MetricKind`]: ratio,
+//!   count, money, NPS, CSAT, flag, a CSM's judgement) are normalised to
+//!   0..=100 points by curves ([`CurveConfig`]).
+//! * Metrics group into four [`Dimension`]s: Deployment, Engagement,
+//!   Adoption, ROI. A dimension scores as the weighted mean of its metrics
+//!   (or their worst), the overall score as the weighted mean of dimensions.
+//!   Missing data is excluded and its weight shared out, or imputed, as each
+//!   metric's [`MissingPolicy`] says; [`Score::coverage`] shows how much
+//!   weight had data, and below a scorecard's minimum an account has
+//!   *insufficient data* rather than a band.
+//! * **Segments** (MRR tier × size tier, optionally × lifecycle stage)
+//!   choose the **scorecard**: weights and [`Band`] thresholds
+//!   (green / lime / yellow / red).
+//! * Every [`Score`] records its model, version, segment and scorecard and
+//!   explains itself ([`Score::explain`]): per-dimension and per-metric
+//!   contributions that add up exactly, what is missing, what pulls it down.
+//!
+//! ## Exactness
+//!
+//! Scores, weights and values are compiled to integers counting millionths.
+//! Each score (metric, dimension, overall) is rounded to 10⁻⁶ of a point,
+//! ties up, computed from the rounded level below. A score equal to a band
+//! threshold belongs to the higher band. So a model with weights
+//! 0.3 / 0.3 / 0.4 and every metric at 60 scores exactly 60 and is in the
+//! band whose threshold is 60, on every machine. MRR is a
+//! [`rust_decimal::Decimal`] and is never converted to a float.
+//!
+//! ## Usage
+//!
+//! 1. Write a [`ModelConfig`] (JSON, TOML or code) and compile it with
+//!    [`Model::new`]: every problem is reported at once, with its path.
+//! 2. Bind each account's [`AccountData`] with [`Model::bind`]: values are
+//!    checked against their metric kinds (NaN, a ratio of 1.7 or an NPS of
+//!    140 are errors naming the account and metric, never clamped).
+//! 3. [`Account::score`] (allocation-free), then [`Score::explain`] or
+//!    `Display` for humans, and [`PortfolioSummary`] for the portfolio view.
+//!
+//! ## Example
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use healthscore::{AccountData, Band, Model, ModelConfig, Observation};
+//! use rust_decimal_macros::dec;
+//!
+//! let config: ModelConfig = serde_json::from_str(r#"{
+//!   "name": "starter", "version": "1",
+//!   "metrics": [
+//!     {"id": "seats", "dimension": "deployment", "kind": {"type": "ratio"},
+//!      "curve": {"type": "linear", "points": [[0.2, 0], [0.9, 100]]}},
+//!     {"id": "nps", "dimension": "engagement", "kind": {"type": "nps"},
+//!      "curve": {"type": "linear", "points": [[-100, 0], [100, 100]]}},
+//!     {"id": "weekly_active", "label": "weekly active", "dimension": "adoption",
+//!      "kind": {"type": "ratio"}, "curve": {"type": "linear", "points": [[0, 0], [0.5, 100]]}}
+//!   ],
+//!   "segments": {"mrr_tiers": [{"id": "all", "from": 0}], "size_tiers": [{"id": "all", "from": 0}]},
+//!   "scorecards": [{
+//!     "id": "default",
+//!     "dimension_weights": {"deployment": 0.3, "engagement": 0.3, "adoption": 0.4},
+//!     "bands": {"green": 80, "lime": 60, "yellow": 40}
+//!   }]
+//! }"#)?;
+//! let model = Model::new(config)?;
+//!
+//! let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+//! let account = model.bind(
+//!     AccountData::new("acme", dec!(1200.50), 80, day)
+//!         .observe(Observation::new("seats", 0.62, day))
+//!         .observe(Observation::new("nps", 20.0, day))
+//!         .observe(Observation::new("weekly_active", 0.3, day)),
+//! )?;
+//! let score = account.score();
+//! assert_eq!(score.overall().unwrap().to_string(), "60"); // 0.3·60 + 0.3·60 + 0.4·60
+//! assert_eq!(score.band(), Some(Band::Lime)); // exactly on the lime threshold
+//! println!("{score}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Crate features
+//!
+//! None yet: the library depends only on serde, thiserror, chrono and
+//! rust_decimal. Configuration and accounts are plain serde types; use any
+//! serde format crate to read them.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod account;
+mod band;
+mod curve;
+mod dimension;
+mod error;
+mod explain;
+mod metric;
+mod model;
+mod points;
+mod portfolio;
+mod report;
+mod score;
+mod scorecard;
+mod segment;
+mod value;
+
+pub use account::{Account, AccountData, AccountError, AccountProblem};
+pub use band::{Band, BandError, BandThresholds};
+pub use curve::CurveConfig;
+pub use dimension::Dimension;
+pub use error::{ConfigError, ConfigProblem, ProblemKind};
+pub use explain::{DimensionPart, Explanation, MetricPart, MetricStatus};
+pub use metric::{MetricConfig, MetricKind, MissingPolicy, ValueProblem};
+pub use model::{Model, ModelConfig};
+pub use points::{NumberError, Points, Share};
+pub use portfolio::{BandTallies, Concentration, PortfolioSummary, Tally, DEFAULT_CONCENTRATION_LIMIT};
+pub use report::ScoreRecord;
+pub use score::Score;
+pub use scorecard::{BandsConfig, Criteria, ScorecardConfig};
+pub use segment::{Segment, SegmentsConfig, Tier};
+pub use value::{Observation, Value};
+
+/// A two-metric model used by the documentation examples: `weekly_active`
+/// (adoption, ratio, 0 → 0 to 0.8 → 100) and `nps` (engagement, −100 → 0 to
+/// 100 → 100), equal dimension weights, tiers `smb` below 1000 MRR and
+/// `mid` above, bands 80 / 60 / 40.
+#[doc(hidden)]
+pub fn doc_model() -> Model {
+    use rust_decimal::Decimal;
+    let config = ModelConfig::new("doc", "1")
+        .metric(
+            MetricConfig::new(
+                "weekly_active",
+                Dimension::Adoption,
+                MetricKind::Ratio,
+                CurveConfig::linear([(Decimal::ZERO, Decimal::ZERO), (Decimal::new(8, 1), Decimal::from(100))]),
+            )
+            .label("weekly active"),
+        )
+        .metric(MetricConfig::new(
+            "nps",
+            Dimension::Engagement,
+            MetricKind::Nps,
+            CurveConfig::linear([(-100, 0), (100, 100)]),
+        ))
+        .segments(SegmentsConfig {
+            mrr_tiers: vec![
+                Tier::new("smb", Decimal::ZERO, Some(Decimal::from(1000))),
+                Tier::new("mid", Decimal::from(1000), None),
+            ],
+            size_tiers: vec![Tier::new("all", 0, None)],
+            stages: vec![],
+        })
+        .scorecard(
+            ScorecardConfig::new("default", BandsConfig::new(80, 60, 40))
+                .dimension_weight(Dimension::Adoption, 1)
+                .dimension_weight(Dimension::Engagement, 1),
+        );
+    match Model::new(config) {
+        Ok(m) => m,
+        Err(e) => unreachable!("the documentation model is valid: {e}"),
+    }
+}

@@ -1,0 +1,321 @@
+//! A health-score model: configuration in, compiled and validated model out.
+
+use crate::error::{ConfigError, Problems, ProblemKind};
+use crate::metric::{compile_weight, Metric, MetricConfig, MetricKind};
+use crate::scorecard::{Criteria, MetricHead, Scorecard, ScorecardConfig};
+use crate::segment::{Segment, Segmentation, SegmentsConfig};
+use crate::Dimension;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A whole model as written in configuration (JSON, TOML, or built in code).
+///
+/// Deserialize it with any serde format, then compile it with
+/// [`Model::new`]. Unknown fields are rejected, so a typo is an error rather
+/// than a silently ignored setting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The model's name, recorded on every score.
+    pub name: String,
+    /// The model's version, recorded on every score.
+    pub version: String,
+    /// Metric definitions.
+    pub metrics: Vec<MetricConfig>,
+    /// Segmentation by MRR, size and stage.
+    pub segments: SegmentsConfig,
+    /// Scorecards, tried in order; a default (without `when`) last.
+    pub scorecards: Vec<ScorecardConfig>,
+}
+
+impl ModelConfig {
+    /// An empty configuration to build on.
+    pub fn new(name: impl Into<String>, version: impl Into<String>) -> Self {
+        ModelConfig {
+            name: name.into(),
+            version: version.into(),
+            metrics: Vec::new(),
+            segments: SegmentsConfig::default(),
+            scorecards: Vec::new(),
+        }
+    }
+
+    /// Adds a metric.
+    pub fn metric(mut self, metric: MetricConfig) -> Self {
+        self.metrics.push(metric);
+        self
+    }
+
+    /// Sets the segmentation.
+    pub fn segments(mut self, segments: SegmentsConfig) -> Self {
+        self.segments = segments;
+        self
+    }
+
+    /// Adds a scorecard (after the ones already added).
+    pub fn scorecard(mut self, card: ScorecardConfig) -> Self {
+        self.scorecards.push(card);
+        self
+    }
+
+    /// Compiles the configuration: shorthand for [`Model::new`].
+    ///
+    /// # Errors
+    ///
+    /// See [`Model::new`].
+    pub fn build(self) -> Result<Model, ConfigError> {
+        Model::new(self)
+    }
+}
+
+/// At most this many metrics and scorecards.
+const MAX_METRICS: usize = 4096;
+const MAX_SCORECARDS: usize = 4096;
+
+/// A compiled, validated, immutable health-score model.
+///
+/// Compiling checks everything once; scoring never re-validates. Compile
+/// once, then bind and score as many accounts as you like (from many
+/// threads: a `Model` is `Send + Sync`).
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::*;
+/// use rust_decimal_macros::dec;
+///
+/// let config = ModelConfig::new("starter", "1")
+///     .metric(MetricConfig::new(
+///         "weekly_active",
+///         Dimension::Adoption,
+///         MetricKind::Ratio,
+///         CurveConfig::linear([(dec!(0), dec!(0)), (dec!(0.8), dec!(100))]),
+///     ))
+///     .segments(SegmentsConfig {
+///         mrr_tiers: vec![Tier::new("all", dec!(0), None)],
+///         size_tiers: vec![Tier::new("all", 0, None)],
+///         stages: vec![],
+///     })
+///     .scorecard(
+///         ScorecardConfig::new("default", BandsConfig::new(80, 60, 40))
+///             .dimension_weight(Dimension::Adoption, 1),
+///     );
+/// let model = Model::new(config)?;
+/// assert_eq!(model.version(), "1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub(crate) config: ModelConfig,
+    pub(crate) metrics: Box<[Metric]>,
+    pub(crate) by_id: HashMap<String, usize>,
+    pub(crate) segmentation: Segmentation,
+    pub(crate) cards: Box<[Scorecard]>,
+    /// Scorecard index of each segment index.
+    pub(crate) card_of_segment: Box<[u32]>,
+}
+
+impl PartialEq for Model {
+    /// Two models are equal when they compile to the same rules.
+    fn eq(&self, other: &Self) -> bool {
+        self.config.name == other.config.name
+            && self.config.version == other.config.version
+            && self.metrics == other.metrics
+            && self.segmentation == other.segmentation
+            && self.cards == other.cards
+            && self.card_of_segment == other.card_of_segment
+    }
+}
+
+impl Model {
+    /// Validates a configuration into a model.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] listing every problem found, each with its path,
+    /// e.g. `metrics[4].curve: breakpoints not sorted at index 2` or
+    /// `scorecards[2].bands: lime threshold 70 is not below green threshold 65`.
+    pub fn new(config: ModelConfig) -> Result<Model, ConfigError> {
+        let mut problems = Problems::default();
+        if config.metrics.is_empty() {
+            problems.push("metrics", ProblemKind::Empty);
+        }
+        if config.metrics.len() > MAX_METRICS {
+            let count = config.metrics.len();
+            problems.push("metrics", ProblemKind::TooMany { count, max: MAX_METRICS });
+        }
+        let mut by_id = HashMap::new();
+        let mut metrics = Vec::with_capacity(config.metrics.len());
+        for (i, m) in config.metrics.iter().enumerate() {
+            let path = format!("metrics[{i}]");
+            if by_id.insert(m.id.clone(), i).is_some() {
+                problems.push(format!("{path}.id"), ProblemKind::DuplicateId(m.id.clone()));
+            }
+            if let Some(m) = Metric::compile(m, &path, &mut problems) {
+                metrics.push(m);
+            }
+        }
+        let segmentation = Segmentation::compile(&config.segments, &mut problems);
+        if config.scorecards.is_empty() {
+            problems.push("scorecards", ProblemKind::Empty);
+        }
+        if config.scorecards.len() > MAX_SCORECARDS {
+            let count = config.scorecards.len();
+            problems.push("scorecards", ProblemKind::TooMany { count, max: MAX_SCORECARDS });
+        }
+        let mut card_ids = HashMap::new();
+        let mut cards = Vec::with_capacity(config.scorecards.len());
+        // Scorecards need only each metric's id, dimension and default
+        // weight, so they are checked even when a metric has problems.
+        let heads: Vec<MetricHead<'_>> = config
+            .metrics
+            .iter()
+            .map(|m| MetricHead {
+                id: &m.id,
+                dimension: m.dimension,
+                weight: compile_weight(m.weight, "", &mut Problems::default()).unwrap_or(0),
+            })
+            .collect();
+        for (i, c) in config.scorecards.iter().enumerate() {
+            let path = format!("scorecards[{i}]");
+            if card_ids.insert(c.id.as_str(), i).is_some() {
+                problems.push(format!("{path}.id"), ProblemKind::DuplicateId(c.id.clone()));
+            }
+            if c.when.is_none() && i + 1 != config.scorecards.len() {
+                problems.push(format!("{path}.when"), ProblemKind::DefaultNotLast);
+            }
+            if let Some(card) = Scorecard::compile(c, &heads, &path, &mut problems) {
+                cards.push(card);
+            }
+        }
+        let card_of_segment = segmentation
+            .as_ref()
+            .and_then(|s| resolve_cards(s, &config.scorecards, &mut problems));
+        if !problems.0.is_empty() {
+            return Err(ConfigError::new(problems.0));
+        }
+        match (segmentation, card_of_segment) {
+            (Some(segmentation), Some(card_of_segment)) => Ok(Model {
+                config,
+                metrics: metrics.into_boxed_slice(),
+                by_id,
+                segmentation,
+                cards: cards.into_boxed_slice(),
+                card_of_segment,
+            }),
+            _ => Err(ConfigError::new(problems.0)),
+        }
+    }
+
+    /// The model's name.
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// The model's version.
+    pub fn version(&self) -> &str {
+        &self.config.version
+    }
+
+    /// The configuration the model was compiled from (serialize it to save
+    /// the model).
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// Number of metrics.
+    pub fn metric_count(&self) -> usize {
+        self.metrics.len()
+    }
+
+    /// Ids of the metrics, in configuration order.
+    pub fn metric_ids(&self) -> impl Iterator<Item = &str> {
+        self.metrics.iter().map(|m| m.id.as_str())
+    }
+
+    /// The kind and dimension of a metric, by id.
+    pub fn metric(&self, id: &str) -> Option<(Dimension, &MetricKind)> {
+        let m = self.metrics.get(*self.by_id.get(id)?)?;
+        Some((m.dimension, &m.kind))
+    }
+
+    /// Whether a metric's curve only rises (a higher value never scores lower).
+    pub fn is_increasing(&self, id: &str) -> Option<bool> {
+        let m = self.metrics.get(*self.by_id.get(id)?)?;
+        Some(m.curve.is_increasing())
+    }
+
+    /// Every segment with the id of the scorecard that scores it.
+    pub fn segments(&self) -> impl Iterator<Item = (Segment<'_>, &str)> {
+        (0..self.segmentation.len()).map(|i| {
+            let card = self.card_of_segment.get(i).and_then(|c| self.cards.get(*c as usize));
+            (self.segmentation.segment(i), card.map_or("", |c| c.id.as_str()))
+        })
+    }
+}
+
+/// Which scorecard scores each segment: the first whose criteria match.
+fn resolve_cards(
+    seg: &Segmentation,
+    cards: &[ScorecardConfig],
+    problems: &mut Problems,
+) -> Option<Box<[u32]>> {
+    let before = problems.0.len();
+    for (i, c) in cards.iter().enumerate() {
+        if let Some(w) = &c.when {
+            check_refs(w, seg, &format!("scorecards[{i}].when"), problems);
+        }
+    }
+    if problems.0.len() != before {
+        return None;
+    }
+    let matches = |w: &Option<Criteria>, m: usize, s: usize, st: usize| {
+        let Some(w) = w else { return true };
+        let hit = |list: &[String], id: Option<&str>| {
+            list.is_empty() || id.is_some_and(|id| list.iter().any(|x| x == id))
+        };
+        let stage = st.checked_sub(1).and_then(|i| seg.stages.get(i)).map(String::as_str);
+        hit(&w.mrr, seg.mrr.get(m).map(|t| t.id.as_str()))
+            && hit(&w.size, seg.size.get(s).map(|t| t.id.as_str()))
+            && hit(&w.stage, stage)
+    };
+    let mut used = vec![false; cards.len()];
+    let mut table = Vec::with_capacity(seg.len());
+    for index in 0..seg.len() {
+        let (m, s, st) = seg.parts(index);
+        match cards.iter().position(|c| matches(&c.when, m, s, st)) {
+            Some(c) => {
+                used[c] = true;
+                table.push(c as u32);
+            }
+            None => {
+                let name = seg.segment(index).to_string();
+                problems.push("scorecards", ProblemKind::NoScorecard(name));
+            }
+        }
+    }
+    for (i, c) in cards.iter().enumerate() {
+        if c.when.is_some() && !used[i] {
+            problems.push(format!("scorecards[{i}]"), ProblemKind::UnreachableScorecard);
+        }
+    }
+    (problems.0.len() == before).then(|| table.into_boxed_slice())
+}
+
+fn check_refs(w: &Criteria, seg: &Segmentation, path: &str, problems: &mut Problems) {
+    for (i, id) in w.mrr.iter().enumerate() {
+        if !seg.mrr.iter().any(|t| &t.id == id) {
+            problems.push(format!("{path}.mrr[{i}]"), ProblemKind::UnknownTier(id.clone()));
+        }
+    }
+    for (i, id) in w.size.iter().enumerate() {
+        if !seg.size.iter().any(|t| &t.id == id) {
+            problems.push(format!("{path}.size[{i}]"), ProblemKind::UnknownTier(id.clone()));
+        }
+    }
+    for (i, id) in w.stage.iter().enumerate() {
+        if !seg.stages.iter().any(|t| t == id) {
+            problems.push(format!("{path}.stage[{i}]"), ProblemKind::UnknownStage(id.clone()));
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! Exact fixed-point numbers: scores in points and shares such as coverage.
+//!
+//! Every number the engine computes is an integer count of millionths
+//! (10⁻⁶). A score of `62.5` is held as `62_500_000` micro-points, so
+//! comparing a score with a band threshold is an integer comparison that
+//! gives the same answer on every machine.
+
+use rust_decimal::Decimal;
+use std::fmt;
+
+/// Millionths per unit: the precision of every score, share and value.
+pub(crate) const MICRO: i64 = 1_000_000;
+
+/// The largest magnitude a metric value, weight or threshold may have (10¹²).
+pub(crate) const MAX_MAGNITUDE: i64 = 1_000_000_000_000;
+
+/// A score in points, from 0 to 100, exact to the millionth of a point.
+///
+/// Scores are rounded to six decimal places, ties rounding up (away from
+/// zero), at each level: metric, dimension, overall. Each level is computed
+/// from the rounded values of the level below, so every reported number can
+/// be reproduced by hand from the reported numbers beneath it.
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::Points;
+/// use rust_decimal::Decimal;
+///
+/// let p = Points::from_decimal(Decimal::new(625, 1))?; // 62.5
+/// assert_eq!(p.micros(), 62_500_000);
+/// assert_eq!(p.to_string(), "62.5");
+/// assert_eq!(format!("{p:.0}"), "63"); // ties round up
+/// assert!(Points::from_decimal(Decimal::new(1001, 1)).is_err()); // 100.1
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Points(u32);
+
+/// A share between 0 and 1 (coverage, weight shares), exact to 10⁻⁶.
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::Share;
+///
+/// let s = Share::from_micros(925_000).unwrap();
+/// assert_eq!(s.to_string(), "0.925");
+/// assert_eq!(s.percent().to_string(), "92.5");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Share(u32);
+
+/// Why a number could not be represented exactly.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NumberError {
+    /// More than six decimal places.
+    #[error("{0} has more than 6 decimal places")]
+    TooPrecise(Decimal),
+    /// Outside the representable magnitude (±10¹²) or the type's range.
+    #[error("{0} is outside the range {1}")]
+    OutOfRange(String, &'static str),
+    /// NaN or an infinity.
+    #[error("{0} is not a finite number")]
+    NotFinite(String),
+}
+
+const HUNDRED: u32 = 100_000_000;
+
+impl Points {
+    /// Zero points.
+    pub const ZERO: Points = Points(0);
+    /// One hundred points, the best score.
+    pub const MAX: Points = Points(HUNDRED);
+
+    /// Points from millionths of a point; `None` above 100 points.
+    pub const fn from_micros(micros: u32) -> Option<Points> {
+        if micros <= HUNDRED {
+            Some(Points(micros))
+        } else {
+            None
+        }
+    }
+
+    /// Exact conversion from a decimal.
+    ///
+    /// # Errors
+    ///
+    /// [`NumberError::TooPrecise`] beyond six decimal places,
+    /// [`NumberError::OutOfRange`] outside 0..=100.
+    pub fn from_decimal(d: Decimal) -> Result<Points, NumberError> {
+        let m = decimal_to_micros(d)?;
+        u32::try_from(m)
+            .ok()
+            .and_then(Points::from_micros)
+            .ok_or_else(|| NumberError::OutOfRange(d.to_string(), "0..=100"))
+    }
+
+    /// Millionths of a point.
+    pub const fn micros(self) -> u32 {
+        self.0
+    }
+
+    /// The exact decimal value, without trailing zeros.
+    pub fn to_decimal(self) -> Decimal {
+        Decimal::new(i64::from(self.0), 6).normalize()
+    }
+
+    /// The nearest `f64` (for charts and JSON; its shortest printed form is
+    /// the exact decimal, since scores have at most nine significant digits).
+    pub fn to_f64(self) -> f64 {
+        f64::from(self.0) / MICRO as f64
+    }
+}
+
+impl Share {
+    /// Nothing.
+    pub const ZERO: Share = Share(0);
+    /// The whole.
+    pub const ONE: Share = Share(MICRO as u32);
+
+    /// A share from millionths; `None` above one.
+    pub const fn from_micros(micros: u32) -> Option<Share> {
+        if micros <= MICRO as u32 {
+            Some(Share(micros))
+        } else {
+            None
+        }
+    }
+
+    /// Exact conversion from a decimal.
+    ///
+    /// # Errors
+    ///
+    /// [`NumberError::TooPrecise`] beyond six decimal places,
+    /// [`NumberError::OutOfRange`] outside 0..=1.
+    pub fn from_decimal(d: Decimal) -> Result<Share, NumberError> {
+        let m = decimal_to_micros(d)?;
+        u32::try_from(m)
+            .ok()
+            .and_then(Share::from_micros)
+            .ok_or_else(|| NumberError::OutOfRange(d.to_string(), "0..=1"))
+    }
+
+    /// Millionths.
+    pub const fn micros(self) -> u32 {
+        self.0
+    }
+
+    /// The exact decimal value, without trailing zeros.
+    pub fn to_decimal(self) -> Decimal {
+        Decimal::new(i64::from(self.0), 6).normalize()
+    }
+
+    /// The share as a percentage (exact: 0.925 is 92.5).
+    pub fn percent(self) -> Decimal {
+        Decimal::new(i64::from(self.0), 4).normalize()
+    }
+
+    /// The nearest `f64`.
+    pub fn to_f64(self) -> f64 {
+        f64::from(self.0) / MICRO as f64
+    }
+}
+
+/// Writes `micros / 10⁶`; with a precision, rounds ties up (away from zero).
+fn write_micros(f: &mut fmt::Formatter<'_>, micros: u64) -> fmt::Result {
+    let digits = f.precision().map_or(6, |p| p.min(6));
+    let step = 10u64.pow(6 - digits as u32);
+    let rounded = (micros + step / 2) / step * step;
+    let int = rounded / MICRO as u64;
+    let frac = rounded % MICRO as u64;
+    let text = if f.precision().is_some() {
+        if digits == 0 {
+            int.to_string()
+        } else {
+            let frac = format!("{frac:06}");
+            format!("{int}.{}", frac.get(..digits).unwrap_or(""))
+        }
+    } else if frac == 0 {
+        int.to_string()
+    } else {
+        let frac = format!("{frac:06}");
+        format!("{int}.{}", frac.trim_end_matches('0'))
+    };
+    f.pad_integral(true, "", &text)
+}
+
+impl fmt::Display for Points {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_micros(f, u64::from(self.0))
+    }
+}
+
+impl fmt::Display for Share {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_micros(f, u64::from(self.0))
+    }
+}
+
+impl serde::Serialize for Points {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.to_f64())
+    }
+}
+
+impl serde::Serialize for Share {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.to_f64())
+    }
+}
+
+/// A decimal as an exact count of millionths, within ±10¹².
+pub(crate) fn decimal_to_micros(d: Decimal) -> Result<i64, NumberError> {
+    let d = d.normalize();
+    if d.scale() > 6 {
+        return Err(NumberError::TooPrecise(d));
+    }
+    let limit = Decimal::from(MAX_MAGNITUDE);
+    if d.abs() > limit {
+        return Err(NumberError::OutOfRange(d.to_string(), "±10^12"));
+    }
+    // |mantissa| ≤ 10¹⁸ after scaling: it fits an i64.
+    i64::try_from(d.mantissa() * 10i128.pow(6 - d.scale()))
+        .map_err(|_| NumberError::OutOfRange(d.to_string(), "±10^12"))
+}
+
+/// A float rounded to the nearest millionth (ties away from zero).
+pub(crate) fn f64_to_micros(x: f64) -> Result<i64, NumberError> {
+    if !x.is_finite() {
+        return Err(NumberError::NotFinite(x.to_string()));
+    }
+    if x.abs() > MAX_MAGNITUDE as f64 {
+        return Err(NumberError::OutOfRange(x.to_string(), "±10^12"));
+    }
+    // |x| ≤ 10¹² so |x·10⁶| ≤ 10¹⁸ < 2⁶³: the cast cannot saturate.
+    Ok((x * MICRO as f64).round() as i64)
+}
+
+/// `round(a · b / d)` with ties up, exact for any operands (`d > 0`).
+#[inline]
+pub(crate) fn mul_div_round(a: u64, b: u64, d: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    div_round(p, u128::from(d)) as u64
+}
+
+/// `round(n / d)` with ties up (`d > 0`); a 64-bit division when it fits.
+#[inline]
+pub(crate) fn div_round(n: u128, d: u128) -> u128 {
+    let half = d / 2;
+    match (u64::try_from(n), u64::try_from(d)) {
+        (Ok(n64), Ok(d64)) if n64.checked_add(half as u64).is_some() => {
+            u128::from((n64 + half as u64) / d64)
+        }
+        _ => (n + half) / d.max(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_conversion_is_exact_or_refused() {
+        assert_eq!(decimal_to_micros(Decimal::new(3, 1)), Ok(300_000));
+        assert_eq!(decimal_to_micros(Decimal::new(-15, 0)), Ok(-15_000_000));
+        assert_eq!(decimal_to_micros(Decimal::new(1_000_000, 12)), Ok(1)); // 0.000001000000
+        assert!(matches!(
+            decimal_to_micros(Decimal::new(1, 7)),
+            Err(NumberError::TooPrecise(_))
+        ));
+        assert!(matches!(
+            decimal_to_micros(Decimal::from(MAX_MAGNITUDE) + Decimal::ONE),
+            Err(NumberError::OutOfRange(..))
+        ));
+    }
+
+    #[test]
+    fn float_conversion_rounds_to_micros() {
+        assert_eq!(f64_to_micros(0.22), Ok(220_000));
+        assert_eq!(f64_to_micros(0.1 + 0.2), Ok(300_000));
+        assert_eq!(f64_to_micros(-0.0000005), Ok(-1)); // ties away from zero
+        assert!(matches!(f64_to_micros(f64::NAN), Err(NumberError::NotFinite(_))));
+        assert!(matches!(f64_to_micros(f64::INFINITY), Err(NumberError::NotFinite(_))));
+        assert!(matches!(f64_to_micros(2e12), Err(NumberError::OutOfRange(..))));
+    }
+
+    #[test]
+    fn rounding_division_ties_up() {
+        assert_eq!(div_round(5, 2), 3);
+        assert_eq!(div_round(4, 3), 1);
+        assert_eq!(div_round(5, 3), 2);
+        assert_eq!(div_round(u128::from(u64::MAX) * 4, 4), u128::from(u64::MAX));
+        assert_eq!(mul_div_round(u64::MAX, 3, 3), u64::MAX);
+    }
+
+    #[test]
+    fn display_is_exact_and_precision_rounds_up() {
+        let p = Points::from_micros(62_450_000).unwrap();
+        assert_eq!(p.to_string(), "62.45");
+        assert_eq!(format!("{p:.1}"), "62.5");
+        assert_eq!(format!("{p:.3}"), "62.450");
+        assert_eq!(format!("{:>6}", Points::MAX), "   100");
+        assert_eq!(Points::MAX.to_decimal(), Decimal::from(100));
+        assert_eq!(Points::from_micros(100_000_001), None);
+        assert_eq!(Share::from_micros(1_000_001), None);
+        assert_eq!(Share::ONE.percent(), Decimal::from(100));
+    }
+
+    #[test]
+    fn decimal_round_trip() {
+        let p = Points::from_decimal(Decimal::new(60, 0)).unwrap();
+        assert_eq!(p.micros(), 60_000_000);
+        assert_eq!(p.to_f64(), 60.0);
+        assert!(Points::from_decimal(Decimal::new(-1, 0)).is_err());
+        assert_eq!(Share::from_decimal(Decimal::new(5, 1)).unwrap().micros(), 500_000);
+        assert!(Share::from_decimal(Decimal::new(11, 1)).is_err());
+    }
+}

@@ -1,0 +1,210 @@
+//! Portfolio views: accounts and MRR per band and segment, and the
+//! "everyone is green" concentration check.
+
+use crate::account::{AccountData, AccountError};
+use crate::band::Band;
+use crate::model::Model;
+use crate::points::{Share, MICRO};
+use crate::score::Score;
+use crate::segment::Segment;
+use rust_decimal::Decimal;
+
+/// A count of accounts and their total MRR (exact).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Number of accounts.
+    pub count: u64,
+    /// Their total MRR.
+    pub mrr: Decimal,
+}
+
+impl Tally {
+    fn add(&mut self, mrr: Decimal) {
+        self.count += 1;
+        self.mrr += mrr;
+    }
+}
+
+/// Tallies per band plus the accounts with insufficient data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BandTallies {
+    /// Per band, healthiest first (index with [`Band::index`]).
+    pub bands: [Tally; 4],
+    /// Accounts without a band: coverage below the minimum, or no data.
+    pub insufficient: Tally,
+}
+
+impl BandTallies {
+    fn add(&mut self, band: Option<Band>, mrr: Decimal) {
+        match band {
+            Some(b) => self.bands[b.index()].add(mrr),
+            None => self.insufficient.add(mrr),
+        }
+    }
+
+    /// The tally of one band.
+    pub fn band(&self, band: Band) -> Tally {
+        self.bands[band.index()]
+    }
+
+    /// All accounts, banded or not.
+    pub fn total(&self) -> Tally {
+        let mut t = self.insufficient;
+        for b in &self.bands {
+            t.count += b.count;
+            t.mrr += b.mrr;
+        }
+        t
+    }
+}
+
+/// One band holding more than the allowed share of banded accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Concentration {
+    /// The dominant band.
+    pub band: Band,
+    /// Its share of banded accounts (rounded to 10⁻⁶, ties up).
+    pub share: Share,
+    /// The limit it exceeds.
+    pub limit: Share,
+}
+
+/// A portfolio summary for one model, built one score at a time.
+///
+/// # Examples
+///
+/// ```
+/// # let model = healthscore::doc_model();
+/// use chrono::NaiveDate;
+/// use healthscore::{AccountData, Band, Observation, PortfolioSummary};
+/// use rust_decimal_macros::dec;
+///
+/// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+/// let mut summary = PortfolioSummary::new(&model);
+/// for (id, wau) in [("a", 0.9), ("b", 0.8), ("c", 0.1)] {
+///     let data = AccountData::new(id, dec!(500), 10, day)
+///         .observe(Observation::new("weekly_active", wau, day));
+///     summary.add(&model.bind(data)?.score());
+/// }
+/// assert_eq!(summary.totals().band(Band::Green).count, 2);
+/// assert_eq!(summary.totals().band(Band::Green).mrr, dec!(1000));
+/// let warning = summary.concentration().expect("2 of 3 green is above 60%");
+/// assert_eq!(warning.band, Band::Green);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct PortfolioSummary<'m> {
+    model: &'m Model,
+    totals: BandTallies,
+    per_segment: Vec<BandTallies>,
+    limit: Share,
+    skipped: u64,
+}
+
+/// The default concentration limit: warn when one band holds over 60%.
+pub const DEFAULT_CONCENTRATION_LIMIT: Share = match Share::from_micros(600_000) {
+    Some(s) => s,
+    None => Share::ONE,
+};
+
+impl<'m> PortfolioSummary<'m> {
+    /// An empty summary for a model, warning above 60% in one band.
+    pub fn new(model: &'m Model) -> Self {
+        PortfolioSummary {
+            model,
+            totals: BandTallies::default(),
+            per_segment: vec![BandTallies::default(); model.segmentation.len()],
+            limit: DEFAULT_CONCENTRATION_LIMIT,
+            skipped: 0,
+        }
+    }
+
+    /// Sets the share of banded accounts one band may hold before
+    /// [`concentration`](Self::concentration) warns.
+    pub fn with_concentration_limit(mut self, limit: Share) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Adds a score. A score from another model is not added; it is
+    /// counted in [`skipped`](Self::skipped).
+    pub fn add(&mut self, score: &Score<'_>) {
+        let account = score.account();
+        if !std::ptr::eq(account.model, self.model) {
+            self.skipped += 1;
+            return;
+        }
+        let mrr = account.data.mrr;
+        self.totals.add(score.band(), mrr);
+        if let Some(seg) = self.per_segment.get_mut(account.segment) {
+            seg.add(score.band(), mrr);
+        }
+    }
+
+    /// Records an account that failed validation (counted, not banded).
+    pub fn add_error(&mut self, _error: &AccountError) {
+        self.skipped += 1;
+    }
+
+    /// Tallies over the whole portfolio.
+    pub fn totals(&self) -> &BandTallies {
+        &self.totals
+    }
+
+    /// Tallies per segment that has at least one account, in model order.
+    pub fn segments(&self) -> impl Iterator<Item = (Segment<'m>, &BandTallies)> {
+        let seg = &self.model.segmentation;
+        self.per_segment
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.total().count > 0)
+            .map(move |(i, t)| (seg.segment(i), t))
+    }
+
+    /// Accounts not counted: from another model, or invalid.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// The band holding more than the limit share of banded accounts, if any.
+    pub fn concentration(&self) -> Option<Concentration> {
+        let banded: u64 = self.totals.bands.iter().map(|t| t.count).sum();
+        if banded == 0 {
+            return None;
+        }
+        let (band, count) = Band::ALL
+            .iter()
+            .map(|b| (*b, self.totals.band(*b).count))
+            .max_by_key(|(b, c)| (*c, b.index()))?;
+        // Exact: count / banded > limit  ⇔  count·10⁶ > limit·banded.
+        let over = u128::from(count) * MICRO as u128 > u128::from(self.limit.micros()) * u128::from(banded);
+        let share = crate::points::div_round(u128::from(count) * MICRO as u128, u128::from(banded));
+        over.then(|| Concentration {
+            band,
+            share: Share::from_micros(share as u32).unwrap_or(Share::ONE),
+            limit: self.limit,
+        })
+    }
+}
+
+impl Model {
+    /// Binds and scores many accounts, returning the summary and the
+    /// accounts that failed validation (which are not scored).
+    pub fn score_portfolio(
+        &self,
+        accounts: impl IntoIterator<Item = AccountData>,
+    ) -> (PortfolioSummary<'_>, Vec<AccountError>) {
+        let mut summary = PortfolioSummary::new(self);
+        let mut errors = Vec::new();
+        for data in accounts {
+            match self.bind(data) {
+                Ok(account) => summary.add(&account.score()),
+                Err(e) => {
+                    summary.add_error(&e);
+                    errors.push(e);
+                }
+            }
+        }
+        (summary, errors)
+    }
+}
