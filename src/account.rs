@@ -151,7 +151,10 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    const EMPTY: Slot = Slot { value: 0, observation: NO_OBSERVATION };
+    const EMPTY: Slot = Slot {
+        value: 0,
+        observation: NO_OBSERVATION,
+    };
 
     #[inline]
     pub(crate) fn is_present(&self) -> bool {
@@ -196,7 +199,10 @@ impl<'m> Account<'m> {
 
     /// The id of the scorecard that scores it.
     pub fn scorecard(&self) -> &'m str {
-        self.model.cards.get(self.card).map_or("", |c| c.id.as_str())
+        self.model
+            .cards
+            .get(self.card)
+            .map_or("", |c| c.id.as_str())
     }
 
     /// The observation used for a metric (the latest), if any.
@@ -284,13 +290,19 @@ impl Model {
             let value = match metric.check(&obs.value) {
                 Ok(v) => v,
                 Err(problem) => {
-                    problems.push(AccountProblem::Value { metric: name(), problem });
+                    problems.push(AccountProblem::Value {
+                        metric: name(),
+                        problem,
+                    });
                     continue;
                 }
             };
             if matches!(metric.kind, crate::MetricKind::Judgement { .. }) && obs.author.is_none() {
                 let problem = ValueProblem::MissingAuthor;
-                problems.push(AccountProblem::Value { metric: name(), problem });
+                problems.push(AccountProblem::Value {
+                    metric: name(),
+                    problem,
+                });
                 continue;
             }
             match *date {
@@ -303,16 +315,28 @@ impl Model {
                 Some(d) if d > obs.observed_on => {}
                 _ => {
                     *date = Some(obs.observed_on);
-                    *slot = Slot { value, observation: n as u32 };
+                    *slot = Slot {
+                        value,
+                        observation: n as u32,
+                    };
                 }
             }
         }
         if !problems.is_empty() {
-            return Err(AccountError { account: data.id, problems });
+            return Err(AccountError {
+                account: data.id,
+                problems,
+            });
         }
         let (m, s) = seg.locate(data.mrr, data.employees);
         let segment = seg.index(m, s, stage_slot);
         let card = self.card_of_segment.get(segment).map_or(0, |c| *c as usize);
-        Ok(Account { model: self, data, slots, segment, card })
+        Ok(Account {
+            model: self,
+            data,
+            slots,
+            segment,
+            card,
+        })
     }
 }

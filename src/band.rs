@@ -135,7 +135,11 @@ impl BandThresholds {
         if yellow == Points::ZERO {
             return Err(BandError::YellowAtZero);
         }
-        Ok(BandThresholds { green, lime, yellow })
+        Ok(BandThresholds {
+            green,
+            lime,
+            yellow,
+        })
     }
 
     /// The band of a score: the highest band whose threshold it reaches.
@@ -186,14 +190,22 @@ mod tests {
     #[test]
     fn rejects_bad_order() {
         assert_eq!(
-            BandThresholds::new(p(65), p(70), p(40)).unwrap_err().to_string(),
+            BandThresholds::new(p(65), p(70), p(40))
+                .unwrap_err()
+                .to_string(),
             "lime threshold 70 is not below green threshold 65"
         );
         assert!(matches!(
             BandThresholds::new(p(80), p(60), p(60)),
-            Err(BandError::NotDescending { band: Band::Yellow, .. })
+            Err(BandError::NotDescending {
+                band: Band::Yellow,
+                ..
+            })
         ));
-        assert_eq!(BandThresholds::new(p(80), p(60), p(0)), Err(BandError::YellowAtZero));
+        assert_eq!(
+            BandThresholds::new(p(80), p(60), p(0)),
+            Err(BandError::YellowAtZero)
+        );
     }
 
     #[test]

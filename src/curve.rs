@@ -1,6 +1,6 @@
 //! Normalisation curves: how a metric's value becomes 0..=100 points.
 
-use crate::error::{Problems, ProblemKind};
+use crate::error::{ProblemKind, Problems};
 use crate::metric::Domain;
 use crate::points::{decimal_to_micros, mul_div_round, Points};
 use rust_decimal::Decimal;
@@ -58,14 +58,18 @@ impl CurveConfig {
     pub fn linear<X: Into<Decimal>, Y: Into<Decimal>>(
         points: impl IntoIterator<Item = (X, Y)>,
     ) -> Self {
-        CurveConfig::Linear { points: pairs(points) }
+        CurveConfig::Linear {
+            points: pairs(points),
+        }
     }
 
     /// A piecewise-linear curve whose outside values count as missing.
     pub fn bounded<X: Into<Decimal>, Y: Into<Decimal>>(
         points: impl IntoIterator<Item = (X, Y)>,
     ) -> Self {
-        CurveConfig::Bounded { points: pairs(points) }
+        CurveConfig::Bounded {
+            points: pairs(points),
+        }
     }
 
     /// A step curve.
@@ -73,7 +77,10 @@ impl CurveConfig {
         below: impl Into<Decimal>,
         steps: impl IntoIterator<Item = (X, Y)>,
     ) -> Self {
-        CurveConfig::Steps { below: below.into(), steps: pairs(steps) }
+        CurveConfig::Steps {
+            below: below.into(),
+            steps: pairs(steps),
+        }
     }
 }
 
@@ -169,7 +176,11 @@ impl Curve {
             }
         }
         let increasing = direction != Some(std::cmp::Ordering::Less);
-        Some(Curve { shape, points: points.into_boxed_slice(), increasing })
+        Some(Curve {
+            shape,
+            points: points.into_boxed_slice(),
+            increasing,
+        })
     }
 
     /// True when a higher value never gives a lower score.
@@ -236,7 +247,10 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
 
-    const RATIO: Domain = Domain { min: 0, max: 1_000_000 };
+    const RATIO: Domain = Domain {
+        min: 0,
+        max: 1_000_000,
+    };
 
     fn compile(cfg: CurveConfig) -> Result<Curve, Vec<ProblemKind>> {
         let mut p = Problems::default();
@@ -246,7 +260,11 @@ mod tests {
 
     #[test]
     fn linear_interpolates_and_clamps() {
-        let c = compile(CurveConfig::linear([(dec!(0.2), dec!(0)), (dec!(0.6), dec!(100))])).unwrap();
+        let c = compile(CurveConfig::linear([
+            (dec!(0.2), dec!(0)),
+            (dec!(0.6), dec!(100)),
+        ]))
+        .unwrap();
         assert_eq!(c.eval(0), Some(0));
         assert_eq!(c.eval(200_000), Some(0));
         assert_eq!(c.eval(400_000), Some(50_000_000));
@@ -258,14 +276,22 @@ mod tests {
     #[test]
     fn interpolation_rounds_half_up() {
         // 0..3 → 0..1 point: value 1 is 1/3 point = 333_333.33 → 333_333.
-        let c = compile(CurveConfig::linear([(dec!(0), dec!(0)), (dec!(0.000003), dec!(1))])).unwrap();
+        let c = compile(CurveConfig::linear([
+            (dec!(0), dec!(0)),
+            (dec!(0.000003), dec!(1)),
+        ]))
+        .unwrap();
         assert_eq!(c.eval(1), Some(333_333));
         assert_eq!(c.eval(2), Some(666_667));
     }
 
     #[test]
     fn decreasing_curve() {
-        let c = compile(CurveConfig::linear([(dec!(0), dec!(100)), (dec!(0.5), dec!(0))])).unwrap();
+        let c = compile(CurveConfig::linear([
+            (dec!(0), dec!(100)),
+            (dec!(0.5), dec!(0)),
+        ]))
+        .unwrap();
         assert_eq!(c.eval(0), Some(100_000_000));
         assert_eq!(c.eval(125_000), Some(75_000_000));
         assert_eq!(c.eval(900_000), Some(0));
@@ -274,7 +300,11 @@ mod tests {
 
     #[test]
     fn bounded_outside_is_none() {
-        let c = compile(CurveConfig::bounded([(dec!(0.1), dec!(20)), (dec!(0.9), dec!(100))])).unwrap();
+        let c = compile(CurveConfig::bounded([
+            (dec!(0.1), dec!(20)),
+            (dec!(0.9), dec!(100)),
+        ]))
+        .unwrap();
         assert_eq!(c.eval(99_999), None);
         assert_eq!(c.eval(100_000), Some(20_000_000));
         assert_eq!(c.eval(900_000), Some(100_000_000));
@@ -283,7 +313,11 @@ mod tests {
 
     #[test]
     fn steps_take_the_reached_step() {
-        let c = compile(CurveConfig::steps(dec!(10), [(dec!(0.5), dec!(60)), (dec!(0.8), dec!(100))])).unwrap();
+        let c = compile(CurveConfig::steps(
+            dec!(10),
+            [(dec!(0.5), dec!(60)), (dec!(0.8), dec!(100))],
+        ))
+        .unwrap();
         assert_eq!(c.eval(0), Some(10_000_000));
         assert_eq!(c.eval(499_999), Some(10_000_000));
         assert_eq!(c.eval(500_000), Some(60_000_000));
@@ -292,14 +326,34 @@ mod tests {
 
     #[test]
     fn rejects_bad_curves() {
-        let unsorted = CurveConfig::linear([(dec!(0.5), dec!(0)), (dec!(0.6), dec!(50)), (dec!(0.4), dec!(100))]);
-        assert_eq!(compile(unsorted).unwrap_err(), vec![ProblemKind::BreakpointsNotSorted(2)]);
-        let zigzag = CurveConfig::linear([(dec!(0.1), dec!(0)), (dec!(0.2), dec!(50)), (dec!(0.3), dec!(40))]);
-        assert_eq!(compile(zigzag).unwrap_err(), vec![ProblemKind::NotMonotonic(2)]);
+        let unsorted = CurveConfig::linear([
+            (dec!(0.5), dec!(0)),
+            (dec!(0.6), dec!(50)),
+            (dec!(0.4), dec!(100)),
+        ]);
+        assert_eq!(
+            compile(unsorted).unwrap_err(),
+            vec![ProblemKind::BreakpointsNotSorted(2)]
+        );
+        let zigzag = CurveConfig::linear([
+            (dec!(0.1), dec!(0)),
+            (dec!(0.2), dec!(50)),
+            (dec!(0.3), dec!(40)),
+        ]);
+        assert_eq!(
+            compile(zigzag).unwrap_err(),
+            vec![ProblemKind::NotMonotonic(2)]
+        );
         let steps = CurveConfig::steps(dec!(50), [(dec!(0.5), dec!(40)), (dec!(0.8), dec!(100))]);
-        assert_eq!(compile(steps).unwrap_err(), vec![ProblemKind::NotMonotonic(1)]);
+        assert_eq!(
+            compile(steps).unwrap_err(),
+            vec![ProblemKind::NotMonotonic(1)]
+        );
         let short = CurveConfig::linear([(dec!(0.5), dec!(0))]);
-        assert_eq!(compile(short).unwrap_err(), vec![ProblemKind::TooFewBreakpoints(2)]);
+        assert_eq!(
+            compile(short).unwrap_err(),
+            vec![ProblemKind::TooFewBreakpoints(2)]
+        );
         let high = CurveConfig::linear([(dec!(0), dec!(0)), (dec!(1), dec!(120))]);
         assert_eq!(
             compile(high).unwrap_err(),

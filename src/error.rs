@@ -28,7 +28,11 @@ impl ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        write!(f, "{n} problem{} in the model", if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "{n} problem{} in the model",
+            if n == 1 { "" } else { "s" }
+        )?;
         for p in &self.problems {
             write!(f, "\n  {p}")?;
         }
@@ -161,6 +165,9 @@ pub(crate) struct Problems(pub(crate) Vec<ConfigProblem>);
 
 impl Problems {
     pub(crate) fn push(&mut self, path: impl Into<String>, kind: impl Into<ProblemKind>) {
-        self.0.push(ConfigProblem { path: path.into(), kind: kind.into() });
+        self.0.push(ConfigProblem {
+            path: path.into(),
+            kind: kind.into(),
+        });
     }
 }

@@ -105,7 +105,10 @@ impl<'a> Explanation<'a> {
 
     /// Ids of metrics with no usable value (missing or out of range).
     pub fn missing(&self) -> impl Iterator<Item = &'a str> + '_ {
-        self.metrics.iter().filter(|m| m.status != MetricStatus::Observed).map(|m| m.id)
+        self.metrics
+            .iter()
+            .filter(|m| m.status != MetricStatus::Observed)
+            .map(|m| m.id)
     }
 }
 
@@ -116,7 +119,10 @@ impl<'a> Score<'a> {
         let model = self.model();
         let account = self.account;
         let Some(card) = self.card() else {
-            return Explanation { dimensions: Vec::new(), metrics: Vec::new() };
+            return Explanation {
+                dimensions: Vec::new(),
+                metrics: Vec::new(),
+            };
         };
         let overall = u128::from(self.overall.map_or(0, Points::micros));
         // Weight of the dimensions that have a score: the denominator of overall.
@@ -130,7 +136,8 @@ impl<'a> Score<'a> {
             .filter(|(_, w, _)| *w > 0)
             .collect();
         let total_w: u128 = present.iter().map(|p| p.1).sum();
-        let dim_shares = apportion(overall, present.iter().map(|(_, w, s)| w * s), total_w);
+        let weighted = present.iter().map(|(_, w, s)| w * s);
+        let dim_shares = apportion(overall, weighted.clone(), weighted.sum());
         let mut dim_contrib = [0u128; 4];
         for ((i, _, _), c) in present.iter().zip(&dim_shares) {
             dim_contrib[*i] = *c;
@@ -149,10 +156,11 @@ impl<'a> Score<'a> {
                 contribution: points(dim_contrib[i]),
             });
             let wd = u128::from(card.dim_weight[i]);
-            let start = metrics.len();
             let mut scored = Vec::new();
             for cm in card.metrics[i].iter() {
-                let (Some(metric), Some(slot)) = (model.metrics.get(cm.metric), account.slots.get(cm.metric)) else {
+                let (Some(metric), Some(slot)) =
+                    (model.metrics.get(cm.metric), account.slots.get(cm.metric))
+                else {
                     continue;
                 };
                 let outcome = metric_outcome(metric, *slot);
@@ -175,7 +183,9 @@ impl<'a> Score<'a> {
                     shortfall: Points::ZERO,
                 });
             }
-            let Some(dim_score) = self.dims[i].score else { continue };
+            let Some(dim_score) = self.dims[i].score else {
+                continue;
+            };
             let wsum: u128 = scored.iter().map(|x| x.1).sum();
             let c_d = dim_contrib[i];
             if card.worst_wins[i] {
@@ -188,7 +198,8 @@ impl<'a> Score<'a> {
                 }
                 continue;
             }
-            let shares = apportion(c_d, scored.iter().map(|x| x.1 * x.2), scored.iter().map(|x| x.1 * x.2).sum());
+            let weighted = scored.iter().map(|x| x.1 * x.2);
+            let shares = apportion(c_d, weighted.clone(), weighted.sum());
             for ((j, w, s), c) in scored.iter().zip(shares) {
                 if let Some(m) = metrics.get_mut(*j) {
                     m.contribution = points(c);
@@ -196,14 +207,26 @@ impl<'a> Score<'a> {
                     m.shortfall = points(div_round(wd * w * lost, (total_w * wsum).max(1)));
                 }
             }
-            debug_assert!(metrics.len() >= start);
         }
-        Explanation { dimensions, metrics }
+        Explanation {
+            dimensions,
+            metrics,
+        }
     }
 }
 
+/// A score to one decimal, rounded down, so that a score shown at a band
+/// threshold (59.97 shown as 59.9, not 60.0) is never in a lower band.
+fn tenths_down(p: Points) -> String {
+    let tenths = p.micros() / 100_000;
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
 fn points(micros: u128) -> Points {
-    u32::try_from(micros).ok().and_then(Points::from_micros).unwrap_or(Points::MAX)
+    u32::try_from(micros)
+        .ok()
+        .and_then(Points::from_micros)
+        .unwrap_or(Points::MAX)
 }
 
 /// Splits `total` in proportion to `parts` (exact values `total·pᵢ/Σp`
@@ -233,19 +256,25 @@ fn apportion(total: u128, parts: impl Iterator<Item = u128>, sum: u128) -> Vec<u
 }
 
 impl fmt::Display for Score<'_> {
-    /// A short human explanation, e.g.
+    /// A short human explanation; the headline score is rounded *down* to
+    /// one decimal so it never appears to reach a threshold it missed, e.g.
     /// `62.5 lime: weekly active 0.22 (adoption 31) pulls down 9.4 points; missing nps; coverage 92%`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let why = self.explain();
         match (self.overall, self.band) {
-            (Some(o), Some(b)) => write!(f, "{o:.1} {b}")?,
+            (Some(o), Some(b)) => write!(f, "{} {b}", tenths_down(o))?,
             (Some(o), None) => write!(
                 f,
-                "insufficient data (coverage {}% below {}%), partial score {o:.1}",
+                "insufficient data (coverage {}% below {}%), partial score {}",
                 self.coverage.percent().round_dp(1),
-                self.min_coverage().percent().round_dp(1)
+                self.min_coverage().percent().round_dp(1),
+                tenths_down(o)
             )?,
-            (None, _) => write!(f, "no score: no metric of scorecard {} has data", self.scorecard())?,
+            (None, _) => write!(
+                f,
+                "no score: no metric of scorecard {} has data",
+                self.scorecard()
+            )?,
         }
         if let Some(m) = why.pulls_down_most() {
             let dim = self.dimension(m.dimension).unwrap_or(Points::ZERO);

@@ -119,7 +119,9 @@ pub use explain::{DimensionPart, Explanation, MetricPart, MetricStatus};
 pub use metric::{MetricConfig, MetricKind, MissingPolicy, ValueProblem};
 pub use model::{Model, ModelConfig};
 pub use points::{NumberError, Points, Share};
-pub use portfolio::{BandTallies, Concentration, PortfolioSummary, Tally, DEFAULT_CONCENTRATION_LIMIT};
+pub use portfolio::{
+    BandTallies, Concentration, PortfolioSummary, Tally, DEFAULT_CONCENTRATION_LIMIT,
+};
 pub use report::ScoreRecord;
 pub use score::Score;
 pub use scorecard::{BandsConfig, Criteria, ScorecardConfig};
@@ -139,7 +141,10 @@ pub fn doc_model() -> Model {
                 "weekly_active",
                 Dimension::Adoption,
                 MetricKind::Ratio,
-                CurveConfig::linear([(Decimal::ZERO, Decimal::ZERO), (Decimal::new(8, 1), Decimal::from(100))]),
+                CurveConfig::linear([
+                    (Decimal::ZERO, Decimal::ZERO),
+                    (Decimal::new(8, 1), Decimal::from(100)),
+                ]),
             )
             .label("weekly active"),
         )

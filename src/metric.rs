@@ -3,7 +3,7 @@
 
 use crate::curve::{Curve, CurveConfig};
 use crate::dimension::Dimension;
-use crate::error::{Problems, ProblemKind};
+use crate::error::{ProblemKind, Problems};
 use crate::points::{decimal_to_micros, f64_to_micros, Points, MAX_MAGNITUDE, MICRO};
 use crate::value::Value;
 use rust_decimal::Decimal;
@@ -230,7 +230,11 @@ pub(crate) struct Metric {
 }
 
 impl Metric {
-    pub(crate) fn compile(cfg: &MetricConfig, path: &str, problems: &mut Problems) -> Option<Metric> {
+    pub(crate) fn compile(
+        cfg: &MetricConfig,
+        path: &str,
+        problems: &mut Problems,
+    ) -> Option<Metric> {
         let before = problems.0.len();
         if cfg.id.is_empty() {
             problems.push(format!("{path}.id"), ProblemKind::EmptyId);
@@ -249,7 +253,13 @@ impl Metric {
             },
         };
         let curve = domain.and_then(|d| {
-            Curve::compile(&cfg.curve, d, cfg.kind.name(), &format!("{path}.curve"), problems)
+            Curve::compile(
+                &cfg.curve,
+                d,
+                cfg.kind.name(),
+                &format!("{path}.curve"),
+                problems,
+            )
         });
         if problems.0.len() != before {
             return None;
@@ -306,7 +316,10 @@ fn compile_domain(kind: &MetricKind, path: &str, problems: &mut Problems) -> Opt
         match (lo, hi) {
             (Ok(lo), Ok(hi)) if lo < hi => Some(Domain { min: lo, max: hi }),
             (Ok(_), Ok(_)) => {
-                problems.push(path, ProblemKind::BadScale(min.to_string(), max.to_string()));
+                problems.push(
+                    path,
+                    ProblemKind::BadScale(min.to_string(), max.to_string()),
+                );
                 None
             }
             _ => None,
@@ -315,8 +328,14 @@ fn compile_domain(kind: &MetricKind, path: &str, problems: &mut Problems) -> Opt
     match kind {
         MetricKind::Ratio | MetricKind::Flag => Some(Domain { min: 0, max: MICRO }),
         MetricKind::Count => Some(Domain { min: 0, max: full }),
-        MetricKind::Money => Some(Domain { min: -full, max: full }),
-        MetricKind::Nps => Some(Domain { min: -hundred, max: hundred }),
+        MetricKind::Money => Some(Domain {
+            min: -full,
+            max: full,
+        }),
+        MetricKind::Nps => Some(Domain {
+            min: -hundred,
+            max: hundred,
+        }),
         MetricKind::Csat { min, max } | MetricKind::Judgement { min, max } => {
             scale(min, max, problems)
         }

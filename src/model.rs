@@ -1,6 +1,6 @@
 //! A health-score model: configuration in, compiled and validated model out.
 
-use crate::error::{ConfigError, Problems, ProblemKind};
+use crate::error::{ConfigError, ProblemKind, Problems};
 use crate::metric::{compile_weight, Metric, MetricConfig, MetricKind};
 use crate::scorecard::{Criteria, MetricHead, Scorecard, ScorecardConfig};
 use crate::segment::{Segment, Segmentation, SegmentsConfig};
@@ -142,7 +142,13 @@ impl Model {
         }
         if config.metrics.len() > MAX_METRICS {
             let count = config.metrics.len();
-            problems.push("metrics", ProblemKind::TooMany { count, max: MAX_METRICS });
+            problems.push(
+                "metrics",
+                ProblemKind::TooMany {
+                    count,
+                    max: MAX_METRICS,
+                },
+            );
         }
         let mut by_id = HashMap::new();
         let mut metrics = Vec::with_capacity(config.metrics.len());
@@ -161,7 +167,13 @@ impl Model {
         }
         if config.scorecards.len() > MAX_SCORECARDS {
             let count = config.scorecards.len();
-            problems.push("scorecards", ProblemKind::TooMany { count, max: MAX_SCORECARDS });
+            problems.push(
+                "scorecards",
+                ProblemKind::TooMany {
+                    count,
+                    max: MAX_SCORECARDS,
+                },
+            );
         }
         let mut card_ids = HashMap::new();
         let mut cards = Vec::with_capacity(config.scorecards.len());
@@ -248,8 +260,14 @@ impl Model {
     /// Every segment with the id of the scorecard that scores it.
     pub fn segments(&self) -> impl Iterator<Item = (Segment<'_>, &str)> {
         (0..self.segmentation.len()).map(|i| {
-            let card = self.card_of_segment.get(i).and_then(|c| self.cards.get(*c as usize));
-            (self.segmentation.segment(i), card.map_or("", |c| c.id.as_str()))
+            let card = self
+                .card_of_segment
+                .get(i)
+                .and_then(|c| self.cards.get(*c as usize));
+            (
+                self.segmentation.segment(i),
+                card.map_or("", |c| c.id.as_str()),
+            )
         })
     }
 }
@@ -274,7 +292,10 @@ fn resolve_cards(
         let hit = |list: &[String], id: Option<&str>| {
             list.is_empty() || id.is_some_and(|id| list.iter().any(|x| x == id))
         };
-        let stage = st.checked_sub(1).and_then(|i| seg.stages.get(i)).map(String::as_str);
+        let stage = st
+            .checked_sub(1)
+            .and_then(|i| seg.stages.get(i))
+            .map(String::as_str);
         hit(&w.mrr, seg.mrr.get(m).map(|t| t.id.as_str()))
             && hit(&w.size, seg.size.get(s).map(|t| t.id.as_str()))
             && hit(&w.stage, stage)
@@ -296,7 +317,10 @@ fn resolve_cards(
     }
     for (i, c) in cards.iter().enumerate() {
         if c.when.is_some() && !used[i] {
-            problems.push(format!("scorecards[{i}]"), ProblemKind::UnreachableScorecard);
+            problems.push(
+                format!("scorecards[{i}]"),
+                ProblemKind::UnreachableScorecard,
+            );
         }
     }
     (problems.0.len() == before).then(|| table.into_boxed_slice())
@@ -305,17 +329,26 @@ fn resolve_cards(
 fn check_refs(w: &Criteria, seg: &Segmentation, path: &str, problems: &mut Problems) {
     for (i, id) in w.mrr.iter().enumerate() {
         if !seg.mrr.iter().any(|t| &t.id == id) {
-            problems.push(format!("{path}.mrr[{i}]"), ProblemKind::UnknownTier(id.clone()));
+            problems.push(
+                format!("{path}.mrr[{i}]"),
+                ProblemKind::UnknownTier(id.clone()),
+            );
         }
     }
     for (i, id) in w.size.iter().enumerate() {
         if !seg.size.iter().any(|t| &t.id == id) {
-            problems.push(format!("{path}.size[{i}]"), ProblemKind::UnknownTier(id.clone()));
+            problems.push(
+                format!("{path}.size[{i}]"),
+                ProblemKind::UnknownTier(id.clone()),
+            );
         }
     }
     for (i, id) in w.stage.iter().enumerate() {
         if !seg.stages.iter().any(|t| t == id) {
-            problems.push(format!("{path}.stage[{i}]"), ProblemKind::UnknownStage(id.clone()));
+            problems.push(
+                format!("{path}.stage[{i}]"),
+                ProblemKind::UnknownStage(id.clone()),
+            );
         }
     }
 }

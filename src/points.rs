@@ -281,9 +281,18 @@ mod tests {
         assert_eq!(f64_to_micros(0.22), Ok(220_000));
         assert_eq!(f64_to_micros(0.1 + 0.2), Ok(300_000));
         assert_eq!(f64_to_micros(-0.0000005), Ok(-1)); // ties away from zero
-        assert!(matches!(f64_to_micros(f64::NAN), Err(NumberError::NotFinite(_))));
-        assert!(matches!(f64_to_micros(f64::INFINITY), Err(NumberError::NotFinite(_))));
-        assert!(matches!(f64_to_micros(2e12), Err(NumberError::OutOfRange(..))));
+        assert!(matches!(
+            f64_to_micros(f64::NAN),
+            Err(NumberError::NotFinite(_))
+        ));
+        assert!(matches!(
+            f64_to_micros(f64::INFINITY),
+            Err(NumberError::NotFinite(_))
+        ));
+        assert!(matches!(
+            f64_to_micros(2e12),
+            Err(NumberError::OutOfRange(..))
+        ));
     }
 
     #[test]
@@ -314,7 +323,10 @@ mod tests {
         assert_eq!(p.micros(), 60_000_000);
         assert_eq!(p.to_f64(), 60.0);
         assert!(Points::from_decimal(Decimal::new(-1, 0)).is_err());
-        assert_eq!(Share::from_decimal(Decimal::new(5, 1)).unwrap().micros(), 500_000);
+        assert_eq!(
+            Share::from_decimal(Decimal::new(5, 1)).unwrap().micros(),
+            500_000
+        );
         assert!(Share::from_decimal(Decimal::new(11, 1)).is_err());
     }
 }

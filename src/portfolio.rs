@@ -177,7 +177,8 @@ impl<'m> PortfolioSummary<'m> {
             .map(|b| (*b, self.totals.band(*b).count))
             .max_by_key(|(b, c)| (*c, b.index()))?;
         // Exact: count / banded > limit  ⇔  count·10⁶ > limit·banded.
-        let over = u128::from(count) * MICRO as u128 > u128::from(self.limit.micros()) * u128::from(banded);
+        let over = u128::from(count) * MICRO as u128
+            > u128::from(self.limit.micros()) * u128::from(banded);
         let share = crate::points::div_round(u128::from(count) * MICRO as u128, u128::from(banded));
         over.then(|| Concentration {
             band,

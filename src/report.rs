@@ -74,7 +74,11 @@ impl<'a> Score<'a> {
             band: self.band,
             insufficient_data: self.is_insufficient(),
             coverage: self.coverage,
-            dimensions: why.dimensions.iter().map(|d| (d.dimension.name(), d.score)).collect(),
+            dimensions: why
+                .dimensions
+                .iter()
+                .map(|d| (d.dimension.name(), d.score))
+                .collect(),
             contributions: why
                 .metrics
                 .iter()

@@ -74,10 +74,20 @@ pub(crate) struct MetricOutcome {
 /// explanation.
 #[inline]
 pub(crate) fn metric_outcome(metric: &Metric, slot: Slot) -> MetricOutcome {
-    let observed = if slot.is_present() { metric.curve.eval(slot.value) } else { None };
+    let observed = if slot.is_present() {
+        metric.curve.eval(slot.value)
+    } else {
+        None
+    };
     match observed {
-        Some(s) => MetricOutcome { score: Some(s), has_data: true },
-        None => MetricOutcome { score: metric.missing.map(Points::micros), has_data: false },
+        Some(s) => MetricOutcome {
+            score: Some(s),
+            has_data: true,
+        },
+        None => MetricOutcome {
+            score: metric.missing.map(Points::micros),
+            has_data: false,
+        },
     }
 }
 
@@ -99,7 +109,10 @@ impl<'m> Account<'m> {
                 continue;
             }
             let (sum, wsum, worst, data_w) = self.dimension_sums(model, card, i);
-            let coverage = div_round(u128::from(data_w) * MICRO as u128, u128::from(card.dim_total[i]).max(1));
+            let coverage = div_round(
+                u128::from(data_w) * MICRO as u128,
+                u128::from(card.dim_total[i]).max(1),
+            );
             let score = (wsum > 0).then(|| {
                 if card.worst_wins[i] {
                     worst
@@ -118,10 +131,21 @@ impl<'m> Account<'m> {
                 den += w;
             }
         }
-        let overall = (den > 0).then(|| div_round(num, den) as u32).and_then(Points::from_micros);
-        let coverage = Share::from_micros(div_round(cov_num, cov_den.max(1)) as u32).unwrap_or(Share::ONE);
-        let band = overall.filter(|_| coverage >= card.min_coverage).map(|p| card.bands.band(p));
-        Score { account: self, overall, band, coverage, dims }
+        let overall = (den > 0)
+            .then(|| div_round(num, den) as u32)
+            .and_then(Points::from_micros);
+        let coverage =
+            Share::from_micros(div_round(cov_num, cov_den.max(1)) as u32).unwrap_or(Share::ONE);
+        let band = overall
+            .filter(|_| coverage >= card.min_coverage)
+            .map(|p| card.bands.band(p));
+        Score {
+            account: self,
+            overall,
+            band,
+            coverage,
+            dims,
+        }
     }
 
     /// Σ wᵢsᵢ, Σ wᵢ and the worst score over scored metrics, and the weight
@@ -130,7 +154,9 @@ impl<'m> Account<'m> {
     fn dimension_sums(&self, model: &Model, card: &Scorecard, dim: usize) -> (u128, u64, u32, u64) {
         let (mut sum, mut wsum, mut worst, mut data_w) = (0u128, 0u64, u32::MAX, 0u64);
         for cm in card.metrics[dim].iter() {
-            let (Some(metric), Some(slot)) = (model.metrics.get(cm.metric), self.slots.get(cm.metric)) else {
+            let (Some(metric), Some(slot)) =
+                (model.metrics.get(cm.metric), self.slots.get(cm.metric))
+            else {
                 continue;
             };
             let outcome = metric_outcome(metric, *slot);

@@ -2,7 +2,7 @@
 
 use crate::band::BandThresholds;
 use crate::dimension::Dimension;
-use crate::error::{Problems, ProblemKind};
+use crate::error::{ProblemKind, Problems};
 use crate::metric::compile_weight;
 use crate::points::{Points, Share};
 use rust_decimal::Decimal;
@@ -69,8 +69,16 @@ pub struct BandsConfig {
 
 impl BandsConfig {
     /// Thresholds for green, lime and yellow.
-    pub fn new(green: impl Into<Decimal>, lime: impl Into<Decimal>, yellow: impl Into<Decimal>) -> Self {
-        BandsConfig { green: green.into(), lime: lime.into(), yellow: yellow.into() }
+    pub fn new(
+        green: impl Into<Decimal>,
+        lime: impl Into<Decimal>,
+        yellow: impl Into<Decimal>,
+    ) -> Self {
+        BandsConfig {
+            green: green.into(),
+            lime: lime.into(),
+            yellow: yellow.into(),
+        }
     }
 }
 
@@ -230,7 +238,10 @@ impl Scorecard {
             }
         }
         if problems.0.len() == before && dim_weight.iter().all(|w| *w == 0) {
-            problems.push(format!("{path}.dimension_weights"), ProblemKind::WeightsAllZero);
+            problems.push(
+                format!("{path}.dimension_weights"),
+                ProblemKind::WeightsAllZero,
+            );
         }
         let bands = compile_bands(&cfg.bands, &format!("{path}.bands"), problems);
         let min_coverage = Share::from_decimal(cfg.min_coverage)
@@ -243,7 +254,9 @@ impl Scorecard {
         for d in &cfg.worst_wins {
             worst_wins[d.index()] = true;
         }
-        let dim_total = per_dim.each_ref().map(|ms| ms.iter().map(|m| m.weight).sum());
+        let dim_total = per_dim
+            .each_ref()
+            .map(|ms| ms.iter().map(|m| m.weight).sum());
         Some(Scorecard {
             id: cfg.id.clone(),
             dim_weight,
@@ -258,8 +271,16 @@ impl Scorecard {
 
 fn compile_bands(cfg: &BandsConfig, path: &str, problems: &mut Problems) -> Option<BandThresholds> {
     let mut point = |v: Decimal, name: &str| {
-        Points::from_decimal(v).map_err(|e| problems.push(format!("{path}.{name}"), e)).ok()
+        Points::from_decimal(v)
+            .map_err(|e| problems.push(format!("{path}.{name}"), e))
+            .ok()
     };
-    let (g, l, y) = (point(cfg.green, "green"), point(cfg.lime, "lime"), point(cfg.yellow, "yellow"));
-    BandThresholds::new(g?, l?, y?).map_err(|e| problems.push(path, e)).ok()
+    let (g, l, y) = (
+        point(cfg.green, "green"),
+        point(cfg.lime, "lime"),
+        point(cfg.yellow, "yellow"),
+    );
+    BandThresholds::new(g?, l?, y?)
+        .map_err(|e| problems.push(path, e))
+        .ok()
 }

@@ -5,7 +5,7 @@
 //! each other with no gap or overlap, and the last has no end, so every
 //! account falls in exactly one tier. MRR bounds are exact decimals.
 
-use crate::error::{Problems, ProblemKind};
+use crate::error::{ProblemKind, Problems};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -39,7 +39,11 @@ pub struct Tier<T> {
 impl<T> Tier<T> {
     /// A tier `[from, to)`.
     pub fn new(id: impl Into<String>, from: T, to: Option<T>) -> Self {
-        Tier { id: id.into(), from, to }
+        Tier {
+            id: id.into(),
+            from,
+            to,
+        }
     }
 }
 
@@ -79,13 +83,25 @@ pub(crate) const MAX_TIERS: usize = 64;
 impl Segmentation {
     pub(crate) fn compile(cfg: &SegmentsConfig, problems: &mut Problems) -> Option<Segmentation> {
         let before = problems.0.len();
-        check_tiers(&cfg.mrr_tiers, "segments.mrr_tiers", Decimal::ZERO, problems);
+        check_tiers(
+            &cfg.mrr_tiers,
+            "segments.mrr_tiers",
+            Decimal::ZERO,
+            problems,
+        );
         check_tiers(&cfg.size_tiers, "segments.size_tiers", 0, problems);
-        check_ids(cfg.stages.iter().map(String::as_str), "segments.stages", problems);
+        check_ids(
+            cfg.stages.iter().map(String::as_str),
+            "segments.stages",
+            problems,
+        );
         if cfg.stages.len() > MAX_TIERS {
             problems.push(
                 "segments.stages",
-                ProblemKind::TooMany { count: cfg.stages.len(), max: MAX_TIERS },
+                ProblemKind::TooMany {
+                    count: cfg.stages.len(),
+                    max: MAX_TIERS,
+                },
             );
         }
         (problems.0.len() == before).then(|| Segmentation {
@@ -115,7 +131,11 @@ impl Segmentation {
         let slots = self.stage_slots();
         let stage = index % slots;
         let rest = index / slots;
-        (rest / self.size.len().max(1), rest % self.size.len().max(1), stage)
+        (
+            rest / self.size.len().max(1),
+            rest % self.size.len().max(1),
+            stage,
+        )
     }
 
     /// The segment of an index (all indices come from this segmentation).
@@ -124,14 +144,21 @@ impl Segmentation {
         Segment {
             mrr_tier: self.mrr.get(m).map_or("", |t| t.id.as_str()),
             size_tier: self.size.get(s).map_or("", |t| t.id.as_str()),
-            stage: st.checked_sub(1).and_then(|i| self.stages.get(i)).map(String::as_str),
+            stage: st
+                .checked_sub(1)
+                .and_then(|i| self.stages.get(i))
+                .map(String::as_str),
         }
     }
 
     /// Tier position of an MRR (≥ 0) and of an employee count.
     pub(crate) fn locate(&self, mrr: Decimal, employees: u32) -> (usize, usize) {
         let m = self.mrr.iter().rposition(|t| mrr >= t.from).unwrap_or(0);
-        let s = self.size.iter().rposition(|t| employees >= t.from).unwrap_or(0);
+        let s = self
+            .size
+            .iter()
+            .rposition(|t| employees >= t.from)
+            .unwrap_or(0);
         (m, s)
     }
 }
@@ -142,7 +169,10 @@ fn check_ids<'a>(ids: impl Iterator<Item = &'a str>, path: &str, problems: &mut 
         if id.is_empty() {
             problems.push(format!("{path}[{i}]"), ProblemKind::EmptyId);
         } else if !seen.insert(id) {
-            problems.push(format!("{path}[{i}]"), ProblemKind::DuplicateId(id.to_string()));
+            problems.push(
+                format!("{path}[{i}]"),
+                ProblemKind::DuplicateId(id.to_string()),
+            );
         }
     }
 }
@@ -156,7 +186,13 @@ where
         return;
     }
     if tiers.len() > MAX_TIERS {
-        problems.push(path, ProblemKind::TooMany { count: tiers.len(), max: MAX_TIERS });
+        problems.push(
+            path,
+            ProblemKind::TooMany {
+                count: tiers.len(),
+                max: MAX_TIERS,
+            },
+        );
     }
     check_ids(tiers.iter().map(|t| t.id.as_str()), path, problems);
     let mut prev_end: Option<T> = None;
@@ -168,15 +204,24 @@ where
         }
         if let Some(end) = prev_end {
             if t.from > end {
-                problems.push(&at, ProblemKind::TierGap(end.to_string(), t.from.to_string()));
+                problems.push(
+                    &at,
+                    ProblemKind::TierGap(end.to_string(), t.from.to_string()),
+                );
             } else if t.from < end {
-                problems.push(&at, ProblemKind::TierOverlap(end.to_string(), t.from.to_string()));
+                problems.push(
+                    &at,
+                    ProblemKind::TierOverlap(end.to_string(), t.from.to_string()),
+                );
             }
         }
         match t.to {
             Some(to) if to <= t.from => problems.push(
                 &at,
-                ProblemKind::EmptyTier { from: t.from.to_string(), to: to.to_string() },
+                ProblemKind::EmptyTier {
+                    from: t.from.to_string(),
+                    to: to.to_string(),
+                },
             ),
             Some(to) if last => problems.push(&at, ProblemKind::LastTierBounded(to.to_string())),
             None if !last => problems.push(&at, ProblemKind::OpenEndedNotLast),
@@ -198,7 +243,8 @@ mod tests {
             stages: vec![],
         };
         let mut p = Problems::default();
-        Segmentation::compile(&cfg, &mut p).ok_or_else(|| p.0.iter().map(|x| x.to_string()).collect())
+        Segmentation::compile(&cfg, &mut p)
+            .ok_or_else(|| p.0.iter().map(|x| x.to_string()).collect())
     }
 
     #[test]
@@ -239,8 +285,18 @@ mod tests {
                 "segments.mrr_tiers[3]: last tier ends at 9000: tiers must cover 0..infinity (leave out `to`)",
             ]
         );
-        let e = seg(vec![Tier::new("a", dec!(0), None), Tier::new("b", dec!(5), None)]).unwrap_err();
-        assert_eq!(e, vec!["segments.mrr_tiers[0]: only the last tier may be open-ended"]);
-        assert_eq!(seg(vec![]).unwrap_err(), vec!["segments.mrr_tiers: must not be empty"]);
+        let e = seg(vec![
+            Tier::new("a", dec!(0), None),
+            Tier::new("b", dec!(5), None),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            e,
+            vec!["segments.mrr_tiers[0]: only the last tier may be open-ended"]
+        );
+        assert_eq!(
+            seg(vec![]).unwrap_err(),
+            vec!["segments.mrr_tiers: must not be empty"]
+        );
     }
 }

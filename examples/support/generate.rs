@@ -1,0 +1,176 @@
+//! A synthetic portfolio that fits any model: each account has a latent
+//! health that drives all its metric values (with noise), so the data looks
+//! like a real portfolio: mostly fine, some drifting, a few at risk, some
+//! values missing or stale, CSM judgements with notes.
+
+use healthscore::{
+    AccountData, CurveConfig, MetricConfig, MetricKind, ModelConfig, Observation, Value,
+};
+use rust_decimal::Decimal;
+use std::io::Write;
+
+/// SplitMix64: small, fast, reproducible.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.unit()
+    }
+
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+}
+
+fn x_range(curve: &CurveConfig) -> (f64, f64, bool) {
+    let pts = match curve {
+        CurveConfig::Linear { points } | CurveConfig::Bounded { points } => points.clone(),
+        CurveConfig::Steps { below, steps } => {
+            let mut v = vec![(Decimal::ZERO, *below)];
+            v.extend(steps.iter().copied());
+            v
+        }
+    };
+    let f = |d: Decimal| d.to_string().parse::<f64>().unwrap_or(0.0);
+    let (first, last) = (
+        pts.first().copied().unwrap_or_default(),
+        pts.last().copied().unwrap_or_default(),
+    );
+    (f(first.0), f(last.0), last.1 >= first.1)
+}
+
+fn round(x: f64, dp: i32) -> f64 {
+    let m = 10f64.powi(dp);
+    (x * m).round() / m
+}
+
+const NOTES: [&str; 5] = [
+    "exec sponsor engaged in QBR",
+    "champion moved to another team",
+    "asked about the enterprise plan",
+    "budget review next quarter",
+    "happy with onboarding so far",
+];
+
+fn value_for(m: &MetricConfig, health: f64, rng: &mut Rng) -> Value {
+    let (lo, hi, rising) = x_range(&m.curve);
+    let h = (health + rng.range(-0.2, 0.2)).clamp(0.0, 1.0);
+    let t = if rising { h } else { 1.0 - h };
+    match &m.kind {
+        MetricKind::Ratio => Value::Number(round(
+            (lo * 0.5 + t * (hi * 1.05 - lo * 0.5)).clamp(0.0, 1.0),
+            3,
+        )),
+        MetricKind::Flag => Value::Flag(h > 0.35),
+        MetricKind::Nps => Value::Number(round((lo + t * (hi - lo) * 1.1).clamp(-100.0, 100.0), 0)),
+        MetricKind::Money => {
+            let v = (lo + t * (hi - lo) * 1.2).max(0.0);
+            Value::Exact(Decimal::new((v * 100.0).round() as i64, 2))
+        }
+        MetricKind::Csat { min, max } | MetricKind::Judgement { min, max } => {
+            let f = |d: &Decimal| d.to_string().parse::<f64>().unwrap_or(0.0);
+            let (a, b) = (f(min), f(max));
+            let dp = if matches!(m.kind, MetricKind::Judgement { .. }) {
+                0
+            } else {
+                1
+            };
+            Value::Number(round(a + t * (b - a), dp))
+        }
+        MetricKind::Count => {
+            let span = hi - lo;
+            let v = (lo + t * span * 1.3).max(0.0);
+            let v = if rng.chance(0.01) { v * 10.0 } else { v }; // the odd outlier
+            Value::Number(if span >= 2.0 { v.round() } else { round(v, 2) })
+        }
+        _ => Value::Number(0.0),
+    }
+}
+
+/// One synthetic account.
+pub fn account(config: &ModelConfig, i: u64, rng: &mut Rng) -> AccountData {
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default();
+    let tier = rng.unit();
+    let (mrr, employees) = if tier < 0.6 {
+        (rng.range(99.0, 999.0), rng.range(3.0, 400.0))
+    } else if tier < 0.9 {
+        (rng.range(1000.0, 9999.0), rng.range(30.0, 3000.0))
+    } else {
+        (rng.range(10000.0, 60000.0), rng.range(300.0, 40000.0))
+    };
+    let mut data = AccountData::new(
+        format!("acct-{i:07}"),
+        Decimal::new((mrr * 100.0).round() as i64, 2),
+        employees as u32,
+        as_of,
+    );
+    let stages = &config.segments.stages;
+    if !stages.is_empty() {
+        let r = rng.unit();
+        let pick = if r < 0.15 {
+            0
+        } else if r < 0.7 {
+            1
+        } else {
+            2
+        };
+        data.stage = stages.get(pick.min(stages.len() - 1)).cloned();
+    }
+    // Latent health: mean of three uniforms, skewed a little healthy.
+    let health = ((rng.unit() + rng.unit() + rng.unit()) / 3.0 * 1.15).min(1.0);
+    // A few accounts whose data mostly stopped arriving.
+    let missing_rate = if rng.chance(0.03) { 0.7 } else { 0.08 };
+    for m in &config.metrics {
+        if rng.chance(missing_rate) {
+            continue; // missing
+        }
+        let days_ago = (rng.unit() * 30.0) as i64;
+        let on = as_of - chrono::Duration::days(days_ago);
+        let mut obs = Observation::new(m.id.clone(), value_for(m, health, rng), on);
+        if matches!(m.kind, MetricKind::Judgement { .. }) {
+            let note = NOTES[(rng.next_u64() % NOTES.len() as u64) as usize];
+            obs = obs.by(format!("csm-{}", rng.next_u64() % 12), note);
+        }
+        if rng.chance(0.03) && days_ago < 25 {
+            // An older, superseded observation: the latest one must win.
+            let mut old = obs.clone();
+            old.observed_on = on - chrono::Duration::days(7);
+            old.value = value_for(m, health, rng);
+            data.observations.push(old);
+        }
+        data.observations.push(obs);
+    }
+    data
+}
+
+/// Writes `n` accounts as JSON lines.
+pub fn write_portfolio(
+    config: &ModelConfig,
+    n: u64,
+    seed: u64,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let mut rng = Rng::new(seed);
+    for i in 0..n {
+        serde_json::to_writer(&mut *out, &account(config, i, &mut rng))?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
