@@ -175,13 +175,7 @@ impl Domain {
 impl std::fmt::Display for Domain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let show = |v: i64| Decimal::new(v, 6).normalize().to_string();
-        let bound = |v: i64, open: bool| if open { String::new() } else { show(v) };
-        write!(
-            f,
-            "{}..={}",
-            bound(self.min, self.min == -MAX_MAGNITUDE * MICRO),
-            bound(self.max, self.max == MAX_MAGNITUDE * MICRO)
-        )
+        write!(f, "{}..={}", show(self.min), show(self.max))
     }
 }
 

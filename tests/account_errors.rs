@@ -1,0 +1,164 @@
+//! Every bad account value gets a specific error naming the account and metric.
+
+mod common;
+use common::*;
+use healthscore::*;
+use rust_decimal_macros::dec;
+
+fn bind_err(data: AccountData) -> AccountError {
+    golden().bind(data).unwrap_err()
+}
+
+fn one(metric: &str, value: Value) -> AccountData {
+    account(dec!(100), &[]).observe(Observation {
+        value,
+        ..Observation::new(metric, 0.0, day(20))
+    })
+}
+
+#[test]
+fn out_of_range_values_are_errors_not_clamped() {
+    let cases = [
+        (
+            one("weekly_active", Value::Number(1.7)),
+            "account acme: weekly_active: ratio number 1.7 is outside 0..=1",
+        ),
+        (
+            one("weekly_active", Value::Number(-0.1)),
+            "account acme: weekly_active: ratio number -0.1 is outside 0..=1",
+        ),
+        (
+            one("weekly_active", Value::Number(f64::NAN)),
+            "account acme: weekly_active: NaN is not a finite number",
+        ),
+        (
+            one("weekly_active", Value::Number(f64::INFINITY)),
+            "account acme: weekly_active: inf is not a finite number",
+        ),
+        (
+            one("weekly_active", Value::Number(1e13)),
+            "account acme: weekly_active: 10000000000000 is outside the range ±10^12",
+        ),
+        (
+            one("weekly_active", Value::Flag(true)),
+            "account acme: weekly_active: expected a ratio value, got flag true",
+        ),
+    ];
+    for (data, expected) in cases {
+        assert_eq!(bind_err(data).to_string(), expected);
+    }
+}
+
+#[test]
+fn kind_ranges_of_the_bundled_model() {
+    let model = Model::new(bundled_config()).unwrap();
+    let base = || AccountData::new("big-co", dec!(20000), 5000, day(23));
+    let check = |metric: &str, value: Value, expected: &str| {
+        let data = base().observe(Observation {
+            value,
+            ..Observation::new(metric, 0.0, day(20))
+        });
+        assert_eq!(model.bind(data).unwrap_err().to_string(), expected);
+    };
+    check(
+        "nps",
+        Value::Number(140.0),
+        "account big-co: nps: nps number 140 is outside -100..=100",
+    );
+    check(
+        "integrations",
+        Value::Number(-2.0),
+        "account big-co: integrations: count number -2 is outside 0..=1000000000000",
+    );
+    check(
+        "support_csat",
+        Value::Number(6.0),
+        "account big-co: support_csat: csat number 6 is outside 1..=5",
+    );
+    check(
+        "sso_enabled",
+        Value::Number(1.0),
+        "account big-co: sso_enabled: expected a flag value, got number 1",
+    );
+    check(
+        "value_realised",
+        Value::Exact(dec!(10000000000000)),
+        "account big-co: value_realised: 10000000000000 is outside the range ±10^12",
+    );
+    // A judgement needs its author.
+    let data = base().observe(Observation::new("csm_sentiment", 3.0, day(20)));
+    assert_eq!(
+        model.bind(data).unwrap_err().to_string(),
+        "account big-co: csm_sentiment: a CSM judgement needs an author"
+    );
+    // Money is exact; extra decimals round half-even to millionths.
+    let data = base().observe(Observation::new(
+        "value_realised",
+        dec!(1200.0000005),
+        day(20),
+    ));
+    assert!(model.bind(data).is_ok());
+}
+
+#[test]
+fn account_level_problems_are_all_reported() {
+    let mut data = account(dec!(-5), &[("weekly_active", 0.5), ("nope", 1.0)]);
+    data.id = String::new();
+    data.stage = Some("onboarding".into()); // the golden model declares no stages: ignored
+    data.observations
+        .push(Observation::new("breadth", 0.2, day(24)));
+    data.observations
+        .push(Observation::new("weekly_active", 0.4, day(20)));
+    let e = bind_err(data);
+    assert_eq!(
+        e.problems,
+        [
+            AccountProblem::EmptyId,
+            AccountProblem::NegativeMrr(dec!(-5)),
+            AccountProblem::UnknownMetric("nope".into()),
+            AccountProblem::ObservedAfterAsOf {
+                metric: "breadth".into(),
+                observed: day(24),
+                as_of: day(23)
+            },
+            AccountProblem::DuplicateObservation {
+                metric: "weekly_active".into(),
+                date: day(20)
+            },
+        ]
+    );
+    assert_eq!(
+        e.to_string(),
+        "account : id must not be empty; mrr -5 is negative; nope: unknown metric; breadth: observed on 2026-11-24, after the as-of date 2026-11-23; weekly_active: two observations on 2026-11-20"
+    );
+}
+
+#[test]
+fn unknown_stage_when_the_model_declares_stages() {
+    let model = Model::new(bundled_config()).unwrap();
+    let data = AccountData::new("x", dec!(10), 3, day(23)).stage("churned");
+    assert_eq!(
+        model.bind(data).unwrap_err().problems,
+        [AccountProblem::UnknownStage("churned".into())]
+    );
+    let data = AccountData::new("x", dec!(10), 3, day(23)).stage("onboarding");
+    let a = model.bind(data).unwrap();
+    assert_eq!(a.scorecard(), "onboarding");
+    assert_eq!(a.segment().to_string(), "smb/small/onboarding");
+}
+
+#[test]
+fn account_json_with_unknown_fields_or_bad_types_is_rejected() {
+    let bad = r#"{"id": "a", "mrr": "10", "employees": 3, "as_of": "2026-11-23", "colour": "red"}"#;
+    assert!(serde_json::from_str::<AccountData>(bad)
+        .unwrap_err()
+        .to_string()
+        .contains("unknown field `colour`"));
+    let negative = r#"{"id": "a", "mrr": "10", "employees": -3, "as_of": "2026-11-23"}"#;
+    assert!(serde_json::from_str::<AccountData>(negative).is_err());
+    let ok = r#"{"id": "a", "mrr": 10.5, "employees": 3, "as_of": "2026-11-23",
+                 "observations": [{"metric": "weekly_active", "value": 0.5, "observed_on": "2026-11-20"}]}"#;
+    let data: AccountData = serde_json::from_str(ok).unwrap();
+    assert_eq!(data.mrr, dec!(10.5));
+    assert!(golden().bind(data).is_ok());
+}
