@@ -162,6 +162,54 @@ impl Slot {
     }
 }
 
+/// The slots of a bound account: inline for models of up to
+/// `INLINE_SLOTS` metrics, so scoring a `Vec<Account>` streams through
+/// memory instead of chasing a pointer per account.
+#[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // inline storage is the point
+pub(crate) enum Slots {
+    Inline {
+        len: u8,
+        items: [Slot; INLINE_SLOTS],
+    },
+    Heap(Box<[Slot]>),
+}
+
+/// Metrics held inline in a bound account.
+const INLINE_SLOTS: usize = 16;
+
+impl Slots {
+    fn new(len: usize) -> Slots {
+        match u8::try_from(len) {
+            Ok(n) if len <= INLINE_SLOTS => Slots::Inline {
+                len: n,
+                items: [Slot::EMPTY; INLINE_SLOTS],
+            },
+            _ => Slots::Heap(vec![Slot::EMPTY; len].into_boxed_slice()),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn as_slice(&self) -> &[Slot] {
+        match self {
+            Slots::Inline { len, items } => items.get(..usize::from(*len)).unwrap_or(&[]),
+            Slots::Heap(b) => b,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Slot] {
+        match self {
+            Slots::Inline { len, items } => items.get_mut(..usize::from(*len)).unwrap_or(&mut []),
+            Slots::Heap(b) => b,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<&Slot> {
+        self.as_slice().get(i)
+    }
+}
+
 /// An account validated against a model, ready to score.
 ///
 /// Binding checks every value once, picks the latest observation of each
@@ -171,7 +219,7 @@ impl Slot {
 pub struct Account<'m> {
     pub(crate) model: &'m Model,
     pub(crate) data: AccountData,
-    pub(crate) slots: Box<[Slot]>,
+    pub(crate) slots: Slots,
     pub(crate) segment: usize,
     pub(crate) card: usize,
 }
@@ -266,16 +314,18 @@ impl Model {
             },
             _ => 0,
         };
-        let mut slots = vec![Slot::EMPTY; self.metrics.len()].into_boxed_slice();
+        let mut slots = Slots::new(self.metrics.len());
         let mut dates: Vec<Option<NaiveDate>> = vec![None; self.metrics.len()];
         for (n, obs) in data.observations.iter().enumerate() {
             let Some(&i) = self.by_id.get(&obs.metric) else {
                 problems.push(AccountProblem::UnknownMetric(obs.metric.clone()));
                 continue;
             };
-            let (Some(metric), Some(slot), Some(date)) =
-                (self.metrics.get(i), slots.get_mut(i), dates.get_mut(i))
-            else {
+            let (Some(metric), Some(slot), Some(date)) = (
+                self.metrics.get(i),
+                slots.as_mut_slice().get_mut(i),
+                dates.get_mut(i),
+            ) else {
                 continue;
             };
             let name = || obs.metric.clone();

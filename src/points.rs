@@ -245,15 +245,15 @@ pub(crate) fn mul_div_round(a: u64, b: u64, d: u64) -> u64 {
     div_round(p, u128::from(d)) as u64
 }
 
-/// `round(n / d)` with ties up (`d > 0`); a 64-bit division when it fits.
+/// `round(n / d)` with ties up; a zero divisor is treated as 1. Uses a
+/// 64-bit division when the operands fit.
 #[inline]
 pub(crate) fn div_round(n: u128, d: u128) -> u128 {
-    let half = d / 2;
+    let d = d.max(1);
+    let n = n + d / 2;
     match (u64::try_from(n), u64::try_from(d)) {
-        (Ok(n64), Ok(d64)) if n64.checked_add(half as u64).is_some() => {
-            u128::from((n64 + half as u64) / d64)
-        }
-        _ => (n + half) / d.max(1),
+        (Ok(n64), Ok(d64)) => u128::from(n64 / d64),
+        _ => n / d,
     }
 }
 
@@ -301,7 +301,29 @@ mod tests {
         assert_eq!(div_round(4, 3), 1);
         assert_eq!(div_round(5, 3), 2);
         assert_eq!(div_round(u128::from(u64::MAX) * 4, 4), u128::from(u64::MAX));
+        assert_eq!(div_round(7, 0), 7, "a zero divisor is treated as 1");
         assert_eq!(mul_div_round(u64::MAX, 3, 3), u64::MAX);
+    }
+
+    #[test]
+    fn division_rounds_like_the_reference() {
+        // Against the plain formula, across magnitudes and at the edges of
+        // the 64-bit fast path.
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = u128::from(x >> (x % 40)) % (1 << 53);
+            let d = u128::from((x >> 11) % (1 << (x % 53)) + 1);
+            assert_eq!(div_round(n, d), (n + d / 2) / d, "{n} / {d}");
+        }
+        let edge = u128::from(u64::MAX) - 1;
+        for d in [1, 2, 3, 7, edge, edge - 1, 1 << 63] {
+            for n in [0, 1, edge - d / 2, edge / 2, d - 1, d] {
+                assert_eq!(div_round(n, d), (n + d / 2) / d, "{n} / {d}");
+            }
+        }
     }
 
     #[test]

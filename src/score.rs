@@ -99,6 +99,7 @@ impl<'m> Account<'m> {
         let Some(card) = model.cards.get(self.card) else {
             return Score::empty(self);
         };
+        let slots = self.slots.as_slice();
         let mut dims = [DimensionScore::default(); 4];
         let (mut num, mut den) = (0u128, 0u128);
         let (mut cov_num, mut cov_den) = (0u128, 0u128);
@@ -108,7 +109,7 @@ impl<'m> Account<'m> {
             if w == 0 {
                 continue;
             }
-            let (sum, wsum, worst, data_w) = self.dimension_sums(model, card, i);
+            let (sum, wsum, worst, data_w) = dimension_sums(&model.metrics, slots, card, i);
             let coverage = div_round(
                 u128::from(data_w) * MICRO as u128,
                 u128::from(card.dim_total[i]).max(1),
@@ -147,30 +148,33 @@ impl<'m> Account<'m> {
             dims,
         }
     }
+}
 
-    /// Σ wᵢsᵢ, Σ wᵢ and the worst score over scored metrics, and the weight
-    /// with data, of one dimension.
-    #[inline]
-    fn dimension_sums(&self, model: &Model, card: &Scorecard, dim: usize) -> (u128, u64, u32, u64) {
-        let (mut sum, mut wsum, mut worst, mut data_w) = (0u128, 0u64, u32::MAX, 0u64);
-        for cm in card.metrics[dim].iter() {
-            let (Some(metric), Some(slot)) =
-                (model.metrics.get(cm.metric), self.slots.get(cm.metric))
-            else {
-                continue;
-            };
-            let outcome = metric_outcome(metric, *slot);
-            if outcome.has_data {
-                data_w += cm.weight;
-            }
-            if let Some(s) = outcome.score {
-                sum += u128::from(cm.weight) * u128::from(s);
-                wsum += cm.weight;
-                worst = worst.min(s);
-            }
+/// Σ wᵢsᵢ, Σ wᵢ and the worst score over scored metrics, and the weight
+/// with data, of one dimension.
+#[inline]
+fn dimension_sums(
+    metrics: &[Metric],
+    slots: &[Slot],
+    card: &Scorecard,
+    dim: usize,
+) -> (u128, u64, u32, u64) {
+    let (mut sum, mut wsum, mut worst, mut data_w) = (0u128, 0u64, u32::MAX, 0u64);
+    for cm in card.metrics[dim].iter() {
+        let (Some(metric), Some(slot)) = (metrics.get(cm.metric), slots.get(cm.metric)) else {
+            continue;
+        };
+        let outcome = metric_outcome(metric, *slot);
+        if outcome.has_data {
+            data_w += cm.weight;
         }
-        (sum, wsum, worst, data_w)
+        if let Some(s) = outcome.score {
+            sum += u128::from(cm.weight) * u128::from(s);
+            wsum += cm.weight;
+            worst = worst.min(s);
+        }
     }
+    (sum, wsum, worst, data_w)
 }
 
 impl<'a> Score<'a> {

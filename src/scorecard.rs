@@ -254,6 +254,14 @@ impl Scorecard {
         for d in &cfg.worst_wins {
             worst_wins[d.index()] = true;
         }
+        // Relative weights: dividing a group by its common factor changes no
+        // result and keeps products small (the fast path of `div_round`).
+        let g = dim_weight.iter().fold(0, |g, w| gcd(g, *w));
+        dim_weight = dim_weight.map(|w| w / g.max(1));
+        for ms in &mut per_dim {
+            let g = ms.iter().fold(0, |g, m| gcd(g, m.weight));
+            ms.iter_mut().for_each(|m| m.weight /= g.max(1));
+        }
         let dim_total = per_dim
             .each_ref()
             .map(|ms| ms.iter().map(|m| m.weight).sum());
@@ -266,6 +274,14 @@ impl Scorecard {
             bands: bands?,
             min_coverage: min_coverage?,
         })
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
     }
 }
 
