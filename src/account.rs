@@ -38,6 +38,7 @@ pub struct AccountData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<String>,
     /// The date the score is as of (values observed later are refused).
+    #[serde(deserialize_with = "crate::value::date::deserialize")]
     pub as_of: NaiveDate,
     /// Observed metric values, in any order.
     #[serde(default)]

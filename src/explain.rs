@@ -125,25 +125,24 @@ impl<'a> Score<'a> {
             };
         };
         let overall = u128::from(self.overall.map_or(0, Points::micros));
-        // Weight of the dimensions that have a score: the denominator of overall.
-        let present: Vec<(usize, u128, u128)> = Dimension::ALL
-            .iter()
-            .filter_map(|d| {
-                let i = d.index();
-                let s = self.dims[i].score?;
-                Some((i, u128::from(card.dim_weight[i]), u128::from(s.micros())))
-            })
-            .filter(|(_, w, _)| *w > 0)
-            .collect();
-        let total_w: u128 = present.iter().map(|p| p.1).sum();
-        let weighted = present.iter().map(|(_, w, s)| w * s);
-        let dim_shares = apportion(overall, weighted.clone(), weighted.sum());
-        let mut dim_contrib = [0u128; 4];
-        for ((i, _, _), c) in present.iter().zip(&dim_shares) {
-            dim_contrib[*i] = *c;
+        // Dimensions with a score share the overall score in proportion to
+        // weight × score; their weights are the denominator of overall.
+        let mut dim_contrib = [(0u128, 0u128); 4];
+        let mut total_w = 0u128;
+        for d in Dimension::ALL {
+            let i = d.index();
+            if let Some(s) = self.dims[i].score {
+                total_w += u128::from(card.dim_weight[i]);
+                dim_contrib[i].0 = u128::from(card.dim_weight[i]) * u128::from(s.micros());
+            }
         }
-        let mut dimensions = Vec::new();
-        let mut metrics = Vec::new();
+        apportion(overall, &mut dim_contrib);
+        let mut dimensions = Vec::with_capacity(4);
+        let mut metrics = Vec::with_capacity(model.metrics.len());
+        // (index in `metrics`, weight, score) of the scored metrics of one
+        // dimension, and their apportioned contributions.
+        let mut scored: Vec<(usize, u128, u128)> = Vec::new();
+        let mut shares: Vec<(u128, u128)> = Vec::new();
         for d in Dimension::ALL {
             let i = d.index();
             if card.dim_weight[i] == 0 {
@@ -153,10 +152,10 @@ impl<'a> Score<'a> {
                 dimension: d,
                 score: self.dims[i].score,
                 coverage: self.dims[i].coverage,
-                contribution: points(dim_contrib[i]),
+                contribution: points(dim_contrib[i].0),
             });
             let wd = u128::from(card.dim_weight[i]);
-            let mut scored = Vec::new();
+            scored.clear();
             for cm in card.metrics[i].iter() {
                 let (Some(metric), Some(slot)) =
                     (model.metrics.get(cm.metric), account.slots.get(cm.metric))
@@ -187,7 +186,7 @@ impl<'a> Score<'a> {
                 continue;
             };
             let wsum: u128 = scored.iter().map(|x| x.1).sum();
-            let c_d = dim_contrib[i];
+            let c_d = dim_contrib[i].0;
             if card.worst_wins[i] {
                 // The first metric at the minimum carries the whole dimension.
                 let worst = scored.iter().min_by_key(|x| x.2).map(|x| x.0);
@@ -198,11 +197,12 @@ impl<'a> Score<'a> {
                 }
                 continue;
             }
-            let weighted = scored.iter().map(|x| x.1 * x.2);
-            let shares = apportion(c_d, weighted.clone(), weighted.sum());
-            for ((j, w, s), c) in scored.iter().zip(shares) {
+            shares.clear();
+            shares.extend(scored.iter().map(|x| (x.1 * x.2, 0)));
+            apportion(c_d, &mut shares);
+            for ((j, w, s), (c, _)) in scored.iter().zip(&shares) {
                 if let Some(m) = metrics.get_mut(*j) {
-                    m.contribution = points(c);
+                    m.contribution = points(*c);
                     let lost = u128::from(Points::MAX.micros()) - s;
                     m.shortfall = points(div_round(wd * w * lost, (total_w * wsum).max(1)));
                 }
@@ -229,30 +229,31 @@ fn points(micros: u128) -> Points {
         .unwrap_or(Points::MAX)
 }
 
-/// Splits `total` in proportion to `parts` (exact values `total·pᵢ/Σp`
-/// summing to `total`), flooring each and giving the remaining units to the
-/// largest remainders, earliest first on ties.
-fn apportion(total: u128, parts: impl Iterator<Item = u128>, sum: u128) -> Vec<u128> {
+/// Splits `total` in proportion to the parts given in `shares[i].0`
+/// (exact values `total·pᵢ/Σp`, which sum to `total`), leaving each share in
+/// `.0`: each is floored, then the remaining units go one each to the largest
+/// remainders, earliest first on ties. No allocation.
+fn apportion(total: u128, shares: &mut [(u128, u128)]) {
+    let sum: u128 = shares.iter().map(|s| s.0).sum();
     if sum == 0 {
-        return parts.map(|_| 0).collect();
+        shares.iter_mut().for_each(|s| *s = (0, 0));
+        return;
     }
-    let mut shares: Vec<(u128, u128)> = parts.map(|p| (total * p / sum, total * p % sum)).collect();
+    for s in shares.iter_mut() {
+        *s = (total * s.0 / sum, total * s.0 % sum);
+    }
     let given: u128 = shares.iter().map(|s| s.0).sum();
-    let mut left = total.saturating_sub(given);
-    let mut order: Vec<usize> = (0..shares.len()).collect();
-    order.sort_by(|&a, &b| shares[b].1.cmp(&shares[a].1).then(a.cmp(&b)));
-    for i in order {
-        if left == 0 {
-            break;
-        }
-        if let Some(s) = shares.get_mut(i) {
-            if s.1 > 0 {
-                s.0 += 1;
-                left -= 1;
-            }
+    for _ in 0..total.saturating_sub(given) {
+        let best =
+            shares
+                .iter_mut()
+                .filter(|s| s.1 > 0)
+                .reduce(|best, s| if s.1 > best.1 { s } else { best });
+        match best {
+            Some(s) => *s = (s.0 + 1, 0),
+            None => break,
         }
     }
-    shares.into_iter().map(|s| s.0).collect()
 }
 
 impl fmt::Display for Score<'_> {
@@ -299,9 +300,15 @@ mod tests {
 
     #[test]
     fn apportion_sums_exactly() {
-        assert_eq!(apportion(10, [1, 1, 1].into_iter(), 3), vec![4, 3, 3]);
-        assert_eq!(apportion(0, [0, 0].into_iter(), 0), vec![0, 0]);
-        assert_eq!(apportion(7, [2, 5].into_iter(), 7), vec![2, 5]);
-        assert_eq!(apportion(100, [1, 2].into_iter(), 3), vec![33, 67]);
+        let run = |total: u128, parts: &[u128]| {
+            let mut s: Vec<(u128, u128)> = parts.iter().map(|p| (*p, 0)).collect();
+            apportion(total, &mut s);
+            s.into_iter().map(|x| x.0).collect::<Vec<_>>()
+        };
+        assert_eq!(run(10, &[1, 1, 1]), [4, 3, 3]);
+        assert_eq!(run(0, &[0, 0]), [0, 0]);
+        assert_eq!(run(7, &[2, 5]), [2, 5]);
+        assert_eq!(run(100, &[1, 2]), [33, 67]);
+        assert_eq!(run(5, &[0, 3, 0, 3]), [0, 3, 0, 2]);
     }
 }

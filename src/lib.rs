@@ -172,3 +172,8 @@ pub fn doc_model() -> Model {
         Err(e) => unreachable!("the documentation model is valid: {e}"),
     }
 }
+
+/// The README's code examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

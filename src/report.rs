@@ -2,8 +2,10 @@
 
 use crate::points::{Points, Share};
 use crate::score::Score;
-use serde::Serialize;
-use std::collections::BTreeMap;
+use crate::segment::Segment;
+use crate::Dimension;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
 /// Everything about one score as plain data: what [`Score::record`] returns
 /// and what the `score` example writes as one JSON object per account.
@@ -18,8 +20,8 @@ pub struct ScoreRecord<'a> {
     pub model: &'a str,
     /// The model's version.
     pub model_version: &'a str,
-    /// The segment, e.g. `mid/large`.
-    pub segment: String,
+    /// The segment, written as e.g. `mid/large`.
+    pub segment: Segment<'a>,
     /// The scorecard that produced the score.
     pub scorecard: &'a str,
     /// The overall score (`null` when nothing could be scored).
@@ -30,10 +32,14 @@ pub struct ScoreRecord<'a> {
     pub insufficient_data: bool,
     /// Share of configured weight that had data.
     pub coverage: Share,
-    /// Dimension scores (`null` when none of its metrics could be scored).
-    pub dimensions: BTreeMap<&'static str, Option<Points>>,
-    /// Points each scored metric contributes to the overall score.
-    pub contributions: BTreeMap<&'a str, Points>,
+    /// Dimension scores in DEAR order (`null` when none of its metrics could
+    /// be scored), written as a JSON object.
+    #[serde(serialize_with = "as_map")]
+    pub dimensions: Vec<(Dimension, Option<Points>)>,
+    /// Points each scored metric contributes to the overall score, in model
+    /// order, written as a JSON object.
+    #[serde(serialize_with = "as_map")]
+    pub contributions: Vec<(&'a str, Points)>,
     /// Metrics with no usable value.
     pub missing: Vec<&'a str>,
     /// The metric that costs the most points, and how many.
@@ -68,7 +74,7 @@ impl<'a> Score<'a> {
             id: self.account.id(),
             model: model.name(),
             model_version: model.version(),
-            segment: self.segment().to_string(),
+            segment: self.segment(),
             scorecard: self.scorecard(),
             score: self.overall,
             band: self.band,
@@ -77,7 +83,7 @@ impl<'a> Score<'a> {
             dimensions: why
                 .dimensions
                 .iter()
-                .map(|d| (d.dimension.name(), d.score))
+                .map(|d| (d.dimension, d.score))
                 .collect(),
             contributions: why
                 .metrics
@@ -88,5 +94,23 @@ impl<'a> Score<'a> {
             missing: why.missing().collect(),
             pulls_down_most: why.pulls_down_most().map(|m| (m.id, m.shortfall)),
         }
+    }
+}
+
+fn as_map<K: Serialize, V: Serialize, S: Serializer>(
+    pairs: &[(K, V)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+impl Serialize for Segment<'_> {
+    /// As its display form, e.g. `"mid/large"`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }

@@ -24,7 +24,7 @@ use std::fmt;
 /// assert_eq!(v, Value::Exact(dec!(1200.10)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Value {
     /// Yes or no, for flag metrics.
@@ -52,6 +52,87 @@ impl fmt::Display for Value {
             Value::Flag(false) => f.pad("no"),
             Value::Number(x) => fmt::Display::fmt(x, f),
             Value::Exact(d) => fmt::Display::fmt(d, f),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Value {
+    /// A bool, a number, or a decimal string; written by hand because an
+    /// untagged enum tries each variant in turn, which is slow on large inputs.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Value;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("true, false, a number, or a decimal string")
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Value, E> {
+                Ok(Value::Flag(b))
+            }
+            fn visit_f64<E: serde::de::Error>(self, x: f64) -> Result<Value, E> {
+                Ok(Value::Number(x))
+            }
+            fn visit_i64<E: serde::de::Error>(self, x: i64) -> Result<Value, E> {
+                Ok(Value::Exact(Decimal::from(x)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, x: u64) -> Result<Value, E> {
+                Ok(Value::Exact(Decimal::from(x)))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Value, E> {
+                s.trim()
+                    .parse::<Decimal>()
+                    .map(Value::Exact)
+                    .map_err(|e| E::custom(format!("{s:?} is not a decimal number: {e}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Dates as `YYYY-MM-DD`, with a fast path for that exact shape and
+/// chrono's parser for anything else (which it may reject).
+pub(crate) mod date {
+    use chrono::NaiveDate;
+    use serde::Deserialize;
+
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<NaiveDate, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        fast(&s)
+            .or_else(|| s.parse().ok())
+            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a date (YYYY-MM-DD)")))
+    }
+
+    fn fast(s: &str) -> Option<NaiveDate> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            b.get(r)?.iter().try_fold(0u32, |n, c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn fast_path_agrees_with_chrono() {
+            for s in ["2026-11-23", "2024-02-29", "0001-01-01", "9999-12-31"] {
+                assert_eq!(super::fast(s), s.parse().ok(), "{s}");
+            }
+            for s in [
+                "2026-02-30",
+                "2026-13-01",
+                "2026-1-01",
+                "2026/11/23",
+                "+2026-11-2",
+            ] {
+                assert_eq!(super::fast(s), None, "{s}");
+            }
         }
     }
 }
@@ -100,6 +181,7 @@ pub struct Observation {
     /// The value.
     pub value: Value,
     /// When it was observed.
+    #[serde(deserialize_with = "date::deserialize")]
     pub observed_on: NaiveDate,
     /// Who recorded it (required for a CSM judgement).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -328,7 +328,7 @@ fn score_records_model_segment_and_scorecard() {
         (r.model, r.model_version, r.scorecard),
         ("golden", "1.0", "smb")
     );
-    assert_eq!(r.segment, "smb/all");
+    assert_eq!(r.segment.to_string(), "smb/all");
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["coverage"], serde_json::json!(0.3));
     assert_eq!(json["band"], serde_json::Value::Null);
