@@ -119,6 +119,9 @@ pub enum AccountProblem {
         /// The date.
         date: NaiveDate,
     },
+    /// More observations than one account may carry (2³² − 1).
+    #[error("{0} observations, more than one account may carry")]
+    TooManyObservations(usize),
     /// An observation dated after the account's as-of date.
     #[error("{metric}: observed on {observed}, after the as-of date {as_of}")]
     ObservedAfterAsOf {
@@ -315,6 +318,13 @@ impl Model {
             },
             _ => 0,
         };
+        if u32::try_from(data.observations.len()).map_or(true, |n| n == NO_OBSERVATION) {
+            problems.push(AccountProblem::TooManyObservations(data.observations.len()));
+            return Err(AccountError {
+                account: data.id,
+                problems,
+            });
+        }
         let mut slots = Slots::new(self.metrics.len());
         let mut dates: Vec<Option<NaiveDate>> = vec![None; self.metrics.len()];
         for (n, obs) in data.observations.iter().enumerate() {

@@ -4,6 +4,21 @@
 
 mod common;
 use common::*;
+
+/// Every metric of the golden model at exactly 60 points.
+const ALL_AT_60: [(&str, f64); 4] = [
+    ("seats", 0.62),
+    ("sentiment", 3.4),
+    ("weekly_active", 0.4),
+    ("breadth", 0.3),
+];
+/// seats 92.857143, sentiment 75, weekly 50, breadth 80.
+const MIXED: [(&str, f64); 4] = [
+    ("seats", 0.85),
+    ("sentiment", 4.0),
+    ("weekly_active", 0.35),
+    ("breadth", 0.4),
+];
 use healthscore::*;
 use rust_decimal_macros::dec;
 
@@ -12,17 +27,7 @@ fn weights_03_03_04_all_at_60_is_exactly_60_and_lime() {
     // seats 0.62 → (0.42/0.7)·100 = 60; sentiment 3.4 → 2.4/4·100 = 60;
     // weekly 0.4 → 60; breadth 0.3 → 60. 0.3·60 + 0.3·60 + 0.4·60 = 60.
     let model = golden();
-    let a = model
-        .bind(account(
-            dec!(1000),
-            &[
-                ("seats", 0.62),
-                ("sentiment", 3.4),
-                ("weekly_active", 0.4),
-                ("breadth", 0.3),
-            ],
-        ))
-        .unwrap();
+    let a = model.bind(account(dec!(1000), &ALL_AT_60)).unwrap();
     let s = a.score();
     assert_eq!(micros(s.overall()), Some(60_000_000));
     assert_eq!(
@@ -52,17 +57,7 @@ fn mixed_values_hand_computed() {
     // adoption = (3·50 + 1·80)/4 = 57.5
     // overall = 0.3·92.857143 + 0.3·75 + 0.4·57.5 = 73.3571429 → 73.357143
     let model = golden();
-    let a = model
-        .bind(account(
-            dec!(2500),
-            &[
-                ("seats", 0.85),
-                ("sentiment", 4.0),
-                ("weekly_active", 0.35),
-                ("breadth", 0.4),
-            ],
-        ))
-        .unwrap();
+    let a = model.bind(account(dec!(2500), &MIXED)).unwrap();
     let s = a.score();
     assert_eq!(micros(s.dimension(Dimension::Deployment)), Some(92_857_143));
     assert_eq!(micros(s.dimension(Dimension::Engagement)), Some(75_000_000));
@@ -171,12 +166,7 @@ fn coverage_exactly_at_the_minimum_is_enough() {
 #[test]
 fn mrr_on_a_tier_bound_falls_in_the_upper_tier() {
     // Same data, all at 60: smb thresholds 90/70/50 make it yellow, mid 80/60/40 lime.
-    let values = [
-        ("seats", 0.62),
-        ("sentiment", 3.4),
-        ("weekly_active", 0.4),
-        ("breadth", 0.3),
-    ];
+    let values = ALL_AT_60;
     let model = golden();
     let below = model.bind(account(dec!(999.99), &values)).unwrap();
     let at = model.bind(account(dec!(1000.00), &values)).unwrap();
@@ -220,17 +210,7 @@ fn worst_wins_scores_a_dimension_by_its_lowest_metric() {
         card.worst_wins.push(Dimension::Adoption);
     }
     let model = Model::new(config).unwrap();
-    let a = model
-        .bind(account(
-            dec!(2500),
-            &[
-                ("seats", 0.85),
-                ("sentiment", 4.0),
-                ("weekly_active", 0.35),
-                ("breadth", 0.4),
-            ],
-        ))
-        .unwrap();
+    let a = model.bind(account(dec!(2500), &MIXED)).unwrap();
     let s = a.score();
     // adoption = min(50, 80) = 50 → overall 27.8571429 + 22.5 + 20 = 70.357143
     assert_eq!(micros(s.dimension(Dimension::Adoption)), Some(50_000_000));
