@@ -7,8 +7,9 @@
 //!
 //! * `--model FILE`: the model, JSON or TOML (by extension `.toml`).
 //! * `--accounts FILE`: a JSON array of accounts or JSON lines (`-` for
-//!   stdin). Writes one JSON object per account to stdout. Accounts are read,
-//!   scored and written one at a time, so memory does not grow with the file.
+//!   stdin). Writes one JSON object per account to stdout, in input order.
+//!   Accounts are read, scored (one worker per core) and written in batches
+//!   of 1,024 through bounded queues, so memory does not grow with the file.
 //! * `--generate N --seed S`: writes N synthetic accounts (JSON lines) that
 //!   fit the model, for trying it at scale.
 //!
@@ -23,8 +24,11 @@ mod generate;
 use healthscore::{AccountData, Model, ModelConfig};
 use serde::de::{SeqAccess, Visitor};
 use serde_json::value::RawValue;
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::process::ExitCode;
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::Mutex;
 
 fn main() -> ExitCode {
     match run() {
@@ -88,26 +92,113 @@ fn run() -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
     let path = args.accounts.unwrap_or_default();
-    let input: Box<dyn Read> = if path == "-" {
-        Box::new(std::io::stdin().lock())
+    let input: Box<dyn Read + Send> = if path == "-" {
+        Box::new(std::io::stdin())
     } else {
         Box::new(std::fs::File::open(&path).map_err(|e| format!("{path}: {e}"))?)
     };
+    let (scored, rejected) =
+        score_stream(&model, input, &mut out).map_err(|e| format!("{path}: {e}"))?;
+    out.flush().map_err(|e| e.to_string())?;
+    eprintln!("scored {scored} accounts, rejected {rejected}");
+    Ok(if rejected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}
+
+/// Accounts per batch handed to a worker.
+const BATCH: usize = 1024;
+
+/// A batch of account texts; `first` numbers the first one (line or element).
+struct Batch {
+    index: u64,
+    first: u64,
+    texts: Vec<String>,
+}
+
+/// A scored batch: its output lines and its rejections, in input order.
+struct Done {
+    index: u64,
+    out: Vec<u8>,
+    errors: String,
+    scored: u64,
+    rejected: u64,
+}
+
+/// Reads, scores and writes in a pipeline: one thread reads batches, one
+/// worker per core scores them, and this thread writes them in input order.
+/// Channels are bounded, so memory holds a few batches, not the file.
+fn score_stream(
+    model: &Model,
+    input: Box<dyn Read + Send>,
+    out: &mut impl Write,
+) -> Result<(u64, u64), String> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 16);
+    let (job_tx, job_rx) = sync_channel::<Batch>(workers * 2);
+    let job_rx = Mutex::new(job_rx);
+    let (done_tx, done_rx) = sync_channel::<Done>(workers * 2);
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || read_batches(input, &job_tx));
+        for _ in 0..workers {
+            let (done_tx, job_rx) = (done_tx.clone(), &job_rx);
+            s.spawn(move || loop {
+                let job = match job_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok(batch) = job else { return };
+                if done_tx.send(score_batch(model, batch)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        let (mut scored, mut rejected, mut next) = (0, 0, 0);
+        let mut pending = BTreeMap::new();
+        let mut failure = None;
+        for done in done_rx {
+            pending.insert(done.index, done);
+            while let Some(d) = pending.remove(&next) {
+                if failure.is_none() {
+                    failure = out.write_all(&d.out).err();
+                }
+                eprint!("{}", d.errors);
+                scored += d.scored;
+                rejected += d.rejected;
+                next += 1;
+            }
+        }
+        let read = reader
+            .join()
+            .map_err(|_| "the reader thread panicked".to_string())?;
+        read?;
+        match failure {
+            Some(e) => Err(format!("writing output: {e}")),
+            None => Ok((scored, rejected)),
+        }
+    })
+}
+
+/// Splits the input (a JSON array, or JSON lines) into batches.
+fn read_batches(input: Box<dyn Read + Send>, jobs: &SyncSender<Batch>) -> Result<(), String> {
     let mut input = BufReader::with_capacity(1 << 16, input);
-    let mut scorer = Scorer {
-        model: &model,
-        out: &mut out,
-        scored: 0,
-        rejected: 0,
-        io: None,
+    let mut batcher = Batcher {
+        jobs,
+        index: 0,
+        first: 1,
+        texts: Vec::with_capacity(BATCH),
     };
     let first = loop {
         let buf = input.fill_buf().map_err(|e| e.to_string())?;
         match buf.iter().position(|b| !b.is_ascii_whitespace()) {
             Some(i) => {
-                let b = buf[i];
+                let b = buf.get(i).copied();
                 input.consume(i);
-                break Some(b);
+                break b;
             }
             None if buf.is_empty() => break None,
             None => {
@@ -118,39 +209,64 @@ fn run() -> Result<ExitCode, String> {
     };
     if first == Some(b'[') {
         let mut de = serde_json::Deserializer::from_reader(input);
-        serde::Deserializer::deserialize_seq(&mut de, EachAccount(&mut scorer))
-            .map_err(|e| format!("{path}: {e}"))?;
+        serde::Deserializer::deserialize_seq(&mut de, EachAccount(&mut batcher))
+            .map_err(|e| e.to_string())?;
     } else {
         for (n, line) in input.lines().enumerate() {
-            let line = line.map_err(|e| format!("{path}: {e}"))?;
+            let line = line.map_err(|e| e.to_string())?;
+            if batcher.texts.is_empty() {
+                batcher.first = n as u64 + 1;
+            }
             if !line.trim().is_empty() {
-                scorer.score_text(&line, &format!("line {}", n + 1));
+                batcher.push(line);
             }
         }
     }
-    if let Some(e) = scorer.io.take() {
-        return Err(format!("writing output: {e}"));
+    batcher.flush();
+    Ok(())
+}
+
+struct Batcher<'a> {
+    jobs: &'a SyncSender<Batch>,
+    index: u64,
+    first: u64,
+    texts: Vec<String>,
+}
+
+impl Batcher<'_> {
+    fn push(&mut self, text: String) {
+        self.texts.push(text);
+        if self.texts.len() == BATCH {
+            self.flush();
+        }
     }
-    let (scored, rejected) = (scorer.scored, scorer.rejected);
-    out.flush().map_err(|e| e.to_string())?;
-    eprintln!("scored {scored} accounts, rejected {rejected}");
-    Ok(if rejected == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
-    })
+
+    fn flush(&mut self) {
+        if self.texts.is_empty() {
+            return;
+        }
+        let texts = std::mem::replace(&mut self.texts, Vec::with_capacity(BATCH));
+        let batch = Batch {
+            index: self.index,
+            first: self.first,
+            texts,
+        };
+        self.index += 1;
+        // A closed channel means the writer stopped; the error surfaces there.
+        let _ = self.jobs.send(batch);
+    }
 }
 
-struct Scorer<'a, W: Write> {
-    model: &'a Model,
-    out: &'a mut W,
-    scored: u64,
-    rejected: u64,
-    io: Option<std::io::Error>,
-}
-
-impl<W: Write> Scorer<'_, W> {
-    fn score_text(&mut self, text: &str, place: &str) {
+fn score_batch(model: &Model, batch: Batch) -> Done {
+    let mut done = Done {
+        index: batch.index,
+        out: Vec::with_capacity(batch.texts.len() * 700),
+        errors: String::new(),
+        scored: 0,
+        rejected: 0,
+    };
+    for (i, text) in batch.texts.iter().enumerate() {
+        let place = || format!("input {}", batch.first + i as u64);
         let data: AccountData = match serde_json::from_str(text) {
             Ok(d) => d,
             Err(e) => {
@@ -160,33 +276,31 @@ impl<W: Write> Scorer<'_, W> {
                 }
                 let id = serde_json::from_str::<IdOnly>(text).ok().and_then(|x| x.id);
                 let id = id.map_or_else(|| "(no id)".to_string(), |v| v.to_string());
-                eprintln!("rejected {place}: account {id}: {e}");
-                self.rejected += 1;
-                return;
+                done.errors += &format!("rejected {}: account {id}: {e}\n", place());
+                done.rejected += 1;
+                continue;
             }
         };
-        match self.model.bind(data) {
+        match model.bind(data) {
             Ok(account) => {
-                let written = serde_json::to_writer(&mut *self.out, &account.score().record())
-                    .map_err(std::io::Error::from)
-                    .and_then(|()| self.out.write_all(b"\n"));
-                if let Err(e) = written {
-                    self.io.get_or_insert(e);
-                }
-                self.scored += 1;
+                // Writing to a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut done.out, &account.score().record());
+                done.out.push(b'\n');
+                done.scored += 1;
             }
             Err(e) => {
-                eprintln!("rejected {place}: {e}");
-                self.rejected += 1;
+                done.errors += &format!("rejected {}: {e}\n", place());
+                done.rejected += 1;
             }
         }
     }
+    done
 }
 
-/// Scores each element of a JSON array as it is read.
-struct EachAccount<'s, 'a, W: Write>(&'s mut Scorer<'a, W>);
+/// Batches each element of a JSON array as it is read.
+struct EachAccount<'s, 'a>(&'s mut Batcher<'a>);
 
-impl<'de, W: Write> Visitor<'de> for EachAccount<'_, '_, W> {
+impl<'de> Visitor<'de> for EachAccount<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -197,7 +311,10 @@ impl<'de, W: Write> Visitor<'de> for EachAccount<'_, '_, W> {
         let mut n = 0;
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
             n += 1;
-            self.0.score_text(raw.get(), &format!("element {n}"));
+            if self.0.texts.is_empty() {
+                self.0.first = n;
+            }
+            self.0.push(raw.get().to_owned());
         }
         Ok(())
     }
