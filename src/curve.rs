@@ -2,7 +2,7 @@
 
 use crate::error::{ProblemKind, Problems};
 use crate::metric::Domain;
-use crate::points::{decimal_to_micros, mul_div_round, Points};
+use crate::points::{decimal_to_micros, mul_div_round, Divisor, Points};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -91,12 +91,35 @@ fn pairs<X: Into<Decimal>, Y: Into<Decimal>>(
 }
 
 /// A compiled curve over millionths.
+///
+/// Evaluation has no branch that depends on the value (such branches
+/// mispredict on real portfolios): a value is clamped to the curve's range,
+/// its segment is found by counting breakpoints at or below it, and the
+/// interpolation divides by the segment's width through a precomputed
+/// reciprocal ([`Divisor`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Curve {
     shape: Shape,
-    /// Breakpoints `(value, score)`; for steps, the thresholds.
-    points: Box<[(i64, u32)]>,
+    /// Breakpoint values; for steps, the thresholds.
+    xs: Box<[i64]>,
+    /// Linear and bounded curves: one entry per segment.
+    segments: Box<[Segment]>,
+    /// Step curves: the score below the first threshold, then each step's.
+    steps: Box<[u32]>,
     increasing: bool,
+}
+
+/// One linear piece `[x0, x1]`: the score is `base + round(t·dy/dx)` with
+/// `t` measured from the end with the lower score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Segment {
+    x0: i64,
+    x1: i64,
+    base: u32,
+    dy: u32,
+    dx: u64,
+    /// `Some` when `dx·dy + dx < 2⁶³`, so the reciprocal path is exact.
+    divisor: Option<Divisor>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,9 +199,36 @@ impl Curve {
             }
         }
         let increasing = direction != Some(std::cmp::Ordering::Less);
+        let segments = points
+            .windows(2)
+            .filter_map(|w| {
+                let (&(x0, y0), &(x1, y1)) = (w.first()?, w.get(1)?);
+                let dx = (x1 - x0) as u64;
+                let dy = y1.abs_diff(y0);
+                let fits = dx
+                    .checked_mul(u64::from(dy) + 1)
+                    .is_some_and(|v| v < Divisor::LIMIT);
+                Some(Segment {
+                    x0,
+                    x1,
+                    base: y0.min(y1),
+                    dy,
+                    dx,
+                    divisor: Divisor::new(dx).filter(|_| fits),
+                })
+            })
+            .collect();
+        let steps = match shape {
+            Shape::Steps { below } => std::iter::once(below)
+                .chain(points.iter().map(|p| p.1))
+                .collect(),
+            _ => Box::default(),
+        };
         Some(Curve {
             shape,
-            points: points.into_boxed_slice(),
+            xs: points.iter().map(|p| p.0).collect(),
+            segments,
+            steps,
             increasing,
         })
     }
@@ -192,39 +242,30 @@ impl Curve {
     /// value lies outside its breakpoints.
     #[inline]
     pub(crate) fn eval(&self, x: i64) -> Option<u32> {
-        match self.shape {
-            Shape::Steps { below } => Some(
-                self.points
-                    .iter()
-                    .take_while(|(at, _)| *at <= x)
-                    .last()
-                    .map_or(below, |p| p.1),
-            ),
-            Shape::Linear | Shape::Bounded => {
-                let (first, last) = (self.points.first()?, self.points.last()?);
-                if x <= first.0 || x >= last.0 {
-                    let outside = x < first.0 || x > last.0;
-                    if outside && self.shape == Shape::Bounded {
-                        return None;
-                    }
-                    return Some(if x <= first.0 { first.1 } else { last.1 });
-                }
-                let mut prev = *first;
-                for &(x1, y1) in self.points.iter().skip(1) {
-                    if x < x1 {
-                        let (x0, y0) = prev;
-                        let dx = (x1 - x0) as u64;
-                        return Some(if y1 >= y0 {
-                            y0 + mul_div_round((x - x0) as u64, u64::from(y1 - y0), dx) as u32
-                        } else {
-                            y1 + mul_div_round((x1 - x) as u64, u64::from(y0 - y1), dx) as u32
-                        });
-                    }
-                    prev = (x1, y1);
-                }
-                Some(last.1)
-            }
+        let (lo, hi) = (*self.xs.first()?, *self.xs.last()?);
+        if let Shape::Steps { .. } = self.shape {
+            let reached = self
+                .xs
+                .iter()
+                .map(|&at| usize::from(at <= x))
+                .sum::<usize>();
+            return self.steps.get(reached).copied();
         }
+        if self.shape == Shape::Bounded && (x < lo || x > hi) {
+            return None;
+        }
+        let x = x.clamp(lo, hi);
+        // Segment k starts at the k-th breakpoint; the last breakpoint starts none.
+        let inner = self.xs.get(1..self.xs.len() - 1).unwrap_or(&[]);
+        let k = inner.iter().map(|&b| usize::from(b <= x)).sum::<usize>();
+        let s = self.segments.get(k)?;
+        // Distance from the lower-scoring end: x0 when rising, x1 when falling.
+        let t = if self.increasing { x - s.x0 } else { s.x1 - x } as u64;
+        let q = match s.divisor {
+            Some(d) => d.round(t * u64::from(s.dy)),
+            None => mul_div_round(t, u64::from(s.dy), s.dx),
+        };
+        Some(s.base + q as u32)
     }
 }
 

@@ -257,6 +257,45 @@ pub(crate) fn div_round(n: u128, d: u128) -> u128 {
     }
 }
 
+/// Division by a divisor fixed at compile time, without a division
+/// instruction: one multiply by a precomputed reciprocal estimates the
+/// quotient, which is then exact after one comparison. Used on the scoring
+/// hot path, where a data-dependent branch or a hardware division per
+/// metric would cost more than the arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Divisor {
+    d: u64,
+    /// ⌊(2⁶⁴ − 1) / d⌋.
+    m: u64,
+}
+
+impl Divisor {
+    /// Dividends must stay below this (and `d` below 2⁶²).
+    pub(crate) const LIMIT: u64 = 1 << 63;
+
+    pub(crate) fn new(d: u64) -> Option<Divisor> {
+        (d > 0 && d < 1 << 62).then(|| Divisor { d, m: u64::MAX / d })
+    }
+
+    /// `⌊n / d⌋` for `n < 2⁶³`.
+    ///
+    /// With `m = ⌊(2⁶⁴−1)/d⌋`, the estimate `q = ⌊n·m / 2⁶⁴⌋` satisfies
+    /// `n/d − 2n/2⁶⁴ < q ≤ n/d`, so for `n < 2⁶³` it is the floor or one
+    /// below it; `(q+1)·d ≤ n` tells which, and cannot overflow because
+    /// `(q+1)·d ≤ n + d < 2⁶⁴`.
+    #[inline]
+    pub(crate) fn floor(self, n: u64) -> u64 {
+        let q = ((u128::from(n) * u128::from(self.m)) >> 64) as u64;
+        q + u64::from((q + 1) * self.d <= n)
+    }
+
+    /// `round(n / d)`, ties up, for `n + d/2 < 2⁶³`.
+    #[inline]
+    pub(crate) fn round(self, n: u64) -> u64 {
+        self.floor(n + self.d / 2)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +363,42 @@ mod tests {
                 assert_eq!(div_round(n, d), (n + d / 2) / d, "{n} / {d}");
             }
         }
+    }
+
+    #[test]
+    fn divisor_is_exact() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..300_000 {
+            let (a, b) = (next(), next());
+            let d = (a >> (a % 63)) % ((1 << 62) - 1) + 1;
+            let n = (b >> (b % 64)) % Divisor::LIMIT;
+            let div = Divisor::new(d).unwrap();
+            assert_eq!(div.floor(n), n / d, "{n} / {d}");
+        }
+        for d in [1, 2, 3, 7, 10, 1_000_000, (1 << 62) - 1] {
+            let div = Divisor::new(d).unwrap();
+            for n in [
+                0,
+                1,
+                d - 1,
+                d,
+                d + 1,
+                Divisor::LIMIT - 1,
+                Divisor::LIMIT - d,
+            ] {
+                assert_eq!(div.floor(n), n / d, "{n} / {d}");
+            }
+            assert_eq!(div.round(d / 2), (d / 2 + d / 2) / d);
+        }
+        assert_eq!(Divisor::new(4).unwrap().round(2), 1, "ties up");
+        assert_eq!(Divisor::new(0), None);
+        assert_eq!(Divisor::new(1 << 62), None);
     }
 
     #[test]
