@@ -156,7 +156,7 @@ impl<'a> Score<'a> {
             });
             let wd = u128::from(card.dim_weight[i]);
             scored.clear();
-            for cm in card.metrics[i].iter() {
+            for cm in card.ops.iter().filter(|op| op.dim == i) {
                 let (Some(metric), Some(slot)) =
                     (model.metrics.get(cm.metric), account.slots.get(cm.metric))
                 else {

@@ -277,6 +277,11 @@ impl Divisor {
         (d > 0 && d < 1 << 62).then(|| Divisor { d, m: u64::MAX / d })
     }
 
+    /// The divisor.
+    pub(crate) fn value(self) -> u64 {
+        self.d
+    }
+
     /// `⌊n / d⌋` for `n < 2⁶³`.
     ///
     /// With `m = ⌊(2⁶⁴−1)/d⌋`, the estimate `q = ⌊n·m / 2⁶⁴⌋` satisfies

@@ -6,7 +6,7 @@ use crate::band::Band;
 use crate::dimension::Dimension;
 use crate::metric::Metric;
 use crate::model::Model;
-use crate::points::{div_round, Points, Share, MICRO};
+use crate::points::{div_round, Divisor, Points, Share, MICRO};
 use crate::scorecard::Scorecard;
 use crate::segment::Segment;
 
@@ -100,43 +100,63 @@ impl<'m> Account<'m> {
             return Score::empty(self);
         };
         let slots = self.slots.as_slice();
+        // One pass over the scorecard's metrics, summing per dimension.
+        let (mut sum, mut wsum, mut worst, mut data) =
+            ([0u128; 4], [0u64; 4], [u32::MAX; 4], [0u64; 4]);
+        for op in card.ops.iter() {
+            let (Some(metric), Some(slot)) = (model.metrics.get(op.metric), slots.get(op.metric))
+            else {
+                continue;
+            };
+            let outcome = metric_outcome(metric, *slot);
+            let d = op.dim & 3;
+            if outcome.has_data {
+                data[d] += op.weight;
+            }
+            if let Some(s) = outcome.score {
+                sum[d] += u128::from(op.weight) * u128::from(s);
+                wsum[d] += op.weight;
+                worst[d] = worst[d].min(s);
+            }
+        }
+        let fast = &card.divisors;
         let mut dims = [DimensionScore::default(); 4];
-        let (mut num, mut den) = (0u128, 0u128);
-        let (mut cov_num, mut cov_den) = (0u128, 0u128);
-        for d in Dimension::ALL {
-            let i = d.index();
-            let w = u128::from(card.dim_weight[i]);
+        let (mut num, mut den, mut cov_num) = (0u128, 0u64, 0u128);
+        for i in 0..4 {
+            let w = card.dim_weight[i];
             if w == 0 {
                 continue;
             }
-            let (sum, wsum, worst, data_w) = dimension_sums(&model.metrics, slots, card, i);
-            let coverage = div_round(
-                u128::from(data_w) * MICRO as u128,
-                u128::from(card.dim_total[i]).max(1),
-            );
-            let score = (wsum > 0).then(|| {
+            let total = card.dim_total[i];
+            let coverage = if data[i] == total {
+                MICRO as u128
+            } else {
+                round_div(u128::from(data[i]) * MICRO as u128, total, fast.coverage[i])
+            };
+            let score = (wsum[i] > 0).then(|| {
                 if card.worst_wins[i] {
-                    worst
+                    worst[i]
                 } else {
-                    div_round(sum, u128::from(wsum)) as u32
+                    round_div(sum[i], wsum[i], fast.score[i]) as u32
                 }
             });
             dims[i] = DimensionScore {
                 score: score.and_then(Points::from_micros),
                 coverage: Share::from_micros(coverage as u32).unwrap_or(Share::ONE),
             };
-            cov_num += w * coverage;
-            cov_den += w;
+            cov_num += u128::from(w) * coverage;
             if let Some(s) = score {
-                num += w * u128::from(s);
+                num += u128::from(w) * u128::from(s);
                 den += w;
             }
         }
         let overall = (den > 0)
-            .then(|| div_round(num, den) as u32)
+            .then(|| round_div(num, den, fast.overall) as u32)
             .and_then(Points::from_micros);
-        let coverage =
-            Share::from_micros(div_round(cov_num, cov_den.max(1)) as u32).unwrap_or(Share::ONE);
+        // Σ w·coverage / Σ w over the weighted dimensions.
+        let total_w: u64 = card.dim_weight.iter().sum();
+        let coverage = round_div(cov_num, total_w, fast.overall_coverage);
+        let coverage = Share::from_micros(coverage as u32).unwrap_or(Share::ONE);
         let band = overall
             .filter(|_| coverage >= card.min_coverage)
             .map(|p| card.bands.band(p));
@@ -150,31 +170,16 @@ impl<'m> Account<'m> {
     }
 }
 
-/// Σ wᵢsᵢ, Σ wᵢ and the worst score over scored metrics, and the weight
-/// with data, of one dimension.
+/// `round(n / d)`, ties up, through the precomputed reciprocal when it is
+/// for this divisor and `n` is in its range, else by plain division.
 #[inline]
-fn dimension_sums(
-    metrics: &[Metric],
-    slots: &[Slot],
-    card: &Scorecard,
-    dim: usize,
-) -> (u128, u64, u32, u64) {
-    let (mut sum, mut wsum, mut worst, mut data_w) = (0u128, 0u64, u32::MAX, 0u64);
-    for cm in card.metrics[dim].iter() {
-        let (Some(metric), Some(slot)) = (metrics.get(cm.metric), slots.get(cm.metric)) else {
-            continue;
-        };
-        let outcome = metric_outcome(metric, *slot);
-        if outcome.has_data {
-            data_w += cm.weight;
+fn round_div(n: u128, d: u64, fast: Option<Divisor>) -> u128 {
+    match fast {
+        Some(f) if f.value() == d && n < u128::from(Divisor::LIMIT / 2) => {
+            u128::from(f.round(n as u64))
         }
-        if let Some(s) = outcome.score {
-            sum += u128::from(cm.weight) * u128::from(s);
-            wsum += cm.weight;
-            worst = worst.min(s);
-        }
+        _ => div_round(n, u128::from(d)),
     }
-    (sum, wsum, worst, data_w)
 }
 
 impl<'a> Score<'a> {

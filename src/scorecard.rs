@@ -4,7 +4,7 @@ use crate::band::BandThresholds;
 use crate::dimension::Dimension;
 use crate::error::{ProblemKind, Problems};
 use crate::metric::compile_weight;
-use crate::points::{Points, Share};
+use crate::points::{Divisor, Points, Share, MICRO};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -177,7 +177,43 @@ pub(crate) struct MetricHead<'a> {
 pub(crate) struct CardMetric {
     /// Position in the model's metric list (and in an account's slots).
     pub(crate) metric: usize,
+    /// Its dimension's index (0..4).
+    pub(crate) dim: usize,
     pub(crate) weight: u64,
+}
+
+/// Reciprocals of a scorecard's fixed divisors, for the common case where
+/// every metric has a score (`None` where the operands could be too large
+/// for [`Divisor`]; the plain division is used then).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Divisors {
+    /// Σ metric weights of each dimension, for dimension coverage.
+    pub(crate) coverage: [Option<Divisor>; 4],
+    /// The same, for a dimension score when all its metrics are scored.
+    pub(crate) score: [Option<Divisor>; 4],
+    /// Σ dimension weights, for overall coverage.
+    pub(crate) overall_coverage: Option<Divisor>,
+    /// The same, for the overall score when every dimension is scored.
+    pub(crate) overall: Option<Divisor>,
+}
+
+impl Divisors {
+    fn new(dim_total: [u64; 4], total_weight: u64) -> Self {
+        // Exact while divisor × (largest quotient + 1) stays below the limit.
+        let fit = |d: u64, max_quotient: u64| {
+            Divisor::new(d).filter(|_| {
+                d.checked_mul(max_quotient + 1)
+                    .is_some_and(|v| v < Divisor::LIMIT / 2)
+            })
+        };
+        let (share, points) = (MICRO as u64, u64::from(Points::MAX.micros()));
+        Divisors {
+            coverage: dim_total.map(|t| fit(t, share)),
+            score: dim_total.map(|t| fit(t, points)),
+            overall_coverage: fit(total_weight, share),
+            overall: fit(total_weight, points),
+        }
+    }
 }
 
 /// A compiled scorecard.
@@ -186,13 +222,14 @@ pub(crate) struct Scorecard {
     pub(crate) id: String,
     /// Dimension weights in millionths (0: left out).
     pub(crate) dim_weight: [u64; 4],
-    /// Weighted metrics of each dimension, in model order.
-    pub(crate) metrics: [Box<[CardMetric]>; 4],
+    /// Weighted metrics, by dimension then model order: one flat loop.
+    pub(crate) ops: Box<[CardMetric]>,
     /// Sum of metric weights per dimension.
     pub(crate) dim_total: [u64; 4],
     pub(crate) worst_wins: [bool; 4],
     pub(crate) bands: BandThresholds,
     pub(crate) min_coverage: Share,
+    pub(crate) divisors: Divisors,
 }
 
 impl Scorecard {
@@ -225,7 +262,12 @@ impl Scorecard {
                 None => m.weight,
             };
             if weight > 0 {
-                per_dim[m.dimension.index()].push(CardMetric { metric: i, weight });
+                let dim = m.dimension.index();
+                per_dim[dim].push(CardMetric {
+                    metric: i,
+                    dim,
+                    weight,
+                });
             }
         }
         for d in Dimension::ALL {
@@ -265,11 +307,13 @@ impl Scorecard {
         let dim_total = per_dim
             .each_ref()
             .map(|ms| ms.iter().map(|m| m.weight).sum());
+        let divisors = Divisors::new(dim_total, dim_weight.iter().sum());
         Some(Scorecard {
             id: cfg.id.clone(),
             dim_weight,
-            metrics: per_dim.map(Vec::into_boxed_slice),
+            ops: per_dim.into_iter().flatten().collect(),
             dim_total,
+            divisors,
             worst_wins,
             bands: bands?,
             min_coverage: min_coverage?,
