@@ -70,13 +70,24 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
 
     scores.sort_by_key(|s| (s.overall(), s.account().id().to_string()));
-    println!("\nten lowest-scoring accounts:");
-    for s in scores.iter().filter(|s| s.overall().is_some()).take(10) {
-        println!(
+    let line = |s: &healthscore::Score<'_>| {
+        format!(
             "  {:<12} {:<28} {s}",
             s.account().id(),
             s.segment().to_string()
-        );
+        )
+    };
+    println!("\nten lowest-scoring accounts:");
+    for s in scores.iter().filter(|s| s.band().is_some()).take(10) {
+        println!("{}", line(s));
+    }
+    let insufficient: Vec<_> = scores.iter().filter(|s| s.band().is_none()).collect();
+    println!(
+        "\n{} accounts have too little data for a band, e.g.:",
+        insufficient.len()
+    );
+    for s in insufficient.iter().take(3) {
+        println!("{}", line(s));
     }
     for e in &rejected {
         println!("rejected: {e}");

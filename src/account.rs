@@ -219,6 +219,27 @@ impl Slots {
 /// Binding checks every value once, picks the latest observation of each
 /// metric, and resolves the segment and scorecard; scoring is then
 /// infallible and allocation-free. Create one with [`Model::bind`].
+///
+/// # Examples
+///
+/// ```
+/// # let model = healthscore::doc_model();
+/// use chrono::NaiveDate;
+/// use healthscore::{AccountData, Observation};
+/// use rust_decimal_macros::dec;
+///
+/// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+/// let earlier = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+/// let account = model.bind(
+///     AccountData::new("acme", dec!(999.99), 40, day)
+///         .observe(Observation::new("nps", 30.0, day))
+///         .observe(Observation::new("nps", 10.0, earlier)), // the latest wins, in any order
+/// )?;
+/// assert_eq!(account.segment().to_string(), "smb/all"); // MRR below 1000
+/// assert_eq!(account.scorecard(), "default");
+/// assert_eq!(account.observation("nps").map(|o| o.observed_on), Some(day));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Account<'m> {
     pub(crate) model: &'m Model,

@@ -9,6 +9,24 @@ use std::fmt;
 ///
 /// Its `Display` lists one problem per line as `path: reason`, e.g.
 /// `scorecards[2].bands: lime threshold 70 is not below green threshold 65`.
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::{BandsConfig, Model, ProblemKind};
+///
+/// let mut config = healthscore::doc_model().config().clone();
+/// config.scorecards[0].bands = BandsConfig::new(65, 70, 40);
+/// config.metrics[1].id = "weekly_active".into();
+/// let err = Model::new(config).unwrap_err();
+/// assert_eq!(err.problems().len(), 2);
+/// assert_eq!(err.problems()[0].path, "metrics[1].id");
+/// assert!(matches!(err.problems()[0].kind, ProblemKind::DuplicateId(_)));
+/// assert_eq!(
+///     err.problems()[1].to_string(),
+///     "scorecards[0].bands: lime threshold 70 is not below green threshold 65"
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {
     problems: Vec<ConfigProblem>,

@@ -12,7 +12,24 @@ use std::collections::HashMap;
 ///
 /// Deserialize it with any serde format, then compile it with
 /// [`Model::new`]. Unknown fields are rejected, so a typo is an error rather
-/// than a silently ignored setting.
+/// than a silently ignored setting. Serializing a model's
+/// [`config`](Model::config) and reading it back compiles to an equal model.
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::{Model, ModelConfig};
+///
+/// let original = healthscore::doc_model();
+/// let toml_text = toml::to_string(original.config())?;
+/// let again: ModelConfig = toml::from_str(&toml_text)?;
+/// assert_eq!(Model::new(again)?, original);
+///
+/// let typo = r#"{"name": "m", "version": "1", "metrics": [],
+///   "segments": {"mrr_tiers": [], "size_tiers": []}, "scorecards": [], "colour": "green"}"#;
+/// assert!(serde_json::from_str::<ModelConfig>(typo).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {

@@ -176,3 +176,14 @@ fn band_names_and_tallies() {
     );
     assert_eq!(summary.segments().count(), 0);
 }
+
+#[test]
+fn shared_types_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Model>();
+    check::<Account<'_>>();
+    check::<Score<'_>>();
+    check::<PortfolioSummary<'_>>();
+    check::<ConfigError>();
+    check::<AccountError>();
+}
