@@ -59,6 +59,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         "-", none.count, none.mrr
     );
 
+    let (stale_accounts, stale_values) = summary.stale();
+    println!("\nstale data: {stale_values} values in {stale_accounts} accounts are older than their metric's max age (scored as missing)");
+
     match summary.concentration() {
         Some(c) => println!(
             "\nconcentration WARNING: {} holds {}% of banded accounts (limit {}%): the model cannot prioritise",

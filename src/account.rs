@@ -152,16 +152,26 @@ pub(crate) struct Slot {
     pub(crate) value: i64,
     /// Index of the observation used, or `NO_OBSERVATION`.
     pub(crate) observation: u32,
+    /// Whether that observation is older than the metric's maximum age.
+    pub(crate) stale: bool,
 }
 
 impl Slot {
     const EMPTY: Slot = Slot {
         value: 0,
         observation: NO_OBSERVATION,
+        stale: false,
     };
 
+    /// Has a fresh value to score.
     #[inline]
     pub(crate) fn is_present(&self) -> bool {
+        self.observation != NO_OBSERVATION && !self.stale
+    }
+
+    /// Has a value, fresh or stale.
+    #[inline]
+    pub(crate) fn is_observed(&self) -> bool {
         self.observation != NO_OBSERVATION
     }
 }
@@ -284,6 +294,24 @@ impl<'m> Account<'m> {
         self.observation_at(i)
     }
 
+    /// Metrics whose latest value is older than the metric's maximum age,
+    /// with that age in days, in model order.
+    pub fn stale_metrics(&self) -> impl Iterator<Item = (&'m str, i64)> + '_ {
+        self.model
+            .metrics
+            .iter()
+            .zip(self.slots.as_slice())
+            .filter_map(|(m, slot)| {
+                let obs = self.data.observations.get(slot.observation as usize)?;
+                slot.stale.then(|| (m.id.as_str(), self.age_of(obs)))
+            })
+    }
+
+    /// Days between an observation and the as-of date.
+    pub(crate) fn age_of(&self, obs: &Observation) -> i64 {
+        (self.data.as_of - obs.observed_on).num_days()
+    }
+
     pub(crate) fn observation_at(&self, metric: usize) -> Option<&Observation> {
         let slot = self.slots.get(metric)?;
         self.data.observations.get(slot.observation as usize)
@@ -397,9 +425,11 @@ impl Model {
                 Some(d) if d > obs.observed_on => {}
                 _ => {
                     *date = Some(obs.observed_on);
+                    let age = (data.as_of - obs.observed_on).num_days();
                     *slot = Slot {
                         value,
                         observation: n as u32,
+                        stale: metric.max_age_days.is_some_and(|max| age > i64::from(max)),
                     };
                 }
             }

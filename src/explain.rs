@@ -66,6 +66,11 @@ pub enum MetricStatus {
     Missing,
     /// A value outside a bounded curve's range: treated as missing.
     OutOfRange,
+    /// A value older than the metric's maximum age: treated as missing.
+    Stale {
+        /// Days between the observation and the account's as-of date.
+        age_days: i64,
+    },
 }
 
 /// A metric's part in a score.
@@ -103,12 +108,20 @@ impl<'a> Explanation<'a> {
             })
     }
 
-    /// Ids of metrics with no usable value (missing or out of range).
+    /// Ids of metrics with no value, or one outside a bounded curve.
     pub fn missing(&self) -> impl Iterator<Item = &'a str> + '_ {
         self.metrics
             .iter()
-            .filter(|m| m.status != MetricStatus::Observed)
+            .filter(|m| matches!(m.status, MetricStatus::Missing | MetricStatus::OutOfRange))
             .map(|m| m.id)
+    }
+
+    /// Ids and ages (days) of metrics whose value is too old to use.
+    pub fn stale(&self) -> impl Iterator<Item = (&'a str, i64)> + '_ {
+        self.metrics.iter().filter_map(|m| match m.status {
+            MetricStatus::Stale { age_days } => Some((m.id, age_days)),
+            _ => None,
+        })
     }
 }
 
@@ -163,10 +176,14 @@ impl<'a> Score<'a> {
                     continue;
                 };
                 let outcome = metric_outcome(metric, *slot);
-                let status = match (slot.is_present(), outcome.has_data) {
-                    (_, true) => MetricStatus::Observed,
-                    (true, false) => MetricStatus::OutOfRange,
-                    (false, false) => MetricStatus::Missing,
+                let observation = account.observation_at(cm.metric);
+                let status = match (outcome.has_data, slot.stale, observation) {
+                    (true, _, _) => MetricStatus::Observed,
+                    (false, true, Some(o)) => MetricStatus::Stale {
+                        age_days: account.age_of(o),
+                    },
+                    (false, _, _) if slot.is_observed() => MetricStatus::OutOfRange,
+                    _ => MetricStatus::Missing,
                 };
                 if let Some(s) = outcome.score {
                     scored.push((metrics.len(), u128::from(cm.weight), u128::from(s)));
@@ -176,7 +193,7 @@ impl<'a> Score<'a> {
                     label: &metric.label,
                     dimension: d,
                     status,
-                    observation: account.observation_at(cm.metric),
+                    observation,
                     score: outcome.score.and_then(Points::from_micros),
                     contribution: Points::ZERO,
                     shortfall: Points::ZERO,
@@ -282,6 +299,7 @@ impl fmt::Display for Score<'_> {
             write!(f, ": {} {dim:.0} ({}", m.dimension, m.label)?;
             match (m.status, m.observation) {
                 (MetricStatus::Observed, Some(o)) => write!(f, " {}", o.value)?,
+                (MetricStatus::Stale { .. }, _) => f.write_str(" stale")?,
                 _ => f.write_str(" missing")?,
             }
             write!(f, ") pulls down {:.1} points", m.shortfall)?;
@@ -289,6 +307,10 @@ impl fmt::Display for Score<'_> {
         let missing: Vec<&str> = why.missing().collect();
         if !missing.is_empty() {
             write!(f, "; missing {}", missing.join(", "))?;
+        }
+        for (i, (id, age)) in why.stale().enumerate() {
+            let sep = if i == 0 { "; stale " } else { ", " };
+            write!(f, "{sep}{id} ({age} days old)")?;
         }
         write!(f, "; coverage {}%", self.coverage.percent().round_dp(1))
     }

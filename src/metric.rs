@@ -115,6 +115,12 @@ pub struct MetricConfig {
     /// Treatment of a missing value (default: exclude and redistribute).
     #[serde(default)]
     pub missing: MissingPolicy,
+    /// Days a value stays fresh. A value observed more than this many days
+    /// before the account's as-of date is *stale*: scored as missing (the
+    /// missing policy applies) and reported with its age. A value exactly
+    /// this old is still fresh. Absent: values never go stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<u32>,
 }
 
 fn one() -> Decimal {
@@ -137,7 +143,14 @@ impl MetricConfig {
             curve,
             weight: Decimal::ONE,
             missing: MissingPolicy::Exclude,
+            max_age_days: None,
         }
+    }
+
+    /// Sets how many days a value stays fresh.
+    pub fn max_age_days(mut self, days: u32) -> Self {
+        self.max_age_days = Some(days);
+        self
     }
 
     /// Sets the human label.
@@ -221,6 +234,7 @@ pub(crate) struct Metric {
     pub(crate) weight: u64,
     /// Score used when the value is missing; `None` excludes the metric.
     pub(crate) missing: Option<Points>,
+    pub(crate) max_age_days: Option<u32>,
 }
 
 impl Metric {
@@ -267,6 +281,7 @@ impl Metric {
             curve: curve?,
             weight: weight?,
             missing,
+            max_age_days: cfg.max_age_days,
         })
     }
 

@@ -99,6 +99,8 @@ pub struct PortfolioSummary<'m> {
     per_segment: Vec<BandTallies>,
     limit: Share,
     skipped: u64,
+    stale_accounts: u64,
+    stale_values: u64,
 }
 
 /// The default concentration limit: warn when one band holds over 60%.
@@ -116,6 +118,8 @@ impl<'m> PortfolioSummary<'m> {
             per_segment: vec![BandTallies::default(); model.segmentation.len()],
             limit: DEFAULT_CONCENTRATION_LIMIT,
             skipped: 0,
+            stale_accounts: 0,
+            stale_values: 0,
         }
     }
 
@@ -139,6 +143,15 @@ impl<'m> PortfolioSummary<'m> {
         if let Some(seg) = self.per_segment.get_mut(account.segment) {
             seg.add(score.band(), mrr);
         }
+        let stale = account.slots.as_slice().iter().filter(|s| s.stale).count() as u64;
+        self.stale_values += stale;
+        self.stale_accounts += u64::from(stale > 0);
+    }
+
+    /// Accounts with at least one stale value, and the number of stale
+    /// values, among the scores added ("wait, this hasn't been updated?").
+    pub fn stale(&self) -> (u64, u64) {
+        (self.stale_accounts, self.stale_values)
     }
 
     /// Records an account that failed validation (counted, not banded).

@@ -40,8 +40,12 @@ pub struct ScoreRecord<'a> {
     /// order, written as a JSON object.
     #[serde(serialize_with = "as_map")]
     pub contributions: Vec<(&'a str, Points)>,
-    /// Metrics with no usable value.
+    /// Metrics with no value, or one outside a bounded curve.
     pub missing: Vec<&'a str>,
+    /// Metrics whose value is too old to use, with its age in days,
+    /// written as a JSON object.
+    #[serde(serialize_with = "as_map")]
+    pub stale: Vec<(&'a str, i64)>,
     /// The metric that costs the most points, and how many.
     pub pulls_down_most: Option<(&'a str, Points)>,
 }
@@ -92,6 +96,7 @@ impl<'a> Score<'a> {
                 .map(|m| (m.id, m.contribution))
                 .collect(),
             missing: why.missing().collect(),
+            stale: why.stale().collect(),
             pulls_down_most: why.pulls_down_most().map(|m| (m.id, m.shortfall)),
         }
     }

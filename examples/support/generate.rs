@@ -141,7 +141,12 @@ pub fn account(config: &ModelConfig, i: u64, rng: &mut Rng) -> AccountData {
         if rng.chance(missing_rate) {
             continue; // missing
         }
-        let days_ago = (rng.unit() * 30.0) as i64;
+        // Mostly recent; a few values stopped arriving months ago (stale).
+        let days_ago = if rng.chance(0.03) {
+            rng.range(40.0, 220.0)
+        } else {
+            rng.unit() * 30.0
+        } as i64;
         let on = as_of - chrono::Duration::days(days_ago);
         let mut obs = Observation::new(m.id.clone(), value_for(m, health, rng), on);
         if matches!(m.kind, MetricKind::Judgement { .. }) {
