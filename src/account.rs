@@ -43,6 +43,11 @@ pub struct AccountData {
     /// Observed metric values, in any order.
     #[serde(default)]
     pub observations: Vec<Observation>,
+    /// The band the account had at its previous scoring, if any: with a
+    /// scorecard's hysteresis margin it keeps that band until its score
+    /// passes a threshold by the margin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_band: Option<crate::Band>,
 }
 
 impl AccountData {
@@ -55,7 +60,14 @@ impl AccountData {
             stage: None,
             as_of,
             observations: Vec::new(),
+            previous_band: None,
         }
+    }
+
+    /// Sets the band of the previous scoring (for hysteresis).
+    pub fn previous_band(mut self, band: crate::Band) -> Self {
+        self.previous_band = Some(band);
+        self
     }
 
     /// Sets the lifecycle stage.

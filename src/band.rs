@@ -1,6 +1,7 @@
 //! Colour bands and their exact thresholds.
 
 use crate::points::Points;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -156,6 +157,46 @@ impl BandThresholds {
         }
     }
 
+    /// The band of a score given the account's previous band and a
+    /// hysteresis margin: the account leaves its previous band only when the
+    /// score passes a threshold by at least the margin. It moves up when
+    /// `score ≥ threshold + margin` and down when `score < threshold − margin`;
+    /// in between it keeps its previous band. With a zero margin, or no
+    /// previous band, this is [`band`](Self::band).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use healthscore::{Band, BandThresholds, Points};
+    ///
+    /// let p = |x: u32| Points::from_micros(x * 1_000_000).unwrap();
+    /// let t = BandThresholds::new(p(80), p(60), p(40))?;
+    /// let margin = p(2);
+    /// assert_eq!(t.band_with_hysteresis(p(59), Some(Band::Lime), margin), Band::Lime); // 59 ≥ 60 − 2
+    /// assert_eq!(t.band_with_hysteresis(p(57), Some(Band::Lime), margin), Band::Yellow);
+    /// assert_eq!(t.band_with_hysteresis(p(61), Some(Band::Yellow), margin), Band::Yellow); // 61 < 60 + 2
+    /// assert_eq!(t.band_with_hysteresis(p(62), Some(Band::Yellow), margin), Band::Lime);
+    /// assert_eq!(t.band_with_hysteresis(p(59), None, margin), Band::Yellow);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn band_with_hysteresis(
+        &self,
+        score: Points,
+        previous: Option<Band>,
+        margin: Points,
+    ) -> Band {
+        let Some(previous) = previous else {
+            return self.band(score);
+        };
+        // Healthiest band reachable going up, least healthy going down.
+        let up = self.band(Points(score.micros().saturating_sub(margin.micros())));
+        let down = self.band(Points(
+            (score.micros() + margin.micros()).min(Points::MAX.micros()),
+        ));
+        previous.max(up).min(down)
+    }
+
     /// The lower bound of a band (`Points::ZERO` for red).
     pub fn lower_bound(&self, band: Band) -> Points {
         match band {
@@ -205,6 +246,44 @@ mod tests {
         assert_eq!(
             BandThresholds::new(p(80), p(60), p(0)),
             Err(BandError::YellowAtZero)
+        );
+    }
+
+    #[test]
+    fn hysteresis_edges_are_inclusive_as_documented() {
+        let t = BandThresholds::new(p(80), p(60), p(40)).unwrap();
+        let m = p(2);
+        let below = |x: u32| Points::from_micros(x).unwrap();
+        // Down only when score < threshold − margin.
+        assert_eq!(
+            t.band_with_hysteresis(p(58), Some(Band::Lime), m),
+            Band::Lime
+        );
+        assert_eq!(
+            t.band_with_hysteresis(below(57_999_999), Some(Band::Lime), m),
+            Band::Yellow
+        );
+        // Up only when score ≥ threshold + margin.
+        assert_eq!(
+            t.band_with_hysteresis(p(62), Some(Band::Yellow), m),
+            Band::Lime
+        );
+        assert_eq!(
+            t.band_with_hysteresis(below(61_999_999), Some(Band::Yellow), m),
+            Band::Yellow
+        );
+        // Several bands at once, and the ends of the scale.
+        assert_eq!(
+            t.band_with_hysteresis(p(100), Some(Band::Red), m),
+            Band::Green
+        );
+        assert_eq!(
+            t.band_with_hysteresis(p(0), Some(Band::Green), m),
+            Band::Red
+        );
+        assert_eq!(
+            t.band_with_hysteresis(p(81), Some(Band::Red), m),
+            Band::Lime
         );
     }
 

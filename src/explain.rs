@@ -280,7 +280,12 @@ impl fmt::Display for Score<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let why = self.explain();
         match (self.overall, self.band) {
-            (Some(o), Some(b)) => write!(f, "{} {b}", tenths_down(o))?,
+            (Some(o), Some(b)) => {
+                write!(f, "{} {b}", tenths_down(o))?;
+                if let Some(plain) = self.plain_band().filter(|p| *p != b) {
+                    write!(f, " (held by hysteresis; {plain} without)")?;
+                }
+            }
             (Some(o), None) => write!(
                 f,
                 "insufficient data (coverage {}% below {}%), partial score {}",

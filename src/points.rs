@@ -35,7 +35,7 @@ pub(crate) const MAX_MAGNITUDE: i64 = 1_000_000_000_000;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Points(u32);
+pub struct Points(pub(crate) u32);
 
 /// A share between 0 and 1 (coverage, weight shares), exact to 10⁻⁶.
 ///

@@ -28,6 +28,8 @@ pub struct ScoreRecord<'a> {
     pub score: Option<Points>,
     /// The band (`null` when data is insufficient).
     pub band: Option<crate::Band>,
+    /// The band from the score alone, ignoring hysteresis.
+    pub plain_band: Option<crate::Band>,
     /// Whether the account has insufficient data for a band.
     pub insufficient_data: bool,
     /// Share of configured weight that had data.
@@ -82,6 +84,7 @@ impl<'a> Score<'a> {
             scorecard: self.scorecard(),
             score: self.overall,
             band: self.band,
+            plain_band: self.plain_band(),
             insufficient_data: self.is_insufficient(),
             coverage: self.coverage,
             dimensions: why

@@ -157,9 +157,11 @@ impl<'m> Account<'m> {
         let total_w: u64 = card.dim_weight.iter().sum();
         let coverage = round_div(cov_num, total_w, fast.overall_coverage);
         let coverage = Share::from_micros(coverage as u32).unwrap_or(Share::ONE);
-        let band = overall
-            .filter(|_| coverage >= card.min_coverage)
-            .map(|p| card.bands.band(p));
+        let previous = self.data.previous_band;
+        let band = overall.filter(|_| coverage >= card.min_coverage).map(|p| {
+            card.bands
+                .band_with_hysteresis(p, previous, card.hysteresis)
+        });
         Score {
             account: self,
             overall,
@@ -199,9 +201,17 @@ impl<'a> Score<'a> {
         self.overall
     }
 
-    /// The band; `None` when data is insufficient (never "healthy").
+    /// The band; `None` when data is insufficient (never "healthy"). With a
+    /// hysteresis margin and a previous band, the band held by hysteresis.
     pub fn band(&self) -> Option<Band> {
         self.band
+    }
+
+    /// The band the score alone gives, ignoring hysteresis; differs from
+    /// [`band`](Self::band) only while hysteresis holds the previous band.
+    pub fn plain_band(&self) -> Option<Band> {
+        let card = self.card()?;
+        self.band.and(self.overall).map(|p| card.bands.band(p))
     }
 
     /// True when coverage is below the scorecard's minimum, or nothing could

@@ -53,6 +53,12 @@ pub struct ScorecardConfig {
     /// Coverage equal to the minimum is enough.
     #[serde(default)]
     pub min_coverage: Decimal,
+    /// Hysteresis margin in points (default 0, off): given the account's
+    /// previous band, it changes band only when its score passes a threshold
+    /// by at least this much, so a score wobbling around a threshold does
+    /// not flap between colours.
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    pub hysteresis: Decimal,
 }
 
 /// Band thresholds as written in configuration (points, at most 6 decimals).
@@ -129,7 +135,14 @@ impl ScorecardConfig {
             worst_wins: Vec::new(),
             bands,
             min_coverage: Decimal::ZERO,
+            hysteresis: Decimal::ZERO,
         }
+    }
+
+    /// Sets the hysteresis margin in points.
+    pub fn hysteresis(mut self, margin: impl Into<Decimal>) -> Self {
+        self.hysteresis = margin.into();
+        self
     }
 
     /// Restricts the scorecard to matching segments.
@@ -229,6 +242,7 @@ pub(crate) struct Scorecard {
     pub(crate) worst_wins: [bool; 4],
     pub(crate) bands: BandThresholds,
     pub(crate) min_coverage: Share,
+    pub(crate) hysteresis: Points,
     pub(crate) divisors: Divisors,
 }
 
@@ -286,6 +300,9 @@ impl Scorecard {
             );
         }
         let bands = compile_bands(&cfg.bands, &format!("{path}.bands"), problems);
+        let hysteresis = Points::from_decimal(cfg.hysteresis)
+            .map_err(|e| problems.push(format!("{path}.hysteresis"), e))
+            .ok();
         let min_coverage = Share::from_decimal(cfg.min_coverage)
             .map_err(|e| problems.push(format!("{path}.min_coverage"), e))
             .ok();
@@ -317,6 +334,7 @@ impl Scorecard {
             worst_wins,
             bands: bands?,
             min_coverage: min_coverage?,
+            hysteresis: hysteresis?,
         })
     }
 }
