@@ -29,7 +29,7 @@ use std::fmt;
 pub struct AccountData {
     /// The account's id.
     pub id: String,
-    /// Monthly recurring revenue, exact; must not be negative.
+    /// Monthly recurring revenue, exact; from 0 to 10¹⁵.
     pub mrr: Decimal,
     /// Number of employees of the customer company.
     pub employees: u32,
@@ -114,6 +114,9 @@ pub enum AccountProblem {
     /// MRR below zero.
     #[error("mrr {0} is negative")]
     NegativeMrr(Decimal),
+    /// MRR above 10¹⁵ a month: surely a unit or parsing mistake.
+    #[error("mrr {0} is above 10^15")]
+    HugeMrr(Decimal),
     /// The id is empty.
     #[error("id must not be empty")]
     EmptyId,
@@ -153,6 +156,10 @@ pub enum AccountProblem {
         problem: ValueProblem,
     },
 }
+
+/// The largest MRR accepted (10¹⁵ a month): portfolio totals of up to
+/// 10¹³ such accounts stay exact in a `Decimal`.
+const MAX_MRR: i64 = 1_000_000_000_000_000;
 
 /// Marks a metric with no usable observation.
 const NO_OBSERVATION: u32 = u32::MAX;
@@ -367,6 +374,8 @@ impl Model {
         }
         if data.mrr.is_sign_negative() && !data.mrr.is_zero() {
             problems.push(AccountProblem::NegativeMrr(data.mrr));
+        } else if data.mrr > Decimal::from(MAX_MRR) {
+            problems.push(AccountProblem::HugeMrr(data.mrr));
         }
         let seg = &self.segmentation;
         let stage_slot = match (&data.stage, seg.stages.is_empty()) {

@@ -19,9 +19,12 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Counts saturate rather than wrap; bound accounts' MRR (≤ 10¹⁵)
+    /// keeps totals exact far beyond any real portfolio, and a total that
+    /// would exceed `Decimal::MAX` saturates instead of panicking.
     fn add(&mut self, mrr: Decimal) {
-        self.count += 1;
-        self.mrr += mrr;
+        self.count = self.count.saturating_add(1);
+        self.mrr = self.mrr.saturating_add(mrr);
     }
 }
 
@@ -51,8 +54,8 @@ impl BandTallies {
     pub fn total(&self) -> Tally {
         let mut t = self.insufficient;
         for b in &self.bands {
-            t.count += b.count;
-            t.mrr += b.mrr;
+            t.count = t.count.saturating_add(b.count);
+            t.mrr = t.mrr.saturating_add(b.mrr);
         }
         t
     }

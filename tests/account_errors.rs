@@ -134,6 +134,16 @@ fn account_level_problems_are_all_reported() {
 }
 
 #[test]
+fn absurd_mrr_is_refused() {
+    let e = bind_err(account(dec!(1000000000000001), &[]));
+    assert_eq!(
+        e.to_string(),
+        "account acme: mrr 1000000000000001 is above 10^15"
+    );
+    assert!(golden().bind(account(dec!(1000000000000000), &[])).is_ok());
+}
+
+#[test]
 fn unknown_stage_when_the_model_declares_stages() {
     let model = Model::new(bundled_config()).unwrap();
     let data = AccountData::new("x", dec!(10), 3, day(23)).stage("churned");
