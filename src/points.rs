@@ -205,6 +205,14 @@ impl serde::Serialize for Points {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Points {
+    /// From a number or decimal string, exact to six places, within 0..=100.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = <Decimal as serde::Deserialize>::deserialize(d)?;
+        Points::from_decimal(value).map_err(serde::de::Error::custom)
+    }
+}
+
 impl serde::Serialize for Share {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(self.to_f64())
