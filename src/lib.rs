@@ -95,7 +95,9 @@
 #![forbid(unsafe_code)]
 
 mod account;
+mod backtest;
 mod band;
+mod calibration;
 mod curve;
 mod dimension;
 mod error;
@@ -112,7 +114,9 @@ mod segment;
 mod value;
 
 pub use account::{Account, AccountData, AccountError, AccountProblem};
+pub use backtest::{Auc, BandOutcomes, Backtest, DatedOutcome, DatedScore, Outcome};
 pub use band::{Band, BandError, BandThresholds};
+pub use calibration::{propose_thresholds, Distribution, Proposal, ProposalError};
 pub use curve::CurveConfig;
 pub use dimension::Dimension;
 pub use error::{ConfigError, ConfigProblem, ProblemKind};

@@ -1,0 +1,224 @@
+//! Back-testing: did low scores precede churn, and high ones expansion?
+
+use crate::band::Band;
+use crate::points::{Points, Share, MICRO};
+use chrono::{Duration, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// One account's score on one date, with its MRR then.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatedScore {
+    /// The account's id.
+    pub account: String,
+    /// The score's as-of date.
+    pub date: NaiveDate,
+    /// The overall score.
+    pub score: Points,
+    /// The band.
+    pub band: Band,
+    /// MRR on that date (what a churn would lose).
+    pub mrr: Decimal,
+}
+
+/// What happened to an account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The account left.
+    Churned,
+    /// The account renewed without change.
+    Renewed,
+    /// The account bought more.
+    Expanded {
+        /// The added MRR.
+        mrr: Decimal,
+    },
+}
+
+/// An outcome on a date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatedOutcome {
+    /// The account's id.
+    pub account: String,
+    /// When it happened.
+    pub date: NaiveDate,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// Outcomes that followed the scores of one band.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BandOutcomes {
+    /// Scores in the band.
+    pub scores: u64,
+    /// Of those, followed by churn within the horizon.
+    pub churned: u64,
+    /// Of those, followed by an expansion within the horizon.
+    pub expanded: u64,
+    /// MRR (at score time) of the scores followed by churn.
+    pub churned_mrr: Decimal,
+    /// Expansion MRR that followed the band's scores.
+    pub expansion_mrr: Decimal,
+}
+
+impl BandOutcomes {
+    /// Share of the band's scores followed by churn (`None`: no scores).
+    pub fn churn_rate(&self) -> Option<Share> {
+        rate(self.churned, self.scores)
+    }
+
+    /// Share of the band's scores followed by expansion (`None`: no scores).
+    pub fn expansion_rate(&self) -> Option<Share> {
+        rate(self.expanded, self.scores)
+    }
+}
+
+fn rate(part: u64, whole: u64) -> Option<Share> {
+    let r = crate::points::div_round(u128::from(part) * MICRO as u128, u128::from(whole));
+    (whole > 0).then(|| Share::from_micros(r as u32).unwrap_or(Share::ONE))
+}
+
+/// ROC AUC of the score as a churn predictor, held exactly as a fraction:
+/// the probability that a churned score is lower than a retained one, ties
+/// counting half.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Auc {
+    /// Twice the number of (churned, retained) pairs ranked right, plus ties.
+    pub numerator: u128,
+    /// Twice the number of (churned, retained) pairs.
+    pub denominator: u128,
+}
+
+impl Auc {
+    /// The AUC as a float, 0 to 1.
+    pub fn value(&self) -> f64 {
+        self.numerator as f64 / self.denominator as f64
+    }
+}
+
+/// The result of a back-test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Backtest {
+    /// Days after a score in which an outcome counts.
+    pub horizon_days: u32,
+    /// Per band, healthiest first (index with [`Band::index`]).
+    pub bands: [BandOutcomes; 4],
+    /// `None` when every score or none was followed by churn.
+    pub auc: Option<Auc>,
+}
+
+impl Backtest {
+    /// Matches scores with the outcomes that followed them.
+    ///
+    /// An outcome counts for a score when it falls within
+    /// `(date, date + horizon]`: strictly after the score (the score must
+    /// precede it), up to and including the horizon's last day. Each score
+    /// is one observation: an account scored monthly contributes each month.
+    /// Input order does not matter; memory grows with the input.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use healthscore::{Backtest, Band, DatedOutcome, DatedScore, Outcome, Points};
+    /// use rust_decimal_macros::dec;
+    ///
+    /// let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    /// let s = |id: &str, score: u32, band| DatedScore {
+    ///     account: id.into(), date: d(1, 1), score: Points::from_micros(score * 1_000_000).unwrap(),
+    ///     band, mrr: dec!(100),
+    /// };
+    /// let scores = [s("a", 20, Band::Red), s("b", 90, Band::Green), s("c", 85, Band::Green)];
+    /// let outcomes = [DatedOutcome { account: "a".into(), date: d(2, 1), outcome: Outcome::Churned }];
+    /// let bt = Backtest::run(&scores, &outcomes, 90);
+    /// assert_eq!(bt.bands[Band::Red.index()].churned, 1);
+    /// assert_eq!(bt.auc.map(|a| a.value()), Some(1.0));
+    /// assert!(bt.churn_is_monotonic());
+    /// ```
+    pub fn run(scores: &[DatedScore], outcomes: &[DatedOutcome], horizon_days: u32) -> Backtest {
+        let mut by_account: HashMap<&str, Vec<(NaiveDate, &Outcome)>> = HashMap::new();
+        for o in outcomes {
+            by_account.entry(o.account.as_str()).or_default().push((o.date, &o.outcome));
+        }
+        for list in by_account.values_mut() {
+            list.sort_by_key(|(d, _)| *d);
+        }
+        let horizon = Duration::days(i64::from(horizon_days));
+        let mut bands = [BandOutcomes::default(); 4];
+        let mut ranked: Vec<(u32, bool)> = Vec::with_capacity(scores.len());
+        for s in scores {
+            let (mut churned, mut expansion, mut expanded) = (false, Decimal::ZERO, false);
+            if let Some(list) = by_account.get(s.account.as_str()) {
+                let start = list.partition_point(|(d, _)| *d <= s.date);
+                let end = s.date + horizon;
+                for (_, o) in list.iter().skip(start).take_while(|(d, _)| *d <= end) {
+                    match o {
+                        Outcome::Churned => churned = true,
+                        Outcome::Expanded { mrr } => {
+                            expanded = true;
+                            expansion = expansion.saturating_add(*mrr);
+                        }
+                        Outcome::Renewed => {}
+                    }
+                }
+            }
+            let b = &mut bands[s.band.index()];
+            b.scores += 1;
+            b.churned += u64::from(churned);
+            b.expanded += u64::from(expanded);
+            if churned {
+                b.churned_mrr = b.churned_mrr.saturating_add(s.mrr);
+            }
+            b.expansion_mrr = b.expansion_mrr.saturating_add(expansion);
+            ranked.push((s.score.micros(), churned));
+        }
+        Backtest { horizon_days, bands, auc: auc(ranked) }
+    }
+
+    /// True when churn rates do not rise with health: red ≥ yellow ≥ lime ≥
+    /// green, comparing exact fractions and skipping bands without scores.
+    pub fn churn_is_monotonic(&self) -> bool {
+        let mut prev: Option<&BandOutcomes> = None;
+        for band in [Band::Red, Band::Yellow, Band::Lime, Band::Green] {
+            let b = &self.bands[band.index()];
+            if b.scores == 0 {
+                continue;
+            }
+            if let Some(p) = prev {
+                // b.churned / b.scores > p.churned / p.scores  ⇔  cross-multiplied.
+                if u128::from(b.churned) * u128::from(p.scores) > u128::from(p.churned) * u128::from(b.scores) {
+                    return false;
+                }
+            }
+            prev = Some(b);
+        }
+        true
+    }
+}
+
+/// Rank-based AUC (Mann–Whitney U), ties counting half, exact.
+fn auc(mut ranked: Vec<(u32, bool)>) -> Option<Auc> {
+    ranked.sort_unstable_by_key(|r| r.0);
+    let churned = ranked.iter().filter(|r| r.1).count() as u128;
+    let retained = ranked.len() as u128 - churned;
+    if churned == 0 || retained == 0 {
+        return None;
+    }
+    // For each retained score: churned scores strictly below it count 2,
+    // churned scores equal to it count 1 (numerator doubled to stay whole).
+    let (mut twice_u, mut churned_below, mut i) = (0u128, 0u128, 0usize);
+    while i < ranked.len() {
+        let score = ranked.get(i).map_or(0, |r| r.0);
+        let group = ranked.get(i..).unwrap_or(&[]).iter().take_while(|r| r.0 == score);
+        let (c, n) = group.fold((0u128, 0u128), |(c, n), r| if r.1 { (c + 1, n) } else { (c, n + 1) });
+        twice_u += n * (2 * churned_below + c);
+        churned_below += c;
+        i += (c + n) as usize;
+    }
+    Some(Auc { numerator: twice_u, denominator: 2 * churned * retained })
+}
