@@ -19,6 +19,7 @@
 //! are still scored).
 
 #[path = "support/generate.rs"]
+#[allow(dead_code)] // the back-test history generator is not used here
 mod generate;
 
 use healthscore::{AccountData, Model, ModelConfig};

@@ -143,7 +143,10 @@ impl Backtest {
     pub fn run(scores: &[DatedScore], outcomes: &[DatedOutcome], horizon_days: u32) -> Backtest {
         let mut by_account: HashMap<&str, Vec<(NaiveDate, &Outcome)>> = HashMap::new();
         for o in outcomes {
-            by_account.entry(o.account.as_str()).or_default().push((o.date, &o.outcome));
+            by_account
+                .entry(o.account.as_str())
+                .or_default()
+                .push((o.date, &o.outcome));
         }
         for list in by_account.values_mut() {
             list.sort_by_key(|(d, _)| *d);
@@ -177,7 +180,11 @@ impl Backtest {
             b.expansion_mrr = b.expansion_mrr.saturating_add(expansion);
             ranked.push((s.score.micros(), churned));
         }
-        Backtest { horizon_days, bands, auc: auc(ranked) }
+        Backtest {
+            horizon_days,
+            bands,
+            auc: auc(ranked),
+        }
     }
 
     /// True when churn rates do not rise with health: red ≥ yellow ≥ lime ≥
@@ -191,7 +198,9 @@ impl Backtest {
             }
             if let Some(p) = prev {
                 // b.churned / b.scores > p.churned / p.scores  ⇔  cross-multiplied.
-                if u128::from(b.churned) * u128::from(p.scores) > u128::from(p.churned) * u128::from(b.scores) {
+                if u128::from(b.churned) * u128::from(p.scores)
+                    > u128::from(p.churned) * u128::from(b.scores)
+                {
                     return false;
                 }
             }
@@ -214,11 +223,21 @@ fn auc(mut ranked: Vec<(u32, bool)>) -> Option<Auc> {
     let (mut twice_u, mut churned_below, mut i) = (0u128, 0u128, 0usize);
     while i < ranked.len() {
         let score = ranked.get(i).map_or(0, |r| r.0);
-        let group = ranked.get(i..).unwrap_or(&[]).iter().take_while(|r| r.0 == score);
-        let (c, n) = group.fold((0u128, 0u128), |(c, n), r| if r.1 { (c + 1, n) } else { (c, n + 1) });
+        let group = ranked
+            .get(i..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|r| r.0 == score);
+        let (c, n) = group.fold(
+            (0u128, 0u128),
+            |(c, n), r| if r.1 { (c + 1, n) } else { (c, n + 1) },
+        );
         twice_u += n * (2 * churned_below + c);
         churned_below += c;
         i += (c + n) as usize;
     }
-    Some(Auc { numerator: twice_u, denominator: 2 * churned * retained })
+    Some(Auc {
+        numerator: twice_u,
+        denominator: 2 * churned * retained,
+    })
 }

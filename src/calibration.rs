@@ -50,7 +50,8 @@ impl Distribution {
     pub fn dominant(&self, limit: Share) -> Option<Band> {
         let total = u128::from(self.total());
         Band::ALL.into_iter().find(|b| {
-            u128::from(self.counts[b.index()]) * MICRO as u128 > u128::from(limit.micros()) * total && total > 0
+            u128::from(self.counts[b.index()]) * MICRO as u128 > u128::from(limit.micros()) * total
+                && total > 0
         })
     }
 }
@@ -102,7 +103,10 @@ pub enum ProposalError {
 ///            ("10".into(), "40".into(), "80".into()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn propose_thresholds(scores: &[Points], targets: [Share; 4]) -> Result<Proposal, ProposalError> {
+pub fn propose_thresholds(
+    scores: &[Points],
+    targets: [Share; 4],
+) -> Result<Proposal, ProposalError> {
     let sum: u32 = targets.iter().map(|s| s.micros()).sum();
     if sum != Share::ONE.micros() {
         return Err(ProposalError::TargetsNotWhole(
@@ -122,7 +126,8 @@ pub fn propose_thresholds(scores: &[Points], targets: [Share; 4]) -> Result<Prop
         (Some(y), Some(l), Some(g)) if Points::ZERO < y && y < l && l < g => (y, l, g),
         _ => return Err(ProposalError::NotSeparable),
     };
-    let thresholds = crate::band::BandThresholds::new(g, l, y).map_err(|_| ProposalError::NotSeparable)?;
+    let thresholds =
+        crate::band::BandThresholds::new(g, l, y).map_err(|_| ProposalError::NotSeparable)?;
     Ok(Proposal {
         bands: BandsConfig::new(g.to_decimal(), l.to_decimal(), y.to_decimal()),
         achieved: Distribution::of(sorted.iter().map(|p| thresholds.band(*p))),

@@ -114,7 +114,7 @@ mod segment;
 mod value;
 
 pub use account::{Account, AccountData, AccountError, AccountProblem};
-pub use backtest::{Auc, BandOutcomes, Backtest, DatedOutcome, DatedScore, Outcome};
+pub use backtest::{Auc, Backtest, BandOutcomes, DatedOutcome, DatedScore, Outcome};
 pub use band::{Band, BandError, BandThresholds};
 pub use calibration::{propose_thresholds, Distribution, Proposal, ProposalError};
 pub use curve::CurveConfig;

@@ -11,11 +11,21 @@ fn d(month: u32, day: u32) -> NaiveDate {
 }
 
 fn score(account: &str, points: u32, band: Band, mrr: Decimal) -> DatedScore {
-    DatedScore { account: account.into(), date: d(1, 1), score: Points::from_micros(points * 1_000_000).unwrap(), band, mrr }
+    DatedScore {
+        account: account.into(),
+        date: d(1, 1),
+        score: Points::from_micros(points * 1_000_000).unwrap(),
+        band,
+        mrr,
+    }
 }
 
 fn outcome(account: &str, date: NaiveDate, outcome: Outcome) -> DatedOutcome {
-    DatedOutcome { account: account.into(), date, outcome }
+    DatedOutcome {
+        account: account.into(),
+        date,
+        outcome,
+    }
 }
 
 /// churned: a (20), c (45), f (70); retained: b (20), d (50), e (70), g (90), h (95).
@@ -54,10 +64,26 @@ fn rates_mrr_and_auc_by_hand() {
     assert_eq!(band(Band::Green).churn_rate(), Some(Share::ZERO));
     assert_eq!(band(Band::Red).churned_mrr, dec!(100));
     assert_eq!(band(Band::Yellow).churned_mrr, dec!(300));
-    assert_eq!(band(Band::Lime).churned_mrr, dec!(600), "f churned on day 89 of 90");
-    assert_eq!((band(Band::Yellow).expanded, band(Band::Yellow).expansion_mrr), (1, dec!(50)));
-    assert_eq!((band(Band::Green).expanded, band(Band::Green).expansion_mrr), (1, dec!(100)));
-    assert_eq!(band(Band::Green).expansion_rate().map(Share::micros), Some(500_000));
+    assert_eq!(
+        band(Band::Lime).churned_mrr,
+        dec!(600),
+        "f churned on day 89 of 90"
+    );
+    assert_eq!(
+        (
+            band(Band::Yellow).expanded,
+            band(Band::Yellow).expansion_mrr
+        ),
+        (1, dec!(50))
+    );
+    assert_eq!(
+        (band(Band::Green).expanded, band(Band::Green).expansion_mrr),
+        (1, dec!(100))
+    );
+    assert_eq!(
+        band(Band::Green).expansion_rate().map(Share::micros),
+        Some(500_000)
+    );
     // U = b 0.5 + d 2 + e 2.5 + g 3 + h 3 = 11 of 3·5 = 15 pairs.
     let auc = bt.auc.unwrap();
     assert_eq!((auc.numerator, auc.denominator), (22, 30));
@@ -67,37 +93,89 @@ fn rates_mrr_and_auc_by_hand() {
 
 #[test]
 fn horizon_edges() {
-    let s = [score("a", 30, Band::Red, dec!(1)), score("b", 80, Band::Green, dec!(1))];
-    let churn_on = |date| Backtest::run(&s, &[outcome("a", date, Outcome::Churned)], 30).bands[Band::Red.index()].churned;
-    assert_eq!(churn_on(d(1, 1)), 0, "an outcome on the score date does not count");
+    let s = [
+        score("a", 30, Band::Red, dec!(1)),
+        score("b", 80, Band::Green, dec!(1)),
+    ];
+    let churn_on = |date| {
+        Backtest::run(&s, &[outcome("a", date, Outcome::Churned)], 30).bands[Band::Red.index()]
+            .churned
+    };
+    assert_eq!(
+        churn_on(d(1, 1)),
+        0,
+        "an outcome on the score date does not count"
+    );
     assert_eq!(churn_on(d(1, 2)), 1);
-    assert_eq!(churn_on(d(1, 1) + Duration::days(30)), 1, "the horizon's last day counts");
+    assert_eq!(
+        churn_on(d(1, 1) + Duration::days(30)),
+        1,
+        "the horizon's last day counts"
+    );
     assert_eq!(churn_on(d(1, 1) + Duration::days(31)), 0);
-    assert_eq!(churn_on(d(12, 1) - Duration::days(400)), 0, "before the score");
+    assert_eq!(
+        churn_on(d(12, 1) - Duration::days(400)),
+        0,
+        "before the score"
+    );
 }
 
 #[test]
 fn perfect_reversed_and_undefined_auc() {
-    let s = [score("lo", 10, Band::Red, dec!(1)), score("hi", 90, Band::Green, dec!(1))];
-    let auc = |who: &str| Backtest::run(&s, &[outcome(who, d(1, 5), Outcome::Churned)], 30).auc.map(|a| a.value());
+    let s = [
+        score("lo", 10, Band::Red, dec!(1)),
+        score("hi", 90, Band::Green, dec!(1)),
+    ];
+    let auc = |who: &str| {
+        Backtest::run(&s, &[outcome(who, d(1, 5), Outcome::Churned)], 30)
+            .auc
+            .map(|a| a.value())
+    };
     assert_eq!(auc("lo"), Some(1.0));
     assert_eq!(auc("hi"), Some(0.0));
-    assert_eq!(Backtest::run(&s, &[], 30).auc, None, "no churn: AUC undefined");
-    let all = [outcome("lo", d(1, 5), Outcome::Churned), outcome("hi", d(1, 5), Outcome::Churned)];
-    assert_eq!(Backtest::run(&s, &all, 30).auc, None, "all churn: AUC undefined");
+    assert_eq!(
+        Backtest::run(&s, &[], 30).auc,
+        None,
+        "no churn: AUC undefined"
+    );
+    let all = [
+        outcome("lo", d(1, 5), Outcome::Churned),
+        outcome("hi", d(1, 5), Outcome::Churned),
+    ];
+    assert_eq!(
+        Backtest::run(&s, &all, 30).auc,
+        None,
+        "all churn: AUC undefined"
+    );
     // Ties only: 0.5.
-    let tied = [score("x", 50, Band::Yellow, dec!(1)), score("y", 50, Band::Yellow, dec!(1))];
-    assert_eq!(Backtest::run(&tied, &[outcome("x", d(1, 5), Outcome::Churned)], 30).auc.map(|a| a.value()), Some(0.5));
+    let tied = [
+        score("x", 50, Band::Yellow, dec!(1)),
+        score("y", 50, Band::Yellow, dec!(1)),
+    ];
+    assert_eq!(
+        Backtest::run(&tied, &[outcome("x", d(1, 5), Outcome::Churned)], 30)
+            .auc
+            .map(|a| a.value()),
+        Some(0.5)
+    );
 }
 
 #[test]
 fn non_monotonic_churn_is_reported() {
     // Green churns more than red: the model is upside down.
-    let s = [score("r", 10, Band::Red, dec!(1)), score("g1", 90, Band::Green, dec!(1)), score("g2", 91, Band::Green, dec!(1))];
+    let s = [
+        score("r", 10, Band::Red, dec!(1)),
+        score("g1", 90, Band::Green, dec!(1)),
+        score("g2", 91, Band::Green, dec!(1)),
+    ];
     let o = [outcome("g1", d(1, 5), Outcome::Churned)];
     let bt = Backtest::run(&s, &o, 30);
     assert!(!bt.churn_is_monotonic());
-    assert_eq!(bt.bands[Band::Lime.index()].churn_rate(), None, "a band without scores has no rate");
+    assert_eq!(
+        bt.bands[Band::Lime.index()].churn_rate(),
+        None,
+        "a band without scores has no rate"
+    );
 }
 
 #[test]
@@ -106,21 +184,39 @@ fn distribution_and_proposals() {
     assert_eq!(d.total(), 5);
     assert_eq!(d.share(Band::Lime).micros(), 600_000);
     let s = |x| Share::from_micros(x).unwrap();
-    assert_eq!(d.dominant(s(600_000)), None, "exactly the limit is not above it");
+    assert_eq!(
+        d.dominant(s(600_000)),
+        None,
+        "exactly the limit is not above it"
+    );
     assert_eq!(d.dominant(s(599_999)), Some(Band::Lime));
     assert_eq!(Distribution::default().dominant(s(0)), None);
 
-    let scores: Vec<Points> = (1..=10).map(|i| Points::from_micros(i * 10_000_000).unwrap()).collect();
+    let scores: Vec<Points> = (1..=10)
+        .map(|i| Points::from_micros(i * 10_000_000).unwrap())
+        .collect();
     let p = propose_thresholds(&scores, [s(200_000), s(300_000), s(300_000), s(200_000)]).unwrap();
     // Ranks ⌈0.2·10⌉ = 2 → 30, ⌈0.5·10⌉ = 5 → 60, ⌈0.8·10⌉ = 8 → 90.
-    assert_eq!((p.bands.yellow, p.bands.lime, p.bands.green), (dec!(30), dec!(60), dec!(90)));
+    assert_eq!(
+        (p.bands.yellow, p.bands.lime, p.bands.green),
+        (dec!(30), dec!(60), dec!(90))
+    );
     assert_eq!(p.achieved.counts, [2, 3, 3, 2]);
     let over = propose_thresholds(&scores, [s(200_000), s(300_000), s(300_000), s(300_000)]);
     assert_eq!(over, Err(ProposalError::TargetsNotWhole(dec!(1.1))));
-    assert_eq!(over.unwrap_err().to_string(), "target shares add up to 1.1, expected 1");
+    assert_eq!(
+        over.unwrap_err().to_string(),
+        "target shares add up to 1.1, expected 1"
+    );
     let tied = vec![Points::from_micros(50_000_000).unwrap(); 10];
-    assert_eq!(propose_thresholds(&tied, [s(250_000); 4]), Err(ProposalError::NotSeparable));
-    assert_eq!(propose_thresholds(&[], [s(250_000); 4]), Err(ProposalError::NotSeparable));
+    assert_eq!(
+        propose_thresholds(&tied, [s(250_000); 4]),
+        Err(ProposalError::NotSeparable)
+    );
+    assert_eq!(
+        propose_thresholds(&[], [s(250_000); 4]),
+        Err(ProposalError::NotSeparable)
+    );
 }
 
 fn arbitrary_backtest() -> impl Strategy<Value = (Vec<DatedScore>, Vec<DatedOutcome>)> {
@@ -130,7 +226,8 @@ fn arbitrary_backtest() -> impl Strategy<Value = (Vec<DatedScore>, Vec<DatedOutc
         let scores = scores
             .into_iter()
             .map(|(a, s, day)| {
-                let band = [Band::Red, Band::Yellow, Band::Lime, Band::Green][(s as usize * 4 / 101).min(3)];
+                let band = [Band::Red, Band::Yellow, Band::Lime, Band::Green]
+                    [(s as usize * 4 / 101).min(3)];
                 DatedScore {
                     account: format!("acct{a}"),
                     date: d(1, 1) + Duration::days(day),

@@ -104,37 +104,68 @@ fn value_for(m: &MetricConfig, health: f64, rng: &mut Rng) -> Value {
     }
 }
 
-/// One synthetic account.
+/// One synthetic account as of 2026-11-01.
 pub fn account(config: &ModelConfig, i: u64, rng: &mut Rng) -> AccountData {
     let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_default();
-    let tier = rng.unit();
-    let (mrr, employees) = if tier < 0.6 {
-        (rng.range(99.0, 999.0), rng.range(3.0, 400.0))
-    } else if tier < 0.9 {
-        (rng.range(1000.0, 9999.0), rng.range(30.0, 3000.0))
-    } else {
-        (rng.range(10000.0, 60000.0), rng.range(300.0, 40000.0))
-    };
-    let mut data = AccountData::new(
-        format!("acct-{i:07}"),
-        Decimal::new((mrr * 100.0).round() as i64, 2),
-        employees as u32,
-        as_of,
-    );
-    let stages = &config.segments.stages;
-    if !stages.is_empty() {
-        let r = rng.unit();
-        let pick = if r < 0.15 {
-            0
-        } else if r < 0.7 {
-            1
-        } else {
-            2
-        };
-        data.stage = stages.get(pick.min(stages.len() - 1)).cloned();
-    }
     // Latent health: mean of three uniforms, skewed a little healthy.
     let health = ((rng.unit() + rng.unit() + rng.unit()) / 3.0 * 1.15).min(1.0);
+    let firmographics = Firmographics::draw(config, rng);
+    account_at(config, i, &firmographics, health, as_of, rng)
+}
+
+/// What stays fixed about an account over time.
+pub struct Firmographics {
+    mrr: f64,
+    employees: f64,
+    stage: Option<String>,
+}
+
+impl Firmographics {
+    pub fn draw(config: &ModelConfig, rng: &mut Rng) -> Self {
+        let tier = rng.unit();
+        let (mrr, employees) = if tier < 0.6 {
+            (rng.range(99.0, 999.0), rng.range(3.0, 400.0))
+        } else if tier < 0.9 {
+            (rng.range(1000.0, 9999.0), rng.range(30.0, 3000.0))
+        } else {
+            (rng.range(10000.0, 60000.0), rng.range(300.0, 40000.0))
+        };
+        let stages = &config.segments.stages;
+        let stage = (!stages.is_empty()).then(|| {
+            let r = rng.unit();
+            let pick = if r < 0.15 {
+                0
+            } else if r < 0.7 {
+                1
+            } else {
+                2
+            };
+            stages.get(pick.min(stages.len() - 1)).cloned()
+        });
+        Firmographics {
+            mrr,
+            employees,
+            stage: stage.flatten(),
+        }
+    }
+}
+
+/// One synthetic account with a given latent health on a given date.
+pub fn account_at(
+    config: &ModelConfig,
+    i: u64,
+    firm: &Firmographics,
+    health: f64,
+    as_of: chrono::NaiveDate,
+    rng: &mut Rng,
+) -> AccountData {
+    let mut data = AccountData::new(
+        format!("acct-{i:07}"),
+        Decimal::new((firm.mrr * 100.0).round() as i64, 2),
+        firm.employees as u32,
+        as_of,
+    );
+    data.stage = firm.stage.clone();
     // A few accounts whose data mostly stopped arriving.
     let missing_rate = if rng.chance(0.03) { 0.7 } else { 0.08 };
     for m in &config.metrics {
@@ -178,4 +209,63 @@ pub fn write_portfolio(
         out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// Monthly scores of `n` accounts over `months` months from 2026-01-01, and
+/// what happened to them: each account's latent health drifts; the lower it
+/// is, the likelier churn in the following month (and the likelier expansion
+/// when high), so low scores precede churn as in a working model.
+pub fn history(
+    config: &ModelConfig,
+    model: &healthscore::Model,
+    n: u64,
+    months: u32,
+    seed: u64,
+) -> (Vec<healthscore::DatedScore>, Vec<healthscore::DatedOutcome>) {
+    use healthscore::{DatedOutcome, DatedScore, Outcome};
+    let mut rng = Rng::new(seed);
+    let (mut scores, mut outcomes) = (Vec::new(), Vec::new());
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    for i in 0..n {
+        let firm = Firmographics::draw(config, &mut rng);
+        let mut health: f64 = ((rng.unit() + rng.unit() + rng.unit()) / 3.0 * 1.15).min(1.0);
+        let drift = rng.range(-0.05, 0.04);
+        for m in 0..months {
+            let date = start + chrono::Months::new(m);
+            let data = account_at(config, i, &firm, health, date, &mut rng);
+            let id = data.id.clone();
+            let mrr = data.mrr;
+            if let Ok(account) = model.bind(data) {
+                let score = account.score();
+                if let (Some(points), Some(band)) = (score.overall(), score.band()) {
+                    scores.push(DatedScore {
+                        account: id.clone(),
+                        date,
+                        score: points,
+                        band,
+                        mrr,
+                    });
+                }
+            }
+            let next = date + chrono::Duration::days(1 + (rng.unit() * 29.0) as i64);
+            if rng.chance(0.004 + 0.25 * (1.0 - health).powi(3)) {
+                outcomes.push(DatedOutcome {
+                    account: id,
+                    date: next,
+                    outcome: Outcome::Churned,
+                });
+                break;
+            }
+            if rng.chance(0.03 * health * health) {
+                let added = Decimal::new((firm.mrr * 20.0).round() as i64, 2); // +20%
+                outcomes.push(DatedOutcome {
+                    account: id,
+                    date: next,
+                    outcome: Outcome::Expanded { mrr: added },
+                });
+            }
+            health = (health + drift + rng.range(-0.06, 0.06)).clamp(0.0, 1.0);
+        }
+    }
+    (scores, outcomes)
 }
