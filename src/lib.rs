@@ -26,6 +26,20 @@
 //!   explains itself ([`Score::explain`]): per-dimension and per-metric
 //!   contributions that add up exactly, what is missing, what pulls it down.
 //!
+//! ## Trust over time
+//!
+//! * **Stale data**: a value older than its metric's `max_age_days` is
+//!   scored as missing and listed with its age, so data that stopped
+//!   arriving cannot keep an account green.
+//! * **No flapping**: a scorecard's `hysteresis` margin keeps an account in
+//!   its previous band until the score passes a threshold by the margin.
+//! * **History**: [`History`] gives deltas over any window, trends with a
+//!   dead zone, band transitions and time in band, flagging model changes.
+//! * **Checked against outcomes**: [`Backtest`] reports churn and expansion
+//!   per band, the AUC of the score as a churn predictor and whether churn
+//!   falls as health rises; [`Distribution`] and [`propose_thresholds`] help
+//!   recalibrate bands, as proposals only.
+//!
 //! ## Exactness
 //!
 //! Scores, weights and values are compiled to integers counting millionths.

@@ -154,19 +154,7 @@ impl Model {
     /// `scorecards[2].bands: lime threshold 70 is not below green threshold 65`.
     pub fn new(config: ModelConfig) -> Result<Model, ConfigError> {
         let mut problems = Problems::default();
-        if config.metrics.is_empty() {
-            problems.push("metrics", ProblemKind::Empty);
-        }
-        if config.metrics.len() > MAX_METRICS {
-            let count = config.metrics.len();
-            problems.push(
-                "metrics",
-                ProblemKind::TooMany {
-                    count,
-                    max: MAX_METRICS,
-                },
-            );
-        }
+        check_count("metrics", config.metrics.len(), MAX_METRICS, &mut problems);
         let mut by_id = HashMap::new();
         let mut metrics = Vec::with_capacity(config.metrics.len());
         for (i, m) in config.metrics.iter().enumerate() {
@@ -179,19 +167,12 @@ impl Model {
             }
         }
         let segmentation = Segmentation::compile(&config.segments, &mut problems);
-        if config.scorecards.is_empty() {
-            problems.push("scorecards", ProblemKind::Empty);
-        }
-        if config.scorecards.len() > MAX_SCORECARDS {
-            let count = config.scorecards.len();
-            problems.push(
-                "scorecards",
-                ProblemKind::TooMany {
-                    count,
-                    max: MAX_SCORECARDS,
-                },
-            );
-        }
+        check_count(
+            "scorecards",
+            config.scorecards.len(),
+            MAX_SCORECARDS,
+            &mut problems,
+        );
         let mut card_ids = HashMap::new();
         let mut cards = Vec::with_capacity(config.scorecards.len());
         // Scorecards need only each metric's id, dimension and default
@@ -286,6 +267,15 @@ impl Model {
                 card.map_or("", |c| c.id.as_str()),
             )
         })
+    }
+}
+
+/// A list that must have between 1 and `max` entries.
+fn check_count(path: &str, count: usize, max: usize, problems: &mut Problems) {
+    if count == 0 {
+        problems.push(path, ProblemKind::Empty);
+    } else if count > max {
+        problems.push(path, ProblemKind::TooMany { count, max });
     }
 }
 
