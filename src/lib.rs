@@ -102,9 +102,13 @@
 //!
 //! ## Crate features
 //!
-//! None yet: the library depends only on serde, thiserror, chrono and
-//! rust_decimal. Configuration and accounts are plain serde types; use any
-//! serde format crate to read them.
+//! * `proptest` (off by default): `healthscore::strategy` gives proptest strategies for
+//!   values of any metric kind and for accounts valid under any model, for
+//!   property-testing your own score rules.
+//!
+//! Without features the library depends only on serde, thiserror, chrono
+//! and rust_decimal. Configuration and accounts are plain serde types; use
+//! any serde format crate to read them.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -125,6 +129,8 @@ mod report;
 mod score;
 mod scorecard;
 mod segment;
+#[cfg(feature = "proptest")]
+pub mod strategy;
 mod value;
 
 pub use account::{Account, AccountData, AccountError, AccountProblem};

@@ -2,6 +2,7 @@
 
 mod common;
 use common::*;
+use healthscore::strategy;
 use healthscore::*;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -12,60 +13,9 @@ fn bundled() -> &'static Model {
     MODEL.get_or_init(|| Model::new(bundled_config()).expect("bundled model is valid"))
 }
 
-/// A value inside the kind's range (and sometimes outside a bounded curve).
-fn value_for(kind: &MetricKind) -> BoxedStrategy<Value> {
-    match kind {
-        MetricKind::Ratio => (0u32..=1_000_000)
-            .prop_map(|m| Value::Number(f64::from(m) / 1e6))
-            .boxed(),
-        MetricKind::Flag => any::<bool>().prop_map(Value::Flag).boxed(),
-        MetricKind::Nps => (-100i64..=100)
-            .prop_map(|v| Value::Exact(Decimal::from(v)))
-            .boxed(),
-        MetricKind::Count => (0u32..100_000)
-            .prop_map(|c| Value::Number(f64::from(c) / 1000.0))
-            .boxed(),
-        MetricKind::Money => (0i64..2_000_000)
-            .prop_map(|c| Value::Exact(Decimal::new(c, 2)))
-            .boxed(),
-        MetricKind::Csat { .. } | MetricKind::Judgement { .. } => (10u32..=50)
-            .prop_map(|v| Value::Number(f64::from(v) / 10.0))
-            .boxed(),
-        _ => Just(Value::Number(0.0)).boxed(),
-    }
-}
-
-/// An account of the bundled model: each metric present with probability ~85%.
+/// An account of the bundled model, from the crate's own strategy.
 fn bundled_account() -> impl Strategy<Value = AccountData> {
-    let config = bundled_config();
-    let values: Vec<_> = config
-        .metrics
-        .iter()
-        .map(|m| proptest::option::weighted(0.85, (value_for(&m.kind), 0u32..30)))
-        .collect();
-    let stages = prop_oneof![
-        Just(None),
-        Just(Some("onboarding")),
-        Just(Some("adoption")),
-        Just(Some("renewal"))
-    ];
-    (0i64..6_000_000, 0u32..60_000, stages, values).prop_map(
-        move |(mrr, employees, stage, values)| {
-            let mut a = AccountData::new("p", Decimal::new(mrr, 2), employees, day(28));
-            a.stage = stage.map(String::from);
-            for (m, v) in config.metrics.iter().zip(values) {
-                if let Some((value, ago)) = v {
-                    let on = day(28) - chrono::Duration::days(i64::from(ago));
-                    let obs = Observation {
-                        value,
-                        ..Observation::new(m.id.clone(), 0.0, on)
-                    };
-                    a.observations.push(obs.by("csm", "note"));
-                }
-            }
-            a
-        },
-    )
+    strategy::account(bundled(), day(28))
 }
 
 fn record_json(model: &Model, data: AccountData) -> String {
@@ -144,18 +94,16 @@ proptest! {
         let before = model.bind(data.clone()).unwrap().score().overall();
         let mut higher = data;
         let obs = &mut higher.observations[i];
-        let frac = f64::from(raise) / 1e6;
-        obs.value = match (model.metric(&obs.metric).map(|m| m.1.clone()), obs.value) {
-            (Some(MetricKind::Ratio), Value::Number(x)) => Value::Number((x + (1.0 - x) * frac).min(1.0)),
-            (_, Value::Number(x)) => Value::Number(x + frac),
-            (Some(MetricKind::Nps), Value::Exact(d)) => Value::Exact((d + Decimal::from(raise % 50)).min(Decimal::from(100))),
-            (_, Value::Exact(d)) => Value::Exact(d + Decimal::from(raise)),
+        let frac = Decimal::new(i64::from(raise), 6);
+        let kind = model.metric(&obs.metric).map(|m| m.1.clone());
+        obs.value = match (kind, obs.value) {
             (_, Value::Flag(b)) => Value::Flag(b || raise % 2 == 0),
+            (Some(MetricKind::Ratio), Value::Exact(d)) => Value::Exact((d + frac).min(Decimal::ONE)),
+            (Some(MetricKind::Nps), Value::Exact(d)) => Value::Exact((d + frac * Decimal::from(50)).min(Decimal::from(100))),
+            (Some(MetricKind::Csat { max, .. } | MetricKind::Judgement { max, .. }), Value::Exact(d)) => Value::Exact((d + frac).min(max)),
+            (_, Value::Exact(d)) => Value::Exact(d + Decimal::from(raise)),
+            (_, other) => other,
         };
-        if let (Some(MetricKind::Csat { .. } | MetricKind::Judgement { .. }), Value::Number(x)) =
-            (model.metric(&obs.metric).map(|m| m.1.clone()), obs.value) {
-            obs.value = Value::Number(x.min(5.0));
-        }
         let after = model.bind(higher).unwrap().score().overall();
         prop_assert!(after >= before, "{after:?} < {before:?}");
     }

@@ -111,3 +111,16 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn generated_accounts_always_bind(
+        golden_data in healthscore::strategy::account(&golden(), day(23)),
+        bundled_data in healthscore::strategy::account(&Model::new(bundled_config()).unwrap(), day(23)),
+    ) {
+        prop_assert!(golden().bind(golden_data).is_ok());
+        let bundled = Model::new(bundled_config()).unwrap();
+        let result = bundled.bind(bundled_data);
+        prop_assert!(result.is_ok(), "{:?}", result.err());
+    }
+}
