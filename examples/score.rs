@@ -10,6 +10,9 @@
 //!   stdin). Writes one JSON object per account to stdout, in input order.
 //!   Accounts are read, scored (one worker per core) and written in batches
 //!   of 1,024 through bounded queues, so memory does not grow with the file.
+//! * `--rules FILE`: a CTA rule set (JSON); each output object then carries
+//!   `ctas`, the actions the rules propose (evaluated as a first run: the
+//!   command keeps no CTA state between runs).
 //! * `--generate N --seed S`: writes N synthetic accounts (JSON lines) that
 //!   fit the model, for trying it at scale.
 //!
@@ -22,6 +25,7 @@
 #[allow(dead_code)] // the back-test history generator is not used here
 mod generate;
 
+use healthscore::cta::{RuleSet, RuleSetConfig};
 use healthscore::{AccountData, Model, ModelConfig};
 use serde::de::{SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -43,18 +47,20 @@ fn main() -> ExitCode {
 
 struct Args {
     model: String,
+    rules: Option<String>,
     accounts: Option<String>,
     generate: Option<(u64, u64)>,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
-    let (mut model, mut accounts, mut count, mut seed) = (None, None, None, 1u64);
+    let (mut model, mut accounts, mut count, mut seed, mut rules) = (None, None, None, 1u64, None);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--model" => model = Some(value()?),
             "--accounts" => accounts = Some(value()?),
+            "--rules" => rules = Some(value()?),
             "--generate" => count = Some(value()?.parse().map_err(|e| format!("--generate: {e}"))?),
             "--seed" => seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             other => return Err(format!("unknown argument {other}; see the example's docs")),
@@ -66,6 +72,7 @@ fn parse_args() -> Result<Args, String> {
     }
     Ok(Args {
         model,
+        rules,
         accounts,
         generate: count.map(|n| (n, seed)),
     })
@@ -98,8 +105,17 @@ fn run() -> Result<ExitCode, String> {
     } else {
         Box::new(std::fs::File::open(&path).map_err(|e| format!("{path}: {e}"))?)
     };
-    let (scored, rejected) =
-        score_stream(&model, input, &mut out).map_err(|e| format!("{path}: {e}"))?;
+    let rules = match &args.rules {
+        Some(file) => {
+            let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+            let config: RuleSetConfig =
+                serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+            Some(RuleSet::new(config, &model).map_err(|e| format!("{file}: {e}"))?)
+        }
+        None => None,
+    };
+    let (scored, rejected) = score_stream(&model, rules.as_ref(), input, &mut out)
+        .map_err(|e| format!("{path}: {e}"))?;
     out.flush().map_err(|e| e.to_string())?;
     eprintln!("scored {scored} accounts, rejected {rejected}");
     Ok(if rejected == 0 {
@@ -133,6 +149,7 @@ struct Done {
 /// Channels are bounded, so memory holds a few batches, not the file.
 fn score_stream(
     model: &Model,
+    rules: Option<&RuleSet>,
     input: Box<dyn Read + Send>,
     out: &mut impl Write,
 ) -> Result<(u64, u64), String> {
@@ -152,7 +169,7 @@ fn score_stream(
                     Err(_) => return,
                 };
                 let Ok(batch) = job else { return };
-                if done_tx.send(score_batch(model, batch)).is_err() {
+                if done_tx.send(score_batch(model, rules, batch)).is_err() {
                     return;
                 }
             });
@@ -258,7 +275,16 @@ impl Batcher<'_> {
     }
 }
 
-fn score_batch(model: &Model, batch: Batch) -> Done {
+/// One output object: the score record, and the CTA actions with `--rules`.
+#[derive(serde::Serialize)]
+struct Output<'a> {
+    #[serde(flatten)]
+    record: healthscore::ScoreRecord<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ctas: Option<Vec<healthscore::cta::Action>>,
+}
+
+fn score_batch(model: &Model, rules: Option<&RuleSet>, batch: Batch) -> Done {
     let mut done = Done {
         index: batch.index,
         out: Vec::with_capacity(batch.texts.len() * 700),
@@ -285,7 +311,15 @@ fn score_batch(model: &Model, batch: Batch) -> Done {
         match model.bind(data) {
             Ok(account) => {
                 // Writing to a Vec cannot fail.
-                let _ = serde_json::to_writer(&mut done.out, &account.score().record());
+                let score = account.score();
+                let ctas = rules.map(|r| r.evaluate(&score, &[], &[]).actions);
+                let _ = serde_json::to_writer(
+                    &mut done.out,
+                    &Output {
+                        record: score.record(),
+                        ctas,
+                    },
+                );
                 done.out.push(b'\n');
                 done.scored += 1;
             }

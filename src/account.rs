@@ -3,6 +3,7 @@
 use crate::metric::ValueProblem;
 use crate::model::Model;
 use crate::segment::Segment;
+use crate::slots::{Slot, Slots, NO_OBSERVATION};
 use crate::value::Observation;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -48,6 +49,26 @@ pub struct AccountData {
     /// passes a threshold by the margin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_band: Option<crate::Band>,
+    /// The overall score at the previous scoring, if any (for CTA rules such
+    /// as "score fell by 10 points").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_score: Option<crate::Points>,
+    /// Named dates such as `renewal`, for CTA rules ("renewal in 90 days").
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub dates: std::collections::BTreeMap<String, NaiveDate>,
+    /// Dated events such as `champion_lost`, for CTA rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Event>,
+}
+
+/// Something that happened to an account on a date (e.g. `champion_lost`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// The event's name, as the rules use it.
+    pub name: String,
+    /// When it happened.
+    pub date: NaiveDate,
 }
 
 impl AccountData {
@@ -61,7 +82,25 @@ impl AccountData {
             as_of,
             observations: Vec::new(),
             previous_band: None,
+            previous_score: None,
+            dates: std::collections::BTreeMap::new(),
+            events: Vec::new(),
         }
+    }
+
+    /// Sets a named date (e.g. `renewal`).
+    pub fn date(mut self, name: impl Into<String>, date: NaiveDate) -> Self {
+        self.dates.insert(name.into(), date);
+        self
+    }
+
+    /// Records an event (e.g. `champion_lost`) on a date.
+    pub fn event(mut self, name: impl Into<String>, date: NaiveDate) -> Self {
+        self.events.push(Event {
+            name: name.into(),
+            date,
+        });
+        self
     }
 
     /// Sets the band of the previous scoring (for hysteresis).
@@ -160,88 +199,6 @@ pub enum AccountProblem {
 /// The largest MRR accepted (10¹⁵ a month): portfolio totals of up to
 /// 10¹³ such accounts stay exact in a `Decimal`.
 const MAX_MRR: i64 = 1_000_000_000_000_000;
-
-/// Marks a metric with no usable observation.
-const NO_OBSERVATION: u32 = u32::MAX;
-
-/// The value of one metric of a bound account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Slot {
-    /// Value in millionths.
-    pub(crate) value: i64,
-    /// Index of the observation used, or `NO_OBSERVATION`.
-    pub(crate) observation: u32,
-    /// Whether that observation is older than the metric's maximum age.
-    pub(crate) stale: bool,
-}
-
-impl Slot {
-    const EMPTY: Slot = Slot {
-        value: 0,
-        observation: NO_OBSERVATION,
-        stale: false,
-    };
-
-    /// Has a fresh value to score.
-    #[inline]
-    pub(crate) fn is_present(&self) -> bool {
-        self.observation != NO_OBSERVATION && !self.stale
-    }
-
-    /// Has a value, fresh or stale.
-    #[inline]
-    pub(crate) fn is_observed(&self) -> bool {
-        self.observation != NO_OBSERVATION
-    }
-}
-
-/// The slots of a bound account: inline for models of up to
-/// `INLINE_SLOTS` metrics, so scoring a `Vec<Account>` streams through
-/// memory instead of chasing a pointer per account.
-#[derive(Clone, Debug)]
-#[allow(clippy::large_enum_variant)] // inline storage is the point
-pub(crate) enum Slots {
-    Inline {
-        len: u8,
-        items: [Slot; INLINE_SLOTS],
-    },
-    Heap(Box<[Slot]>),
-}
-
-/// Metrics held inline in a bound account.
-const INLINE_SLOTS: usize = 16;
-
-impl Slots {
-    fn new(len: usize) -> Slots {
-        match u8::try_from(len) {
-            Ok(n) if len <= INLINE_SLOTS => Slots::Inline {
-                len: n,
-                items: [Slot::EMPTY; INLINE_SLOTS],
-            },
-            _ => Slots::Heap(vec![Slot::EMPTY; len].into_boxed_slice()),
-        }
-    }
-
-    #[inline]
-    pub(crate) fn as_slice(&self) -> &[Slot] {
-        match self {
-            Slots::Inline { len, items } => items.get(..usize::from(*len)).unwrap_or(&[]),
-            Slots::Heap(b) => b,
-        }
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [Slot] {
-        match self {
-            Slots::Inline { len, items } => items.get_mut(..usize::from(*len)).unwrap_or(&mut []),
-            Slots::Heap(b) => b,
-        }
-    }
-
-    #[inline]
-    pub(crate) fn get(&self, i: usize) -> Option<&Slot> {
-        self.as_slice().get(i)
-    }
-}
 
 /// An account validated against a model, ready to score.
 ///

@@ -233,6 +233,11 @@ impl Curve {
         })
     }
 
+    /// True for a bounded curve (values outside it count as missing).
+    pub(crate) fn is_bounded(&self) -> bool {
+        self.shape == Shape::Bounded
+    }
+
     /// True when a higher value never gives a lower score.
     pub(crate) fn is_increasing(&self) -> bool {
         self.increasing

@@ -48,7 +48,7 @@ impl fmt::Display for ConfigError {
         let n = self.problems.len();
         write!(
             f,
-            "{n} problem{} in the model",
+            "{n} problem{} in the configuration",
             if n == 1 { "" } else { "s" }
         )?;
         for p in &self.problems {
@@ -164,6 +164,15 @@ pub enum ProblemKind {
     /// A scorecard that can never be used.
     #[error("unreachable: every segment it matches is taken by an earlier scorecard")]
     UnreachableScorecard,
+    /// A CTA rule refers to an event the rule set does not declare.
+    #[error("unknown event {0:?} (declare it in the rule set's events)")]
+    UnknownEvent(String),
+    /// A CTA rule refers to a date the rule set does not declare.
+    #[error("unknown date {0:?} (declare it in the rule set's dates)")]
+    UnknownDate(String),
+    /// A condition that can never be decided as written.
+    #[error("impossible condition: {0}")]
+    Impossible(String),
     /// A default scorecard before the last position.
     #[error("a default scorecard (no `when`) must be the last one")]
     DefaultNotLast,

@@ -116,6 +116,7 @@ mod account;
 mod backtest;
 mod band;
 mod calibration;
+pub mod cta;
 mod curve;
 mod dimension;
 mod error;
@@ -129,11 +130,12 @@ mod report;
 mod score;
 mod scorecard;
 mod segment;
+mod slots;
 #[cfg(feature = "proptest")]
 pub mod strategy;
 mod value;
 
-pub use account::{Account, AccountData, AccountError, AccountProblem};
+pub use account::{Account, AccountData, AccountError, AccountProblem, Event};
 pub use backtest::{Auc, Backtest, BandOutcomes, DatedOutcome, DatedScore, Outcome};
 pub use band::{Band, BandError, BandThresholds};
 pub use calibration::{propose_thresholds, Distribution, Proposal, ProposalError};

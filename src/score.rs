@@ -1,7 +1,7 @@
 //! Scoring a bound account: metric, dimension and overall scores, coverage
 //! and band, in exact integer arithmetic.
 
-use crate::account::{Account, Slot};
+use crate::account::Account;
 use crate::band::Band;
 use crate::dimension::Dimension;
 use crate::metric::Metric;
@@ -9,6 +9,7 @@ use crate::model::Model;
 use crate::points::{div_round, Divisor, Points, Share, MICRO};
 use crate::scorecard::Scorecard;
 use crate::segment::Segment;
+use crate::slots::Slot;
 
 /// An account's health score under a model, with everything that explains it.
 ///

@@ -217,7 +217,7 @@ fn collects_all_problems_with_a_readable_summary() {
     let e = Model::new(c).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "2 problems in the model\n  metrics[4].curve: breakpoints not sorted at index 2\n  scorecards[2].bands: lime threshold 70 is not below green threshold 65"
+        "2 problems in the configuration\n  metrics[4].curve: breakpoints not sorted at index 2\n  scorecards[2].bands: lime threshold 70 is not below green threshold 65"
     );
     assert!(matches!(
         e.problems()[0].kind,

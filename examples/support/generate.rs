@@ -166,6 +166,7 @@ pub fn account_at(
         as_of,
     );
     data.stage = firm.stage.clone();
+    add_signals(&mut data, i, health, rng);
     // A few accounts whose data mostly stopped arriving.
     let missing_rate = if rng.chance(0.03) { 0.7 } else { 0.08 };
     for m in &config.metrics {
@@ -268,4 +269,35 @@ pub fn history(
         }
     }
     (scores, outcomes)
+}
+
+/// Renewal and onboarding dates, events, and the previous score and band.
+fn add_signals(data: &mut AccountData, i: u64, health: f64, rng: &mut Rng) {
+    let as_of = data.as_of;
+    data.dates.insert(
+        "renewal".into(),
+        as_of + chrono::Duration::days(((i * 37) % 365) as i64),
+    );
+    if data.stage.as_deref() == Some("onboarding") {
+        data.dates.insert(
+            "onboarding_target".into(),
+            as_of + chrono::Duration::days(rng.range(-45.0, 60.0) as i64),
+        );
+    }
+    if rng.chance(0.04) {
+        data.events.push(healthscore::Event {
+            name: "champion_lost".into(),
+            date: as_of - chrono::Duration::days((rng.unit() * 60.0) as i64),
+        });
+    }
+    if rng.chance(0.8) {
+        let previous = ((health + rng.range(-0.1, 0.3)).clamp(0.0, 1.0) * 100.0 * 1e6) as u32;
+        data.previous_score = healthscore::Points::from_micros(previous.min(100_000_000));
+        data.previous_band = Some(match previous / 1_000_000 {
+            80.. => healthscore::Band::Green,
+            60..=79 => healthscore::Band::Lime,
+            40..=59 => healthscore::Band::Yellow,
+            _ => healthscore::Band::Red,
+        });
+    }
 }

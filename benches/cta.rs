@@ -1,0 +1,118 @@
+//! CTA rule evaluation: the bundled 10-rule playbook over one scored account
+//! on which nothing fires, and over 100,000 synthetic accounts.
+//!
+//! ```text
+//! cargo bench --bench cta
+//! ```
+//!
+//! A counting allocator checks that evaluating an account on which nothing
+//! fires allocates nothing.
+
+#[path = "../examples/support/generate.rs"]
+#[allow(dead_code)]
+mod generate;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use healthscore::cta::{RuleSet, RuleSetConfig};
+use healthscore::{Account, AccountData, Band, Model, ModelConfig, Observation};
+use rust_decimal::Decimal;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const N: u64 = 100_000;
+
+fn bench(c: &mut Criterion) {
+    let config: ModelConfig =
+        serde_json::from_str(include_str!("../examples/data/model.json")).expect("model");
+    let model = Model::new(config.clone()).expect("valid model");
+    let rules: RuleSetConfig =
+        serde_json::from_str(include_str!("../examples/data/playbook.json")).expect("rules");
+    let rules = RuleSet::new(rules, &model).expect("valid rules");
+
+    // A healthy lime/green account with no dates, events or previous score: nothing fires.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
+    let mut quiet = AccountData::new("quiet", Decimal::from(2500), 300, day);
+    for (metric, value) in [
+        ("seats_provisioned", 0.9),
+        ("weekly_active", 0.6),
+        ("feature_breadth", 0.5),
+        ("nps", 40.0),
+        ("quota_utilisation", 0.5),
+        ("shared_logins", 0.1),
+    ] {
+        quiet
+            .observations
+            .push(Observation::new(metric, value, day));
+    }
+    let quiet = model.bind(quiet).expect("valid");
+    let quiet_score = quiet.score();
+    assert!(matches!(quiet_score.band(), Some(Band::Green | Band::Lime)));
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let eval = rules.evaluate(&quiet_score, &[], &[]);
+    assert!(
+        eval.actions.is_empty() && eval.held.is_empty(),
+        "nothing fires on the quiet account"
+    );
+    assert_eq!(
+        ALLOCATIONS.load(Ordering::Relaxed),
+        before,
+        "no allocation when nothing fires"
+    );
+
+    let mut g = c.benchmark_group("cta");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("playbook_10_rules_nothing_fires", |b| {
+        b.iter(|| {
+            let e = rules.evaluate(black_box(&quiet_score), &[], &[]);
+            assert!(e.actions.is_empty());
+            e
+        })
+    });
+
+    let mut rng = generate::Rng::new(5);
+    let accounts: Vec<Account<'_>> = (0..N)
+        .map(|i| {
+            model
+                .bind(generate::account(&config, i, &mut rng))
+                .expect("valid")
+        })
+        .collect();
+    let scores: Vec<_> = accounts.iter().map(Account::score).collect();
+    let expected: usize = scores
+        .iter()
+        .map(|s| rules.evaluate(s, &[], &[]).opened().count())
+        .sum();
+    g.throughput(Throughput::Elements(N));
+    g.sample_size(20);
+    g.bench_function("playbook_10_rules_100k_accounts", |b| {
+        b.iter(|| {
+            let opened: usize = scores
+                .iter()
+                .map(|s| rules.evaluate(black_box(s), &[], &[]).opened().count())
+                .sum();
+            assert_eq!(opened, expected);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(cta, bench);
+criterion_main!(cta);

@@ -1,0 +1,303 @@
+//! Evaluating a rule set: which CTAs to open, update, leave quiet or close.
+
+use super::rule::{reason, Cta, CtaKind, Priority, RuleSet, Trigger};
+use crate::score::Score;
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A CTA the caller already has for the account (from earlier evaluations).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CtaRecord {
+    /// The rule that produced it.
+    pub rule: String,
+    /// Its kind.
+    pub kind: CtaKind,
+    /// When it was opened.
+    pub opened_on: NaiveDate,
+    /// Where it stands.
+    pub status: CtaStatus,
+}
+
+/// Where a CTA stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", tag = "state")]
+pub enum CtaStatus {
+    /// Being worked on.
+    Open,
+    /// Put off until a date (the rule stays quiet until then, inclusive).
+    Snoozed {
+        /// Last quiet day.
+        until: NaiveDate,
+    },
+    /// Done.
+    Closed {
+        /// When it was closed.
+        on: NaiveDate,
+    },
+}
+
+/// Why a rule whose condition holds did not open a CTA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Suppressed {
+    /// Its CTA is snoozed until this date.
+    Snoozed(NaiveDate),
+    /// Its CTA was closed on this date, within the rule's cooldown.
+    Cooldown(NaiveDate),
+    /// The rule has fired its cap in the period.
+    Capped,
+    /// Edge trigger: the condition already held at the previous evaluation.
+    AlreadyHeld,
+}
+
+/// What evaluation proposes for one rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase", tag = "action")]
+pub enum Action {
+    /// Open a new CTA.
+    Open(Cta),
+    /// The rule's CTA is still open: refresh its reason.
+    Update {
+        /// The rule.
+        rule: String,
+        /// The refreshed reason.
+        reason: String,
+    },
+    /// The condition holds but the rule stays quiet.
+    Quiet {
+        /// The rule.
+        rule: String,
+        /// Why.
+        because: Suppressed,
+    },
+    /// The rule's open CTA no longer applies: propose closing it.
+    Close {
+        /// The rule.
+        rule: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The outcome of evaluating a rule set against one scored account.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Evaluation {
+    /// Proposed actions, most urgent first (priority, then rule order).
+    pub actions: Vec<Action>,
+    /// Ids of the rules whose condition held: pass them back at the next
+    /// evaluation for edge triggers.
+    pub held: Vec<String>,
+}
+
+impl Evaluation {
+    /// The CTAs to open.
+    pub fn opened(&self) -> impl Iterator<Item = &Cta> {
+        self.actions.iter().filter_map(|a| match a {
+            Action::Open(c) => Some(c),
+            _ => None,
+        })
+    }
+}
+
+impl RuleSet {
+    /// Evaluates every rule against a scored account.
+    ///
+    /// `records` are the account's existing CTAs; `held_before` the rule ids
+    /// that held at the previous evaluation ([`Evaluation::held`]). A rule
+    /// whose condition holds: updates its open CTA if there is one (CTAs are
+    /// identified by account, kind and rule, so it never opens a duplicate);
+    /// else stays quiet while snoozed (through the snooze date), within its
+    /// cooldown after a close (through close date + cooldown days), at its
+    /// cap, or, with an edge trigger, when it already held; else opens a CTA
+    /// due `as_of + due_in_days`. A rule whose condition does not hold
+    /// proposes closing its open CTA (unless `close_when_clear` is off).
+    ///
+    /// Allocates nothing when no rule holds and no CTA is open.
+    pub fn evaluate(
+        &self,
+        score: &Score<'_>,
+        records: &[CtaRecord],
+        held_before: &[String],
+    ) -> Evaluation {
+        let data = &score.account.data;
+        let as_of = data.as_of;
+        let mut eval = Evaluation::default();
+        let mut order: Vec<(Priority, usize)> = Vec::new();
+        for (i, rule) in self.rules.iter().enumerate() {
+            let c = &rule.config;
+            let mine = |r: &&CtaRecord| r.rule == c.id && r.kind == c.kind;
+            let open = records
+                .iter()
+                .filter(mine)
+                .any(|r| r.status == CtaStatus::Open);
+            if !rule.cond.holds(score) {
+                if open && c.close_when_clear {
+                    let why = format!("no longer holds: {}", describe_failure(rule, score));
+                    eval.actions.push(Action::Close {
+                        rule: c.id.clone(),
+                        reason: why,
+                    });
+                    order.push((c.priority, i));
+                }
+                continue;
+            }
+            eval.held.push(c.id.clone());
+            let action = if open {
+                Action::Update {
+                    rule: c.id.clone(),
+                    reason: reason(&rule.cond, score),
+                }
+            } else if let Some(because) = suppressed(c, records, held_before, as_of) {
+                Action::Quiet {
+                    rule: c.id.clone(),
+                    because,
+                }
+            } else {
+                Action::Open(Cta {
+                    account: data.id.clone(),
+                    kind: c.kind,
+                    rule: c.id.clone(),
+                    title: c.title.clone(),
+                    priority: c.priority,
+                    touch: c.touch,
+                    owner: c.owner.clone(),
+                    due: as_of + Duration::days(i64::from(c.due_in_days)),
+                    playbook: c.playbook.clone(),
+                    reason: reason(&rule.cond, score),
+                })
+            };
+            eval.actions.push(action);
+            order.push((c.priority, i));
+        }
+        if eval.actions.len() < 2 {
+            return eval;
+        }
+        // Most urgent first, then rule order: sort the actions by their keys.
+        let mut keyed: Vec<_> = order
+            .into_iter()
+            .zip(std::mem::take(&mut eval.actions))
+            .collect();
+        keyed.sort_by_key(|(k, _)| *k);
+        eval.actions = keyed.into_iter().map(|(_, a)| a).collect();
+        eval
+    }
+}
+
+impl RuleSet {
+    /// [`evaluate`](Self::evaluate), plus every rule's condition trace (each
+    /// node's outcome with the values seen), for explanation and debugging.
+    pub fn evaluate_traced(
+        &self,
+        score: &Score<'_>,
+        records: &[CtaRecord],
+        held_before: &[String],
+    ) -> (Evaluation, Vec<(String, Vec<super::TraceLine>)>) {
+        (
+            self.evaluate(score, records, held_before),
+            self.trace(score),
+        )
+    }
+}
+
+fn suppressed(
+    c: &super::rule::RuleConfig,
+    records: &[CtaRecord],
+    held_before: &[String],
+    as_of: NaiveDate,
+) -> Option<Suppressed> {
+    let mine = || {
+        records
+            .iter()
+            .filter(|r| r.rule == c.id && r.kind == c.kind)
+    };
+    if let Some(until) = mine()
+        .filter_map(|r| match r.status {
+            CtaStatus::Snoozed { until } if until >= as_of => Some(until),
+            _ => None,
+        })
+        .max()
+    {
+        return Some(Suppressed::Snoozed(until));
+    }
+    let cooldown = Duration::days(i64::from(c.cooldown_days));
+    if let Some(on) = mine()
+        .filter_map(|r| match r.status {
+            CtaStatus::Closed { on }
+                if c.cooldown_days > 0 && on <= as_of && as_of <= on + cooldown =>
+            {
+                Some(on)
+            }
+            _ => None,
+        })
+        .max()
+    {
+        return Some(Suppressed::Cooldown(on));
+    }
+    if let Some(cap) = c.cap {
+        let since = as_of - Duration::days(i64::from(cap.per_days));
+        let fired = mine()
+            .filter(|r| r.opened_on > since && r.opened_on <= as_of)
+            .count();
+        if fired >= cap.times as usize {
+            return Some(Suppressed::Capped);
+        }
+    }
+    if c.trigger == Trigger::Edge && held_before.iter().any(|h| h == &c.id) {
+        return Some(Suppressed::AlreadyHeld);
+    }
+    None
+}
+
+/// The top-level reason a condition fails, from its trace.
+fn describe_failure(rule: &super::rule::Rule, score: &Score<'_>) -> String {
+    let mut lines = Vec::new();
+    rule.cond.trace(score, 0, &mut lines);
+    lines
+        .iter()
+        .filter(|l| l.leaf && !l.holds)
+        .map(|l| l.text.as_str())
+        .next()
+        .map_or_else(|| "the condition".to_string(), str::to_string)
+}
+
+/// CTAs opened over a portfolio, counted by kind, priority and owner.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CtaSummary {
+    /// Per kind.
+    pub by_kind: BTreeMap<CtaKind, u64>,
+    /// Per priority.
+    pub by_priority: BTreeMap<Priority, u64>,
+    /// Per owner.
+    pub by_owner: BTreeMap<String, u64>,
+    /// Updates of open CTAs.
+    pub updated: u64,
+    /// Rules kept quiet (snooze, cooldown, cap, edge).
+    pub quiet: u64,
+    /// Proposed closes.
+    pub closed: u64,
+}
+
+impl CtaSummary {
+    /// Adds an account's evaluation.
+    pub fn add(&mut self, eval: &Evaluation) {
+        for a in &eval.actions {
+            match a {
+                Action::Open(c) => {
+                    *self.by_kind.entry(c.kind).or_default() += 1;
+                    *self.by_priority.entry(c.priority).or_default() += 1;
+                    *self.by_owner.entry(c.owner.clone()).or_default() += 1;
+                }
+                Action::Update { .. } => self.updated += 1,
+                Action::Quiet { .. } => self.quiet += 1,
+                Action::Close { .. } => self.closed += 1,
+            }
+        }
+    }
+
+    /// CTAs opened.
+    pub fn opened(&self) -> u64 {
+        self.by_kind.values().sum()
+    }
+}

@@ -1,0 +1,297 @@
+//! CTA rules and rule sets: configuration and compiled form.
+
+use super::compiled::{Cond, Names};
+use super::condition::Condition;
+use super::trace::TraceLine;
+use crate::error::{ConfigError, ProblemKind, Problems};
+use crate::model::Model;
+use crate::score::Score;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// The kind of a call to action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum CtaKind {
+    /// Defensive: churn signals.
+    Risk,
+    /// Offensive: room to sell more.
+    Expansion,
+    /// Scheduled moments: reviews, renewals, onboarding exits.
+    Lifecycle,
+}
+
+/// How urgent an action is; ordered most urgent first.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// Drop everything.
+    Critical,
+    /// This week.
+    High,
+    /// Soon.
+    #[default]
+    Medium,
+    /// When there is time.
+    Low,
+}
+
+/// The effort level of the *action* (not of the customer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TouchLevel {
+    /// One-to-one: on-site work, weekly meetings.
+    HighTouch,
+    /// One-to-many: hands-on training, periodic meetings.
+    LowTouch,
+    /// One-to-very-many: emails, documents, in-product guides.
+    TechTouch,
+}
+
+/// When a rule whose condition holds fires.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// Whenever the condition holds (and no CTA of the rule is open).
+    #[default]
+    Level,
+    /// Only on entering the condition: not when it also held at the previous
+    /// evaluation.
+    Edge,
+}
+
+/// At most `times` CTAs of a rule per `per_days` days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cap {
+    /// How many.
+    pub times: u32,
+    /// In how many days (counting CTAs opened within the last `per_days`
+    /// days before the as-of date, inclusive).
+    pub per_days: u32,
+}
+
+/// A rule as written in configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// Unique id; with the account and kind, the identity of its CTAs.
+    pub id: String,
+    /// Title of the CTA.
+    pub title: String,
+    /// Kind of CTA.
+    pub kind: CtaKind,
+    /// Priority (default medium).
+    #[serde(default)]
+    pub priority: Priority,
+    /// Effort level of the action.
+    pub touch: TouchLevel,
+    /// Who acts, e.g. `csm` or `sales`.
+    pub owner: String,
+    /// Due date: the as-of date plus this many days (default 0).
+    #[serde(default)]
+    pub due_in_days: u32,
+    /// Playbook to follow, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub playbook: Option<String>,
+    /// The condition.
+    pub when: Condition,
+    /// Level (default) or edge trigger.
+    #[serde(default)]
+    pub trigger: Trigger,
+    /// Days the rule stays quiet after its CTA was closed (default 0).
+    #[serde(default)]
+    pub cooldown_days: u32,
+    /// A cap on firings per period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<Cap>,
+    /// Propose closing an open CTA when the condition no longer holds
+    /// (default true).
+    #[serde(default = "yes")]
+    pub close_when_clear: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A rule set as written in configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSetConfig {
+    /// Names of account dates the rules may use (e.g. `renewal`).
+    #[serde(default)]
+    pub dates: Vec<String>,
+    /// Names of events the rules may use (e.g. `champion_lost`).
+    #[serde(default)]
+    pub events: Vec<String>,
+    /// The rules; order breaks ties of priority.
+    pub rules: Vec<RuleConfig>,
+}
+
+/// A call to action.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Cta {
+    /// The account.
+    pub account: String,
+    /// Its kind.
+    pub kind: CtaKind,
+    /// The rule that produced it.
+    pub rule: String,
+    /// Title.
+    pub title: String,
+    /// Priority.
+    pub priority: Priority,
+    /// Effort level of the action.
+    pub touch: TouchLevel,
+    /// Who acts.
+    pub owner: String,
+    /// When it is due.
+    pub due: NaiveDate,
+    /// Playbook to follow.
+    pub playbook: Option<String>,
+    /// Why it fired, with the values seen.
+    pub reason: String,
+}
+
+/// A compiled rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Rule {
+    pub(crate) config: RuleConfig,
+    pub(crate) cond: Cond,
+}
+
+/// A validated, compiled set of CTA rules for one model.
+///
+/// # Examples
+///
+/// ```
+/// # let model = healthscore::doc_model();
+/// use chrono::NaiveDate;
+/// use healthscore::cta::{Action, RuleSet, RuleSetConfig};
+/// use healthscore::{AccountData, Observation};
+/// use rust_decimal_macros::dec;
+///
+/// let rules: RuleSetConfig = serde_json::from_str(r#"{"rules": [{
+///     "id": "red", "title": "At risk: call", "kind": "risk", "priority": "high",
+///     "touch": "high-touch", "owner": "csm", "due_in_days": 7, "when": {"band": ["red"]}
+/// }]}"#)?;
+/// let rules = RuleSet::new(rules, &model)?;
+/// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+/// let account = model.bind(AccountData::new("acme", dec!(500), 10, day)
+///     .observe(Observation::new("weekly_active", 0.1, day)))?;
+/// let eval = rules.evaluate(&account.score(), &[], &[]);
+/// let Action::Open(cta) = &eval.actions[0] else { panic!() };
+/// assert_eq!(cta.reason, "band red");
+/// assert_eq!(cta.due, NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleSet {
+    pub(crate) rules: Box<[Rule]>,
+}
+
+impl RuleSet {
+    /// Validates and compiles rules against a model.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] listing every problem with its path, e.g.
+    /// `rules[2].when[0]: unknown metric "weekly_activ"`: an empty rule set,
+    /// duplicate ids, unknown metrics, stages, events or dates, and
+    /// comparisons that can never be decided.
+    pub fn new(config: RuleSetConfig, model: &Model) -> Result<RuleSet, ConfigError> {
+        let mut p = Problems::default();
+        if config.rules.is_empty() {
+            p.push("rules", ProblemKind::Empty);
+        }
+        let names = Names {
+            dates: &config.dates,
+            events: &config.events,
+        };
+        let mut rules = Vec::with_capacity(config.rules.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, r) in config.rules.iter().enumerate() {
+            let path = format!("rules[{i}]");
+            if r.id.is_empty() {
+                p.push(format!("{path}.id"), ProblemKind::EmptyId);
+            } else if !seen.insert(r.id.as_str()) {
+                p.push(format!("{path}.id"), ProblemKind::DuplicateId(r.id.clone()));
+            }
+            if let Some(cap) = r.cap.filter(|c| c.times == 0 || c.per_days == 0) {
+                p.push(
+                    format!("{path}.cap"),
+                    ProblemKind::Impossible(format!(
+                        "a cap of {} per {} days never lets the rule fire",
+                        cap.times, cap.per_days
+                    )),
+                );
+            }
+            if let Some(cond) =
+                Cond::compile(&r.when, model, &names, &format!("{path}.when"), &mut p)
+            {
+                rules.push(Rule {
+                    config: r.clone(),
+                    cond,
+                });
+            }
+        }
+        if !p.0.is_empty() {
+            return Err(ConfigError::new(p.0));
+        }
+        Ok(RuleSet {
+            rules: rules.into_boxed_slice(),
+        })
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether there are no rules (never true of a compiled set).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Every rule's condition tree evaluated against a score, with the
+    /// values seen: for explanation and debugging.
+    pub fn trace(&self, score: &Score<'_>) -> Vec<(String, Vec<TraceLine>)> {
+        self.rules
+            .iter()
+            .map(|r| {
+                let mut lines = Vec::new();
+                r.cond.trace(score, 0, &mut lines);
+                (r.config.id.clone(), lines)
+            })
+            .collect()
+    }
+}
+
+/// Why a rule's condition holds, from its trace: the leaves that held (and
+/// `not …` for negations that held), joined with "and".
+pub(crate) fn reason(cond: &Cond, score: &Score<'_>) -> String {
+    let mut lines = Vec::new();
+    cond.trace(score, 0, &mut lines);
+    let mut parts = Vec::new();
+    let mut skip_below: Option<usize> = None;
+    for (i, line) in lines.iter().enumerate() {
+        if let Some(d) = skip_below {
+            if line.depth > d {
+                continue;
+            }
+            skip_below = None;
+        }
+        if line.text == "not" && line.holds {
+            let inner = lines.get(i + 1).map_or("", |l| l.text.as_str());
+            parts.push(format!("not ({inner})"));
+            skip_below = Some(line.depth);
+        } else if line.leaf && line.holds {
+            parts.push(line.text.clone());
+        }
+    }
+    parts.join(" and ")
+}
