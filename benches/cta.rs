@@ -47,9 +47,14 @@ fn bench(c: &mut Criterion) {
         serde_json::from_str(include_str!("../examples/data/playbook.json")).expect("rules");
     let rules = RuleSet::new(rules, &model).expect("valid rules");
 
-    // A healthy lime/green account with no dates, events or previous score: nothing fires.
+    // A healthy account with a renewal 200 days out, a previous score and
+    // band like today's, and no events: nothing fires.
     let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).expect("date");
-    let mut quiet = AccountData::new("quiet", Decimal::from(2500), 300, day);
+    let mut quiet = AccountData::new("quiet", Decimal::from(2500), 300, day)
+        .date("renewal", day + chrono::Duration::days(200))
+        .stage("adoption");
+    quiet.previous_score = healthscore::Points::from_micros(80_000_000);
+    quiet.previous_band = Some(Band::Green);
     for (metric, value) in [
         ("seats_provisioned", 0.9),
         ("weekly_active", 0.6),

@@ -65,6 +65,22 @@ fn mask(bands: &[Band]) -> u8 {
     bands.iter().fold(0, |m, b| m | 1 << b.index())
 }
 
+/// Signals a condition may need from the account (bit flags).
+pub(crate) mod needs {
+    /// At least one event.
+    pub(crate) const EVENTS: u8 = 1;
+    /// A previous band.
+    pub(crate) const PREVIOUS_BAND: u8 = 2;
+    /// A previous score.
+    pub(crate) const PREVIOUS_SCORE: u8 = 4;
+    /// At least one named date.
+    pub(crate) const DATES: u8 = 8;
+    /// A lifecycle stage.
+    pub(crate) const STAGE: u8 = 16;
+    /// A band (sufficient data).
+    pub(crate) const BAND: u8 = 32;
+}
+
 /// Names the rule set declares: dates and events rules may use.
 pub(crate) struct Names<'a> {
     pub(crate) dates: &'a [String],
@@ -270,6 +286,44 @@ impl Cond {
                 }
             }
         })
+    }
+
+    /// Signals without which the condition cannot hold: a rule is skipped
+    /// with one mask test when the account lacks one. `all` needs what any
+    /// part needs, `any` what every part needs, `not` nothing.
+    pub(crate) fn needs(&self) -> u8 {
+        match self {
+            Cond::All(cs) => cs.iter().fold(0, |n, c| n | c.needs()),
+            Cond::Any(cs) => cs.iter().map(Cond::needs).reduce(|a, b| a & b).unwrap_or(0),
+            Cond::Not(_)
+            | Cond::CmpMrr { .. }
+            | Cond::Insufficient
+            | Cond::Missing(_)
+            | Cond::Segment { .. } => 0,
+            Cond::Cmp { left, .. } => match left {
+                Left::PreviousOverall => needs::PREVIOUS_SCORE,
+                Left::ScoreChange => needs::PREVIOUS_SCORE,
+                Left::DaysUntil(_) => needs::DATES,
+                _ => 0,
+            },
+            Cond::Band(_) => needs::BAND,
+            Cond::BandChanged { .. } | Cond::DroppedBands(_) => needs::PREVIOUS_BAND | needs::BAND,
+            Cond::ScoreFell(_) => needs::PREVIOUS_SCORE,
+            Cond::Stage(_) => needs::STAGE,
+            Cond::EventWithin { .. } => needs::EVENTS,
+        }
+    }
+
+    /// The signals a score's account has, as [`needs`](Self::needs) flags.
+    pub(crate) fn signals(s: &Score<'_>) -> u8 {
+        let d = &s.account.data;
+        let flag = |present: bool, f: u8| if present { f } else { 0 };
+        flag(!d.events.is_empty(), needs::EVENTS)
+            | flag(d.previous_band.is_some(), needs::PREVIOUS_BAND)
+            | flag(d.previous_score.is_some(), needs::PREVIOUS_SCORE)
+            | flag(!d.dates.is_empty(), needs::DATES)
+            | flag(d.stage.is_some(), needs::STAGE)
+            | flag(s.band.is_some(), needs::BAND)
     }
 
     /// Whether the condition holds for a score. Allocates nothing.

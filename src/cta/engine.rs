@@ -1,5 +1,6 @@
 //! Evaluating a rule set: which CTAs to open, update, leave quiet or close.
 
+use super::compiled::Cond;
 use super::rule::{reason, Cta, CtaKind, Priority, RuleSet, Trigger};
 use crate::score::Score;
 use chrono::{Duration, NaiveDate};
@@ -125,6 +126,7 @@ impl RuleSet {
         let as_of = data.as_of;
         let mut eval = Evaluation::default();
         let mut order: Vec<(Priority, usize)> = Vec::new();
+        let signals = Cond::signals(score);
         for (i, rule) in self.rules.iter().enumerate() {
             let c = &rule.config;
             let mine = |r: &&CtaRecord| r.rule == c.id && r.kind == c.kind;
@@ -132,7 +134,9 @@ impl RuleSet {
                 .iter()
                 .filter(mine)
                 .any(|r| r.status == CtaStatus::Open);
-            if !rule.cond.holds(score) {
+            // A needed signal is absent: the condition cannot hold.
+            let can_hold = rule.needs & !signals == 0;
+            if !(can_hold && rule.cond.holds(score)) {
                 if open && c.close_when_clear {
                     let why = format!("no longer holds: {}", describe_failure(rule, score));
                     eval.actions.push(Action::Close {

@@ -162,6 +162,8 @@ pub struct Cta {
 pub(crate) struct Rule {
     pub(crate) config: RuleConfig,
     pub(crate) cond: Cond,
+    /// Signals the condition cannot hold without ([`Cond::needs`]).
+    pub(crate) needs: u8,
 }
 
 /// A validated, compiled set of CTA rules for one model.
@@ -233,9 +235,11 @@ impl RuleSet {
             if let Some(cond) =
                 Cond::compile(&r.when, model, &names, &format!("{path}.when"), &mut p)
             {
+                let needs = cond.needs();
                 rules.push(Rule {
                     config: r.clone(),
                     cond,
+                    needs,
                 });
             }
         }
