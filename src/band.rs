@@ -186,7 +186,7 @@ impl BandThresholds {
         previous: Option<Band>,
         margin: Points,
     ) -> Band {
-        let Some(previous) = previous else {
+        let Some(previous) = previous.filter(|_| margin > Points::ZERO) else {
             return self.band(score);
         };
         // Healthiest band reachable going up, least healthy going down.
