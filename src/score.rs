@@ -155,8 +155,7 @@ impl<'m> Account<'m> {
             .then(|| round_div(num, den, fast.overall) as u32)
             .and_then(Points::from_micros);
         // Σ w·coverage / Σ w over the weighted dimensions.
-        let total_w: u64 = card.dim_weight.iter().sum();
-        let coverage = round_div(cov_num, total_w, fast.overall_coverage);
+        let coverage = round_div(cov_num, card.total_weight, fast.overall_coverage);
         let coverage = Share::from_micros(coverage as u32).unwrap_or(Share::ONE);
         let previous = self.data.previous_band;
         let band = overall.filter(|_| coverage >= card.min_coverage).map(|p| {

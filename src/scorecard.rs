@@ -243,6 +243,8 @@ pub(crate) struct Scorecard {
     pub(crate) bands: BandThresholds,
     pub(crate) min_coverage: Share,
     pub(crate) hysteresis: Points,
+    /// Σ dimension weights: the denominator of overall coverage.
+    pub(crate) total_weight: u64,
     pub(crate) divisors: Divisors,
 }
 
@@ -324,7 +326,8 @@ impl Scorecard {
         let dim_total = per_dim
             .each_ref()
             .map(|ms| ms.iter().map(|m| m.weight).sum());
-        let divisors = Divisors::new(dim_total, dim_weight.iter().sum());
+        let total_weight = dim_weight.iter().sum();
+        let divisors = Divisors::new(dim_total, total_weight);
         Some(Scorecard {
             id: cfg.id.clone(),
             dim_weight,
@@ -335,6 +338,7 @@ impl Scorecard {
             bands: bands?,
             min_coverage: min_coverage?,
             hysteresis: hysteresis?,
+            total_weight,
         })
     }
 }
