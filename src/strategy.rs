@@ -56,9 +56,11 @@ pub fn value(kind: &MetricKind) -> BoxedStrategy<Value> {
 
 /// Accounts of a model as of a date, always valid for it: MRR spanning the
 /// model's MRR tiers, employee counts spanning its size tiers, a declared
-/// stage or none, and each metric observed with probability 0.85 on a date
-/// up to 400 days back (so values with a maximum age are sometimes stale),
-/// sometimes with an older, superseded observation too.
+/// stage or none, and each metric observed with probability 0.85, mostly
+/// within the last 30 days and one time in five up to 400 days back (so
+/// values with a maximum age are sometimes stale), sometimes with an older,
+/// superseded observation too. Scores therefore spread over every band and
+/// insufficient data.
 pub fn account(model: &Model, as_of: NaiveDate) -> BoxedStrategy<AccountData> {
     let config = model.config();
     let top_mrr = config
@@ -78,7 +80,8 @@ pub fn account(model: &Model, as_of: NaiveDate) -> BoxedStrategy<AccountData> {
         .map(|m| {
             let judged = matches!(m.kind, MetricKind::Judgement { .. });
             let id = m.id.clone();
-            let one = (value(&m.kind), 0i64..400, any::<bool>(), 1i64..30);
+            let ago = prop_oneof![4 => 0i64..30, 1 => 0i64..400];
+            let one = (value(&m.kind), ago, any::<bool>(), 1i64..30);
             proptest::option::weighted(0.85, one).prop_map(move |o| {
                 o.map(|(v, ago, superseded, gap)| (id.clone(), judged, v, ago, superseded, gap))
             })
