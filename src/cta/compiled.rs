@@ -9,6 +9,7 @@ use crate::error::{ProblemKind, Problems};
 use crate::model::Model;
 use crate::points::{decimal_to_micros, Points, MICRO};
 use crate::score::{metric_outcome, Score};
+use chrono::Datelike;
 use rust_decimal::Decimal;
 
 /// A compiled condition.
@@ -35,7 +36,8 @@ pub(crate) enum Cond {
     DroppedBands(u8),
     ScoreFell(i64),
     Missing(usize),
-    Stage(Box<[String]>),
+    /// Bit mask of declared stage positions (at most 64).
+    Stage(u64),
     /// Bit masks of MRR and size tier positions (at most 64 of each).
     Segment {
         mrr: u64,
@@ -63,22 +65,6 @@ pub(crate) enum Left {
 
 fn mask(bands: &[Band]) -> u8 {
     bands.iter().fold(0, |m, b| m | 1 << b.index())
-}
-
-/// Signals a condition may need from the account (bit flags).
-pub(crate) mod needs {
-    /// At least one event.
-    pub(crate) const EVENTS: u8 = 1;
-    /// A previous band.
-    pub(crate) const PREVIOUS_BAND: u8 = 2;
-    /// A previous score.
-    pub(crate) const PREVIOUS_SCORE: u8 = 4;
-    /// At least one named date.
-    pub(crate) const DATES: u8 = 8;
-    /// A lifecycle stage.
-    pub(crate) const STAGE: u8 = 16;
-    /// A band (sufficient data).
-    pub(crate) const BAND: u8 = 32;
 }
 
 /// Names the rule set declares: dates and events rules may use.
@@ -249,7 +235,11 @@ impl Cond {
                 if stages.iter().any(|s| !declared.contains(s)) {
                     return None;
                 }
-                Cond::Stage(stages.clone().into_boxed_slice())
+                let mask = stages
+                    .iter()
+                    .filter_map(|s| declared.iter().position(|d| d == s))
+                    .fold(0u64, |m, i| m | 1u64 << i.min(63));
+                Cond::Stage(mask)
             }
             Condition::Segment { mrr, size } => {
                 let seg = &model.segmentation;
@@ -288,45 +278,9 @@ impl Cond {
         })
     }
 
-    /// Signals without which the condition cannot hold: a rule is skipped
-    /// with one mask test when the account lacks one. `all` needs what any
-    /// part needs, `any` what every part needs, `not` nothing.
-    pub(crate) fn needs(&self) -> u8 {
-        match self {
-            Cond::All(cs) => cs.iter().fold(0, |n, c| n | c.needs()),
-            Cond::Any(cs) => cs.iter().map(Cond::needs).reduce(|a, b| a & b).unwrap_or(0),
-            Cond::Not(_)
-            | Cond::CmpMrr { .. }
-            | Cond::Insufficient
-            | Cond::Missing(_)
-            | Cond::Segment { .. } => 0,
-            Cond::Cmp { left, .. } => match left {
-                Left::PreviousOverall => needs::PREVIOUS_SCORE,
-                Left::ScoreChange => needs::PREVIOUS_SCORE,
-                Left::DaysUntil(_) => needs::DATES,
-                _ => 0,
-            },
-            Cond::Band(_) => needs::BAND,
-            Cond::BandChanged { .. } | Cond::DroppedBands(_) => needs::PREVIOUS_BAND | needs::BAND,
-            Cond::ScoreFell(_) => needs::PREVIOUS_SCORE,
-            Cond::Stage(_) => needs::STAGE,
-            Cond::EventWithin { .. } => needs::EVENTS,
-        }
-    }
-
-    /// The signals a score's account has, as [`needs`](Self::needs) flags.
-    pub(crate) fn signals(s: &Score<'_>) -> u8 {
-        let d = &s.account.data;
-        let flag = |present: bool, f: u8| if present { f } else { 0 };
-        flag(!d.events.is_empty(), needs::EVENTS)
-            | flag(d.previous_band.is_some(), needs::PREVIOUS_BAND)
-            | flag(d.previous_score.is_some(), needs::PREVIOUS_SCORE)
-            | flag(!d.dates.is_empty(), needs::DATES)
-            | flag(d.stage.is_some(), needs::STAGE)
-            | flag(s.band.is_some(), needs::BAND)
-    }
-
-    /// Whether the condition holds for a score. Allocates nothing.
+    /// Whether the condition holds for a score: the reference semantics,
+    /// which traces and reasons use. Evaluation runs the compiled
+    /// [`Program`](super::program::Program), which agrees (proptested).
     pub(crate) fn holds(&self, s: &Score<'_>) -> bool {
         match self {
             Cond::All(cs) => cs.iter().all(|c| c.holds(s)),
@@ -351,12 +305,7 @@ impl Cond {
                 _ => false,
             },
             Cond::Missing(i) => !metric_fresh(s, *i),
-            Cond::Stage(stages) => s
-                .account
-                .data
-                .stage
-                .as_ref()
-                .is_some_and(|st| stages.contains(st)),
+            Cond::Stage(mask) => stage_position(s).is_some_and(|i| mask >> i.min(63) & 1 == 1),
             Cond::Segment { mrr, size } => {
                 let (m, z, _) = s.model().segmentation.parts(s.account.segment);
                 mrr & (1u64 << m.min(63)) != 0 && size & (1u64 << z.min(63)) != 0
@@ -370,6 +319,12 @@ impl Cond {
             }
         }
     }
+}
+
+/// The declared position of the account's stage, if it has one.
+pub(crate) fn stage_position(s: &Score<'_>) -> Option<usize> {
+    let (_, _, slot) = s.model().segmentation.parts(s.account.segment);
+    slot.checked_sub(1)
 }
 
 /// Whether a metric has a usable value: fresh, and inside a bounded curve
@@ -389,22 +344,42 @@ impl Left {
             Left::Overall => points(s.overall),
             Left::Dimension(d) => points(s.dimension(*d)),
             Left::Coverage => Some(i64::from(s.coverage.micros())),
-            Left::MetricValue(i) => {
-                let slot = s.account.slots.get(*i)?;
-                metric_fresh(s, *i).then_some(slot.value)
-            }
-            Left::MetricScore(i) => {
-                let (metric, slot) = (s.model().metrics.get(*i)?, s.account.slots.get(*i)?);
-                let o = metric_outcome(metric, *slot);
-                o.has_data.then(|| o.score.map(i64::from)).flatten()
-            }
+            Left::MetricValue(i) => metric_value(s, *i),
+            Left::MetricScore(i) => metric_score(s, *i),
             Left::Employees => Some(i64::from(s.account.data.employees) * MICRO),
             Left::PreviousOverall => points(s.account.data.previous_score),
-            Left::ScoreChange => Some(points(s.overall)? - points(s.account.data.previous_score)?),
-            Left::DaysUntil(name) => {
-                let date = s.account.data.dates.get(name)?;
-                Some((*date - s.account.data.as_of).num_days())
-            }
+            Left::ScoreChange => score_change(s),
+            Left::DaysUntil(name) => days_until(s, name),
         }
     }
+}
+
+/// A metric's value in its unit (millionths), when fresh and usable.
+#[inline]
+pub(crate) fn metric_value(s: &Score<'_>, i: usize) -> Option<i64> {
+    let slot = s.account.slots.get(i)?;
+    metric_fresh(s, i).then_some(slot.value)
+}
+
+/// A metric's score (millionths of a point), when it has one.
+#[inline(never)]
+pub(crate) fn metric_score(s: &Score<'_>, i: usize) -> Option<i64> {
+    let (metric, slot) = (s.model().metrics.get(i)?, s.account.slots.get(i)?);
+    let o = metric_outcome(metric, *slot);
+    o.has_data.then(|| o.score.map(i64::from)).flatten()
+}
+
+/// Overall score minus the previous one (millionths of a point).
+#[inline]
+pub(crate) fn score_change(s: &Score<'_>) -> Option<i64> {
+    let previous = s.account.data.previous_score?;
+    Some(i64::from(s.overall?.micros()) - i64::from(previous.micros()))
+}
+
+/// Days from the as-of date to a named date of the account.
+#[inline(never)]
+pub(crate) fn days_until(s: &Score<'_>, name: &str) -> Option<i64> {
+    let data = &s.account.data;
+    let date = data.dates.get(name)?;
+    Some(i64::from(date.num_days_from_ce()) - i64::from(data.as_of.num_days_from_ce()))
 }

@@ -1,6 +1,5 @@
 //! Evaluating a rule set: which CTAs to open, update, leave quiet or close.
 
-use super::compiled::Cond;
 use super::rule::{reason, Cta, CtaKind, Priority, RuleSet, Trigger};
 use crate::score::Score;
 use chrono::{Duration, NaiveDate};
@@ -122,59 +121,24 @@ impl RuleSet {
         records: &[CtaRecord],
         held_before: &[String],
     ) -> Evaluation {
-        let data = &score.account.data;
-        let as_of = data.as_of;
-        let mut eval = Evaluation::default();
-        let mut order: Vec<(Priority, usize)> = Vec::new();
-        let signals = Cond::signals(score);
-        for (i, rule) in self.rules.iter().enumerate() {
-            let c = &rule.config;
-            let mine = |r: &&CtaRecord| r.rule == c.id && r.kind == c.kind;
-            let open = records
-                .iter()
-                .filter(mine)
-                .any(|r| r.status == CtaStatus::Open);
-            // A needed signal is absent: the condition cannot hold.
-            let can_hold = rule.needs & !signals == 0;
-            if !(can_hold && rule.cond.holds(score)) {
-                if open && c.close_when_clear {
-                    let why = format!("no longer holds: {}", describe_failure(rule, score));
-                    eval.actions.push(Action::Close {
-                        rule: c.id.clone(),
-                        reason: why,
-                    });
-                    order.push((c.priority, i));
-                }
-                continue;
+        let mut run = Run {
+            score,
+            records,
+            held_before,
+            eval: Evaluation::default(),
+            order: Vec::new(),
+        };
+        if records.is_empty() {
+            // Only rules that hold can act: one pass over the program.
+            self.program.run(score, |i| run.rule(self, i, true));
+        } else {
+            for i in 0..self.rules.len() {
+                run.rule(self, i, self.program.holds(i, score));
             }
-            eval.held.push(c.id.clone());
-            let action = if open {
-                Action::Update {
-                    rule: c.id.clone(),
-                    reason: reason(&rule.cond, score),
-                }
-            } else if let Some(because) = suppressed(c, records, held_before, as_of) {
-                Action::Quiet {
-                    rule: c.id.clone(),
-                    because,
-                }
-            } else {
-                Action::Open(Cta {
-                    account: data.id.clone(),
-                    kind: c.kind,
-                    rule: c.id.clone(),
-                    title: c.title.clone(),
-                    priority: c.priority,
-                    touch: c.touch,
-                    owner: c.owner.clone(),
-                    due: as_of + Duration::days(i64::from(c.due_in_days)),
-                    playbook: c.playbook.clone(),
-                    reason: reason(&rule.cond, score),
-                })
-            };
-            eval.actions.push(action);
-            order.push((c.priority, i));
         }
+        let Run {
+            mut eval, order, ..
+        } = run;
         if eval.actions.len() < 2 {
             return eval;
         }
@@ -186,6 +150,72 @@ impl RuleSet {
         keyed.sort_by_key(|(k, _)| *k);
         eval.actions = keyed.into_iter().map(|(_, a)| a).collect();
         eval
+    }
+}
+
+/// One evaluation in progress.
+struct Run<'s, 'a> {
+    score: &'s Score<'a>,
+    records: &'s [CtaRecord],
+    held_before: &'s [String],
+    eval: Evaluation,
+    /// Sort key of each action: priority, then rule order.
+    order: Vec<(Priority, usize)>,
+}
+
+impl Run<'_, '_> {
+    /// Decides what rule `i`, whose condition `holds` or not, proposes.
+    fn rule(&mut self, set: &RuleSet, i: usize, holds: bool) {
+        let Some(rule) = set.rules.get(i) else {
+            return;
+        };
+        let (score, records, eval) = (self.score, self.records, &mut self.eval);
+        let data = &score.account.data;
+        let as_of = data.as_of;
+        let c = &rule.config;
+        let mine = |r: &&CtaRecord| r.rule == c.id && r.kind == c.kind;
+        let open = records
+            .iter()
+            .filter(mine)
+            .any(|r| r.status == CtaStatus::Open);
+        if !holds {
+            if open && c.close_when_clear {
+                let why = format!("no longer holds: {}", describe_failure(rule, score));
+                eval.actions.push(Action::Close {
+                    rule: c.id.clone(),
+                    reason: why,
+                });
+                self.order.push((c.priority, i));
+            }
+            return;
+        }
+        eval.held.push(c.id.clone());
+        let action = if open {
+            Action::Update {
+                rule: c.id.clone(),
+                reason: reason(&rule.cond, score),
+            }
+        } else if let Some(because) = suppressed(c, records, self.held_before, as_of) {
+            Action::Quiet {
+                rule: c.id.clone(),
+                because,
+            }
+        } else {
+            Action::Open(Cta {
+                account: data.id.clone(),
+                kind: c.kind,
+                rule: c.id.clone(),
+                title: c.title.clone(),
+                priority: c.priority,
+                touch: c.touch,
+                owner: c.owner.clone(),
+                due: as_of + Duration::days(i64::from(c.due_in_days)),
+                playbook: c.playbook.clone(),
+                reason: reason(&rule.cond, score),
+            })
+        };
+        eval.actions.push(action);
+        self.order.push((c.priority, i));
     }
 }
 

@@ -13,6 +13,7 @@
 mod compiled;
 mod condition;
 mod engine;
+mod program;
 mod rule;
 mod trace;
 

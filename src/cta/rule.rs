@@ -2,6 +2,7 @@
 
 use super::compiled::{Cond, Names};
 use super::condition::Condition;
+use super::program::Program;
 use super::trace::TraceLine;
 use crate::error::{ConfigError, ProblemKind, Problems};
 use crate::model::Model;
@@ -162,8 +163,6 @@ pub struct Cta {
 pub(crate) struct Rule {
     pub(crate) config: RuleConfig,
     pub(crate) cond: Cond,
-    /// Signals the condition cannot hold without ([`Cond::needs`]).
-    pub(crate) needs: u8,
 }
 
 /// A validated, compiled set of CTA rules for one model.
@@ -194,6 +193,8 @@ pub(crate) struct Rule {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleSet {
     pub(crate) rules: Box<[Rule]>,
+    /// Every rule's condition as steps.
+    pub(crate) program: Program,
 }
 
 impl RuleSet {
@@ -214,7 +215,7 @@ impl RuleSet {
             dates: &config.dates,
             events: &config.events,
         };
-        let mut rules = Vec::with_capacity(config.rules.len());
+        let mut compiled = Vec::with_capacity(config.rules.len());
         let mut seen = std::collections::BTreeSet::new();
         for (i, r) in config.rules.iter().enumerate() {
             let path = format!("rules[{i}]");
@@ -235,19 +236,21 @@ impl RuleSet {
             if let Some(cond) =
                 Cond::compile(&r.when, model, &names, &format!("{path}.when"), &mut p)
             {
-                let needs = cond.needs();
-                rules.push(Rule {
-                    config: r.clone(),
-                    cond,
-                    needs,
-                });
+                compiled.push((r.clone(), cond));
             }
         }
         if !p.0.is_empty() {
             return Err(ConfigError::new(p.0));
         }
+        let mut program = Program::default();
+        let mut rules = Vec::with_capacity(compiled.len());
+        for (config, cond) in compiled {
+            program.add(&cond);
+            rules.push(Rule { config, cond });
+        }
         Ok(RuleSet {
             rules: rules.into_boxed_slice(),
+            program,
         })
     }
 
