@@ -6,7 +6,7 @@
 //! cargo run --release --example playbook
 //! ```
 
-use healthscore::cta::{Action, CtaRecord, CtaStatus, CtaSummary, RuleSet, RuleSetConfig};
+use healthscore::cta::{Action, CtaRecord, CtaSummary, RuleSet, RuleSetConfig};
 use healthscore::{AccountData, Model, ModelConfig};
 use std::error::Error;
 use std::io::BufRead;
@@ -33,15 +33,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     for account in &accounts {
         let eval = rules.evaluate(&account.score(), &[], &[]);
         summary.add(&eval);
-        let records: Vec<CtaRecord> = eval
-            .opened()
-            .map(|c| CtaRecord {
-                rule: c.rule.clone(),
-                kind: c.kind,
-                opened_on: c.due,
-                status: CtaStatus::Open,
-            })
-            .collect();
+        let as_of = account.data().as_of;
+        let records: Vec<CtaRecord> = eval.opened().map(|c| c.record(as_of)).collect();
         ctas.extend(eval.opened().cloned());
         state.push((records, eval.held));
     }

@@ -78,10 +78,7 @@ proptest! {
         let account = model.bind(data).unwrap();
         let score = account.score();
         let first = set.evaluate(&score, &[], &[]);
-        let open: Vec<CtaRecord> = first
-            .opened()
-            .map(|c| CtaRecord { rule: c.rule.clone(), kind: c.kind, opened_on: day(23), status: CtaStatus::Open })
-            .collect();
+        let open: Vec<CtaRecord> = first.opened().map(|c| c.record(day(23))).collect();
         let second = set.evaluate(&score, &open, &first.held);
         prop_assert_eq!(second.opened().count(), 0);
         // Every CTA opened the first time is updated, not duplicated (de-duplication is idempotent).

@@ -2,6 +2,7 @@
 
 use super::compiled::{Cond, Names};
 use super::condition::Condition;
+use super::engine::{CtaRecord, CtaStatus};
 use super::program::Program;
 use super::trace::TraceLine;
 use crate::error::{ConfigError, ProblemKind, Problems};
@@ -156,6 +157,46 @@ pub struct Cta {
     pub playbook: Option<String>,
     /// Why it fired, with the values seen.
     pub reason: String,
+}
+
+impl Cta {
+    /// The record to keep for this CTA once opened on `opened_on` (usually
+    /// the as-of date of the evaluation that proposed it), to pass back to
+    /// later evaluations so they update it instead of opening another.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let model = healthscore::doc_model();
+    /// use chrono::NaiveDate;
+    /// use healthscore::cta::{CtaStatus, RuleSet, RuleSetConfig};
+    /// use healthscore::{AccountData, Observation};
+    /// use rust_decimal_macros::dec;
+    ///
+    /// let rules: RuleSetConfig = serde_json::from_str(r#"{"rules": [{
+    ///     "id": "red", "title": "At risk: call", "kind": "risk",
+    ///     "touch": "high-touch", "owner": "csm", "when": {"band": ["red"]}
+    /// }]}"#)?;
+    /// let rules = RuleSet::new(rules, &model)?;
+    /// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    /// let account = model.bind(AccountData::new("acme", dec!(500), 10, day)
+    ///     .observe(Observation::new("weekly_active", 0.1, day)))?;
+    /// let first = rules.evaluate(&account.score(), &[], &[]);
+    /// let records: Vec<_> = first.opened().map(|c| c.record(day)).collect();
+    /// assert_eq!(records[0].status, CtaStatus::Open);
+    ///
+    /// let second = rules.evaluate(&account.score(), &records, &first.held);
+    /// assert_eq!(second.opened().count(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn record(&self, opened_on: NaiveDate) -> CtaRecord {
+        CtaRecord {
+            rule: self.rule.clone(),
+            kind: self.kind,
+            opened_on,
+            status: CtaStatus::Open,
+        }
+    }
 }
 
 /// A compiled rule.
