@@ -11,8 +11,15 @@
 //!   Accounts are read, scored (one worker per core) and written in batches
 //!   of 1,024 through bounded queues, so memory does not grow with the file.
 //! * `--rules FILE`: a CTA rule set (JSON); each output object then carries
-//!   `ctas`, the actions the rules propose (evaluated as a first run: the
-//!   command keeps no CTA state between runs).
+//!   `ctas`, the actions the rules propose, and stderr counts them.
+//! * `--state FILE` (with `--rules`): the CTA state of an earlier run (JSON
+//!   lines, one per account: its CTA records and the rules that held; see
+//!   `support/cta_state.rs`), so open CTAs are updated, not opened again, and
+//!   snoozes, cooldowns, caps and edge triggers apply. Without it, every
+//!   account is evaluated as a first run. The state is held in memory.
+//! * `--state-out FILE` (with `--rules`): writes the state after this run:
+//!   the earlier records plus the CTAs opened now (proposed closes are left
+//!   to whoever closes them), for the next run's `--state`.
 //! * `--generate N --seed S`: writes N synthetic accounts (JSON lines) that
 //!   fit the model, for trying it at scale.
 //!
@@ -25,11 +32,14 @@
 #[allow(dead_code)] // the back-test history generator is not used here
 mod generate;
 
-use healthscore::cta::{RuleSet, RuleSetConfig};
-use healthscore::{AccountData, Model, ModelConfig};
+#[path = "support/cta_state.rs"]
+mod cta_state;
+
+use healthscore::cta::{Action, RuleSet, RuleSetConfig};
+use healthscore::{AccountData, Model, ModelConfig, Score};
 use serde::de::{SeqAccess, Visitor};
 use serde_json::value::RawValue;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::process::ExitCode;
 use std::sync::mpsc::{sync_channel, SyncSender};
@@ -48,6 +58,8 @@ fn main() -> ExitCode {
 struct Args {
     model: String,
     rules: Option<String>,
+    state: Option<String>,
+    state_out: Option<String>,
     accounts: Option<String>,
     generate: Option<(u64, u64)>,
 }
@@ -55,12 +67,15 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let (mut model, mut accounts, mut count, mut seed, mut rules) = (None, None, None, 1u64, None);
+    let (mut state, mut state_out) = (None, None);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--model" => model = Some(value()?),
             "--accounts" => accounts = Some(value()?),
             "--rules" => rules = Some(value()?),
+            "--state" => state = Some(value()?),
+            "--state-out" => state_out = Some(value()?),
             "--generate" => count = Some(value()?.parse().map_err(|e| format!("--generate: {e}"))?),
             "--seed" => seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             other => return Err(format!("unknown argument {other}; see the example's docs")),
@@ -70,9 +85,14 @@ fn parse_args() -> Result<Args, String> {
     if accounts.is_none() && count.is_none() {
         return Err("give --accounts FILE or --generate N".into());
     }
+    if rules.is_none() && (state.is_some() || state_out.is_some()) {
+        return Err("--state and --state-out need --rules FILE".into());
+    }
     Ok(Args {
         model,
         rules,
+        state,
+        state_out,
         accounts,
         generate: count.map(|n| (n, seed)),
     })
@@ -114,10 +134,32 @@ fn run() -> Result<ExitCode, String> {
         }
         None => None,
     };
-    let (scored, rejected) = score_stream(&model, rules.as_ref(), input, &mut out)
+    let state = args.state.as_deref().map(cta_state::read).transpose()?;
+    let ctas = rules.as_ref().map(|rules| Ctas {
+        rules,
+        state: state.as_ref(),
+        keep: args.state_out.is_some(),
+    });
+    let mut state_out = match &args.state_out {
+        Some(file) => Some(BufWriter::new(
+            std::fs::File::create(file).map_err(|e| format!("{file}: {e}"))?,
+        )),
+        None => None,
+    };
+    let totals = score_stream(&model, ctas.as_ref(), input, &mut out, state_out.as_mut())
         .map_err(|e| format!("{path}: {e}"))?;
     out.flush().map_err(|e| e.to_string())?;
+    if let Some(w) = state_out.as_mut() {
+        w.flush().map_err(|e| format!("writing state: {e}"))?;
+    }
+    let (scored, rejected) = (totals.scored, totals.rejected);
     eprintln!("scored {scored} accounts, rejected {rejected}");
+    if ctas.is_some() {
+        let [opened, updated, quiet, closed] = totals.actions;
+        eprintln!(
+            "CTAs: {opened} opened, {updated} updated, {quiet} quiet, {closed} proposed to close"
+        );
+    }
     Ok(if rejected == 0 {
         ExitCode::SUCCESS
     } else {
@@ -135,13 +177,43 @@ struct Batch {
     texts: Vec<String>,
 }
 
-/// A scored batch: its output lines and its rejections, in input order.
+/// What the rules need: the rule set, the earlier state, and whether to
+/// write the next one.
+struct Ctas<'a> {
+    rules: &'a RuleSet,
+    state: Option<&'a HashMap<String, cta_state::AccountState>>,
+    keep: bool,
+}
+
+/// Counts over a run: accounts scored and rejected, and CTA actions (opened,
+/// updated, quiet, proposed to close).
+#[derive(Default)]
+struct Totals {
+    scored: u64,
+    rejected: u64,
+    actions: [u64; 4],
+}
+
+impl Totals {
+    fn add(&mut self, other: &Totals) {
+        self.scored += other.scored;
+        self.rejected += other.rejected;
+        for (a, b) in self.actions.iter_mut().zip(other.actions) {
+            *a += b;
+        }
+    }
+}
+
+/// A scored batch: its output lines, next-state lines and rejections, in
+/// input order.
 struct Done {
     index: u64,
     out: Vec<u8>,
+    state: Vec<u8>,
+    /// Accounts of the earlier state evaluated in this batch.
+    carried: Vec<String>,
     errors: String,
-    scored: u64,
-    rejected: u64,
+    totals: Totals,
 }
 
 /// Reads, scores and writes in a pipeline: one thread reads batches, one
@@ -149,10 +221,11 @@ struct Done {
 /// Channels are bounded, so memory holds a few batches, not the file.
 fn score_stream(
     model: &Model,
-    rules: Option<&RuleSet>,
+    ctas: Option<&Ctas<'_>>,
     input: Box<dyn Read + Send>,
     out: &mut impl Write,
-) -> Result<(u64, u64), String> {
+    mut state_out: Option<&mut BufWriter<std::fs::File>>,
+) -> Result<Totals, String> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 16);
@@ -169,13 +242,14 @@ fn score_stream(
                     Err(_) => return,
                 };
                 let Ok(batch) = job else { return };
-                if done_tx.send(score_batch(model, rules, batch)).is_err() {
+                if done_tx.send(score_batch(model, ctas, batch)).is_err() {
                     return;
                 }
             });
         }
         drop(done_tx);
-        let (mut scored, mut rejected, mut next) = (0, 0, 0);
+        let (mut totals, mut next) = (Totals::default(), 0);
+        let mut evaluated = std::collections::HashSet::new();
         let mut pending = BTreeMap::new();
         let mut failure = None;
         for done in done_rx {
@@ -184,9 +258,12 @@ fn score_stream(
                 if failure.is_none() {
                     failure = out.write_all(&d.out).err();
                 }
+                if let (None, Some(w)) = (&failure, state_out.as_mut()) {
+                    failure = w.write_all(&d.state).err();
+                }
                 eprint!("{}", d.errors);
-                scored += d.scored;
-                rejected += d.rejected;
+                totals.add(&d.totals);
+                evaluated.extend(d.carried);
                 next += 1;
             }
         }
@@ -194,9 +271,25 @@ fn score_stream(
             .join()
             .map_err(|_| "the reader thread panicked".to_string())?;
         read?;
+        // Accounts of the earlier state not evaluated now (absent from the
+        // input, or rejected) keep their state unchanged.
+        if let (None, Some(w), Some(state)) = (&failure, state_out, ctas.and_then(|c| c.state)) {
+            let mut rest: Vec<_> = state
+                .values()
+                .filter(|s| !evaluated.contains(&s.account))
+                .collect();
+            rest.sort_by(|a, b| a.account.cmp(&b.account));
+            for s in rest {
+                let line = serde_json::to_string(s).map_err(|e| e.to_string())?;
+                if let Err(e) = writeln!(w, "{line}") {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
         match failure {
             Some(e) => Err(format!("writing output: {e}")),
-            None => Ok((scored, rejected)),
+            None => Ok(totals),
         }
     })
 }
@@ -284,13 +377,14 @@ struct Output<'a> {
     ctas: Option<Vec<healthscore::cta::Action>>,
 }
 
-fn score_batch(model: &Model, rules: Option<&RuleSet>, batch: Batch) -> Done {
+fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch) -> Done {
     let mut done = Done {
         index: batch.index,
         out: Vec::with_capacity(batch.texts.len() * 700),
+        state: Vec::new(),
+        carried: Vec::new(),
         errors: String::new(),
-        scored: 0,
-        rejected: 0,
+        totals: Totals::default(),
     };
     for (i, text) in batch.texts.iter().enumerate() {
         let place = || format!("input {}", batch.first + i as u64);
@@ -304,7 +398,7 @@ fn score_batch(model: &Model, rules: Option<&RuleSet>, batch: Batch) -> Done {
                 let id = serde_json::from_str::<IdOnly>(text).ok().and_then(|x| x.id);
                 let id = id.map_or_else(|| "(no id)".to_string(), |v| v.to_string());
                 done.errors += &format!("rejected {}: account {id}: {e}\n", place());
-                done.rejected += 1;
+                done.totals.rejected += 1;
                 continue;
             }
         };
@@ -312,24 +406,56 @@ fn score_batch(model: &Model, rules: Option<&RuleSet>, batch: Batch) -> Done {
             Ok(account) => {
                 // Writing to a Vec cannot fail.
                 let score = account.score();
-                let ctas = rules.map(|r| r.evaluate(&score, &[], &[]).actions);
+                let actions = ctas.map(|c| evaluate(c, &score, &mut done));
                 let _ = serde_json::to_writer(
                     &mut done.out,
                     &Output {
                         record: score.record(),
-                        ctas,
+                        ctas: actions,
                     },
                 );
                 done.out.push(b'\n');
-                done.scored += 1;
+                done.totals.scored += 1;
             }
             Err(e) => {
                 done.errors += &format!("rejected {}: {e}\n", place());
-                done.rejected += 1;
+                done.totals.rejected += 1;
             }
         }
     }
     done
+}
+
+/// Evaluates the rules for a scored account against its earlier state,
+/// counts the actions and, when asked, writes its next state.
+fn evaluate(ctas: &Ctas<'_>, score: &Score<'_>, done: &mut Done) -> Vec<Action> {
+    let id = score.account().id();
+    let before = ctas.state.and_then(|s| s.get(id));
+    let (records, held) = before.map_or((&[][..], &[][..]), |s| (&s.records[..], &s.held[..]));
+    let eval = ctas.rules.evaluate(score, records, held);
+    for a in &eval.actions {
+        let kind = match a {
+            Action::Open(_) => 0,
+            Action::Update { .. } => 1,
+            Action::Quiet { .. } => 2,
+            _ => 3,
+        };
+        if let Some(n) = done.totals.actions.get_mut(kind) {
+            *n += 1;
+        }
+    }
+    if ctas.keep {
+        if before.is_some() {
+            done.carried.push(id.to_string());
+        }
+        let as_of = score.account().data().as_of;
+        let next = cta_state::AccountState::after(id, before, &eval, as_of);
+        if !next.is_empty() {
+            let _ = serde_json::to_writer(&mut done.state, &next);
+            done.state.push(b'\n');
+        }
+    }
+    eval.actions
 }
 
 /// Batches each element of a JSON array as it is read.
