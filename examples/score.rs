@@ -10,8 +10,9 @@
 //!   stdin). Writes one JSON object per account to stdout, in input order.
 //!   Accounts are read, scored (one worker per core) and written in batches
 //!   of 1,024 through bounded queues, so memory does not grow with the file.
-//! * `--rules FILE`: a CTA rule set (JSON); each output object then carries
-//!   `ctas`, the actions the rules propose, and stderr counts them.
+//! * `--rules FILE`: a CTA rule set, JSON or TOML (by extension `.toml`);
+//!   each output object then carries `ctas`, the actions the rules propose,
+//!   and stderr counts them.
 //! * `--state FILE` (with `--rules`): the CTA state of an earlier run (JSON
 //!   lines, one per account: its CTA records and the rules that held; see
 //!   `support/cta_state.rs`), so open CTAs are updated, not opened again, and
@@ -128,8 +129,11 @@ fn run() -> Result<ExitCode, String> {
     let rules = match &args.rules {
         Some(file) => {
             let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-            let config: RuleSetConfig =
-                serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+            let config: RuleSetConfig = if file.ends_with(".toml") {
+                toml::from_str(&text).map_err(|e| format!("{file}: {e}"))?
+            } else {
+                serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?
+            };
             Some(RuleSet::new(config, &model).map_err(|e| format!("{file}: {e}"))?)
         }
         None => None,

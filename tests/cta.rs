@@ -1,62 +1,13 @@
-//! CTA rules: every predicate at its edges, the lifecycle of CTAs, and bad
-//! rule sets.
+//! CTA rules: every predicate at its edges, reasons, bad rule sets, and the
+//! same playbook written in JSON, TOML and Rust.
 
 mod common;
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
+use common::cta::*;
 use common::*;
 use healthscore::cta::*;
 use healthscore::*;
 use rust_decimal_macros::dec;
-
-const ALL_AT_60: [(&str, f64); 4] = [
-    ("seats", 0.62),
-    ("sentiment", 3.4),
-    ("weekly_active", 0.4),
-    ("breadth", 0.3),
-];
-
-fn rule(id: &str, when: Condition) -> RuleConfig {
-    RuleConfig {
-        id: id.into(),
-        title: format!("{id} title"),
-        kind: CtaKind::Risk,
-        priority: Priority::Medium,
-        touch: TouchLevel::LowTouch,
-        owner: "csm".into(),
-        due_in_days: 14,
-        playbook: None,
-        when,
-        trigger: Trigger::Level,
-        cooldown_days: 0,
-        cap: None,
-        close_when_clear: true,
-    }
-}
-
-fn rules(rs: Vec<RuleConfig>) -> RuleSet {
-    let config = RuleSetConfig {
-        dates: vec!["renewal".into()],
-        events: vec!["champion_lost".into()],
-        rules: rs,
-    };
-    RuleSet::new(config, &golden()).unwrap()
-}
-
-/// Does `when` hold for this account (all metrics at 60 unless changed)?
-fn holds(when: Condition, data: AccountData) -> bool {
-    let model = golden();
-    let account = model.bind(data).unwrap();
-    let set = rules(vec![rule("r", when)]);
-    !set.evaluate(&account.score(), &[], &[]).held.is_empty()
-}
-
-fn at_60() -> AccountData {
-    account(dec!(1000), &ALL_AT_60)
-}
-
-fn cmp(left: Operand, op: Op, right: rust_decimal::Decimal) -> Condition {
-    Condition::compare(left, op, right)
-}
 
 #[test]
 fn comparisons_are_exact_at_their_thresholds() {
@@ -273,175 +224,6 @@ fn reasons_name_the_values_that_fired() {
     );
 }
 
-fn record(rule: &str, opened: NaiveDate, status: CtaStatus) -> CtaRecord {
-    CtaRecord {
-        rule: rule.into(),
-        kind: CtaKind::Risk,
-        opened_on: opened,
-        status,
-    }
-}
-
-#[test]
-fn lifecycle_dedup_snooze_cooldown_cap_edge_close() {
-    let model = golden();
-    let account = model.bind(at_60()).unwrap();
-    let score = account.score();
-    let lime = || Condition::Band(vec![Band::Lime]);
-    let set = |r: RuleConfig| rules(vec![r]);
-    let first = |e: Evaluation| e.actions.into_iter().next();
-    // Open → a second evaluation updates instead of duplicating.
-    let s = set(rule("x", lime()));
-    assert!(matches!(
-        first(s.evaluate(&score, &[], &[])),
-        Some(Action::Open(_))
-    ));
-    let open = [record("x", day(1), CtaStatus::Open)];
-    assert!(matches!(
-        first(s.evaluate(&score, &open, &[])),
-        Some(Action::Update { .. })
-    ));
-    // A record of another kind is another CTA.
-    let other = [CtaRecord {
-        kind: CtaKind::Expansion,
-        ..open[0].clone()
-    }];
-    assert!(matches!(
-        first(s.evaluate(&score, &other, &[])),
-        Some(Action::Open(_))
-    ));
-    // Snoozed through its date, inclusive.
-    let snoozed = |until| [record("x", day(1), CtaStatus::Snoozed { until })];
-    assert_eq!(
-        first(s.evaluate(&score, &snoozed(day(23)), &[])),
-        Some(Action::Quiet {
-            rule: "x".into(),
-            because: Suppressed::Snoozed(day(23))
-        })
-    );
-    assert!(matches!(
-        first(s.evaluate(&score, &snoozed(day(22)), &[])),
-        Some(Action::Open(_))
-    ));
-    // Cooldown of 10 days after a close, inclusive.
-    let s = set(RuleConfig {
-        cooldown_days: 10,
-        ..rule("x", lime())
-    });
-    let closed = |on| [record("x", day(1), CtaStatus::Closed { on })];
-    assert_eq!(
-        first(s.evaluate(&score, &closed(day(13)), &[])),
-        Some(Action::Quiet {
-            rule: "x".into(),
-            because: Suppressed::Cooldown(day(13))
-        })
-    );
-    assert!(matches!(
-        first(s.evaluate(&score, &closed(day(12)), &[])),
-        Some(Action::Open(_))
-    ));
-    // Cap: 2 per 30 days.
-    let s = set(RuleConfig {
-        cap: Some(Cap {
-            times: 2,
-            per_days: 30,
-        }),
-        ..rule("x", lime())
-    });
-    let two = [
-        record("x", day(1), CtaStatus::Closed { on: day(2) }),
-        record("x", day(10), CtaStatus::Closed { on: day(11) }),
-    ];
-    assert_eq!(
-        first(s.evaluate(&score, &two, &[])),
-        Some(Action::Quiet {
-            rule: "x".into(),
-            because: Suppressed::Capped
-        })
-    );
-    assert!(matches!(
-        first(s.evaluate(&score, &two[1..], &[])),
-        Some(Action::Open(_))
-    ));
-    // Edge trigger: quiet while the condition keeps holding.
-    let s = set(RuleConfig {
-        trigger: Trigger::Edge,
-        ..rule("x", lime())
-    });
-    assert_eq!(
-        first(s.evaluate(&score, &[], &["x".into()])),
-        Some(Action::Quiet {
-            rule: "x".into(),
-            because: Suppressed::AlreadyHeld
-        })
-    );
-    assert!(matches!(
-        first(s.evaluate(&score, &[], &[])),
-        Some(Action::Open(_))
-    ));
-    // Close when clear, with the reason; or not, when switched off.
-    let red = || Condition::Band(vec![Band::Red]);
-    let s = set(rule("x", red()));
-    assert_eq!(
-        first(s.evaluate(&score, &open, &[])),
-        Some(Action::Close {
-            rule: "x".into(),
-            reason: "no longer holds: band lime".into()
-        })
-    );
-    let s = set(RuleConfig {
-        close_when_clear: false,
-        ..rule("x", red())
-    });
-    assert_eq!(s.evaluate(&score, &open, &[]), Evaluation::default());
-}
-
-#[test]
-fn actions_are_ordered_by_priority_then_rule_order() {
-    let model = golden();
-    let account = model.bind(at_60()).unwrap();
-    let lime = || Condition::Band(vec![Band::Lime]);
-    let set = rules(vec![
-        RuleConfig {
-            priority: Priority::Low,
-            ..rule("a", lime())
-        },
-        RuleConfig {
-            priority: Priority::Critical,
-            ..rule("b", lime())
-        },
-        RuleConfig {
-            priority: Priority::Low,
-            ..rule("c", lime())
-        },
-        RuleConfig {
-            priority: Priority::High,
-            ..rule("d", Condition::Band(vec![Band::Red]))
-        },
-        RuleConfig {
-            priority: Priority::High,
-            ..rule("e", lime())
-        },
-    ]);
-    let eval = set.evaluate(&account.score(), &[], &[]);
-    let ids: Vec<&str> = eval.opened().map(|c| c.rule.as_str()).collect();
-    assert_eq!(ids, ["b", "e", "a", "c"]);
-    assert_eq!(eval.held, ["a", "b", "c", "e"]);
-    let mut summary = CtaSummary::default();
-    summary.add(&eval);
-    assert_eq!(
-        (
-            summary.opened(),
-            summary.by_priority[&Priority::Low],
-            summary.by_owner["csm"]
-        ),
-        (4, 2, 4)
-    );
-    let trace = set.trace(&account.score());
-    assert_eq!(trace[3].1[0].text, "band lime");
-    assert!(!trace[3].1[0].holds);
-}
-
 #[test]
 fn bad_rule_sets_are_refused_with_paths() {
     let model = golden();
@@ -574,4 +356,49 @@ fn segment_conditions_and_traced_evaluation() {
             (1, false, "band lime")
         ]
     );
+}
+
+#[test]
+fn the_playbook_reads_the_same_from_json_and_toml() {
+    let json: RuleSetConfig =
+        serde_json::from_str(include_str!("../examples/data/playbook.json")).unwrap();
+    let toml: RuleSetConfig =
+        toml::from_str(include_str!("../examples/data/playbook.toml")).unwrap();
+    assert_eq!(json, toml);
+    let model = Model::new(bundled_config()).unwrap();
+    assert_eq!(
+        RuleSet::new(json, &model).unwrap(),
+        RuleSet::new(toml, &model).unwrap()
+    );
+}
+
+#[test]
+fn decimal_constants_are_exact_in_every_format() {
+    // TOML and JSON numbers are read from their text, not through a binary
+    // float: 0.8 is exactly 0.8 whether written 0.8 or "0.8".
+    let built = cmp(
+        Operand::MetricValue("weekly_active".into()),
+        Op::Ge,
+        dec!(0.8),
+    );
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        when: Condition,
+    }
+    for text in [
+        r#"when = { compare = { left = { metric_value = "weekly_active" }, op = ">=", right = 0.8 } }"#,
+        r#"when = { compare = { left = { metric_value = "weekly_active" }, op = ">=", right = "0.8" } }"#,
+    ] {
+        assert_eq!(toml::from_str::<Doc>(text).unwrap().when, built, "{text}");
+    }
+    for text in [
+        r#"{"when": {"compare": {"left": {"metric_value": "weekly_active"}, "op": ">=", "right": 0.8}}}"#,
+        r#"{"when": {"compare": {"left": {"metric_value": "weekly_active"}, "op": ">=", "right": "0.8"}}}"#,
+    ] {
+        assert_eq!(
+            serde_json::from_str::<Doc>(text).unwrap().when,
+            built,
+            "{text}"
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! Shared fixtures: a small hand-checkable model and the bundled one.
 #![allow(dead_code)]
 
+pub mod cta;
+
 use chrono::NaiveDate;
 use healthscore::*;
 use rust_decimal::Decimal;
