@@ -39,10 +39,11 @@ fn main() -> Result<(), Box<dyn Error>> {
         state.push((records, eval.held));
     }
     println!(
-        "{} rules over {} accounts: {} CTAs opened",
+        "{} rules over {} accounts: {} CTAs opened on {} accounts",
         rules.len(),
-        accounts.len(),
-        summary.opened()
+        summary.accounts,
+        summary.opened(),
+        summary.accounts_with_new_ctas
     );
     let show = |title: &str, rows: Vec<(String, u64)>| {
         let cells: Vec<String> = rows.into_iter().map(|(k, n)| format!("{k} {n}")).collect();

@@ -168,10 +168,17 @@ fn actions_are_ordered_by_priority_then_rule_order() {
         (
             summary.opened(),
             summary.by_priority[&Priority::Low],
-            summary.by_owner["csm"]
+            summary.by_owner["csm"],
+            summary.accounts,
+            summary.accounts_with_new_ctas,
         ),
-        (4, 2, 4)
+        (4, 2, 4, 1, 1)
     );
+    let score = account.score();
+    assert_eq!(set.evaluate_portfolio([&score, &score]), {
+        summary.add(&eval);
+        summary
+    });
     let trace = set.trace(&account.score());
     assert_eq!(trace[3].1[0].text, "band lime");
     assert!(!trace[3].1[0].holds);

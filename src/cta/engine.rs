@@ -220,6 +220,52 @@ impl Run<'_, '_> {
 }
 
 impl RuleSet {
+    /// Evaluates every account of a scored portfolio as a first run (no CTA
+    /// records, no previous evaluation) and counts what would open, by kind,
+    /// priority and owner. For later runs, [`evaluate`](Self::evaluate) each
+    /// account with its records and [`add`](CtaSummary::add) the results.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let model = healthscore::doc_model();
+    /// use chrono::NaiveDate;
+    /// use healthscore::cta::{CtaKind, RuleSet, RuleSetConfig};
+    /// use healthscore::{AccountData, Observation};
+    /// use rust_decimal_macros::dec;
+    ///
+    /// let rules: RuleSetConfig = serde_json::from_str(r#"{"rules": [{
+    ///     "id": "red", "title": "At risk: call", "kind": "risk",
+    ///     "touch": "high-touch", "owner": "csm", "when": {"band": ["red"]}
+    /// }]}"#)?;
+    /// let rules = RuleSet::new(rules, &model)?;
+    /// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    /// let accounts = [0.1, 0.9, 0.05]
+    ///     .into_iter()
+    ///     .enumerate()
+    ///     .map(|(i, active)| {
+    ///         let data = AccountData::new(format!("a{i}"), dec!(500), 10, day)
+    ///             .observe(Observation::new("weekly_active", active, day));
+    ///         model.bind(data)
+    ///     })
+    ///     .collect::<Result<Vec<_>, _>>()?;
+    /// let scores: Vec<_> = accounts.iter().map(|a| a.score()).collect();
+    /// let summary = rules.evaluate_portfolio(&scores);
+    /// assert_eq!((summary.accounts, summary.opened()), (3, 2));
+    /// assert_eq!(summary.by_kind[&CtaKind::Risk], 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evaluate_portfolio<'x, 'm: 'x>(
+        &self,
+        scores: impl IntoIterator<Item = &'x Score<'m>>,
+    ) -> CtaSummary {
+        let mut summary = CtaSummary::default();
+        for score in scores {
+            summary.add(&self.evaluate(score, &[], &[]));
+        }
+        summary
+    }
+
     /// [`evaluate`](Self::evaluate), plus every rule's condition trace (each
     /// node's outcome with the values seen), for explanation and debugging.
     pub fn evaluate_traced(
@@ -299,6 +345,10 @@ fn describe_failure(rule: &super::rule::Rule, score: &Score<'_>) -> String {
 /// CTAs opened over a portfolio, counted by kind, priority and owner.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CtaSummary {
+    /// Accounts evaluated.
+    pub accounts: u64,
+    /// Accounts with at least one CTA opened.
+    pub accounts_with_new_ctas: u64,
     /// Per kind.
     pub by_kind: BTreeMap<CtaKind, u64>,
     /// Per priority.
@@ -316,6 +366,10 @@ pub struct CtaSummary {
 impl CtaSummary {
     /// Adds an account's evaluation.
     pub fn add(&mut self, eval: &Evaluation) {
+        self.accounts += 1;
+        if eval.opened().next().is_some() {
+            self.accounts_with_new_ctas += 1;
+        }
         for a in &eval.actions {
             match a {
                 Action::Open(c) => {
