@@ -1,0 +1,76 @@
+//! The hot paths allocate nothing: scoring a bound account, and evaluating
+//! a rule set on an account where nothing fires (with no CTA records), on
+//! many generated accounts. A counting allocator (this test binary's own)
+//! counts allocations made by this thread.
+
+mod common;
+use chrono::Duration;
+use common::*;
+use healthscore::cta::{RuleSet, RuleSetConfig};
+use healthscore::*;
+use proptest::strategy::{Strategy, ValueTree};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let before = ALLOCATIONS.with(Cell::get);
+    let out = f();
+    (out, ALLOCATIONS.with(Cell::get) - before)
+}
+
+#[test]
+fn scoring_and_quiet_cta_evaluation_allocate_nothing() {
+    let model = Model::new(bundled_config()).unwrap();
+    let config: RuleSetConfig =
+        serde_json::from_str(include_str!("../examples/data/playbook.json")).unwrap();
+    let rules = RuleSet::new(config, &model).unwrap();
+    let strategy = healthscore::strategy::account(&model, day(23));
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (mut scored, mut quiet) = (0, 0);
+    for i in 0..2_000 {
+        let mut data = strategy.new_tree(&mut runner).unwrap().current();
+        if i % 2 == 0 {
+            data.dates
+                .insert("renewal".into(), day(23) + Duration::days(120));
+            data.previous_score = Points::from_micros(70_000_000);
+            data.previous_band = Some(Band::Lime);
+        }
+        let account = model.bind(data).unwrap();
+        let (score, n) = allocations(|| account.score());
+        assert_eq!(n, 0, "scoring allocated");
+        scored += 1;
+        let (eval, n) = allocations(|| rules.evaluate(&score, &[], &[]));
+        if eval.actions.is_empty() {
+            assert_eq!(n, 0, "a quiet evaluation allocated");
+            quiet += 1;
+        } else {
+            assert!(n > 0, "the counter counts: CTAs own their strings");
+        }
+    }
+    assert_eq!(scored, 2_000);
+    assert!(
+        quiet > 200,
+        "only {quiet} quiet accounts: the test would prove little"
+    );
+}
