@@ -40,6 +40,20 @@
 //!   falls as health rises; [`Distribution`] and [`propose_thresholds`] help
 //!   recalibrate bands, as proposals only.
 //!
+//! ## Calls to action
+//!
+//! [`cta::RuleSet`] turns scores and signals into Risk, Expansion and
+//! Lifecycle CTAs. Rules are [`cta::Condition`]s written in Rust or as data
+//! (JSON, TOML), composed with `all` / `any` / `not` over scores, bands,
+//! band changes, metric values, MRR, segment, stage, days until named dates
+//! and recent events. A rule set is validated against the model once (with
+//! paths in its errors) and compiled to a flat short-circuit program: a
+//! rule whose first condition fails costs one step, and an evaluation in
+//! which nothing fires allocates nothing. [`cta::RuleSet::evaluate`] is a pure function of the score and
+//! the caller's CTA records: it opens, updates (never duplicates), keeps
+//! quiet (snooze, cooldown, cap, edge trigger) or proposes closing CTAs, each
+//! with a reason naming the values that decided it.
+//!
 //! ## Exactness
 //!
 //! Scores, weights and values are compiled to integers counting millionths.
