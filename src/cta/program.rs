@@ -31,7 +31,10 @@ const UNKNOWN: i64 = i64::MIN;
 const HELD: usize = 1 << (usize::BITS - 1);
 
 /// A number read off a scored account; [`UNKNOWN`] when the account does
-/// not have it. The operands of comparisons ([`Left`]) are among them.
+/// not have it. The operands of comparisons ([`Left`]) are among them,
+/// repeated as variants rather than wrapped (`Operand(Left)`): one dispatch
+/// per step instead of two saves about 90 of 800 instructions per quiet
+/// evaluation of the playbook. Both read values through the same functions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Feature {
     /// The overall score.
