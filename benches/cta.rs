@@ -158,6 +158,10 @@ fn bench(c: &mut Criterion) {
         .iter()
         .map(|s| rules.evaluate(s, &[], &[]).opened().count())
         .sum();
+    eprintln!(
+        "the playbook opens {expected} CTAs over {N} accounts ({:.2} per account)",
+        expected as f64 / N as f64
+    );
     g.throughput(Throughput::Elements(N));
     g.sample_size(20);
     g.bench_function("playbook_10_rules_100k_accounts", |b| {

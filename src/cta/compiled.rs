@@ -278,9 +278,11 @@ impl Cond {
         })
     }
 
-    /// Whether the condition holds for a score: the reference semantics,
-    /// which traces and reasons use. Evaluation runs the compiled
-    /// [`Program`](super::program::Program), which agrees (proptested).
+    /// Whether the condition holds for a score, walking the tree. Traces
+    /// (and so reasons) call it on each leaf and combine the outcomes
+    /// themselves; evaluation runs the compiled
+    /// [`Program`](super::program::Program) instead, which a property test
+    /// checks against the traces.
     pub(crate) fn holds(&self, s: &Score<'_>) -> bool {
         match self {
             Cond::All(cs) => cs.iter().all(|c| c.holds(s)),
