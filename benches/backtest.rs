@@ -8,9 +8,11 @@
 //! The timed loop checks the result (score count and AUC) every iteration.
 
 use chrono::{Duration, NaiveDate};
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use healthscore::{Backtest, Band, DatedOutcome, DatedScore, Outcome, Points};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use healthscore::backtest::{Backtest, DatedOutcome, DatedScore, Outcome};
+use healthscore::{Band, Points};
 use rust_decimal::Decimal;
+use std::hint::black_box;
 
 const ACCOUNTS: u64 = 200_000;
 const MONTHS: u64 = 5;

@@ -15,13 +15,14 @@
 #[allow(dead_code)]
 mod generate;
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use healthscore::cta::{RuleSet, RuleSetConfig};
 use healthscore::{
     Account, AccountData, Band, Dimension, Model, ModelConfig, Observation, Score, Value,
 };
 use rust_decimal::Decimal;
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 struct Counting;
@@ -111,7 +112,9 @@ fn bench(c: &mut Criterion) {
     let quiet_score = quiet.score();
     assert!(matches!(quiet_score.band(), Some(Band::Green | Band::Lime)));
     let before = ALLOCATIONS.load(Ordering::Relaxed);
-    let eval = rules.evaluate(&quiet_score, &[], &[]);
+    let eval = rules
+        .evaluate(&quiet_score, &[], &[])
+        .expect("rules of this model");
     assert!(
         eval.actions.is_empty() && eval.held.is_empty(),
         "nothing fires on the quiet account"
@@ -132,7 +135,9 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("playbook_10_rules_nothing_fires", |b| {
         b.iter(|| {
-            let e = rules.evaluate(black_box(&quiet_score), &[], &[]);
+            let e = rules
+                .evaluate(black_box(&quiet_score), &[], &[])
+                .expect("rules of this model");
             assert!(e.actions.is_empty());
             e
         })
@@ -156,7 +161,13 @@ fn bench(c: &mut Criterion) {
     let scores: Vec<_> = accounts.iter().map(Account::score).collect();
     let expected: usize = scores
         .iter()
-        .map(|s| rules.evaluate(s, &[], &[]).opened().count())
+        .map(|s| {
+            rules
+                .evaluate(s, &[], &[])
+                .expect("rules of this model")
+                .opened()
+                .count()
+        })
         .sum();
     eprintln!(
         "the playbook opens {expected} CTAs over {N} accounts ({:.2} per account)",
@@ -168,7 +179,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let opened: usize = scores
                 .iter()
-                .map(|s| rules.evaluate(black_box(s), &[], &[]).opened().count())
+                .map(|s| {
+                    rules
+                        .evaluate(black_box(s), &[], &[])
+                        .expect("rules of this model")
+                        .opened()
+                        .count()
+                })
                 .sum();
             assert_eq!(opened, expected);
         })

@@ -18,8 +18,10 @@
 #[allow(dead_code)] // the bench uses the generator, not its writer
 mod generate;
 
-use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use healthscore::{Account, AccountData, Band, CurveConfig, Model, ModelConfig, Value};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use healthscore::model::CurveConfig;
+use healthscore::{Account, AccountData, Band, Model, ModelConfig, Value};
+use std::hint::black_box;
 use std::time::Duration;
 
 const N: u64 = 100_000;

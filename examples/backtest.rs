@@ -12,10 +12,11 @@
 #[allow(dead_code)]
 mod generate;
 
-use healthscore::{
-    propose_thresholds, Backtest, Band, DatedOutcome, DatedScore, Distribution, Model, ModelConfig,
-    Points, Share, DEFAULT_CONCENTRATION_LIMIT,
-};
+use healthscore::{Band, Model, ModelConfig, Points, Share};
+
+use healthscore::backtest::{propose_thresholds, Backtest, DatedOutcome, DatedScore, Distribution};
+
+use healthscore::portfolio::DEFAULT_CONCENTRATION_LIMIT;
 use std::error::Error;
 use std::io::{BufRead, Write};
 

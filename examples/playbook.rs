@@ -31,7 +31,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut ctas = Vec::new();
     let mut state = Vec::new(); // what a service would store: each account's records and held rules
     for account in &accounts {
-        let eval = rules.evaluate(&account.score(), &[], &[]);
+        let eval = rules.evaluate(&account.score(), &[], &[])?;
         summary.add(&eval);
         let as_of = account.data().as_of;
         let records: Vec<CtaRecord> = eval.opened().map(|c| c.record(as_of)).collect();
@@ -92,7 +92,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // The next run, with the CTAs now open: updates, never duplicates.
     let mut again = CtaSummary::default();
     for (account, (records, held)) in accounts.iter().zip(&state) {
-        let eval = rules.evaluate(&account.score(), records, held);
+        let eval = rules.evaluate(&account.score(), records, held)?;
         debug_assert!(!eval.actions.iter().any(|a| matches!(a, Action::Open(_))));
         again.add(&eval);
     }

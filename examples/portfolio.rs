@@ -6,7 +6,9 @@
 //! cargo run --release --example portfolio
 //! ```
 
-use healthscore::{AccountData, Band, BandTallies, Model, ModelConfig, PortfolioSummary};
+use healthscore::{AccountData, Band, Model, ModelConfig, PortfolioSummary};
+
+use healthscore::portfolio::BandTallies;
 use std::error::Error;
 use std::io::BufRead;
 
@@ -30,7 +32,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut scores = Vec::with_capacity(accounts.len());
     for account in &accounts {
         let score = account.score();
-        summary.add(&score);
+        summary.add(&score)?;
         scores.push(score);
     }
 

@@ -5,7 +5,7 @@
 //! ```
 
 use chrono::NaiveDate;
-use healthscore::*;
+use healthscore::{model::*, score::*, *};
 use rust_decimal_macros::dec;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -374,9 +374,9 @@ impl Batcher<'_> {
 
 /// One output object: the score record, and the CTA actions with `--rules`.
 #[derive(serde::Serialize)]
-struct Output<'a> {
+struct Output {
     #[serde(flatten)]
-    record: healthscore::ScoreRecord<'a>,
+    record: healthscore::ScoreRecord,
     #[serde(skip_serializing_if = "Option::is_none")]
     ctas: Option<Vec<healthscore::cta::Action>>,
 }
@@ -436,7 +436,11 @@ fn evaluate(ctas: &Ctas<'_>, score: &Score<'_>, done: &mut Done) -> Vec<Action> 
     let id = score.account().id();
     let before = ctas.state.and_then(|s| s.get(id));
     let (records, held) = before.map_or((&[][..], &[][..]), |s| (&s.records[..], &s.held[..]));
-    let eval = ctas.rules.evaluate(score, records, held);
+    // The rules were compiled against this very model.
+    let eval = ctas
+        .rules
+        .evaluate(score, records, held)
+        .expect("rules compiled against the scoring model");
     for a in &eval.actions {
         let kind = match a {
             Action::Open(_) => 0,

@@ -81,7 +81,7 @@ impl fmt::Display for Band {
 /// assert_eq!(t.band(Points::from_micros(59_999_999).unwrap()), Band::Yellow);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct BandThresholds {
     green: Points,
     lime: Points,

@@ -63,7 +63,7 @@ pub enum HistoryError {
 }
 
 /// A change of the overall score between two points.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delta {
     /// The earlier point's date.
     pub from: NaiveDate,
@@ -100,7 +100,7 @@ impl fmt::Display for Delta {
 }
 
 /// Direction of the overall score over a window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Trend {
     /// Rose by more than the dead zone.
@@ -112,7 +112,7 @@ pub enum Trend {
 }
 
 /// A change of band between two consecutive points.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transition {
     /// The date of the point with the new band.
     pub date: NaiveDate,
@@ -128,7 +128,8 @@ pub struct Transition {
 ///
 /// ```
 /// use chrono::{Duration, NaiveDate};
-/// use healthscore::{Band, History, Points, ScorePoint, Trend};
+/// use healthscore::{Band, Points};
+/// use healthscore::history::{History, ScorePoint, Trend};
 ///
 /// let point = |day: u32, score: u32, band: Band| ScorePoint {
 ///     date: NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
@@ -145,7 +146,10 @@ pub struct Transition {
 /// assert_eq!(h.transitions()[0].to, Some(Band::Yellow));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Serialised as the list of its points; reading one back checks it as
+/// [`History::new`] does (a duplicate date is an error).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<ScorePoint>", into = "Vec<ScorePoint>")]
 pub struct History {
     points: Vec<ScorePoint>,
 }
@@ -278,5 +282,19 @@ impl History {
             .take_while(|p| p.band == band)
             .last()?;
         Some(as_of - run_start.date)
+    }
+}
+
+impl TryFrom<Vec<ScorePoint>> for History {
+    type Error = HistoryError;
+
+    fn try_from(points: Vec<ScorePoint>) -> Result<History, HistoryError> {
+        History::new(points)
+    }
+}
+
+impl From<History> for Vec<ScorePoint> {
+    fn from(history: History) -> Vec<ScorePoint> {
+        history.points
     }
 }

@@ -126,94 +126,37 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod account;
-mod backtest;
+pub mod backtest;
 mod band;
-mod calibration;
 pub mod cta;
-mod curve;
 mod dimension;
-mod error;
-mod explain;
-mod history;
-mod metric;
-mod model;
+pub mod history;
+pub mod model;
 mod points;
-mod portfolio;
-mod report;
-mod score;
-mod scorecard;
-mod segment;
-mod slots;
+pub mod portfolio;
+pub mod score;
 #[cfg(feature = "proptest")]
 pub mod strategy;
-mod value;
 
-pub use account::{Account, AccountData, AccountError, AccountProblem, Event};
-pub use backtest::{Auc, Backtest, BandOutcomes, DatedOutcome, DatedScore, Outcome};
+// The everyday types, at the root.
 pub use band::{Band, BandError, BandThresholds};
-pub use calibration::{propose_thresholds, Distribution, Proposal, ProposalError};
-pub use curve::CurveConfig;
 pub use dimension::Dimension;
-pub use error::{ConfigError, ConfigProblem, ProblemKind};
-pub use explain::{DimensionPart, Explanation, MetricPart, MetricStatus};
-pub use history::{Delta, History, HistoryError, ScorePoint, Transition, Trend};
-pub use metric::{MetricConfig, MetricKind, MissingPolicy, ValueProblem};
-pub use model::{Model, ModelConfig};
+pub use model::{ConfigError, Model, ModelConfig};
 pub use points::{NumberError, Points, Share};
-pub use portfolio::{
-    BandTallies, Concentration, PortfolioSummary, Tally, DEFAULT_CONCENTRATION_LIMIT,
-};
-pub use report::ScoreRecord;
-pub use score::Score;
-pub use scorecard::{BandsConfig, Criteria, ScorecardConfig};
-pub use segment::{Segment, SegmentsConfig, Tier};
-pub use value::{Observation, Value};
+pub use portfolio::PortfolioSummary;
+pub use score::{Account, AccountData, AccountError, Observation, Score, ScoreRecord, Value};
 
-/// A two-metric model used by the documentation examples: `weekly_active`
-/// (adoption, ratio, 0 → 0 to 0.8 → 100) and `nps` (engagement, −100 → 0 to
-/// 100 → 100), equal dimension weights, tiers `smb` below 1000 MRR and
-/// `mid` above, bands 80 / 60 / 40.
-#[doc(hidden)]
-pub fn doc_model() -> Model {
-    use rust_decimal::Decimal;
-    let config = ModelConfig::new("doc", "1")
-        .metric(
-            MetricConfig::new(
-                "weekly_active",
-                Dimension::Adoption,
-                MetricKind::Ratio,
-                CurveConfig::linear([
-                    (Decimal::ZERO, Decimal::ZERO),
-                    (Decimal::new(8, 1), Decimal::from(100)),
-                ]),
-            )
-            .label("weekly active"),
-        )
-        .metric(MetricConfig::new(
-            "nps",
-            Dimension::Engagement,
-            MetricKind::Nps,
-            CurveConfig::linear([(-100, 0), (100, 100)]),
-        ))
-        .segments(SegmentsConfig {
-            mrr_tiers: vec![
-                Tier::new("smb", Decimal::ZERO, Some(Decimal::from(1000))),
-                Tier::new("mid", Decimal::from(1000), None),
-            ],
-            size_tiers: vec![Tier::new("all", 0, None)],
-            stages: vec![],
-        })
-        .scorecard(
-            ScorecardConfig::new("default", BandsConfig::new(80, 60, 40))
-                .dimension_weight(Dimension::Adoption, 1)
-                .dimension_weight(Dimension::Engagement, 1),
-        );
-    match Model::new(config) {
-        Ok(m) => m,
-        Err(e) => unreachable!("the documentation model is valid: {e}"),
-    }
-}
+/// The date and decimal crates of the public API, so that users name
+/// [`chrono::NaiveDate`] and [`rust_decimal::Decimal`] in the versions this
+/// crate was built with.
+pub use chrono;
+pub use rust_decimal;
+
+// Crate-internal short paths to the modules that moved under `model` and
+// `score`.
+pub(crate) use model::MetricKind;
+use model::{curve, error, metric, scorecard, segment};
+use score::{account, slots, value};
 
 /// The README's code examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -219,6 +219,14 @@ impl serde::Serialize for Share {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Share {
+    /// From a number or decimal string, exact to six places, within 0..=1.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = <Decimal as serde::Deserialize>::deserialize(d)?;
+        Share::from_decimal(value).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A decimal as an exact count of millionths, within ±10¹².
 pub(crate) fn decimal_to_micros(d: Decimal) -> Result<i64, NumberError> {
     let d = d.normalize();
@@ -270,7 +278,7 @@ pub(crate) fn div_round(n: u128, d: u128) -> u128 {
 /// quotient, which is then exact after one comparison. Used on the scoring
 /// hot path, where a data-dependent branch or a hardware division per
 /// metric would cost more than the arithmetic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Divisor {
     d: u64,
     /// ⌊(2⁶⁴ − 1) / d⌋.

@@ -4,13 +4,16 @@
 use crate::account::{AccountData, AccountError};
 use crate::band::Band;
 use crate::model::Model;
+use crate::model::ModelMismatch;
 use crate::points::{Share, MICRO};
 use crate::score::Score;
 use crate::segment::Segment;
 use rust_decimal::Decimal;
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize};
 
 /// A count of accounts and their total MRR (exact).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     /// Number of accounts.
     pub count: u64,
@@ -26,10 +29,15 @@ impl Tally {
         self.count = self.count.saturating_add(1);
         self.mrr = self.mrr.saturating_add(mrr);
     }
+
+    fn merge(&mut self, other: &Tally) {
+        self.count = self.count.saturating_add(other.count);
+        self.mrr = self.mrr.saturating_add(other.mrr);
+    }
 }
 
 /// Tallies per band plus the accounts with insufficient data.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BandTallies {
     /// Per band, healthiest first (index with [`Band::index`]).
     pub bands: [Tally; 4],
@@ -43,6 +51,13 @@ impl BandTallies {
             Some(b) => self.bands[b.index()].add(mrr),
             None => self.insufficient.add(mrr),
         }
+    }
+
+    fn merge(&mut self, other: &BandTallies) {
+        for (mine, theirs) in self.bands.iter_mut().zip(&other.bands) {
+            mine.merge(theirs);
+        }
+        self.insufficient.merge(&other.insufficient);
     }
 
     /// The tally of one band.
@@ -62,7 +77,7 @@ impl BandTallies {
 }
 
 /// One band holding more than the allowed share of banded accounts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Concentration {
     /// The dominant band.
     pub band: Band,
@@ -77,7 +92,7 @@ pub struct Concentration {
 /// # Examples
 ///
 /// ```
-/// # let model = healthscore::doc_model();
+/// let model = healthscore::Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
 /// use chrono::NaiveDate;
 /// use healthscore::{AccountData, Band, Observation, PortfolioSummary};
 /// use rust_decimal_macros::dec;
@@ -133,13 +148,20 @@ impl<'m> PortfolioSummary<'m> {
         self
     }
 
-    /// Adds a score. A score from another model is not added; it is
-    /// counted in [`skipped`](Self::skipped).
-    pub fn add(&mut self, score: &Score<'_>) {
+    /// Adds a score.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelMismatch`] when the score's model has another
+    /// [`Fingerprint`](crate::model::Fingerprint) than the summary's (an
+    /// equal model compiled separately is the same model). The score is
+    /// then not added, and is counted in [`skipped`](Self::skipped).
+    pub fn add(&mut self, score: &Score<'_>) -> Result<(), ModelMismatch> {
         let account = score.account();
-        if !std::ptr::eq(account.model, self.model) {
-            self.skipped += 1;
-            return;
+        if let Err(e) = ModelMismatch::check(self.model.fingerprint(), account.model.fingerprint())
+        {
+            self.skipped = self.skipped.saturating_add(1);
+            return Err(e);
         }
         let mrr = account.data.mrr;
         self.totals.add(score.band(), mrr);
@@ -147,8 +169,61 @@ impl<'m> PortfolioSummary<'m> {
             seg.add(score.band(), mrr);
         }
         let stale = account.slots.as_slice().iter().filter(|s| s.stale).count() as u64;
-        self.stale_values += stale;
-        self.stale_accounts += u64::from(stale > 0);
+        self.stale_values = self.stale_values.saturating_add(stale);
+        self.stale_accounts = self.stale_accounts.saturating_add(u64::from(stale > 0));
+        Ok(())
+    }
+
+    /// Adds another summary of the same model (a parallel reduce's combine
+    /// step). The result is exactly what adding both parts' scores to one
+    /// summary gives, whatever the order of parts and scores; the
+    /// concentration limit stays this summary's.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelMismatch`] when `other` summarises another model; nothing is
+    /// merged then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use healthscore::{AccountData, Model, Observation, PortfolioSummary};
+    /// use rust_decimal_macros::dec;
+    ///
+    /// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+    /// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    /// let accounts: Vec<_> = (0..100)
+    ///     .map(|i| AccountData::new(format!("a{i}"), dec!(500), 10, day)
+    ///         .observe(Observation::new("weekly_active", f64::from(i) / 100.0, day)))
+    ///     .map(|data| model.bind(data))
+    ///     .collect::<Result<_, _>>()?;
+    /// // Two halves summarised separately (say, on two threads), then merged.
+    /// let (left, right) = accounts.split_at(37);
+    /// let half = |part: &[healthscore::Account<'_>]| {
+    ///     let mut s = PortfolioSummary::new(&model);
+    ///     part.iter().try_for_each(|a| s.add(&a.score())).map(|_| s)
+    /// };
+    /// let mut merged = half(left)?;
+    /// merged.merge(&half(right)?)?;
+    /// assert_eq!(merged, half(&accounts)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn merge(&mut self, other: &PortfolioSummary<'_>) -> Result<(), ModelMismatch> {
+        ModelMismatch::check(self.model.fingerprint(), other.model.fingerprint())?;
+        self.totals.merge(&other.totals);
+        for (mine, theirs) in self.per_segment.iter_mut().zip(&other.per_segment) {
+            mine.merge(theirs);
+        }
+        self.skipped = self.skipped.saturating_add(other.skipped);
+        self.stale_accounts = self.stale_accounts.saturating_add(other.stale_accounts);
+        self.stale_values = self.stale_values.saturating_add(other.stale_values);
+        Ok(())
+    }
+
+    /// The fingerprint of the model summarised.
+    pub fn model(&self) -> &crate::model::Fingerprint {
+        self.model.fingerprint()
     }
 
     /// Accounts with at least one stale value, and the number of stale
@@ -159,7 +234,7 @@ impl<'m> PortfolioSummary<'m> {
 
     /// Records an account that failed validation (counted, not banded).
     pub fn add_error(&mut self, _error: &AccountError) {
-        self.skipped += 1;
+        self.skipped = self.skipped.saturating_add(1);
     }
 
     /// Tallies over the whole portfolio.
@@ -204,6 +279,51 @@ impl<'m> PortfolioSummary<'m> {
     }
 }
 
+impl PartialEq for PortfolioSummary<'_> {
+    /// Equal counts and MRR for the same model (by fingerprint) and limit.
+    fn eq(&self, other: &Self) -> bool {
+        self.model.fingerprint() == other.model.fingerprint()
+            && self.totals == other.totals
+            && self.per_segment == other.per_segment
+            && self.limit == other.limit
+            && self.skipped == other.skipped
+            && self.stale_accounts == other.stale_accounts
+            && self.stale_values == other.stale_values
+    }
+}
+
+impl Serialize for PortfolioSummary<'_> {
+    /// As `{"model": {...}, "totals": {...}, "segments": [{"segment":
+    /// "smb/small", ...}], "concentration": ..., "skipped": 0,
+    /// "stale_accounts": 0, "stale_values": 0}`; segments without accounts
+    /// are left out.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct SegmentRow<'a> {
+            segment: String,
+            #[serde(flatten)]
+            tallies: &'a BandTallies,
+        }
+        let mut st = s.serialize_struct("PortfolioSummary", 8)?;
+        st.serialize_field("model", self.model.fingerprint())?;
+        st.serialize_field("totals", &self.totals)?;
+        let rows: Vec<SegmentRow<'_>> = self
+            .segments()
+            .map(|(segment, tallies)| SegmentRow {
+                segment: segment.to_string(),
+                tallies,
+            })
+            .collect();
+        st.serialize_field("segments", &rows)?;
+        st.serialize_field("concentration_limit", &self.limit)?;
+        st.serialize_field("concentration", &self.concentration())?;
+        st.serialize_field("skipped", &self.skipped)?;
+        st.serialize_field("stale_accounts", &self.stale_accounts)?;
+        st.serialize_field("stale_values", &self.stale_values)?;
+        st.end()
+    }
+}
+
 impl Model {
     /// Binds and scores many accounts, returning the summary and the
     /// accounts that failed validation (which are not scored).
@@ -215,7 +335,8 @@ impl Model {
         let mut errors = Vec::new();
         for data in accounts {
             match self.bind(data) {
-                Ok(account) => summary.add(&account.score()),
+                // The summary is this model's: a mismatch cannot happen.
+                Ok(account) => summary.add(&account.score()).unwrap_or(()),
                 Err(e) => {
                     summary.add_error(&e);
                     errors.push(e);

@@ -8,13 +8,14 @@
 //! use healthscore::strategy;
 //! use proptest::prelude::*;
 //!
-//! let model = healthscore::doc_model();
+//! let model = healthscore::Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
 //! let as_of = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
 //! proptest!(|(data in strategy::account(&model, as_of))| {
 //!     let account = model.bind(data).expect("generated accounts are valid");
 //!     let score = account.score();
 //!     prop_assert!(score.overall().map_or(true, |p| p.to_f64() <= 100.0));
 //! });
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use crate::account::AccountData;

@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use healthscore::*;
+use healthscore::{model::*, score::*};
 use rust_decimal_macros::dec;
 
 fn bind_err(data: AccountData) -> AccountError {
@@ -75,11 +75,26 @@ fn kind_ranges_of_the_bundled_model() {
         Value::Number(6.0),
         "account big-co: support_csat: csat number 6 is outside 1..=5",
     );
+    // Flags arrive as true/false or 0/1; anything else is refused.
     check(
         "sso_enabled",
-        Value::Number(1.0),
-        "account big-co: sso_enabled: expected a flag value, got number 1",
+        Value::Number(2.0),
+        "account big-co: sso_enabled: expected a flag value, got number 2",
     );
+    check(
+        "sso_enabled",
+        Value::Number(0.5),
+        "account big-co: sso_enabled: expected a flag value, got number 0.5",
+    );
+    for ok in [
+        Value::Number(1.0),
+        Value::Number(0.0),
+        Value::from(1),
+        Value::from(0u8),
+    ] {
+        let data = base().observe(Observation::new("sso_enabled", ok, day(20)));
+        assert!(model.bind(data).is_ok(), "{ok:?} is a flag");
+    }
     check(
         "value_realised",
         Value::Exact(dec!(10000000000000)),
@@ -158,12 +173,12 @@ fn unknown_stage_when_the_model_declares_stages() {
 }
 
 #[test]
-fn account_json_with_unknown_fields_or_bad_types_is_rejected() {
-    let bad = r#"{"id": "a", "mrr": "10", "employees": 3, "as_of": "2026-11-23", "colour": "red"}"#;
-    assert!(serde_json::from_str::<AccountData>(bad)
-        .unwrap_err()
-        .to_string()
-        .contains("unknown field `colour`"));
+fn account_json_ignores_unknown_fields_and_rejects_bad_types() {
+    // Services send their own fields alongside: ignored, as documented.
+    let extra = r#"{"id": "a", "mrr": "10", "employees": 3, "as_of": "2026-11-23", "colour": "red",
+        "observations": [{"metric": "weekly_active", "value": 0.5, "observed_on": "2026-11-20", "source": "crm"}]}"#;
+    let data = serde_json::from_str::<AccountData>(extra).unwrap();
+    assert_eq!((data.id.as_str(), data.observations.len()), ("a", 1));
     let negative = r#"{"id": "a", "mrr": "10", "employees": -3, "as_of": "2026-11-23"}"#;
     assert!(serde_json::from_str::<AccountData>(negative).is_err());
     let ok = r#"{"id": "a", "mrr": 10.5, "employees": 3, "as_of": "2026-11-23",

@@ -7,7 +7,7 @@ mod common;
 use chrono::Duration;
 use common::*;
 use healthscore::cta::{RuleSet, RuleSetConfig};
-use healthscore::*;
+use healthscore::{model::*, *};
 use proptest::strategy::{Strategy, ValueTree};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -60,7 +60,11 @@ fn scoring_and_quiet_cta_evaluation_allocate_nothing() {
         let (score, n) = allocations(|| account.score());
         assert_eq!(n, 0, "scoring allocated");
         scored += 1;
-        let (eval, n) = allocations(|| rules.evaluate(&score, &[], &[]));
+        let (eval, n) = allocations(|| {
+            rules
+                .evaluate(&score, &[], &[])
+                .expect("rules of this model")
+        });
         if eval.actions.is_empty() {
             assert_eq!(n, 0, "a quiet evaluation allocated");
             quiet += 1;

@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use healthscore::*;
+use healthscore::{model::*, portfolio::*, score::*, *};
 use rust_decimal_macros::dec;
 
 #[test]

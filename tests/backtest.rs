@@ -1,7 +1,7 @@
 //! Back-testing against outcomes, with hand-computed rates and AUC.
 
 use chrono::{Duration, NaiveDate};
-use healthscore::*;
+use healthscore::{backtest::*, *};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;

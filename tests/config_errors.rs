@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use healthscore::*;
+use healthscore::{model::*, *};
 use rust_decimal_macros::dec;
 
 fn problems(config: ModelConfig) -> Vec<String> {

@@ -6,7 +6,7 @@ use chrono::Duration;
 use common::cta::*;
 use common::*;
 use healthscore::cta::*;
-use healthscore::*;
+use healthscore::{model::*, *};
 use rust_decimal_macros::dec;
 
 #[test]
@@ -212,7 +212,9 @@ fn reasons_name_the_values_that_fired() {
         cmp(Operand::DaysUntil("renewal".into()), Op::Le, dec!(90)),
         Condition::not(Condition::Band(vec![Band::Green])),
     ]);
-    let eval = rules(vec![rule("adoption-renewal", when)]).evaluate(&account.score(), &[], &[]);
+    let eval = rules(vec![rule("adoption-renewal", when)])
+        .evaluate(&account.score(), &[], &[])
+        .expect("rules of this model");
     let cta = eval.opened().next().unwrap();
     assert_eq!(
         cta.reason,
@@ -341,7 +343,9 @@ fn segment_conditions_and_traced_evaluation() {
         "s",
         Condition::all([mid(), Condition::Band(vec![Band::Red])]),
     )]);
-    let (eval, trace) = set.evaluate_traced(&account.score(), &[], &[]);
+    let (eval, trace) = set
+        .evaluate_traced(&account.score(), &[], &[])
+        .expect("rules of this model");
     assert!(eval.actions.is_empty());
     let lines: Vec<(usize, bool, &str)> = trace[0]
         .1

@@ -28,12 +28,12 @@ fn lifecycle_dedup_snooze_cooldown_cap_edge_close() {
     // Open → a second evaluation updates instead of duplicating.
     let s = set(rule("x", lime()));
     assert!(matches!(
-        first(s.evaluate(&score, &[], &[])),
+        first(s.evaluate(&score, &[], &[]).expect("rules of this model")),
         Some(Action::Open(_))
     ));
     let open = [record("x", day(1), CtaStatus::Open)];
     assert!(matches!(
-        first(s.evaluate(&score, &open, &[])),
+        first(s.evaluate(&score, &open, &[]).expect("rules of this model")),
         Some(Action::Update { .. })
     ));
     // A record of another kind is another CTA.
@@ -42,20 +42,29 @@ fn lifecycle_dedup_snooze_cooldown_cap_edge_close() {
         ..open[0].clone()
     }];
     assert!(matches!(
-        first(s.evaluate(&score, &other, &[])),
+        first(
+            s.evaluate(&score, &other, &[])
+                .expect("rules of this model")
+        ),
         Some(Action::Open(_))
     ));
     // Snoozed through its date, inclusive.
     let snoozed = |until| [record("x", day(1), CtaStatus::Snoozed { until })];
     assert_eq!(
-        first(s.evaluate(&score, &snoozed(day(23)), &[])),
+        first(
+            s.evaluate(&score, &snoozed(day(23)), &[])
+                .expect("rules of this model")
+        ),
         Some(Action::Quiet {
             rule: "x".into(),
             because: Suppressed::Snoozed(day(23))
         })
     );
     assert!(matches!(
-        first(s.evaluate(&score, &snoozed(day(22)), &[])),
+        first(
+            s.evaluate(&score, &snoozed(day(22)), &[])
+                .expect("rules of this model")
+        ),
         Some(Action::Open(_))
     ));
     // Cooldown of 10 days after a close, inclusive.
@@ -65,14 +74,20 @@ fn lifecycle_dedup_snooze_cooldown_cap_edge_close() {
     });
     let closed = |on| [record("x", day(1), CtaStatus::Closed { on })];
     assert_eq!(
-        first(s.evaluate(&score, &closed(day(13)), &[])),
+        first(
+            s.evaluate(&score, &closed(day(13)), &[])
+                .expect("rules of this model")
+        ),
         Some(Action::Quiet {
             rule: "x".into(),
             because: Suppressed::Cooldown(day(13))
         })
     );
     assert!(matches!(
-        first(s.evaluate(&score, &closed(day(12)), &[])),
+        first(
+            s.evaluate(&score, &closed(day(12)), &[])
+                .expect("rules of this model")
+        ),
         Some(Action::Open(_))
     ));
     // Cap: 2 per 30 days.
@@ -88,14 +103,17 @@ fn lifecycle_dedup_snooze_cooldown_cap_edge_close() {
         record("x", day(10), CtaStatus::Closed { on: day(11) }),
     ];
     assert_eq!(
-        first(s.evaluate(&score, &two, &[])),
+        first(s.evaluate(&score, &two, &[]).expect("rules of this model")),
         Some(Action::Quiet {
             rule: "x".into(),
             because: Suppressed::Capped
         })
     );
     assert!(matches!(
-        first(s.evaluate(&score, &two[1..], &[])),
+        first(
+            s.evaluate(&score, &two[1..], &[])
+                .expect("rules of this model")
+        ),
         Some(Action::Open(_))
     ));
     // Edge trigger: quiet while the condition keeps holding.
@@ -104,21 +122,24 @@ fn lifecycle_dedup_snooze_cooldown_cap_edge_close() {
         ..rule("x", lime())
     });
     assert_eq!(
-        first(s.evaluate(&score, &[], &["x".into()])),
+        first(
+            s.evaluate(&score, &[], &["x".into()])
+                .expect("rules of this model")
+        ),
         Some(Action::Quiet {
             rule: "x".into(),
             because: Suppressed::AlreadyHeld
         })
     );
     assert!(matches!(
-        first(s.evaluate(&score, &[], &[])),
+        first(s.evaluate(&score, &[], &[]).expect("rules of this model")),
         Some(Action::Open(_))
     ));
     // Close when clear, with the reason; or not, when switched off.
     let red = || Condition::Band(vec![Band::Red]);
     let s = set(rule("x", red()));
     assert_eq!(
-        first(s.evaluate(&score, &open, &[])),
+        first(s.evaluate(&score, &open, &[]).expect("rules of this model")),
         Some(Action::Close {
             rule: "x".into(),
             reason: "no longer holds: band lime".into()
@@ -128,7 +149,10 @@ fn lifecycle_dedup_snooze_cooldown_cap_edge_close() {
         close_when_clear: false,
         ..rule("x", red())
     });
-    assert_eq!(s.evaluate(&score, &open, &[]), Evaluation::default());
+    assert_eq!(
+        s.evaluate(&score, &open, &[]).expect("rules of this model"),
+        Evaluation::default()
+    );
 }
 
 #[test]
@@ -158,7 +182,9 @@ fn actions_are_ordered_by_priority_then_rule_order() {
             ..rule("e", lime())
         },
     ]);
-    let eval = set.evaluate(&account.score(), &[], &[]);
+    let eval = set
+        .evaluate(&account.score(), &[], &[])
+        .expect("rules of this model");
     let ids: Vec<&str> = eval.opened().map(|c| c.rule.as_str()).collect();
     assert_eq!(ids, ["b", "e", "a", "c"]);
     assert_eq!(eval.held, ["a", "b", "c", "e"]);
@@ -175,11 +201,15 @@ fn actions_are_ordered_by_priority_then_rule_order() {
         (4, 2, 4, 1, 1)
     );
     let score = account.score();
-    assert_eq!(set.evaluate_portfolio([&score, &score]), {
-        summary.add(&eval);
-        summary
-    });
-    let trace = set.trace(&account.score());
+    assert_eq!(
+        set.evaluate_portfolio([&score, &score])
+            .expect("rules of this model"),
+        {
+            summary.add(&eval);
+            summary
+        }
+    );
+    let trace = set.trace(&account.score()).expect("rules of this model");
     assert_eq!(trace[3].1[0].text, "band lime");
     assert!(!trace[3].1[0].holds);
 }

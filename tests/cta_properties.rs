@@ -5,7 +5,7 @@ mod common;
 use chrono::Duration;
 use common::*;
 use healthscore::cta::*;
-use healthscore::*;
+use healthscore::{model::*, score::*, *};
 use proptest::prelude::*;
 
 fn bundled() -> &'static (Model, RuleSet, RuleSetConfig) {
@@ -53,7 +53,7 @@ proptest! {
         let (model, set, _) = bundled();
         let account = model.bind(data).unwrap();
         let score = account.score();
-        prop_assert_eq!(set.evaluate(&score, &[], &[]), set.evaluate(&score, &[], &[]));
+        prop_assert_eq!(set.evaluate(&score, &[], &[]).expect("rules of this model"), set.evaluate(&score, &[], &[]).expect("rules of this model"));
     }
 
     #[test]
@@ -61,12 +61,12 @@ proptest! {
         let (model, set, config) = bundled();
         let account = model.bind(data).unwrap();
         let score = account.score();
-        let held = set.evaluate(&score, &[], &[]).held;
+        let held = set.evaluate(&score, &[], &[]).expect("rules of this model").held;
         let negated = RuleSetConfig {
             rules: config.rules.iter().map(|r| RuleConfig { when: Condition::not(r.when.clone()), ..r.clone() }).collect(),
             ..config.clone()
         };
-        let negated_held = RuleSet::new(negated, model).unwrap().evaluate(&score, &[], &[]).held;
+        let negated_held = RuleSet::new(negated, model).unwrap().evaluate(&score, &[], &[]).expect("rules of this model").held;
         for r in &config.rules {
             prop_assert_ne!(held.contains(&r.id), negated_held.contains(&r.id), "rule {}", r.id);
         }
@@ -77,14 +77,14 @@ proptest! {
         let (model, set, _) = bundled();
         let account = model.bind(data).unwrap();
         let score = account.score();
-        let first = set.evaluate(&score, &[], &[]);
+        let first = set.evaluate(&score, &[], &[]).expect("rules of this model");
         let open: Vec<CtaRecord> = first.opened().map(|c| c.record(day(23))).collect();
-        let second = set.evaluate(&score, &open, &first.held);
+        let second = set.evaluate(&score, &open, &first.held).expect("rules of this model");
         prop_assert_eq!(second.opened().count(), 0);
         // Every CTA opened the first time is updated, not duplicated (de-duplication is idempotent).
         let updated = second.actions.iter().filter(|a| matches!(a, Action::Update { .. })).count();
         prop_assert_eq!(updated, open.len());
-        let third = set.evaluate(&score, &open, &second.held);
+        let third = set.evaluate(&score, &open, &second.held).expect("rules of this model");
         prop_assert_eq!(third, second);
     }
 }
@@ -222,18 +222,18 @@ proptest! {
         let account = model.bind(data).unwrap();
         let score = account.score();
         let tree: Vec<String> = set
-            .trace(&score)
+            .trace(&score).expect("rules of this model")
             .into_iter()
             .filter(|(_, lines)| lines[0].holds)
             .map(|(id, _)| id)
             .collect();
-        prop_assert_eq!(&set.evaluate(&score, &[], &[]).held, &tree);
+        prop_assert_eq!(&set.evaluate(&score, &[], &[]).expect("rules of this model").held, &tree);
         let unrelated = CtaRecord {
             rule: "not-a-rule".into(),
             kind: CtaKind::Risk,
             opened_on: day(1),
             status: CtaStatus::Open,
         };
-        prop_assert_eq!(&set.evaluate(&score, &[unrelated], &[]).held, &tree);
+        prop_assert_eq!(&set.evaluate(&score, &[unrelated], &[]).expect("rules of this model").held, &tree);
     }
 }

@@ -19,7 +19,7 @@ const MIXED: [(&str, f64); 4] = [
     ("weekly_active", 0.35),
     ("breadth", 0.4),
 ];
-use healthscore::*;
+use healthscore::{model::*, portfolio::*, score::*, *};
 use rust_decimal_macros::dec;
 
 #[test]
@@ -130,7 +130,10 @@ fn everything_missing_has_no_score_and_no_band() {
     assert_eq!(s.band(), None);
     assert!(s.is_insufficient());
     assert_eq!(s.coverage(), Share::ZERO);
-    assert_eq!(s.to_string(), "no score: no metric of scorecard mid has data; missing seats, sentiment, weekly_active, breadth; coverage 0%");
+    assert_eq!(
+        s.to_string(),
+        "insufficient data: no metric of scorecard mid has a measured value; missing seats, sentiment, weekly active, breadth"
+    );
 }
 
 #[test]
@@ -158,9 +161,12 @@ fn coverage_exactly_at_the_minimum_is_enough() {
     assert_eq!(s.coverage().micros(), 400_000);
     assert_eq!(micros(s.overall()), Some(85_510_204));
     assert_eq!(s.band(), None);
-    assert!(s
-        .to_string()
-        .starts_with("insufficient data (coverage 40% below 60%), partial score 85.5"));
+    // Said plainly: how little data, what is missing; no partial score and
+    // nothing "pulls down" an account that has no band.
+    assert_eq!(
+        s.to_string(),
+        "insufficient data: 2 of 4 metrics measured (coverage 40%, needs 60%); missing sentiment, weekly active"
+    );
 }
 
 #[test]
@@ -305,7 +311,11 @@ fn score_records_model_segment_and_scorecard() {
         .unwrap();
     let r = a.score().record();
     assert_eq!(
-        (r.model, r.model_version, r.scorecard),
+        (
+            r.model.as_str(),
+            r.model_version.as_str(),
+            r.scorecard.as_str()
+        ),
         ("golden", "1.0", "smb")
     );
     assert_eq!(r.segment.to_string(), "smb/all");
@@ -388,7 +398,7 @@ fn concentration_limit_is_strict() {
         })
         .collect();
     for a in &accounts {
-        summary.add(&a.score());
+        summary.add(&a.score()).expect("same model");
     }
     assert_eq!(summary.totals().band(Band::Green).count, 3);
     assert_eq!(summary.concentration(), None);
@@ -396,7 +406,8 @@ fn concentration_limit_is_strict() {
     other.version = "2".into();
     let other = Model::new(other).unwrap();
     let foreign = other.bind(account(dec!(2000), &[("seats", 0.9)])).unwrap();
-    summary.add(&foreign.score());
+    let refused = summary.add(&foreign.score()).unwrap_err();
+    assert_eq!(refused.found.version, "2");
     assert_eq!(
         summary.skipped(),
         1,

@@ -5,7 +5,7 @@
 mod common;
 use chrono::{Duration, NaiveDate};
 use common::*;
-use healthscore::*;
+use healthscore::{history::*, *};
 use proptest::prelude::*;
 use rust_decimal_macros::dec;
 

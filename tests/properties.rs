@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 use healthscore::strategy;
-use healthscore::*;
+use healthscore::{model::*, score::*, *};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::sync::OnceLock;

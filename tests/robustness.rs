@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use healthscore::*;
+use healthscore::{model::*, score::*, *};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -67,7 +67,7 @@ proptest! {
                 let a = model.bind(account(Decimal::from(500), &[("seats", 0.5), ("sentiment", 3.0), ("weekly_active", 0.3)]));
                 if let Ok(a) = a {
                     let s = a.score();
-                    prop_assert!(s.overall().map_or(true, |p| p <= Points::MAX));
+                    prop_assert!(s.overall().is_none_or(|p| p <= Points::MAX));
                     let _ = s.to_string();
                 }
             }

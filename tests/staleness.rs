@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use healthscore::*;
+use healthscore::{model::*, portfolio::*, score::*, *};
 use proptest::prelude::*;
 use rust_decimal_macros::dec;
 
@@ -68,11 +68,17 @@ fn one_day_over_is_stale_and_its_weight_is_redistributed() {
     );
     assert!(
         s.to_string()
-            .ends_with("; stale weekly_active (31 days old); coverage 70%"),
+            .ends_with("; stale weekly active (31 days old); coverage 70%"),
         "{s}"
     );
     let json = serde_json::to_value(s.record()).unwrap();
-    assert_eq!(json["stale"], serde_json::json!({"weekly_active": 31}));
+    let weekly = &json["metrics"][2];
+    assert_eq!(weekly["id"], "weekly_active");
+    assert_eq!(
+        weekly["status"],
+        serde_json::json!({"kind": "stale", "age_days": 31})
+    );
+    assert_eq!(s.record().stale().collect::<Vec<_>>(), ["weekly_active"]);
 }
 
 #[test]
@@ -101,7 +107,7 @@ fn portfolio_counts_stale_accounts_and_values() {
         .collect();
     let mut summary = PortfolioSummary::new(&model);
     for a in &accounts {
-        summary.add(&a.score());
+        summary.add(&a.score()).expect("same model");
     }
     assert_eq!(summary.stale(), (2, 2));
 }

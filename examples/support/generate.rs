@@ -3,9 +3,9 @@
 //! like a real portfolio: mostly fine, some drifting, a few at risk, some
 //! values missing or stale, CSM judgements with notes.
 
-use healthscore::{
-    AccountData, CurveConfig, MetricConfig, MetricKind, ModelConfig, Observation, Value,
-};
+use healthscore::{AccountData, ModelConfig, Observation, Value};
+
+use healthscore::model::{CurveConfig, MetricConfig, MetricKind};
 use rust_decimal::Decimal;
 use std::io::Write;
 
@@ -222,8 +222,11 @@ pub fn history(
     n: u64,
     months: u32,
     seed: u64,
-) -> (Vec<healthscore::DatedScore>, Vec<healthscore::DatedOutcome>) {
-    use healthscore::{DatedOutcome, DatedScore, Outcome};
+) -> (
+    Vec<healthscore::backtest::DatedScore>,
+    Vec<healthscore::backtest::DatedOutcome>,
+) {
+    use healthscore::backtest::{DatedOutcome, DatedScore, Outcome};
     let mut rng = Rng::new(seed);
     let (mut scores, mut outcomes) = (Vec::new(), Vec::new());
     let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
@@ -285,7 +288,7 @@ fn add_signals(data: &mut AccountData, i: u64, health: f64, rng: &mut Rng) {
         );
     }
     if rng.chance(0.04) {
-        data.events.push(healthscore::Event {
+        data.events.push(healthscore::score::Event {
             name: "champion_lost".into(),
             date: as_of - chrono::Duration::days((rng.unit() * 60.0) as i64),
         });

@@ -8,7 +8,8 @@ use crate::dimension::Dimension;
 use crate::error::{ProblemKind, Problems};
 use crate::model::Model;
 use crate::points::{decimal_to_micros, Points, MICRO};
-use crate::score::{metric_outcome, Score};
+use crate::score::compute::metric_outcome;
+use crate::score::Score;
 use chrono::Datelike;
 use rust_decimal::Decimal;
 

@@ -1,6 +1,7 @@
 //! Evaluating a rule set: which CTAs to open, update, leave quiet or close.
 
 use super::rule::{reason, Cta, CtaKind, Priority, RuleSet, Trigger};
+use crate::model::ModelMismatch;
 use crate::score::Score;
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -39,7 +40,7 @@ pub enum CtaStatus {
 }
 
 /// Why a rule whose condition holds did not open a CTA.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Suppressed {
     /// Its CTA is snoozed until this date.
@@ -53,7 +54,7 @@ pub enum Suppressed {
 }
 
 /// What evaluation proposes for one rule.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "action")]
 pub enum Action {
     /// Open a new CTA.
@@ -82,7 +83,7 @@ pub enum Action {
 }
 
 /// The outcome of evaluating a rule set against one scored account.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Proposed actions, most urgent first (priority, then rule order).
     pub actions: Vec<Action>,
@@ -115,12 +116,22 @@ impl RuleSet {
     /// proposes closing its open CTA (unless `close_when_clear` is off).
     ///
     /// Allocates nothing when no rule holds and no CTA is open.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelMismatch`] when the score comes from a model other than the
+    /// one the rules were compiled against (compared by
+    /// [`Fingerprint`](crate::model::Fingerprint): another version, or the
+    /// same metrics in another order, is another model). Rules read metrics
+    /// by position, so evaluating them on another model's score would read
+    /// the wrong values.
     pub fn evaluate(
         &self,
         score: &Score<'_>,
         records: &[CtaRecord],
         held_before: &[String],
-    ) -> Evaluation {
+    ) -> Result<Evaluation, ModelMismatch> {
+        self.check_model(score)?;
         let mut run = Run {
             score,
             records,
@@ -140,7 +151,7 @@ impl RuleSet {
             mut eval, order, ..
         } = run;
         if eval.actions.len() < 2 {
-            return eval;
+            return Ok(eval);
         }
         // Most urgent first, then rule order: sort the actions by their keys.
         let mut keyed: Vec<_> = order
@@ -149,7 +160,7 @@ impl RuleSet {
             .collect();
         keyed.sort_by_key(|(k, _)| *k);
         eval.actions = keyed.into_iter().map(|(_, a)| a).collect();
-        eval
+        Ok(eval)
     }
 }
 
@@ -228,7 +239,7 @@ impl RuleSet {
     /// # Examples
     ///
     /// ```
-    /// # let model = healthscore::doc_model();
+    /// let model = healthscore::Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
     /// use chrono::NaiveDate;
     /// use healthscore::cta::{CtaKind, RuleSet, RuleSetConfig};
     /// use healthscore::{AccountData, Observation};
@@ -250,20 +261,24 @@ impl RuleSet {
     ///     })
     ///     .collect::<Result<Vec<_>, _>>()?;
     /// let scores: Vec<_> = accounts.iter().map(|a| a.score()).collect();
-    /// let summary = rules.evaluate_portfolio(&scores);
+    /// let summary = rules.evaluate_portfolio(&scores)?;
     /// assert_eq!((summary.accounts, summary.opened()), (3, 2));
     /// assert_eq!(summary.by_kind[&CtaKind::Risk], 2);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ModelMismatch`] at the first score of another model.
     pub fn evaluate_portfolio<'x, 'm: 'x>(
         &self,
         scores: impl IntoIterator<Item = &'x Score<'m>>,
-    ) -> CtaSummary {
+    ) -> Result<CtaSummary, ModelMismatch> {
         let mut summary = CtaSummary::default();
         for score in scores {
-            summary.add(&self.evaluate(score, &[], &[]));
+            summary.add(&self.evaluate(score, &[], &[])?);
         }
-        summary
+        Ok(summary)
     }
 
     /// [`evaluate`](Self::evaluate), plus every rule's condition trace (each
@@ -273,11 +288,11 @@ impl RuleSet {
         score: &Score<'_>,
         records: &[CtaRecord],
         held_before: &[String],
-    ) -> (Evaluation, Vec<(String, Vec<super::TraceLine>)>) {
-        (
-            self.evaluate(score, records, held_before),
-            self.trace(score),
-        )
+    ) -> Result<(Evaluation, super::RuleTraces), ModelMismatch> {
+        Ok((
+            self.evaluate(score, records, held_before)?,
+            self.trace(score)?,
+        ))
     }
 }
 
@@ -343,7 +358,10 @@ fn describe_failure(rule: &super::rule::Rule, score: &Score<'_>) -> String {
 }
 
 /// CTAs opened over a portfolio, counted by kind, priority and owner.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Summaries of parts of a portfolio [`merge`](Self::merge) exactly, in
+/// any order, so a parallel reduce gives the same summary as one pass.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CtaSummary {
     /// Accounts evaluated.
     pub accounts: u64,
@@ -382,6 +400,31 @@ impl CtaSummary {
                 Action::Close { .. } => self.closed += 1,
             }
         }
+    }
+
+    /// Adds another summary's counts to this one (a parallel reduce's
+    /// combine step): the result equals adding both parts' evaluations to
+    /// one summary, whatever the order. Counts saturate, never wrap.
+    pub fn merge(&mut self, other: &CtaSummary) {
+        self.accounts = self.accounts.saturating_add(other.accounts);
+        self.accounts_with_new_ctas = self
+            .accounts_with_new_ctas
+            .saturating_add(other.accounts_with_new_ctas);
+        for (k, n) in &other.by_kind {
+            let e = self.by_kind.entry(*k).or_default();
+            *e = e.saturating_add(*n);
+        }
+        for (k, n) in &other.by_priority {
+            let e = self.by_priority.entry(*k).or_default();
+            *e = e.saturating_add(*n);
+        }
+        for (k, n) in &other.by_owner {
+            let e = self.by_owner.entry(k.clone()).or_default();
+            *e = e.saturating_add(*n);
+        }
+        self.updated = self.updated.saturating_add(other.updated);
+        self.quiet = self.quiet.saturating_add(other.quiet);
+        self.closed = self.closed.saturating_add(other.closed);
     }
 
     /// CTAs opened.

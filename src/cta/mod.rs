@@ -20,6 +20,7 @@ mod trace;
 pub use condition::{Condition, Op, Operand};
 pub use engine::{Action, CtaRecord, CtaStatus, CtaSummary, Evaluation, Suppressed};
 pub use rule::{
-    Cap, Cta, CtaKind, Priority, RuleConfig, RuleSet, RuleSetConfig, TouchLevel, Trigger,
+    Cap, Cta, CtaKind, Priority, RuleConfig, RuleSet, RuleSetConfig, RuleTraces, TouchLevel,
+    Trigger,
 };
 pub use trace::TraceLine;

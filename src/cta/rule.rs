@@ -7,6 +7,7 @@ use super::program::Program;
 use super::trace::TraceLine;
 use crate::error::{ConfigError, ProblemKind, Problems};
 use crate::model::Model;
+use crate::model::{Fingerprint, ModelMismatch};
 use crate::score::Score;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -135,7 +136,7 @@ pub struct RuleSetConfig {
 }
 
 /// A call to action.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cta {
     /// The account.
     pub account: String,
@@ -167,7 +168,7 @@ impl Cta {
     /// # Examples
     ///
     /// ```
-    /// # let model = healthscore::doc_model();
+    /// let model = healthscore::Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
     /// use chrono::NaiveDate;
     /// use healthscore::cta::{CtaStatus, RuleSet, RuleSetConfig};
     /// use healthscore::{AccountData, Observation};
@@ -181,11 +182,11 @@ impl Cta {
     /// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
     /// let account = model.bind(AccountData::new("acme", dec!(500), 10, day)
     ///     .observe(Observation::new("weekly_active", 0.1, day)))?;
-    /// let first = rules.evaluate(&account.score(), &[], &[]);
+    /// let first = rules.evaluate(&account.score(), &[], &[])?;
     /// let records: Vec<_> = first.opened().map(|c| c.record(day)).collect();
     /// assert_eq!(records[0].status, CtaStatus::Open);
     ///
-    /// let second = rules.evaluate(&account.score(), &records, &first.held);
+    /// let second = rules.evaluate(&account.score(), &records, &first.held)?;
     /// assert_eq!(second.opened().count(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -206,12 +207,15 @@ pub(crate) struct Rule {
     pub(crate) cond: Cond,
 }
 
+/// Each rule's id with its condition trace (see [`RuleSet::trace`]).
+pub type RuleTraces = Vec<(String, Vec<TraceLine>)>;
+
 /// A validated, compiled set of CTA rules for one model.
 ///
 /// # Examples
 ///
 /// ```
-/// # let model = healthscore::doc_model();
+/// let model = healthscore::Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
 /// use chrono::NaiveDate;
 /// use healthscore::cta::{Action, RuleSet, RuleSetConfig};
 /// use healthscore::{AccountData, Observation};
@@ -225,7 +229,7 @@ pub(crate) struct Rule {
 /// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
 /// let account = model.bind(AccountData::new("acme", dec!(500), 10, day)
 ///     .observe(Observation::new("weekly_active", 0.1, day)))?;
-/// let eval = rules.evaluate(&account.score(), &[], &[]);
+/// let eval = rules.evaluate(&account.score(), &[], &[])?;
 /// let Action::Open(cta) = &eval.actions[0] else { panic!() };
 /// assert_eq!(cta.reason, "band red");
 /// assert_eq!(cta.due, NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
@@ -233,6 +237,8 @@ pub(crate) struct Rule {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleSet {
+    /// The model it was compiled against; it evaluates only its scores.
+    pub(crate) model: Fingerprint,
     pub(crate) rules: Box<[Rule]>,
     /// Every rule's condition as steps.
     pub(crate) program: Program,
@@ -290,9 +296,26 @@ impl RuleSet {
             rules.push(Rule { config, cond });
         }
         Ok(RuleSet {
+            model: model.fingerprint().clone(),
             rules: rules.into_boxed_slice(),
             program,
         })
+    }
+
+    /// The fingerprint of the model the rules were compiled against: they
+    /// evaluate only scores of that model.
+    pub fn model(&self) -> &Fingerprint {
+        &self.model
+    }
+
+    /// `Ok` when `score` comes from the model the rules were compiled
+    /// against.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelMismatch`] naming both models.
+    pub fn check_model(&self, score: &Score<'_>) -> Result<(), ModelMismatch> {
+        ModelMismatch::check(&self.model, score.model().fingerprint())
     }
 
     /// Number of rules.
@@ -307,15 +330,21 @@ impl RuleSet {
 
     /// Every rule's condition tree evaluated against a score, with the
     /// values seen: for explanation and debugging.
-    pub fn trace(&self, score: &Score<'_>) -> Vec<(String, Vec<TraceLine>)> {
-        self.rules
+    ///
+    /// # Errors
+    ///
+    /// [`ModelMismatch`] when the score comes from another model.
+    pub fn trace(&self, score: &Score<'_>) -> Result<RuleTraces, ModelMismatch> {
+        self.check_model(score)?;
+        Ok(self
+            .rules
             .iter()
             .map(|r| {
                 let mut lines = Vec::new();
                 r.cond.trace(score, 0, &mut lines);
                 (r.config.id.clone(), lines)
             })
-            .collect()
+            .collect())
     }
 }
 

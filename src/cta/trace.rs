@@ -132,7 +132,7 @@ impl Cond {
 }
 
 /// One node of a condition trace.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TraceLine {
     /// Nesting depth (0 for the rule's condition).
     pub depth: usize,

@@ -3,7 +3,7 @@
 
 use super::{account, golden};
 use healthscore::cta::*;
-use healthscore::*;
+use healthscore::{score::*, *};
 use rust_decimal_macros::dec;
 
 pub const ALL_AT_60: [(&str, f64); 4] = [
@@ -45,7 +45,10 @@ pub fn holds(when: Condition, data: AccountData) -> bool {
     let model = golden();
     let account = model.bind(data).unwrap();
     let set = rules(vec![rule("r", when)]);
-    !set.evaluate(&account.score(), &[], &[]).held.is_empty()
+    !set.evaluate(&account.score(), &[], &[])
+        .expect("rules of this model")
+        .held
+        .is_empty()
 }
 
 pub fn at_60() -> AccountData {

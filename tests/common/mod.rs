@@ -4,7 +4,7 @@
 pub mod cta;
 
 use chrono::NaiveDate;
-use healthscore::*;
+use healthscore::{model::*, score::*, *};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 

@@ -1,11 +1,24 @@
-//! Back-testing: did low scores precede churn, and high ones expansion?
+//! Back-testing and calibration: did low scores precede churn, and high
+//! ones expansion? How are accounts spread over the bands, and which
+//! thresholds would give a target spread?
+//!
+//! [`Backtest::run`] matches dated scores ([`DatedScore`]) with the outcomes
+//! that followed them ([`DatedOutcome`]) and reports churn and expansion per
+//! band, the AUC of the score as a churn predictor and whether churn falls
+//! as health rises. [`Distribution`] shows the share per band;
+//! [`propose_thresholds`] proposes band thresholds for a target spread, as
+//! a proposal only.
+
+mod calibration;
+
+pub use calibration::{propose_thresholds, Distribution, Proposal, ProposalError};
 
 use crate::band::Band;
 use crate::points::{Points, Share, MICRO};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One account's score on one date, with its MRR then.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +65,7 @@ pub struct DatedOutcome {
 }
 
 /// Outcomes that followed the scores of one band.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BandOutcomes {
     /// Scores in the band.
     pub scores: u64,
@@ -60,9 +73,18 @@ pub struct BandOutcomes {
     pub churned: u64,
     /// Of those, followed by an expansion within the horizon.
     pub expanded: u64,
-    /// MRR (at score time) of the scores followed by churn.
+    /// Distinct accounts with at least one score in the band followed by
+    /// churn.
+    pub churned_accounts: u64,
+    /// MRR lost by those accounts: each counted **once**, at its MRR on the
+    /// latest of its scores in this band that churn followed (an account
+    /// scored monthly is not counted once per month). An account scored in
+    /// two bands before churning counts in both bands; the back-test's own
+    /// [`churned_mrr`](Backtest::churned_mrr) counts it once in all.
     pub churned_mrr: Decimal,
-    /// Expansion MRR that followed the band's scores.
+    /// Expansion MRR that followed the band's scores: each expansion counted
+    /// once per band that had a score of the account within the horizon
+    /// before it.
     pub expansion_mrr: Decimal,
 }
 
@@ -86,7 +108,7 @@ fn rate(part: u64, whole: u64) -> Option<Share> {
 /// ROC AUC of the score as a churn predictor, held exactly as a fraction:
 /// the probability that a churned score is lower than a retained one, ties
 /// counting half.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Auc {
     /// Twice the number of (churned, retained) pairs ranked right, plus ties.
     pub numerator: u128,
@@ -102,7 +124,7 @@ impl Auc {
 }
 
 /// The result of a back-test.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Backtest {
     /// Days after a score in which an outcome counts.
     pub horizon_days: u32,
@@ -110,6 +132,13 @@ pub struct Backtest {
     pub bands: [BandOutcomes; 4],
     /// `None` when every score or none was followed by churn.
     pub auc: Option<Auc>,
+    /// Distinct accounts with a score followed by churn.
+    pub churned_accounts: u64,
+    /// MRR lost to churn: each churned account once, at its MRR on the
+    /// latest score that churn followed. The revenue a CS lead reads as lost.
+    pub churned_mrr: Decimal,
+    /// MRR added by expansions that followed a score, each expansion once.
+    pub expansion_mrr: Decimal,
 }
 
 impl Backtest {
@@ -118,14 +147,19 @@ impl Backtest {
     /// An outcome counts for a score when it falls within
     /// `(date, date + horizon]`: strictly after the score (the score must
     /// precede it), up to and including the horizon's last day. Each score
-    /// is one observation: an account scored monthly contributes each month.
+    /// is one observation for the rates and the AUC: an account scored
+    /// monthly contributes each month. Money is counted per account and per
+    /// outcome instead: churned MRR counts each churned account once (per
+    /// band, and once in [`churned_mrr`](Backtest::churned_mrr)), expansion
+    /// MRR each expansion once.
     /// Input order does not matter; memory grows with the input.
     ///
     /// # Examples
     ///
     /// ```
     /// use chrono::NaiveDate;
-    /// use healthscore::{Backtest, Band, DatedOutcome, DatedScore, Outcome, Points};
+    /// use healthscore::{Band, Points};
+    /// use healthscore::backtest::{Backtest, DatedOutcome, DatedScore, Outcome};
     /// use rust_decimal_macros::dec;
     ///
     /// let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
@@ -141,49 +175,83 @@ impl Backtest {
     /// assert!(bt.churn_is_monotonic());
     /// ```
     pub fn run(scores: &[DatedScore], outcomes: &[DatedOutcome], horizon_days: u32) -> Backtest {
-        let mut by_account: HashMap<&str, Vec<(NaiveDate, &Outcome)>> = HashMap::new();
-        for o in outcomes {
+        // Per account: (date, outcome, its index in `outcomes`).
+        let mut by_account: HashMap<&str, Vec<(NaiveDate, &Outcome, usize)>> = HashMap::new();
+        for (at, o) in outcomes.iter().enumerate() {
             by_account
                 .entry(o.account.as_str())
                 .or_default()
-                .push((o.date, &o.outcome));
+                .push((o.date, &o.outcome, at));
         }
         for list in by_account.values_mut() {
-            list.sort_by_key(|(d, _)| *d);
+            list.sort_by_key(|(d, _, _)| *d);
         }
         let horizon = Duration::days(i64::from(horizon_days));
         let mut bands = [BandOutcomes::default(); 4];
         let mut ranked: Vec<(u32, bool)> = Vec::with_capacity(scores.len());
+        // Each churned account's latest churn-followed score (date, MRR),
+        // per band and overall; each expansion counted once per band and
+        // once overall.
+        let mut churn_by_band: HashMap<(usize, &str), (NaiveDate, Decimal)> = HashMap::new();
+        let mut churn_total: HashMap<&str, (NaiveDate, Decimal)> = HashMap::new();
+        let mut expansions_by_band: HashSet<(usize, usize)> = HashSet::new();
+        let mut expansions: HashMap<usize, Decimal> = HashMap::new();
+        // The latest score; on one date, the larger MRR (so input order
+        // never matters).
+        let keep_latest = |slot: &mut (NaiveDate, Decimal), date: NaiveDate, mrr: Decimal| {
+            if (date, mrr) > *slot {
+                *slot = (date, mrr);
+            }
+        };
         for s in scores {
-            let (mut churned, mut expansion, mut expanded) = (false, Decimal::ZERO, false);
+            let band = s.band.index();
+            let (mut churned, mut expanded) = (false, false);
             if let Some(list) = by_account.get(s.account.as_str()) {
-                let start = list.partition_point(|(d, _)| *d <= s.date);
-                let end = s.date + horizon;
-                for (_, o) in list.iter().skip(start).take_while(|(d, _)| *d <= end) {
+                let start = list.partition_point(|(d, _, _)| *d <= s.date);
+                // A horizon past the calendar's end reaches every later outcome.
+                let end = s.date.checked_add_signed(horizon).unwrap_or(NaiveDate::MAX);
+                for (_, o, at) in list.iter().skip(start).take_while(|(d, _, _)| *d <= end) {
                     match o {
                         Outcome::Churned => churned = true,
                         Outcome::Expanded { mrr } => {
                             expanded = true;
-                            expansion = expansion.saturating_add(*mrr);
+                            if expansions_by_band.insert((band, *at)) {
+                                let b = &mut bands[band];
+                                b.expansion_mrr = b.expansion_mrr.saturating_add(*mrr);
+                            }
+                            expansions.insert(*at, *mrr);
                         }
                         Outcome::Renewed => {}
                     }
                 }
             }
-            let b = &mut bands[s.band.index()];
+            let b = &mut bands[band];
             b.scores += 1;
             b.churned += u64::from(churned);
             b.expanded += u64::from(expanded);
             if churned {
-                b.churned_mrr = b.churned_mrr.saturating_add(s.mrr);
+                let first = (NaiveDate::MIN, Decimal::ZERO);
+                let key = (band, s.account.as_str());
+                keep_latest(churn_by_band.entry(key).or_insert(first), s.date, s.mrr);
+                keep_latest(churn_total.entry(key.1).or_insert(first), s.date, s.mrr);
             }
-            b.expansion_mrr = b.expansion_mrr.saturating_add(expansion);
             ranked.push((s.score.micros(), churned));
         }
+        for ((band, _), (_, mrr)) in &churn_by_band {
+            let b = &mut bands[*band];
+            b.churned_accounts += 1;
+            b.churned_mrr = b.churned_mrr.saturating_add(*mrr);
+        }
+        let sum = |it: &mut dyn Iterator<Item = Decimal>| {
+            it.fold(Decimal::ZERO, |a, m| a.saturating_add(m))
+        };
         Backtest {
             horizon_days,
             bands,
             auc: auc(ranked),
+            churned_accounts: churn_total.len() as u64,
+            churned_mrr: sum(&mut churn_total.values().map(|v| v.1)),
+            expansion_mrr: sum(&mut expansions.values().copied()),
         }
     }
 

@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 /// # Examples
 ///
 /// ```
-/// use healthscore::{BandsConfig, Criteria, Dimension, ScorecardConfig};
+/// use healthscore::Dimension;
+/// use healthscore::model::{BandsConfig, Criteria, ScorecardConfig};
 /// use rust_decimal_macros::dec;
 ///
 /// let card = ScorecardConfig::new("enterprise", BandsConfig::new(80, 60, 40))
@@ -186,7 +187,7 @@ pub(crate) struct MetricHead<'a> {
 }
 
 /// One weighted metric of a compiled scorecard.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct CardMetric {
     /// Position in the model's metric list (and in an account's slots).
     pub(crate) metric: usize,
@@ -198,7 +199,7 @@ pub(crate) struct CardMetric {
 /// Reciprocals of a scorecard's fixed divisors, for the common case where
 /// every metric has a score (`None` where the operands could be too large
 /// for [`Divisor`]; the plain division is used then).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Divisors {
     /// Σ metric weights of each dimension, for dimension coverage.
     pub(crate) coverage: [Option<Divisor>; 4],
@@ -230,7 +231,7 @@ impl Divisors {
 }
 
 /// A compiled scorecard.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Scorecard {
     pub(crate) id: String,
     /// Dimension weights in millionths (0: left out).

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// The kind of value a metric takes, which fixes its valid range.
 ///
 /// In configuration: `{"type": "ratio"}`, `{"type": "csat", "min": 1, "max": 5}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum MetricKind {
@@ -80,7 +80,8 @@ pub enum MissingPolicy {
 /// # Examples
 ///
 /// ```
-/// use healthscore::{CurveConfig, Dimension, MetricConfig, MetricKind, MissingPolicy};
+/// use healthscore::Dimension;
+/// use healthscore::model::{CurveConfig, MetricConfig, MetricKind, MissingPolicy};
 /// use rust_decimal_macros::dec;
 ///
 /// let m = MetricConfig::new(
@@ -173,7 +174,7 @@ impl MetricConfig {
 }
 
 /// The valid values of a kind, in millionths.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Domain {
     pub(crate) min: i64,
     pub(crate) max: i64,
@@ -223,7 +224,7 @@ pub enum ValueProblem {
 }
 
 /// A compiled metric: checked, with its curve ready to evaluate.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Metric {
     pub(crate) id: String,
     pub(crate) label: String,
@@ -289,6 +290,13 @@ impl Metric {
     pub(crate) fn check(&self, value: &Value) -> Result<i64, ValueProblem> {
         let micros = match (&self.kind, value) {
             (MetricKind::Flag, Value::Flag(b)) => return Ok(if *b { MICRO } else { 0 }),
+            // Warehouses and services often send flags as 0 / 1.
+            (MetricKind::Flag, Value::Number(x)) if *x == 0.0 || *x == 1.0 => {
+                return Ok(if *x == 1.0 { MICRO } else { 0 })
+            }
+            (MetricKind::Flag, Value::Exact(d)) if d.is_zero() || *d == Decimal::ONE => {
+                return Ok(if d.is_zero() { 0 } else { MICRO })
+            }
             (MetricKind::Flag, other) | (_, other @ Value::Flag(_)) => {
                 return Err(ValueProblem::WrongType {
                     expected: self.kind.name(),
@@ -312,6 +320,16 @@ impl Metric {
 
 /// A decimal value, rounded half-even to millionths beyond six places.
 fn exact_value(d: Decimal) -> Result<i64, ValueProblem> {
+    // Fast path: at most six places (integers, cents), in range.
+    if d.scale() <= 6 {
+        let scaled = 10i128
+            .checked_pow(6 - d.scale())
+            .and_then(|f| d.mantissa().checked_mul(f));
+        let in_range = scaled.filter(|v| v.abs() <= i128::from(MAX_MAGNITUDE * MICRO));
+        if let Some(v) = in_range.and_then(|v| i64::try_from(v).ok()) {
+            return Ok(v);
+        }
+    }
     let rounded = d.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::MidpointNearestEven);
     Ok(decimal_to_micros(rounded)?)
 }

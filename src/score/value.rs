@@ -1,5 +1,6 @@
 //! Observed metric values as an account supplies them.
 
+use crate::model::MetricHandle;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -149,9 +150,27 @@ impl From<f64> for Value {
     }
 }
 
-impl From<i64> for Value {
-    fn from(x: i64) -> Self {
-        Value::Exact(Decimal::from(x))
+/// Integers are exact.
+macro_rules! value_from_integer {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(x: $t) -> Self {
+                Value::Exact(Decimal::from(x))
+            }
+        }
+    )*};
+}
+
+value_from_integer!(i8, i16, i32, i64, u8, u16, u32, u64, isize, usize);
+
+impl From<f32> for Value {
+    /// Through the `f32`'s shortest decimal form, so `0.1f32` is 0.1, not
+    /// 0.100000001490116….
+    fn from(x: f32) -> Self {
+        match x.to_string().parse::<f64>() {
+            Ok(y) => Value::Number(y),
+            Err(_) => Value::Number(f64::from(x)),
+        }
     }
 }
 
@@ -174,9 +193,9 @@ impl From<Decimal> for Value {
 /// assert_eq!(o.author.as_deref(), Some("dana"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Observation {
-    /// The metric's id in the model.
+    /// The metric's id in the model; empty for an observation made
+    /// [`by_handle`](Observation::by_handle).
     pub metric: String,
     /// The value.
     pub value: Value,
@@ -189,6 +208,10 @@ pub struct Observation {
     /// Why (a CSM judgement's comment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The metric as a handle of one model, when made
+    /// [`by_handle`](Observation::by_handle) (not serialised).
+    #[serde(skip)]
+    pub handle: Option<MetricHandle>,
 }
 
 impl Observation {
@@ -200,6 +223,28 @@ impl Observation {
             observed_on,
             author: None,
             note: None,
+            handle: None,
+        }
+    }
+
+    /// An observation of the metric a handle names
+    /// ([`Model::metric_handle`](crate::Model::metric_handle)), without
+    /// allocating a name: binding goes straight to the metric, with no
+    /// lookup. Its `metric` is empty, so it names its metric only to the
+    /// model that gave the handle (binding it to another model is an
+    /// error); to store an account's input, name its metrics.
+    pub fn by_handle(
+        metric: MetricHandle,
+        value: impl Into<Value>,
+        observed_on: NaiveDate,
+    ) -> Self {
+        Observation {
+            metric: String::new(),
+            value: value.into(),
+            observed_on,
+            author: None,
+            note: None,
+            handle: Some(metric),
         }
     }
 

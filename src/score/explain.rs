@@ -3,11 +3,16 @@
 
 use crate::dimension::Dimension;
 use crate::points::{div_round, Points, Share};
-use crate::score::{metric_outcome, Score};
+use crate::score::compute::metric_outcome;
+use crate::score::Score;
 use crate::value::Observation;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Why a score is what it is.
+///
+/// Dimensions come in DEAR order, metrics in the order of the model's
+/// configuration (only those weighted in the scorecard).
 ///
 /// Contributions are points of the overall score: the dimension
 /// contributions sum exactly to the overall score, and the metric
@@ -18,7 +23,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// # let model = healthscore::doc_model();
+/// let model = healthscore::Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
 /// use chrono::NaiveDate;
 /// use healthscore::{AccountData, Observation, Points};
 /// use rust_decimal_macros::dec;
@@ -35,7 +40,7 @@ use std::fmt;
 /// assert_eq!(why.missing().collect::<Vec<_>>(), ["nps"]);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Explanation<'a> {
     /// One entry per dimension weighted in the scorecard, in DEAR order.
     pub dimensions: Vec<DimensionPart>,
@@ -44,7 +49,7 @@ pub struct Explanation<'a> {
 }
 
 /// A dimension's part in a score.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DimensionPart {
     /// The dimension.
     pub dimension: Dimension,
@@ -57,7 +62,10 @@ pub struct DimensionPart {
 }
 
 /// How a metric's value was used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Serialised as `{"kind": "observed"}`, `{"kind": "stale", "age_days": 40}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum MetricStatus {
     /// An observed value was scored.
@@ -74,7 +82,7 @@ pub enum MetricStatus {
 }
 
 /// A metric's part in a score.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MetricPart<'a> {
     /// The metric's id.
     pub id: &'a str,
@@ -96,6 +104,19 @@ pub struct MetricPart<'a> {
     pub shortfall: Points,
 }
 
+impl MetricPart<'_> {
+    /// Whether its score was imputed by the missing policy (`worst` or
+    /// `neutral`) rather than measured.
+    pub fn is_imputed(&self) -> bool {
+        self.status != MetricStatus::Observed && self.score.is_some()
+    }
+
+    /// Whether a fresh, in-range value was scored.
+    pub fn is_measured(&self) -> bool {
+        self.status == MetricStatus::Observed
+    }
+}
+
 impl<'a> Explanation<'a> {
     /// The scored metric that costs the most points (the first on a tie).
     pub fn pulls_down_most(&self) -> Option<&MetricPart<'a>> {
@@ -108,12 +129,20 @@ impl<'a> Explanation<'a> {
             })
     }
 
-    /// Ids of metrics with no value, or one outside a bounded curve.
+    /// Ids of metrics with no value.
     pub fn missing(&self) -> impl Iterator<Item = &'a str> + '_ {
         self.metrics
             .iter()
-            .filter(|m| matches!(m.status, MetricStatus::Missing | MetricStatus::OutOfRange))
+            .filter(|m| m.status == MetricStatus::Missing)
             .map(|m| m.id)
+    }
+
+    /// Metrics whose value lies outside their bounded curve (scored as
+    /// missing), with the observation.
+    pub fn out_of_range(&self) -> impl Iterator<Item = &MetricPart<'a>> + '_ {
+        self.metrics
+            .iter()
+            .filter(|m| m.status == MetricStatus::OutOfRange)
     }
 
     /// Ids and ages (days) of metrics whose value is too old to use.
@@ -152,6 +181,8 @@ impl<'a> Score<'a> {
         apportion(overall, &mut dim_contrib);
         let mut dimensions = Vec::with_capacity(4);
         let mut metrics = Vec::with_capacity(model.metrics.len());
+        // Each entry's position in the model, to put them in model order.
+        let mut order: Vec<usize> = Vec::with_capacity(model.metrics.len());
         // (index in `metrics`, weight, score) of the scored metrics of one
         // dimension, and their apportioned contributions.
         let mut scored: Vec<(usize, u128, u128)> = Vec::new();
@@ -188,6 +219,7 @@ impl<'a> Score<'a> {
                 if let Some(s) = outcome.score {
                     scored.push((metrics.len(), u128::from(cm.weight), u128::from(s)));
                 }
+                order.push(cm.metric);
                 metrics.push(MetricPart {
                     id: &metric.id,
                     label: &metric.label,
@@ -225,9 +257,13 @@ impl<'a> Score<'a> {
                 }
             }
         }
+        // Scorecards group metrics by dimension for scoring; explanations
+        // list them in model order, as documented.
+        let mut keyed: Vec<(usize, MetricPart<'a>)> = order.into_iter().zip(metrics).collect();
+        keyed.sort_by_key(|(i, _)| *i);
         Explanation {
             dimensions,
-            metrics,
+            metrics: keyed.into_iter().map(|(_, m)| m).collect(),
         }
     }
 }
@@ -274,9 +310,13 @@ fn apportion(total: u128, shares: &mut [(u128, u128)]) {
 }
 
 impl fmt::Display for Score<'_> {
-    /// A short human explanation; the headline score is rounded *down* to
-    /// one decimal so it never appears to reach a threshold it missed, e.g.
-    /// `62.5 lime: weekly active 0.22 (adoption 31) pulls down 9.4 points; missing nps; coverage 92%`.
+    /// A short human explanation, one name per metric (its label). The
+    /// headline score is rounded *down* to one decimal so it never appears
+    /// to reach a threshold it missed, e.g.
+    /// `62.5 lime: adoption 31 (weekly active 0.22) pulls down 9.4 points; missing NPS; coverage 92%`.
+    ///
+    /// Without a band it says so and why, and blames nothing:
+    /// `insufficient data: 1 of 4 metrics measured (coverage 25%, needs 50%); missing NPS, …`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let why = self.explain();
         match (self.overall, self.band) {
@@ -285,39 +325,70 @@ impl fmt::Display for Score<'_> {
                 if let Some(plain) = self.plain_band().filter(|p| *p != b) {
                     write!(f, " (held by hysteresis; {plain} without)")?;
                 }
+                if let Some(m) = why.pulls_down_most() {
+                    let dim = self.dimension(m.dimension).unwrap_or(Points::ZERO);
+                    write!(f, ": {} {dim:.0} ({}", m.dimension, m.label)?;
+                    match (m.status, m.observation) {
+                        (MetricStatus::Observed, Some(o)) => write!(f, " {}", o.value)?,
+                        (MetricStatus::Stale { .. }, _) => f.write_str(" stale")?,
+                        (MetricStatus::OutOfRange, _) => f.write_str(" out of range")?,
+                        _ => f.write_str(" missing")?,
+                    }
+                    write!(f, ") pulls down {:.1} points", m.shortfall)?;
+                }
             }
-            (Some(o), None) => write!(
-                f,
-                "insufficient data (coverage {}% below {}%), partial score {}",
-                self.coverage.percent().round_dp(1),
-                self.min_coverage().percent().round_dp(1),
-                tenths_down(o)
-            )?,
-            (None, _) => write!(
-                f,
-                "no score: no metric of scorecard {} has data",
-                self.scorecard()
-            )?,
-        }
-        if let Some(m) = why.pulls_down_most() {
-            let dim = self.dimension(m.dimension).unwrap_or(Points::ZERO);
-            write!(f, ": {} {dim:.0} ({}", m.dimension, m.label)?;
-            match (m.status, m.observation) {
-                (MetricStatus::Observed, Some(o)) => write!(f, " {}", o.value)?,
-                (MetricStatus::Stale { .. }, _) => f.write_str(" stale")?,
-                _ => f.write_str(" missing")?,
+            _ => {
+                let measured = why.metrics.iter().filter(|m| m.is_measured()).count();
+                if measured == 0 {
+                    write!(
+                        f,
+                        "insufficient data: no metric of scorecard {} has a measured value",
+                        self.scorecard()
+                    )?;
+                } else {
+                    write!(
+                        f,
+                        "insufficient data: {measured} of {} metrics measured (coverage {}%, needs {}%)",
+                        why.metrics.len(),
+                        self.coverage.percent().round_dp(1),
+                        self.min_coverage().percent().round_dp(1),
+                    )?;
+                }
             }
-            write!(f, ") pulls down {:.1} points", m.shortfall)?;
         }
-        let missing: Vec<&str> = why.missing().collect();
-        if !missing.is_empty() {
-            write!(f, "; missing {}", missing.join(", "))?;
+        let mut list = |head: &str, items: &mut dyn Iterator<Item = String>| {
+            for (i, item) in items.enumerate() {
+                f.write_str(if i == 0 { head } else { ", " })?;
+                f.write_str(&item)?;
+            }
+            Ok::<(), fmt::Error>(())
+        };
+        let with_status =
+            |keep: fn(&MetricStatus) -> bool| why.metrics.iter().filter(move |m| keep(&m.status));
+        list(
+            "; missing ",
+            &mut with_status(|s| *s == MetricStatus::Missing).map(|m| m.label.to_string()),
+        )?;
+        list(
+            "; out of range ",
+            &mut with_status(|s| *s == MetricStatus::OutOfRange).map(|m| match m.observation {
+                Some(o) => format!("{} {}", m.label, o.value),
+                None => m.label.to_string(),
+            }),
+        )?;
+        list(
+            "; stale ",
+            &mut why.metrics.iter().filter_map(|m| match m.status {
+                MetricStatus::Stale { age_days } => {
+                    Some(format!("{} ({age_days} days old)", m.label))
+                }
+                _ => None,
+            }),
+        )?;
+        if self.band.is_some() {
+            write!(f, "; coverage {}%", self.coverage.percent().round_dp(1))?;
         }
-        for (i, (id, age)) in why.stale().enumerate() {
-            let sep = if i == 0 { "; stale " } else { ", " };
-            write!(f, "{sep}{id} ({age} days old)")?;
-        }
-        write!(f, "; coverage {}%", self.coverage.percent().round_dp(1))
+        Ok(())
     }
 }
 

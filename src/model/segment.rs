@@ -24,7 +24,7 @@ pub struct SegmentsConfig {
 }
 
 /// One tier: the half-open range `[from, to)`, open-ended when `to` is absent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tier<T> {
     /// Unique id within its list.
@@ -70,7 +70,7 @@ impl fmt::Display for Segment<'_> {
 }
 
 /// Compiled segmentation.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Segmentation {
     pub(crate) mrr: Vec<Tier<Decimal>>,
     pub(crate) size: Vec<Tier<u32>>,
@@ -228,6 +228,13 @@ where
             _ => {}
         }
         prev_end = t.to;
+    }
+}
+
+impl serde::Serialize for Segment<'_> {
+    /// As its display form, e.g. `"mid/large"`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 

@@ -23,6 +23,10 @@ use crate::slots::Slot;
 ///   `neutral`) are scored but do not count as data.
 /// * `band`: from the scorecard's thresholds, only when coverage reaches the
 ///   scorecard's minimum; below it the account has *insufficient data*.
+/// * **No data, no colour**: an account none of whose scorecard metrics has a
+///   measured (observed, fresh, in-range) value has no score and no band,
+///   whatever the missing policies and minimum coverage say: imputed values
+///   shape a score that has some data, but alone they are not a measurement.
 ///
 /// All numbers are exact to 10⁻⁶, rounded ties-up at each level from the
 /// rounded level below (see [`Points`]).
@@ -30,7 +34,7 @@ use crate::slots::Slot;
 /// # Examples
 ///
 /// ```
-/// # let model = healthscore::doc_model();
+/// let model = healthscore::Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
 /// use chrono::NaiveDate;
 /// use healthscore::{AccountData, Band, Dimension, Observation};
 /// use rust_decimal_macros::dec;
@@ -123,6 +127,7 @@ impl<'m> Account<'m> {
         let fast = &card.divisors;
         let mut dims = [DimensionScore::default(); 4];
         let (mut num, mut den, mut cov_num) = (0u128, 0u64, 0u128);
+        let mut measured = false;
         for i in 0..4 {
             let w = card.dim_weight[i];
             if w == 0 {
@@ -145,11 +150,20 @@ impl<'m> Account<'m> {
                 score: score.and_then(Points::from_micros),
                 coverage: Share::from_micros(coverage as u32).unwrap_or(Share::ONE),
             };
+            measured |= data[i] > 0;
             cov_num += u128::from(w) * coverage;
             if let Some(s) = score {
                 num += u128::from(w) * u128::from(s);
                 den += w;
             }
+        }
+        // No data, no colour: imputed values may shape a score that has
+        // some measured data, but alone they are not a measurement.
+        if !measured {
+            return Score {
+                dims: dims.map(|d| DimensionScore { score: None, ..d }),
+                ..Score::empty(self)
+            };
         }
         let overall = (den > 0)
             .then(|| round_div(num, den, fast.overall) as u32)
@@ -195,13 +209,17 @@ impl<'a> Score<'a> {
         }
     }
 
-    /// The overall score; `None` when no metric of the scorecard could be
-    /// scored. Present but not banded when coverage is insufficient.
+    /// The overall score; `None` when no metric of the scorecard has a
+    /// measured (observed, fresh, in-range) value, whatever the missing
+    /// policies would impute. Present but not banded when coverage is
+    /// below the scorecard's minimum.
     pub fn overall(&self) -> Option<Points> {
         self.overall
     }
 
-    /// The band; `None` when data is insufficient (never "healthy"). With a
+    /// The band; `None` when data is insufficient: coverage below the
+    /// scorecard's minimum, or no measured value at all (never "healthy",
+    /// never a colour made of imputed values alone). With a
     /// hysteresis margin and a previous band, the band held by hysteresis.
     pub fn band(&self) -> Option<Band> {
         self.band

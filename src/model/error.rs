@@ -3,6 +3,8 @@
 use crate::band::BandError;
 use crate::dimension::Dimension;
 use crate::points::NumberError;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
 use std::fmt;
 
 /// Everything wrong with a model configuration, not only the first problem.
@@ -13,9 +15,11 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use healthscore::{BandsConfig, Model, ProblemKind};
+/// use healthscore::Model;
+/// use healthscore::model::{BandsConfig, ProblemKind};
 ///
-/// let mut config = healthscore::doc_model().config().clone();
+/// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+/// let mut config = model.config().clone();
 /// config.scorecards[0].bands = BandsConfig::new(65, 70, 40);
 /// config.metrics[1].id = "weekly_active".into();
 /// let err = Model::new(config).unwrap_err();
@@ -26,6 +30,11 @@ use std::fmt;
 ///     err.problems()[1].to_string(),
 ///     "scorecards[0].bands: lime threshold 70 is not below green threshold 65"
 /// );
+/// // Serialised as structured objects: path, kind, message.
+/// let json = serde_json::to_value(&err)?;
+/// assert_eq!(json["problems"][0]["kind"], "duplicate-id");
+/// assert_eq!(json["problems"][0]["path"], "metrics[1].id");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {
@@ -56,6 +65,54 @@ impl fmt::Display for ConfigError {
         }
         Ok(())
     }
+}
+
+/// Why a configuration (a model or a CTA rule set) could not be loaded
+/// from text or a file.
+///
+/// `Display` names the file when there is one:
+/// `model.json: JSON: expected `,` or `}` at line 3 column 5`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file's extension names no format this build reads (`.json` with
+    /// feature `json`, `.toml` with feature `toml`).
+    #[error("{path}: unknown format (expected a .json or .toml file, with the crate feature of that name)")]
+    UnknownFormat {
+        /// The file.
+        path: String,
+    },
+    /// The file could not be read.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
+    /// The text is not valid JSON or TOML, or not of the configuration's shape.
+    #[error("{}{format}: {message}", prefix(path))]
+    Parse {
+        /// The file, when read from one.
+        path: Option<String>,
+        /// `JSON` or `TOML`.
+        format: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// The configuration parsed but is invalid.
+    #[error("{}{error}", prefix(path))]
+    Config {
+        /// The file, when read from one.
+        path: Option<String>,
+        /// Every problem, with its path in the configuration.
+        error: ConfigError,
+    },
+}
+
+fn prefix(path: &Option<String>) -> String {
+    path.as_ref().map(|p| format!("{p}: ")).unwrap_or_default()
 }
 
 /// One problem: where (`path`) and what (`kind`).
@@ -185,6 +242,77 @@ pub enum ProblemKind {
         max: usize,
     },
 }
+
+impl Serialize for ConfigError {
+    /// As `{"message": "2 problems in the configuration", "problems": [...]}`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("ConfigError", 2)?;
+        st.serialize_field("message", &self.to_string().lines().next().unwrap_or(""))?;
+        st.serialize_field("problems", &self.problems)?;
+        st.end()
+    }
+}
+
+impl Serialize for ConfigProblem {
+    /// As `{"path": "metrics[1].id", "kind": "duplicate-id", "message": "duplicate id \"x\""}`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("ConfigProblem", 3)?;
+        st.serialize_field("path", &self.path)?;
+        st.serialize_field("kind", &variant_name(&self.kind))?;
+        st.serialize_field("message", &self.kind.to_string())?;
+        st.end()
+    }
+}
+
+/// The kebab-case name of an enum value's variant, from its `Debug` form
+/// (`DuplicateId("x")` → `duplicate-id`): a stable machine-readable kind for
+/// serialised errors.
+pub(crate) fn variant_name(value: &impl fmt::Debug) -> String {
+    let debug = format!("{value:?}");
+    let mut out = String::new();
+    for (i, c) in debug
+        .chars()
+        .take_while(|c| c.is_alphanumeric())
+        .enumerate()
+    {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Serialises an error enum as `{"kind": "<variant in kebab-case>",
+/// "message": "<its Display>"}`.
+macro_rules! serialize_as_kind_and_message {
+    ($($t:ty),*) => {$(
+        impl serde::Serialize for $t {
+            /// As `{"kind": "…", "message": "…"}`: the variant's name in
+            /// kebab-case and the error's message.
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeStruct;
+                let mut st = s.serialize_struct(stringify!($t), 2)?;
+                st.serialize_field("kind", &$crate::error::variant_name(self))?;
+                st.serialize_field("message", &self.to_string())?;
+                st.end()
+            }
+        }
+    )*};
+}
+
+serialize_as_kind_and_message!(
+    ProblemKind,
+    crate::points::NumberError,
+    crate::band::BandError,
+    crate::metric::ValueProblem,
+    crate::history::HistoryError,
+    crate::backtest::ProposalError
+);
 
 /// Collects problems while compiling, each under the current path.
 #[derive(Default)]

@@ -1,6 +1,7 @@
 //! Accounts: raw input data, and accounts bound to (validated against) a model.
 
 use crate::metric::ValueProblem;
+use crate::model::MetricHandle;
 use crate::model::Model;
 use crate::segment::Segment;
 use crate::slots::{Slot, Slots, NO_OBSERVATION};
@@ -11,6 +12,13 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An account's data as it arrives: from JSON, a database row, or code.
+///
+/// Read as real payloads come: **unknown fields are ignored** (a service
+/// may send its own fields alongside; configuration, by contrast, rejects
+/// unknown fields), the `id` may be a string or an integer, a flag may be
+/// `true`/`false` or `0`/`1`, and numbers may be integers or floats. Any
+/// other mismatch is a typed error naming the account and metric when the
+/// account is bound.
 ///
 /// # Examples
 ///
@@ -26,9 +34,9 @@ use std::fmt;
 /// assert_eq!(acme.observations.len(), 1);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AccountData {
-    /// The account's id.
+    /// The account's id (in JSON a string or an integer).
+    #[serde(deserialize_with = "id_from_string_or_integer")]
     pub id: String,
     /// Monthly recurring revenue, exact; from 0 to 10¹⁵.
     pub mrr: Decimal,
@@ -63,12 +71,36 @@ pub struct AccountData {
 
 /// Something that happened to an account on a date (e.g. `champion_lost`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Event {
     /// The event's name, as the rules use it.
     pub name: String,
     /// When it happened.
+    #[serde(deserialize_with = "crate::value::date::deserialize")]
     pub date: NaiveDate,
+}
+
+/// An id as a JSON string or integer (warehouses export numeric ids).
+fn id_from_string_or_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or an integer")
+        }
+        fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<String, E> {
+            Ok(s.to_string())
+        }
+        fn visit_string<E: serde::de::Error>(self, s: String) -> Result<String, E> {
+            Ok(s)
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<String, E> {
+            Ok(n.to_string())
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<String, E> {
+            Ok(n.to_string())
+        }
+    }
+    d.deserialize_any(V)
 }
 
 impl AccountData {
@@ -120,12 +152,46 @@ impl AccountData {
         self.observations.push(observation);
         self
     }
+
+    /// Adds an observation of the metric a [`MetricHandle`] names, without
+    /// an owned metric name: the cheap way to build many accounts for one
+    /// model (see [`Observation::by_handle`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use healthscore::{AccountData, Model};
+    /// use rust_decimal_macros::dec;
+    ///
+    /// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+    /// let (wau, nps) = (model.metric_handle("weekly_active"), model.metric_handle("nps"));
+    /// let (wau, nps) = (wau.expect("declared"), nps.expect("declared"));
+    /// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    /// let account = model.bind(
+    ///     AccountData::new("acme", dec!(1200), 80, day)
+    ///         .observe_handle(wau, 0.5, day)
+    ///         .observe_handle(nps, 20, day),
+    /// )?;
+    /// assert_eq!(account.score().overall().map(|p| p.to_string()).as_deref(), Some("61.25"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn observe_handle(
+        mut self,
+        metric: MetricHandle,
+        value: impl Into<crate::Value>,
+        observed_on: NaiveDate,
+    ) -> Self {
+        self.observations
+            .push(Observation::by_handle(metric, value, observed_on));
+        self
+    }
 }
 
 /// Everything wrong with one account's data.
 ///
 /// `Display`: `account acme: weekly_active: ratio number 1.7 is outside 0..=1; …`.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error, Serialize)]
 pub struct AccountError {
     /// The account's id.
     pub account: String,
@@ -165,6 +231,9 @@ pub enum AccountProblem {
     /// An observation of a metric the model does not have.
     #[error("{0}: unknown metric")]
     UnknownMetric(String),
+    /// An observation set by a [`MetricHandle`] of another model.
+    #[error("observation {0}: its metric handle belongs to another model")]
+    ForeignHandle(usize),
     /// Two observations of one metric on one date.
     #[error("{metric}: two observations on {date}")]
     DuplicateObservation {
@@ -196,6 +265,34 @@ pub enum AccountProblem {
     },
 }
 
+impl AccountProblem {
+    /// The metric concerned, when the problem is about one metric.
+    pub fn metric(&self) -> Option<&str> {
+        match self {
+            AccountProblem::UnknownMetric(m) => Some(m),
+            AccountProblem::DuplicateObservation { metric, .. }
+            | AccountProblem::ObservedAfterAsOf { metric, .. }
+            | AccountProblem::Value { metric, .. } => Some(metric),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for AccountProblem {
+    /// As `{"kind": "value", "metric": "nps", "message": "nps: nps number 140 is outside -100..=100"}`
+    /// (`metric` only when the problem is about one metric).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("kind", &crate::error::variant_name(self))?;
+        if let Some(metric) = self.metric() {
+            m.serialize_entry("metric", metric)?;
+        }
+        m.serialize_entry("message", &self.to_string())?;
+        m.end()
+    }
+}
+
 /// The largest MRR accepted (10¹⁵ a month): portfolio totals of up to
 /// 10¹³ such accounts stay exact in a `Decimal`.
 const MAX_MRR: i64 = 1_000_000_000_000_000;
@@ -209,7 +306,7 @@ const MAX_MRR: i64 = 1_000_000_000_000_000;
 /// # Examples
 ///
 /// ```
-/// # let model = healthscore::doc_model();
+/// let model = healthscore::Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
 /// use chrono::NaiveDate;
 /// use healthscore::{AccountData, Observation};
 /// use rust_decimal_macros::dec;
@@ -310,7 +407,7 @@ impl Model {
     /// # Examples
     ///
     /// ```
-    /// # let model = healthscore::doc_model();
+    /// let model = healthscore::Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
     /// use chrono::NaiveDate;
     /// use healthscore::{AccountData, Observation};
     /// use rust_decimal_macros::dec;
@@ -323,6 +420,7 @@ impl Model {
     ///     err.to_string(),
     ///     "account acme: mrr -5 is negative; weekly_active: ratio number 1.7 is outside 0..=1"
     /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bind(&self, data: AccountData) -> Result<Account<'_>, AccountError> {
         let mut problems = Vec::new();
@@ -353,20 +451,24 @@ impl Model {
             });
         }
         let mut slots = Slots::new(self.metrics.len());
-        let mut dates: Vec<Option<NaiveDate>> = vec![None; self.metrics.len()];
         for (n, obs) in data.observations.iter().enumerate() {
-            let Some(&i) = self.by_id.get(&obs.metric) else {
+            let index = match obs.handle {
+                Some(h) if h.model == self.fingerprint.hash => Some(h.index()),
+                Some(_) => {
+                    problems.push(AccountProblem::ForeignHandle(n));
+                    continue;
+                }
+                None => self.by_id.get(obs.metric.as_str()).copied(),
+            };
+            let Some(i) = index else {
                 problems.push(AccountProblem::UnknownMetric(obs.metric.clone()));
                 continue;
             };
-            let (Some(metric), Some(slot), Some(date)) = (
-                self.metrics.get(i),
-                slots.as_mut_slice().get_mut(i),
-                dates.get_mut(i),
-            ) else {
+            let (Some(metric), Some(slot)) = (self.metrics.get(i), slots.as_mut_slice().get_mut(i))
+            else {
                 continue;
             };
-            let name = || obs.metric.clone();
+            let name = || metric.id.clone();
             if obs.observed_on > data.as_of {
                 problems.push(AccountProblem::ObservedAfterAsOf {
                     metric: name(),
@@ -393,7 +495,12 @@ impl Model {
                 });
                 continue;
             }
-            match *date {
+            // The date of the observation this slot holds so far, if any.
+            let held = data
+                .observations
+                .get(slot.observation as usize)
+                .map(|o| o.observed_on);
+            match held {
                 Some(d) if d == obs.observed_on => {
                     problems.push(AccountProblem::DuplicateObservation {
                         metric: name(),
@@ -402,7 +509,6 @@ impl Model {
                 }
                 Some(d) if d > obs.observed_on => {}
                 _ => {
-                    *date = Some(obs.observed_on);
                     let age = (data.as_of - obs.observed_on).num_days();
                     *slot = Slot {
                         value,

@@ -1,5 +1,6 @@
 //! A health-score model: configuration in, compiled and validated model out.
 
+use super::fingerprint::{Fingerprint, Fnv};
 use crate::error::{ConfigError, ProblemKind, Problems};
 use crate::metric::{compile_weight, Metric, MetricConfig, MetricKind};
 use crate::scorecard::{Criteria, MetricHead, Scorecard, ScorecardConfig};
@@ -7,6 +8,7 @@ use crate::segment::{Segment, Segmentation, SegmentsConfig};
 use crate::Dimension;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 /// A whole model as written in configuration (JSON, TOML, or built in code).
 ///
@@ -20,7 +22,7 @@ use std::collections::HashMap;
 /// ```
 /// use healthscore::{Model, ModelConfig};
 ///
-/// let original = healthscore::doc_model();
+/// let original = healthscore::Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
 /// let toml_text = toml::to_string(original.config())?;
 /// let again: ModelConfig = toml::from_str(&toml_text)?;
 /// assert_eq!(Model::new(again)?, original);
@@ -98,6 +100,7 @@ const MAX_SCORECARDS: usize = 4096;
 /// # Examples
 ///
 /// ```
+/// use healthscore::model::*;
 /// use healthscore::*;
 /// use rust_decimal_macros::dec;
 ///
@@ -125,17 +128,54 @@ const MAX_SCORECARDS: usize = 4096;
 pub struct Model {
     pub(crate) config: ModelConfig,
     pub(crate) metrics: Box<[Metric]>,
-    pub(crate) by_id: HashMap<String, usize>,
+    pub(crate) by_id: HashMap<String, usize, BuildHasherDefault<Fnv>>,
     pub(crate) segmentation: Segmentation,
     pub(crate) cards: Box<[Scorecard]>,
     /// Scorecard index of each segment index.
     pub(crate) card_of_segment: Box<[u32]>,
+    /// Identity of the compiled content.
+    pub(crate) fingerprint: Fingerprint,
+}
+
+/// A metric of one model, resolved once by id ([`Model::metric_handle`]),
+/// to set observations without naming the metric by string on every account
+/// ([`AccountData::observe_handle`](crate::AccountData::observe_handle)).
+///
+/// A handle is only meaningful for the model that gave it (and models with
+/// the same fingerprint): binding checks that it is in range, and a handle
+/// is never looked up by name again.
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::Model;
+///
+/// let model = Model::from_json_str(healthscore::model::EXAMPLE_JSON)?;
+/// let nps = model.metric_handle("nps").expect("the model has nps");
+/// assert_eq!(nps.index(), 1); // second metric in the configuration
+/// assert!(model.metric_handle("nsp").is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MetricHandle {
+    /// The metric's position in the model.
+    pub(crate) index: u32,
+    /// The model's fingerprint hash: a handle from another model is refused.
+    pub(crate) model: u64,
+}
+
+impl MetricHandle {
+    /// The metric's position in the model's configuration.
+    pub fn index(self) -> usize {
+        self.index as usize
+    }
 }
 
 impl PartialEq for Model {
     /// Two models are equal when they compile to the same rules.
     fn eq(&self, other: &Self) -> bool {
-        self.config.name == other.config.name
+        self.fingerprint == other.fingerprint
+            && self.config.name == other.config.name
             && self.config.version == other.config.version
             && self.metrics == other.metrics
             && self.segmentation == other.segmentation
@@ -155,7 +195,7 @@ impl Model {
     pub fn new(config: ModelConfig) -> Result<Model, ConfigError> {
         let mut problems = Problems::default();
         check_count("metrics", config.metrics.len(), MAX_METRICS, &mut problems);
-        let mut by_id = HashMap::new();
+        let mut by_id = HashMap::with_hasher(BuildHasherDefault::<Fnv>::default());
         let mut metrics = Vec::with_capacity(config.metrics.len());
         for (i, m) in config.metrics.iter().enumerate() {
             let path = format!("metrics[{i}]");
@@ -205,14 +245,29 @@ impl Model {
             return Err(ConfigError::new(problems.0));
         }
         match (segmentation, card_of_segment) {
-            (Some(segmentation), Some(card_of_segment)) => Ok(Model {
-                config,
-                metrics: metrics.into_boxed_slice(),
-                by_id,
-                segmentation,
-                cards: cards.into_boxed_slice(),
-                card_of_segment,
-            }),
+            (Some(segmentation), Some(card_of_segment)) => {
+                let fingerprint = Fingerprint {
+                    hash: Fnv::of(&(
+                        &config.name,
+                        &config.version,
+                        &metrics,
+                        &segmentation,
+                        &cards,
+                        &card_of_segment,
+                    )),
+                    name: config.name.clone(),
+                    version: config.version.clone(),
+                };
+                Ok(Model {
+                    config,
+                    metrics: metrics.into_boxed_slice(),
+                    by_id,
+                    segmentation,
+                    cards: cards.into_boxed_slice(),
+                    card_of_segment,
+                    fingerprint,
+                })
+            }
             _ => Err(ConfigError::new(problems.0)),
         }
     }
@@ -225,6 +280,22 @@ impl Model {
     /// The model's version.
     pub fn version(&self) -> &str {
         &self.config.version
+    }
+
+    /// What identifies this model: name, version and a hash of its
+    /// compiled content (see [`Fingerprint`]).
+    pub fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
+    }
+
+    /// The handle of a metric, by id: resolve it once, then set observations
+    /// by handle ([`AccountData::observe_handle`](crate::AccountData::observe_handle)).
+    pub fn metric_handle(&self, id: &str) -> Option<MetricHandle> {
+        let i = *self.by_id.get(id)?;
+        u32::try_from(i).ok().map(|index| MetricHandle {
+            index,
+            model: self.fingerprint.hash,
+        })
     }
 
     /// The configuration the model was compiled from (serialize it to save

@@ -10,14 +10,15 @@ use crate::scorecard::BandsConfig;
 /// # Examples
 ///
 /// ```
-/// use healthscore::{Band, Distribution, Share};
+/// use healthscore::{Band, Share};
+/// use healthscore::backtest::Distribution;
 ///
 /// let d = Distribution::of([Band::Green, Band::Green, Band::Lime]);
 /// assert_eq!(d.share(Band::Green).to_string(), "0.666667");
 /// let limit = Share::from_micros(600_000).unwrap();
 /// assert_eq!(d.dominant(limit), Some(Band::Green)); // "everyone is green"
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Distribution {
     /// Scores per band, healthiest first.
     pub counts: [u64; 4],
@@ -57,7 +58,7 @@ impl Distribution {
 }
 
 /// Thresholds proposed from score quantiles, with the spread they give.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Proposal {
     /// The proposed thresholds, ready to paste into a scorecard.
     pub bands: BandsConfig,
@@ -76,6 +77,67 @@ pub enum ProposalError {
     /// The scores are too few or too tied to separate the bands.
     #[error("scores cannot be split into four bands with strictly descending thresholds above 0")]
     NotSeparable,
+    /// A rounding step of zero.
+    #[error("the rounding step must be above 0")]
+    ZeroStep,
+    /// Rounding to the step merges two thresholds (or takes one to 0).
+    #[error("rounded to steps of {0} points, two thresholds meet: use a finer step")]
+    StepTooCoarse(Points),
+}
+
+impl Proposal {
+    /// The proposal with each threshold rounded to the nearest multiple of
+    /// `step` points (ties up), as a person would set them (whole points:
+    /// `step` 1), with the spread those rounded thresholds give on `scores`
+    /// (pass the scores the proposal was made from).
+    ///
+    /// # Errors
+    ///
+    /// [`ProposalError::ZeroStep`], or [`ProposalError::StepTooCoarse`]
+    /// when two rounded thresholds meet or one rounds to 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use healthscore::backtest::propose_thresholds;
+    /// use healthscore::{Band, Points, Share};
+    ///
+    /// // 1,000 scores 0.0, 0.1, …, 99.9.
+    /// let scores: Vec<Points> = (0..1000).map(|i| Points::from_micros(i * 100_000).unwrap()).collect();
+    /// let s = |x| Share::from_micros(x).unwrap();
+    /// let exact = propose_thresholds(&scores, [s(123_000), s(300_000), s(400_000), s(177_000)])?;
+    /// assert_eq!(exact.bands.yellow.to_string(), "12.3");
+    /// let whole = exact.rounded(Points::from_micros(1_000_000).unwrap(), &scores)?;
+    /// assert_eq!((whole.bands.yellow.to_string(), whole.bands.lime.to_string(), whole.bands.green.to_string()),
+    ///            ("12".into(), "42".into(), "82".into()));
+    /// assert_eq!(whole.achieved.share(Band::Red).to_string(), "0.12"); // 120 of 1,000 below 12
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn rounded(&self, step: Points, scores: &[Points]) -> Result<Proposal, ProposalError> {
+        let step_micros = u64::from(step.micros());
+        if step_micros == 0 {
+            return Err(ProposalError::ZeroStep);
+        }
+        let round = |d: rust_decimal::Decimal| {
+            let micros = Points::from_decimal(d).map_or(0, |p| u64::from(p.micros()));
+            let n = (micros + step_micros / 2) / step_micros;
+            u32::try_from(n * step_micros)
+                .ok()
+                .and_then(Points::from_micros)
+                .unwrap_or(Points::MAX)
+        };
+        let (g, l, y) = (
+            round(self.bands.green),
+            round(self.bands.lime),
+            round(self.bands.yellow),
+        );
+        let thresholds = crate::band::BandThresholds::new(g, l, y)
+            .map_err(|_| ProposalError::StepTooCoarse(step))?;
+        Ok(Proposal {
+            bands: BandsConfig::new(g.to_decimal(), l.to_decimal(), y.to_decimal()),
+            achieved: Distribution::of(scores.iter().map(|p| thresholds.band(*p))),
+        })
+    }
 }
 
 /// Proposes band thresholds so that about `targets` (red, yellow, lime,
@@ -94,7 +156,8 @@ pub enum ProposalError {
 /// # Examples
 ///
 /// ```
-/// use healthscore::{propose_thresholds, Points, Share};
+/// use healthscore::{Points, Share};
+/// use healthscore::backtest::propose_thresholds;
 ///
 /// let scores: Vec<Points> = (0..100).map(|i| Points::from_micros(i * 1_000_000).unwrap()).collect();
 /// let s = |x| Share::from_micros(x).unwrap();

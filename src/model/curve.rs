@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 /// # Examples
 ///
 /// ```
-/// use healthscore::CurveConfig;
+/// use healthscore::model::CurveConfig;
 ///
 /// let c: CurveConfig = serde_json::from_str(
 ///     r#"{"type": "steps", "below": 0, "steps": [[1, 50], [3, 100]]}"#,
@@ -97,7 +97,7 @@ fn pairs<X: Into<Decimal>, Y: Into<Decimal>>(
 /// its segment is found by counting breakpoints at or below it, and the
 /// interpolation divides by the segment's width through a precomputed
 /// reciprocal ([`Divisor`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Curve {
     shape: Shape,
     /// Breakpoint values; for steps, the thresholds.
@@ -111,7 +111,7 @@ pub(crate) struct Curve {
 
 /// One linear piece `[x0, x1]`: the score is `base + round(t·dy/dx)` with
 /// `t` measured from the end with the lower score.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Segment {
     x0: i64,
     x1: i64,
@@ -122,7 +122,7 @@ struct Segment {
     divisor: Option<Divisor>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Shape {
     Linear,
     Bounded,

@@ -1,0 +1,168 @@
+//! Loading configuration from JSON or TOML text and files (features `json`
+//! and `toml`), with the file's path in every error.
+#![cfg_attr(
+    not(all(feature = "json", feature = "toml")),
+    allow(unused_imports, unused_variables, unreachable_code, dead_code)
+)]
+
+use super::error::LoadError;
+use serde::de::DeserializeOwned;
+use std::path::Path;
+
+/// A text format a configuration can be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    #[cfg(feature = "json")]
+    Json,
+    #[cfg(feature = "toml")]
+    Toml,
+}
+
+impl Format {
+    /// The format of a file, by its extension (`.json`, `.toml`).
+    fn of(path: &Path) -> Result<Format, LoadError> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        match ext.to_ascii_lowercase().as_str() {
+            #[cfg(feature = "json")]
+            "json" => Ok(Format::Json),
+            #[cfg(feature = "toml")]
+            "toml" => Ok(Format::Toml),
+            _ => Err(LoadError::UnknownFormat {
+                path: path.display().to_string(),
+            }),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            #[cfg(feature = "json")]
+            Format::Json => "JSON",
+            #[cfg(feature = "toml")]
+            Format::Toml => "TOML",
+        }
+    }
+}
+
+/// Parses `text` as `format`; `source` names the file in errors.
+pub(crate) fn parse<T: DeserializeOwned>(
+    text: &str,
+    format: Format,
+    source: Option<&Path>,
+) -> Result<T, LoadError> {
+    let result: Result<T, String> = match format {
+        #[cfg(feature = "json")]
+        Format::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
+        #[cfg(feature = "toml")]
+        Format::Toml => toml::from_str(text).map_err(|e| e.to_string()),
+    };
+    result.map_err(|message| LoadError::Parse {
+        path: source.map(|p| p.display().to_string()),
+        format: format.name().to_string(),
+        message: message.trim_end().to_string(),
+    })
+}
+
+/// Reads and parses a file, the format chosen by its extension.
+pub(crate) fn read<T: DeserializeOwned>(path: &Path) -> Result<T, LoadError> {
+    let format = Format::of(path)?;
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    parse(&text, format, Some(path))
+}
+
+/// Loaders for [`ModelConfig`](super::ModelConfig) and
+/// [`Model`](super::Model).
+mod model_loaders {
+    use super::super::{Model, ModelConfig};
+    use super::{parse, read, Format, LoadError};
+    use std::path::Path;
+
+    impl ModelConfig {
+        /// Parses a configuration from JSON text (feature `json`).
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError::Parse`] with the parser's message (line and column).
+        #[cfg(feature = "json")]
+        pub fn from_json_str(text: &str) -> Result<ModelConfig, LoadError> {
+            parse(text, Format::Json, None)
+        }
+
+        /// Parses a configuration from TOML text (feature `toml`).
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError::Parse`] with the parser's message (line and column).
+        #[cfg(feature = "toml")]
+        pub fn from_toml_str(text: &str) -> Result<ModelConfig, LoadError> {
+            parse(text, Format::Toml, None)
+        }
+
+        /// Reads a configuration file, JSON or TOML by its extension
+        /// (`.json` with feature `json`, `.toml` with feature `toml`).
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError`]: unknown extension, the file cannot be read, or it
+        /// does not parse; each names the file.
+        pub fn from_path(path: impl AsRef<Path>) -> Result<ModelConfig, LoadError> {
+            read(path.as_ref())
+        }
+    }
+
+    impl Model {
+        /// Parses and compiles a model from JSON text (feature `json`).
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError::Parse`], or [`LoadError::Config`] with every
+        /// problem of the configuration and its path.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use healthscore::Model;
+        ///
+        /// let model = Model::from_json_str(healthscore::model::EXAMPLE_JSON)?;
+        /// assert_eq!(model.metric_count(), 2);
+        /// let err = Model::from_json_str(r#"{"name": "x"}"#).unwrap_err();
+        /// assert!(err.to_string().starts_with("JSON: missing field `version`"), "{err}");
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[cfg(feature = "json")]
+        pub fn from_json_str(text: &str) -> Result<Model, LoadError> {
+            compile(ModelConfig::from_json_str(text)?, None)
+        }
+
+        /// Parses and compiles a model from TOML text (feature `toml`).
+        ///
+        /// # Errors
+        ///
+        /// As [`Model::from_json_str`].
+        #[cfg(feature = "toml")]
+        pub fn from_toml_str(text: &str) -> Result<Model, LoadError> {
+            compile(ModelConfig::from_toml_str(text)?, None)
+        }
+
+        /// Reads and compiles a model file, JSON or TOML by its extension.
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError`], naming the file: unknown extension, unreadable,
+        /// unparsable, or an invalid configuration (every problem with its
+        /// path in the configuration).
+        pub fn from_path(path: impl AsRef<Path>) -> Result<Model, LoadError> {
+            let path = path.as_ref();
+            compile(ModelConfig::from_path(path)?, Some(path))
+        }
+    }
+
+    fn compile(config: ModelConfig, path: Option<&Path>) -> Result<Model, LoadError> {
+        Model::new(config).map_err(|error| LoadError::Config {
+            path: path.map(|p| p.display().to_string()),
+            error,
+        })
+    }
+}
