@@ -199,3 +199,53 @@ proptest! {
         prop_assert_eq!(&from_toml, &model);
     }
 }
+
+/// A missing-data policy: exclude, worst, or neutral at any score.
+fn any_policy() -> impl Strategy<Value = MissingPolicy> {
+    prop_oneof![
+        Just(MissingPolicy::Exclude),
+        Just(MissingPolicy::Worst),
+        (0u32..=100).prop_map(|n| MissingPolicy::Neutral(Decimal::from(n))),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// No data, no colour: under any mix of missing policies and with no
+    /// minimum coverage, a score or a band implies at least one measured
+    /// (observed, fresh, in-range) metric.
+    #[test]
+    fn a_colour_always_rests_on_measured_data(
+        policies in proptest::collection::vec(any_policy(), 13),
+        seed in any::<u64>(),
+    ) {
+        let mut c = bundled_config();
+        for (m, p) in c.metrics.iter_mut().zip(policies) {
+            m.missing = p;
+        }
+        c.scorecards.iter_mut().for_each(|card| card.min_coverage = Decimal::ZERO);
+        let model = Model::new(c).unwrap();
+        let strategy = strategy::account(&model, day(28));
+        let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+            Default::default(),
+            proptest::test_runner::TestRng::from_seed(
+                proptest::test_runner::RngAlgorithm::ChaCha,
+                &[seed.to_le_bytes(), seed.to_le_bytes(), [1; 8], [2; 8]].concat(),
+            ),
+        );
+        for _ in 0..50 {
+            use proptest::strategy::ValueTree;
+            let mut data = strategy.new_tree(&mut runner).unwrap().current();
+            if seed % 3 == 0 {
+                data.observations.clear(); // also the bare account
+            }
+            let account = model.bind(data).unwrap();
+            let score = account.score();
+            let measured = score.explain().metrics.iter().any(|m| m.is_measured());
+            prop_assert!(score.band().is_none() || measured, "{score}");
+            prop_assert!(score.overall().is_none() || measured, "{score}");
+            prop_assert!(!measured || score.coverage().micros() > 0, "{score}");
+        }
+    }
+}

@@ -166,3 +166,100 @@ mod model_loaders {
         })
     }
 }
+
+/// Loaders for CTA rule sets, compiled against a model.
+mod rule_loaders {
+    use super::super::Model;
+    use super::{parse, read, Format, LoadError};
+    use crate::cta::{RuleSet, RuleSetConfig};
+    use std::path::Path;
+
+    impl RuleSetConfig {
+        /// Parses a rule set from JSON text (feature `json`).
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError::Parse`] with the parser's message (line and column).
+        #[cfg(feature = "json")]
+        pub fn from_json_str(text: &str) -> Result<RuleSetConfig, LoadError> {
+            parse(text, Format::Json, None)
+        }
+
+        /// Parses a rule set from TOML text (feature `toml`).
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError::Parse`] with the parser's message (line and column).
+        #[cfg(feature = "toml")]
+        pub fn from_toml_str(text: &str) -> Result<RuleSetConfig, LoadError> {
+            parse(text, Format::Toml, None)
+        }
+
+        /// Reads a rule set file, JSON or TOML by its extension.
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError`], naming the file.
+        pub fn from_path(path: impl AsRef<Path>) -> Result<RuleSetConfig, LoadError> {
+            read(path.as_ref())
+        }
+    }
+
+    impl RuleSet {
+        /// Parses and compiles a rule set from JSON text against a model
+        /// (feature `json`).
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError::Parse`], or [`LoadError::Config`] with every problem
+        /// and its path (`rules[2].when[0]: unknown metric "weekly_activ"`).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use healthscore::cta::RuleSet;
+        /// use healthscore::Model;
+        ///
+        /// let model = Model::from_json_str(healthscore::model::EXAMPLE_JSON)?;
+        /// let rules = RuleSet::from_json_str(r#"{"rules": [{"id": "red", "title": "Call",
+        ///     "kind": "risk", "touch": "high-touch", "owner": "csm", "when": {"band": ["red"]}}]}"#, &model)?;
+        /// assert_eq!(rules.model(), model.fingerprint());
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[cfg(feature = "json")]
+        pub fn from_json_str(text: &str, model: &Model) -> Result<RuleSet, LoadError> {
+            compile(RuleSetConfig::from_json_str(text)?, model, None)
+        }
+
+        /// Parses and compiles a rule set from TOML text (feature `toml`).
+        ///
+        /// # Errors
+        ///
+        /// As [`RuleSet::from_json_str`].
+        #[cfg(feature = "toml")]
+        pub fn from_toml_str(text: &str, model: &Model) -> Result<RuleSet, LoadError> {
+            compile(RuleSetConfig::from_toml_str(text)?, model, None)
+        }
+
+        /// Reads and compiles a rule set file, JSON or TOML by its extension.
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError`], naming the file.
+        pub fn from_path(path: impl AsRef<Path>, model: &Model) -> Result<RuleSet, LoadError> {
+            let path = path.as_ref();
+            compile(RuleSetConfig::from_path(path)?, model, Some(path))
+        }
+    }
+
+    fn compile(
+        config: RuleSetConfig,
+        model: &Model,
+        path: Option<&Path>,
+    ) -> Result<RuleSet, LoadError> {
+        RuleSet::new(config, model).map_err(|error| LoadError::Config {
+            path: path.map(|p| p.display().to_string()),
+            error,
+        })
+    }
+}
