@@ -7,7 +7,11 @@
 //! * `score/one_account`: `Account::score` on one bound account.
 //! * `score/portfolio_100k`: 100,000 distinct synthetic accounts scored and
 //!   tallied by band; criterion's throughput line gives accounts per second.
-//! * `bind/one_account`: validating an account's data against the model.
+//! * `bind/one_account`: validating an account's data against the model,
+//!   observations named by metric id.
+//! * `bind_by_handle/one_account`: the same with observations set by
+//!   metric handle (no name per observation, no lookup).
+//! * `parse_json/one_account`: reading that account from a JSON line.
 //! * `baseline_f64/portfolio_100k`: the same model hand-written in `f64`
 //!   (inexact, no explanations), for a ratio.
 //!
@@ -20,7 +24,7 @@ mod generate;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use healthscore::model::CurveConfig;
-use healthscore::{Account, AccountData, Band, Model, ModelConfig, Value};
+use healthscore::{Account, AccountData, Band, Model, ModelConfig, Observation, Value};
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -35,6 +39,22 @@ fn setup() -> (ModelConfig, Model, Vec<AccountData>) {
         .map(|i| generate::account(&config, i, &mut rng))
         .collect();
     (config, model, data)
+}
+
+/// The same account with every observation set by metric handle.
+fn with_handles(model: &Model, data: &AccountData) -> AccountData {
+    let mut d = data.clone();
+    for o in &mut d.observations {
+        let handle = model
+            .metric_handle(&o.metric)
+            .expect("a metric of the model");
+        *o = Observation {
+            author: o.author.take(),
+            note: o.note.take(),
+            ..Observation::by_handle(handle, o.value, o.observed_on)
+        };
+    }
+    d
 }
 
 fn tally(accounts: &[Account<'_>]) -> [u32; 5] {
@@ -55,6 +75,7 @@ fn benches(c: &mut Criterion) {
     let expected = tally(&accounts);
     let one = &accounts[1];
     let one_band = one.score().band();
+    let one_card = one.scorecard();
 
     let mut g = c.benchmark_group("score");
     g.throughput(Throughput::Elements(1));
@@ -72,15 +93,38 @@ fn benches(c: &mut Criterion) {
     });
     g.finish();
 
-    let mut g = c.benchmark_group("bind");
-    g.throughput(Throughput::Elements(1));
+    // Binding one account's prepared data: by metric name, and by metric
+    // handle (resolved once from the model). The data is cloned outside the
+    // timing and the bound account dropped outside it, so these time
+    // validation alone; each checks it bound the expected account.
     let sample = data[1].clone();
+    let by_handle = with_handles(&model, &sample);
+    for (group, input) in [("bind", &sample), ("bind_by_handle", &by_handle)] {
+        let mut g = c.benchmark_group(group);
+        g.throughput(Throughput::Elements(1));
+        g.bench_function("one_account", |b| {
+            b.iter_batched(
+                || input.clone(),
+                |d| {
+                    let a = model.bind(black_box(d)).expect("valid");
+                    assert_eq!(a.scorecard(), one_card);
+                    a
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        g.finish();
+    }
+    // The same account parsed from a JSON line, as a service receives it.
+    let line = serde_json::to_string(&sample).expect("serialises");
+    let mut g = c.benchmark_group("parse_json");
+    g.throughput(Throughput::Elements(1));
     g.bench_function("one_account", |b| {
-        b.iter_batched(
-            || sample.clone(),
-            |d| black_box(model.bind(d).map(|a| a.score().band())),
-            BatchSize::SmallInput,
-        )
+        b.iter(|| {
+            let d: AccountData = serde_json::from_str(black_box(&line)).expect("parses");
+            assert_eq!(d.observations.len(), sample.observations.len());
+            d
+        })
     });
     g.finish();
 

@@ -243,6 +243,7 @@ pub(crate) fn decimal_to_micros(d: Decimal) -> Result<i64, NumberError> {
 }
 
 /// A float rounded to the nearest millionth (ties away from zero).
+#[inline]
 pub(crate) fn f64_to_micros(x: f64) -> Result<i64, NumberError> {
     if !x.is_finite() {
         return Err(NumberError::NotFinite(x.to_string()));
@@ -251,7 +252,18 @@ pub(crate) fn f64_to_micros(x: f64) -> Result<i64, NumberError> {
         return Err(NumberError::OutOfRange(x.to_string(), "±10^12"));
     }
     // |x| ≤ 10¹² so |x·10⁶| ≤ 10¹⁸ < 2⁶³: the cast cannot saturate.
-    Ok((x * MICRO as f64).round() as i64)
+    Ok(round_half_away(x * MICRO as f64))
+}
+
+/// `y.round() as i64` (ties away from zero) for |y| ≤ 10¹⁸, without a call
+/// to libm's `round` (binding runs this once per observation). The cast
+/// truncates; below 2⁵³ the fractional part `y − t` is exact, and from 2⁵²
+/// up `y` is already whole, so the result is exactly `f64::round`'s.
+#[inline]
+fn round_half_away(y: f64) -> i64 {
+    let t = y as i64;
+    let frac = y - t as f64;
+    t + i64::from(frac >= 0.5) - i64::from(frac <= -0.5)
 }
 
 /// `round(a · b / d)` with ties up, exact for any operands (`d > 0`).
@@ -314,6 +326,48 @@ impl Divisor {
     #[inline]
     pub(crate) fn round(self, n: u64) -> u64 {
         self.floor(n + self.d / 2)
+    }
+}
+
+#[cfg(test)]
+mod rounding_tests {
+    use super::round_half_away;
+
+    #[test]
+    fn round_half_away_is_f64_round() {
+        let mut cases = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            0.49999999999999994,
+            -0.49999999999999994,
+            4503599627370495.5,
+            4503599627370497.0,
+            9007199254740993.0,
+            1e18,
+            -1e18,
+            123456.4999999,
+            7.0000005e5,
+        ];
+        // A deterministic spread of magnitudes and fractions.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mantissa = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let scale = 10f64.powi((x % 19) as i32);
+            let sign = if x & 1 == 0 { 1.0 } else { -1.0 };
+            cases.push(sign * mantissa * scale);
+            cases.push(sign * ((x % 1_000_000) as f64 + 0.5));
+        }
+        for y in cases {
+            assert_eq!(round_half_away(y), y.round() as i64, "{y:e}");
+        }
     }
 }
 

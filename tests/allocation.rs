@@ -78,3 +78,34 @@ fn scoring_and_quiet_cta_evaluation_allocate_nothing() {
         "only {quiet} quiet accounts: the test would prove little"
     );
 }
+
+#[test]
+fn binding_prepared_data_allocates_nothing() {
+    // Binding takes the account's data by value; with observations set by
+    // handle and a model of at most 16 metrics it needs no heap at all
+    // (no name lookups, no per-call buffers). By name it hashes but still
+    // does not allocate.
+    let model = Model::new(bundled_config()).unwrap();
+    let strategy = healthscore::strategy::account(&model, day(23));
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    for _ in 0..500 {
+        let named = strategy.new_tree(&mut runner).unwrap().current();
+        let mut by_handle = named.clone();
+        for o in &mut by_handle.observations {
+            let h = model.metric_handle(&o.metric).unwrap();
+            *o = Observation {
+                metric: String::new(),
+                handle: Some(h),
+                ..o.clone()
+            };
+        }
+        for data in [named, by_handle] {
+            let (account, n) = allocations(|| model.bind(data));
+            assert_eq!(n, 0, "binding allocated");
+            let account = account.unwrap();
+            let (record, n) = allocations(|| account.score().record());
+            assert!(n > 0, "the counter counts: records own their strings");
+            drop(record);
+        }
+    }
+}

@@ -287,6 +287,7 @@ impl Metric {
     }
 
     /// The value in millionths, checked against the kind.
+    #[inline]
     pub(crate) fn check(&self, value: &Value) -> Result<i64, ValueProblem> {
         let micros = match (&self.kind, value) {
             (MetricKind::Flag, Value::Flag(b)) => return Ok(if *b { MICRO } else { 0 }),
@@ -319,6 +320,7 @@ impl Metric {
 }
 
 /// A decimal value, rounded half-even to millionths beyond six places.
+#[inline]
 fn exact_value(d: Decimal) -> Result<i64, ValueProblem> {
     // Fast path: at most six places (integers, cents), in range.
     if d.scale() <= 6 {

@@ -6,7 +6,7 @@ use crate::model::Model;
 use crate::segment::Segment;
 use crate::slots::{Slot, Slots, NO_OBSERVATION};
 use crate::value::Observation;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -23,7 +23,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use chrono::NaiveDate;
+/// use chrono::{Datelike, NaiveDate};
 /// use healthscore::{AccountData, Observation};
 /// use rust_decimal_macros::dec;
 ///
@@ -160,7 +160,7 @@ impl AccountData {
     /// # Examples
     ///
     /// ```
-    /// use chrono::NaiveDate;
+    /// use chrono::{Datelike, NaiveDate};
     /// use healthscore::{AccountData, Model};
     /// use rust_decimal_macros::dec;
     ///
@@ -307,7 +307,7 @@ const MAX_MRR: i64 = 1_000_000_000_000_000;
 ///
 /// ```
 /// let model = healthscore::Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
-/// use chrono::NaiveDate;
+/// use chrono::{Datelike, NaiveDate};
 /// use healthscore::{AccountData, Observation};
 /// use rust_decimal_macros::dec;
 ///
@@ -408,7 +408,7 @@ impl Model {
     ///
     /// ```
     /// let model = healthscore::Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
-    /// use chrono::NaiveDate;
+    /// use chrono::{Datelike, NaiveDate};
     /// use healthscore::{AccountData, Observation};
     /// use rust_decimal_macros::dec;
     ///
@@ -429,7 +429,8 @@ impl Model {
         }
         if data.mrr.is_sign_negative() && !data.mrr.is_zero() {
             problems.push(AccountProblem::NegativeMrr(data.mrr));
-        } else if data.mrr > Decimal::from(MAX_MRR) {
+        } else if data.mrr.mantissa() > i128::from(MAX_MRR) && data.mrr > Decimal::from(MAX_MRR) {
+            // (|mrr| ≤ its mantissa: most MRRs skip the decimal comparison.)
             problems.push(AccountProblem::HugeMrr(data.mrr));
         }
         let seg = &self.segmentation;
@@ -451,6 +452,10 @@ impl Model {
             });
         }
         let mut slots = Slots::new(self.metrics.len());
+        // Ages in days as differences of day numbers (cheaper than chrono's
+        // date subtraction, which binding would pay per observation).
+        let as_of_days = i64::from(data.as_of.num_days_from_ce());
+        let slot_of = slots.as_mut_slice();
         for (n, obs) in data.observations.iter().enumerate() {
             let index = match obs.handle {
                 Some(h) if h.model == self.fingerprint.hash => Some(h.index()),
@@ -464,8 +469,7 @@ impl Model {
                 problems.push(AccountProblem::UnknownMetric(obs.metric.clone()));
                 continue;
             };
-            let (Some(metric), Some(slot)) = (self.metrics.get(i), slots.as_mut_slice().get_mut(i))
-            else {
+            let (Some(metric), Some(slot)) = (self.metrics.get(i), slot_of.get_mut(i)) else {
                 continue;
             };
             let name = || metric.id.clone();
@@ -509,11 +513,14 @@ impl Model {
                 }
                 Some(d) if d > obs.observed_on => {}
                 _ => {
-                    let age = (data.as_of - obs.observed_on).num_days();
+                    let stale = metric.max_age_days.is_some_and(|max| {
+                        let age = as_of_days - i64::from(obs.observed_on.num_days_from_ce());
+                        age > i64::from(max)
+                    });
                     *slot = Slot {
                         value,
                         observation: n as u32,
-                        stale: metric.max_age_days.is_some_and(|max| age > i64::from(max)),
+                        stale,
                     };
                 }
             }

@@ -51,6 +51,7 @@ pub(crate) enum Slots {
 const INLINE_SLOTS: usize = 16;
 
 impl Slots {
+    #[inline]
     pub(crate) fn new(len: usize) -> Slots {
         match u8::try_from(len) {
             Ok(n) if len <= INLINE_SLOTS => Slots::Inline {
@@ -69,6 +70,7 @@ impl Slots {
         }
     }
 
+    #[inline]
     pub(crate) fn as_mut_slice(&mut self) -> &mut [Slot] {
         match self {
             Slots::Inline { len, items } => items.get_mut(..usize::from(*len)).unwrap_or(&mut []),
