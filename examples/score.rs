@@ -174,11 +174,12 @@ fn run() -> Result<ExitCode, String> {
 /// Accounts per batch handed to a worker.
 const BATCH: usize = 1024;
 
-/// A batch of account texts; `first` numbers the first one (line or element).
+/// A batch of account texts, each with its place in the input: its line
+/// (JSON lines) or element (JSON array) number, counted from 1.
 struct Batch {
     index: u64,
-    first: u64,
-    texts: Vec<String>,
+    unit: &'static str,
+    texts: Vec<(u64, String)>,
 }
 
 /// What the rules need: the rule set, the earlier state, and whether to
@@ -304,7 +305,7 @@ fn read_batches(input: Box<dyn Read + Send>, jobs: &SyncSender<Batch>) -> Result
     let mut batcher = Batcher {
         jobs,
         index: 0,
-        first: 1,
+        unit: "line",
         texts: Vec::with_capacity(BATCH),
     };
     let first = loop {
@@ -323,17 +324,15 @@ fn read_batches(input: Box<dyn Read + Send>, jobs: &SyncSender<Batch>) -> Result
         }
     };
     if first == Some(b'[') {
+        batcher.unit = "element";
         let mut de = serde_json::Deserializer::from_reader(input);
         serde::Deserializer::deserialize_seq(&mut de, EachAccount(&mut batcher))
             .map_err(|e| e.to_string())?;
     } else {
         for (n, line) in input.lines().enumerate() {
             let line = line.map_err(|e| e.to_string())?;
-            if batcher.texts.is_empty() {
-                batcher.first = n as u64 + 1;
-            }
             if !line.trim().is_empty() {
-                batcher.push(line);
+                batcher.push(n as u64 + 1, line);
             }
         }
     }
@@ -344,13 +343,13 @@ fn read_batches(input: Box<dyn Read + Send>, jobs: &SyncSender<Batch>) -> Result
 struct Batcher<'a> {
     jobs: &'a SyncSender<Batch>,
     index: u64,
-    first: u64,
-    texts: Vec<String>,
+    unit: &'static str,
+    texts: Vec<(u64, String)>,
 }
 
 impl Batcher<'_> {
-    fn push(&mut self, text: String) {
-        self.texts.push(text);
+    fn push(&mut self, place: u64, text: String) {
+        self.texts.push((place, text));
         if self.texts.len() == BATCH {
             self.flush();
         }
@@ -363,7 +362,7 @@ impl Batcher<'_> {
         let texts = std::mem::replace(&mut self.texts, Vec::with_capacity(BATCH));
         let batch = Batch {
             index: self.index,
-            first: self.first,
+            unit: self.unit,
             texts,
         };
         self.index += 1;
@@ -390,18 +389,14 @@ fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch) -> Done {
         errors: String::new(),
         totals: Totals::default(),
     };
-    for (i, text) in batch.texts.iter().enumerate() {
-        let place = || format!("input {}", batch.first + i as u64);
+    for (at, text) in &batch.texts {
+        let place = || format!("{} {at}", batch.unit);
         let data: AccountData = match serde_json::from_str(text) {
             Ok(d) => d,
             Err(e) => {
-                #[derive(serde::Deserialize)]
-                struct IdOnly {
-                    id: Option<serde_json::Value>,
-                }
-                let id = serde_json::from_str::<IdOnly>(text).ok().and_then(|x| x.id);
-                let id = id.map_or_else(|| "(no id)".to_string(), |v| v.to_string());
-                done.errors += &format!("rejected {}: account {id}: {e}\n", place());
+                let id = id_in_text(text).unwrap_or_else(|| "(no id)".to_string());
+                let why = describe_json_error(text, &e);
+                done.errors += &format!("rejected {}: account {id}: {why}\n", place());
                 done.totals.rejected += 1;
                 continue;
             }
@@ -480,11 +475,50 @@ impl<'de> Visitor<'de> for EachAccount<'_, '_> {
         let mut n = 0;
         while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
             n += 1;
-            if self.0.texts.is_empty() {
-                self.0.first = n;
-            }
-            self.0.push(raw.get().to_owned());
+            self.0.push(n, raw.get().to_owned());
         }
         Ok(())
     }
+}
+
+/// The account id in a text that is not valid JSON, when one can be read:
+/// the first `"id"` key's string or number value.
+fn id_in_text(text: &str) -> Option<String> {
+    let mut rest = text;
+    while let Some(at) = rest.find("\"id\"") {
+        rest = rest.get(at + 4..)?;
+        let after = rest.trim_start();
+        let Some(value) = after.strip_prefix(':') else {
+            continue;
+        };
+        let value = value.trim_start();
+        if let Some(s) = value.strip_prefix('"') {
+            let end = s.find('"')?;
+            return s.get(..end).map(str::to_string);
+        }
+        let n: String = value
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')
+            .collect();
+        return (!n.is_empty()).then_some(n);
+    }
+    None
+}
+
+/// serde_json's message, plus what a bare `NaN` or `Infinity` at the error's
+/// column is (Python's `json.dumps` writes them for float NaN and infinity).
+fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
+    let column = e.column().saturating_sub(1);
+    let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
+    let at = line.get(column..).unwrap_or("");
+    for token in ["NaN", "Infinity", "-Infinity"] {
+        if at.starts_with(token) {
+            return format!(
+                "{token} at column {} is not a JSON number (Python's json.dumps writes it for a float {token}): \
+                 leave that observation out",
+                e.column()
+            );
+        }
+    }
+    e.to_string()
 }

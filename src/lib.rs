@@ -9,22 +9,46 @@
 //! healthy, which are drifting toward churn, which are ready to buy more?
 //! This crate computes it from data, in the common **DEAR** frame:
 //!
-//! * **Metrics** ([`MetricConfig`]) of typed kinds ([`MetricKind`]: ratio,
-//!   count, money, NPS, CSAT, flag, a CSM's judgement) are normalised to
-//!   0..=100 points by curves ([`CurveConfig`]).
+//! * **Metrics** ([`MetricConfig`](model::MetricConfig)) of typed kinds
+//!   (ratio, count, money, NPS, CSAT, flag, a CSM's judgement) are
+//!   normalised to 0..=100 points by curves ([`CurveConfig`](model::CurveConfig)).
 //! * Metrics group into four [`Dimension`]s: Deployment, Engagement,
 //!   Adoption, ROI. A dimension scores as the weighted mean of its metrics
 //!   (or their worst), the overall score as the weighted mean of dimensions.
 //!   Missing data is excluded and its weight shared out, or imputed, as each
-//!   metric's [`MissingPolicy`] says; [`Score::coverage`] shows how much
-//!   weight had data, and below a scorecard's minimum an account has
-//!   *insufficient data* rather than a band.
+//!   metric's [`MissingPolicy`](model::MissingPolicy) says; [`Score::coverage`]
+//!   shows how much weight had measured data, and below a scorecard's
+//!   minimum an account has *insufficient data* rather than a band.
+//! * **No data, no colour.** An account none of whose scorecard metrics has
+//!   a measured (observed, fresh, in-range) value has no score and no band,
+//!   whatever the missing policies and minimum coverage say: imputed values
+//!   shape a score that has some data, but alone they are not a measurement.
 //! * **Segments** (MRR tier × size tier, optionally × lifecycle stage)
 //!   choose the **scorecard**: weights and [`Band`] thresholds
 //!   (green / lime / yellow / red).
 //! * Every [`Score`] records its model, version, segment and scorecard and
 //!   explains itself ([`Score::explain`]): per-dimension and per-metric
-//!   contributions that add up exactly, what is missing, what pulls it down.
+//!   contributions that add up exactly, what is missing, stale or out of
+//!   range, what pulls it down. [`Score::record`] gives the same as an owned,
+//!   serialisable [`ScoreRecord`] that outlives the account and the model.
+//!
+//! ## The modules
+//!
+//! * [`model`]: configuration ([`ModelConfig`]) and the compiled [`Model`],
+//!   its [`Fingerprint`](model::Fingerprint), metric handles and loaders.
+//! * [`score`]: accounts ([`AccountData`] in, [`Account`] bound), scores,
+//!   explanations and records.
+//! * [`portfolio`]: accounts and MRR per band and segment, concentration.
+//! * [`history`]: an account's dated scores, deltas, trends, transitions.
+//! * [`backtest`]: churn and expansion per band against real outcomes,
+//!   AUC, distribution and threshold proposals.
+//! * [`cta`]: rules that turn scores and signals into calls to action.
+//!
+//! The everyday types ([`Model`], [`ModelConfig`], [`AccountData`],
+//! [`Observation`], [`Score`], [`ScoreRecord`], [`Band`], [`Dimension`],
+//! [`Points`], [`Share`], [`PortfolioSummary`]) are also at the root, and
+//! [`chrono`] and [`rust_decimal`] are re-exported so that dates and money
+//! are named in the versions this crate uses.
 //!
 //! ## Trust over time
 //!
@@ -33,12 +57,24 @@
 //!   arriving cannot keep an account green.
 //! * **No flapping**: a scorecard's `hysteresis` margin keeps an account in
 //!   its previous band until the score passes a threshold by the margin.
-//! * **History**: [`History`] gives deltas over any window, trends with a
-//!   dead zone, band transitions and time in band, flagging model changes.
-//! * **Checked against outcomes**: [`Backtest`] reports churn and expansion
-//!   per band, the AUC of the score as a churn predictor and whether churn
-//!   falls as health rises; [`Distribution`] and [`propose_thresholds`] help
-//!   recalibrate bands, as proposals only.
+//! * **History**: [`History`](history::History) gives deltas over any
+//!   window, trends with a dead zone, band transitions and time in band,
+//!   flagging model changes.
+//! * **Checked against outcomes**: [`Backtest`](backtest::Backtest) reports
+//!   churn and expansion per band (churned MRR counted once per account),
+//!   the AUC of the score as a churn predictor and whether churn falls as
+//!   health rises; [`Distribution`](backtest::Distribution) and
+//!   [`propose_thresholds`](backtest::propose_thresholds) help recalibrate
+//!   bands, as proposals only (rounded to whole points if you like).
+//!
+//! ## Things that belong together stay together
+//!
+//! A compiled [`Model`] has a [`Fingerprint`](model::Fingerprint): name,
+//! version and a hash of its compiled content. A [`cta::RuleSet`] evaluates
+//! only scores of the model it was compiled against, and a
+//! [`PortfolioSummary`] adds only scores of its own model (an equal model
+//! compiled separately is the same model); another model's score is a typed
+//! [`ModelMismatch`](model::ModelMismatch), never a silently wrong CTA.
 //!
 //! ## Calls to action
 //!
@@ -49,10 +85,11 @@
 //! and recent events. A rule set is validated against the model once (with
 //! paths in its errors) and compiled to a flat short-circuit program: a
 //! rule whose first condition fails costs one step, and an evaluation in
-//! which nothing fires allocates nothing. [`cta::RuleSet::evaluate`] is a pure function of the score and
-//! the caller's CTA records: it opens, updates (never duplicates), keeps
-//! quiet (snooze, cooldown, cap, edge trigger) or proposes closing CTAs, each
-//! with a reason naming the values that decided it.
+//! which nothing fires allocates nothing. [`cta::RuleSet::evaluate`] is a
+//! pure function of the score and the caller's CTA records: it opens,
+//! updates (never duplicates), keeps quiet (snooze, cooldown, cap, edge
+//! trigger) or proposes closing CTAs, each with a reason naming the values
+//! that decided it.
 //!
 //! ## Exactness
 //!
@@ -67,12 +104,19 @@
 //! ## Usage
 //!
 //! 1. Write a [`ModelConfig`] (JSON, TOML or code) and compile it with
-//!    [`Model::new`]: every problem is reported at once, with its path.
+//!    [`Model::new`] (or a loader, features `json` / `toml`): every problem
+//!    is reported at once, with its path.
 //! 2. Bind each account's [`AccountData`] with [`Model::bind`]: values are
 //!    checked against their metric kinds (NaN, a ratio of 1.7 or an NPS of
-//!    140 are errors naming the account and metric, never clamped).
-//! 3. [`Account::score`] (allocation-free), then [`Score::explain`] or
-//!    `Display` for humans, and [`PortfolioSummary`] for the portfolio view.
+//!    140 are errors naming the account and metric, never clamped). Account
+//!    payloads may carry fields of their own (ignored), integer ids, flags as
+//!    0/1. For many accounts, set observations by
+//!    [`MetricHandle`](model::MetricHandle): binding then needs no lookup
+//!    and allocates nothing.
+//! 3. [`Account::score`] (allocation-free), then [`Score::explain`],
+//!    `Display` or [`Score::record`] for people and services, and
+//!    [`PortfolioSummary`] for the portfolio view (merge summaries of
+//!    parallel parts exactly).
 //!
 //! ## Example
 //!
@@ -116,13 +160,19 @@
 //!
 //! ## Crate features
 //!
-//! * `proptest` (off by default): `healthscore::strategy` gives proptest strategies for
+//! All off by default; without features the library depends only on
+//! serde, thiserror, chrono and rust_decimal.
+//!
+//! * `json`: `Model`, `ModelConfig`, `RuleSet` and `RuleSetConfig` loaders
+//!   from JSON text and `.json` files (`from_json_str`, `from_path`), with
+//!   the file in every [`LoadError`](model::LoadError).
+//! * `toml`: the same for TOML (`from_toml_str`, `.toml` files).
+//! * `proptest`: `healthscore::strategy` gives proptest strategies for
 //!   values of any metric kind and for accounts valid under any model, for
 //!   property-testing your own score rules.
 //!
-//! Without features the library depends only on serde, thiserror, chrono
-//! and rust_decimal. Configuration and accounts are plain serde types; use
-//! any serde format crate to read them.
+//! Configuration, accounts and every result are plain serde types: any
+//! serde format crate reads and writes them.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

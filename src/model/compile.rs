@@ -150,7 +150,7 @@ pub struct Model {
 /// ```
 /// use healthscore::Model;
 ///
-/// let model = Model::from_json_str(healthscore::model::EXAMPLE_JSON)?;
+/// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
 /// let nps = model.metric_handle("nps").expect("the model has nps");
 /// assert_eq!(nps.index(), 1); // second metric in the configuration
 /// assert!(model.metric_handle("nsp").is_none());

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 ///   the ends take the end scores (clamped).
 /// * `bounded`: the same inside the breakpoints, but a value outside them
 ///   contributes nothing: it is treated as missing (the metric's
-///   [`MissingPolicy`](crate::MissingPolicy) applies) and reported as out of range.
+///   [`MissingPolicy`](crate::model::MissingPolicy) applies) and reported as out of range.
 /// * `steps`: a value at or above a step's threshold scores that step's
 ///   score; below the first threshold it scores `below`.
 ///

@@ -24,8 +24,8 @@ use std::hash::{Hash, Hasher};
 /// ```
 /// use healthscore::Model;
 ///
-/// let a = Model::from_json_str(healthscore::model::EXAMPLE_JSON)?;
-/// let b = Model::from_json_str(healthscore::model::EXAMPLE_JSON)?;
+/// let a = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+/// let b = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
 /// assert_eq!(a.fingerprint(), b.fingerprint()); // same content, separate allocations
 ///
 /// let mut changed = a.config().clone();

@@ -13,7 +13,7 @@
 //! ```
 //! use healthscore::Model;
 //!
-//! let model = Model::from_json_str(healthscore::model::EXAMPLE_JSON)?;
+//! let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
 //! assert_eq!(model.name(), "example");
 //! let weekly_active = model.metric_handle("weekly_active").expect("declared");
 //! assert_eq!(model.metric_ids().nth(weekly_active.index()), Some("weekly_active"));

@@ -15,7 +15,7 @@
 //! use healthscore::{AccountData, Model, Observation, ScoreRecord};
 //! use rust_decimal_macros::dec;
 //!
-//! let model = Model::from_json_str(healthscore::model::EXAMPLE_JSON)?;
+//! let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
 //! // A service handler: bind, score and return an owned record.
 //! fn handle(model: &Model, data: AccountData) -> Result<ScoreRecord, healthscore::AccountError> {
 //!     Ok(model.bind(data)?.score().record())
