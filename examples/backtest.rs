@@ -67,8 +67,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         outcomes.len()
     );
     println!(
-        "{:<7} {:>7} {:>8} {:>7} {:>14} {:>9} {:>7}",
-        "band", "scores", "churned", "rate", "churned MRR", "expanded", "rate"
+        "{:<7} {:>7} {:>8} {:>7} {:>9} {:>14} {:>9} {:>7}",
+        "band", "scores", "churned", "rate", "accounts", "churned MRR", "expanded", "rate"
     );
     for band in Band::ALL {
         let b = bt.bands[band.index()];
@@ -76,15 +76,20 @@ fn main() -> Result<(), Box<dyn Error>> {
             r.map_or("-".to_string(), |r| format!("{}%", r.percent().round_dp(1)))
         };
         println!(
-            "{band:<7} {:>7} {:>8} {:>7} {:>14} {:>9} {:>7}",
+            "{band:<7} {:>7} {:>8} {:>7} {:>9} {:>14} {:>9} {:>7}",
             b.scores,
             b.churned,
             pct(b.churn_rate()),
+            b.churned_accounts,
             b.churned_mrr,
             b.expanded,
             pct(b.expansion_rate())
         );
     }
+    println!(
+        "{} accounts churned, {} MRR lost (each account once, at its MRR on its last score before churning)",
+        bt.churned_accounts, bt.churned_mrr
+    );
     match bt.auc {
         Some(auc) => println!(
             "\nAUC of the score as a churn predictor: {:.3} (0.5 is chance, 1 is perfect)",
@@ -125,6 +130,18 @@ fn main() -> Result<(), Box<dyn Error>> {
             );
             let [g, l, y, r] = Band::ALL.map(|b| p.achieved.share(b).percent().round_dp(1));
             println!("  which would give: green {g}% lime {l}% yellow {y}% red {r}%");
+            let whole = Points::from_micros(1_000_000).unwrap_or(Points::MAX);
+            match p.rounded(whole, &points) {
+                Ok(r) => {
+                    let [g, l, y, rd] =
+                        Band::ALL.map(|b| r.achieved.share(b).percent().round_dp(1));
+                    println!(
+                        "  rounded to whole points: green {} lime {} yellow {}, giving green {g}% lime {l}% yellow {y}% red {rd}%",
+                        r.bands.green, r.bands.lime, r.bands.yellow
+                    );
+                }
+                Err(e) => println!("  no whole-point rounding: {e}"),
+            }
         }
         Err(e) => println!("\nno threshold proposal: {e}"),
     }

@@ -128,6 +128,10 @@ fn results_serialise_and_read_back() {
         ))
         .unwrap();
     let score = a.score();
+    assert_eq!(
+        serde_json::to_value(&score).unwrap(),
+        serde_json::to_value(score.record()).unwrap()
+    );
     let why = serde_json::to_value(score.explain()).unwrap();
     assert_eq!(why["metrics"][0]["id"], "seats");
     assert_eq!(why["metrics"][1]["status"]["kind"], "missing");

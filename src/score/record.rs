@@ -155,6 +155,13 @@ impl ScoreRecord {
     }
 }
 
+impl Serialize for Score<'_> {
+    /// As its [`ScoreRecord`].
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.record().serialize(s)
+    }
+}
+
 impl Score<'_> {
     /// The score as an owned record, ready to return, store or serialise.
     pub fn record(&self) -> ScoreRecord {
