@@ -14,6 +14,7 @@ use std::fmt;
 #[serde(deny_unknown_fields)]
 pub struct ScorePoint {
     /// The score's as-of date.
+    #[serde(deserialize_with = "crate::value::date::deserialize")]
     pub date: NaiveDate,
     /// The overall score (`None`: nothing could be scored).
     pub overall: Option<Points>,
@@ -66,8 +67,10 @@ pub enum HistoryError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delta {
     /// The earlier point's date.
+    #[serde(deserialize_with = "crate::value::date::deserialize")]
     pub from: NaiveDate,
     /// The later point's date.
+    #[serde(deserialize_with = "crate::value::date::deserialize")]
     pub to: NaiveDate,
     /// Change in millionths of a point (negative: down).
     pub change_micros: i64,
@@ -115,6 +118,7 @@ pub enum Trend {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transition {
     /// The date of the point with the new band.
+    #[serde(deserialize_with = "crate::value::date::deserialize")]
     pub date: NaiveDate,
     /// The band before (`None`: insufficient data).
     pub from: Option<Band>,
@@ -216,7 +220,11 @@ impl History {
     pub fn delta(&self, window: Duration) -> Result<Delta, HistoryError> {
         let latest = self.latest().ok_or(HistoryError::Empty)?;
         let first = self.points.first().ok_or(HistoryError::Empty)?;
-        let start = latest.date - window;
+        // A window reaching past the calendar's start starts before any point.
+        let start = latest
+            .date
+            .checked_sub_signed(window)
+            .unwrap_or(NaiveDate::MIN);
         let from = self.at(start).ok_or(HistoryError::WindowBeforeHistory {
             start,
             first: first.date,

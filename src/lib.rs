@@ -187,6 +187,7 @@ pub mod portfolio;
 pub mod score;
 #[cfg(feature = "proptest")]
 pub mod strategy;
+mod strict;
 
 // The everyday types, at the root.
 pub use band::{Band, BandError, BandThresholds};

@@ -22,7 +22,7 @@ use crate::account::AccountData;
 use crate::metric::MetricKind;
 use crate::model::Model;
 use crate::value::{Observation, Value};
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -98,14 +98,19 @@ pub fn account(model: &Model, as_of: NaiveDate) -> BoxedStrategy<AccountData> {
             let mut data = AccountData::new("generated", Decimal::new(cents, 2), employees, as_of);
             data.stage = stage;
             for (id, judged, value, ago, superseded, gap) in observed.into_iter().flatten() {
-                let on = as_of - Duration::days(ago);
+                // Near the calendar's start, observations fall on its first day.
+                let back = |from: NaiveDate, days: i64| {
+                    from.checked_sub_days(chrono::Days::new(days.unsigned_abs()))
+                        .unwrap_or(NaiveDate::MIN)
+                };
+                let on = back(as_of, ago);
                 let mut obs = Observation::new(id, value, on);
                 if judged {
                     obs = obs.by("csm", "generated");
                 }
                 if superseded {
                     let mut old = obs.clone();
-                    old.observed_on = on - Duration::days(gap);
+                    old.observed_on = back(on, gap);
                     data.observations.push(old);
                 }
                 data.observations.push(obs);

@@ -15,7 +15,7 @@ pub use calibration::{propose_thresholds, Distribution, Proposal, ProposalError}
 
 use crate::band::Band;
 use crate::points::{Points, Share, MICRO};
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -27,6 +27,7 @@ pub struct DatedScore {
     /// The account's id.
     pub account: String,
     /// The score's as-of date.
+    #[serde(deserialize_with = "crate::value::date::deserialize")]
     pub date: NaiveDate,
     /// The overall score.
     pub score: Points,
@@ -59,6 +60,7 @@ pub struct DatedOutcome {
     /// The account's id.
     pub account: String,
     /// When it happened.
+    #[serde(deserialize_with = "crate::value::date::deserialize")]
     pub date: NaiveDate,
     /// What happened.
     pub outcome: Outcome,
@@ -186,7 +188,6 @@ impl Backtest {
         for list in by_account.values_mut() {
             list.sort_by_key(|(d, _, _)| *d);
         }
-        let horizon = Duration::days(i64::from(horizon_days));
         let mut bands = [BandOutcomes::default(); 4];
         let mut ranked: Vec<(u32, bool)> = Vec::with_capacity(scores.len());
         // Each churned account's latest churn-followed score (date, MRR),
@@ -209,7 +210,10 @@ impl Backtest {
             if let Some(list) = by_account.get(s.account.as_str()) {
                 let start = list.partition_point(|(d, _, _)| *d <= s.date);
                 // A horizon past the calendar's end reaches every later outcome.
-                let end = s.date.checked_add_signed(horizon).unwrap_or(NaiveDate::MAX);
+                let end = s
+                    .date
+                    .checked_add_days(chrono::Days::new(u64::from(horizon_days)))
+                    .unwrap_or(NaiveDate::MAX);
                 for (_, o, at) in list.iter().skip(start).take_while(|(d, _, _)| *d <= end) {
                     match o {
                         Outcome::Churned => churned = true,

@@ -3,7 +3,8 @@
 use super::rule::{reason, Cta, CtaKind, Priority, RuleSet, Trigger};
 use crate::model::ModelMismatch;
 use crate::score::Score;
-use chrono::{Duration, NaiveDate};
+use crate::value::date;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ pub struct CtaRecord {
     /// Its kind.
     pub kind: CtaKind,
     /// When it was opened.
+    #[serde(deserialize_with = "crate::value::date::deserialize")]
     pub opened_on: NaiveDate,
     /// Where it stands.
     pub status: CtaStatus,
@@ -30,11 +32,13 @@ pub enum CtaStatus {
     /// Put off until a date (the rule stays quiet until then, inclusive).
     Snoozed {
         /// Last quiet day.
+        #[serde(deserialize_with = "crate::value::date::deserialize")]
         until: NaiveDate,
     },
     /// Done.
     Closed {
         /// When it was closed.
+        #[serde(deserialize_with = "crate::value::date::deserialize")]
         on: NaiveDate,
     },
 }
@@ -112,7 +116,7 @@ impl RuleSet {
     /// else stays quiet while snoozed (through the snooze date), within its
     /// cooldown after a close (through close date + cooldown days), at its
     /// cap, or, with an edge trigger, when it already held; else opens a CTA
-    /// due `as_of + due_in_days`. A rule whose condition does not hold
+    /// due `as_of + due_in_days` (9999-12-31 at the latest). A rule whose condition does not hold
     /// proposes closing its open CTA (unless `close_when_clear` is off).
     ///
     /// Allocates nothing when no rule holds and no CTA is open.
@@ -220,7 +224,7 @@ impl Run<'_, '_> {
                 priority: c.priority,
                 touch: c.touch,
                 owner: c.owner.clone(),
-                due: as_of + Duration::days(i64::from(c.due_in_days)),
+                due: date::add_days_saturating(as_of, c.due_in_days),
                 playbook: c.playbook.clone(),
                 reason: reason(&rule.cond, score),
             })
@@ -316,11 +320,12 @@ fn suppressed(
     {
         return Some(Suppressed::Snoozed(until));
     }
-    let cooldown = Duration::days(i64::from(c.cooldown_days));
     if let Some(on) = mine()
         .filter_map(|r| match r.status {
             CtaStatus::Closed { on }
-                if c.cooldown_days > 0 && on <= as_of && as_of <= on + cooldown =>
+                if c.cooldown_days > 0
+                    && on <= as_of
+                    && as_of <= date::add_days_saturating(on, c.cooldown_days) =>
             {
                 Some(on)
             }
@@ -331,9 +336,10 @@ fn suppressed(
         return Some(Suppressed::Cooldown(on));
     }
     if let Some(cap) = c.cap {
-        let since = as_of - Duration::days(i64::from(cap.per_days));
+        // A period reaching before the calendar's start counts every record.
+        let since = date::sub_days(as_of, cap.per_days);
         let fired = mine()
-            .filter(|r| r.opened_on > since && r.opened_on <= as_of)
+            .filter(|r| since.is_none_or(|s| r.opened_on > s) && r.opened_on <= as_of)
             .count();
         if fired >= cap.times as usize {
             return Some(Suppressed::Capped);
@@ -368,10 +374,13 @@ pub struct CtaSummary {
     /// Accounts with at least one CTA opened.
     pub accounts_with_new_ctas: u64,
     /// Per kind.
+    #[serde(deserialize_with = "crate::strict::map")]
     pub by_kind: BTreeMap<CtaKind, u64>,
     /// Per priority.
+    #[serde(deserialize_with = "crate::strict::map")]
     pub by_priority: BTreeMap<Priority, u64>,
     /// Per owner.
+    #[serde(deserialize_with = "crate::strict::map")]
     pub by_owner: BTreeMap<String, u64>,
     /// Updates of open CTAs.
     pub updated: u64,

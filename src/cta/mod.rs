@@ -21,6 +21,6 @@ pub use condition::{Condition, Op, Operand};
 pub use engine::{Action, CtaRecord, CtaStatus, CtaSummary, Evaluation, Suppressed};
 pub use rule::{
     Cap, Cta, CtaKind, Priority, RuleConfig, RuleSet, RuleSetConfig, RuleTraces, TouchLevel,
-    Trigger,
+    Trigger, MAX_DAYS,
 };
 pub use trace::TraceLine;

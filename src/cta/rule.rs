@@ -153,6 +153,7 @@ pub struct Cta {
     /// Who acts.
     pub owner: String,
     /// When it is due.
+    #[serde(deserialize_with = "crate::value::date::deserialize")]
     pub due: NaiveDate,
     /// Playbook to follow.
     pub playbook: Option<String>,
@@ -199,6 +200,11 @@ impl Cta {
         }
     }
 }
+
+/// The most days a rule's due date, cooldown or cap period may span (100
+/// years): longer is surely a mistake, and bounded days keep date
+/// arithmetic exact.
+pub const MAX_DAYS: u32 = 36_500;
 
 /// A compiled rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -270,6 +276,22 @@ impl RuleSet {
                 p.push(format!("{path}.id"), ProblemKind::EmptyId);
             } else if !seen.insert(r.id.as_str()) {
                 p.push(format!("{path}.id"), ProblemKind::DuplicateId(r.id.clone()));
+            }
+            let mut days = |field: &str, n: u32| {
+                if n > MAX_DAYS {
+                    p.push(
+                        format!("{path}.{field}"),
+                        ProblemKind::TooManyDays {
+                            days: n,
+                            max: MAX_DAYS,
+                        },
+                    );
+                }
+            };
+            days("due_in_days", r.due_in_days);
+            days("cooldown_days", r.cooldown_days);
+            if let Some(cap) = r.cap {
+                days("cap.per_days", cap.per_days);
             }
             if let Some(cap) = r.cap.filter(|c| c.times == 0 || c.per_days == 0) {
                 p.push(

@@ -230,6 +230,14 @@ pub enum ProblemKind {
     /// A condition that can never be decided as written.
     #[error("impossible condition: {0}")]
     Impossible(String),
+    /// A number of days beyond what a rule may use.
+    #[error("{days} days is more than the {max} allowed")]
+    TooManyDays {
+        /// The days given.
+        days: u32,
+        /// The most allowed.
+        max: u32,
+    },
     /// A default scorecard before the last position.
     #[error("a default scorecard (no `when`) must be the last one")]
     DefaultNotLast,

@@ -40,9 +40,14 @@ pub struct ScorecardConfig {
     pub when: Option<Criteria>,
     /// Relative weight of each dimension. Every dimension that has metrics
     /// needs an entry (0 leaves it out).
+    #[serde(deserialize_with = "crate::strict::map")]
     pub dimension_weights: BTreeMap<Dimension, Decimal>,
     /// Per-metric weight overrides (0 leaves a metric out of this card).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "crate::strict::map"
+    )]
     pub metric_weights: BTreeMap<String, Decimal>,
     /// Dimensions scored as their worst metric instead of the weighted mean.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -62,7 +62,11 @@ pub struct AccountData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_score: Option<crate::Points>,
     /// Named dates such as `renewal`, for CTA rules ("renewal in 90 days").
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "std::collections::BTreeMap::is_empty",
+        deserialize_with = "crate::value::date::map"
+    )]
     pub dates: std::collections::BTreeMap<String, NaiveDate>,
     /// Dated events such as `champion_lost`, for CTA rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -245,6 +249,17 @@ pub enum AccountProblem {
     /// More observations than one account may carry (2³² − 1).
     #[error("{0} observations, more than one account may carry")]
     TooManyObservations(usize),
+    /// A date outside the years 1 to 9999 (as-of, observation, named date
+    /// or event), which only the Rust API can produce: input parsing
+    /// refuses such dates.
+    #[error("{what} {date} is outside the years 1 to 9999")]
+    DateOutOfRange {
+        /// Which date: `as_of`, `observation of <metric>`, `date <name>`,
+        /// `event <name>`.
+        what: String,
+        /// The date.
+        date: NaiveDate,
+    },
     /// An observation dated after the account's as-of date.
     #[error("{metric}: observed on {observed}, after the as-of date {as_of}")]
     ObservedAfterAsOf {
@@ -290,6 +305,32 @@ impl Serialize for AccountProblem {
         }
         m.serialize_entry("message", &self.to_string())?;
         m.end()
+    }
+}
+
+/// Every date of an account within the documented years (input parsing
+/// guarantees it; the Rust API does not). One pass, no allocation unless a
+/// date is out of range.
+fn check_dates(data: &AccountData, problems: &mut Vec<AccountProblem>) {
+    use crate::value::date::in_range;
+    let mut out = |what: String, date: NaiveDate| {
+        problems.push(AccountProblem::DateOutOfRange { what, date });
+    };
+    if !in_range(data.as_of) {
+        out("as_of".into(), data.as_of);
+    }
+    for o in data
+        .observations
+        .iter()
+        .filter(|o| !in_range(o.observed_on))
+    {
+        out(format!("observation of {}", o.metric), o.observed_on);
+    }
+    for (name, d) in data.dates.iter().filter(|(_, d)| !in_range(**d)) {
+        out(format!("date {name}"), *d);
+    }
+    for e in data.events.iter().filter(|e| !in_range(e.date)) {
+        out(format!("event {}", e.name), e.date);
     }
 }
 
@@ -433,6 +474,7 @@ impl Model {
             // (|mrr| ≤ its mantissa: most MRRs skip the decimal comparison.)
             problems.push(AccountProblem::HugeMrr(data.mrr));
         }
+        check_dates(&data, &mut problems);
         let seg = &self.segmentation;
         let stage_slot = match (&data.stage, seg.stages.is_empty()) {
             (Some(s), false) => match seg.stages.iter().position(|x| x == s) {

@@ -47,6 +47,7 @@ pub struct ScoreRecord {
     /// The account's id.
     pub id: String,
     /// The date the score is as of.
+    #[serde(deserialize_with = "crate::value::date::deserialize")]
     pub as_of: NaiveDate,
     /// The model's name.
     pub model: String,
@@ -109,6 +110,7 @@ pub struct MetricRecord {
     /// The value observed, when there is one (also when stale or out of range).
     pub value: Option<Value>,
     /// When that value was observed.
+    #[serde(default, deserialize_with = "crate::value::date::option")]
     pub observed_on: Option<NaiveDate>,
     /// Its score: observed, or imputed by the missing policy; `null` when
     /// excluded (its weight went to the others).

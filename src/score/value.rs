@@ -90,22 +90,43 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
-/// Dates as `YYYY-MM-DD`, with a fast path for that exact shape and
-/// chrono's parser for anything else (which it may reject).
+/// Dates as the crate accepts them: `YYYY-MM-DD`, years 1 to 9999, nothing
+/// before or after (no sign, no spaces, no time). Every date read from
+/// input goes through here, and [`Model::bind`](crate::Model::bind) checks
+/// dates given through the Rust API against the same range, so arithmetic
+/// on a bound account's dates (due dates, windows, ages) stays far inside
+/// what `chrono` can represent.
 pub(crate) mod date {
-    use chrono::NaiveDate;
+    use chrono::{Datelike, NaiveDate};
     use serde::Deserialize;
+    use std::collections::BTreeMap;
 
-    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
-        d: D,
-    ) -> Result<NaiveDate, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        fast(&s)
-            .or_else(|| s.parse().ok())
-            .ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a date (YYYY-MM-DD)")))
+    /// The last date accepted (the first is 0001-01-01).
+    pub(crate) const LAST: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+        Some(d) => d,
+        None => NaiveDate::MAX,
+    };
+
+    /// Whether a date is within the accepted years.
+    pub(crate) fn in_range(d: NaiveDate) -> bool {
+        (1..=9999).contains(&d.year())
     }
 
-    fn fast(s: &str) -> Option<NaiveDate> {
+    /// `date + days`, or [`LAST`] when that is later (or not representable).
+    pub(crate) fn add_days_saturating(d: NaiveDate, days: u32) -> NaiveDate {
+        d.checked_add_days(chrono::Days::new(u64::from(days)))
+            .filter(|x| *x <= LAST)
+            .unwrap_or(LAST)
+    }
+
+    /// `date − days`, or `None` when that is before the first representable
+    /// date.
+    pub(crate) fn sub_days(d: NaiveDate, days: u32) -> Option<NaiveDate> {
+        d.checked_sub_days(chrono::Days::new(u64::from(days)))
+    }
+
+    /// Parses exactly `YYYY-MM-DD` with a year from 1 to 9999.
+    pub(crate) fn parse(s: &str) -> Option<NaiveDate> {
         let b = s.as_bytes();
         if b.len() != 10 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
             return None;
@@ -115,15 +136,49 @@ pub(crate) mod date {
                 c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
             })
         };
-        NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)
+        let year = i32::try_from(num(0..4)?).ok().filter(|y| *y >= 1)?;
+        NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)
+    }
+
+    fn invalid<E: serde::de::Error>(s: &str) -> E {
+        E::custom(format!(
+            "{s:?} is not a date (YYYY-MM-DD, years 0001 to 9999)"
+        ))
+    }
+
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<NaiveDate, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse(&s).ok_or_else(|| invalid(&s))
+    }
+
+    /// For `Option<NaiveDate>` fields (with `#[serde(default)]`).
+    pub(crate) fn option<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<NaiveDate>, D::Error> {
+        let s = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
+        s.map(|s| parse(&s).ok_or_else(|| invalid(&s))).transpose()
+    }
+
+    /// For maps of named dates; a name given twice is an error.
+    pub(crate) fn map<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, NaiveDate>, D::Error> {
+        let raw: crate::strict::UniqueMap<String, std::borrow::Cow<'de, str>> =
+            Deserialize::deserialize(d)?;
+        raw.0
+            .into_iter()
+            .map(|(k, s)| parse(&s).map(|d| (k, d)).ok_or_else(|| invalid(&s)))
+            .collect()
     }
 
     #[cfg(test)]
     mod tests {
         #[test]
-        fn fast_path_agrees_with_chrono() {
+        fn only_documented_dates_parse() {
             for s in ["2026-11-23", "2024-02-29", "0001-01-01", "9999-12-31"] {
-                assert_eq!(super::fast(s), s.parse().ok(), "{s}");
+                assert_eq!(super::parse(s), s.parse().ok(), "{s}");
             }
             for s in [
                 "2026-02-30",
@@ -131,9 +186,25 @@ pub(crate) mod date {
                 "2026-1-01",
                 "2026/11/23",
                 "+2026-11-2",
+                "+10000-01-01",
+                " 2026-11-20",
+                "2026-11-20 ",
+                "0000-01-01",
+                "-0001-01-01",
+                "2026-11-20T00:00:00",
             ] {
-                assert_eq!(super::fast(s), None, "{s}");
+                assert_eq!(super::parse(s), None, "{s}");
             }
+        }
+
+        #[test]
+        fn day_arithmetic_saturates_or_says_none() {
+            let last = super::LAST;
+            assert_eq!(super::add_days_saturating(last, u32::MAX), last);
+            assert_eq!(super::add_days_saturating(chrono::NaiveDate::MAX, 1), last);
+            assert_eq!(super::sub_days(chrono::NaiveDate::MIN, 1), None);
+            let first = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap();
+            assert!(super::sub_days(first, u32::MAX).is_none());
         }
     }
 }
