@@ -168,6 +168,38 @@ pub enum Condition {
     },
 }
 
+impl Drop for Condition {
+    /// Iterative, so that dropping a deeply nested condition built through
+    /// the Rust API (a `not` 100,000 deep) cannot exhaust the stack: the
+    /// children are moved to a heap stack and dropped one level at a time.
+    fn drop(&mut self) {
+        fn take_children(c: &mut Condition, into: &mut Vec<Condition>) {
+            match c {
+                Condition::All(cs) | Condition::Any(cs) => into.append(cs),
+                Condition::Not(inner) => {
+                    into.push(std::mem::replace(&mut **inner, Condition::All(Vec::new())))
+                }
+                _ => {}
+            }
+        }
+        let nested = match self {
+            Condition::All(cs) | Condition::Any(cs) => cs
+                .iter()
+                .any(|c| matches!(c, Condition::All(_) | Condition::Any(_) | Condition::Not(_))),
+            Condition::Not(_) => true,
+            _ => false,
+        };
+        if !nested {
+            return; // leaves and flat lists drop as usual
+        }
+        let mut stack = Vec::new();
+        take_children(self, &mut stack);
+        while let Some(mut c) = stack.pop() {
+            take_children(&mut c, &mut stack);
+        }
+    }
+}
+
 impl Condition {
     /// All of these.
     pub fn all(cs: impl IntoIterator<Item = Condition>) -> Self {

@@ -1,5 +1,6 @@
 //! Evaluating a rule set: which CTAs to open, update, leave quiet or close.
 
+use super::lookup::Lookup;
 use super::rule::{reason, Cta, CtaKind, Priority, RuleSet, Trigger};
 use crate::model::ModelMismatch;
 use crate::score::Score;
@@ -138,12 +139,11 @@ impl RuleSet {
         self.check_model(score)?;
         let mut run = Run {
             score,
-            records,
-            held_before,
+            lookup: Lookup::new(records, held_before),
             eval: Evaluation::default(),
             order: Vec::new(),
         };
-        if records.is_empty() {
+        if run.lookup.no_records() {
             // Only rules that hold can act: one pass over the program.
             self.program.run(score, |i| run.rule(self, i, true));
         } else {
@@ -171,8 +171,7 @@ impl RuleSet {
 /// One evaluation in progress.
 struct Run<'s, 'a> {
     score: &'s Score<'a>,
-    records: &'s [CtaRecord],
-    held_before: &'s [String],
+    lookup: Lookup<'s>,
     eval: Evaluation,
     /// Sort key of each action: priority, then rule order.
     order: Vec<(Priority, usize)>,
@@ -184,15 +183,13 @@ impl Run<'_, '_> {
         let Some(rule) = set.rules.get(i) else {
             return;
         };
-        let (score, records, eval) = (self.score, self.records, &mut self.eval);
+        let (score, lookup, eval) = (self.score, &self.lookup, &mut self.eval);
         let data = &score.account.data;
         let as_of = data.as_of;
         let c = &rule.config;
-        let mine = |r: &&CtaRecord| r.rule == c.id && r.kind == c.kind;
-        let open = records
-            .iter()
-            .filter(mine)
-            .any(|r| r.status == CtaStatus::Open);
+        let open = lookup
+            .records_of(&c.id)
+            .any(|r| r.kind == c.kind && r.status == CtaStatus::Open);
         if !holds {
             if open && c.close_when_clear {
                 let why = format!("no longer holds: {}", describe_failure(rule, score));
@@ -210,7 +207,7 @@ impl Run<'_, '_> {
                 rule: c.id.clone(),
                 reason: reason(&rule.cond, score),
             }
-        } else if let Some(because) = suppressed(c, records, self.held_before, as_of) {
+        } else if let Some(because) = suppressed(c, lookup, as_of) {
             Action::Quiet {
                 rule: c.id.clone(),
                 because,
@@ -302,15 +299,10 @@ impl RuleSet {
 
 fn suppressed(
     c: &super::rule::RuleConfig,
-    records: &[CtaRecord],
-    held_before: &[String],
+    lookup: &Lookup<'_>,
     as_of: NaiveDate,
 ) -> Option<Suppressed> {
-    let mine = || {
-        records
-            .iter()
-            .filter(|r| r.rule == c.id && r.kind == c.kind)
-    };
+    let mine = || lookup.records_of(&c.id).filter(|r| r.kind == c.kind);
     if let Some(until) = mine()
         .filter_map(|r| match r.status {
             CtaStatus::Snoozed { until } if until >= as_of => Some(until),
@@ -345,7 +337,7 @@ fn suppressed(
             return Some(Suppressed::Capped);
         }
     }
-    if c.trigger == Trigger::Edge && held_before.iter().any(|h| h == &c.id) {
+    if c.trigger == Trigger::Edge && lookup.held_before(&c.id) {
         return Some(Suppressed::AlreadyHeld);
     }
     None

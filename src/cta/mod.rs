@@ -13,14 +13,16 @@
 mod compiled;
 mod condition;
 mod engine;
+mod lookup;
 mod program;
 mod rule;
 mod trace;
 
+pub use compiled::MAX_DEPTH;
 pub use condition::{Condition, Op, Operand};
 pub use engine::{Action, CtaRecord, CtaStatus, CtaSummary, Evaluation, Suppressed};
 pub use rule::{
     Cap, Cta, CtaKind, Priority, RuleConfig, RuleSet, RuleSetConfig, RuleTraces, TouchLevel,
-    Trigger, MAX_DAYS,
+    Trigger, MAX_DAYS, MAX_REASON_LEN, MAX_RULES,
 };
 pub use trace::TraceLine;

@@ -201,6 +201,9 @@ impl Cta {
     }
 }
 
+/// The most rules one rule set may hold.
+pub const MAX_RULES: usize = 100_000;
+
 /// The most days a rule's due date, cooldown or cap period may span (100
 /// years): longer is surely a mistake, and bounded days keep date
 /// arithmetic exact.
@@ -263,6 +266,15 @@ impl RuleSet {
         let mut p = Problems::default();
         if config.rules.is_empty() {
             p.push("rules", ProblemKind::Empty);
+        } else if config.rules.len() > MAX_RULES {
+            p.push(
+                "rules",
+                ProblemKind::TooMany {
+                    count: config.rules.len(),
+                    max: MAX_RULES,
+                },
+            );
+            return Err(p.into_error());
         }
         let names = Names {
             dates: &config.dates,
@@ -308,8 +320,8 @@ impl RuleSet {
                 compiled.push((r.clone(), cond));
             }
         }
-        if !p.0.is_empty() {
-            return Err(ConfigError::new(p.0));
+        if !p.is_empty() {
+            return Err(p.into_error());
         }
         let mut program = Program::default();
         let mut rules = Vec::with_capacity(compiled.len());
@@ -392,5 +404,28 @@ pub(crate) fn reason(cond: &Cond, score: &Score<'_>) -> String {
             parts.push(line.text.clone());
         }
     }
-    parts.join(" and ")
+    join_capped(&parts, " and ")
+}
+
+/// The longest reason a CTA carries, in bytes: a rule of a million leaves
+/// must not make a 19 MB reason. Longer reasons end with how many parts were
+/// left out.
+pub const MAX_REASON_LEN: usize = 1_000;
+
+/// `parts` joined by `sep`, stopping before [`MAX_REASON_LEN`] with
+/// "… and N more".
+pub(crate) fn join_capped(parts: &[String], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        let extra = if i == 0 { 0 } else { sep.len() };
+        if out.len() + extra + part.len() > MAX_REASON_LEN {
+            out.push_str(&format!("{sep}… {} more", parts.len() - i));
+            break;
+        }
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(part);
+    }
+    out
 }

@@ -1,9 +1,10 @@
 //! A health-score model: configuration in, compiled and validated model out.
 
 use super::fingerprint::{Fingerprint, Fnv};
+use super::resolve::resolve_cards;
 use crate::error::{ConfigError, ProblemKind, Problems};
 use crate::metric::{compile_weight, Metric, MetricConfig, MetricKind};
-use crate::scorecard::{Criteria, MetricHead, Scorecard, ScorecardConfig};
+use crate::scorecard::{MetricHead, Scorecard, ScorecardConfig};
 use crate::segment::{Segment, Segmentation, SegmentsConfig};
 use crate::Dimension;
 use serde::{Deserialize, Serialize};
@@ -241,8 +242,8 @@ impl Model {
         let card_of_segment = segmentation
             .as_ref()
             .and_then(|s| resolve_cards(s, &config.scorecards, &mut problems));
-        if !problems.0.is_empty() {
-            return Err(ConfigError::new(problems.0));
+        if !problems.is_empty() {
+            return Err(problems.into_error());
         }
         match (segmentation, card_of_segment) {
             (Some(segmentation), Some(card_of_segment)) => {
@@ -268,7 +269,7 @@ impl Model {
                     fingerprint,
                 })
             }
-            _ => Err(ConfigError::new(problems.0)),
+            _ => Err(problems.into_error()),
         }
     }
 
@@ -347,86 +348,5 @@ fn check_count(path: &str, count: usize, max: usize, problems: &mut Problems) {
         problems.push(path, ProblemKind::Empty);
     } else if count > max {
         problems.push(path, ProblemKind::TooMany { count, max });
-    }
-}
-
-/// Which scorecard scores each segment: the first whose criteria match.
-fn resolve_cards(
-    seg: &Segmentation,
-    cards: &[ScorecardConfig],
-    problems: &mut Problems,
-) -> Option<Box<[u32]>> {
-    let before = problems.0.len();
-    for (i, c) in cards.iter().enumerate() {
-        if let Some(w) = &c.when {
-            check_refs(w, seg, &format!("scorecards[{i}].when"), problems);
-        }
-    }
-    if problems.0.len() != before {
-        return None;
-    }
-    let matches = |w: &Option<Criteria>, m: usize, s: usize, st: usize| {
-        let Some(w) = w else { return true };
-        let hit = |list: &[String], id: Option<&str>| {
-            list.is_empty() || id.is_some_and(|id| list.iter().any(|x| x == id))
-        };
-        let stage = st
-            .checked_sub(1)
-            .and_then(|i| seg.stages.get(i))
-            .map(String::as_str);
-        hit(&w.mrr, seg.mrr.get(m).map(|t| t.id.as_str()))
-            && hit(&w.size, seg.size.get(s).map(|t| t.id.as_str()))
-            && hit(&w.stage, stage)
-    };
-    let mut used = vec![false; cards.len()];
-    let mut table = Vec::with_capacity(seg.len());
-    for index in 0..seg.len() {
-        let (m, s, st) = seg.parts(index);
-        match cards.iter().position(|c| matches(&c.when, m, s, st)) {
-            Some(c) => {
-                used[c] = true;
-                table.push(c as u32);
-            }
-            None => {
-                let name = seg.segment(index).to_string();
-                problems.push("scorecards", ProblemKind::NoScorecard(name));
-            }
-        }
-    }
-    for (i, c) in cards.iter().enumerate() {
-        if c.when.is_some() && !used[i] {
-            problems.push(
-                format!("scorecards[{i}]"),
-                ProblemKind::UnreachableScorecard,
-            );
-        }
-    }
-    (problems.0.len() == before).then(|| table.into_boxed_slice())
-}
-
-fn check_refs(w: &Criteria, seg: &Segmentation, path: &str, problems: &mut Problems) {
-    for (i, id) in w.mrr.iter().enumerate() {
-        if !seg.mrr.iter().any(|t| &t.id == id) {
-            problems.push(
-                format!("{path}.mrr[{i}]"),
-                ProblemKind::UnknownTier(id.clone()),
-            );
-        }
-    }
-    for (i, id) in w.size.iter().enumerate() {
-        if !seg.size.iter().any(|t| &t.id == id) {
-            problems.push(
-                format!("{path}.size[{i}]"),
-                ProblemKind::UnknownTier(id.clone()),
-            );
-        }
-    }
-    for (i, id) in w.stage.iter().enumerate() {
-        if !seg.stages.iter().any(|t| t == id) {
-            problems.push(
-                format!("{path}.stage[{i}]"),
-                ProblemKind::UnknownStage(id.clone()),
-            );
-        }
     }
 }

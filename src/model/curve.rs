@@ -137,7 +137,7 @@ impl Curve {
         path: &str,
         problems: &mut Problems,
     ) -> Option<Curve> {
-        let before = problems.0.len();
+        let before = problems.len();
         let (shape, raw, min_len) = match cfg {
             CurveConfig::Linear { points } => (Shape::Linear, points, 2),
             CurveConfig::Bounded { points } => (Shape::Bounded, points, 2),
@@ -148,6 +148,16 @@ impl Curve {
         };
         if raw.len() < min_len {
             problems.push(path, ProblemKind::TooFewBreakpoints(min_len));
+            return None;
+        }
+        if raw.len() > MAX_BREAKPOINTS {
+            problems.push(
+                path,
+                ProblemKind::TooMany {
+                    count: raw.len(),
+                    max: MAX_BREAKPOINTS,
+                },
+            );
             return None;
         }
         let mut points = Vec::with_capacity(raw.len());
@@ -175,7 +185,7 @@ impl Curve {
                 points.push((x, y));
             }
         }
-        if problems.0.len() != before {
+        if problems.len() != before {
             return None;
         }
         if let Some(i) = (1..points.len()).find(|&i| points[i].0 <= points[i - 1].0) {
@@ -249,12 +259,7 @@ impl Curve {
     pub(crate) fn eval(&self, x: i64) -> Option<u32> {
         let (lo, hi) = (*self.xs.first()?, *self.xs.last()?);
         if let Shape::Steps { .. } = self.shape {
-            let reached = self
-                .xs
-                .iter()
-                .map(|&at| usize::from(at <= x))
-                .sum::<usize>();
-            return self.steps.get(reached).copied();
+            return self.steps.get(count_at_or_below(&self.xs, x)).copied();
         }
         if self.shape == Shape::Bounded && (x < lo || x > hi) {
             return None;
@@ -262,7 +267,7 @@ impl Curve {
         let x = x.clamp(lo, hi);
         // Segment k starts at the k-th breakpoint; the last breakpoint starts none.
         let inner = self.xs.get(1..self.xs.len() - 1).unwrap_or(&[]);
-        let k = inner.iter().map(|&b| usize::from(b <= x)).sum::<usize>();
+        let k = count_at_or_below(inner, x);
         let s = self.segments.get(k)?;
         // Distance from the lower-scoring end: x0 when rising, x1 when falling.
         let t = if self.increasing { x - s.x0 } else { s.x1 - x } as u64;
@@ -271,6 +276,21 @@ impl Curve {
             None => mul_div_round(t, u64::from(s.dy), s.dx),
         };
         Some(s.base + q as u32)
+    }
+}
+
+/// The most breakpoints (or steps) one curve may have.
+pub const MAX_BREAKPOINTS: usize = 4096;
+
+/// How many of the sorted `xs` are `<= x`: a branch-free count for the
+/// short curves models use (no misprediction), a binary search for long
+/// ones (no linear scan per account).
+#[inline]
+fn count_at_or_below(xs: &[i64], x: i64) -> usize {
+    if xs.len() <= 16 {
+        xs.iter().map(|&b| usize::from(b <= x)).sum()
+    } else {
+        xs.partition_point(|&b| b <= x)
     }
 }
 
@@ -300,8 +320,13 @@ mod tests {
 
     fn compile(cfg: CurveConfig) -> Result<Curve, Vec<ProblemKind>> {
         let mut p = Problems::default();
-        Curve::compile(&cfg, RATIO, "ratio", "c", &mut p)
-            .ok_or_else(|| p.0.into_iter().map(|x| x.kind).collect())
+        Curve::compile(&cfg, RATIO, "ratio", "c", &mut p).ok_or_else(|| {
+            p.into_error()
+                .problems()
+                .iter()
+                .map(|x| x.kind.clone())
+                .collect()
+        })
     }
 
     #[test]
@@ -410,5 +435,40 @@ mod tests {
             compile(outside).unwrap_err()[0],
             ProblemKind::OutsideKindRange { index: 1, .. }
         ));
+    }
+
+    #[test]
+    fn long_curves_agree_with_the_branch_free_count_and_are_capped() {
+        for len in [0usize, 1, 16, 17, 100, 4096] {
+            let xs: Vec<i64> = (0..len as i64).map(|i| i * 7 - 300).collect();
+            for x in [-1000, -300, -299, 0, 6, 7, 1000, 30_000] {
+                let brute = xs.iter().filter(|&&b| b <= x).count();
+                assert_eq!(super::count_at_or_below(&xs, x), brute, "len {len} x {x}");
+            }
+        }
+        // A 4,096-point curve scores like its formula; 4,097 points are refused.
+        // x = i / 10,000 (within a ratio), score ⌊100·i / 4096⌋ (rising).
+        let points = |n: i64| {
+            (0..n)
+                .map(|i| (Decimal::new(i, 4), Decimal::from(i * 100 / 4096)))
+                .collect::<Vec<_>>()
+        };
+        let curve = compile(CurveConfig::Linear {
+            points: points(4096),
+        })
+        .unwrap();
+        assert_eq!(curve.eval(204_800), Some(50_000_000)); // x = 0.2048, breakpoint 2048
+        assert_eq!(curve.eval(409_500), Some(99_000_000)); // the last breakpoint
+        let err = compile(CurveConfig::Linear {
+            points: points(4097),
+        })
+        .unwrap_err();
+        assert_eq!(
+            err,
+            vec![ProblemKind::TooMany {
+                count: 4097,
+                max: super::MAX_BREAKPOINTS
+            }]
+        );
     }
 }

@@ -39,22 +39,31 @@ use std::fmt;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {
     problems: Vec<ConfigProblem>,
+    /// Problems found beyond the first [`MAX_PROBLEMS`], counted only.
+    omitted: usize,
 }
 
-impl ConfigError {
-    pub(crate) fn new(problems: Vec<ConfigProblem>) -> Self {
-        ConfigError { problems }
-    }
+/// The most problems a [`ConfigError`] lists; the rest are counted
+/// ([`ConfigError::omitted`]), so a generated model with ten thousand
+/// mistakes gives a readable error, not megabytes of text.
+pub const MAX_PROBLEMS: usize = 100;
 
-    /// The problems, in the order of the configuration.
+impl ConfigError {
+    /// The problems, in the order of the configuration (the first
+    /// [`MAX_PROBLEMS`]).
     pub fn problems(&self) -> &[ConfigProblem] {
         &self.problems
+    }
+
+    /// How many more problems were found than are listed.
+    pub fn omitted(&self) -> usize {
+        self.omitted
     }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.problems.len();
+        let n = self.problems.len() + self.omitted;
         write!(
             f,
             "{n} problem{} in the configuration",
@@ -62,6 +71,9 @@ impl fmt::Display for ConfigError {
         )?;
         for p in &self.problems {
             write!(f, "\n  {p}")?;
+        }
+        if self.omitted > 0 {
+            write!(f, "\n  … and {} more", self.omitted)?;
         }
         Ok(())
     }
@@ -238,6 +250,9 @@ pub enum ProblemKind {
         /// The most allowed.
         max: u32,
     },
+    /// Conditions nested deeper than allowed.
+    #[error("conditions nest deeper than {0} levels")]
+    TooDeep(usize),
     /// A default scorecard before the last position.
     #[error("a default scorecard (no `when`) must be the last one")]
     DefaultNotLast,
@@ -254,9 +269,10 @@ pub enum ProblemKind {
 impl Serialize for ConfigError {
     /// As `{"message": "2 problems in the configuration", "problems": [...]}`.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("ConfigError", 2)?;
+        let mut st = s.serialize_struct("ConfigError", 3)?;
         st.serialize_field("message", &self.to_string().lines().next().unwrap_or(""))?;
         st.serialize_field("problems", &self.problems)?;
+        st.serialize_field("omitted", &self.omitted)?;
         st.end()
     }
 }
@@ -322,15 +338,39 @@ serialize_as_kind_and_message!(
     crate::backtest::ProposalError
 );
 
-/// Collects problems while compiling, each under the current path.
+/// Collects problems while compiling, each under the current path: the
+/// first [`MAX_PROBLEMS`] in full, the rest counted.
 #[derive(Default)]
-pub(crate) struct Problems(pub(crate) Vec<ConfigProblem>);
+pub(crate) struct Problems {
+    list: Vec<ConfigProblem>,
+    total: usize,
+}
 
 impl Problems {
     pub(crate) fn push(&mut self, path: impl Into<String>, kind: impl Into<ProblemKind>) {
-        self.0.push(ConfigProblem {
-            path: path.into(),
-            kind: kind.into(),
-        });
+        self.total += 1;
+        if self.list.len() < MAX_PROBLEMS {
+            self.list.push(ConfigProblem {
+                path: path.into(),
+                kind: kind.into(),
+            });
+        }
+    }
+
+    /// Problems found so far, listed or not (compilers compare it before
+    /// and after a part to tell whether that part had problems).
+    pub(crate) fn len(&self) -> usize {
+        self.total
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    pub(crate) fn into_error(self) -> ConfigError {
+        ConfigError {
+            omitted: self.total - self.list.len(),
+            problems: self.list,
+        }
     }
 }

@@ -244,7 +244,7 @@ impl Metric {
         path: &str,
         problems: &mut Problems,
     ) -> Option<Metric> {
-        let before = problems.0.len();
+        let before = problems.len();
         if cfg.id.is_empty() {
             problems.push(format!("{path}.id"), ProblemKind::EmptyId);
         }
@@ -270,7 +270,7 @@ impl Metric {
                 problems,
             )
         });
-        if problems.0.len() != before {
+        if problems.len() != before {
             return None;
         }
         Some(Metric {

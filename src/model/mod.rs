@@ -26,12 +26,13 @@ pub(crate) mod error;
 mod fingerprint;
 mod load;
 pub(crate) mod metric;
+mod resolve;
 pub(crate) mod scorecard;
 pub(crate) mod segment;
 
 pub use compile::{MetricHandle, Model, ModelConfig};
-pub use curve::CurveConfig;
-pub use error::{ConfigError, ConfigProblem, LoadError, ProblemKind};
+pub use curve::{CurveConfig, MAX_BREAKPOINTS};
+pub use error::{ConfigError, ConfigProblem, LoadError, ProblemKind, MAX_PROBLEMS};
 pub use fingerprint::{Fingerprint, ModelMismatch};
 pub use metric::{MetricConfig, MetricKind, MissingPolicy, ValueProblem};
 pub use scorecard::{BandsConfig, Criteria, ScorecardConfig};

@@ -261,7 +261,7 @@ impl Scorecard {
         path: &str,
         problems: &mut Problems,
     ) -> Option<Scorecard> {
-        let before = problems.0.len();
+        let before = problems.len();
         if cfg.id.is_empty() {
             problems.push(format!("{path}.id"), ProblemKind::EmptyId);
         }
@@ -301,7 +301,7 @@ impl Scorecard {
                 problems.push(&at, ProblemKind::DimensionWithoutMetrics(d));
             }
         }
-        if problems.0.len() == before && dim_weight.iter().all(|w| *w == 0) {
+        if problems.len() == before && dim_weight.iter().all(|w| *w == 0) {
             problems.push(
                 format!("{path}.dimension_weights"),
                 ProblemKind::WeightsAllZero,
@@ -314,7 +314,7 @@ impl Scorecard {
         let min_coverage = Share::from_decimal(cfg.min_coverage)
             .map_err(|e| problems.push(format!("{path}.min_coverage"), e))
             .ok();
-        if problems.0.len() != before {
+        if problems.len() != before {
             return None;
         }
         let mut worst_wins = [false; 4];

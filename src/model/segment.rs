@@ -82,7 +82,7 @@ pub(crate) const MAX_TIERS: usize = 64;
 
 impl Segmentation {
     pub(crate) fn compile(cfg: &SegmentsConfig, problems: &mut Problems) -> Option<Segmentation> {
-        let before = problems.0.len();
+        let before = problems.len();
         check_tiers(
             &cfg.mrr_tiers,
             "segments.mrr_tiers",
@@ -104,7 +104,7 @@ impl Segmentation {
                 },
             );
         }
-        (problems.0.len() == before).then(|| Segmentation {
+        (problems.len() == before).then(|| Segmentation {
             mrr: cfg.mrr_tiers.clone(),
             size: cfg.size_tiers.clone(),
             stages: cfg.stages.clone(),
@@ -250,8 +250,13 @@ mod tests {
             stages: vec![],
         };
         let mut p = Problems::default();
-        Segmentation::compile(&cfg, &mut p)
-            .ok_or_else(|| p.0.iter().map(|x| x.to_string()).collect())
+        Segmentation::compile(&cfg, &mut p).ok_or_else(|| {
+            p.into_error()
+                .problems()
+                .iter()
+                .map(|x| x.to_string())
+                .collect()
+        })
     }
 
     #[test]
