@@ -352,6 +352,11 @@ impl RuleSet {
         ModelMismatch::check(&self.model, score.model().fingerprint())
     }
 
+    /// The rules' ids, in order.
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| r.config.id.as_str())
+    }
+
     /// Number of rules.
     pub fn len(&self) -> usize {
         self.rules.len()

@@ -1,0 +1,293 @@
+//! Reading accounts from a stream, JSON lines or one JSON array, into one
+//! text per account. Every fault costs only its own line or element, which
+//! is reported with its place; every complete account before and after it
+//! is still read.
+//!
+//! * A byte-order mark at the start is skipped.
+//! * JSON lines are read as bytes: a line of invalid UTF-8, or longer than
+//!   [`MAX_TEXT`], is one rejected line.
+//! * A JSON array is split by a scanner that tracks strings and nesting, so a
+//!   syntax error inside an element costs that element, and an array cut in
+//!   the middle keeps every complete element before the cut.
+
+use std::io::{self, BufRead};
+
+/// The longest text one account may take (16 MiB): a longer line or
+/// element is rejected without being held in memory.
+pub const MAX_TEXT: usize = 16 << 20;
+
+/// One account's text, or why it cannot be read, at its place in the input
+/// (line or element number, from 1).
+pub struct Unit {
+    pub place: u64,
+    pub text: Result<String, String>,
+}
+
+/// How the stream was written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Lines,
+    Array,
+}
+
+impl Shape {
+    /// What a place counts: `line` or `element`.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Shape::Lines => "line",
+            Shape::Array => "element",
+        }
+    }
+}
+
+/// Splits `input`, handing each unit to `emit` in input order until it
+/// returns `false`. Faults of the stream as a whole (an array that is not
+/// closed, text after it) are handed to `warn`.
+///
+/// # Errors
+///
+/// Only errors reading the input itself.
+pub fn split(
+    input: &mut impl BufRead,
+    emit: &mut dyn FnMut(Shape, Unit) -> bool,
+    warn: &mut dyn FnMut(String),
+) -> io::Result<()> {
+    skip_bom_and_space(input)?;
+    let first = input.fill_buf()?.first().copied();
+    if first == Some(b'[') {
+        input.consume(1);
+        split_array(input, &mut |u| emit(Shape::Array, u), warn)
+    } else {
+        split_lines(input, &mut |u| emit(Shape::Lines, u))
+    }
+}
+
+fn skip_bom_and_space(input: &mut impl BufRead) -> io::Result<()> {
+    let buf = input.fill_buf()?;
+    if buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        input.consume(3);
+    }
+    loop {
+        let buf = input.fill_buf()?;
+        let n = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let all = n == buf.len();
+        input.consume(n);
+        if !all || n == 0 {
+            return Ok(());
+        }
+    }
+}
+
+fn text_of(bytes: Vec<u8>, too_long: bool) -> Result<String, String> {
+    if too_long {
+        return Err(format!("longer than {} MiB: skipped", MAX_TEXT >> 20));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not valid UTF-8 (at byte {}): skipped",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+fn split_lines(input: &mut impl BufRead, emit: &mut dyn FnMut(Unit) -> bool) -> io::Result<()> {
+    let mut place = 0u64;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let (read, too_long) = read_line(input, &mut line)?;
+        if !read {
+            return Ok(());
+        }
+        place += 1;
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        if !too_long && line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let text = text_of(std::mem::take(&mut line), too_long);
+        if !emit(Unit { place, text }) {
+            return Ok(());
+        }
+    }
+}
+
+/// Reads up to and without the next `\n`, keeping at most [`MAX_TEXT`]
+/// bytes. Returns whether anything was read, and whether the line was cut.
+fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> io::Result<(bool, bool)> {
+    let (mut read, mut too_long) = (false, false);
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((read, too_long));
+        }
+        read = true;
+        let (chunk, done) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => (&buf[..i], Some(i + 1)),
+            None => (buf, None),
+        };
+        if line.len() + chunk.len() > MAX_TEXT {
+            too_long = true;
+        } else if !too_long {
+            line.extend_from_slice(chunk);
+        }
+        let used = done.unwrap_or(buf.len());
+        input.consume(used);
+        if done.is_some() {
+            return Ok((true, too_long));
+        }
+    }
+}
+
+/// The elements of a JSON array whose `[` was consumed.
+fn split_array(
+    input: &mut impl BufRead,
+    emit: &mut dyn FnMut(Unit) -> bool,
+    warn: &mut dyn FnMut(String),
+) -> io::Result<()> {
+    let mut element: Vec<u8> = Vec::new();
+    let (mut depth, mut in_string, mut escaped, mut too_long) = (0usize, false, false, false);
+    let mut place = 0u64;
+    let mut closed = false;
+    let mut after = 0usize; // bytes after the closing bracket
+    let mut finish = |element: &mut Vec<u8>, too_long: &mut bool, place: &mut u64| -> bool {
+        let trimmed = element.iter().all(u8::is_ascii_whitespace);
+        let keep = if trimmed && !*too_long {
+            true
+        } else {
+            *place += 1;
+            let text = text_of(std::mem::take(element), *too_long);
+            emit(Unit {
+                place: *place,
+                text,
+            })
+        };
+        element.clear();
+        *too_long = false;
+        keep
+    };
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len();
+        for &b in buf {
+            if closed {
+                after += usize::from(!b.is_ascii_whitespace());
+                continue;
+            }
+            let mut boundary = false;
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+            } else {
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' if depth > 0 => depth -= 1,
+                    b']' => {
+                        closed = true;
+                        boundary = true;
+                    }
+                    b',' if depth == 0 => boundary = true,
+                    _ => {}
+                }
+            }
+            if boundary {
+                if !finish(&mut element, &mut too_long, &mut place) {
+                    return Ok(());
+                }
+            } else if element.is_empty() && b.is_ascii_whitespace() {
+                // Leading space between elements is not part of one.
+            } else if element.len() < MAX_TEXT {
+                element.push(b);
+            } else {
+                too_long = true;
+            }
+        }
+        input.consume(n);
+    }
+    if !closed {
+        let cut = !element.iter().all(u8::is_ascii_whitespace);
+        if cut {
+            place += 1;
+            emit(Unit {
+                place,
+                text: Err("the input ends inside this element (cut?): skipped".into()),
+            });
+        }
+        warn(format!(
+            "the JSON array is not closed: the input ends after element {place} (cut?)"
+        ));
+    } else if after > 0 {
+        warn("text after the end of the JSON array was ignored".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(text: &[u8]) -> (Vec<(u64, Result<String, String>)>, Vec<String>) {
+        let (mut out, mut warnings) = (Vec::new(), Vec::new());
+        let mut input = io::BufReader::with_capacity(7, text); // tiny buffer: splits cross reads
+        split(
+            &mut input,
+            &mut |_, u| {
+                out.push((u.place, u.text));
+                true
+            },
+            &mut |w| warnings.push(w),
+        )
+        .unwrap();
+        (out, warnings)
+    }
+
+    #[test]
+    fn lines_with_faults_cost_only_themselves() {
+        let (u, w) = units(b"\xEF\xBB\xBF{\"id\":1}\n\n{\"id\":\xFF}\r\n{\"id\":3}");
+        assert_eq!(u.len(), 3);
+        assert_eq!(u[0], (1, Ok("{\"id\":1}".into())));
+        assert_eq!(u[1].0, 3);
+        assert!(u[1].1.as_ref().unwrap_err().starts_with("not valid UTF-8"));
+        assert_eq!(u[2], (4, Ok("{\"id\":3}".into())));
+        assert!(w.is_empty());
+    }
+
+    #[test]
+    fn arrays_split_on_top_level_commas_only() {
+        let (u, w) =
+            units(br#" [ {"id": "a,]", "o": [1, {"x": "\"]"}]} , {"id": NaN}, {"id": "c"} ] "#);
+        assert_eq!(u.iter().map(|x| x.0).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(
+            u[0].1.as_deref(),
+            Ok(r#"{"id": "a,]", "o": [1, {"x": "\"]"}]} "#)
+        );
+        assert_eq!(u[1].1.as_deref(), Ok(r#"{"id": NaN}"#));
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn a_cut_array_keeps_every_complete_element() {
+        let (u, w) = units(br#"[{"id": "a"}, {"id": "b"}, {"id": "c", "mr"#);
+        assert_eq!(u.len(), 3);
+        assert!(u[0].1.is_ok() && u[1].1.is_ok());
+        assert!(u[2]
+            .1
+            .as_ref()
+            .unwrap_err()
+            .contains("ends inside this element"));
+        assert_eq!(
+            w,
+            ["the JSON array is not closed: the input ends after element 3 (cut?)"]
+        );
+    }
+}

@@ -1,0 +1,426 @@
+//! Reads, scores and writes in a pipeline: one thread splits the input into
+//! batches, one worker per core scores them, and the calling thread writes
+//! them in input order. Channels are bounded, so memory holds a few
+//! batches, not the file.
+//!
+//! The writer is where input order is known, so it is where:
+//! * a later account with an id seen before is rejected (the first is kept)
+//!   and neither its score nor its state is written;
+//! * counts are kept: every unit read is scored or rejected;
+//! * a failed write (a closed pipe, a full disk) stops the run at once: the
+//!   reader and workers see their channels close and return.
+
+use crate::input::{self, Shape, Unit};
+use crate::state::{id_key, AccountState, StateIndex};
+use healthscore::cta::{Action, RuleSet};
+use healthscore::{AccountData, Model, Score};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{BufRead, Write};
+use std::ops::Range;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
+
+/// Accounts per batch handed to a worker.
+const BATCH: usize = 1024;
+
+/// What the rules need: the rule set, the earlier state, and whether to
+/// write the next one.
+pub struct Ctas<'a> {
+    pub rules: &'a RuleSet,
+    pub state: Option<&'a StateIndex>,
+    pub keep: bool,
+}
+
+/// Counts over a run.
+#[derive(Default)]
+pub struct Totals {
+    pub read: u64,
+    pub scored: u64,
+    pub rejected: u64,
+    /// CTA actions: opened, updated, quiet, proposed to close.
+    pub actions: [u64; 4],
+}
+
+/// Where the output went wrong, naming it.
+pub struct OutputFailed(pub String);
+
+struct Batch {
+    index: u64,
+    shape: Shape,
+    units: Vec<Unit>,
+}
+
+/// One scored account in a batch's buffers.
+struct Entry {
+    id: String,
+    place: u64,
+    out: Range<usize>,
+    state: Range<usize>,
+    actions: [u64; 4],
+    carried: bool,
+}
+
+struct Done {
+    index: u64,
+    shape: Shape,
+    out: Vec<u8>,
+    state: Vec<u8>,
+    entries: Vec<Entry>,
+    /// Rejections, in input order, already worded.
+    errors: String,
+    rejected: u64,
+}
+
+/// One output object: the score record, and the CTA actions with `--rules`.
+#[derive(serde::Serialize)]
+struct Output {
+    #[serde(flatten)]
+    record: healthscore::ScoreRecord,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ctas: Option<Vec<Action>>,
+}
+
+/// Scores a stream. `state_out` receives the next CTA state (with `ctas`
+/// keeping it): this run's accounts, then the earlier state's other
+/// accounts unchanged.
+///
+/// # Errors
+///
+/// `Err(Ok(message))` for the input (unreadable), `Err(Err(OutputFailed))`
+/// when writing stopped the run; the totals so far come with both.
+#[allow(clippy::type_complexity)]
+pub fn score_stream(
+    model: &Model,
+    ctas: Option<&Ctas<'_>>,
+    mut input: Box<dyn BufRead + Send>,
+    out: &mut dyn Write,
+    out_name: &str,
+    mut state_out: Option<(&mut dyn Write, String)>,
+    warn: &(dyn Fn(String) + Sync),
+) -> (Totals, Result<(), Result<String, OutputFailed>>) {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 16);
+    let (job_tx, job_rx) = sync_channel::<Batch>(workers * 2);
+    // Taken (dropped) by the writer to stop the reader when output fails.
+    let job_rx: Mutex<Option<Receiver<Batch>>> = Mutex::new(Some(job_rx));
+    let (done_tx, done_rx) = sync_channel::<Done>(workers * 2);
+    let mut totals = Totals::default();
+    let outcome = std::thread::scope(|s| {
+        let reader = s.spawn(move || read_batches(&mut input, &job_tx, warn));
+        for _ in 0..workers {
+            let (done_tx, job_rx) = (done_tx.clone(), &job_rx);
+            s.spawn(move || loop {
+                let job = match job_rx.lock() {
+                    Ok(rx) => match rx.as_ref() {
+                        Some(rx) => rx.recv(),
+                        None => return,
+                    },
+                    Err(_) => return,
+                };
+                let Ok(batch) = job else { return };
+                if done_tx.send(score_batch(model, ctas, batch)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut writer = Writer {
+            next: 0,
+            pending: BTreeMap::new(),
+            seen: HashMap::new(),
+            evaluated: HashSet::new(),
+        };
+        let mut failure = None;
+        for done in done_rx.iter() {
+            if let Err(e) = writer.take(done, &mut totals, out, out_name, state_out.as_mut()) {
+                failure = Some(e);
+                // Stop everything: the reader's and the workers' channels close.
+                if let Ok(mut rx) = job_rx.lock() {
+                    rx.take();
+                }
+                break;
+            }
+        }
+        drop(done_rx);
+        let read = reader
+            .join()
+            .unwrap_or_else(|_| Err("the reader thread panicked".into()));
+        if let Some(e) = failure {
+            return Err(Err(e));
+        }
+        read.map_err(Ok)?;
+        // Accounts of the earlier state not evaluated now (absent from the
+        // input, or rejected) keep their state unchanged.
+        if let (Some((w, name)), Some(state)) = (state_out.as_mut(), ctas.and_then(|c| c.state)) {
+            state
+                .copy_rest(&writer.evaluated, w)
+                .map_err(|e| Err(OutputFailed(format!("{name}: {e}"))))?;
+        }
+        Ok(())
+    });
+    (totals, outcome)
+}
+
+/// Writes batches in input order.
+struct Writer {
+    next: u64,
+    pending: BTreeMap<u64, Done>,
+    /// Each account id's key, with the place it was first seen.
+    seen: HashMap<u128, (Shape, u64)>,
+    /// Accounts scored this run (their earlier state was replaced).
+    evaluated: HashSet<u128>,
+}
+
+impl Writer {
+    fn take(
+        &mut self,
+        done: Done,
+        totals: &mut Totals,
+        out: &mut dyn Write,
+        out_name: &str,
+        mut state_out: Option<&mut (&mut dyn Write, String)>,
+    ) -> Result<(), OutputFailed> {
+        self.pending.insert(done.index, done);
+        while let Some(d) = self.pending.remove(&self.next) {
+            self.next += 1;
+            // Counted as they are reported, so that read = scored + rejected
+            // also when a failed write stops the run mid-batch.
+            eprint!("{}", d.errors);
+            totals.read += d.rejected;
+            totals.rejected += d.rejected;
+            for e in &d.entries {
+                let key = id_key(&e.id);
+                if let Some((shape, first)) = self.seen.get(&key) {
+                    eprintln!(
+                        "rejected {} {}: account {}: duplicate id, first seen at {} {first} (the first is kept)",
+                        d.shape.unit(),
+                        e.place,
+                        e.id,
+                        shape.unit()
+                    );
+                    totals.read += 1;
+                    totals.rejected += 1;
+                    continue;
+                }
+                self.seen.insert(key, (d.shape, e.place));
+                let slice =
+                    |buf: &[u8], r: &Range<usize>| buf.get(r.clone()).unwrap_or(&[]).to_vec();
+                out.write_all(&slice(&d.out, &e.out))
+                    .map_err(|err| OutputFailed(format!("{out_name}: {err}")))?;
+                if let Some((w, name)) = state_out.as_mut() {
+                    w.write_all(&slice(&d.state, &e.state))
+                        .map_err(|err| OutputFailed(format!("{name}: {err}")))?;
+                }
+                if e.carried {
+                    self.evaluated.insert(key);
+                }
+                totals.read += 1;
+                totals.scored += 1;
+                for (t, a) in totals.actions.iter_mut().zip(e.actions) {
+                    *t += a;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Splits the input into batches for the workers.
+fn read_batches(
+    input: &mut Box<dyn BufRead + Send>,
+    jobs: &SyncSender<Batch>,
+    warn: &(dyn Fn(String) + Sync),
+) -> Result<(), String> {
+    let mut index = 0u64;
+    let mut batch: Vec<Unit> = Vec::with_capacity(BATCH);
+    let mut current = Shape::Lines;
+    let mut open = true;
+    let send = |shape: Shape, units: Vec<Unit>, index: &mut u64| -> bool {
+        let ok = jobs
+            .send(Batch {
+                index: *index,
+                shape,
+                units,
+            })
+            .is_ok();
+        *index += 1;
+        ok
+    };
+    let result = input::split(
+        input,
+        &mut |shape, unit| {
+            current = shape;
+            batch.push(unit);
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                open = send(shape, full, &mut index);
+            }
+            open
+        },
+        &mut |w| warn(w),
+    );
+    // What was read before a fault or the end is always scored.
+    if open && !batch.is_empty() {
+        send(current, batch, &mut index);
+    }
+    result.map_err(|e| e.to_string())
+}
+
+fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch) -> Done {
+    let unit = batch.shape.unit();
+    let mut done = Done {
+        index: batch.index,
+        shape: batch.shape,
+        out: Vec::with_capacity(batch.units.len() * 700),
+        state: Vec::new(),
+        entries: Vec::with_capacity(batch.units.len()),
+        errors: String::new(),
+        rejected: 0,
+    };
+    for Unit { place, text } in batch.units {
+        let mut reject = |why: String| {
+            done.errors += &format!("rejected {unit} {place}: {why}\n");
+            done.rejected += 1;
+        };
+        let text = match text {
+            Ok(t) => t,
+            Err(why) => {
+                reject(why);
+                continue;
+            }
+        };
+        let data: AccountData = match serde_json::from_str(&text) {
+            Ok(d) => d,
+            Err(e) => {
+                let id = id_in_text(&text).unwrap_or_else(|| "(no id)".to_string());
+                reject(format!("account {id}: {}", describe_json_error(&text, &e)));
+                continue;
+            }
+        };
+        let account = match model.bind(data) {
+            Ok(a) => a,
+            Err(e) => {
+                reject(e.to_string());
+                continue;
+            }
+        };
+        let score = account.score();
+        let (out_start, state_start) = (done.out.len(), done.state.len());
+        let mut actions = [0u64; 4];
+        let mut carried = false;
+        let ctas_out =
+            match ctas.map(|c| evaluate(c, &score, &mut done.state, &mut actions, &mut carried)) {
+                Some(Ok(a)) => Some(a),
+                Some(Err(e)) => {
+                    reject(format!("account {}: {e}", account.id()));
+                    done.state.truncate(state_start);
+                    continue;
+                }
+                None => None,
+            };
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(
+            &mut done.out,
+            &Output {
+                record: score.record(),
+                ctas: ctas_out,
+            },
+        );
+        done.out.push(b'\n');
+        done.entries.push(Entry {
+            id: account.id().to_string(),
+            place,
+            out: out_start..done.out.len(),
+            state: state_start..done.state.len(),
+            actions,
+            carried,
+        });
+    }
+    done
+}
+
+/// Evaluates the rules for a scored account against its earlier state,
+/// counts the actions and, when asked, writes its next state.
+fn evaluate(
+    ctas: &Ctas<'_>,
+    score: &Score<'_>,
+    state: &mut Vec<u8>,
+    actions: &mut [u64; 4],
+    carried: &mut bool,
+) -> Result<Vec<Action>, String> {
+    let id = score.account().id();
+    let before = match ctas.state {
+        Some(s) => s.get(id)?,
+        None => None,
+    };
+    let (records, held) = before
+        .as_ref()
+        .map_or((&[][..], &[][..]), |s| (&s.records[..], &s.held[..]));
+    let eval = ctas
+        .rules
+        .evaluate(score, records, held)
+        .map_err(|e| e.to_string())?;
+    for a in &eval.actions {
+        let kind = match a {
+            Action::Open(_) => 0,
+            Action::Update { .. } => 1,
+            Action::Quiet { .. } => 2,
+            _ => 3,
+        };
+        if let Some(n) = actions.get_mut(kind) {
+            *n += 1;
+        }
+    }
+    if ctas.keep {
+        *carried = before.is_some();
+        let as_of = score.account().data().as_of;
+        let next = AccountState::after(id, before.as_ref(), &eval, as_of);
+        if !next.is_empty() {
+            let _ = serde_json::to_writer(&mut *state, &next);
+            state.push(b'\n');
+        }
+    }
+    Ok(eval.actions)
+}
+
+/// The account id in a text that is not valid JSON, when one can be read:
+/// the first `"id"` key's string or number value.
+fn id_in_text(text: &str) -> Option<String> {
+    let mut rest = text;
+    while let Some(at) = rest.find("\"id\"") {
+        rest = rest.get(at + 4..)?;
+        let Some(value) = rest.trim_start().strip_prefix(':') else {
+            continue;
+        };
+        let value = value.trim_start();
+        if let Some(s) = value.strip_prefix('"') {
+            let end = s.find('"')?;
+            return s.get(..end).map(str::to_string);
+        }
+        let n: String = value
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        return (!n.is_empty()).then_some(n);
+    }
+    None
+}
+
+/// serde_json's message, plus what a bare `NaN` or `Infinity` at the error's
+/// column is (Python's `json.dumps` writes them for float NaN and infinity).
+fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
+    let column = e.column().saturating_sub(1);
+    let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
+    let at = line.get(column..).unwrap_or("");
+    for token in ["NaN", "Infinity", "-Infinity"] {
+        if at.starts_with(token) {
+            return format!(
+                "{token} at column {} is not a JSON number (Python's json.dumps writes it for a float {token}): \
+                 leave that observation out",
+                e.column()
+            );
+        }
+    }
+    e.to_string()
+}

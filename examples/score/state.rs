@@ -1,0 +1,312 @@
+//! CTA state between runs of the `score` example: per account, the CTA
+//! records a service would have stored and the rules that held last time.
+//!
+//! One JSON object per line:
+//!
+//! ```text
+//! {"account":"acme","records":[{"rule":"red-band","kind":"risk","opened_on":"2026-11-01","status":{"state":"open"}}],"held":["red-band"]}
+//! ```
+//!
+//! * Reading (`--state`) keeps an index, not the states: a 128-bit hash of
+//!   each account id with its line's offset in the file (about 40 bytes an
+//!   account instead of the whole state), and reads an account's line when
+//!   that account is scored.
+//! * Writing (`--state-out`) goes to a temporary file beside the target,
+//!   which is synced and renamed over the target only when the run
+//!   completes: an interrupted run, a closed pipe or a full disk leave the
+//!   previous state file as it was, and `--state-out` may name the
+//!   `--state` file.
+
+use healthscore::cta::{Action, CtaRecord, Evaluation, RuleSet};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// One account's CTA state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountState {
+    /// The account id.
+    pub account: String,
+    /// Its CTA records (open, snoozed and closed).
+    #[serde(default)]
+    pub records: Vec<CtaRecord>,
+    /// Ids of the rules that held at the previous evaluation.
+    #[serde(default)]
+    pub held: Vec<String>,
+}
+
+impl AccountState {
+    /// The state after an evaluation on `as_of`: the CTAs it opened are
+    /// recorded as open, and the rules that held are remembered. Proposed
+    /// closes stay proposals: closing is a person's decision, recorded by
+    /// whoever makes it.
+    pub fn after(
+        account: &str,
+        before: Option<&AccountState>,
+        eval: &Evaluation,
+        as_of: chrono::NaiveDate,
+    ) -> AccountState {
+        let mut records = before.map(|s| s.records.clone()).unwrap_or_default();
+        records.extend(eval.actions.iter().filter_map(|a| match a {
+            Action::Open(cta) => Some(cta.record(as_of)),
+            _ => None,
+        }));
+        AccountState {
+            account: account.to_string(),
+            records,
+            held: eval.held.clone(),
+        }
+    }
+
+    /// Whether there is anything to keep.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.held.is_empty()
+    }
+}
+
+/// A 128-bit hash of an account id (two independent 64-bit hashes): at a
+/// billion accounts the chance that two share one is about 10⁻²¹.
+pub fn id_key(id: &str) -> u128 {
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut a);
+    let mut b: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in id.bytes() {
+        b = (b ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (u128::from(a.finish()) << 64) | u128::from(b)
+}
+
+/// An earlier state file, indexed by account.
+pub struct StateIndex {
+    path: String,
+    file: Mutex<File>,
+    /// Each account's line: offset and length, in file order.
+    lines: Vec<(u128, u64, u32)>,
+    by_key: HashMap<u128, usize>,
+}
+
+impl StateIndex {
+    /// Indexes a state file, checking every line; rule ids the rule set
+    /// does not have are counted and reported to `warn` (the records are
+    /// kept).
+    ///
+    /// # Errors
+    ///
+    /// The file and line of an unreadable line or of an account that
+    /// appears twice.
+    pub fn open(
+        path: &str,
+        rules: &RuleSet,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<StateIndex, String> {
+        let file = File::open(path).map_err(|e| format!("{path}: {e}"))?;
+        let mut reader = BufReader::new(file.try_clone().map_err(|e| format!("{path}: {e}"))?);
+        let known: HashSet<&str> = rules.rule_ids().collect();
+        let (mut lines, mut by_key) = (Vec::new(), HashMap::new());
+        let (mut offset, mut n, mut unknown, mut first_unknown) = (0u64, 0usize, 0u64, None);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let len = reader
+                .read_line(&mut line)
+                .map_err(|e| format!("{path}:{}: {e}", n + 1))?;
+            if len == 0 {
+                break;
+            }
+            n += 1;
+            let start = offset;
+            offset += len as u64;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let state: AccountState =
+                serde_json::from_str(&line).map_err(|e| format!("{path}:{n}: {e}"))?;
+            for rule in state
+                .records
+                .iter()
+                .map(|r| r.rule.as_str())
+                .chain(state.held.iter().map(String::as_str))
+            {
+                if !known.contains(rule) {
+                    unknown += 1;
+                    first_unknown.get_or_insert_with(|| rule.to_string());
+                }
+            }
+            let key = id_key(&state.account);
+            if by_key.insert(key, lines.len()).is_some() {
+                return Err(format!(
+                    "{path}:{n}: account {:?} appears twice",
+                    state.account
+                ));
+            }
+            let len =
+                u32::try_from(len).map_err(|_| format!("{path}:{n}: line longer than 4 GiB"))?;
+            lines.push((key, start, len));
+        }
+        if let Some(rule) = first_unknown {
+            warn(format!(
+                "{path}: {unknown} records or held entries name rules this rule set does not have \
+                 (first: {rule:?}); they are kept as they are"
+            ));
+        }
+        Ok(StateIndex {
+            path: path.to_string(),
+            file: Mutex::new(file),
+            lines,
+            by_key,
+        })
+    }
+
+    fn read_line(&self, offset: u64, len: u32) -> Result<Vec<u8>, String> {
+        let mut file = self
+            .file
+            .lock()
+            .map_err(|_| "state file lock poisoned".to_string())?;
+        let mut buf = vec![0; len as usize];
+        file.seek(SeekFrom::Start(offset))
+            .and_then(|_| file.read_exact(&mut buf))
+            .map_err(|e| format!("{}: {e}", self.path))?;
+        Ok(buf)
+    }
+
+    /// An account's earlier state, read from the file.
+    ///
+    /// # Errors
+    ///
+    /// The file could not be read again, or changed since it was indexed.
+    pub fn get(&self, id: &str) -> Result<Option<AccountState>, String> {
+        let Some(&i) = self.by_key.get(&id_key(id)) else {
+            return Ok(None);
+        };
+        let Some(&(_, offset, len)) = self.lines.get(i) else {
+            return Ok(None);
+        };
+        let state: AccountState = serde_json::from_slice(&self.read_line(offset, len)?)
+            .map_err(|e| format!("{}: changed while in use: {e}", self.path))?;
+        Ok((state.account == id).then_some(state))
+    }
+
+    /// Copies the lines of the accounts not in `evaluated`, unchanged and in
+    /// file order, to `out`.
+    pub fn copy_rest(&self, evaluated: &HashSet<u128>, out: &mut impl Write) -> Result<(), String> {
+        for &(key, offset, len) in &self.lines {
+            if !evaluated.contains(&key) {
+                let line = self.read_line(offset, len)?;
+                out.write_all(&line).map_err(|e| e.to_string())?;
+                if line.last() != Some(&b'\n') {
+                    out.write_all(b"\n").map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A file written in full or not at all: to a temporary file beside the
+/// target, renamed over it by [`commit`](AtomicFile::commit). Dropped
+/// without a commit, the temporary file is removed and the target is as it
+/// was. A target that exists and is not a regular file (a device such as
+/// `/dev/stdout`, a pipe) cannot be replaced, so it is written directly; a
+/// symbolic link is followed, so the file it names is replaced, not the link.
+pub struct AtomicFile {
+    /// The name given, for messages.
+    name: String,
+    /// The file renamed over; `None` when written directly.
+    target: Option<PathBuf>,
+    temp: PathBuf,
+    writer: BufWriter<File>,
+    done: bool,
+}
+
+impl AtomicFile {
+    /// # Errors
+    ///
+    /// The file (or the temporary file beside it) cannot be created.
+    pub fn create(given: &str) -> Result<AtomicFile, String> {
+        let err = |e: std::io::Error| format!("{given}: {e}");
+        let path = PathBuf::from(given);
+        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(err)?;
+            return Ok(AtomicFile {
+                name: given.to_string(),
+                target: None,
+                temp: path,
+                writer: BufWriter::with_capacity(1 << 16, file),
+                done: true,
+            });
+        }
+        let target = match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(&path).map_err(err)?,
+            _ => path,
+        };
+        let dir = target
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("state");
+        let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let file = File::create(&temp).map_err(err)?;
+        Ok(AtomicFile {
+            name: given.to_string(),
+            target: Some(target),
+            temp,
+            writer: BufWriter::with_capacity(1 << 16, file),
+            done: false,
+        })
+    }
+
+    /// The name given, for errors.
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// The writer (to the temporary file, or to the target itself).
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        &mut self.writer
+    }
+
+    /// Flushes; for a regular file also syncs and renames the temporary
+    /// file over the target.
+    ///
+    /// # Errors
+    ///
+    /// Any of those steps failing, naming the file; a regular target is then
+    /// unchanged.
+    pub fn commit(mut self) -> Result<(), String> {
+        let name = self.name();
+        self.writer.flush().map_err(|e| format!("{name}: {e}"))?;
+        let Some(target) = self.target.clone() else {
+            return Ok(()); // written directly: nothing to sync or rename
+        };
+        self.writer
+            .get_ref()
+            .sync_all()
+            .map_err(|e| format!("{name}: {e}"))?;
+        std::fs::rename(&self.temp, &target).map_err(|e| format!("{name}: {e}"))?;
+        self.done = true;
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Make the rename itself durable where the platform allows.
+            let _ = File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
