@@ -308,9 +308,10 @@ impl Serialize for AccountProblem {
     }
 }
 
-/// Every date of an account within the documented years (input parsing
-/// guarantees it; the Rust API does not). One pass, no allocation unless a
-/// date is out of range.
+/// The as-of, named and event dates of an account within the documented
+/// years (input parsing guarantees it; the Rust API does not). Observation
+/// dates are checked in `bind`'s own loop. No allocation unless a date is
+/// out of range.
 fn check_dates(data: &AccountData, problems: &mut Vec<AccountProblem>) {
     use crate::value::date::in_range;
     let mut out = |what: String, date: NaiveDate| {
@@ -318,13 +319,6 @@ fn check_dates(data: &AccountData, problems: &mut Vec<AccountProblem>) {
     };
     if !in_range(data.as_of) {
         out("as_of".into(), data.as_of);
-    }
-    for o in data
-        .observations
-        .iter()
-        .filter(|o| !in_range(o.observed_on))
-    {
-        out(format!("observation of {}", o.metric), o.observed_on);
     }
     for (name, d) in data.dates.iter().filter(|(_, d)| !in_range(**d)) {
         out(format!("date {name}"), *d);
@@ -515,6 +509,13 @@ impl Model {
                 continue;
             };
             let name = || metric.id.clone();
+            if obs.observed_on < crate::value::date::FIRST {
+                problems.push(AccountProblem::DateOutOfRange {
+                    what: format!("observation of {}", metric.id),
+                    date: obs.observed_on,
+                });
+                continue;
+            }
             if obs.observed_on > data.as_of {
                 problems.push(AccountProblem::ObservedAfterAsOf {
                     metric: name(),

@@ -101,7 +101,12 @@ pub(crate) mod date {
     use serde::Deserialize;
     use std::collections::BTreeMap;
 
-    /// The last date accepted (the first is 0001-01-01).
+    /// The first date accepted.
+    pub(crate) const FIRST: NaiveDate = match NaiveDate::from_ymd_opt(1, 1, 1) {
+        Some(d) => d,
+        None => NaiveDate::MIN,
+    };
+    /// The last date accepted.
     pub(crate) const LAST: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
         Some(d) => d,
         None => NaiveDate::MAX,
