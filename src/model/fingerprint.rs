@@ -119,6 +119,16 @@ impl Fnv {
     }
 }
 
+/// Integer writers in little-endian byte order (the defaults use the
+/// platform's), so the hash is the same on every machine.
+macro_rules! fnv_write_le {
+    ($($name:ident: $t:ty),*) => {$(
+        fn $name(&mut self, i: $t) {
+            self.write(&i.to_le_bytes());
+        }
+    )*};
+}
+
 impl Hasher for Fnv {
     fn finish(&self) -> u64 {
         self.0
@@ -131,29 +141,7 @@ impl Hasher for Fnv {
         }
     }
 
-    fn write_u16(&mut self, i: u16) {
-        self.write(&i.to_le_bytes());
-    }
-
-    fn write_u32(&mut self, i: u32) {
-        self.write(&i.to_le_bytes());
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.write(&i.to_le_bytes());
-    }
-
-    fn write_u128(&mut self, i: u128) {
-        self.write(&i.to_le_bytes());
-    }
-
-    fn write_i32(&mut self, i: i32) {
-        self.write(&i.to_le_bytes());
-    }
-
-    fn write_i64(&mut self, i: i64) {
-        self.write(&i.to_le_bytes());
-    }
+    fnv_write_le!(write_u16: u16, write_u32: u32, write_u64: u64, write_u128: u128, write_i32: i32, write_i64: i64);
 
     fn write_usize(&mut self, i: usize) {
         self.write(&(i as u64).to_le_bytes());

@@ -28,6 +28,7 @@
 //! ```
 
 pub(crate) mod account;
+mod bind;
 pub(crate) mod compute;
 mod explain;
 mod record;
