@@ -162,7 +162,7 @@ impl F64Model {
             .metrics
             .iter()
             .map(|m| match &m.curve {
-                CurveConfig::Linear { points } => {
+                CurveConfig::Linear { points } | CurveConfig::Range { points } => {
                     (points.iter().map(|(x, y)| (f(x), f(y))).collect(), false)
                 }
                 CurveConfig::Bounded { points } => {
@@ -176,6 +176,7 @@ impl F64Model {
                     }
                     (pts, false)
                 }
+                other => panic!("the f64 baseline has no {other:?} curve"),
             })
             .collect();
         let dims = config.metrics.iter().map(|m| m.dimension.index()).collect();

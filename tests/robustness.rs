@@ -38,6 +38,7 @@ fn any_curve() -> impl Strategy<Value = CurveConfig> {
         pts().prop_map(|points| CurveConfig::Linear { points }),
         pts().prop_map(|points| CurveConfig::Bounded { points }),
         (any_decimal(), pts()).prop_map(|(below, steps)| CurveConfig::Steps { below, steps }),
+        pts().prop_map(|points| CurveConfig::Range { points }),
     ]
 }
 

@@ -41,12 +41,15 @@ impl Rng {
 
 fn x_range(curve: &CurveConfig) -> (f64, f64, bool) {
     let pts = match curve {
-        CurveConfig::Linear { points } | CurveConfig::Bounded { points } => points.clone(),
+        CurveConfig::Linear { points }
+        | CurveConfig::Bounded { points }
+        | CurveConfig::Range { points } => points.clone(),
         CurveConfig::Steps { below, steps } => {
             let mut v = vec![(Decimal::ZERO, *below)];
             v.extend(steps.iter().copied());
             v
         }
+        _ => Vec::new(),
     };
     let f = |d: Decimal| d.to_string().parse::<f64>().unwrap_or(0.0);
     let (first, last) = (

@@ -16,6 +16,11 @@ use serde::{Deserialize, Serialize};
 ///   [`MissingPolicy`](crate::model::MissingPolicy) applies) and reported as out of range.
 /// * `steps`: a value at or above a step's threshold scores that step's
 ///   score; below the first threshold it scores `below`.
+/// * `range`: a target range, piecewise-linear and clamped like `linear`,
+///   but whose scores may change direction once: rise to a target then fall
+///   (a value can be too low *or* too high: seats provisioned far over the
+///   licences, logins per user so high that people share a login), or fall
+///   then rise. Explanations say on which side of the target a value lies.
 ///
 /// Interpolated scores are rounded to the nearest millionth of a point, ties
 /// up. Breakpoints are exact decimals with at most six decimal places.
@@ -33,6 +38,7 @@ use serde::{Deserialize, Serialize};
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum CurveConfig {
     /// Piecewise-linear, clamped at the ends.
     Linear {
@@ -51,6 +57,12 @@ pub enum CurveConfig {
         /// `[threshold, score]` steps.
         steps: Vec<(Decimal, Decimal)>,
     },
+    /// Piecewise-linear, clamped, rising then falling (or falling then
+    /// rising) once: a target range.
+    Range {
+        /// `[value, score]` breakpoints.
+        points: Vec<(Decimal, Decimal)>,
+    },
 }
 
 impl CurveConfig {
@@ -68,6 +80,29 @@ impl CurveConfig {
         points: impl IntoIterator<Item = (X, Y)>,
     ) -> Self {
         CurveConfig::Bounded {
+            points: pairs(points),
+        }
+    }
+
+    /// A target-range curve: scores rise to a target and fall beyond it
+    /// (or the reverse).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use healthscore::model::CurveConfig;
+    /// use rust_decimal_macros::dec;
+    ///
+    /// // Seats provisioned per licence: 0.9 to 1.3 is right, 2 is far too many.
+    /// let c = CurveConfig::range([(dec!(0), dec!(0)), (dec!(0.9), dec!(100)), (dec!(1.3), dec!(100)), (dec!(2), dec!(40))]);
+    /// let json = serde_json::to_string(&c)?;
+    /// assert!(json.starts_with(r#"{"type":"range","points":"#));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn range<X: Into<Decimal>, Y: Into<Decimal>>(
+        points: impl IntoIterator<Item = (X, Y)>,
+    ) -> Self {
+        CurveConfig::Range {
             points: pairs(points),
         }
     }
@@ -106,7 +141,34 @@ pub(crate) struct Curve {
     segments: Box<[Segment]>,
     /// Step curves: the score below the first threshold, then each step's.
     steps: Box<[u32]>,
+    /// Scores never fall as the value rises.
     increasing: bool,
+    /// Range curves: the values `[lo, hi]` where the score is at its target
+    /// (highest when it rises then falls, lowest when it falls then rises).
+    target: Option<(i64, i64)>,
+}
+
+/// Where a value lies relative to a target-range curve's target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum TargetSide {
+    /// Below the target range.
+    Below,
+    /// Within it.
+    Within,
+    /// Above it.
+    Above,
+}
+
+impl std::fmt::Display for TargetSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            TargetSide::Below => "below target",
+            TargetSide::Within => "on target",
+            TargetSide::Above => "above target",
+        })
+    }
 }
 
 /// One linear piece `[x0, x1]`: the score is `base + round(t·dy/dx)` with
@@ -120,6 +182,8 @@ struct Segment {
     dx: u64,
     /// `Some` when `dx·dy + dx < 2⁶³`, so the reciprocal path is exact.
     divisor: Option<Divisor>,
+    /// The score rises (or stays) from `x0` to `x1`.
+    rising: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -127,6 +191,7 @@ enum Shape {
     Linear,
     Bounded,
     Steps { below: u32 },
+    Range,
 }
 
 impl Curve {
@@ -141,6 +206,7 @@ impl Curve {
         let (shape, raw, min_len) = match cfg {
             CurveConfig::Linear { points } => (Shape::Linear, points, 2),
             CurveConfig::Bounded { points } => (Shape::Bounded, points, 2),
+            CurveConfig::Range { points } => (Shape::Range, points, 2),
             CurveConfig::Steps { below, steps } => {
                 let below = score(*below, 0, path, problems).unwrap_or(0);
                 (Shape::Steps { below }, steps, 1)
@@ -200,15 +266,52 @@ impl Curve {
         } else {
             0
         };
+        // Monotonic scores, or for a range curve one change of direction.
         let step = |i: usize| ys[i].cmp(&ys[i - 1]);
         let direction = (1..ys.len()).map(step).find(|d| d.is_ne());
-        if let Some(dir) = direction {
-            if let Some(i) = (1..ys.len()).find(|&i| step(i).is_ne() && step(i) != dir) {
-                problems.push(path, ProblemKind::NotMonotonic(i - offset));
-                return None;
-            }
+        // Where the scores change direction.
+        let changes: Vec<usize> = (1..ys.len())
+            .filter(|&i| step(i).is_ne())
+            .scan(direction, |dir, i| {
+                let d = step(i);
+                let changed = Some(d) != *dir;
+                *dir = Some(d);
+                Some(changed.then_some(i))
+            })
+            .flatten()
+            .collect();
+        let allowed = usize::from(shape == Shape::Range);
+        if let Some(&i) = changes.get(allowed) {
+            let kind = if shape == Shape::Range {
+                ProblemKind::NotUnimodal(i - offset)
+            } else {
+                ProblemKind::NotMonotonic(i - offset)
+            };
+            problems.push(path, kind);
+            return None;
         }
-        let increasing = direction != Some(std::cmp::Ordering::Less);
+        let increasing = direction != Some(std::cmp::Ordering::Less) && changes.is_empty();
+        // A range curve's target: the values where its score is at the
+        // extreme it turns at (the top of a rise-then-fall, the bottom of a
+        // fall-then-rise).
+        let target = (shape == Shape::Range && !changes.is_empty()).then(|| {
+            let peak = direction == Some(std::cmp::Ordering::Greater);
+            let extreme = if peak {
+                ys.iter().max()
+            } else {
+                ys.iter().min()
+            };
+            let extreme = extreme.copied().unwrap_or(0);
+            let at: Vec<i64> = points
+                .iter()
+                .filter(|p| p.1 == extreme)
+                .map(|p| p.0)
+                .collect();
+            (
+                at.first().copied().unwrap_or(0),
+                at.last().copied().unwrap_or(0),
+            )
+        });
         let segments = points
             .windows(2)
             .filter_map(|w| {
@@ -225,6 +328,7 @@ impl Curve {
                     dy,
                     dx,
                     divisor: Divisor::new(dx).filter(|_| fits),
+                    rising: y1 >= y0,
                 })
             })
             .collect();
@@ -240,6 +344,20 @@ impl Curve {
             segments,
             steps,
             increasing,
+            target,
+        })
+    }
+
+    /// Where a value (millionths) lies relative to a range curve's target;
+    /// `None` for other curves.
+    pub(crate) fn side(&self, x: i64) -> Option<TargetSide> {
+        let (lo, hi) = self.target?;
+        Some(if x < lo {
+            TargetSide::Below
+        } else if x > hi {
+            TargetSide::Above
+        } else {
+            TargetSide::Within
         })
     }
 
@@ -270,7 +388,7 @@ impl Curve {
         let k = count_at_or_below(inner, x);
         let s = self.segments.get(k)?;
         // Distance from the lower-scoring end: x0 when rising, x1 when falling.
-        let t = if self.increasing { x - s.x0 } else { s.x1 - x } as u64;
+        let t = if s.rising { x - s.x0 } else { s.x1 - x } as u64;
         let q = match s.divisor {
             Some(d) => d.round(t * u64::from(s.dy)),
             None => mul_div_round(t, u64::from(s.dy), s.dx),

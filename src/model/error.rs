@@ -162,6 +162,9 @@ pub enum ProblemKind {
     /// Breakpoint scores go up and down.
     #[error("scores not monotonic at index {0} (a curve must only rise or only fall)")]
     NotMonotonic(usize),
+    /// A range curve whose scores change direction more than once.
+    #[error("scores change direction again at index {0} (a range curve rises then falls, or falls then rises, once)")]
+    NotUnimodal(usize),
     /// A curve score outside 0..=100.
     #[error("score {0} at index {1} is outside 0..=100")]
     ScoreOutOfRange(String, usize),

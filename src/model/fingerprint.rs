@@ -13,7 +13,9 @@ use std::hash::{Hash, Hasher};
 /// fingerprints, and equal models ([`Model`](crate::Model)'s `==`) have
 /// equal ones. The hash is FNV-1a over a fixed encoding, so it is the same
 /// on every machine and across runs: store it with results and compare it
-/// later. Things compiled against one model ([`cta::RuleSet`](crate::cta::RuleSet),
+/// later. It hashes the *compiled* form, so a release of this crate that
+/// changes how models compile changes fingerprints too (a test pins one,
+/// and such a release says so in its notes). Things compiled against one model ([`cta::RuleSet`](crate::cta::RuleSet),
 /// [`PortfolioSummary`](crate::PortfolioSummary)) refuse scores whose model
 /// has another fingerprint.
 ///

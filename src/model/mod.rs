@@ -31,7 +31,7 @@ pub(crate) mod scorecard;
 pub(crate) mod segment;
 
 pub use compile::{MetricHandle, Model, ModelConfig};
-pub use curve::{CurveConfig, MAX_BREAKPOINTS};
+pub use curve::{CurveConfig, TargetSide, MAX_BREAKPOINTS};
 pub use error::{ConfigError, ConfigProblem, LoadError, ProblemKind, MAX_PROBLEMS};
 pub use fingerprint::{Fingerprint, ModelMismatch};
 pub use metric::{MetricConfig, MetricKind, MissingPolicy, ValueProblem};

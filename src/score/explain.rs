@@ -102,6 +102,9 @@ pub struct MetricPart<'a> {
     /// Points of the overall score it costs: how much higher the overall
     /// would be were this metric at 100 (0 when excluded).
     pub shortfall: Points,
+    /// For a target-range curve, on which side of the target its observed
+    /// value lies; `None` for other curves or without a value.
+    pub side: Option<crate::model::TargetSide>,
 }
 
 impl MetricPart<'_> {
@@ -229,6 +232,11 @@ impl<'a> Score<'a> {
                     score: outcome.score.and_then(Points::from_micros),
                     contribution: Points::ZERO,
                     shortfall: Points::ZERO,
+                    side: if status == MetricStatus::Observed {
+                        metric.curve.side(slot.value)
+                    } else {
+                        None
+                    },
                 });
             }
             let Some(dim_score) = self.dims[i].score else {
@@ -329,7 +337,10 @@ impl fmt::Display for Score<'_> {
                     let dim = self.dimension(m.dimension).unwrap_or(Points::ZERO);
                     write!(f, ": {} {dim:.0} ({}", m.dimension, m.label)?;
                     match (m.status, m.observation) {
-                        (MetricStatus::Observed, Some(o)) => write!(f, " {}", o.value)?,
+                        (MetricStatus::Observed, Some(o)) => match m.side {
+                            Some(side) => write!(f, " {}, {side}", o.value)?,
+                            None => write!(f, " {}", o.value)?,
+                        },
                         (MetricStatus::Stale { .. }, _) => f.write_str(" stale")?,
                         (MetricStatus::OutOfRange, _) => f.write_str(" out of range")?,
                         _ => f.write_str(" missing")?,

@@ -122,6 +122,9 @@ pub struct MetricRecord {
     /// Points of the overall score it costs (how much higher the score would
     /// be were this metric at 100).
     pub shortfall: Points,
+    /// For a target-range curve, on which side of the target the value lies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<crate::model::TargetSide>,
 }
 
 /// Which metric costs the most points, and how many.
@@ -209,6 +212,7 @@ impl Score<'_> {
                     imputed: m.is_imputed(),
                     contribution: m.contribution,
                     shortfall: m.shortfall,
+                    side: m.side,
                 })
                 .collect(),
             pulls_down_most: why
