@@ -281,7 +281,7 @@ fn fingerprints_are_stable_and_content_sensitive() {
 }
 
 /// The golden model's fingerprint hash (FNV-1a of its compiled content).
-const GOLDEN_HASH: &str = "0bf5aad33fae1baa";
+const GOLDEN_HASH: &str = "6b636bfe5e5a426a";
 
 #[test]
 fn a_portfolio_summary_counts_scores_of_an_equal_model() {

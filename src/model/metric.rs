@@ -122,6 +122,12 @@ pub struct MetricConfig {
     /// this old is still fresh. Absent: values never go stale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_age_days: Option<u32>,
+    /// This metric's own colour thresholds (`{"green": 90, "lime": 70,
+    /// "yellow": 50}`), for the colour of its score in explanations and
+    /// records; absent, the scorecard's bands colour it. They colour the
+    /// metric only, never the account's band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bands: Option<crate::scorecard::BandsConfig>,
 }
 
 fn one() -> Decimal {
@@ -145,6 +151,7 @@ impl MetricConfig {
             weight: Decimal::ONE,
             missing: MissingPolicy::Exclude,
             max_age_days: None,
+            bands: None,
         }
     }
 
@@ -163,6 +170,12 @@ impl MetricConfig {
     /// Sets the relative weight within the dimension.
     pub fn weight(mut self, weight: impl Into<Decimal>) -> Self {
         self.weight = weight.into();
+        self
+    }
+
+    /// Sets this metric's own colour thresholds.
+    pub fn bands(mut self, bands: crate::scorecard::BandsConfig) -> Self {
+        self.bands = Some(bands);
         self
     }
 
@@ -236,6 +249,8 @@ pub(crate) struct Metric {
     /// Score used when the value is missing; `None` excludes the metric.
     pub(crate) missing: Option<Points>,
     pub(crate) max_age_days: Option<u32>,
+    /// Its own colour thresholds, when it has them.
+    pub(crate) bands: Option<crate::band::BandThresholds>,
 }
 
 impl Metric {
@@ -270,6 +285,10 @@ impl Metric {
                 problems,
             )
         });
+        let bands = cfg
+            .bands
+            .as_ref()
+            .map(|b| crate::scorecard::compile_bands(b, &format!("{path}.bands"), problems));
         if problems.len() != before {
             return None;
         }
@@ -283,6 +302,7 @@ impl Metric {
             weight: weight?,
             missing,
             max_age_days: cfg.max_age_days,
+            bands: bands.flatten(),
         })
     }
 

@@ -357,7 +357,11 @@ fn gcd(a: u64, b: u64) -> u64 {
     }
 }
 
-fn compile_bands(cfg: &BandsConfig, path: &str, problems: &mut Problems) -> Option<BandThresholds> {
+pub(crate) fn compile_bands(
+    cfg: &BandsConfig,
+    path: &str,
+    problems: &mut Problems,
+) -> Option<BandThresholds> {
     let mut point = |v: Decimal, name: &str| {
         Points::from_decimal(v)
             .map_err(|e| problems.push(format!("{path}.{name}"), e))

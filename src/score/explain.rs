@@ -105,6 +105,10 @@ pub struct MetricPart<'a> {
     /// For a target-range curve, on which side of the target its observed
     /// value lies; `None` for other curves or without a value.
     pub side: Option<crate::model::TargetSide>,
+    /// The colour of its measured score, by the metric's own thresholds or
+    /// else the scorecard's; `None` without a measured value (an imputed
+    /// score gets no colour).
+    pub band: Option<crate::Band>,
 }
 
 impl MetricPart<'_> {
@@ -237,6 +241,11 @@ impl<'a> Score<'a> {
                     } else {
                         None
                     },
+                    band: outcome
+                        .score
+                        .filter(|_| status == MetricStatus::Observed)
+                        .and_then(Points::from_micros)
+                        .map(|p| metric.bands.as_ref().unwrap_or(&card.bands).band(p)),
                 });
             }
             let Some(dim_score) = self.dims[i].score else {

@@ -125,6 +125,9 @@ pub struct MetricRecord {
     /// For a target-range curve, on which side of the target the value lies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub side: Option<crate::model::TargetSide>,
+    /// The colour of its measured score (the metric's own thresholds, or the
+    /// scorecard's); `null` without a measured value.
+    pub band: Option<Band>,
 }
 
 /// Which metric costs the most points, and how many.
@@ -213,6 +216,7 @@ impl Score<'_> {
                     contribution: m.contribution,
                     shortfall: m.shortfall,
                     side: m.side,
+                    band: m.band,
                 })
                 .collect(),
             pulls_down_most: why
