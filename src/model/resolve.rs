@@ -47,8 +47,8 @@ pub(super) fn resolve_cards(
         let mut used = false;
         let card_id = u32::try_from(c).unwrap_or(u32::MAX);
         if left > 0 {
-            for m in mask.mrr.iter(n_mrr) {
-                for s in mask.size.iter(n_size) {
+            for &m in &mask.mrr {
+                for &s in &mask.size {
                     let Some(cell) = free.get_mut(m * n_size + s) else {
                         continue;
                     };
@@ -88,26 +88,11 @@ pub(super) fn resolve_cards(
 /// A card's criteria as positions: the MRR and size tiers it names (all
 /// when its list is empty) and a mask of the stage slots it matches.
 struct CardMask {
-    mrr: Positions,
-    size: Positions,
+    mrr: Vec<usize>,
+    size: Vec<usize>,
     stages: u128,
     /// Whether it has criteria (a default card is never "unreachable").
     conditional: bool,
-}
-
-/// Tier positions: all of them, or a list.
-enum Positions {
-    All,
-    Some(Vec<usize>),
-}
-
-impl Positions {
-    fn iter(&self, n: usize) -> Box<dyn Iterator<Item = usize> + '_> {
-        match self {
-            Positions::All => Box::new(0..n),
-            Positions::Some(list) => Box::new(list.iter().copied()),
-        }
-    }
 }
 
 impl CardMask {
@@ -125,17 +110,17 @@ impl CardMask {
         };
         let Some(w) = when else {
             return CardMask {
-                mrr: Positions::All,
-                size: Positions::All,
+                mrr: (0..seg.mrr.len()).collect(),
+                size: (0..seg.size.len()).collect(),
                 stages: all_stages,
                 conditional: false,
             };
         };
         let mut positions = |ids: &[String], tiers: &mut dyn Iterator<Item = &str>, field: &str| {
-            if ids.is_empty() {
-                return Positions::All;
-            }
             let tiers: Vec<&str> = tiers.collect();
+            if ids.is_empty() {
+                return (0..tiers.len()).collect();
+            }
             let mut out = Vec::with_capacity(ids.len());
             for (i, id) in ids.iter().enumerate() {
                 match tiers.iter().position(|t| t == id) {
@@ -148,7 +133,7 @@ impl CardMask {
                     ),
                 }
             }
-            Positions::Some(out)
+            out
         };
         let mrr = positions(&w.mrr, &mut seg.mrr.iter().map(|t| t.id.as_str()), "mrr");
         let size = positions(&w.size, &mut seg.size.iter().map(|t| t.id.as_str()), "size");
