@@ -180,6 +180,7 @@ pub mod backtest;
 mod band;
 pub mod cta;
 mod dimension;
+pub mod hierarchy;
 pub mod history;
 pub mod model;
 mod points;

@@ -97,6 +97,13 @@ impl Points {
             .ok_or_else(|| NumberError::OutOfRange(d.to_string(), "0..=100"))
     }
 
+    /// The score rounded *down* to one decimal, for headlines: 59.97 shows
+    /// as `59.9`, never as a `60.0` it did not reach.
+    pub(crate) fn tenths_down(self) -> String {
+        let tenths = self.0 / 100_000;
+        format!("{}.{}", tenths / 10, tenths % 10)
+    }
+
     /// Millionths of a point.
     pub const fn micros(self) -> u32 {
         self.0

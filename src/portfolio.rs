@@ -25,7 +25,7 @@ impl Tally {
     /// Counts saturate rather than wrap; bound accounts' MRR (≤ 10¹⁵)
     /// keeps totals exact far beyond any real portfolio, and a total that
     /// would exceed `Decimal::MAX` saturates instead of panicking.
-    fn add(&mut self, mrr: Decimal) {
+    pub(crate) fn add(&mut self, mrr: Decimal) {
         self.count = self.count.saturating_add(1);
         self.mrr = self.mrr.saturating_add(mrr);
     }
@@ -163,15 +163,25 @@ impl<'m> PortfolioSummary<'m> {
             self.skipped = self.skipped.saturating_add(1);
             return Err(e);
         }
-        let mrr = account.data.mrr;
-        self.totals.add(score.band(), mrr);
+        self.add_entry(account, score.band(), account.data.mrr);
+        Ok(())
+    }
+
+    /// Counts an account of this summary's model with the band and MRR the
+    /// caller decided (a roll-up's band, a branch's MRR).
+    pub(crate) fn add_entry(
+        &mut self,
+        account: &crate::Account<'_>,
+        band: Option<Band>,
+        mrr: Decimal,
+    ) {
+        self.totals.add(band, mrr);
         if let Some(seg) = self.per_segment.get_mut(account.segment) {
-            seg.add(score.band(), mrr);
+            seg.add(band, mrr);
         }
         let stale = account.slots.as_slice().iter().filter(|s| s.stale).count() as u64;
         self.stale_values = self.stale_values.saturating_add(stale);
         self.stale_accounts = self.stale_accounts.saturating_add(u64::from(stale > 0));
-        Ok(())
     }
 
     /// Adds another summary of the same model (a parallel reduce's combine

@@ -2,6 +2,7 @@
 
 use super::fingerprint::{Fingerprint, Fnv};
 use super::resolve::resolve_cards;
+use super::rollup::{Rollup, RollupConfig};
 use crate::error::{ConfigError, ProblemKind, Problems};
 use crate::metric::{compile_weight, Metric, MetricConfig, MetricKind};
 use crate::scorecard::{MetricHead, Scorecard, ScorecardConfig};
@@ -46,6 +47,10 @@ pub struct ModelConfig {
     pub segments: SegmentsConfig,
     /// Scorecards, tried in order; a default (without `when`) last.
     pub scorecards: Vec<ScorecardConfig>,
+    /// How children roll up into a parent's score (default: the mean of the
+    /// children, half the parent's own score).
+    #[serde(default, skip_serializing_if = "RollupConfig::is_default")]
+    pub rollup: RollupConfig,
 }
 
 impl ModelConfig {
@@ -57,7 +62,14 @@ impl ModelConfig {
             metrics: Vec::new(),
             segments: SegmentsConfig::default(),
             scorecards: Vec::new(),
+            rollup: RollupConfig::default(),
         }
+    }
+
+    /// Sets how children roll up into a parent's score.
+    pub fn rollup(mut self, rollup: RollupConfig) -> Self {
+        self.rollup = rollup;
+        self
     }
 
     /// Adds a metric.
@@ -134,6 +146,8 @@ pub struct Model {
     pub(crate) cards: Box<[Scorecard]>,
     /// Scorecard index of each segment index.
     pub(crate) card_of_segment: Box<[u32]>,
+    /// How children roll up into parents.
+    pub(crate) rollup: Rollup,
     /// Identity of the compiled content.
     pub(crate) fingerprint: Fingerprint,
 }
@@ -182,6 +196,7 @@ impl PartialEq for Model {
             && self.segmentation == other.segmentation
             && self.cards == other.cards
             && self.card_of_segment == other.card_of_segment
+            && self.rollup == other.rollup
     }
 }
 
@@ -242,20 +257,29 @@ impl Model {
         let card_of_segment = segmentation
             .as_ref()
             .and_then(|s| resolve_cards(s, &config.scorecards, &mut problems));
+        let rollup = Rollup::compile(&config.rollup, &mut problems);
         if !problems.is_empty() {
             return Err(problems.into_error());
         }
-        match (segmentation, card_of_segment) {
-            (Some(segmentation), Some(card_of_segment)) => {
+        match (segmentation, card_of_segment, rollup) {
+            (Some(segmentation), Some(card_of_segment), Some(rollup)) => {
+                let content = (
+                    &config.name,
+                    &config.version,
+                    &metrics,
+                    &segmentation,
+                    &cards,
+                    &card_of_segment,
+                );
+                // The default roll-up is left out of the hash, so models
+                // written before roll-ups existed keep their fingerprints.
+                let hash = if rollup == Rollup::default() {
+                    Fnv::of(&content)
+                } else {
+                    Fnv::of(&(content, &rollup))
+                };
                 let fingerprint = Fingerprint {
-                    hash: Fnv::of(&(
-                        &config.name,
-                        &config.version,
-                        &metrics,
-                        &segmentation,
-                        &cards,
-                        &card_of_segment,
-                    )),
+                    hash,
                     name: config.name.clone(),
                     version: config.version.clone(),
                 };
@@ -266,6 +290,7 @@ impl Model {
                     segmentation,
                     cards: cards.into_boxed_slice(),
                     card_of_segment,
+                    rollup,
                     fingerprint,
                 })
             }

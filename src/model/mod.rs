@@ -27,14 +27,17 @@ mod fingerprint;
 mod load;
 pub(crate) mod metric;
 mod resolve;
+pub(crate) mod rollup;
 pub(crate) mod scorecard;
 pub(crate) mod segment;
 
 pub use compile::{MetricHandle, Model, ModelConfig};
 pub use curve::{CurveConfig, TargetSide, MAX_BREAKPOINTS};
 pub use error::{ConfigError, ConfigProblem, LoadError, ProblemKind, MAX_PROBLEMS};
+pub(crate) use fingerprint::Fnv;
 pub use fingerprint::{Fingerprint, ModelMismatch};
 pub use metric::{MetricConfig, MetricKind, MissingPolicy, ValueProblem};
+pub use rollup::{RollupConfig, RollupMethod};
 pub use scorecard::{BandsConfig, Criteria, ScorecardConfig};
 pub use segment::{Segment, SegmentsConfig, Tier};
 

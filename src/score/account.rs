@@ -71,6 +71,15 @@ pub struct AccountData {
     /// Dated events such as `champion_lost`, for CTA rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
+    /// The id of the parent account, for accounts that belong to a larger
+    /// customer (a subsidiary, a department, a workspace of a company): see
+    /// [`hierarchy`](crate::hierarchy). A string or an integer in JSON.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_id"
+    )]
+    pub parent: Option<String>,
 }
 
 /// Something that happened to an account on a date (e.g. `champion_lost`).
@@ -107,6 +116,13 @@ fn id_from_string_or_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<S
     d.deserialize_any(V)
 }
 
+/// An optional id as a JSON string or integer.
+fn optional_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Id(#[serde(deserialize_with = "id_from_string_or_integer")] String);
+    Ok(Option::<Id>::deserialize(d)?.map(|id| id.0))
+}
+
 impl AccountData {
     /// An account with no observations yet.
     pub fn new(id: impl Into<String>, mrr: Decimal, employees: u32, as_of: NaiveDate) -> Self {
@@ -121,7 +137,14 @@ impl AccountData {
             previous_score: None,
             dates: std::collections::BTreeMap::new(),
             events: Vec::new(),
+            parent: None,
         }
+    }
+
+    /// Sets the parent account (see [`hierarchy`](crate::hierarchy)).
+    pub fn parent(mut self, parent: impl Into<String>) -> Self {
+        self.parent = Some(parent.into());
+        self
     }
 
     /// Sets a named date (e.g. `renewal`).

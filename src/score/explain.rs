@@ -288,8 +288,7 @@ impl<'a> Score<'a> {
 /// A score to one decimal, rounded down, so that a score shown at a band
 /// threshold (59.97 shown as 59.9, not 60.0) is never in a lower band.
 fn tenths_down(p: Points) -> String {
-    let tenths = p.micros() / 100_000;
-    format!("{}.{}", tenths / 10, tenths % 10)
+    p.tenths_down()
 }
 
 fn points(micros: u128) -> Points {
