@@ -182,6 +182,7 @@ pub mod cta;
 mod dimension;
 pub mod hierarchy;
 pub mod history;
+pub mod lifecycle;
 pub mod model;
 mod points;
 pub mod portfolio;

@@ -30,7 +30,7 @@ impl Tally {
         self.mrr = self.mrr.saturating_add(mrr);
     }
 
-    fn merge(&mut self, other: &Tally) {
+    pub(crate) fn merge(&mut self, other: &Tally) {
         self.count = self.count.saturating_add(other.count);
         self.mrr = self.mrr.saturating_add(other.mrr);
     }

@@ -290,6 +290,21 @@ fn add_signals(data: &mut AccountData, i: u64, health: f64, rng: &mut Rng) {
             as_of + chrono::Duration::days(rng.range(-45.0, 60.0) as i64),
         );
     }
+    // When it entered its stage, and a parent for a few: from the index
+    // alone, so the random stream (and every other value) stays as it was.
+    let span = match data.stage.as_deref() {
+        Some("onboarding") => Some(120),
+        Some("adoption") => Some(540),
+        Some(_) => Some(365),
+        None => None,
+    };
+    if let Some(span) = span {
+        let ago = chrono::Duration::days(((i * 53) % span) as i64);
+        data.dates.insert("stage_entered".into(), as_of - ago);
+    }
+    if (1..=3).contains(&(i % 50)) {
+        data.parent = Some(format!("acct-{:07}", i - i % 50));
+    }
     if rng.chance(0.04) {
         data.events.push(healthscore::score::Event {
             name: "champion_lost".into(),

@@ -6,6 +6,7 @@ use super::trace::describe_left;
 use crate::band::Band;
 use crate::dimension::Dimension;
 use crate::error::{ProblemKind, Problems};
+use crate::lifecycle::{Lifecycle, Verdict};
 use crate::model::Model;
 use crate::points::{decimal_to_micros, Points, MICRO};
 use crate::score::compute::metric_outcome;
@@ -48,6 +49,8 @@ pub(crate) enum Cond {
         event: String,
         days: i64,
     },
+    /// A lifecycle verdict holds.
+    Lifecycle(std::sync::Arc<Lifecycle>, Verdict),
 }
 
 /// A compiled operand (all but MRR, which stays a decimal).
@@ -72,6 +75,8 @@ fn mask(bands: &[Band]) -> u8 {
 pub(crate) struct Names<'a> {
     pub(crate) dates: &'a [String],
     pub(crate) events: &'a [String],
+    /// The lifecycle whose verdicts conditions may use, if any.
+    pub(crate) lifecycle: Option<&'a std::sync::Arc<Lifecycle>>,
 }
 
 /// How deeply `all` / `any` / `not` may nest in one rule (deeper is surely
@@ -302,6 +307,13 @@ impl Cond {
                     days: i64::from(*days),
                 }
             }
+            Condition::Lifecycle(verdict) => match names.lifecycle {
+                Some(l) => Cond::Lifecycle(l.clone(), *verdict),
+                None => {
+                    p.push(path, ProblemKind::NoLifecycle);
+                    return None;
+                }
+            },
         })
     }
 
@@ -346,6 +358,7 @@ impl Cond {
                     &e.name == event && (0..=*days).contains(&ago)
                 })
             }
+            Cond::Lifecycle(l, verdict) => l.holds(*verdict, s),
         }
     }
 }

@@ -166,6 +166,10 @@ pub enum Condition {
         /// How many days back.
         days: u32,
     },
+    /// A lifecycle verdict holds for the account, e.g.
+    /// `{"lifecycle": "ready_to_advance"}`: only in rules compiled with
+    /// [`RuleSet::with_lifecycle`](super::RuleSet::with_lifecycle).
+    Lifecycle(crate::lifecycle::Verdict),
 }
 
 impl Drop for Condition {

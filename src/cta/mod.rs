@@ -10,12 +10,12 @@
 //! updates, suppresses (snooze, cooldown, cap, edge trigger) and proposes
 //! closing CTAs; storing them is the caller's business.
 
-mod compiled;
+pub(crate) mod compiled;
 mod condition;
 mod engine;
 mod lookup;
 mod program;
-mod rule;
+pub(crate) mod rule;
 mod trace;
 
 pub use compiled::MAX_DEPTH;

@@ -73,6 +73,11 @@ enum Feature {
     EventAge(String),
     /// 1 when the exact MRR comparison holds, else 0.
     Mrr(Op, Decimal),
+    /// 1 when the lifecycle verdict holds, else 0.
+    Lifecycle(
+        std::sync::Arc<crate::lifecycle::Lifecycle>,
+        crate::lifecycle::Verdict,
+    ),
     /// Always 0.
     Zero,
 }
@@ -126,6 +131,7 @@ impl Feature {
             Feature::Fresh(i) => i64::from(metric_fresh(s, *i)),
             Feature::EventAge(name) => known(event_age(s, name)),
             Feature::Mrr(op, right) => i64::from(op.holds(data.mrr, *right)),
+            Feature::Lifecycle(l, verdict) => i64::from(l.holds(*verdict, s)),
             Feature::Zero => 0,
         }
     }
@@ -375,6 +381,9 @@ impl Program {
             }
             Cond::EventWithin { event, days } => {
                 self.step(Feature::EventAge(event.clone()), range(0, *days), t, f)
+            }
+            Cond::Lifecycle(l, verdict) => {
+                self.step(Feature::Lifecycle(l.clone(), *verdict), range(1, 1), t, f)
             }
         }
     }

@@ -6,6 +6,7 @@ use super::engine::{CtaRecord, CtaStatus};
 use super::program::Program;
 use super::trace::TraceLine;
 use crate::error::{ConfigError, ProblemKind, Problems};
+use crate::lifecycle::Lifecycle;
 use crate::model::Model;
 use crate::model::{Fingerprint, ModelMismatch};
 use crate::score::Score;
@@ -263,6 +264,62 @@ impl RuleSet {
     /// duplicate ids, unknown metrics, stages, events or dates, and
     /// comparisons that can never be decided.
     pub fn new(config: RuleSetConfig, model: &Model) -> Result<RuleSet, ConfigError> {
+        RuleSet::compile(config, model, None)
+    }
+
+    /// Like [`new`](Self::new), and the rules may also refer to the
+    /// lifecycle's verdicts (`{"lifecycle": "overdue"}`, see
+    /// [`Verdict`](crate::lifecycle::Verdict)).
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new), and a problem at `lifecycle` when the
+    /// lifecycle was compiled against another model than `model`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use healthscore::cta::{RuleSet, RuleSetConfig};
+    /// use healthscore::lifecycle::{Lifecycle, LifecycleConfig};
+    /// use healthscore::{Model, ModelConfig};
+    ///
+    /// let mut config: ModelConfig = serde_json::from_str(healthscore::model::EXAMPLE_JSON)?;
+    /// config.segments.stages = vec!["onboarding".into(), "adoption".into()];
+    /// let model = Model::new(config)?;
+    /// let lifecycle: LifecycleConfig = serde_json::from_str(r#"{"stages": [
+    ///   {"id": "onboarding", "max_days": 60, "exit": [{"id": "lime", "when": {"band": ["green", "lime"]}}]},
+    ///   {"id": "adoption"}
+    /// ]}"#)?;
+    /// let lifecycle = Lifecycle::new(lifecycle, &model)?;
+    /// let rules: RuleSetConfig = serde_json::from_str(r#"{"rules": [
+    ///   {"id": "exit-review", "title": "Onboarding exit review", "kind": "lifecycle",
+    ///    "touch": "low-touch", "owner": "csm", "when": {"lifecycle": "ready_to_advance"}},
+    ///   {"id": "overdue", "title": "Stuck in stage", "kind": "risk",
+    ///    "touch": "high-touch", "owner": "csm", "when": {"lifecycle": "overdue"}}
+    /// ]}"#)?;
+    /// assert!(RuleSet::new(rules.clone(), &model).is_err()); // verdicts need the lifecycle
+    /// let rules = RuleSet::with_lifecycle(rules, &model, &lifecycle)?;
+    /// assert_eq!(rules.len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_lifecycle(
+        config: RuleSetConfig,
+        model: &Model,
+        lifecycle: &Lifecycle,
+    ) -> Result<RuleSet, ConfigError> {
+        if let Err(e) = ModelMismatch::check(model.fingerprint(), lifecycle.model()) {
+            let mut p = Problems::default();
+            p.push("lifecycle", ProblemKind::Impossible(e.to_string()));
+            return Err(p.into_error());
+        }
+        RuleSet::compile(config, model, Some(&std::sync::Arc::new(lifecycle.clone())))
+    }
+
+    fn compile(
+        config: RuleSetConfig,
+        model: &Model,
+        lifecycle: Option<&std::sync::Arc<Lifecycle>>,
+    ) -> Result<RuleSet, ConfigError> {
         let mut p = Problems::default();
         if config.rules.is_empty() {
             p.push("rules", ProblemKind::Empty);
@@ -279,6 +336,7 @@ impl RuleSet {
         let names = Names {
             dates: &config.dates,
             events: &config.events,
+            lifecycle,
         };
         let mut compiled = Vec::with_capacity(config.rules.len());
         let mut seen = std::collections::BTreeSet::new();

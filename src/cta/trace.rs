@@ -125,6 +125,7 @@ impl Cond {
                     None => write!(t, "no {event}"),
                 }
             }
+            Cond::Lifecycle(l, verdict) => write!(t, "{}", l.describe(*verdict, s)),
             Cond::All(_) | Cond::Any(_) | Cond::Not(_) => Ok(()),
         };
         t

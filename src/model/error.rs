@@ -259,6 +259,9 @@ pub enum ProblemKind {
     /// A default scorecard before the last position.
     #[error("a default scorecard (no `when`) must be the last one")]
     DefaultNotLast,
+    /// A lifecycle verdict where no lifecycle is given.
+    #[error("lifecycle verdicts need a lifecycle: compile the rules with RuleSet::with_lifecycle (exit criteria cannot use them)")]
+    NoLifecycle,
     /// More entries than the engine supports.
     #[error("{count} entries, at most {max} are supported")]
     TooMany {
