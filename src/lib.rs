@@ -43,6 +43,11 @@
 //! * [`backtest`]: churn and expansion per band against real outcomes,
 //!   AUC, distribution and threshold proposals.
 //! * [`cta`]: rules that turn scores and signals into calls to action.
+//! * [`lifecycle`]: stages with goals and exit criteria; journeys (checklist,
+//!   ready to advance, overdue, regressed, onboarding success), the
+//!   stage × verdict view and the retention pyramid.
+//! * [`hierarchy`]: parent and child accounts rolled up (mean, MRR-weighted,
+//!   worst) and counted without double-counting MRR.
 //!
 //! The everyday types ([`Model`], [`ModelConfig`], [`AccountData`],
 //! [`Observation`], [`Score`], [`ScoreRecord`], [`Band`], [`Dimension`],

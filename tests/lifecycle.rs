@@ -184,6 +184,33 @@ fn an_account_that_lost_what_an_earlier_stage_required_has_regressed() {
 }
 
 #[test]
+fn missing_data_is_undecided_never_a_regression() {
+    let (m, l) = (model(), lifecycle(&model()));
+    // In adoption with no weekly active value and no kickoff event: the
+    // weekly-active criterion of onboarding cannot be decided, the kickoff
+    // one is decided (no kickoff within a year) and has regressed.
+    let data = AccountData::new("acme", dec!(500), 10, as_of())
+        .stage("adoption")
+        .date("stage_entered", as_of() - Duration::days(20))
+        .observe(Observation::new("nps", 40.0, as_of()));
+    let a = m.bind(data).unwrap();
+    let j = l.evaluate(&a.score()).unwrap();
+    let lost: Vec<&str> = j.regressed.iter().map(|r| r.criterion.as_str()).collect();
+    assert_eq!(lost, ["kickoff"]);
+    // Its own checklist marks the undecided criterion with [?].
+    let active = &j.checklist[0];
+    assert_eq!((active.met, active.decided), (false, false));
+    assert!(
+        j.to_string().contains(
+            "\n  [?] 60% active weekly: weekly active unknown (needed >= 0.6) does not hold"
+        ),
+        "{j}"
+    );
+    let promoters = &j.checklist[1];
+    assert_eq!((promoters.met, promoters.decided), (true, true));
+}
+
+#[test]
 fn ready_to_advance_and_the_pyramid() {
     let (m, l) = (model(), lifecycle(&model()));
     let data = acct("adoption", 100, 10, 0.64).observe(Observation::new("nps", 20.0, as_of()));

@@ -363,6 +363,53 @@ impl Cond {
     }
 }
 
+impl Cond {
+    /// Whether the data decides the condition, in three-valued (Kleene)
+    /// logic: `None` when the outcome rests on something unknown (a missing
+    /// metric value or previous score, no band), so that "no longer met"
+    /// is never claimed on missing data alone. Where every operand is known
+    /// it equals [`holds`](Self::holds).
+    pub(crate) fn decide(&self, s: &Score<'_>) -> Option<bool> {
+        let known = |b: bool| Some(b);
+        match self {
+            Cond::All(cs) => {
+                let mut unknown = false;
+                for c in cs.iter() {
+                    match c.decide(s) {
+                        Some(false) => return Some(false),
+                        None => unknown = true,
+                        Some(true) => {}
+                    }
+                }
+                (!unknown).then_some(true)
+            }
+            Cond::Any(cs) => {
+                let mut unknown = false;
+                for c in cs.iter() {
+                    match c.decide(s) {
+                        Some(true) => return Some(true),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+                (!unknown).then_some(false)
+            }
+            Cond::Not(c) => c.decide(s).map(|b| !b),
+            Cond::Cmp { left, .. } => left.value(s).and_then(|_| known(self.holds(s))),
+            Cond::Band(_) => s.band.and_then(|_| known(self.holds(s))),
+            Cond::BandChanged { .. } | Cond::DroppedBands(_) => s
+                .band
+                .zip(s.account.data.previous_band)
+                .and_then(|_| known(self.holds(s))),
+            Cond::ScoreFell(_) => s
+                .overall
+                .zip(s.account.data.previous_score)
+                .and_then(|_| known(self.holds(s))),
+            _ => known(self.holds(s)),
+        }
+    }
+}
+
 /// The declared position of the account's stage, if it has one.
 pub(crate) fn stage_position(s: &Score<'_>) -> Option<usize> {
     let (_, _, slot) = s.model().segmentation.parts(s.account.segment);

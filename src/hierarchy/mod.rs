@@ -196,10 +196,20 @@ impl fmt::Display for RolledScore {
             self.children_scored,
             head(self.children_score)
         )?;
-        if let Some(c) = self.pulled_down_by() {
+        let child = self.pulled_down_by();
+        let mut sep = "; ";
+        if self.own_shortfall > child.map_or(Points::ZERO, |c| c.shortfall) {
             write!(
                 f,
-                "; {} ({} {}) pulls down {:.1} points",
+                "; its own score pulls down most, {:.1} points",
+                self.own_shortfall
+            )?;
+            sep = "; of the children, ";
+        }
+        if let Some(c) = child {
+            write!(
+                f,
+                "{sep}{} ({} {}) pulls down {:.1} points",
                 c.id,
                 head(c.score),
                 c.band.map_or("no band", Band::name),

@@ -81,15 +81,17 @@ fn roll_one(
     let own = score.band().and(score.overall());
     let overflow = || HierarchyProblem::Overflow(id.clone());
     // Each scored child with its weight in the children's part.
+    // (position among the children, score, weight)
     let scored: Vec<(usize, u32, u128)> = kids
         .iter()
-        .filter_map(|&k| Some((k, value.get(k).copied().flatten()?)))
-        .map(|(k, v)| {
+        .enumerate()
+        .filter_map(|(j, &k)| Some((j, k, value.get(k).copied().flatten()?)))
+        .map(|(j, k, v)| {
             let w = match rule.method {
                 RollupMethod::MrrWeighted => branch_mrr.get(k).copied().and_then(mrr_micros),
                 _ => Some(1),
             };
-            w.map(|w| (k, v, w)).ok_or_else(overflow)
+            w.map(|w| (j, v, w)).ok_or_else(overflow)
         })
         .collect::<Result<_, _>>()?;
     let mut method = rule.method;
@@ -172,9 +174,8 @@ fn roll_one(
     let shares = apportion(MICRO as u64, &weights);
     let mut parts: Vec<ChildPart> = kids
         .iter()
-        .filter_map(|&k| scores.get(k).map(|s| (k, s)))
-        .map(|(k, s)| ChildPart {
-            id: s.account().id().to_string(),
+        .map(|&k| ChildPart {
+            id: scores.get(k).map_or("", |s| s.account().id()).to_string(),
             score: value
                 .get(k)
                 .copied()
@@ -185,14 +186,10 @@ fn roll_one(
             shortfall: Points::ZERO,
         })
         .collect();
-    for (j, s) in scored.iter().enumerate() {
-        if let Some(part) = kids
-            .iter()
-            .position(|&k| k == s.0)
-            .and_then(|p| parts.get_mut(p))
-        {
-            part.weight = Share::from_micros(shares[j] as u32).unwrap_or(Share::ZERO);
-            part.shortfall = Points::from_micros(shortfalls[j] as u32).unwrap_or(Points::ZERO);
+    for (n, s) in scored.iter().enumerate() {
+        if let Some(part) = parts.get_mut(s.0) {
+            part.weight = Share::from_micros(shares[n] as u32).unwrap_or(Share::ZERO);
+            part.shortfall = Points::from_micros(shortfalls[n] as u32).unwrap_or(Points::ZERO);
         }
     }
     Ok(RolledScore {

@@ -306,7 +306,7 @@ impl Lifecycle {
                 .stages
                 .iter()
                 .take(at)
-                .any(|st| st.criteria.iter().any(|c| !c.cond.holds(s))),
+                .any(|st| st.criteria.iter().any(|c| c.cond.decide(s) == Some(false))),
             Verdict::OnboardingSucceeded | Verdict::OnboardingFailed => {
                 let Some(target) = self.onboarding_target(s, at) else {
                     return false;

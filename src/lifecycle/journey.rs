@@ -19,6 +19,10 @@ pub struct Check {
     pub label: String,
     /// Whether it holds.
     pub met: bool,
+    /// Whether the data decided it; `false` when the outcome rests on a
+    /// missing value (a metric without a usable value, no band), shown as
+    /// `[?]`.
+    pub decided: bool,
     /// The values that decided it: the conditions that held when it is
     /// met, the ones that did not when it is not.
     pub because: String,
@@ -26,7 +30,9 @@ pub struct Check {
     pub trace: Vec<TraceLine>,
 }
 
-/// An exit criterion of an earlier stage that no longer holds.
+/// An exit criterion of an earlier stage that the data shows no longer
+/// holds (one that cannot be decided for missing data is not a
+/// regression).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Regression {
     /// The earlier stage.
@@ -145,6 +151,7 @@ fn check(c: &Criterion, s: &Score<'_>) -> Check {
         id: c.id.clone(),
         label: c.label.clone(),
         met,
+        decided: c.cond.decide(s).is_some(),
         because: deciding(&trace, met),
         trace,
     }
@@ -171,7 +178,7 @@ impl Lifecycle {
             .iter()
             .take(at.unwrap_or(0))
             .flat_map(|st| st.criteria.iter().map(move |c| (st, c)))
-            .filter(|(_, c)| !c.cond.holds(s))
+            .filter(|(_, c)| c.cond.decide(s) == Some(false))
             .map(|(st, c)| Regression {
                 stage: st.id.clone(),
                 criterion: c.id.clone(),
@@ -258,7 +265,7 @@ impl Lifecycle {
                     .iter()
                     .take(at)
                     .flat_map(|st| st.criteria.iter().map(move |c| (st, c)))
-                    .filter(|(_, c)| !c.cond.holds(s))
+                    .filter(|(_, c)| c.cond.decide(s) == Some(false))
                     .map(|(st, c)| format!("{} ({})", c.label, st.id))
                     .collect();
                 if lost.is_empty() {
@@ -312,7 +319,11 @@ impl fmt::Display for Journey {
             write!(
                 f,
                 "\n  [{}] {}: {}",
-                if c.met { "x" } else { " " },
+                match (c.met, c.decided) {
+                    (true, _) => "x",
+                    (false, true) => " ",
+                    (false, false) => "?",
+                },
                 c.label,
                 c.because
             )?;

@@ -19,8 +19,13 @@
 //!   for its size tier; without that date, or with an entry date after the
 //!   as-of date, it is never overdue and the journey says the time is
 //!   unknown;
-//! * **regressed**: an exit criterion of an *earlier* stage no longer holds
-//!   (the account moved on, and something it had achieved is gone);
+//! * **regressed**: the data shows that an exit criterion of an *earlier*
+//!   stage no longer holds (the account moved on, and something it had
+//!   achieved is gone). A criterion that cannot be decided because a value
+//!   is missing (three-valued logic: a comparison with a missing value is
+//!   unknown, and so is `not` of it) is shown as undecided (`[?]`) and is
+//!   never a regression: missing data is a data problem, not a customer's
+//!   step back;
 //! * **onboarding** (when configured): *succeeded* once an account in the
 //!   onboarding stage reaches the target band for its size tier, *failed*
 //!   when its time in onboarding is past the maximum below that band,
@@ -186,7 +191,7 @@ pub enum Verdict {
     ReadyToAdvance,
     /// Longer in its stage than the stage's maximum for its size tier.
     Overdue,
-    /// An exit criterion of an earlier stage no longer holds.
+    /// The data shows an exit criterion of an earlier stage no longer holds.
     Regressed,
     /// In onboarding, and at or above the target band.
     OnboardingSucceeded,
