@@ -263,3 +263,75 @@ mod rule_loaders {
         })
     }
 }
+
+/// Loaders for lifecycles, compiled against a model.
+mod lifecycle_loaders {
+    use super::super::Model;
+    use super::{parse, read, Format, LoadError};
+    use crate::lifecycle::{Lifecycle, LifecycleConfig};
+    use std::path::Path;
+
+    impl LifecycleConfig {
+        /// Parses a lifecycle from JSON text (feature `json`).
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError::Parse`] with the parser's message (line and column).
+        #[cfg(feature = "json")]
+        pub fn from_json_str(text: &str) -> Result<LifecycleConfig, LoadError> {
+            parse(text, Format::Json, None)
+        }
+
+        /// Parses a lifecycle from TOML text (feature `toml`).
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError::Parse`] with the parser's message (line and column).
+        #[cfg(feature = "toml")]
+        pub fn from_toml_str(text: &str) -> Result<LifecycleConfig, LoadError> {
+            parse(text, Format::Toml, None)
+        }
+
+        /// Reads a lifecycle file, JSON or TOML by its extension.
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError`], naming the file.
+        pub fn from_path(path: impl AsRef<Path>) -> Result<LifecycleConfig, LoadError> {
+            read(path.as_ref())
+        }
+    }
+
+    impl Lifecycle {
+        /// Reads and compiles a lifecycle file (JSON or TOML by its
+        /// extension) against a model.
+        ///
+        /// # Errors
+        ///
+        /// [`LoadError`], naming the file: unknown extension, unreadable,
+        /// unparsable, or an invalid lifecycle (every problem with its path,
+        /// `stages[0].exit[1].when: unknown metric "weekly_activ"`).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// use healthscore::lifecycle::Lifecycle;
+        /// use healthscore::Model;
+        ///
+        /// let data = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data");
+        /// let model = Model::from_path(format!("{data}/model.json"))?;
+        /// let lifecycle = Lifecycle::from_path(format!("{data}/lifecycle.toml"), &model)?;
+        /// assert_eq!(lifecycle, Lifecycle::from_path(format!("{data}/lifecycle.json"), &model)?);
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        pub fn from_path(path: impl AsRef<Path>, model: &Model) -> Result<Lifecycle, LoadError> {
+            let path = path.as_ref();
+            Lifecycle::new(LifecycleConfig::from_path(path)?, model).map_err(|error| {
+                LoadError::Config {
+                    path: Some(path.display().to_string()),
+                    error,
+                }
+            })
+        }
+    }
+}
