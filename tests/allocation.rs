@@ -109,3 +109,49 @@ fn binding_prepared_data_allocates_nothing() {
         }
     }
 }
+
+#[test]
+fn quiet_evaluation_of_lifecycle_rules_allocates_nothing() {
+    use healthscore::lifecycle::Lifecycle;
+    let model = Model::new(bundled_config()).unwrap();
+    let lifecycle = Lifecycle::new(
+        serde_json::from_str(include_str!("../examples/data/lifecycle.json")).unwrap(),
+        &model,
+    )
+    .unwrap();
+    let mut rules = vec![];
+    for verdict in [
+        "ready_to_advance",
+        "overdue",
+        "regressed",
+        "onboarding_succeeded",
+        "onboarding_failed",
+    ] {
+        rules.push(
+            serde_json::json!({"id": verdict, "title": verdict, "kind": "lifecycle",
+            "touch": "tech-touch", "owner": "csm", "when": {"lifecycle": verdict}}),
+        );
+    }
+    let config: RuleSetConfig =
+        serde_json::from_value(serde_json::json!({ "rules": rules })).unwrap();
+    let rules = RuleSet::with_lifecycle(config, &model, &lifecycle).unwrap();
+    let strategy = healthscore::strategy::account(&model, day(23));
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut quiet = 0;
+    for i in 0..2_000 {
+        let mut data = strategy.new_tree(&mut runner).unwrap().current();
+        data.dates
+            .insert("stage_entered".into(), day(23) - Duration::days(i % 400));
+        let account = model.bind(data).unwrap();
+        let score = account.score();
+        let (eval, n) = allocations(|| rules.evaluate(&score, &[], &[]).unwrap());
+        if eval.actions.is_empty() {
+            assert_eq!(n, 0, "a quiet evaluation allocated");
+            quiet += 1;
+        }
+    }
+    assert!(
+        quiet > 200,
+        "only {quiet} quiet accounts: the test would prove little"
+    );
+}

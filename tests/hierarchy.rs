@@ -483,3 +483,30 @@ fn a_parent_with_a_hundred_thousand_children_rolls_up_in_linear_time() {
     // Quadratic work would take minutes here; linear takes well under one.
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
+
+#[test]
+fn no_accounts_roll_up_to_nothing_and_results_serialise() {
+    let scores: Vec<Score<'_>> = Vec::new();
+    let r = RollUps::new(&scores).unwrap();
+    assert!(r.is_empty() && r.get("x").is_none());
+    let m = model(RollupMethod::Mean, dec!(0.5));
+    let accounts = bind(
+        &m,
+        vec![
+            acct("p", dec!(0), None, None),
+            acct("a", dec!(1), Some(0.4), Some("p")),
+        ],
+    );
+    let scores: Vec<Score<'_>> = accounts.iter().map(Account::score).collect();
+    let r = RollUps::new(&scores).unwrap();
+    let p = r.get("p").unwrap();
+    let json = serde_json::to_string(p).unwrap();
+    let back: healthscore::hierarchy::RolledScore = serde_json::from_str(&json).unwrap();
+    assert_eq!(&back, p);
+    let e = RollUps::new(&scores[1..]).unwrap_err();
+    let json = serde_json::to_string(&e).unwrap();
+    assert_eq!(
+        json,
+        r#"{"problems":[{"kind":"missing-parent","message":"account \"a\": parent \"p\" is not among the accounts","accounts":["a","p"]}],"omitted":0}"#
+    );
+}

@@ -477,3 +477,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn compiled_lifecycles_and_journeys_cross_threads_and_serialise() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Lifecycle>();
+    shared::<RuleSet>();
+    shared::<healthscore::lifecycle::Journey>();
+    let (m, l) = (model(), lifecycle(&model()));
+    // A service handler: evaluate on another thread, return an owned journey.
+    let journey = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let a = m.bind(acct("onboarding", 31, 10, 0.2)).unwrap();
+                l.evaluate(&a.score()).unwrap()
+            })
+            .join()
+            .unwrap()
+    });
+    let json = serde_json::to_string(&journey).unwrap();
+    assert!(json.contains(r#""overdue":true"#), "{json}");
+    let back: healthscore::lifecycle::Journey = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, journey);
+    // The configuration round-trips through JSON and TOML to an equal lifecycle.
+    let text = toml::to_string(l.config()).unwrap();
+    let again = Lifecycle::new(toml::from_str(&text).unwrap(), &m).unwrap();
+    assert_eq!(again, l);
+}

@@ -231,7 +231,7 @@ impl fmt::Display for RolledScore {
 pub struct RollUps<'s, 'a> {
     scores: &'s [Score<'a>],
     rolled: Vec<RolledScore>,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, std::hash::BuildHasherDefault<crate::model::Fnv>>,
     parent: Vec<Option<usize>>,
     has_children: Vec<bool>,
 }
@@ -285,8 +285,10 @@ impl<'s, 'a> RollUps<'s, 'a> {
     }
 }
 
-/// Something wrong with an account hierarchy.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+/// Something wrong with an account hierarchy. Serialises as
+/// `{"kind": "missing-parent", "message": "…", "accounts": ["a", "p"]}`,
+/// like the crate's other errors.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum HierarchyProblem {
     /// Two accounts share an id, so a parent reference would be ambiguous.
@@ -320,6 +322,29 @@ pub enum HierarchyProblem {
     /// MRR weights too large for exact arithmetic under this account.
     #[error("account {0:?}: its children's MRR weights overflow exact arithmetic")]
     Overflow(String),
+}
+
+impl HierarchyProblem {
+    /// The accounts involved, child first.
+    pub fn accounts(&self) -> Vec<&str> {
+        match self {
+            HierarchyProblem::DuplicateAccount(id) | HierarchyProblem::Overflow(id) => vec![id],
+            HierarchyProblem::MissingParent { child, parent }
+            | HierarchyProblem::OtherModel { child, parent, .. } => vec![child, parent],
+            HierarchyProblem::Cycle(ids) => ids.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+impl Serialize for HierarchyProblem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("HierarchyProblem", 3)?;
+        st.serialize_field("kind", &crate::error::variant_name(self))?;
+        st.serialize_field("message", &self.to_string())?;
+        st.serialize_field("accounts", &self.accounts())?;
+        st.end()
+    }
 }
 
 fn cycle_text(ids: &[String]) -> String {

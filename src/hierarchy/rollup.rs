@@ -79,6 +79,30 @@ fn roll_one(
     let rule = model.rollup;
     let id = score.account().id().to_string();
     let own = score.band().and(score.overall());
+    if kids.is_empty() {
+        // Most accounts: exactly their own score, nothing to share out.
+        return Ok(RolledScore {
+            id,
+            parent: None,
+            depth: 0,
+            own,
+            children_score: None,
+            overall: own,
+            band: score.band(),
+            method: rule.method,
+            own_weight: if own.is_some() {
+                Share::ONE
+            } else {
+                Share::ZERO
+            },
+            own_shortfall: own.map_or(Points::ZERO, |o| {
+                Points::from_micros(HUNDRED as u32 - o.micros()).unwrap_or(Points::ZERO)
+            }),
+            children: Vec::new(),
+            children_scored: 0,
+            branch_mrr: Decimal::ZERO,
+        });
+    }
     let overflow = || HierarchyProblem::Overflow(id.clone());
     // Each scored child with its weight in the children's part.
     // (position among the children, score, weight)
