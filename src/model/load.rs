@@ -315,6 +315,7 @@ mod lifecycle_loaders {
         /// # Examples
         ///
         /// ```
+        /// # #[cfg(all(feature = "json", feature = "toml"))] {
         /// use healthscore::lifecycle::Lifecycle;
         /// use healthscore::Model;
         ///
@@ -322,6 +323,7 @@ mod lifecycle_loaders {
         /// let model = Model::from_path(format!("{data}/model.json"))?;
         /// let lifecycle = Lifecycle::from_path(format!("{data}/lifecycle.toml"), &model)?;
         /// assert_eq!(lifecycle, Lifecycle::from_path(format!("{data}/lifecycle.json"), &model)?);
+        /// # }
         /// # Ok::<(), Box<dyn std::error::Error>>(())
         /// ```
         pub fn from_path(path: impl AsRef<Path>, model: &Model) -> Result<Lifecycle, LoadError> {
