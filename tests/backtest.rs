@@ -283,3 +283,40 @@ proptest! {
         prop_assert_eq!(Backtest::run(&scores, &outcomes, 45), Backtest::run(&s2, &o2, 45));
     }
 }
+
+#[test]
+fn the_roc_curve_at_whole_points() {
+    use healthscore::backtest::{Backtest, DatedOutcome, DatedScore, Outcome};
+    use healthscore::{Band, Points};
+    let d = |m, day| chrono::NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    let s = |id: &str, score: u32, band| DatedScore {
+        account: id.into(),
+        date: d(1, 1),
+        score: Points::from_micros(score * 1_000_000).unwrap(),
+        band,
+        mrr: rust_decimal::Decimal::from(100),
+    };
+    let scores = [
+        s("a", 20, Band::Red),
+        s("b", 90, Band::Green),
+        s("c", 85, Band::Green),
+    ];
+    let outcomes = [DatedOutcome {
+        account: "a".into(),
+        date: d(2, 1),
+        outcome: Outcome::Churned,
+    }];
+    let bt = Backtest::run(&scores, &outcomes, 90);
+    let at = |t: usize| {
+        let p = bt.roc[t];
+        (p.below, p.false_positive.micros(), p.true_positive.micros())
+    };
+    assert_eq!(bt.roc.len(), 102);
+    assert_eq!(at(0), (0, 0, 0));
+    assert_eq!(at(20), (20, 0, 0)); // 20 is not below 20
+    assert_eq!(at(21), (21, 0, 1_000_000));
+    assert_eq!(at(86), (86, 500_000, 1_000_000));
+    assert_eq!(at(101), (101, 1_000_000, 1_000_000));
+    // No churn: no curve.
+    assert!(Backtest::run(&scores, &[], 90).roc.is_empty());
+}

@@ -141,6 +141,56 @@ pub struct Backtest {
     pub churned_mrr: Decimal,
     /// MRR added by expansions that followed a score, each expansion once.
     pub expansion_mrr: Decimal,
+    /// The ROC curve at whole-point thresholds, for charts: empty when the
+    /// AUC is undefined. (The AUC above is the exact rank statistic, not
+    /// the area under these 102 points.)
+    #[serde(default)]
+    pub roc: Vec<RocPoint>,
+}
+
+/// One point of a ROC curve: flagging every score below `below` as a
+/// churn risk catches `true_positive` of the churned scores and wrongly
+/// flags `false_positive` of the retained ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RocPoint {
+    /// The threshold in whole points, 0 to 101 (101 flags every score).
+    pub below: u32,
+    /// Share of retained scores below the threshold.
+    pub false_positive: Share,
+    /// Share of churned scores below the threshold.
+    pub true_positive: Share,
+}
+
+/// The ROC curve at thresholds 0, 1, …, 101 whole points (exact shares,
+/// rounded half up to the millionth).
+fn roc(ranked: &[(u32, bool)]) -> Vec<RocPoint> {
+    let (mut churned, mut retained) = ([0u64; 102], [0u64; 102]);
+    for (score, c) in ranked {
+        let bucket = (*score / MICRO as u32).min(100) as usize + 1;
+        if let Some(n) = if *c {
+            churned.get_mut(bucket)
+        } else {
+            retained.get_mut(bucket)
+        } {
+            *n += 1;
+        }
+    }
+    let (total_c, total_r): (u64, u64) = (churned.iter().sum(), retained.iter().sum());
+    if total_c == 0 || total_r == 0 {
+        return Vec::new();
+    }
+    let (mut below_c, mut below_r) = (0u64, 0u64);
+    (0..102u32)
+        .map(|t| {
+            below_c += churned.get(t as usize).copied().unwrap_or(0);
+            below_r += retained.get(t as usize).copied().unwrap_or(0);
+            RocPoint {
+                below: t,
+                false_positive: rate(below_r, total_r).unwrap_or(Share::ZERO),
+                true_positive: rate(below_c, total_c).unwrap_or(Share::ZERO),
+            }
+        })
+        .collect()
 }
 
 impl Backtest {
@@ -252,6 +302,7 @@ impl Backtest {
         Backtest {
             horizon_days,
             bands,
+            roc: roc(&ranked),
             auc: auc(ranked),
             churned_accounts: churn_total.len() as u64,
             churned_mrr: sum(&mut churn_total.values().map(|v| v.1)),

@@ -236,6 +236,7 @@ fn split_array(
 mod tests {
     use super::*;
 
+    #[allow(clippy::type_complexity)]
     fn units(text: &[u8]) -> (Vec<(u64, Result<String, String>)>, Vec<String>) {
         let (mut out, mut warnings) = (Vec::new(), Vec::new());
         let mut input = io::BufReader::with_capacity(7, text); // tiny buffer: splits cross reads

@@ -1,6 +1,6 @@
 //! Reads, scores and writes in a pipeline: one thread splits the input into
-//! batches, one worker per core scores them, and the calling thread writes
-//! them in input order. Channels are bounded, so memory holds a few
+//! batches, rayon's pool scores them (one thread per core), and the calling
+//! thread writes them in input order. Channels are bounded, so memory holds a few
 //! batches, not the file.
 //!
 //! The writer is where input order is known, so it is where:
@@ -10,8 +10,8 @@
 //! * a failed write (a closed pipe, a full disk) stops the run at once: the
 //!   reader and workers see their channels close and return.
 
-use crate::input::{self, Shape, Unit};
-use crate::state::{id_key, AccountState, StateIndex};
+use super::input::{self, Shape, Unit};
+use super::state::{id_key, AccountState, StateIndex};
 use healthscore::cta::{Action, RuleSet};
 use healthscore::{AccountData, Model, Score};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -88,7 +88,7 @@ struct Output {
 ///
 /// `Err(Ok(message))` for the input (unreadable), `Err(Err(OutputFailed))`
 /// when writing stopped the run; the totals so far come with both.
-#[allow(clippy::type_complexity)]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
 pub fn score_stream(
     model: &Model,
     ctas: Option<&Ctas<'_>>,
@@ -97,10 +97,9 @@ pub fn score_stream(
     out_name: &str,
     mut state_out: Option<(&mut dyn Write, String)>,
     warn: &(dyn Fn(String) + Sync),
+    progress: &crate::progress::Progress,
 ) -> (Totals, Result<(), Result<String, OutputFailed>>) {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 16);
+    let workers = rayon::current_num_threads().clamp(1, 64);
     let (job_tx, job_rx) = sync_channel::<Batch>(workers * 2);
     // Taken (dropped) by the writer to stop the reader when output fails.
     let job_rx: Mutex<Option<Receiver<Batch>>> = Mutex::new(Some(job_rx));
@@ -108,22 +107,19 @@ pub fn score_stream(
     let mut totals = Totals::default();
     let outcome = std::thread::scope(|s| {
         let reader = s.spawn(move || read_batches(&mut input, &job_tx, warn));
-        for _ in 0..workers {
-            let (done_tx, job_rx) = (done_tx.clone(), &job_rx);
-            s.spawn(move || loop {
-                let job = match job_rx.lock() {
-                    Ok(rx) => match rx.as_ref() {
-                        Some(rx) => rx.recv(),
-                        None => return,
-                    },
-                    Err(_) => return,
-                };
-                let Ok(batch) = job else { return };
-                if done_tx.send(score_batch(model, ctas, batch)).is_err() {
-                    return;
-                }
-            });
-        }
+        // Batches are scored on rayon's pool, as they arrive; the jobs run
+        // dry when the reader is done or the writer took the receiver.
+        let jobs = std::iter::from_fn(|| job_rx.lock().ok()?.as_ref()?.recv().ok());
+        let scoring = {
+            let done_tx = done_tx.clone();
+            s.spawn(move || {
+                use rayon::iter::{ParallelBridge, ParallelIterator};
+                jobs.par_bridge().for_each_with(done_tx, |tx, batch| {
+                    // A closed channel means the writer stopped: drop the rest.
+                    let _ = tx.send(score_batch(model, ctas, batch));
+                });
+            })
+        };
         drop(done_tx);
         let mut writer = Writer {
             next: 0,
@@ -133,7 +129,14 @@ pub fn score_stream(
         };
         let mut failure = None;
         for done in done_rx.iter() {
-            if let Err(e) = writer.take(done, &mut totals, out, out_name, state_out.as_mut()) {
+            if let Err(e) = writer.take(
+                done,
+                &mut totals,
+                out,
+                out_name,
+                state_out.as_mut(),
+                progress,
+            ) {
                 failure = Some(e);
                 // Stop everything: the reader's and the workers' channels close.
                 if let Ok(mut rx) = job_rx.lock() {
@@ -143,6 +146,7 @@ pub fn score_stream(
             }
         }
         drop(done_rx);
+        let _ = scoring.join();
         let read = reader
             .join()
             .unwrap_or_else(|_| Err("the reader thread panicked".into()));
@@ -180,25 +184,27 @@ impl Writer {
         out: &mut dyn Write,
         out_name: &str,
         mut state_out: Option<&mut (&mut dyn Write, String)>,
+        progress: &crate::progress::Progress,
     ) -> Result<(), OutputFailed> {
         self.pending.insert(done.index, done);
         while let Some(d) = self.pending.remove(&self.next) {
             self.next += 1;
             // Counted as they are reported, so that read = scored + rejected
             // also when a failed write stops the run mid-batch.
-            eprint!("{}", d.errors);
+            progress.eprint(&d.errors);
+            progress.add(d.entries.len() as u64 + d.rejected);
             totals.read += d.rejected;
             totals.rejected += d.rejected;
             for e in &d.entries {
                 let key = id_key(&e.id);
                 if let Some((shape, first)) = self.seen.get(&key) {
-                    eprintln!(
-                        "rejected {} {}: account {}: duplicate id, first seen at {} {first} (the first is kept)",
+                    progress.eprint(&format!(
+                        "rejected {} {}: account {}: duplicate id, first seen at {} {first} (the first is kept)\n",
                         d.shape.unit(),
                         e.place,
                         e.id,
                         shape.unit()
-                    );
+                    ));
                     totals.read += 1;
                     totals.rejected += 1;
                     continue;
@@ -386,7 +392,7 @@ fn evaluate(
 
 /// The account id in a text that is not valid JSON, when one can be read:
 /// the first `"id"` key's string or number value.
-fn id_in_text(text: &str) -> Option<String> {
+pub(crate) fn id_in_text(text: &str) -> Option<String> {
     let mut rest = text;
     while let Some(at) = rest.find("\"id\"") {
         rest = rest.get(at + 4..)?;
@@ -409,7 +415,7 @@ fn id_in_text(text: &str) -> Option<String> {
 
 /// serde_json's message, plus what a bare `NaN` or `Infinity` at the error's
 /// column is (Python's `json.dumps` writes them for float NaN and infinity).
-fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
+pub(crate) fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
     let column = e.column().saturating_sub(1);
     let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("");
     let at = line.get(column..).unwrap_or("");

@@ -1,0 +1,138 @@
+//! `healthscore check`: every problem with its path, or a one-screen
+//! summary of a valid model.
+
+use crate::{exit, CheckArgs};
+use healthscore::cta::RuleSet;
+use healthscore::lifecycle::Lifecycle;
+use healthscore::{Dimension, Model};
+use std::process::ExitCode;
+
+pub(crate) fn run(a: CheckArgs) -> Result<ExitCode, String> {
+    let model = match Model::from_path(&a.model) {
+        Ok(m) => m,
+        Err(e) => {
+            println!("{e}");
+            return Ok(ExitCode::from(exit::USAGE));
+        }
+    };
+    let mut bad = false;
+    let rules = a
+        .rules
+        .as_ref()
+        .map(|path| RuleSet::from_path(path, &model));
+    if let Some(Err(e)) = &rules {
+        println!("{e}");
+        bad = true;
+    }
+    let lifecycle = a
+        .lifecycle
+        .as_ref()
+        .map(|path| Lifecycle::from_path(path, &model));
+    if let Some(Err(e)) = &lifecycle {
+        println!("{e}");
+        bad = true;
+    }
+    if bad {
+        return Ok(ExitCode::from(exit::USAGE));
+    }
+    summary(&model);
+    if let Some(Ok(r)) = &rules {
+        println!(
+            "\nrules: {} valid ({})",
+            r.len(),
+            r.rule_ids().collect::<Vec<_>>().join(", ")
+        );
+    }
+    if let Some(Ok(l)) = &lifecycle {
+        println!(
+            "\nlifecycle: {}",
+            l.stage_ids().collect::<Vec<_>>().join(" → ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One screen about a valid model.
+fn summary(model: &Model) {
+    let config = model.config();
+    println!("{}: valid", model.fingerprint());
+    println!("\nmetrics ({}):", model.metric_count());
+    for d in Dimension::ALL {
+        let ids: Vec<&str> = model
+            .metric_ids()
+            .filter(|id| model.metric(id).is_some_and(|(dim, _)| dim == d))
+            .collect();
+        println!(
+            "  {:<11} {}",
+            d.name(),
+            if ids.is_empty() {
+                "-".into()
+            } else {
+                ids.join(", ")
+            }
+        );
+    }
+    let tiers = |t: Vec<String>| {
+        if t.is_empty() {
+            "-".to_string()
+        } else {
+            t.join(", ")
+        }
+    };
+    let segments = &config.segments;
+    println!("\nsegments:");
+    println!(
+        "  MRR tiers   {}",
+        tiers(
+            segments
+                .mrr_tiers
+                .iter()
+                .map(|t| format!(
+                    "{} [{}, {})",
+                    t.id,
+                    t.from,
+                    t.to.map_or("∞".into(), |x| x.to_string())
+                ))
+                .collect()
+        )
+    );
+    println!(
+        "  size tiers  {}",
+        tiers(
+            segments
+                .size_tiers
+                .iter()
+                .map(|t| format!(
+                    "{} [{}, {})",
+                    t.id,
+                    t.from,
+                    t.to.map_or("∞".into(), |x| x.to_string())
+                ))
+                .collect()
+        )
+    );
+    println!("  stages      {}", tiers(segments.stages.clone()));
+    println!("\nscorecards (first match wins):");
+    for card in &config.scorecards {
+        let served: Vec<String> = model
+            .segments()
+            .filter(|(_, c)| *c == card.id)
+            .map(|(s, _)| s.to_string())
+            .collect();
+        println!(
+            "  {:<12} bands {}/{}/{}, min coverage {}: {} segment{}{}",
+            card.id,
+            card.bands.green,
+            card.bands.lime,
+            card.bands.yellow,
+            card.min_coverage,
+            served.len(),
+            if served.len() == 1 { "" } else { "s" },
+            if served.len() <= 6 {
+                format!(" ({})", served.join(", "))
+            } else {
+                String::new()
+            }
+        );
+    }
+}

@@ -1,0 +1,230 @@
+//! `healthscore`: the command-line tool of the healthscore crate.
+//!
+//! Check a model, score a portfolio (with CTA state between runs), print
+//! the portfolio table, explain one account, diff two model versions,
+//! back-test against outcomes, generate synthetic accounts, and write a
+//! self-contained HTML report. `healthscore --help` and `healthscore
+//! COMMAND --help` say the rest.
+
+mod accounts;
+mod backtest;
+mod check;
+mod diff;
+#[path = "../../examples/support/generate.rs"]
+#[allow(dead_code)]
+mod generate;
+mod portfolio;
+mod progress;
+mod report;
+mod score;
+
+use clap::{Args, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Exit codes, the same for every command.
+pub(crate) mod exit {
+    /// Bad arguments, or a model, rules, state or input that cannot be used.
+    pub const USAGE: u8 = 2;
+    /// Some accounts were rejected; the rest were processed.
+    pub const REJECTED: u8 = 3;
+    /// The output (or the state file) could not be written.
+    pub const OUTPUT: u8 = 4;
+    /// `explain`: no account with that id.
+    pub const NOT_FOUND: u8 = 5;
+}
+
+/// Customer health scores from the command line.
+///
+/// Exit status: 0 success; 2 bad arguments or an unusable model, rules,
+/// state or input file (every problem is printed with its path); 3 some
+/// accounts were rejected (the rest were processed; each rejection is
+/// printed with its line and account id); 4 the output could not be
+/// written; 5 `explain` found no such account.
+#[derive(Parser)]
+#[command(name = "healthscore", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a model (and rules, and a lifecycle): print every problem
+    /// with its path, or a one-screen summary of a valid model.
+    Check(CheckArgs),
+    /// Score accounts (JSON lines or a JSON array) into JSON lines on
+    /// stdout, with CTAs and their state between runs.
+    Score(ScoreArgs),
+    /// The portfolio table: bands × segments with MRR, stale data,
+    /// concentration, and the lowest accounts explained.
+    Portfolio(PortfolioArgs),
+    /// One account's full explanation.
+    Explain(ExplainArgs),
+    /// The back-test table from dated scores and outcomes (JSON lines).
+    Backtest(BacktestArgs),
+    /// Score the same accounts under two models: the band transition
+    /// matrix (counts and MRR), the accounts that changed band, and the
+    /// shift per segment. The check to run before rolling out a new model.
+    Diff(DiffArgs),
+    /// Synthetic accounts that fit a model (JSON lines on stdout).
+    Generate(GenerateArgs),
+    /// A self-contained HTML report (inline SVG, no network): bands per
+    /// segment, MRR per band, concentration, stale data, lowest accounts,
+    /// and with --scores/--outcomes churn and expansion per band, the ROC
+    /// curve and the band mix over time.
+    Report(ReportArgs),
+}
+
+/// The model and accounts most commands read.
+#[derive(Args, Clone)]
+pub(crate) struct Input {
+    /// The model, JSON or TOML (by extension).
+    #[arg(long, default_value = "examples/data/model.json")]
+    pub model: String,
+    /// Accounts: JSON lines or a JSON array; `-` for stdin.
+    #[arg(long, default_value = "examples/data/portfolio.jsonl")]
+    pub accounts: String,
+}
+
+#[derive(Args)]
+pub(crate) struct CheckArgs {
+    /// The model file.
+    pub model: String,
+    /// A CTA rule set to validate against the model.
+    #[arg(long)]
+    pub rules: Option<String>,
+    /// A lifecycle to validate against the model.
+    #[arg(long)]
+    pub lifecycle: Option<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct ScoreArgs {
+    /// The model, JSON or TOML (by extension).
+    #[arg(long)]
+    pub model: String,
+    /// Accounts: JSON lines or a JSON array; `-` for stdin.
+    #[arg(long)]
+    pub accounts: String,
+    /// A CTA rule set: each output object then carries `ctas`.
+    #[arg(long)]
+    pub rules: Option<String>,
+    /// The CTA state of an earlier run (needs --rules).
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Where to write the state after this run, atomically (needs --rules;
+    /// may name the --state file).
+    #[arg(long)]
+    pub state_out: Option<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct PortfolioArgs {
+    #[command(flatten)]
+    pub input: Input,
+    /// How many of the lowest-scoring accounts to explain.
+    #[arg(long, default_value_t = 10)]
+    pub lowest: usize,
+}
+
+#[derive(Args)]
+pub(crate) struct ExplainArgs {
+    /// The account's id.
+    pub id: String,
+    #[command(flatten)]
+    pub input: Input,
+}
+
+#[derive(Args)]
+pub(crate) struct BacktestArgs {
+    /// Dated scores (JSON lines of {account, date, score, band, mrr}).
+    #[arg(long, default_value = "examples/data/history_scores.jsonl")]
+    pub scores: String,
+    /// Outcomes (JSON lines of {account, date, outcome}).
+    #[arg(long, default_value = "examples/data/history_outcomes.jsonl")]
+    pub outcomes: String,
+    /// Days after a score in which an outcome counts.
+    #[arg(long, default_value_t = 90)]
+    pub horizon: u32,
+}
+
+#[derive(Args)]
+pub(crate) struct DiffArgs {
+    /// The model in use.
+    pub old_model: String,
+    /// The model to roll out.
+    pub new_model: String,
+    /// Accounts: JSON lines or a JSON array; `-` for stdin.
+    #[arg(long, default_value = "examples/data/portfolio.jsonl")]
+    pub accounts: String,
+    /// How many changed accounts to list.
+    #[arg(long, default_value_t = 20)]
+    pub show: usize,
+}
+
+#[derive(Args)]
+pub(crate) struct GenerateArgs {
+    /// How many accounts.
+    pub count: u64,
+    /// The random seed (the same seed gives the same accounts).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The model the accounts fit.
+    #[arg(long, default_value = "examples/data/model.json")]
+    pub model: String,
+}
+
+#[derive(Args)]
+pub(crate) struct ReportArgs {
+    #[command(flatten)]
+    pub input: Input,
+    /// Dated scores for the back-test charts (JSON lines).
+    #[arg(long, requires = "outcomes")]
+    pub scores: Option<String>,
+    /// Outcomes for the back-test charts (JSON lines).
+    #[arg(long, requires = "scores")]
+    pub outcomes: Option<String>,
+    /// Days after a score in which an outcome counts.
+    #[arg(long, default_value_t = 90)]
+    pub horizon: u32,
+    /// Where to write the HTML file.
+    #[arg(long, short, default_value = "healthscore-report.html")]
+    pub out: String,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(a) => check::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Portfolio(a) => portfolio::run(a),
+        Command::Explain(a) => portfolio::explain(a),
+        Command::Backtest(a) => backtest::run(a),
+        Command::Diff(a) => diff::run(a),
+        Command::Generate(a) => generate_accounts(a),
+        Command::Report(a) => report::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}
+
+fn generate_accounts(a: GenerateArgs) -> Result<ExitCode, String> {
+    use std::io::Write;
+    let model = healthscore::Model::from_path(&a.model).map_err(|e| e.to_string())?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    match generate::write_portfolio(model.config(), a.count, a.seed, &mut out)
+        .and_then(|()| out.flush())
+    {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("error: standard output: {e}");
+            Ok(ExitCode::from(exit::OUTPUT))
+        }
+    }
+}

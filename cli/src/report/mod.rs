@@ -1,0 +1,256 @@
+//! `healthscore report`: one self-contained HTML file (inline SVG, no
+//! scripts, fonts or network) a CS lead can open.
+//!
+//! The numbers are those of `portfolio` and `backtest`: the report embeds
+//! their tables verbatim, and every chart is drawn from the same summaries.
+
+mod svg;
+
+use crate::accounts::{load, Portfolio};
+use crate::backtest::{pct, read_lines};
+use crate::portfolio::{lowest_scores, money, summarise, table};
+use crate::{backtest, exit, ReportArgs};
+use healthscore::backtest::{Backtest, DatedOutcome, DatedScore};
+use healthscore::{Band, Model, Score};
+use rayon::prelude::*;
+use rust_decimal::prelude::ToPrimitive;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use svg::esc;
+
+const BAND_NAMES: [&str; 5] = ["green", "lime", "yellow", "red", "no band"];
+
+pub(crate) fn run(a: ReportArgs) -> Result<ExitCode, String> {
+    let model = Model::from_path(&a.input.model).map_err(|e| e.to_string())?;
+    let Portfolio { accounts, rejected } = load(&model, &a.input.accounts)?;
+    let scores: Vec<Score<'_>> = accounts.par_iter().map(|x| x.score()).collect();
+    let mut html = page_start(&model, &scores);
+    portfolio_sections(&mut html, &model, &scores)?;
+    let mut bad_lines = 0;
+    if let (Some(s), Some(o)) = (&a.scores, &a.outcomes) {
+        let (dated, bad_s) = read_lines::<DatedScore>(s)?;
+        let (outcomes, bad_o) = read_lines::<DatedOutcome>(o)?;
+        bad_lines = bad_s + bad_o;
+        backtest_sections(&mut html, &dated, &outcomes, a.horizon);
+    }
+    html.push_str("</main></body></html>\n");
+    if let Err(e) = write_atomically(&a.out, &html) {
+        eprintln!("error: {}: {e}", a.out);
+        return Ok(ExitCode::from(exit::OUTPUT));
+    }
+    eprintln!("wrote {} ({} KB)", a.out, html.len().div_ceil(1024));
+    Ok(if rejected + bad_lines == 0 {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "{} inputs rejected (see above); the report counts the rest",
+            rejected + bad_lines
+        );
+        ExitCode::from(exit::REJECTED)
+    })
+}
+
+/// Writes beside the target, then renames: a failed run never leaves half a
+/// report where the last good one was.
+fn write_atomically(path: &str, text: &str) -> std::io::Result<()> {
+    let target = std::path::Path::new(path);
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, target));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn page_start(model: &Model, scores: &[Score<'_>]) -> String {
+    let mrr = scores.iter().fold(rust_decimal::Decimal::ZERO, |a, s| {
+        a.saturating_add(s.account().data().mrr)
+    });
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Customer health report: {name}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 0; color: #212121; background: #fafafa; }}
+main {{ max-width: 1000px; margin: 0 auto; padding: 24px; }}
+section {{ background: #fff; border: 1px solid #e0e0e0; border-radius: 6px; padding: 16px 20px; margin: 16px 0; }}
+h1 {{ font-size: 24px; margin: 8px 0; }} h2 {{ font-size: 18px; margin: 4px 0 12px; }}
+.chart text {{ font-size: 12px; fill: #424242; }} .chart .value {{ font-weight: 600; }}
+.warning {{ background: #fff3e0; border-color: #ffb74d; }}
+pre {{ font-size: 12px; overflow-x: auto; background: #f5f5f5; padding: 10px; }}
+table {{ border-collapse: collapse; font-size: 13px; }} td, th {{ border-bottom: 1px solid #eee; padding: 4px 8px; text-align: left; vertical-align: top; }}
+td:first-child, td:nth-child(2) {{ white-space: nowrap; }}
+.muted {{ color: #757575; }}
+</style></head>
+<body><main>
+<h1>Customer health report</h1>
+<p class="muted">model {fp} · {n} accounts · MRR {mrr}</p>
+"#,
+        name = esc(model.name()),
+        fp = esc(&model.fingerprint().to_string()),
+        n = scores.len(),
+        mrr = money(mrr)
+    )
+}
+
+fn portfolio_sections(
+    html: &mut String,
+    model: &Model,
+    scores: &[Score<'_>],
+) -> Result<(), String> {
+    let summary = summarise(model, scores)?;
+    if let Some(c) = summary.concentration() {
+        let _ = write!(
+            html,
+            r#"<section id="concentration" class="warning"><h2>Concentration warning</h2><p>{} holds {}% of banded accounts (limit {}%): the model cannot prioritise.</p></section>"#,
+            c.band,
+            c.share.percent().round_dp(1),
+            c.limit.percent().normalize()
+        );
+    }
+    let counts = |t: &healthscore::portfolio::BandTallies| -> Vec<u64> {
+        let mut v: Vec<u64> = Band::ALL.iter().map(|b| t.band(*b).count).collect();
+        v.push(t.insufficient.count);
+        v
+    };
+    let mut rows = vec![("all accounts".to_string(), counts(summary.totals()))];
+    rows.extend(
+        summary
+            .segments()
+            .map(|(seg, t)| (seg.to_string(), counts(t))),
+    );
+    let _ = write!(
+        html,
+        r#"<section><h2>Bands overall and per segment</h2>{}</section>"#,
+        svg::stacked_bars("bands-by-segment", &rows, &BAND_NAMES)
+    );
+    let mrr: Vec<(String, f64, String)> = Band::ALL
+        .iter()
+        .map(|b| {
+            let m = summary.totals().band(*b).mrr;
+            (b.name().to_string(), m.to_f64().unwrap_or(0.0), money(m))
+        })
+        .collect();
+    let _ = write!(
+        html,
+        r#"<section><h2>MRR per band</h2>{}</section>"#,
+        svg::bars("mrr-by-band", &mrr, &svg::COLOURS)
+    );
+    // Stale values per metric, in model order.
+    let mut stale: BTreeMap<&str, u64> = BTreeMap::new();
+    for s in scores {
+        for (id, _) in s.account().stale_metrics() {
+            *stale.entry(id).or_default() += 1;
+        }
+    }
+    let items: Vec<(String, f64, String)> = model
+        .metric_ids()
+        .filter_map(|id| {
+            stale
+                .get(id)
+                .map(|n| (id.to_string(), *n as f64, n.to_string()))
+        })
+        .collect();
+    let (stale_accounts, stale_values) = summary.stale();
+    let _ = write!(
+        html,
+        r#"<section id="stale"><h2>Stale data</h2><p>{stale_values} values in {stale_accounts} accounts are older than their metric's max age and are scored as missing.</p>{}</section>"#,
+        if items.is_empty() {
+            String::new()
+        } else {
+            svg::bars("stale-by-metric", &items, &[])
+        }
+    );
+    let _ = write!(
+        html,
+        r#"<section><h2>Lowest-scoring accounts</h2><table id="lowest"><tr><th>account</th><th>segment</th><th>explanation</th></tr>"#
+    );
+    for s in lowest_scores(scores, 10) {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(s.account().id()),
+            esc(&s.segment().to_string()),
+            esc(&s.to_string())
+        );
+    }
+    let _ = write!(
+        html,
+        r#"</table></section><section><h2>Portfolio table</h2><pre id="portfolio-table">{}</pre></section>"#,
+        esc(&table(model, &summary, scores, 10))
+    );
+    Ok(())
+}
+
+fn backtest_sections(
+    html: &mut String,
+    dated: &[DatedScore],
+    outcomes: &[DatedOutcome],
+    horizon: u32,
+) {
+    let bt = Backtest::run(dated, outcomes, horizon);
+    let rate = |f: fn(&healthscore::backtest::BandOutcomes) -> Option<healthscore::Share>| -> Vec<(String, f64, String)> {
+        Band::ALL
+            .iter()
+            .map(|b| {
+                let r = f(&bt.bands[b.index()]);
+                (b.name().to_string(), r.map_or(0.0, |r| r.to_f64()), pct(r))
+            })
+            .collect()
+    };
+    let _ = write!(
+        html,
+        r#"<section><h2>Churn within {horizon} days, per band</h2>{}<h2>Expansion within {horizon} days, per band</h2>{}</section>"#,
+        svg::bars("churn-by-band", &rate(|b| b.churn_rate()), &svg::COLOURS),
+        svg::bars(
+            "expansion-by-band",
+            &rate(|b| b.expansion_rate()),
+            &svg::COLOURS
+        )
+    );
+    let auc = bt
+        .auc
+        .map_or("undefined".to_string(), |a| format!("{:.3}", a.value()));
+    let points: Vec<(f64, f64)> = bt
+        .roc
+        .iter()
+        .map(|p| (p.false_positive.to_f64(), p.true_positive.to_f64()))
+        .collect();
+    let _ = write!(
+        html,
+        r#"<section><h2>ROC curve of the score as a churn predictor</h2><p id="auc">AUC {auc} (0.5 is chance, 1 is perfect)</p>{}</section>"#,
+        svg::curve(
+            "roc",
+            &points,
+            "share of retained flagged",
+            "share of churned flagged"
+        )
+    );
+    // The band mix per scoring date.
+    let mut by_date: BTreeMap<chrono::NaiveDate, Vec<u64>> = BTreeMap::new();
+    for s in dated {
+        if let Some(n) = by_date
+            .entry(s.date)
+            .or_insert_with(|| vec![0; 4])
+            .get_mut(s.band.index())
+        {
+            *n += 1;
+        }
+    }
+    let rows: Vec<(String, Vec<u64>)> = by_date
+        .into_iter()
+        .map(|(d, v)| (d.to_string(), v))
+        .collect();
+    let _ = write!(
+        html,
+        r#"<section><h2>Band mix over time</h2>{}</section><section><h2>Back-test table</h2><pre id="backtest-table">{}</pre></section>"#,
+        svg::stacked_bars("band-mix", &rows, &BAND_NAMES[..4]),
+        esc(&backtest::table(&bt, dated.len(), outcomes.len()))
+    );
+}

@@ -1,0 +1,115 @@
+//! `healthscore score`: streams accounts through the model (and the CTA
+//! rules), writing one JSON object per account in input order.
+//!
+//! Accounts are read, scored (on rayon's pool, one thread per core) and
+//! written in batches of 1,024 through bounded queues, so memory does not
+//! grow with the file. Bad input costs only itself, and is reported on
+//! stderr with its line (or array element) number and account id where
+//! readable: a line of invalid UTF-8 or over 16 MiB, a syntax error (a bare
+//! `NaN` is named as such), an invalid account, a duplicate id (the later
+//! one is rejected, the first kept), the unfinished element of a cut array.
+//! A byte-order mark is skipped. Stderr always ends with `N read, N scored,
+//! N rejected`, and read = scored + rejected.
+//!
+//! With `--rules`, CTA state between runs: `--state FILE` (JSON lines, one
+//! per account: its CTA records and the rules that held; indexed, about 40
+//! bytes an account, not held in memory) and `--state-out FILE`, written
+//! atomically (a temporary file beside it, synced, then renamed): an
+//! interrupted or failed run leaves the previous file as it was.
+
+mod input;
+pub(crate) mod pipeline;
+mod state;
+
+pub(crate) use input::{split, Shape, Unit};
+
+use crate::{exit, ScoreArgs};
+use healthscore::cta::RuleSet;
+use healthscore::Model;
+use pipeline::{Ctas, OutputFailed};
+use std::io::{BufReader, BufWriter, Write};
+use std::process::ExitCode;
+
+/// Opens `path` (`-` for standard input) for reading.
+pub(crate) fn open_input(path: &str) -> Result<Box<dyn std::io::BufRead + Send>, String> {
+    Ok(if path == "-" {
+        Box::new(BufReader::with_capacity(1 << 16, std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+        Box::new(BufReader::with_capacity(1 << 16, file))
+    })
+}
+
+/// Runs `score`.
+pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
+    if args.rules.is_none() && (args.state.is_some() || args.state_out.is_some()) {
+        return Err("--state and --state-out need --rules FILE".into());
+    }
+    let model = Model::from_path(&args.model).map_err(|e| e.to_string())?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let path = args.accounts.clone();
+    let input = open_input(&path)?;
+    let rules = match &args.rules {
+        Some(file) => Some(RuleSet::from_path(file, &model).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let warn = |w: String| eprintln!("warning: {w}");
+    let state = match (&args.state, &rules) {
+        (Some(file), Some(rules)) => Some(state::StateIndex::open(file, rules, &mut |w| warn(w))?),
+        _ => None,
+    };
+    let ctas = rules.as_ref().map(|rules| Ctas {
+        rules,
+        state: state.as_ref(),
+        keep: args.state_out.is_some(),
+    });
+    let mut state_out = args
+        .state_out
+        .as_deref()
+        .map(state::AtomicFile::create)
+        .transpose()?;
+    let state_writer = state_out.as_mut().map(|f| {
+        let name = f.name();
+        (f.writer() as &mut dyn Write, name)
+    });
+    let progress = crate::progress::Progress::stream("scoring");
+    let (totals, outcome) = pipeline::score_stream(
+        &model,
+        ctas.as_ref(),
+        input,
+        &mut out,
+        "standard output",
+        state_writer,
+        &warn,
+        &progress,
+    );
+    progress.finish();
+    let outcome = outcome.and_then(|()| {
+        out.flush()
+            .map_err(|e| Err(OutputFailed(format!("standard output: {e}"))))?;
+        match state_out {
+            Some(file) => file.commit().map_err(|e| Err(OutputFailed(e))),
+            None => Ok(()),
+        }
+    });
+    eprintln!(
+        "{} read, {} scored, {} rejected",
+        totals.read, totals.scored, totals.rejected
+    );
+    if ctas.is_some() {
+        let [opened, updated, quiet, closed] = totals.actions;
+        eprintln!(
+            "CTAs: {opened} opened, {updated} updated, {quiet} quiet, {closed} proposed to close"
+        );
+    }
+    match outcome {
+        Ok(()) if totals.rejected == 0 => Ok(ExitCode::SUCCESS),
+        Ok(()) => Ok(ExitCode::from(exit::REJECTED)),
+        Err(Ok(input_error)) => Err(format!("{path}: {input_error}")),
+        Err(Err(OutputFailed(message))) => {
+            eprintln!("error: {message}; stopped (any state file is unchanged)");
+            Ok(ExitCode::from(exit::OUTPUT))
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! Every subcommand as a user runs it: its success path, and its exit codes
+//! on bad input (2 unusable model/rules/input or arguments, 3 rejected
+//! accounts, 4 output not writable, 5 no such account).
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The tool, run from the repository root (where its defaults point).
+fn hs() -> Command {
+    let mut c = Command::cargo_bin("healthscore").expect("binary built");
+    c.current_dir(root());
+    c
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli");
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    dir.join(name)
+}
+
+/// The bundled portfolio's first `n` lines plus `extra` lines.
+fn accounts(name: &str, n: usize, extra: &[&str]) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("examples/data/portfolio.jsonl")).unwrap();
+    let mut lines: Vec<&str> = text.lines().take(n).collect();
+    lines.extend_from_slice(extra);
+    let path = tmp(name);
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    path
+}
+
+fn bad_model() -> PathBuf {
+    let text = std::fs::read_to_string(root().join("examples/data/model.json")).unwrap();
+    let path = tmp("bad-model.json");
+    std::fs::write(&path, text.replace(r#""lime": 65"#, r#""lime": 85"#)).unwrap();
+    path
+}
+
+const NEGATIVE_MRR: &str = r#"{"id": "bad", "mrr": "-1", "employees": 1, "as_of": "2026-11-01"}"#;
+
+#[test]
+fn help_documents_every_command() {
+    hs().arg("--help").assert().success().stdout(
+        contains("check")
+            .and(contains("score"))
+            .and(contains("portfolio"))
+            .and(contains("explain"))
+            .and(contains("backtest"))
+            .and(contains("diff"))
+            .and(contains("generate"))
+            .and(contains("report"))
+            .and(contains("Exit status")),
+    );
+    for cmd in [
+        "check",
+        "score",
+        "portfolio",
+        "explain",
+        "backtest",
+        "diff",
+        "generate",
+        "report",
+    ] {
+        hs().args([cmd, "--help"])
+            .assert()
+            .success()
+            .stdout(contains("Usage"));
+    }
+    hs().arg("--frobnicate").assert().code(2);
+    hs().arg("score")
+        .assert()
+        .code(2)
+        .stderr(contains("--model"));
+}
+
+#[test]
+fn check_prints_a_summary_or_every_problem_with_its_path() {
+    hs().args([
+        "check",
+        "examples/data/model.json",
+        "--rules",
+        "examples/data/playbook.json",
+    ])
+    .args(["--lifecycle", "examples/data/lifecycle.toml"])
+    .assert()
+    .success()
+    .stdout(
+        contains("default 2026.11")
+            .and(contains("adoption    weekly_active, feature_breadth"))
+            .and(contains("smb-small    bands 75/55/35"))
+            .and(contains("rules: 10 valid"))
+            .and(contains("lifecycle: onboarding → adoption → renewal")),
+    );
+    hs().arg("check")
+        .arg(bad_model())
+        .assert()
+        .code(2)
+        .stdout(contains(
+            "scorecards[1].bands: lime threshold 85 is not below green threshold 80",
+        ));
+    hs().args(["check", "nope.json"])
+        .assert()
+        .code(2)
+        .stdout(contains("nope.json"));
+    let rules = tmp("bad-rules.json");
+    std::fs::write(&rules, r#"{"rules": [{"id": "x", "title": "x", "kind": "risk", "touch": "high-touch",
+        "owner": "csm", "when": {"compare": {"left": {"metric_value": "weekly_activ"}, "op": "<", "right": 1}}}]}"#)
+        .unwrap();
+    hs().args(["check", "examples/data/model.json", "--rules"])
+        .arg(&rules)
+        .assert()
+        .code(2)
+        .stdout(contains("rules[0].when: unknown metric \"weekly_activ\""));
+}
+
+#[test]
+fn score_streams_records_and_ctas_and_keeps_state() {
+    let state = tmp("state.jsonl");
+    let _ = std::fs::remove_file(&state);
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--rules",
+        "examples/data/playbook.json",
+    ])
+    .args(["--accounts", "examples/data/portfolio.jsonl", "--state-out"])
+    .arg(&state)
+    .assert()
+    .success()
+    .stdout(contains(r#""ctas":[{"action":"open""#))
+    .stderr(contains("2000 read, 2000 scored, 0 rejected").and(contains("CTAs: 1544 opened")));
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--rules",
+        "examples/data/playbook.toml",
+    ])
+    .args(["--accounts", "examples/data/portfolio.jsonl", "--state"])
+    .arg(&state)
+    .assert()
+    .success()
+    .stderr(contains("CTAs: 0 opened, 1544 updated"));
+}
+
+#[test]
+fn score_exit_codes() {
+    let bad = accounts("score-bad.jsonl", 3, &[NEGATIVE_MRR, "{not json"]);
+    hs().args(["score", "--model", "examples/data/model.json", "--accounts"])
+        .arg(&bad)
+        .assert()
+        .code(3)
+        .stderr(
+            contains("rejected line 4: account bad")
+                .and(contains("rejected line 5"))
+                .and(contains("5 read, 3 scored, 2 rejected")),
+        );
+    hs().args(["score", "--model"])
+        .arg(bad_model())
+        .args(["--accounts", "examples/data/portfolio.jsonl"])
+        .assert()
+        .code(2);
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--accounts",
+        "missing.jsonl",
+    ])
+    .assert()
+    .code(2)
+    .stderr(contains("missing.jsonl"));
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--accounts",
+        "examples/data/portfolio.jsonl",
+    ])
+    .args(["--state", "x"])
+    .assert()
+    .code(2)
+    .stderr(contains("need --rules"));
+    if std::path::Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("healthscore"))
+            .current_dir(root())
+            .args([
+                "score",
+                "--model",
+                "examples/data/model.json",
+                "--accounts",
+                "examples/data/portfolio.jsonl",
+            ])
+            .stdout(full)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(4));
+    }
+}
+
+#[test]
+fn portfolio_prints_the_table_and_counts_rejections() {
+    hs().arg("portfolio").assert().success().stdout(
+        contains("model default v2026.11: 2000 accounts, MRR 10,403,555.63")
+            .and(contains("  green      487 accounts       2,053,198.52"))
+            .and(contains("stale data: 533 values in 471 accounts"))
+            .and(contains("lowest-scoring accounts:\n  acct-0000950")),
+    );
+    let bad = accounts("portfolio-bad.jsonl", 5, &[NEGATIVE_MRR]);
+    hs().args(["portfolio", "--accounts"])
+        .arg(&bad)
+        .assert()
+        .code(3)
+        .stdout(contains("5 accounts"))
+        .stderr(contains("rejected line 6: account bad"));
+    hs().args(["portfolio", "--accounts", "missing.jsonl"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn explain_shows_one_account_or_says_it_is_not_there() {
+    hs().args(["explain", "acct-0000950"])
+        .assert()
+        .success()
+        .stdout(
+            contains("3.3 red")
+                .and(contains("weekly active"))
+                .and(contains("shortfall")),
+        );
+    hs().args(["explain", "acct-nope"])
+        .assert()
+        .code(5)
+        .stderr(contains("no account \"acct-nope\""));
+}
+
+#[test]
+fn backtest_prints_the_table() {
+    hs().arg("backtest").assert().success().stdout(
+        contains("red        3155      990   31.4%")
+            .and(contains("746 accounts churned, 4,475,204.57 MRR lost"))
+            .and(contains("AUC of the score as a churn predictor: 0.796")),
+    );
+    let scores = tmp("scores-bad.jsonl");
+    std::fs::write(&scores, "{\"account\": 1}\n").unwrap();
+    hs().args(["backtest", "--scores"])
+        .arg(&scores)
+        .assert()
+        .code(3)
+        .stderr(contains("line 1"));
+    hs().args(["backtest", "--scores", "missing.jsonl"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn diff_shows_transitions_between_two_models() {
+    let text = std::fs::read_to_string(root().join("examples/data/model.json")).unwrap();
+    let new = tmp("new-model.json");
+    std::fs::write(
+        &new,
+        text.replace(r#""lime": 65"#, r#""lime": 70"#)
+            .replace("2026.11", "2026.12"),
+    )
+    .unwrap();
+    hs().args(["diff", "examples/data/model.json"])
+        .arg(&new)
+        .assert()
+        .success()
+        .stdout(
+            contains("2000 accounts compared, 16 changed band")
+                .and(contains(
+                    "lime              0       675        16         0         0",
+                ))
+                .and(contains(
+                    "enterprise/large/adoption        92      0 up     10 down",
+                ))
+                .and(contains("old: 67.6 lime")),
+        );
+    hs().args(["diff", "examples/data/model.json"])
+        .arg(bad_model())
+        .assert()
+        .code(2)
+        .stderr(contains("new model"));
+}
+
+#[test]
+fn generate_is_deterministic_by_seed() {
+    let run = |seed: &str| {
+        hs().args(["generate", "3", "--seed", seed])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let a = run("5");
+    assert_eq!(a, run("5"));
+    assert_ne!(a, run("6"));
+    assert_eq!(String::from_utf8(a).unwrap().lines().count(), 3);
+    hs().args(["generate", "3", "--model", "missing.json"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn report_writes_a_file_or_says_why_not() {
+    let out = tmp("report.html");
+    hs().args(["report", "-o"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(contains("wrote"));
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("<svg id=\"bands-by-segment\""));
+    hs().args(["report", "-o", "/nonexistent-dir/report.html"])
+        .assert()
+        .code(4);
+    hs().args(["report", "--scores", "examples/data/history_scores.jsonl"])
+        .assert()
+        .code(2);
+}
