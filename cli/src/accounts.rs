@@ -1,79 +1,132 @@
-//! Reading a whole portfolio for the commands that look at it at once
+//! Reading a whole portfolio for the commands that look at all of it
 //! (portfolio, explain, diff, report): the same tolerant reader as `score`,
-//! parsing and binding on every core, each rejection printed with its place.
+//! in chunks parsed and bound on every core, each rejection printed with its
+//! place. Memory holds one chunk of accounts, never the file: the commands
+//! fold each chunk into what they keep (a summary, the lowest few).
 
 use crate::progress::Progress;
 use crate::score::pipeline::{describe_json_error, id_in_text};
 use crate::score::{open_input, split, Shape, Unit};
 use healthscore::{Account, AccountData, Model};
 use rayon::prelude::*;
+use std::cell::Cell;
 use std::collections::HashSet;
 
-/// Accounts read from a file: the bound ones, and how many were rejected.
-pub(crate) struct Portfolio<'m> {
-    pub accounts: Vec<Account<'m>>,
-    pub rejected: u64,
+/// Accounts parsed per parallel step.
+const CHUNK: usize = 1 << 15;
+
+/// A chunk of parsed accounts, with their places in the input.
+pub(crate) struct Chunk {
+    pub shape: Shape,
+    pub accounts: Vec<(u64, AccountData)>,
 }
 
-/// The account texts of a file, in order (the file's faults already
-/// reported), with their shape.
-pub(crate) fn read_texts(path: &str) -> Result<(Shape, Vec<Unit>), String> {
+/// Counts rejections and prints them above the progress bar.
+pub(crate) struct Rejections<'p> {
+    progress: &'p Progress,
+    count: Cell<u64>,
+}
+
+impl Rejections<'_> {
+    pub(crate) fn reject(&self, shape: Shape, place: u64, why: &str) {
+        self.progress
+            .eprint(&format!("rejected {} {place}: {why}\n", shape.unit()));
+        self.count.set(self.count.get() + 1);
+    }
+
+    pub(crate) fn count(&self) -> u64 {
+        self.count.get()
+    }
+}
+
+/// Reads `path` in chunks, calling `visit` with each chunk of parsed
+/// accounts (duplicates of an earlier id and unparsable texts rejected).
+/// Returns the number of rejections, including those `visit` reported.
+pub(crate) fn for_each_chunk(
+    path: &str,
+    mut visit: impl FnMut(Chunk, &Rejections<'_>) -> Result<(), String>,
+) -> Result<u64, String> {
     let mut input = open_input(path)?;
-    let mut units = Vec::new();
+    let progress = Progress::stream("reading");
+    let rejections = Rejections {
+        progress: &progress,
+        count: Cell::new(0),
+    };
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut units: Vec<Unit> = Vec::with_capacity(CHUNK);
     let mut shape = Shape::Lines;
-    split(
+    let mut failed: Option<String> = None;
+    let mut flush = |shape: Shape, units: &mut Vec<Unit>| -> Result<(), String> {
+        let parsed: Vec<(u64, Result<AccountData, String>)> = std::mem::take(units)
+            .into_par_iter()
+            .map(|Unit { place, text }| {
+                let data = text.and_then(|text| {
+                    serde_json::from_str::<AccountData>(&text).map_err(|e| {
+                        let id = id_in_text(&text).unwrap_or_else(|| "(no id)".to_string());
+                        format!("account {id}: {}", describe_json_error(&text, &e))
+                    })
+                });
+                (place, data)
+            })
+            .collect();
+        progress.add(parsed.len() as u64);
+        let mut accounts = Vec::with_capacity(parsed.len());
+        for (place, data) in parsed {
+            match data {
+                Ok(d) if seen.insert(d.id.clone()) => accounts.push((place, d)),
+                Ok(d) => rejections.reject(
+                    shape,
+                    place,
+                    &format!("account {}: duplicate id (the first is kept)", d.id),
+                ),
+                Err(why) => rejections.reject(shape, place, &why),
+            }
+        }
+        visit(Chunk { shape, accounts }, &rejections)
+    };
+    let read = split(
         &mut input,
         &mut |s, u| {
             shape = s;
             units.push(u);
+            if units.len() == CHUNK {
+                if let Err(e) = flush(s, &mut units) {
+                    failed = Some(e);
+                    return false;
+                }
+            }
             true
         },
-        &mut |w| eprintln!("warning: {path}: {w}"),
-    )
-    .map_err(|e| format!("{path}: {e}"))?;
-    Ok((shape, units))
+        &mut |w| progress.eprint(&format!("warning: {path}: {w}\n")),
+    );
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    // What was read before a fault or the end is always counted.
+    flush(shape, &mut units)?;
+    progress.finish();
+    read.map_err(|e| format!("{path}: {e}"))?;
+    Ok(rejections.count())
 }
 
-/// Reads and binds every account of `path` under `model`; rejections are
-/// printed on stderr (`rejected line 4: account a-7: …`), duplicates keep
-/// the first.
-pub(crate) fn load<'m>(model: &'m Model, path: &str) -> Result<Portfolio<'m>, String> {
-    let (shape, units) = read_texts(path)?;
-    let progress = Progress::new("binding", units.len() as u64);
-    let bound: Vec<(u64, Result<Account<'m>, String>)> = units
+/// Binds accounts under a model on every core, keeping their places (in
+/// input order); those it refuses are rejected with their place.
+pub(crate) fn bind<'m>(
+    model: &'m Model,
+    shape: Shape,
+    accounts: Vec<(u64, AccountData)>,
+    rejections: &Rejections<'_>,
+) -> Vec<(u64, Account<'m>)> {
+    let bound: Vec<(u64, Result<Account<'m>, String>)> = accounts
         .into_par_iter()
-        .map(|Unit { place, text }| {
-            progress.tick();
-            let result = text.and_then(|text| {
-                let data: AccountData = serde_json::from_str(&text).map_err(|e| {
-                    let id = id_in_text(&text).unwrap_or_else(|| "(no id)".to_string());
-                    format!("account {id}: {}", describe_json_error(&text, &e))
-                })?;
-                model.bind(data).map_err(|e| e.to_string())
-            });
-            (place, result)
-        })
+        .map(|(place, data)| (place, model.bind(data).map_err(|e| e.to_string())))
         .collect();
-    progress.finish();
-    let mut seen = HashSet::new();
-    let mut accounts = Vec::with_capacity(bound.len());
-    let mut rejected = 0;
+    let mut out = Vec::with_capacity(bound.len());
     for (place, result) in bound {
-        let unit = shape.unit();
         match result {
-            Ok(a) if seen.insert(a.id().to_string()) => accounts.push(a),
-            Ok(a) => {
-                eprintln!(
-                    "rejected {unit} {place}: account {}: duplicate id (the first is kept)",
-                    a.id()
-                );
-                rejected += 1;
-            }
-            Err(why) => {
-                eprintln!("rejected {unit} {place}: {why}");
-                rejected += 1;
-            }
+            Ok(a) => out.push((place, a)),
+            Err(why) => rejections.reject(shape, place, &why),
         }
     }
-    Ok(Portfolio { accounts, rejected })
+    out
 }

@@ -1,11 +1,10 @@
 //! `healthscore diff`: the same accounts under two models, before a new
 //! model version rolls out.
 
-use crate::accounts::read_texts;
+use crate::accounts::{bind, for_each_chunk};
 use crate::portfolio::money;
-use crate::score::pipeline::{describe_json_error, id_in_text};
 use crate::{exit, DiffArgs};
-use healthscore::{AccountData, Band, Model, Score};
+use healthscore::{Band, Model, Score};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -19,65 +18,97 @@ fn slot(b: Option<Band>) -> usize {
 
 const NAMES: [&str; 5] = ["green", "lime", "yellow", "red", "no band"];
 
+/// A changed account: bands moved, MRR, id, segment, old and new heads.
+type Moved = (usize, Decimal, String, String, String, String);
+
+/// What the comparison keeps while the accounts stream past.
+#[derive(Default)]
+struct Comparison {
+    compared: u64,
+    counts: [[u64; 5]; 5],
+    mrr: [[Decimal; 5]; 5],
+    /// Per segment (of the new model): accounts, moved up, moved down.
+    segments: BTreeMap<String, (u64, u64, u64)>,
+    changed: u64,
+    /// The largest moves, at most `show`.
+    moved: Vec<Moved>,
+}
+
+impl Comparison {
+    fn add(&mut self, before: &[Score<'_>], after: &[Score<'_>], show: usize) {
+        for (b, a) in before.iter().zip(after) {
+            let (from, to) = (slot(b.band()), slot(a.band()));
+            let mrr = a.account().data().mrr;
+            self.compared += 1;
+            if let Some(c) = self.counts.get_mut(from).and_then(|r| r.get_mut(to)) {
+                *c += 1;
+            }
+            if let Some(m) = self.mrr.get_mut(from).and_then(|r| r.get_mut(to)) {
+                *m = m.saturating_add(mrr);
+            }
+            let seg = self.segments.entry(a.segment().to_string()).or_default();
+            seg.0 += 1;
+            if from != to && from < 4 && to < 4 {
+                if to > from {
+                    seg.2 += 1;
+                } else {
+                    seg.1 += 1;
+                }
+            }
+            if from != to {
+                self.changed += 1;
+                let jump = from.abs_diff(to);
+                self.moved.push((
+                    jump,
+                    mrr,
+                    a.account().id().to_string(),
+                    a.segment().to_string(),
+                    b.to_string(),
+                    a.to_string(),
+                ));
+            }
+        }
+        // The biggest moves first (most bands, then MRR, then id).
+        self.moved
+            .sort_by(|x, y| y.0.cmp(&x.0).then(y.1.cmp(&x.1)).then(x.2.cmp(&y.2)));
+        self.moved.truncate(show);
+    }
+}
+
 pub(crate) fn run(a: DiffArgs) -> Result<ExitCode, String> {
     let old = Model::from_path(&a.old_model).map_err(|e| format!("old model: {e}"))?;
     let new = Model::from_path(&a.new_model).map_err(|e| format!("new model: {e}"))?;
-    let (shape, units) = read_texts(&a.accounts)?;
-    // Each account bound under both models; rejected under either, it is
-    // left out of the comparison (and reported).
-    let parsed: Vec<(u64, Result<AccountData, String>)> = units
-        .into_par_iter()
-        .map(|u| {
-            let r = u.text.and_then(|text| {
-                let data: AccountData = serde_json::from_str(&text).map_err(|e| {
-                    let id = id_in_text(&text).unwrap_or_else(|| "(no id)".to_string());
-                    format!("account {id}: {}", describe_json_error(&text, &e))
-                })?;
-                Ok(data)
-            });
-            (u.place, r)
-        })
-        .collect();
-    let mut rejected = 0u64;
-    let mut old_accounts = Vec::new();
-    let mut new_accounts = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (place, r) in parsed {
-        let unit = shape.unit();
-        let (a_old, a_new) = match r {
-            Ok(data) => (data.clone(), data),
-            Err(why) => {
-                eprintln!("rejected {unit} {place}: {why}");
-                rejected += 1;
-                continue;
-            }
-        };
-        if !seen.insert(a_old.id.clone()) {
-            eprintln!(
-                "rejected {unit} {place}: account {}: duplicate id (the first is kept)",
-                a_old.id
-            );
-            rejected += 1;
-            continue;
-        }
-        match (old.bind(a_old), new.bind(a_new)) {
-            (Ok(x), Ok(y)) => {
-                old_accounts.push(x);
-                new_accounts.push(y);
-            }
-            (Err(e), _) => {
-                eprintln!("rejected {unit} {place}: old model: {e}");
-                rejected += 1;
-            }
-            (_, Err(e)) => {
-                eprintln!("rejected {unit} {place}: new model: {e}");
-                rejected += 1;
+    let mut cmp = Comparison::default();
+    // An account is compared when both models accept it; refused by
+    // either, it is rejected (reported once per model that refuses it) and
+    // left out.
+    let rejected = for_each_chunk(&a.accounts, |chunk, rejections| {
+        let shape = chunk.shape;
+        let before = bind(&old, shape, chunk.accounts.clone(), rejections);
+        let after = bind(&new, shape, chunk.accounts, rejections);
+        // Both lists are in input order: keep the places both accepted.
+        let (mut i, mut j) = (0, 0);
+        let (mut sb, mut sa) = (Vec::new(), Vec::new());
+        while let (Some((pb, xb)), Some((pa, xa))) = (before.get(i), after.get(j)) {
+            match pb.cmp(pa) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    sb.push(xb);
+                    sa.push(xa);
+                    i += 1;
+                    j += 1;
+                }
             }
         }
-    }
-    let old_scores: Vec<Score<'_>> = old_accounts.par_iter().map(|a| a.score()).collect();
-    let new_scores: Vec<Score<'_>> = new_accounts.par_iter().map(|a| a.score()).collect();
-    print!("{}", report(&old, &new, &old_scores, &new_scores, a.show));
+        let (sb, sa): (Vec<Score<'_>>, Vec<Score<'_>>) = (
+            sb.par_iter().map(|x| x.score()).collect(),
+            sa.par_iter().map(|x| x.score()).collect(),
+        );
+        cmp.add(&sb, &sa, a.show);
+        Ok(())
+    })?;
+    print!("{}", report(&old, &new, &cmp));
     Ok(if rejected == 0 {
         ExitCode::SUCCESS
     } else {
@@ -86,52 +117,25 @@ pub(crate) fn run(a: DiffArgs) -> Result<ExitCode, String> {
     })
 }
 
-fn report(
-    old: &Model,
-    new: &Model,
-    before: &[Score<'_>],
-    after: &[Score<'_>],
-    show: usize,
-) -> String {
-    let mut counts = [[0u64; 5]; 5];
-    let mut mrr = [[Decimal::ZERO; 5]; 5];
-    let mut per_segment: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
-    let mut changed = Vec::new();
-    for (b, a) in before.iter().zip(after) {
-        let (from, to) = (slot(b.band()), slot(a.band()));
-        counts[from][to] += 1;
-        mrr[from][to] = mrr[from][to].saturating_add(a.account().data().mrr);
-        let seg = per_segment.entry(a.segment().to_string()).or_default();
-        seg.0 += 1;
-        if from != to && from < 4 && to < 4 {
-            if to > from {
-                seg.2 += 1; // fell
-            } else {
-                seg.1 += 1; // rose
-            }
-        }
-        if from != to {
-            changed.push((b, a));
-        }
-    }
+fn report(old: &Model, new: &Model, c: &Comparison) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,
         "old: {}\nnew: {}\n{} accounts compared, {} changed band\n",
         old.fingerprint(),
         new.fingerprint(),
-        before.len(),
-        changed.len()
+        c.compared,
+        c.changed
     );
     let _ = writeln!(t, "band transitions (rows old, columns new): accounts");
     let _ = write!(t, "{:<9}", "");
     for n in NAMES {
         let _ = write!(t, " {n:>9}");
     }
-    for (i, row) in counts.iter().enumerate() {
-        let _ = write!(t, "\n{:<9}", NAMES[i]);
-        for c in row {
-            let _ = write!(t, " {c:>9}");
+    for (name, row) in NAMES.iter().zip(&c.counts) {
+        let _ = write!(t, "\n{name:<9}");
+        for n in row {
+            let _ = write!(t, " {n:>9}");
         }
     }
     let _ = writeln!(t, "\n\nband transitions: MRR");
@@ -139,8 +143,8 @@ fn report(
     for n in NAMES {
         let _ = write!(t, " {n:>16}");
     }
-    for (i, row) in mrr.iter().enumerate() {
-        let _ = write!(t, "\n{:<9}", NAMES[i]);
+    for (name, row) in NAMES.iter().zip(&c.mrr) {
+        let _ = write!(t, "\n{name:<9}");
         for m in row {
             let _ = write!(t, " {:>16}", money(*m));
         }
@@ -149,28 +153,16 @@ fn report(
         t,
         "\n\nper segment: accounts, moved to a healthier band, to a less healthy one"
     );
-    for (seg, (n, up, down)) in &per_segment {
+    for (seg, (n, up, down)) in &c.segments {
         let _ = writeln!(t, "  {seg:<28} {n:>6} {up:>6} up {down:>6} down");
     }
-    // The biggest moves first (most bands, then MRR, then id).
-    changed.sort_by(|x, y| {
-        let jump = |p: &(&Score<'_>, &Score<'_>)| {
-            (slot(p.0.band()) as i64 - slot(p.1.band()) as i64).abs()
-        };
-        jump(y)
-            .cmp(&jump(x))
-            .then(y.1.account().data().mrr.cmp(&x.1.account().data().mrr))
-            .then(x.1.account().id().cmp(y.1.account().id()))
-    });
-    if !changed.is_empty() && show > 0 {
+    if !c.moved.is_empty() {
         let _ = writeln!(t, "\naccounts that changed band (largest moves first):");
-        for (b, a) in changed.iter().take(show) {
+        for (_, mrr, id, segment, old_head, new_head) in &c.moved {
             let _ = writeln!(
                 t,
-                "  {} ({}, MRR {})\n    old: {b}\n    new: {a}",
-                a.account().id(),
-                a.segment(),
-                money(a.account().data().mrr)
+                "  {id} ({segment}, MRR {})\n    old: {old_head}\n    new: {new_head}",
+                money(*mrr)
             );
         }
     }

@@ -1,46 +1,135 @@
 //! `healthscore portfolio` and `healthscore explain`.
 
-use crate::accounts::{load, Portfolio};
+use crate::accounts::{bind, for_each_chunk};
 use crate::{exit, ExplainArgs, PortfolioArgs};
 use healthscore::portfolio::BandTallies;
-use healthscore::{Band, Model, PortfolioSummary, Score};
+use healthscore::{Band, Model, Points, PortfolioSummary, Score};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
+/// What the portfolio views keep of a portfolio read in chunks: the
+/// summary, the lowest banded accounts (their lines), and stale values per
+/// metric.
+pub(crate) struct Digest<'m> {
+    pub summary: PortfolioSummary<'m>,
+    /// (score, id, segment, explanation), lowest first, at most `keep`.
+    pub lowest: Vec<(Points, String, String, String)>,
+    pub stale: BTreeMap<String, u64>,
+    keep: usize,
+}
+
+impl<'m> Digest<'m> {
+    pub(crate) fn new(model: &'m Model, keep: usize) -> Self {
+        Digest {
+            summary: PortfolioSummary::new(model),
+            lowest: Vec::new(),
+            stale: BTreeMap::new(),
+            keep,
+        }
+    }
+
+    /// Folds in a chunk of scores.
+    pub(crate) fn add(&mut self, model: &'m Model, scores: &[Score<'_>]) -> Result<(), String> {
+        let part = summarise(model, scores)?;
+        self.summary.merge(&part).map_err(|e| e.to_string())?;
+        let mut banded: Vec<&Score<'_>> = scores.iter().filter(|s| s.band().is_some()).collect();
+        banded
+            .sort_by(|a, b| (a.overall(), a.account().id()).cmp(&(b.overall(), b.account().id())));
+        for s in banded.into_iter().take(self.keep) {
+            self.lowest.push((
+                s.overall().unwrap_or(Points::ZERO),
+                s.account().id().to_string(),
+                s.segment().to_string(),
+                s.to_string(),
+            ));
+        }
+        self.lowest.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        self.lowest.truncate(self.keep);
+        for s in scores {
+            for (id, _) in s.account().stale_metrics() {
+                *self.stale.entry(id.to_string()).or_default() += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a portfolio into a digest; returns it and the rejections.
+pub(crate) fn digest<'m>(
+    model: &'m Model,
+    path: &str,
+    keep: usize,
+) -> Result<(Digest<'m>, u64), String> {
+    let mut d = Digest::new(model, keep);
+    let rejected = for_each_chunk(path, |chunk, rejections| {
+        let accounts = bind(model, chunk.shape, chunk.accounts, rejections);
+        let scores: Vec<Score<'_>> = accounts.par_iter().map(|(_, a)| a.score()).collect();
+        d.add(model, &scores)
+    })?;
+    Ok((d, rejected))
+}
+
 pub(crate) fn run(a: PortfolioArgs) -> Result<ExitCode, String> {
     let model = Model::from_path(&a.input.model).map_err(|e| e.to_string())?;
-    let Portfolio { accounts, rejected } = load(&model, &a.input.accounts)?;
-    let scores: Vec<Score<'_>> = accounts.par_iter().map(|a| a.score()).collect();
-    let summary = summarise(&model, &scores)?;
-    print!("{}", table(&model, &summary, &scores, a.lowest));
+    let (d, rejected) = digest(&model, &a.input.accounts, a.lowest)?;
+    print!("{}", table(&model, &d));
     Ok(done(rejected))
 }
 
 pub(crate) fn explain(a: ExplainArgs) -> Result<ExitCode, String> {
     let model = Model::from_path(&a.input.model).map_err(|e| e.to_string())?;
-    let Portfolio { accounts, rejected } = load(&model, &a.input.accounts)?;
-    let Some(account) = accounts.iter().find(|x| x.id() == a.id) else {
-        eprintln!("error: no account {:?} in {}", a.id, a.input.accounts);
-        return Ok(ExitCode::from(exit::NOT_FOUND));
-    };
-    let s = account.score();
-    println!(
+    let mut found: Option<String> = None;
+    for_each_chunk(&a.input.accounts, |chunk, rejections| {
+        if found.is_some() {
+            return Ok(());
+        }
+        let mine: Vec<(u64, healthscore::AccountData)> = chunk
+            .accounts
+            .into_iter()
+            .filter(|(_, d)| d.id == a.id)
+            .collect();
+        if let Some((_, account)) = bind(&model, chunk.shape, mine, rejections).first() {
+            found = Some(explanation(&model, &account.score()));
+        }
+        Ok(())
+    })?;
+    match found {
+        Some(text) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            eprintln!("error: no account {:?} in {}", a.id, a.input.accounts);
+            Ok(ExitCode::from(exit::NOT_FOUND))
+        }
+    }
+}
+
+/// One account's full explanation, as `explain` prints it.
+fn explanation(model: &Model, s: &Score<'_>) -> String {
+    let mut t = String::new();
+    let account = s.account();
+    let _ = writeln!(
+        t,
         "{} ({}, scorecard {}, {})",
         account.id(),
         s.segment(),
         s.scorecard(),
         model.fingerprint()
     );
-    println!("{s}\n");
+    let _ = writeln!(t, "{s}\n");
     let why = s.explain();
-    println!(
+    let _ = writeln!(
+        t,
         "{:<12} {:>8} {:>9} {:>13}",
         "dimension", "score", "coverage", "contribution"
     );
     for d in &why.dimensions {
-        println!(
+        let _ = writeln!(
+            t,
             "{:<12} {:>8} {:>8}% {:>13}",
             d.dimension.name(),
             d.score.map_or("-".into(), |p| format!("{p:.1}")),
@@ -48,7 +137,8 @@ pub(crate) fn explain(a: ExplainArgs) -> Result<ExitCode, String> {
             format!("{:.2}", d.contribution)
         );
     }
-    println!(
+    let _ = writeln!(
+        t,
         "\n{:<36} {:<12} {:>14} {:>8} {:>13} {:>10}",
         "metric", "status", "value", "score", "contribution", "shortfall"
     );
@@ -56,7 +146,8 @@ pub(crate) fn explain(a: ExplainArgs) -> Result<ExitCode, String> {
         let value = m
             .observation
             .map_or("-".to_string(), |o| o.value.to_string());
-        println!(
+        let _ = writeln!(
+            t,
             "{:<36} {:<12} {:>14} {:>8} {:>13} {:>10}",
             m.label,
             format!("{:?}", m.status).to_lowercase(),
@@ -66,8 +157,7 @@ pub(crate) fn explain(a: ExplainArgs) -> Result<ExitCode, String> {
             format!("{:.2}", m.shortfall)
         );
     }
-    let _ = rejected; // other accounts' rejections were printed; this one is fine
-    Ok(ExitCode::SUCCESS)
+    t
 }
 
 /// The exit status after reading a portfolio.
@@ -99,12 +189,8 @@ pub(crate) fn summarise<'m>(
 }
 
 /// The portfolio table, as `portfolio` prints it.
-pub(crate) fn table(
-    model: &Model,
-    summary: &PortfolioSummary<'_>,
-    scores: &[Score<'_>],
-    lowest: usize,
-) -> String {
+pub(crate) fn table(model: &Model, d: &Digest<'_>) -> String {
+    let summary = &d.summary;
     let mut t = String::new();
     let total = summary.totals().total();
     let _ = writeln!(
@@ -157,26 +243,13 @@ pub(crate) fn table(
         ),
         None => writeln!(t, "\nconcentration: ok (no band holds more than the limit)"),
     };
-    if lowest > 0 {
+    if !d.lowest.is_empty() {
         let _ = writeln!(t, "\nlowest-scoring accounts:");
-        for s in lowest_scores(scores, lowest) {
-            let _ = writeln!(
-                t,
-                "  {:<14} {:<24} {s}",
-                s.account().id(),
-                s.segment().to_string()
-            );
+        for (_, id, segment, text) in &d.lowest {
+            let _ = writeln!(t, "  {id:<14} {segment:<24} {text}");
         }
     }
     t
-}
-
-/// The `n` lowest banded scores, lowest first (ties by id).
-pub(crate) fn lowest_scores<'s, 'a>(scores: &'s [Score<'a>], n: usize) -> Vec<&'s Score<'a>> {
-    let mut banded: Vec<&Score<'_>> = scores.iter().filter(|s| s.band().is_some()).collect();
-    banded.sort_by(|a, b| (a.overall(), a.account().id()).cmp(&(b.overall(), b.account().id())));
-    banded.truncate(n);
-    banded
 }
 
 fn row(t: &mut String, label: &str, b: &BandTallies) {

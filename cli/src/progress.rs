@@ -8,21 +8,6 @@ use std::io::IsTerminal;
 pub(crate) struct Progress(Option<ProgressBar>);
 
 impl Progress {
-    /// A bar for `total` items, shown only when stderr is a terminal.
-    pub(crate) fn new(what: &str, total: u64) -> Self {
-        if !std::io::stderr().is_terminal() || total < 10_000 {
-            return Progress(None);
-        }
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template(
-            "{msg} {bar:30} {pos}/{len} accounts, {per_sec}, {eta} left",
-        ) {
-            bar.set_style(style);
-        }
-        bar.set_message(what.to_string());
-        Progress(Some(bar))
-    }
-
     /// A counter for a stream of unknown length (accounts so far and per
     /// second), shown only when stderr is a terminal.
     pub(crate) fn stream(what: &str) -> Self {
@@ -50,13 +35,6 @@ impl Progress {
         match &self.0 {
             Some(b) => b.suspend(|| eprint!("{text}")),
             None => eprint!("{text}"),
-        }
-    }
-
-    /// One item done.
-    pub(crate) fn tick(&self) {
-        if let Some(b) = &self.0 {
-            b.inc(1);
         }
     }
 

@@ -6,13 +6,11 @@
 
 mod svg;
 
-use crate::accounts::{load, Portfolio};
 use crate::backtest::{pct, read_lines};
-use crate::portfolio::{lowest_scores, money, summarise, table};
+use crate::portfolio::{digest, money, table, Digest};
 use crate::{backtest, exit, ReportArgs};
 use healthscore::backtest::{Backtest, DatedOutcome, DatedScore};
-use healthscore::{Band, Model, Score};
-use rayon::prelude::*;
+use healthscore::{Band, Model};
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -23,10 +21,9 @@ const BAND_NAMES: [&str; 5] = ["green", "lime", "yellow", "red", "no band"];
 
 pub(crate) fn run(a: ReportArgs) -> Result<ExitCode, String> {
     let model = Model::from_path(&a.input.model).map_err(|e| e.to_string())?;
-    let Portfolio { accounts, rejected } = load(&model, &a.input.accounts)?;
-    let scores: Vec<Score<'_>> = accounts.par_iter().map(|x| x.score()).collect();
-    let mut html = page_start(&model, &scores);
-    portfolio_sections(&mut html, &model, &scores)?;
+    let (d, rejected) = digest(&model, &a.input.accounts, 10)?;
+    let mut html = page_start(&model, &d);
+    portfolio_sections(&mut html, &model, &d);
     let mut bad_lines = 0;
     if let (Some(s), Some(o)) = (&a.scores, &a.outcomes) {
         let (dated, bad_s) = read_lines::<DatedScore>(s)?;
@@ -67,10 +64,8 @@ fn write_atomically(path: &str, text: &str) -> std::io::Result<()> {
     result
 }
 
-fn page_start(model: &Model, scores: &[Score<'_>]) -> String {
-    let mrr = scores.iter().fold(rust_decimal::Decimal::ZERO, |a, s| {
-        a.saturating_add(s.account().data().mrr)
-    });
+fn page_start(model: &Model, d: &Digest<'_>) -> String {
+    let total = d.summary.totals().total();
     format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -94,17 +89,13 @@ td:first-child, td:nth-child(2) {{ white-space: nowrap; }}
 "#,
         name = esc(model.name()),
         fp = esc(&model.fingerprint().to_string()),
-        n = scores.len(),
-        mrr = money(mrr)
+        n = total.count,
+        mrr = money(total.mrr)
     )
 }
 
-fn portfolio_sections(
-    html: &mut String,
-    model: &Model,
-    scores: &[Score<'_>],
-) -> Result<(), String> {
-    let summary = summarise(model, scores)?;
+fn portfolio_sections(html: &mut String, model: &Model, d: &Digest<'_>) {
+    let summary = &d.summary;
     if let Some(c) = summary.concentration() {
         let _ = write!(
             html,
@@ -143,12 +134,7 @@ fn portfolio_sections(
         svg::bars("mrr-by-band", &mrr, &svg::COLOURS)
     );
     // Stale values per metric, in model order.
-    let mut stale: BTreeMap<&str, u64> = BTreeMap::new();
-    for s in scores {
-        for (id, _) in s.account().stale_metrics() {
-            *stale.entry(id).or_default() += 1;
-        }
-    }
+    let stale = &d.stale;
     let items: Vec<(String, f64, String)> = model
         .metric_ids()
         .filter_map(|id| {
@@ -171,21 +157,20 @@ fn portfolio_sections(
         html,
         r#"<section><h2>Lowest-scoring accounts</h2><table id="lowest"><tr><th>account</th><th>segment</th><th>explanation</th></tr>"#
     );
-    for s in lowest_scores(scores, 10) {
+    for (_, id, segment, text) in &d.lowest {
         let _ = write!(
             html,
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(s.account().id()),
-            esc(&s.segment().to_string()),
-            esc(&s.to_string())
+            esc(id),
+            esc(segment),
+            esc(text)
         );
     }
     let _ = write!(
         html,
         r#"</table></section><section><h2>Portfolio table</h2><pre id="portfolio-table">{}</pre></section>"#,
-        esc(&table(model, &summary, scores, 10))
+        esc(&table(model, d))
     );
-    Ok(())
 }
 
 fn backtest_sections(
