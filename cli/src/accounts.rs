@@ -46,8 +46,8 @@ pub(crate) fn for_each_chunk(
     path: &str,
     mut visit: impl FnMut(Chunk, &Rejections<'_>) -> Result<(), String>,
 ) -> Result<u64, String> {
-    let mut input = open_input(path)?;
-    let progress = Progress::stream("reading");
+    let progress = Progress::for_input("reading", path);
+    let mut input = progress.reader(open_input(path)?);
     let rejections = Rejections {
         progress: &progress,
         count: Cell::new(0),

@@ -49,7 +49,8 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let path = args.accounts.clone();
-    let input = open_input(&path)?;
+    let progress = crate::progress::Progress::for_input("scoring", &path);
+    let input = progress.reader(open_input(&path)?);
     let rules = match &args.rules {
         Some(file) => Some(RuleSet::from_path(file, &model).map_err(|e| e.to_string())?),
         None => None,
@@ -73,7 +74,6 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         let name = f.name();
         (f.writer() as &mut dyn Write, name)
     });
-    let progress = crate::progress::Progress::stream("scoring");
     let (totals, outcome) = pipeline::score_stream(
         &model,
         ctas.as_ref(),
