@@ -81,36 +81,8 @@ fn summary(model: &Model) {
     };
     let segments = &config.segments;
     println!("\nsegments:");
-    println!(
-        "  MRR tiers   {}",
-        tiers(
-            segments
-                .mrr_tiers
-                .iter()
-                .map(|t| format!(
-                    "{} [{}, {})",
-                    t.id,
-                    t.from,
-                    t.to.map_or("∞".into(), |x| x.to_string())
-                ))
-                .collect()
-        )
-    );
-    println!(
-        "  size tiers  {}",
-        tiers(
-            segments
-                .size_tiers
-                .iter()
-                .map(|t| format!(
-                    "{} [{}, {})",
-                    t.id,
-                    t.from,
-                    t.to.map_or("∞".into(), |x| x.to_string())
-                ))
-                .collect()
-        )
-    );
+    println!("  MRR tiers   {}", tier_list(&segments.mrr_tiers));
+    println!("  size tiers  {}", tier_list(&segments.size_tiers));
     println!("  stages      {}", tiers(segments.stages.clone()));
     println!("\nscorecards (first match wins):");
     for card in &config.scorecards {
@@ -135,4 +107,19 @@ fn summary(model: &Model) {
             }
         );
     }
+}
+
+/// Tiers as `id [from, to)`, the last open-ended as `∞`.
+fn tier_list<T: std::fmt::Display>(tiers: &[healthscore::model::Tier<T>]) -> String {
+    if tiers.is_empty() {
+        return "-".into();
+    }
+    tiers
+        .iter()
+        .map(|t| {
+            let to = t.to.as_ref().map_or("∞".to_string(), T::to_string);
+            format!("{} [{}, {to})", t.id, t.from)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
