@@ -504,3 +504,33 @@ fn compiled_lifecycles_and_journeys_cross_threads_and_serialise() {
     let again = Lifecycle::new(toml::from_str(&text).unwrap(), &m).unwrap();
     assert_eq!(again, l);
 }
+
+#[test]
+fn a_bad_per_size_value_gets_its_own_types_message() {
+    let parse = |json: &str| {
+        serde_json::from_str::<LifecycleConfig>(json)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(parse(r#"{"stages": [{"id": "a", "max_days": "30"}]}"#)
+        .starts_with("invalid type: string \"30\", expected u32"));
+    assert!(
+        parse(r#"{"stages": [{"id": "a", "max_days": {"small": -3}}]}"#)
+            .starts_with("invalid value: integer `-3`, expected u32")
+    );
+    assert!(parse(
+        r#"{"stages": [{"id": "a"}], "onboarding": {"stage": "a", "target_band": "teal"}}"#
+    )
+    .starts_with("unknown variant `teal`"));
+    // Both forms read from TOML too.
+    let toml_config: LifecycleConfig = toml::from_str(
+        "[[stages]]\nid = \"a\"\nmax_days = 30\n[[stages]]\nid = \"b\"\nmax_days = { small = 1, large = 2 }\n",
+    )
+    .unwrap();
+    assert_eq!(
+        toml_config.stages[1].max_days,
+        Some(healthscore::lifecycle::PerSize::BySize(
+            [("large".to_string(), 2), ("small".to_string(), 1)].into()
+        ))
+    );
+}

@@ -145,14 +145,57 @@ pub struct CriterionConfig {
     pub when: Condition,
 }
 
-/// One value for every size tier, or one per size tier id.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One value for every size tier, or one per size tier id: `30` or
+/// `{"small": 30, "large": 90}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum PerSize<T> {
     /// The same for every size tier.
     All(T),
     /// Per size tier id; every tier of the model must be given.
     BySize(BTreeMap<String, T>),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for PerSize<T> {
+    /// A map is per size tier; anything else is the one value, so a bad
+    /// value gets its own type's message (`invalid value: integer -3,
+    /// expected u32`, `unknown variant "teal"`) rather than "did not match
+    /// any variant".
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::value::{BoolDeserializer, F64Deserializer, I64Deserializer};
+        use serde::de::value::{MapAccessDeserializer, StrDeserializer, U64Deserializer};
+        use serde::de::{Error, IntoDeserializer, MapAccess, Visitor};
+        use std::marker::PhantomData;
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = PerSize<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("one value for every size tier, or a map of size tier id to value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                BTreeMap::deserialize(MapAccessDeserializer::new(map)).map(PerSize::BySize)
+            }
+            fn visit_u64<E: Error>(self, v: u64) -> Result<Self::Value, E> {
+                T::deserialize(U64Deserializer::<E>::new(v)).map(PerSize::All)
+            }
+            fn visit_i64<E: Error>(self, v: i64) -> Result<Self::Value, E> {
+                T::deserialize(I64Deserializer::<E>::new(v)).map(PerSize::All)
+            }
+            fn visit_f64<E: Error>(self, v: f64) -> Result<Self::Value, E> {
+                T::deserialize(F64Deserializer::<E>::new(v)).map(PerSize::All)
+            }
+            fn visit_bool<E: Error>(self, v: bool) -> Result<Self::Value, E> {
+                T::deserialize(BoolDeserializer::<E>::new(v)).map(PerSize::All)
+            }
+            fn visit_str<E: Error>(self, v: &str) -> Result<Self::Value, E> {
+                T::deserialize(StrDeserializer::<E>::new(v)).map(PerSize::All)
+            }
+            fn visit_string<E: Error>(self, v: String) -> Result<Self::Value, E> {
+                T::deserialize(v.into_deserializer()).map(PerSize::All)
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
 }
 
 /// "Onboarding succeeded" means reaching `target_band` (or a healthier
