@@ -2,7 +2,7 @@
 //! summary of a valid model.
 
 use crate::{exit, CheckArgs};
-use healthscore::cta::RuleSet;
+use healthscore::cta::{RuleSet, RuleSetConfig};
 use healthscore::lifecycle::Lifecycle;
 use healthscore::{Dimension, Model};
 use std::process::ExitCode;
@@ -16,19 +16,20 @@ pub(crate) fn run(a: CheckArgs) -> Result<ExitCode, String> {
         }
     };
     let mut bad = false;
-    let rules = a
-        .rules
-        .as_ref()
-        .map(|path| RuleSet::from_path(path, &model));
-    if let Some(Err(e)) = &rules {
-        println!("{e}");
-        bad = true;
-    }
     let lifecycle = a
         .lifecycle
         .as_ref()
         .map(|path| Lifecycle::from_path(path, &model));
     if let Some(Err(e)) = &lifecycle {
+        println!("{e}");
+        bad = true;
+    }
+    let valid_lifecycle = lifecycle.as_ref().and_then(|l| l.as_ref().ok());
+    let rules = a
+        .rules
+        .as_ref()
+        .map(|path| load_rules(path, &model, valid_lifecycle));
+    if let Some(Err(e)) = &rules {
         println!("{e}");
         bad = true;
     }
@@ -50,6 +51,21 @@ pub(crate) fn run(a: CheckArgs) -> Result<ExitCode, String> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A rule set file compiled against a model, and against a lifecycle when
+/// one is given (so its rules may use lifecycle verdicts).
+pub(crate) fn load_rules(
+    path: &str,
+    model: &Model,
+    lifecycle: Option<&Lifecycle>,
+) -> Result<RuleSet, String> {
+    let config = RuleSetConfig::from_path(path).map_err(|e| e.to_string())?;
+    match lifecycle {
+        Some(l) => RuleSet::with_lifecycle(config, model, l),
+        None => RuleSet::new(config, model),
+    }
+    .map_err(|e| format!("{path}: {e}"))
 }
 
 /// One screen about a valid model.

@@ -90,7 +90,8 @@ pub(crate) struct Input {
 pub(crate) struct CheckArgs {
     /// The model file.
     pub model: String,
-    /// A CTA rule set to validate against the model.
+    /// A CTA rule set to validate against the model (and the lifecycle,
+    /// when given: its rules may use lifecycle verdicts).
     #[arg(long)]
     pub rules: Option<String>,
     /// A lifecycle to validate against the model.
@@ -116,6 +117,10 @@ pub(crate) struct ScoreArgs {
     /// may name the --state file).
     #[arg(long)]
     pub state_out: Option<String>,
+    /// A lifecycle, so that the rules may use its verdicts
+    /// (`{"lifecycle": "overdue"}`).
+    #[arg(long, requires = "rules")]
+    pub lifecycle: Option<String>,
 }
 
 #[derive(Args)]

@@ -24,7 +24,7 @@ mod state;
 pub(crate) use input::{split, Shape, Unit};
 
 use crate::{exit, ScoreArgs};
-use healthscore::cta::RuleSet;
+use healthscore::lifecycle::Lifecycle;
 use healthscore::Model;
 use pipeline::{Ctas, OutputFailed};
 use std::io::{BufReader, BufWriter, Write};
@@ -51,8 +51,12 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     let path = args.accounts.clone();
     let progress = crate::progress::Progress::for_input("scoring", &path);
     let input = progress.reader(open_input(&path)?);
+    let lifecycle = match &args.lifecycle {
+        Some(file) => Some(Lifecycle::from_path(file, &model).map_err(|e| e.to_string())?),
+        None => None,
+    };
     let rules = match &args.rules {
-        Some(file) => Some(RuleSet::from_path(file, &model).map_err(|e| e.to_string())?),
+        Some(file) => Some(crate::check::load_rules(file, &model, lifecycle.as_ref())?),
         None => None,
     };
     let warn = |w: String| eprintln!("warning: {w}");
