@@ -347,17 +347,33 @@ fn rules_may_use_lifecycle_verdicts_when_a_lifecycle_is_given() {
         .arg(&rules)
         .assert()
         .code(2)
-        .stdout(contains("rules[0].when: lifecycle verdicts need a lifecycle"));
-    hs().args(["check", "examples/data/model.json", "--lifecycle", "examples/data/lifecycle.json", "--rules"])
-        .arg(&rules)
-        .assert()
-        .success()
-        .stdout(contains("rules: 1 valid (stuck)"));
-    hs().args(["score", "--model", "examples/data/model.json", "--accounts", "examples/data/portfolio.jsonl"])
-        .args(["--lifecycle", "examples/data/lifecycle.json", "--rules"])
-        .arg(&rules)
-        .assert()
-        .success()
-        .stdout(contains(r#""reason":"overdue: 92 days in onboarding (max 60)""#))
-        .stderr(contains("CTAs: 457 opened"));
+        .stdout(contains(
+            "rules[0].when: lifecycle verdicts need a lifecycle",
+        ));
+    hs().args([
+        "check",
+        "examples/data/model.json",
+        "--lifecycle",
+        "examples/data/lifecycle.json",
+        "--rules",
+    ])
+    .arg(&rules)
+    .assert()
+    .success()
+    .stdout(contains("rules: 1 valid (stuck)"));
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--accounts",
+        "examples/data/portfolio.jsonl",
+    ])
+    .args(["--lifecycle", "examples/data/lifecycle.json", "--rules"])
+    .arg(&rules)
+    .assert()
+    .success()
+    .stdout(contains(
+        r#""reason":"overdue: 92 days in onboarding (max 60)""#,
+    ))
+    .stderr(contains("CTAs: 457 opened"));
 }
