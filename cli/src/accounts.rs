@@ -117,16 +117,30 @@ pub(crate) fn bind<'m>(
     accounts: Vec<(u64, AccountData)>,
     rejections: &Rejections<'_>,
 ) -> Vec<(u64, Account<'m>)> {
-    let bound: Vec<(u64, Result<Account<'m>, String>)> = accounts
+    let (bound, refused) = try_bind(model, accounts);
+    for (place, why) in refused {
+        rejections.reject(shape, place, &why);
+    }
+    bound
+}
+
+/// Binds accounts under a model on every core: the accounts bound and the
+/// places refused with why, both in input order.
+#[allow(clippy::type_complexity)]
+pub(crate) fn try_bind<'m>(
+    model: &'m Model,
+    accounts: Vec<(u64, AccountData)>,
+) -> (Vec<(u64, Account<'m>)>, Vec<(u64, String)>) {
+    let results: Vec<(u64, Result<Account<'m>, String>)> = accounts
         .into_par_iter()
         .map(|(place, data)| (place, model.bind(data).map_err(|e| e.to_string())))
         .collect();
-    let mut out = Vec::with_capacity(bound.len());
-    for (place, result) in bound {
+    let (mut bound, mut refused) = (Vec::with_capacity(results.len()), Vec::new());
+    for (place, result) in results {
         match result {
-            Ok(a) => out.push((place, a)),
-            Err(why) => rejections.reject(shape, place, &why),
+            Ok(a) => bound.push((place, a)),
+            Err(why) => refused.push((place, why)),
         }
     }
-    out
+    (bound, refused)
 }

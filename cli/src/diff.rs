@@ -1,7 +1,7 @@
 //! `healthscore diff`: the same accounts under two models, before a new
 //! model version rolls out.
 
-use crate::accounts::{bind, for_each_chunk};
+use crate::accounts::{for_each_chunk, try_bind};
 use crate::portfolio::money;
 use crate::{exit, DiffArgs};
 use healthscore::{Band, Model, Score};
@@ -80,12 +80,24 @@ pub(crate) fn run(a: DiffArgs) -> Result<ExitCode, String> {
     let new = Model::from_path(&a.new_model).map_err(|e| format!("new model: {e}"))?;
     let mut cmp = Comparison::default();
     // An account is compared when both models accept it; refused by
-    // either, it is rejected (reported once per model that refuses it) and
-    // left out.
+    // either, it is rejected once (with what each model said) and left out.
     let rejected = for_each_chunk(&a.accounts, |chunk, rejections| {
         let shape = chunk.shape;
-        let before = bind(&old, shape, chunk.accounts.clone(), rejections);
-        let after = bind(&new, shape, chunk.accounts, rejections);
+        let (before, refused_old) = try_bind(&old, chunk.accounts.clone());
+        let (after, refused_new) = try_bind(&new, chunk.accounts);
+        // Each refused account once, with what each model said.
+        let mut refused: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+        for (which, list) in [("old model", refused_old), ("new model", refused_new)] {
+            for (place, why) in list {
+                refused
+                    .entry(place)
+                    .or_default()
+                    .push(format!("{which}: {why}"));
+            }
+        }
+        for (place, whys) in refused {
+            rejections.reject(shape, place, &whys.join("; "));
+        }
         // Both lists are in input order: keep the places both accepted.
         let (mut i, mut j) = (0, 0);
         let (mut sb, mut sa) = (Vec::new(), Vec::new());

@@ -377,3 +377,29 @@ fn rules_may_use_lifecycle_verdicts_when_a_lifecycle_is_given() {
     ))
     .stderr(contains("CTAs: 457 opened"));
 }
+
+#[test]
+fn diff_rejects_an_account_both_models_refuse_once() {
+    let bad = accounts("diff-bad.jsonl", 4, &[NEGATIVE_MRR]);
+    let out = hs()
+        .args([
+            "diff",
+            "examples/data/model.json",
+            "examples/data/model.toml",
+            "--accounts",
+        ])
+        .arg(&bad)
+        .assert()
+        .code(3)
+        .stdout(contains("4 accounts compared, 0 changed band"))
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert_eq!(err.matches("rejected line 5").count(), 1, "{err}");
+    assert!(
+        err.contains("old model: account bad: mrr -1 is negative; new model: account bad"),
+        "{err}"
+    );
+    assert!(err.contains("1 accounts rejected"), "{err}");
+}
