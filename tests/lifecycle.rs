@@ -534,3 +534,56 @@ fn a_bad_per_size_value_gets_its_own_types_message() {
         ))
     );
 }
+
+#[test]
+fn onboarding_outcome_after_the_account_left_uses_the_band_at_the_end() {
+    use healthscore::history::{History, ScorePoint};
+    let (m, l) = (model(), lifecycle(&model()));
+    let d = |month, day| NaiveDate::from_ymd_opt(2026, month, day).unwrap();
+    let point = |date, band: Option<Band>| ScorePoint {
+        date,
+        overall: None,
+        dimensions: [None; 4],
+        band,
+        model_version: "1".into(),
+    };
+    let history = History::new([
+        point(d(2, 1), Some(Band::Yellow)),
+        point(d(3, 1), Some(Band::Lime)),
+        point(d(4, 1), None),
+    ])
+    .unwrap();
+    let outcome = |employees: u32, left_on| {
+        let a = m.bind(acct("adoption", 100, employees, 0.5)).unwrap();
+        l.onboarding_outcome(&a.score(), &history, left_on).unwrap()
+    };
+    let verdict =
+        |o: Option<healthscore::lifecycle::OnboardingStatus>| o.map(|o| (o.verdict, o.band));
+    // Small accounts need lime: yellow at the end of February fails, lime
+    // from 1 March (the day itself counts) succeeds.
+    assert_eq!(
+        verdict(outcome(10, d(2, 28))),
+        Some((OnboardingVerdict::Failed, Some(Band::Yellow)))
+    );
+    assert_eq!(
+        verdict(outcome(10, d(3, 1))),
+        Some((OnboardingVerdict::Succeeded, Some(Band::Lime)))
+    );
+    // Large accounts need green: lime is not enough.
+    assert_eq!(
+        verdict(outcome(100, d(3, 15))),
+        Some((OnboardingVerdict::Failed, Some(Band::Lime)))
+    );
+    // No band at the end (no data) is not a success; no point before, no verdict.
+    assert_eq!(
+        verdict(outcome(10, d(4, 2))),
+        Some((OnboardingVerdict::Failed, None))
+    );
+    assert_eq!(outcome(10, d(1, 31)), None);
+    // Another model's score is refused.
+    let mut other: ModelConfig = m.config().clone();
+    other.version = "2".into();
+    let other = Model::new(other).unwrap();
+    let a = other.bind(acct("adoption", 1, 1, 0.5)).unwrap();
+    assert!(l.onboarding_outcome(&a.score(), &history, d(3, 1)).is_err());
+}

@@ -221,6 +221,79 @@ impl Lifecycle {
         })
     }
 
+    /// How onboarding *ended* for an account that has left it: whether its
+    /// band at the end of onboarding (the latest point of `history` on or
+    /// before `left_on`, the day it left) reached the target band for its
+    /// size tier (taken from `score`, its current score). [`evaluate`]
+    /// judges onboarding only while an account is in it; this answers
+    /// "did onboarding succeed" afterwards.
+    ///
+    /// `Ok(None)` when the lifecycle judges no onboarding, or the history
+    /// has no point on or before `left_on`. A point without a band (no
+    /// data) is a failure: the target was not shown to be reached.
+    ///
+    /// [`evaluate`]: Lifecycle::evaluate
+    ///
+    /// # Errors
+    ///
+    /// [`ModelMismatch`] when `score` comes from another model.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use healthscore::history::{History, ScorePoint};
+    /// use healthscore::lifecycle::{Lifecycle, OnboardingVerdict};
+    /// use healthscore::{AccountData, Band, Model, ModelConfig, Observation};
+    /// use rust_decimal_macros::dec;
+    ///
+    /// let mut config: ModelConfig = serde_json::from_str(healthscore::model::EXAMPLE_JSON)?;
+    /// config.segments.stages = vec!["onboarding".into(), "adoption".into()];
+    /// let model = Model::new(config)?;
+    /// let lifecycle = Lifecycle::new(serde_json::from_str(r#"{"stages": [
+    ///   {"id": "onboarding", "exit": [{"id": "banded", "when": {"band": ["green", "lime"]}}]},
+    ///   {"id": "adoption"}
+    /// ], "onboarding": {"stage": "onboarding", "target_band": "lime"}}"#)?, &model)?;
+    /// let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    /// let point = |date, band| ScorePoint {
+    ///     date, overall: None, dimensions: [None; 4], band: Some(band), model_version: "1".into(),
+    /// };
+    /// // Lime on 1 March, the day before it left onboarding; red since.
+    /// let history = History::new([point(d(3, 1), Band::Lime), point(d(6, 1), Band::Red)])?;
+    /// let data = AccountData::new("acme", dec!(100), 10, d(11, 20)).stage("adoption")
+    ///     .observe(Observation::new("weekly_active", 0.1, d(11, 20)));
+    /// let account = model.bind(data)?;
+    /// let ended = lifecycle.onboarding_outcome(&account.score(), &history, d(3, 2))?.unwrap();
+    /// assert_eq!((ended.verdict, ended.band), (OnboardingVerdict::Succeeded, Some(Band::Lime)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn onboarding_outcome(
+        &self,
+        score: &Score<'_>,
+        history: &crate::history::History,
+        left_on: chrono::NaiveDate,
+    ) -> Result<Option<OnboardingStatus>, ModelMismatch> {
+        self.check_model(score)?;
+        let Some((stage, _)) = self.onboarding.as_ref() else {
+            return Ok(None);
+        };
+        let (Some(target), Some(point)) =
+            (self.onboarding_target(score, *stage), history.at(left_on))
+        else {
+            return Ok(None);
+        };
+        let reached = point.band.is_some_and(|b| b.index() <= target.index());
+        Ok(Some(OnboardingStatus {
+            verdict: if reached {
+                OnboardingVerdict::Succeeded
+            } else {
+                OnboardingVerdict::Failed
+            },
+            band: point.band,
+            target,
+        }))
+    }
+
     /// The first pyramid level taking the account.
     fn pyramid_level(&self, s: &Score<'_>, at: Option<usize>) -> Option<&str> {
         let band_bit = 1u8 << s.band().map_or(4, Band::index);
