@@ -587,3 +587,58 @@ fn onboarding_outcome_after_the_account_left_uses_the_band_at_the_end() {
     let a = other.bind(acct("adoption", 1, 1, 0.5)).unwrap();
     assert!(l.onboarding_outcome(&a.score(), &history, d(3, 1)).is_err());
 }
+
+#[test]
+fn criteria_are_decided_in_three_valued_logic() {
+    let m = model();
+    // Weekly active is observed (0.5); NPS is missing (unknown).
+    let wau = |op: &str, v: f64| serde_json::json!({"compare": {"left": {"metric_value": "weekly_active"}, "op": op, "right": v}});
+    let nps =
+        serde_json::json!({"compare": {"left": {"metric_value": "nps"}, "op": ">=", "right": 0}});
+    let cases = [
+        // (condition, met, decided)
+        (
+            serde_json::json!({"any": [wau(">=", 0.4), nps.clone()]}),
+            true,
+            true,
+        ), // a true part settles `any`
+        (
+            serde_json::json!({"any": [wau("<", 0.4), nps.clone()]}),
+            false,
+            false,
+        ),
+        (
+            serde_json::json!({"all": [wau("<", 0.4), nps.clone()]}),
+            false,
+            true,
+        ), // a false part settles `all`
+        (
+            serde_json::json!({"all": [wau(">=", 0.4), nps.clone()]}),
+            false,
+            false,
+        ),
+        (serde_json::json!({"not": nps.clone()}), true, false), // holds as CTA logic has it, undecided
+        (serde_json::json!({"all": []}), true, true),
+        (serde_json::json!({"any": []}), false, true),
+    ];
+    for (when, met, decided) in cases {
+        let config: LifecycleConfig = serde_json::from_value(serde_json::json!({"stages": [
+            {"id": "onboarding", "exit": [{"id": "c", "when": when}]},
+            {"id": "adoption", "exit": [{"id": "x", "when": {"all": []}}]},
+            {"id": "renewal"}
+        ]}))
+        .unwrap();
+        let l = Lifecycle::new(config, &m).unwrap();
+        let a = m.bind(acct("onboarding", 1, 10, 0.5)).unwrap();
+        let j = l.evaluate(&a.score()).unwrap();
+        assert_eq!(
+            (j.checklist[0].met, j.checklist[0].decided),
+            (met, decided),
+            "{when}"
+        );
+        // From a later stage: a regression exactly when decided and not met.
+        let a = m.bind(acct("adoption", 1, 10, 0.5)).unwrap();
+        let j = l.evaluate(&a.score()).unwrap();
+        assert_eq!(j.regressed.len(), usize::from(decided && !met), "{when}");
+    }
+}

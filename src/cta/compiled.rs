@@ -372,27 +372,19 @@ impl Cond {
     pub(crate) fn decide(&self, s: &Score<'_>) -> Option<bool> {
         let known = |b: bool| Some(b);
         match self {
-            Cond::All(cs) => {
+            Cond::All(cs) | Cond::Any(cs) => {
+                // `all` is settled by a part that fails, `any` by one that
+                // holds; otherwise an unknown part leaves it unknown.
+                let settles = matches!(self, Cond::Any(_));
                 let mut unknown = false;
                 for c in cs.iter() {
                     match c.decide(s) {
-                        Some(false) => return Some(false),
+                        Some(v) if v == settles => return Some(settles),
                         None => unknown = true,
-                        Some(true) => {}
+                        Some(_) => {}
                     }
                 }
-                (!unknown).then_some(true)
-            }
-            Cond::Any(cs) => {
-                let mut unknown = false;
-                for c in cs.iter() {
-                    match c.decide(s) {
-                        Some(true) => return Some(true),
-                        None => unknown = true,
-                        Some(false) => {}
-                    }
-                }
-                (!unknown).then_some(false)
+                (!unknown).then_some(!settles)
             }
             Cond::Not(c) => c.decide(s).map(|b| !b),
             Cond::Cmp { left, .. } => left.value(s).and_then(|_| known(self.holds(s))),
