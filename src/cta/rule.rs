@@ -342,11 +342,7 @@ impl RuleSet {
         let mut seen = std::collections::BTreeSet::new();
         for (i, r) in config.rules.iter().enumerate() {
             let path = format!("rules[{i}]");
-            if r.id.is_empty() {
-                p.push(format!("{path}.id"), ProblemKind::EmptyId);
-            } else if !seen.insert(r.id.as_str()) {
-                p.push(format!("{path}.id"), ProblemKind::DuplicateId(r.id.clone()));
-            }
+            p.unique_id(format!("{path}.id"), &r.id, &mut seen);
             let mut days = |field: &str, n: u32| {
                 if n > MAX_DAYS {
                     p.push(

@@ -116,14 +116,7 @@ impl Lifecycle {
             let mut criteria = Vec::with_capacity(s.exit.len());
             for (j, c) in s.exit.iter().enumerate() {
                 let cpath = format!("{path}.exit[{j}]");
-                if c.id.is_empty() {
-                    p.push(format!("{cpath}.id"), ProblemKind::EmptyId);
-                } else if !ids.insert(c.id.as_str()) {
-                    p.push(
-                        format!("{cpath}.id"),
-                        ProblemKind::DuplicateId(c.id.clone()),
-                    );
-                }
+                p.unique_id(format!("{cpath}.id"), &c.id, &mut ids);
                 if let Some(cond) =
                     Cond::compile(&c.when, model, &names, &format!("{cpath}.when"), &mut p)
                 {
@@ -175,14 +168,7 @@ impl Lifecycle {
         let mut levels = std::collections::BTreeSet::new();
         for (i, level) in config.pyramid.iter().enumerate() {
             let path = format!("pyramid[{i}]");
-            if level.level.is_empty() {
-                p.push(format!("{path}.level"), ProblemKind::EmptyId);
-            } else if !levels.insert(level.level.as_str()) {
-                p.push(
-                    format!("{path}.level"),
-                    ProblemKind::DuplicateId(level.level.clone()),
-                );
-            }
+            p.unique_id(format!("{path}.level"), &level.level, &mut levels);
             let mut stage_mask = if level.stages.is_empty() { u64::MAX } else { 0 };
             for s in &level.stages {
                 match position(s) {

@@ -373,6 +373,21 @@ impl Problems {
         self.total == 0
     }
 
+    /// Records `id` at `path` as an empty id or a duplicate of one in
+    /// `seen` (which it joins otherwise).
+    pub(crate) fn unique_id<'a>(
+        &mut self,
+        path: String,
+        id: &'a str,
+        seen: &mut std::collections::BTreeSet<&'a str>,
+    ) {
+        if id.is_empty() {
+            self.push(path, ProblemKind::EmptyId);
+        } else if !seen.insert(id) {
+            self.push(path, ProblemKind::DuplicateId(id.to_string()));
+        }
+    }
+
     pub(crate) fn into_error(self) -> ConfigError {
         ConfigError {
             omitted: self.total - self.list.len(),
