@@ -183,6 +183,7 @@
 
 pub mod backtest;
 mod band;
+pub mod batch;
 pub mod cta;
 mod dimension;
 pub mod hierarchy;

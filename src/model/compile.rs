@@ -352,6 +352,18 @@ impl Model {
         Some(m.curve.is_increasing())
     }
 
+    /// The segment with this index (as [`BatchScores::segments`](crate::batch::BatchScores::segments)
+    /// gives it); `None` past the model's segments.
+    pub fn segment_at(&self, index: usize) -> Option<Segment<'_>> {
+        (index < self.segmentation.len()).then(|| self.segmentation.segment(index))
+    }
+
+    /// The id of the scorecard with this index (as
+    /// [`BatchScores::scorecards`](crate::batch::BatchScores::scorecards) gives it).
+    pub fn scorecard_id(&self, index: usize) -> Option<&str> {
+        self.cards.get(index).map(|c| c.id.as_str())
+    }
+
     /// Every segment with the id of the scorecard that scores it.
     pub fn segments(&self) -> impl Iterator<Item = (Segment<'_>, &str)> {
         (0..self.segmentation.len()).map(|i| {

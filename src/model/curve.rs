@@ -361,6 +361,26 @@ impl Curve {
         })
     }
 
+    /// Breakpoint values (for a step curve, its thresholds), in millionths.
+    pub(crate) fn breakpoints(&self) -> &[i64] {
+        &self.xs
+    }
+
+    /// A step curve's scores: below the first threshold, then each step's.
+    pub(crate) fn step_scores(&self) -> Option<&[u32]> {
+        matches!(self.shape, Shape::Steps { .. }).then_some(&*self.steps)
+    }
+
+    /// The linear pieces of a piecewise-linear curve, in order:
+    /// `(x0, x1, base, dy, rising)`, the score being
+    /// `base + round(t·dy/(x1−x0))` with `t` measured from the end with
+    /// the lower score.
+    pub(crate) fn pieces(&self) -> impl Iterator<Item = (i64, i64, u32, u32, bool)> + '_ {
+        self.segments
+            .iter()
+            .map(|s| (s.x0, s.x1, s.base, s.dy, s.rising))
+    }
+
     /// True for a bounded curve (values outside it count as missing).
     pub(crate) fn is_bounded(&self) -> bool {
         self.shape == Shape::Bounded

@@ -100,89 +100,124 @@ impl<'m> Account<'m> {
     /// Scores the account. Infallible and allocation-free: the account was
     /// validated when it was bound.
     pub fn score(&self) -> Score<'_> {
-        let model = self.model;
-        let Some(card) = model.cards.get(self.card) else {
-            return Score::empty(self);
-        };
-        let slots = self.slots.as_slice();
-        // One pass over the scorecard's metrics, summing per dimension.
-        let (mut sum, mut wsum, mut worst, mut data) =
-            ([0u128; 4], [0u64; 4], [u32::MAX; 4], [0u64; 4]);
-        for op in card.ops.iter() {
-            let (Some(metric), Some(slot)) = (model.metrics.get(op.metric), slots.get(op.metric))
-            else {
-                continue;
-            };
-            let outcome = metric_outcome(metric, *slot);
-            let d = op.dim & 3;
-            if outcome.has_data {
-                data[d] += op.weight;
-            }
-            if let Some(s) = outcome.score {
-                sum[d] += u128::from(op.weight) * u128::from(s);
-                wsum[d] += op.weight;
-                worst[d] = worst[d].min(s);
-            }
-        }
-        let fast = &card.divisors;
-        let mut dims = [DimensionScore::default(); 4];
-        let (mut num, mut den, mut cov_num) = (0u128, 0u64, 0u128);
-        let mut measured = false;
-        for i in 0..4 {
-            let w = card.dim_weight[i];
-            if w == 0 {
-                continue;
-            }
-            let total = card.dim_total[i];
-            let coverage = if data[i] == total {
-                MICRO as u128
-            } else {
-                round_div(u128::from(data[i]) * MICRO as u128, total, fast.coverage[i])
-            };
-            let score = (wsum[i] > 0).then(|| {
-                if card.worst_wins[i] {
-                    worst[i]
-                } else {
-                    round_div(sum[i], wsum[i], fast.score[i]) as u32
-                }
-            });
-            dims[i] = DimensionScore {
-                score: score.and_then(Points::from_micros),
-                coverage: Share::from_micros(coverage as u32).unwrap_or(Share::ONE),
-            };
-            measured |= data[i] > 0;
-            cov_num += u128::from(w) * coverage;
-            if let Some(s) = score {
-                num += u128::from(w) * u128::from(s);
-                den += w;
-            }
-        }
-        // No data, no colour: imputed values may shape a score that has
-        // some measured data, but alone they are not a measurement.
-        if !measured {
-            return Score {
-                dims: dims.map(|d| DimensionScore { score: None, ..d }),
-                ..Score::empty(self)
-            };
-        }
-        let overall = (den > 0)
-            .then(|| round_div(num, den, fast.overall) as u32)
-            .and_then(Points::from_micros);
-        // Σ w·coverage / Σ w over the weighted dimensions.
-        let coverage = round_div(cov_num, card.total_weight, fast.overall_coverage);
-        let coverage = Share::from_micros(coverage as u32).unwrap_or(Share::ONE);
-        let previous = self.data.previous_band;
-        let band = overall.filter(|_| coverage >= card.min_coverage).map(|p| {
-            card.bands
-                .band_with_hysteresis(p, previous, card.hysteresis)
-        });
+        let parts = compute(
+            self.model,
+            self.card,
+            self.slots.as_slice(),
+            self.data.previous_band,
+        );
         Score {
             account: self,
-            overall,
-            band,
-            coverage,
-            dims,
+            overall: parts.overall,
+            band: parts.band,
+            coverage: parts.coverage,
+            dims: parts.dims,
         }
+    }
+}
+
+/// What scoring computes, without the account: shared by
+/// [`Account::score`] and the batch path's general kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Parts {
+    pub(crate) overall: Option<Points>,
+    pub(crate) band: Option<Band>,
+    pub(crate) coverage: Share,
+    pub(crate) dims: [DimensionScore; 4],
+}
+
+impl Parts {
+    const EMPTY: Parts = Parts {
+        overall: None,
+        band: None,
+        coverage: Share::ZERO,
+        dims: [DimensionScore {
+            score: None,
+            coverage: Share::ZERO,
+        }; 4],
+    };
+}
+
+/// Scores the slots of an account that falls in scorecard `card`.
+pub(crate) fn compute(model: &Model, card: usize, slots: &[Slot], previous: Option<Band>) -> Parts {
+    let Some(card) = model.cards.get(card) else {
+        return Parts::EMPTY;
+    };
+    // One pass over the scorecard's metrics, summing per dimension.
+    let (mut sum, mut wsum, mut worst, mut data) =
+        ([0u128; 4], [0u64; 4], [u32::MAX; 4], [0u64; 4]);
+    for op in card.ops.iter() {
+        let (Some(metric), Some(slot)) = (model.metrics.get(op.metric), slots.get(op.metric))
+        else {
+            continue;
+        };
+        let outcome = metric_outcome(metric, *slot);
+        let d = op.dim & 3;
+        if outcome.has_data {
+            data[d] += op.weight;
+        }
+        if let Some(s) = outcome.score {
+            sum[d] += u128::from(op.weight) * u128::from(s);
+            wsum[d] += op.weight;
+            worst[d] = worst[d].min(s);
+        }
+    }
+    let fast = &card.divisors;
+    let mut dims = [DimensionScore::default(); 4];
+    let (mut num, mut den, mut cov_num) = (0u128, 0u64, 0u128);
+    let mut measured = false;
+    for i in 0..4 {
+        let w = card.dim_weight[i];
+        if w == 0 {
+            continue;
+        }
+        let total = card.dim_total[i];
+        let coverage = if data[i] == total {
+            MICRO as u128
+        } else {
+            round_div(u128::from(data[i]) * MICRO as u128, total, fast.coverage[i])
+        };
+        let score = (wsum[i] > 0).then(|| {
+            if card.worst_wins[i] {
+                worst[i]
+            } else {
+                round_div(sum[i], wsum[i], fast.score[i]) as u32
+            }
+        });
+        dims[i] = DimensionScore {
+            score: score.and_then(Points::from_micros),
+            coverage: Share::from_micros(coverage as u32).unwrap_or(Share::ONE),
+        };
+        measured |= data[i] > 0;
+        cov_num += u128::from(w) * coverage;
+        if let Some(s) = score {
+            num += u128::from(w) * u128::from(s);
+            den += w;
+        }
+    }
+    // No data, no colour: imputed values may shape a score that has
+    // some measured data, but alone they are not a measurement.
+    if !measured {
+        return Parts {
+            dims: dims.map(|d| DimensionScore { score: None, ..d }),
+            ..Parts::EMPTY
+        };
+    }
+    let overall = (den > 0)
+        .then(|| round_div(num, den, fast.overall) as u32)
+        .and_then(Points::from_micros);
+    // Σ w·coverage / Σ w over the weighted dimensions.
+    let coverage = round_div(cov_num, card.total_weight, fast.overall_coverage);
+    let coverage = Share::from_micros(coverage as u32).unwrap_or(Share::ONE);
+    let band = overall.filter(|_| coverage >= card.min_coverage).map(|p| {
+        card.bands
+            .band_with_hysteresis(p, previous, card.hysteresis)
+    });
+    Parts {
+        overall,
+        band,
+        coverage,
+        dims,
     }
 }
 
@@ -199,16 +234,6 @@ fn round_div(n: u128, d: u64, fast: Option<Divisor>) -> u128 {
 }
 
 impl<'a> Score<'a> {
-    fn empty(account: &'a Account<'a>) -> Self {
-        Score {
-            account,
-            overall: None,
-            band: None,
-            coverage: Share::ZERO,
-            dims: [DimensionScore::default(); 4],
-        }
-    }
-
     /// The overall score; `None` when no metric of the scorecard has a
     /// measured (observed, fresh, in-range) value, whatever the missing
     /// policies would impute. Present but not banded when coverage is

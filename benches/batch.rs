@@ -1,0 +1,423 @@
+//! The batch path against hand-written `f64` kernels of the same model:
+//! reference model v0m (`examples/data/model-v0m.json`, the model
+//! `shared/perf/` measures other engines with), 1,000,000 accounts
+//! generated as columns in Rust with gen.py's distributions.
+//!
+//! ```text
+//! cargo bench --bench batch              # summary table, then criterion
+//! BATCH_ROWS=200000 cargo bench --bench batch
+//! ```
+//!
+//! First an interleaved comparison (every variant once per round, several
+//! rounds, min and median ns per account, one core unless said), each
+//! round checking band counts: the library's batch path must give the row
+//! API's counts exactly; the `f64` kernels' counts are printed beside.
+//! Then criterion's own groups for the same variants.
+//!
+//! * `hand_f64_columnar`: a branch-free `f64` kernel over the columns,
+//!   written for this model (curves and weights as constants; inexact, no
+//!   validation): the peer to beat.
+//! * `batch_1_thread` / `batch_2_threads`: `healthscore::batch`, validate,
+//!   score and band, exact.
+//! * `hand_f64_one_at_a_time`: the model hand-written for one account at a
+//!   time, over account structs.
+//! * `account_score`: `Account::score` on bound accounts.
+//! * `row_api_bind_score`: the row API from the columns: build
+//!   `AccountData` (observations by handle), bind, score.
+
+#[path = "../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use healthscore::batch::{Batch, BatchScores, Dates, Ids, MetricColumn, Mrr, Scorer, Validity};
+use healthscore::{Account, AccountData, Band, Model, Observation, Value};
+use rust_decimal::Decimal;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+fn rows() -> usize {
+    std::env::var("BATCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+fn model() -> Model {
+    let config =
+        serde_json::from_str(include_str!("../examples/data/model-v0m.json")).expect("v0m parses");
+    Model::new(config).expect("v0m is valid")
+}
+
+fn day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date")
+}
+
+fn batch<'a>(c: &'a v0m::Columns) -> Batch<'a> {
+    let mut b = Batch::new(
+        Ids::Int(&c.ids),
+        Mrr::Scaled64 {
+            values: &c.cents,
+            scale: 2,
+        },
+        &c.employees,
+        Dates::One(day()),
+    );
+    for (id, (values, valid)) in v0m::METRICS.iter().zip(c.values.iter().zip(&c.valid)) {
+        b.push_metric(
+            id,
+            MetricColumn::new(values).validity(Validity::Bools(valid)),
+        );
+    }
+    b
+}
+
+// ---- the hand-written peer: model v0m as constants -------------------
+
+/// Breakpoints of each metric's curve, `(x, y)`, padded by repeating the
+/// last point (a zero-width piece adds nothing).
+const CURVES: [[(f64, f64); 4]; 12] = [
+    [(0.0, 0.0), (0.9, 100.0), (1.3, 100.0), (1.3, 100.0)],
+    [(0.0, 10.0), (0.5, 55.0), (1.0, 100.0), (1.0, 100.0)],
+    [(0.0, 0.0), (3.0, 50.0), (10.0, 90.0), (25.0, 100.0)],
+    [(0.0, 0.0), (1.0, 50.0), (3.0, 85.0), (6.0, 100.0)],
+    [(-100.0, 0.0), (0.0, 40.0), (50.0, 80.0), (100.0, 100.0)],
+    [(0.0, 0.0), (3.0, 40.0), (4.5, 90.0), (5.0, 100.0)],
+    [(0.0, 0.0), (0.3, 30.0), (0.7, 80.0), (1.0, 100.0)],
+    [(0.0, 0.0), (0.25, 35.0), (0.6, 75.0), (1.0, 100.0)],
+    [(0.0, 0.0), (4.0, 40.0), (12.0, 85.0), (30.0, 100.0)],
+    [(0.0, 0.0), (0.5, 50.0), (1.0, 90.0), (1.5, 100.0)],
+    [(0.0, 10.0), (0.8, 100.0), (1.5, 100.0), (1.5, 100.0)],
+    [(0.0, 100.0), (90.0, 80.0), (365.0, 50.0), (365.0, 50.0)],
+];
+/// Each metric's dimension: D, D, D, E, E, E, A, A, A, R, R, R.
+const DIM: [usize; 12] = [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3];
+/// Per scorecard (mrr tier × 3 + size tier): dimension weights.
+const WEIGHTS: [[f64; 4]; 9] = [
+    [0.2, 0.1, 0.4, 0.3],
+    [0.2, 0.15, 0.35, 0.3],
+    [0.25, 0.15, 0.3, 0.3],
+    [0.15, 0.2, 0.35, 0.3],
+    [0.2, 0.25, 0.3, 0.25],
+    [0.25, 0.25, 0.25, 0.25],
+    [0.15, 0.3, 0.3, 0.25],
+    [0.2, 0.3, 0.25, 0.25],
+    [0.2, 0.35, 0.2, 0.25],
+];
+/// Per scorecard: green, lime, yellow thresholds.
+const BANDS: [[f64; 3]; 9] = [
+    [75.0, 55.0, 35.0],
+    [78.0, 58.0, 38.0],
+    [80.0, 60.0, 40.0],
+    [78.0, 58.0, 38.0],
+    [80.0, 60.0, 40.0],
+    [82.0, 62.0, 42.0],
+    [80.0, 60.0, 40.0],
+    [82.0, 64.0, 45.0],
+    [85.0, 65.0, 45.0],
+];
+
+/// Slopes of each curve's pieces, precomputed as a hand-written kernel would.
+fn slopes() -> [[f64; 3]; 12] {
+    let mut s = [[0.0; 3]; 12];
+    for (m, c) in CURVES.iter().enumerate() {
+        for j in 0..3 {
+            let dx = c[j + 1].0 - c[j].0;
+            s[m][j] = if dx > 0.0 {
+                (c[j + 1].1 - c[j].1) / dx
+            } else {
+                0.0
+            };
+        }
+    }
+    s
+}
+
+#[inline(always)]
+fn card_of(cents: i64, employees: u32) -> usize {
+    let m = usize::from(cents >= 100_000) + usize::from(cents >= 1_000_000);
+    let s = usize::from(employees >= 50) + usize::from(employees >= 500);
+    m * 3 + s
+}
+
+#[inline(always)]
+fn curve(c: &[(f64, f64); 4], slope: &[f64; 3], x: f64) -> f64 {
+    let mut y = c[0].1;
+    for j in 0..3 {
+        y += slope[j] * (x.clamp(c[j].0, c[j + 1].0) - c[j].0);
+    }
+    y
+}
+
+/// Band index (0 green .. 3 red, 4 no score) per row, branch-free, columnar.
+#[allow(clippy::needless_range_loop)] // one index drives several arrays
+fn hand_columnar(c: &v0m::Columns, slopes: &[[f64; 3]; 12], out: &mut [u8]) {
+    const CH: usize = 256;
+    let n = c.len();
+    let mut num = [[0.0f64; CH]; 4];
+    let mut cnt = [[0.0f64; CH]; 4];
+    let mut card = [0usize; CH];
+    let mut start = 0;
+    while start < n {
+        let len = CH.min(n - start);
+        for r in 0..len {
+            card[r] = card_of(c.cents[start + r], c.employees[start + r]);
+        }
+        for d in 0..4 {
+            num[d][..len].fill(0.0);
+            cnt[d][..len].fill(0.0);
+        }
+        for m in 0..12 {
+            let (vals, valid) = (
+                &c.values[m][start..start + len],
+                &c.valid[m][start..start + len],
+            );
+            let (cv, sl, d) = (&CURVES[m], &slopes[m], DIM[m]);
+            let (num, cnt) = (&mut num[d], &mut cnt[d]);
+            for r in 0..len {
+                let p = if valid[r] { 1.0 } else { 0.0 };
+                num[r] += p * curve(cv, sl, vals[r]);
+                cnt[r] += p;
+            }
+        }
+        for r in 0..len {
+            let w = &WEIGHTS[card[r]];
+            let (mut o, mut den) = (0.0, 0.0);
+            for d in 0..4 {
+                let has = cnt[d][r] > 0.0;
+                let mean = num[d][r] / cnt[d][r].max(1.0);
+                o += if has { w[d] * mean } else { 0.0 };
+                den += if has { w[d] } else { 0.0 };
+            }
+            let score = o / den;
+            let t = &BANDS[card[r]];
+            let level = u8::from(score < t[0]) + u8::from(score < t[1]) + u8::from(score < t[2]);
+            out[start + r] = if den > 0.0 { level } else { 4 };
+        }
+        start += len;
+    }
+}
+
+/// One account as a struct, for the one-at-a-time kernels.
+#[derive(Clone, Copy)]
+struct Row {
+    cents: i64,
+    employees: u32,
+    values: [f64; 12],
+    valid: [bool; 12],
+}
+
+fn rows_of(c: &v0m::Columns) -> Vec<Row> {
+    (0..c.len())
+        .map(|i| Row {
+            cents: c.cents[i],
+            employees: c.employees[i],
+            values: std::array::from_fn(|m| c.values[m][i]),
+            valid: std::array::from_fn(|m| c.valid[m][i]),
+        })
+        .collect()
+}
+
+/// The model hand-written for one account.
+#[inline(never)]
+fn hand_one(row: &Row, slopes: &[[f64; 3]; 12]) -> Option<Band> {
+    let card = card_of(row.cents, row.employees);
+    let (mut num, mut cnt) = ([0.0; 4], [0.0; 4]);
+    for m in 0..12 {
+        if row.valid[m] {
+            num[DIM[m]] += curve(&CURVES[m], &slopes[m], row.values[m]);
+            cnt[DIM[m]] += 1.0;
+        }
+    }
+    let (mut o, mut den) = (0.0, 0.0);
+    for d in 0..4 {
+        if cnt[d] > 0.0 {
+            o += WEIGHTS[card][d] * num[d] / cnt[d];
+            den += WEIGHTS[card][d];
+        }
+    }
+    if den == 0.0 {
+        return None;
+    }
+    let score = o / den;
+    let t = &BANDS[card];
+    Some(if score >= t[0] {
+        Band::Green
+    } else if score >= t[1] {
+        Band::Lime
+    } else if score >= t[2] {
+        Band::Yellow
+    } else {
+        Band::Red
+    })
+}
+
+// ---- the row API ------------------------------------------------------
+
+fn account_data(model: &Model, c: &v0m::Columns, i: usize) -> AccountData {
+    let mut data = AccountData::new(
+        c.ids[i].to_string(),
+        Decimal::new(c.cents[i], 2),
+        c.employees[i],
+        day(),
+    );
+    data.observations.reserve(12);
+    for (m, id) in v0m::METRICS.iter().enumerate() {
+        if c.valid[m][i] {
+            let handle = model.metric_handle(id).expect("a v0m metric");
+            data.observations.push(Observation::by_handle(
+                handle,
+                Value::Number(c.values[m][i]),
+                day(),
+            ));
+        }
+    }
+    data
+}
+
+fn counts(bands: impl Iterator<Item = Option<Band>>) -> [u64; 5] {
+    let mut t = [0u64; 5];
+    for b in bands {
+        t[b.map_or(4, |b| b.index())] += 1;
+    }
+    t
+}
+
+fn level_counts(levels: &[u8]) -> [u64; 5] {
+    let mut t = [0u64; 5];
+    for l in levels {
+        t[usize::from(*l).min(4)] += 1;
+    }
+    t
+}
+
+/// Min and median of a list of ns-per-account figures.
+fn min_median(v: &mut [f64]) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[0], v[v.len() / 2])
+}
+
+fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: [u64; 5]) {
+    let n = c.len();
+    let slopes = slopes();
+    let b = batch(c);
+    let one = Scorer::new(model);
+    let two = Scorer::new(model).threads(2);
+    let records = rows_of(c);
+    let mut levels = vec![0u8; n];
+    let mut out = BatchScores::new();
+    let names = [
+        "hand_f64_columnar",
+        "batch_1_thread",
+        "batch_2_threads",
+        "hand_f64_one_at_a_time",
+        "account_score",
+    ];
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    let rounds: usize = std::env::var("BATCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
+    let mut f64_counts = [0; 5];
+    for _ in 0..rounds {
+        let t = Instant::now();
+        hand_columnar(c, &slopes, &mut levels);
+        times[0].push(t.elapsed().as_nanos() as f64 / n as f64);
+        f64_counts = level_counts(&levels);
+
+        for (k, scorer) in [(1, &one), (2, &two)] {
+            let t = Instant::now();
+            scorer.score_into(&b, &mut out).expect("v0m columns fit");
+            times[k].push(t.elapsed().as_nanos() as f64 / n as f64);
+            assert_eq!(
+                counts(out.bands().iter().copied()),
+                expected,
+                "batch = row API"
+            );
+        }
+
+        let t = Instant::now();
+        let got = counts(
+            records
+                .iter()
+                .map(|r| black_box(hand_one(black_box(r), &slopes))),
+        );
+        times[3].push(t.elapsed().as_nanos() as f64 / n as f64);
+        assert_eq!(got, f64_counts, "the two f64 kernels agree");
+
+        let t = Instant::now();
+        let got = counts(accounts.iter().map(|a| black_box(a).score().band()));
+        times[4].push(t.elapsed().as_nanos() as f64 / n as f64);
+        assert_eq!(got, expected);
+    }
+    let (peer, _) = min_median(&mut times[0].clone());
+    let (peer_one, _) = min_median(&mut times[3].clone());
+    println!("\nreference model v0m, {n} accounts, {rounds} interleaved rounds, ns per account (min / median):");
+    for (k, name) in names.iter().enumerate() {
+        let (lo, med) = min_median(&mut times[k]);
+        let vs = if k == 4 { peer_one } else { peer };
+        let against = if k == 4 {
+            "× one-at-a-time f64"
+        } else {
+            "× columnar f64"
+        };
+        println!(
+            "  {name:<24} {lo:7.1} / {med:7.1}   {:.2}{against}",
+            lo / vs
+        );
+    }
+    println!("  bands (green, lime, yellow, red, none): exact {expected:?}, f64 {f64_counts:?}");
+}
+
+fn benches(c: &mut Criterion) {
+    let n = rows();
+    let model = model();
+    let cols = v0m::generate(n, 20_240_601);
+    let t = Instant::now();
+    let accounts: Vec<Account<'_>> = (0..n)
+        .map(|i| {
+            model
+                .bind(account_data(&model, &cols, i))
+                .expect("generated accounts bind")
+        })
+        .collect();
+    let bind_ns = t.elapsed().as_nanos() as f64 / n as f64;
+    let expected = counts(accounts.iter().map(|a| a.score().band()));
+    println!("row API, build AccountData + bind (once, for the figures below): {bind_ns:.0} ns per account");
+    summary(&cols, &model, &accounts, expected);
+
+    let slopes = slopes();
+    let b = batch(&cols);
+    let mut group = c.benchmark_group("v0m");
+    group.throughput(Throughput::Elements(n as u64));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8));
+    let mut levels = vec![0u8; n];
+    group.bench_function("hand_f64_columnar", |bench| {
+        bench.iter(|| hand_columnar(black_box(&cols), &slopes, &mut levels))
+    });
+    for threads in [1, 2] {
+        let scorer = Scorer::new(&model).threads(threads);
+        let mut out = BatchScores::new();
+        group.bench_function(format!("batch_{threads}_threads"), |bench| {
+            bench.iter(|| {
+                scorer.score_into(black_box(&b), &mut out).expect("fits");
+                assert_eq!(counts(out.bands().iter().copied()), expected);
+            })
+        });
+    }
+    group.bench_function("row_api_bind_score", |bench| {
+        bench.iter(|| {
+            let got = counts((0..n).map(|i| {
+                let a = model.bind(account_data(&model, &cols, i)).expect("binds");
+                a.score().band()
+            }));
+            assert_eq!(got, expected);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(batch_benches, benches);
+criterion_main!(batch_benches);

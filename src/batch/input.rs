@@ -1,0 +1,156 @@
+//! A batch: borrowed columns describing many accounts.
+
+use super::columns::{Dates, Ids, MetricColumn, Mrr};
+use crate::band::Band;
+use chrono::NaiveDate;
+
+/// Accounts as columns, borrowed from the caller: ids, MRR, employees,
+/// as-of date(s), optionally lifecycle stage and previous band, and one
+/// [`MetricColumn`] per metric, named by metric id.
+///
+/// Nothing is copied: a batch is a set of slices. A
+/// [`Scorer`](super::Scorer) checks that the columns fit its model when it
+/// scores the batch ([`BatchError`]).
+///
+/// # Examples
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use healthscore::batch::{Batch, Dates, Ids, MetricColumn, Mrr};
+///
+/// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+/// let ids = ["acme", "globex"];
+/// let cents = [120_000_i64, 4_500_00];
+/// let employees = [80_u32, 12];
+/// let weekly_active = [0.5, 0.8];
+/// let batch = Batch::new(Ids::Str(&ids), Mrr::Scaled64 { values: &cents, scale: 2 }, &employees, Dates::One(day))
+///     .metric("weekly_active", MetricColumn::new(&weekly_active));
+/// assert_eq!(batch.len(), 2);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Batch<'a> {
+    pub(crate) ids: Ids<'a>,
+    pub(crate) mrr: Mrr<'a>,
+    pub(crate) employees: &'a [u32],
+    pub(crate) as_of: Dates<'a>,
+    pub(crate) stages: Option<&'a [Option<&'a str>]>,
+    pub(crate) previous: Option<&'a [Option<Band>]>,
+    pub(crate) metrics: Vec<(&'a str, MetricColumn<'a>)>,
+}
+
+impl<'a> Batch<'a> {
+    /// A batch of `ids.len()` accounts with no metric columns yet.
+    pub fn new(ids: Ids<'a>, mrr: Mrr<'a>, employees: &'a [u32], as_of: Dates<'a>) -> Self {
+        Batch {
+            ids,
+            mrr,
+            employees,
+            as_of,
+            stages: None,
+            previous: None,
+            metrics: Vec::new(),
+        }
+    }
+
+    /// Adds a metric's column.
+    pub fn metric(mut self, id: &'a str, column: MetricColumn<'a>) -> Self {
+        self.metrics.push((id, column));
+        self
+    }
+
+    /// Adds a metric's column in place.
+    pub fn push_metric(&mut self, id: &'a str, column: MetricColumn<'a>) {
+        self.metrics.push((id, column));
+    }
+
+    /// Lifecycle stages, one per row (`None`: no stage).
+    pub fn stages(mut self, stages: &'a [Option<&'a str>]) -> Self {
+        self.stages = Some(stages);
+        self
+    }
+
+    /// Each account's band at its previous scoring, for the scorecards'
+    /// hysteresis.
+    pub fn previous_bands(mut self, bands: &'a [Option<Band>]) -> Self {
+        self.previous = Some(bands);
+        self
+    }
+
+    /// Number of rows (the length of the id column).
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when the batch has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The id column.
+    pub fn ids(&self) -> Ids<'a> {
+        self.ids
+    }
+
+    /// The MRR column.
+    pub fn mrr(&self) -> Mrr<'a> {
+        self.mrr
+    }
+
+    /// The as-of date of a row.
+    pub fn as_of(&self, row: usize) -> Option<NaiveDate> {
+        self.as_of.get(row)
+    }
+}
+
+/// A batch whose columns do not fit the model: every problem found, each
+/// naming its column.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", join(.problems))]
+pub struct BatchError {
+    /// What was wrong, column by column.
+    pub problems: Vec<ColumnProblem>,
+}
+
+fn join(problems: &[ColumnProblem]) -> String {
+    let parts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    parts.join("; ")
+}
+
+/// One column that does not fit.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ColumnProblem {
+    /// A column's length differs from the id column's.
+    #[error("column {column}: {len} rows, expected {expected}")]
+    Length {
+        /// The column.
+        column: String,
+        /// Its rows.
+        len: usize,
+        /// The id column's rows.
+        expected: usize,
+    },
+    /// The model has a metric the batch has no column for.
+    #[error("column {0}: missing (the model scores this metric; give an all-missing column if there is no data)")]
+    Missing(String),
+    /// A column named after no metric of the model.
+    #[error("column {0}: not a metric of the model")]
+    Unknown(String),
+    /// Two columns for one metric.
+    #[error("column {0}: given twice")]
+    Duplicate(String),
+    /// A scaled MRR column with more than 28 decimal places.
+    #[error("column mrr: scale {0} is beyond 28 decimal places")]
+    Scale(u32),
+}
+
+/// A row that could not be scored, and why: the same
+/// [`AccountError`](crate::AccountError) the row API gives for that account.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("row {row}: {error}")]
+pub struct RowError {
+    /// The row's index in the batch.
+    pub row: usize,
+    /// The account and its problems.
+    pub error: crate::AccountError,
+}

@@ -1,0 +1,510 @@
+//! The columnar kernel: a chunk of rows at a time, one metric column at a
+//! time, in exact integers held by `f64` (see [`plan`](super::plan)).
+
+use super::columns::{Dates, MetricColumn, Validity};
+use super::input::Batch;
+use super::output::{Out, RowScore, NONE};
+use super::plan::{CardPlan, MetricPlan, Piece, Plan, Shape};
+use super::rows::{locate, Bound};
+use crate::band::Band;
+use crate::model::Model;
+use crate::points::Points;
+
+/// Rows per chunk: the accumulators of a chunk stay in the L1 cache.
+pub(crate) const CHUNK: usize = 256;
+
+/// `1.5·2⁵²`: adding and subtracting it rounds an `f64` of magnitude
+/// below 2⁵¹ to an integer, ties to even.
+const ROUND: f64 = 6_755_399_441_055_744.0;
+
+/// `⌊a / b⌋` for integers `0 ≤ a < 2⁵¹`, `0 < b < 2⁵¹` held by `f64`.
+#[inline(always)]
+fn floor_div(a: f64, b: f64) -> f64 {
+    let q = a / b;
+    let r = (q + ROUND) - ROUND;
+    r - if r > q { 1.0 } else { 0.0 }
+}
+
+/// The row API's `round_half_away` for `|v| < 2⁵¹`.
+#[inline(always)]
+fn round_half_away(v: f64) -> f64 {
+    let r = (v + ROUND) - ROUND;
+    let d = v - r;
+    r + if d == 0.5 && v > 0.0 { 1.0 } else { 0.0 } - if d == -0.5 && v < 0.0 { 1.0 } else { 0.0 }
+}
+
+/// Per-chunk working memory (one per thread).
+pub(crate) struct Scratch {
+    card: [u32; CHUNK],
+    bad: [bool; CHUNK],
+    /// Row's as-of day (chrono's day number).
+    as_of: [i64; CHUNK],
+    /// 1 where the metric's column holds a value, else 0.
+    valid: [f64; CHUNK],
+    /// 1 where it holds a value fresh enough to score, else 0.
+    live: [f64; CHUNK],
+    weight: [f64; CHUNK],
+    /// 1 where the row's scorecard scores the metric, else 0.
+    member: [f64; CHUNK],
+    stale: [u16; CHUNK],
+    sum: [[f64; CHUNK]; 4],
+    wsum: [[f64; CHUNK]; 4],
+    data: [[f64; CHUNK]; 4],
+    worst: [[f64; CHUNK]; 4],
+}
+
+impl Scratch {
+    pub(crate) fn new() -> Box<Scratch> {
+        Box::new(Scratch {
+            card: [0; CHUNK],
+            bad: [false; CHUNK],
+            as_of: [0; CHUNK],
+            valid: [0.0; CHUNK],
+            live: [0.0; CHUNK],
+            weight: [0.0; CHUNK],
+            member: [0.0; CHUNK],
+            stale: [0; CHUNK],
+            sum: [[0.0; CHUNK]; 4],
+            wsum: [[0.0; CHUNK]; 4],
+            data: [[0.0; CHUNK]; 4],
+            worst: [[0.0; CHUNK]; 4],
+        })
+    }
+}
+
+/// Scores rows `r0 .. r0 + n` (`n ≤ CHUNK`) into `out` (whose row 0 is
+/// `r0`); rows that fail a check are marked in `out.rejected`.
+#[allow(clippy::too_many_arguments)]
+#[allow(clippy::needless_range_loop)] // one index drives several arrays
+pub(crate) fn chunk(
+    model: &Model,
+    plan: &Plan,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+    out: &mut Out<'_>,
+) {
+    let n = n.min(CHUNK);
+    let one_day = match batch.as_of {
+        Dates::One(_) => batch.as_of.ce_day(0),
+        Dates::Days(_) => None,
+    };
+    for r in 0..n {
+        match locate(model, batch, bound, r0 + r) {
+            Some((seg, card)) => {
+                s.card[r] = card;
+                s.bad[r] = false;
+                out.set_segment(r, seg, card);
+            }
+            None => {
+                s.card[r] = 0;
+                s.bad[r] = true;
+            }
+        }
+        s.as_of[r] = one_day
+            .or_else(|| batch.as_of.ce_day(r0 + r))
+            .unwrap_or(i64::MAX);
+        s.stale[r] = 0;
+    }
+    for d in 0..4 {
+        s.sum[d][..n].fill(0.0);
+        s.wsum[d][..n].fill(0.0);
+        s.data[d][..n].fill(0.0);
+        s.worst[d][..n].fill(f64::INFINITY);
+    }
+    for (mp, column) in plan.metrics.iter().zip(&bound.metrics) {
+        let impute = plan.impute[mp.dim & 3];
+        metric(mp, impute, column, batch, bound, r0, n, s);
+    }
+    finish(model, plan, batch, r0, n, s, out);
+}
+
+/// Validity, dates, staleness and weights of one metric's chunk.
+#[allow(clippy::too_many_arguments)]
+fn prepare(
+    mp: &MetricPlan,
+    column: &MetricColumn<'_>,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+) {
+    let valid = &mut s.valid[..n];
+    match column.validity {
+        Validity::All => valid.fill(1.0),
+        Validity::Bools(b) => match b.get(r0..r0 + n) {
+            Some(b) => {
+                for (v, b) in valid.iter_mut().zip(b) {
+                    *v = if *b { 1.0 } else { 0.0 };
+                }
+            }
+            None => valid.fill(0.0),
+        },
+        v @ Validity::Bits { .. } => {
+            for (r, x) in valid.iter_mut().enumerate() {
+                *x = if v.is_valid(r0 + r) { 1.0 } else { 0.0 };
+            }
+        }
+    }
+    match (column.observed, batch.as_of) {
+        // Observed on the as-of date: neither late nor stale.
+        (None, _) => s.live[..n].copy_from_slice(&s.valid[..n]),
+        (Some(Dates::One(o)), Dates::One(a)) => {
+            let (o, a) = (Dates::One(o).ce_day(0), Dates::One(a).ce_day(0));
+            let (o, a) = (o.unwrap_or(0), a.unwrap_or(0));
+            if o < bound.first_day || o > a {
+                for r in 0..n {
+                    s.bad[r] |= s.valid[r] > 0.0;
+                }
+            }
+            if mp.max_age.is_none_or(|max| a - o <= max) {
+                s.live[..n].copy_from_slice(&s.valid[..n]);
+            } else {
+                s.live[..n].fill(0.0);
+                for r in 0..n {
+                    s.stale[r] += u16::from(s.valid[r] > 0.0);
+                }
+            }
+        }
+        (Some(dates), _) => {
+            let max = mp.max_age.unwrap_or(i64::MAX);
+            for r in 0..n {
+                let o = dates.ce_day(r0 + r).unwrap_or(i64::MIN);
+                let a = s.as_of[r];
+                let valid = s.valid[r] > 0.0;
+                s.bad[r] |= valid & ((o < bound.first_day) | (o > a));
+                let fresh = a.saturating_sub(o) <= max;
+                s.live[r] = if fresh { s.valid[r] } else { 0.0 };
+                s.stale[r] += u16::from(valid & !fresh);
+            }
+        }
+    }
+    if mp.judgement {
+        for r in 0..n {
+            let authored = column
+                .authors
+                .and_then(|a| a.get(r0 + r).copied().flatten())
+                .is_some();
+            s.bad[r] |= (s.valid[r] > 0.0) & !authored;
+        }
+    }
+    if mp.same_weight.is_none() {
+        for r in 0..n {
+            let c = s.card[r] as usize;
+            s.weight[r] = mp.weight.get(c).copied().unwrap_or(0.0);
+            s.member[r] = if mp.in_card.get(c).copied().unwrap_or(false) {
+                1.0
+            } else {
+                0.0
+            };
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn metric(
+    mp: &MetricPlan,
+    impute: bool,
+    column: &MetricColumn<'_>,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+) {
+    prepare(mp, column, batch, bound, r0, n, s);
+    let Some(values) = column.values.get(r0..r0 + n) else {
+        return;
+    };
+    let gather = mp.same_weight.is_none();
+    let bad = match &mp.shape {
+        Shape::Linear { pieces, bounded } => {
+            let p = pieces.as_slice();
+            macro_rules! go {
+                ($n:literal) => {
+                    match (mp.worst, impute, gather) {
+                        (false, false, false) => {
+                            linear::<$n, false, false, false>(mp, p, *bounded, values, s)
+                        }
+                        (false, false, true) => {
+                            linear::<$n, false, false, true>(mp, p, *bounded, values, s)
+                        }
+                        (false, true, false) => {
+                            linear::<$n, false, true, false>(mp, p, *bounded, values, s)
+                        }
+                        (false, true, true) => {
+                            linear::<$n, false, true, true>(mp, p, *bounded, values, s)
+                        }
+                        (true, false, false) => {
+                            linear::<$n, true, false, false>(mp, p, *bounded, values, s)
+                        }
+                        (true, false, true) => {
+                            linear::<$n, true, false, true>(mp, p, *bounded, values, s)
+                        }
+                        (true, true, false) => {
+                            linear::<$n, true, true, false>(mp, p, *bounded, values, s)
+                        }
+                        (true, true, true) => {
+                            linear::<$n, true, true, true>(mp, p, *bounded, values, s)
+                        }
+                    }
+                };
+            }
+            match p.len() {
+                1 => go!(1),
+                2 => go!(2),
+                4 => go!(4),
+                _ => go!(8),
+            }
+        }
+        Shape::Steps { thresholds, scores } => steps(mp, impute, thresholds, scores, values, s),
+    };
+    // Rare: some value failed its check; find the rows.
+    if bad {
+        for (r, &x) in values.iter().enumerate().take(CHUNK) {
+            s.bad[r] |= (s.valid[r] > 0.0) & !check(mp, x, x * 1e6);
+        }
+    }
+}
+
+/// The value check: a flag is 0 or 1; any other kind's `round(x·10⁶)`
+/// lies in its range (beyond ±10¹² for unbounded kinds, as the row API;
+/// NaN fails every comparison).
+#[inline(always)]
+fn check(mp: &MetricPlan, x: f64, y: f64) -> bool {
+    if mp.flag {
+        (x == 0.0) | (x == 1.0)
+    } else {
+        (y >= mp.lo_y) & (y <= mp.hi_y)
+    }
+}
+
+/// `v` clamped to `[lo, hi]` (a NaN becomes `lo`; its row is refused).
+#[inline(always)]
+fn clamp(v: f64, lo: f64, hi: f64) -> f64 {
+    let v = if v > lo { v } else { lo };
+    if v < hi {
+        v
+    } else {
+        hi
+    }
+}
+
+/// Adds one metric's score of row `r` (scored when `scored` is 1, else
+/// imputed or left out) to its dimension's accumulators.
+#[inline(always)]
+fn accumulate<const WORST: bool, const IMPUTE: bool, const GATHER: bool>(
+    mp: &MetricPlan,
+    s: &mut Scratch,
+    r: usize,
+    scored: bool,
+    score: f64,
+    imputed: f64,
+    same_weight: f64,
+) {
+    let d = mp.dim & 3;
+    let w = if GATHER { s.weight[r] } else { same_weight };
+    if IMPUTE {
+        // The dimension tracks data apart from the weight scored: this
+        // metric's row counts when scored or when the metric imputes.
+        let counted = scored | mp.missing.is_some();
+        let we = if counted { w } else { 0.0 };
+        let sc = if scored { score } else { imputed };
+        s.sum[d][r] += we * sc;
+        s.wsum[d][r] += we;
+        s.data[d][r] += if scored { w } else { 0.0 };
+        if WORST {
+            let m = if GATHER { s.member[r] > 0.0 } else { true };
+            s.worst[d][r] = s.worst[d][r].min(if counted & m { sc } else { f64::INFINITY });
+        }
+    } else {
+        let we = if scored { w } else { 0.0 };
+        s.sum[d][r] += we * score;
+        s.wsum[d][r] += we;
+        if WORST {
+            let m = if GATHER { s.member[r] > 0.0 } else { true };
+            s.worst[d][r] = s.worst[d][r].min(if scored & m { score } else { f64::INFINITY });
+        }
+    }
+}
+
+/// A piecewise-linear metric; returns whether some value failed its check.
+#[allow(clippy::needless_range_loop)]
+fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: bool>(
+    mp: &MetricPlan,
+    pieces: &[Piece],
+    bounded: bool,
+    values: &[f64],
+    s: &mut Scratch,
+) -> bool {
+    let mut p = [Piece::default(); N];
+    for (dst, src) in p.iter_mut().zip(pieces) {
+        *dst = *src;
+    }
+    let imputed = mp.missing.unwrap_or(0.0);
+    let same_weight = mp.same_weight.unwrap_or(0.0);
+    let (lo, hi) = (mp.lo, mp.hi);
+    // An integer reduction (a float one would not vectorise).
+    let mut bad = false;
+    let n = values.len().min(CHUNK);
+    for r in 0..n {
+        let x = values[r];
+        let y = x * 1e6;
+        let ok = check(mp, x, y);
+        bad |= !ok & (s.valid[r] > 0.0);
+        let m = round_half_away(clamp(y, mp.clamp_lo, mp.clamp_hi));
+        let inside = !bounded | ((m >= lo) & (m <= hi));
+        let m = clamp(m, lo, hi);
+        // The piece holding m, selected field by field (no branch).
+        let (mut a, mut b, mut c, mut base) = (p[0].a, p[0].b, p[0].c, p[0].base);
+        for piece in &p[1..] {
+            let t = m >= piece.from;
+            a = if t { piece.a } else { a };
+            b = if t { piece.b } else { b };
+            c = if t { piece.c } else { c };
+            base = if t { piece.base } else { base };
+        }
+        let score = base + floor_div(a * m + b, c);
+        let scored = (s.live[r] > 0.0) & ok & inside;
+        accumulate::<WORST, IMPUTE, GATHER>(mp, s, r, scored, score, imputed, same_weight);
+    }
+    bad
+}
+
+/// A step metric; returns whether some value failed its check.
+fn steps(
+    mp: &MetricPlan,
+    impute: bool,
+    thresholds: &[f64],
+    scores: &[f64],
+    values: &[f64],
+    s: &mut Scratch,
+) -> bool {
+    let below = scores.first().copied().unwrap_or(0.0);
+    let imputed = mp.missing.unwrap_or(0.0);
+    let mut bad = false;
+    if let Some(w) = mp.same_weight {
+        let n = values.len().min(CHUNK);
+        s.weight[..n].fill(w);
+        s.member[..n].fill(1.0);
+    }
+    for (r, &x) in values.iter().enumerate().take(CHUNK) {
+        let y = x * 1e6;
+        let ok = check(mp, x, y);
+        bad |= !ok & (s.valid[r] > 0.0);
+        let m = round_half_away(clamp(y, mp.clamp_lo, mp.clamp_hi));
+        let mut score = below;
+        for (t, sc) in thresholds.iter().zip(scores.iter().skip(1)) {
+            if m >= *t {
+                score = *sc;
+            }
+        }
+        let scored = (s.live[r] > 0.0) & ok;
+        match (mp.worst, impute) {
+            (false, false) => {
+                accumulate::<false, false, true>(mp, s, r, scored, score, imputed, 0.0)
+            }
+            (false, true) => accumulate::<false, true, true>(mp, s, r, scored, score, imputed, 0.0),
+            (true, false) => accumulate::<true, false, true>(mp, s, r, scored, score, imputed, 0.0),
+            (true, true) => accumulate::<true, true, true>(mp, s, r, scored, score, imputed, 0.0),
+        }
+    }
+    bad
+}
+
+/// Dimension scores, overall score, coverage and band of each row.
+fn finish(
+    model: &Model,
+    plan: &Plan,
+    batch: &Batch<'_>,
+    r0: usize,
+    n: usize,
+    s: &Scratch,
+    out: &mut Out<'_>,
+) {
+    let fallback = CardPlan {
+        w: [0.0; 4],
+        total: [0.0; 4],
+        worst_wins: [false; 4],
+        w_total: 1.0,
+        green: 0.0,
+        lime: 0.0,
+        yellow: 0.0,
+        min_coverage: 0.0,
+        hysteresis: false,
+    };
+    for r in 0..n {
+        if s.bad[r] {
+            out.reject(r);
+            continue;
+        }
+        let card = s.card[r] as usize;
+        let c = plan.cards.get(card).unwrap_or(&fallback);
+        let (mut num, mut den, mut cov_num) = (0.0, 0.0, 0.0);
+        let mut measured = false;
+        let mut dims = [0.0; 4];
+        let mut has = [false; 4];
+        let mut covs = [0.0; 4];
+        for d in 0..4 {
+            let (w, total) = (c.w[d], c.total[d]);
+            let (sum, wsum) = (s.sum[d][r], s.wsum[d][r]);
+            let data = if plan.impute[d] { s.data[d][r] } else { wsum };
+            let cov = if data == total {
+                1e6
+            } else {
+                floor_div(2e6 * data + total, 2.0 * total.max(1.0))
+            };
+            let mean = floor_div(2.0 * sum + wsum, 2.0 * wsum.max(1.0));
+            dims[d] = if c.worst_wins[d] { s.worst[d][r] } else { mean };
+            has[d] = (wsum > 0.0) & (w > 0.0);
+            covs[d] = if w > 0.0 { cov } else { 0.0 };
+            measured |= (w > 0.0) & (data > 0.0);
+            cov_num += w * covs[d];
+            num += if has[d] { w * dims[d] } else { 0.0 };
+            den += if has[d] { w } else { 0.0 };
+        }
+        let mut row = RowScore {
+            overall: NONE,
+            band: None,
+            coverage: 0,
+            dims: [NONE; 4],
+            dim_coverage: covs.map(|c| c as u32),
+            stale: s.stale[r],
+        };
+        if measured {
+            for d in 0..4 {
+                if has[d] {
+                    row.dims[d] = dims[d] as u32;
+                }
+            }
+            let coverage = floor_div(2.0 * cov_num + c.w_total, 2.0 * c.w_total);
+            row.coverage = coverage as u32;
+            if den > 0.0 {
+                let overall = floor_div(2.0 * num + den, 2.0 * den);
+                row.overall = overall as u32;
+                if coverage >= c.min_coverage {
+                    let level = usize::from(overall < c.green)
+                        + usize::from(overall < c.lime)
+                        + usize::from(overall < c.yellow);
+                    row.band = Band::ALL.get(level).copied();
+                    let previous = batch
+                        .previous
+                        .filter(|_| c.hysteresis)
+                        .and_then(|p| p.get(r0 + r).copied().flatten());
+                    if let (Some(prev), Some(mc), Some(p)) = (
+                        previous,
+                        model.cards.get(card),
+                        Points::from_micros(row.overall),
+                    ) {
+                        row.band =
+                            Some(mc.bands.band_with_hysteresis(p, Some(prev), mc.hysteresis));
+                    }
+                }
+            }
+        }
+        out.put(r, &row);
+    }
+}

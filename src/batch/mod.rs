@@ -1,0 +1,322 @@
+//! Columnar batch scoring: whole portfolios as columns, exact, on every
+//! core.
+//!
+//! A nightly job holds its accounts as columns (a warehouse export, an
+//! Arrow record batch): ids, MRR, employees, and one column of values per
+//! metric. [`Batch`] borrows those columns without copying; a [`Scorer`],
+//! built once per model, validates and scores them in one pass into
+//! [`BatchScores`], columns of exact scores, bands, coverage, segments and
+//! scorecards in row order.
+//!
+//! * **The row API's answers, to the millionth.** Every output equals what
+//!   [`Model::bind`](crate::Model::bind) and
+//!   [`Account::score`](crate::Account::score) give for the same account
+//!   (a property test checks it over random models and accounts, with
+//!   staleness, every missing policy, worst-wins dimensions and
+//!   hysteresis). [`Scorer::record`] explains any row with the row API
+//!   itself.
+//! * **Nothing dropped silently.** A row with a bad value (NaN, a ratio of
+//!   1.7, a negative MRR, an unknown stage, a value dated after the as-of
+//!   date…) is not scored; its [`RowError`] carries the row index and the
+//!   row API's own [`AccountError`](crate::AccountError), and every other
+//!   row is scored. Columns that do not fit the model (missing, unknown,
+//!   twice, wrong length) are a [`BatchError`] naming each one.
+//! * **Fast.** The kernel takes a chunk of 256 rows at a time and one
+//!   metric column at a time, with no branch that depends on the data, in
+//!   integers held exactly by `f64` (below 2⁵¹; see below), so the
+//!   compiler vectorises it. [`Scorer::threads`] splits a batch across
+//!   threads; results stay in row order.
+//!
+//! # How exactness is kept
+//!
+//! The row API works in integer millionths (`u64`/`u128`), rounding each
+//! division half up. The kernel computes the same integers in `f64`:
+//!
+//! * When the scorer is built, weights are divided by their greatest
+//!   common divisor per scorecard and dimension, and each curve piece's
+//!   slope `dy/dx` by its own: ratios, and so every rounded quotient, are
+//!   unchanged, and the operands shrink (a model whose weights are all 1
+//!   sums scores up to 10⁸ each).
+//! * It then checks that every sum, product and dividend the kernel can
+//!   form stays below 2⁵¹. Integers that small are exact in `f64`, and so
+//!   are their sums and products; the hardware rounds a quotient `a/b` to
+//!   the nearest `f64`, whose floor is the exact floor (the true quotient
+//!   is at least `1/b` below the next integer, more than half an ulp), so
+//!   `round(a/b)` ties up is `⌊(2a + b) / 2b⌋`, exactly.
+//! * A value `x` is read as the row API reads a JSON number:
+//!   `round(x·10⁶)` ties away from zero, and its range check is done on
+//!   `x·10⁶` against bounds moved by half a millionth (so a ratio of
+//!   1.0000004 is 1 and accepted, 1.0000005 is refused, as in the row
+//!   API).
+//! * A model beyond those bounds (huge weights, curves spanning 10⁹ with
+//!   steep slopes, more than 8 pieces) is scored row by row with the row
+//!   API's own arithmetic over the same columns:
+//!   [`Scorer::is_columnar`] says which.
+//!
+//! # Examples
+//!
+//! ```
+//! use chrono::NaiveDate;
+//! use healthscore::batch::{Batch, Dates, Ids, MetricColumn, Mrr, Scorer, Validity};
+//! use healthscore::{Band, Model};
+//!
+//! let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+//! let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+//! let ids = [101_i64, 102, 103];
+//! let cents = [120_000_i64, 50_000, -5];
+//! let employees = [80_u32, 12, 30];
+//! let wau = [0.5, 0.9, 0.3];
+//! let nps = [20.0, 60.0, 0.0];
+//! let nps_known = [true, true, false];
+//! let mut batch = Batch::new(Ids::Int(&ids), Mrr::Scaled64 { values: &cents, scale: 2 }, &employees, Dates::One(day))
+//!     .metric("weekly_active", MetricColumn::new(&wau))
+//!     .metric("nps", MetricColumn::new(&nps).validity(Validity::Bools(&nps_known)));
+//! # let _ = &mut batch;
+//! # for id in model.metric_ids().filter(|m| *m != "weekly_active" && *m != "nps") {
+//! #     batch.push_metric(id, MetricColumn::new(&[0.0; 3]).validity(Validity::Bools(&[false; 3])));
+//! # }
+//! let scorer = Scorer::new(&model);
+//! let scores = scorer.score(&batch)?;
+//! assert_eq!(scores.overall(0).map(|p| p.to_string()).as_deref(), Some("61.25"));
+//! assert_eq!(scores.band(0), Some(Band::Lime));
+//! // Row 2 has a negative MRR: not scored, and said why.
+//! assert_eq!(scores.errors()[0].to_string(), "row 2: account 103: mrr -0.05 is negative");
+//! assert!(scores.band(2).is_none());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod columns;
+mod general;
+mod input;
+mod kernel;
+mod output;
+mod plan;
+mod rows;
+
+pub use columns::{Dates, Ids, MetricColumn, Mrr, RowId, Validity};
+pub use input::{Batch, BatchError, ColumnProblem, RowError};
+pub use output::{BatchScores, NONE};
+
+use crate::model::Model;
+use crate::slots::Slot;
+use crate::{AccountData, AccountError, ScoreRecord};
+use output::Out;
+use rows::Bound;
+
+/// A model compiled for batches: the kernel's tables, built once, then
+/// any number of batches scored.
+///
+/// # Examples
+///
+/// See the [module documentation](self).
+#[derive(Clone, Debug)]
+pub struct Scorer<'m> {
+    model: &'m Model,
+    plan: Option<plan::Plan>,
+    threads: usize,
+    drivers: bool,
+}
+
+impl<'m> Scorer<'m> {
+    /// Compiles a model's batch tables (one thread, no drivers).
+    pub fn new(model: &'m Model) -> Self {
+        Scorer {
+            model,
+            plan: plan::Plan::new(model),
+            threads: 1,
+            drivers: false,
+        }
+    }
+
+    /// Splits each batch across this many threads (std scoped threads; at
+    /// least 1). Results are in row order whatever the count.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Also finds, per banded row, the metric that pulls its score down
+    /// most ([`BatchScores::drivers`]). It costs a second, row-at-a-time
+    /// pass, so it is off by default.
+    pub fn with_drivers(mut self, on: bool) -> Self {
+        self.drivers = on;
+        self
+    }
+
+    /// Scores row by row with the row API's arithmetic even where the
+    /// columnar kernel could (for tests that compare the two).
+    #[doc(hidden)]
+    pub fn row_at_a_time(mut self) -> Self {
+        self.plan = None;
+        self
+    }
+
+    /// True when the columnar kernel scores this model; false when its
+    /// numbers are too large for it and rows are scored one at a time.
+    pub fn is_columnar(&self) -> bool {
+        self.plan.is_some()
+    }
+
+    /// The model.
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
+    /// Validates and scores a batch.
+    ///
+    /// # Errors
+    ///
+    /// [`BatchError`] when the columns do not fit the model. A row whose
+    /// data is bad is not an error of the batch: it is reported in
+    /// [`BatchScores::errors`] and the other rows are scored.
+    pub fn score(&self, batch: &Batch<'_>) -> Result<BatchScores, BatchError> {
+        let mut out = BatchScores::new();
+        self.score_into(batch, &mut out)?;
+        Ok(out)
+    }
+
+    /// Scores a batch into columns the caller owns, resizing them to the
+    /// batch (their allocations are reused).
+    ///
+    /// # Errors
+    ///
+    /// As [`score`](Self::score); `out` is left empty then.
+    pub fn score_into(&self, batch: &Batch<'_>, out: &mut BatchScores) -> Result<(), BatchError> {
+        out.reset(0, false);
+        let bound = Bound::new(self.model, batch)?;
+        let rows = batch.len();
+        out.reset(rows, self.drivers);
+        let threads = self.threads.min(rows.div_ceil(kernel::CHUNK)).max(1);
+        let per = rows.div_ceil(threads).div_ceil(kernel::CHUNK) * kernel::CHUNK;
+        let mut all = out.out();
+        if threads == 1 {
+            self.range(batch, &bound, 0, rows, all);
+        } else {
+            std::thread::scope(|scope| {
+                let mut start = 0;
+                while start < rows {
+                    let n = per.min(rows - start);
+                    let part = all.split_off_front(n);
+                    let bound = &bound;
+                    scope.spawn(move || self.range(batch, bound, start, n, part));
+                    start += n;
+                }
+            });
+        }
+        // Rejected rows: the row API's own error for each, in row order.
+        let model = self.model;
+        out.errors = out
+            .rejected
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| **r)
+            .map(|(row, _)| {
+                let data = rows::account_data(model, batch, &bound, row);
+                let error = match model.bind(data) {
+                    Err(error) => error,
+                    // Unreachable by the equivalence of the checks; kept
+                    // as an error rather than a panic.
+                    Ok(account) => AccountError {
+                        account: account.data.id.clone(),
+                        problems: Vec::new(),
+                    },
+                };
+                RowError { row, error }
+            })
+            .collect();
+        Ok(())
+    }
+
+    /// Scores rows `start .. start + n` into `out`.
+    fn range(
+        &self,
+        batch: &Batch<'_>,
+        bound: &Bound<'_>,
+        start: usize,
+        n: usize,
+        mut out: Out<'_>,
+    ) {
+        let mut scratch = self.plan.as_ref().map(|_| kernel::Scratch::new());
+        let mut slots = vec![Slot::EMPTY; self.model.metrics.len()];
+        let mut done = 0;
+        while done < n {
+            let len = kernel::CHUNK.min(n - done);
+            let mut part = out.split_off_front(len);
+            match (&self.plan, scratch.as_deref_mut()) {
+                (Some(plan), Some(s)) => kernel::chunk(
+                    self.model,
+                    plan,
+                    batch,
+                    bound,
+                    start + done,
+                    len,
+                    s,
+                    &mut part,
+                ),
+                _ => general::chunk(
+                    self.model,
+                    batch,
+                    bound,
+                    start + done,
+                    len,
+                    &mut slots,
+                    &mut part,
+                ),
+            }
+            if let Some(drivers) = part.drivers.as_deref_mut() {
+                for r in 0..len {
+                    let row = start + done + r;
+                    let card = part.scorecard.get(r).copied().unwrap_or(output::NONE);
+                    if part.band.get(r).copied().flatten().is_none() || card == output::NONE {
+                        continue;
+                    }
+                    if general::slots(self.model, batch, bound, row, &mut slots).is_some() {
+                        let previous = batch.previous.and_then(|p| p.get(row).copied().flatten());
+                        if let (Some(m), Some(d)) = (
+                            general::driver(self.model, card as usize, &slots, previous),
+                            drivers.get_mut(r),
+                        ) {
+                            *d = m as u32;
+                        }
+                    }
+                }
+            }
+            done += len;
+        }
+    }
+
+    /// Row `row` of a batch as the row API's input (for binding, scoring
+    /// and explaining it with the row API).
+    ///
+    /// # Errors
+    ///
+    /// [`BatchError`] when the columns do not fit the model.
+    pub fn account_data(&self, batch: &Batch<'_>, row: usize) -> Result<AccountData, BatchError> {
+        let bound = Bound::new(self.model, batch)?;
+        Ok(rows::account_data(self.model, batch, &bound, row))
+    }
+
+    /// Explains one row: the row API's [`ScoreRecord`] for it, with every
+    /// dimension's and metric's contribution, what is missing or stale,
+    /// and what pulls the score down most.
+    ///
+    /// # Errors
+    ///
+    /// [`RecordError`]: the columns do not fit, or the row has bad data.
+    pub fn record(&self, batch: &Batch<'_>, row: usize) -> Result<ScoreRecord, RecordError> {
+        let data = self.account_data(batch, row)?;
+        Ok(self.model.bind(data)?.score().record())
+    }
+}
+
+/// Why a row could not be explained.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// The batch's columns do not fit the model.
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    /// The row's data is bad.
+    #[error(transparent)]
+    Row(#[from] AccountError),
+}

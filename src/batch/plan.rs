@@ -1,0 +1,296 @@
+//! What a [`Scorer`](super::Scorer) precomputes from a model: the batch
+//! kernel's tables, in exact integers held by `f64`.
+//!
+//! Every quantity of the kernel is an integer below 2⁵¹, which an `f64`
+//! holds exactly, and every sum, product and quotient it forms stays below
+//! that bound (checked here, once per model). Integer sums and products of
+//! such values are exact in `f64`; a quotient is rounded by the hardware
+//! to the nearest `f64`, whose floor is the floor of the exact quotient
+//! (for `a, b < 2⁵²`, `a/b` is at least `1/b` from the next integer up,
+//! more than half an ulp). So the kernel computes exactly what the row
+//! API's `u64`/`u128` arithmetic does, in the arithmetic that vectorises.
+//! Weights are divided by their greatest common divisor per scorecard and
+//! dimension, and curve slopes `dy/dx` by theirs: the ratios, and so every
+//! rounded result, are unchanged, and the operands stay small.
+
+use crate::metric::{Metric, MetricKind};
+use crate::model::Model;
+use crate::points::MICRO;
+
+/// Integers up to this bound are exact in every step of the kernel.
+pub(crate) const EXACT: f64 = (1u64 << 51) as f64;
+
+/// The most linear pieces (or steps) of a curve the kernel unrolls.
+pub(crate) const MAX_PIECES: usize = 8;
+
+/// One linear piece: score `base + ⌊(a·x + b) / c⌋`, which is the row
+/// API's `base + round(t·dy/dx)` (ties up) with `t` measured from the end
+/// with the lower score: `a = ±2·dy`, `b = dx ∓ 2·xr·dy`, `c = 2·dx`, the
+/// slope `dy/dx` divided by its gcd.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Piece {
+    /// Where the piece starts (the selection threshold; +∞ for padding).
+    pub(crate) from: f64,
+    pub(crate) a: f64,
+    pub(crate) b: f64,
+    pub(crate) c: f64,
+    pub(crate) base: f64,
+}
+
+/// A curve for the kernel.
+#[derive(Clone, Debug)]
+pub(crate) enum Shape {
+    Linear {
+        pieces: Vec<Piece>,
+        bounded: bool,
+    },
+    Steps {
+        thresholds: Vec<f64>,
+        scores: Vec<f64>,
+    },
+}
+
+/// A metric for the kernel.
+#[derive(Clone, Debug)]
+pub(crate) struct MetricPlan {
+    pub(crate) dim: usize,
+    pub(crate) flag: bool,
+    pub(crate) judgement: bool,
+    /// `round(x·10⁶)` lies in the kind's range iff `lo_y ≤ x·10⁶ ≤ hi_y`.
+    pub(crate) lo_y: f64,
+    pub(crate) hi_y: f64,
+    /// Clamp `x·10⁶` here before rounding (one past the curve's ends).
+    pub(crate) clamp_lo: f64,
+    pub(crate) clamp_hi: f64,
+    /// The curve's ends.
+    pub(crate) lo: f64,
+    pub(crate) hi: f64,
+    pub(crate) shape: Shape,
+    /// The score imputed when missing; `None` excludes the metric.
+    pub(crate) missing: Option<f64>,
+    pub(crate) max_age: Option<i64>,
+    /// Its weight in each scorecard (divided by the scorecard dimension's
+    /// gcd), and whether the scorecard scores it at all.
+    pub(crate) weight: Vec<f64>,
+    pub(crate) in_card: Vec<bool>,
+    /// The weight when every scorecard gives it the same one.
+    pub(crate) same_weight: Option<f64>,
+    /// Some scorecard takes its dimension's worst metric.
+    pub(crate) worst: bool,
+}
+
+/// A scorecard for the kernel.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CardPlan {
+    /// Dimension weights divided by their gcd (0: left out).
+    pub(crate) w: [f64; 4],
+    /// Σ metric weights per dimension, in the reduced units.
+    pub(crate) total: [f64; 4],
+    pub(crate) worst_wins: [bool; 4],
+    /// Σ w.
+    pub(crate) w_total: f64,
+    pub(crate) green: f64,
+    pub(crate) lime: f64,
+    pub(crate) yellow: f64,
+    pub(crate) min_coverage: f64,
+    pub(crate) hysteresis: bool,
+}
+
+/// The kernel's tables for a model, when the model's numbers fit.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    pub(crate) metrics: Vec<MetricPlan>,
+    pub(crate) cards: Vec<CardPlan>,
+    /// Some metric of the dimension imputes a missing value, so the
+    /// weight with data differs from the weight scored.
+    pub(crate) impute: [bool; 4],
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+fn exact(v: i64) -> Option<f64> {
+    (v.unsigned_abs() < 1 << 51).then_some(v as f64)
+}
+
+impl Plan {
+    /// The tables, or `None` when some number of the model is too large
+    /// for the kernel's exact `f64` integers (the batch then scores each
+    /// row with the row API's integer arithmetic).
+    pub(crate) fn new(model: &Model) -> Option<Plan> {
+        let cards = model.cards.len();
+        // Per scorecard and dimension, the gcd of its metric weights.
+        let mut dim_gcd = vec![[0u64; 4]; cards];
+        for (c, card) in model.cards.iter().enumerate() {
+            for op in card.ops.iter() {
+                let g = dim_gcd.get_mut(c)?.get_mut(op.dim)?;
+                *g = gcd(*g, op.weight);
+            }
+        }
+        let mut metrics = Vec::with_capacity(model.metrics.len());
+        for (m, metric) in model.metrics.iter().enumerate() {
+            let mut plan = metric_plan(metric)?;
+            plan.weight = vec![0.0; cards];
+            plan.in_card = vec![false; cards];
+            for (c, card) in model.cards.iter().enumerate() {
+                if let Some(op) = card.ops.iter().find(|op| op.metric == m) {
+                    let g = dim_gcd.get(c)?.get(op.dim)?.max(&1);
+                    *plan.weight.get_mut(c)? = exact((op.weight / g) as i64)?;
+                    *plan.in_card.get_mut(c)? = true;
+                }
+            }
+            let first = plan.weight.first().copied();
+            plan.same_weight = first
+                .filter(|w| plan.weight.iter().all(|x| x == w) && plan.in_card.iter().all(|x| *x));
+            metrics.push(plan);
+        }
+        let mut card_plans = Vec::with_capacity(cards);
+        for (c, card) in model.cards.iter().enumerate() {
+            let g = card.dim_weight.iter().fold(0, |g, w| gcd(g, *w)).max(1);
+            let mut w = [0.0; 4];
+            let mut total = [0.0; 4];
+            for d in 0..4 {
+                w[d] = exact((card.dim_weight[d] / g) as i64)?;
+                let dg = dim_gcd.get(c)?[d].max(1);
+                total[d] = exact((card.dim_total[d] / dg) as i64)?;
+                // 2·Σ w·score + Σ w stays exact.
+                if total[d] * 2.0 * 1e8 + total[d] >= EXACT {
+                    return None;
+                }
+            }
+            let w_total: f64 = w.iter().sum();
+            if w_total * 2.0 * 1e8 + w_total >= EXACT {
+                return None;
+            }
+            let bands = &card.bands;
+            use crate::band::Band;
+            card_plans.push(CardPlan {
+                w,
+                total,
+                worst_wins: card.worst_wins,
+                w_total,
+                green: f64::from(bands.lower_bound(Band::Green).micros()),
+                lime: f64::from(bands.lower_bound(Band::Lime).micros()),
+                yellow: f64::from(bands.lower_bound(Band::Yellow).micros()),
+                min_coverage: f64::from(card.min_coverage.micros()),
+                hysteresis: card.hysteresis.micros() > 0,
+            });
+        }
+        let mut impute = [false; 4];
+        for m in &mut metrics {
+            let d = m.dim & 3;
+            impute[d] |= m.missing.is_some();
+            m.worst = card_plans.iter().any(|c| c.worst_wins[d]);
+        }
+        Some(Plan {
+            metrics,
+            cards: card_plans,
+            impute,
+        })
+    }
+}
+
+fn metric_plan(metric: &Metric) -> Option<MetricPlan> {
+    let (l, h) = (metric.domain.min, metric.domain.max);
+    let full = crate::points::MAX_MAGNITUDE * MICRO;
+    // round_half_away(y) ≥ L  ⟺  y ≥ L − ½ (L ≥ 1) or y > L − ½ (L ≤ 0);
+    // round_half_away(y) ≤ H  ⟺  y < H + ½ (H ≥ 0) or y ≤ H + ½ (H ≤ −1).
+    // Unbounded kinds stop at ±10¹² (±10¹⁸ millionths), as the row API's
+    // `|x| ≤ 10¹²`: fl(x·10⁶) ≤ 10¹⁸ exactly when x ≤ 10¹².
+    let lo_y = if l <= -full {
+        -(full as f64)
+    } else {
+        let b = exact(l)? - 0.5;
+        if l >= 1 {
+            b
+        } else {
+            b.next_up()
+        }
+    };
+    let hi_y = if h >= full {
+        full as f64
+    } else {
+        let b = exact(h)? + 0.5;
+        if h >= 0 {
+            b.next_down()
+        } else {
+            b
+        }
+    };
+    let curve = &metric.curve;
+    let xs = curve.breakpoints();
+    let (lo, hi) = (exact(*xs.first()?)?, exact(*xs.last()?)?);
+    let shape = match curve.step_scores() {
+        Some(scores) => {
+            if xs.len() > MAX_PIECES {
+                return None;
+            }
+            Shape::Steps {
+                thresholds: xs.iter().map(|x| *x as f64).collect(),
+                scores: scores.iter().map(|s| f64::from(*s)).collect(),
+            }
+        }
+        None => {
+            let mut pieces = Vec::new();
+            for (x0, x1, base, dy, rising) in curve.pieces() {
+                let dx = u64::try_from(x1 - x0).ok()?;
+                let g = gcd(dx, u64::from(dy)).max(1);
+                let (dyr, dxr) = (u64::from(dy) / g, dx / g);
+                let xr = if rising { x0 } else { x1 };
+                let (dyr, dxr, xr) = (dyr as f64, dxr as f64, exact(xr)?);
+                let sign = if rising { 1.0 } else { -1.0 };
+                // |a·x| + |b| bounds every partial result of a·x + b.
+                let reach = exact(x0.abs().max(x1.abs()))?;
+                if 2.0 * dyr * reach + dxr + 2.0 * dyr * xr.abs() >= EXACT {
+                    return None;
+                }
+                pieces.push(Piece {
+                    from: x0 as f64,
+                    a: 2.0 * sign * dyr,
+                    b: dxr - 2.0 * sign * xr * dyr,
+                    c: 2.0 * dxr,
+                    base: f64::from(base),
+                });
+            }
+            if pieces.is_empty() || pieces.len() > MAX_PIECES {
+                return None;
+            }
+            // Pad to 1, 2, 4 or 8 pieces with pieces never selected.
+            let padded = pieces.len().next_power_of_two();
+            let last = pieces.last().copied()?;
+            pieces.resize(
+                padded,
+                Piece {
+                    from: f64::INFINITY,
+                    ..last
+                },
+            );
+            Shape::Linear {
+                pieces,
+                bounded: curve.is_bounded(),
+            }
+        }
+    };
+    Some(MetricPlan {
+        dim: metric.dimension.index(),
+        flag: matches!(metric.kind, MetricKind::Flag),
+        judgement: matches!(metric.kind, MetricKind::Judgement { .. }),
+        lo_y,
+        hi_y,
+        clamp_lo: lo - 1.0,
+        clamp_hi: hi + 1.0,
+        lo,
+        hi,
+        shape,
+        missing: metric.missing.map(|p| f64::from(p.micros())),
+        max_age: metric.max_age_days.map(i64::from),
+        weight: Vec::new(),
+        in_card: Vec::new(),
+        same_weight: None,
+        worst: false,
+    })
+}

@@ -1,0 +1,223 @@
+//! Row-level work shared by both kernels: binding columns to a model,
+//! each row's segment and row-level checks, and a row rebuilt as the row
+//! API's [`AccountData`] (for its exact errors and explanations).
+
+use super::columns::{Dates, MetricColumn, Mrr, RowId};
+use super::input::{Batch, BatchError, ColumnProblem};
+use crate::account::{AccountData, MAX_MRR};
+use crate::model::Model;
+use crate::value::{date, Observation, Value};
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+
+/// A batch's columns bound to a model's metrics, and what row-level checks
+/// need, resolved once per batch.
+#[derive(Clone, Debug)]
+pub(crate) struct Bound<'a> {
+    /// One column per model metric, in model order.
+    pub(crate) metrics: Vec<MetricColumn<'a>>,
+    /// For a scaled MRR column: each MRR tier's lower bound in the
+    /// column's units, rounded up (`v ≥ ⌈from·10^s⌉ ⟺ v/10^s ≥ from`),
+    /// and the largest MRR the row API accepts, in those units.
+    pub(crate) mrr_bounds: Vec<i128>,
+    pub(crate) mrr_max: i128,
+    pub(crate) first_day: i64,
+    pub(crate) last_day: i64,
+}
+
+/// `⌈d·10^scale⌉`, saturating.
+fn scaled_ceiling(d: Decimal, scale: u32) -> i128 {
+    let (m, s) = (d.mantissa(), d.scale());
+    if scale >= s {
+        10i128
+            .checked_pow(scale - s)
+            .and_then(|f| m.checked_mul(f))
+            .unwrap_or(if m < 0 { i128::MIN } else { i128::MAX })
+    } else {
+        let f = 10i128.pow(s - scale);
+        let q = m.div_euclid(f);
+        q + i128::from(m.rem_euclid(f) != 0)
+    }
+}
+
+impl<'a> Bound<'a> {
+    pub(crate) fn new(model: &Model, batch: &Batch<'a>) -> Result<Bound<'a>, BatchError> {
+        let rows = batch.len();
+        let mut problems = Vec::new();
+        let length = |problems: &mut Vec<ColumnProblem>, column: &str, len: Option<usize>| {
+            if let Some(len) = len.filter(|l| *l != rows) {
+                problems.push(ColumnProblem::Length {
+                    column: column.to_string(),
+                    len,
+                    expected: rows,
+                });
+            }
+        };
+        length(&mut problems, "mrr", Some(batch.mrr.len()));
+        length(&mut problems, "employees", Some(batch.employees.len()));
+        length(&mut problems, "as_of", batch.as_of.covers());
+        length(&mut problems, "stage", batch.stages.map(<[_]>::len));
+        length(
+            &mut problems,
+            "previous_band",
+            batch.previous.map(<[_]>::len),
+        );
+        let mut metrics: Vec<Option<MetricColumn<'a>>> = vec![None; model.metrics.len()];
+        for (name, column) in &batch.metrics {
+            length(&mut problems, name, Some(column.values.len()));
+            // A validity bitmap may be longer than the rows (Arrow pads it).
+            if let Some(covered) = column.validity.covers().filter(|c| *c < rows) {
+                length(&mut problems, &format!("{name} (validity)"), Some(covered));
+            }
+            length(
+                &mut problems,
+                &format!("{name} (observed)"),
+                column.observed.and_then(|d| d.covers()),
+            );
+            length(
+                &mut problems,
+                &format!("{name} (authors)"),
+                column.authors.map(<[_]>::len),
+            );
+            match model.by_id.get(*name).and_then(|i| metrics.get_mut(*i)) {
+                Some(slot @ None) => *slot = Some(*column),
+                Some(Some(_)) => problems.push(ColumnProblem::Duplicate(name.to_string())),
+                None => problems.push(ColumnProblem::Unknown(name.to_string())),
+            }
+        }
+        for (m, column) in model.metrics.iter().zip(&metrics) {
+            if column.is_none() {
+                problems.push(ColumnProblem::Missing(m.id.clone()));
+            }
+        }
+        let scale = batch.mrr.scale().unwrap_or(0);
+        if scale > 28 {
+            problems.push(ColumnProblem::Scale(scale));
+        }
+        if !problems.is_empty() {
+            return Err(BatchError { problems });
+        }
+        let mrr_bounds = model
+            .segmentation
+            .mrr
+            .iter()
+            .map(|t| scaled_ceiling(t.from, scale))
+            .collect();
+        let mrr_max = scaled_ceiling(Decimal::from(MAX_MRR), scale);
+        Ok(Bound {
+            metrics: metrics.into_iter().flatten().collect(),
+            mrr_bounds,
+            mrr_max,
+            first_day: i64::from(date::FIRST.num_days_from_ce()),
+            last_day: i64::from(date::LAST.num_days_from_ce()),
+        })
+    }
+}
+
+/// A row's segment and scorecard, or `None` when a row-level check fails
+/// (empty id, negative or huge MRR, as-of date out of range, unknown
+/// stage): the row is then rebuilt and bound for its exact error.
+#[inline]
+pub(crate) fn locate(
+    model: &Model,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    row: usize,
+) -> Option<(u32, u32)> {
+    let seg = &model.segmentation;
+    let m = match batch.mrr {
+        Mrr::Decimal(v) => {
+            let d = *v.get(row)?;
+            if (d.is_sign_negative() && !d.is_zero()) || d > Decimal::from(MAX_MRR) {
+                return None;
+            }
+            seg.mrr.iter().rposition(|t| d >= t.from).unwrap_or(0)
+        }
+        _ => {
+            let v = batch.mrr.unscaled(row)?;
+            if v < 0 || v > bound.mrr_max {
+                return None;
+            }
+            let count = bound.mrr_bounds.iter().filter(|b| v >= **b).count();
+            count.saturating_sub(1)
+        }
+    };
+    let e = *batch.employees.get(row)?;
+    let s = seg
+        .size
+        .iter()
+        .filter(|t| e >= t.from)
+        .count()
+        .saturating_sub(1);
+    let stage = match (batch.stages, seg.stages.is_empty()) {
+        (Some(st), false) => match st.get(row)? {
+            Some(name) => seg.stages.iter().position(|x| x == name)? + 1,
+            None => 0,
+        },
+        _ => 0,
+    };
+    if let Dates::Days(_) = batch.as_of {
+        let day = batch.as_of.ce_day(row)?;
+        if day < bound.first_day || day > bound.last_day {
+            return None;
+        }
+    }
+    if batch.ids.get(row).is_none_or(|id| id.is_empty()) {
+        return None;
+    }
+    let segment = seg.index(m, s, stage);
+    let card = *model.card_of_segment.get(segment)?;
+    Some((u32::try_from(segment).ok()?, card))
+}
+
+/// A date of a row as the row API would hold it: out-of-range day numbers
+/// become chrono's extremes, which binding reports as out of range.
+fn day_of(dates: &Dates<'_>, row: usize) -> NaiveDate {
+    match dates {
+        Dates::One(d) => *d,
+        Dates::Days(v) => match v.get(row) {
+            Some(&d) if d < 0 => dates.get(row).unwrap_or(NaiveDate::MIN),
+            Some(_) => dates.get(row).unwrap_or(NaiveDate::MAX),
+            None => NaiveDate::MIN,
+        },
+    }
+}
+
+/// Row `row` of a batch as the row API's input: the same id, MRR,
+/// employees, stage, as-of date and previous band, and one observation per
+/// metric with a value, in model order.
+pub(crate) fn account_data(
+    model: &Model,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    row: usize,
+) -> AccountData {
+    let id = batch.ids.get(row).map_or_else(String::new, |id| match id {
+        RowId::Text(s) => s.to_string(),
+        RowId::Int(n) => n.to_string(),
+    });
+    let mrr = batch.mrr.get(row).unwrap_or(Decimal::MAX);
+    let employees = batch.employees.get(row).copied().unwrap_or(0);
+    let as_of = day_of(&batch.as_of, row);
+    let mut data = AccountData::new(id, mrr, employees, as_of);
+    if let Some(Some(stage)) = batch.stages.and_then(|s| s.get(row)) {
+        data.stage = Some((*stage).to_string());
+    }
+    data.previous_band = batch.previous.and_then(|p| p.get(row).copied().flatten());
+    for (metric, column) in model.metrics.iter().zip(&bound.metrics) {
+        if !column.validity.is_valid(row) {
+            continue;
+        }
+        let Some(&x) = column.values.get(row) else {
+            continue;
+        };
+        let observed = column.observed.map_or(as_of, |d| day_of(&d, row));
+        let mut obs = Observation::new(metric.id.clone(), Value::Number(x), observed);
+        if let Some(Some(author)) = column.authors.and_then(|a| a.get(row)) {
+            obs = obs.by(*author, "");
+            obs.note = None;
+        }
+        data.observations.push(obs);
+    }
+    data
+}

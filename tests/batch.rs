@@ -1,0 +1,554 @@
+//! The batch path gives exactly the row API's answers: every output field
+//! of every row, over random models and accounts, on both kernels.
+
+mod common;
+use chrono::{Datelike, NaiveDate};
+use common::*;
+use healthscore::batch::*;
+use healthscore::{model::*, strategy, *};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+/// One metric's id, values, validity, observed days and authors.
+type MetricColumns = (String, Vec<f64>, Vec<bool>, Vec<i32>, Vec<Option<String>>);
+
+/// Columns owned by the test, from row-API accounts.
+struct Owned {
+    ids: Vec<String>,
+    mrr: Vec<Decimal>,
+    cents: Vec<i64>,
+    employees: Vec<u32>,
+    stages: Vec<Option<String>>,
+    previous: Vec<Option<Band>>,
+    as_of: Vec<i32>,
+    /// Per metric: values, validity, observed day (Date32).
+    metrics: Vec<MetricColumns>,
+}
+
+fn date32(d: NaiveDate) -> i32 {
+    d.num_days_from_ce() - 719_163
+}
+
+/// The accounts as columns (the latest observation of each metric, as
+/// binding uses), and the accounts reduced to what the columns hold.
+fn columns(model: &Model, accounts: &mut [AccountData]) -> Owned {
+    let ids: Vec<String> = model.metric_ids().map(str::to_string).collect();
+    let mut o = Owned {
+        ids: vec![],
+        mrr: vec![],
+        cents: vec![],
+        employees: vec![],
+        stages: vec![],
+        previous: vec![],
+        as_of: vec![],
+        metrics: ids
+            .iter()
+            .map(|id| (id.clone(), vec![], vec![], vec![], vec![]))
+            .collect(),
+    };
+    for (i, a) in accounts.iter_mut().enumerate() {
+        a.id = format!("acct-{i}");
+        o.ids.push(a.id.clone());
+        o.mrr.push(a.mrr);
+        o.cents
+            .push((a.mrr * Decimal::from(100)).trunc().try_into().unwrap());
+        o.employees.push(a.employees);
+        o.stages.push(a.stage.clone());
+        o.previous.push(a.previous_band);
+        o.as_of.push(date32(a.as_of));
+        let mut kept = Vec::new();
+        for (id, values, valid, days, authors) in o.metrics.iter_mut() {
+            let latest = a
+                .observations
+                .iter()
+                .filter(|x| &x.metric == id)
+                .max_by_key(|x| x.observed_on)
+                .cloned();
+            match latest {
+                Some(mut obs) => {
+                    let x = match obs.value {
+                        Value::Flag(b) => f64::from(u8::from(b)),
+                        Value::Number(x) => x,
+                        Value::Exact(d) => d.to_string().parse().unwrap(),
+                    };
+                    obs.value = Value::Number(x);
+                    values.push(x);
+                    valid.push(true);
+                    days.push(date32(obs.observed_on));
+                    authors.push(obs.author.clone());
+                    kept.push(obs);
+                }
+                None => {
+                    values.push(f64::NAN); // masked: never read
+                    valid.push(false);
+                    days.push(0);
+                    authors.push(None);
+                }
+            }
+        }
+        a.observations = kept;
+    }
+    o
+}
+
+fn batch<'a>(
+    o: &'a Owned,
+    stages: &'a [Option<&'a str>],
+    authors: &'a [Vec<Option<&'a str>>],
+    scaled: bool,
+) -> Batch<'a> {
+    let mrr = if scaled {
+        Mrr::Scaled64 {
+            values: &o.cents,
+            scale: 2,
+        }
+    } else {
+        Mrr::Decimal(&o.mrr)
+    };
+    let mut b = Batch::new(
+        Ids::String(&o.ids),
+        mrr,
+        &o.employees,
+        Dates::Days(&o.as_of),
+    )
+    .stages(stages)
+    .previous_bands(&o.previous);
+    for ((id, values, valid, days, _), authors) in o.metrics.iter().zip(authors) {
+        b.push_metric(
+            id,
+            MetricColumn::new(values)
+                .validity(Validity::Bools(valid))
+                .observed(Dates::Days(days))
+                .authors(authors),
+        );
+    }
+    b
+}
+
+/// Scores both ways and compares every field of every row.
+fn check_equal(
+    model: &Model,
+    mut accounts: Vec<AccountData>,
+    threads: usize,
+) -> Result<(), TestCaseError> {
+    let o = columns(model, &mut accounts);
+    let stages: Vec<Option<&str>> = o.stages.iter().map(Option::as_deref).collect();
+    let authors: Vec<Vec<Option<&str>>> = o
+        .metrics
+        .iter()
+        .map(|m| m.4.iter().map(Option::as_deref).collect())
+        .collect();
+    for scaled in [false, true] {
+        let b = batch(&o, &stages, &authors, scaled);
+        for columnar in [true, false] {
+            let mut scorer = Scorer::new(model).threads(threads).with_drivers(true);
+            if !columnar {
+                scorer = scorer.row_at_a_time();
+            }
+            let out = scorer
+                .score(&b)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(out.len(), accounts.len());
+            let mut errors = out.errors().iter();
+            for (row, data) in accounts.iter().enumerate() {
+                match model.bind(data.clone()) {
+                    Err(e) => {
+                        prop_assert!(out.rejected()[row]);
+                        let got = errors.next().expect("an error per rejected row");
+                        prop_assert_eq!(got.row, row);
+                        prop_assert_eq!(&got.error, &e);
+                    }
+                    Ok(account) => {
+                        let s = account.score();
+                        let at = format!("row {row} columnar {columnar} scaled {scaled}: {data:?}");
+                        prop_assert!(!out.rejected()[row], "{}", at);
+                        prop_assert_eq!(out.overall(row), s.overall(), "{}", at);
+                        prop_assert_eq!(out.band(row), s.band(), "{}", at);
+                        prop_assert_eq!(out.coverage(row), Some(s.coverage()), "{}", at);
+                        for d in Dimension::ALL {
+                            prop_assert_eq!(
+                                out.dimension(row, d),
+                                s.dimension(d),
+                                "{} {:?}",
+                                at,
+                                d
+                            );
+                            prop_assert_eq!(
+                                out.dimension_coverage(row, d),
+                                Some(s.dimension_coverage(d)),
+                                "{} {:?}",
+                                at,
+                                d
+                            );
+                        }
+                        let card = out.scorecards()[row] as usize;
+                        prop_assert_eq!(model.scorecard_id(card), Some(s.scorecard()), "{}", at);
+                        let seg = model.segment_at(out.segments()[row] as usize);
+                        prop_assert_eq!(seg, Some(s.segment()), "{}", at);
+                        let record = s.record();
+                        // Stale values of any metric (the portfolio counts them all).
+                        let stale = data
+                            .observations
+                            .iter()
+                            .filter(|o| {
+                                let m = model
+                                    .config()
+                                    .metrics
+                                    .iter()
+                                    .find(|m| m.id == o.metric)
+                                    .unwrap();
+                                m.max_age_days.is_some_and(|max| {
+                                    (data.as_of - o.observed_on).num_days() > i64::from(max)
+                                })
+                            })
+                            .count();
+                        prop_assert_eq!(out.stale()[row] as usize, stale, "{}", at);
+                        let driver = out.drivers().unwrap()[row];
+                        let expected = record.pulls_down_most.as_ref().map(|m| m.metric.as_str());
+                        let got = (driver != NONE)
+                            .then(|| model.metric_ids().nth(driver as usize).unwrap());
+                        prop_assert_eq!(got, expected, "{}", at);
+                        // And the row's explanation is the row API's.
+                        let explained = scorer
+                            .record(&b, row)
+                            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                        prop_assert_eq!(explained, record);
+                    }
+                }
+            }
+            prop_assert!(errors.next().is_none());
+        }
+    }
+    Ok(())
+}
+
+fn kind_of(i: usize) -> MetricKind {
+    match i {
+        0 => MetricKind::Ratio,
+        1 => MetricKind::Count,
+        2 => MetricKind::Nps,
+        3 => MetricKind::Flag,
+        _ => MetricKind::Csat {
+            min: Decimal::ONE,
+            max: Decimal::from(5),
+        },
+    }
+}
+
+/// Breakpoints within a kind's range: value steps in millionths.
+fn curve(kind: usize) -> impl Strategy<Value = CurveConfig> {
+    let (lo, span): (i64, i64) = match kind {
+        0 => (0, 1_000_000),
+        1 => (0, 400_000_000),
+        2 => (-100_000_000, 200_000_000),
+        3 => (0, 1_000_000),
+        _ => (1_000_000, 4_000_000),
+    };
+    let xs = proptest::collection::btree_set(0..=span, 2..6);
+    let ys = proptest::collection::vec(0i64..=100, 6);
+    (xs, ys, 0usize..5, 0i64..=100).prop_map(move |(xs, mut ys, shape, below)| {
+        let xs: Vec<Decimal> = xs.into_iter().map(|x| Decimal::new(lo + x, 6)).collect();
+        ys.truncate(xs.len());
+        match shape {
+            0 | 1 => {
+                ys.sort();
+                if shape == 1 {
+                    ys.reverse();
+                }
+                CurveConfig::linear(xs.into_iter().zip(ys.into_iter().map(Decimal::from)))
+            }
+            2 => {
+                ys.sort();
+                CurveConfig::bounded(xs.into_iter().zip(ys.into_iter().map(Decimal::from)))
+            }
+            3 => {
+                ys.sort();
+                CurveConfig::steps(
+                    Decimal::from(below.min(ys[0])),
+                    xs.into_iter().zip(ys.into_iter().map(Decimal::from)),
+                )
+            }
+            _ => {
+                // Rise then fall.
+                let n = ys.len();
+                ys.sort();
+                let peak = ys[n - 1];
+                let mut up: Vec<i64> = ys[..n - 1].iter().step_by(2).copied().collect();
+                let mut down: Vec<i64> = ys[..n - 1].iter().skip(1).step_by(2).copied().collect();
+                down.reverse();
+                up.push(peak);
+                up.extend(down);
+                CurveConfig::range(xs.into_iter().zip(up.into_iter().map(Decimal::from)))
+            }
+        }
+    })
+}
+
+fn metric(i: usize) -> impl Strategy<Value = MetricConfig> {
+    (
+        0usize..5,
+        0usize..4,
+        0usize..4,
+        proptest::option::of(0u32..60),
+        1i64..=5,
+    )
+        .prop_flat_map(move |(kind, dim, policy, max_age, weight)| {
+            curve(kind).prop_map(move |c| {
+                let mut m =
+                    MetricConfig::new(format!("m{i}"), Dimension::ALL[dim], kind_of(kind), c)
+                        .weight(weight)
+                        .missing(match policy {
+                            0 | 1 => MissingPolicy::Exclude,
+                            2 => MissingPolicy::Worst,
+                            _ => MissingPolicy::Neutral(Decimal::from(50)),
+                        });
+                if let Some(days) = max_age {
+                    m = m.max_age_days(days);
+                }
+                m
+            })
+        })
+}
+
+const WEIGHTS: [[u32; 4]; 5] = [
+    [25, 25, 25, 25],
+    [20, 10, 40, 30],
+    [50, 0, 50, 0],
+    [100, 0, 0, 0],
+    [15, 35, 20, 30],
+];
+
+fn card(id: String) -> impl Strategy<Value = ScorecardConfig> {
+    (
+        0usize..5,
+        any::<[bool; 4]>(),
+        0u32..3,
+        0u32..3,
+        proptest::collection::vec(0i64..=3, 8),
+    )
+        .prop_map(move |(w, worst, cov, hyst, metric_w)| {
+            let mut c = ScorecardConfig::new(
+                id.clone(),
+                BandsConfig::new(Decimal::from(75), Decimal::from(55), Decimal::from(35)),
+            )
+            .min_coverage(Decimal::new(i64::from(cov) * 3, 1))
+            .hysteresis(Decimal::from(hyst * 2));
+            for (d, w) in Dimension::ALL.iter().zip(WEIGHTS[w]) {
+                c = c.dimension_weight(*d, Decimal::new(i64::from(w), 2));
+            }
+            for (d, on) in Dimension::ALL.iter().zip(worst) {
+                if on {
+                    c = c.worst_wins(*d);
+                }
+            }
+            for (i, w) in metric_w.iter().enumerate().filter(|(_, w)| **w > 0) {
+                c.metric_weights.insert(format!("m{i}"), Decimal::from(*w));
+            }
+            c
+        })
+}
+
+fn any_model() -> impl Strategy<Value = Model> {
+    (1usize..7)
+        .prop_flat_map(|n| {
+            let metrics: Vec<_> = (0..n).map(metric).collect();
+            (
+                metrics,
+                card("low".into()),
+                card("high".into()),
+                any::<bool>(),
+            )
+        })
+        .prop_filter_map("compiles", |(metrics, low, high, stages)| {
+            let mut segments = SegmentsConfig {
+                mrr_tiers: vec![
+                    Tier::new("smb", Decimal::ZERO, Some(Decimal::new(100_050, 2))),
+                    Tier::new("ent", Decimal::new(100_050, 2), None),
+                ],
+                size_tiers: vec![
+                    Tier::new("small", 0, Some(50)),
+                    Tier::new("large", 50, None),
+                ],
+                stages: vec![],
+            };
+            if stages {
+                segments.stages = vec!["onboarding".into(), "adoption".into()];
+            }
+            let mut config = ModelConfig::new("random", "1").segments(segments);
+            let names: Vec<String> = metrics.iter().map(|m| m.id.clone()).collect();
+            for m in metrics {
+                config = config.metric(m);
+            }
+            let keep = |mut c: ScorecardConfig| {
+                c.metric_weights.retain(|k, _| names.contains(k));
+                c
+            };
+            config = config
+                .scorecard(keep(low).when(Criteria::default().mrr(["smb"])))
+                .scorecard(keep(high));
+            Model::new(config).ok()
+        })
+}
+
+fn accounts(model: Model) -> impl Strategy<Value = (Model, Vec<AccountData>)> {
+    let one = (
+        strategy::account(&model, day(28)),
+        proptest::option::of(0usize..4),
+        0usize..20,
+    );
+    proptest::collection::vec(one, 1..40).prop_map(move |v| {
+        let accounts = v
+            .into_iter()
+            .map(|(mut a, prev, spoil)| {
+                a.previous_band = prev.map(|b| Band::ALL[b]);
+                // Now and then, a value the row API refuses.
+                if spoil == 0 {
+                    if let Some(o) = a.observations.last_mut() {
+                        o.value = Value::Number(f64::NAN);
+                    }
+                } else if spoil == 1 {
+                    a.mrr = Decimal::new(-5, 2);
+                } else if spoil == 2 {
+                    a.stage = Some("churned".into());
+                }
+                a
+            })
+            .collect();
+        (model.clone(), accounts)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn the_batch_path_is_the_row_api((model, accounts) in any_model().prop_flat_map(accounts), threads in 1usize..4) {
+        check_equal(&model, accounts, threads)?;
+    }
+
+    #[test]
+    fn the_bundled_model_too(accounts in proptest::collection::vec(strategy::account(&bundled(), day(28)), 1..50)) {
+        check_equal(&bundled(), accounts, 2)?;
+    }
+}
+
+fn bundled() -> Model {
+    Model::new(bundled_config()).unwrap()
+}
+
+/// Values at the edges of reading: half-millionth ties, the ends of the
+/// ratio range and the breakpoints, NaN and infinities, all read exactly
+/// as the row API reads them.
+#[test]
+fn values_at_the_edges_read_as_the_row_api_reads_them() {
+    let model = bundled();
+    let scorer = Scorer::new(&model);
+    assert!(scorer.is_columnar());
+    let mut values = vec![
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        0.0,
+        1e12,
+        1e13,
+        -1e-300,
+        f64::MIN_POSITIVE,
+    ];
+    for base in [0.0, 1.0, 0.3, 0.5, 0.7, 0.15, 0.35, 0.45, 0.999_999] {
+        for off in [
+            -5e-7,
+            -4.999_999_9e-7,
+            5e-7,
+            4.999_999_9e-7,
+            1e-7,
+            -1e-7,
+            0.0,
+        ] {
+            let x: f64 = base + off;
+            values.extend([x, x.next_up(), x.next_down()]);
+        }
+    }
+    let ids: Vec<String> = (0..values.len()).map(|i| format!("v{i}")).collect();
+    let mrr = vec![Decimal::from(500); values.len()];
+    let employees = vec![20u32; values.len()];
+    let none = vec![false; values.len()];
+    let zeros = vec![0.0; values.len()];
+    let mut b = Batch::new(
+        Ids::String(&ids),
+        Mrr::Decimal(&mrr),
+        &employees,
+        Dates::One(day(28)),
+    );
+    for id in model.metric_ids() {
+        if id == "weekly_active" {
+            b.push_metric(id, MetricColumn::new(&values));
+        } else {
+            b.push_metric(
+                id,
+                MetricColumn::new(&zeros).validity(Validity::Bools(&none)),
+            );
+        }
+    }
+    let out = scorer.score(&b).unwrap();
+    let mut errors = out.errors().iter();
+    for (row, x) in values.iter().enumerate() {
+        let data = AccountData::new(ids[row].clone(), Decimal::from(500), 20, day(28))
+            .observe(Observation::new("weekly_active", *x, day(28)));
+        match model.bind(data) {
+            Ok(a) => {
+                let s = a.score();
+                assert_eq!(out.overall(row), s.overall(), "{x:e}");
+                assert_eq!(out.band(row), s.band(), "{x:e}");
+            }
+            Err(e) => assert_eq!(errors.next().map(|r| &r.error), Some(&e), "{x:e}"),
+        }
+    }
+    assert!(errors.next().is_none());
+}
+
+/// Columns that do not fit the model: each problem named.
+#[test]
+fn columns_that_do_not_fit_are_named() {
+    let model = bundled();
+    let ids = ["a", "b"];
+    let mrr = [Decimal::ONE; 2];
+    let employees = [1u32];
+    let short = [0.5];
+    let b = Batch::new(
+        Ids::Str(&ids),
+        Mrr::Decimal(&mrr),
+        &employees,
+        Dates::One(day(28)),
+    )
+    .metric("weekly_active", MetricColumn::new(&short))
+    .metric("weekly_active", MetricColumn::new(&short))
+    .metric("no_such_metric", MetricColumn::new(&short));
+    let err = Scorer::new(&model).score(&b).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "column employees: 1 rows, expected 2; column weekly_active: 1 rows, expected 2;"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("column weekly_active: given twice"), "{text}");
+    assert!(
+        text.contains("column no_such_metric: not a metric of the model"),
+        "{text}"
+    );
+    assert!(text.contains("column nps: missing"), "{text}");
+}
+
+/// An empty batch scores to empty columns; threads beyond the rows are fine.
+#[test]
+fn an_empty_batch_is_empty_columns() {
+    let model = bundled();
+    let mut b = Batch::new(Ids::Str(&[]), Mrr::Decimal(&[]), &[], Dates::One(day(28)));
+    for id in model.metric_ids() {
+        b.push_metric(id, MetricColumn::new(&[]));
+    }
+    let out = Scorer::new(&model).threads(8).score(&b).unwrap();
+    assert!(out.is_empty());
+    assert!(out.errors().is_empty());
+}
