@@ -3,8 +3,8 @@
 
 use super::columns::{Dates, MetricColumn, Validity};
 use super::input::Batch;
-use super::output::{Out, RowScore, NONE};
-use super::plan::{CardPlan, MetricPlan, Piece, Plan, Shape};
+use super::output::Out;
+use super::plan::{MetricPlan, Piece, Plan, Shape, MAX_CARDS};
 use super::rows::{locate, Bound};
 use crate::band::Band;
 use crate::model::Model;
@@ -33,6 +33,94 @@ fn round_half_away(v: f64) -> f64 {
     r + if d == 0.5 && v > 0.0 { 1.0 } else { 0.0 } - if d == -0.5 && v < 0.0 { 1.0 } else { 0.0 }
 }
 
+/// The instruction sets the kernel is compiled for: the crate's build
+/// target, and where the running CPU has them, AVX2 (4 lanes of `f64`) or
+/// AVX-512 (8 lanes, masked selects), chosen at run time. The arithmetic
+/// is the same IEEE `f64` on every path (no fused multiply-add is formed:
+/// Rust does not contract `a*b + c`), so the results are identical.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Isa {
+    Baseline,
+    Avx2,
+    Avx512,
+}
+
+impl Isa {
+    /// The widest the running CPU has.
+    pub(crate) fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx2") {
+                return Isa::Avx512;
+            }
+            if has!("avx2") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Baseline
+    }
+}
+
+/// Scores rows `r0 .. r0 + n` (`n ≤ CHUNK`) into `out` (whose row 0 is
+/// `r0`), with the kernel compiled for `isa`.
+#[allow(clippy::too_many_arguments)]
+#[allow(unsafe_code)] // calls the kernel compiled for features checked at run time
+pub(crate) fn chunk(
+    isa: Isa,
+    model: &Model,
+    plan: &Plan,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+    out: &mut Out<'_>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    match isa {
+        // SAFETY: `Isa::detect` found these features on this CPU.
+        Isa::Avx512 => return unsafe { chunk_avx512(model, plan, batch, bound, r0, n, s, out) },
+        // SAFETY: as above.
+        Isa::Avx2 => return unsafe { chunk_avx2(model, plan, batch, bound, r0, n, s, out) },
+        Isa::Baseline => {}
+    }
+    let _ = isa;
+    chunk_impl(model, plan, batch, bound, r0, n, s, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,avx,sse4.1,sse4.2")]
+#[allow(clippy::too_many_arguments)]
+fn chunk_avx512(
+    model: &Model,
+    plan: &Plan,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+    out: &mut Out<'_>,
+) {
+    chunk_impl(model, plan, batch, bound, r0, n, s, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx,sse4.1,sse4.2")]
+#[allow(clippy::too_many_arguments)]
+fn chunk_avx2(
+    model: &Model,
+    plan: &Plan,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+    out: &mut Out<'_>,
+) {
+    chunk_impl(model, plan, batch, bound, r0, n, s, out)
+}
+
 /// Per-chunk working memory (one per thread).
 pub(crate) struct Scratch {
     card: [u32; CHUNK],
@@ -51,6 +139,22 @@ pub(crate) struct Scratch {
     wsum: [[f64; CHUNK]; 4],
     data: [[f64; CHUNK]; 4],
     worst: [[f64; CHUNK]; 4],
+    /// Results before they are written out (−1: none).
+    dim_out: [[f64; CHUNK]; 4],
+    cov_out: [[f64; CHUNK]; 4],
+    overall_out: [f64; CHUNK],
+    coverage_out: [f64; CHUNK],
+    level_out: [f64; CHUNK],
+    measured: [f64; CHUNK],
+    /// Each row's scorecard fields.
+    g_w: [[f64; CHUNK]; 4],
+    g_total: [[f64; CHUNK]; 4],
+    g_worst: [[f64; CHUNK]; 4],
+    g_wt: [f64; CHUNK],
+    g_green: [f64; CHUNK],
+    g_lime: [f64; CHUNK],
+    g_yellow: [f64; CHUNK],
+    g_min: [f64; CHUNK],
 }
 
 impl Scratch {
@@ -68,6 +172,20 @@ impl Scratch {
             wsum: [[0.0; CHUNK]; 4],
             data: [[0.0; CHUNK]; 4],
             worst: [[0.0; CHUNK]; 4],
+            dim_out: [[0.0; CHUNK]; 4],
+            cov_out: [[0.0; CHUNK]; 4],
+            overall_out: [0.0; CHUNK],
+            coverage_out: [0.0; CHUNK],
+            level_out: [0.0; CHUNK],
+            measured: [0.0; CHUNK],
+            g_w: [[0.0; CHUNK]; 4],
+            g_total: [[0.0; CHUNK]; 4],
+            g_worst: [[0.0; CHUNK]; 4],
+            g_wt: [0.0; CHUNK],
+            g_green: [0.0; CHUNK],
+            g_lime: [0.0; CHUNK],
+            g_yellow: [0.0; CHUNK],
+            g_min: [0.0; CHUNK],
         })
     }
 }
@@ -76,7 +194,8 @@ impl Scratch {
 /// `r0`); rows that fail a check are marked in `out.rejected`.
 #[allow(clippy::too_many_arguments)]
 #[allow(clippy::needless_range_loop)] // one index drives several arrays
-pub(crate) fn chunk(
+#[inline(always)]
+fn chunk_impl(
     model: &Model,
     plan: &Plan,
     batch: &Batch<'_>,
@@ -123,6 +242,7 @@ pub(crate) fn chunk(
 
 /// Validity, dates, staleness and weights of one metric's chunk.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn prepare(
     mp: &MetricPlan,
     column: &MetricColumn<'_>,
@@ -205,6 +325,7 @@ fn prepare(
 }
 
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn metric(
     mp: &MetricPlan,
     impute: bool,
@@ -333,6 +454,7 @@ fn accumulate<const WORST: bool, const IMPUTE: bool, const GATHER: bool>(
 
 /// A piecewise-linear metric; returns whether some value failed its check.
 #[allow(clippy::needless_range_loop)]
+#[inline(always)]
 fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: bool>(
     mp: &MetricPlan,
     pieces: &[Piece],
@@ -343,6 +465,19 @@ fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: b
     let mut p = [Piece::default(); N];
     for (dst, src) in p.iter_mut().zip(pieces) {
         *dst = *src;
+    }
+    // Each piece's fields as steps from the previous piece's: selecting
+    // by adding masked steps takes an `and` and an `add` per field (exact:
+    // every partial sum is some piece's field).
+    let mut step = [Piece::default(); N];
+    for j in 1..N {
+        step[j] = Piece {
+            from: p[j].from,
+            a: p[j].a - p[j - 1].a,
+            b: p[j].b - p[j - 1].b,
+            c: p[j].c - p[j - 1].c,
+            base: p[j].base - p[j - 1].base,
+        };
     }
     let imputed = mp.missing.unwrap_or(0.0);
     let same_weight = mp.same_weight.unwrap_or(0.0);
@@ -360,12 +495,12 @@ fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: b
         let m = clamp(m, lo, hi);
         // The piece holding m, selected field by field (no branch).
         let (mut a, mut b, mut c, mut base) = (p[0].a, p[0].b, p[0].c, p[0].base);
-        for piece in &p[1..] {
+        for piece in &step[1..] {
             let t = m >= piece.from;
-            a = if t { piece.a } else { a };
-            b = if t { piece.b } else { b };
-            c = if t { piece.c } else { c };
-            base = if t { piece.base } else { base };
+            a += if t { piece.a } else { 0.0 };
+            b += if t { piece.b } else { 0.0 };
+            c += if t { piece.c } else { 0.0 };
+            base += if t { piece.base } else { 0.0 };
         }
         let score = base + floor_div(a * m + b, c);
         let scored = (s.live[r] > 0.0) & ok & inside;
@@ -375,6 +510,7 @@ fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: b
 }
 
 /// A step metric; returns whether some value failed its check.
+#[inline(always)]
 fn steps(
     mp: &MetricPlan,
     impute: bool,
@@ -415,96 +551,141 @@ fn steps(
     bad
 }
 
-/// Dimension scores, overall score, coverage and band of each row.
+/// Dimension scores, overall score, coverage and band of each row: first
+/// in `f64` (a loop the compiler vectorises: scorecard fields are looked
+/// up in fixed tables), then written out as columns.
+#[allow(clippy::needless_range_loop)] // one index drives several arrays
+#[inline(always)]
 fn finish(
     model: &Model,
     plan: &Plan,
     batch: &Batch<'_>,
     r0: usize,
     n: usize,
-    s: &Scratch,
+    s: &mut Scratch,
     out: &mut Out<'_>,
 ) {
-    let fallback = CardPlan {
-        w: [0.0; 4],
-        total: [0.0; 4],
-        worst_wins: [false; 4],
-        w_total: 1.0,
-        green: 0.0,
-        lime: 0.0,
-        yellow: 0.0,
-        min_coverage: 0.0,
-        hysteresis: false,
+    let t = &*plan.table;
+    let impute = plan.impute;
+    let n = n.min(CHUNK);
+    // Each row's scorecard fields, gathered into columns (a scalar loop of
+    // loads), so that the arithmetic below runs over arrays only.
+    for r in 0..n {
+        let c = (s.card[r] as usize) & (MAX_CARDS - 1);
+        for d in 0..4 {
+            s.g_w[d][r] = t.w[d][c];
+            s.g_total[d][r] = t.total[d][c];
+            s.g_worst[d][r] = t.worst[d][c];
+        }
+        s.g_wt[r] = t.w_total[c];
+        s.g_green[r] = t.green[c];
+        s.g_lime[r] = t.lime[c];
+        s.g_yellow[r] = t.yellow[c];
+        s.g_min[r] = t.min_coverage[c];
+    }
+    // Dimensions: score, coverage, and their weighted sums.
+    s.overall_out[..n].fill(0.0); // Σ w·score
+    s.level_out[..n].fill(0.0); // Σ w over scored dimensions
+    s.coverage_out[..n].fill(0.0); // Σ w·coverage
+    s.measured[..n].fill(0.0);
+    for d in 0..4 {
+        let imp = impute[d];
+        for r in 0..n {
+            let (w, total) = (s.g_w[d][r], s.g_total[d][r]);
+            let (sum, wsum) = (s.sum[d][r], s.wsum[d][r]);
+            let data = if imp { s.data[d][r] } else { wsum };
+            // round(data·10⁶ / total) is 10⁶ when data = total; a
+            // dimension with no metric (total 0) counts as covered.
+            let empty = if total == 0.0 { 1.0 } else { 0.0 };
+            let total = total.max(1.0);
+            let cov = floor_div(2e6 * (data + empty) + total, 2.0 * total);
+            let mean = floor_div(2.0 * sum + wsum, 2.0 * wsum.max(1.0));
+            let score = if s.g_worst[d][r] > 0.0 {
+                s.worst[d][r]
+            } else {
+                mean
+            };
+            let weighted = w > 0.0;
+            let has = (wsum > 0.0) & weighted;
+            let cov = if weighted { cov } else { 0.0 };
+            s.dim_out[d][r] = if has { score } else { -1.0 };
+            s.cov_out[d][r] = cov;
+            s.measured[r] = if weighted & (data > 0.0) {
+                1.0
+            } else {
+                s.measured[r]
+            };
+            s.coverage_out[r] += w * cov;
+            s.overall_out[r] += if has { w * score } else { 0.0 };
+            s.level_out[r] += if has { w } else { 0.0 };
+        }
+    }
+    for r in 0..n {
+        let (num, den, cov_num) = (s.overall_out[r], s.level_out[r], s.coverage_out[r]);
+        let measured = s.measured[r] > 0.0;
+        let overall = floor_div(2.0 * num + den, 2.0 * den.max(1.0));
+        let coverage = floor_div(2.0 * cov_num + s.g_wt[r], 2.0 * s.g_wt[r]);
+        let scored = measured & (den > 0.0);
+        let below = |x: f64| if overall < x { 1.0 } else { 0.0 };
+        let level = below(s.g_green[r]) + below(s.g_lime[r]) + below(s.g_yellow[r]);
+        let banded = scored & (coverage >= s.g_min[r]);
+        s.overall_out[r] = if scored { overall } else { -1.0 };
+        s.coverage_out[r] = if measured { coverage } else { 0.0 };
+        s.level_out[r] = if banded { level } else { -1.0 };
+    }
+    // No data, no colour: without a measured value, no dimension score.
+    for d in 0..4 {
+        for r in 0..n {
+            s.dim_out[d][r] = if s.measured[r] > 0.0 {
+                s.dim_out[d][r]
+            } else {
+                -1.0
+            };
+        }
+    }
+    // Millionths as u32, −1 becoming NONE (u32::MAX): adding 1.5·2⁵²
+    // puts an integer of magnitude below 2⁵¹ in the low mantissa bits
+    // (offset by 2⁵¹, which is 0 mod 2³²), a conversion that vectorises.
+    let write = |dst: &mut [u32], src: &[f64]| {
+        for (o, v) in dst.iter_mut().zip(src) {
+            *o = (*v + ROUND).to_bits() as u32;
+        }
     };
+    write(out.overall, &s.overall_out[..n]);
+    write(out.coverage, &s.coverage_out[..n]);
+    for d in 0..4 {
+        write(out.dims[d], &s.dim_out[d][..n]);
+        write(out.dim_coverage[d], &s.cov_out[d][..n]);
+    }
+    for (o, l) in out.band.iter_mut().zip(&s.level_out[..n]) {
+        *o = Band::ALL.get(*l as i32 as usize).copied();
+    }
+    for (o, st) in out.stale.iter_mut().zip(&s.stale[..n]) {
+        *o = *st;
+    }
+    // Hysteresis: the previous band holds until a threshold is passed by
+    // the margin (the row API's own rule, row by row).
+    if let Some(previous) = batch.previous {
+        for r in 0..n {
+            let card = s.card[r] as usize;
+            let held = plan.cards.get(card).is_some_and(|c| c.hysteresis);
+            let prev = previous.get(r0 + r).copied().flatten();
+            let (Some(prev), Some(mc), Some(p), true) = (
+                prev,
+                model.cards.get(card),
+                out.overall.get(r).and_then(|o| Points::from_micros(*o)),
+                held && out.band.get(r).is_some_and(Option::is_some),
+            ) else {
+                continue;
+            };
+            if let Some(b) = out.band.get_mut(r) {
+                *b = Some(mc.bands.band_with_hysteresis(p, Some(prev), mc.hysteresis));
+            }
+        }
+    }
     for r in 0..n {
         if s.bad[r] {
             out.reject(r);
-            continue;
         }
-        let card = s.card[r] as usize;
-        let c = plan.cards.get(card).unwrap_or(&fallback);
-        let (mut num, mut den, mut cov_num) = (0.0, 0.0, 0.0);
-        let mut measured = false;
-        let mut dims = [0.0; 4];
-        let mut has = [false; 4];
-        let mut covs = [0.0; 4];
-        for d in 0..4 {
-            let (w, total) = (c.w[d], c.total[d]);
-            let (sum, wsum) = (s.sum[d][r], s.wsum[d][r]);
-            let data = if plan.impute[d] { s.data[d][r] } else { wsum };
-            let cov = if data == total {
-                1e6
-            } else {
-                floor_div(2e6 * data + total, 2.0 * total.max(1.0))
-            };
-            let mean = floor_div(2.0 * sum + wsum, 2.0 * wsum.max(1.0));
-            dims[d] = if c.worst_wins[d] { s.worst[d][r] } else { mean };
-            has[d] = (wsum > 0.0) & (w > 0.0);
-            covs[d] = if w > 0.0 { cov } else { 0.0 };
-            measured |= (w > 0.0) & (data > 0.0);
-            cov_num += w * covs[d];
-            num += if has[d] { w * dims[d] } else { 0.0 };
-            den += if has[d] { w } else { 0.0 };
-        }
-        let mut row = RowScore {
-            overall: NONE,
-            band: None,
-            coverage: 0,
-            dims: [NONE; 4],
-            dim_coverage: covs.map(|c| c as u32),
-            stale: s.stale[r],
-        };
-        if measured {
-            for d in 0..4 {
-                if has[d] {
-                    row.dims[d] = dims[d] as u32;
-                }
-            }
-            let coverage = floor_div(2.0 * cov_num + c.w_total, 2.0 * c.w_total);
-            row.coverage = coverage as u32;
-            if den > 0.0 {
-                let overall = floor_div(2.0 * num + den, 2.0 * den);
-                row.overall = overall as u32;
-                if coverage >= c.min_coverage {
-                    let level = usize::from(overall < c.green)
-                        + usize::from(overall < c.lime)
-                        + usize::from(overall < c.yellow);
-                    row.band = Band::ALL.get(level).copied();
-                    let previous = batch
-                        .previous
-                        .filter(|_| c.hysteresis)
-                        .and_then(|p| p.get(r0 + r).copied().flatten());
-                    if let (Some(prev), Some(mc), Some(p)) = (
-                        previous,
-                        model.cards.get(card),
-                        Points::from_micros(row.overall),
-                    ) {
-                        row.band =
-                            Some(mc.bands.band_with_hysteresis(p, Some(prev), mc.hysteresis));
-                    }
-                }
-            }
-        }
-        out.put(r, &row);
     }
 }

@@ -113,6 +113,7 @@ use rows::Bound;
 pub struct Scorer<'m> {
     model: &'m Model,
     plan: Option<plan::Plan>,
+    isa: kernel::Isa,
     threads: usize,
     drivers: bool,
 }
@@ -123,6 +124,7 @@ impl<'m> Scorer<'m> {
         Scorer {
             model,
             plan: plan::Plan::new(model),
+            isa: kernel::Isa::detect(),
             threads: 1,
             drivers: false,
         }
@@ -149,6 +151,25 @@ impl<'m> Scorer<'m> {
     pub fn row_at_a_time(mut self) -> Self {
         self.plan = None;
         self
+    }
+
+    /// Uses the kernel compiled for the crate's build target only, not the
+    /// wider instruction sets detected at run time (for tests and
+    /// benches that compare the two).
+    #[doc(hidden)]
+    pub fn baseline_isa(mut self) -> Self {
+        self.isa = kernel::Isa::Baseline;
+        self
+    }
+
+    /// The instruction set the columnar kernel runs with here:
+    /// `"avx512"`, `"avx2"` or `"baseline"` (the build target's).
+    pub fn instruction_set(&self) -> &'static str {
+        match self.isa {
+            kernel::Isa::Avx512 => "avx512",
+            kernel::Isa::Avx2 => "avx2",
+            kernel::Isa::Baseline => "baseline",
+        }
     }
 
     /// True when the columnar kernel scores this model; false when its
@@ -244,6 +265,7 @@ impl<'m> Scorer<'m> {
             let mut part = out.split_off_front(len);
             match (&self.plan, scratch.as_deref_mut()) {
                 (Some(plan), Some(s)) => kernel::chunk(
+                    self.isa,
                     self.model,
                     plan,
                     batch,

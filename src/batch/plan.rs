@@ -96,11 +96,62 @@ pub(crate) struct CardPlan {
     pub(crate) hysteresis: bool,
 }
 
+/// The most scorecards the columnar kernel takes (its per-scorecard
+/// tables are fixed arrays indexed by `card & (MAX_CARDS − 1)`, so lookups
+/// need no bounds check and vectorise).
+pub(crate) const MAX_CARDS: usize = 256;
+
+/// The scorecards as columns: `field[card]`.
+#[derive(Clone, Debug)]
+pub(crate) struct Cards {
+    pub(crate) w: [[f64; MAX_CARDS]; 4],
+    pub(crate) total: [[f64; MAX_CARDS]; 4],
+    /// 1 where the scorecard takes the dimension's worst metric.
+    pub(crate) worst: [[f64; MAX_CARDS]; 4],
+    pub(crate) w_total: [f64; MAX_CARDS],
+    pub(crate) green: [f64; MAX_CARDS],
+    pub(crate) lime: [f64; MAX_CARDS],
+    pub(crate) yellow: [f64; MAX_CARDS],
+    pub(crate) min_coverage: [f64; MAX_CARDS],
+}
+
+impl Cards {
+    fn new(plans: &[CardPlan]) -> Option<Box<Cards>> {
+        if plans.len() > MAX_CARDS {
+            return None;
+        }
+        let mut t = Box::new(Cards {
+            w: [[0.0; MAX_CARDS]; 4],
+            total: [[0.0; MAX_CARDS]; 4],
+            worst: [[0.0; MAX_CARDS]; 4],
+            w_total: [1.0; MAX_CARDS],
+            green: [0.0; MAX_CARDS],
+            lime: [0.0; MAX_CARDS],
+            yellow: [0.0; MAX_CARDS],
+            min_coverage: [0.0; MAX_CARDS],
+        });
+        for (c, p) in plans.iter().enumerate() {
+            for d in 0..4 {
+                t.w[d][c] = p.w[d];
+                t.total[d][c] = p.total[d];
+                t.worst[d][c] = if p.worst_wins[d] { 1.0 } else { 0.0 };
+            }
+            t.w_total[c] = p.w_total.max(1.0);
+            t.green[c] = p.green;
+            t.lime[c] = p.lime;
+            t.yellow[c] = p.yellow;
+            t.min_coverage[c] = p.min_coverage;
+        }
+        Some(t)
+    }
+}
+
 /// The kernel's tables for a model, when the model's numbers fit.
 #[derive(Clone, Debug)]
 pub(crate) struct Plan {
     pub(crate) metrics: Vec<MetricPlan>,
     pub(crate) cards: Vec<CardPlan>,
+    pub(crate) table: Box<Cards>,
     /// Some metric of the dimension imputes a missing value, so the
     /// weight with data differs from the weight scored.
     pub(crate) impute: [bool; 4],
@@ -188,6 +239,7 @@ impl Plan {
         }
         Some(Plan {
             metrics,
+            table: Cards::new(&card_plans)?,
             cards: card_plans,
             impute,
         })
