@@ -184,6 +184,36 @@ impl<'m> PortfolioSummary<'m> {
         self.stale_accounts = self.stale_accounts.saturating_add(u64::from(stale > 0));
     }
 
+    /// Counts `count` accounts of one segment and band with their total
+    /// MRR and stale values (the batch path's per-segment sums).
+    pub(crate) fn add_group(
+        &mut self,
+        segment: usize,
+        band: Option<Band>,
+        group: Tally,
+        stale_accounts: u64,
+        stale_values: u64,
+    ) {
+        let put = |t: &mut BandTallies| {
+            let slot = match band {
+                Some(b) => &mut t.bands[b.index()],
+                None => &mut t.insufficient,
+            };
+            slot.merge(&group);
+        };
+        put(&mut self.totals);
+        if let Some(seg) = self.per_segment.get_mut(segment) {
+            put(seg);
+        }
+        self.stale_accounts = self.stale_accounts.saturating_add(stale_accounts);
+        self.stale_values = self.stale_values.saturating_add(stale_values);
+    }
+
+    /// Counts rejected accounts (not banded) in bulk.
+    pub(crate) fn add_skipped(&mut self, count: u64) {
+        self.skipped = self.skipped.saturating_add(count);
+    }
+
     /// Adds another summary of the same model (a parallel reduce's combine
     /// step). The result is exactly what adding both parts' scores to one
     /// summary gives, whatever the order of parts and scores; the

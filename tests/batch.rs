@@ -20,6 +20,9 @@ struct Owned {
     employees: Vec<u32>,
     stages: Vec<Option<String>>,
     previous: Vec<Option<Band>>,
+    previous_scores: Vec<Option<Points>>,
+    renewal: Vec<i32>,
+    has_renewal: Vec<bool>,
     as_of: Vec<i32>,
     /// Per metric: values, validity, observed day (Date32).
     metrics: Vec<MetricColumns>,
@@ -40,6 +43,9 @@ fn columns(model: &Model, accounts: &mut [AccountData]) -> Owned {
         employees: vec![],
         stages: vec![],
         previous: vec![],
+        previous_scores: vec![],
+        renewal: vec![],
+        has_renewal: vec![],
         as_of: vec![],
         metrics: ids
             .iter()
@@ -55,6 +61,19 @@ fn columns(model: &Model, accounts: &mut [AccountData]) -> Owned {
         o.employees.push(a.employees);
         o.stages.push(a.stage.clone());
         o.previous.push(a.previous_band);
+        // CTA inputs that are columns: a previous score, a renewal date
+        // (now and then none); events are not columns.
+        a.previous_score = (i % 3 != 0)
+            .then(|| Points::from_micros((i as u32 * 7_000_003) % 100_000_001).unwrap());
+        a.dates.clear();
+        a.events.clear();
+        let renewal = a.as_of + chrono::Days::new((i as u64 * 13) % 200);
+        if i % 4 != 0 {
+            a.dates.insert("renewal".into(), renewal);
+        }
+        o.previous_scores.push(a.previous_score);
+        o.renewal.push(date32(renewal));
+        o.has_renewal.push(i % 4 != 0);
         o.as_of.push(date32(a.as_of));
         let mut kept = Vec::new();
         for (id, values, valid, days, authors) in o.metrics.iter_mut() {
@@ -112,7 +131,13 @@ fn batch<'a>(
         Dates::Days(&o.as_of),
     )
     .stages(stages)
-    .previous_bands(&o.previous);
+    .previous_bands(&o.previous)
+    .previous_scores(&o.previous_scores)
+    .date(
+        "renewal",
+        Dates::Days(&o.renewal),
+        Validity::Bools(&o.has_renewal),
+    );
     for ((id, values, valid, days, _), authors) in o.metrics.iter().zip(authors) {
         b.push_metric(
             id,
@@ -130,6 +155,7 @@ fn check_equal(
     model: &Model,
     mut accounts: Vec<AccountData>,
     threads: usize,
+    rules: Option<&healthscore::cta::RuleSet>,
 ) -> Result<(), TestCaseError> {
     let o = columns(model, &mut accounts);
     let stages: Vec<Option<&str>> = o.stages.iter().map(Option::as_deref).collect();
@@ -222,6 +248,38 @@ fn check_equal(
                 }
             }
             prop_assert!(errors.next().is_none());
+            // The portfolio summary: as adding each row's score.
+            let mut expected = PortfolioSummary::new(model);
+            for data in &accounts {
+                match model.bind(data.clone()) {
+                    Ok(a) => expected.add(&a.score()).unwrap(),
+                    Err(e) => expected.add_error(&e),
+                }
+            }
+            let mut got = PortfolioSummary::new(model);
+            out.summarise(&b, &mut got)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(got, expected);
+        }
+        // CTA rules: as evaluating each row's score.
+        if let Some(rules) = rules {
+            let scorer = Scorer::new(model);
+            let got = scorer
+                .evaluate(rules, &b)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let mut summary = healthscore::cta::CtaSummary::default();
+            let mut rows = Vec::new();
+            for (row, data) in accounts.iter().enumerate() {
+                if let Ok(a) = model.bind(data.clone()) {
+                    let eval = rules.evaluate(&a.score(), &[], &[]).unwrap();
+                    summary.add(&eval);
+                    if !eval.actions.is_empty() || !eval.held.is_empty() {
+                        rows.push((row, eval));
+                    }
+                }
+            }
+            prop_assert_eq!(&got.summary, &summary);
+            prop_assert_eq!(&got.rows, &rows);
         }
     }
     Ok(())
@@ -428,12 +486,14 @@ proptest! {
 
     #[test]
     fn the_batch_path_is_the_row_api((model, accounts) in any_model().prop_flat_map(accounts), threads in 1usize..4) {
-        check_equal(&model, accounts, threads)?;
+        check_equal(&model, accounts, threads, None)?;
     }
 
     #[test]
     fn the_bundled_model_too(accounts in proptest::collection::vec(strategy::account(&bundled(), day(28)), 1..50)) {
-        check_equal(&bundled(), accounts, 2)?;
+        let model = bundled();
+        let rules = healthscore::cta::RuleSet::new(serde_json::from_str(include_str!("../examples/data/playbook.json")).unwrap(), &model).unwrap();
+        check_equal(&model, accounts, 2, Some(&rules))?;
     }
 }
 

@@ -35,6 +35,8 @@ pub struct Batch<'a> {
     pub(crate) as_of: Dates<'a>,
     pub(crate) stages: Option<&'a [Option<&'a str>]>,
     pub(crate) previous: Option<&'a [Option<Band>]>,
+    pub(crate) previous_scores: Option<&'a [Option<crate::Points>]>,
+    pub(crate) dates: Vec<(&'a str, Dates<'a>, super::columns::Validity<'a>)>,
     pub(crate) metrics: Vec<(&'a str, MetricColumn<'a>)>,
 }
 
@@ -48,6 +50,8 @@ impl<'a> Batch<'a> {
             as_of,
             stages: None,
             previous: None,
+            previous_scores: None,
+            dates: Vec::new(),
             metrics: Vec::new(),
         }
     }
@@ -73,6 +77,25 @@ impl<'a> Batch<'a> {
     /// hysteresis.
     pub fn previous_bands(mut self, bands: &'a [Option<Band>]) -> Self {
         self.previous = Some(bands);
+        self
+    }
+
+    /// Each account's overall score at its previous scoring, for CTA rules
+    /// on score changes.
+    pub fn previous_scores(mut self, scores: &'a [Option<crate::Points>]) -> Self {
+        self.previous_scores = Some(scores);
+        self
+    }
+
+    /// A named date column (e.g. `renewal`) for CTA rules; rows where
+    /// `validity` says so have none.
+    pub fn date(
+        mut self,
+        name: &'a str,
+        dates: Dates<'a>,
+        validity: super::columns::Validity<'a>,
+    ) -> Self {
+        self.dates.push((name, dates, validity));
         self
     }
 

@@ -25,6 +25,18 @@ fn floor_div(a: f64, b: f64) -> f64 {
     r - if r > q { 1.0 } else { 0.0 }
 }
 
+/// `⌊a / c⌋` for integers `0 ≤ a < 2⁵¹`, `0 < c < 2⁵¹` held by `f64`
+/// whose quotient is below 2²⁸, with `inv = fl(1/c)`: a multiply instead
+/// of a division. `a·inv` is within `2⁻²³` of `a/c`, so its nearest
+/// integer `q` is the floor or one above it; `a − q·c` (exact: both terms
+/// are integers below 2⁵²) is negative exactly in the second case.
+#[inline(always)]
+fn floor_mul(a: f64, c: f64, inv: f64) -> f64 {
+    let q = (a * inv + ROUND) - ROUND;
+    let r = a - q * c;
+    q - if r < 0.0 { 1.0 } else { 0.0 }
+}
+
 /// The row API's `round_half_away` for `|v| < 2⁵¹`.
 #[inline(always)]
 fn round_half_away(v: f64) -> f64 {
@@ -151,6 +163,8 @@ pub(crate) struct Scratch {
     g_total: [[f64; CHUNK]; 4],
     g_worst: [[f64; CHUNK]; 4],
     g_wt: [f64; CHUNK],
+    g_inv_total: [[f64; CHUNK]; 4],
+    g_inv_wt: [f64; CHUNK],
     g_green: [f64; CHUNK],
     g_lime: [f64; CHUNK],
     g_yellow: [f64; CHUNK],
@@ -182,6 +196,8 @@ impl Scratch {
             g_total: [[0.0; CHUNK]; 4],
             g_worst: [[0.0; CHUNK]; 4],
             g_wt: [0.0; CHUNK],
+            g_inv_total: [[0.0; CHUNK]; 4],
+            g_inv_wt: [0.0; CHUNK],
             g_green: [0.0; CHUNK],
             g_lime: [0.0; CHUNK],
             g_yellow: [0.0; CHUNK],
@@ -210,18 +226,27 @@ fn chunk_impl(
         Dates::One(_) => batch.as_of.ce_day(0),
         Dates::Days(_) => None,
     };
-    for r in 0..n {
-        match locate(model, batch, bound, r0 + r) {
-            Some((seg, card)) => {
-                s.card[r] = card;
-                s.bad[r] = false;
-                out.set_segment(r, seg, card);
-            }
-            None => {
-                s.card[r] = 0;
-                s.bad[r] = true;
+    if !segments_fast(model, batch, bound, r0, n, s, out) {
+        for r in 0..n {
+            match locate(model, batch, bound, r0 + r) {
+                Some((seg, card)) => {
+                    s.card[r] = card;
+                    s.bad[r] = false;
+                    out.set_segment(r, seg, card);
+                }
+                None => {
+                    s.card[r] = 0;
+                    s.bad[r] = true;
+                }
             }
         }
+    }
+    if !batch.dates.is_empty() {
+        for r in 0..n {
+            s.bad[r] |= !super::rows::dates_ok(batch, bound, r0 + r);
+        }
+    }
+    for r in 0..n {
         s.as_of[r] = one_day
             .or_else(|| batch.as_of.ce_day(r0 + r))
             .unwrap_or(i64::MAX);
@@ -238,6 +263,69 @@ fn chunk_impl(
         metric(mp, impute, column, batch, bound, r0, n, s);
     }
     finish(model, plan, batch, r0, n, s, out);
+}
+
+/// Segments and scorecards of a chunk in the common case (MRR as scaled
+/// 64-bit integers, one as-of date, numeric ids, no stage to look up):
+/// integer comparisons against the tier bounds, no `Decimal`, no string.
+/// Returns false, doing nothing, for any other batch (each row is then
+/// located with the row-level checks).
+#[inline(always)]
+fn segments_fast(
+    model: &Model,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+    out: &mut Out<'_>,
+) -> bool {
+    let seg = &model.segmentation;
+    let crate::batch::Mrr::Scaled64 { values, .. } = batch.mrr else {
+        return false;
+    };
+    let numeric = matches!(
+        batch.ids,
+        crate::batch::Ids::Int(_) | crate::batch::Ids::UInt(_)
+    );
+    let staged = batch.stages.is_some() && !seg.stages.is_empty();
+    if !numeric || staged || !matches!(batch.as_of, Dates::One(_)) {
+        return false;
+    }
+    let (Some(mrr), Some(employees)) = (values.get(r0..r0 + n), batch.employees.get(r0..r0 + n))
+    else {
+        return false;
+    };
+    let (max, mrr_bounds) = (bound.mrr_max64, &bound.mrr_bounds64);
+    let sizes = seg.size.len().max(1);
+    let stage_slots = seg.stage_slots();
+    for (r, (&v, &e)) in mrr.iter().zip(employees).enumerate().take(CHUNK) {
+        let m = mrr_bounds
+            .iter()
+            .filter(|b| v >= **b)
+            .count()
+            .saturating_sub(1);
+        let z = seg
+            .size
+            .iter()
+            .filter(|t| e >= t.from)
+            .count()
+            .saturating_sub(1);
+        let segment = (m * sizes + z) * stage_slots;
+        let card = model.card_of_segment.get(segment).copied();
+        match card.filter(|_| (0..=max).contains(&v)) {
+            Some(card) => {
+                s.card[r] = card;
+                s.bad[r] = false;
+                out.set_segment(r, segment as u32, card);
+            }
+            None => {
+                s.card[r] = 0;
+                s.bad[r] = true;
+            }
+        }
+    }
+    true
 }
 
 /// Validity, dates, staleness and weights of one metric's chunk.
@@ -476,6 +564,7 @@ fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: b
             a: p[j].a - p[j - 1].a,
             b: p[j].b - p[j - 1].b,
             c: p[j].c - p[j - 1].c,
+            inv: p[j].inv,
             base: p[j].base - p[j - 1].base,
         };
     }
@@ -494,15 +583,17 @@ fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: b
         let inside = !bounded | ((m >= lo) & (m <= hi));
         let m = clamp(m, lo, hi);
         // The piece holding m, selected field by field (no branch).
-        let (mut a, mut b, mut c, mut base) = (p[0].a, p[0].b, p[0].c, p[0].base);
+        let (mut a, mut b, mut c, mut inv, mut base) =
+            (p[0].a, p[0].b, p[0].c, p[0].inv, p[0].base);
         for piece in &step[1..] {
             let t = m >= piece.from;
             a += if t { piece.a } else { 0.0 };
             b += if t { piece.b } else { 0.0 };
             c += if t { piece.c } else { 0.0 };
+            inv = if t { piece.inv } else { inv };
             base += if t { piece.base } else { 0.0 };
         }
-        let score = base + floor_div(a * m + b, c);
+        let score = base + floor_mul(a * m + b, c, inv);
         let scored = (s.live[r] > 0.0) & ok & inside;
         accumulate::<WORST, IMPUTE, GATHER>(mp, s, r, scored, score, imputed, same_weight);
     }
@@ -575,9 +666,11 @@ fn finish(
         for d in 0..4 {
             s.g_w[d][r] = t.w[d][c];
             s.g_total[d][r] = t.total[d][c];
+            s.g_inv_total[d][r] = t.inv_total[d][c];
             s.g_worst[d][r] = t.worst[d][c];
         }
         s.g_wt[r] = t.w_total[c];
+        s.g_inv_wt[r] = t.inv_w_total[c];
         s.g_green[r] = t.green[c];
         s.g_lime[r] = t.lime[c];
         s.g_yellow[r] = t.yellow[c];
@@ -598,7 +691,11 @@ fn finish(
             // dimension with no metric (total 0) counts as covered.
             let empty = if total == 0.0 { 1.0 } else { 0.0 };
             let total = total.max(1.0);
-            let cov = floor_div(2e6 * (data + empty) + total, 2.0 * total);
+            let cov = floor_mul(
+                2e6 * (data + empty) + total,
+                2.0 * total,
+                s.g_inv_total[d][r],
+            );
             let mean = floor_div(2.0 * sum + wsum, 2.0 * wsum.max(1.0));
             let score = if s.g_worst[d][r] > 0.0 {
                 s.worst[d][r]
@@ -624,7 +721,7 @@ fn finish(
         let (num, den, cov_num) = (s.overall_out[r], s.level_out[r], s.coverage_out[r]);
         let measured = s.measured[r] > 0.0;
         let overall = floor_div(2.0 * num + den, 2.0 * den.max(1.0));
-        let coverage = floor_div(2.0 * cov_num + s.g_wt[r], 2.0 * s.g_wt[r]);
+        let coverage = floor_mul(2.0 * cov_num + s.g_wt[r], 2.0 * s.g_wt[r], s.g_inv_wt[r]);
         let scored = measured & (den > 0.0);
         let below = |x: f64| if overall < x { 1.0 } else { 0.0 };
         let level = below(s.g_green[r]) + below(s.g_lime[r]) + below(s.g_yellow[r]);

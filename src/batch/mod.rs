@@ -92,10 +92,12 @@ mod kernel;
 mod output;
 mod plan;
 mod rows;
+mod summary;
 
 pub use columns::{Dates, Ids, MetricColumn, Mrr, RowId, Validity};
 pub use input::{Batch, BatchError, ColumnProblem, RowError};
 pub use output::{BatchScores, NONE};
+pub use summary::{BatchCtas, BatchUseError};
 
 use crate::model::Model;
 use crate::slots::Slot;
@@ -207,6 +209,7 @@ impl<'m> Scorer<'m> {
         let bound = Bound::new(self.model, batch)?;
         let rows = batch.len();
         out.reset(rows, self.drivers);
+        out.model = Some(self.model.fingerprint().clone());
         let threads = self.threads.min(rows.div_ceil(kernel::CHUNK)).max(1);
         let per = rows.div_ceil(threads).div_ceil(kernel::CHUNK) * kernel::CHUNK;
         let mut all = out.out();

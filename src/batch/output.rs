@@ -31,6 +31,8 @@ pub struct BatchScores {
     pub(crate) rejected: Vec<bool>,
     pub(crate) errors: Vec<RowError>,
     pub(crate) drivers: Option<Vec<u32>>,
+    /// The model that scored them.
+    pub(crate) model: Option<crate::model::Fingerprint>,
 }
 
 impl BatchScores {

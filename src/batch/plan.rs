@@ -34,6 +34,8 @@ pub(crate) struct Piece {
     pub(crate) a: f64,
     pub(crate) b: f64,
     pub(crate) c: f64,
+    /// fl(1/c).
+    pub(crate) inv: f64,
     pub(crate) base: f64,
 }
 
@@ -109,6 +111,9 @@ pub(crate) struct Cards {
     /// 1 where the scorecard takes the dimension's worst metric.
     pub(crate) worst: [[f64; MAX_CARDS]; 4],
     pub(crate) w_total: [f64; MAX_CARDS],
+    /// fl(1 / (2·max(total, 1))) and fl(1 / (2·w_total)).
+    pub(crate) inv_total: [[f64; MAX_CARDS]; 4],
+    pub(crate) inv_w_total: [f64; MAX_CARDS],
     pub(crate) green: [f64; MAX_CARDS],
     pub(crate) lime: [f64; MAX_CARDS],
     pub(crate) yellow: [f64; MAX_CARDS],
@@ -125,6 +130,8 @@ impl Cards {
             total: [[0.0; MAX_CARDS]; 4],
             worst: [[0.0; MAX_CARDS]; 4],
             w_total: [1.0; MAX_CARDS],
+            inv_total: [[0.5; MAX_CARDS]; 4],
+            inv_w_total: [0.5; MAX_CARDS],
             green: [0.0; MAX_CARDS],
             lime: [0.0; MAX_CARDS],
             yellow: [0.0; MAX_CARDS],
@@ -135,8 +142,10 @@ impl Cards {
                 t.w[d][c] = p.w[d];
                 t.total[d][c] = p.total[d];
                 t.worst[d][c] = if p.worst_wins[d] { 1.0 } else { 0.0 };
+                t.inv_total[d][c] = 1.0 / (2.0 * p.total[d].max(1.0));
             }
             t.w_total[c] = p.w_total.max(1.0);
+            t.inv_w_total[c] = 1.0 / (2.0 * p.w_total.max(1.0));
             t.green[c] = p.green;
             t.lime[c] = p.lime;
             t.yellow[c] = p.yellow;
@@ -305,6 +314,7 @@ fn metric_plan(metric: &Metric) -> Option<MetricPlan> {
                     a: 2.0 * sign * dyr,
                     b: dxr - 2.0 * sign * xr * dyr,
                     c: 2.0 * dxr,
+                    inv: 1.0 / (2.0 * dxr),
                     base: f64::from(base),
                 });
             }

@@ -21,6 +21,9 @@ pub(crate) struct Bound<'a> {
     /// and the largest MRR the row API accepts, in those units.
     pub(crate) mrr_bounds: Vec<i128>,
     pub(crate) mrr_max: i128,
+    /// The same, saturated to `i64` for 64-bit columns.
+    pub(crate) mrr_bounds64: Vec<i64>,
+    pub(crate) mrr_max64: i64,
     pub(crate) first_day: i64,
     pub(crate) last_day: i64,
 }
@@ -97,14 +100,18 @@ impl<'a> Bound<'a> {
         if !problems.is_empty() {
             return Err(BatchError { problems });
         }
-        let mrr_bounds = model
+        let mrr_bounds: Vec<i128> = model
             .segmentation
             .mrr
             .iter()
             .map(|t| scaled_ceiling(t.from, scale))
             .collect();
         let mrr_max = scaled_ceiling(Decimal::from(MAX_MRR), scale);
+        let saturate =
+            |b: i128| i64::try_from(b).unwrap_or(if b < 0 { i64::MIN } else { i64::MAX });
         Ok(Bound {
+            mrr_bounds64: mrr_bounds.iter().map(|b| saturate(*b)).collect(),
+            mrr_max64: saturate(mrr_max),
             metrics: metrics.into_iter().flatten().collect(),
             mrr_bounds,
             mrr_max,
@@ -162,12 +169,24 @@ pub(crate) fn locate(
             return None;
         }
     }
-    if batch.ids.get(row).is_none_or(|id| id.is_empty()) {
+    if batch.ids.get(row).is_none_or(|id| id.is_empty()) || !dates_ok(batch, bound, row) {
         return None;
     }
     let segment = seg.index(m, s, stage);
     let card = *model.card_of_segment.get(segment)?;
     Some((u32::try_from(segment).ok()?, card))
+}
+
+/// The row's named dates lie within the documented years (binding refuses
+/// others).
+#[inline]
+pub(crate) fn dates_ok(batch: &Batch<'_>, bound: &Bound<'_>, row: usize) -> bool {
+    batch.dates.iter().all(|(_, dates, validity)| {
+        !validity.is_valid(row)
+            || dates
+                .ce_day(row)
+                .is_some_and(|d| (bound.first_day..=bound.last_day).contains(&d))
+    })
 }
 
 /// A date of a row as the row API would hold it: out-of-range day numbers
@@ -204,6 +223,14 @@ pub(crate) fn account_data(
         data.stage = Some((*stage).to_string());
     }
     data.previous_band = batch.previous.and_then(|p| p.get(row).copied().flatten());
+    data.previous_score = batch
+        .previous_scores
+        .and_then(|p| p.get(row).copied().flatten());
+    for (name, dates, validity) in &batch.dates {
+        if validity.is_valid(row) {
+            data.dates.insert((*name).to_string(), day_of(dates, row));
+        }
+    }
     for (metric, column) in model.metrics.iter().zip(&bound.metrics) {
         if !column.validity.is_valid(row) {
             continue;
