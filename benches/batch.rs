@@ -151,6 +151,7 @@ fn curve(c: &[(f64, f64); 4], slope: &[f64; 3], x: f64) -> f64 {
 
 /// Band index (0 green .. 3 red, 4 no score) per row, branch-free, columnar.
 #[allow(clippy::needless_range_loop)] // one index drives several arrays
+#[inline(always)]
 fn hand_columnar(c: &v0m::Columns, slopes: &[[f64; 3]; 12], out: &mut [u8]) {
     const CH: usize = 256;
     let n = c.len();
@@ -196,6 +197,28 @@ fn hand_columnar(c: &v0m::Columns, slopes: &[[f64; 3]; 12], out: &mut [u8]) {
         }
         start += len;
     }
+}
+
+/// The same kernel compiled for AVX-512 (what the library's batch kernel
+/// runs with on this CPU), so that the comparison is also made at equal
+/// instruction sets.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,avx,sse4.1,sse4.2")]
+fn hand_columnar_avx512(c: &v0m::Columns, slopes: &[[f64; 3]; 12], out: &mut [u8]) {
+    hand_columnar(c, slopes, out)
+}
+
+fn hand_columnar_wide(c: &v0m::Columns, slopes: &[[f64; 3]; 12], out: &mut [u8]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+    {
+        // SAFETY: the features were detected on this CPU just above.
+        unsafe { hand_columnar_avx512(c, slopes, out) };
+        return true;
+    }
+    false
 }
 
 /// One account as a struct, for the one-at-a-time kernels.
@@ -303,6 +326,7 @@ fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: 
     let b = batch(c);
     let one = Scorer::new(model);
     let two = Scorer::new(model).threads(2);
+    let base = Scorer::new(model).baseline_isa();
     let records = rows_of(c);
     let mut levels = vec![0u8; n];
     let mut out = BatchScores::new();
@@ -312,6 +336,8 @@ fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: 
         "batch_2_threads",
         "hand_f64_one_at_a_time",
         "account_score",
+        "hand_f64_columnar_avx512",
+        "batch_1_thread_baseline",
     ];
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     let rounds: usize = std::env::var("BATCH_ROUNDS")
@@ -349,11 +375,26 @@ fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: 
         let got = counts(accounts.iter().map(|a| black_box(a).score().band()));
         times[4].push(t.elapsed().as_nanos() as f64 / n as f64);
         assert_eq!(got, expected);
+
+        let t = Instant::now();
+        if hand_columnar_wide(c, &slopes, &mut levels) {
+            times[5].push(t.elapsed().as_nanos() as f64 / n as f64);
+            assert_eq!(level_counts(&levels), f64_counts);
+        }
+
+        let t = Instant::now();
+        base.score_into(&b, &mut out).expect("v0m columns fit");
+        times[6].push(t.elapsed().as_nanos() as f64 / n as f64);
+        assert_eq!(counts(out.bands().iter().copied()), expected);
     }
     let (peer, _) = min_median(&mut times[0].clone());
     let (peer_one, _) = min_median(&mut times[3].clone());
     println!("\nreference model v0m, {n} accounts, {rounds} interleaved rounds, ns per account (min / median):");
+    println!("  (batch kernel: {})", one.instruction_set());
     for (k, name) in names.iter().enumerate() {
+        if times[k].is_empty() {
+            continue;
+        }
         let (lo, med) = min_median(&mut times[k]);
         let vs = if k == 4 { peer_one } else { peer };
         let against = if k == 4 {

@@ -48,6 +48,8 @@
 //!   stage × verdict view and the retention pyramid.
 //! * [`hierarchy`]: parent and child accounts rolled up (mean, MRR-weighted,
 //!   worst) and counted without double-counting MRR.
+//! * [`batch`]: whole portfolios as borrowed columns, validated and scored
+//!   in one vectorised pass, exactly as the row API scores them.
 //!
 //! The everyday types ([`Model`], [`ModelConfig`], [`AccountData`],
 //! [`Observation`], [`Score`], [`ScoreRecord`], [`Band`], [`Dimension`],
