@@ -98,7 +98,7 @@ pub(crate) fn chunk(
         Isa::Baseline => {}
     }
     let _ = isa;
-    chunk_impl(model, plan, batch, bound, r0, n, s, out)
+    chunk_impl::<false>(model, plan, batch, bound, r0, n, s, out)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -114,7 +114,7 @@ fn chunk_avx512(
     s: &mut Scratch,
     out: &mut Out<'_>,
 ) {
-    chunk_impl(model, plan, batch, bound, r0, n, s, out)
+    chunk_impl::<true>(model, plan, batch, bound, r0, n, s, out)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -130,7 +130,7 @@ fn chunk_avx2(
     s: &mut Scratch,
     out: &mut Out<'_>,
 ) {
-    chunk_impl(model, plan, batch, bound, r0, n, s, out)
+    chunk_impl::<true>(model, plan, batch, bound, r0, n, s, out)
 }
 
 /// Per-chunk working memory (one per thread).
@@ -211,7 +211,7 @@ impl Scratch {
 #[allow(clippy::too_many_arguments)]
 #[allow(clippy::needless_range_loop)] // one index drives several arrays
 #[inline(always)]
-fn chunk_impl(
+fn chunk_impl<const WIDE: bool>(
     model: &Model,
     plan: &Plan,
     batch: &Batch<'_>,
@@ -260,9 +260,13 @@ fn chunk_impl(
     }
     for (mp, column) in plan.metrics.iter().zip(&bound.metrics) {
         let impute = plan.impute[mp.dim & 3];
-        metric(mp, impute, column, batch, bound, r0, n, s);
+        metric::<WIDE>(mp, impute, column, batch, bound, r0, n, s);
     }
-    finish(model, plan, batch, r0, n, s, out);
+    if WIDE {
+        finish(model, plan, batch, r0, n, s, out);
+    } else {
+        finish_out(model, plan, batch, r0, n, s, out);
+    }
 }
 
 /// Segments and scorecards of a chunk in the common case (MRR as scaled
@@ -414,7 +418,7 @@ fn prepare(
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn metric(
+fn metric<const WIDE: bool>(
     mp: &MetricPlan,
     impute: bool,
     column: &MetricColumn<'_>,
@@ -436,28 +440,60 @@ fn metric(
                 ($n:literal) => {
                     match (mp.worst, impute, gather) {
                         (false, false, false) => {
-                            linear::<$n, false, false, false>(mp, p, *bounded, values, s)
+                            if WIDE {
+                                linear::<$n, false, false, false>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, false, false, false>(mp, p, *bounded, values, s)
+                            }
                         }
                         (false, false, true) => {
-                            linear::<$n, false, false, true>(mp, p, *bounded, values, s)
+                            if WIDE {
+                                linear::<$n, false, false, true>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, false, false, true>(mp, p, *bounded, values, s)
+                            }
                         }
                         (false, true, false) => {
-                            linear::<$n, false, true, false>(mp, p, *bounded, values, s)
+                            if WIDE {
+                                linear::<$n, false, true, false>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, false, true, false>(mp, p, *bounded, values, s)
+                            }
                         }
                         (false, true, true) => {
-                            linear::<$n, false, true, true>(mp, p, *bounded, values, s)
+                            if WIDE {
+                                linear::<$n, false, true, true>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, false, true, true>(mp, p, *bounded, values, s)
+                            }
                         }
                         (true, false, false) => {
-                            linear::<$n, true, false, false>(mp, p, *bounded, values, s)
+                            if WIDE {
+                                linear::<$n, true, false, false>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, true, false, false>(mp, p, *bounded, values, s)
+                            }
                         }
                         (true, false, true) => {
-                            linear::<$n, true, false, true>(mp, p, *bounded, values, s)
+                            if WIDE {
+                                linear::<$n, true, false, true>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, true, false, true>(mp, p, *bounded, values, s)
+                            }
                         }
                         (true, true, false) => {
-                            linear::<$n, true, true, false>(mp, p, *bounded, values, s)
+                            if WIDE {
+                                linear::<$n, true, true, false>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, true, true, false>(mp, p, *bounded, values, s)
+                            }
                         }
                         (true, true, true) => {
-                            linear::<$n, true, true, true>(mp, p, *bounded, values, s)
+                            if WIDE {
+                                linear::<$n, true, true, true>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, true, true, true>(mp, p, *bounded, values, s)
+                            }
                         }
                     }
                 };
@@ -598,6 +634,34 @@ fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: b
         accumulate::<WORST, IMPUTE, GATHER>(mp, s, r, scored, score, imputed, same_weight);
     }
     bad
+}
+
+/// [`linear`] as a function of its own: for the build target's kernel,
+/// where inlining every instantiation into one body costs more than the
+/// calls (the wide kernels inline them all).
+#[inline(never)]
+fn linear_out<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: bool>(
+    mp: &MetricPlan,
+    pieces: &[Piece],
+    bounded: bool,
+    values: &[f64],
+    s: &mut Scratch,
+) -> bool {
+    linear::<N, WORST, IMPUTE, GATHER>(mp, pieces, bounded, values, s)
+}
+
+/// [`finish`] as a function of its own, as [`linear_out`].
+#[inline(never)]
+fn finish_out(
+    model: &Model,
+    plan: &Plan,
+    batch: &Batch<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+    out: &mut Out<'_>,
+) {
+    finish(model, plan, batch, r0, n, s, out)
 }
 
 /// A step metric; returns whether some value failed its check.
