@@ -181,7 +181,7 @@
 //! Configuration, accounts and every result are plain serde types: any
 //! serde format crate reads and writes them.
 #![deny(missing_docs)]
-// One `unsafe` call in the crate: the batch kernel compiled for AVX2 /
+// One `unsafe` call in the crate: the batch kernel compiled for
 // AVX-512, called after checking the CPU has them (`batch::kernel`).
 #![deny(unsafe_code)]
 

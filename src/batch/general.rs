@@ -100,7 +100,7 @@ fn row_score(parts: &Parts, stale: u16) -> RowScore {
 }
 
 /// The metric (index in model order) that pulls a banded score down most:
-/// [`Explanation::pulls_down_most`](crate::Explanation::pulls_down_most)'s
+/// [`Explanation::pulls_down_most`](crate::score::Explanation::pulls_down_most)'s
 /// rule, without building the explanation.
 pub(crate) fn driver(
     model: &Model,

@@ -18,13 +18,14 @@
 //! * **Nothing dropped silently.** A row with a bad value (NaN, a ratio of
 //!   1.7, a negative MRR, an unknown stage, a value dated after the as-of
 //!   date…) is not scored; its [`RowError`] carries the row index and the
-//!   row API's own [`AccountError`](crate::AccountError), and every other
+//!   row API's own [`AccountError`], and every other
 //!   row is scored. Columns that do not fit the model (missing, unknown,
 //!   twice, wrong length) are a [`BatchError`] naming each one.
 //! * **Fast.** The kernel takes a chunk of 256 rows at a time and one
 //!   metric column at a time, with no branch that depends on the data, in
 //!   integers held exactly by `f64` (below 2⁵¹; see below), so the
-//!   compiler vectorises it. [`Scorer::threads`] splits a batch across
+//!   compiler vectorises it (8 lanes with AVX-512, detected at run time;
+//!   2 with the baseline x86-64 target). [`Scorer::threads`] splits a batch across
 //!   threads; results stay in row order.
 //!
 //! # How exactness is kept
@@ -164,12 +165,11 @@ impl<'m> Scorer<'m> {
         self
     }
 
-    /// The instruction set the columnar kernel runs with here:
-    /// `"avx512"`, `"avx2"` or `"baseline"` (the build target's).
+    /// The instruction set the columnar kernel runs with here: `"avx512"`
+    /// or `"baseline"` (the build target's).
     pub fn instruction_set(&self) -> &'static str {
         match self.isa {
             kernel::Isa::Avx512 => "avx512",
-            kernel::Isa::Avx2 => "avx2",
             kernel::Isa::Baseline => "baseline",
         }
     }

@@ -157,7 +157,7 @@ impl BatchScores {
     }
 
     /// Per row, the index (in model order) of the metric that pulls the
-    /// score down most, as [`Explanation::pulls_down_most`](crate::Explanation::pulls_down_most)
+    /// score down most, as [`Explanation::pulls_down_most`](crate::score::Explanation::pulls_down_most)
     /// finds it for a banded account; [`NONE`] otherwise. Present when
     /// asked for ([`Scorer::with_drivers`](super::Scorer::with_drivers)).
     pub fn drivers(&self) -> Option<&[u32]> {
