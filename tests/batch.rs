@@ -617,3 +617,84 @@ fn an_empty_batch_is_empty_columns() {
     assert!(out.is_empty());
     assert!(out.errors().is_empty());
 }
+
+/// Hostile columns: any values, dates, ids, MRRs and bitmaps either score
+/// or are a row error (or a column error), never a panic; rejected rows
+/// carry errors and scored rows have bounded scores.
+mod hostile {
+    use super::*;
+
+    fn any_f64() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(f64::NEG_INFINITY),
+            Just(-0.0),
+            Just(1e12),
+            Just(1e12f64.next_up()),
+            any::<f64>(),
+            -200.0f64..200.0,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_columns_score_or_say_why(
+            rows in 0usize..40,
+            values in proptest::collection::vec(any_f64(), 40),
+            days in proptest::collection::vec(any::<i32>(), 40),
+            as_of in prop_oneof![Just(None), any::<i32>().prop_map(Some)],
+            mrr in proptest::collection::vec(any::<i128>(), 40),
+            scale in 0u32..40,
+            employees in proptest::collection::vec(any::<u32>(), 40),
+            bits in proptest::collection::vec(any::<u8>(), 0..8),
+            offset in 0usize..16,
+            ids in proptest::collection::vec(any::<u8>(), 0..60),
+            offsets in proptest::collection::vec(-5i32..70, 41),
+            threads in 1usize..4,
+        ) {
+            let model = bundled();
+            let ids_col = Ids::Utf8 { offsets: &offsets[..=rows], data: &ids };
+            let as_of_col = match as_of {
+                None => Dates::One(day(28)),
+                Some(_) => Dates::Days(&days[..rows]),
+            };
+            let mut b = Batch::new(
+                ids_col,
+                Mrr::Scaled128 { values: &mrr[..rows], scale },
+                &employees[..rows],
+                as_of_col,
+            );
+            for (i, id) in model.metric_ids().enumerate() {
+                let column = MetricColumn::new(&values[..rows]);
+                let column = if i % 2 == 0 {
+                    column.validity(Validity::Bits { bits: &bits, offset }).observed(Dates::Days(&days[..rows]))
+                } else {
+                    column
+                };
+                b.push_metric(id, column);
+            }
+            for scorer in [Scorer::new(&model), Scorer::new(&model).baseline_isa(), Scorer::new(&model).row_at_a_time()] {
+                match scorer.threads(threads).with_drivers(true).score(&b) {
+                    Err(e) => prop_assert!(!e.problems.is_empty()),
+                    Ok(out) => {
+                        prop_assert_eq!(out.len(), rows);
+                        let rejected = out.rejected().iter().filter(|r| **r).count();
+                        prop_assert_eq!(rejected, out.errors().len());
+                        for row in 0..rows {
+                            prop_assert!(out.overall(row).is_none_or(|p| p <= Points::MAX));
+                            if out.rejected()[row] {
+                                prop_assert!(out.band(row).is_none());
+                            }
+                        }
+                        let mut summary = PortfolioSummary::new(&model);
+                        out.summarise(&b, &mut summary).unwrap();
+                        prop_assert_eq!(summary.totals().total().count as usize, rows - rejected);
+                    }
+                }
+            }
+        }
+    }
+}
