@@ -104,9 +104,20 @@ pub(crate) struct ScoreArgs {
     /// The model, JSON or TOML (by extension).
     #[arg(long)]
     pub model: String,
-    /// Accounts: JSON lines or a JSON array; `-` for stdin.
+    /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
+    /// extension a `.parquet` or `.csv` file of columns (one per metric;
+    /// see the healthscore-arrow crate for the column conventions).
     #[arg(long)]
     pub accounts: String,
+    /// For columnar accounts: where to write the results, a `.parquet`,
+    /// `.csv` or `.jsonl` file by extension (written beside, then renamed
+    /// into place).
+    #[arg(long)]
+    pub out: Option<String>,
+    /// For columnar accounts without an `as_of` column: the date the
+    /// scores are as of (YYYY-MM-DD).
+    #[arg(long)]
+    pub as_of: Option<String>,
     /// A CTA rule set: each output object then carries `ctas`.
     #[arg(long)]
     pub rules: Option<String>,

@@ -403,3 +403,85 @@ fn diff_rejects_an_account_both_models_refuse_once() {
     );
     assert!(err.contains("1 accounts rejected"), "{err}");
 }
+
+/// Columnar accounts: a CSV of the reference model v0m scored into JSON
+/// lines, Parquet and CSV; a bad row reported in its row (exit 3); flags
+/// that only make sense for one kind of input refused (exit 2).
+#[test]
+fn score_reads_csv_and_writes_by_extension() {
+    let metrics = [
+        "seats_provisioned_ratio",
+        "sso_enabled",
+        "integrations_count",
+        "exec_sponsor_meetings_90d",
+        "nps",
+        "support_csat",
+        "weekly_active_ratio",
+        "feature_breadth_ratio",
+        "logins_per_user_30d",
+        "value_realized_ratio",
+        "quota_utilization_ratio",
+        "renewal_days_left",
+    ];
+    let mut csv = format!("id,mrr,employees,region,{}\n", metrics.join(","));
+    csv += "1,1200.50,80,emea,1.0,1,6,2,40,4.5,0.6,0.5,12,1.0,0.9,120\n";
+    csv += "2,99.99,12,amer,,0,,,,,0.2,,,,,\n";
+    csv += "3,5000,700,apac,1.0,1,6,2,40,4.5,1.7,0.5,12,1.0,0.9,120\n";
+    let input = tmp("v0m.csv");
+    std::fs::write(&input, csv).unwrap();
+    for ext in ["jsonl", "parquet", "csv"] {
+        let out = tmp(&format!("v0m-scores.{ext}"));
+        hs().args([
+            "score",
+            "--model",
+            "examples/data/model-v0m.json",
+            "--as-of",
+            "2026-11-30",
+            "--accounts",
+        ])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(3)
+        .stderr(contains(
+            "scored 3 accounts (1 rejected, see the error column)",
+        ));
+        assert!(out.exists());
+    }
+    let lines = std::fs::read_to_string(tmp("v0m-scores.jsonl")).unwrap();
+    let rows: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["segment"], "mid/medium");
+    assert!(rows[0]["band"].is_string());
+    assert_eq!(
+        rows[2]["error"],
+        "account 3: weekly_active_ratio: ratio number 1.7 is outside 0..=1"
+    );
+    // Flags for the other kind of input are refused, not ignored.
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model-v0m.json",
+        "--accounts",
+    ])
+    .arg(&input)
+    .assert()
+    .code(2)
+    .stderr(contains("columnar accounts need --out FILE"));
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--accounts",
+        "examples/data/portfolio.jsonl",
+        "--out",
+        "x.parquet",
+    ])
+    .assert()
+    .code(2)
+    .stderr(contains("--out and --as-of are for columnar accounts"));
+}

@@ -45,6 +45,15 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     if args.rules.is_none() && (args.state.is_some() || args.state_out.is_some()) {
         return Err("--state and --state-out need --rules FILE".into());
     }
+    let columnar = [".parquet", ".csv"]
+        .iter()
+        .any(|e| args.accounts.ends_with(e));
+    if columnar {
+        return columns(&args);
+    }
+    if args.out.is_some() || args.as_of.is_some() {
+        return Err("--out and --as-of are for columnar accounts (.parquet or .csv); JSON accounts are scored to standard output".into());
+    }
     let model = Model::from_path(&args.model).map_err(|e| e.to_string())?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -116,4 +125,45 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
             Ok(ExitCode::from(exit::OUTPUT))
         }
     }
+}
+
+/// Columnar accounts (Parquet or CSV) scored with the batch path into a
+/// Parquet, CSV or JSON-lines file.
+fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
+    if args.rules.is_some() || args.lifecycle.is_some() {
+        return Err("--rules and --lifecycle are not supported with columnar accounts yet: score JSON accounts for CTAs".into());
+    }
+    let out = args
+        .out
+        .as_deref()
+        .ok_or("columnar accounts need --out FILE (.parquet, .csv or .jsonl)")?;
+    let model = Model::from_path(&args.model).map_err(|e| e.to_string())?;
+    let as_of = match &args.as_of {
+        Some(d) => Some(
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|e| format!("--as-of {d}: {e}"))?,
+        ),
+        None => None,
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let scorer = healthscore::batch::Scorer::new(&model).threads(threads);
+    let options = healthscore_arrow::Options {
+        as_of,
+        drivers: true,
+    };
+    let started = std::time::Instant::now();
+    let stats =
+        healthscore_arrow::score_file(&scorer, args.accounts.as_ref(), out.as_ref(), &options)
+            .map_err(|e| e.to_string())?;
+    eprintln!(
+        "scored {} accounts ({} rejected, see the error column) into {out} in {:.1?}",
+        stats.rows,
+        stats.rejected,
+        started.elapsed()
+    );
+    Ok(if stats.rejected > 0 {
+        ExitCode::from(crate::exit::REJECTED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

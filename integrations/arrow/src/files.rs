@@ -1,0 +1,219 @@
+//! Parquet, CSV and JSON-lines files in and out, streamed a record batch
+//! at a time (memory bounded by the batch size, not the file).
+
+use crate::{score_batch, Error, Options};
+use arrow_array::RecordBatch;
+use arrow_schema::{DataType, Field, Schema};
+use healthscore::batch::Scorer;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A file format, chosen by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// `.parquet`
+    Parquet,
+    /// `.csv` (with a header line)
+    Csv,
+    /// `.jsonl` (output only)
+    JsonLines,
+}
+
+impl Format {
+    /// The format of a path, by its extension.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Format`] for any other extension.
+    pub fn of(path: &Path) -> Result<Format, Error> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("parquet") => Ok(Format::Parquet),
+            Some("csv") => Ok(Format::Csv),
+            Some("jsonl") => Ok(Format::JsonLines),
+            _ => Err(Error::Format(path.display().to_string())),
+        }
+    }
+}
+
+/// What scoring a file did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileStats {
+    /// Rows read.
+    pub rows: u64,
+    /// Rows rejected (their `error` column says why).
+    pub rejected: u64,
+    /// Record batches read.
+    pub batches: u64,
+}
+
+/// Rows per record batch read.
+const BATCH_ROWS: usize = 65_536;
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// A CSV file's schema: inferred, then the convention columns set to the
+/// types they must be read as (MRR as text, so that it stays exact; ids as
+/// text; dates as `Date32`), every model metric as `Float64`.
+fn csv_schema(scorer: &Scorer<'_>, path: &Path) -> Result<Schema, Error> {
+    let file = File::open(path).map_err(io(path))?;
+    let format = arrow_csv::reader::Format::default().with_header(true);
+    let (inferred, _) = format.infer_schema(file, Some(1000))?;
+    let metrics: Vec<&str> = scorer.model().metric_ids().collect();
+    let fields: Vec<Field> = inferred
+        .fields()
+        .iter()
+        .map(|f| {
+            let name = f.name().as_str();
+            let t = match name {
+                "id" | "mrr" | "stage" | "previous_band" => DataType::Utf8,
+                "employees" => DataType::Int64,
+                "as_of" => DataType::Date32,
+                n if n.ends_with("__observed_on") => DataType::Date32,
+                n if metrics.contains(&n) => DataType::Float64,
+                _ => f.data_type().clone(),
+            };
+            Field::new(name, t, true)
+        })
+        .collect();
+    Ok(Schema::new(fields))
+}
+
+enum Writer {
+    Parquet(parquet::arrow::ArrowWriter<File>),
+    Csv(arrow_csv::Writer<File>),
+    Json(arrow_json::LineDelimitedWriter<File>),
+}
+
+impl Writer {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
+        match self {
+            Writer::Parquet(w) => w.write(batch)?,
+            Writer::Csv(w) => w.write(batch)?,
+            Writer::Json(w) => w.write(batch)?,
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<(), Error> {
+        match self {
+            Writer::Parquet(w) => {
+                w.close()?;
+            }
+            Writer::Csv(_) => {}
+            Writer::Json(mut w) => w.finish()?,
+        }
+        Ok(())
+    }
+}
+
+/// Scores a Parquet or CSV file of accounts into a Parquet, CSV or
+/// JSON-lines file of results, a record batch (65,536 rows) at a time.
+/// The output is written to a temporary file beside `output` and renamed
+/// over it at the end, so an interrupted run leaves any previous output
+/// whole.
+///
+/// # Errors
+///
+/// [`Error`] for a file that cannot be read or written, a format not
+/// known by its extension, or columns that do not fit (see
+/// [`score_batch`]).
+pub fn score_file(
+    scorer: &Scorer<'_>,
+    input: &Path,
+    output: &Path,
+    options: &Options,
+) -> Result<FileStats, Error> {
+    let in_format = Format::of(input)?;
+    let out_format = Format::of(output)?;
+    if in_format == Format::JsonLines {
+        return Err(Error::Format(format!(
+            "{} (JSON lines are read by `healthscore score`)",
+            input.display()
+        )));
+    }
+    let tmp = output.with_extension(format!(
+        "{}.tmp-{}",
+        output.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
+    ));
+    let result = run(scorer, input, in_format, &tmp, out_format, options);
+    match result {
+        Ok(stats) => {
+            std::fs::rename(&tmp, output).map_err(io(output))?;
+            Ok(stats)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+fn run(
+    scorer: &Scorer<'_>,
+    input: &Path,
+    in_format: Format,
+    tmp: &Path,
+    out_format: Format,
+    options: &Options,
+) -> Result<FileStats, Error> {
+    let file = File::open(input).map_err(io(input))?;
+    let reader: Box<dyn Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>> =
+        match in_format {
+            Format::Parquet => Box::new(
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?
+                    .with_batch_size(BATCH_ROWS)
+                    .build()?,
+            ),
+            _ => Box::new(
+                arrow_csv::ReaderBuilder::new(Arc::new(csv_schema(scorer, input)?))
+                    .with_header(true)
+                    .with_batch_size(BATCH_ROWS)
+                    .build(file)?,
+            ),
+        };
+    let mut stats = FileStats::default();
+    let mut writer: Option<Writer> = None;
+    for batch in reader {
+        let batch = batch?;
+        let scored = score_batch(scorer, &batch, options)?;
+        stats.rows += batch.num_rows() as u64;
+        stats.batches += 1;
+        if let Some(e) = scored.column_by_name("error") {
+            stats.rejected += (e.len() - e.null_count()) as u64;
+        }
+        let w = match &mut writer {
+            Some(w) => w,
+            None => {
+                let out = File::create(tmp).map_err(io(tmp))?;
+                writer.insert(match out_format {
+                    Format::Parquet => Writer::Parquet(parquet::arrow::ArrowWriter::try_new(
+                        out,
+                        scored.schema(),
+                        None,
+                    )?),
+                    Format::Csv => {
+                        Writer::Csv(arrow_csv::WriterBuilder::new().with_header(true).build(out))
+                    }
+                    Format::JsonLines => Writer::Json(arrow_json::LineDelimitedWriter::new(out)),
+                })
+            }
+        };
+        w.write(&scored)?;
+    }
+    match writer {
+        Some(w) => w.finish()?,
+        // No rows: an empty output file.
+        None => {
+            File::create(tmp).map_err(io(tmp))?;
+        }
+    }
+    Ok(stats)
+}

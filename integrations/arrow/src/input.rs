@@ -1,0 +1,322 @@
+//! A record batch read as a [`healthscore::batch::Batch`], in place where
+//! the types allow.
+
+use crate::Error;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
+    UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
+use chrono::NaiveDate;
+use healthscore::batch::{Batch, Dates, Ids, MetricColumn, Mrr, Validity};
+use healthscore::{Band, Model};
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// How to read a record batch.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The as-of date of every row, when the batch has no `as_of` column.
+    pub as_of: Option<NaiveDate>,
+    /// Also give each banded row the metric that pulls its score down most
+    /// (a second, row-at-a-time pass).
+    pub drivers: bool,
+}
+
+/// What a record batch's columns are read into, when they cannot be
+/// borrowed as they are (other number types, MRR as text).
+#[derive(Default)]
+pub(crate) struct Owned {
+    employees: Vec<u32>,
+    mrr: Vec<Decimal>,
+    metrics: Vec<(String, Vec<f64>)>,
+}
+
+/// The validity of an array as a batch validity (in place).
+fn validity(array: &dyn Array) -> Validity<'_> {
+    match array.nulls() {
+        None => Validity::All,
+        Some(nulls) => Validity::Bits {
+            bits: nulls.inner().values(),
+            offset: nulls.offset(),
+        },
+    }
+}
+
+fn no_nulls(name: &str, array: &dyn Array) -> Result<(), Error> {
+    match array.nulls().map(|n| n.null_count()) {
+        Some(count) if count > 0 => {
+            let row = (0..array.len()).find(|i| array.is_null(*i)).unwrap_or(0);
+            Err(Error::column(
+                name,
+                format!("{count} nulls (the first at row {row}); this column may have none"),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a dyn Array, Error> {
+    batch
+        .column_by_name(name)
+        .map(|a| a.as_ref())
+        .ok_or_else(|| Error::column(name, "missing"))
+}
+
+fn wrong(name: &str, got: &DataType, expected: &str) -> Error {
+    Error::column(name, format!("is {got}, expected {expected}"))
+}
+
+/// Integers of any width as `u32`, each in range.
+fn to_u32(name: &str, array: &dyn Array) -> Result<Vec<u32>, Error> {
+    macro_rules! convert {
+        ($t:ty) => {
+            array
+                .as_primitive::<$t>()
+                .values()
+                .iter()
+                .enumerate()
+                .map(|(row, v)| {
+                    u32::try_from(*v).map_err(|_| {
+                        Error::column(
+                            name,
+                            format!("{v} at row {row} is not a count from 0 to {}", u32::MAX),
+                        )
+                    })
+                })
+                .collect()
+        };
+    }
+    match array.data_type() {
+        DataType::Int8 => convert!(Int8Type),
+        DataType::Int16 => convert!(Int16Type),
+        DataType::Int32 => convert!(Int32Type),
+        DataType::Int64 => convert!(Int64Type),
+        DataType::UInt8 => convert!(UInt8Type),
+        DataType::UInt16 => convert!(UInt16Type),
+        DataType::UInt64 => convert!(UInt64Type),
+        other => Err(wrong(name, other, "an integer type")),
+    }
+}
+
+/// A metric column's values as `f64` when they are not already.
+fn to_f64(name: &str, array: &dyn Array) -> Result<Vec<f64>, Error> {
+    macro_rules! convert {
+        ($t:ty) => {
+            array
+                .as_primitive::<$t>()
+                .values()
+                .iter()
+                .map(|v| *v as f64)
+                .collect()
+        };
+    }
+    Ok(match array.data_type() {
+        DataType::Float32 => array
+            .as_primitive::<Float32Type>()
+            .values()
+            .iter()
+            .map(|v| f64::from(*v))
+            .collect(),
+        DataType::Int8 => convert!(Int8Type),
+        DataType::Int16 => convert!(Int16Type),
+        DataType::Int32 => convert!(Int32Type),
+        DataType::Int64 => convert!(Int64Type),
+        DataType::UInt8 => convert!(UInt8Type),
+        DataType::UInt16 => convert!(UInt16Type),
+        DataType::UInt32 => convert!(UInt32Type),
+        DataType::UInt64 => convert!(UInt64Type),
+        DataType::Boolean => array
+            .as_boolean()
+            .values()
+            .iter()
+            .map(|b| f64::from(u8::from(b)))
+            .collect(),
+        other => return Err(wrong(name, other, "Float64, an integer type or Boolean")),
+    })
+}
+
+/// Converts what cannot be borrowed; [`batch`] then borrows the rest.
+pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
+    let mut owned = Owned::default();
+    let employees = column(input, "employees")?;
+    no_nulls("employees", employees)?;
+    if employees.data_type() != &DataType::UInt32 {
+        owned.employees = to_u32("employees", employees)?;
+    }
+    let mrr = column(input, "mrr")?;
+    no_nulls("mrr", mrr)?;
+    match mrr.data_type() {
+        DataType::Utf8 => {
+            owned.mrr = mrr
+                .as_string::<i32>()
+                .iter()
+                .enumerate()
+                .map(|(row, s)| {
+                    let s = s.unwrap_or_default();
+                    Decimal::from_str(s.trim())
+                        .map_err(|e| Error::column("mrr", format!("{s:?} at row {row}: {e}")))
+                })
+                .collect::<Result<_, _>>()?;
+        }
+        DataType::Decimal128(_, s) if *s < 0 => {
+            return Err(Error::column("mrr", format!("negative scale {s}")));
+        }
+        DataType::Decimal128(..) | DataType::Int64 => {}
+        other => {
+            return Err(wrong(
+                "mrr",
+                other,
+                "Decimal128, Int64 or a decimal string (money is never a float)",
+            ))
+        }
+    }
+    for id in model.metric_ids() {
+        if let Some(array) = input.column_by_name(id) {
+            if array.data_type() != &DataType::Float64 {
+                owned
+                    .metrics
+                    .push((id.to_string(), to_f64(id, array.as_ref())?));
+            }
+        }
+    }
+    Ok(owned)
+}
+
+/// Borrowed views of the stage and previous-band columns.
+pub(crate) struct Text<'a> {
+    stages: Option<Vec<Option<&'a str>>>,
+    previous: Option<Vec<Option<Band>>>,
+}
+
+pub(crate) fn text<'a>(input: &'a RecordBatch) -> Result<Text<'a>, Error> {
+    let strings = |name: &str| -> Result<Option<Vec<Option<&'a str>>>, Error> {
+        match input.column_by_name(name) {
+            None => Ok(None),
+            Some(a) if a.data_type() == &DataType::Utf8 => {
+                Ok(Some(a.as_string::<i32>().iter().collect()))
+            }
+            Some(a) => Err(wrong(name, a.data_type(), "Utf8")),
+        }
+    };
+    let stages = strings("stage")?;
+    let previous = match strings("previous_band")? {
+        None => None,
+        Some(v) => Some(
+            v.iter()
+                .enumerate()
+                .map(|(row, b)| match b {
+                    None => Ok(None),
+                    Some(s) => Band::ALL
+                        .into_iter()
+                        .find(|band| band.to_string() == *s)
+                        .map(Some)
+                        .ok_or_else(|| {
+                            Error::column(
+                                "previous_band",
+                                format!("{s:?} at row {row} is not a band"),
+                            )
+                        }),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    };
+    Ok(Text { stages, previous })
+}
+
+/// The record batch as a batch of the model, borrowing every column it can.
+pub(crate) fn batch<'a>(
+    model: &'a Model,
+    input: &'a RecordBatch,
+    owned: &'a Owned,
+    text: &'a Text<'a>,
+    options: &Options,
+) -> Result<Batch<'a>, Error> {
+    let id = column(input, "id")?;
+    no_nulls("id", id)?;
+    let ids = match id.data_type() {
+        DataType::Utf8 => {
+            let s = id.as_string::<i32>();
+            Ids::Utf8 {
+                offsets: s.value_offsets(),
+                data: s.value_data(),
+            }
+        }
+        DataType::Int64 => Ids::Int(id.as_primitive::<Int64Type>().values()),
+        DataType::UInt64 => Ids::UInt(id.as_primitive::<UInt64Type>().values()),
+        other => return Err(wrong("id", other, "Utf8, Int64 or UInt64")),
+    };
+    let mrr_array = column(input, "mrr")?;
+    let mrr = match mrr_array.data_type() {
+        DataType::Decimal128(_, s) => Mrr::Scaled128 {
+            values: mrr_array
+                .as_primitive::<arrow_array::types::Decimal128Type>()
+                .values(),
+            scale: u32::try_from(*s).unwrap_or(0),
+        },
+        DataType::Int64 => Mrr::Scaled64 {
+            values: mrr_array.as_primitive::<Int64Type>().values(),
+            scale: 0,
+        },
+        _ => Mrr::Decimal(&owned.mrr),
+    };
+    let employees = match column(input, "employees")? {
+        a if a.data_type() == &DataType::UInt32 => a.as_primitive::<UInt32Type>().values().as_ref(),
+        _ => owned.employees.as_slice(),
+    };
+    let as_of = match input.column_by_name("as_of") {
+        Some(a) => {
+            no_nulls("as_of", a.as_ref())?;
+            match a.data_type() {
+                DataType::Date32 => Dates::Days(a.as_primitive::<Date32Type>().values()),
+                other => return Err(wrong("as_of", other, "Date32")),
+            }
+        }
+        None => Dates::One(
+            options
+                .as_of
+                .ok_or_else(|| Error::column("as_of", "missing, and no as-of date was given"))?,
+        ),
+    };
+    let mut batch = Batch::new(ids, mrr, employees, as_of);
+    if let Some(stages) = &text.stages {
+        batch = batch.stages(stages);
+    }
+    if let Some(previous) = &text.previous {
+        batch = batch.previous_bands(previous);
+    }
+    for id in model.metric_ids() {
+        let Some(array) = input.column_by_name(id) else {
+            continue; // the scorer names every missing metric
+        };
+        let values: &[f64] = match owned.metrics.iter().find(|(m, _)| m == id) {
+            Some((_, v)) => v,
+            None => array.as_primitive::<Float64Type>().values(),
+        };
+        let mut column = MetricColumn::new(values).validity(validity(array.as_ref()));
+        let observed = format!("{id}__observed_on");
+        if let Some(dates) = input.column_by_name(&observed) {
+            match dates.data_type() {
+                DataType::Date32 => {
+                    // A value needs its date (a null's slot holds an
+                    // arbitrary day); a missing value needs none.
+                    if let Some(row) =
+                        (0..dates.len()).find(|r| dates.is_null(*r) && array.is_valid(*r))
+                    {
+                        return Err(Error::column(
+                            &observed,
+                            format!("null at row {row}, where {id} has a value"),
+                        ));
+                    }
+                    column =
+                        column.observed(Dates::Days(dates.as_primitive::<Date32Type>().values()));
+                }
+                other => return Err(wrong(&observed, other, "Date32")),
+            }
+        }
+        batch.push_metric(id, column);
+    }
+    Ok(batch)
+}

@@ -1,0 +1,113 @@
+//! Score Arrow record batches, Parquet and CSV files with
+//! [`healthscore::batch`]: where a portfolio already lives as columns.
+//!
+//! # Schema conventions
+//!
+//! | column | Arrow types | meaning |
+//! |---|---|---|
+//! | `id` | `Utf8`, `Int64`, `UInt64` | account id (no nulls) |
+//! | `mrr` | `Decimal128(p, s)`, `Int64` (whole units), `Utf8` (a decimal string) | monthly recurring revenue, exact; a float is refused |
+//! | `employees` | `UInt32`, or any integer type in `0..=u32::MAX` | company size |
+//! | `as_of` | `Date32` (optional) | the date scores are as of; else [`Options::as_of`] |
+//! | `stage` | `Utf8` (optional) | lifecycle stage |
+//! | `previous_band` | `Utf8` (optional) | band at the previous scoring, for hysteresis |
+//! | *metric id* | `Float64` (zero-copy), any integer, `Float32`, `Boolean` | one column per metric of the model; null = missing |
+//! | *metric id*`__observed_on` | `Date32` (optional) | when that metric's values were observed (default: the as-of date) |
+//!
+//! Other columns are ignored (a warehouse export carries its own). A
+//! metric of the model without a column, or a convention column of the
+//! wrong type, is an [`Error`] naming the column. `Float64` metric
+//! columns, `Decimal128` MRR, integer ids, `Date32` dates and every
+//! validity bitmap are read in place, without copying.
+//!
+//! Results ([`score_batch`]) are a record batch: `id` (the input's array),
+//! `score`, `coverage` and the four dimension scores as `Decimal128(9, 6)`
+//! (exact millionths), `band`, `segment`, `scorecard`, optionally
+//! `pulls_down_most`, and `error` (the row API's message for a rejected
+//! row, whose other results are null).
+//!
+//! # Examples
+//!
+//! ```
+//! use std::sync::Arc;
+//! use arrow_array::{ArrayRef, Decimal128Array, Float64Array, Int64Array, RecordBatch, UInt32Array};
+//! use healthscore::{batch::Scorer, Model};
+//! use healthscore_arrow::{score_batch, Options};
+//!
+//! let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+//! let mut columns: Vec<(&str, ArrayRef)> = vec![
+//!     ("id", Arc::new(Int64Array::from(vec![1, 2]))),
+//!     ("mrr", Arc::new(Decimal128Array::from(vec![120_000, 4_500]).with_precision_and_scale(12, 2)?)),
+//!     ("employees", Arc::new(UInt32Array::from(vec![80, 12]))),
+//!     ("weekly_active", Arc::new(Float64Array::from(vec![Some(0.5), Some(1.7)]))),
+//!     ("nps", Arc::new(Float64Array::from(vec![Some(20.0), None]))),
+//! ];
+//! let others: Vec<String> = model.metric_ids().filter(|m| !["weekly_active", "nps"].contains(m)).map(String::from).collect();
+//! for id in &others {
+//!     columns.push((id, Arc::new(Float64Array::from(vec![None, None]))));
+//! }
+//! let input = RecordBatch::try_from_iter(columns)?;
+//! let options = Options { as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 20), ..Options::default() };
+//! let out = score_batch(&Scorer::new(&model), &input, &options)?;
+//! let band = out.column_by_name("band").unwrap();
+//! let band = band.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+//! assert_eq!(band.value(0), "lime");
+//! let error = out.column_by_name("error").unwrap();
+//! let error = error.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+//! assert_eq!(error.value(1), "account 2: weekly_active: ratio number 1.7 is outside 0..=1");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod files;
+mod input;
+mod output;
+
+pub use files::{score_file, FileStats, Format};
+pub use input::Options;
+pub use output::score_batch;
+
+/// Why a record batch or file could not be scored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A column is missing or of a type the conventions do not allow.
+    #[error("column {column}: {problem}")]
+    Column {
+        /// The column's name.
+        column: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The columns do not fit the model (a metric without a column…).
+    #[error(transparent)]
+    Batch(#[from] healthscore::batch::BatchError),
+    /// Arrow could not read or build an array.
+    #[error(transparent)]
+    Arrow(#[from] arrow_schema::ArrowError),
+    /// The Parquet file could not be read or written.
+    #[error(transparent)]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// A file could not be opened, read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A file name whose extension is not `.parquet`, `.csv` or `.jsonl`.
+    #[error("{0}: expected a .parquet, .csv or .jsonl file")]
+    Format(String),
+}
+
+impl Error {
+    pub(crate) fn column(column: &str, problem: impl Into<String>) -> Error {
+        Error::Column {
+            column: column.to_string(),
+            problem: problem.into(),
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! Record batches, Parquet and CSV files score exactly as the batch path
+//! scores the same columns.
+
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Decimal128Type;
+use arrow_array::{
+    ArrayRef, Date32Array, Decimal128Array, Float64Array, Int64Array, RecordBatch, StringArray,
+    UInt32Array,
+};
+use healthscore::batch::{Batch, Dates, Ids, MetricColumn, Mrr, Scorer, Validity, NONE};
+use healthscore::Model;
+use healthscore_arrow::{score_batch, score_file, Error, Options};
+use std::sync::Arc;
+
+fn model() -> Model {
+    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
+        .unwrap()
+}
+
+fn day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+}
+
+fn options() -> Options {
+    Options {
+        as_of: Some(day()),
+        drivers: true,
+    }
+}
+
+/// v0m accounts as a record batch: ids, MRR as Decimal128(12, 2), metric
+/// columns with nulls.
+fn record_batch(c: &v0m::Columns) -> RecordBatch {
+    let mut columns: Vec<(&str, ArrayRef)> = vec![
+        ("id", Arc::new(Int64Array::from(c.ids.clone()))),
+        (
+            "mrr",
+            Arc::new(
+                Decimal128Array::from(c.cents.iter().map(|v| i128::from(*v)).collect::<Vec<_>>())
+                    .with_precision_and_scale(12, 2)
+                    .unwrap(),
+            ),
+        ),
+        (
+            "employees",
+            Arc::new(UInt32Array::from(c.employees.clone())),
+        ),
+        ("region", Arc::new(StringArray::from(vec!["emea"; c.len()]))),
+    ];
+    for (m, id) in v0m::METRICS.iter().enumerate() {
+        let values: Float64Array = c.values[m]
+            .iter()
+            .zip(&c.valid[m])
+            .map(|(v, ok)| ok.then_some(*v))
+            .collect();
+        columns.push((id, Arc::new(values)));
+    }
+    RecordBatch::try_from_iter(columns).unwrap()
+}
+
+fn direct(model: &Model, c: &v0m::Columns) -> healthscore::batch::BatchScores {
+    let mut b = Batch::new(
+        Ids::Int(&c.ids),
+        Mrr::Scaled64 {
+            values: &c.cents,
+            scale: 2,
+        },
+        &c.employees,
+        Dates::One(day()),
+    );
+    for (id, (values, valid)) in v0m::METRICS.iter().zip(c.values.iter().zip(&c.valid)) {
+        b.push_metric(
+            id,
+            MetricColumn::new(values).validity(Validity::Bools(valid)),
+        );
+    }
+    Scorer::new(model).with_drivers(true).score(&b).unwrap()
+}
+
+/// The `score` column as millionths (NONE for null).
+fn score_micros(out: &RecordBatch) -> Vec<u32> {
+    let s = out
+        .column_by_name("score")
+        .unwrap()
+        .as_primitive::<Decimal128Type>();
+    (0..s.len())
+        .map(|i| {
+            if s.is_null(i) {
+                NONE
+            } else {
+                s.value(i) as u32
+            }
+        })
+        .collect()
+}
+
+use arrow_array::Array;
+
+#[test]
+fn a_record_batch_scores_as_the_batch_path() {
+    let model = model();
+    let c = v0m::generate(5_000, 7);
+    let out = score_batch(&Scorer::new(&model), &record_batch(&c), &options()).unwrap();
+    let expected = direct(&model, &c);
+    assert_eq!(score_micros(&out), expected.overall_micros());
+    let band = out.column_by_name("band").unwrap().as_string::<i32>();
+    for row in 0..c.len() {
+        assert_eq!(
+            band.is_valid(row).then(|| band.value(row)),
+            expected.band(row).map(|b| b.to_string()).as_deref()
+        );
+    }
+    let driver = out
+        .column_by_name("pulls_down_most")
+        .unwrap()
+        .as_string::<i32>();
+    let ids: Vec<&str> = model.metric_ids().collect();
+    for (row, d) in expected.drivers().unwrap().iter().enumerate() {
+        assert_eq!(
+            driver.is_valid(row).then(|| driver.value(row)),
+            (*d != NONE).then(|| ids[*d as usize])
+        );
+    }
+    assert_eq!(out.column_by_name("error").unwrap().null_count(), c.len());
+}
+
+#[test]
+fn parquet_in_parquet_csv_and_json_lines_out() {
+    let model = model();
+    let c = v0m::generate(3_000, 11);
+    let dir = std::env::temp_dir().join(format!("healthscore-arrow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("accounts.parquet");
+    let batch = record_batch(&c);
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&input).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let scorer = Scorer::new(&model);
+    let expected = direct(&model, &c);
+    for ext in ["parquet", "csv", "jsonl"] {
+        let output = dir.join(format!("scores.{ext}"));
+        let stats = score_file(&scorer, &input, &output, &options()).unwrap();
+        assert_eq!((stats.rows, stats.rejected), (3_000, 0));
+        assert!(output.exists());
+    }
+    // Parquet results read back equal the batch path's.
+    let file = std::fs::File::open(dir.join("scores.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut scores = Vec::new();
+    for b in reader {
+        scores.extend(score_micros(&b.unwrap()));
+    }
+    assert_eq!(scores, expected.overall_micros());
+    // CSV results: a header and one line per account.
+    let csv = std::fs::read_to_string(dir.join("scores.csv")).unwrap();
+    assert!(csv.starts_with("id,score,band,coverage,segment,scorecard,deployment,engagement,adoption,roi,pulls_down_most,error"), "{}", &csv[..200]);
+    assert_eq!(csv.lines().count(), 3_001);
+    let json = std::fs::read_to_string(dir.join("scores.jsonl")).unwrap();
+    assert_eq!(json.lines().count(), 3_000);
+    // And the CSV of the accounts themselves (MRR as text, exact) scores
+    // the same.
+    let accounts_csv = dir.join("accounts.csv");
+    let mut w = arrow_csv::WriterBuilder::new()
+        .with_header(true)
+        .build(std::fs::File::create(&accounts_csv).unwrap());
+    w.write(&batch).unwrap();
+    drop(w);
+    let again = dir.join("again.parquet");
+    score_file(&scorer, &accounts_csv, &again, &options()).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&again).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let mut scores = Vec::new();
+    for b in reader {
+        scores.extend(score_micros(&b.unwrap()));
+    }
+    assert_eq!(scores, expected.overall_micros());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn columns_that_break_the_conventions_are_named() {
+    let model = model();
+    let c = v0m::generate(10, 3);
+    let good = record_batch(&c);
+    let scorer = Scorer::new(&model);
+    let replace = |name: &str, array: ArrayRef| {
+        let columns: Vec<(String, ArrayRef)> = good
+            .schema()
+            .fields()
+            .iter()
+            .zip(good.columns())
+            .map(|(f, a)| {
+                (
+                    f.name().clone(),
+                    if f.name() == name {
+                        array.clone()
+                    } else {
+                        a.clone()
+                    },
+                )
+            })
+            .collect();
+        RecordBatch::try_from_iter(columns).unwrap()
+    };
+    let float_mrr = replace("mrr", Arc::new(Float64Array::from(vec![1.5; 10])));
+    let e = score_batch(&scorer, &float_mrr, &options()).unwrap_err();
+    assert_eq!(e.to_string(), "column mrr: is Float64, expected Decimal128, Int64 or a decimal string (money is never a float)");
+    let negative = replace("employees", Arc::new(Int64Array::from(vec![-3; 10])));
+    let e = score_batch(&scorer, &negative, &options()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "column employees: -3 at row 0 is not a count from 0 to 4294967295"
+    );
+    let no_date = score_batch(&scorer, &good, &Options::default()).unwrap_err();
+    assert_eq!(
+        no_date.to_string(),
+        "column as_of: missing, and no as-of date was given"
+    );
+    // A metric without a column: the scorer names it.
+    let columns: Vec<(String, ArrayRef)> = good
+        .schema()
+        .fields()
+        .iter()
+        .zip(good.columns())
+        .filter(|(f, _)| f.name() != "nps")
+        .map(|(f, a)| (f.name().clone(), a.clone()))
+        .collect();
+    let e = score_batch(
+        &scorer,
+        &RecordBatch::try_from_iter(columns).unwrap(),
+        &options(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::Batch(_)), "{e}");
+    assert!(e.to_string().contains("column nps: missing"), "{e}");
+    // MRR as text, exact; a bad one names its row.
+    let text = replace("mrr", Arc::new(StringArray::from(vec!["12.50"; 10])));
+    assert!(score_batch(&scorer, &text, &options()).is_ok());
+    let bad = replace("mrr", Arc::new(StringArray::from(vec!["12,50"; 10])));
+    assert!(score_batch(&scorer, &bad, &options())
+        .unwrap_err()
+        .to_string()
+        .starts_with("column mrr: \"12,50\" at row 0"));
+    // An observation date missing where there is a value.
+    let mut dates: Vec<Option<i32>> = vec![Some(20_000); 10];
+    dates[4] = None;
+    let with_dates = {
+        let mut columns: Vec<(String, ArrayRef)> = good
+            .schema()
+            .fields()
+            .iter()
+            .zip(good.columns())
+            .map(|(f, a)| (f.name().clone(), a.clone()))
+            .collect();
+        columns.push((
+            "nps__observed_on".into(),
+            Arc::new(Date32Array::from(dates)),
+        ));
+        RecordBatch::try_from_iter(columns).unwrap()
+    };
+    let e = score_batch(&scorer, &with_dates, &options());
+    if c.valid[4][4] {
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "column nps__observed_on: null at row 4, where nps has a value"
+        );
+    }
+}
+
+#[test]
+fn a_bad_row_is_reported_in_its_row() {
+    let model = model();
+    let mut c = v0m::generate(10, 5);
+    c.values[6][3] = 1.7;
+    c.valid[6][3] = true;
+    let out = score_batch(&Scorer::new(&model), &record_batch(&c), &options()).unwrap();
+    let error = out.column_by_name("error").unwrap().as_string::<i32>();
+    assert_eq!(
+        error.value(3),
+        "account 4: weekly_active_ratio: ratio number 1.7 is outside 0..=1"
+    );
+    assert!(out.column_by_name("score").unwrap().is_null(3));
+    assert_eq!(error.null_count(), 9);
+}
