@@ -298,3 +298,31 @@ fn a_bad_row_is_reported_in_its_row() {
     assert!(out.column_by_name("score").unwrap().is_null(3));
     assert_eq!(error.null_count(), 9);
 }
+
+/// A slice of a record batch (Arrow's offsets into shared buffers, as a
+/// reader hands out) scores as the same rows of the whole batch; an empty
+/// batch scores to an empty result.
+#[test]
+fn slices_and_empty_batches() {
+    let model = model();
+    let c = v0m::generate(1_000, 13);
+    let whole = record_batch(&c);
+    let scorer = Scorer::new(&model);
+    let all = score_batch(&scorer, &whole, &options()).unwrap();
+    for (offset, len) in [(0, 1_000), (3, 500), (517, 483), (999, 1), (1_000, 0)] {
+        let part = score_batch(&scorer, &whole.slice(offset, len), &options()).unwrap();
+        assert_eq!(part.num_rows(), len);
+        assert_eq!(
+            score_micros(&part),
+            score_micros(&all)[offset..offset + len],
+            "slice {offset}+{len}"
+        );
+        let band = |b: &RecordBatch, i: usize| {
+            let a = b.column_by_name("band").unwrap().as_string::<i32>();
+            a.is_valid(i).then(|| a.value(i).to_string())
+        };
+        for i in 0..len {
+            assert_eq!(band(&part, i), band(&all, offset + i));
+        }
+    }
+}
