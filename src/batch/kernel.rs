@@ -340,9 +340,16 @@ fn prepare(
             }
             None => valid.fill(0.0),
         },
-        v @ Validity::Bits { .. } => {
+        Validity::Bits { bits, offset } => {
+            // The chunk's bytes of the bitmap, then one shift per row (a
+            // bitmap too short reads as missing).
+            let start = offset.saturating_add(r0);
+            let bytes = bits.get(start / 8..).unwrap_or(&[]);
+            let first = start % 8;
             for (r, x) in valid.iter_mut().enumerate() {
-                *x = if v.is_valid(r0 + r) { 1.0 } else { 0.0 };
+                let i = first + r;
+                let set = bytes.get(i / 8).is_some_and(|b| b >> (i % 8) & 1 == 1);
+                *x = if set { 1.0 } else { 0.0 };
             }
         }
     }

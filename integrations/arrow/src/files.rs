@@ -1,9 +1,10 @@
 //! Parquet, CSV and JSON-lines files in and out, streamed a record batch
 //! at a time (memory bounded by the batch size, not the file).
 
-use crate::{score_batch, Error, Options};
+use crate::{score_batch_into, Error, Options};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema};
+use healthscore::batch::BatchScores;
 use healthscore::batch::Scorer;
 use std::fs::File;
 use std::path::Path;
@@ -181,9 +182,10 @@ fn run(
         };
     let mut stats = FileStats::default();
     let mut writer: Option<Writer> = None;
+    let mut scores = BatchScores::new();
     for batch in reader {
         let batch = batch?;
-        let scored = score_batch(scorer, &batch, options)?;
+        let scored = score_batch_into(scorer, &batch, options, &mut scores)?;
         stats.rows += batch.num_rows() as u64;
         stats.batches += 1;
         if let Some(e) = scored.column_by_name("error") {

@@ -22,9 +22,10 @@
 //!
 //! Results ([`score_batch`]) are a record batch: `id` (the input's array),
 //! `score`, `coverage` and the four dimension scores as `Decimal128(9, 6)`
-//! (exact millionths), `band`, `segment`, `scorecard`, optionally
-//! `pulls_down_most`, and `error` (the row API's message for a rejected
-//! row, whose other results are null).
+//! (exact millionths), `band`, `segment`, `scorecard` and optionally
+//! `pulls_down_most` as dictionary-encoded strings (`Dictionary(UInt32,
+//! Utf8)`: no string per row), and `error` (the row API's message for a
+//! rejected row, whose other results are null).
 //!
 //! # Examples
 //!
@@ -49,9 +50,11 @@
 //! let input = RecordBatch::try_from_iter(columns)?;
 //! let options = Options { as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 20), ..Options::default() };
 //! let out = score_batch(&Scorer::new(&model), &input, &options)?;
-//! let band = out.column_by_name("band").unwrap();
-//! let band = band.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
-//! assert_eq!(band.value(0), "lime");
+//! // Band, segment and scorecard are dictionary-encoded strings.
+//! use arrow_array::{cast::AsArray, ArrayAccessor};
+//! let band = out.column_by_name("band").unwrap().as_dictionary::<arrow_array::types::UInt32Type>();
+//! let names = band.downcast_dict::<arrow_array::StringArray>().unwrap();
+//! assert_eq!(names.value(0), "lime");
 //! let error = out.column_by_name("error").unwrap();
 //! let error = error.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
 //! assert_eq!(error.value(1), "account 2: weekly_active: ratio number 1.7 is outside 0..=1");
@@ -67,7 +70,7 @@ mod output;
 
 pub use files::{score_file, FileStats, Format};
 pub use input::Options;
-pub use output::score_batch;
+pub use output::{score_batch, score_batch_into};
 
 /// Why a record batch or file could not be scored.
 #[derive(Debug, thiserror::Error)]

@@ -2,16 +2,31 @@
 
 use crate::input::{batch, own, text, Options};
 use crate::Error;
-use arrow_array::{ArrayRef, Decimal128Array, RecordBatch, StringArray};
+use arrow_array::types::UInt32Type;
+use arrow_array::{
+    ArrayRef, Decimal128Array, DictionaryArray, RecordBatch, StringArray, UInt32Array,
+};
+use arrow_buffer::{NullBuffer, ScalarBuffer};
 use healthscore::batch::{BatchScores, Scorer, NONE};
 use healthscore::Dimension;
 use std::sync::Arc;
 
-/// Exact millionths as `Decimal128(9, 6)`, null where there is none.
-fn micros(values: impl Iterator<Item = u32>) -> Result<ArrayRef, Error> {
-    let array: Decimal128Array = values
-        .map(|m| (m != NONE).then_some(i128::from(m)))
+/// Validity of a column of indices or millionths ([`NONE`]: null); no
+/// buffer at all when every row has a value.
+fn nulls(values: &[u32]) -> Option<NullBuffer> {
+    values
+        .contains(&NONE)
+        .then(|| NullBuffer::from_iter(values.iter().map(|v| *v != NONE)))
+}
+
+/// Exact millionths as `Decimal128(9, 6)`, null where there is none;
+/// built from buffers, not row by row.
+fn micros(values: &[u32]) -> Result<ArrayRef, Error> {
+    let data: ScalarBuffer<i128> = values
+        .iter()
+        .map(|m| i128::from(*m & 0x7fff_ffff))
         .collect();
+    let array = Decimal128Array::try_new(data, nulls(values))?;
     Ok(Arc::new(array.with_precision_and_scale(9, 6)?))
 }
 
@@ -28,43 +43,55 @@ pub fn score_batch(
     input: &RecordBatch,
     options: &Options,
 ) -> Result<RecordBatch, Error> {
+    score_batch_into(scorer, input, options, &mut BatchScores::new())
+}
+
+/// [`score_batch`], reusing `scores`' columns as the batch path's working
+/// output (a stream of record batches then allocates them once).
+///
+/// # Errors
+///
+/// As [`score_batch`].
+pub fn score_batch_into(
+    scorer: &Scorer<'_>,
+    input: &RecordBatch,
+    options: &Options,
+    scores: &mut BatchScores,
+) -> Result<RecordBatch, Error> {
     let model = scorer.model();
     let owned = own(model, input)?;
     let text = text(input)?;
     let b = batch(model, input, &owned, &text, options)?;
     let scorer = scorer.clone().with_drivers(options.drivers);
-    let scores = scorer.score(&b)?;
+    scorer.score_into(&b, scores)?;
+    let scores = &*scores;
     let rows = scores.len();
     let mut columns: Vec<(&str, ArrayRef)> = Vec::with_capacity(13);
     if let Some(id) = input.column_by_name("id") {
         columns.push(("id", id.clone()));
     }
-    columns.push(("score", micros(scores.overall_micros().iter().copied())?));
-    let band: StringArray = scores
+    columns.push(("score", micros(scores.overall_micros())?));
+    // Band, segment, scorecard and driver as dictionaries: one small
+    // array of names and an index per row, no string built per row.
+    let bands: Vec<String> = healthscore::Band::ALL
+        .iter()
+        .map(|b| b.to_string())
+        .collect();
+    let band_index: Vec<u32> = scores
         .bands()
         .iter()
-        .map(|b| b.map(|b| b.to_string()))
+        .map(|b| b.map_or(NONE, |b| b.index() as u32))
         .collect();
-    columns.push(("band", Arc::new(band)));
-    columns.push((
-        "coverage",
-        micros(scores.coverage_micros().iter().copied())?,
-    ));
-    let name = |index: u32, f: &dyn Fn(usize) -> Option<String>| {
-        (index != NONE).then(|| f(index as usize)).flatten()
-    };
-    let segment: StringArray = scores
-        .segments()
-        .iter()
-        .map(|s| name(*s, &|i| model.segment_at(i).map(|s| s.to_string())))
+    columns.push(("band", dictionary(&band_index, bands)?));
+    columns.push(("coverage", micros(scores.coverage_micros())?));
+    let segments: Vec<String> = (0..)
+        .map_while(|i| model.segment_at(i).map(|s| s.to_string()))
         .collect();
-    columns.push(("segment", Arc::new(segment)));
-    let card: StringArray = scores
-        .scorecards()
-        .iter()
-        .map(|c| name(*c, &|i| model.scorecard_id(i).map(str::to_string)))
+    columns.push(("segment", dictionary(scores.segments(), segments)?));
+    let cards: Vec<String> = (0..)
+        .map_while(|i| model.scorecard_id(i).map(str::to_string))
         .collect();
-    columns.push(("scorecard", Arc::new(card)));
+    columns.push(("scorecard", dictionary(scores.scorecards(), cards)?));
     for d in Dimension::ALL {
         let label = match d {
             Dimension::Deployment => "deployment",
@@ -72,21 +99,34 @@ pub fn score_batch(
             Dimension::Adoption => "adoption",
             _ => "roi",
         };
-        columns.push((label, micros(scores.dimension_micros(d).iter().copied())?));
+        columns.push((label, micros(scores.dimension_micros(d))?));
     }
     if let Some(drivers) = scores.drivers() {
-        let ids: Vec<&str> = model.metric_ids().collect();
-        let driver: StringArray = drivers
-            .iter()
-            .map(|m| ids.get(*m as usize).copied())
-            .collect();
-        columns.push(("pulls_down_most", Arc::new(driver)));
+        let ids: Vec<String> = model.metric_ids().map(str::to_string).collect();
+        columns.push(("pulls_down_most", dictionary(drivers, ids)?));
     }
-    columns.push(("error", Arc::new(errors(&scores, rows))));
+    columns.push(("error", Arc::new(errors(scores, rows))));
     Ok(RecordBatch::try_from_iter(columns)?)
 }
 
+/// A dictionary-encoded string column: per row an index into `names`
+/// ([`NONE`]: null).
+fn dictionary(keys: &[u32], names: Vec<String>) -> Result<ArrayRef, Error> {
+    let data: ScalarBuffer<u32> = keys
+        .iter()
+        .map(|k| if *k == NONE { 0 } else { *k })
+        .collect();
+    let keys = UInt32Array::try_new(data, nulls(keys))?;
+    let values = Arc::new(StringArray::from(names));
+    Ok(Arc::new(DictionaryArray::<UInt32Type>::try_new(
+        keys, values,
+    )?))
+}
+
 fn errors(scores: &BatchScores, rows: usize) -> StringArray {
+    if scores.errors().is_empty() {
+        return StringArray::new_null(rows);
+    }
     let mut messages: Vec<Option<String>> = vec![None; rows];
     for e in scores.errors() {
         if let Some(m) = messages.get_mut(e.row) {

@@ -1,0 +1,170 @@
+//! The Arrow path against the batch path on the same in-memory columns:
+//! reference model v0m, 1,000,000 accounts (`BATCH_ROWS` to change).
+//!
+//! ```text
+//! cargo bench -p healthscore-arrow
+//! ```
+//!
+//! Both reuse their working columns from round to round. First
+//! interleaved rounds (min / median ns per account, one core), then
+//! criterion's groups. `arrow_record_batch` reads a `RecordBatch` (Float64
+//! metric columns with nulls, Decimal128 MRR) and builds the results
+//! `RecordBatch`; `batch_columns` scores the same columns as borrowed
+//! slices into `BatchScores`. Both check their band counts agree.
+
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::UInt32Type;
+use arrow_array::{
+    Array, ArrayRef, Decimal128Array, Float64Array, Int64Array, RecordBatch, UInt32Array,
+};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use healthscore::batch::{Batch, BatchScores, Dates, Ids, MetricColumn, Mrr, Scorer, Validity};
+use healthscore::Model;
+use healthscore_arrow::{score_batch_into, Options};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date")
+}
+
+fn record_batch(c: &v0m::Columns) -> RecordBatch {
+    let mut columns: Vec<(&str, ArrayRef)> = vec![
+        ("id", Arc::new(Int64Array::from(c.ids.clone()))),
+        (
+            "mrr",
+            Arc::new(
+                Decimal128Array::from(c.cents.iter().map(|v| i128::from(*v)).collect::<Vec<_>>())
+                    .with_precision_and_scale(12, 2)
+                    .expect("valid decimal type"),
+            ),
+        ),
+        (
+            "employees",
+            Arc::new(UInt32Array::from(c.employees.clone())),
+        ),
+    ];
+    for (m, id) in v0m::METRICS.iter().enumerate() {
+        let values: Float64Array = c.values[m]
+            .iter()
+            .zip(&c.valid[m])
+            .map(|(v, ok)| ok.then_some(*v))
+            .collect();
+        columns.push((id, Arc::new(values)));
+    }
+    RecordBatch::try_from_iter(columns).expect("columns of one length")
+}
+
+/// Rows per band in a results record batch (green … red, none).
+fn arrow_counts(out: &RecordBatch) -> [u64; 5] {
+    let band = out
+        .column_by_name("band")
+        .expect("band column")
+        .as_dictionary::<UInt32Type>();
+    let mut t = [0u64; 5];
+    for (i, k) in band.keys().iter().enumerate() {
+        let at = if band.is_valid(i) {
+            k.map_or(4, |k| k as usize)
+        } else {
+            4
+        };
+        t[at.min(4)] += 1;
+    }
+    t
+}
+
+fn batch_counts(out: &BatchScores) -> [u64; 5] {
+    let mut t = [0u64; 5];
+    for b in out.bands() {
+        t[b.map_or(4, |b| b.index())] += 1;
+    }
+    t
+}
+
+fn benches(c: &mut Criterion) {
+    let n: usize = std::env::var("BATCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let model = Model::new(
+        serde_json::from_str(include_str!("../../../examples/data/model-v0m.json"))
+            .expect("v0m parses"),
+    )
+    .expect("v0m is valid");
+    let cols = v0m::generate(n, 20_240_601);
+    let rb = record_batch(&cols);
+    let mut b = Batch::new(
+        Ids::Int(&cols.ids),
+        Mrr::Scaled64 {
+            values: &cols.cents,
+            scale: 2,
+        },
+        &cols.employees,
+        Dates::One(day()),
+    );
+    for (id, (values, valid)) in v0m::METRICS.iter().zip(cols.values.iter().zip(&cols.valid)) {
+        b.push_metric(
+            id,
+            MetricColumn::new(values).validity(Validity::Bools(valid)),
+        );
+    }
+    let scorer = Scorer::new(&model);
+    let options = Options {
+        as_of: Some(day()),
+        drivers: false,
+    };
+    let mut out = BatchScores::new();
+    scorer.score_into(&b, &mut out).expect("fits");
+    let expected = batch_counts(&out);
+
+    let mut reused = BatchScores::new();
+    let (mut arrow, mut direct) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        let t = Instant::now();
+        let r = score_batch_into(&scorer, &rb, &options, &mut reused).expect("fits");
+        arrow.push(t.elapsed().as_nanos() as f64 / n as f64);
+        assert_eq!(arrow_counts(&r), expected);
+        let t = Instant::now();
+        scorer.score_into(&b, &mut out).expect("fits");
+        direct.push(t.elapsed().as_nanos() as f64 / n as f64);
+        assert_eq!(batch_counts(&out), expected);
+    }
+    arrow.sort_by(f64::total_cmp);
+    direct.sort_by(f64::total_cmp);
+    println!(
+        "\nv0m, {n} accounts in memory, 7 interleaved rounds, ns per account (min / median), {} kernel:\n  batch_columns      {:7.1} / {:7.1}\n  arrow_record_batch {:7.1} / {:7.1}   {:+.0}% over the batch path (min), {:+.0}% (median)",
+        scorer.instruction_set(),
+        direct[0],
+        direct[3],
+        arrow[0],
+        arrow[3],
+        (arrow[0] / direct[0] - 1.0) * 100.0,
+        (arrow[3] / direct[3] - 1.0) * 100.0,
+    );
+
+    let mut group = c.benchmark_group("v0m_arrow");
+    group.throughput(Throughput::Elements(n as u64));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(5));
+    group.bench_function("arrow_record_batch", |bench| {
+        bench.iter(|| {
+            let r = score_batch_into(&scorer, &rb, &options, &mut reused).expect("fits");
+            assert_eq!(arrow_counts(&r), expected)
+        })
+    });
+    group.bench_function("batch_columns", |bench| {
+        bench.iter(|| {
+            scorer.score_into(&b, &mut out).expect("fits");
+            assert_eq!(batch_counts(&out), expected);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(arrow_benches, benches);
+criterion_main!(arrow_benches);
