@@ -124,7 +124,7 @@ impl Writer {
 ///
 /// [`Error`] for a file that cannot be read or written, a format not
 /// known by its extension, or columns that do not fit (see
-/// [`score_batch`]).
+/// [`score_batch`](crate::score_batch)).
 pub fn score_file(
     scorer: &Scorer<'_>,
     input: &Path,
