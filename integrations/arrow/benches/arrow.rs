@@ -15,48 +15,25 @@
 #[path = "../../../examples/support/v0m.rs"]
 #[allow(dead_code)]
 mod v0m;
+#[path = "../tests/support/v0m_arrow.rs"]
+mod v0m_arrow;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::UInt32Type;
-use arrow_array::{
-    Array, ArrayRef, Decimal128Array, Float64Array, Int64Array, RecordBatch, UInt32Array,
-};
+use arrow_array::{Array, RecordBatch};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use healthscore::batch::{Batch, BatchScores, Dates, Ids, MetricColumn, Mrr, Scorer, Validity};
 use healthscore::Model;
 use healthscore_arrow::{score_batch_into, Options};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn day() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date")
 }
 
+/// v0m accounts as a record batch (see the shared support file).
 fn record_batch(c: &v0m::Columns) -> RecordBatch {
-    let mut columns: Vec<(&str, ArrayRef)> = vec![
-        ("id", Arc::new(Int64Array::from(c.ids.clone()))),
-        (
-            "mrr",
-            Arc::new(
-                Decimal128Array::from(c.cents.iter().map(|v| i128::from(*v)).collect::<Vec<_>>())
-                    .with_precision_and_scale(12, 2)
-                    .expect("valid decimal type"),
-            ),
-        ),
-        (
-            "employees",
-            Arc::new(UInt32Array::from(c.employees.clone())),
-        ),
-    ];
-    for (m, id) in v0m::METRICS.iter().enumerate() {
-        let values: Float64Array = c.values[m]
-            .iter()
-            .zip(&c.valid[m])
-            .map(|(v, ok)| ok.then_some(*v))
-            .collect();
-        columns.push((id, Arc::new(values)));
-    }
-    RecordBatch::try_from_iter(columns).expect("columns of one length")
+    v0m_arrow::record_batch(c, Vec::new())
 }
 
 /// Rows per band in a results record batch (green … red, none).

@@ -4,13 +4,12 @@
 #[path = "../../../examples/support/v0m.rs"]
 #[allow(dead_code)]
 mod v0m;
+#[path = "support/v0m_arrow.rs"]
+mod v0m_arrow;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Decimal128Type;
-use arrow_array::{
-    ArrayRef, Date32Array, Decimal128Array, Float64Array, Int64Array, RecordBatch, StringArray,
-    UInt32Array,
-};
+use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use healthscore::batch::{Batch, Dates, Ids, MetricColumn, Mrr, Scorer, Validity, NONE};
 use healthscore::Model;
 use healthscore_arrow::{score_batch, score_file, Error, Options};
@@ -32,34 +31,15 @@ fn options() -> Options {
     }
 }
 
-/// v0m accounts as a record batch: ids, MRR as Decimal128(12, 2), metric
-/// columns with nulls.
+/// v0m accounts as a record batch (see the shared support file).
 fn record_batch(c: &v0m::Columns) -> RecordBatch {
-    let mut columns: Vec<(&str, ArrayRef)> = vec![
-        ("id", Arc::new(Int64Array::from(c.ids.clone()))),
-        (
-            "mrr",
-            Arc::new(
-                Decimal128Array::from(c.cents.iter().map(|v| i128::from(*v)).collect::<Vec<_>>())
-                    .with_precision_and_scale(12, 2)
-                    .unwrap(),
-            ),
-        ),
-        (
-            "employees",
-            Arc::new(UInt32Array::from(c.employees.clone())),
-        ),
-        ("region", Arc::new(StringArray::from(vec!["emea"; c.len()]))),
-    ];
-    for (m, id) in v0m::METRICS.iter().enumerate() {
-        let values: Float64Array = c.values[m]
-            .iter()
-            .zip(&c.valid[m])
-            .map(|(v, ok)| ok.then_some(*v))
-            .collect();
-        columns.push((id, Arc::new(values)));
-    }
-    RecordBatch::try_from_iter(columns).unwrap()
+    v0m_arrow::record_batch(
+        c,
+        vec![(
+            "region",
+            Arc::new(StringArray::from(vec!["emea"; c.len()])) as ArrayRef,
+        )],
+    )
 }
 
 fn direct(model: &Model, c: &v0m::Columns) -> healthscore::batch::BatchScores {

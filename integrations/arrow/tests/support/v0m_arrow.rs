@@ -1,0 +1,32 @@
+//! v0m accounts as a record batch, shared by the arrow crate's tests and
+//! bench: ids, MRR as `Decimal128(12, 2)`, employees, the `extra` columns,
+//! and one `Float64` column per metric with nulls where a value is missing.
+
+use super::v0m;
+use arrow_array::{ArrayRef, Decimal128Array, Float64Array, Int64Array, RecordBatch, UInt32Array};
+use std::sync::Arc;
+
+pub fn record_batch(c: &v0m::Columns, extra: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    let cents: Vec<i128> = c.cents.iter().map(|v| i128::from(*v)).collect();
+    let mrr = Decimal128Array::from(cents)
+        .with_precision_and_scale(12, 2)
+        .expect("a valid decimal type");
+    let mut columns: Vec<(&str, ArrayRef)> = vec![
+        ("id", Arc::new(Int64Array::from(c.ids.clone()))),
+        ("mrr", Arc::new(mrr)),
+        (
+            "employees",
+            Arc::new(UInt32Array::from(c.employees.clone())),
+        ),
+    ];
+    columns.extend(extra);
+    for (m, id) in v0m::METRICS.iter().enumerate() {
+        let values: Float64Array = c.values[m]
+            .iter()
+            .zip(&c.valid[m])
+            .map(|(v, ok)| ok.then_some(*v))
+            .collect();
+        columns.push((id, Arc::new(values)));
+    }
+    RecordBatch::try_from_iter(columns).expect("columns of one length")
+}
