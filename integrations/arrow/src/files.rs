@@ -1,7 +1,7 @@
 //! Parquet, CSV and JSON-lines files in and out, streamed a record batch
 //! at a time (memory bounded by the batch size, not the file).
 
-use crate::{score_batch_into, Error, Options};
+use crate::{result_fields, score_batch_into, Error, Options};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema};
 use healthscore::batch::BatchScores;
@@ -166,22 +166,38 @@ fn run(
     options: &Options,
 ) -> Result<FileStats, Error> {
     let file = File::open(input).map_err(io(input))?;
-    let reader: Box<dyn Iterator<Item = Result<RecordBatch, arrow_schema::ArrowError>>> =
-        match in_format {
-            Format::Parquet => Box::new(
-                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?
-                    .with_batch_size(BATCH_ROWS)
-                    .build()?,
-            ),
-            _ => Box::new(
-                arrow_csv::ReaderBuilder::new(Arc::new(csv_schema(scorer, input)?))
-                    .with_header(true)
-                    .with_batch_size(BATCH_ROWS)
-                    .build(file)?,
-            ),
-        };
+    let reader: Box<dyn arrow_array::RecordBatchReader> = match in_format {
+        Format::Parquet => Box::new(
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?
+                .with_batch_size(BATCH_ROWS)
+                .build()?,
+        ),
+        _ => Box::new(
+            arrow_csv::ReaderBuilder::new(Arc::new(csv_schema(scorer, input)?))
+                .with_header(true)
+                .with_batch_size(BATCH_ROWS)
+                .build(file)?,
+        ),
+    };
+    // The output's schema is known before the first row: `id` as read,
+    // then the result columns. A file with no rows still gets it.
+    let mut fields: Vec<Arc<Field>> = Vec::new();
+    if let Some((_, id)) = reader.schema().column_with_name("id") {
+        fields.push(Arc::new(id.clone()));
+    }
+    fields.extend(result_fields(options).iter().cloned());
+    let schema = Arc::new(Schema::new(fields));
+    let out = File::create(tmp).map_err(io(tmp))?;
+    let mut writer = match out_format {
+        Format::Parquet => Writer::Parquet(parquet::arrow::ArrowWriter::try_new(
+            out,
+            schema.clone(),
+            None,
+        )?),
+        Format::Csv => Writer::Csv(arrow_csv::WriterBuilder::new().with_header(true).build(out)),
+        Format::JsonLines => Writer::Json(arrow_json::LineDelimitedWriter::new(out)),
+    };
     let mut stats = FileStats::default();
-    let mut writer: Option<Writer> = None;
     let mut scores = BatchScores::new();
     for batch in reader {
         let batch = batch?;
@@ -191,31 +207,12 @@ fn run(
         if let Some(e) = scored.column_by_name("error") {
             stats.rejected += (e.len() - e.null_count()) as u64;
         }
-        let w = match &mut writer {
-            Some(w) => w,
-            None => {
-                let out = File::create(tmp).map_err(io(tmp))?;
-                writer.insert(match out_format {
-                    Format::Parquet => Writer::Parquet(parquet::arrow::ArrowWriter::try_new(
-                        out,
-                        scored.schema(),
-                        None,
-                    )?),
-                    Format::Csv => {
-                        Writer::Csv(arrow_csv::WriterBuilder::new().with_header(true).build(out))
-                    }
-                    Format::JsonLines => Writer::Json(arrow_json::LineDelimitedWriter::new(out)),
-                })
-            }
-        };
-        w.write(&scored)?;
+        writer.write(&scored)?;
     }
-    match writer {
-        Some(w) => w.finish()?,
-        // No rows: an empty output file.
-        None => {
-            File::create(tmp).map_err(io(tmp))?;
-        }
+    if stats.rows == 0 {
+        // A CSV file gets its header line.
+        writer.write(&RecordBatch::new_empty(schema))?;
     }
+    writer.finish()?;
     Ok(stats)
 }

@@ -70,7 +70,7 @@ mod output;
 
 pub use files::{score_file, FileStats, Format};
 pub use input::Options;
-pub use output::{score_batch, score_batch_into};
+pub use output::{result_fields, score_batch, score_batch_into};
 
 /// Why a record batch or file could not be scored.
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@ use arrow_array::{
     ArrayRef, Decimal128Array, DictionaryArray, RecordBatch, StringArray, UInt32Array,
 };
 use arrow_buffer::{NullBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field, Fields, Schema};
 use healthscore::batch::{BatchScores, Scorer, NONE};
 use healthscore::Dimension;
 use std::sync::Arc;
@@ -28,6 +29,40 @@ fn micros(values: &[u32]) -> Result<ArrayRef, Error> {
         .collect();
     let array = Decimal128Array::try_new(data, nulls(values))?;
     Ok(Arc::new(array.with_precision_and_scale(9, 6)?))
+}
+
+/// The result columns after `id`, the same for every batch: `score`,
+/// `band`, `coverage`, `segment`, `scorecard`, the four dimension scores,
+/// `pulls_down_most` when [`Options::drivers`] is set, and `error`. Every
+/// one is nullable (a rejected row has only an `error`; an account short
+/// of coverage has no band).
+///
+/// # Examples
+///
+/// ```
+/// use healthscore_arrow::{result_fields, Options};
+/// let names: Vec<String> = result_fields(&Options::default()).iter().map(|f| f.name().clone()).collect();
+/// assert_eq!(names, ["score", "band", "coverage", "segment", "scorecard",
+///     "deployment", "engagement", "adoption", "roi", "error"]);
+/// ```
+pub fn result_fields(options: &Options) -> Fields {
+    let micros = DataType::Decimal128(9, 6);
+    let names = DataType::Dictionary(Box::new(DataType::UInt32), Box::new(DataType::Utf8));
+    let mut fields = vec![
+        Field::new("score", micros.clone(), true),
+        Field::new("band", names.clone(), true),
+        Field::new("coverage", micros.clone(), true),
+        Field::new("segment", names.clone(), true),
+        Field::new("scorecard", names.clone(), true),
+    ];
+    for d in ["deployment", "engagement", "adoption", "roi"] {
+        fields.push(Field::new(d, micros.clone(), true));
+    }
+    if options.drivers {
+        fields.push(Field::new("pulls_down_most", names, true));
+    }
+    fields.push(Field::new("error", DataType::Utf8, true));
+    Fields::from(fields)
 }
 
 /// Scores a record batch (see the [crate documentation](crate) for the
@@ -67,9 +102,14 @@ pub fn score_batch_into(
     let scores = &*scores;
     let rows = scores.len();
     let mut columns: Vec<(&str, ArrayRef)> = Vec::with_capacity(13);
+    let mut fields: Vec<Arc<Field>> = Vec::with_capacity(13);
+    if let Some((_, id)) = input.schema().column_with_name("id") {
+        fields.push(Arc::new(id.clone()));
+    }
     if let Some(id) = input.column_by_name("id") {
         columns.push(("id", id.clone()));
     }
+    fields.extend(result_fields(options).iter().cloned());
     columns.push(("score", micros(scores.overall_micros())?));
     // Band, segment, scorecard and driver as dictionaries: one small
     // array of names and an index per row, no string built per row.
@@ -106,7 +146,13 @@ pub fn score_batch_into(
         columns.push(("pulls_down_most", dictionary(drivers, ids)?));
     }
     columns.push(("error", Arc::new(errors(scores, rows))));
-    Ok(RecordBatch::try_from_iter(columns)?)
+    // One schema for every batch (a file writer compares them), whatever
+    // this batch's nulls.
+    let schema = Arc::new(Schema::new(fields));
+    Ok(RecordBatch::try_new(
+        schema,
+        columns.into_iter().map(|(_, c)| c).collect(),
+    )?)
 }
 
 /// A dictionary-encoded string column: per row an index into `names`

@@ -313,3 +313,79 @@ fn slices_and_empty_batches() {
         }
     }
 }
+
+/// Every output batch has one schema, so a file whose first batch is clean
+/// and whose second has a rejected row (nulls the first had none of) is
+/// written whole; a file with no accounts gives a valid, empty output.
+#[test]
+fn files_whose_batches_differ_and_files_with_no_rows() {
+    let model = model();
+    let dir = std::env::temp_dir().join(format!("healthscore-arrow-b-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut c = v0m::generate(70_000, 17);
+    let last = c.len() - 1;
+    c.values[6][last] = 1.7;
+    c.valid[6][last] = true;
+    let write = |path: &std::path::Path, batch: &RecordBatch| {
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(path).unwrap(),
+            batch.schema(),
+            None,
+        )
+        .unwrap();
+        w.write(batch).unwrap();
+        w.close().unwrap();
+    };
+    let batch = record_batch(&c);
+    let input = dir.join("accounts.parquet");
+    write(&input, &batch);
+    let scorer = Scorer::new(&model);
+    for ext in ["parquet", "csv", "jsonl"] {
+        let output = dir.join(format!("scores.{ext}"));
+        let stats = score_file(&scorer, &input, &output, &options()).unwrap();
+        assert_eq!((stats.rows, stats.batches, stats.rejected), (70_000, 2, 1));
+    }
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(dir.join("scores.parquet")).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let rows: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    assert_eq!(rows.iter().map(|b| b.num_rows()).sum::<usize>(), 70_000);
+    let tail = rows.last().unwrap();
+    let error = tail.column_by_name("error").unwrap().as_string::<i32>();
+    assert_eq!(
+        error.value(tail.num_rows() - 1),
+        format!(
+            "account {}: weekly_active_ratio: ratio number 1.7 is outside 0..=1",
+            c.ids[last]
+        )
+    );
+
+    // No accounts: a Parquet file with the result schema and no rows, a
+    // CSV file with its header line, an empty JSON-lines file.
+    let empty = dir.join("empty.parquet");
+    write(&empty, &batch.slice(0, 0));
+    for ext in ["parquet", "csv", "jsonl"] {
+        let output = dir.join(format!("none.{ext}"));
+        let stats = score_file(&scorer, &empty, &output, &options()).unwrap();
+        assert_eq!(stats.rows, 0);
+    }
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(dir.join("none.parquet")).unwrap(),
+    )
+    .unwrap();
+    let names: Vec<String> = reader
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(names.first().map(String::as_str), Some("id"));
+    assert_eq!(names.last().map(String::as_str), Some("error"));
+    let csv = std::fs::read_to_string(dir.join("none.csv")).unwrap();
+    assert!(csv.starts_with("id,score,band,"), "{csv:?}");
+    assert_eq!(std::fs::read_to_string(dir.join("none.jsonl")).unwrap(), "");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
