@@ -1,0 +1,288 @@
+//! `health_score(...)`: the scalar UDF.
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema};
+use datafusion::common::{exec_datafusion_err, plan_datafusion_err, plan_err, Result};
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
+use datafusion::logical_expr::{
+    lit, ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility,
+};
+use healthscore::batch::Scorer;
+use healthscore::Model;
+use healthscore_arrow::{result_fields, score_batch, Options};
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// The columns a `health_score` argument may be named after, besides the
+/// model's metric ids and `<metric>__observed_on`.
+const CONVENTIONS: [&str; 6] = ["id", "mrr", "employees", "as_of", "stage", "previous_band"];
+
+/// A model as a DataFusion scalar UDF, `health_score` unless
+/// [renamed](HealthScore::named): each call scores a record batch of
+/// accounts with the batch path and returns a struct per account.
+///
+/// See the [crate documentation](crate) for how arguments are bound, what
+/// the struct holds and an example.
+#[derive(Debug, Clone)]
+pub struct HealthScore {
+    name: String,
+    model: Arc<Model>,
+    options: Options,
+    signature: Signature,
+    fields: Fields,
+    scored: Arc<AtomicU64>,
+}
+
+impl HealthScore {
+    /// The UDF `health_score` for `model`. `options.as_of` is the as-of date
+    /// of rows whose call passes no `as_of` column; `options.drivers` adds
+    /// `pulls_down_most` to the result.
+    pub fn new(model: Arc<Model>, options: Options) -> Self {
+        let fields = result_fields(&options);
+        HealthScore {
+            name: "health_score".to_string(),
+            model,
+            options,
+            // Volatile, though a score depends only on its row: DataFusion
+            // copies an immutable expression into every filter pushed past
+            // it and every field read of its result, which would score a
+            // row once per copy. A volatile one stays where the query put
+            // it, evaluated once.
+            signature: Signature::variadic_any(Volatility::Volatile),
+            fields,
+            scored: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// How many rows this UDF (and its clones, the registered one among
+    /// them) has scored, rejected rows included: a check that a query
+    /// scores each row once.
+    pub fn rows_scored(&self) -> u64 {
+        self.scored.load(Ordering::Relaxed)
+    }
+
+    /// The same UDF under another name (two models in one session, say
+    /// `health_score_v2` beside `health_score`).
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The UDF, to register with [`SessionContext::register_udf`](datafusion::prelude::SessionContext::register_udf)
+    /// (or a Ballista session's).
+    pub fn udf(self) -> ScalarUDF {
+        ScalarUDF::new_from_impl(self)
+    }
+
+    /// The model this UDF scores with.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The columns a call passes for this model when the table follows the
+    /// conventions: `id`, `mrr`, `employees`, then one per metric, in the
+    /// model's order.
+    pub fn arguments(&self) -> Vec<String> {
+        ["id", "mrr", "employees"]
+            .into_iter()
+            .map(str::to_string)
+            .chain(self.model.metric_ids().map(str::to_string))
+            .collect()
+    }
+
+    /// `health_score(id, mrr, employees, <metric>, ...)`: the call for a
+    /// table that follows the conventions, to paste into SQL.
+    pub fn sql_call(&self) -> String {
+        format!("{}({})", self.name, self.arguments().join(", "))
+    }
+
+    /// The struct each call returns: the fields of
+    /// [`healthscore_arrow::result_fields`].
+    pub fn result_type(&self) -> DataType {
+        DataType::Struct(self.fields.clone())
+    }
+
+    /// Checks that arguments named `names` with types `types` fit the model
+    /// (by scoring an empty batch of them: the same checks, the same
+    /// messages as a real batch).
+    fn check(&self, names: &[String], types: &[DataType]) -> Result<()> {
+        if names.is_empty() {
+            return plan_err!(
+                "{}: no arguments; call it as {}",
+                self.name,
+                self.sql_call()
+            );
+        }
+        for (i, name) in names.iter().enumerate() {
+            if !self.knows(name) {
+                return plan_err!(
+                    "{}: argument {} `{name}` is not a column the model reads (id, mrr, employees, as_of, stage, previous_band, a metric id or <metric>__observed_on); pass columns by their names, or name an expression in a subquery (`... AS weekly_active_ratio`)",
+                    self.name,
+                    i + 1
+                );
+            }
+            if names[..i].contains(name) {
+                return plan_err!("{}: `{name}` is passed twice", self.name);
+            }
+        }
+        let schema = Schema::new(
+            names
+                .iter()
+                .zip(types)
+                .map(|(n, t)| Field::new(n, t.clone(), true))
+                .collect::<Vec<_>>(),
+        );
+        let empty = RecordBatch::new_empty(Arc::new(schema));
+        score_batch(&Scorer::new(&self.model), &empty, &self.options)
+            .map_err(|e| plan_datafusion_err!("{}: {e}", self.name))?;
+        Ok(())
+    }
+
+    fn knows(&self, name: &str) -> bool {
+        let metric = |m: &str| self.model.metric_ids().any(|id| id == m);
+        CONVENTIONS.contains(&name)
+            || metric(name)
+            || name.strip_suffix("__observed_on").is_some_and(metric)
+    }
+
+    /// The argument names and types of a call: a struct's fields, or the
+    /// arguments' own names.
+    fn bound(args: &[FieldRef]) -> (Vec<String>, Vec<DataType>) {
+        if let [one] = args {
+            if let DataType::Struct(fields) = one.data_type() {
+                return (
+                    fields.iter().map(|f| f.name().clone()).collect(),
+                    fields.iter().map(|f| f.data_type().clone()).collect(),
+                );
+            }
+        }
+        (
+            args.iter().map(|f| f.name().clone()).collect(),
+            args.iter().map(|f| f.data_type().clone()).collect(),
+        )
+    }
+}
+
+impl PartialEq for HealthScore {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && Arc::ptr_eq(&self.model, &other.model)
+            && self.options.as_of == other.options.as_of
+            && self.options.drivers == other.options.drivers
+    }
+}
+
+impl Eq for HealthScore {}
+
+impl Hash for HealthScore {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+        Arc::as_ptr(&self.model).hash(state);
+        self.options.as_of.hash(state);
+        self.options.drivers.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for HealthScore {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(self.result_type())
+    }
+
+    /// Checked at planning: every argument named after a column of the
+    /// conventions, every metric of the model passed, types the batch path
+    /// reads.
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let (names, types) = Self::bound(args.arg_fields);
+        self.check(&names, &types)?;
+        Ok(Arc::new(Field::new(&self.name, self.result_type(), false)))
+    }
+
+    /// Binds the arguments by name while they still have their names:
+    /// `health_score(id, mrr, w AS ...)` becomes
+    /// `health_score(named_struct('id', id, 'mrr', mrr, ...))`, so that an
+    /// optimizer that later inlines a subquery's expressions cannot lose
+    /// which column is which.
+    fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        if args.len() < 2 {
+            return Ok(ExprSimplifyResult::Original(args));
+        }
+        let mut pairs = Vec::with_capacity(2 * args.len());
+        for (i, arg) in args.into_iter().enumerate() {
+            let name = match &arg {
+                Expr::Column(c) => c.name.clone(),
+                Expr::Alias(a) => a.name.clone(),
+                other => {
+                    return plan_err!(
+                        "{}: argument {} `{other}` is an expression, not a column; name it in a subquery (`... AS weekly_active_ratio`) or pass named_struct('weekly_active_ratio', ..., ...)",
+                        self.name,
+                        i + 1
+                    )
+                }
+            };
+            pairs.push(lit(name));
+            pairs.push(arg);
+        }
+        let named = Expr::ScalarFunction(ScalarFunction::new_udf(
+            datafusion::functions::core::named_struct(),
+            pairs,
+        ));
+        Ok(ExprSimplifyResult::Simplified(Expr::ScalarFunction(
+            ScalarFunction::new_udf(Arc::new(self.clone().udf()), vec![named]),
+        )))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let arrays: Vec<ArrayRef> = args
+            .args
+            .into_iter()
+            .map(|a| a.into_array(rows))
+            .collect::<Result<_>>()?;
+        let input = match (&arrays[..], &args.arg_fields[..]) {
+            ([one], [_]) if matches!(one.data_type(), DataType::Struct(_)) => {
+                let s = one.as_struct();
+                let fields: Vec<Field> = s
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone().with_nullable(true))
+                    .collect();
+                RecordBatch::try_new(Arc::new(Schema::new(fields)), s.columns().to_vec())?
+            }
+            _ => {
+                let fields: Vec<Field> = args
+                    .arg_fields
+                    .iter()
+                    .zip(&arrays)
+                    .map(|(f, a)| Field::new(f.name(), a.data_type().clone(), true))
+                    .collect();
+                RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?
+            }
+        };
+        let scored = score_batch(&Scorer::new(&self.model), &input, &self.options)
+            .map_err(|e| exec_datafusion_err!("{}: {e}", self.name))?;
+        self.scored.fetch_add(rows as u64, Ordering::Relaxed);
+        let columns: Vec<ArrayRef> =
+            self.fields
+                .iter()
+                .map(|f| {
+                    scored.column_by_name(f.name()).cloned().ok_or_else(|| {
+                        exec_datafusion_err!("{}: no {} column", self.name, f.name())
+                    })
+                })
+                .collect::<Result<_>>()?;
+        let result = StructArray::try_new(self.fields.clone(), columns, None)?;
+        debug_assert_eq!(result.len(), rows);
+        Ok(ColumnarValue::Array(Arc::new(result)))
+    }
+}

@@ -1,0 +1,461 @@
+//! `health_score` in SQL scores exactly as the Arrow path scores the same
+//! rows, over any number of partitions; calls that do not fit the model
+//! fail at planning with the column's name.
+
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+#[path = "../../arrow/tests/support/v0m_arrow.rs"]
+mod v0m_arrow;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Decimal128Type;
+use arrow_array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+use healthscore::batch::Scorer;
+use healthscore::Model;
+use healthscore_datafusion::{register, HealthScore, Options};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+fn model() -> Arc<Model> {
+    Arc::new(
+        Model::new(
+            serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap(),
+        )
+        .unwrap(),
+    )
+}
+
+fn options() -> Options {
+    Options {
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 30),
+        drivers: true,
+    }
+}
+
+/// Per id: score (millionths), band, segment, driver and error, as text.
+type Row = (
+    Option<i128>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// What the Arrow path gives for the same record batch.
+fn expected(model: &Model, batch: &RecordBatch) -> BTreeMap<i64, Row> {
+    let out = healthscore_arrow::score_batch(&Scorer::new(model), batch, &options()).unwrap();
+    let cast = |name: &str| {
+        datafusion::arrow::compute::cast(
+            out.column_by_name(name).unwrap(),
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )
+        .unwrap()
+    };
+    rows(
+        out.column_by_name("id").unwrap(),
+        out.column_by_name("score").unwrap(),
+        &[
+            cast("band"),
+            cast("segment"),
+            cast("pulls_down_most"),
+            cast("error"),
+        ],
+    )
+}
+
+fn rows(id: &ArrayRef, score: &ArrayRef, text: &[ArrayRef]) -> BTreeMap<i64, Row> {
+    let id = id.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+    let score = score.as_primitive::<Decimal128Type>();
+    // SQL's VARCHAR is Utf8View: compare as Utf8.
+    let text: Vec<ArrayRef> = text
+        .iter()
+        .map(|a| {
+            datafusion::arrow::compute::cast(a, &datafusion::arrow::datatypes::DataType::Utf8)
+                .unwrap()
+        })
+        .collect();
+    let text: Vec<&StringArray> = text.iter().map(|a| a.as_string::<i32>()).collect();
+    let s = |i: usize, row: usize| {
+        text[i]
+            .is_valid(row)
+            .then(|| text[i].value(row).to_string())
+    };
+    (0..id.len())
+        .map(|r| {
+            (
+                id.value(r),
+                (
+                    score.is_valid(r).then(|| score.value(r)),
+                    s(0, r),
+                    s(1, r),
+                    s(2, r),
+                    s(3, r),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The same fields from SQL.
+async fn sql_rows(ctx: &SessionContext, sql: &str) -> BTreeMap<i64, Row> {
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    let mut all = BTreeMap::new();
+    for b in batches {
+        let c = |i: usize| b.column(i).clone();
+        all.extend(rows(&c(0), &c(1), &[c(2), c(3), c(4), c(5)]));
+    }
+    all
+}
+
+const FIELDS: &str = "id, h['score'], CAST(h['band'] AS VARCHAR), CAST(h['segment'] AS VARCHAR), \
+     CAST(h['pulls_down_most'] AS VARCHAR), h['error']";
+
+/// v0m accounts with two bad rows (a ratio of 1.7 and a NaN).
+fn accounts(n: usize, seed: u64) -> (v0m::Columns, RecordBatch) {
+    let mut c = v0m::generate(n, seed);
+    c.values[6][5] = 1.7;
+    c.valid[6][5] = true;
+    c.values[0][9] = f64::NAN;
+    c.valid[0][9] = true;
+    let b = v0m_arrow::record_batch(&c, vec![]);
+    (c, b)
+}
+
+#[tokio::test]
+async fn sql_over_partitions_scores_as_the_arrow_path() {
+    let model = model();
+    let (_, batch) = accounts(4_000, 21);
+    let want = expected(&model, &batch);
+    assert_eq!(want.values().filter(|r| r.4.is_some()).count(), 2);
+    for partitions in [1, 3, 4] {
+        let config = SessionConfig::new()
+            .with_target_partitions(partitions)
+            .with_batch_size(700);
+        let ctx = SessionContext::new_with_config(config);
+        // The table in as many partitions, each of several record batches.
+        let per = batch.num_rows().div_ceil(partitions);
+        let parts: Vec<Vec<RecordBatch>> = (0..partitions)
+            .map(|p| {
+                let start = p * per;
+                let part = batch.slice(start, per.min(batch.num_rows() - start));
+                (0..part.num_rows())
+                    .step_by(500)
+                    .map(|s| part.slice(s, 500.min(part.num_rows() - s)))
+                    .collect()
+            })
+            .collect();
+        let table = MemTable::try_new(batch.schema(), parts).unwrap();
+        ctx.register_table("accounts", Arc::new(table)).unwrap();
+        let udf = register(&ctx, model.clone(), options());
+        let sql = format!(
+            "SELECT {FIELDS} FROM (SELECT id, {} AS h FROM accounts)",
+            udf.sql_call()
+        );
+        let plan = ctx
+            .sql(&sql)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        assert_eq!(
+            plan.properties().output_partitioning().partition_count(),
+            partitions
+        );
+        assert_eq!(sql_rows(&ctx, &sql).await, want, "{partitions} partitions");
+    }
+}
+
+/// A Parquet file of several row groups read by two partitions, grouped
+/// in SQL: the counts and MRR per band and segment are the batch path's.
+#[tokio::test]
+async fn group_by_band_and_segment_over_parquet() {
+    let model = model();
+    let (c, batch) = accounts(6_000, 22);
+    let dir = std::env::temp_dir().join(format!("healthscore-df-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("accounts.parquet");
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(1_000))
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+
+    let config = SessionConfig::new()
+        .with_target_partitions(2)
+        .with_repartition_file_min_size(0);
+    let ctx = SessionContext::new_with_config(config);
+    ctx.register_parquet(
+        "accounts",
+        path.to_str().unwrap(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
+    let udf = register(&ctx, model.clone(), options());
+    let sql = format!(
+        "WITH s AS (SELECT mrr, {} AS h FROM accounts)
+         SELECT CAST(h['segment'] AS VARCHAR) AS segment, CAST(h['band'] AS VARCHAR) AS band,
+                count(*) AS accounts, CAST(sum(mrr) AS VARCHAR) AS mrr
+         FROM s WHERE h['error'] IS NULL GROUP BY 1, 2",
+        udf.sql_call()
+    );
+    let df = ctx.sql(&sql).await.unwrap();
+    let plan = df.clone().create_physical_plan().await.unwrap();
+    let shown = datafusion::physical_plan::displayable(plan.as_ref())
+        .indent(true)
+        .to_string();
+    assert!(shown.contains("file_groups={2 groups"), "{shown}");
+    let mut got = BTreeMap::new();
+    for b in df.collect().await.unwrap() {
+        for r in 0..b.num_rows() {
+            let s = |i: usize| {
+                let a = datafusion::arrow::compute::cast(
+                    b.column(i),
+                    &datafusion::arrow::datatypes::DataType::Utf8,
+                )
+                .unwrap();
+                let a = a.as_string::<i32>();
+                a.is_valid(r).then(|| a.value(r).to_string())
+            };
+            let n = b
+                .column(2)
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            got.insert((s(0), s(1)), (n.value(r), s(3).unwrap()));
+        }
+    }
+
+    // The same tally from the batch path, MRR summed in cents.
+    let scores = Scorer::new(&model)
+        .score(&{
+            let mut b = healthscore::batch::Batch::new(
+                healthscore::batch::Ids::Int(&c.ids),
+                healthscore::batch::Mrr::Scaled64 {
+                    values: &c.cents,
+                    scale: 2,
+                },
+                &c.employees,
+                healthscore::batch::Dates::One(options().as_of.unwrap()),
+            );
+            for (id, (values, valid)) in v0m::METRICS.iter().zip(c.values.iter().zip(&c.valid)) {
+                b.push_metric(
+                    id,
+                    healthscore::batch::MetricColumn::new(values)
+                        .validity(healthscore::batch::Validity::Bools(valid)),
+                );
+            }
+            b
+        })
+        .unwrap();
+    let mut want: BTreeMap<(Option<String>, Option<String>), (i64, i64)> = BTreeMap::new();
+    let rejected: Vec<usize> = scores.errors().iter().map(|e| e.row).collect();
+    for row in (0..c.len()).filter(|r| !rejected.contains(r)) {
+        let segment = model
+            .segment_at(scores.segments()[row] as usize)
+            .map(|s| s.to_string());
+        let band = scores.bands()[row].map(|b| b.to_string());
+        let e = want.entry((segment, band)).or_default();
+        e.0 += 1;
+        e.1 += c.cents[row];
+    }
+    let want: BTreeMap<_, _> = want
+        .into_iter()
+        .map(|(k, (n, cents))| (k, (n, format!("{}.{:02}", cents / 100, cents % 100))))
+        .collect();
+    assert_eq!(got, want);
+    assert!(got.len() > 4, "{got:?}");
+    // Each row scored once, though the query reads three fields and
+    // filters on a fourth.
+    assert_eq!(udf.rows_scored(), 6_000);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Arguments are bound by name: in any order, renamed in a subquery whose
+/// expressions the optimizer inlines, or given as a struct.
+#[tokio::test]
+async fn arguments_bind_by_name_whatever_the_optimizer_does() {
+    let model = model();
+    let (c, batch) = accounts(1_500, 23);
+    let want = expected(&model, &batch);
+    // The same table with weekly_active_ratio as a percentage under
+    // another name.
+    let pct: Float64Array = c.values[6]
+        .iter()
+        .zip(&c.valid[6])
+        .map(|(v, ok)| ok.then_some(v * 100.0))
+        .collect();
+    let mut columns: Vec<(String, ArrayRef)> = batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .filter(|(f, _)| f.name() != "weekly_active_ratio")
+        .map(|(f, a)| (f.name().clone(), a.clone()))
+        .collect();
+    columns.push(("wau_pct".to_string(), Arc::new(pct)));
+    let renamed = RecordBatch::try_from_iter(columns).unwrap();
+    let ctx = SessionContext::new();
+    ctx.register_batch("accounts", batch).unwrap();
+    ctx.register_batch("warehouse", renamed).unwrap();
+    let udf = register(&ctx, model.clone(), options());
+    let mut reversed = udf.arguments();
+    reversed.reverse();
+    let others: Vec<String> = udf
+        .arguments()
+        .into_iter()
+        .filter(|a| a != "weekly_active_ratio")
+        .collect();
+    let named: Vec<String> = udf
+        .arguments()
+        .iter()
+        .map(|a| format!("'{a}', {a}"))
+        .collect();
+    for sql in [
+        // Any order.
+        format!(
+            "SELECT {FIELDS} FROM (SELECT id, health_score({}) AS h FROM accounts)",
+            reversed.join(", ")
+        ),
+        // Renamed by an expression in a subquery.
+        format!(
+            "SELECT {FIELDS} FROM (SELECT id, health_score({}, weekly_active_ratio) AS h
+             FROM (SELECT {}, wau_pct / 100.0 AS weekly_active_ratio FROM warehouse))",
+            others.join(", "),
+            others.join(", ")
+        ),
+        // A struct.
+        format!(
+            "SELECT {FIELDS} FROM (SELECT id, health_score(named_struct({})) AS h FROM accounts)",
+            named.join(", ")
+        ),
+    ] {
+        let got = sql_rows(&ctx, &sql).await;
+        // Dividing a percentage by 100 in floating point may move a value
+        // by an ulp; every row is compared where the values are the same.
+        let same = got
+            .iter()
+            .filter(|(id, row)| want.get(*id) == Some(*row))
+            .count();
+        assert_eq!(got.len(), want.len(), "{sql}");
+        assert!(
+            same >= want.len() - 5,
+            "{same} of {} agree: {sql}",
+            want.len()
+        );
+    }
+}
+
+/// Calls that do not fit the model fail at planning and name the column.
+#[tokio::test]
+async fn calls_that_do_not_fit_fail_at_planning() {
+    let model = model();
+    let (_, batch) = accounts(10, 24);
+    let float_mrr: ArrayRef = Arc::new(Float64Array::from(vec![1.0; 10]));
+    let text_id: ArrayRef = Arc::new(StringArray::from(vec!["x"; 10]));
+    let int_metric: ArrayRef = Arc::new(Int64Array::from(vec![1; 10]));
+    let ctx = SessionContext::new();
+    ctx.register_batch("accounts", batch.clone()).unwrap();
+    ctx.register_batch(
+        "other",
+        RecordBatch::try_from_iter([("fmrr", float_mrr), ("tid", text_id), ("n", int_metric)])
+            .unwrap(),
+    )
+    .unwrap();
+    let udf = register(&ctx, model.clone(), options());
+    let all = udf.arguments();
+    let without = |skip: &str| {
+        all.iter()
+            .filter(|a| *a != skip)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let cases = [
+        (
+            format!("SELECT health_score({}) FROM accounts", without("nps")),
+            "health_score: column nps: missing",
+        ),
+        (
+            format!(
+                "SELECT health_score({}, mrr) FROM (SELECT {}, CAST(mrr AS DOUBLE) AS mrr FROM accounts)",
+                without("mrr"),
+                without("mrr")
+            ),
+            "health_score: column mrr: is Float64",
+        ),
+        (
+            format!(
+                "SELECT health_score({}, nps * 2) FROM accounts",
+                without("nps")
+            ),
+            "argument 15 `accounts.nps * Int64(2)` is not a column the model reads",
+        ),
+        (
+            format!("SELECT health_score({}, region) FROM (SELECT *, 'emea' AS region FROM accounts)", udf.arguments().join(", ")),
+            "argument 16 `region` is not a column the model reads",
+        ),
+        (
+            format!("SELECT health_score({}, nps) FROM accounts", udf.arguments().join(", ")),
+            "`nps` is passed twice",
+        ),
+        (
+            "SELECT health_score() FROM accounts".to_string(),
+            "'health_score' does not support zero arguments",
+        ),
+    ];
+    for (sql, message) in cases {
+        let err = match ctx.sql(&sql).await {
+            Err(e) => e.to_string(),
+            Ok(df) => df.collect().await.unwrap_err().to_string(),
+        };
+        assert!(err.contains(message), "{sql}\n{err}\nexpected: {message}");
+    }
+}
+
+/// Two models side by side, each under its own name; and a query the
+/// planner simplifies (constant folding, predicates on the result) still
+/// scores every row once.
+#[tokio::test]
+async fn two_models_in_one_session() {
+    let v0m = model();
+    let example = Arc::new(
+        Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON).unwrap()).unwrap(),
+    );
+    let (_, batch) = accounts(500, 25);
+    let ctx = SessionContext::new();
+    ctx.register_batch("accounts", batch).unwrap();
+    let a = register(&ctx, v0m, options());
+    let b = HealthScore::new(example, options()).named("health_score_example");
+    ctx.register_udf(b.clone().udf());
+    assert!(b
+        .sql_call()
+        .starts_with("health_score_example(id, mrr, employees, "));
+    // The example model reads metrics the v0m table does not have; its
+    // errors carry its name.
+    let err = ctx
+        .sql("SELECT health_score_example(id, mrr, employees, nps) FROM accounts")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("health_score_example: column "), "{err}");
+    assert!(err.contains(": missing"), "{err}");
+    let sql = format!(
+        "SELECT count(*) FROM (SELECT {} AS h FROM accounts) WHERE h['band'] = 'red' OR h['band'] <> 'red' OR h['band'] IS NULL",
+        a.sql_call()
+    );
+    let out = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+    let n = out[0]
+        .column(0)
+        .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+        .value(0);
+    assert_eq!(n, 500);
+}
