@@ -132,6 +132,14 @@ pub(crate) struct ScoreArgs {
     /// (`{"lifecycle": "overdue"}`).
     #[arg(long, requires = "rules")]
     pub lifecycle: Option<String>,
+    /// For columnar accounts: leave out `pulls_down_most` (the metric that
+    /// pulls each score down most), a second pass that costs about as
+    /// much again as the scoring.
+    #[arg(long)]
+    pub no_drivers: bool,
+    /// Threads to score on (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Args)]

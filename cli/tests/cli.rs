@@ -461,6 +461,56 @@ fn score_reads_csv_and_writes_by_extension() {
         rows[2]["error"],
         "account 3: weekly_active_ratio: ratio number 1.7 is outside 0..=1"
     );
+    // On one thread: the same results; zero threads is refused.
+    let one = tmp("v0m-scores-1.jsonl");
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model-v0m.json",
+        "--as-of",
+        "2026-11-30",
+        "--threads",
+        "1",
+        "--accounts",
+    ])
+    .arg(&input)
+    .arg("--out")
+    .arg(&one)
+    .assert()
+    .code(3);
+    assert_eq!(std::fs::read_to_string(&one).unwrap(), lines);
+    assert!(lines.contains("\"pulls_down_most\":"), "{lines}");
+    // Without drivers: the same scores, no pulls_down_most column.
+    let lean = tmp("v0m-scores-lean.jsonl");
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model-v0m.json",
+        "--as-of",
+        "2026-11-30",
+        "--no-drivers",
+        "--accounts",
+    ])
+    .arg(&input)
+    .arg("--out")
+    .arg(&lean)
+    .assert()
+    .code(3);
+    let lean = std::fs::read_to_string(&lean).unwrap();
+    assert!(!lean.contains("pulls_down_most"), "{lean}");
+    assert_eq!(lean.lines().count(), 3);
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model-v0m.json",
+        "--threads",
+        "0",
+        "--accounts",
+    ])
+    .arg(&input)
+    .assert()
+    .code(2)
+    .stderr(contains("--threads"));
     // Flags for the other kind of input are refused, not ignored.
     hs().args([
         "score",
@@ -483,5 +533,7 @@ fn score_reads_csv_and_writes_by_extension() {
     ])
     .assert()
     .code(2)
-    .stderr(contains("--out and --as-of are for columnar accounts"));
+    .stderr(contains(
+        "--out, --as-of and --no-drivers are for columnar accounts",
+    ));
 }

@@ -45,14 +45,22 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     if args.rules.is_none() && (args.state.is_some() || args.state_out.is_some()) {
         return Err("--state and --state-out need --rules FILE".into());
     }
+    if let Some(n) = args.threads {
+        // The JSON path scores on rayon's global pool; the columnar path
+        // reads the count below.
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(n))
+            .build_global()
+            .map_err(|e| format!("--threads {n}: {e}"))?;
+    }
     let columnar = [".parquet", ".csv"]
         .iter()
         .any(|e| args.accounts.ends_with(e));
     if columnar {
         return columns(&args);
     }
-    if args.out.is_some() || args.as_of.is_some() {
-        return Err("--out and --as-of are for columnar accounts (.parquet or .csv); JSON accounts are scored to standard output".into());
+    if args.out.is_some() || args.as_of.is_some() || args.no_drivers {
+        return Err("--out, --as-of and --no-drivers are for columnar accounts (.parquet or .csv); JSON accounts are scored to standard output".into());
     }
     let model = Model::from_path(&args.model).map_err(|e| e.to_string())?;
     let stdout = std::io::stdout();
@@ -145,11 +153,14 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
         ),
         None => None,
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = match args.threads {
+        Some(n) => usize::from(n),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     let scorer = healthscore::batch::Scorer::new(&model).threads(threads);
     let options = healthscore_arrow::Options {
         as_of,
-        drivers: true,
+        drivers: !args.no_drivers,
     };
     let started = std::time::Instant::now();
     let stats =
