@@ -17,6 +17,11 @@ struct Owned {
     ids: Vec<String>,
     mrr: Vec<Decimal>,
     cents: Vec<i64>,
+    /// The same as Arrow's Decimal128 buffer, and the ids in Arrow's
+    /// UTF-8 layout.
+    cents128: Vec<i128>,
+    id_offsets: Vec<i32>,
+    id_bytes: Vec<u8>,
     employees: Vec<u32>,
     stages: Vec<Option<String>>,
     previous: Vec<Option<Band>>,
@@ -40,6 +45,9 @@ fn columns(model: &Model, accounts: &mut [AccountData]) -> Owned {
         ids: vec![],
         mrr: vec![],
         cents: vec![],
+        cents128: vec![],
+        id_offsets: vec![0],
+        id_bytes: vec![],
         employees: vec![],
         stages: vec![],
         previous: vec![],
@@ -58,6 +66,9 @@ fn columns(model: &Model, accounts: &mut [AccountData]) -> Owned {
         o.mrr.push(a.mrr);
         o.cents
             .push((a.mrr * Decimal::from(100)).trunc().try_into().unwrap());
+        o.cents128.push(i128::from(*o.cents.last().unwrap()));
+        o.id_bytes.extend_from_slice(a.id.as_bytes());
+        o.id_offsets.push(o.id_bytes.len() as i32);
         o.employees.push(a.employees);
         o.stages.push(a.stage.clone());
         o.previous.push(a.previous_band);
@@ -114,30 +125,38 @@ fn batch<'a>(
     o: &'a Owned,
     stages: &'a [Option<&'a str>],
     authors: &'a [Vec<Option<&'a str>>],
-    scaled: bool,
+    scaled: u8,
 ) -> Batch<'a> {
-    let mrr = if scaled {
-        Mrr::Scaled64 {
+    // 0: Decimal MRR, owned string ids; 1: MRR as i64 cents; 2: as
+    // Arrow's Decimal128 cents and ids in Arrow's UTF-8 layout.
+    let mrr = match scaled {
+        0 => Mrr::Decimal(&o.mrr),
+        1 => Mrr::Scaled64 {
             values: &o.cents,
             scale: 2,
+        },
+        _ => Mrr::Scaled128 {
+            values: &o.cents128,
+            scale: 2,
+        },
+    };
+    let ids = if scaled == 2 {
+        Ids::Utf8 {
+            offsets: &o.id_offsets,
+            data: &o.id_bytes,
         }
     } else {
-        Mrr::Decimal(&o.mrr)
+        Ids::String(&o.ids)
     };
-    let mut b = Batch::new(
-        Ids::String(&o.ids),
-        mrr,
-        &o.employees,
-        Dates::Days(&o.as_of),
-    )
-    .stages(stages)
-    .previous_bands(&o.previous)
-    .previous_scores(&o.previous_scores)
-    .date(
-        "renewal",
-        Dates::Days(&o.renewal),
-        Validity::Bools(&o.has_renewal),
-    );
+    let mut b = Batch::new(ids, mrr, &o.employees, Dates::Days(&o.as_of))
+        .stages(stages)
+        .previous_bands(&o.previous)
+        .previous_scores(&o.previous_scores)
+        .date(
+            "renewal",
+            Dates::Days(&o.renewal),
+            Validity::Bools(&o.has_renewal),
+        );
     for ((id, values, valid, days, _), authors) in o.metrics.iter().zip(authors) {
         b.push_metric(
             id,
@@ -164,7 +183,7 @@ fn check_equal(
         .iter()
         .map(|m| m.4.iter().map(Option::as_deref).collect())
         .collect();
-    for scaled in [false, true] {
+    for scaled in [0, 1, 2] {
         let b = batch(&o, &stages, &authors, scaled);
         // The columnar kernel at the widest instruction set this CPU has,
         // at the build target's, and rows one at a time.
