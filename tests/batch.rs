@@ -22,6 +22,8 @@ struct Owned {
     cents128: Vec<i128>,
     id_offsets: Vec<i32>,
     id_bytes: Vec<u8>,
+    /// Each metric's validity as an Arrow bitmap, starting at bit 3.
+    bitmaps: Vec<Vec<u8>>,
     employees: Vec<u32>,
     stages: Vec<Option<String>>,
     previous: Vec<Option<Band>>,
@@ -48,6 +50,7 @@ fn columns(model: &Model, accounts: &mut [AccountData]) -> Owned {
         cents128: vec![],
         id_offsets: vec![0],
         id_bytes: vec![],
+        bitmaps: vec![],
         employees: vec![],
         stages: vec![],
         previous: vec![],
@@ -118,6 +121,19 @@ fn columns(model: &Model, accounts: &mut [AccountData]) -> Owned {
         }
         a.observations = kept;
     }
+    o.bitmaps = o
+        .metrics
+        .iter()
+        .map(|m| {
+            let mut bits = vec![0u8; (m.2.len() + 3).div_ceil(8)];
+            for (i, v) in m.2.iter().enumerate() {
+                if *v {
+                    bits[(i + 3) / 8] |= 1 << ((i + 3) % 8);
+                }
+            }
+            bits
+        })
+        .collect();
     o
 }
 
@@ -128,7 +144,8 @@ fn batch<'a>(
     scaled: u8,
 ) -> Batch<'a> {
     // 0: Decimal MRR, owned string ids; 1: MRR as i64 cents; 2: as
-    // Arrow's Decimal128 cents and ids in Arrow's UTF-8 layout.
+    // Arrow's Decimal128 cents, ids in Arrow's UTF-8 layout and validity
+    // bitmaps (at an offset).
     let mrr = match scaled {
         0 => Mrr::Decimal(&o.mrr),
         1 => Mrr::Scaled64 {
@@ -157,11 +174,18 @@ fn batch<'a>(
             Dates::Days(&o.renewal),
             Validity::Bools(&o.has_renewal),
         );
-    for ((id, values, valid, days, _), authors) in o.metrics.iter().zip(authors) {
+    for (((id, values, valid, days, _), authors), bits) in
+        o.metrics.iter().zip(authors).zip(&o.bitmaps)
+    {
+        let validity = if scaled == 2 {
+            Validity::Bits { bits, offset: 3 }
+        } else {
+            Validity::Bools(valid)
+        };
         b.push_metric(
             id,
             MetricColumn::new(values)
-                .validity(Validity::Bools(valid))
+                .validity(validity)
                 .observed(Dates::Days(days))
                 .authors(authors),
         );

@@ -412,15 +412,24 @@ fn prepare(
             None => valid.fill(0.0),
         },
         Validity::Bits { bits, offset } => {
-            // The chunk's bytes of the bitmap, then one shift per row (a
-            // bitmap too short reads as missing).
+            // The chunk's bytes of the bitmap copied into a zeroed buffer
+            // (a bitmap too short reads as missing), then eight rows per
+            // 16-bit window: no bounds check per row.
             let start = offset.saturating_add(r0);
-            let bytes = bits.get(start / 8..).unwrap_or(&[]);
+            let src = bits.get(start / 8..).unwrap_or(&[]);
+            let mut window = [0u8; CHUNK / 8 + 2];
+            let take = src.len().min(window.len());
+            if let (Some(w), Some(src)) = (window.get_mut(..take), src.get(..take)) {
+                w.copy_from_slice(src);
+            }
             let first = start % 8;
-            for (r, x) in valid.iter_mut().enumerate() {
-                let i = first + r;
-                let set = bytes.get(i / 8).is_some_and(|b| b >> (i % 8) & 1 == 1);
-                *x = if set { 1.0 } else { 0.0 };
+            for (k, rows) in valid.chunks_mut(8).enumerate() {
+                let lo = u16::from(window.get(k).copied().unwrap_or(0));
+                let hi = u16::from(window.get(k + 1).copied().unwrap_or(0));
+                let w = (lo | hi << 8) >> first;
+                for (j, x) in rows.iter_mut().enumerate() {
+                    *x = f64::from((w >> j) & 1);
+                }
             }
         }
     }
