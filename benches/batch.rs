@@ -30,7 +30,7 @@
 mod v0m;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use healthscore::batch::{Batch, BatchScores, Dates, Ids, MetricColumn, Mrr, Scorer, Validity};
+use healthscore::batch::{Batch, BatchScores, Scorer};
 use healthscore::{Account, AccountData, Band, Model, Observation, Value};
 use rust_decimal::Decimal;
 use std::hint::black_box;
@@ -54,22 +54,7 @@ fn day() -> chrono::NaiveDate {
 }
 
 fn batch<'a>(c: &'a v0m::Columns) -> Batch<'a> {
-    let mut b = Batch::new(
-        Ids::Int(&c.ids),
-        Mrr::Scaled64 {
-            values: &c.cents,
-            scale: 2,
-        },
-        &c.employees,
-        Dates::One(day()),
-    );
-    for (id, (values, valid)) in v0m::METRICS.iter().zip(c.values.iter().zip(&c.valid)) {
-        b.push_metric(
-            id,
-            MetricColumn::new(values).validity(Validity::Bools(valid)),
-        );
-    }
-    b
+    c.batch(day())
 }
 
 // ---- the hand-written peer: model v0m as constants -------------------

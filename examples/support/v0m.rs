@@ -104,6 +104,24 @@ impl Columns {
     pub fn len(&self) -> usize {
         self.ids.len()
     }
+
+    /// The columns as a batch as of `day`, borrowed: integer ids, MRR in
+    /// cents, validity as bools (the shape the benches compare against).
+    pub fn batch(&self, day: chrono::NaiveDate) -> healthscore::batch::Batch<'_> {
+        use healthscore::batch::{Batch, Dates, Ids, MetricColumn, Mrr, Validity};
+        let mrr = Mrr::Scaled64 {
+            values: &self.cents,
+            scale: 2,
+        };
+        let mut b = Batch::new(Ids::Int(&self.ids), mrr, &self.employees, Dates::One(day));
+        for (id, (values, valid)) in METRICS.iter().zip(self.values.iter().zip(&self.valid)) {
+            b.push_metric(
+                id,
+                MetricColumn::new(values).validity(Validity::Bools(valid)),
+            );
+        }
+        b
+    }
 }
 
 /// `n` accounts, reproducible from the seed.

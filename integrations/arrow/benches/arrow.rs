@@ -22,7 +22,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::UInt32Type;
 use arrow_array::{Array, RecordBatch};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use healthscore::batch::{Batch, BatchScores, Dates, Ids, MetricColumn, Mrr, Scorer, Validity};
+use healthscore::batch::{BatchScores, Scorer};
 use healthscore::Model;
 use healthscore_arrow::{score_batch_into, Options};
 use std::time::{Duration, Instant};
@@ -74,21 +74,7 @@ fn benches(c: &mut Criterion) {
     .expect("v0m is valid");
     let cols = v0m::generate(n, 20_240_601);
     let rb = record_batch(&cols);
-    let mut b = Batch::new(
-        Ids::Int(&cols.ids),
-        Mrr::Scaled64 {
-            values: &cols.cents,
-            scale: 2,
-        },
-        &cols.employees,
-        Dates::One(day()),
-    );
-    for (id, (values, valid)) in v0m::METRICS.iter().zip(cols.values.iter().zip(&cols.valid)) {
-        b.push_metric(
-            id,
-            MetricColumn::new(values).validity(Validity::Bools(valid)),
-        );
-    }
+    let b = cols.batch(day());
     let scorer = Scorer::new(&model);
     let options = Options {
         as_of: Some(day()),

@@ -10,7 +10,7 @@ mod v0m_arrow;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Decimal128Type;
 use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
-use healthscore::batch::{Batch, Dates, Ids, MetricColumn, Mrr, Scorer, Validity, NONE};
+use healthscore::batch::{Scorer, NONE};
 use healthscore::Model;
 use healthscore_arrow::{score_batch, score_file, Error, Options};
 use std::sync::Arc;
@@ -43,22 +43,10 @@ fn record_batch(c: &v0m::Columns) -> RecordBatch {
 }
 
 fn direct(model: &Model, c: &v0m::Columns) -> healthscore::batch::BatchScores {
-    let mut b = Batch::new(
-        Ids::Int(&c.ids),
-        Mrr::Scaled64 {
-            values: &c.cents,
-            scale: 2,
-        },
-        &c.employees,
-        Dates::One(day()),
-    );
-    for (id, (values, valid)) in v0m::METRICS.iter().zip(c.values.iter().zip(&c.valid)) {
-        b.push_metric(
-            id,
-            MetricColumn::new(values).validity(Validity::Bools(valid)),
-        );
-    }
-    Scorer::new(model).with_drivers(true).score(&b).unwrap()
+    Scorer::new(model)
+        .with_drivers(true)
+        .score(&c.batch(day()))
+        .unwrap()
 }
 
 /// The `score` column as millionths (NONE for null).

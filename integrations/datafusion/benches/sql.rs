@@ -179,22 +179,7 @@ fn score_file(s: &Setup) -> u64 {
 /// The batch path's band counts for the same accounts, the reference.
 fn expected(s: &Setup) -> [u64; 5] {
     let c = v0m::generate(s.rows, 20_240_601);
-    let mut b = healthscore::batch::Batch::new(
-        healthscore::batch::Ids::Int(&c.ids),
-        healthscore::batch::Mrr::Scaled64 {
-            values: &c.cents,
-            scale: 2,
-        },
-        &c.employees,
-        healthscore::batch::Dates::One(options().as_of.expect("a date")),
-    );
-    for (id, (values, valid)) in v0m::METRICS.iter().zip(c.values.iter().zip(&c.valid)) {
-        b.push_metric(
-            id,
-            healthscore::batch::MetricColumn::new(values)
-                .validity(healthscore::batch::Validity::Bools(valid)),
-        );
-    }
+    let b = c.batch(options().as_of.expect("a date"));
     let scores = Scorer::new(&s.model).score(&b).expect("scored");
     let mut counts = [0; 5];
     for band in scores.bands() {

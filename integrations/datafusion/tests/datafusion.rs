@@ -236,25 +236,7 @@ async fn group_by_band_and_segment_over_parquet() {
 
     // The same tally from the batch path, MRR summed in cents.
     let scores = Scorer::new(&model)
-        .score(&{
-            let mut b = healthscore::batch::Batch::new(
-                healthscore::batch::Ids::Int(&c.ids),
-                healthscore::batch::Mrr::Scaled64 {
-                    values: &c.cents,
-                    scale: 2,
-                },
-                &c.employees,
-                healthscore::batch::Dates::One(options().as_of.unwrap()),
-            );
-            for (id, (values, valid)) in v0m::METRICS.iter().zip(c.values.iter().zip(&c.valid)) {
-                b.push_metric(
-                    id,
-                    healthscore::batch::MetricColumn::new(values)
-                        .validity(healthscore::batch::Validity::Bools(valid)),
-                );
-            }
-            b
-        })
+        .score(&c.batch(options().as_of.unwrap()))
         .unwrap();
     let mut want: BTreeMap<(Option<String>, Option<String>), (i64, i64)> = BTreeMap::new();
     let rejected: Vec<usize> = scores.errors().iter().map(|e| e.row).collect();
