@@ -441,3 +441,33 @@ async fn two_models_in_one_session() {
         .value(0);
     assert_eq!(n, 500);
 }
+
+/// Text as DataFusion reads it from Parquet (`Utf8View`) or as `LargeUtf8`:
+/// string ids and MRR as a decimal string score as `Utf8` would.
+#[tokio::test]
+async fn text_columns_of_any_string_type() {
+    let model = model();
+    let (c, batch) = accounts(300, 26);
+    let want = expected(&model, &batch);
+    let ctx = SessionContext::new();
+    ctx.register_batch("accounts", batch).unwrap();
+    let udf = register(&ctx, model.clone(), options());
+    let others: Vec<String> = udf
+        .arguments()
+        .into_iter()
+        .filter(|a| a != "id" && a != "mrr")
+        .collect();
+    assert_eq!(c.len(), 300);
+    for (id, mrr) in [("Utf8View", "Utf8View"), ("LargeUtf8", "LargeUtf8")] {
+        let sql = format!(
+            "SELECT CAST(id AS BIGINT) AS id, h['score'], CAST(h['band'] AS VARCHAR), CAST(h['segment'] AS VARCHAR),
+                    CAST(h['pulls_down_most'] AS VARCHAR), h['error']
+             FROM (SELECT id, health_score(id, mrr, {o}) AS h
+                   FROM (SELECT arrow_cast(CAST(id AS VARCHAR), '{id}') AS id,
+                                arrow_cast(CAST(mrr AS VARCHAR), '{mrr}') AS mrr, {o} FROM accounts))",
+            o = others.join(", ")
+        );
+        let got = sql_rows(&ctx, &sql).await;
+        assert_eq!(got, want, "{id}");
+    }
+}
