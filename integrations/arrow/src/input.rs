@@ -138,6 +138,37 @@ fn to_f64(name: &str, array: &dyn Array) -> Result<Vec<f64>, Error> {
     })
 }
 
+/// The text convention columns (`id`, `mrr`, `stage`, `previous_band`)
+/// as `Utf8` when they come as `Utf8View` (how DataFusion reads Parquet
+/// strings) or `LargeUtf8`; `None` when none needs it (nothing copied).
+pub(crate) fn utf8(input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
+    let wide = |t: &DataType| matches!(t, DataType::Utf8View | DataType::LargeUtf8);
+    let schema = input.schema();
+    let text = |name: &str| ["id", "mrr", "stage", "previous_band"].contains(&name);
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| text(f.name()) && wide(f.data_type()))
+    {
+        return Ok(None);
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (f, c) in schema.fields().iter().zip(input.columns()) {
+        if text(f.name()) && wide(f.data_type()) {
+            columns.push(arrow_cast::cast(c, &DataType::Utf8)?);
+            fields.push(f.as_ref().clone().with_data_type(DataType::Utf8));
+        } else {
+            columns.push(c.clone());
+            fields.push(f.as_ref().clone());
+        }
+    }
+    Ok(Some(RecordBatch::try_new(
+        std::sync::Arc::new(arrow_schema::Schema::new(fields)),
+        columns,
+    )?))
+}
+
 /// Converts what cannot be borrowed; [`batch`] then borrows the rest.
 pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
     let mut owned = Owned::default();

@@ -14,6 +14,10 @@
 //! | *metric id* | `Float64` (zero-copy), any integer, `Float32`, `Boolean` | one column per metric of the model; null = missing |
 //! | *metric id*`__observed_on` | `Date32` (optional) | when that metric's values were observed (default: the as-of date) |
 //!
+//! Wherever `Utf8` is read (`id`, `mrr`, `stage`, `previous_band`),
+//! `Utf8View` (how DataFusion reads Parquet strings) and `LargeUtf8` are
+//! read too.
+//!
 //! Other columns are ignored (a warehouse export carries its own). A
 //! metric of the model without a column, or a convention column of the
 //! wrong type, is an [`Error`] naming the column. `Float64` metric

@@ -1,6 +1,6 @@
 //! Scores as a record batch.
 
-use crate::input::{batch, own, text, Options};
+use crate::input::{batch, own, text, utf8, Options};
 use crate::Error;
 use arrow_array::types::UInt32Type;
 use arrow_array::{
@@ -99,9 +99,12 @@ pub fn score_batch_into(
     scores: &mut BatchScores,
 ) -> Result<RecordBatch, Error> {
     let model = scorer.model();
-    let owned = own(model, input)?;
-    let text = text(input)?;
-    let b = batch(model, input, &owned, &text, options)?;
+    // Read from Utf8 text columns; the results keep the input's own `id`.
+    let as_utf8 = utf8(input)?;
+    let read = as_utf8.as_ref().unwrap_or(input);
+    let owned = own(model, read)?;
+    let text = text(read)?;
+    let b = batch(model, read, &owned, &text, options)?;
     let scorer = scorer.clone().with_drivers(options.drivers);
     scorer.score_into(&b, scores)?;
     let scores = &*scores;

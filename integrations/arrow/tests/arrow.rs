@@ -377,3 +377,54 @@ fn files_whose_batches_differ_and_files_with_no_rows() {
     assert_eq!(std::fs::read_to_string(dir.join("none.jsonl")).unwrap(), "");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Text convention columns as `Utf8View` (DataFusion's Parquet strings)
+/// or `LargeUtf8` score as `Utf8`; the results keep the input's `id`.
+#[test]
+fn text_columns_of_any_string_type() {
+    let model = model();
+    let c = v0m::generate(200, 19);
+    let base = record_batch(&c);
+    let scorer = Scorer::new(&model);
+    let want = score_micros(&score_batch(&scorer, &base, &options()).unwrap());
+    let ids: Vec<String> = c.ids.iter().map(|i| format!("acct-{i}")).collect();
+    let mrr: Vec<String> = c
+        .cents
+        .iter()
+        .map(|v| format!("{}.{:02}", v / 100, v % 100))
+        .collect();
+    for kind in ["Utf8View", "LargeUtf8"] {
+        let (id, mrr): (ArrayRef, ArrayRef) = if kind == "Utf8View" {
+            (
+                Arc::new(arrow_array::StringViewArray::from_iter_values(&ids)),
+                Arc::new(arrow_array::StringViewArray::from_iter_values(&mrr)),
+            )
+        } else {
+            (
+                Arc::new(arrow_array::LargeStringArray::from_iter_values(&ids)),
+                Arc::new(arrow_array::LargeStringArray::from_iter_values(&mrr)),
+            )
+        };
+        let schema = base.schema();
+        let columns: Vec<(String, ArrayRef)> = schema
+            .fields()
+            .iter()
+            .zip(base.columns())
+            .map(|(f, a)| {
+                let a = match f.name().as_str() {
+                    "id" => id.clone(),
+                    "mrr" => mrr.clone(),
+                    _ => a.clone(),
+                };
+                (f.name().clone(), a)
+            })
+            .collect();
+        let input = RecordBatch::try_from_iter(columns).unwrap();
+        let out = score_batch(&scorer, &input, &options()).unwrap();
+        assert_eq!(score_micros(&out), want, "{kind}");
+        assert_eq!(
+            out.column_by_name("id").unwrap().data_type(),
+            id.data_type()
+        );
+    }
+}

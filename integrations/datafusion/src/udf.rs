@@ -132,7 +132,7 @@ impl HealthScore {
             names
                 .iter()
                 .zip(types)
-                .map(|(n, t)| Field::new(n, as_utf8(t).unwrap_or(t).clone(), true))
+                .map(|(n, t)| Field::new(n, t.clone(), true))
                 .collect::<Vec<_>>(),
         );
         let empty = RecordBatch::new_empty(Arc::new(schema));
@@ -164,43 +164,6 @@ impl HealthScore {
             args.iter().map(|f| f.data_type().clone()).collect(),
         )
     }
-}
-
-/// DataFusion reads Parquet strings as `Utf8View` (and some sources give
-/// `LargeUtf8`); the Arrow conventions read `Utf8`.
-fn as_utf8(t: &DataType) -> Option<&'static DataType> {
-    matches!(t, DataType::Utf8View | DataType::LargeUtf8).then_some(&DataType::Utf8)
-}
-
-/// The batch with its `Utf8View` and `LargeUtf8` columns cast to `Utf8`
-/// (ids, MRR as text, stage, previous band).
-fn utf8(batch: RecordBatch) -> Result<RecordBatch> {
-    let schema = batch.schema();
-    if !schema
-        .fields()
-        .iter()
-        .any(|f| as_utf8(f.data_type()).is_some())
-    {
-        return Ok(batch);
-    }
-    let mut fields = Vec::with_capacity(schema.fields().len());
-    let mut columns = Vec::with_capacity(schema.fields().len());
-    for (f, c) in schema.fields().iter().zip(batch.columns()) {
-        match as_utf8(f.data_type()) {
-            Some(t) => {
-                columns.push(datafusion::arrow::compute::cast(c, t)?);
-                fields.push(f.as_ref().clone().with_data_type(t.clone()));
-            }
-            None => {
-                columns.push(c.clone());
-                fields.push(f.as_ref().clone());
-            }
-        }
-    }
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns,
-    )?)
 }
 
 impl PartialEq for HealthScore {
@@ -306,7 +269,6 @@ impl ScalarUDFImpl for HealthScore {
                 RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?
             }
         };
-        let input = utf8(input)?;
         let scored = score_batch(&Scorer::new(&self.model), &input, &self.options)
             .map_err(|e| exec_datafusion_err!("{}: {e}", self.name))?;
         self.scored.fetch_add(rows as u64, Ordering::Relaxed);
