@@ -404,6 +404,25 @@ fn diff_rejects_an_account_both_models_refuse_once() {
     assert!(err.contains("1 accounts rejected"), "{err}");
 }
 
+/// `healthscore score` of a v0m columnar file as of 2026-11-30 into `out`,
+/// with `extra` flags.
+fn score_v0m(input: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> Command {
+    let mut cmd = hs();
+    cmd.args([
+        "score",
+        "--model",
+        "examples/data/model-v0m.json",
+        "--as-of",
+        "2026-11-30",
+    ])
+    .args(extra)
+    .arg("--accounts")
+    .arg(input)
+    .arg("--out")
+    .arg(out);
+    cmd
+}
+
 /// Columnar accounts: a CSV of the reference model v0m scored into JSON
 /// lines, Parquet and CSV; a bad row reported in its row (exit 3); flags
 /// that only make sense for one kind of input refused (exit 2).
@@ -431,22 +450,12 @@ fn score_reads_csv_and_writes_by_extension() {
     std::fs::write(&input, csv).unwrap();
     for ext in ["jsonl", "parquet", "csv"] {
         let out = tmp(&format!("v0m-scores.{ext}"));
-        hs().args([
-            "score",
-            "--model",
-            "examples/data/model-v0m.json",
-            "--as-of",
-            "2026-11-30",
-            "--accounts",
-        ])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .code(3)
-        .stderr(contains(
-            "scored 3 accounts (1 rejected, see the error column)",
-        ));
+        score_v0m(&input, &out, &[])
+            .assert()
+            .code(3)
+            .stderr(contains(
+                "scored 3 accounts (1 rejected, see the error column)",
+            ));
         assert!(out.exists());
     }
     let lines = std::fs::read_to_string(tmp("v0m-scores.jsonl")).unwrap();
@@ -463,39 +472,14 @@ fn score_reads_csv_and_writes_by_extension() {
     );
     // On one thread: the same results; zero threads is refused.
     let one = tmp("v0m-scores-1.jsonl");
-    hs().args([
-        "score",
-        "--model",
-        "examples/data/model-v0m.json",
-        "--as-of",
-        "2026-11-30",
-        "--threads",
-        "1",
-        "--accounts",
-    ])
-    .arg(&input)
-    .arg("--out")
-    .arg(&one)
-    .assert()
-    .code(3);
+    score_v0m(&input, &one, &["--threads", "1"])
+        .assert()
+        .code(3);
     assert_eq!(std::fs::read_to_string(&one).unwrap(), lines);
     assert!(lines.contains("\"pulls_down_most\":"), "{lines}");
     // Without drivers: the same scores, no pulls_down_most column.
     let lean = tmp("v0m-scores-lean.jsonl");
-    hs().args([
-        "score",
-        "--model",
-        "examples/data/model-v0m.json",
-        "--as-of",
-        "2026-11-30",
-        "--no-drivers",
-        "--accounts",
-    ])
-    .arg(&input)
-    .arg("--out")
-    .arg(&lean)
-    .assert()
-    .code(3);
+    score_v0m(&input, &lean, &["--no-drivers"]).assert().code(3);
     let lean = std::fs::read_to_string(&lean).unwrap();
     assert!(!lean.contains("pulls_down_most"), "{lean}");
     assert_eq!(lean.lines().count(), 3);
