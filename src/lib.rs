@@ -181,8 +181,8 @@
 //! Configuration, accounts and every result are plain serde types: any
 //! serde format crate reads and writes them.
 #![deny(missing_docs)]
-// One `unsafe` call in the crate: the batch kernel compiled for
-// AVX-512, called after checking the CPU has them (`batch::kernel`).
+// `unsafe` only to call loops compiled for AVX-512 / AVX2 after checking
+// the CPU has them (`batch::kernel`, `batch::bits`).
 #![deny(unsafe_code)]
 
 pub mod backtest;

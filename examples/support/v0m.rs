@@ -108,16 +108,31 @@ impl Columns {
     /// The columns as a batch as of `day`, borrowed: integer ids, MRR in
     /// cents, validity as bools (the shape the benches compare against).
     pub fn batch(&self, day: chrono::NaiveDate) -> healthscore::batch::Batch<'_> {
+        self.batch_rows(day, 0..self.len())
+    }
+
+    /// Rows `rows` of the columns as a batch (as [`Columns::batch`]).
+    pub fn batch_rows(
+        &self,
+        day: chrono::NaiveDate,
+        rows: std::ops::Range<usize>,
+    ) -> healthscore::batch::Batch<'_> {
         use healthscore::batch::{Batch, Dates, Ids, MetricColumn, Mrr, Validity};
         let mrr = Mrr::Scaled64 {
-            values: &self.cents,
+            values: &self.cents[rows.clone()],
             scale: 2,
         };
-        let mut b = Batch::new(Ids::Int(&self.ids), mrr, &self.employees, Dates::One(day));
+        let mut b = Batch::new(
+            Ids::Int(&self.ids[rows.clone()]),
+            mrr,
+            &self.employees[rows.clone()],
+            Dates::One(day),
+        );
         for (id, (values, valid)) in METRICS.iter().zip(self.values.iter().zip(&self.valid)) {
             b.push_metric(
                 id,
-                MetricColumn::new(values).validity(Validity::Bools(valid)),
+                MetricColumn::new(&values[rows.clone()])
+                    .validity(Validity::Bools(&valid[rows.clone()])),
             );
         }
         b

@@ -86,6 +86,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod bits;
 mod columns;
 mod general;
 mod input;
@@ -95,6 +96,7 @@ mod plan;
 mod rows;
 mod summary;
 
+pub use bits::validity_bits;
 pub use columns::{Dates, Ids, MetricColumn, Mrr, RowId, Validity};
 pub use input::{Batch, BatchError, ColumnProblem, RowError};
 pub use output::{BatchScores, NONE};

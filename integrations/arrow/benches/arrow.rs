@@ -5,12 +5,14 @@
 //! cargo bench -p healthscore-arrow
 //! ```
 //!
-//! Both reuse their working columns from round to round. First
-//! interleaved rounds (min / median ns per account, one core), then
-//! criterion's groups. `arrow_record_batch` reads a `RecordBatch` (Float64
-//! metric columns with nulls, Decimal128 MRR) and builds the results
-//! `RecordBatch`; `batch_columns` scores the same columns as borrowed
-//! slices into `BatchScores`. Both check their band counts agree.
+//! Both reuse their working columns (and the Arrow path its result
+//! buffers) from call to call. First interleaved rounds (min / median ns
+//! per account, one core) for one call of all rows and for slices of
+//! 65,536 and 8,192 rows, then criterion's groups. The Arrow path reads a
+//! `RecordBatch` (Float64 metric columns with nulls, Decimal128 MRR) and
+//! builds the results `RecordBatch`; the batch path scores the same
+//! columns as borrowed slices into `BatchScores`. Every round checks both
+//! band counts against the batch path's.
 
 #[path = "../../../examples/support/v0m.rs"]
 #[allow(dead_code)]
@@ -24,7 +26,7 @@ use arrow_array::{Array, RecordBatch};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use healthscore::batch::{BatchScores, Scorer};
 use healthscore::Model;
-use healthscore_arrow::{score_batch_into, Options};
+use healthscore_arrow::{score_batch_into, Options, ScoreBuffers};
 use std::time::{Duration, Instant};
 
 fn day() -> chrono::NaiveDate {
@@ -84,49 +86,71 @@ fn benches(c: &mut Criterion) {
     scorer.score_into(&b, &mut out).expect("fits");
     let expected = batch_counts(&out);
 
-    let mut reused = BatchScores::new();
-    let (mut arrow, mut direct, mut sliced) = (Vec::new(), Vec::new(), Vec::new());
+    let mut reused = ScoreBuffers::new();
+    // Per shape, ns per account of each round: the batch path and the
+    // Arrow path in one call of all rows, and in slices of the sizes
+    // readers hand out (DataFusion: 8,192 rows; `score_file`: 65,536).
+    // Only the scoring calls are timed; band counts are checked after.
+    let shapes = [n, 65_536, 8_192];
+    let mut batch_ns = vec![Vec::new(); shapes.len()];
+    let mut arrow_ns = vec![Vec::new(); shapes.len()];
     for _ in 0..7 {
-        let t = Instant::now();
-        let r = score_batch_into(&scorer, &rb, &options, &mut reused).expect("fits");
-        arrow.push(t.elapsed().as_nanos() as f64 / n as f64);
-        assert_eq!(arrow_counts(&r), expected);
-        drop(r);
-        // The same record batch as a reader hands it out: 65,536-row
-        // slices (zero-copy), each scored and its results dropped.
-        let t = Instant::now();
-        let mut counts = [0u64; 5];
-        for start in (0..n).step_by(65_536) {
-            let part = rb.slice(start, 65_536.min(n - start));
-            let r = score_batch_into(&scorer, &part, &options, &mut reused).expect("fits");
-            for (c, x) in counts.iter_mut().zip(arrow_counts(&r)) {
-                *c += x;
+        for (s, rows) in shapes.iter().enumerate() {
+            let mut spent = Duration::ZERO;
+            let mut counts = [0u64; 5];
+            for start in (0..n).step_by(*rows) {
+                let part = cols.batch_rows(day(), start..(start + rows).min(n));
+                let t = Instant::now();
+                scorer.score_into(&part, &mut out).expect("fits");
+                spent += t.elapsed();
+                for (c, x) in counts.iter_mut().zip(batch_counts(&out)) {
+                    *c += x;
+                }
             }
+            batch_ns[s].push(spent.as_nanos() as f64 / n as f64);
+            assert_eq!(counts, expected);
+            let mut spent = Duration::ZERO;
+            let mut counts = [0u64; 5];
+            for start in (0..n).step_by(*rows) {
+                // Zero-copy slices, each scored and its results dropped
+                // (so the next call refills their buffers).
+                let part = rb.slice(start, (*rows).min(n - start));
+                let t = Instant::now();
+                let r = score_batch_into(&scorer, &part, &options, &mut reused).expect("fits");
+                spent += t.elapsed();
+                for (c, x) in counts.iter_mut().zip(arrow_counts(&r)) {
+                    *c += x;
+                }
+            }
+            arrow_ns[s].push(spent.as_nanos() as f64 / n as f64);
+            assert_eq!(counts, expected);
         }
-        sliced.push(t.elapsed().as_nanos() as f64 / n as f64);
-        assert_eq!(counts, expected);
-        let t = Instant::now();
-        scorer.score_into(&b, &mut out).expect("fits");
-        direct.push(t.elapsed().as_nanos() as f64 / n as f64);
-        assert_eq!(batch_counts(&out), expected);
     }
-    arrow.sort_by(f64::total_cmp);
-    direct.sort_by(f64::total_cmp);
-    sliced.sort_by(f64::total_cmp);
     println!(
-        "\nv0m, {n} accounts in memory, 7 interleaved rounds, ns per account (min / median), {} kernel:\n  batch_columns      {:7.1} / {:7.1}\n  arrow_record_batch {:7.1} / {:7.1}   {:+.0}% over the batch path (min), {:+.0}% (median)\n  arrow, 65,536-row slices {:7.1} / {:7.1}   {:+.0}% (min), {:+.0}% (median)",
-        scorer.instruction_set(),
-        direct[0],
-        direct[3],
-        arrow[0],
-        arrow[3],
-        (arrow[0] / direct[0] - 1.0) * 100.0,
-        (arrow[3] / direct[3] - 1.0) * 100.0,
-        sliced[0],
-        sliced[3],
-        (sliced[0] / direct[0] - 1.0) * 100.0,
-        (sliced[3] / direct[3] - 1.0) * 100.0,
+        "\nv0m, {n} accounts in memory, 7 interleaved rounds, ns per account (min / median), {} kernel:",
+        scorer.instruction_set()
     );
+    println!("  rows per call   batch path        Arrow path        Arrow over batch (min, median)   Arrow over the batch path's one call (min)");
+    let one_call = {
+        let mut v = batch_ns[0].clone();
+        v.sort_by(f64::total_cmp);
+        v[0]
+    };
+    for (s, rows) in shapes.iter().enumerate() {
+        batch_ns[s].sort_by(f64::total_cmp);
+        arrow_ns[s].sort_by(f64::total_cmp);
+        let (b, a) = (&batch_ns[s], &arrow_ns[s]);
+        println!(
+            "  {rows:>13}   {:6.1} / {:6.1}   {:6.1} / {:6.1}   {:+4.0}%, {:+4.0}%                     {:+4.0}%",
+            b[0],
+            b[3],
+            a[0],
+            a[3],
+            (a[0] / b[0] - 1.0) * 100.0,
+            (a[3] / b[3] - 1.0) * 100.0,
+            (a[0] / one_call - 1.0) * 100.0,
+        );
+    }
 
     let mut group = c.benchmark_group("v0m_arrow");
     group.throughput(Throughput::Elements(n as u64));

@@ -1,10 +1,9 @@
 //! Parquet, CSV and JSON-lines files in and out, streamed a record batch
 //! at a time (memory bounded by the batch size, not the file).
 
-use crate::{result_fields, score_batch_into, Error, Options};
+use crate::{result_fields, score_batch_into, Error, Options, ScoreBuffers};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema};
-use healthscore::batch::BatchScores;
 use healthscore::batch::Scorer;
 use std::fs::File;
 use std::path::Path;
@@ -198,10 +197,10 @@ fn run(
         Format::JsonLines => Writer::Json(arrow_json::LineDelimitedWriter::new(out)),
     };
     let mut stats = FileStats::default();
-    let mut scores = BatchScores::new();
+    let mut buffers = ScoreBuffers::new();
     for batch in reader {
         let batch = batch?;
-        let scored = score_batch_into(scorer, &batch, options, &mut scores)?;
+        let scored = score_batch_into(scorer, &batch, options, &mut buffers)?;
         stats.rows += batch.num_rows() as u64;
         stats.batches += 1;
         if let Some(e) = scored.column_by_name("error") {

@@ -1,40 +1,13 @@
 //! Scores as a record batch.
 
+use crate::buffers::{Filling, ScoreBuffers};
 use crate::input::{batch, own, text, utf8, Options};
 use crate::Error;
-use arrow_array::types::UInt32Type;
-use arrow_array::{
-    ArrayRef, Decimal128Array, DictionaryArray, RecordBatch, StringArray, UInt32Array,
-};
-use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Fields, Schema};
-use healthscore::batch::{BatchScores, Scorer, NONE};
+use healthscore::batch::{BatchScores, Scorer};
 use healthscore::Dimension;
 use std::sync::Arc;
-
-/// Validity of a column of indices or millionths ([`NONE`]: null); no
-/// buffer at all when every row has a value.
-fn nulls(values: &[u32]) -> Option<NullBuffer> {
-    // Packed 64 rows at a time, not a bool per push.
-    values.contains(&NONE).then(|| {
-        NullBuffer::new(BooleanBuffer::collect_bool(values.len(), |i| {
-            values.get(i).is_some_and(|v| *v != NONE)
-        }))
-    })
-}
-
-/// Exact millionths as `Decimal128(9, 6)`, null where there is none;
-/// built from buffers, not row by row.
-fn micros(values: &[u32]) -> Result<ArrayRef, Error> {
-    // Collected into a Vec (a vectorised loop over a slice of known
-    // length) and handed to Arrow without a copy.
-    let data: Vec<i128> = values
-        .iter()
-        .map(|m| i128::from(*m & 0x7fff_ffff))
-        .collect();
-    let array = Decimal128Array::try_new(ScalarBuffer::from(data), nulls(values))?;
-    Ok(Arc::new(array.with_precision_and_scale(9, 6)?))
-}
 
 /// The result columns after `id`, the same for every batch: `score`,
 /// `band`, `coverage`, `segment`, `scorecard`, the four dimension scores,
@@ -83,11 +56,11 @@ pub fn score_batch(
     input: &RecordBatch,
     options: &Options,
 ) -> Result<RecordBatch, Error> {
-    score_batch_into(scorer, input, options, &mut BatchScores::new())
+    score_batch_into(scorer, input, options, &mut ScoreBuffers::new())
 }
 
-/// [`score_batch`], reusing `scores`' columns as the batch path's working
-/// output (a stream of record batches then allocates them once).
+/// [`score_batch`], reusing `buffers` from call to call (see
+/// [`ScoreBuffers`]): how to score a stream of record batches.
 ///
 /// # Errors
 ///
@@ -96,95 +69,161 @@ pub fn score_batch_into(
     scorer: &Scorer<'_>,
     input: &RecordBatch,
     options: &Options,
-    scores: &mut BatchScores,
+    buffers: &mut ScoreBuffers,
 ) -> Result<RecordBatch, Error> {
+    let scorer = scorer.clone().with_drivers(options.drivers);
+    let rows = input.num_rows();
+    let mut results = Results::start(buffers, rows, options.drivers);
+    let mut scores = std::mem::take(&mut buffers.scores);
+    // Block by block, so that each block's results are turned into Arrow
+    // columns while they are still in cache (a whole large batch's would
+    // be evicted by the time the last row is scored). At least one block,
+    // so that an empty batch's columns are checked too.
+    let mut scored = Ok(());
+    let mut start = 0;
+    while scored.is_ok() && (start < rows || start == 0) {
+        let len = BLOCK.min(rows - start);
+        scored = score_block(&scorer, &input.slice(start, len), options, &mut scores)
+            .map(|()| results.push(&scores, start, buffers));
+        start += BLOCK;
+    }
+    // The working columns are kept whatever happened.
+    buffers.scores = scores;
+    scored?;
+    results.finish(scorer.model(), input, options, buffers)
+}
+
+/// Rows scored at a time: a multiple of 64 (the validity bits of the
+/// blocks line up), small enough that a block's results stay in cache.
+const BLOCK: usize = 8_192;
+
+fn score_block(
+    scorer: &Scorer<'_>,
+    part: &RecordBatch,
+    options: &Options,
+    scores: &mut BatchScores,
+) -> Result<(), Error> {
     let model = scorer.model();
     // Read from Utf8 text columns; the results keep the input's own `id`.
-    let as_utf8 = utf8(input)?;
-    let read = as_utf8.as_ref().unwrap_or(input);
+    let as_utf8 = utf8(part)?;
+    let read = as_utf8.as_ref().unwrap_or(part);
     let owned = own(model, read)?;
     let text = text(read)?;
     let b = batch(model, read, &owned, &text, options)?;
-    let scorer = scorer.clone().with_drivers(options.drivers);
-    scorer.score_into(&b, scores)?;
-    let scores = &*scores;
-    let rows = scores.len();
-    let mut columns: Vec<(&str, ArrayRef)> = Vec::with_capacity(13);
-    let mut fields: Vec<Arc<Field>> = Vec::with_capacity(13);
-    if let Some((_, id)) = input.schema().column_with_name("id") {
-        fields.push(Arc::new(id.clone()));
-    }
-    if let Some(id) = input.column_by_name("id") {
-        columns.push(("id", id.clone()));
-    }
-    fields.extend(result_fields(options).iter().cloned());
-    columns.push(("score", micros(scores.overall_micros())?));
-    // Band, segment, scorecard and driver as dictionaries: one small
-    // array of names and an index per row, no string built per row.
-    let bands: Vec<String> = healthscore::Band::ALL
-        .iter()
-        .map(|b| b.to_string())
-        .collect();
-    let band_index: Vec<u32> = scores
-        .bands()
-        .iter()
-        .map(|b| b.map_or(NONE, |b| b.index() as u32))
-        .collect();
-    columns.push(("band", dictionary(&band_index, bands)?));
-    columns.push(("coverage", micros(scores.coverage_micros())?));
-    let segments: Vec<String> = (0..)
-        .map_while(|i| model.segment_at(i).map(|s| s.to_string()))
-        .collect();
-    columns.push(("segment", dictionary(scores.segments(), segments)?));
-    let cards: Vec<String> = (0..)
-        .map_while(|i| model.scorecard_id(i).map(str::to_string))
-        .collect();
-    columns.push(("scorecard", dictionary(scores.scorecards(), cards)?));
-    for d in Dimension::ALL {
-        let label = match d {
-            Dimension::Deployment => "deployment",
-            Dimension::Engagement => "engagement",
-            Dimension::Adoption => "adoption",
-            _ => "roi",
-        };
-        columns.push((label, micros(scores.dimension_micros(d))?));
-    }
-    if let Some(drivers) = scores.drivers() {
-        let ids: Vec<String> = model.metric_ids().map(str::to_string).collect();
-        columns.push(("pulls_down_most", dictionary(drivers, ids)?));
-    }
-    columns.push(("error", Arc::new(errors(scores, rows))));
-    // One schema for every batch (a file writer compares them), whatever
-    // this batch's nulls.
-    let schema = Arc::new(Schema::new(fields));
-    Ok(RecordBatch::try_new(
-        schema,
-        columns.into_iter().map(|(_, c)| c).collect(),
-    )?)
+    Ok(scorer.score_into(&b, scores)?)
 }
 
-/// A dictionary-encoded string column: per row an index into `names`
-/// ([`NONE`]: null).
-fn dictionary(keys: &[u32], names: Vec<String>) -> Result<ArrayRef, Error> {
-    let data: Vec<u32> = keys
-        .iter()
-        .map(|k| if *k == NONE { 0 } else { *k })
-        .collect();
-    let keys = UInt32Array::try_new(ScalarBuffer::from(data), nulls(keys))?;
-    let values = Arc::new(StringArray::from(names));
-    Ok(Arc::new(DictionaryArray::<UInt32Type>::try_new(
-        keys, values,
-    )?))
+/// The result columns, filled block by block.
+struct Results {
+    score: Filling<i128>,
+    band: Filling<u32>,
+    coverage: Filling<i128>,
+    segment: Filling<u32>,
+    scorecard: Filling<u32>,
+    dims: [Filling<i128>; 4],
+    driver: Option<Filling<u32>>,
+    /// Rejected rows (in the whole batch) and why.
+    errors: Vec<(usize, String)>,
 }
 
-fn errors(scores: &BatchScores, rows: usize) -> StringArray {
-    if scores.errors().is_empty() {
-        return StringArray::new_null(rows);
+impl Results {
+    fn start(buffers: &mut ScoreBuffers, rows: usize, drivers: bool) -> Results {
+        Results {
+            score: buffers.start(0, rows),
+            band: buffers.start(1, rows),
+            coverage: buffers.start(2, rows),
+            segment: buffers.start(3, rows),
+            scorecard: buffers.start(4, rows),
+            dims: [5, 6, 7, 8].map(|slot| buffers.start(slot, rows)),
+            driver: drivers.then(|| buffers.start(9, rows)),
+            errors: Vec::new(),
+        }
     }
+
+    /// A block's scores, its row 0 being row `start` of the batch.
+    fn push(&mut self, scores: &BatchScores, start: usize, buffers: &mut ScoreBuffers) {
+        self.score.push_micros(scores.overall_micros());
+        buffers.push_bands(&mut self.band, scores);
+        self.coverage.push_micros(scores.coverage_micros());
+        self.segment.push_keys(scores.segments());
+        self.scorecard.push_keys(scores.scorecards());
+        for (column, d) in self.dims.iter_mut().zip(Dimension::ALL) {
+            column.push_micros(scores.dimension_micros(d));
+        }
+        if let (Some(column), Some(drivers)) = (&mut self.driver, scores.drivers()) {
+            column.push_keys(drivers);
+        }
+        self.errors.extend(
+            scores
+                .errors()
+                .iter()
+                .map(|e| (start + e.row, e.error.to_string())),
+        );
+    }
+
+    /// The results record batch: `id` as read, then [`result_fields`].
+    fn finish(
+        self,
+        model: &healthscore::Model,
+        input: &RecordBatch,
+        options: &Options,
+        buffers: &mut ScoreBuffers,
+    ) -> Result<RecordBatch, Error> {
+        let rows = input.num_rows();
+        let mut fields: Vec<Arc<Field>> = Vec::with_capacity(13);
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(13);
+        if let (Some((_, field)), Some(id)) = (
+            input.schema().column_with_name("id"),
+            input.column_by_name("id"),
+        ) {
+            fields.push(Arc::new(field.clone()));
+            columns.push(id.clone());
+        }
+        fields.extend(result_fields(options).iter().cloned());
+        // Band, segment, scorecard and driver as dictionaries: one small
+        // array of names and an index per row, no string built per row.
+        let bands: Vec<String> = healthscore::Band::ALL
+            .iter()
+            .map(|b| b.to_string())
+            .collect();
+        let segments: Vec<String> = (0..)
+            .map_while(|i| model.segment_at(i).map(|s| s.to_string()))
+            .collect();
+        let cards: Vec<String> = (0..)
+            .map_while(|i| model.scorecard_id(i).map(str::to_string))
+            .collect();
+        columns.push(buffers.micros(self.score)?);
+        columns.push(buffers.dictionary(self.band, bands)?);
+        columns.push(buffers.micros(self.coverage)?);
+        columns.push(buffers.dictionary(self.segment, segments)?);
+        columns.push(buffers.dictionary(self.scorecard, cards)?);
+        for column in self.dims {
+            columns.push(buffers.micros(column)?);
+        }
+        if let Some(column) = self.driver {
+            let ids: Vec<String> = model.metric_ids().map(str::to_string).collect();
+            columns.push(buffers.dictionary(column, ids)?);
+        }
+        columns.push(Arc::new(if self.errors.is_empty() {
+            buffers.no_errors(rows)
+        } else {
+            errors(self.errors, rows)
+        }));
+        // One schema for every batch (a file writer compares them),
+        // whatever this batch's nulls.
+        Ok(RecordBatch::try_new(
+            Arc::new(Schema::new(fields)),
+            columns,
+        )?)
+    }
+}
+
+/// Each rejected row's message, null elsewhere.
+fn errors(rejected: Vec<(usize, String)>, rows: usize) -> StringArray {
     let mut messages: Vec<Option<String>> = vec![None; rows];
-    for e in scores.errors() {
-        if let Some(m) = messages.get_mut(e.row) {
-            *m = Some(e.error.to_string());
+    for (row, message) in rejected {
+        if let Some(m) = messages.get_mut(row) {
+            *m = Some(message);
         }
     }
     messages.into_iter().collect()

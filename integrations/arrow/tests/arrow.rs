@@ -12,7 +12,7 @@ use arrow_array::types::Decimal128Type;
 use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use healthscore::batch::{Scorer, NONE};
 use healthscore::Model;
-use healthscore_arrow::{score_batch, score_file, Error, Options};
+use healthscore_arrow::{score_batch, score_batch_into, score_file, Error, Options, ScoreBuffers};
 use std::sync::Arc;
 
 fn model() -> Model {
@@ -51,8 +51,24 @@ fn direct(model: &Model, c: &v0m::Columns) -> healthscore::batch::BatchScores {
 
 /// The `score` column as millionths (NONE for null).
 fn score_micros(out: &RecordBatch) -> Vec<u32> {
+    micros_column(out, "score")
+}
+
+use arrow_array::{Array, ArrayAccessor};
+
+/// A dictionary-encoded string column's value at a row.
+fn text(b: &RecordBatch, name: &str, row: usize) -> Option<String> {
+    let column = b.column_by_name(name).unwrap();
+    let dict = column.as_dictionary::<arrow_array::types::UInt32Type>();
+    let values = dict.downcast_dict::<StringArray>().unwrap();
+    dict.is_valid(row).then(|| values.value(row).to_string())
+}
+
+/// A micros column (`score`, `coverage`, a dimension) as millionths
+/// (NONE for null).
+fn micros_column(out: &RecordBatch, name: &str) -> Vec<u32> {
     let s = out
-        .column_by_name("score")
+        .column_by_name(name)
         .unwrap()
         .as_primitive::<Decimal128Type>();
     (0..s.len())
@@ -66,23 +82,33 @@ fn score_micros(out: &RecordBatch) -> Vec<u32> {
         .collect()
 }
 
-use arrow_array::{Array, ArrayAccessor};
-
-/// A dictionary-encoded string column's value at a row.
-fn text(b: &RecordBatch, name: &str, row: usize) -> Option<String> {
-    let column = b.column_by_name(name).unwrap();
-    let dict = column.as_dictionary::<arrow_array::types::UInt32Type>();
-    let values = dict.downcast_dict::<StringArray>().unwrap();
-    dict.is_valid(row).then(|| values.value(row).to_string())
-}
-
+/// Every result column equals the batch path's, over a batch long enough
+/// to be scored in several blocks (the last one partial), with rejected
+/// rows in the first, a middle and the last block.
 #[test]
 fn a_record_batch_scores_as_the_batch_path() {
     let model = model();
-    let c = v0m::generate(5_000, 7);
+    let mut c = v0m::generate(20_000, 7);
+    let bad = [5, 8_191, 8_192, 16_500, 19_999];
+    for row in bad {
+        c.values[6][row] = 1.7;
+        c.valid[6][row] = true;
+    }
     let out = score_batch(&Scorer::new(&model), &record_batch(&c), &options()).unwrap();
     let expected = direct(&model, &c);
+    assert_eq!(out.num_rows(), c.len());
     assert_eq!(score_micros(&out), expected.overall_micros());
+    assert_eq!(micros_column(&out, "coverage"), expected.coverage_micros());
+    for (name, d) in ["deployment", "engagement", "adoption", "roi"]
+        .into_iter()
+        .zip(healthscore::Dimension::ALL)
+    {
+        assert_eq!(
+            micros_column(&out, name),
+            expected.dimension_micros(d),
+            "{name}"
+        );
+    }
     for row in 0..c.len() {
         assert_eq!(
             text(&out, "band", row),
@@ -104,7 +130,39 @@ fn a_record_batch_scores_as_the_batch_path() {
             (*d != NONE).then(|| ids[*d as usize])
         );
     }
-    assert_eq!(out.column_by_name("error").unwrap().null_count(), c.len());
+    let error = out.column_by_name("error").unwrap().as_string::<i32>();
+    assert_eq!(error.null_count(), c.len() - bad.len());
+    assert_eq!(expected.errors().len(), bad.len());
+    for e in expected.errors() {
+        assert_eq!(error.value(e.row), e.error.to_string());
+        assert!(bad.contains(&e.row));
+    }
+}
+
+/// `ScoreBuffers` hands the memory of dropped results to the next call,
+/// and never touches results the caller still holds.
+#[test]
+fn result_buffers_are_reused_once_dropped() {
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let c = v0m::generate(3_000, 23);
+    let d = v0m::generate(3_000, 29);
+    let (first, second) = (record_batch(&c), record_batch(&d));
+    let mut buffers = ScoreBuffers::new();
+    let score_buffer = |b: &RecordBatch| {
+        b.column_by_name("score").unwrap().to_data().buffers()[0].as_ptr() as usize
+    };
+    let held = score_batch_into(&scorer, &first, &options(), &mut buffers).unwrap();
+    let held_scores = score_micros(&held);
+    let other = score_batch_into(&scorer, &second, &options(), &mut buffers).unwrap();
+    assert_ne!(score_buffer(&held), score_buffer(&other));
+    assert_eq!(score_micros(&held), held_scores, "held results unchanged");
+    assert_eq!(score_micros(&other), direct(&model, &d).overall_micros());
+    let at = score_buffer(&other);
+    drop(other);
+    let again = score_batch_into(&scorer, &first, &options(), &mut buffers).unwrap();
+    assert_eq!(score_buffer(&again), at, "the dropped results' memory");
+    assert_eq!(score_micros(&again), held_scores);
 }
 
 #[test]

@@ -1,0 +1,206 @@
+//! The memory the Arrow path reuses from call to call, and the result
+//! columns it fills block by block.
+
+use crate::Error;
+use arrow_array::types::UInt32Type;
+use arrow_array::{Array, ArrayRef, Decimal128Array, DictionaryArray, StringArray, UInt32Array};
+use arrow_buffer::{ArrowNativeType, BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
+use healthscore::batch::{validity_bits, BatchScores, NONE};
+use std::sync::Arc;
+
+/// What [`score_batch_into`](crate::score_batch_into) reuses from call to call: the batch path's
+/// working columns, and the buffers of the results it returned last,
+/// taken back once the caller has dropped them.
+///
+/// A stream of record batches (a file reader, a DataFusion partition)
+/// then fills the same memory batch after batch instead of asking the
+/// allocator for fresh, page-faulting buffers each time: about 100 bytes
+/// per row. A buffer the caller still holds is never touched; that call
+/// allocates a new one. The buffers of the last results stay allocated
+/// until the `ScoreBuffers` is dropped.
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::{batch::Scorer, Model};
+/// use healthscore_arrow::{score_batch_into, Options, ScoreBuffers};
+/// # use std::sync::Arc;
+/// # use arrow_array::{ArrayRef, Decimal128Array, Float64Array, Int64Array, RecordBatch, UInt32Array};
+/// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+/// # let mut columns: Vec<(String, ArrayRef)> = vec![
+/// #     ("id".into(), Arc::new(Int64Array::from(vec![1, 2]))),
+/// #     ("mrr".into(), Arc::new(Decimal128Array::from(vec![120_000, 4_500]).with_precision_and_scale(12, 2)?)),
+/// #     ("employees".into(), Arc::new(UInt32Array::from(vec![80, 12]))),
+/// # ];
+/// # for id in model.metric_ids() {
+/// #     columns.push((id.to_string(), Arc::new(Float64Array::from(vec![Some(0.5), None]))));
+/// # }
+/// # let stream = vec![RecordBatch::try_from_iter(columns)?; 3];
+/// let scorer = Scorer::new(&model);
+/// let options = Options { as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 20), ..Options::default() };
+/// let mut buffers = ScoreBuffers::new();
+/// for input in &stream {
+///     let scores = score_batch_into(&scorer, input, &options, &mut buffers)?;
+///     assert_eq!(scores.num_rows(), 2);
+///     // Once `scores` is dropped, the next call fills its memory again.
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct ScoreBuffers {
+    /// The batch path's working columns.
+    pub(crate) scores: BatchScores,
+    /// Per result column, the buffer handed out last.
+    returned: Vec<Option<Buffer>>,
+    /// Each row's band as an index (scratch).
+    band_index: Vec<u32>,
+    /// An all-null text column, sliced for results without a rejected
+    /// row (its offsets are 4 bytes a row: allocated once, not per call).
+    no_errors: Option<StringArray>,
+}
+
+/// A result column being filled block by block: values, validity bits
+/// (64 rows a word) and the number of rows without a value.
+pub(crate) struct Filling<T> {
+    slot: usize,
+    data: Vec<T>,
+    valid: Vec<u64>,
+    missing: usize,
+}
+
+impl ScoreBuffers {
+    /// Nothing allocated yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Column `slot`, empty, in the buffer the caller handed back (dropped)
+    /// if it did, else in a new one.
+    pub(crate) fn start<T: ArrowNativeType>(&mut self, slot: usize, rows: usize) -> Filling<T> {
+        let back = self
+            .returned
+            .get_mut(slot)
+            .and_then(Option::take)
+            .and_then(|b| b.into_vec::<T>().ok());
+        let data = match back {
+            Some(mut v) => {
+                v.clear();
+                v.reserve(rows);
+                v
+            }
+            None => Vec::with_capacity(rows),
+        };
+        Filling {
+            slot,
+            data,
+            valid: Vec::with_capacity(rows.div_ceil(64)),
+            missing: 0,
+        }
+    }
+
+    /// The next block's bands as dictionary keys.
+    pub(crate) fn push_bands(&mut self, column: &mut Filling<u32>, scores: &BatchScores) {
+        let mut keys = std::mem::take(&mut self.band_index);
+        keys.clear();
+        keys.extend(
+            scores
+                .bands()
+                .iter()
+                .map(|b| b.map_or(NONE, |b| b.index() as u32)),
+        );
+        column.push_keys(&keys);
+        self.band_index = keys;
+    }
+
+    /// A text column of `rows` nulls (zero-copy after the first call).
+    pub(crate) fn no_errors(&mut self, rows: usize) -> StringArray {
+        match &self.no_errors {
+            Some(nulls) if nulls.len() >= rows => nulls.slice(0, rows),
+            _ => {
+                let nulls = StringArray::new_null(rows);
+                self.no_errors = Some(nulls.clone());
+                nulls
+            }
+        }
+    }
+
+    /// `values` as column `slot`'s buffer, remembered for the next call.
+    fn keep<T: ArrowNativeType>(&mut self, slot: usize, values: Vec<T>) -> ScalarBuffer<T> {
+        let buffer = ScalarBuffer::from(values);
+        if self.returned.len() <= slot {
+            self.returned.resize(slot + 1, None);
+        }
+        if let Some(s) = self.returned.get_mut(slot) {
+            *s = Some(buffer.inner().clone());
+        }
+        buffer
+    }
+
+    /// Exact millionths as `Decimal128(9, 6)`.
+    pub(crate) fn micros(&mut self, column: Filling<i128>) -> Result<ArrayRef, Error> {
+        let (slot, data, nulls) = column.split();
+        let data = self.keep(slot, data);
+        let array = Decimal128Array::try_new(data, nulls)?;
+        Ok(Arc::new(array.with_precision_and_scale(9, 6)?))
+    }
+
+    /// A dictionary-encoded string column: per row an index into `names`.
+    pub(crate) fn dictionary(
+        &mut self,
+        column: Filling<u32>,
+        names: Vec<String>,
+    ) -> Result<ArrayRef, Error> {
+        // Every key, null or not, indexes a name: checked here in one
+        // vectorised pass (`DictionaryArray::try_new` checks key by key,
+        // about as long as the rest of the column's work).
+        let top = column.data.iter().copied().max().unwrap_or(0);
+        if top as usize >= names.len().max(1) {
+            return Err(Error::column(
+                "dictionary",
+                format!("key {top} past the {} names", names.len()),
+            ));
+        }
+        let (slot, data, nulls) = column.split();
+        let data = self.keep(slot, data);
+        let keys = UInt32Array::try_new(data, nulls)?;
+        let values = Arc::new(StringArray::from(names));
+        // SAFETY: `try_new` would not fail: the key type is an integer,
+        // the values an array, and every key is below `values.len()`
+        // (checked above).
+        #[allow(unsafe_code)]
+        let array = unsafe { DictionaryArray::<UInt32Type>::new_unchecked(keys, values) };
+        Ok(Arc::new(array))
+    }
+}
+
+impl<T> Filling<T> {
+    /// The values and their validity as Arrow's (none when every row has
+    /// a value).
+    fn split(self) -> (usize, Vec<T>, Option<NullBuffer>) {
+        let rows = self.data.len();
+        let nulls = (self.missing > 0)
+            .then(|| NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(self.valid), 0, rows)));
+        (self.slot, self.data, nulls)
+    }
+}
+
+impl Filling<i128> {
+    /// The next block's millionths ([`NONE`]: null). Every block but the
+    /// last is a multiple of 64 rows, so the bits line up.
+    pub(crate) fn push_micros(&mut self, values: &[u32]) {
+        self.missing += validity_bits(values, &mut self.valid);
+        // A loop over a slice of known length into reserved memory:
+        // vectorised.
+        self.data
+            .extend(values.iter().map(|m| i128::from(*m & 0x7fff_ffff)));
+    }
+}
+
+impl Filling<u32> {
+    /// The next block's keys ([`NONE`]: null).
+    pub(crate) fn push_keys(&mut self, keys: &[u32]) {
+        self.missing += validity_bits(keys, &mut self.valid);
+        self.data
+            .extend(keys.iter().map(|k| if *k == NONE { 0 } else { *k }));
+    }
+}
