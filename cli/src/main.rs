@@ -118,14 +118,16 @@ pub(crate) struct ScoreArgs {
     /// scores are as of (YYYY-MM-DD).
     #[arg(long)]
     pub as_of: Option<String>,
-    /// A CTA rule set: each output object then carries `ctas`.
+    /// A CTA rule set: each output object then carries `ctas` (JSON
+    /// accounts: the actions; columnar accounts: `ctas` and `cta_kinds`
+    /// columns).
     #[arg(long)]
     pub rules: Option<String>,
-    /// The CTA state of an earlier run (needs --rules).
+    /// The CTA state of an earlier run (needs --rules; JSON accounts).
     #[arg(long)]
     pub state: Option<String>,
     /// Where to write the state after this run, atomically (needs --rules;
-    /// may name the --state file).
+    /// JSON accounts; may name the --state file).
     #[arg(long)]
     pub state_out: Option<String>,
     /// A lifecycle, so that the rules may use its verdicts

@@ -521,3 +521,74 @@ fn score_reads_csv_and_writes_by_extension() {
         "--out, --as-of and --no-drivers are for columnar accounts",
     ));
 }
+
+/// Columnar accounts with `--rules`: each row's CTAs in the `ctas` and
+/// `cta_kinds` columns, with named dates and authors read from their
+/// columns; CTA state files are refused for columnar input.
+#[test]
+fn columnar_accounts_get_their_ctas() {
+    let metrics = [
+        "seats_provisioned",
+        "sso_enabled",
+        "integrations",
+        "nps",
+        "support_csat",
+        "open_escalations",
+        "csm_sentiment",
+        "weekly_active",
+        "feature_breadth",
+        "shared_logins",
+        "logins_per_user",
+        "value_vs_goal",
+        "quota_utilisation",
+        "value_realised",
+    ];
+    let mut csv = format!(
+        "id,mrr,employees,previous_score,renewal__date,csm_sentiment__author,{}\n",
+        metrics.join(",")
+    );
+    // A struggling account renewing in a month, and a healthy one.
+    csv += "low,800.00,40,80.5,2026-12-30,csm-1,0.1,0,0,-60,1.5,5,1,0.05,0.05,0.4,1,0.1,0.1,100\n";
+    csv += "high,9000.00,900,,2027-09-01,csm-2,0.95,1,6,70,4.8,0,5,0.9,0.8,0.0,80,1.2,0.9,15000\n";
+    let input = tmp("bundled.csv");
+    std::fs::write(&input, csv).unwrap();
+    let out = tmp("bundled-ctas.jsonl");
+    let score = |extra: &[&str]| {
+        let mut cmd = hs();
+        cmd.args([
+            "score",
+            "--model",
+            "examples/data/model.json",
+            "--rules",
+            "examples/data/playbook.json",
+            "--as-of",
+            "2026-11-30",
+        ])
+        .args(extra)
+        .arg("--accounts")
+        .arg(&input)
+        .arg("--out")
+        .arg(&out);
+        cmd
+    };
+    score(&[]).assert().success();
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows[0]["band"], "red", "{}", rows[0]);
+    // Most urgent first; kinds once each, in that order.
+    assert_eq!(
+        rows[0]["ctas"],
+        "red-band; low-adoption-near-renewal; score-fell; renewal-review; shared-logins"
+    );
+    assert_eq!(rows[0]["cta_kinds"], "risk; lifecycle; expansion");
+    assert_eq!(rows[1]["band"], "green");
+    assert_eq!(rows[1]["ctas"], "quota-expansion");
+    assert_eq!(rows[1]["cta_kinds"], "expansion");
+    score(&["--state-out", "state.jsonl"])
+        .assert()
+        .code(2)
+        .stderr(contains("--state and --state-out are for JSON accounts"));
+}

@@ -26,6 +26,22 @@ pub enum CtaKind {
     Lifecycle,
 }
 
+/// The kind's name as in configuration and JSON: `risk`, `expansion`,
+/// `lifecycle`.
+///
+/// ```
+/// assert_eq!(healthscore::cta::CtaKind::Expansion.to_string(), "expansion");
+/// ```
+impl std::fmt::Display for CtaKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CtaKind::Risk => "risk",
+            CtaKind::Expansion => "expansion",
+            CtaKind::Lifecycle => "lifecycle",
+        })
+    }
+}
+
 /// How urgent an action is; ordered most urgent first.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,

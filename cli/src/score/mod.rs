@@ -136,10 +136,10 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
 }
 
 /// Columnar accounts (Parquet or CSV) scored with the batch path into a
-/// Parquet, CSV or JSON-lines file.
+/// Parquet, CSV or JSON-lines file; with `--rules`, each row's CTAs too.
 fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
-    if args.rules.is_some() || args.lifecycle.is_some() {
-        return Err("--rules and --lifecycle are not supported with columnar accounts yet: score JSON accounts for CTAs".into());
+    if args.state.is_some() || args.state_out.is_some() {
+        return Err("--state and --state-out are for JSON accounts: columnar accounts get each row's CTAs (ctas, cta_kinds columns) without state between runs".into());
     }
     let out = args
         .out
@@ -157,10 +157,23 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    let lifecycle = match &args.lifecycle {
+        Some(file) => Some(Lifecycle::from_path(file, &model).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let rules = match &args.rules {
+        Some(file) => Some(std::sync::Arc::new(crate::check::load_rules(
+            file,
+            &model,
+            lifecycle.as_ref(),
+        )?)),
+        None => None,
+    };
     let scorer = healthscore::batch::Scorer::new(&model).threads(threads);
     let options = healthscore_arrow::Options {
         as_of,
         drivers: !args.no_drivers,
+        rules,
     };
     let started = std::time::Instant::now();
     let stats =

@@ -81,6 +81,7 @@ fn benches(c: &mut Criterion) {
     let options = Options {
         as_of: Some(day()),
         drivers: false,
+        ..Default::default()
     };
     let mut out = BatchScores::new();
     scorer.score_into(&b, &mut out).expect("fits");

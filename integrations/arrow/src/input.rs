@@ -11,9 +11,11 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use chrono::NaiveDate;
 use healthscore::batch::{Batch, Dates, Ids, MetricColumn, Mrr, Validity};
-use healthscore::{Band, Model};
+use healthscore::cta::RuleSet;
+use healthscore::{Band, Model, Points};
 use rust_decimal::Decimal;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// How to read a record batch.
 #[derive(Clone, Debug, Default)]
@@ -23,6 +25,11 @@ pub struct Options {
     /// Also give each banded row the metric that pulls its score down most
     /// (a second, row-at-a-time pass).
     pub drivers: bool,
+    /// CTA rules (compiled for the scorer's model) to evaluate on every
+    /// scored row: adds the `ctas` and `cta_kinds` columns. The rules read
+    /// named dates from `<name>__date` columns and score changes from
+    /// `previous_score` (see the [crate documentation](crate)).
+    pub rules: Option<Arc<RuleSet>>,
 }
 
 /// What a record batch's columns are read into, when they cannot be
@@ -32,6 +39,53 @@ pub(crate) struct Owned {
     employees: Vec<u32>,
     mrr: Vec<Decimal>,
     metrics: Vec<(String, Vec<f64>)>,
+    previous_scores: Option<Vec<Option<Points>>>,
+}
+
+/// The `previous_score` column as scores, null where there is none.
+fn previous_scores(array: &dyn Array) -> Result<Vec<Option<Points>>, Error> {
+    const NAME: &str = "previous_score";
+    let score = |row: usize, d: Decimal| {
+        Points::from_decimal(d)
+            .map(Some)
+            .map_err(|e| Error::column(NAME, format!("{d} at row {row}: {e}")))
+    };
+    match array.data_type() {
+        DataType::Decimal128(_, s) => {
+            let scale = u32::try_from(*s)
+                .ok()
+                .filter(|s| *s <= 28)
+                .ok_or_else(|| Error::column(NAME, format!("scale {s}, expected 0 to 28")))?;
+            let a = array.as_primitive::<arrow_array::types::Decimal128Type>();
+            (0..a.len())
+                .map(|row| match a.is_valid(row) {
+                    false => Ok(None),
+                    true => Decimal::try_from_i128_with_scale(a.value(row), scale)
+                        .map_err(|e| Error::column(NAME, format!("row {row}: {e}")))
+                        .and_then(|d| score(row, d)),
+                })
+                .collect()
+        }
+        DataType::Float64 => {
+            let a = array.as_primitive::<Float64Type>();
+            (0..a.len())
+                .map(|row| match a.is_valid(row) {
+                    false => Ok(None),
+                    // The shortest decimal that reads back as the float:
+                    // what was written, not the float's binary expansion.
+                    true => Decimal::from_str(&a.value(row).to_string())
+                        .map_err(|_| {
+                            Error::column(
+                                NAME,
+                                format!("{} at row {row} is not a score", a.value(row)),
+                            )
+                        })
+                        .and_then(|d| score(row, d)),
+                })
+                .collect()
+        }
+        other => Err(wrong(NAME, other, "Decimal128 or Float64")),
+    }
 }
 
 /// The validity of an array as a batch validity (in place).
@@ -138,13 +192,15 @@ fn to_f64(name: &str, array: &dyn Array) -> Result<Vec<f64>, Error> {
     })
 }
 
-/// The text convention columns (`id`, `mrr`, `stage`, `previous_band`)
-/// as `Utf8` when they come as `Utf8View` (how DataFusion reads Parquet
+/// The text convention columns (`id`, `mrr`, `stage`, `previous_band`,
+/// `<metric>__author`) as `Utf8` when they come as `Utf8View` (how DataFusion reads Parquet
 /// strings) or `LargeUtf8`; `None` when none needs it (nothing copied).
 pub(crate) fn utf8(input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
     let wide = |t: &DataType| matches!(t, DataType::Utf8View | DataType::LargeUtf8);
     let schema = input.schema();
-    let text = |name: &str| ["id", "mrr", "stage", "previous_band"].contains(&name);
+    let text = |name: &str| {
+        ["id", "mrr", "stage", "previous_band"].contains(&name) || name.ends_with("__author")
+    };
     if !schema
         .fields()
         .iter()
@@ -204,6 +260,9 @@ pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
             ))
         }
     }
+    if let Some(previous) = input.column_by_name("previous_score") {
+        owned.previous_scores = Some(previous_scores(previous.as_ref())?);
+    }
     for id in model.metric_ids() {
         if let Some(array) = input.column_by_name(id) {
             if array.data_type() != &DataType::Float64 {
@@ -220,6 +279,8 @@ pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
 pub(crate) struct Text<'a> {
     stages: Option<Vec<Option<&'a str>>>,
     previous: Option<Vec<Option<Band>>>,
+    /// Per `<metric>__author` column: the metric and each row's author.
+    authors: Vec<(&'a str, Vec<Option<&'a str>>)>,
 }
 
 pub(crate) fn text<'a>(input: &'a RecordBatch) -> Result<Text<'a>, Error> {
@@ -254,7 +315,19 @@ pub(crate) fn text<'a>(input: &'a RecordBatch) -> Result<Text<'a>, Error> {
                 .collect::<Result<_, _>>()?,
         ),
     };
-    Ok(Text { stages, previous })
+    let mut authors = Vec::new();
+    for field in input.schema_ref().fields() {
+        if let Some(metric) = field.name().strip_suffix("__author") {
+            if let Some(names) = strings(field.name())? {
+                authors.push((metric, names));
+            }
+        }
+    }
+    Ok(Text {
+        stages,
+        previous,
+        authors,
+    })
 }
 
 /// The record batch as a batch of the model, borrowing every column it can.
@@ -318,6 +391,25 @@ pub(crate) fn batch<'a>(
     if let Some(previous) = &text.previous {
         batch = batch.previous_bands(previous);
     }
+    if let Some(scores) = &owned.previous_scores {
+        batch = batch.previous_scores(scores);
+    }
+    // Named dates for CTA rules: `renewal__date` is the date `renewal`.
+    for (field, array) in input.schema_ref().fields().iter().zip(input.columns()) {
+        let Some(name) = field.name().strip_suffix("__date") else {
+            continue;
+        };
+        match array.data_type() {
+            DataType::Date32 => {
+                batch = batch.date(
+                    name,
+                    Dates::Days(array.as_primitive::<Date32Type>().values()),
+                    validity(array.as_ref()),
+                );
+            }
+            other => return Err(wrong(field.name(), other, "Date32")),
+        }
+    }
     for id in model.metric_ids() {
         let Some(array) = input.column_by_name(id) else {
             continue; // the scorer names every missing metric
@@ -327,6 +419,9 @@ pub(crate) fn batch<'a>(
             None => array.as_primitive::<Float64Type>().values(),
         };
         let mut column = MetricColumn::new(values).validity(validity(array.as_ref()));
+        if let Some((_, names)) = text.authors.iter().find(|(m, _)| m == &id) {
+            column = column.authors(names);
+        }
         let observed = format!("{id}__observed_on");
         if let Some(dates) = input.column_by_name(&observed) {
             match dates.data_type() {

@@ -11,10 +11,13 @@
 //! | `as_of` | `Date32` (optional) | the date scores are as of; else [`Options::as_of`] |
 //! | `stage` | `Utf8` (optional) | lifecycle stage |
 //! | `previous_band` | `Utf8` (optional) | band at the previous scoring, for hysteresis |
+//! | `previous_score` | `Decimal128(p, s)`, `Float64` (optional) | overall score at the previous scoring, for CTA rules on score changes; null = none |
 //! | *metric id* | `Float64` (zero-copy), any integer, `Float32`, `Boolean` | one column per metric of the model; null = missing |
 //! | *metric id*`__observed_on` | `Date32` (optional) | when that metric's values were observed (default: the as-of date) |
+//! | *metric id*`__author` | `Utf8` | who made a judgement (a judgement metric's value without one is refused, as in the row API) |
+//! | *name*`__date` | `Date32` (optional) | the account date *name* (e.g. `renewal__date`) for CTA rules; null = none |
 //!
-//! Wherever `Utf8` is read (`id`, `mrr`, `stage`, `previous_band`),
+//! Wherever `Utf8` is read (`id`, `mrr`, `stage`, `previous_band`, authors),
 //! `Utf8View` (how DataFusion reads Parquet strings) and `LargeUtf8` are
 //! read too.
 //!
@@ -30,6 +33,16 @@
 //! `pulls_down_most` as dictionary-encoded strings (`Dictionary(UInt32,
 //! Utf8)`: no string per row), and `error` (the row API's message for a
 //! rejected row, whose other results are null).
+//!
+//! With [`Options::rules`], each scored row's calls to action too: `ctas`,
+//! the ids of the rules that open a CTA, most urgent first, separated by
+//! `"; "` (`"red-band; score-fell"`), and `cta_kinds`, their kinds once
+//! each in that order (`"risk; expansion"`); both null when nothing opens.
+//! Text rather than lists, so that CSV output carries them too. Each row
+//! is evaluated as the row API's [`RuleSet::evaluate`](healthscore::cta::RuleSet::evaluate)
+//! evaluates the same account alone, with no CTAs open before (CTA state
+//! between runs belongs to a service or the JSON path); rules on events
+//! never hold, events not being columns.
 //!
 //! # Examples
 //!
@@ -95,6 +108,10 @@ pub enum Error {
     /// The columns do not fit the model (a metric without a column…).
     #[error(transparent)]
     Batch(#[from] healthscore::batch::BatchError),
+    /// The CTA rules cannot be evaluated on these scores (compiled for
+    /// another model).
+    #[error(transparent)]
+    Rules(#[from] healthscore::batch::BatchUseError),
     /// Arrow could not read or build an array.
     #[error(transparent)]
     Arrow(#[from] arrow_schema::ArrowError),

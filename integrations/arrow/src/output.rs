@@ -5,7 +5,7 @@ use crate::input::{batch, own, text, utf8, Options};
 use crate::Error;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Fields, Schema};
-use healthscore::batch::{BatchScores, Scorer};
+use healthscore::batch::{BatchCtas, BatchScores, Scorer};
 use healthscore::Dimension;
 use std::sync::Arc;
 
@@ -38,6 +38,10 @@ pub fn result_fields(options: &Options) -> Fields {
     }
     if options.drivers {
         fields.push(Field::new("pulls_down_most", names, true));
+    }
+    if options.rules.is_some() {
+        fields.push(Field::new("ctas", DataType::Utf8, true));
+        fields.push(Field::new("cta_kinds", DataType::Utf8, true));
     }
     fields.push(Field::new("error", DataType::Utf8, true));
     Fields::from(fields)
@@ -73,7 +77,7 @@ pub fn score_batch_into(
 ) -> Result<RecordBatch, Error> {
     let scorer = scorer.clone().with_drivers(options.drivers);
     let rows = input.num_rows();
-    let mut results = Results::start(buffers, rows, options.drivers);
+    let mut results = Results::start(buffers, rows, options);
     let mut scores = std::mem::take(&mut buffers.scores);
     // Block by block, so that each block's results are turned into Arrow
     // columns while they are still in cache (a whole large batch's would
@@ -83,8 +87,10 @@ pub fn score_batch_into(
     let mut start = 0;
     while scored.is_ok() && (start < rows || start == 0) {
         let len = BLOCK.min(rows - start);
-        scored = score_block(&scorer, &input.slice(start, len), options, &mut scores)
-            .map(|()| results.push(&scores, start, buffers));
+        scored = score_block(&scorer, &input.slice(start, len), options, &mut scores).map(|ctas| {
+            results.push(&scores, start, buffers);
+            results.push_ctas(ctas, start);
+        });
         start += BLOCK;
     }
     // The working columns are kept whatever happened.
@@ -97,12 +103,13 @@ pub fn score_batch_into(
 /// blocks line up), small enough that a block's results stay in cache.
 const BLOCK: usize = 8_192;
 
+/// Scores a block, and evaluates the rules on it when there are some.
 fn score_block(
     scorer: &Scorer<'_>,
     part: &RecordBatch,
     options: &Options,
     scores: &mut BatchScores,
-) -> Result<(), Error> {
+) -> Result<Option<BatchCtas>, Error> {
     let model = scorer.model();
     // Read from Utf8 text columns; the results keep the input's own `id`.
     let as_utf8 = utf8(part)?;
@@ -110,7 +117,11 @@ fn score_block(
     let owned = own(model, read)?;
     let text = text(read)?;
     let b = batch(model, read, &owned, &text, options)?;
-    Ok(scorer.score_into(&b, scores)?)
+    scorer.score_into(&b, scores)?;
+    Ok(match &options.rules {
+        Some(rules) => Some(scorer.evaluate(rules, &b)?),
+        None => None,
+    })
 }
 
 /// The result columns, filled block by block.
@@ -124,10 +135,12 @@ struct Results {
     driver: Option<Filling<u32>>,
     /// Rejected rows (in the whole batch) and why.
     errors: Vec<(usize, String)>,
+    /// With rules: the rows that opened CTAs, their rule ids and kinds.
+    ctas: Option<Vec<(usize, String, String)>>,
 }
 
 impl Results {
-    fn start(buffers: &mut ScoreBuffers, rows: usize, drivers: bool) -> Results {
+    fn start(buffers: &mut ScoreBuffers, rows: usize, options: &Options) -> Results {
         Results {
             score: buffers.start(0, rows),
             band: buffers.start(1, rows),
@@ -135,8 +148,31 @@ impl Results {
             segment: buffers.start(3, rows),
             scorecard: buffers.start(4, rows),
             dims: [5, 6, 7, 8].map(|slot| buffers.start(slot, rows)),
-            driver: drivers.then(|| buffers.start(9, rows)),
+            driver: options.drivers.then(|| buffers.start(9, rows)),
             errors: Vec::new(),
+            ctas: options.rules.as_ref().map(|_| Vec::new()),
+        }
+    }
+
+    /// A block's opened CTAs, most urgent first, as `"rule; rule"` and
+    /// their kinds without repeats as `"risk; expansion"`.
+    fn push_ctas(&mut self, ctas: Option<BatchCtas>, start: usize) {
+        let (Some(out), Some(ctas)) = (&mut self.ctas, ctas) else {
+            return;
+        };
+        for (row, eval) in ctas.rows {
+            let mut rules: Vec<&str> = Vec::new();
+            let mut kinds: Vec<String> = Vec::new();
+            for cta in eval.opened() {
+                rules.push(&cta.rule);
+                let kind = cta.kind.to_string();
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+            if !rules.is_empty() {
+                out.push((start + row, rules.join("; "), kinds.join("; ")));
+            }
         }
     }
 
@@ -204,10 +240,18 @@ impl Results {
             let ids: Vec<String> = model.metric_ids().map(str::to_string).collect();
             columns.push(buffers.dictionary(column, ids)?);
         }
+        if let Some(ctas) = self.ctas {
+            let (rules, kinds): (Vec<_>, Vec<_>) = ctas
+                .into_iter()
+                .map(|(row, rules, kinds)| ((row, rules), (row, kinds)))
+                .unzip();
+            columns.push(Arc::new(sparse_text(rules, rows)));
+            columns.push(Arc::new(sparse_text(kinds, rows)));
+        }
         columns.push(Arc::new(if self.errors.is_empty() {
             buffers.no_errors(rows)
         } else {
-            errors(self.errors, rows)
+            sparse_text(self.errors, rows)
         }));
         // One schema for every batch (a file writer compares them),
         // whatever this batch's nulls.
@@ -218,10 +262,11 @@ impl Results {
     }
 }
 
-/// Each rejected row's message, null elsewhere.
-fn errors(rejected: Vec<(usize, String)>, rows: usize) -> StringArray {
+/// A text column with `texts` at their rows (a rejected row's message, a
+/// row's CTAs), null elsewhere.
+fn sparse_text(texts: Vec<(usize, String)>, rows: usize) -> StringArray {
     let mut messages: Vec<Option<String>> = vec![None; rows];
-    for (row, message) in rejected {
+    for (row, message) in texts {
         if let Some(m) = messages.get_mut(row) {
             *m = Some(message);
         }

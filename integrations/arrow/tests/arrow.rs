@@ -28,6 +28,7 @@ fn options() -> Options {
     Options {
         as_of: Some(day()),
         drivers: true,
+        ..Default::default()
     }
 }
 

@@ -11,14 +11,23 @@ use datafusion::logical_expr::{
 };
 use healthscore::batch::Scorer;
 use healthscore::Model;
-use healthscore_arrow::{result_fields, score_batch, Options};
+use healthscore_arrow::{result_fields, score_batch, score_batch_into, Options, ScoreBuffers};
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The columns a `health_score` argument may be named after, besides the
-/// model's metric ids and `<metric>__observed_on`.
-const CONVENTIONS: [&str; 6] = ["id", "mrr", "employees", "as_of", "stage", "previous_band"];
+/// model's metric ids, `<metric>__observed_on` and (with rules) named
+/// dates `<name>__date`.
+const CONVENTIONS: [&str; 7] = [
+    "id",
+    "mrr",
+    "employees",
+    "as_of",
+    "stage",
+    "previous_band",
+    "previous_score",
+];
 
 /// A model as a DataFusion scalar UDF, `health_score` unless
 /// [renamed](HealthScore::named): each call scores a record batch of
@@ -34,6 +43,10 @@ pub struct HealthScore {
     signature: Signature,
     fields: Fields,
     scored: Arc<AtomicU64>,
+    /// Working memory of the calls (one per partition scoring at once):
+    /// a call takes one, and with it the result buffers of batches the
+    /// plan has already consumed and dropped.
+    buffers: Arc<Mutex<Vec<ScoreBuffers>>>,
 }
 
 impl HealthScore {
@@ -54,6 +67,7 @@ impl HealthScore {
             signature: Signature::variadic_any(Volatility::Volatile),
             fields,
             scored: Arc::new(AtomicU64::new(0)),
+            buffers: Arc::default(),
         }
     }
 
@@ -119,7 +133,7 @@ impl HealthScore {
         for (i, name) in names.iter().enumerate() {
             if !self.knows(name) {
                 return plan_err!(
-                    "{}: argument {} `{name}` is not a column the model reads (id, mrr, employees, as_of, stage, previous_band, a metric id or <metric>__observed_on); pass columns by their names, or name an expression in a subquery (`... AS weekly_active_ratio`)",
+                    "{}: argument {} `{name}` is not a column the model reads (id, mrr, employees, as_of, stage, previous_band, previous_score, a metric id, <metric>__observed_on, or with rules <name>__date); pass columns by their names, or name an expression in a subquery (`... AS weekly_active_ratio`)",
                     self.name,
                     i + 1
                 );
@@ -146,6 +160,7 @@ impl HealthScore {
         CONVENTIONS.contains(&name)
             || metric(name)
             || name.strip_suffix("__observed_on").is_some_and(metric)
+            || (self.options.rules.is_some() && name.ends_with("__date"))
     }
 
     /// The argument names and types of a call: a struct's fields, or the
@@ -269,8 +284,19 @@ impl ScalarUDFImpl for HealthScore {
                 RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?
             }
         };
-        let scored = score_batch(&Scorer::new(&self.model), &input, &self.options)
-            .map_err(|e| exec_datafusion_err!("{}: {e}", self.name))?;
+        // A poisoned pool (a call panicked) only costs fresh buffers.
+        let take = || self.buffers.lock().ok().and_then(|mut pool| pool.pop());
+        let mut buffers = take().unwrap_or_default();
+        let scored = score_batch_into(
+            &Scorer::new(&self.model),
+            &input,
+            &self.options,
+            &mut buffers,
+        );
+        if let Ok(mut pool) = self.buffers.lock() {
+            pool.push(buffers);
+        }
+        let scored = scored.map_err(|e| exec_datafusion_err!("{}: {e}", self.name))?;
         self.scored.fetch_add(rows as u64, Ordering::Relaxed);
         let columns: Vec<ArrayRef> =
             self.fields

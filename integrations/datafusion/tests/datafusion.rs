@@ -32,6 +32,7 @@ fn options() -> Options {
     Options {
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 30),
         drivers: true,
+        ..Default::default()
     }
 }
 
