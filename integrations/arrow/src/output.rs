@@ -101,7 +101,7 @@ pub fn score_batch_into(
 
 /// Rows scored at a time: a multiple of 64 (the validity bits of the
 /// blocks line up), small enough that a block's results stay in cache.
-const BLOCK: usize = 8_192;
+const BLOCK: usize = 4_096;
 
 /// Scores a block, and evaluates the rules on it when there are some.
 fn score_block(

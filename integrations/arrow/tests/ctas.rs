@@ -14,8 +14,8 @@ use healthscore_arrow::{result_fields, score_batch, Error, Options};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
-/// Past one block of the Arrow path (8,192 rows), so that rows of the
-/// second block land in their own rows.
+/// Past the Arrow path's first blocks (4,096 rows each), so that rows of
+/// later blocks land in their own rows.
 const ROWS: usize = 8_300;
 
 fn day() -> chrono::NaiveDate {

@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The columns a `health_score` argument may be named after, besides the
-/// model's metric ids, `<metric>__observed_on` and (with rules) named
-/// dates `<name>__date`.
+/// model's metric ids, `<metric>__observed_on`, `<metric>__author` and
+/// (with rules) named dates `<name>__date`.
 const CONVENTIONS: [&str; 7] = [
     "id",
     "mrr",
@@ -133,7 +133,7 @@ impl HealthScore {
         for (i, name) in names.iter().enumerate() {
             if !self.knows(name) {
                 return plan_err!(
-                    "{}: argument {} `{name}` is not a column the model reads (id, mrr, employees, as_of, stage, previous_band, previous_score, a metric id, <metric>__observed_on, or with rules <name>__date); pass columns by their names, or name an expression in a subquery (`... AS weekly_active_ratio`)",
+                    "{}: argument {} `{name}` is not a column the model reads (id, mrr, employees, as_of, stage, previous_band, previous_score, a metric id, <metric>__observed_on, <metric>__author, or with rules <name>__date); pass columns by their names, or name an expression in a subquery (`... AS weekly_active_ratio`)",
                     self.name,
                     i + 1
                 );
@@ -160,6 +160,7 @@ impl HealthScore {
         CONVENTIONS.contains(&name)
             || metric(name)
             || name.strip_suffix("__observed_on").is_some_and(metric)
+            || name.strip_suffix("__author").is_some_and(metric)
             || (self.options.rules.is_some() && name.ends_with("__date"))
     }
 

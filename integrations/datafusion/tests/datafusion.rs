@@ -472,3 +472,137 @@ async fn text_columns_of_any_string_type() {
         assert_eq!(got, want, "{id}");
     }
 }
+
+/// With rules, SQL reads each row's CTAs from the struct: the bundled
+/// model and playbook, named dates, judgement authors and previous scores
+/// passed as arguments.
+#[tokio::test]
+async fn ctas_in_sql() {
+    use arrow_array::{Date32Array, Decimal128Array, UInt32Array};
+    let model = Arc::new(
+        Model::new(
+            serde_json::from_str(include_str!("../../../examples/data/model.json")).unwrap(),
+        )
+        .unwrap(),
+    );
+    let rules = healthscore::cta::RuleSet::new(
+        serde_json::from_str(include_str!("../../../examples/data/playbook.json")).unwrap(),
+        &model,
+    )
+    .unwrap();
+    // A struggling account renewing in a month, and a healthy one.
+    let values: [(&str, [f64; 2]); 14] = [
+        ("seats_provisioned", [0.1, 0.95]),
+        ("sso_enabled", [0.0, 1.0]),
+        ("integrations", [0.0, 6.0]),
+        ("nps", [-60.0, 70.0]),
+        ("support_csat", [1.5, 4.8]),
+        ("open_escalations", [5.0, 0.0]),
+        ("csm_sentiment", [1.0, 5.0]),
+        ("weekly_active", [0.05, 0.9]),
+        ("feature_breadth", [0.05, 0.8]),
+        ("shared_logins", [0.4, 0.0]),
+        ("logins_per_user", [1.0, 80.0]),
+        ("value_vs_goal", [0.1, 1.2]),
+        ("quota_utilisation", [0.1, 0.9]),
+        ("value_realised", [100.0, 15_000.0]),
+    ];
+    let days = |y, m, d| {
+        (chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
+            - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap())
+        .num_days() as i32
+    };
+    let mut columns: Vec<(&str, ArrayRef)> = vec![
+        ("id", Arc::new(StringArray::from(vec!["low", "high"]))),
+        (
+            "mrr",
+            Arc::new(
+                Decimal128Array::from(vec![80_000, 900_000])
+                    .with_precision_and_scale(12, 2)
+                    .unwrap(),
+            ),
+        ),
+        ("employees", Arc::new(UInt32Array::from(vec![40, 900]))),
+        (
+            "previous_score",
+            Arc::new(
+                Decimal128Array::from(vec![Some(80_500_000), None])
+                    .with_precision_and_scale(9, 6)
+                    .unwrap(),
+            ),
+        ),
+        (
+            "renewal__date",
+            Arc::new(Date32Array::from(vec![
+                days(2026, 12, 30),
+                days(2027, 9, 1),
+            ])),
+        ),
+        (
+            "csm_sentiment__author",
+            Arc::new(StringArray::from(vec!["csm-1", "csm-2"])),
+        ),
+    ];
+    for (id, v) in values {
+        columns.push((id, Arc::new(Float64Array::from(v.to_vec()))));
+    }
+    let ctx = SessionContext::new();
+    ctx.register_batch("accounts", RecordBatch::try_from_iter(columns).unwrap())
+        .unwrap();
+    let with_rules = Options {
+        rules: Some(Arc::new(rules)),
+        ..options()
+    };
+    register(&ctx, model.clone(), with_rules);
+    let metrics: Vec<&str> = model.metric_ids().collect();
+    let sql = format!(
+        "SELECT id, h['band'] AS band, h['ctas'] AS ctas, h['cta_kinds'] AS kinds FROM (
+           SELECT id, health_score(id, mrr, employees, previous_score, renewal__date,
+                                   csm_sentiment__author, {}) AS h FROM accounts)
+         ORDER BY id DESC",
+        metrics.join(", ")
+    );
+    let out = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+    let out = datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap();
+    let text = |c: usize, r: usize| {
+        let a = datafusion::arrow::compute::cast(
+            out.column(c),
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )
+        .unwrap();
+        let a = a.as_string::<i32>();
+        a.is_valid(r).then(|| a.value(r).to_string())
+    };
+    assert_eq!(text(0, 0).as_deref(), Some("low"));
+    assert_eq!(text(1, 0).as_deref(), Some("red"));
+    assert_eq!(
+        text(2, 0).as_deref(),
+        Some("red-band; low-adoption-near-renewal; score-fell; renewal-review; shared-logins")
+    );
+    assert_eq!(text(3, 0).as_deref(), Some("risk; lifecycle; expansion"));
+    assert_eq!(text(2, 1).as_deref(), Some("quota-expansion"));
+    // Without rules a named date is not an argument the UDF knows.
+    let plain = SessionContext::new();
+    plain
+        .register_batch(
+            "accounts",
+            ctx.table("accounts")
+                .await
+                .unwrap()
+                .collect()
+                .await
+                .unwrap()[0]
+                .clone(),
+        )
+        .unwrap();
+    register(&plain, model, options());
+    let err = plain
+        .sql("SELECT health_score(id, mrr, employees, renewal__date) FROM accounts")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`renewal__date` is not a column the model reads"),
+        "{err}"
+    );
+}
