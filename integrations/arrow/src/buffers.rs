@@ -184,6 +184,19 @@ impl<T> Filling<T> {
     }
 }
 
+impl<T> Filling<T> {
+    /// Makes row `row` null (a row rejected after its block was scored).
+    pub(crate) fn clear(&mut self, row: usize) {
+        let bit = 1u64 << (row % 64);
+        if let Some(word) = self.valid.get_mut(row / 64) {
+            if *word & bit != 0 {
+                *word &= !bit;
+                self.missing += 1;
+            }
+        }
+    }
+}
+
 impl Filling<i128> {
     /// The next block's millionths ([`NONE`]: null). Every block but the
     /// last is a multiple of 64 rows, so the bits line up.

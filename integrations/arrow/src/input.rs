@@ -40,15 +40,27 @@ pub(crate) struct Owned {
     mrr: Vec<Decimal>,
     metrics: Vec<(String, Vec<f64>)>,
     previous_scores: Option<Vec<Option<Points>>>,
+    /// Rows whose values cannot be read (a negative employee count, MRR
+    /// text that is not a number…), with the column and problem: each such
+    /// row is rejected, not the batch.
+    pub(crate) problems: Vec<(usize, String)>,
 }
 
-/// The `previous_score` column as scores, null where there is none.
-fn previous_scores(array: &dyn Array) -> Result<Vec<Option<Points>>, Error> {
+/// The `previous_score` column as scores, null where there is none; a
+/// value that is not a score (100.5) is a row's problem.
+fn previous_scores(
+    array: &dyn Array,
+    problems: &mut Vec<(usize, String)>,
+) -> Result<Vec<Option<Points>>, Error> {
     const NAME: &str = "previous_score";
-    let score = |row: usize, d: Decimal| {
-        Points::from_decimal(d)
-            .map(Some)
-            .map_err(|e| Error::column(NAME, format!("{d} at row {row}: {e}")))
+    let mut score = |row: usize, d: Result<Decimal, String>| match d
+        .and_then(|d| Points::from_decimal(d).map_err(|e| format!("{d}: {e}")))
+    {
+        Ok(p) => Some(p),
+        Err(e) => {
+            problems.push((row, format!("{NAME}: {e}")));
+            None
+        }
     };
     match array.data_type() {
         DataType::Decimal128(_, s) => {
@@ -57,32 +69,30 @@ fn previous_scores(array: &dyn Array) -> Result<Vec<Option<Points>>, Error> {
                 .filter(|s| *s <= 28)
                 .ok_or_else(|| Error::column(NAME, format!("scale {s}, expected 0 to 28")))?;
             let a = array.as_primitive::<arrow_array::types::Decimal128Type>();
-            (0..a.len())
-                .map(|row| match a.is_valid(row) {
-                    false => Ok(None),
-                    true => Decimal::try_from_i128_with_scale(a.value(row), scale)
-                        .map_err(|e| Error::column(NAME, format!("row {row}: {e}")))
-                        .and_then(|d| score(row, d)),
+            Ok((0..a.len())
+                .map(|row| {
+                    a.is_valid(row).then(|| {
+                        let d = Decimal::try_from_i128_with_scale(a.value(row), scale)
+                            .map_err(|e| e.to_string());
+                        score(row, d)
+                    })?
                 })
-                .collect()
+                .collect())
         }
         DataType::Float64 => {
             let a = array.as_primitive::<Float64Type>();
-            (0..a.len())
-                .map(|row| match a.is_valid(row) {
-                    false => Ok(None),
-                    // The shortest decimal that reads back as the float:
-                    // what was written, not the float's binary expansion.
-                    true => Decimal::from_str(&a.value(row).to_string())
-                        .map_err(|_| {
-                            Error::column(
-                                NAME,
-                                format!("{} at row {row} is not a score", a.value(row)),
-                            )
-                        })
-                        .and_then(|d| score(row, d)),
+            Ok((0..a.len())
+                .map(|row| {
+                    a.is_valid(row).then(|| {
+                        // The shortest decimal that reads back as the
+                        // float: what was written, not its binary expansion.
+                        let x = a.value(row);
+                        let d = Decimal::from_str(&x.to_string())
+                            .map_err(|_| format!("{x} is not a score"));
+                        score(row, d)
+                    })?
                 })
-                .collect()
+                .collect())
         }
         other => Err(wrong(NAME, other, "Decimal128 or Float64")),
     }
@@ -99,17 +109,25 @@ fn validity(array: &dyn Array) -> Validity<'_> {
     }
 }
 
-fn no_nulls(name: &str, array: &dyn Array) -> Result<(), Error> {
-    match array.nulls().map(|n| n.null_count()) {
-        Some(count) if count > 0 => {
-            let row = (0..array.len()).find(|i| array.is_null(*i)).unwrap_or(0);
-            Err(Error::column(
-                name,
-                format!("{count} nulls (the first at row {row}); this column may have none"),
-            ))
-        }
-        _ => Ok(()),
+/// Rows where a column every account needs (`id`, `mrr`, `employees`,
+/// `as_of`) is null, with the column, in row order: each such row is
+/// rejected (its `error` says which columns), not the batch.
+pub(crate) fn null_rows(input: &RecordBatch) -> Vec<(usize, &'static str)> {
+    let mut rows: Vec<(usize, &'static str)> = Vec::new();
+    for name in ["id", "mrr", "employees", "as_of"] {
+        let Some(nulls) = input.column_by_name(name).and_then(|a| a.nulls()) else {
+            continue;
+        };
+        rows.extend(
+            nulls
+                .iter()
+                .enumerate()
+                .filter_map(|(r, ok)| (!ok).then_some((r, name))),
+        );
     }
+    // Stable: a row's columns stay in the order above.
+    rows.sort_by_key(|(row, _)| *row);
+    rows
 }
 
 fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a dyn Array, Error> {
@@ -123,8 +141,14 @@ fn wrong(name: &str, got: &DataType, expected: &str) -> Error {
     Error::column(name, format!("is {got}, expected {expected}"))
 }
 
-/// Integers of any width as `u32`, each in range.
-fn to_u32(name: &str, array: &dyn Array) -> Result<Vec<u32>, Error> {
+/// Integers of any width as `u32`. A value out of range (or a null) reads
+/// as 0; an out-of-range value's row is added to `problems` (null rows are
+/// [`null_rows`]'s).
+fn to_u32(
+    name: &str,
+    array: &dyn Array,
+    problems: &mut Vec<(usize, String)>,
+) -> Result<Vec<u32>, Error> {
     macro_rules! convert {
         ($t:ty) => {
             array
@@ -132,18 +156,21 @@ fn to_u32(name: &str, array: &dyn Array) -> Result<Vec<u32>, Error> {
                 .values()
                 .iter()
                 .enumerate()
-                .map(|(row, v)| {
-                    u32::try_from(*v).map_err(|_| {
-                        Error::column(
-                            name,
-                            format!("{v} at row {row} is not a count from 0 to {}", u32::MAX),
-                        )
-                    })
+                .map(|(row, v)| match u32::try_from(*v) {
+                    Ok(v) => v,
+                    Err(_) if array.is_null(row) => 0,
+                    Err(_) => {
+                        problems.push((
+                            row,
+                            format!("{name}: {v} is not a count from 0 to {}", u32::MAX),
+                        ));
+                        0
+                    }
                 })
                 .collect()
         };
     }
-    match array.data_type() {
+    Ok(match array.data_type() {
         DataType::Int8 => convert!(Int8Type),
         DataType::Int16 => convert!(Int16Type),
         DataType::Int32 => convert!(Int32Type),
@@ -151,8 +178,8 @@ fn to_u32(name: &str, array: &dyn Array) -> Result<Vec<u32>, Error> {
         DataType::UInt8 => convert!(UInt8Type),
         DataType::UInt16 => convert!(UInt16Type),
         DataType::UInt64 => convert!(UInt64Type),
-        other => Err(wrong(name, other, "an integer type")),
-    }
+        other => return Err(wrong(name, other, "an integer type")),
+    })
 }
 
 /// A metric column's values as `f64` when they are not already.
@@ -229,24 +256,29 @@ pub(crate) fn utf8(input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
 pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
     let mut owned = Owned::default();
     let employees = column(input, "employees")?;
-    no_nulls("employees", employees)?;
     if employees.data_type() != &DataType::UInt32 {
-        owned.employees = to_u32("employees", employees)?;
+        owned.employees = to_u32("employees", employees, &mut owned.problems)?;
     }
     let mrr = column(input, "mrr")?;
-    no_nulls("mrr", mrr)?;
     match mrr.data_type() {
         DataType::Utf8 => {
+            let problems = &mut owned.problems;
             owned.mrr = mrr
                 .as_string::<i32>()
                 .iter()
                 .enumerate()
-                .map(|(row, s)| {
-                    let s = s.unwrap_or_default();
-                    Decimal::from_str(s.trim())
-                        .map_err(|e| Error::column("mrr", format!("{s:?} at row {row}: {e}")))
-                })
-                .collect::<Result<_, _>>()?;
+                .map(
+                    |(row, s)| match s.map(|s| (s, Decimal::from_str(s.trim()))) {
+                        None => Decimal::ZERO, // a null: `null_rows` reports it
+                        Some((_, Ok(d))) => d,
+                        Some((s, Err(e))) => {
+                            problems
+                                .push((row, format!("mrr: {s:?} is not a decimal number ({e})")));
+                            Decimal::ZERO
+                        }
+                    },
+                )
+                .collect();
         }
         DataType::Decimal128(_, s) if *s < 0 => {
             return Err(Error::column("mrr", format!("negative scale {s}")));
@@ -261,7 +293,7 @@ pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
         }
     }
     if let Some(previous) = input.column_by_name("previous_score") {
-        owned.previous_scores = Some(previous_scores(previous.as_ref())?);
+        owned.previous_scores = Some(previous_scores(previous.as_ref(), &mut owned.problems)?);
     }
     for id in model.metric_ids() {
         if let Some(array) = input.column_by_name(id) {
@@ -337,9 +369,9 @@ pub(crate) fn batch<'a>(
     owned: &'a Owned,
     text: &'a Text<'a>,
     options: &Options,
-) -> Result<Batch<'a>, Error> {
+) -> Result<(Batch<'a>, Vec<(usize, String)>), Error> {
+    let mut problems = Vec::new();
     let id = column(input, "id")?;
-    no_nulls("id", id)?;
     let ids = match id.data_type() {
         DataType::Utf8 => {
             let s = id.as_string::<i32>();
@@ -371,13 +403,10 @@ pub(crate) fn batch<'a>(
         _ => owned.employees.as_slice(),
     };
     let as_of = match input.column_by_name("as_of") {
-        Some(a) => {
-            no_nulls("as_of", a.as_ref())?;
-            match a.data_type() {
-                DataType::Date32 => Dates::Days(a.as_primitive::<Date32Type>().values()),
-                other => return Err(wrong("as_of", other, "Date32")),
-            }
-        }
+        Some(a) => match a.data_type() {
+            DataType::Date32 => Dates::Days(a.as_primitive::<Date32Type>().values()),
+            other => return Err(wrong("as_of", other, "Date32")),
+        },
         None => Dates::One(
             options
                 .as_of
@@ -428,13 +457,9 @@ pub(crate) fn batch<'a>(
                 DataType::Date32 => {
                     // A value needs its date (a null's slot holds an
                     // arbitrary day); a missing value needs none.
-                    if let Some(row) =
-                        (0..dates.len()).find(|r| dates.is_null(*r) && array.is_valid(*r))
+                    for row in (0..dates.len()).filter(|r| dates.is_null(*r) && array.is_valid(*r))
                     {
-                        return Err(Error::column(
-                            &observed,
-                            format!("null at row {row}, where {id} has a value"),
-                        ));
+                        problems.push((row, format!("{observed}: missing where {id} has a value")));
                     }
                     column =
                         column.observed(Dates::Days(dates.as_primitive::<Date32Type>().values()));
@@ -444,5 +469,5 @@ pub(crate) fn batch<'a>(
         }
         batch.push_metric(id, column);
     }
-    Ok(batch)
+    Ok((batch, problems))
 }

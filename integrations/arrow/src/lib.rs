@@ -5,7 +5,7 @@
 //!
 //! | column | Arrow types | meaning |
 //! |---|---|---|
-//! | `id` | `Utf8`, `Int64`, `UInt64` | account id (no nulls) |
+//! | `id` | `Utf8`, `Int64`, `UInt64` | account id |
 //! | `mrr` | `Decimal128(p, s)`, `Int64` (whole units), `Utf8` (a decimal string) | monthly recurring revenue, exact; a float is refused |
 //! | `employees` | `UInt32`, or any integer type in `0..=u32::MAX` | company size |
 //! | `as_of` | `Date32` (optional) | the date scores are as of; else [`Options::as_of`] |
@@ -23,7 +23,12 @@
 //!
 //! Other columns are ignored (a warehouse export carries its own). A
 //! metric of the model without a column, or a convention column of the
-//! wrong type, is an [`Error`] naming the column. `Float64` metric
+//! wrong type, is an [`Error`] naming the column. A row whose values
+//! cannot be read is rejected as a row, not the batch: a null `id`, `mrr`,
+//! `employees` or `as_of`, a negative employee count, MRR text that is not
+//! a number, a `previous_score` that is not a score, a missing observation
+//! date where the metric has a value (its `error` names the columns:
+//! `account 7: mrr: missing; employees: missing`). `Float64` metric
 //! columns, `Decimal128` MRR, integer ids, `Date32` dates and every
 //! validity bitmap are read in place, without copying.
 //!

@@ -1,7 +1,7 @@
 //! Scores as a record batch.
 
 use crate::buffers::{Filling, ScoreBuffers};
-use crate::input::{batch, own, text, utf8, Options};
+use crate::input::{batch, null_rows, own, text, utf8, Options};
 use crate::Error;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Fields, Schema};
@@ -87,10 +87,14 @@ pub fn score_batch_into(
     let mut start = 0;
     while scored.is_ok() && (start < rows || start == 0) {
         let len = BLOCK.min(rows - start);
-        scored = score_block(&scorer, &input.slice(start, len), options, &mut scores).map(|ctas| {
-            results.push(&scores, start, buffers);
-            results.push_ctas(ctas, start);
-        });
+        scored =
+            score_block(&scorer, &input.slice(start, len), options, &mut scores).map(|block| {
+                results.push(&scores, start, buffers);
+                results.push_ctas(block.ctas, start);
+                results
+                    .problems
+                    .extend(block.problems.into_iter().map(|(r, p)| (start + r, p)));
+            });
         start += BLOCK;
     }
     // The working columns are kept whatever happened.
@@ -103,24 +107,41 @@ pub fn score_batch_into(
 /// blocks line up), small enough that a block's results stay in cache.
 const BLOCK: usize = 4_096;
 
+/// What a block gave besides the batch path's columns: the rules'
+/// evaluations, and the rows whose columns could not be read (a null MRR,
+/// a negative employee count…) with why, rows of the block.
+struct Block {
+    ctas: Option<BatchCtas>,
+    problems: Vec<(usize, String)>,
+}
+
 /// Scores a block, and evaluates the rules on it when there are some.
 fn score_block(
     scorer: &Scorer<'_>,
     part: &RecordBatch,
     options: &Options,
     scores: &mut BatchScores,
-) -> Result<Option<BatchCtas>, Error> {
+) -> Result<Block, Error> {
     let model = scorer.model();
     // Read from Utf8 text columns; the results keep the input's own `id`.
     let as_utf8 = utf8(part)?;
     let read = as_utf8.as_ref().unwrap_or(part);
     let owned = own(model, read)?;
     let text = text(read)?;
-    let b = batch(model, read, &owned, &text, options)?;
+    let (b, mut problems) = batch(model, read, &owned, &text, options)?;
     scorer.score_into(&b, scores)?;
-    Ok(match &options.rules {
-        Some(rules) => Some(scorer.evaluate(rules, &b)?),
-        None => None,
+    problems.extend(
+        null_rows(read)
+            .into_iter()
+            .map(|(row, column)| (row, format!("{column}: missing"))),
+    );
+    problems.extend(owned.problems.iter().cloned());
+    Ok(Block {
+        ctas: match &options.rules {
+            Some(rules) => Some(scorer.evaluate(rules, &b)?),
+            None => None,
+        },
+        problems,
     })
 }
 
@@ -137,6 +158,9 @@ struct Results {
     errors: Vec<(usize, String)>,
     /// With rules: the rows that opened CTAs, their rule ids and kinds.
     ctas: Option<Vec<(usize, String, String)>>,
+    /// Rows (in the whole batch) whose columns could not be read, and why:
+    /// rejected when the results are finished.
+    problems: Vec<(usize, String)>,
 }
 
 impl Results {
@@ -151,6 +175,55 @@ impl Results {
             driver: options.drivers.then(|| buffers.start(9, rows)),
             errors: Vec::new(),
             ctas: options.rules.as_ref().map(|_| Vec::new()),
+            problems: Vec::new(),
+        }
+    }
+
+    /// Rejects the rows whose columns could not be read: their results
+    /// become null, their `error` says which column and why (in the row
+    /// API's form, `account 7: mrr: missing`), whatever the batch path
+    /// made of the placeholder values read in their place.
+    fn reject_problem_rows(&mut self, input: &RecordBatch) {
+        if self.problems.is_empty() {
+            return;
+        }
+        let mut problems = std::mem::take(&mut self.problems);
+        problems.sort_by_key(|(row, _)| *row);
+        let id = input.column_by_name("id");
+        let mut at = 0;
+        while let Some((row, _)) = problems.get(at) {
+            let row = *row;
+            let why: Vec<&str> = problems
+                .iter()
+                .skip(at)
+                .take_while(|(r, _)| *r == row)
+                .map(|(_, p)| p.as_str())
+                .collect();
+            at += why.len();
+            let label = match id.filter(|a| a.is_valid(row)) {
+                Some(a) => match arrow_cast::display::array_value_to_string(a, row) {
+                    Ok(id) => format!("account {id}"),
+                    Err(_) => format!("row {row}"),
+                },
+                None => format!("row {row}"),
+            };
+            self.errors.retain(|(r, _)| *r != row);
+            self.errors
+                .push((row, format!("{label}: {}", why.join("; "))));
+            if let Some(ctas) = &mut self.ctas {
+                ctas.retain(|(r, ..)| *r != row);
+            }
+            self.score.clear(row);
+            self.band.clear(row);
+            self.coverage.clear(row);
+            self.segment.clear(row);
+            self.scorecard.clear(row);
+            for d in &mut self.dims {
+                d.clear(row);
+            }
+            if let Some(d) = &mut self.driver {
+                d.clear(row);
+            }
         }
     }
 
@@ -199,12 +272,13 @@ impl Results {
 
     /// The results record batch: `id` as read, then [`result_fields`].
     fn finish(
-        self,
+        mut self,
         model: &healthscore::Model,
         input: &RecordBatch,
         options: &Options,
         buffers: &mut ScoreBuffers,
     ) -> Result<RecordBatch, Error> {
+        self.reject_problem_rows(input);
         let rows = input.num_rows();
         let mut fields: Vec<Arc<Field>> = Vec::with_capacity(13);
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(13);

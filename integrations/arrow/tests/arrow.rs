@@ -259,12 +259,19 @@ fn columns_that_break_the_conventions_are_named() {
     let float_mrr = replace("mrr", Arc::new(Float64Array::from(vec![1.5; 10])));
     let e = score_batch(&scorer, &float_mrr, &options()).unwrap_err();
     assert_eq!(e.to_string(), "column mrr: is Float64, expected Decimal128, Int64 or a decimal string (money is never a float)");
-    let negative = replace("employees", Arc::new(Int64Array::from(vec![-3; 10])));
-    let e = score_batch(&scorer, &negative, &options()).unwrap_err();
+    // A value that cannot be read rejects its row, not the batch.
+    let mut employees = vec![7i64; 10];
+    employees[2] = -3;
+    let negative = replace("employees", Arc::new(Int64Array::from(employees)));
+    let out = score_batch(&scorer, &negative, &options()).unwrap();
+    let error = out.column_by_name("error").unwrap().as_string::<i32>();
     assert_eq!(
-        e.to_string(),
-        "column employees: -3 at row 0 is not a count from 0 to 4294967295"
+        error.value(2),
+        "account 3: employees: -3 is not a count from 0 to 4294967295"
     );
+    assert_eq!(error.null_count(), 9);
+    assert!(out.column_by_name("score").unwrap().is_null(2));
+    assert!(out.column_by_name("segment").unwrap().is_null(2));
     let no_date = score_batch(&scorer, &good, &Options::default()).unwrap_err();
     assert_eq!(
         no_date.to_string(),
@@ -291,10 +298,16 @@ fn columns_that_break_the_conventions_are_named() {
     let text = replace("mrr", Arc::new(StringArray::from(vec!["12.50"; 10])));
     assert!(score_batch(&scorer, &text, &options()).is_ok());
     let bad = replace("mrr", Arc::new(StringArray::from(vec!["12,50"; 10])));
-    assert!(score_batch(&scorer, &bad, &options())
-        .unwrap_err()
-        .to_string()
-        .starts_with("column mrr: \"12,50\" at row 0"));
+    let out = score_batch(&scorer, &bad, &options()).unwrap();
+    let error = out.column_by_name("error").unwrap().as_string::<i32>();
+    assert!(
+        error
+            .value(0)
+            .starts_with("account 1: mrr: \"12,50\" is not a decimal number"),
+        "{}",
+        error.value(0)
+    );
+    assert_eq!(out.column_by_name("score").unwrap().null_count(), 10);
     // An observation date missing where there is a value.
     let mut dates: Vec<Option<i32>> = vec![Some(20_000); 10];
     dates[4] = None;
@@ -312,12 +325,89 @@ fn columns_that_break_the_conventions_are_named() {
         ));
         RecordBatch::try_from_iter(columns).unwrap()
     };
-    let e = score_batch(&scorer, &with_dates, &options());
+    let out = score_batch(&scorer, &with_dates, &options()).unwrap();
+    let error = out.column_by_name("error").unwrap().as_string::<i32>();
     if c.valid[4][4] {
         assert_eq!(
-            e.unwrap_err().to_string(),
-            "column nps__observed_on: null at row 4, where nps has a value"
+            error.value(4),
+            "account 5: nps__observed_on: missing where nps has a value"
         );
+    } else {
+        assert!(error.is_null(4));
+    }
+}
+
+/// A null where every account needs a value (id, MRR, employees, as-of)
+/// rejects that row with the column's name; the other rows score as they
+/// would without it.
+#[test]
+fn nulls_in_required_columns_reject_their_rows() {
+    let model = model();
+    let c = v0m::generate(5_000, 31);
+    let good = record_batch(&c);
+    let scorer = Scorer::new(&model);
+    let expected = score_batch(&scorer, &good, &options()).unwrap();
+    let mut ids: Vec<Option<i64>> = c.ids.iter().copied().map(Some).collect();
+    ids[4_100] = None;
+    let mut cents: Vec<Option<i128>> = c.cents.iter().map(|v| Some(i128::from(*v))).collect();
+    cents[2] = None;
+    cents[4_999] = None;
+    let mut employees: Vec<Option<u32>> = c.employees.iter().copied().map(Some).collect();
+    employees[2] = None;
+    employees[3] = None;
+    let mut as_of: Vec<Option<i32>> = vec![Some(20_787); c.len()]; // 2026-11-30
+    as_of[4_096] = None;
+    let columns: Vec<(String, ArrayRef)> = good
+        .schema()
+        .fields()
+        .iter()
+        .zip(good.columns())
+        .map(|(f, a)| {
+            let a: ArrayRef = match f.name().as_str() {
+                "id" => Arc::new(Int64Array::from(ids.clone())),
+                "mrr" => Arc::new(
+                    arrow_array::Decimal128Array::from(cents.clone())
+                        .with_precision_and_scale(12, 2)
+                        .unwrap(),
+                ),
+                "employees" => Arc::new(arrow_array::UInt32Array::from(employees.clone())),
+                _ => a.clone(),
+            };
+            (f.name().clone(), a)
+        })
+        .chain([(
+            "as_of".to_string(),
+            Arc::new(Date32Array::from(as_of)) as ArrayRef,
+        )])
+        .collect();
+    let holey = RecordBatch::try_from_iter(columns).unwrap();
+    let out = score_batch(&scorer, &holey, &options()).unwrap();
+    let error = out.column_by_name("error").unwrap().as_string::<i32>();
+    let rejected: Vec<(usize, &str)> = (0..out.num_rows())
+        .filter(|r| error.is_valid(*r))
+        .map(|r| (r, error.value(r)))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (2, "account 3: mrr: missing; employees: missing"),
+            (3, "account 4: employees: missing"),
+            (4_096, "account 4097: as_of: missing"),
+            (4_100, "row 4100: id: missing"),
+            (4_999, "account 5000: mrr: missing"),
+        ]
+    );
+    let scores = score_micros(&out);
+    let before = score_micros(&expected);
+    for (row, (now, was)) in scores.iter().zip(&before).enumerate() {
+        if rejected.iter().any(|(r, _)| *r == row) {
+            assert_eq!(*now, NONE, "row {row}");
+            assert_eq!(text(&out, "band", row), None);
+            assert_eq!(text(&out, "segment", row), None);
+        } else {
+            assert_eq!(now, was, "row {row}");
+            assert_eq!(text(&out, "band", row), text(&expected, "band", row));
+        }
     }
 }
 

@@ -264,11 +264,15 @@ fn bad_previous_scores_and_dates_are_named() {
                 .unwrap(),
         ),
     );
-    let e = score_batch(&scorer, &bad, &options(rules.clone())).unwrap_err();
+    // A previous score that is not a score rejects its row.
+    let out = score_batch(&scorer, &bad, &options(rules.clone())).unwrap();
+    let error = text(&out, "error", 5).unwrap_or_default();
     assert!(
-        matches!(&e, Error::Column { column, problem } if column == "previous_score" && problem.contains("at row 5")),
-        "{e}"
+        error.starts_with("account acct-5: previous_score: 100.500000: "),
+        "{error}"
     );
+    assert_eq!(text(&out, "ctas", 5), None);
+    assert_eq!(out.column_by_name("error").unwrap().null_count(), ROWS - 1);
     let text_dates = replace(
         "renewal__date",
         Arc::new(StringArray::from(vec!["2027-01-01"; ROWS])),
