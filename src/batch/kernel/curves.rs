@@ -1,0 +1,380 @@
+//! One metric column of a chunk: validity, dates and staleness, the
+//! curve (piecewise linear or steps) and the per-dimension accumulation.
+
+use super::*;
+
+/// Validity, dates, staleness and weights of one metric's chunk.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn prepare(
+    mp: &MetricPlan,
+    column: &MetricColumn<'_>,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+) {
+    let valid = &mut s.valid[..n];
+    match column.validity {
+        Validity::All => valid.fill(1.0),
+        Validity::Bools(b) => match b.get(r0..r0 + n) {
+            Some(b) => {
+                for (v, b) in valid.iter_mut().zip(b) {
+                    *v = if *b { 1.0 } else { 0.0 };
+                }
+            }
+            None => valid.fill(0.0),
+        },
+        Validity::Bits { bits, offset } => {
+            // The chunk's bytes of the bitmap copied into a zeroed buffer
+            // (a bitmap too short reads as missing), then eight rows per
+            // 16-bit window: no bounds check per row.
+            let start = offset.saturating_add(r0);
+            let src = bits.get(start / 8..).unwrap_or(&[]);
+            let mut window = [0u8; CHUNK / 8 + 2];
+            let take = src.len().min(window.len());
+            if let (Some(w), Some(src)) = (window.get_mut(..take), src.get(..take)) {
+                w.copy_from_slice(src);
+            }
+            let first = start % 8;
+            for (k, rows) in valid.chunks_mut(8).enumerate() {
+                let lo = u16::from(window.get(k).copied().unwrap_or(0));
+                let hi = u16::from(window.get(k + 1).copied().unwrap_or(0));
+                let w = (lo | hi << 8) >> first;
+                for (j, x) in rows.iter_mut().enumerate() {
+                    *x = f64::from((w >> j) & 1);
+                }
+            }
+        }
+    }
+    match (column.observed, batch.as_of) {
+        // Observed on the as-of date: neither late nor stale.
+        (None, _) => s.live[..n].copy_from_slice(&s.valid[..n]),
+        (Some(Dates::One(o)), Dates::One(a)) => {
+            let (o, a) = (Dates::One(o).ce_day(0), Dates::One(a).ce_day(0));
+            let (o, a) = (o.unwrap_or(0), a.unwrap_or(0));
+            if o < bound.first_day || o > a {
+                for r in 0..n {
+                    s.bad[r] |= s.valid[r] > 0.0;
+                }
+            }
+            if mp.max_age.is_none_or(|max| a - o <= max) {
+                s.live[..n].copy_from_slice(&s.valid[..n]);
+            } else {
+                s.live[..n].fill(0.0);
+                for r in 0..n {
+                    s.stale[r] += u16::from(s.valid[r] > 0.0);
+                }
+            }
+        }
+        (Some(dates), _) => {
+            let max = mp.max_age.unwrap_or(i64::MAX);
+            for r in 0..n {
+                let o = dates.ce_day(r0 + r).unwrap_or(i64::MIN);
+                let a = s.as_of[r];
+                let valid = s.valid[r] > 0.0;
+                s.bad[r] |= valid & ((o < bound.first_day) | (o > a));
+                let fresh = a.saturating_sub(o) <= max;
+                s.live[r] = if fresh { s.valid[r] } else { 0.0 };
+                s.stale[r] += u16::from(valid & !fresh);
+            }
+        }
+    }
+    if mp.judgement {
+        for r in 0..n {
+            let authored = column
+                .authors
+                .and_then(|a| a.get(r0 + r).copied().flatten())
+                .is_some();
+            s.bad[r] |= (s.valid[r] > 0.0) & !authored;
+        }
+    }
+    if mp.same_weight.is_none() {
+        for r in 0..n {
+            let c = s.card[r] as usize;
+            s.weight[r] = mp.weight.get(c).copied().unwrap_or(0.0);
+            s.member[r] = if mp.in_card.get(c).copied().unwrap_or(false) {
+                1.0
+            } else {
+                0.0
+            };
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn metric<const WIDE: bool>(
+    mp: &MetricPlan,
+    impute: bool,
+    column: &MetricColumn<'_>,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+) {
+    prepare(mp, column, batch, bound, r0, n, s);
+    let Some(values) = column.values.get(r0..r0 + n) else {
+        return;
+    };
+    let gather = mp.same_weight.is_none();
+    let bad = match &mp.shape {
+        Shape::Linear { pieces, bounded } => {
+            let p = pieces.as_slice();
+            macro_rules! go {
+                ($n:literal) => {
+                    match (mp.worst, impute, gather) {
+                        (false, false, false) => {
+                            if WIDE {
+                                linear::<$n, false, false, false>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, false, false, false>(mp, p, *bounded, values, s)
+                            }
+                        }
+                        (false, false, true) => {
+                            if WIDE {
+                                linear::<$n, false, false, true>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, false, false, true>(mp, p, *bounded, values, s)
+                            }
+                        }
+                        (false, true, false) => {
+                            if WIDE {
+                                linear::<$n, false, true, false>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, false, true, false>(mp, p, *bounded, values, s)
+                            }
+                        }
+                        (false, true, true) => {
+                            if WIDE {
+                                linear::<$n, false, true, true>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, false, true, true>(mp, p, *bounded, values, s)
+                            }
+                        }
+                        (true, false, false) => {
+                            if WIDE {
+                                linear::<$n, true, false, false>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, true, false, false>(mp, p, *bounded, values, s)
+                            }
+                        }
+                        (true, false, true) => {
+                            if WIDE {
+                                linear::<$n, true, false, true>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, true, false, true>(mp, p, *bounded, values, s)
+                            }
+                        }
+                        (true, true, false) => {
+                            if WIDE {
+                                linear::<$n, true, true, false>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, true, true, false>(mp, p, *bounded, values, s)
+                            }
+                        }
+                        (true, true, true) => {
+                            if WIDE {
+                                linear::<$n, true, true, true>(mp, p, *bounded, values, s)
+                            } else {
+                                linear_out::<$n, true, true, true>(mp, p, *bounded, values, s)
+                            }
+                        }
+                    }
+                };
+            }
+            match p.len() {
+                1 => go!(1),
+                2 => go!(2),
+                4 => go!(4),
+                _ => go!(8),
+            }
+        }
+        Shape::Steps { thresholds, scores } => steps(mp, impute, thresholds, scores, values, s),
+    };
+    // Rare: some value failed its check; find the rows.
+    if bad {
+        for (r, &x) in values.iter().enumerate().take(CHUNK) {
+            s.bad[r] |= (s.valid[r] > 0.0) & !check(mp, x, x * 1e6);
+        }
+    }
+}
+
+/// The value check: a flag is 0 or 1; any other kind's `round(x·10⁶)`
+/// lies in its range (beyond ±10¹² for unbounded kinds, as the row API;
+/// NaN fails every comparison).
+#[inline(always)]
+fn check(mp: &MetricPlan, x: f64, y: f64) -> bool {
+    if mp.flag {
+        (x == 0.0) | (x == 1.0)
+    } else {
+        (y >= mp.lo_y) & (y <= mp.hi_y)
+    }
+}
+
+/// `v` clamped to `[lo, hi]` (a NaN becomes `lo`; its row is refused).
+#[inline(always)]
+fn clamp(v: f64, lo: f64, hi: f64) -> f64 {
+    let v = if v > lo { v } else { lo };
+    if v < hi {
+        v
+    } else {
+        hi
+    }
+}
+
+/// Adds one metric's score of row `r` (scored when `scored` is 1, else
+/// imputed or left out) to its dimension's accumulators.
+#[inline(always)]
+fn accumulate<const WORST: bool, const IMPUTE: bool, const GATHER: bool>(
+    mp: &MetricPlan,
+    s: &mut Scratch,
+    r: usize,
+    scored: bool,
+    score: f64,
+    imputed: f64,
+    same_weight: f64,
+) {
+    let d = mp.dim & 3;
+    let w = if GATHER { s.weight[r] } else { same_weight };
+    if IMPUTE {
+        // The dimension tracks data apart from the weight scored: this
+        // metric's row counts when scored or when the metric imputes.
+        let counted = scored | mp.missing.is_some();
+        let we = if counted { w } else { 0.0 };
+        let sc = if scored { score } else { imputed };
+        s.sum[d][r] += we * sc;
+        s.wsum[d][r] += we;
+        s.data[d][r] += if scored { w } else { 0.0 };
+        if WORST {
+            let m = if GATHER { s.member[r] > 0.0 } else { true };
+            s.worst[d][r] = s.worst[d][r].min(if counted & m { sc } else { f64::INFINITY });
+        }
+    } else {
+        let we = if scored { w } else { 0.0 };
+        s.sum[d][r] += we * score;
+        s.wsum[d][r] += we;
+        if WORST {
+            let m = if GATHER { s.member[r] > 0.0 } else { true };
+            s.worst[d][r] = s.worst[d][r].min(if scored & m { score } else { f64::INFINITY });
+        }
+    }
+}
+
+/// A piecewise-linear metric; returns whether some value failed its check.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: bool>(
+    mp: &MetricPlan,
+    pieces: &[Piece],
+    bounded: bool,
+    values: &[f64],
+    s: &mut Scratch,
+) -> bool {
+    let mut p = [Piece::default(); N];
+    for (dst, src) in p.iter_mut().zip(pieces) {
+        *dst = *src;
+    }
+    // Each piece's fields as steps from the previous piece's: selecting
+    // by adding masked steps takes an `and` and an `add` per field (exact:
+    // every partial sum is some piece's field).
+    let mut step = [Piece::default(); N];
+    for j in 1..N {
+        step[j] = Piece {
+            from: p[j].from,
+            a: p[j].a - p[j - 1].a,
+            b: p[j].b - p[j - 1].b,
+            c: p[j].c - p[j - 1].c,
+            inv: p[j].inv,
+            base: p[j].base - p[j - 1].base,
+        };
+    }
+    let imputed = mp.missing.unwrap_or(0.0);
+    let same_weight = mp.same_weight.unwrap_or(0.0);
+    let (lo, hi) = (mp.lo, mp.hi);
+    // An integer reduction (a float one would not vectorise).
+    let mut bad = false;
+    let n = values.len().min(CHUNK);
+    for r in 0..n {
+        let x = values[r];
+        let y = x * 1e6;
+        let ok = check(mp, x, y);
+        bad |= !ok & (s.valid[r] > 0.0);
+        let m = round_half_away(clamp(y, mp.clamp_lo, mp.clamp_hi));
+        let inside = !bounded | ((m >= lo) & (m <= hi));
+        let m = clamp(m, lo, hi);
+        // The piece holding m, selected field by field (no branch).
+        let (mut a, mut b, mut c, mut inv, mut base) =
+            (p[0].a, p[0].b, p[0].c, p[0].inv, p[0].base);
+        for piece in &step[1..] {
+            let t = m >= piece.from;
+            a += if t { piece.a } else { 0.0 };
+            b += if t { piece.b } else { 0.0 };
+            c += if t { piece.c } else { 0.0 };
+            inv = if t { piece.inv } else { inv };
+            base += if t { piece.base } else { 0.0 };
+        }
+        let score = base + floor_mul(a * m + b, c, inv);
+        let scored = (s.live[r] > 0.0) & ok & inside;
+        accumulate::<WORST, IMPUTE, GATHER>(mp, s, r, scored, score, imputed, same_weight);
+    }
+    bad
+}
+
+/// [`linear`] as a function of its own: for the build target's kernel,
+/// where inlining every instantiation into one body costs more than the
+/// calls (the wide kernels inline them all).
+#[inline(never)]
+fn linear_out<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: bool>(
+    mp: &MetricPlan,
+    pieces: &[Piece],
+    bounded: bool,
+    values: &[f64],
+    s: &mut Scratch,
+) -> bool {
+    linear::<N, WORST, IMPUTE, GATHER>(mp, pieces, bounded, values, s)
+}
+
+/// A step metric; returns whether some value failed its check.
+#[inline(always)]
+fn steps(
+    mp: &MetricPlan,
+    impute: bool,
+    thresholds: &[f64],
+    scores: &[f64],
+    values: &[f64],
+    s: &mut Scratch,
+) -> bool {
+    let below = scores.first().copied().unwrap_or(0.0);
+    let imputed = mp.missing.unwrap_or(0.0);
+    let mut bad = false;
+    if let Some(w) = mp.same_weight {
+        let n = values.len().min(CHUNK);
+        s.weight[..n].fill(w);
+        s.member[..n].fill(1.0);
+    }
+    for (r, &x) in values.iter().enumerate().take(CHUNK) {
+        let y = x * 1e6;
+        let ok = check(mp, x, y);
+        bad |= !ok & (s.valid[r] > 0.0);
+        let m = round_half_away(clamp(y, mp.clamp_lo, mp.clamp_hi));
+        let mut score = below;
+        for (t, sc) in thresholds.iter().zip(scores.iter().skip(1)) {
+            if m >= *t {
+                score = *sc;
+            }
+        }
+        let scored = (s.live[r] > 0.0) & ok;
+        match (mp.worst, impute) {
+            (false, false) => {
+                accumulate::<false, false, true>(mp, s, r, scored, score, imputed, 0.0)
+            }
+            (false, true) => accumulate::<false, true, true>(mp, s, r, scored, score, imputed, 0.0),
+            (true, false) => accumulate::<true, false, true>(mp, s, r, scored, score, imputed, 0.0),
+            (true, true) => accumulate::<true, true, true>(mp, s, r, scored, score, imputed, 0.0),
+        }
+    }
+    bad
+}

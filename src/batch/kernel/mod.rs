@@ -1,0 +1,420 @@
+//! The columnar kernel: a chunk of rows at a time, one metric column at a
+//! time, in exact integers held by `f64` (see [`plan`](super::plan)).
+
+mod curves;
+mod segments;
+
+use curves::metric;
+use segments::segments_fast;
+
+use super::columns::{Dates, MetricColumn, Validity};
+use super::input::Batch;
+use super::output::Out;
+use super::plan::{MetricPlan, Piece, Plan, Shape, MAX_CARDS};
+use super::rows::{locate, Bound};
+use crate::band::Band;
+use crate::model::Model;
+use crate::points::Points;
+
+/// Rows per chunk: the accumulators of a chunk stay in the L1 cache.
+pub(crate) const CHUNK: usize = 256;
+
+/// `1.5·2⁵²`: adding and subtracting it rounds an `f64` of magnitude
+/// below 2⁵¹ to an integer, ties to even.
+const ROUND: f64 = 6_755_399_441_055_744.0;
+
+/// `⌊a / b⌋` for integers `0 ≤ a < 2⁵¹`, `0 < b < 2⁵¹` held by `f64`.
+#[inline(always)]
+fn floor_div(a: f64, b: f64) -> f64 {
+    let q = a / b;
+    let r = (q + ROUND) - ROUND;
+    r - if r > q { 1.0 } else { 0.0 }
+}
+
+/// `⌊a / c⌋` for integers `0 ≤ a < 2⁵¹`, `0 < c < 2⁵¹` held by `f64`
+/// whose quotient is below 2²⁸, with `inv = fl(1/c)`: a multiply instead
+/// of a division. `a·inv` is within `2⁻²³` of `a/c`, so its nearest
+/// integer `q` is the floor or one above it; `a − q·c` (exact: both terms
+/// are integers below 2⁵²) is negative exactly in the second case.
+#[inline(always)]
+fn floor_mul(a: f64, c: f64, inv: f64) -> f64 {
+    let q = (a * inv + ROUND) - ROUND;
+    let r = a - q * c;
+    q - if r < 0.0 { 1.0 } else { 0.0 }
+}
+
+/// The row API's `round_half_away` for `|v| < 2⁵¹`.
+#[inline(always)]
+fn round_half_away(v: f64) -> f64 {
+    let r = (v + ROUND) - ROUND;
+    let d = v - r;
+    // A tie rounded to even toward zero moves one step away from zero:
+    // up when d = ½ and v > 0, down when d = −½ and v < 0 (`&`, not
+    // `&&`: no branch, so the loop vectorises).
+    let up = (d == 0.5) & (v > 0.0);
+    let down = (d == -0.5) & (v < 0.0);
+    r + if up { 1.0 } else { 0.0 } - if down { 1.0 } else { 0.0 }
+}
+
+/// The instruction sets the kernel is compiled for: the crate's build
+/// target, and where the running CPU has it, AVX-512 (8 lanes of `f64`,
+/// masked selects), chosen at run time. (An AVX2 build was tried: the
+/// compiler's cost model declines to vectorise the curve pass for it, so
+/// AVX2-only CPUs run the build target's kernel, vectorised 2 wide.) The arithmetic
+/// is the same IEEE `f64` on every path (no fused multiply-add is formed:
+/// Rust does not contract `a*b + c`), so the results are identical.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Isa {
+    Baseline,
+    Avx512,
+}
+
+impl Isa {
+    /// The widest the running CPU has.
+    pub(crate) fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx2") {
+                return Isa::Avx512;
+            }
+        }
+        Isa::Baseline
+    }
+}
+
+/// Scores rows `r0 .. r0 + n` (`n ≤ CHUNK`) into `out` (whose row 0 is
+/// `r0`), with the kernel compiled for `isa`.
+#[allow(clippy::too_many_arguments)]
+#[allow(unsafe_code)] // calls the kernel compiled for features checked at run time
+pub(crate) fn chunk(
+    isa: Isa,
+    model: &Model,
+    plan: &Plan,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+    out: &mut Out<'_>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    match isa {
+        // SAFETY: `Isa::detect` found these features on this CPU.
+        Isa::Avx512 => return unsafe { chunk_avx512(model, plan, batch, bound, r0, n, s, out) },
+        Isa::Baseline => {}
+    }
+    let _ = isa;
+    chunk_impl::<false>(model, plan, batch, bound, r0, n, s, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,avx,sse4.1,sse4.2")]
+#[allow(clippy::too_many_arguments)]
+fn chunk_avx512(
+    model: &Model,
+    plan: &Plan,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+    out: &mut Out<'_>,
+) {
+    chunk_impl::<true>(model, plan, batch, bound, r0, n, s, out)
+}
+
+/// Per-chunk working memory (one per thread).
+pub(crate) struct Scratch {
+    card: [u32; CHUNK],
+    bad: [bool; CHUNK],
+    /// Row's as-of day (chrono's day number).
+    as_of: [i64; CHUNK],
+    /// 1 where the metric's column holds a value, else 0.
+    valid: [f64; CHUNK],
+    /// 1 where it holds a value fresh enough to score, else 0.
+    live: [f64; CHUNK],
+    weight: [f64; CHUNK],
+    /// 1 where the row's scorecard scores the metric, else 0.
+    member: [f64; CHUNK],
+    stale: [u16; CHUNK],
+    sum: [[f64; CHUNK]; 4],
+    wsum: [[f64; CHUNK]; 4],
+    data: [[f64; CHUNK]; 4],
+    worst: [[f64; CHUNK]; 4],
+    /// Results before they are written out (−1: none).
+    dim_out: [[f64; CHUNK]; 4],
+    cov_out: [[f64; CHUNK]; 4],
+    overall_out: [f64; CHUNK],
+    coverage_out: [f64; CHUNK],
+    level_out: [f64; CHUNK],
+    measured: [f64; CHUNK],
+    /// Each row's scorecard fields.
+    g_w: [[f64; CHUNK]; 4],
+    g_total: [[f64; CHUNK]; 4],
+    g_worst: [[f64; CHUNK]; 4],
+    g_wt: [f64; CHUNK],
+    g_inv_total: [[f64; CHUNK]; 4],
+    g_inv_wt: [f64; CHUNK],
+    g_green: [f64; CHUNK],
+    g_lime: [f64; CHUNK],
+    g_yellow: [f64; CHUNK],
+    g_min: [f64; CHUNK],
+}
+
+impl Scratch {
+    pub(crate) fn new() -> Box<Scratch> {
+        Box::new(Scratch {
+            card: [0; CHUNK],
+            bad: [false; CHUNK],
+            as_of: [0; CHUNK],
+            valid: [0.0; CHUNK],
+            live: [0.0; CHUNK],
+            weight: [0.0; CHUNK],
+            member: [0.0; CHUNK],
+            stale: [0; CHUNK],
+            sum: [[0.0; CHUNK]; 4],
+            wsum: [[0.0; CHUNK]; 4],
+            data: [[0.0; CHUNK]; 4],
+            worst: [[0.0; CHUNK]; 4],
+            dim_out: [[0.0; CHUNK]; 4],
+            cov_out: [[0.0; CHUNK]; 4],
+            overall_out: [0.0; CHUNK],
+            coverage_out: [0.0; CHUNK],
+            level_out: [0.0; CHUNK],
+            measured: [0.0; CHUNK],
+            g_w: [[0.0; CHUNK]; 4],
+            g_total: [[0.0; CHUNK]; 4],
+            g_worst: [[0.0; CHUNK]; 4],
+            g_wt: [0.0; CHUNK],
+            g_inv_total: [[0.0; CHUNK]; 4],
+            g_inv_wt: [0.0; CHUNK],
+            g_green: [0.0; CHUNK],
+            g_lime: [0.0; CHUNK],
+            g_yellow: [0.0; CHUNK],
+            g_min: [0.0; CHUNK],
+        })
+    }
+}
+
+/// Scores rows `r0 .. r0 + n` (`n ≤ CHUNK`) into `out` (whose row 0 is
+/// `r0`); rows that fail a check are marked in `out.rejected`.
+#[allow(clippy::too_many_arguments)]
+#[allow(clippy::needless_range_loop)] // one index drives several arrays
+#[inline(always)]
+fn chunk_impl<const WIDE: bool>(
+    model: &Model,
+    plan: &Plan,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+    out: &mut Out<'_>,
+) {
+    let n = n.min(CHUNK);
+    let one_day = match batch.as_of {
+        Dates::One(_) => batch.as_of.ce_day(0),
+        Dates::Days(_) => None,
+    };
+    if !segments_fast(model, batch, bound, r0, n, s, out) {
+        for r in 0..n {
+            match locate(model, batch, bound, r0 + r) {
+                Some((seg, card)) => {
+                    s.card[r] = card;
+                    s.bad[r] = false;
+                    out.set_segment(r, seg, card);
+                }
+                None => {
+                    s.card[r] = 0;
+                    s.bad[r] = true;
+                }
+            }
+        }
+    }
+    if !batch.dates.is_empty() {
+        for r in 0..n {
+            s.bad[r] |= !super::rows::dates_ok(batch, bound, r0 + r);
+        }
+    }
+    for r in 0..n {
+        s.as_of[r] = one_day
+            .or_else(|| batch.as_of.ce_day(r0 + r))
+            .unwrap_or(i64::MAX);
+        s.stale[r] = 0;
+    }
+    for d in 0..4 {
+        s.sum[d][..n].fill(0.0);
+        s.wsum[d][..n].fill(0.0);
+        s.data[d][..n].fill(0.0);
+        s.worst[d][..n].fill(f64::INFINITY);
+    }
+    for (mp, column) in plan.metrics.iter().zip(&bound.metrics) {
+        let impute = plan.impute[mp.dim & 3];
+        metric::<WIDE>(mp, impute, column, batch, bound, r0, n, s);
+    }
+    if WIDE {
+        finish(model, plan, batch, r0, n, s, out);
+    } else {
+        finish_out(model, plan, batch, r0, n, s, out);
+    }
+}
+
+/// [`finish`] as a function of its own, as [`linear_out`].
+#[inline(never)]
+fn finish_out(
+    model: &Model,
+    plan: &Plan,
+    batch: &Batch<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+    out: &mut Out<'_>,
+) {
+    finish(model, plan, batch, r0, n, s, out)
+}
+
+/// Dimension scores, overall score, coverage and band of each row: first
+/// in `f64` (a loop the compiler vectorises: scorecard fields are looked
+/// up in fixed tables), then written out as columns.
+#[allow(clippy::needless_range_loop)] // one index drives several arrays
+#[inline(always)]
+fn finish(
+    model: &Model,
+    plan: &Plan,
+    batch: &Batch<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+    out: &mut Out<'_>,
+) {
+    let t = &*plan.table;
+    let impute = plan.impute;
+    let n = n.min(CHUNK);
+    // Each row's scorecard fields, gathered into columns (a scalar loop of
+    // loads), so that the arithmetic below runs over arrays only.
+    for r in 0..n {
+        let c = (s.card[r] as usize) & (MAX_CARDS - 1);
+        for d in 0..4 {
+            s.g_w[d][r] = t.w[d][c];
+            s.g_total[d][r] = t.total[d][c];
+            s.g_inv_total[d][r] = t.inv_total[d][c];
+            s.g_worst[d][r] = t.worst[d][c];
+        }
+        s.g_wt[r] = t.w_total[c];
+        s.g_inv_wt[r] = t.inv_w_total[c];
+        s.g_green[r] = t.green[c];
+        s.g_lime[r] = t.lime[c];
+        s.g_yellow[r] = t.yellow[c];
+        s.g_min[r] = t.min_coverage[c];
+    }
+    // Dimensions: score, coverage, and their weighted sums.
+    s.overall_out[..n].fill(0.0); // Σ w·score
+    s.level_out[..n].fill(0.0); // Σ w over scored dimensions
+    s.coverage_out[..n].fill(0.0); // Σ w·coverage
+    s.measured[..n].fill(0.0);
+    for d in 0..4 {
+        let imp = impute[d];
+        for r in 0..n {
+            let (w, total) = (s.g_w[d][r], s.g_total[d][r]);
+            let (sum, wsum) = (s.sum[d][r], s.wsum[d][r]);
+            let data = if imp { s.data[d][r] } else { wsum };
+            // round(data·10⁶ / total) is 10⁶ when data = total; a
+            // dimension with no metric (total 0) counts as covered.
+            let empty = if total == 0.0 { 1.0 } else { 0.0 };
+            let total = total.max(1.0);
+            let cov = floor_mul(
+                2e6 * (data + empty) + total,
+                2.0 * total,
+                s.g_inv_total[d][r],
+            );
+            let mean = floor_div(2.0 * sum + wsum, 2.0 * wsum.max(1.0));
+            let score = if s.g_worst[d][r] > 0.0 {
+                s.worst[d][r]
+            } else {
+                mean
+            };
+            let weighted = w > 0.0;
+            let has = (wsum > 0.0) & weighted;
+            let cov = if weighted { cov } else { 0.0 };
+            s.dim_out[d][r] = if has { score } else { -1.0 };
+            s.cov_out[d][r] = cov;
+            s.measured[r] = if weighted & (data > 0.0) {
+                1.0
+            } else {
+                s.measured[r]
+            };
+            s.coverage_out[r] += w * cov;
+            s.overall_out[r] += if has { w * score } else { 0.0 };
+            s.level_out[r] += if has { w } else { 0.0 };
+        }
+    }
+    for r in 0..n {
+        let (num, den, cov_num) = (s.overall_out[r], s.level_out[r], s.coverage_out[r]);
+        let measured = s.measured[r] > 0.0;
+        let overall = floor_div(2.0 * num + den, 2.0 * den.max(1.0));
+        let coverage = floor_mul(2.0 * cov_num + s.g_wt[r], 2.0 * s.g_wt[r], s.g_inv_wt[r]);
+        let scored = measured & (den > 0.0);
+        let below = |x: f64| if overall < x { 1.0 } else { 0.0 };
+        let level = below(s.g_green[r]) + below(s.g_lime[r]) + below(s.g_yellow[r]);
+        let banded = scored & (coverage >= s.g_min[r]);
+        s.overall_out[r] = if scored { overall } else { -1.0 };
+        s.coverage_out[r] = if measured { coverage } else { 0.0 };
+        s.level_out[r] = if banded { level } else { -1.0 };
+    }
+    // No data, no colour: without a measured value, no dimension score.
+    for d in 0..4 {
+        for r in 0..n {
+            s.dim_out[d][r] = if s.measured[r] > 0.0 {
+                s.dim_out[d][r]
+            } else {
+                -1.0
+            };
+        }
+    }
+    // Millionths as u32, −1 becoming NONE (u32::MAX): adding 1.5·2⁵²
+    // puts an integer of magnitude below 2⁵¹ in the low mantissa bits
+    // (offset by 2⁵¹, which is 0 mod 2³²), a conversion that vectorises.
+    let write = |dst: &mut [u32], src: &[f64]| {
+        for (o, v) in dst.iter_mut().zip(src) {
+            *o = (*v + ROUND).to_bits() as u32;
+        }
+    };
+    write(out.overall, &s.overall_out[..n]);
+    write(out.coverage, &s.coverage_out[..n]);
+    for d in 0..4 {
+        write(out.dims[d], &s.dim_out[d][..n]);
+        write(out.dim_coverage[d], &s.cov_out[d][..n]);
+    }
+    for (o, l) in out.band.iter_mut().zip(&s.level_out[..n]) {
+        *o = Band::ALL.get(*l as i32 as usize).copied();
+    }
+    for (o, st) in out.stale.iter_mut().zip(&s.stale[..n]) {
+        *o = *st;
+    }
+    // Hysteresis: the previous band holds until a threshold is passed by
+    // the margin (the row API's own rule, row by row).
+    if let Some(previous) = batch.previous {
+        for r in 0..n {
+            let card = s.card[r] as usize;
+            let held = plan.cards.get(card).is_some_and(|c| c.hysteresis);
+            let prev = previous.get(r0 + r).copied().flatten();
+            let (Some(prev), Some(mc), Some(p), true) = (
+                prev,
+                model.cards.get(card),
+                out.overall.get(r).and_then(|o| Points::from_micros(*o)),
+                held && out.band.get(r).is_some_and(Option::is_some),
+            ) else {
+                continue;
+            };
+            if let Some(b) = out.band.get_mut(r) {
+                *b = Some(mc.bands.band_with_hysteresis(p, Some(prev), mc.hysteresis));
+            }
+        }
+    }
+    for r in 0..n {
+        if s.bad[r] {
+            out.reject(r);
+        }
+    }
+}
