@@ -10,8 +10,8 @@ use super::output::NONE;
 /// row are 0. An integration building Arrow arrays (or any bitmap-based
 /// format) from [`BatchScores`](super::BatchScores) columns reads it in
 /// place. The packing is vectorised with AVX-512 or AVX2 where the CPU
-/// has them (about 0.1–0.2 ns a row against 0.7 for the portable loop);
-/// the bits are the same on every path.
+/// has them (the portable loop packs a bit at a time); the bits are the
+/// same on every path.
 ///
 /// # Examples
 ///
