@@ -189,17 +189,22 @@ impl Results {
         }
         let mut problems = std::mem::take(&mut self.problems);
         problems.sort_by_key(|(row, _)| *row);
+        // One pass over the batch path's errors and the CTAs, not one per
+        // rejected row (a column of nulls rejects every row).
+        let mut rows: Vec<usize> = problems.iter().map(|(row, _)| *row).collect();
+        rows.dedup();
+        let rejected = |row: &usize| rows.binary_search(row).is_ok();
+        self.errors.retain(|(r, _)| !rejected(r));
+        if let Some(ctas) = &mut self.ctas {
+            ctas.retain(|(r, ..)| !rejected(r));
+        }
         let id = input.column_by_name("id");
-        let mut at = 0;
-        while let Some((row, _)) = problems.get(at) {
+        for group in problems.chunk_by(|a, b| a.0 == b.0) {
+            let Some((row, _)) = group.first() else {
+                continue;
+            };
             let row = *row;
-            let why: Vec<&str> = problems
-                .iter()
-                .skip(at)
-                .take_while(|(r, _)| *r == row)
-                .map(|(_, p)| p.as_str())
-                .collect();
-            at += why.len();
+            let why: Vec<&str> = group.iter().map(|(_, p)| p.as_str()).collect();
             let label = match id.filter(|a| a.is_valid(row)) {
                 Some(a) => match arrow_cast::display::array_value_to_string(a, row) {
                     Ok(id) => format!("account {id}"),
@@ -207,12 +212,8 @@ impl Results {
                 },
                 None => format!("row {row}"),
             };
-            self.errors.retain(|(r, _)| *r != row);
             self.errors
                 .push((row, format!("{label}: {}", why.join("; "))));
-            if let Some(ctas) = &mut self.ctas {
-                ctas.retain(|(r, ..)| *r != row);
-            }
             self.score.clear(row);
             self.band.clear(row);
             self.coverage.clear(row);

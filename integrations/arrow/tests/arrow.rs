@@ -397,6 +397,31 @@ fn nulls_in_required_columns_reject_their_rows() {
             (4_999, "account 5000: mrr: missing"),
         ]
     );
+    // A column of nulls rejects every row (in time linear in the rows).
+    let all_null =
+        RecordBatch::try_from_iter(holey.schema().fields().iter().zip(holey.columns()).map(
+            |(f, a)| {
+                let a: ArrayRef = if f.name() == "mrr" {
+                    arrow_array::new_null_array(a.data_type(), a.len())
+                } else {
+                    a.clone()
+                };
+                (f.name().clone(), a)
+            },
+        ))
+        .unwrap();
+    let out_all = score_batch(&scorer, &all_null, &options()).unwrap();
+    let error_all = out_all.column_by_name("error").unwrap().as_string::<i32>();
+    assert_eq!(error_all.null_count(), 0);
+    assert_eq!(
+        error_all.value(4_100),
+        "row 4100: id: missing; mrr: missing"
+    );
+    assert_eq!(error_all.value(7), "account 8: mrr: missing");
+    assert_eq!(
+        out_all.column_by_name("score").unwrap().null_count(),
+        c.len()
+    );
     let scores = score_micros(&out);
     let before = score_micros(&expected);
     for (row, (now, was)) in scores.iter().zip(&before).enumerate() {
