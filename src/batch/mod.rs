@@ -167,6 +167,20 @@ impl<'m> Scorer<'m> {
         self
     }
 
+    /// The number of threads a batch is split across ([`Scorer::threads`]).
+    ///
+    /// ```
+    /// # use healthscore::{batch::Scorer, Model};
+    /// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+    /// assert_eq!(Scorer::new(&model).thread_count(), 1);
+    /// assert_eq!(Scorer::new(&model).threads(0).thread_count(), 1);
+    /// assert_eq!(Scorer::new(&model).threads(4).thread_count(), 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn thread_count(&self) -> usize {
+        self.threads
+    }
+
     /// The instruction set the columnar kernel runs with here: `"avx512"`
     /// or `"baseline"` (the build target's).
     pub fn instruction_set(&self) -> &'static str {

@@ -83,10 +83,13 @@ pub fn score_batch_into(
     // columns while they are still in cache (a whole large batch's would
     // be evicted by the time the last row is scored). At least one block,
     // so that an empty batch's columns are checked too.
+    // A block per thread, so that each thread of a split batch gets a
+    // block's worth of rows for the cost of starting it.
+    let block = BLOCK.saturating_mul(scorer.thread_count());
     let mut scored = Ok(());
     let mut start = 0;
     while scored.is_ok() && (start < rows || start == 0) {
-        let len = BLOCK.min(rows - start);
+        let len = block.min(rows - start);
         scored =
             score_block(&scorer, &input.slice(start, len), options, &mut scores).map(|block| {
                 results.push(&scores, start, buffers);
@@ -95,7 +98,7 @@ pub fn score_batch_into(
                     .problems
                     .extend(block.problems.into_iter().map(|(r, p)| (start + r, p)));
             });
-        start += BLOCK;
+        start += block;
     }
     // The working columns are kept whatever happened.
     buffers.scores = scores;
@@ -103,8 +106,9 @@ pub fn score_batch_into(
     results.finish(scorer.model(), input, options, buffers)
 }
 
-/// Rows scored at a time: a multiple of 64 (the validity bits of the
-/// blocks line up), small enough that a block's results stay in cache.
+/// Rows scored at a time per thread: a multiple of 64 (the validity bits
+/// of the blocks line up), small enough that a block's results stay in
+/// cache.
 const BLOCK: usize = 4_096;
 
 /// What a block gave besides the batch path's columns: the rules'

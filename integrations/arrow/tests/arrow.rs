@@ -98,6 +98,14 @@ fn a_record_batch_scores_as_the_batch_path() {
     let out = score_batch(&Scorer::new(&model), &record_batch(&c), &options()).unwrap();
     let expected = direct(&model, &c);
     assert_eq!(out.num_rows(), c.len());
+    // Split across threads (blocks of a block per thread): the same batch.
+    let threaded = score_batch(
+        &Scorer::new(&model).threads(3),
+        &record_batch(&c),
+        &options(),
+    )
+    .unwrap();
+    assert_eq!(threaded, out);
     assert_eq!(score_micros(&out), expected.overall_micros());
     assert_eq!(micros_column(&out, "coverage"), expected.coverage_micros());
     for (name, d) in ["deployment", "engagement", "adoption", "roi"]
