@@ -274,6 +274,15 @@ fn finish_out(
     finish(model, plan, batch, r0, n, s, out)
 }
 
+/// `dst[r] = table[card[r]]` for the chunk's rows (indices masked into
+/// the table: no bounds check, so the loop vectorises).
+#[inline(always)]
+fn gather(dst: &mut [f64; CHUNK], table: &[f64; MAX_CARDS], card: &[u32; CHUNK], n: usize) {
+    for (d, c) in dst.iter_mut().zip(card).take(n) {
+        *d = table[(*c as usize) & (MAX_CARDS - 1)];
+    }
+}
+
 /// Dimension scores, overall score, coverage and band of each row: first
 /// in `f64` (a loop the compiler vectorises: scorecard fields are looked
 /// up in fixed tables), then written out as columns.
@@ -291,23 +300,22 @@ fn finish(
     let t = &*plan.table;
     let impute = plan.impute;
     let n = n.min(CHUNK);
-    // Each row's scorecard fields, gathered into columns (a scalar loop of
-    // loads), so that the arithmetic below runs over arrays only.
-    for r in 0..n {
-        let c = (s.card[r] as usize) & (MAX_CARDS - 1);
-        for d in 0..4 {
-            s.g_w[d][r] = t.w[d][c];
-            s.g_total[d][r] = t.total[d][c];
-            s.g_inv_total[d][r] = t.inv_total[d][c];
-            s.g_worst[d][r] = t.worst[d][c];
-        }
-        s.g_wt[r] = t.w_total[c];
-        s.g_inv_wt[r] = t.inv_w_total[c];
-        s.g_green[r] = t.green[c];
-        s.g_lime[r] = t.lime[c];
-        s.g_yellow[r] = t.yellow[c];
-        s.g_min[r] = t.min_coverage[c];
+    // Each row's scorecard fields, gathered into columns one field at a
+    // time (a loop the compiler turns into vector gathers where the CPU
+    // has them), so that the arithmetic below runs over arrays only.
+    let card = &s.card;
+    for d in 0..4 {
+        gather(&mut s.g_w[d], &t.w[d], card, n);
+        gather(&mut s.g_total[d], &t.total[d], card, n);
+        gather(&mut s.g_inv_total[d], &t.inv_total[d], card, n);
+        gather(&mut s.g_worst[d], &t.worst[d], card, n);
     }
+    gather(&mut s.g_wt, &t.w_total, card, n);
+    gather(&mut s.g_inv_wt, &t.inv_w_total, card, n);
+    gather(&mut s.g_green, &t.green, card, n);
+    gather(&mut s.g_lime, &t.lime, card, n);
+    gather(&mut s.g_yellow, &t.yellow, card, n);
+    gather(&mut s.g_min, &t.min_coverage, card, n);
     // Dimensions: score, coverage, and their weighted sums.
     s.overall_out[..n].fill(0.0); // Σ w·score
     s.level_out[..n].fill(0.0); // Σ w over scored dimensions
