@@ -274,6 +274,62 @@ fn finish_out(
     finish(model, plan, batch, r0, n, s, out)
 }
 
+/// A chunk's column of `f64`.
+type F = [f64; CHUNK];
+
+/// One dimension's score and coverage for the chunk's rows, added to the
+/// overall sums. The arrays come in as separate references (which the
+/// compiler knows do not overlap: references as arguments, not as fields
+/// of a struct argument): reached through the scratch struct, the
+/// loop was vectorised behind a run-time overlap check that sent it to its
+/// scalar copy, about a third of the kernel's time.
+#[allow(clippy::needless_range_loop)] // one index drives several arrays
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn dimension(
+    imp: bool,
+    n: usize,
+    (w_of, total_of, inv_total_of, worst_of): (&F, &F, &F, &F),
+    (sum_of, wsum_of, data_of, worst_score): (&F, &F, &F, &F),
+    score_out: &mut F,
+    coverage_out: &mut F,
+    measured: &mut F,
+    cov_num: &mut F,
+    num: &mut F,
+    den: &mut F,
+) {
+    let n = n.min(CHUNK);
+    for r in 0..n {
+        let (w, total) = (w_of[r], total_of[r]);
+        let (sum, wsum) = (sum_of[r], wsum_of[r]);
+        let data = if imp { data_of[r] } else { wsum };
+        // round(data·10⁶ / total) is 10⁶ when data = total; a dimension
+        // with no metric (total 0) counts as covered.
+        let empty = if total == 0.0 { 1.0 } else { 0.0 };
+        let total = total.max(1.0);
+        let cov = floor_mul(2e6 * (data + empty) + total, 2.0 * total, inv_total_of[r]);
+        let mean = floor_div(2.0 * sum + wsum, 2.0 * wsum.max(1.0));
+        let score = if worst_of[r] > 0.0 {
+            worst_score[r]
+        } else {
+            mean
+        };
+        let weighted = w > 0.0;
+        let has = (wsum > 0.0) & weighted;
+        let cov = if weighted { cov } else { 0.0 };
+        score_out[r] = if has { score } else { -1.0 };
+        coverage_out[r] = cov;
+        measured[r] = if weighted & (data > 0.0) {
+            1.0
+        } else {
+            measured[r]
+        };
+        cov_num[r] += w * cov;
+        num[r] += if has { w * score } else { 0.0 };
+        den[r] += if has { w } else { 0.0 };
+    }
+}
+
 /// `dst[r] = table[card[r]]` for the chunk's rows (indices masked into
 /// the table: no bounds check, so the loop vectorises).
 #[inline(always)]
@@ -322,40 +378,18 @@ fn finish(
     s.coverage_out[..n].fill(0.0); // Σ w·coverage
     s.measured[..n].fill(0.0);
     for d in 0..4 {
-        let imp = impute[d];
-        for r in 0..n {
-            let (w, total) = (s.g_w[d][r], s.g_total[d][r]);
-            let (sum, wsum) = (s.sum[d][r], s.wsum[d][r]);
-            let data = if imp { s.data[d][r] } else { wsum };
-            // round(data·10⁶ / total) is 10⁶ when data = total; a
-            // dimension with no metric (total 0) counts as covered.
-            let empty = if total == 0.0 { 1.0 } else { 0.0 };
-            let total = total.max(1.0);
-            let cov = floor_mul(
-                2e6 * (data + empty) + total,
-                2.0 * total,
-                s.g_inv_total[d][r],
-            );
-            let mean = floor_div(2.0 * sum + wsum, 2.0 * wsum.max(1.0));
-            let score = if s.g_worst[d][r] > 0.0 {
-                s.worst[d][r]
-            } else {
-                mean
-            };
-            let weighted = w > 0.0;
-            let has = (wsum > 0.0) & weighted;
-            let cov = if weighted { cov } else { 0.0 };
-            s.dim_out[d][r] = if has { score } else { -1.0 };
-            s.cov_out[d][r] = cov;
-            s.measured[r] = if weighted & (data > 0.0) {
-                1.0
-            } else {
-                s.measured[r]
-            };
-            s.coverage_out[r] += w * cov;
-            s.overall_out[r] += if has { w * score } else { 0.0 };
-            s.level_out[r] += if has { w } else { 0.0 };
-        }
+        dimension(
+            impute[d],
+            n,
+            (&s.g_w[d], &s.g_total[d], &s.g_inv_total[d], &s.g_worst[d]),
+            (&s.sum[d], &s.wsum[d], &s.data[d], &s.worst[d]),
+            &mut s.dim_out[d],
+            &mut s.cov_out[d],
+            &mut s.measured,
+            &mut s.coverage_out,
+            &mut s.overall_out,
+            &mut s.level_out,
+        );
     }
     for r in 0..n {
         let (num, den, cov_num) = (s.overall_out[r], s.level_out[r], s.coverage_out[r]);
