@@ -2,6 +2,7 @@
 //! as-of dates checked a chunk at a time.
 
 use super::*;
+use crate::batch::output::NONE;
 
 /// Segments and scorecards of a chunk in the common case (MRR as scaled
 /// 64-bit integers, or 128-bit ones whose accepted range fits 64 bits; no
@@ -58,37 +59,62 @@ pub(super) fn segments_fast(
     let (max, mrr_bounds) = (bound.mrr_max64, &bound.mrr_bounds64);
     let sizes = seg.size.len().max(1);
     let stage_slots = seg.stage_slots();
-    for (r, (&v, &e)) in mrr.iter().zip(employees).enumerate().take(CHUNK) {
-        let m = mrr_bounds
-            .iter()
-            .filter(|b| v >= **b)
-            .count()
-            .saturating_sub(1);
-        let z = seg
-            .size
-            .iter()
-            .filter(|t| e >= t.from)
-            .count()
-            .saturating_sub(1);
-        let segment = (m * sizes + z) * stage_slots;
-        let card = model.card_of_segment.get(segment).copied();
-        let day_ok = days.is_none_or(|d| {
-            d.get(r).is_some_and(|d| {
-                let ce = i64::from(*d) + i64::from(crate::batch::columns::UNIX_EPOCH_CE);
-                (bound.first_day..=bound.last_day).contains(&ce)
-            })
-        });
-        match card.filter(|_| day_ok && (0..=max).contains(&v)) {
-            Some(card) => {
-                s.card[r] = card;
-                s.bad[r] = false;
-                out.set_segment(r, segment as u32, card);
-            }
-            None => {
-                s.card[r] = 0;
-                s.bad[r] = true;
-            }
+    let cards = &model.card_of_segment;
+    let n = n.min(CHUNK);
+    let (Some(mrr), Some(employees), Some(last)) =
+        (mrr.get(..n), employees.get(..n), cards.len().checked_sub(1))
+    else {
+        return false;
+    };
+    let (Some(segment_out), Some(card_out)) =
+        (out.segment.get_mut(..n), out.scorecard.get_mut(..n))
+    else {
+        return false;
+    };
+    // Column passes over the chunk (each a loop the compiler vectorises):
+    // tiers by counting the bounds each value reaches, then the segment,
+    // its scorecard (a gather) and the checks.
+    let mut tier = [0u32; CHUNK];
+    let mut size = [0u32; CHUNK];
+    for b in mrr_bounds {
+        for (t, v) in tier.iter_mut().zip(mrr) {
+            *t += u32::from(*v >= *b);
         }
+    }
+    for from in seg.size.iter().map(|t| t.from) {
+        for (z, e) in size.iter_mut().zip(employees) {
+            *z += u32::from(*e >= from);
+        }
+    }
+    let mut ok = [true; CHUNK];
+    if let Some(days) = days {
+        let epoch = i64::from(crate::batch::columns::UNIX_EPOCH_CE);
+        for (ok, d) in ok.iter_mut().zip(days) {
+            let ce = i64::from(*d) + epoch;
+            *ok = (ce >= bound.first_day) & (ce <= bound.last_day);
+        }
+    }
+    let (sizes, stage_slots) = (sizes as u64, stage_slots as u64);
+    // Into arrays of this frame first (which nothing else can overlap, so
+    // the loop needs no run-time overlap check), then copied out.
+    let mut segments = [NONE; CHUNK];
+    let mut card_of = [NONE; CHUNK];
+    for r in 0..n {
+        let (v, m, z) = (mrr[r], tier[r].saturating_sub(1), size[r].saturating_sub(1));
+        let segment = (u64::from(m) * sizes + u64::from(z)) * stage_slots;
+        let known = segment <= last as u64;
+        // In bounds: the index is at most `last`.
+        let card = cards[(segment as usize).min(last)];
+        let good = ok[r] & known & (v >= 0) & (v <= max);
+        ok[r] = good;
+        segments[r] = if good { segment as u32 } else { NONE };
+        card_of[r] = if good { card } else { NONE };
+    }
+    segment_out.copy_from_slice(&segments[..n]);
+    card_out.copy_from_slice(&card_of[..n]);
+    for r in 0..n {
+        s.bad[r] = !ok[r];
+        s.card[r] = if ok[r] { card_of[r] } else { 0 };
     }
     true
 }
