@@ -540,6 +540,60 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Scoring into columns that held another batch of the same length
+    /// (kept, not refilled) gives what fresh columns give: every pass
+    /// writes every field of every row, rejected or not.
+    #[test]
+    fn reused_columns_keep_nothing_of_the_last_batch(
+        (model, pairs) in any_model().prop_flat_map(|m| {
+            let one = (strategy::account(&m, day(28)), strategy::account(&m, day(28)), 0usize..6);
+            (Just(m), proptest::collection::vec(one, 1..30))
+        }),
+        threads in 1usize..3,
+    ) {
+        let spoil = |mut a: AccountData, k: usize| {
+            match k {
+                0 => a.mrr = Decimal::new(-5, 2),
+                1 => a.observations.clear(),
+                _ => {}
+            }
+            a
+        };
+        let (mut first, mut second): (Vec<_>, Vec<_>) = pairs
+            .into_iter()
+            .map(|(a, b, k)| (spoil(a, k), spoil(b, (k + 1) % 6)))
+            .unzip();
+        let (o1, o2) = (columns(&model, &mut first), columns(&model, &mut second));
+        let stages = |o: &Owned| -> Vec<Option<String>> { o.stages.clone() };
+        let (s1, s2) = (stages(&o1), stages(&o2));
+        let s1: Vec<Option<&str>> = s1.iter().map(Option::as_deref).collect();
+        let s2: Vec<Option<&str>> = s2.iter().map(Option::as_deref).collect();
+        let authors = |o: &Owned| -> Vec<Vec<Option<String>>> {
+            o.metrics.iter().map(|m| m.4.clone()).collect()
+        };
+        let (a1, a2) = (authors(&o1), authors(&o2));
+        let a1: Vec<Vec<Option<&str>>> = a1.iter().map(|v| v.iter().map(Option::as_deref).collect()).collect();
+        let a2: Vec<Vec<Option<&str>>> = a2.iter().map(|v| v.iter().map(Option::as_deref).collect()).collect();
+        for scaled in [1, 2] {
+            let (b1, b2) = (batch(&o1, &s1, &a1, scaled), batch(&o2, &s2, &a2, scaled));
+            for (columnar, drivers) in [(true, false), (true, true), (false, false)] {
+                let mut scorer = Scorer::new(&model).threads(threads).with_drivers(drivers);
+                if !columnar {
+                    scorer = scorer.row_at_a_time();
+                }
+                let mut out = BatchScores::new();
+                scorer.score_into(&b1, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                scorer.score_into(&b2, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let fresh = scorer.score(&b2).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(&out, &fresh, "scaled {} columnar {} drivers {}", scaled, columnar, drivers);
+            }
+        }
+    }
+}
+
 fn bundled() -> Model {
     Model::new(bundled_config()).unwrap()
 }

@@ -221,8 +221,13 @@ impl<'m> Scorer<'m> {
     ///
     /// As [`score`](Self::score); `out` is left empty then.
     pub fn score_into(&self, batch: &Batch<'_>, out: &mut BatchScores) -> Result<(), BatchError> {
-        out.reset(0, false);
-        let bound = Bound::new(self.model, batch)?;
+        let bound = match Bound::new(self.model, batch) {
+            Ok(bound) => bound,
+            Err(e) => {
+                out.reset(0, false);
+                return Err(e);
+            }
+        };
         let rows = batch.len();
         out.reset(rows, self.drivers);
         out.model = Some(self.model.fingerprint().clone());

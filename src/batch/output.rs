@@ -41,23 +41,21 @@ impl BatchScores {
         BatchScores::default()
     }
 
-    /// Resizes every column to `rows` and clears the errors.
+    /// Resizes every column to `rows` and clears the errors. Rows kept
+    /// from the last batch keep their old values: the scoring passes write
+    /// every field of every row (a kernel test checks it), so refilling a
+    /// million-row batch's 52 bytes a row first would be a wasted pass
+    /// (and a serial one, before the threads start).
     pub(crate) fn reset(&mut self, rows: usize, drivers: bool) {
-        let fill = |v: &mut Vec<u32>| {
-            v.clear();
-            v.resize(rows, NONE);
-        };
+        let fill = |v: &mut Vec<u32>| v.resize(rows, NONE);
         fill(&mut self.overall);
         fill(&mut self.coverage);
         fill(&mut self.segment);
         fill(&mut self.scorecard);
         self.dims.iter_mut().for_each(fill);
         self.dim_coverage.iter_mut().for_each(fill);
-        self.band.clear();
         self.band.resize(rows, None);
-        self.stale.clear();
         self.stale.resize(rows, 0);
-        self.rejected.clear();
         self.rejected.resize(rows, false);
         self.errors.clear();
         if drivers {
@@ -264,6 +262,9 @@ impl<'a> Out<'a> {
     /// Writes a scored row.
     #[inline]
     pub(crate) fn put(&mut self, r: usize, row: &RowScore) {
+        if let Some(x) = self.rejected.get_mut(r) {
+            *x = false;
+        }
         if let Some(x) = self.overall.get_mut(r) {
             *x = row.overall;
         }

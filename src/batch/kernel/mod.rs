@@ -454,6 +454,9 @@ fn finish(
             }
         }
     }
+    for x in out.rejected.iter_mut().take(n) {
+        *x = false;
+    }
     for r in 0..n {
         if s.bad[r] {
             out.reject(r);
