@@ -281,7 +281,7 @@ impl<'m> Scorer<'m> {
         n: usize,
         mut out: Out<'_>,
     ) {
-        let mut scratch = self.plan.as_ref().map(|_| kernel::Scratch::new());
+        let mut scratch = self.plan.as_ref().map(|_| kernel::Scratch::take());
         let mut slots = vec![Slot::EMPTY; self.model.metrics.len()];
         let mut done = 0;
         while done < n {
@@ -328,6 +328,9 @@ impl<'m> Scorer<'m> {
                 }
             }
             done += len;
+        }
+        if let Some(s) = scratch {
+            kernel::Scratch::give_back(s);
         }
     }
 
