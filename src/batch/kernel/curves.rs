@@ -126,6 +126,13 @@ pub(super) fn metric<const WIDE: bool>(
             macro_rules! go {
                 ($n:literal) => {
                     match (mp.worst, impute, gather) {
+                        (false, false, false) if !*bounded && mp.lo >= 0.0 => {
+                            if WIDE {
+                                linear_plain::<$n>(mp, p, values, s)
+                            } else {
+                                linear_plain_out::<$n>(mp, p, values, s)
+                            }
+                        }
                         (false, false, false) => {
                             if WIDE {
                                 linear::<$n, false, false, false>(mp, p, *bounded, values, s)
@@ -273,24 +280,7 @@ fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: b
     values: &[f64],
     s: &mut Scratch,
 ) -> bool {
-    let mut p = [Piece::default(); N];
-    for (dst, src) in p.iter_mut().zip(pieces) {
-        *dst = *src;
-    }
-    // Each piece's fields as steps from the previous piece's: selecting
-    // by adding masked steps takes an `and` and an `add` per field (exact:
-    // every partial sum is some piece's field).
-    let mut step = [Piece::default(); N];
-    for j in 1..N {
-        step[j] = Piece {
-            from: p[j].from,
-            a: p[j].a - p[j - 1].a,
-            b: p[j].b - p[j - 1].b,
-            c: p[j].c - p[j - 1].c,
-            inv: p[j].inv,
-            base: p[j].base - p[j - 1].base,
-        };
-    }
+    let (p, step) = steps_of::<N>(pieces);
     let imputed = mp.missing.unwrap_or(0.0);
     let same_weight = mp.same_weight.unwrap_or(0.0);
     let (lo, hi) = (mp.lo, mp.hi);
@@ -321,6 +311,87 @@ fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: b
         accumulate::<WORST, IMPUTE, GATHER>(mp, s, r, scored, score, imputed, same_weight);
     }
     bad
+}
+
+/// [`linear`] for the commonest metric: a curve that holds its end scores
+/// beyond its ends (not bounded), over a domain that starts at 0 or above,
+/// one weight for every scorecard, no worst-wins, no imputation. Clamping
+/// to the curve's ends before rounding gives what [`linear`] gives
+/// (rounding is monotone and the ends are whole millionths), and a
+/// clamped value is not negative, so a tie only ever rounds up: three
+/// steps fewer per value.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn linear_plain<const N: usize>(
+    mp: &MetricPlan,
+    pieces: &[Piece],
+    values: &[f64],
+    s: &mut Scratch,
+) -> bool {
+    let (p, step) = steps_of::<N>(pieces);
+    let w = mp.same_weight.unwrap_or(0.0);
+    let (lo, hi) = (mp.lo, mp.hi);
+    let d = mp.dim & 3;
+    let mut bad = false;
+    let n = values.len().min(CHUNK);
+    for r in 0..n {
+        let x = values[r];
+        let y = x * 1e6;
+        let ok = check(mp, x, y);
+        bad |= !ok & (s.valid[r] > 0.0);
+        let v = clamp(y, lo, hi);
+        let m = (v + ROUND) - ROUND;
+        let m = m + if v - m == 0.5 { 1.0 } else { 0.0 };
+        let (mut a, mut b, mut c, mut inv, mut base) =
+            (p[0].a, p[0].b, p[0].c, p[0].inv, p[0].base);
+        for piece in &step[1..] {
+            let t = m >= piece.from;
+            a += if t { piece.a } else { 0.0 };
+            b += if t { piece.b } else { 0.0 };
+            c += if t { piece.c } else { 0.0 };
+            inv = if t { piece.inv } else { inv };
+            base += if t { piece.base } else { 0.0 };
+        }
+        let score = base + floor_mul(a * m + b, c, inv);
+        let we = if (s.live[r] > 0.0) & ok { w } else { 0.0 };
+        s.sum[d][r] += we * score;
+        s.wsum[d][r] += we;
+    }
+    bad
+}
+
+/// [`linear_plain`] as a function of its own, as [`linear_out`].
+#[inline(never)]
+fn linear_plain_out<const N: usize>(
+    mp: &MetricPlan,
+    pieces: &[Piece],
+    values: &[f64],
+    s: &mut Scratch,
+) -> bool {
+    linear_plain::<N>(mp, pieces, values, s)
+}
+
+/// The first `N` pieces, and each piece's fields as steps from the
+/// previous piece's: selecting by adding masked steps takes an `and` and
+/// an `add` per field (exact: every partial sum is some piece's field).
+#[inline(always)]
+fn steps_of<const N: usize>(pieces: &[Piece]) -> ([Piece; N], [Piece; N]) {
+    let mut p = [Piece::default(); N];
+    for (dst, src) in p.iter_mut().zip(pieces) {
+        *dst = *src;
+    }
+    let mut step = [Piece::default(); N];
+    for j in 1..N {
+        step[j] = Piece {
+            from: p[j].from,
+            a: p[j].a - p[j - 1].a,
+            b: p[j].b - p[j - 1].b,
+            c: p[j].c - p[j - 1].c,
+            inv: p[j].inv,
+            base: p[j].base - p[j - 1].base,
+        };
+    }
+    (p, step)
 }
 
 /// [`linear`] as a function of its own: for the build target's kernel,
