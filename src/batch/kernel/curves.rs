@@ -123,10 +123,11 @@ pub(super) fn metric<const WIDE: bool>(
     let bad = match &mp.shape {
         Shape::Linear { pieces, bounded } => {
             let p = pieces.as_slice();
+            let plain = !mp.worst && !impute && !gather && !*bounded && mp.lo >= 0.0;
             macro_rules! go {
                 ($n:literal) => {
                     match (mp.worst, impute, gather) {
-                        (false, false, false) if !*bounded && mp.lo >= 0.0 => {
+                        (false, false, false) if plain => {
                             if WIDE {
                                 linear_plain::<$n>(mp, p, values, s)
                             } else {
@@ -195,6 +196,15 @@ pub(super) fn metric<const WIDE: bool>(
             match p.len() {
                 1 => go!(1),
                 2 => go!(2),
+                // Three pieces padded to four: the plain path leaves out
+                // the padding, a piece no value selects.
+                4 if plain && p.get(3).is_some_and(|x| x.from == f64::INFINITY) => {
+                    if WIDE {
+                        linear_plain::<3>(mp, p, values, s)
+                    } else {
+                        linear_plain_out::<3>(mp, p, values, s)
+                    }
+                }
                 4 => go!(4),
                 _ => go!(8),
             }
