@@ -305,18 +305,7 @@ fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: b
         let m = round_half_away(clamp(y, mp.clamp_lo, mp.clamp_hi));
         let inside = !bounded | ((m >= lo) & (m <= hi));
         let m = clamp(m, lo, hi);
-        // The piece holding m, selected field by field (no branch).
-        let (mut a, mut b, mut c, mut inv, mut base) =
-            (p[0].a, p[0].b, p[0].c, p[0].inv, p[0].base);
-        for piece in &step[1..] {
-            let t = m >= piece.from;
-            a += if t { piece.a } else { 0.0 };
-            b += if t { piece.b } else { 0.0 };
-            c += if t { piece.c } else { 0.0 };
-            inv = if t { piece.inv } else { inv };
-            base += if t { piece.base } else { 0.0 };
-        }
-        let score = base + floor_mul(a * m + b, c, inv);
+        let score = piece_score(&p, &step, m);
         let scored = (s.live[r] > 0.0) & ok & inside;
         accumulate::<WORST, IMPUTE, GATHER>(mp, s, r, scored, score, imputed, same_weight);
     }
@@ -352,17 +341,7 @@ fn linear_plain<const N: usize>(
         let v = clamp(y, lo, hi);
         let m = (v + ROUND) - ROUND;
         let m = m + if v - m == 0.5 { 1.0 } else { 0.0 };
-        let (mut a, mut b, mut c, mut inv, mut base) =
-            (p[0].a, p[0].b, p[0].c, p[0].inv, p[0].base);
-        for piece in &step[1..] {
-            let t = m >= piece.from;
-            a += if t { piece.a } else { 0.0 };
-            b += if t { piece.b } else { 0.0 };
-            c += if t { piece.c } else { 0.0 };
-            inv = if t { piece.inv } else { inv };
-            base += if t { piece.base } else { 0.0 };
-        }
-        let score = base + floor_mul(a * m + b, c, inv);
+        let score = piece_score(&p, &step, m);
         let we = if (s.live[r] > 0.0) & ok { w } else { 0.0 };
         s.sum[d][r] += we * score;
         s.wsum[d][r] += we;
@@ -379,6 +358,22 @@ fn linear_plain_out<const N: usize>(
     s: &mut Scratch,
 ) -> bool {
     linear_plain::<N>(mp, pieces, values, s)
+}
+
+/// The score at `m` (whole millionths within the curve's ends) on the
+/// piece holding it, selected field by field with no branch.
+#[inline(always)]
+fn piece_score<const N: usize>(p: &[Piece; N], step: &[Piece; N], m: f64) -> f64 {
+    let (mut a, mut b, mut c, mut inv, mut base) = (p[0].a, p[0].b, p[0].c, p[0].inv, p[0].base);
+    for piece in step.iter().skip(1) {
+        let t = m >= piece.from;
+        a += if t { piece.a } else { 0.0 };
+        b += if t { piece.b } else { 0.0 };
+        c += if t { piece.c } else { 0.0 };
+        inv = if t { piece.inv } else { inv };
+        base += if t { piece.base } else { 0.0 };
+    }
+    base + floor_mul(a * m + b, c, inv)
 }
 
 /// The first `N` pieces, and each piece's fields as steps from the
