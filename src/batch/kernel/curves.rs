@@ -124,72 +124,38 @@ pub(super) fn metric<const WIDE: bool>(
         Shape::Linear { pieces, bounded } => {
             let p = pieces.as_slice();
             let plain = !mp.worst && !impute && !gather && !*bounded && mp.lo >= 0.0;
+            // The instantiation for this metric's flags: inlined into the
+            // wide kernel, a call of its own in the build target's.
+            macro_rules! call {
+                ($n:literal, $w:literal, $i:literal, $g:literal) => {
+                    if WIDE {
+                        linear::<$n, $w, $i, $g>(mp, p, *bounded, values, s)
+                    } else {
+                        linear_out::<$n, $w, $i, $g>(mp, p, *bounded, values, s)
+                    }
+                };
+            }
+            macro_rules! plain {
+                ($n:literal) => {
+                    if WIDE {
+                        linear_plain::<$n>(mp, p, values, s)
+                    } else {
+                        linear_plain_out::<$n>(mp, p, values, s)
+                    }
+                };
+            }
             macro_rules! go {
                 ($n:literal) => {
                     match (mp.worst, impute, gather) {
-                        (false, false, false) if plain => {
-                            if WIDE {
-                                linear_plain::<$n>(mp, p, values, s)
-                            } else {
-                                linear_plain_out::<$n>(mp, p, values, s)
-                            }
-                        }
-                        (false, false, false) => {
-                            if WIDE {
-                                linear::<$n, false, false, false>(mp, p, *bounded, values, s)
-                            } else {
-                                linear_out::<$n, false, false, false>(mp, p, *bounded, values, s)
-                            }
-                        }
-                        (false, false, true) => {
-                            if WIDE {
-                                linear::<$n, false, false, true>(mp, p, *bounded, values, s)
-                            } else {
-                                linear_out::<$n, false, false, true>(mp, p, *bounded, values, s)
-                            }
-                        }
-                        (false, true, false) => {
-                            if WIDE {
-                                linear::<$n, false, true, false>(mp, p, *bounded, values, s)
-                            } else {
-                                linear_out::<$n, false, true, false>(mp, p, *bounded, values, s)
-                            }
-                        }
-                        (false, true, true) => {
-                            if WIDE {
-                                linear::<$n, false, true, true>(mp, p, *bounded, values, s)
-                            } else {
-                                linear_out::<$n, false, true, true>(mp, p, *bounded, values, s)
-                            }
-                        }
-                        (true, false, false) => {
-                            if WIDE {
-                                linear::<$n, true, false, false>(mp, p, *bounded, values, s)
-                            } else {
-                                linear_out::<$n, true, false, false>(mp, p, *bounded, values, s)
-                            }
-                        }
-                        (true, false, true) => {
-                            if WIDE {
-                                linear::<$n, true, false, true>(mp, p, *bounded, values, s)
-                            } else {
-                                linear_out::<$n, true, false, true>(mp, p, *bounded, values, s)
-                            }
-                        }
-                        (true, true, false) => {
-                            if WIDE {
-                                linear::<$n, true, true, false>(mp, p, *bounded, values, s)
-                            } else {
-                                linear_out::<$n, true, true, false>(mp, p, *bounded, values, s)
-                            }
-                        }
-                        (true, true, true) => {
-                            if WIDE {
-                                linear::<$n, true, true, true>(mp, p, *bounded, values, s)
-                            } else {
-                                linear_out::<$n, true, true, true>(mp, p, *bounded, values, s)
-                            }
-                        }
+                        (false, false, false) if plain => plain!($n),
+                        (false, false, false) => call!($n, false, false, false),
+                        (false, false, true) => call!($n, false, false, true),
+                        (false, true, false) => call!($n, false, true, false),
+                        (false, true, true) => call!($n, false, true, true),
+                        (true, false, false) => call!($n, true, false, false),
+                        (true, false, true) => call!($n, true, false, true),
+                        (true, true, false) => call!($n, true, true, false),
+                        (true, true, true) => call!($n, true, true, true),
                     }
                 };
             }
@@ -198,13 +164,7 @@ pub(super) fn metric<const WIDE: bool>(
                 2 => go!(2),
                 // Three pieces padded to four: the plain path leaves out
                 // the padding, a piece no value selects.
-                4 if plain && p.get(3).is_some_and(|x| x.from == f64::INFINITY) => {
-                    if WIDE {
-                        linear_plain::<3>(mp, p, values, s)
-                    } else {
-                        linear_plain_out::<3>(mp, p, values, s)
-                    }
-                }
+                4 if plain && p.get(3).is_some_and(|x| x.from == f64::INFINITY) => plain!(3),
                 4 => go!(4),
                 _ => go!(8),
             }
