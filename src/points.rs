@@ -249,6 +249,16 @@ pub(crate) fn decimal_to_micros(d: Decimal) -> Result<i64, NumberError> {
         .map_err(|_| NumberError::OutOfRange(d.to_string(), "±10^12"))
 }
 
+/// A float as an error message shows it: in full below 10¹⁵, in
+/// scientific notation beyond (`1e300`, not a 301-digit number).
+fn shown(x: f64) -> String {
+    if x.abs() >= 1e15 {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
 /// A float rounded to the nearest millionth (ties away from zero).
 #[inline]
 pub(crate) fn f64_to_micros(x: f64) -> Result<i64, NumberError> {
@@ -256,7 +266,7 @@ pub(crate) fn f64_to_micros(x: f64) -> Result<i64, NumberError> {
         return Err(NumberError::NotFinite(x.to_string()));
     }
     if x.abs() > MAX_MAGNITUDE as f64 {
-        return Err(NumberError::OutOfRange(x.to_string(), "±10^12"));
+        return Err(NumberError::OutOfRange(shown(x), "±10^12"));
     }
     // |x| ≤ 10¹² so |x·10⁶| ≤ 10¹⁸ < 2⁶³: the cast cannot saturate.
     Ok(round_half_away(x * MICRO as f64))
@@ -414,6 +424,20 @@ mod tests {
             f64_to_micros(2e12),
             Err(NumberError::OutOfRange(..))
         ));
+        // Huge values are named in scientific notation, others in full.
+        let said = |x: f64| f64_to_micros(x).map_err(|e| e.to_string());
+        assert_eq!(
+            said(-1e300),
+            Err("-1e300 is outside the range ±10^12".to_string())
+        );
+        assert_eq!(
+            said(1.5e15),
+            Err("1.5e15 is outside the range ±10^12".to_string())
+        );
+        assert_eq!(
+            said(2.5e13),
+            Err("25000000000000 is outside the range ±10^12".to_string())
+        );
     }
 
     #[test]
