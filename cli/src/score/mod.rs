@@ -174,6 +174,7 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
         as_of,
         drivers: !args.no_drivers,
         rules,
+        ..Default::default()
     };
     let started = std::time::Instant::now();
     let stats =

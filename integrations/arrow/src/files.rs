@@ -198,9 +198,12 @@ fn run(
     };
     let mut stats = FileStats::default();
     let mut buffers = ScoreBuffers::new();
+    let mut options = options.clone();
     for batch in reader {
         let batch = batch?;
-        let scored = score_batch_into(scorer, &batch, options, &mut buffers)?;
+        // Rows are named by their place in the file, not in the batch.
+        options.first_row = stats.rows;
+        let scored = score_batch_into(scorer, &batch, &options, &mut buffers)?;
         stats.rows += batch.num_rows() as u64;
         stats.batches += 1;
         if let Some(e) = scored.column_by_name("error") {

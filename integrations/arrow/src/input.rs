@@ -25,6 +25,12 @@ pub struct Options {
     /// Also give each banded row the metric that pulls its score down most
     /// (a second, row-at-a-time pass).
     pub drivers: bool,
+    /// How many rows of the same stream came before this batch (0 by
+    /// default). Messages name a row without an id by its place in the
+    /// whole stream, counted from 1: with `first_row` 65,536, the batch's
+    /// first row is `row 65537` (in a CSV file with a header, line
+    /// 65,538). [`score_file`](crate::score_file) sets it batch by batch.
+    pub first_row: u64,
     /// CTA rules (compiled for the scorer's model) to evaluate on every
     /// scored row: adds the `ctas` and `cta_kinds` columns. The rules read
     /// named dates from `<name>__date` columns and score changes from
@@ -315,7 +321,9 @@ pub(crate) struct Text<'a> {
     authors: Vec<(&'a str, Vec<Option<&'a str>>)>,
 }
 
-pub(crate) fn text<'a>(input: &'a RecordBatch) -> Result<Text<'a>, Error> {
+/// The text columns of a block whose row 0 is row `first` of the stream
+/// (counted from 1, for messages).
+pub(crate) fn text<'a>(input: &'a RecordBatch, first: u64) -> Result<Text<'a>, Error> {
     let strings = |name: &str| -> Result<Option<Vec<Option<&'a str>>>, Error> {
         match input.column_by_name(name) {
             None => Ok(None),
@@ -340,7 +348,10 @@ pub(crate) fn text<'a>(input: &'a RecordBatch) -> Result<Text<'a>, Error> {
                         .ok_or_else(|| {
                             Error::column(
                                 "previous_band",
-                                format!("{s:?} at row {row} is not a band"),
+                                format!(
+                                    "{s:?} at row {} is not a band",
+                                    first.saturating_add(row as u64)
+                                ),
                             )
                         }),
                 })

@@ -28,7 +28,9 @@
 //! `employees` or `as_of`, a negative employee count, MRR text that is not
 //! a number, a `previous_score` that is not a score, a missing observation
 //! date where the metric has a value (its `error` names the columns:
-//! `account 7: mrr: missing; employees: missing`). `Float64` metric
+//! `account 7: mrr: missing; employees: missing`; a row without an id is
+//! named by its place in the stream, counted from 1: `row 4101: id:
+//! missing`, see [`Options::first_row`]). `Float64` metric
 //! columns, `Decimal128` MRR, integer ids, `Date32` dates and every
 //! validity bitmap are read in place, without copying.
 //!

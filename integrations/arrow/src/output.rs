@@ -90,14 +90,20 @@ pub fn score_batch_into(
     let mut start = 0;
     while scored.is_ok() && (start < rows || start == 0) {
         let len = block.min(rows - start);
-        scored =
-            score_block(&scorer, &input.slice(start, len), options, &mut scores).map(|block| {
-                results.push(&scores, start, buffers);
-                results.push_ctas(block.ctas, start);
-                results
-                    .problems
-                    .extend(block.problems.into_iter().map(|(r, p)| (start + r, p)));
-            });
+        scored = score_block(
+            &scorer,
+            &input.slice(start, len),
+            start,
+            options,
+            &mut scores,
+        )
+        .map(|block| {
+            results.push(&scores, start, buffers);
+            results.push_ctas(block.ctas, start);
+            results
+                .problems
+                .extend(block.problems.into_iter().map(|(r, p)| (start + r, p)));
+        });
         start += block;
     }
     // The working columns are kept whatever happened.
@@ -123,6 +129,7 @@ struct Block {
 fn score_block(
     scorer: &Scorer<'_>,
     part: &RecordBatch,
+    start: usize,
     options: &Options,
     scores: &mut BatchScores,
 ) -> Result<Block, Error> {
@@ -131,7 +138,7 @@ fn score_block(
     let as_utf8 = utf8(part)?;
     let read = as_utf8.as_ref().unwrap_or(part);
     let owned = own(model, read)?;
-    let text = text(read)?;
+    let text = text(read, row_number(options, start))?;
     let (b, mut problems) = batch(model, read, &owned, &text, options)?;
     scorer.score_into(&b, scores)?;
     problems.extend(
@@ -187,7 +194,7 @@ impl Results {
     /// become null, their `error` says which column and why (in the row
     /// API's form, `account 7: mrr: missing`), whatever the batch path
     /// made of the placeholder values read in their place.
-    fn reject_problem_rows(&mut self, input: &RecordBatch) {
+    fn reject_problem_rows(&mut self, input: &RecordBatch, options: &Options) {
         if self.problems.is_empty() {
             return;
         }
@@ -212,9 +219,9 @@ impl Results {
             let label = match id.filter(|a| a.is_valid(row)) {
                 Some(a) => match arrow_cast::display::array_value_to_string(a, row) {
                     Ok(id) => format!("account {id}"),
-                    Err(_) => format!("row {row}"),
+                    Err(_) => format!("row {}", row_number(options, row)),
                 },
-                None => format!("row {row}"),
+                None => format!("row {}", row_number(options, row)),
             };
             self.errors
                 .push((row, format!("{label}: {}", why.join("; "))));
@@ -283,7 +290,7 @@ impl Results {
         options: &Options,
         buffers: &mut ScoreBuffers,
     ) -> Result<RecordBatch, Error> {
-        self.reject_problem_rows(input);
+        self.reject_problem_rows(input, options);
         let rows = input.num_rows();
         let mut fields: Vec<Arc<Field>> = Vec::with_capacity(13);
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(13);
@@ -339,6 +346,15 @@ impl Results {
             columns,
         )?)
     }
+}
+
+/// Row `row` of the batch as messages name it: its place in the whole
+/// stream, counted from 1 ([`Options::first_row`]).
+fn row_number(options: &Options, row: usize) -> u64 {
+    options
+        .first_row
+        .saturating_add(row as u64)
+        .saturating_add(1)
 }
 
 /// A text column with `texts` at their rows (a rejected row's message, a

@@ -401,7 +401,7 @@ fn nulls_in_required_columns_reject_their_rows() {
             (2, "account 3: mrr: missing; employees: missing"),
             (3, "account 4: employees: missing"),
             (4_096, "account 4097: as_of: missing"),
-            (4_100, "row 4100: id: missing"),
+            (4_100, "row 4101: id: missing"),
             (4_999, "account 5000: mrr: missing"),
         ]
     );
@@ -423,7 +423,44 @@ fn nulls_in_required_columns_reject_their_rows() {
     assert_eq!(error_all.null_count(), 0);
     assert_eq!(
         error_all.value(4_100),
-        "row 4100: id: missing; mrr: missing"
+        "row 4101: id: missing; mrr: missing"
+    );
+    // In a stream, a row is named by its place in the whole stream (from
+    // 1), not in its batch, nor in the block of the batch it was read in.
+    let later = Options {
+        first_row: 65_536,
+        ..options()
+    };
+    let out_later = score_batch(&scorer, &all_null, &later).unwrap();
+    let error_later = out_later
+        .column_by_name("error")
+        .unwrap()
+        .as_string::<i32>();
+    assert_eq!(
+        error_later.value(4_100),
+        "row 69637: id: missing; mrr: missing"
+    );
+    assert_eq!(error_later.value(7), "account 8: mrr: missing");
+    let mut bands: Vec<Option<&str>> = vec![None; all_null.num_rows()];
+    bands[4_200] = Some("blue");
+    let with_bands = RecordBatch::try_from_iter(
+        all_null
+            .schema()
+            .fields()
+            .iter()
+            .zip(all_null.columns())
+            .map(|(f, a)| (f.name().clone(), a.clone()))
+            .chain([(
+                "previous_band".to_string(),
+                Arc::new(arrow_array::StringArray::from(bands)) as ArrayRef,
+            )]),
+    )
+    .unwrap();
+    let err = score_batch(&scorer, &with_bands, &later).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("\"blue\" at row 69737 is not a band"),
+        "{err}"
     );
     assert_eq!(error_all.value(7), "account 8: mrr: missing");
     assert_eq!(
