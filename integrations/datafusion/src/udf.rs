@@ -52,8 +52,12 @@ pub struct HealthScore {
 impl HealthScore {
     /// The UDF `health_score` for `model`. `options.as_of` is the as-of date
     /// of rows whose call passes no `as_of` column; `options.drivers` adds
-    /// `pulls_down_most` to the result.
-    pub fn new(model: Arc<Model>, options: Options) -> Self {
+    /// `pulls_down_most` to the result. `options.first_row` is not used:
+    /// DataFusion hands the function batches of a partition in no global
+    /// order, so a row without an id is named by its place in its batch
+    /// (its `error` sits beside the row's own columns).
+    pub fn new(model: Arc<Model>, mut options: Options) -> Self {
+        options.first_row = 0;
         let fields = result_fields(&options);
         HealthScore {
             name: "health_score".to_string(),
