@@ -372,6 +372,9 @@ fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: 
         times[6].push(t.elapsed().as_nanos() as f64 / n as f64);
         assert_eq!(counts(out.bands().iter().copied()), expected);
     }
+    // Paired within each round (the two runs back to back), so that the
+    // machine's drift between rounds cancels out.
+    let mut speedup: Vec<f64> = times[1].iter().zip(&times[2]).map(|(a, b)| a / b).collect();
     let (peer, _) = min_median(&mut times[0].clone());
     let (peer_one, _) = min_median(&mut times[3].clone());
     println!("\nreference model v0m, {n} accounts, {rounds} interleaved rounds, ns per account (min / median):");
@@ -392,6 +395,11 @@ fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: 
             lo / vs
         );
     }
+    let (lo, med) = min_median(&mut speedup);
+    let hi = speedup.last().copied().unwrap_or(f64::NAN);
+    println!(
+        "  batch 2 threads over 1 thread, the same round: {lo:.2}× / {med:.2}× / {hi:.2}× (min / median / max)"
+    );
     println!("  bands (green, lime, yellow, red, none): exact {expected:?}, f64 {f64_counts:?}");
 }
 

@@ -26,7 +26,8 @@
 //!   integers held exactly by `f64` (below 2⁵¹; see below), so the
 //!   compiler vectorises it (8 lanes with AVX-512, detected at run time;
 //!   2 with the baseline x86-64 target). [`Scorer::threads`] splits a batch across
-//!   threads; results stay in row order.
+//!   threads, which take its rows piece by piece as each finishes the
+//!   last; results stay in row order.
 //!
 //! # How exactness is kept
 //!
@@ -135,8 +136,12 @@ impl<'m> Scorer<'m> {
         }
     }
 
-    /// Splits each batch across this many threads (std scoped threads; at
-    /// least 1). Results are in row order whatever the count.
+    /// Splits each batch across this many threads (at least 1): the
+    /// calling thread and `threads - 1` std scoped threads, started per
+    /// call. The rows are cut into about 16 pieces a thread (at least
+    /// 1,024 rows each), which the threads take in turn, so that one
+    /// slower core does not hold up the rest. Results are in row order,
+    /// and identical, whatever the count.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
@@ -236,30 +241,27 @@ impl<'m> Scorer<'m> {
         out.reset(rows, self.drivers);
         out.model = Some(self.model.fingerprint().clone());
         let threads = self.threads.min(rows.div_ceil(kernel::CHUNK)).max(1);
-        let per = rows.div_ceil(threads).div_ceil(kernel::CHUNK) * kernel::CHUNK;
-        let mut all = out.out();
+        let all = out.out();
         if threads == 1 {
             self.range(batch, &bound, 0, rows, all);
         } else {
-            std::thread::scope(|scope| {
-                let mut start = 0;
-                while start < rows {
-                    let n = per.min(rows - start);
-                    let part = all.split_off_front(n);
-                    let bound = &bound;
-                    scope.spawn(move || self.range(batch, bound, start, n, part));
-                    start += n;
-                }
-            });
+            self.share(batch, &bound, threads, all);
         }
-        // Rejected rows: the row API's own error for each, in row order.
+        // Rejected rows: the row API's own error for each, in row order
+        // (found 64 rows at a time: most batches have none).
         let model = self.model;
         out.errors = out
             .rejected
-            .iter()
+            .chunks(64)
             .enumerate()
-            .filter(|(_, r)| **r)
-            .map(|(row, _)| {
+            .filter(|(_, c)| c.iter().any(|r| *r))
+            .flat_map(|(k, c)| {
+                c.iter()
+                    .enumerate()
+                    .filter(|(_, r)| **r)
+                    .map(move |(i, _)| k * 64 + i)
+            })
+            .map(|row| {
                 let data = rows::account_data(model, batch, &bound, row);
                 let error = match model.bind(data) {
                     Err(error) => error,
@@ -274,6 +276,45 @@ impl<'m> Scorer<'m> {
             })
             .collect();
         Ok(())
+    }
+
+    /// Scores all of `out`'s rows on `threads` threads, the calling one
+    /// among them. The rows are cut into pieces that the threads take in
+    /// turn as they finish the last, not into one share per thread: a
+    /// thread whose core is slower (another process on it, a lower clock)
+    /// takes fewer pieces instead of leaving the others waiting.
+    fn share(&self, batch: &Batch<'_>, bound: &Bound<'_>, threads: usize, mut all: Out<'_>) {
+        let rows = all.len();
+        // About 16 pieces a thread, whole kernel chunks, at least 4 each.
+        let piece = rows
+            .div_ceil(threads * 16)
+            .div_ceil(kernel::CHUNK)
+            .max(4)
+            .saturating_mul(kernel::CHUNK);
+        let mut pieces = Vec::with_capacity(rows.div_ceil(piece));
+        let mut start = 0;
+        while start < rows {
+            let n = piece.min(rows - start);
+            pieces.push((start, all.split_off_front(n)));
+            start += n;
+        }
+        let queue = std::sync::Mutex::new(pieces.into_iter());
+        let work = || loop {
+            // A poisoned lock (a thread panicked) still hands out the
+            // rest; the scope then passes the panic on.
+            let next = queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .next();
+            let Some((start, part)) = next else { break };
+            self.range(batch, bound, start, part.len(), part);
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                scope.spawn(work);
+            }
+            work();
+        });
     }
 
     /// Scores rows `start .. start + n` into `out`.

@@ -208,6 +208,11 @@ fn take<'a, T>(s: &mut &'a mut [T], at: usize) -> &'a mut [T] {
 }
 
 impl<'a> Out<'a> {
+    /// Number of rows.
+    pub(crate) fn len(&self) -> usize {
+        self.overall.len()
+    }
+
     /// The first `at` rows; `self` keeps the rest.
     pub(crate) fn split_off_front(&mut self, at: usize) -> Out<'a> {
         Out {
