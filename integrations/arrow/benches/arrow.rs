@@ -6,9 +6,10 @@
 //! ```
 //!
 //! Both reuse their working columns (and the Arrow path its result
-//! buffers) from call to call. First interleaved rounds (min / median ns
-//! per account, one core) for one call of all rows and for slices of
-//! 65,536 and 8,192 rows, then criterion's groups. The Arrow path reads a
+//! buffers) from call to call. First interleaved rounds (`BATCH_ROUNDS`,
+//! 9 unless set; min / median ns per account, one core, and the median of
+//! each round's Arrow over batch ratio) for one call of all rows and for
+//! slices of 65,536 and 8,192 rows, then criterion's groups. The Arrow path reads a
 //! `RecordBatch` (Float64 metric columns with nulls, Decimal128 MRR) and
 //! builds the results `RecordBatch`; the batch path scores the same
 //! columns as borrowed slices into `BatchScores`. Every round checks both
@@ -95,7 +96,12 @@ fn benches(c: &mut Criterion) {
     let shapes = [n, 65_536, 8_192];
     let mut batch_ns = vec![Vec::new(); shapes.len()];
     let mut arrow_ns = vec![Vec::new(); shapes.len()];
-    for _ in 0..7 {
+    let rounds: usize = std::env::var("BATCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(9)
+        .max(1);
+    for _ in 0..rounds {
         for (s, rows) in shapes.iter().enumerate() {
             let mut spent = Duration::ZERO;
             let mut counts = [0u64; 5];
@@ -128,10 +134,23 @@ fn benches(c: &mut Criterion) {
         }
     }
     println!(
-        "\nv0m, {n} accounts in memory, 7 interleaved rounds, ns per account (min / median), {} kernel:",
+        "\nv0m, {n} accounts in memory, {rounds} interleaved rounds, ns per account (min / median), {} kernel:",
         scorer.instruction_set()
     );
-    println!("  rows per call   batch path        Arrow path        Arrow over batch (min, median)   Arrow over the batch path's one call (min)");
+    println!("  rows per call   batch path        Arrow path        Arrow over batch (min, median, same round)   Arrow over the batch path's one call (min)");
+    // Each round's Arrow time over the same round's batch time (the two
+    // back to back), so that the machine's drift between rounds cancels.
+    let paired: Vec<f64> = (0..shapes.len())
+        .map(|s| {
+            let mut r: Vec<f64> = arrow_ns[s]
+                .iter()
+                .zip(&batch_ns[s])
+                .map(|(a, b)| a / b)
+                .collect();
+            r.sort_by(f64::total_cmp);
+            r[r.len() / 2]
+        })
+        .collect();
     let one_call = {
         let mut v = batch_ns[0].clone();
         v.sort_by(f64::total_cmp);
@@ -142,13 +161,14 @@ fn benches(c: &mut Criterion) {
         arrow_ns[s].sort_by(f64::total_cmp);
         let (b, a) = (&batch_ns[s], &arrow_ns[s]);
         println!(
-            "  {rows:>13}   {:6.1} / {:6.1}   {:6.1} / {:6.1}   {:+4.0}%, {:+4.0}%                     {:+4.0}%",
+            "  {rows:>13}   {:6.1} / {:6.1}   {:6.1} / {:6.1}   {:+4.0}%, {:+4.0}%, {:+4.0}%                            {:+4.0}%",
             b[0],
-            b[3],
+            b[rounds / 2],
             a[0],
-            a[3],
+            a[rounds / 2],
             (a[0] / b[0] - 1.0) * 100.0,
-            (a[3] / b[3] - 1.0) * 100.0,
+            (a[rounds / 2] / b[rounds / 2] - 1.0) * 100.0,
+            (paired[s] - 1.0) * 100.0,
             (a[0] / one_call - 1.0) * 100.0,
         );
     }

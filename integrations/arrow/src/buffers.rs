@@ -1,6 +1,7 @@
 //! The memory the Arrow path reuses from call to call, and the result
 //! columns it fills block by block.
 
+use crate::widen::{extend_micros, Widen};
 use crate::Error;
 use arrow_array::types::UInt32Type;
 use arrow_array::{Array, ArrayRef, Decimal128Array, DictionaryArray, StringArray, UInt32Array};
@@ -198,14 +199,11 @@ impl<T> Filling<T> {
 }
 
 impl Filling<i128> {
-    /// The next block's millionths ([`NONE`]: null). Every block but the
-    /// last is a multiple of 64 rows, so the bits line up.
-    pub(crate) fn push_micros(&mut self, values: &[u32]) {
+    /// The next block's millionths ([`NONE`]: null), written `how`. Every
+    /// block but the last is a multiple of 64 rows, so the bits line up.
+    pub(crate) fn push_micros(&mut self, values: &[u32], how: Widen) {
         self.missing += validity_bits(values, &mut self.valid);
-        // A loop over a slice of known length into reserved memory:
-        // vectorised.
-        self.data
-            .extend(values.iter().map(|m| i128::from(*m & 0x7fff_ffff)));
+        extend_micros(&mut self.data, values, how);
     }
 }
 

@@ -86,14 +86,16 @@
 //! ```
 
 #![deny(missing_docs)]
-// `unsafe` once: a dictionary array whose keys were range-checked in one
-// vectorised pass (`buffers::ScoreBuffers::dictionary`).
+// `unsafe` in two places: a dictionary array whose keys were range-checked
+// in one vectorised pass (`buffers::ScoreBuffers::dictionary`), and the
+// AVX-512 stores of the Decimal128 result columns (`widen`).
 #![deny(unsafe_code)]
 
 mod buffers;
 mod files;
 mod input;
 mod output;
+mod widen;
 
 pub use buffers::ScoreBuffers;
 pub use files::{score_file, FileStats, Format};

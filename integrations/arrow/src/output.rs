@@ -2,6 +2,7 @@
 
 use crate::buffers::{Filling, ScoreBuffers};
 use crate::input::{batch, null_rows, own, text, utf8, Options};
+use crate::widen::Widen;
 use crate::Error;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Fields, Schema};
@@ -165,6 +166,8 @@ struct Results {
     scorecard: Filling<u32>,
     dims: [Filling<i128>; 4],
     driver: Option<Filling<u32>>,
+    /// How the millionths are written (for this many rows).
+    widen: Widen,
     /// Rejected rows (in the whole batch) and why.
     errors: Vec<(usize, String)>,
     /// With rules: the rows that opened CTAs, their rule ids and kinds.
@@ -184,6 +187,7 @@ impl Results {
             scorecard: buffers.start(4, rows),
             dims: [5, 6, 7, 8].map(|slot| buffers.start(slot, rows)),
             driver: options.drivers.then(|| buffers.start(9, rows)),
+            widen: Widen::detect(rows),
             errors: Vec::new(),
             ctas: options.rules.as_ref().map(|_| Vec::new()),
             problems: Vec::new(),
@@ -263,13 +267,14 @@ impl Results {
 
     /// A block's scores, its row 0 being row `start` of the batch.
     fn push(&mut self, scores: &BatchScores, start: usize, buffers: &mut ScoreBuffers) {
-        self.score.push_micros(scores.overall_micros());
+        let how = self.widen;
+        self.score.push_micros(scores.overall_micros(), how);
         buffers.push_bands(&mut self.band, scores);
-        self.coverage.push_micros(scores.coverage_micros());
+        self.coverage.push_micros(scores.coverage_micros(), how);
         self.segment.push_keys(scores.segments());
         self.scorecard.push_keys(scores.scorecards());
         for (column, d) in self.dims.iter_mut().zip(Dimension::ALL) {
-            column.push_micros(scores.dimension_micros(d));
+            column.push_micros(scores.dimension_micros(d), how);
         }
         if let (Some(column), Some(drivers)) = (&mut self.driver, scores.drivers()) {
             column.push_keys(drivers);
