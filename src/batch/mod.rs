@@ -287,7 +287,7 @@ impl<'m> Scorer<'m> {
         let rows = all.len();
         // About 16 pieces a thread, whole kernel chunks, at least 4 each.
         let piece = rows
-            .div_ceil(threads * 16)
+            .div_ceil(threads.saturating_mul(16))
             .div_ceil(kernel::CHUNK)
             .max(4)
             .saturating_mul(kernel::CHUNK);
@@ -298,6 +298,8 @@ impl<'m> Scorer<'m> {
             pieces.push((start, all.split_off_front(n)));
             start += n;
         }
+        // No more threads than pieces (a small batch on many threads).
+        let threads = threads.min(pieces.len());
         let queue = std::sync::Mutex::new(pieces.into_iter());
         let work = || loop {
             // A poisoned lock (a thread panicked) still hands out the
