@@ -313,7 +313,15 @@ impl<'m> Scorer<'m> {
         };
         std::thread::scope(|scope| {
             for _ in 1..threads {
-                scope.spawn(work);
+                // A thread the system cannot start (a limit reached) is
+                // one fewer taking pieces, not an error: the caller and
+                // those started score every row.
+                if std::thread::Builder::new()
+                    .spawn_scoped(scope, work)
+                    .is_err()
+                {
+                    break;
+                }
             }
             work();
         });
