@@ -7,17 +7,7 @@
 mod v0m;
 
 use healthscore::batch::{BatchScores, Scorer};
-use healthscore::Model;
-
-fn model() -> Model {
-    let config =
-        serde_json::from_str(include_str!("../examples/data/model-v0m.json")).expect("v0m parses");
-    Model::new(config).expect("v0m is valid")
-}
-
-fn day() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date")
-}
+use v0m::{day, model};
 
 /// v0m accounts with bad rows spread through them: a ratio above 1
 /// (`weekly_active_ratio`), NaN (`exec_sponsor_meetings_90d`), a negative

@@ -88,6 +88,17 @@ pub const METRICS: [&str; 12] = [
     "renewal_days_left",
 ];
 
+/// The reference model v0m (`examples/data/model-v0m.json`).
+pub fn model() -> healthscore::Model {
+    let config = serde_json::from_str(include_str!("../data/model-v0m.json")).expect("v0m parses");
+    healthscore::Model::new(config).expect("v0m is valid")
+}
+
+/// The as-of date the benches and tests score v0m accounts on.
+pub fn day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a date")
+}
+
 /// A portfolio as columns.
 pub struct Columns {
     pub ids: Vec<i64>,

@@ -1,6 +1,8 @@
 //! Record batches, Parquet and CSV files score exactly as the batch path
 //! scores the same columns.
 
+#[path = "support/results.rs"]
+mod results;
 #[path = "../../../examples/support/v0m.rs"]
 #[allow(dead_code)]
 mod v0m;
@@ -8,11 +10,11 @@ mod v0m;
 mod v0m_arrow;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::Decimal128Type;
 use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use healthscore::batch::{Scorer, NONE};
 use healthscore::Model;
 use healthscore_arrow::{score_batch, score_batch_into, score_file, Error, Options, ScoreBuffers};
+use results::micros_column;
 use std::sync::Arc;
 
 fn model() -> Model {
@@ -63,24 +65,6 @@ fn text(b: &RecordBatch, name: &str, row: usize) -> Option<String> {
     let dict = column.as_dictionary::<arrow_array::types::UInt32Type>();
     let values = dict.downcast_dict::<StringArray>().unwrap();
     dict.is_valid(row).then(|| values.value(row).to_string())
-}
-
-/// A micros column (`score`, `coverage`, a dimension) as millionths
-/// (NONE for null).
-fn micros_column(out: &RecordBatch, name: &str) -> Vec<u32> {
-    let s = out
-        .column_by_name(name)
-        .unwrap()
-        .as_primitive::<Decimal128Type>();
-    (0..s.len())
-        .map(|i| {
-            if s.is_null(i) {
-                NONE
-            } else {
-                s.value(i) as u32
-            }
-        })
-        .collect()
 }
 
 /// Every result column equals the batch path's, over a batch long enough

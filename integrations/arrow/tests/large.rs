@@ -3,39 +3,19 @@
 //! scores as the batch path does, and as the same rows in slices small
 //! enough for plain stores.
 
+#[path = "support/results.rs"]
+mod results;
 #[path = "../../../examples/support/v0m.rs"]
 #[allow(dead_code)]
 mod v0m;
 #[path = "support/v0m_arrow.rs"]
 mod v0m_arrow;
 
-use arrow_array::cast::AsArray;
-use arrow_array::types::Decimal128Type;
-use arrow_array::{Array, RecordBatch};
-use healthscore::batch::{Scorer, NONE};
-use healthscore::Model;
+use arrow_array::Array;
+use healthscore::batch::Scorer;
 use healthscore_arrow::{score_batch_into, Options, ScoreBuffers};
-
-fn model() -> Model {
-    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
-        .unwrap()
-}
-
-fn micros(out: &RecordBatch, name: &str) -> Vec<u32> {
-    let s = out
-        .column_by_name(name)
-        .unwrap()
-        .as_primitive::<Decimal128Type>();
-    (0..s.len())
-        .map(|i| {
-            if s.is_null(i) {
-                NONE
-            } else {
-                s.value(i) as u32
-            }
-        })
-        .collect()
-}
+use results::micros_column as micros;
+use v0m::model;
 
 const MICROS: [&str; 6] = [
     "score",
