@@ -454,27 +454,44 @@ fn card(id: String) -> impl Strategy<Value = ScorecardConfig> {
         })
 }
 
+/// Size tiers of the models with many scorecards: 0, 5, …, 45 employees.
+const SIZES: usize = 10;
+
+/// A random model: 1 to 6 random metrics, and either two scorecards
+/// (small accounts by MRR, and the rest) or many, one per MRR and size
+/// tier up to a default: 16 (the most the wide kernel looks up in
+/// registers) or 19 (more: it gathers from memory).
 fn any_model() -> impl Strategy<Value = Model> {
-    (1usize..7)
-        .prop_flat_map(|n| {
+    (
+        1usize..7,
+        prop_oneof![Just(2usize), Just(2), Just(16), Just(19)],
+    )
+        .prop_flat_map(|(n, cards)| {
             let metrics: Vec<_> = (0..n).map(metric).collect();
-            (
-                metrics,
-                card("low".into()),
-                card("high".into()),
-                any::<bool>(),
-            )
+            let cards: Vec<_> = (0..cards).map(|c| card(format!("c{c}"))).collect();
+            (metrics, cards, any::<bool>())
         })
-        .prop_filter_map("compiles", |(metrics, low, high, stages)| {
+        .prop_filter_map("compiles", |(metrics, cards, stages)| {
+            let many = cards.len() > 2;
+            let sizes = if many {
+                (0..SIZES)
+                    .map(|k| {
+                        let to = (k + 1 < SIZES).then_some(5 * (k as u32 + 1));
+                        Tier::new(format!("s{k}"), 5 * k as u32, to)
+                    })
+                    .collect()
+            } else {
+                vec![
+                    Tier::new("small", 0, Some(50)),
+                    Tier::new("large", 50, None),
+                ]
+            };
             let mut segments = SegmentsConfig {
                 mrr_tiers: vec![
                     Tier::new("smb", Decimal::ZERO, Some(Decimal::new(100_050, 2))),
                     Tier::new("ent", Decimal::new(100_050, 2), None),
                 ],
-                size_tiers: vec![
-                    Tier::new("small", 0, Some(50)),
-                    Tier::new("large", 50, None),
-                ],
+                size_tiers: sizes,
                 stages: vec![],
             };
             if stages {
@@ -489,9 +506,18 @@ fn any_model() -> impl Strategy<Value = Model> {
                 c.metric_weights.retain(|k, _| names.contains(k));
                 c
             };
-            config = config
-                .scorecard(keep(low).when(Criteria::default().mrr(["smb"])))
-                .scorecard(keep(high));
+            let last = cards.len() - 1;
+            for (k, c) in cards.into_iter().enumerate() {
+                let c = keep(c);
+                config = config.scorecard(if k == last {
+                    c
+                } else if many {
+                    let (mrr, size) = (["smb", "ent"][k % 2], format!("s{}", k / 2));
+                    c.when(Criteria::default().mrr([mrr]).size([size]))
+                } else {
+                    c.when(Criteria::default().mrr(["smb"]))
+                });
+            }
             Model::new(config).ok()
         })
 }

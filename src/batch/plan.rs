@@ -37,7 +37,19 @@ pub(crate) struct Piece {
     /// fl(1/c).
     pub(crate) inv: f64,
     pub(crate) base: f64,
+    /// `b + base·c`: the score is `⌊(a·x + b_base) / c⌋` (see
+    /// [`Shape::Linear::direct`]).
+    pub(crate) b_base: f64,
+    /// The double just above fl(1/c), which is above `1/c`.
+    pub(crate) inv_up: f64,
 }
+
+/// The largest `c` of a piece scored in one step (see
+/// [`Shape::Linear::direct`]).
+const DIRECT_C: f64 = (1u64 << 22) as f64;
+
+/// A score in millionths is below this (100 points is 10⁸).
+const SCORE_BOUND: f64 = (1u64 << 27) as f64;
 
 /// A curve for the kernel.
 #[derive(Clone, Debug)]
@@ -45,6 +57,16 @@ pub(crate) enum Shape {
     Linear {
         pieces: Vec<Piece>,
         bounded: bool,
+        /// Every piece's score is `⌊fl((a·x + b_base)·inv_up)⌋`, one
+        /// multiply and one rounding with no correction step. Exact when
+        /// `c ≤ 2²²`, every partial of `a·x + b_base` stays below 2⁵¹ and
+        /// the score below 2²⁷: with `t = a·x + b_base = q·c + r`
+        /// (`0 ≤ r < c`) and `u = inv_up = (1 + δ)/c`, `0 < δ < 2⁻⁵¹`,
+        /// `t·u ≥ t/c ≥ q` so the rounded product is at least `q`, and
+        /// `t·u < (q + 1 − 1/c)(1 + δ) < q + 1 − 2⁻²² + 2⁻²⁴`, below the
+        /// double `q + 1 − 2⁻²⁴` (doubles below 2²⁷ are 2⁻²⁶ apart), so the
+        /// rounded product stays below `q + 1`.
+        direct: bool,
     },
     Steps {
         thresholds: Vec<f64>,
@@ -255,6 +277,41 @@ impl Plan {
     }
 }
 
+/// The piece from `x0` to `x1` (millionths) whose score rises (or falls)
+/// by `dy` from `base` (millionths), and whether it may be scored in one
+/// step (see [`Shape::Linear::direct`]); `None` when its integers do not
+/// fit the kernel's bound.
+fn linear_piece(x0: i64, x1: i64, base: u32, dy: u32, rising: bool) -> Option<(Piece, bool)> {
+    let dx = u64::try_from(x1 - x0).ok()?;
+    let g = gcd(dx, u64::from(dy)).max(1);
+    let (dyr, dxr) = (u64::from(dy) / g, dx / g);
+    let xr = if rising { x0 } else { x1 };
+    let (dyr, dxr, xr) = (dyr as f64, dxr as f64, exact(xr)?);
+    let sign = if rising { 1.0 } else { -1.0 };
+    // |a·x| + |b| bounds every partial result of a·x + b.
+    let reach = exact(x0.abs().max(x1.abs()))?;
+    if 2.0 * dyr * reach + dxr + 2.0 * dyr * xr.abs() >= EXACT {
+        return None;
+    }
+    let (b, c, base) = (dxr - 2.0 * sign * xr * dyr, 2.0 * dxr, f64::from(base));
+    // The one-step form needs a small `c`, `a·x + b_base` in range, and
+    // the score below 2²⁷ (see `Shape::Linear::direct`).
+    let direct = c <= DIRECT_C
+        && 2.0 * dyr * reach + b.abs() + base * c < EXACT
+        && base + f64::from(dy) < SCORE_BOUND;
+    let piece = Piece {
+        from: x0 as f64,
+        a: 2.0 * sign * dyr,
+        b,
+        c,
+        inv: 1.0 / c,
+        base,
+        b_base: b + base * c,
+        inv_up: (1.0 / c).next_up(),
+    };
+    Some((piece, direct))
+}
+
 fn metric_plan(metric: &Metric) -> Option<MetricPlan> {
     let (l, h) = (metric.domain.min, metric.domain.max);
     let full = crate::points::MAX_MAGNITUDE * MICRO;
@@ -297,26 +354,11 @@ fn metric_plan(metric: &Metric) -> Option<MetricPlan> {
         }
         None => {
             let mut pieces = Vec::new();
+            let mut direct = true;
             for (x0, x1, base, dy, rising) in curve.pieces() {
-                let dx = u64::try_from(x1 - x0).ok()?;
-                let g = gcd(dx, u64::from(dy)).max(1);
-                let (dyr, dxr) = (u64::from(dy) / g, dx / g);
-                let xr = if rising { x0 } else { x1 };
-                let (dyr, dxr, xr) = (dyr as f64, dxr as f64, exact(xr)?);
-                let sign = if rising { 1.0 } else { -1.0 };
-                // |a·x| + |b| bounds every partial result of a·x + b.
-                let reach = exact(x0.abs().max(x1.abs()))?;
-                if 2.0 * dyr * reach + dxr + 2.0 * dyr * xr.abs() >= EXACT {
-                    return None;
-                }
-                pieces.push(Piece {
-                    from: x0 as f64,
-                    a: 2.0 * sign * dyr,
-                    b: dxr - 2.0 * sign * xr * dyr,
-                    c: 2.0 * dxr,
-                    inv: 1.0 / (2.0 * dxr),
-                    base: f64::from(base),
-                });
+                let (piece, one_step) = linear_piece(x0, x1, base, dy, rising)?;
+                direct &= one_step;
+                pieces.push(piece);
             }
             if pieces.is_empty() || pieces.len() > MAX_PIECES {
                 return None;
@@ -334,6 +376,7 @@ fn metric_plan(metric: &Metric) -> Option<MetricPlan> {
             Shape::Linear {
                 pieces,
                 bounded: curve.is_bounded(),
+                direct,
             }
         }
     };
@@ -355,4 +398,85 @@ fn metric_plan(metric: &Metric) -> Option<MetricPlan> {
         same_weight: None,
         worst: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `base + ⌊(a·x + b) / c⌋` in integers: the two-step form's result.
+    fn exact_score(p: &Piece, x: i64) -> i128 {
+        let t = p.a as i128 * i128::from(x) + p.b as i128;
+        p.base as i128 + t.div_euclid(p.c as i128)
+    }
+
+    /// The one-step form, as the AVX-512 loop computes it.
+    fn one_step(p: &Piece, x: i64) -> f64 {
+        ((p.a * x as f64 + p.b_base) * p.inv_up).floor()
+    }
+
+    /// Checks the one-step form at `x` and around every point of the
+    /// piece where `a·x + b` is a multiple of `c` (where a product
+    /// rounded the wrong way would show).
+    fn check(x0: i64, x1: i64, base: u32, dy: u32, rising: bool) -> usize {
+        let Some((p, true)) = linear_piece(x0, x1, base, dy, rising) else {
+            return 0;
+        };
+        let (a, c) = (p.a as i64, p.c as i64);
+        let mut xs: Vec<i64> = (x0..=x1.min(x0 + 1_000)).collect();
+        xs.extend((x1 - 1_000).max(x0)..=x1);
+        // Where the remainder of (a·x + b) / c is 0 or c − 1 (recurring
+        // every c / gcd(a, c) steps), some spread over the piece.
+        let t = |x: i64| (p.a as i128 * i128::from(x) + p.b as i128).rem_euclid(c as i128);
+        let period = (c / gcd(a.unsigned_abs(), c as u64).max(1) as i64).max(1);
+        let stride = period * ((x1 - x0) / period / 10_000).max(1);
+        for edge in [0, c as i128 - 1] {
+            let Some(first) = (x0..(x0 + period).min(x1 + 1)).find(|x| t(*x) == edge) else {
+                continue;
+            };
+            xs.extend((first..=x1).step_by(stride as usize));
+        }
+        for x in &xs {
+            assert_eq!(
+                one_step(&p, *x) as i128,
+                exact_score(&p, *x),
+                "piece {x0}..{x1} base {base} dy {dy} rising {rising} at {x}"
+            );
+        }
+        xs.len()
+    }
+
+    #[test]
+    fn one_step_pieces_score_as_two_steps() {
+        let mut checked = 0;
+        // Spans and rises of every shape: small and large c, scores up to
+        // 100 points, pieces rising and falling, at 0 and far from it.
+        for dx in [
+            1, 2, 3, 7, 9, 18, 250_000, 333_333, 900_000, 1_234_567, 2_097_151,
+        ] {
+            for (base, dy) in [
+                (0, 100_000_000),
+                (10_000_000, 45_000_000),
+                (0, 1),
+                (99_999_999, 1),
+                (33_000_000, 67_000_000),
+            ] {
+                for x0 in [0, -100_000_000, 400_000_000] {
+                    for rising in [true, false] {
+                        checked += check(x0, x0 + dx, base, dy, rising);
+                    }
+                }
+            }
+        }
+        assert!(checked > 250_000, "checked {checked} points");
+    }
+
+    #[test]
+    fn large_divisors_take_two_steps() {
+        // c = 2·dx above 2²² (dx and dy coprime): not one step.
+        let (_, direct) = linear_piece(0, 4_194_307, 0, 100_000_000, true).unwrap();
+        assert!(!direct);
+        let (_, direct) = linear_piece(0, 900_000, 0, 100_000_000, true).unwrap();
+        assert!(direct);
+    }
 }

@@ -143,7 +143,11 @@ pub(super) fn metric<const WIDE: bool>(
     };
     let gather = mp.same_weight.is_none();
     let bad = match &mp.shape {
-        Shape::Linear { pieces, bounded } => {
+        Shape::Linear {
+            pieces,
+            bounded,
+            direct,
+        } => {
             let p = pieces.as_slice();
             let plain = !mp.worst && !impute && !gather && !*bounded && mp.lo >= 0.0;
             // The instantiation for this metric's flags: inlined into the
@@ -160,7 +164,7 @@ pub(super) fn metric<const WIDE: bool>(
             macro_rules! plain {
                 ($n:literal) => {
                     if WIDE {
-                        linear_plain::<$n>(mp, p, values, s)
+                        wide_plain::<$n>(mp, p, *direct, values, s)
                     } else {
                         linear_plain_out::<$n>(mp, p, values, s)
                     }
@@ -331,6 +335,36 @@ fn linear_plain<const N: usize>(
     bad
 }
 
+/// [`linear_plain`] in the wide kernel: AVX-512 instructions written out
+/// (see [`super::avx512`]).
+#[inline(always)]
+#[allow(unsafe_code)] // calls a loop compiled for features checked at run time
+fn wide_plain<const N: usize>(
+    mp: &MetricPlan,
+    pieces: &[Piece],
+    direct: bool,
+    values: &[f64],
+    s: &mut Scratch,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: the wide kernel runs only where `Isa::detect` found
+        // AVX-512 (F, DQ, VL) on this CPU.
+        unsafe {
+            if direct {
+                super::avx512::linear_plain::<N, true>(mp, pieces, values, s)
+            } else {
+                super::avx512::linear_plain::<N, false>(mp, pieces, values, s)
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = direct;
+        linear_plain::<N>(mp, pieces, values, s)
+    }
+}
+
 /// [`linear_plain`] as a function of its own, as [`linear_out`].
 #[inline(never)]
 fn linear_plain_out<const N: usize>(
@@ -376,6 +410,9 @@ fn steps_of<const N: usize>(pieces: &[Piece]) -> ([Piece; N], [Piece; N]) {
             c: p[j].c - p[j - 1].c,
             inv: p[j].inv,
             base: p[j].base - p[j - 1].base,
+            // Not used by the portable loops.
+            b_base: 0.0,
+            inv_up: 0.0,
         };
     }
     (p, step)
