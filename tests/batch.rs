@@ -2,6 +2,9 @@
 //! of every row, over random models and accounts, on both kernels.
 
 mod common;
+#[path = "../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
 use chrono::{Datelike, NaiveDate};
 use common::*;
 use healthscore::batch::*;
@@ -558,6 +561,14 @@ proptest! {
         check_equal(&model, accounts, threads, None)?;
     }
 
+    /// The reference model v0m: one weight per metric for every
+    /// scorecard, no worst-wins, no imputation, so every curve takes the
+    /// wide kernel's plain loop, NPS (reaching below 0) among them.
+    #[test]
+    fn the_reference_model_too(accounts in proptest::collection::vec(strategy::account(&v0m::model(), day(28)), 1..60)) {
+        check_equal(&v0m::model(), accounts, 2, None)?;
+    }
+
     #[test]
     fn the_bundled_model_too(accounts in proptest::collection::vec(strategy::account(&bundled(), day(28)), 1..50)) {
         let model = bundled();
@@ -624,14 +635,10 @@ fn bundled() -> Model {
     Model::new(bundled_config()).unwrap()
 }
 
-/// Values at the edges of reading: half-millionth ties, the ends of the
-/// ratio range and the breakpoints, NaN and infinities, all read exactly
-/// as the row API reads them.
-#[test]
-fn values_at_the_edges_read_as_the_row_api_reads_them() {
-    let model = bundled();
-    let scorer = Scorer::new(&model);
-    assert!(scorer.is_columnar());
+/// Values at the edges of reading around each of `bases`: half-millionth
+/// ties and the doubles next to them, with NaN, infinities, signed zeros
+/// and magnitudes beyond every range.
+fn edge_values(bases: &[f64]) -> Vec<f64> {
     let mut values = vec![
         f64::NAN,
         f64::INFINITY,
@@ -640,10 +647,11 @@ fn values_at_the_edges_read_as_the_row_api_reads_them() {
         0.0,
         1e12,
         1e13,
+        -1e12,
         -1e-300,
         f64::MIN_POSITIVE,
     ];
-    for base in [0.0, 1.0, 0.3, 0.5, 0.7, 0.15, 0.35, 0.45, 0.999_999] {
+    for base in bases {
         for off in [
             -5e-7,
             -4.999_999_9e-7,
@@ -657,6 +665,12 @@ fn values_at_the_edges_read_as_the_row_api_reads_them() {
             values.extend([x, x.next_up(), x.next_down()]);
         }
     }
+    values
+}
+
+/// `values` of `metric` (every other metric missing) scored by both
+/// kernels read exactly as the row API reads them.
+fn check_edges(model: &Model, metric: &str, values: &[f64]) {
     let ids: Vec<String> = (0..values.len()).map(|i| format!("v{i}")).collect();
     let mrr = vec![Decimal::from(500); values.len()];
     let employees = vec![20u32; values.len()];
@@ -669,8 +683,8 @@ fn values_at_the_edges_read_as_the_row_api_reads_them() {
         Dates::One(day(28)),
     );
     for id in model.metric_ids() {
-        if id == "weekly_active" {
-            b.push_metric(id, MetricColumn::new(&values));
+        if id == metric {
+            b.push_metric(id, MetricColumn::new(values));
         } else {
             b.push_metric(
                 id,
@@ -678,21 +692,51 @@ fn values_at_the_edges_read_as_the_row_api_reads_them() {
             );
         }
     }
-    let out = scorer.score(&b).unwrap();
-    let mut errors = out.errors().iter();
-    for (row, x) in values.iter().enumerate() {
-        let data = AccountData::new(ids[row].clone(), Decimal::from(500), 20, day(28))
-            .observe(Observation::new("weekly_active", *x, day(28)));
-        match model.bind(data) {
-            Ok(a) => {
-                let s = a.score();
-                assert_eq!(out.overall(row), s.overall(), "{x:e}");
-                assert_eq!(out.band(row), s.band(), "{x:e}");
+    for scorer in [Scorer::new(model), Scorer::new(model).baseline_isa()] {
+        assert!(scorer.is_columnar());
+        let out = scorer.score(&b).unwrap();
+        let mut errors = out.errors().iter();
+        for (row, x) in values.iter().enumerate() {
+            let data = AccountData::new(ids[row].clone(), Decimal::from(500), 20, day(28))
+                .observe(Observation::new(metric, *x, day(28)));
+            match model.bind(data) {
+                Ok(a) => {
+                    let s = a.score();
+                    assert_eq!(out.overall(row), s.overall(), "{metric} {x:e}");
+                    assert_eq!(out.band(row), s.band(), "{metric} {x:e}");
+                }
+                Err(e) => assert_eq!(errors.next().map(|r| &r.error), Some(&e), "{x:e}"),
             }
-            Err(e) => assert_eq!(errors.next().map(|r| &r.error), Some(&e), "{x:e}"),
         }
+        assert!(errors.next().is_none());
     }
-    assert!(errors.next().is_none());
+}
+
+/// Values at the edges of reading: half-millionth ties, the ends of the
+/// ratio range and the breakpoints, NaN and infinities, all read exactly
+/// as the row API reads them.
+#[test]
+fn values_at_the_edges_read_as_the_row_api_reads_them() {
+    let bases = [0.0, 1.0, 0.3, 0.5, 0.7, 0.15, 0.35, 0.45, 0.999_999];
+    check_edges(&bundled(), "weekly_active", &edge_values(&bases));
+}
+
+/// The same for a curve reaching below 0 (v0m's NPS, from −100 to 100):
+/// ties below 0 round away from zero, as the row API rounds them.
+#[test]
+fn negative_values_at_the_edges_too() {
+    let bases = [
+        -100.0,
+        -99.999_999,
+        -50.0,
+        -12.345_678,
+        -1.0,
+        -0.000_001,
+        0.0,
+        50.0,
+        100.0,
+    ];
+    check_edges(&v0m::model(), "nps", &edge_values(&bases));
 }
 
 /// Columns that do not fit the model: each problem named.

@@ -186,6 +186,9 @@ pub(crate) struct Plan {
     /// Some metric of the dimension imputes a missing value, so the
     /// weight with data differs from the weight scored.
     pub(crate) impute: [bool; 4],
+    /// Some scorecard takes the dimension's worst metric (else the
+    /// kernel neither tracks nor reads the worst score).
+    pub(crate) worst: [bool; 4],
 }
 
 fn gcd(mut a: u64, mut b: u64) -> u64 {
@@ -263,6 +266,7 @@ impl Plan {
             });
         }
         let mut impute = [false; 4];
+        let worst = [0, 1, 2, 3].map(|d| card_plans.iter().any(|c| c.worst_wins[d]));
         for m in &mut metrics {
             let d = m.dim & 3;
             impute[d] |= m.missing.is_some();
@@ -273,6 +277,7 @@ impl Plan {
             table: Cards::new(&card_plans)?,
             cards: card_plans,
             impute,
+            worst,
         })
     }
 }

@@ -149,7 +149,10 @@ pub(super) fn metric<const WIDE: bool>(
             direct,
         } => {
             let p = pieces.as_slice();
-            let plain = !mp.worst && !impute && !gather && !*bounded && mp.lo >= 0.0;
+            // The portable plain loop rounds as a domain starting at 0 or
+            // above allows; the wide one rounds negative values too.
+            let wide = WIDE && cfg!(target_arch = "x86_64");
+            let plain = !mp.worst && !impute && !gather && !*bounded && (wide || mp.lo >= 0.0);
             // The instantiation for this metric's flags: inlined into the
             // wide kernel, a call of its own in the build target's.
             macro_rules! call {
@@ -351,10 +354,12 @@ fn wide_plain<const N: usize>(
         // SAFETY: the wide kernel runs only where `Isa::detect` found
         // AVX-512 (F, DQ, VL) on this CPU.
         unsafe {
-            if direct {
-                super::avx512::linear_plain::<N, true>(mp, pieces, values, s)
-            } else {
-                super::avx512::linear_plain::<N, false>(mp, pieces, values, s)
+            use super::avx512::linear_plain as go;
+            match (direct, mp.lo < 0.0) {
+                (true, false) => go::<N, true, false>(mp, pieces, values, s),
+                (true, true) => go::<N, true, true>(mp, pieces, values, s),
+                (false, false) => go::<N, false, false>(mp, pieces, values, s),
+                (false, true) => go::<N, false, true>(mp, pieces, values, s),
             }
         }
     }

@@ -267,11 +267,17 @@ fn chunk_impl<const WIDE: bool>(
             .unwrap_or(i64::MAX);
         s.stale[r] = 0;
     }
+    // The sums each metric adds to; the data weight and worst score only
+    // where the dimension has them (else nothing writes or reads them).
     for d in 0..4 {
         s.sum[d][..n].fill(0.0);
         s.wsum[d][..n].fill(0.0);
-        s.data[d][..n].fill(0.0);
-        s.worst[d][..n].fill(f64::INFINITY);
+        if plan.impute[d] {
+            s.data[d][..n].fill(0.0);
+        }
+        if plan.worst[d] {
+            s.worst[d][..n].fill(f64::INFINITY);
+        }
     }
     for (mp, column) in plan.metrics.iter().zip(&bound.metrics) {
         let impute = plan.impute[mp.dim & 3];

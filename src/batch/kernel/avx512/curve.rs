@@ -1,14 +1,17 @@
-//! The commonest curve loop (the portable `curves::linear_plain`) written
-//! with AVX-512 instructions, for CPUs that have them.
+//! The commonest curve loop (the portable `curves::linear_plain`, and
+//! the same for domains reaching below 0) written with AVX-512
+//! instructions, for CPUs that have them.
 //!
-//! The compiler vectorises the portable loop, but selects each row's
-//! piece field by field with a compare and a blend per piece (about 25 of
-//! the loop's 60 instructions for a three-piece curve). Here the row's
-//! piece number is counted once and each field is looked up in an
-//! 8-entry table held in a register (`vpermpd`: one instruction a field),
-//! and rounding uses the CPU's own rounding instruction. The arithmetic
-//! is the same exact integer arithmetic as the portable loop's, so the
-//! results are identical (a property test compares the two kernels).
+//! The loop is bound by the CPU's two 512-bit ports, so what counts is
+//! vector operations per value. The portable loop, as the compiler
+//! vectorises it, selects each row's piece field by field with a compare
+//! and a blend per piece, rounds by adding and subtracting 1.5·2⁵², and
+//! corrects each quotient. Here the row's piece number is counted once
+//! and each field looked up in an 8-entry table held in a register
+//! (`vpermpd`: one instruction a field), rounding is the CPU's own
+//! (`vrndscalepd`), and most curves' pieces are scored in one step (see
+//! `Shape::Linear::direct`). The results are the portable loop's, exactly
+//! (the property tests compare both kernels with the row API).
 
 use core::arch::x86_64::*;
 
@@ -29,21 +32,22 @@ fn table(pieces: &[Piece], field: impl Fn(&Piece) -> f64, pad: f64) -> __m512d {
 }
 
 /// `N` (1 to 8) pieces of a curve that holds its end scores beyond its
-/// ends, over a domain starting at 0 or above, one weight for every
-/// scorecard, no worst-wins and no imputation (the cases
-/// `curves::linear_plain` covers): each row's score added to its
-/// dimension's sums where the row's value is live and passes its check.
-/// Returns whether some valid value failed its check.
+/// ends, one weight for every scorecard, no worst-wins and no imputation:
+/// each row's score added to its dimension's sums where the row's value
+/// is live and passes its check. Returns whether some valid value failed
+/// its check. `DIRECT`: every piece may be scored in one step. `SIGNED`:
+/// the curve reaches below 0.
 ///
-/// Rounding `v = clamp(x·10⁶)` to whole millionths, ties up, is
-/// `⌊v + ½⌋` here: for `0 ≤ v < 2⁵¹` the sum `v + ½` is exact or rounds
-/// to a neighbour within the same unit interval, so its floor is the
-/// portable loop's `round(v) + [v − round(v) = ½]`. `⌊a·m + b⌉/c` keeps
-/// the portable loop's multiply by `fl(1/c)` and its correction, with
-/// the round-to-nearest done by `vrndscalepd` instead of adding and
-/// subtracting 1.5·2⁵² (the same result below 2⁵¹).
+/// Rounding `v = clamp(x·10⁶)` to whole millionths, ties away from zero,
+/// is `⌊|v| + ½⌋` with the sign of `v` (for `v ≥ 0`, just `⌊v + ½⌋`): for
+/// `|v| < 2⁵¹` the sum `|v| + ½` is exact or rounds to a neighbour within
+/// the same unit interval, so its floor is the row API's rounding.
+/// Otherwise `⌊(a·m + b)/c⌋` keeps the portable loop's multiply by
+/// `fl(1/c)` and its correction, the round-to-nearest done by
+/// `vrndscalepd` instead of adding and subtracting 1.5·2⁵² (the same
+/// result below 2⁵¹).
 #[target_feature(enable = "avx512f,avx512dq")]
-pub(crate) fn linear_plain<const N: usize, const DIRECT: bool>(
+pub(crate) fn linear_plain<const N: usize, const DIRECT: bool, const SIGNED: bool>(
     mp: &MetricPlan,
     pieces: &[Piece],
     values: &[f64],
@@ -73,6 +77,7 @@ pub(crate) fn linear_plain<const N: usize, const DIRECT: bool>(
     let zero = _mm512_setzero_pd();
     let one = _mm512_set1_pd(1.0);
     let half = _mm512_set1_pd(0.5);
+    let sign = _mm512_set1_pd(-0.0);
     let million = _mm512_set1_pd(1e6);
     let step = _mm512_set1_epi64(1);
     let flag = mp.flag;
@@ -125,7 +130,13 @@ pub(crate) fn linear_plain<const N: usize, const DIRECT: bool>(
         // `max(y, lo)` is `lo` when y is NaN (the second operand), as
         // the portable clamp.
         let v = _mm512_min_pd(_mm512_max_pd(y, lo), hi);
-        let m = _mm512_roundscale_pd::<FLOOR>(_mm512_add_pd(v, half));
+        let m = if SIGNED {
+            // Half away from zero: ⌊|v| + ½⌋ with the sign of v.
+            let r = _mm512_roundscale_pd::<FLOOR>(_mm512_add_pd(_mm512_abs_pd(v), half));
+            _mm512_or_pd(r, _mm512_and_pd(v, sign))
+        } else {
+            _mm512_roundscale_pd::<FLOOR>(_mm512_add_pd(v, half))
+        };
         let mut k = _mm512_setzero_si512();
         for f in from.iter().take(N).skip(1) {
             k = _mm512_mask_add_epi64(k, _mm512_cmp_pd_mask::<_CMP_GE_OQ>(m, *f), k, step);
