@@ -25,7 +25,10 @@
 //!   metric column at a time, with no branch that depends on the data, in
 //!   integers held exactly by `f64` (below 2⁵¹; see below), so the
 //!   compiler vectorises it (8 lanes with AVX-512, detected at run time;
-//!   2 with the baseline x86-64 target). [`Scorer::threads`] splits a batch across
+//!   2 with the baseline x86-64 target). On AVX-512 the hottest loops are
+//!   written out with its instructions: a curve's piece and a scorecard's
+//!   fields (models of up to 16 scorecards) are looked up in tables held
+//!   in registers, not selected or gathered from memory. [`Scorer::threads`] splits a batch across
 //!   threads, which take its rows piece by piece as each finishes the
 //!   last; results stay in row order.
 //!
@@ -45,6 +48,14 @@
 //!   the nearest `f64`, whose floor is the exact floor (the true quotient
 //!   is at least `1/b` below the next integer, more than half an ulp), so
 //!   `round(a/b)` ties up is `⌊(2a + b) / 2b⌋`, exactly.
+//! * Where a curve piece's divisor is small (at most 2²², as it is for
+//!   breakpoints like 0.9 or 25 and scores in whole points), the AVX-512
+//!   kernel scores the piece in one step, `⌊(a·x + b + base·c)·u⌋` with
+//!   `u` the `f64` just above `1/c`: the product is at least the true
+//!   quotient, and below the next integer by more than the rounding can
+//!   close (the proof is in the kernel's plan; a unit test checks it at
+//!   every class of remainder 0 and `c − 1`). Other pieces take the
+//!   two-step floor with a correction.
 //! * A value `x` is read as the row API reads a JSON number:
 //!   `round(x·10⁶)` ties away from zero, and its range check is done on
 //!   `x·10⁶` against bounds moved by half a millionth (so a ratio of

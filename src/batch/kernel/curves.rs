@@ -19,6 +19,27 @@ const SPREAD: [u64; 256] = {
     t
 };
 
+/// Where a plain loop finds which of the chunk's rows hold a value, and
+/// which hold one fresh enough to score.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Held<'a> {
+    /// The scratch's `valid` and `live` columns, as `prepare` left them
+    /// (observation dates, authors: whatever the column has).
+    Prepared,
+    /// Every row, observed on the as-of date.
+    All,
+    /// The chunk's flags, observed on the as-of date.
+    Bools(&'a [bool]),
+    /// A validity bitmap whose bit `offset + r` is the chunk's row `r`,
+    /// observed on the as-of date.
+    Bits {
+        /// The bitmap.
+        bits: &'a [u8],
+        /// Bit position of the chunk's first row.
+        offset: usize,
+    },
+}
+
 /// Validity, dates, staleness and weights of one metric's chunk.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -137,6 +158,18 @@ pub(super) fn metric<const WIDE: bool>(
     n: usize,
     s: &mut Scratch,
 ) {
+    // The commonest column in the wide kernel: read straight from its
+    // validity, no scratch columns prepared.
+    if WIDE {
+        if let Some((values, held)) = unprepared(mp, impute, column, r0, n) {
+            let bad = wide_plain_any(mp, held, values, s);
+            if bad {
+                prepare(mp, column, batch, bound, r0, n, s);
+                find_bad(mp, values, s);
+            }
+            return;
+        }
+    }
     prepare(mp, column, batch, bound, r0, n, s);
     let Some(values) = column.values.get(r0..r0 + n) else {
         return;
@@ -167,7 +200,7 @@ pub(super) fn metric<const WIDE: bool>(
             macro_rules! plain {
                 ($n:literal) => {
                     if WIDE {
-                        wide_plain::<$n>(mp, p, *direct, values, s)
+                        wide_plain::<$n>(mp, p, *direct, values, Held::Prepared, s)
                     } else {
                         linear_plain_out::<$n>(mp, p, values, s)
                     }
@@ -200,11 +233,65 @@ pub(super) fn metric<const WIDE: bool>(
         }
         Shape::Steps { thresholds, scores } => steps(mp, impute, thresholds, scores, values, s),
     };
-    // Rare: some value failed its check; find the rows.
     if bad {
-        for (r, &x) in values.iter().enumerate().take(CHUNK) {
-            s.bad[r] |= (s.valid[r] > 0.0) & !check(mp, x, x * 1e6);
+        find_bad(mp, values, s);
+    }
+}
+
+/// Rare: some value failed its check; marks the rows (`s.valid` prepared).
+fn find_bad(mp: &MetricPlan, values: &[f64], s: &mut Scratch) {
+    for (r, &x) in values.iter().enumerate().take(CHUNK) {
+        s.bad[r] |= (s.valid[r] > 0.0) & !check(mp, x, x * 1e6);
+    }
+}
+
+/// The chunk's values and validity of a column the wide plain loop reads
+/// without prepared scratch columns: a plain curve, every value observed
+/// on the as-of date, no judgement authors to check, and a validity of
+/// the chunk's length. `None` otherwise.
+#[inline(always)]
+fn unprepared<'a>(
+    mp: &MetricPlan,
+    impute: bool,
+    column: &MetricColumn<'a>,
+    r0: usize,
+    n: usize,
+) -> Option<(&'a [f64], Held<'a>)> {
+    let Shape::Linear { bounded, .. } = &mp.shape else {
+        return None;
+    };
+    let plain = !mp.worst && !impute && mp.same_weight.is_some() && !*bounded;
+    if !plain || column.observed.is_some() || mp.judgement || !cfg!(target_arch = "x86_64") {
+        return None;
+    }
+    let values = column.values.get(r0..r0 + n)?;
+    let held = match column.validity {
+        Validity::All => Held::All,
+        Validity::Bools(b) => Held::Bools(b.get(r0..r0 + n)?),
+        Validity::Bits { bits, offset } => Held::Bits {
+            bits,
+            offset: offset.checked_add(r0)?,
+        },
+    };
+    Some((values, held))
+}
+
+/// [`wide_plain`] for a plain curve of any number of pieces.
+#[inline(always)]
+fn wide_plain_any(mp: &MetricPlan, held: Held<'_>, values: &[f64], s: &mut Scratch) -> bool {
+    let Shape::Linear { pieces, direct, .. } = &mp.shape else {
+        return false;
+    };
+    let p = pieces.as_slice();
+    match p.len() {
+        1 => wide_plain::<1>(mp, p, *direct, values, held, s),
+        2 => wide_plain::<2>(mp, p, *direct, values, held, s),
+        // Three pieces padded to four: the padding left out.
+        4 if p.get(3).is_some_and(|x| x.from == f64::INFINITY) => {
+            wide_plain::<3>(mp, p, *direct, values, held, s)
         }
+        4 => wide_plain::<4>(mp, p, *direct, values, held, s),
+        _ => wide_plain::<8>(mp, p, *direct, values, held, s),
     }
 }
 
@@ -347,6 +434,7 @@ fn wide_plain<const N: usize>(
     pieces: &[Piece],
     direct: bool,
     values: &[f64],
+    held: Held<'_>,
     s: &mut Scratch,
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -356,16 +444,16 @@ fn wide_plain<const N: usize>(
         unsafe {
             use super::avx512::linear_plain as go;
             match (direct, mp.lo < 0.0) {
-                (true, false) => go::<N, true, false>(mp, pieces, values, s),
-                (true, true) => go::<N, true, true>(mp, pieces, values, s),
-                (false, false) => go::<N, false, false>(mp, pieces, values, s),
-                (false, true) => go::<N, false, true>(mp, pieces, values, s),
+                (true, false) => go::<N, true, false>(mp, pieces, values, held, s),
+                (true, true) => go::<N, true, true>(mp, pieces, values, held, s),
+                (false, false) => go::<N, false, false>(mp, pieces, values, held, s),
+                (false, true) => go::<N, false, true>(mp, pieces, values, held, s),
             }
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = direct;
+        let _ = (direct, held);
         linear_plain::<N>(mp, pieces, values, s)
     }
 }

@@ -16,8 +16,34 @@
 use core::arch::x86_64::*;
 
 use super::{load, store};
+use crate::batch::kernel::curves::Held;
 use crate::batch::kernel::{Scratch, CHUNK};
 use crate::batch::plan::{MetricPlan, Piece};
+
+/// Rows `r .. r + 8` of `flags` as a bit mask (rows past the end: 0).
+#[inline]
+fn bools8(flags: &[bool], r: usize) -> u8 {
+    let mut bytes = [0u8; 8];
+    match flags.get(r..).and_then(|f| f.first_chunk::<8>()) {
+        Some(f) => bytes = f.map(u8::from),
+        None => {
+            for (b, f) in bytes.iter_mut().zip(flags.get(r..).unwrap_or(&[])) {
+                *b = u8::from(*f);
+            }
+        }
+    }
+    // Each byte is 0 or 1: the multiply moves byte i's bit to bit 56 + i.
+    (u64::from_le_bytes(bytes).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+}
+
+/// Bits `at .. at + 8` of a bitmap, least significant first (Arrow's
+/// order); bits past its end read as 0.
+#[inline]
+fn bits8(bits: &[u8], at: usize) -> u8 {
+    let byte = |k: usize| u16::from(bits.get(k).copied().unwrap_or(0));
+    let (k, shift) = (at / 8, at % 8);
+    ((byte(k) | byte(k + 1) << 8) >> shift) as u8
+}
 
 /// One field of the first eight pieces as a register (padding lanes are
 /// never selected: their piece starts at +∞).
@@ -51,6 +77,7 @@ pub(crate) fn linear_plain<const N: usize, const DIRECT: bool, const SIGNED: boo
     mp: &MetricPlan,
     pieces: &[Piece],
     values: &[f64],
+    held: Held<'_>,
     s: &mut Scratch,
 ) -> bool {
     const NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
@@ -88,23 +115,43 @@ pub(crate) fn linear_plain<const N: usize, const DIRECT: bool, const SIGNED: boo
     };
     let rows = values
         .chunks(8)
-        .zip(s.valid.chunks_exact(8))
-        .zip(s.live.chunks_exact(8))
         .zip(sum.chunks_exact_mut(8).zip(wsum.chunks_exact_mut(8)));
     let mut bad: __mmask8 = 0;
-    for (block, (((x, valid), live), (sum, wsum))) in rows.enumerate() {
-        let (Ok(valid), Ok(live), Ok(sum), Ok(wsum)) = (
-            <&[f64; 8]>::try_from(valid),
-            <&[f64; 8]>::try_from(live),
+    for (block, (x, (sum, wsum))) in rows.enumerate() {
+        let (Ok(sum), Ok(wsum)) = (
             <&mut [f64; 8]>::try_from(sum),
             <&mut [f64; 8]>::try_from(wsum),
         ) else {
             break;
         };
+        let r = block * 8;
         // The lanes of rows inside the chunk (the last block may be short:
         // its other lanes read as 0 and are neither scored nor checked).
-        let left = n.saturating_sub(block * 8);
+        let left = n.saturating_sub(r);
         let lanes: __mmask8 = if left >= 8 { 0xff } else { (1u8 << left) - 1 };
+        // Rows holding a value, and those fresh enough to score.
+        let (valid, live) = match held {
+            Held::Prepared => {
+                let at = |c: &[f64; CHUNK]| match c.get(r..).and_then(|c| c.first_chunk::<8>()) {
+                    Some(c) => *c,
+                    None => [0.0; 8],
+                };
+                let (valid, live) = (at(&s.valid), at(&s.live));
+                (
+                    _mm512_mask_cmp_pd_mask::<_CMP_GT_OQ>(lanes, load(&valid), zero),
+                    _mm512_mask_cmp_pd_mask::<_CMP_GT_OQ>(lanes, load(&live), zero),
+                )
+            }
+            Held::All => (lanes, lanes),
+            Held::Bools(b) => {
+                let m = bools8(b, r) & lanes;
+                (m, m)
+            }
+            Held::Bits { bits, offset } => {
+                let m = bits8(bits, offset.saturating_add(r)) & lanes;
+                (m, m)
+            }
+        };
         let x = match <&[f64; 8]>::try_from(x) {
             Ok(x) => load(x),
             Err(_) => {
@@ -125,7 +172,6 @@ pub(crate) fn linear_plain<const N: usize, const DIRECT: bool, const SIGNED: boo
                 hi_y,
             )
         };
-        let valid = _mm512_mask_cmp_pd_mask::<_CMP_GT_OQ>(lanes, load(valid), zero);
         bad |= valid & !ok;
         // `max(y, lo)` is `lo` when y is NaN (the second operand), as
         // the portable clamp.
@@ -155,7 +201,7 @@ pub(crate) fn linear_plain<const N: usize, const DIRECT: bool, const SIGNED: boo
             let q = _mm512_mask_sub_pd(q, _mm512_cmp_pd_mask::<_CMP_LT_OQ>(r, zero), q, one);
             _mm512_add_pd(_mm512_permutexvar_pd(k, base), q)
         };
-        let scored = _mm512_mask_cmp_pd_mask::<_CMP_GT_OQ>(lanes & ok, load(live), zero);
+        let scored = live & ok;
         // Adding 0 where the row is not scored, not a masked add: the
         // compiler turns the latter into a masked store, which the next
         // metric's load of the same sums cannot take its value from while
