@@ -5,6 +5,7 @@
 mod avx512;
 mod curves;
 mod finish;
+mod prepare;
 mod segments;
 
 use curves::metric;

@@ -16,7 +16,7 @@
 use core::arch::x86_64::*;
 
 use super::{load, store};
-use crate::batch::kernel::curves::Held;
+use crate::batch::kernel::prepare::Held;
 use crate::batch::kernel::{Scratch, CHUNK};
 use crate::batch::plan::{MetricPlan, Piece};
 

@@ -1,0 +1,148 @@
+//! What a metric's chunk needs besides its values: which rows hold a
+//! value, which are fresh enough to score, their weights, and the rows a
+//! date or an author makes bad.
+
+use super::*;
+
+/// Byte `b` of a validity bitmap as eight bytes, byte `j` being bit `j`
+/// of `b` (least significant bit first, Arrow's order).
+const SPREAD: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut j = 0;
+        while j < 8 {
+            t[b] |= (((b >> j) & 1) as u64) << (8 * j);
+            j += 1;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Where a plain loop finds which of the chunk's rows hold a value, and
+/// which hold one fresh enough to score.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Held<'a> {
+    /// The scratch's `valid` and `live` columns, as `prepare` left them
+    /// (observation dates, authors: whatever the column has).
+    Prepared,
+    /// Every row, observed on the as-of date.
+    All,
+    /// The chunk's flags, observed on the as-of date.
+    Bools(&'a [bool]),
+    /// A validity bitmap whose bit `offset + r` is the chunk's row `r`,
+    /// observed on the as-of date.
+    Bits {
+        /// The bitmap.
+        bits: &'a [u8],
+        /// Bit position of the chunk's first row.
+        offset: usize,
+    },
+}
+
+/// Validity, dates, staleness and weights of one metric's chunk.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn prepare(
+    mp: &MetricPlan,
+    column: &MetricColumn<'_>,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+) {
+    let valid = &mut s.valid[..n];
+    match column.validity {
+        Validity::All => valid.fill(1.0),
+        Validity::Bools(b) => match b.get(r0..r0 + n) {
+            Some(b) => {
+                for (v, b) in valid.iter_mut().zip(b) {
+                    *v = if *b { 1.0 } else { 0.0 };
+                }
+            }
+            None => valid.fill(0.0),
+        },
+        Validity::Bits { bits, offset } => {
+            // The chunk's bytes of the bitmap copied into a zeroed buffer
+            // (a bitmap too short reads as missing), then eight rows per
+            // 16-bit window: no bounds check per row.
+            let start = offset.saturating_add(r0);
+            let src = bits.get(start / 8..).unwrap_or(&[]);
+            let mut window = [0u8; CHUNK / 8 + 2];
+            let take = src.len().min(window.len());
+            if let (Some(w), Some(src)) = (window.get_mut(..take), src.get(..take)) {
+                w.copy_from_slice(src);
+            }
+            // Each byte of the row's bits spread to eight bytes of 0 or 1
+            // by a table, then converted as `Bools` are: two loops the
+            // compiler vectorises (a shift and mask per row did not).
+            let first = start % 8;
+            let mut bytes = [0u8; CHUNK];
+            for (k, out) in bytes.chunks_exact_mut(8).enumerate() {
+                let lo = u16::from(window.get(k).copied().unwrap_or(0));
+                let hi = u16::from(window.get(k + 1).copied().unwrap_or(0));
+                let w = usize::from((lo | hi << 8) >> first) & 0xff;
+                let spread = SPREAD.get(w).copied().unwrap_or(0);
+                out.copy_from_slice(&spread.to_le_bytes());
+            }
+            for (v, b) in valid.iter_mut().zip(&bytes) {
+                *v = f64::from(*b);
+            }
+        }
+    }
+    match (column.observed, batch.as_of) {
+        // Observed on the as-of date: neither late nor stale.
+        (None, _) => s.live[..n].copy_from_slice(&s.valid[..n]),
+        (Some(Dates::One(o)), Dates::One(a)) => {
+            let (o, a) = (Dates::One(o).ce_day(0), Dates::One(a).ce_day(0));
+            let (o, a) = (o.unwrap_or(0), a.unwrap_or(0));
+            if o < bound.first_day || o > a {
+                for r in 0..n {
+                    s.bad[r] |= s.valid[r] > 0.0;
+                }
+            }
+            if mp.max_age.is_none_or(|max| a - o <= max) {
+                s.live[..n].copy_from_slice(&s.valid[..n]);
+            } else {
+                s.live[..n].fill(0.0);
+                for r in 0..n {
+                    s.stale[r] += u16::from(s.valid[r] > 0.0);
+                }
+            }
+        }
+        (Some(dates), _) => {
+            let max = mp.max_age.unwrap_or(i64::MAX);
+            for r in 0..n {
+                let o = dates.ce_day(r0 + r).unwrap_or(i64::MIN);
+                let a = s.as_of[r];
+                let valid = s.valid[r] > 0.0;
+                s.bad[r] |= valid & ((o < bound.first_day) | (o > a));
+                let fresh = a.saturating_sub(o) <= max;
+                s.live[r] = if fresh { s.valid[r] } else { 0.0 };
+                s.stale[r] += u16::from(valid & !fresh);
+            }
+        }
+    }
+    if mp.judgement {
+        for r in 0..n {
+            let authored = column
+                .authors
+                .and_then(|a| a.get(r0 + r).copied().flatten())
+                .is_some();
+            s.bad[r] |= (s.valid[r] > 0.0) & !authored;
+        }
+    }
+    if mp.same_weight.is_none() {
+        for r in 0..n {
+            let c = s.card[r] as usize;
+            s.weight[r] = mp.weight.get(c).copied().unwrap_or(0.0);
+            s.member[r] = if mp.in_card.get(c).copied().unwrap_or(false) {
+                1.0
+            } else {
+                0.0
+            };
+        }
+    }
+}
