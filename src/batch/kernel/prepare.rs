@@ -21,8 +21,10 @@ const SPREAD: [u64; 256] = {
 };
 
 /// Where a plain loop finds which of the chunk's rows hold a value, and
-/// which hold one fresh enough to score.
+/// which hold one fresh enough to score. (Only the AVX-512 loop reads
+/// it; elsewhere the wide kernel does not run.)
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) enum Held<'a> {
     /// The scratch's `valid` and `live` columns, as `prepare` left them
     /// (observation dates, authors: whatever the column has).
