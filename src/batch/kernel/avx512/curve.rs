@@ -202,10 +202,9 @@ pub(crate) fn linear_plain<const N: usize, const DIRECT: bool, const SIGNED: boo
             _mm512_add_pd(_mm512_permutexvar_pd(k, base), q)
         };
         let scored = live & ok;
-        // Adding 0 where the row is not scored, not a masked add: the
-        // compiler turns the latter into a masked store, which the next
-        // metric's load of the same sums cannot take its value from while
-        // the store waits in the store buffer.
+        // Adding 0 where the row is not scored, as the portable loop does
+        // (a masked add, which the compiler turns into a masked store,
+        // measured the same).
         let we = _mm512_maskz_mov_pd(scored, w);
         store(sum, _mm512_add_pd(load(sum), _mm512_mul_pd(we, score)));
         store(wsum, _mm512_add_pd(load(wsum), we));
