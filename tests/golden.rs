@@ -414,3 +414,37 @@ fn concentration_limit_is_strict() {
         "a score from another model is not mixed in"
     );
 }
+
+/// The golden model with adoption's two metric weights replaced: the
+/// largest weight a metric may have against the smallest.
+fn extreme_weights(weekly: rust_decimal::Decimal, breadth: rust_decimal::Decimal) -> Model {
+    let mut cfg = golden_config();
+    for m in &mut cfg.metrics {
+        match m.id.as_str() {
+            "weekly_active" => m.weight = weekly,
+            "breadth" => m.weight = breadth,
+            _ => {}
+        }
+    }
+    Model::new(cfg).expect("weights within 0..=1000000 are valid")
+}
+
+#[test]
+fn extreme_weights_are_summed_without_overflow() {
+    // Adoption's Σ weight·score is 10¹²·50·10⁶ + 80·10⁶ ≈ 5·10¹⁹ millionths,
+    // past 2⁶⁴: summed in 128 bits. adoption = 50 + 30/(10¹² + 1) → 50;
+    // overall = 0.3·92.857143 + 0.3·75 + 0.4·50 = 70.3571429 → 70.357143.
+    let model = extreme_weights(dec!(1000000), dec!(0.000001));
+    let a = model.bind(account(dec!(2500), &MIXED)).unwrap();
+    let s = a.score();
+    assert_eq!(micros(s.dimension(Dimension::Adoption)), Some(50_000_000));
+    assert_eq!(micros(s.overall()), Some(70_357_143));
+    assert_eq!(s.coverage().micros(), 1_000_000);
+    // The other way round: adoption = 80 − 30/(10¹² + 1) → 80;
+    // overall = 27.8571429 + 22.5 + 32 = 82.3571429 → 82.357143.
+    let model = extreme_weights(dec!(0.000001), dec!(1000000));
+    let a = model.bind(account(dec!(2500), &MIXED)).unwrap();
+    let s = a.score();
+    assert_eq!(micros(s.dimension(Dimension::Adoption)), Some(80_000_000));
+    assert_eq!(micros(s.overall()), Some(82_357_143));
+}

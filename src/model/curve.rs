@@ -393,7 +393,7 @@ impl Curve {
 
     /// The score of a value in millionths; `None` when a bounded curve's
     /// value lies outside its breakpoints.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn eval(&self, x: i64) -> Option<u32> {
         let (lo, hi) = (*self.xs.first()?, *self.xs.last()?);
         if let Shape::Steps { .. } = self.shape {
