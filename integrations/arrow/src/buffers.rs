@@ -215,3 +215,38 @@ impl Filling<u32> {
             .extend(keys.iter().map(|k| if *k == NONE { 0 } else { *k }));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("name {i}")).collect()
+    }
+
+    /// A dictionary column's keys are checked against its names: every
+    /// block's, null rows included, not only the last block's.
+    #[test]
+    fn a_key_past_the_names_is_an_error() {
+        let mut buffers = ScoreBuffers::new();
+        let fill = |buffers: &mut ScoreBuffers| {
+            let mut column = buffers.start::<u32>(0, 128);
+            // Blocks but the last are multiples of 64 rows.
+            let mut first = vec![1; 64];
+            first[..3].copy_from_slice(&[0, 5, NONE]);
+            column.push_keys(&first);
+            column.push_keys(&[2, NONE]);
+            column
+        };
+        let column = fill(&mut buffers);
+        let err = buffers.dictionary(column, names(5)).unwrap_err();
+        assert!(err.to_string().contains("key 5 past the 5 names"), "{err}");
+        let column = fill(&mut buffers);
+        let array = buffers.dictionary(column, names(6)).unwrap();
+        assert_eq!(array.len(), 66);
+        assert_eq!(array.null_count(), 2);
+        let mut empty = buffers.start::<u32>(1, 0);
+        empty.push_keys(&[]);
+        assert_eq!(buffers.dictionary(empty, Vec::new()).unwrap().len(), 0);
+    }
+}
