@@ -58,9 +58,11 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
-/// A CSV file's schema: inferred, then the convention columns set to the
-/// types they must be read as (MRR as text, so that it stays exact; ids as
-/// text; dates as `Date32`), every model metric as `Float64`.
+/// A CSV file's schema: every column the scorer reads as text (`Utf8`),
+/// other columns as inferred. Text, so that a cell that cannot be read
+/// (`n/a` in a metric, `2026-02-30` as a date, MRR that is not a number)
+/// rejects its row, with the column and why, not the whole file; and MRR
+/// stays exact.
 fn csv_schema(scorer: &Scorer<'_>, path: &Path) -> Result<Schema, Error> {
     let file = File::open(path).map_err(io(path))?;
     let format = arrow_csv::reader::Format::default().with_header(true);
@@ -71,13 +73,17 @@ fn csv_schema(scorer: &Scorer<'_>, path: &Path) -> Result<Schema, Error> {
         .iter()
         .map(|f| {
             let name = f.name().as_str();
-            let t = match name {
-                "id" | "mrr" | "stage" | "previous_band" => DataType::Utf8,
-                "employees" => DataType::Int64,
-                "as_of" => DataType::Date32,
-                n if n.ends_with("__observed_on") => DataType::Date32,
-                n if metrics.contains(&n) => DataType::Float64,
-                _ => f.data_type().clone(),
+            let read = matches!(
+                name,
+                "id" | "mrr" | "employees" | "as_of" | "stage" | "previous_band" | "previous_score"
+            ) || ["__observed_on", "__author", "__date"]
+                .iter()
+                .any(|end| name.ends_with(end))
+                || metrics.contains(&name);
+            let t = if read {
+                DataType::Utf8
+            } else {
+                f.data_type().clone()
             };
             Field::new(name, t, true)
         })
@@ -117,7 +123,10 @@ impl Writer {
 /// JSON-lines file of results, a record batch (65,536 rows) at a time.
 /// The output is written to a temporary file beside `output` and renamed
 /// over it at the end, so an interrupted run leaves any previous output
-/// whole.
+/// whole. A CSV file's columns are read as text and converted by the
+/// scorer, so that a cell that is not a number or a date rejects its row
+/// (its `error` says which column and why), not the file; a line with
+/// the wrong number of fields is an error naming the line.
 ///
 /// # Errors
 ///

@@ -45,6 +45,9 @@ pub(crate) struct Owned {
     employees: Vec<u32>,
     mrr: Vec<Decimal>,
     metrics: Vec<(String, Vec<f64>)>,
+    /// Date columns read from text (`as_of`, `<metric>__observed_on`,
+    /// `<name>__date`), as days since 1970-01-01, by column name.
+    dates: Vec<(String, Vec<i32>)>,
     previous_scores: Option<Vec<Option<Points>>>,
     /// Rows whose values cannot be read (a negative employee count, MRR
     /// text that is not a number…), with the column and problem: each such
@@ -60,7 +63,7 @@ fn previous_scores(
 ) -> Result<Vec<Option<Points>>, Error> {
     const NAME: &str = "previous_score";
     let mut score = |row: usize, d: Result<Decimal, String>| match d
-        .and_then(|d| Points::from_decimal(d).map_err(|e| format!("{d}: {e}")))
+        .and_then(|d| Points::from_decimal(d).map_err(|e| e.to_string()))
     {
         Ok(p) => Some(p),
         Err(e) => {
@@ -100,7 +103,21 @@ fn previous_scores(
                 })
                 .collect())
         }
-        other => Err(wrong(NAME, other, "Decimal128 or Float64")),
+        DataType::Utf8 => Ok(array
+            .as_string::<i32>()
+            .iter()
+            .enumerate()
+            .map(|(row, s)| {
+                let s = s?;
+                let d = Decimal::from_str(s.trim()).map_err(|_| format!("{s:?} is not a score"));
+                score(row, d)
+            })
+            .collect()),
+        other => Err(wrong(
+            NAME,
+            other,
+            "Decimal128, Float64 or a decimal string",
+        )),
     }
 }
 
@@ -188,8 +205,15 @@ fn to_u32(
     })
 }
 
-/// A metric column's values as `f64` when they are not already.
-fn to_f64(name: &str, array: &dyn Array) -> Result<Vec<f64>, Error> {
+/// A metric column's values as `f64` when they are not already. Text (as
+/// a CSV file has it) is read as a number, or `true` / `false` as 1 / 0
+/// (as a `Boolean` column); a text that is neither reads as 0 and its row
+/// is added to `problems`.
+fn to_f64(
+    name: &str,
+    array: &dyn Array,
+    problems: &mut Vec<(usize, String)>,
+) -> Result<Vec<f64>, Error> {
     macro_rules! convert {
         ($t:ty) => {
             array
@@ -221,19 +245,42 @@ fn to_f64(name: &str, array: &dyn Array) -> Result<Vec<f64>, Error> {
             .iter()
             .map(|b| f64::from(u8::from(b)))
             .collect(),
-        other => return Err(wrong(name, other, "Float64, an integer type or Boolean")),
+        DataType::Utf8 => array
+            .as_string::<i32>()
+            .iter()
+            .enumerate()
+            .map(|(row, s)| {
+                let Some(s) = s else { return 0.0 };
+                let t = s.trim();
+                if t.eq_ignore_ascii_case("true") {
+                    return 1.0;
+                }
+                if t.eq_ignore_ascii_case("false") {
+                    return 0.0;
+                }
+                t.parse::<f64>().unwrap_or_else(|_| {
+                    problems.push((row, format!("{name}: {s:?} is not a number")));
+                    0.0
+                })
+            })
+            .collect(),
+        other => {
+            return Err(wrong(
+                name,
+                other,
+                "Float64, an integer type, Boolean or numbers as text",
+            ))
+        }
     })
 }
 
-/// The text convention columns (`id`, `mrr`, `stage`, `previous_band`,
-/// `<metric>__author`) as `Utf8` when they come as `Utf8View` (how DataFusion reads Parquet
-/// strings) or `LargeUtf8`; `None` when none needs it (nothing copied).
+/// Text columns as `Utf8` when they come as `Utf8View` (how DataFusion
+/// reads Parquet strings) or `LargeUtf8`; `None` when none needs it
+/// (nothing copied).
 pub(crate) fn utf8(input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
     let wide = |t: &DataType| matches!(t, DataType::Utf8View | DataType::LargeUtf8);
     let schema = input.schema();
-    let text = |name: &str| {
-        ["id", "mrr", "stage", "previous_band"].contains(&name) || name.ends_with("__author")
-    };
+    let text = |_: &str| true;
     if !schema
         .fields()
         .iter()
@@ -262,8 +309,10 @@ pub(crate) fn utf8(input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
 pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
     let mut owned = Owned::default();
     let employees = column(input, "employees")?;
-    if employees.data_type() != &DataType::UInt32 {
-        owned.employees = to_u32("employees", employees, &mut owned.problems)?;
+    match employees.data_type() {
+        DataType::UInt32 => {}
+        DataType::Utf8 => owned.employees = text_u32("employees", employees, &mut owned.problems),
+        _ => owned.employees = to_u32("employees", employees, &mut owned.problems)?,
     }
     let mrr = column(input, "mrr")?;
     match mrr.data_type() {
@@ -304,13 +353,73 @@ pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
     for id in model.metric_ids() {
         if let Some(array) = input.column_by_name(id) {
             if array.data_type() != &DataType::Float64 {
-                owned
-                    .metrics
-                    .push((id.to_string(), to_f64(id, array.as_ref())?));
+                let values = to_f64(id, array.as_ref(), &mut owned.problems)?;
+                owned.metrics.push((id.to_string(), values));
             }
         }
     }
+    for (field, array) in input.schema_ref().fields().iter().zip(input.columns()) {
+        let name = field.name();
+        let date = name == "as_of" || name.ends_with("__observed_on") || name.ends_with("__date");
+        if date && array.data_type() == &DataType::Utf8 {
+            let days = text_days(name, array.as_ref(), &mut owned.problems);
+            owned.dates.push((name.clone(), days));
+        }
+    }
     Ok(owned)
+}
+
+impl Owned {
+    /// A date column read from text, by name.
+    fn days(&self, name: &str) -> Option<&[i32]> {
+        self.dates
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d.as_slice())
+    }
+}
+
+/// A date column given as text (`YYYY-MM-DD`, as a CSV file has it) as
+/// days since 1970-01-01; a text that is not such a date reads as 0 and
+/// its row is added to `problems` (a null stays null: its validity says
+/// so).
+fn text_days(name: &str, array: &dyn Array, problems: &mut Vec<(usize, String)>) -> Vec<i32> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    array
+        .as_string::<i32>()
+        .iter()
+        .enumerate()
+        .map(|(row, s)| {
+            let Some(s) = s else { return 0 };
+            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .ok()
+                .and_then(|d| i32::try_from((d - epoch).num_days()).ok())
+                .unwrap_or_else(|| {
+                    problems.push((row, format!("{name}: {s:?} is not a date (YYYY-MM-DD)")));
+                    0
+                })
+        })
+        .collect()
+}
+
+/// A count column given as text; as [`to_u32`] for what is not a count
+/// (0, and the row in `problems`).
+fn text_u32(name: &str, array: &dyn Array, problems: &mut Vec<(usize, String)>) -> Vec<u32> {
+    array
+        .as_string::<i32>()
+        .iter()
+        .enumerate()
+        .map(|(row, s)| {
+            let Some(s) = s else { return 0 };
+            s.trim().parse::<u32>().unwrap_or_else(|_| {
+                problems.push((
+                    row,
+                    format!("{name}: {s:?} is not a count from 0 to {}", u32::MAX),
+                ));
+                0
+            })
+        })
+        .collect()
 }
 
 /// Borrowed views of the stage and previous-band columns.
@@ -416,7 +525,8 @@ pub(crate) fn batch<'a>(
     let as_of = match input.column_by_name("as_of") {
         Some(a) => match a.data_type() {
             DataType::Date32 => Dates::Days(a.as_primitive::<Date32Type>().values()),
-            other => return Err(wrong("as_of", other, "Date32")),
+            DataType::Utf8 => Dates::Days(owned.days("as_of").unwrap_or_default()),
+            other => return Err(wrong("as_of", other, "Date32 or dates as text")),
         },
         None => Dates::One(
             options
@@ -439,16 +549,12 @@ pub(crate) fn batch<'a>(
         let Some(name) = field.name().strip_suffix("__date") else {
             continue;
         };
-        match array.data_type() {
-            DataType::Date32 => {
-                batch = batch.date(
-                    name,
-                    Dates::Days(array.as_primitive::<Date32Type>().values()),
-                    validity(array.as_ref()),
-                );
-            }
-            other => return Err(wrong(field.name(), other, "Date32")),
-        }
+        let days = match array.data_type() {
+            DataType::Date32 => array.as_primitive::<Date32Type>().values(),
+            DataType::Utf8 => owned.days(field.name()).unwrap_or_default(),
+            other => return Err(wrong(field.name(), other, "Date32 or dates as text")),
+        };
+        batch = batch.date(name, Dates::Days(days), validity(array.as_ref()));
     }
     for id in model.metric_ids() {
         let Some(array) = input.column_by_name(id) else {
@@ -464,19 +570,17 @@ pub(crate) fn batch<'a>(
         }
         let observed = format!("{id}__observed_on");
         if let Some(dates) = input.column_by_name(&observed) {
-            match dates.data_type() {
-                DataType::Date32 => {
-                    // A value needs its date (a null's slot holds an
-                    // arbitrary day); a missing value needs none.
-                    for row in (0..dates.len()).filter(|r| dates.is_null(*r) && array.is_valid(*r))
-                    {
-                        problems.push((row, format!("{observed}: missing where {id} has a value")));
-                    }
-                    column =
-                        column.observed(Dates::Days(dates.as_primitive::<Date32Type>().values()));
-                }
-                other => return Err(wrong(&observed, other, "Date32")),
+            let days = match dates.data_type() {
+                DataType::Date32 => dates.as_primitive::<Date32Type>().values(),
+                DataType::Utf8 => owned.days(&observed).unwrap_or_default(),
+                other => return Err(wrong(&observed, other, "Date32 or dates as text")),
+            };
+            // A value needs its date (a null's slot holds an arbitrary
+            // day); a missing value needs none.
+            for row in (0..dates.len()).filter(|r| dates.is_null(*r) && array.is_valid(*r)) {
+                problems.push((row, format!("{observed}: missing where {id} has a value")));
             }
+            column = column.observed(Dates::Days(days));
         }
         batch.push_metric(id, column);
     }

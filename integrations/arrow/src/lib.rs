@@ -7,26 +7,28 @@
 //! |---|---|---|
 //! | `id` | `Utf8`, `Int64`, `UInt64` | account id |
 //! | `mrr` | `Decimal128(p, s)`, `Int64` (whole units), `Utf8` (a decimal string) | monthly recurring revenue, exact; a float is refused |
-//! | `employees` | `UInt32`, or any integer type in `0..=u32::MAX` | company size |
-//! | `as_of` | `Date32` (optional) | the date scores are as of; else [`Options::as_of`] |
+//! | `employees` | `UInt32`, or any integer type in `0..=u32::MAX`, or `Utf8` (a count as text) | company size |
+//! | `as_of` | `Date32`, `Utf8` (`YYYY-MM-DD`) (optional) | the date scores are as of; else [`Options::as_of`] |
 //! | `stage` | `Utf8` (optional) | lifecycle stage |
 //! | `previous_band` | `Utf8` (optional) | band at the previous scoring, for hysteresis |
-//! | `previous_score` | `Decimal128(p, s)`, `Float64` (optional) | overall score at the previous scoring, for CTA rules on score changes; null = none |
-//! | *metric id* | `Float64` (zero-copy), any integer, `Float32`, `Boolean` | one column per metric of the model; null = missing |
-//! | *metric id*`__observed_on` | `Date32` (optional) | when that metric's values were observed (default: the as-of date) |
+//! | `previous_score` | `Decimal128(p, s)`, `Float64`, `Utf8` (a decimal string) (optional) | overall score at the previous scoring, for CTA rules on score changes; null = none |
+//! | *metric id* | `Float64` (zero-copy), any integer, `Float32`, `Boolean`, `Utf8` (a number, or `true` / `false`) | one column per metric of the model; null = missing |
+//! | *metric id*`__observed_on` | `Date32`, `Utf8` (`YYYY-MM-DD`) (optional) | when that metric's values were observed (default: the as-of date) |
 //! | *metric id*`__author` | `Utf8` | who made a judgement (a judgement metric's value without one is refused, as in the row API) |
-//! | *name*`__date` | `Date32` (optional) | the account date *name* (e.g. `renewal__date`) for CTA rules; null = none |
+//! | *name*`__date` | `Date32`, `Utf8` (`YYYY-MM-DD`) (optional) | the account date *name* (e.g. `renewal__date`) for CTA rules; null = none |
 //!
-//! Wherever `Utf8` is read (`id`, `mrr`, `stage`, `previous_band`, authors),
-//! `Utf8View` (how DataFusion reads Parquet strings) and `LargeUtf8` are
-//! read too.
+//! Wherever `Utf8` is read, `Utf8View` (how DataFusion reads Parquet
+//! strings) and `LargeUtf8` are read too. A CSV file's columns are all
+//! read as text (see [`score_file`]), so that one cell that is not a
+//! number or a date rejects its row, not the file.
 //!
 //! Other columns are ignored (a warehouse export carries its own). A
 //! metric of the model without a column, or a convention column of the
 //! wrong type, is an [`Error`] naming the column. A row whose values
 //! cannot be read is rejected as a row, not the batch: a null `id`, `mrr`,
 //! `employees` or `as_of`, a negative employee count, MRR text that is not
-//! a number, a `previous_score` that is not a score, a missing observation
+//! a number, a text cell that is not a number, count or date (`nps: "n/a"
+//! is not a number`), a `previous_score` that is not a score, a missing observation
 //! date where the metric has a value (its `error` names the columns:
 //! `account 7: mrr: missing; employees: missing`; a row without an id is
 //! named by its place in the stream, counted from 1: `row 4101: id:

@@ -267,20 +267,35 @@ fn bad_previous_scores_and_dates_are_named() {
     // A previous score that is not a score rejects its row.
     let out = score_batch(&scorer, &bad, &options(rules.clone())).unwrap();
     let error = text(&out, "error", 5).unwrap_or_default();
-    assert!(
-        error.starts_with("account acct-5: previous_score: 100.500000: "),
-        "{error}"
+    assert_eq!(
+        error,
+        "account acct-5: previous_score: 100.500000 is outside the range 0..=100"
     );
     assert_eq!(text(&out, "ctas", 5), None);
     assert_eq!(out.column_by_name("error").unwrap().null_count(), ROWS - 1);
+    // Dates as text are read (a CSV file's are); a date column of
+    // another type is refused, naming it.
+    let dates = input.column_by_name("renewal__date").unwrap();
     let text_dates = replace(
         "renewal__date",
-        Arc::new(StringArray::from(vec!["2027-01-01"; ROWS])),
+        arrow_cast::cast(dates, &arrow_schema::DataType::Utf8).unwrap(),
     );
-    let e = score_batch(&scorer, &text_dates, &options(rules.clone())).unwrap_err();
+    let typed = score_batch(&scorer, &input, &options(rules.clone())).unwrap();
+    let out = score_batch(&scorer, &text_dates, &options(rules.clone())).unwrap();
+    assert_eq!(out.column_by_name("error").unwrap().null_count(), ROWS);
+    let opened = |b: &RecordBatch| (0..ROWS).map(|r| text(b, "ctas", r)).collect::<Vec<_>>();
+    assert_eq!(opened(&out), opened(&typed));
+    assert!(opened(&typed)
+        .iter()
+        .any(|c| c.as_deref().is_some_and(|c| c.contains("renewal"))));
+    let numbers = replace(
+        "renewal__date",
+        Arc::new(arrow_array::Float64Array::from(vec![1.0; ROWS])),
+    );
+    let e = score_batch(&scorer, &numbers, &options(rules.clone())).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "column renewal__date: is Utf8, expected Date32"
+        "column renewal__date: is Float64, expected Date32 or dates as text"
     );
     // Rules compiled for another version of the model are refused, not
     // evaluated on these scores.

@@ -1,0 +1,213 @@
+//! Columns given as text (as a CSV file has them): every number and date
+//! the scorer reads may come as `Utf8`, and a cell that cannot be read
+//! rejects its row, with the column and why, not the batch or the file.
+
+#[path = "support/results.rs"]
+mod results;
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+#[path = "support/v0m_arrow.rs"]
+mod v0m_arrow;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, Date32Array, RecordBatch, StringArray};
+use arrow_schema::DataType;
+use healthscore::batch::Scorer;
+use healthscore::Model;
+use healthscore_arrow::{score_batch, score_file, Options};
+use results::micros_column;
+use std::sync::Arc;
+
+fn model() -> Model {
+    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
+        .unwrap()
+}
+
+fn day() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+}
+
+/// Days since 1970-01-01.
+fn days(d: chrono::NaiveDate) -> i32 {
+    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
+}
+
+/// v0m accounts with an `as_of` column and `nps` observed the day before,
+/// dates as `Date32`.
+fn typed(c: &v0m::Columns) -> RecordBatch {
+    let n = c.len();
+    let before = day().pred_opt().unwrap();
+    let nps = v0m::METRICS.iter().position(|m| *m == "nps").unwrap();
+    let observed = Date32Array::from(
+        (0..n)
+            .map(|r| c.valid[nps][r].then_some(days(before)))
+            .collect::<Vec<_>>(),
+    );
+    v0m_arrow::record_batch(
+        c,
+        vec![
+            (
+                "as_of",
+                Arc::new(Date32Array::from(vec![days(day()); n])) as ArrayRef,
+            ),
+            ("nps__observed_on", Arc::new(observed) as ArrayRef),
+        ],
+    )
+}
+
+/// Every column but `id` and `mrr` cast to `to` (numbers in their
+/// shortest round-trip form, dates as `YYYY-MM-DD`).
+fn as_text(batch: &RecordBatch, to: &DataType) -> RecordBatch {
+    let columns: Vec<(String, ArrayRef)> = batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, a)| {
+            let a = if ["id", "mrr"].contains(&f.name().as_str()) {
+                a.clone()
+            } else {
+                arrow_cast::cast(a, to).unwrap()
+            };
+            (f.name().clone(), a)
+        })
+        .collect();
+    RecordBatch::try_from_iter(columns).unwrap()
+}
+
+#[test]
+fn numbers_and_dates_as_text_score_as_typed_columns() {
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let c = v0m::generate(3_000, 7);
+    let typed = typed(&c);
+    let want = score_batch(&scorer, &typed, &Options::default()).unwrap();
+    assert_eq!(want.column_by_name("error").unwrap().null_count(), 3_000);
+    for to in [DataType::Utf8, DataType::Utf8View, DataType::LargeUtf8] {
+        let text = as_text(&typed, &to);
+        assert_eq!(
+            text.column_by_name("nps__observed_on").unwrap().data_type(),
+            &to
+        );
+        let got = score_batch(&scorer, &text, &Options::default()).unwrap();
+        for column in [
+            "score",
+            "coverage",
+            "deployment",
+            "engagement",
+            "adoption",
+            "roi",
+        ] {
+            assert_eq!(
+                micros_column(&got, column),
+                micros_column(&want, column),
+                "{to} {column}"
+            );
+        }
+        assert_eq!(got.column_by_name("error").unwrap().null_count(), 3_000);
+    }
+}
+
+/// A CSV file of seven accounts, one bad cell in each but the first three.
+const CSV: &str = "\
+id,mrr,employees,as_of,nps__observed_on,previous_score,renewal__date,seats_provisioned_ratio,sso_enabled,integrations_count,exec_sponsor_meetings_90d,nps,support_csat,weekly_active_ratio,feature_breadth_ratio,logins_per_user_30d,value_realized_ratio,quota_utilization_ratio,renewal_days_left
+good,100,10,2026-11-30,2026-11-29,55.5,2027-01-01,1.0,TRUE,6,2,40,4.5,0.5,0.5,12,1.0,0.9,120
+spaced, 100 , 10 ,2026-11-30, 2026-11-29 ,,,1.0, True ,6,2, 40 ,4.5,0.5,0.5,12,1.0,0.9,120
+ones,100,10,2026-11-30,2026-11-29,,,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120
+metric,100,10,2026-11-30,2026-11-29,,,1.0,1,6,2,n/a,4.5,0.5,0.5,12,1.0,0.9,120
+count,100,-1,2026-11-30,2026-11-29,,,1.0,1,6,2,40,4.5,0.5,0.5,12,1.0,0.9,120
+dates,100,10,2026-02-30,2026-11-29,abc,2027-13-01,1.0,1,6,2,40,4.5,0.5,0.5,12,1.0,0.9,120
+observed,100,10,2026-11-30,yesterday,,,1.0,1,6,2,40,4.5,0.5,0.5,12,1.0,0.9,120
+";
+
+#[test]
+fn a_csv_cell_that_cannot_be_read_rejects_its_row_not_the_file() {
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let dir = std::env::temp_dir().join(format!("healthscore-text-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The bad cells come after the 1,000 rows a CSV reader infers its
+    // column types from: text there is no reason to refuse the file.
+    const FILL: usize = 1_100;
+    let (header, rows) = CSV.split_once('\n').unwrap();
+    let ones = rows.lines().nth(2).unwrap().split_once(',').unwrap().1;
+    let mut text = format!("{header}\n");
+    for i in 0..FILL {
+        text += &format!("fill-{i},{ones}\n");
+    }
+    text += rows;
+    let input = dir.join("accounts.csv");
+    std::fs::write(&input, text).unwrap();
+    let output = dir.join("scores.parquet");
+    let stats = score_file(&scorer, &input, &output, &Options::default()).unwrap();
+    assert_eq!(
+        (stats.rows, stats.rejected),
+        (FILL as u64 + 7, 4),
+        "{stats:?}"
+    );
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&output).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let (mut errors, mut scores) = (Vec::new(), Vec::new());
+    for batch in reader {
+        let batch = batch.unwrap();
+        let e = batch.column_by_name("error").unwrap().as_string::<i32>();
+        errors.extend(e.iter().map(|e| e.map(str::to_string)));
+        scores.extend(micros_column(&batch, "score"));
+    }
+    assert_eq!(errors.iter().filter(|e| e.is_none()).count(), FILL + 3);
+    let (errors, scores) = (errors.split_off(FILL), scores.split_off(FILL));
+    let error = |row: usize| errors[row].clone();
+    // Text read as numbers, `TRUE` / ` True ` as a flag, spaces trimmed:
+    // the first three accounts are the same and score the same.
+    assert_eq!((error(0), error(1), error(2)), (None, None, None));
+    assert_eq!((scores[0], scores[1]), (scores[2], scores[2]));
+    assert!(scores[0] <= 100_000_000);
+    assert_eq!(
+        error(3).as_deref(),
+        Some("account metric: nps: \"n/a\" is not a number")
+    );
+    assert_eq!(
+        error(4).as_deref(),
+        Some("account count: employees: \"-1\" is not a count from 0 to 4294967295")
+    );
+    assert_eq!(
+        error(5).as_deref(),
+        Some(
+            "account dates: previous_score: \"abc\" is not a score; \
+             as_of: \"2026-02-30\" is not a date (YYYY-MM-DD); \
+             renewal__date: \"2027-13-01\" is not a date (YYYY-MM-DD)"
+        )
+    );
+    assert_eq!(
+        error(6).as_deref(),
+        Some("account observed: nps__observed_on: \"yesterday\" is not a date (YYYY-MM-DD)")
+    );
+    assert_eq!(scores.get(3..), Some(&[healthscore::batch::NONE; 4][..]));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_text_column_the_scorer_does_not_read_stays_as_it_is() {
+    // `region` is not the scorer's: whatever it holds, no row is rejected.
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let c = v0m::generate(10, 3);
+    let batch = v0m_arrow::record_batch(
+        &c,
+        vec![(
+            "region",
+            Arc::new(StringArray::from(vec!["n/a"; 10])) as ArrayRef,
+        )],
+    );
+    let options = Options {
+        as_of: Some(day()),
+        ..Options::default()
+    };
+    let out = score_batch(&scorer, &batch, &options).unwrap();
+    assert_eq!(out.column_by_name("error").unwrap().null_count(), 10);
+}
