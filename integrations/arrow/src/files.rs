@@ -1,11 +1,17 @@
 //! Parquet, CSV and JSON-lines files in and out, streamed a record batch
-//! at a time (memory bounded by the batch size, not the file).
+//! at a time (memory bounded by the batch size and the ids seen, not the
+//! rest of the file).
 
-use crate::{result_fields, score_batch_into, Error, Options, ScoreBuffers};
+use crate::output::score_rejecting;
+use crate::{result_fields, Error, Options, ScoreBuffers};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int64Type, UInt64Type};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema};
 use healthscore::batch::Scorer;
+use std::collections::hash_map::{Entry, HashMap, RandomState};
 use std::fs::File;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -128,6 +134,12 @@ impl Writer {
 /// (its `error` says which column and why), not the file; a line with
 /// the wrong number of fields is an error naming the line.
 ///
+/// A row whose id an earlier row of the file had is rejected, as the JSON
+/// path rejects it (`account 7: duplicate id, first seen at row 3 (the
+/// first is kept)`), so that no account is counted twice. The ids seen
+/// are kept as 16-byte fingerprints: besides the batch, the only memory
+/// that grows with the file.
+///
 /// # Errors
 ///
 /// [`Error`] for a file that cannot be read or written, a format not
@@ -208,11 +220,13 @@ fn run(
     let mut stats = FileStats::default();
     let mut buffers = ScoreBuffers::new();
     let mut options = options.clone();
+    let mut ids = Ids::default();
     for batch in reader {
         let batch = batch?;
         // Rows are named by their place in the file, not in the batch.
         options.first_row = stats.rows;
-        let scored = score_batch_into(scorer, &batch, &options, &mut buffers)?;
+        let repeated = ids.repeated(&batch, stats.rows);
+        let scored = score_rejecting(scorer, &batch, &options, &mut buffers, repeated)?;
         stats.rows += batch.num_rows() as u64;
         stats.batches += 1;
         if let Some(e) = scored.column_by_name("error") {
@@ -226,4 +240,106 @@ fn run(
     }
     writer.finish()?;
     Ok(stats)
+}
+
+/// The ids of a file seen so far, each with the row (counted from 1) it
+/// was first seen in. An id is remembered by a 128-bit keyed hash of it
+/// (16 bytes and no allocation an id, whatever its length): two different
+/// ids pass for one with a chance below 10⁻²⁰ even in a file of 10⁹
+/// accounts.
+#[derive(Default)]
+struct Ids {
+    seen: HashMap<u128, u64, BuildHasherDefault<Spread>>,
+    keys: (RandomState, RandomState),
+}
+
+/// The hasher of the already uniform 128-bit fingerprints: their low
+/// 64 bits.
+#[derive(Default)]
+struct Spread(u64);
+
+impl Hasher for Spread {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
+    }
+}
+
+impl Ids {
+    /// An id's fingerprint: its kind (a number or a text, so that `7`
+    /// and `"7"` differ) and bytes, hashed under two random keys.
+    fn fingerprint(&self, kind: u8, bytes: &[u8]) -> u128 {
+        let hash = |key: &RandomState| {
+            let mut h = key.build_hasher();
+            h.write_u8(kind);
+            h.write(bytes);
+            h.finish()
+        };
+        (u128::from(hash(&self.keys.0)) << 64) | u128::from(hash(&self.keys.1))
+    }
+
+    /// The rows of `batch` (whose row 0 is row `before` of the file,
+    /// counted from 0) whose id came before, with why; the others' ids are
+    /// remembered. A null id is not an id (its row is rejected as
+    /// missing one); an `id` column of a type that is not an id's is
+    /// left to the scorer to refuse.
+    fn repeated(&mut self, batch: &RecordBatch, before: u64) -> Vec<(usize, String)> {
+        let Some(column) = batch.column_by_name("id") else {
+            return Vec::new();
+        };
+        let prints: Vec<Option<u128>> = match column.data_type() {
+            DataType::Int64 => column
+                .as_primitive::<Int64Type>()
+                .iter()
+                .map(|v| v.map(|v| self.fingerprint(0, &v.to_le_bytes())))
+                .collect(),
+            DataType::UInt64 => column
+                .as_primitive::<UInt64Type>()
+                .iter()
+                .map(|v| v.map(|v| self.fingerprint(1, &v.to_le_bytes())))
+                .collect(),
+            DataType::Utf8 => column
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.map(|s| self.fingerprint(2, s.as_bytes())))
+                .collect(),
+            DataType::LargeUtf8 => column
+                .as_string::<i64>()
+                .iter()
+                .map(|v| v.map(|s| self.fingerprint(2, s.as_bytes())))
+                .collect(),
+            DataType::Utf8View => column
+                .as_string_view()
+                .iter()
+                .map(|v| v.map(|s| self.fingerprint(2, s.as_bytes())))
+                .collect(),
+            _ => return Vec::new(),
+        };
+        let mut repeated = Vec::new();
+        for (row, print) in prints.into_iter().enumerate() {
+            let Some(print) = print else { continue };
+            match self.seen.entry(print) {
+                Entry::Occupied(first) => repeated.push((
+                    row,
+                    format!(
+                        "duplicate id, first seen at row {} (the first is kept)",
+                        first.get()
+                    ),
+                )),
+                Entry::Vacant(v) => {
+                    v.insert(before + row as u64 + 1);
+                }
+            }
+        }
+        repeated
+    }
 }

@@ -76,6 +76,19 @@ pub fn score_batch_into(
     options: &Options,
     buffers: &mut ScoreBuffers,
 ) -> Result<RecordBatch, Error> {
+    score_rejecting(scorer, input, options, buffers, Vec::new())
+}
+
+/// [`score_batch_into`], also rejecting the rows of `rejected` (rows of
+/// the batch, with why: a repeated id that [`score_file`](crate::score_file)
+/// found) as it rejects a row whose columns cannot be read.
+pub(crate) fn score_rejecting(
+    scorer: &Scorer<'_>,
+    input: &RecordBatch,
+    options: &Options,
+    buffers: &mut ScoreBuffers,
+    rejected: Vec<(usize, String)>,
+) -> Result<RecordBatch, Error> {
     let scorer = scorer.clone().with_drivers(options.drivers);
     let rows = input.num_rows();
     let mut results = Results::start(buffers, rows, options);
@@ -110,6 +123,7 @@ pub fn score_batch_into(
     // The working columns are kept whatever happened.
     buffers.scores = scores;
     scored?;
+    results.problems.extend(rejected);
     results.finish(scorer.model(), input, options, buffers)
 }
 

@@ -1,0 +1,133 @@
+//! `score_file` rejects a row whose id an earlier row of the file had, in
+//! the same record batch or an earlier one, as the JSON path does: the
+//! first is kept, so a portfolio never counts an account twice.
+
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+#[path = "support/v0m_arrow.rs"]
+mod v0m_arrow;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use healthscore::batch::Scorer;
+use healthscore::Model;
+use healthscore_arrow::{score_file, Options};
+use std::sync::Arc;
+
+fn model() -> Model {
+    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
+        .unwrap()
+}
+
+/// `batch` with its `id` column replaced.
+fn with_ids(batch: &RecordBatch, ids: ArrayRef) -> RecordBatch {
+    let columns: Vec<(String, ArrayRef)> = batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, a)| {
+            let a = if f.name() == "id" {
+                ids.clone()
+            } else {
+                a.clone()
+            };
+            (f.name().clone(), a)
+        })
+        .collect();
+    RecordBatch::try_from_iter(columns).unwrap()
+}
+
+/// Scores `batch` written as a Parquet file; the `error` column read back.
+fn errors_of(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let dir = std::env::temp_dir().join(format!("healthscore-dup-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("accounts.parquet");
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&input).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(batch).unwrap();
+    w.close().unwrap();
+    let output = dir.join("scores.parquet");
+    let options = Options {
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 30),
+        ..Options::default()
+    };
+    let stats = score_file(&scorer, &input, &output, &options).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(&output).unwrap(),
+    )
+    .unwrap()
+    .build()
+    .unwrap();
+    let mut errors = Vec::new();
+    for b in reader {
+        let b = b.unwrap();
+        let e = b.column_by_name("error").unwrap().as_string::<i32>();
+        errors.extend(e.iter().map(|e| e.map(str::to_string)));
+    }
+    assert_eq!(stats.rows as usize, errors.len());
+    let rejected = errors.iter().filter(|e| e.is_some()).count();
+    assert_eq!(stats.rejected as usize, rejected);
+    std::fs::remove_dir_all(&dir).unwrap();
+    errors
+}
+
+#[test]
+fn a_repeated_id_is_rejected_in_its_batch_and_across_batches() {
+    // 70,000 rows: two record batches of the file reader (65,536 rows).
+    let c = v0m::generate(70_000, 5);
+    let batch = v0m_arrow::record_batch(&c, Vec::new());
+    let mut ids: Vec<Option<i64>> = (0..70_000).map(Some).collect();
+    ids[10] = Some(2); // in the first batch
+    ids[69_999] = Some(3); // in the second
+    ids[69_000] = Some(66_000); // first seen in the second
+    ids[20] = None; // two rows without an id are not duplicates
+    ids[21] = None;
+    let errors = errors_of(&with_ids(&batch, Arc::new(Int64Array::from(ids))), "int");
+    let rejected: Vec<(usize, &str)> = errors
+        .iter()
+        .enumerate()
+        .filter_map(|(row, e)| Some((row, e.as_deref()?)))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (
+                10,
+                "account 2: duplicate id, first seen at row 3 (the first is kept)"
+            ),
+            (20, "row 21: id: missing"),
+            (21, "row 22: id: missing"),
+            (
+                69_000,
+                "account 66000: duplicate id, first seen at row 66001 (the first is kept)"
+            ),
+            (
+                69_999,
+                "account 3: duplicate id, first seen at row 4 (the first is kept)"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn text_ids_are_compared_whole() {
+    let c = v0m::generate(6, 5);
+    let batch = v0m_arrow::record_batch(&c, Vec::new());
+    // Prefixes, case and a trailing space make different ids.
+    let ids = StringArray::from(vec!["acme", "acm", "ACME", "acme ", "globex", "acme"]);
+    let errors = errors_of(&with_ids(&batch, Arc::new(ids)), "text");
+    let rejected: Vec<usize> = (0..6).filter(|r| errors[*r].is_some()).collect();
+    assert_eq!(rejected, [5]);
+    assert_eq!(
+        errors[5].as_deref(),
+        Some("account acme: duplicate id, first seen at row 1 (the first is kept)")
+    );
+}
