@@ -3,7 +3,7 @@
 //! rest of the file).
 
 use crate::output::score_rejecting;
-use crate::{result_fields, Error, Options, ScoreBuffers};
+use crate::{result_fields, score_batch_into, Error, Options, ScoreBuffers};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int64Type, UInt64Type};
 use arrow_array::RecordBatch;
@@ -143,8 +143,9 @@ impl Writer {
 /// # Errors
 ///
 /// [`Error`] for a file that cannot be read or written, a format not
-/// known by its extension, or columns that do not fit (see
-/// [`score_batch`](crate::score_batch)).
+/// known by its extension, an output that is the input file
+/// ([`Error::SameFile`]: nothing is written), or columns that do not fit
+/// (see [`score_batch`](crate::score_batch)), with or without rows.
 pub fn score_file(
     scorer: &Scorer<'_>,
     input: &Path,
@@ -158,6 +159,13 @@ pub fn score_file(
             "{} (JSON lines are read by `healthscore score`)",
             input.display()
         )));
+    }
+    // The output is renamed over its path at the end: never over the
+    // accounts being read (as `--out` mistyped for `--accounts` would).
+    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(input), std::fs::canonicalize(output)) {
+        if a == b {
+            return Err(Error::SameFile(output.display().to_string()));
+        }
     }
     let tmp = output.with_extension(format!(
         "{}.tmp-{}",
@@ -221,6 +229,7 @@ fn run(
     let mut buffers = ScoreBuffers::new();
     let mut options = options.clone();
     let mut ids = Ids::default();
+    let input_schema = reader.schema();
     for batch in reader {
         let batch = batch?;
         // Rows are named by their place in the file, not in the batch.
@@ -235,6 +244,15 @@ fn run(
         writer.write(&scored)?;
     }
     if stats.rows == 0 {
+        // A file without rows still has columns to check (a CSV file
+        // with only its header line, or nothing at all): the same errors
+        // as with rows.
+        score_batch_into(
+            scorer,
+            &RecordBatch::new_empty(input_schema),
+            &options,
+            &mut buffers,
+        )?;
         // A CSV file gets its header line.
         writer.write(&RecordBatch::new_empty(schema))?;
     }

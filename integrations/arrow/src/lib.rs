@@ -140,6 +140,10 @@ pub enum Error {
     /// A file name whose extension is not `.parquet`, `.csv` or `.jsonl`.
     #[error("{0}: expected a .parquet, .csv or .jsonl file")]
     Format(String),
+    /// The output file named is the input file: writing the results would
+    /// replace the accounts.
+    #[error("{0}: the output would replace the accounts it is read from")]
+    SameFile(String),
 }
 
 impl Error {

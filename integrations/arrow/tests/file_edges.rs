@@ -1,0 +1,74 @@
+//! `score_file` at the edges a nightly job meets: the output named as the
+//! input, and files without rows.
+
+use healthscore::batch::Scorer;
+use healthscore::Model;
+use healthscore_arrow::{score_file, Error, Options};
+
+fn model() -> Model {
+    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
+        .unwrap()
+}
+
+fn options() -> Options {
+    Options {
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 30),
+        ..Options::default()
+    }
+}
+
+fn dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("healthscore-edges-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+const HEADER: &str = "id,mrr,employees,seats_provisioned_ratio,sso_enabled,integrations_count,exec_sponsor_meetings_90d,nps,support_csat,weekly_active_ratio,feature_breadth_ratio,logins_per_user_30d,value_realized_ratio,quota_utilization_ratio,renewal_days_left\n";
+
+#[test]
+fn the_output_never_replaces_the_accounts() {
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let d = dir("same");
+    let input = d.join("accounts.csv");
+    let text = format!("{HEADER}1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n");
+    std::fs::write(&input, &text).unwrap();
+    // The same file, also by another path to it.
+    for output in [input.clone(), d.join(".").join("accounts.csv")] {
+        let e = score_file(&scorer, &input, &output, &options()).unwrap_err();
+        assert!(matches!(e, Error::SameFile(_)), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with("accounts.csv: the output would replace the accounts it is read from"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_to_string(&input).unwrap(), text);
+    }
+    let other = d.join("scores.csv");
+    let stats = score_file(&scorer, &input, &other, &options()).unwrap();
+    assert_eq!((stats.rows, stats.rejected), (1, 0));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_file_without_rows_has_its_columns_checked() {
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let d = dir("empty");
+    let output = d.join("scores.jsonl");
+    // Every column, no row: nothing to score, nothing wrong.
+    let header_only = d.join("header.csv");
+    std::fs::write(&header_only, HEADER).unwrap();
+    let stats = score_file(&scorer, &header_only, &output, &options()).unwrap();
+    assert_eq!(stats.rows, 0);
+    // Columns missing, no row: the error a row would have met.
+    let short = d.join("short.csv");
+    std::fs::write(&short, "id,mrr\n").unwrap();
+    let e = score_file(&scorer, &short, &output, &options()).unwrap_err();
+    assert_eq!(e.to_string(), "column employees: missing");
+    let nps_missing = d.join("no-nps.csv");
+    std::fs::write(&nps_missing, HEADER.replace(",nps,", ",")).unwrap();
+    let e = score_file(&scorer, &nps_missing, &output, &options()).unwrap_err();
+    assert!(e.to_string().contains("nps"), "{e}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
