@@ -403,15 +403,25 @@ fn text_days(name: &str, array: &dyn Array, problems: &mut Vec<(usize, String)>)
 }
 
 /// A count column given as text; as [`to_u32`] for what is not a count
-/// (0, and the row in `problems`).
+/// (0, and the row in `problems`). A whole number written as a decimal
+/// (`80.0`, as a data frame with a missing value writes its integers) is
+/// that count.
 fn text_u32(name: &str, array: &dyn Array, problems: &mut Vec<(usize, String)>) -> Vec<u32> {
+    let count = |t: &str| {
+        t.parse::<u32>().ok().or_else(|| {
+            let x = t.parse::<f64>().ok()?;
+            let whole =
+                x.is_finite() && x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x);
+            whole.then_some(x as u32)
+        })
+    };
     array
         .as_string::<i32>()
         .iter()
         .enumerate()
         .map(|(row, s)| {
             let Some(s) = s else { return 0 };
-            s.trim().parse::<u32>().unwrap_or_else(|_| {
+            count(s.trim()).unwrap_or_else(|| {
                 problems.push((
                     row,
                     format!("{name}: {s:?} is not a count from 0 to {}", u32::MAX),
