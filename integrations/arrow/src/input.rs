@@ -172,6 +172,7 @@ fn to_u32(
     array: &dyn Array,
     problems: &mut Vec<(usize, String)>,
 ) -> Result<Vec<u32>, Error> {
+    let mut floats = |values: &[f64]| whole_counts(name, array, values, problems);
     macro_rules! convert {
         ($t:ty) => {
             array
@@ -201,8 +202,50 @@ fn to_u32(
         DataType::UInt8 => convert!(UInt8Type),
         DataType::UInt16 => convert!(UInt16Type),
         DataType::UInt64 => convert!(UInt64Type),
+        // A data frame's integers with a missing value among them: whole
+        // numbers are counts.
+        DataType::Float64 => floats(array.as_primitive::<Float64Type>().values()),
+        DataType::Float32 => floats(
+            &array
+                .as_primitive::<Float32Type>()
+                .values()
+                .iter()
+                .map(|v| f64::from(*v))
+                .collect::<Vec<_>>(),
+        ),
         other => return Err(wrong(name, other, "an integer type")),
     })
+}
+
+/// Whole `f64` counts (80.0) as `u32`; a value that is not one reads as 0
+/// and its row is added to `problems` (a null's slot is not looked at).
+fn whole_counts(
+    name: &str,
+    array: &dyn Array,
+    values: &[f64],
+    problems: &mut Vec<(usize, String)>,
+) -> Vec<u32> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(row, x)| match whole(*x) {
+            Some(v) => v,
+            None if array.is_null(row) => 0,
+            None => {
+                problems.push((
+                    row,
+                    format!("{name}: {x} is not a count from 0 to {}", u32::MAX),
+                ));
+                0
+            }
+        })
+        .collect()
+}
+
+/// `x` as a count, when it is a whole number from 0 to `u32::MAX`.
+fn whole(x: f64) -> Option<u32> {
+    let ok = x.is_finite() && x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x);
+    ok.then_some(x as u32)
 }
 
 /// A metric column's values as `f64` when they are not already. Text (as
@@ -408,12 +451,9 @@ fn text_days(name: &str, array: &dyn Array, problems: &mut Vec<(usize, String)>)
 /// that count.
 fn text_u32(name: &str, array: &dyn Array, problems: &mut Vec<(usize, String)>) -> Vec<u32> {
     let count = |t: &str| {
-        t.parse::<u32>().ok().or_else(|| {
-            let x = t.parse::<f64>().ok()?;
-            let whole =
-                x.is_finite() && x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x);
-            whole.then_some(x as u32)
-        })
+        t.parse::<u32>()
+            .ok()
+            .or_else(|| whole(t.parse::<f64>().ok()?))
     };
     array
         .as_string::<i32>()

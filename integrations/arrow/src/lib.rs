@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `id` | `Utf8`, `Int64`, `UInt64` | account id |
 //! | `mrr` | `Decimal128(p, s)`, `Int64` (whole units), `Utf8` (a decimal string) | monthly recurring revenue, exact; a float is refused |
-//! | `employees` | `UInt32`, or any integer type in `0..=u32::MAX`, or `Utf8` (a count as text) | company size |
+//! | `employees` | `UInt32`, or any integer type in `0..=u32::MAX`, whole `Float64` / `Float32` (`80.0`, as a data frame with a missing value writes integers), or `Utf8` (a count as text) | company size |
 //! | `as_of` | `Date32`, `Utf8` (`YYYY-MM-DD`) (optional) | the date scores are as of; else [`Options::as_of`] |
 //! | `stage` | `Utf8` (optional) | lifecycle stage |
 //! | `previous_band` | `Utf8` (optional) | band at the previous scoring, for hysteresis |

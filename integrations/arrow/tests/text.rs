@@ -212,3 +212,59 @@ fn a_text_column_the_scorer_does_not_read_stays_as_it_is() {
     let out = score_batch(&scorer, &batch, &options).unwrap();
     assert_eq!(out.column_by_name("error").unwrap().null_count(), 10);
 }
+
+#[test]
+fn employees_as_whole_floats_are_counts() {
+    // A data frame's integer column with a missing value is written as
+    // floats: 80.0 is 80 employees; 80.5, -1 and NaN are not counts.
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let c = v0m::generate(8, 11);
+    let typed = v0m_arrow::record_batch(&c, Vec::new());
+    let mut employees: Vec<Option<f64>> = c.employees.iter().map(|e| Some(f64::from(*e))).collect();
+    employees[1] = Some(80.5);
+    employees[2] = None;
+    employees[3] = Some(-1.0);
+    employees[4] = Some(f64::NAN);
+    let columns: Vec<(String, ArrayRef)> = typed
+        .schema()
+        .fields()
+        .iter()
+        .zip(typed.columns())
+        .map(|(f, a)| {
+            let a: ArrayRef = if f.name() == "employees" {
+                Arc::new(arrow_array::Float64Array::from(employees.clone()))
+            } else {
+                a.clone()
+            };
+            (f.name().clone(), a)
+        })
+        .collect();
+    let floats = RecordBatch::try_from_iter(columns).unwrap();
+    let options = Options {
+        as_of: Some(day()),
+        ..Options::default()
+    };
+    let want = micros_column(&score_batch(&scorer, &typed, &options).unwrap(), "score");
+    let out = score_batch(&scorer, &floats, &options).unwrap();
+    let got = micros_column(&out, "score");
+    let errors = out.column_by_name("error").unwrap().as_string::<i32>();
+    for row in [0, 5, 6, 7] {
+        assert_eq!(got[row], want[row], "row {row}");
+        assert!(errors.is_null(row));
+    }
+    let error = |row: usize| errors.value(row).split_once(": ").unwrap().1.to_string();
+    assert_eq!(
+        error(1),
+        "employees: 80.5 is not a count from 0 to 4294967295"
+    );
+    assert_eq!(error(2), "employees: missing");
+    assert_eq!(
+        error(3),
+        "employees: -1 is not a count from 0 to 4294967295"
+    );
+    assert_eq!(
+        error(4),
+        "employees: NaN is not a count from 0 to 4294967295"
+    );
+}
