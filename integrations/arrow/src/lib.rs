@@ -36,6 +36,11 @@
 //! columns, `Decimal128` MRR, integer ids, `Date32` dates and every
 //! validity bitmap are read in place, without copying.
 //!
+//! [`score_batch`] scores each row on its own and does not compare ids:
+//! a record batch with an account twice gives two results.
+//! [`score_file`] rejects a repeated id across the whole file, as the
+//! command-line tool's JSON path does.
+//!
 //! Results ([`score_batch`]) are a record batch: `id` (the input's array),
 //! `score`, `coverage` and the four dimension scores as `Decimal128(9, 6)`
 //! (exact millionths), `band`, `segment`, `scorecard` and optionally
