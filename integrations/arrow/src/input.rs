@@ -317,13 +317,31 @@ fn to_f64(
     })
 }
 
-/// Text columns as `Utf8` when they come as `Utf8View` (how DataFusion
-/// reads Parquet strings) or `LargeUtf8`; `None` when none needs it
-/// (nothing copied).
-pub(crate) fn utf8(input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
+/// The columns the scorer reads as text, as `Utf8` when they come as
+/// `Utf8View` (how DataFusion reads Parquet strings) or `LargeUtf8`;
+/// `None` when none needs it (nothing copied). Other columns (a
+/// warehouse's own) are left as they are, uncopied.
+pub(crate) fn utf8(model: &Model, input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
     let wide = |t: &DataType| matches!(t, DataType::Utf8View | DataType::LargeUtf8);
     let schema = input.schema();
-    let text = |_: &str| true;
+    let metric = |m: &str| model.metric_ids().any(|id| id == m);
+    let text = |name: &str| {
+        [
+            "id",
+            "mrr",
+            "employees",
+            "as_of",
+            "stage",
+            "previous_band",
+            "previous_score",
+        ]
+        .contains(&name)
+            || metric(name)
+            || name.ends_with("__date")
+            || ["__observed_on", "__author"]
+                .iter()
+                .any(|end| name.strip_suffix(end).is_some_and(metric))
+    };
     if !schema
         .fields()
         .iter()

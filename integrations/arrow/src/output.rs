@@ -150,7 +150,7 @@ fn score_block(
 ) -> Result<Block, Error> {
     let model = scorer.model();
     // Read from Utf8 text columns; the results keep the input's own `id`.
-    let as_utf8 = utf8(part)?;
+    let as_utf8 = utf8(model, part)?;
     let read = as_utf8.as_ref().unwrap_or(part);
     let owned = own(model, read)?;
     let text = text(read, row_number(options, start))?;
