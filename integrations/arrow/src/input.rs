@@ -288,25 +288,15 @@ fn to_f64(
             .iter()
             .map(|b| f64::from(u8::from(b)))
             .collect(),
-        DataType::Utf8 => array
-            .as_string::<i32>()
-            .iter()
-            .enumerate()
-            .map(|(row, s)| {
-                let Some(s) = s else { return 0.0 };
-                let t = s.trim();
-                if t.eq_ignore_ascii_case("true") {
-                    return 1.0;
-                }
-                if t.eq_ignore_ascii_case("false") {
-                    return 0.0;
-                }
-                t.parse::<f64>().unwrap_or_else(|_| {
-                    problems.push((row, format!("{name}: {s:?} is not a number")));
-                    0.0
-                })
-            })
-            .collect(),
+        DataType::Utf8 => from_text(name, array, "a number", problems, |t| {
+            if t.eq_ignore_ascii_case("true") {
+                Some(1.0)
+            } else if t.eq_ignore_ascii_case("false") {
+                Some(0.0)
+            } else {
+                t.parse::<f64>().ok()
+            }
+        }),
         other => {
             return Err(wrong(
                 name,
@@ -326,16 +316,7 @@ pub(crate) fn utf8(model: &Model, input: &RecordBatch) -> Result<Option<RecordBa
     let schema = input.schema();
     let metric = |m: &str| model.metric_ids().any(|id| id == m);
     let text = |name: &str| {
-        [
-            "id",
-            "mrr",
-            "employees",
-            "as_of",
-            "stage",
-            "previous_band",
-            "previous_score",
-        ]
-        .contains(&name)
+        crate::CONVENTION_COLUMNS.contains(&name)
             || metric(name)
             || name.ends_with("__date")
             || ["__observed_on", "__author"]
@@ -440,54 +421,50 @@ impl Owned {
     }
 }
 
-/// A date column given as text (`YYYY-MM-DD`, as a CSV file has it) as
-/// days since 1970-01-01; a text that is not such a date reads as 0 and
-/// its row is added to `problems` (a null stays null: its validity says
-/// so).
-fn text_days(name: &str, array: &dyn Array, problems: &mut Vec<(usize, String)>) -> Vec<i32> {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+/// A text column (as a CSV file has it) read cell by cell with `read`
+/// (given the trimmed text): a cell it cannot read reads as the default
+/// and its row is added to `problems` (`nps: "n/a" is not a number`); a
+/// null stays null (its validity says so) and reads as the default.
+fn from_text<T: Default>(
+    name: &str,
+    array: &dyn Array,
+    what: &str,
+    problems: &mut Vec<(usize, String)>,
+    read: impl Fn(&str) -> Option<T>,
+) -> Vec<T> {
     array
         .as_string::<i32>()
         .iter()
         .enumerate()
         .map(|(row, s)| {
-            let Some(s) = s else { return 0 };
-            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-                .ok()
-                .and_then(|d| i32::try_from((d - epoch).num_days()).ok())
-                .unwrap_or_else(|| {
-                    problems.push((row, format!("{name}: {s:?} is not a date (YYYY-MM-DD)")));
-                    0
-                })
+            let Some(s) = s else { return T::default() };
+            read(s.trim()).unwrap_or_else(|| {
+                problems.push((row, format!("{name}: {s:?} is not {what}")));
+                T::default()
+            })
         })
         .collect()
 }
 
-/// A count column given as text; as [`to_u32`] for what is not a count
-/// (0, and the row in `problems`). A whole number written as a decimal
+/// A date column given as text (`YYYY-MM-DD`) as days since 1970-01-01.
+fn text_days(name: &str, array: &dyn Array, problems: &mut Vec<(usize, String)>) -> Vec<i32> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    from_text(name, array, "a date (YYYY-MM-DD)", problems, |t| {
+        let d = NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()?;
+        i32::try_from((d - epoch).num_days()).ok()
+    })
+}
+
+/// A count column given as text. A whole number written as a decimal
 /// (`80.0`, as a data frame with a missing value writes its integers) is
 /// that count.
 fn text_u32(name: &str, array: &dyn Array, problems: &mut Vec<(usize, String)>) -> Vec<u32> {
-    let count = |t: &str| {
+    let what = format!("a count from 0 to {}", u32::MAX);
+    from_text(name, array, &what, problems, |t| {
         t.parse::<u32>()
             .ok()
             .or_else(|| whole(t.parse::<f64>().ok()?))
-    };
-    array
-        .as_string::<i32>()
-        .iter()
-        .enumerate()
-        .map(|(row, s)| {
-            let Some(s) = s else { return 0 };
-            count(s.trim()).unwrap_or_else(|| {
-                problems.push((
-                    row,
-                    format!("{name}: {s:?} is not a count from 0 to {}", u32::MAX),
-                ));
-                0
-            })
-        })
-        .collect()
+    })
 }
 
 /// Borrowed views of the stage and previous-band columns.

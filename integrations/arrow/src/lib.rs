@@ -109,6 +109,25 @@ pub use files::{score_file, FileStats, Format};
 pub use input::Options;
 pub use output::{result_fields, score_batch, score_batch_into};
 
+/// The convention columns read by name (see the [crate documentation](crate)),
+/// besides each metric's own (`<metric>`, `<metric>__observed_on`,
+/// `<metric>__author`) and named dates (`<name>__date`).
+///
+/// # Examples
+///
+/// ```
+/// assert!(healthscore_arrow::CONVENTION_COLUMNS.contains(&"employees"));
+/// ```
+pub const CONVENTION_COLUMNS: [&str; 7] = [
+    "id",
+    "mrr",
+    "employees",
+    "as_of",
+    "stage",
+    "previous_band",
+    "previous_score",
+];
+
 /// Why a record batch or file could not be scored.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -16,18 +16,10 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// The columns a `health_score` argument may be named after, besides the
-/// model's metric ids, `<metric>__observed_on`, `<metric>__author` and
-/// (with rules) named dates `<name>__date`.
-const CONVENTIONS: [&str; 7] = [
-    "id",
-    "mrr",
-    "employees",
-    "as_of",
-    "stage",
-    "previous_band",
-    "previous_score",
-];
+// The columns a `health_score` argument may be named after, besides the
+// model's metric ids, `<metric>__observed_on`, `<metric>__author` and
+// (with rules) named dates `<name>__date`.
+use healthscore_arrow::CONVENTION_COLUMNS as CONVENTIONS;
 
 /// A model as a DataFusion scalar UDF, `health_score` unless
 /// [renamed](HealthScore::named): each call scores a record batch of
