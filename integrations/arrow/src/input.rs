@@ -1,12 +1,10 @@
 //! A record batch read as a [`healthscore::batch::Batch`], in place where
 //! the types allow.
 
+use crate::convert::{previous_scores, text_days, text_u32, to_f64, to_u32};
 use crate::Error;
 use arrow_array::cast::AsArray;
-use arrow_array::types::{
-    Date32Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
-    UInt32Type, UInt64Type, UInt8Type,
-};
+use arrow_array::types::{Date32Type, Float64Type, Int64Type, UInt32Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use chrono::NaiveDate;
@@ -55,72 +53,6 @@ pub(crate) struct Owned {
     pub(crate) problems: Vec<(usize, String)>,
 }
 
-/// The `previous_score` column as scores, null where there is none; a
-/// value that is not a score (100.5) is a row's problem.
-fn previous_scores(
-    array: &dyn Array,
-    problems: &mut Vec<(usize, String)>,
-) -> Result<Vec<Option<Points>>, Error> {
-    const NAME: &str = "previous_score";
-    let mut score = |row: usize, d: Result<Decimal, String>| match d
-        .and_then(|d| Points::from_decimal(d).map_err(|e| e.to_string()))
-    {
-        Ok(p) => Some(p),
-        Err(e) => {
-            problems.push((row, format!("{NAME}: {e}")));
-            None
-        }
-    };
-    match array.data_type() {
-        DataType::Decimal128(_, s) => {
-            let scale = u32::try_from(*s)
-                .ok()
-                .filter(|s| *s <= 28)
-                .ok_or_else(|| Error::column(NAME, format!("scale {s}, expected 0 to 28")))?;
-            let a = array.as_primitive::<arrow_array::types::Decimal128Type>();
-            Ok((0..a.len())
-                .map(|row| {
-                    a.is_valid(row).then(|| {
-                        let d = Decimal::try_from_i128_with_scale(a.value(row), scale)
-                            .map_err(|e| e.to_string());
-                        score(row, d)
-                    })?
-                })
-                .collect())
-        }
-        DataType::Float64 => {
-            let a = array.as_primitive::<Float64Type>();
-            Ok((0..a.len())
-                .map(|row| {
-                    a.is_valid(row).then(|| {
-                        // The shortest decimal that reads back as the
-                        // float: what was written, not its binary expansion.
-                        let x = a.value(row);
-                        let d = Decimal::from_str(&x.to_string())
-                            .map_err(|_| format!("{x} is not a score"));
-                        score(row, d)
-                    })?
-                })
-                .collect())
-        }
-        DataType::Utf8 => Ok(array
-            .as_string::<i32>()
-            .iter()
-            .enumerate()
-            .map(|(row, s)| {
-                let s = s?;
-                let d = Decimal::from_str(s.trim()).map_err(|_| format!("{s:?} is not a score"));
-                score(row, d)
-            })
-            .collect()),
-        other => Err(wrong(
-            NAME,
-            other,
-            "Decimal128, Float64 or a decimal string",
-        )),
-    }
-}
-
 /// The validity of an array as a batch validity (in place).
 fn validity(array: &dyn Array) -> Validity<'_> {
     match array.nulls() {
@@ -160,151 +92,8 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a dyn Array, Error
         .ok_or_else(|| Error::column(name, "missing"))
 }
 
-fn wrong(name: &str, got: &DataType, expected: &str) -> Error {
+pub(crate) fn wrong(name: &str, got: &DataType, expected: &str) -> Error {
     Error::column(name, format!("is {got}, expected {expected}"))
-}
-
-/// Integers of any width as `u32`. A value out of range (or a null) reads
-/// as 0; an out-of-range value's row is added to `problems` (null rows are
-/// [`null_rows`]'s).
-fn to_u32(
-    name: &str,
-    array: &dyn Array,
-    problems: &mut Vec<(usize, String)>,
-) -> Result<Vec<u32>, Error> {
-    let mut floats = |values: &[f64]| whole_counts(name, array, values, problems);
-    macro_rules! convert {
-        ($t:ty) => {
-            array
-                .as_primitive::<$t>()
-                .values()
-                .iter()
-                .enumerate()
-                .map(|(row, v)| match u32::try_from(*v) {
-                    Ok(v) => v,
-                    Err(_) if array.is_null(row) => 0,
-                    Err(_) => {
-                        problems.push((
-                            row,
-                            format!("{name}: {v} is not a count from 0 to {}", u32::MAX),
-                        ));
-                        0
-                    }
-                })
-                .collect()
-        };
-    }
-    Ok(match array.data_type() {
-        DataType::Int8 => convert!(Int8Type),
-        DataType::Int16 => convert!(Int16Type),
-        DataType::Int32 => convert!(Int32Type),
-        DataType::Int64 => convert!(Int64Type),
-        DataType::UInt8 => convert!(UInt8Type),
-        DataType::UInt16 => convert!(UInt16Type),
-        DataType::UInt64 => convert!(UInt64Type),
-        // A data frame's integers with a missing value among them: whole
-        // numbers are counts.
-        DataType::Float64 => floats(array.as_primitive::<Float64Type>().values()),
-        DataType::Float32 => floats(
-            &array
-                .as_primitive::<Float32Type>()
-                .values()
-                .iter()
-                .map(|v| f64::from(*v))
-                .collect::<Vec<_>>(),
-        ),
-        other => return Err(wrong(name, other, "an integer type")),
-    })
-}
-
-/// Whole `f64` counts (80.0) as `u32`; a value that is not one reads as 0
-/// and its row is added to `problems` (a null's slot is not looked at).
-fn whole_counts(
-    name: &str,
-    array: &dyn Array,
-    values: &[f64],
-    problems: &mut Vec<(usize, String)>,
-) -> Vec<u32> {
-    values
-        .iter()
-        .enumerate()
-        .map(|(row, x)| match whole(*x) {
-            Some(v) => v,
-            None if array.is_null(row) => 0,
-            None => {
-                problems.push((
-                    row,
-                    format!("{name}: {x} is not a count from 0 to {}", u32::MAX),
-                ));
-                0
-            }
-        })
-        .collect()
-}
-
-/// `x` as a count, when it is a whole number from 0 to `u32::MAX`.
-fn whole(x: f64) -> Option<u32> {
-    let ok = x.is_finite() && x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x);
-    ok.then_some(x as u32)
-}
-
-/// A metric column's values as `f64` when they are not already. Text (as
-/// a CSV file has it) is read as a number, or `true` / `false` as 1 / 0
-/// (as a `Boolean` column); a text that is neither reads as 0 and its row
-/// is added to `problems`.
-fn to_f64(
-    name: &str,
-    array: &dyn Array,
-    problems: &mut Vec<(usize, String)>,
-) -> Result<Vec<f64>, Error> {
-    macro_rules! convert {
-        ($t:ty) => {
-            array
-                .as_primitive::<$t>()
-                .values()
-                .iter()
-                .map(|v| *v as f64)
-                .collect()
-        };
-    }
-    Ok(match array.data_type() {
-        DataType::Float32 => array
-            .as_primitive::<Float32Type>()
-            .values()
-            .iter()
-            .map(|v| f64::from(*v))
-            .collect(),
-        DataType::Int8 => convert!(Int8Type),
-        DataType::Int16 => convert!(Int16Type),
-        DataType::Int32 => convert!(Int32Type),
-        DataType::Int64 => convert!(Int64Type),
-        DataType::UInt8 => convert!(UInt8Type),
-        DataType::UInt16 => convert!(UInt16Type),
-        DataType::UInt32 => convert!(UInt32Type),
-        DataType::UInt64 => convert!(UInt64Type),
-        DataType::Boolean => array
-            .as_boolean()
-            .values()
-            .iter()
-            .map(|b| f64::from(u8::from(b)))
-            .collect(),
-        DataType::Utf8 => from_text(name, array, "a number", problems, |t| {
-            if t.eq_ignore_ascii_case("true") {
-                Some(1.0)
-            } else if t.eq_ignore_ascii_case("false") {
-                Some(0.0)
-            } else {
-                t.parse::<f64>().ok()
-            }
-        }),
-        other => {
-            return Err(wrong(
-                name,
-                other,
-                "Float64, an integer type, Boolean or numbers as text",
-            ))
-        }
-    })
 }
 
 /// The columns the scorer reads as text, as `Utf8` when they come as
@@ -419,52 +208,6 @@ impl Owned {
             .find(|(n, _)| n == name)
             .map(|(_, d)| d.as_slice())
     }
-}
-
-/// A text column (as a CSV file has it) read cell by cell with `read`
-/// (given the trimmed text): a cell it cannot read reads as the default
-/// and its row is added to `problems` (`nps: "n/a" is not a number`); a
-/// null stays null (its validity says so) and reads as the default.
-fn from_text<T: Default>(
-    name: &str,
-    array: &dyn Array,
-    what: &str,
-    problems: &mut Vec<(usize, String)>,
-    read: impl Fn(&str) -> Option<T>,
-) -> Vec<T> {
-    array
-        .as_string::<i32>()
-        .iter()
-        .enumerate()
-        .map(|(row, s)| {
-            let Some(s) = s else { return T::default() };
-            read(s.trim()).unwrap_or_else(|| {
-                problems.push((row, format!("{name}: {s:?} is not {what}")));
-                T::default()
-            })
-        })
-        .collect()
-}
-
-/// A date column given as text (`YYYY-MM-DD`) as days since 1970-01-01.
-fn text_days(name: &str, array: &dyn Array, problems: &mut Vec<(usize, String)>) -> Vec<i32> {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    from_text(name, array, "a date (YYYY-MM-DD)", problems, |t| {
-        let d = NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()?;
-        i32::try_from((d - epoch).num_days()).ok()
-    })
-}
-
-/// A count column given as text. A whole number written as a decimal
-/// (`80.0`, as a data frame with a missing value writes its integers) is
-/// that count.
-fn text_u32(name: &str, array: &dyn Array, problems: &mut Vec<(usize, String)>) -> Vec<u32> {
-    let what = format!("a count from 0 to {}", u32::MAX);
-    from_text(name, array, &what, problems, |t| {
-        t.parse::<u32>()
-            .ok()
-            .or_else(|| whole(t.parse::<f64>().ok()?))
-    })
 }
 
 /// Borrowed views of the stage and previous-band columns.

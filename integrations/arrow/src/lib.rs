@@ -99,6 +99,7 @@
 #![deny(unsafe_code)]
 
 mod buffers;
+mod convert;
 mod files;
 mod input;
 mod output;
