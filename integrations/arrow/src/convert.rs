@@ -85,7 +85,7 @@ pub(crate) fn previous_scores(
 
 /// Integers of any width as `u32`. A value out of range (or a null) reads
 /// as 0; an out-of-range value's row is added to `problems` (null rows are
-/// [`null_rows`]'s).
+/// [`null_rows`](crate::input::null_rows)'s).
 pub(crate) fn to_u32(
     name: &str,
     array: &dyn Array,
