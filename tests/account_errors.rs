@@ -187,3 +187,34 @@ fn account_json_ignores_unknown_fields_and_rejects_bad_types() {
     assert_eq!(data.mrr, dec!(10.5));
     assert!(golden().bind(data).is_ok());
 }
+
+#[test]
+fn employees_in_json_are_whole_numbers_however_written() {
+    // A data frame with a missing value writes its integers as 80.0.
+    let with = |employees: &str| {
+        let text = format!(
+            r#"{{"id": "a", "mrr": "10", "employees": {employees}, "as_of": "2026-11-23"}}"#
+        );
+        serde_json::from_str::<AccountData>(&text).map(|d| d.employees)
+    };
+    assert_eq!(with("80").unwrap(), 80);
+    assert_eq!(with("80.0").unwrap(), 80);
+    assert_eq!(with("1e3").unwrap(), 1_000);
+    assert_eq!(with("4294967295").unwrap(), u32::MAX);
+    for bad in [
+        "80.5",
+        "-1",
+        "-1.0",
+        "4294967296",
+        "4294967296.0",
+        "\"80\"",
+        "null",
+        "true",
+    ] {
+        let e = with(bad).unwrap_err().to_string();
+        assert!(
+            e.contains("expected a whole number from 0 to 4294967295"),
+            "{bad}: {e}"
+        );
+    }
+}

@@ -40,7 +40,10 @@ pub struct AccountData {
     pub id: String,
     /// Monthly recurring revenue, exact; from 0 to 10¹⁵.
     pub mrr: Decimal,
-    /// Number of employees of the customer company.
+    /// Number of employees of the customer company (in JSON an integer,
+    /// or a whole number written as a decimal, `80.0`, as a data frame
+    /// with a missing value writes its integers).
+    #[serde(deserialize_with = "count")]
     pub employees: u32,
     /// Lifecycle stage, e.g. `onboarding`. When the model declares stages it
     /// must be one of them; otherwise it is kept but not used for segments.
@@ -111,6 +114,35 @@ fn id_from_string_or_integer<'de, D: serde::Deserializer<'de>>(d: D) -> Result<S
         }
         fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<String, E> {
             Ok(n.to_string())
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// A count from 0 to `u32::MAX`: an integer, or a whole number written
+/// as a decimal (`80.0`); anything else is refused, saying so.
+fn count<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    struct V;
+    impl serde::de::Visitor<'_> for V {
+        type Value = u32;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a whole number from 0 to {}", u32::MAX)
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<u32, E> {
+            u32::try_from(n)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(n), &self))
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<u32, E> {
+            u32::try_from(n).map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+        }
+        fn visit_f64<E: serde::de::Error>(self, x: f64) -> Result<u32, E> {
+            let whole =
+                x.is_finite() && x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x);
+            if whole {
+                Ok(x as u32)
+            } else {
+                Err(E::invalid_value(serde::de::Unexpected::Float(x), &self))
+            }
         }
     }
     d.deserialize_any(V)
