@@ -73,20 +73,12 @@ fn csv_schema(scorer: &Scorer<'_>, path: &Path) -> Result<Schema, Error> {
     let file = File::open(path).map_err(io(path))?;
     let format = arrow_csv::reader::Format::default().with_header(true);
     let (inferred, _) = format.infer_schema(file, Some(1000))?;
-    let metrics: Vec<&str> = scorer.model().metric_ids().collect();
     let fields: Vec<Field> = inferred
         .fields()
         .iter()
         .map(|f| {
             let name = f.name().as_str();
-            let read = matches!(
-                name,
-                "id" | "mrr" | "employees" | "as_of" | "stage" | "previous_band" | "previous_score"
-            ) || ["__observed_on", "__author", "__date"]
-                .iter()
-                .any(|end| name.ends_with(end))
-                || metrics.contains(&name);
-            let t = if read {
+            let t = if crate::input::reads(scorer.model(), name) {
                 DataType::Utf8
             } else {
                 f.data_type().clone()

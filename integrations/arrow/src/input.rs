@@ -96,6 +96,18 @@ pub(crate) fn wrong(name: &str, got: &DataType, expected: &str) -> Error {
     Error::column(name, format!("is {got}, expected {expected}"))
 }
 
+/// True for a column the scorer reads: a convention column, a metric,
+/// a metric's `__observed_on` or `__author`, or a named `__date`.
+pub(crate) fn reads(model: &Model, name: &str) -> bool {
+    let metric = |m: &str| model.metric_ids().any(|id| id == m);
+    crate::CONVENTION_COLUMNS.contains(&name)
+        || metric(name)
+        || name.ends_with("__date")
+        || ["__observed_on", "__author"]
+            .iter()
+            .any(|end| name.strip_suffix(end).is_some_and(metric))
+}
+
 /// The columns the scorer reads as text, as `Utf8` when they come as
 /// `Utf8View` (how DataFusion reads Parquet strings) or `LargeUtf8`;
 /// `None` when none needs it (nothing copied). Other columns (a
@@ -103,15 +115,7 @@ pub(crate) fn wrong(name: &str, got: &DataType, expected: &str) -> Error {
 pub(crate) fn utf8(model: &Model, input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
     let wide = |t: &DataType| matches!(t, DataType::Utf8View | DataType::LargeUtf8);
     let schema = input.schema();
-    let metric = |m: &str| model.metric_ids().any(|id| id == m);
-    let text = |name: &str| {
-        crate::CONVENTION_COLUMNS.contains(&name)
-            || metric(name)
-            || name.ends_with("__date")
-            || ["__observed_on", "__author"]
-                .iter()
-                .any(|end| name.strip_suffix(end).is_some_and(metric))
-    };
+    let text = |name: &str| reads(model, name);
     if !schema
         .fields()
         .iter()
