@@ -195,7 +195,8 @@ pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
     }
     for (field, array) in input.schema_ref().fields().iter().zip(input.columns()) {
         let name = field.name();
-        let date = name == "as_of" || name.ends_with("__observed_on") || name.ends_with("__date");
+        let date = reads(model, name)
+            && (name == "as_of" || name.ends_with("__observed_on") || name.ends_with("__date"));
         if date && array.data_type() == &DataType::Utf8 {
             let days = text_days(name, array.as_ref(), &mut owned.problems);
             owned.dates.push((name.clone(), days));

@@ -194,16 +194,16 @@ fn a_csv_cell_that_cannot_be_read_rejects_its_row_not_the_file() {
 
 #[test]
 fn a_text_column_the_scorer_does_not_read_stays_as_it_is() {
-    // `region` is not the scorer's: whatever it holds, no row is rejected.
+    // `region` and `signup__observed_on` (no metric of the model is
+    // `signup`) are not the scorer's: whatever they hold, no row is
+    // rejected.
     let model = model();
     let scorer = Scorer::new(&model);
     let c = v0m::generate(10, 3);
+    let text = || Arc::new(StringArray::from(vec!["n/a"; 10])) as ArrayRef;
     let batch = v0m_arrow::record_batch(
         &c,
-        vec![(
-            "region",
-            Arc::new(StringArray::from(vec!["n/a"; 10])) as ArrayRef,
-        )],
+        vec![("region", text()), ("signup__observed_on", text())],
     );
     let options = Options {
         as_of: Some(day()),
