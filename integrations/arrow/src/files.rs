@@ -73,6 +73,17 @@ fn csv_schema(scorer: &Scorer<'_>, path: &Path) -> Result<Schema, Error> {
     let file = File::open(path).map_err(io(path))?;
     let format = arrow_csv::reader::Format::default().with_header(true);
     let (inferred, _) = format.infer_schema(file, Some(1000))?;
+    // One column whose name holds a `;` or a tab: a file separated by
+    // another character, which would otherwise be refused for a missing
+    // column that is plainly there.
+    if let [only] = inferred.fields().iter().collect::<Vec<_>>()[..] {
+        if let Some(separator) = [';', '\t'].into_iter().find(|c| only.name().contains(*c)) {
+            return Err(Error::NotCommaSeparated {
+                path: path.display().to_string(),
+                separator,
+            });
+        }
+    }
     let fields: Vec<Field> = inferred
         .fields()
         .iter()

@@ -165,6 +165,15 @@ pub enum Error {
     /// A file name whose extension is not `.parquet`, `.csv` or `.jsonl`.
     #[error("{0}: expected a .parquet, .csv or .jsonl file")]
     Format(String),
+    /// A CSV file whose header line is separated by another character
+    /// (`;` as spreadsheets in some locales write, or a tab), not commas.
+    #[error("{path}: the header line is separated by {separator:?}, not commas: export the file comma-separated (decimals with a point)")]
+    NotCommaSeparated {
+        /// The file.
+        path: String,
+        /// The separator its header line uses.
+        separator: char,
+    },
     /// The output file named is the input file: writing the results would
     /// replace the accounts.
     #[error("{0}: the output would replace the accounts it is read from")]

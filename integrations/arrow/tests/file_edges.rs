@@ -72,3 +72,27 @@ fn a_file_without_rows_has_its_columns_checked() {
     assert!(e.to_string().contains("nps"), "{e}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_file_separated_by_semicolons_or_tabs_is_named_as_such() {
+    // A spreadsheet in some locales exports `;`-separated "CSV": say so,
+    // rather than that a column it plainly has is missing.
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let d = dir("separators");
+    let output = d.join("scores.jsonl");
+    let row = "1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n";
+    for (separator, name) in [(';', "semicolons.csv"), ('\t', "tabs.csv")] {
+        let input = d.join(name);
+        let text = format!("{HEADER}{row}").replace(',', &separator.to_string());
+        std::fs::write(&input, text).unwrap();
+        let e = score_file(&scorer, &input, &output, &options()).unwrap_err();
+        assert!(
+            matches!(e, Error::NotCommaSeparated { separator: s, .. } if s == separator),
+            "{e}"
+        );
+        assert!(e.to_string().contains("not commas"), "{e}");
+        assert!(!output.exists());
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
