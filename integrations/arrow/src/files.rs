@@ -2,16 +2,13 @@
 //! at a time (memory bounded by the batch size and the ids seen, not the
 //! rest of the file).
 
+use crate::ids::Ids;
 use crate::output::score_rejecting;
 use crate::{result_fields, score_batch_into, Error, Options, ScoreBuffers};
-use arrow_array::cast::AsArray;
-use arrow_array::types::{Int64Type, UInt64Type};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema};
 use healthscore::batch::Scorer;
-use std::collections::hash_map::{Entry, HashMap, RandomState};
 use std::fs::File;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -197,12 +194,14 @@ fn run(
     options: &Options,
 ) -> Result<FileStats, Error> {
     let file = File::open(input).map_err(io(input))?;
+    let mut ids = Ids::default();
     let reader: Box<dyn arrow_array::RecordBatchReader> = match in_format {
-        Format::Parquet => Box::new(
-            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?
-                .with_batch_size(BATCH_ROWS)
-                .build()?,
-        ),
+        Format::Parquet => {
+            let builder =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?;
+            ids.expect(builder.metadata().file_metadata().num_rows());
+            Box::new(builder.with_batch_size(BATCH_ROWS).build()?)
+        }
         _ => Box::new(
             arrow_csv::ReaderBuilder::new(Arc::new(csv_schema(scorer, input)?))
                 .with_header(true)
@@ -231,7 +230,6 @@ fn run(
     let mut stats = FileStats::default();
     let mut buffers = ScoreBuffers::new();
     let mut options = options.clone();
-    let mut ids = Ids::default();
     let input_schema = reader.schema();
     for batch in reader {
         let batch = batch?;
@@ -261,106 +259,4 @@ fn run(
     }
     writer.finish()?;
     Ok(stats)
-}
-
-/// The ids of a file seen so far, each with the row (counted from 1) it
-/// was first seen in. An id is remembered by a 128-bit keyed hash of it
-/// (16 bytes and no allocation an id, whatever its length): two different
-/// ids pass for one with a chance below 10⁻²⁰ even in a file of 10⁹
-/// accounts.
-#[derive(Default)]
-struct Ids {
-    seen: HashMap<u128, u64, BuildHasherDefault<Spread>>,
-    keys: (RandomState, RandomState),
-}
-
-/// The hasher of the already uniform 128-bit fingerprints: their low
-/// 64 bits.
-#[derive(Default)]
-struct Spread(u64);
-
-impl Hasher for Spread {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-
-    fn write_u128(&mut self, v: u128) {
-        self.0 = v as u64;
-    }
-}
-
-impl Ids {
-    /// An id's fingerprint: its kind (a number or a text, so that `7`
-    /// and `"7"` differ) and bytes, hashed under two random keys.
-    fn fingerprint(&self, kind: u8, bytes: &[u8]) -> u128 {
-        let hash = |key: &RandomState| {
-            let mut h = key.build_hasher();
-            h.write_u8(kind);
-            h.write(bytes);
-            h.finish()
-        };
-        (u128::from(hash(&self.keys.0)) << 64) | u128::from(hash(&self.keys.1))
-    }
-
-    /// The rows of `batch` (whose row 0 is row `before` of the file,
-    /// counted from 0) whose id came before, with why; the others' ids are
-    /// remembered. A null id is not an id (its row is rejected as
-    /// missing one); an `id` column of a type that is not an id's is
-    /// left to the scorer to refuse.
-    fn repeated(&mut self, batch: &RecordBatch, before: u64) -> Vec<(usize, String)> {
-        let Some(column) = batch.column_by_name("id") else {
-            return Vec::new();
-        };
-        let prints: Vec<Option<u128>> = match column.data_type() {
-            DataType::Int64 => column
-                .as_primitive::<Int64Type>()
-                .iter()
-                .map(|v| v.map(|v| self.fingerprint(0, &v.to_le_bytes())))
-                .collect(),
-            DataType::UInt64 => column
-                .as_primitive::<UInt64Type>()
-                .iter()
-                .map(|v| v.map(|v| self.fingerprint(1, &v.to_le_bytes())))
-                .collect(),
-            DataType::Utf8 => column
-                .as_string::<i32>()
-                .iter()
-                .map(|v| v.map(|s| self.fingerprint(2, s.as_bytes())))
-                .collect(),
-            DataType::LargeUtf8 => column
-                .as_string::<i64>()
-                .iter()
-                .map(|v| v.map(|s| self.fingerprint(2, s.as_bytes())))
-                .collect(),
-            DataType::Utf8View => column
-                .as_string_view()
-                .iter()
-                .map(|v| v.map(|s| self.fingerprint(2, s.as_bytes())))
-                .collect(),
-            _ => return Vec::new(),
-        };
-        let mut repeated = Vec::new();
-        for (row, print) in prints.into_iter().enumerate() {
-            let Some(print) = print else { continue };
-            match self.seen.entry(print) {
-                Entry::Occupied(first) => repeated.push((
-                    row,
-                    format!(
-                        "duplicate id, first seen at row {} (the first is kept)",
-                        first.get()
-                    ),
-                )),
-                Entry::Vacant(v) => {
-                    v.insert(before + row as u64 + 1);
-                }
-            }
-        }
-        repeated
-    }
 }

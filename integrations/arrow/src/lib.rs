@@ -101,6 +101,7 @@
 mod buffers;
 mod convert;
 mod files;
+mod ids;
 mod input;
 mod output;
 mod widen;

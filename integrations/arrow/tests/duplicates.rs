@@ -131,3 +131,44 @@ fn text_ids_are_compared_whole() {
         Some("account acme: duplicate id, first seen at row 1 (the first is kept)")
     );
 }
+
+#[test]
+fn a_sorted_file_is_checked_too_before_and_after_its_order_breaks() {
+    // Ids in order (as exports sorted by id are) are only compared with
+    // the one before, until the order breaks; the ids before the break
+    // must still be found afterwards.
+    let c = v0m::generate(70_000, 9);
+    let batch = v0m_arrow::record_batch(&c, Vec::new());
+    // Sorted, negative ones first (ordered as numbers, not as bits).
+    let mut ids: Vec<Option<i64>> = (0..70_000).map(|i| Some(i * 2 - 1_000)).collect();
+    ids[65_536] = ids[65_535]; // equal to the one before, across the batches
+    ids[69_000] = Some(-999); // breaks the order, a new id (odd)
+    ids[69_500] = Some(-1_000 + 2 * 100); // row 101's id, after the break
+    let errors = errors_of(&with_ids(&batch, Arc::new(Int64Array::from(ids))), "sorted");
+    let rejected: Vec<(usize, &str)> = errors
+        .iter()
+        .enumerate()
+        .filter_map(|(row, e)| Some((row, e.as_deref()?)))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (
+                65_536,
+                "account 130070: duplicate id, first seen at row 65536 (the first is kept)"
+            ),
+            (
+                69_500,
+                "account -800: duplicate id, first seen at row 101 (the first is kept)"
+            ),
+        ]
+    );
+    // Text ids in order, one repeated right after itself, then the order
+    // broken and an early one repeated.
+    let c = v0m::generate(8, 9);
+    let batch = v0m_arrow::record_batch(&c, Vec::new());
+    let ids = StringArray::from(vec!["a", "b", "b", "c", "d", "a0", "e", "b"]);
+    let errors = errors_of(&with_ids(&batch, Arc::new(ids)), "sorted-text");
+    let rejected: Vec<usize> = (0..8).filter(|r| errors[*r].is_some()).collect();
+    assert_eq!(rejected, [2, 7]);
+}
