@@ -79,6 +79,15 @@ fn errors_of(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
     errors
 }
 
+/// The rejected rows with their messages.
+fn rejected(errors: &[Option<String>]) -> Vec<(usize, &str)> {
+    errors
+        .iter()
+        .enumerate()
+        .filter_map(|(row, e)| Some((row, e.as_deref()?)))
+        .collect()
+}
+
 #[test]
 fn a_repeated_id_is_rejected_in_its_batch_and_across_batches() {
     // 70,000 rows: two record batches of the file reader (65,536 rows).
@@ -91,13 +100,8 @@ fn a_repeated_id_is_rejected_in_its_batch_and_across_batches() {
     ids[20] = None; // two rows without an id are not duplicates
     ids[21] = None;
     let errors = errors_of(&with_ids(&batch, Arc::new(Int64Array::from(ids))), "int");
-    let rejected: Vec<(usize, &str)> = errors
-        .iter()
-        .enumerate()
-        .filter_map(|(row, e)| Some((row, e.as_deref()?)))
-        .collect();
     assert_eq!(
-        rejected,
+        rejected(&errors),
         [
             (
                 10,
@@ -145,13 +149,8 @@ fn a_sorted_file_is_checked_too_before_and_after_its_order_breaks() {
     ids[69_000] = Some(-999); // breaks the order, a new id (odd)
     ids[69_500] = Some(-1_000 + 2 * 100); // row 101's id, after the break
     let errors = errors_of(&with_ids(&batch, Arc::new(Int64Array::from(ids))), "sorted");
-    let rejected: Vec<(usize, &str)> = errors
-        .iter()
-        .enumerate()
-        .filter_map(|(row, e)| Some((row, e.as_deref()?)))
-        .collect();
     assert_eq!(
-        rejected,
+        rejected(&errors),
         [
             (
                 65_536,
