@@ -14,17 +14,8 @@ mod v0m_arrow;
 use arrow_array::Array;
 use healthscore::batch::Scorer;
 use healthscore_arrow::{score_batch_into, Options, ScoreBuffers};
-use results::micros_column as micros;
+use results::{micros_column as micros, MICROS};
 use v0m::model;
-
-const MICROS: [&str; 6] = [
-    "score",
-    "coverage",
-    "deployment",
-    "engagement",
-    "adoption",
-    "roi",
-];
 
 #[test]
 fn a_batch_past_the_cache_scores_as_its_slices_and_the_batch_path() {

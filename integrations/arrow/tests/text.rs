@@ -16,7 +16,7 @@ use arrow_schema::DataType;
 use healthscore::batch::Scorer;
 use healthscore::Model;
 use healthscore_arrow::{score_batch, score_file, Options};
-use results::micros_column;
+use results::{micros_column, MICROS};
 use std::sync::Arc;
 
 fn model() -> Model {
@@ -91,14 +91,7 @@ fn numbers_and_dates_as_text_score_as_typed_columns() {
             &to
         );
         let got = score_batch(&scorer, &text, &Options::default()).unwrap();
-        for column in [
-            "score",
-            "coverage",
-            "deployment",
-            "engagement",
-            "adoption",
-            "roi",
-        ] {
+        for column in MICROS {
             assert_eq!(
                 micros_column(&got, column),
                 micros_column(&want, column),

@@ -5,6 +5,18 @@ use arrow_array::types::Decimal128Type;
 use arrow_array::{Array, RecordBatch};
 use healthscore::batch::NONE;
 
+/// The result columns of exact millionths: the overall score, coverage,
+/// then the four dimension scores in `Dimension::ALL` order.
+#[allow(dead_code)] // not every test that reads results needs the list
+pub const MICROS: [&str; 6] = [
+    "score",
+    "coverage",
+    "deployment",
+    "engagement",
+    "adoption",
+    "roi",
+];
+
 /// A micros column (`score`, `coverage`, a dimension) as millionths
 /// (NONE for null).
 pub fn micros_column(out: &RecordBatch, name: &str) -> Vec<u32> {
