@@ -27,8 +27,8 @@ pub(crate) struct Ids {
     /// Broken: some id was not greater than the one before. Until then
     /// (a file sorted by id, as exports often are) no id can repeat an
     /// earlier one, and the ids are only appended to a run, in order,
-    /// not looked up at random in a table (perf: about a ninth of the
-    /// samples of the table's lookups, on a million sorted ids).
+    /// not looked up at random in a table (a cache miss an id on a large
+    /// file).
     unsorted: bool,
     /// The ids so far while sorted, with their rows, integers and texts
     /// apart (16 and 32 bytes an id): put in the tables when the order
