@@ -290,6 +290,15 @@ pub(crate) fn mul_div_round(a: u64, b: u64, d: u64) -> u64 {
     div_round(p, u128::from(d)) as u64
 }
 
+/// The greatest common divisor (`gcd(0, b) = b`): weights and slopes are
+/// divided by theirs, which changes no ratio and keeps products small.
+pub(crate) fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
 /// `round(n / d)` with ties up; a zero divisor is treated as 1. Uses a
 /// 64-bit division when the operands fit.
 #[inline]

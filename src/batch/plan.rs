@@ -15,7 +15,7 @@
 
 use crate::metric::{Metric, MetricKind};
 use crate::model::Model;
-use crate::points::MICRO;
+use crate::points::{gcd, MICRO};
 
 /// Integers up to this bound are exact in every step of the kernel.
 pub(crate) const EXACT: f64 = (1u64 << 51) as f64;
@@ -189,13 +189,6 @@ pub(crate) struct Plan {
     /// Some scorecard takes the dimension's worst metric (else the
     /// kernel neither tracks nor reads the worst score).
     pub(crate) worst: [bool; 4],
-}
-
-fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
 }
 
 fn exact(v: i64) -> Option<f64> {

@@ -5,6 +5,7 @@ use super::resolve::resolve_cards;
 use super::rollup::{Rollup, RollupConfig};
 use crate::error::{ConfigError, ProblemKind, Problems};
 use crate::metric::{compile_weight, Metric, MetricConfig, MetricKind};
+use crate::score::program::Program;
 use crate::scorecard::{MetricHead, Scorecard, ScorecardConfig};
 use crate::segment::{Segment, Segmentation, SegmentsConfig};
 use crate::Dimension;
@@ -150,6 +151,9 @@ pub struct Model {
     pub(crate) rollup: Rollup,
     /// Identity of the compiled content.
     pub(crate) fingerprint: Fingerprint,
+    /// What scoring one account runs (derived from `metrics` and
+    /// `cards`, so neither compared nor hashed).
+    pub(crate) program: Program,
 }
 
 /// A metric of one model, resolved once by id ([`Model::metric_handle`]),
@@ -283,7 +287,9 @@ impl Model {
                     name: config.name.clone(),
                     version: config.version.clone(),
                 };
+                let program = Program::compile(&metrics, &cards);
                 Ok(Model {
+                    program,
                     config,
                     metrics: metrics.into_boxed_slice(),
                     by_id,

@@ -4,7 +4,7 @@ use crate::band::BandThresholds;
 use crate::dimension::Dimension;
 use crate::error::{ProblemKind, Problems};
 use crate::metric::compile_weight;
-use crate::points::{Divisor, Points, Share, MICRO};
+use crate::points::{gcd, Divisor, Points, Share, MICRO};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -346,14 +346,6 @@ impl Scorecard {
             hysteresis: hysteresis?,
             total_weight,
         })
-    }
-}
-
-fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
     }
 }
 

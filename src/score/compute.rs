@@ -1,6 +1,7 @@
 //! Scoring a bound account: metric, dimension and overall scores, coverage
 //! and band, in exact integer arithmetic.
 
+use super::program::Sums;
 use crate::account::Account;
 use crate::band::Band;
 use crate::dimension::Dimension;
@@ -139,8 +140,13 @@ impl Parts {
 }
 
 /// Scores the slots of an account that falls in scorecard `card`.
-pub(crate) fn compute(model: &Model, card: usize, slots: &[Slot], previous: Option<Band>) -> Parts {
-    let Some(card) = model.cards.get(card) else {
+pub(crate) fn compute(
+    model: &Model,
+    card_index: usize,
+    slots: &[Slot],
+    previous: Option<Band>,
+) -> Parts {
+    let Some(card) = model.cards.get(card_index) else {
         return Parts::EMPTY;
     };
     let Sums {
@@ -148,11 +154,7 @@ pub(crate) fn compute(model: &Model, card: usize, slots: &[Slot], previous: Opti
         wsum,
         worst,
         data,
-    } = if card.dim_total.iter().all(|t| *t <= NARROW_TOTAL) {
-        sums::<true>(model, card, slots)
-    } else {
-        sums::<false>(model, card, slots)
-    };
+    } = model.program.sums(card_index, &model.metrics, slots);
     let fast = &card.divisors;
     let mut dims = [DimensionScore::default(); 4];
     let (mut num, mut den, mut cov_num) = (0u128, 0u64, 0u128);
@@ -209,54 +211,6 @@ pub(crate) fn compute(model: &Model, card: usize, slots: &[Slot], previous: Opti
         band,
         coverage,
         dims,
-    }
-}
-
-/// Per dimension: Σ weight·score, Σ weight of the scored metrics, the
-/// lowest score, and Σ weight of the metrics with data.
-struct Sums {
-    sum: [u128; 4],
-    wsum: [u64; 4],
-    worst: [u32; 4],
-    data: [u64; 4],
-}
-
-/// The largest Σ weight of a dimension whose Σ weight·score fits a `u64`
-/// whatever the scores (each below 2³²): `(2⁶⁴ − 1) / (2³² − 1) = 2³² + 1`.
-const NARROW_TOTAL: u64 = (1 << 32) + 1;
-
-/// One pass over the scorecard's metrics, summing per dimension; with
-/// `NARROW` (every dimension's Σ weight at most [`NARROW_TOTAL`]),
-/// Σ weight·score in 64 bits, which cannot overflow there.
-#[inline(always)]
-fn sums<const NARROW: bool>(model: &Model, card: &Scorecard, slots: &[Slot]) -> Sums {
-    let (mut wide, mut short, mut wsum, mut worst, mut data) =
-        ([0u128; 4], [0u64; 4], [0u64; 4], [u32::MAX; 4], [0u64; 4]);
-    for op in card.ops.iter() {
-        let (Some(metric), Some(slot)) = (model.metrics.get(op.metric), slots.get(op.metric))
-        else {
-            continue;
-        };
-        let outcome = metric_outcome(metric, *slot);
-        let d = op.dim & 3;
-        if outcome.has_data {
-            data[d] += op.weight;
-        }
-        if let Some(s) = outcome.score {
-            if NARROW {
-                short[d] += op.weight * u64::from(s);
-            } else {
-                wide[d] += u128::from(op.weight) * u128::from(s);
-            }
-            wsum[d] += op.weight;
-            worst[d] = worst[d].min(s);
-        }
-    }
-    Sums {
-        sum: if NARROW { short.map(u128::from) } else { wide },
-        wsum,
-        worst,
-        data,
     }
 }
 
