@@ -179,7 +179,12 @@ impl<'m> PortfolioSummary<'m> {
         if let Some(seg) = self.per_segment.get_mut(account.segment) {
             seg.add(band, mrr);
         }
-        let stale = account.slots.as_slice().iter().filter(|s| s.stale).count() as u64;
+        let stale = account
+            .slots
+            .as_slice()
+            .iter()
+            .filter(|s| s.is_stale())
+            .count() as u64;
         self.stale_values = self.stale_values.saturating_add(stale);
         self.stale_accounts = self.stale_accounts.saturating_add(u64::from(stale > 0));
     }

@@ -54,11 +54,7 @@ pub(crate) fn slots(
             .max_age_days
             .is_some_and(|max| as_of - observed > i64::from(max));
         stale_count += u16::from(stale);
-        *slot = Slot {
-            value,
-            observation: 0,
-            stale,
-        };
+        *slot = Slot::new(value, 0, stale);
     }
     Some(stale_count)
 }

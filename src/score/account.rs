@@ -301,7 +301,7 @@ pub enum AccountProblem {
         /// The date.
         date: NaiveDate,
     },
-    /// More observations than one account may carry (2³² − 1).
+    /// More observations than one account may carry (2³¹ − 1).
     #[error("{0} observations, more than one account may carry")]
     TooManyObservations(usize),
     /// A date outside the years 1 to 9999 (as-of, observation, named date
@@ -394,12 +394,17 @@ pub(crate) const MAX_MRR: i64 = 1_000_000_000_000_000;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
+#[repr(C)] // what scoring reads first, together: see `previous`
 pub struct Account<'m> {
     pub(crate) model: &'m Model,
-    pub(crate) data: AccountData,
-    pub(crate) slots: Slots,
-    pub(crate) segment: usize,
     pub(crate) card: usize,
+    pub(crate) segment: usize,
+    /// `data.previous_band`, next to the slots: scoring a `Vec<Account>`
+    /// then reads the account's first lines only (the data, with its
+    /// strings, comes last).
+    pub(crate) previous: Option<crate::Band>,
+    pub(crate) slots: Slots,
+    pub(crate) data: AccountData,
 }
 
 impl<'m> Account<'m> {
@@ -445,8 +450,8 @@ impl<'m> Account<'m> {
             .iter()
             .zip(self.slots.as_slice())
             .filter_map(|(m, slot)| {
-                let obs = self.data.observations.get(slot.observation as usize)?;
-                slot.stale.then(|| (m.id.as_str(), self.age_of(obs)))
+                let obs = self.data.observations.get(slot.observation()?)?;
+                slot.is_stale().then(|| (m.id.as_str(), self.age_of(obs)))
             })
     }
 
@@ -457,6 +462,6 @@ impl<'m> Account<'m> {
 
     pub(crate) fn observation_at(&self, metric: usize) -> Option<&Observation> {
         let slot = self.slots.get(metric)?;
-        self.data.observations.get(slot.observation as usize)
+        self.data.observations.get(slot.observation()?)
     }
 }

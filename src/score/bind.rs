@@ -4,7 +4,7 @@
 use super::account::{Account, AccountData, AccountError, AccountProblem, MAX_MRR};
 use crate::metric::ValueProblem;
 use crate::model::Model;
-use crate::slots::{Slot, Slots, NO_OBSERVATION};
+use crate::slots::{Slot, Slots, MAX_OBSERVATIONS};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
@@ -62,7 +62,7 @@ impl Model {
             },
             _ => 0,
         };
-        if u32::try_from(data.observations.len()).map_or(true, |n| n == NO_OBSERVATION) {
+        if data.observations.len() > MAX_OBSERVATIONS {
             problems.push(AccountProblem::TooManyObservations(data.observations.len()));
             return Err(AccountError {
                 account: data.id,
@@ -125,9 +125,9 @@ impl Model {
                 continue;
             }
             // The date of the observation this slot holds so far, if any.
-            let held = data
-                .observations
-                .get(slot.observation as usize)
+            let held = slot
+                .observation()
+                .and_then(|i| data.observations.get(i))
                 .map(|o| o.observed_on);
             match held {
                 Some(d) if d == obs.observed_on => {
@@ -142,11 +142,7 @@ impl Model {
                         let age = as_of_days - i64::from(obs.observed_on.num_days_from_ce());
                         age > i64::from(max)
                     });
-                    *slot = Slot {
-                        value,
-                        observation: n as u32,
-                        stale,
-                    };
+                    *slot = Slot::new(value, n, stale);
                 }
             }
         }
@@ -161,10 +157,11 @@ impl Model {
         let card = self.card_of_segment.get(segment).map_or(0, |c| *c as usize);
         Ok(Account {
             model: self,
-            data,
-            slots,
-            segment,
             card,
+            segment,
+            previous: data.previous_band,
+            slots,
+            data,
         })
     }
 }

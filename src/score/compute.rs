@@ -101,12 +101,7 @@ impl<'m> Account<'m> {
     /// Scores the account. Infallible and allocation-free: the account was
     /// validated when it was bound.
     pub fn score(&self) -> Score<'_> {
-        let parts = compute(
-            self.model,
-            self.card,
-            self.slots.as_slice(),
-            self.data.previous_band,
-        );
+        let parts = compute(self.model, self.card, self.slots.as_slice(), self.previous);
         Score {
             account: self,
             overall: parts.overall,

@@ -215,7 +215,7 @@ impl<'a> Score<'a> {
                 };
                 let outcome = metric_outcome(metric, *slot);
                 let observation = account.observation_at(cm.metric);
-                let status = match (outcome.has_data, slot.stale, observation) {
+                let status = match (outcome.has_data, slot.is_stale(), observation) {
                     (true, _, _) => MetricStatus::Observed,
                     (false, true, Some(o)) => MetricStatus::Stale {
                         age_days: account.age_of(o),

@@ -1,36 +1,69 @@
 //! The per-metric values of a bound account, laid out for scoring.
 
 /// Marks a metric with no usable observation.
-pub(crate) const NO_OBSERVATION: u32 = u32::MAX;
+const NO_OBSERVATION: u32 = u32::MAX;
 
-/// The value of one metric of a bound account.
+/// Set in a slot's tag when its observation is older than the metric's
+/// maximum age.
+const STALE: u32 = 1 << 31;
+
+/// The most observations one account may carry: an index must leave the
+/// [`STALE`] bit free.
+pub(crate) const MAX_OBSERVATIONS: usize = (STALE - 1) as usize;
+
+/// The value of one metric of a bound account, in 12 bytes (the stale flag
+/// is a bit of the observation index): scoring a `Vec<Account>` reads
+/// 4 bytes fewer per metric.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C, packed(4))]
 pub(crate) struct Slot {
     /// Value in millionths.
     pub(crate) value: i64,
-    /// Index of the observation used, or `NO_OBSERVATION`.
-    pub(crate) observation: u32,
-    /// Whether that observation is older than the metric's maximum age.
-    pub(crate) stale: bool,
+    /// Index of the observation used, with [`STALE`] when it is stale; or
+    /// `NO_OBSERVATION`.
+    tag: u32,
 }
 
 impl Slot {
     pub(crate) const EMPTY: Slot = Slot {
         value: 0,
-        observation: NO_OBSERVATION,
-        stale: false,
+        tag: NO_OBSERVATION,
     };
+
+    /// The slot of observation `index` (below [`MAX_OBSERVATIONS`]; a
+    /// larger one gives a slot without observation).
+    #[inline]
+    pub(crate) fn new(value: i64, index: usize, stale: bool) -> Slot {
+        let tag = match u32::try_from(index) {
+            // Below `STALE − 1`: even with `STALE` set, never `NO_OBSERVATION`.
+            Ok(i) if i < STALE - 1 => i | if stale { STALE } else { 0 },
+            _ => NO_OBSERVATION,
+        };
+        Slot { value, tag }
+    }
 
     /// Has a fresh value to score.
     #[inline]
     pub(crate) fn is_present(&self) -> bool {
-        self.observation != NO_OBSERVATION && !self.stale
+        self.tag < STALE
     }
 
     /// Has a value, fresh or stale.
     #[inline]
     pub(crate) fn is_observed(&self) -> bool {
-        self.observation != NO_OBSERVATION
+        self.tag != NO_OBSERVATION
+    }
+
+    /// Has a value older than the metric's maximum age.
+    #[inline]
+    pub(crate) fn is_stale(&self) -> bool {
+        self.is_observed() && self.tag & STALE != 0
+    }
+
+    /// The index of the observation used, if any.
+    #[inline]
+    pub(crate) fn observation(&self) -> Option<usize> {
+        self.is_observed().then_some((self.tag & !STALE) as usize)
     }
 }
 
@@ -81,5 +114,50 @@ impl Slots {
     #[inline]
     pub(crate) fn get(&self, i: usize) -> Option<&Slot> {
         self.as_slice().get(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slot_keeps_its_index_and_staleness_in_one_tag() {
+        assert_eq!(std::mem::size_of::<Slot>(), 12);
+        let fresh = Slot::new(-5, 7, false);
+        let stale = Slot::new(5, MAX_OBSERVATIONS - 1, true);
+        assert_eq!(
+            (
+                fresh.value,
+                fresh.observation(),
+                fresh.is_present(),
+                fresh.is_stale()
+            ),
+            (-5, Some(7), true, false)
+        );
+        assert_eq!(
+            (
+                stale.observation(),
+                stale.is_observed(),
+                stale.is_present(),
+                stale.is_stale()
+            ),
+            (Some(MAX_OBSERVATIONS - 1), true, false, true)
+        );
+        let empty = Slot::EMPTY;
+        assert_eq!(
+            (
+                empty.observation(),
+                empty.is_observed(),
+                empty.is_present(),
+                empty.is_stale()
+            ),
+            (None, false, false, false)
+        );
+        // An index that would reach the stale bit is no observation, never another index.
+        for i in [MAX_OBSERVATIONS, MAX_OBSERVATIONS + 1, usize::MAX] {
+            assert_eq!(Slot::new(1, i, false).observation(), None, "{i}");
+            assert!(!Slot::new(1, i, true).is_stale());
+        }
     }
 }
