@@ -226,10 +226,8 @@ impl CardProgram {
                 (step.weight * u64::from(slot.is_present()), s)
             } else {
                 let (score, observed) = match &program.curve {
-                    Some(c) => {
-                        let (s, inside) = c.score(slot.value);
-                        (s, inside & slot.is_present())
-                    }
+                    _ if !slot.is_present() => (0, false),
+                    Some(c) => c.score(slot.value),
                     None => match metrics
                         .get(step.metric)
                         .filter(|_| slot.is_present())
