@@ -1,14 +1,14 @@
 //! Scoring a bound account: metric, dimension and overall scores, coverage
 //! and band, in exact integer arithmetic.
 
-use super::program::Sums;
+use super::program::{Lean, Sums};
 use crate::account::Account;
 use crate::band::Band;
 use crate::dimension::Dimension;
 use crate::metric::Metric;
 use crate::model::Model;
 use crate::points::{div_round, Divisor, Points, Share, MICRO};
-use crate::scorecard::Scorecard;
+use crate::scorecard::{Divisors, Scorecard};
 use crate::segment::Segment;
 use crate::slots::Slot;
 
@@ -144,13 +144,75 @@ pub(crate) fn compute(
     let Some(card) = model.cards.get(card_index) else {
         return Parts::EMPTY;
     };
+    let sums = model.program.sums(card_index, &model.metrics, slots);
+    match model.program.lean(card_index) {
+        Some(lean) => finish(card, &sums, previous, lean),
+        None => finish(card, &sums, previous, &card.divisors),
+    }
+}
+
+/// The divisions of [`finish`] by a scorecard's fixed divisors, each
+/// `round(n / d)` ties up: `d` is a dimension's Σ weight (`coverage`,
+/// `score`) or the Σ of dimension weights (`overall`, `overall_coverage`).
+trait Fixed {
+    fn coverage(&self, dim: usize, n: u128, d: u64) -> u128;
+    fn score(&self, dim: usize, n: u128, d: u64) -> u128;
+    fn overall(&self, n: u128, d: u64) -> u128;
+    fn overall_coverage(&self, n: u128, d: u64) -> u128;
+}
+
+/// Any scorecard: the reciprocal where there is one and `n` is in its
+/// range, else a division.
+impl Fixed for Divisors {
+    #[inline(always)]
+    fn coverage(&self, dim: usize, n: u128, d: u64) -> u128 {
+        round_div(n, d, self.coverage.get(dim).copied().flatten())
+    }
+    #[inline(always)]
+    fn score(&self, dim: usize, n: u128, d: u64) -> u128 {
+        round_div(n, d, self.score.get(dim).copied().flatten())
+    }
+    #[inline(always)]
+    fn overall(&self, n: u128, d: u64) -> u128 {
+        round_div(n, d, self.overall)
+    }
+    #[inline(always)]
+    fn overall_coverage(&self, n: u128, d: u64) -> u128 {
+        round_div(n, d, self.overall_coverage)
+    }
+}
+
+/// A scorecard whose every reciprocal exists and whose sums are in their
+/// ranges ([`Lean`]): no checks.
+impl Fixed for Lean {
+    #[inline(always)]
+    fn coverage(&self, dim: usize, n: u128, _: u64) -> u128 {
+        u128::from(self.coverage[dim & 3].round(n as u64))
+    }
+    #[inline(always)]
+    fn score(&self, dim: usize, n: u128, _: u64) -> u128 {
+        u128::from(self.score[dim & 3].round(n as u64))
+    }
+    #[inline(always)]
+    fn overall(&self, n: u128, _: u64) -> u128 {
+        u128::from(self.overall.round(n as u64))
+    }
+    #[inline(always)]
+    fn overall_coverage(&self, n: u128, _: u64) -> u128 {
+        u128::from(self.overall_coverage.round(n as u64))
+    }
+}
+
+/// Dimension scores and coverage, the overall score, coverage and band
+/// from the sums of a scorecard's metrics.
+#[inline(always)]
+fn finish(card: &Scorecard, sums: &Sums, previous: Option<Band>, fixed: &impl Fixed) -> Parts {
     let Sums {
         sum,
         wsum,
         worst,
         data,
-    } = model.program.sums(card_index, &model.metrics, slots);
-    let fast = &card.divisors;
+    } = sums;
     let mut dims = [DimensionScore::default(); 4];
     let (mut num, mut den, mut cov_num) = (0u128, 0u64, 0u128);
     let mut measured = false;
@@ -163,15 +225,17 @@ pub(crate) fn compute(
         let coverage = if data[i] == total {
             MICRO as u128
         } else {
-            round_div(u128::from(data[i]) * MICRO as u128, total, fast.coverage[i])
+            fixed.coverage(i, u128::from(data[i]) * MICRO as u128, total)
         };
-        let score = (wsum[i] > 0).then(|| {
-            if card.worst_wins[i] {
-                worst[i]
-            } else {
-                round_div(sum[i], wsum[i], fast.score[i]) as u32
-            }
-        });
+        let score = if wsum[i] == 0 {
+            None
+        } else if card.worst_wins[i] {
+            Some(worst[i])
+        } else if wsum[i] == total {
+            Some(fixed.score(i, sum[i], total) as u32)
+        } else {
+            Some(div_round(sum[i], u128::from(wsum[i])) as u32)
+        };
         dims[i] = DimensionScore {
             score: score.and_then(Points::from_micros),
             coverage: Share::from_micros(coverage as u32).unwrap_or(Share::ONE),
@@ -191,11 +255,15 @@ pub(crate) fn compute(
             ..Parts::EMPTY
         };
     }
-    let overall = (den > 0)
-        .then(|| round_div(num, den, fast.overall) as u32)
-        .and_then(Points::from_micros);
+    let overall = if den == 0 {
+        None
+    } else if den == card.total_weight {
+        Points::from_micros(fixed.overall(num, den) as u32)
+    } else {
+        Points::from_micros(div_round(num, u128::from(den)) as u32)
+    };
     // Σ w·coverage / Σ w over the weighted dimensions.
-    let coverage = round_div(cov_num, card.total_weight, fast.overall_coverage);
+    let coverage = fixed.overall_coverage(cov_num, card.total_weight);
     let coverage = Share::from_micros(coverage as u32).unwrap_or(Share::ONE);
     let band = overall.filter(|_| coverage >= card.min_coverage).map(|p| {
         card.bands

@@ -17,7 +17,7 @@
 
 use crate::curve::Curve;
 use crate::metric::Metric;
-use crate::points::gcd;
+use crate::points::{gcd, Divisor};
 use crate::scorecard::Scorecard;
 use crate::slots::Slot;
 
@@ -51,10 +51,47 @@ struct CardProgram {
     /// Every dimension's Σ weight is at most [`NARROW_TOTAL`], so
     /// Σ weight·score fits a `u64`.
     narrow: bool,
+    /// The fixed divisors, when they all exist.
+    lean: Option<Lean>,
     /// No metric imputes, none is bounded or left to its curve, every
     /// curve's reciprocals are exact, no dimension takes its worst metric:
     /// a metric has data exactly when it is scored.
     plain: bool,
+}
+
+/// A scorecard's fixed divisors (its [`Divisors`](crate::scorecard::Divisors)),
+/// when every one exists: each then takes every sum scoring can give it
+/// (`Divisors` checks the range), so finishing a score needs no check.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lean {
+    pub(crate) coverage: [Divisor; 4],
+    pub(crate) score: [Divisor; 4],
+    pub(crate) overall: Divisor,
+    pub(crate) overall_coverage: Divisor,
+}
+
+impl Lean {
+    /// `None` when a weighted dimension, or the whole scorecard, has no
+    /// reciprocal (weights too large for one).
+    fn of(card: &Scorecard) -> Option<Lean> {
+        let f = &card.divisors;
+        // A dimension without weight is never divided by: any divisor.
+        let pick = |d: &[Option<Divisor>; 4]| -> Option<[Divisor; 4]> {
+            let mut out = [Divisor::new(1)?; 4];
+            for ((o, d), w) in out.iter_mut().zip(d).zip(card.dim_weight) {
+                if w > 0 {
+                    *o = (*d)?;
+                }
+            }
+            Some(out)
+        };
+        Some(Lean {
+            coverage: pick(&f.coverage)?,
+            score: pick(&f.score)?,
+            overall: f.overall?,
+            overall_coverage: f.overall_coverage?,
+        })
+    }
 }
 
 /// One weighted metric of a scorecard.
@@ -101,7 +138,7 @@ struct Inline {
 ///   when `n·e < 2⁶⁴` for every `n` of the piece ([`piece`] checks it);
 /// * otherwise `m = ⌊(2⁶⁴ − 1)/d⌋`, and `q` may be one short: one
 ///   comparison with `d` (kept in [`Inline::ds`]) corrects it, as
-///   [`Divisor`](crate::points::Divisor) does.
+///   [`Divisor`] does.
 ///
 /// A step is the constant piece `a = 0`, `c = 2·score`, `d = 2`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,9 +203,11 @@ impl Program {
                                 })
                         })
                     });
+                let narrow = card.dim_total.iter().all(|t| *t <= NARROW_TOTAL);
                 CardProgram {
+                    lean: Lean::of(card),
                     steps: steps.into_boxed_slice(),
-                    narrow: card.dim_total.iter().all(|t| *t <= NARROW_TOTAL),
+                    narrow,
                     plain,
                 }
             })
@@ -177,6 +216,12 @@ impl Program {
             metrics: programs,
             cards,
         }
+    }
+
+    /// The fixed divisors of scorecard `card`, when its sums fit `u64`.
+    #[inline(always)]
+    pub(crate) fn lean(&self, card: usize) -> Option<&Lean> {
+        self.cards.get(card)?.lean.as_ref()
     }
 
     /// Sums the metrics of scorecard `card` over an account's slots
