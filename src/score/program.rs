@@ -14,6 +14,10 @@
 //! A curve with more pieces, or whose products would not fit 63 bits, is
 //! evaluated by the curve itself ([`Curve::eval`]); both give the same
 //! scores (a property test checks it).
+//!
+//! Finishing a score from the sums (dimension scores, coverage, the
+//! overall score, band) is `compute`'s; for it the program keeps each
+//! scorecard's fixed divisors where every one exists ([`Lean`]).
 
 use crate::curve::Curve;
 use crate::metric::Metric;
