@@ -31,7 +31,7 @@ const PIECES: usize = 4;
 
 /// The row path's form of a model: each metric's curve and missing
 /// policy, and each scorecard's weighted metrics (in the model's order).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct Program {
     metrics: Box<[MetricProgram]>,
     cards: Box<[CardProgram]>,
