@@ -221,11 +221,13 @@ pub(crate) struct Text<'a> {
     previous: Option<Vec<Option<Band>>>,
     /// Per `<metric>__author` column: the metric and each row's author.
     authors: Vec<(&'a str, Vec<Option<&'a str>>)>,
+    /// Rows whose cells could not be read (a previous band that is not
+    /// one), and why.
+    pub(crate) problems: Vec<(usize, String)>,
 }
 
-/// The text columns of a block whose row 0 is row `first` of the stream
-/// (counted from 1, for messages).
-pub(crate) fn text<'a>(input: &'a RecordBatch, first: u64) -> Result<Text<'a>, Error> {
+/// The text columns of a block.
+pub(crate) fn text<'a>(input: &'a RecordBatch) -> Result<Text<'a>, Error> {
     let strings = |name: &str| -> Result<Option<Vec<Option<&'a str>>>, Error> {
         match input.column_by_name(name) {
             None => Ok(None),
@@ -236,30 +238,28 @@ pub(crate) fn text<'a>(input: &'a RecordBatch, first: u64) -> Result<Text<'a>, E
         }
     };
     let stages = strings("stage")?;
-    let previous = match strings("previous_band")? {
-        None => None,
-        Some(v) => Some(
-            v.iter()
-                .enumerate()
-                .map(|(row, b)| match b {
-                    None => Ok(None),
-                    Some(s) => Band::ALL
-                        .into_iter()
-                        .find(|band| band.to_string() == *s)
-                        .map(Some)
-                        .ok_or_else(|| {
-                            Error::column(
-                                "previous_band",
-                                format!(
-                                    "{s:?} at row {} is not a band",
-                                    first.saturating_add(row as u64)
-                                ),
-                            )
-                        }),
-                })
-                .collect::<Result<_, _>>()?,
-        ),
-    };
+    // A cell that is not a band rejects its row, as any other unreadable
+    // cell does, not the batch. Case and surrounding spaces do not count
+    // (`"Green "` from a spreadsheet is green).
+    let mut problems = Vec::new();
+    let previous = strings("previous_band")?.map(|v| {
+        v.iter()
+            .enumerate()
+            .map(|(row, b)| {
+                let s = (*b)?;
+                let band = Band::ALL
+                    .into_iter()
+                    .find(|band| band.to_string().eq_ignore_ascii_case(s.trim()));
+                if band.is_none() {
+                    problems.push((
+                        row,
+                        format!("previous_band: {s:?} is not a band (green, lime, yellow or red)"),
+                    ));
+                }
+                band
+            })
+            .collect()
+    });
     let mut authors = Vec::new();
     for field in input.schema_ref().fields() {
         if let Some(metric) = field.name().strip_suffix("__author") {
@@ -272,6 +272,7 @@ pub(crate) fn text<'a>(input: &'a RecordBatch, first: u64) -> Result<Text<'a>, E
         stages,
         previous,
         authors,
+        problems,
     })
 }
 

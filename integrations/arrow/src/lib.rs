@@ -10,7 +10,7 @@
 //! | `employees` | `UInt32`, or any integer type in `0..=u32::MAX`, whole `Float64` / `Float32` (`80.0`, as a data frame with a missing value writes integers), or `Utf8` (a count as text) | company size |
 //! | `as_of` | `Date32`, `Utf8` (`YYYY-MM-DD`) (optional) | the date scores are as of; else [`Options::as_of`] |
 //! | `stage` | `Utf8` (optional) | lifecycle stage |
-//! | `previous_band` | `Utf8` (optional) | band at the previous scoring, for hysteresis |
+//! | `previous_band` | `Utf8` (optional) | band at the previous scoring, for hysteresis: `green`, `lime`, `yellow` or `red`, in any case, spaces around ignored; null = none |
 //! | `previous_score` | `Decimal128(p, s)`, `Float64`, `Utf8` (a decimal string) (optional) | overall score at the previous scoring, for CTA rules on score changes; null = none |
 //! | *metric id* | `Float64` (zero-copy), any integer, `Float32`, `Boolean`, `Utf8` (a number, or `true` / `false`) | one column per metric of the model; null = missing |
 //! | *metric id*`__observed_on` | `Date32`, `Utf8` (`YYYY-MM-DD`) (optional) | when that metric's values were observed (default: the as-of date) |
@@ -28,7 +28,8 @@
 //! cannot be read is rejected as a row, not the batch: a null `id`, `mrr`,
 //! `employees` or `as_of`, a negative employee count, MRR text that is not
 //! a number, a text cell that is not a number, count or date (`nps: "n/a"
-//! is not a number`), a `previous_score` that is not a score, a missing observation
+//! is not a number`), a `previous_score` that is not a score, a `previous_band`
+//! that is not a band, a missing observation
 //! date where the metric has a value (its `error` names the columns:
 //! `account 7: mrr: missing; employees: missing`; a row without an id is
 //! named by its place in the stream, counted from 1: `row 4101: id:

@@ -104,20 +104,14 @@ pub(crate) fn score_rejecting(
     let mut start = 0;
     while scored.is_ok() && (start < rows || start == 0) {
         let len = block.min(rows - start);
-        scored = score_block(
-            &scorer,
-            &input.slice(start, len),
-            start,
-            options,
-            &mut scores,
-        )
-        .map(|block| {
-            results.push(&scores, start, buffers);
-            results.push_ctas(block.ctas, start);
-            results
-                .problems
-                .extend(block.problems.into_iter().map(|(r, p)| (start + r, p)));
-        });
+        scored =
+            score_block(&scorer, &input.slice(start, len), options, &mut scores).map(|block| {
+                results.push(&scores, start, buffers);
+                results.push_ctas(block.ctas, start);
+                results
+                    .problems
+                    .extend(block.problems.into_iter().map(|(r, p)| (start + r, p)));
+            });
         start += block;
     }
     // The working columns are kept whatever happened.
@@ -144,7 +138,6 @@ struct Block {
 fn score_block(
     scorer: &Scorer<'_>,
     part: &RecordBatch,
-    start: usize,
     options: &Options,
     scores: &mut BatchScores,
 ) -> Result<Block, Error> {
@@ -153,7 +146,7 @@ fn score_block(
     let as_utf8 = utf8(model, part)?;
     let read = as_utf8.as_ref().unwrap_or(part);
     let owned = own(model, read)?;
-    let text = text(read, row_number(options, start))?;
+    let text = text(read)?;
     let (b, mut problems) = batch(model, read, &owned, &text, options)?;
     scorer.score_into(&b, scores)?;
     problems.extend(
@@ -162,6 +155,7 @@ fn score_block(
             .map(|(row, column)| (row, format!("{column}: missing"))),
     );
     problems.extend(owned.problems.iter().cloned());
+    problems.extend(text.problems.iter().cloned());
     Ok(Block {
         ctas: match &options.rules {
             Some(rules) => Some(scorer.evaluate(rules, &b)?),

@@ -425,27 +425,20 @@ fn nulls_in_required_columns_reject_their_rows() {
         "row 69637: id: missing; mrr: missing"
     );
     assert_eq!(error_later.value(7), "account 8: mrr: missing");
+    // A previous band that is not one is its row's problem too.
     let mut bands: Vec<Option<&str>> = vec![None; all_null.num_rows()];
     bands[4_200] = Some("blue");
-    let with_bands = RecordBatch::try_from_iter(
-        all_null
-            .schema()
-            .fields()
-            .iter()
-            .zip(all_null.columns())
-            .map(|(f, a)| (f.name().clone(), a.clone()))
-            .chain([(
-                "previous_band".to_string(),
-                Arc::new(arrow_array::StringArray::from(bands)) as ArrayRef,
-            )]),
-    )
-    .unwrap();
-    let err = score_batch(&scorer, &with_bands, &later).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("\"blue\" at row 69737 is not a band"),
-        "{err}"
+    let with_bands = with_column(&all_null, "previous_band", bands);
+    let out_bands = score_batch(&scorer, &with_bands, &later).unwrap();
+    let error_bands = out_bands
+        .column_by_name("error")
+        .unwrap()
+        .as_string::<i32>();
+    assert_eq!(
+        error_bands.value(4_200),
+        "account 4201: mrr: missing; previous_band: \"blue\" is not a band (green, lime, yellow or red)"
     );
+    assert_eq!(error_bands.value(4_201), "account 4202: mrr: missing");
     assert_eq!(error_all.value(7), "account 8: mrr: missing");
     assert_eq!(
         out_all.column_by_name("score").unwrap().null_count(),
@@ -463,6 +456,103 @@ fn nulls_in_required_columns_reject_their_rows() {
             assert_eq!(text(&out, "band", row), text(&expected, "band", row));
         }
     }
+}
+
+/// `batch` with a text column added (or replaced).
+fn with_column(batch: &RecordBatch, name: &str, cells: Vec<Option<&str>>) -> RecordBatch {
+    RecordBatch::try_from_iter(
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .filter(|(f, _)| f.name() != name)
+            .map(|(f, a)| (f.name().clone(), a.clone()))
+            .chain([(
+                name.to_string(),
+                Arc::new(arrow_array::StringArray::from(cells)) as ArrayRef,
+            )]),
+    )
+    .unwrap()
+}
+
+/// Previous bands are read whatever their case and surrounding spaces; a
+/// cell that is not a band rejects its row alone, which is named, and the
+/// other rows score as with the band spelt plainly.
+#[test]
+fn previous_bands_are_read_leniently_and_a_bad_one_rejects_its_row() {
+    // v0m with a 5-point hysteresis margin on every scorecard.
+    let mut config: serde_json::Value =
+        serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap();
+    for card in config["scorecards"].as_array_mut().unwrap() {
+        card["hysteresis"] = serde_json::json!(5);
+    }
+    let model = Model::new(serde_json::from_value(config).unwrap()).unwrap();
+    let c = v0m::generate(300, 5);
+    let good = record_batch(&c);
+    let scorer = Scorer::new(&model);
+    let plain: Vec<Option<&str>> = (0..c.len())
+        .map(|r| {
+            [
+                Some("green"),
+                Some("lime"),
+                Some("yellow"),
+                Some("red"),
+                None,
+            ][r % 5]
+        })
+        .collect();
+    let loose: Vec<Option<&str>> = (0..c.len())
+        .map(|r| {
+            [
+                Some("GREEN"),
+                Some(" Lime"),
+                Some("yellow "),
+                Some("Red"),
+                None,
+            ][r % 5]
+        })
+        .collect();
+    let want = score_batch(
+        &scorer,
+        &with_column(&good, "previous_band", plain),
+        &options(),
+    )
+    .unwrap();
+    let mut bad = loose.clone();
+    bad[7] = Some("purple");
+    bad[8] = Some("");
+    let got = score_batch(
+        &scorer,
+        &with_column(&good, "previous_band", bad),
+        &options(),
+    )
+    .unwrap();
+    let error = got.column_by_name("error").unwrap().as_string::<i32>();
+    assert_eq!(
+        error.value(7),
+        "account 8: previous_band: \"purple\" is not a band (green, lime, yellow or red)"
+    );
+    assert_eq!(
+        error.value(8),
+        "account 9: previous_band: \"\" is not a band (green, lime, yellow or red)"
+    );
+    assert_eq!(error.null_count(), c.len() - 2);
+    // Hysteresis holds some previous bands: the results differ from
+    // those without any, and equal those with the bands spelt plainly.
+    let none = score_batch(&scorer, &good, &options()).unwrap();
+    let differs = (0..c.len()).any(|r| text(&none, "band", r) != text(&want, "band", r));
+    assert!(differs, "no row's band depends on its previous band");
+    let (got_scores, want_scores) = (score_micros(&got), score_micros(&want));
+    for row in (0..c.len()).filter(|r| *r != 7 && *r != 8) {
+        assert_eq!(
+            text(&got, "band", row),
+            text(&want, "band", row),
+            "row {row}"
+        );
+        assert_eq!(got_scores[row], want_scores[row], "row {row}");
+    }
+    assert_eq!(text(&got, "band", 7), None);
 }
 
 #[test]
