@@ -740,6 +740,90 @@ fn check_edges(model: &Model, metric: &str, values: &[f64]) {
     }
 }
 
+/// One as-of date for the whole batch is checked as each row's would be:
+/// outside the documented years, every row is rejected with the row
+/// API's error (the columnar kernels once scored such a batch); at the
+/// ends of the years, every row scores as the row API scores it.
+#[test]
+fn one_as_of_date_out_of_range_rejects_every_row() {
+    let model = bundled();
+    let n = 300; // more than a kernel chunk, so that several chunks check it
+    let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    let mrr: Vec<Decimal> = (0..n).map(|i| Decimal::from(100 + 50 * i)).collect();
+    let employees: Vec<u32> = (0..n).map(|i| (i * 7) as u32).collect();
+    let values: Vec<f64> = (0..n).map(|i| (i % 10) as f64 / 10.0).collect();
+    let none = vec![false; n];
+    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let cents: Vec<i64> = (0..n).map(|i| (100 + 50 * i as i64) * 100).collect();
+    let dates = [
+        (ymd(1, 1, 1), true),
+        (ymd(9999, 12, 31), true),
+        (ymd(0, 12, 31), false),
+        (ymd(10_000, 1, 1), false),
+        (NaiveDate::MAX, false),
+        (NaiveDate::MIN, false),
+    ];
+    // MRR as decimals (each row located on its own) and as scaled integers
+    // (a chunk's rows located together).
+    for ((as_of, in_range), scaled) in dates.into_iter().flat_map(|d| [(d, false), (d, true)]) {
+        let money = if scaled {
+            Mrr::Scaled64 {
+                values: &cents,
+                scale: 2,
+            }
+        } else {
+            Mrr::Decimal(&mrr)
+        };
+        let mut b = Batch::new(Ids::String(&ids), money, &employees, Dates::One(as_of));
+        for id in model.metric_ids() {
+            let column = MetricColumn::new(&values).observed(Dates::One(ymd(1, 1, 1)));
+            b.push_metric(
+                id,
+                if id == "weekly_active" {
+                    column
+                } else {
+                    column.validity(Validity::Bools(&none))
+                },
+            );
+        }
+        for scorer in [
+            Scorer::new(&model),
+            Scorer::new(&model).baseline_isa(),
+            Scorer::new(&model).row_at_a_time(),
+            Scorer::new(&model).threads(2),
+        ] {
+            let out = scorer.score(&b).unwrap();
+            assert_eq!(
+                out.errors().len(),
+                if in_range { 0 } else { n },
+                "{as_of}: {:?}",
+                out.errors().first()
+            );
+            for row in 0..n {
+                let data = AccountData::new(ids[row].clone(), mrr[row], employees[row], as_of);
+                let data =
+                    data.observe(Observation::new("weekly_active", values[row], ymd(1, 1, 1)));
+                match model.bind(data) {
+                    Ok(a) => {
+                        assert!(in_range, "{as_of}");
+                        assert_eq!(out.overall(row), a.score().overall(), "{as_of} row {row}");
+                        assert_eq!(out.band(row), a.score().band(), "{as_of} row {row}");
+                    }
+                    Err(e) => {
+                        assert!(!in_range, "{as_of}: {e}");
+                        assert!(
+                            e.to_string().contains("is outside the years 1 to 9999"),
+                            "{e}"
+                        );
+                        assert_eq!(out.errors().get(row).map(|r| &r.error), Some(&e));
+                        assert_eq!(out.band(row), None);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Values at the edges of reading: half-millionth ties, the ends of the
 /// ratio range and the breakpoints, NaN and infinities, all read exactly
 /// as the row API reads them.
@@ -840,7 +924,10 @@ mod hostile {
             rows in 0usize..40,
             values in proptest::collection::vec(any_f64(), 40),
             days in proptest::collection::vec(any::<i32>(), 40),
-            as_of in prop_oneof![Just(None), any::<i32>().prop_map(Some)],
+            // The as-of dates: 0, the fixed day; 1, one per row (`days`);
+            // 2, one date for the batch from its day number (0001-01-01 is
+            // day 1), in the documented years or not.
+            as_of in (0u8..3, prop_oneof![-3_000i32..3_655_000, any::<i32>()]),
             mrr in proptest::collection::vec(any::<i128>(), 40),
             scale in 0u32..40,
             employees in proptest::collection::vec(any::<u32>(), 40),
@@ -853,8 +940,12 @@ mod hostile {
             let model = bundled();
             let ids_col = Ids::Utf8 { offsets: &offsets[..=rows], data: &ids };
             let as_of_col = match as_of {
-                None => Dates::One(day(28)),
-                Some(_) => Dates::Days(&days[..rows]),
+                (0, _) => Dates::One(day(28)),
+                (1, _) => Dates::Days(&days[..rows]),
+                // Clamped to chrono's range.
+                (_, d) => Dates::One(NaiveDate::from_num_days_from_ce_opt(d).unwrap_or(
+                    if d < 0 { NaiveDate::MIN } else { NaiveDate::MAX },
+                )),
             };
             let mut b = Batch::new(
                 ids_col,
@@ -879,6 +970,13 @@ mod hostile {
                         let rejected = out.rejected().iter().filter(|r| **r).count();
                         prop_assert_eq!(rejected, out.errors().len());
                         for row in 0..rows {
+                            // Scored exactly where the row API binds the row.
+                            let data = Scorer::new(&model).account_data(&b, row).unwrap();
+                            prop_assert_eq!(
+                                out.rejected()[row],
+                                model.bind(data).is_err(),
+                                "row {}", row
+                            );
                             prop_assert!(out.overall(row).is_none_or(|p| p <= Points::MAX));
                             if out.rejected()[row] {
                                 prop_assert!(out.band(row).is_none());

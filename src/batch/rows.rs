@@ -163,11 +163,11 @@ pub(crate) fn locate(
         },
         _ => 0,
     };
-    if let Dates::Days(_) = batch.as_of {
-        let day = batch.as_of.ce_day(row)?;
-        if day < bound.first_day || day > bound.last_day {
-            return None;
-        }
+    // One date for the whole batch is checked as each row's own would be:
+    // binding refuses an as-of date outside the documented years.
+    let day = batch.as_of.ce_day(row)?;
+    if day < bound.first_day || day > bound.last_day {
+        return None;
     }
     if batch.ids.get(row).is_none_or(|id| id.is_empty()) || !dates_ok(batch, bound, row) {
         return None;

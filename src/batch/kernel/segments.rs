@@ -86,7 +86,16 @@ pub(super) fn segments_fast(
             *z += u32::from(*e >= from);
         }
     }
-    let mut ok = [true; CHUNK];
+    // The batch's one as-of date, when it has one, is in range for every
+    // row or for none.
+    let one_ok = match batch.as_of {
+        Dates::One(_) => batch
+            .as_of
+            .ce_day(0)
+            .is_some_and(|d| (bound.first_day..=bound.last_day).contains(&d)),
+        Dates::Days(_) => true,
+    };
+    let mut ok = [one_ok; CHUNK];
     if let Some(days) = days {
         let epoch = i64::from(crate::batch::columns::UNIX_EPOCH_CE);
         for (ok, d) in ok.iter_mut().zip(days) {
