@@ -1,5 +1,6 @@
 //! Columns of other types converted to what the batch path reads: any
-//! integer or whole float to a count, numbers, flags and text to `f64`,
+//! integer, whole float or whole decimal to a count, numbers, decimals,
+//! flags and text to `f64`,
 //! text dates to days, and previous scores. A value that cannot be
 //! converted is its row's problem (the row is rejected, not the batch).
 
@@ -132,7 +133,14 @@ pub(crate) fn to_u32(
                 .map(|v| f64::from(*v))
                 .collect::<Vec<_>>(),
         ),
-        other => return Err(wrong(name, other, "an integer type")),
+        DataType::Decimal128(..) => crate::decimal::column_counts(name, array, problems),
+        other => {
+            return Err(wrong(
+                name,
+                other,
+                "an integer type, whole Float64 or Decimal128 counts",
+            ))
+        }
     })
 }
 
@@ -207,6 +215,8 @@ pub(crate) fn to_f64(
             .iter()
             .map(|b| f64::from(u8::from(b)))
             .collect(),
+        // A warehouse's NUMBER / NUMERIC: the nearest f64, as its text reads.
+        DataType::Decimal128(..) => crate::decimal::column_f64(array),
         DataType::Utf8 => from_text(name, array, "a number", problems, |t| {
             if t.eq_ignore_ascii_case("true") {
                 Some(1.0)
@@ -220,7 +230,7 @@ pub(crate) fn to_f64(
             return Err(wrong(
                 name,
                 other,
-                "Float64, an integer type, Boolean or numbers as text",
+                "Float64, an integer type, Decimal128, Boolean or numbers as text",
             ))
         }
     })

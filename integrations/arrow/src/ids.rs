@@ -150,6 +150,17 @@ impl Ids {
         let Some(column) = batch.column_by_name("id") else {
             return Vec::new();
         };
+        // Narrower integers and decimals compared as the scorer reads them
+        // (as Int64, as text); a column that cannot be cast is left to the
+        // scorer to refuse.
+        let text = matches!(
+            column.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        );
+        let cast = crate::input::cast_to("id", column.data_type())
+            .filter(|_| !text)
+            .and_then(|t| arrow_cast::cast(column, &t).ok());
+        let column = cast.as_ref().unwrap_or(column);
         // Each row's id as the key of its kind (an integer as itself, a
         // text by its fingerprint), and whether it is greater than the id
         // before it (checked only while every one has been).

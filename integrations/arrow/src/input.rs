@@ -108,27 +108,51 @@ pub(crate) fn reads(model: &Model, name: &str) -> bool {
             .any(|end| name.strip_suffix(end).is_some_and(metric))
 }
 
-/// The columns the scorer reads as text, as `Utf8` when they come as
-/// `Utf8View` (how DataFusion reads Parquet strings) or `LargeUtf8`;
-/// `None` when none needs it (nothing copied). Other columns (a
-/// warehouse's own) are left as they are, uncopied.
+/// The type a column the scorer reads is cast to before it is read, if
+/// any: text as `Utf8` when it comes as `Utf8View` (how DataFusion reads
+/// Parquet strings) or `LargeUtf8`; an `id` of a narrower integer type as
+/// `Int64`, and one of decimals (a warehouse's `NUMBER(38, 0)` key) as
+/// its text, which no value overflows.
+pub(crate) fn cast_to(name: &str, t: &DataType) -> Option<DataType> {
+    match t {
+        DataType::Utf8View | DataType::LargeUtf8 => Some(DataType::Utf8),
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+            if name == "id" =>
+        {
+            Some(DataType::Int64)
+        }
+        DataType::Decimal128(..) if name == "id" => Some(DataType::Utf8),
+        _ => None,
+    }
+}
+
+/// The record batch with the columns the scorer reads cast as
+/// [`cast_to`] says; `None` when none needs it (nothing copied). Other
+/// columns (a warehouse's own) are left as they are, uncopied. The
+/// results keep the input's own `id` column.
 pub(crate) fn utf8(model: &Model, input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
-    let wide = |t: &DataType| matches!(t, DataType::Utf8View | DataType::LargeUtf8);
     let schema = input.schema();
-    let text = |name: &str| reads(model, name);
-    if !schema
-        .fields()
-        .iter()
-        .any(|f| text(f.name()) && wide(f.data_type()))
-    {
+    let cast = |f: &arrow_schema::Field| {
+        if reads(model, f.name()) {
+            cast_to(f.name(), f.data_type())
+        } else {
+            None
+        }
+    };
+    if !schema.fields().iter().any(|f| cast(f).is_some()) {
         return Ok(None);
     }
     let mut fields = Vec::with_capacity(schema.fields().len());
     let mut columns = Vec::with_capacity(schema.fields().len());
     for (f, c) in schema.fields().iter().zip(input.columns()) {
-        if text(f.name()) && wide(f.data_type()) {
-            columns.push(arrow_cast::cast(c, &DataType::Utf8)?);
-            fields.push(f.as_ref().clone().with_data_type(DataType::Utf8));
+        if let Some(t) = cast(f) {
+            columns.push(arrow_cast::cast(c, &t)?);
+            fields.push(f.as_ref().clone().with_data_type(t));
         } else {
             columns.push(c.clone());
             fields.push(f.as_ref().clone());

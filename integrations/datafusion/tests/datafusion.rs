@@ -170,6 +170,62 @@ async fn sql_over_partitions_scores_as_the_arrow_path() {
     }
 }
 
+/// Decimal columns, as a warehouse's `NUMBER` reaches SQL: metrics and
+/// employees cast to decimals in SQL plan and score as the Arrow path
+/// scores the same cast columns.
+#[tokio::test]
+async fn decimal_columns_plan_and_score() {
+    use datafusion::arrow::datatypes::DataType;
+    let model = model();
+    let c = v0m::generate(2_000, 23);
+    let batch = v0m_arrow::record_batch(&c, vec![]);
+    let cast_to = |name: &str| match name {
+        "employees" => Some(DataType::Decimal128(38, 0)),
+        "id" | "mrr" => None,
+        _ => Some(DataType::Decimal128(38, 6)),
+    };
+    let cast: Vec<(String, ArrayRef)> = batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, a)| {
+            let a = match cast_to(f.name()) {
+                Some(t) => datafusion::arrow::compute::cast(a, &t).unwrap(),
+                None => a.clone(),
+            };
+            (f.name().clone(), a)
+        })
+        .collect();
+    let want = expected(&model, &RecordBatch::try_from_iter(cast).unwrap());
+    let ctx = SessionContext::new();
+    let table = MemTable::try_new(batch.schema(), vec![vec![batch.clone()]]).unwrap();
+    ctx.register_table("accounts", Arc::new(table)).unwrap();
+    let udf = register(&ctx, model.clone(), options());
+    let columns: Vec<String> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| match cast_to(f.name()) {
+            Some(t) => format!("CAST({0} AS {1}) AS {0}", f.name(), sql_type(&t)),
+            None => f.name().clone(),
+        })
+        .collect();
+    let sql = format!(
+        "SELECT {FIELDS} FROM (SELECT id, {} AS h FROM (SELECT {} FROM accounts))",
+        udf.sql_call(),
+        columns.join(", ")
+    );
+    assert_eq!(sql_rows(&ctx, &sql).await, want);
+}
+
+fn sql_type(t: &datafusion::arrow::datatypes::DataType) -> String {
+    match t {
+        datafusion::arrow::datatypes::DataType::Decimal128(p, s) => format!("DECIMAL({p}, {s})"),
+        other => other.to_string(),
+    }
+}
+
 /// A Parquet file of several row groups read by two partitions, grouped
 /// in SQL: the counts and MRR per band and segment are the batch path's.
 #[tokio::test]

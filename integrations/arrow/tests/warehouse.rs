@@ -1,0 +1,318 @@
+//! Columns as warehouses export them: Snowflake's `NUMBER` and BigQuery's
+//! `NUMERIC` reach Arrow as `Decimal128`, even for ids and counts, and
+//! smaller integer keys as `Int32`. Each scores exactly as the canonical
+//! types (`Int64` ids, `UInt32` employees, `Float64` metrics) do, a value
+//! that does not fit is its row's problem, and `score_file` finds a
+//! repeated id among them.
+
+#[path = "support/results.rs"]
+mod results;
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+#[path = "support/v0m_arrow.rs"]
+mod v0m_arrow;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
+use arrow_array::{Array, ArrayRef, Decimal128Array, Int32Array, RecordBatch};
+use healthscore::batch::Scorer;
+use healthscore::Model;
+use healthscore_arrow::{score_batch, score_file, Options};
+use results::{micros_column, MICROS};
+use std::sync::Arc;
+
+fn model() -> Model {
+    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
+        .unwrap()
+}
+
+fn options() -> Options {
+    Options {
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 30),
+        ..Options::default()
+    }
+}
+
+fn decimals(values: impl IntoIterator<Item = Option<i128>>, scale: i8) -> ArrayRef {
+    Arc::new(
+        Decimal128Array::from_iter(values)
+            .with_precision_and_scale(38, scale)
+            .unwrap(),
+    )
+}
+
+/// `batch` with the named columns replaced.
+fn replaced(batch: &RecordBatch, with: &[(&str, ArrayRef)]) -> RecordBatch {
+    RecordBatch::try_from_iter(
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .map(|(f, a)| {
+                let a = with
+                    .iter()
+                    .find(|(n, _)| n == f.name())
+                    .map_or_else(|| a.clone(), |(_, b)| b.clone());
+                (f.name().clone(), a)
+            }),
+    )
+    .unwrap()
+}
+
+/// The warehouse form of v0m's record batch: ids as `NUMBER(38, 0)` (or
+/// `Int32`), employees as `NUMBER(38, 0)`, every metric as a decimal of
+/// `scale` places (a value rounded to them as the warehouse would hold it).
+fn warehouse(canonical: &RecordBatch, scale: i8, int32_ids: bool) -> RecordBatch {
+    let ids = canonical
+        .column_by_name("id")
+        .unwrap()
+        .as_primitive::<arrow_array::types::Int64Type>();
+    let ids: ArrayRef = if int32_ids {
+        Arc::new(Int32Array::from_iter(
+            ids.iter().map(|v| v.map(|v| v as i32)),
+        ))
+    } else {
+        decimals(ids.iter().map(|v| v.map(i128::from)), 0)
+    };
+    let employees = canonical
+        .column_by_name("employees")
+        .unwrap()
+        .as_primitive::<arrow_array::types::UInt32Type>();
+    let mut with: Vec<(&str, ArrayRef)> = vec![
+        ("id", ids),
+        (
+            "employees",
+            decimals(employees.iter().map(|v| v.map(i128::from)), 0),
+        ),
+    ];
+    let power = 10f64.powi(i32::from(scale));
+    for id in v0m::METRICS {
+        let x = canonical
+            .column_by_name(id)
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        with.push((
+            id,
+            decimals(
+                x.iter().map(|v| v.map(|v| (v * power).round() as i128)),
+                scale,
+            ),
+        ));
+    }
+    replaced(canonical, &with)
+}
+
+/// The same record batch with each metric value rounded to `scale`
+/// places, as `Float64`: what the warehouse form holds, in canonical types.
+fn rounded(canonical: &RecordBatch, scale: i8) -> RecordBatch {
+    let power = 10f64.powi(i32::from(scale));
+    let with: Vec<(&str, ArrayRef)> = v0m::METRICS
+        .iter()
+        .map(|id| {
+            let x = canonical
+                .column_by_name(id)
+                .unwrap()
+                .as_primitive::<Float64Type>();
+            // The decimal's value as its text reads: m / 10^scale.
+            let r: arrow_array::Float64Array = x
+                .iter()
+                .map(|v| {
+                    v.map(|v| {
+                        format!("{}e-{scale}", (v * power).round() as i128)
+                            .parse::<f64>()
+                            .unwrap()
+                    })
+                })
+                .collect();
+            (*id, Arc::new(r) as ArrayRef)
+        })
+        .collect();
+    replaced(canonical, &with)
+}
+
+fn assert_same_scores(got: &RecordBatch, want: &RecordBatch) {
+    for name in MICROS {
+        assert_eq!(
+            micros_column(got, name),
+            micros_column(want, name),
+            "{name}"
+        );
+    }
+    for name in ["band", "segment", "scorecard", "error"] {
+        let show = |b: &RecordBatch| {
+            let a = b.column_by_name(name).unwrap();
+            (0..a.len())
+                .map(|r| {
+                    a.is_valid(r)
+                        .then(|| arrow_cast::display::array_value_to_string(a, r).unwrap())
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(show(got), show(want), "{name}");
+    }
+}
+
+#[test]
+fn decimal_and_narrow_integer_columns_score_as_the_canonical_types() {
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let c = v0m::generate(5_000, 8);
+    let canonical = v0m_arrow::record_batch(&c, Vec::new());
+    // 6 places: every value exactly what the batch path reads (millionths);
+    // 2 and 9 places: a warehouse's coarser and finer decimals.
+    for scale in [6, 2, 9] {
+        let want = score_batch(&scorer, &rounded(&canonical, scale), &options()).unwrap();
+        for int32_ids in [false, true] {
+            let got = score_batch(
+                &scorer,
+                &warehouse(&canonical, scale, int32_ids),
+                &options(),
+            )
+            .unwrap();
+            assert_same_scores(&got, &want);
+            // The results keep the input's own id column.
+            let id = got.column_by_name("id").unwrap();
+            let expected = if int32_ids {
+                "Int32"
+            } else {
+                "Decimal128(38, 0)"
+            };
+            assert_eq!(id.data_type().to_string(), expected);
+        }
+    }
+    // At 6 places the decimals are the canonical values' own millionths.
+    let got = score_batch(&scorer, &warehouse(&canonical, 6, false), &options()).unwrap();
+    let want = score_batch(&scorer, &canonical, &options()).unwrap();
+    assert_same_scores(&got, &want);
+}
+
+#[test]
+fn decimals_that_do_not_fit_reject_their_rows() {
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let c = v0m::generate(6, 9);
+    let canonical = v0m_arrow::record_batch(&c, Vec::new());
+    let batch = replaced(
+        &warehouse(&canonical, 6, false),
+        &[
+            (
+                "employees",
+                decimals(
+                    [
+                        Some(805),
+                        Some(800),
+                        Some(-10),
+                        Some(42_949_672_960),
+                        None,
+                        Some(0),
+                    ],
+                    1,
+                ),
+            ),
+            (
+                // A ratio column: 1.7 is outside 0..=1 whatever its type.
+                "weekly_active_ratio",
+                decimals(
+                    [
+                        Some(5_000),
+                        Some(17_000),
+                        Some(0),
+                        Some(10_000),
+                        Some(1),
+                        Some(3),
+                    ],
+                    4,
+                ),
+            ),
+        ],
+    );
+    let out = score_batch(&scorer, &batch, &options()).unwrap();
+    let error = out.column_by_name("error").unwrap().as_string::<i32>();
+    let errors: Vec<Option<&str>> = error.iter().collect();
+    let id = |r: usize| c.ids[r];
+    assert_eq!(
+        errors,
+        [
+            Some(
+                format!(
+                    "account {}: employees: 80.5 is not a count from 0 to 4294967295",
+                    id(0)
+                )
+                .as_str()
+            ),
+            Some(
+                format!(
+                    "account {}: weekly_active_ratio: ratio number 1.7 is outside 0..=1",
+                    id(1)
+                )
+                .as_str()
+            ),
+            Some(
+                format!(
+                    "account {}: employees: -1.0 is not a count from 0 to 4294967295",
+                    id(2)
+                )
+                .as_str()
+            ),
+            Some(
+                format!(
+                    "account {}: employees: 4294967296.0 is not a count from 0 to 4294967295",
+                    id(3)
+                )
+                .as_str()
+            ),
+            Some(format!("account {}: employees: missing", id(4)).as_str()),
+            None,
+        ]
+    );
+}
+
+#[test]
+fn score_file_finds_a_repeated_decimal_or_int32_id() {
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let c = v0m::generate(300, 10);
+    let canonical = v0m_arrow::record_batch(&c, Vec::new());
+    let dir = std::env::temp_dir().join(format!("healthscore-warehouse-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for int32_ids in [false, true] {
+        let mut ids: Vec<i64> = c.ids.clone();
+        ids[200] = ids[5];
+        let ids: ArrayRef = if int32_ids {
+            Arc::new(Int32Array::from_iter_values(ids.iter().map(|v| *v as i32)))
+        } else {
+            decimals(ids.iter().map(|v| Some(i128::from(*v))), 0)
+        };
+        let batch = replaced(&warehouse(&canonical, 6, false), &[("id", ids)]);
+        let input = dir.join("accounts.parquet");
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(&input).unwrap(),
+            batch.schema(),
+            None,
+        )
+        .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let output = dir.join("scores.csv");
+        let stats = score_file(&scorer, &input, &output, &options()).unwrap();
+        assert_eq!(
+            (stats.rows, stats.rejected),
+            (300, 1),
+            "Int32 ids: {int32_ids}"
+        );
+        let text = std::fs::read_to_string(&output).unwrap();
+        assert!(
+            text.contains(&format!(
+                "account {}: duplicate id, first seen at row 6",
+                c.ids[5]
+            )),
+            "{}",
+            text.lines()
+                .find(|l| l.contains("duplicate"))
+                .unwrap_or("no duplicate reported")
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
