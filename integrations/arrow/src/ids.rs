@@ -157,7 +157,7 @@ impl Ids {
             column.data_type(),
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
         );
-        let cast = crate::input::cast_to("id", column.data_type())
+        let cast = crate::cast::cast_to("id", column.data_type())
             .filter(|_| !text)
             .and_then(|t| arrow_cast::cast(column, &t).ok());
         let column = cast.as_ref().unwrap_or(column);

@@ -1,6 +1,7 @@
 //! A record batch read as a [`healthscore::batch::Batch`], in place where
 //! the types allow.
 
+use crate::cast::is_date;
 use crate::convert::{previous_scores, text_days, text_u32, to_f64, to_u32};
 use crate::Error;
 use arrow_array::cast::AsArray;
@@ -108,62 +109,6 @@ pub(crate) fn reads(model: &Model, name: &str) -> bool {
             .any(|end| name.strip_suffix(end).is_some_and(metric))
 }
 
-/// The type a column the scorer reads is cast to before it is read, if
-/// any: text as `Utf8` when it comes as `Utf8View` (how DataFusion reads
-/// Parquet strings) or `LargeUtf8`; an `id` of a narrower integer type as
-/// `Int64`, and one of decimals (a warehouse's `NUMBER(38, 0)` key) as
-/// its text, which no value overflows.
-pub(crate) fn cast_to(name: &str, t: &DataType) -> Option<DataType> {
-    match t {
-        DataType::Utf8View | DataType::LargeUtf8 => Some(DataType::Utf8),
-        DataType::Int8
-        | DataType::Int16
-        | DataType::Int32
-        | DataType::UInt8
-        | DataType::UInt16
-        | DataType::UInt32
-            if name == "id" =>
-        {
-            Some(DataType::Int64)
-        }
-        DataType::Decimal128(..) if name == "id" => Some(DataType::Utf8),
-        _ => None,
-    }
-}
-
-/// The record batch with the columns the scorer reads cast as
-/// [`cast_to`] says; `None` when none needs it (nothing copied). Other
-/// columns (a warehouse's own) are left as they are, uncopied. The
-/// results keep the input's own `id` column.
-pub(crate) fn utf8(model: &Model, input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
-    let schema = input.schema();
-    let cast = |f: &arrow_schema::Field| {
-        if reads(model, f.name()) {
-            cast_to(f.name(), f.data_type())
-        } else {
-            None
-        }
-    };
-    if !schema.fields().iter().any(|f| cast(f).is_some()) {
-        return Ok(None);
-    }
-    let mut fields = Vec::with_capacity(schema.fields().len());
-    let mut columns = Vec::with_capacity(schema.fields().len());
-    for (f, c) in schema.fields().iter().zip(input.columns()) {
-        if let Some(t) = cast(f) {
-            columns.push(arrow_cast::cast(c, &t)?);
-            fields.push(f.as_ref().clone().with_data_type(t));
-        } else {
-            columns.push(c.clone());
-            fields.push(f.as_ref().clone());
-        }
-    }
-    Ok(Some(RecordBatch::try_new(
-        std::sync::Arc::new(arrow_schema::Schema::new(fields)),
-        columns,
-    )?))
-}
-
 /// Converts what cannot be borrowed; [`batch`] then borrows the rest.
 pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
     let mut owned = Owned::default();
@@ -219,8 +164,7 @@ pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
     }
     for (field, array) in input.schema_ref().fields().iter().zip(input.columns()) {
         let name = field.name();
-        let date = reads(model, name)
-            && (name == "as_of" || name.ends_with("__observed_on") || name.ends_with("__date"));
+        let date = reads(model, name) && is_date(name);
         if date && array.data_type() == &DataType::Utf8 {
             let days = text_days(name, array.as_ref(), &mut owned.problems);
             owned.dates.push((name.clone(), days));

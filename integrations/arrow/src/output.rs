@@ -1,7 +1,8 @@
 //! Scores as a record batch.
 
 use crate::buffers::{Filling, ScoreBuffers};
-use crate::input::{batch, null_rows, own, text, utf8, Options};
+use crate::cast::utf8;
+use crate::input::{batch, null_rows, own, text, Options};
 use crate::widen::Widen;
 use crate::Error;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};

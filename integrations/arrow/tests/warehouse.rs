@@ -133,11 +133,16 @@ fn rounded(canonical: &RecordBatch, scale: i8) -> RecordBatch {
 }
 
 fn assert_same_scores(got: &RecordBatch, want: &RecordBatch) {
+    assert_same(got, want, "")
+}
+
+/// Every result column of `got` is `want`'s (`what` names the case).
+fn assert_same(got: &RecordBatch, want: &RecordBatch, what: &str) {
     for name in MICROS {
         assert_eq!(
             micros_column(got, name),
             micros_column(want, name),
-            "{name}"
+            "{what}: {name}"
         );
     }
     for name in ["band", "segment", "scorecard", "error"] {
@@ -150,7 +155,7 @@ fn assert_same_scores(got: &RecordBatch, want: &RecordBatch) {
                 })
                 .collect::<Vec<_>>()
         };
-        assert_eq!(show(got), show(want), "{name}");
+        assert_eq!(show(got), show(want), "{what}: {name}");
     }
 }
 
@@ -315,4 +320,127 @@ fn score_file_finds_a_repeated_decimal_or_int32_id() {
         );
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Dates as a warehouse's timestamps: `Date64`, zone-less timestamps of
+/// any unit (their day, floored) and timestamps with a time zone (their
+/// day in that zone) read as the same days as `Date32`; MRR in whole units
+/// of a narrower integer type as `Int64`.
+#[test]
+fn timestamps_read_as_their_days_and_narrow_mrr_as_int64() {
+    use arrow_array::{
+        Date32Array, Date64Array, Int64Array, TimestampMicrosecondArray, TimestampMillisecondArray,
+        TimestampNanosecondArray, TimestampSecondArray,
+    };
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let c = v0m::generate(400, 12);
+    let n = c.len();
+    let day = |r: usize| 20_780 + (r % 10) as i64; // around 2026-11-30
+                                                   // Some observations after their as-of date: those rows are rejected.
+    let observed = |r: usize| day(r) - (r % 7) as i64 + if r.is_multiple_of(13) { 3 } else { 0 };
+    let units = (0..n).map(|r| c.cents[r] / 100);
+    let base = v0m_arrow::record_batch(&c, Vec::new());
+    let with_dates = |as_of: ArrayRef, seen: ArrayRef| {
+        let b = replaced(
+            &base,
+            &[(
+                "mrr",
+                Arc::new(Int64Array::from_iter_values(units.clone())) as ArrayRef,
+            )],
+        );
+        let mut columns: Vec<(String, ArrayRef)> = b
+            .schema()
+            .fields()
+            .iter()
+            .zip(b.columns())
+            .map(|(f, a)| (f.name().clone(), a.clone()))
+            .collect();
+        columns.push(("as_of".into(), as_of));
+        columns.push(("nps__observed_on".into(), seen));
+        RecordBatch::try_from_iter(columns).unwrap()
+    };
+    let date32 = |f: &dyn Fn(usize) -> i64| -> ArrayRef {
+        Arc::new(Date32Array::from_iter_values((0..n).map(|r| f(r) as i32)))
+    };
+    let canonical = with_dates(date32(&day), date32(&observed));
+    let want = score_batch(&scorer, &canonical, &options()).unwrap();
+    let rejected = want.column_by_name("error").unwrap().null_count();
+    assert!(rejected < n && rejected > 0, "{rejected} rejected");
+    const S: i64 = 86_400;
+    let variants: Vec<(&str, ArrayRef, ArrayRef)> = vec![
+        (
+            "zone-less seconds at 23:59:59, nanoseconds at midnight",
+            Arc::new(TimestampSecondArray::from_iter_values(
+                (0..n).map(|r| day(r) * S + S - 1),
+            )),
+            Arc::new(TimestampNanosecondArray::from_iter_values(
+                (0..n).map(|r| observed(r) * S * 1_000_000_000),
+            )),
+        ),
+        (
+            "Date64",
+            Arc::new(Date64Array::from_iter_values(
+                (0..n).map(|r| day(r) * S * 1_000 + 1),
+            )),
+            Arc::new(Date64Array::from_iter_values(
+                (0..n).map(|r| observed(r) * S * 1_000),
+            )),
+        ),
+        (
+            // 03:00 UTC the next day is the evening before in Los Angeles;
+            // 22:00 UTC the day before is 03:00 on the day at +05:00.
+            "zoned",
+            Arc::new(
+                TimestampMicrosecondArray::from_iter_values(
+                    (0..n).map(|r| ((day(r) + 1) * S + 3 * 3_600) * 1_000_000),
+                )
+                .with_timezone("America/Los_Angeles"),
+            ),
+            Arc::new(
+                TimestampMillisecondArray::from_iter_values(
+                    (0..n).map(|r| (observed(r) * S - 2 * 3_600) * 1_000),
+                )
+                .with_timezone("+05:00"),
+            ),
+        ),
+    ];
+    for (name, as_of, seen) in variants {
+        let got = score_batch(&scorer, &with_dates(as_of, seen), &options()).unwrap();
+        assert_same(&got, &want, name);
+    }
+    // MRR as Int32 whole units: as Int64.
+    let narrow = replaced(
+        &canonical,
+        &[(
+            "mrr",
+            Arc::new(Int32Array::from_iter_values(
+                units.clone().map(|u| u as i32),
+            )) as ArrayRef,
+        )],
+    );
+    assert_same_scores(&score_batch(&scorer, &narrow, &options()).unwrap(), &want);
+    // A timestamp past Date32's days rejects its row alone.
+    let mut far: Vec<i64> = (0..n).map(|r| day(r) * S).collect();
+    far[3] = i64::MIN;
+    far[4] = i64::MAX;
+    let seen = date32(&observed);
+    let got = score_batch(
+        &scorer,
+        &with_dates(Arc::new(TimestampSecondArray::from(far)), seen),
+        &options(),
+    )
+    .unwrap();
+    let error = got.column_by_name("error").unwrap().as_string::<i32>();
+    for r in [3, 4] {
+        assert!(
+            error.value(r).contains("is outside the years 1 to 9999"),
+            "{}",
+            error.value(r)
+        );
+    }
+    assert_eq!(
+        micros_column(&got, "score")[5..],
+        micros_column(&want, "score")[5..]
+    );
 }

@@ -1,0 +1,140 @@
+//! Columns cast, before they are read, to the types the scorer reads:
+//! wide text to `Utf8`, narrower integer ids and MRR to `Int64`, decimal
+//! ids to text, timestamps and `Date64` to days. A batch that needs none
+//! is not copied.
+
+use crate::input::reads;
+use crate::Error;
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::DataType;
+use healthscore::Model;
+use std::sync::Arc;
+
+/// The type a column the scorer reads is cast to before it is read, if
+/// any: text as `Utf8` when it comes as `Utf8View` (how DataFusion reads
+/// Parquet strings) or `LargeUtf8`; an `id` of a narrower integer type as
+/// `Int64`, and one of decimals (a warehouse's `NUMBER(38, 0)` key) as
+/// its text, which no value overflows.
+pub(crate) fn cast_to(name: &str, t: &DataType) -> Option<DataType> {
+    match t {
+        DataType::Utf8View | DataType::LargeUtf8 => Some(DataType::Utf8),
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+            if name == "id" =>
+        {
+            Some(DataType::Int64)
+        }
+        DataType::Decimal128(..) if name == "id" => Some(DataType::Utf8),
+        // MRR as whole units of a narrower integer type (a UInt64 as a
+        // decimal: no value overflows it).
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+            if name == "mrr" =>
+        {
+            Some(DataType::Int64)
+        }
+        DataType::UInt64 if name == "mrr" => Some(DataType::Decimal128(20, 0)),
+        // Dates as timestamps (a warehouse's TIMESTAMP, pandas' datetime64)
+        // or milliseconds: their day.
+        DataType::Date64 | DataType::Timestamp(..) if is_date(name) => Some(DataType::Date32),
+        _ => None,
+    }
+}
+
+/// A column of dates by its name: the as-of date, an observation date, a
+/// named date for the rules.
+pub(crate) fn is_date(name: &str) -> bool {
+    name == "as_of" || name.ends_with("__observed_on") || name.ends_with("__date")
+}
+
+/// The record batch with the columns the scorer reads cast as
+/// [`cast_to`] says; `None` when none needs it (nothing copied). Other
+/// columns (a warehouse's own) are left as they are, uncopied. The
+/// results keep the input's own `id` column.
+pub(crate) fn utf8(model: &Model, input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
+    let schema = input.schema();
+    let cast = |f: &arrow_schema::Field| {
+        if reads(model, f.name()) {
+            cast_to(f.name(), f.data_type())
+        } else {
+            None
+        }
+    };
+    if !schema.fields().iter().any(|f| cast(f).is_some()) {
+        return Ok(None);
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(schema.fields().len());
+    for (f, c) in schema.fields().iter().zip(input.columns()) {
+        if let Some(t) = cast(f) {
+            let column = match naive_days(c.as_ref()) {
+                Some(days) => days,
+                None => arrow_cast::cast(c, &t)
+                    .map_err(|e| Error::column(f.name(), format!("cannot be read as {t}: {e}")))?,
+            };
+            columns.push(column);
+            fields.push(f.as_ref().clone().with_data_type(t));
+        } else {
+            columns.push(c.clone());
+            fields.push(f.as_ref().clone());
+        }
+    }
+    Ok(Some(RecordBatch::try_new(
+        std::sync::Arc::new(arrow_schema::Schema::new(fields)),
+        columns,
+    )?))
+}
+
+/// A `Date64` or zone-less `Timestamp` column as the days of its values
+/// (`Date32`, floored: 23:59 is still that day); a day past `Date32`'s
+/// range reads as its end, which binding then refuses as out of range
+/// (never an error for the whole batch). `None` for other types (a
+/// timestamp with a time zone is cast by Arrow: the day in that zone).
+fn naive_days(column: &dyn Array) -> Option<ArrayRef> {
+    use arrow_array::types::{
+        Date64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+        TimestampSecondType,
+    };
+    use arrow_schema::TimeUnit;
+    let (values, per_day): (&[i64], i64) = match column.data_type() {
+        DataType::Date64 => (column.as_primitive::<Date64Type>().values(), 86_400_000),
+        DataType::Timestamp(unit, None) => match unit {
+            TimeUnit::Second => (
+                column.as_primitive::<TimestampSecondType>().values(),
+                86_400,
+            ),
+            TimeUnit::Millisecond => (
+                column.as_primitive::<TimestampMillisecondType>().values(),
+                86_400_000,
+            ),
+            TimeUnit::Microsecond => (
+                column.as_primitive::<TimestampMicrosecondType>().values(),
+                86_400_000_000,
+            ),
+            TimeUnit::Nanosecond => (
+                column.as_primitive::<TimestampNanosecondType>().values(),
+                86_400_000_000_000,
+            ),
+        },
+        _ => return None,
+    };
+    let days = values
+        .iter()
+        .map(|v| {
+            i32::try_from(v.div_euclid(per_day)).unwrap_or(if *v < 0 { i32::MIN } else { i32::MAX })
+        })
+        .collect();
+    Some(Arc::new(arrow_array::Date32Array::new(
+        days,
+        column.nulls().cloned(),
+    )))
+}
