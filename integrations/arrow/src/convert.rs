@@ -269,9 +269,39 @@ pub(crate) fn text_days(
 ) -> Vec<i32> {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     from_text(name, array, "a date (YYYY-MM-DD)", problems, |t| {
-        let d = NaiveDate::parse_from_str(t, "%Y-%m-%d").ok()?;
+        let d = text_date(t)?;
         i32::try_from((d - epoch).num_days()).ok()
     })
+}
+
+/// A date written `YYYY-MM-DD`, or the date of a timestamp written as a
+/// warehouse exports one (`2026-11-30 13:45:00.000`,
+/// `2026-11-30T13:45:00Z`, `2026-11-30T13:45:00+05:00`): the date as
+/// written, in the writer's zone, as a zoned timestamp column is read as
+/// its day in its zone. The time must be a time: anything else after the
+/// date is not one.
+pub(crate) fn text_date(t: &str) -> Option<NaiveDate> {
+    use chrono::{DateTime, NaiveDateTime};
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Some(d);
+    }
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+    .or_else(|| {
+        // An offset (`Z`, `+05:00`, or ` +0500` as some tools write it).
+        DateTime::parse_from_rfc3339(t)
+            .or_else(|_| DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f %z"))
+            .or_else(|_| DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f%#z"))
+            .ok()
+            .map(|d| d.naive_local())
+    })
+    .map(|dt| dt.date())
 }
 
 /// A count column given as text. A whole number written as a decimal
@@ -288,4 +318,35 @@ pub(crate) fn text_u32(
             .ok()
             .or_else(|| whole(t.parse::<f64>().ok()?))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_as_text_read_as_their_date_as_written() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        for (t, want) in [
+            ("2026-11-30", d(2026, 11, 30)),
+            ("2026-11-30 13:45:00", d(2026, 11, 30)),
+            ("2026-11-30 13:45:00.123", d(2026, 11, 30)),
+            ("2026-11-30 23:59", d(2026, 11, 30)),
+            ("2026-11-30T00:00:00", d(2026, 11, 30)),
+            ("2026-11-30T23:30:00Z", d(2026, 11, 30)),
+            ("2026-11-30T23:30:00-08:00", d(2026, 11, 30)),
+            ("2026-11-30T01:00:00.5+05:00", d(2026, 11, 30)),
+            ("2026-11-30 01:00:00 +0500", d(2026, 11, 30)),
+            ("2026-11-30 01:00:00+05", d(2026, 11, 30)),
+            ("2026-02-29 10:00:00", None),
+            ("2026-11-30 garbage", None),
+            ("2026-11-30T25:00:00", None),
+            ("2026-11-30 13:45:00 PST", None),
+            ("11/30/2026", None),
+            ("30.11.2026", None),
+            ("", None),
+        ] {
+            assert_eq!(text_date(t), want, "{t:?}");
+        }
+    }
 }

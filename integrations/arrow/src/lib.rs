@@ -8,14 +8,14 @@
 //! | `id` | `Utf8`, `Int64`, `UInt64`; also any narrower integer type (read as `Int64`) and `Decimal128` (a warehouse's `NUMBER(38, 0)` key, read as its text) | account id |
 //! | `mrr` | `Decimal128(p, s)`, `Int64` or a narrower integer type (whole units), `Utf8` (a decimal string) | monthly recurring revenue, exact; a float is refused |
 //! | `employees` | `UInt32`, or any integer type in `0..=u32::MAX`, whole `Float64` / `Float32` (`80.0`, as a data frame with a missing value writes integers), whole `Decimal128` (`80`, `80.00`), or `Utf8` (a count as text) | company size |
-//! | `as_of` | `Date32`, `Utf8` (`YYYY-MM-DD`), `Date64` or `Timestamp` (its day; with a time zone, its day there) (optional) | the date scores are as of; else [`Options::as_of`] |
+//! | `as_of` | `Date32`, `Utf8` (`YYYY-MM-DD`, or a timestamp as text, `2026-11-30 13:45:00`: its date as written), `Date64` or `Timestamp` (its day; with a time zone, its day there) (optional) | the date scores are as of; else [`Options::as_of`] |
 //! | `stage` | `Utf8` (optional) | lifecycle stage |
 //! | `previous_band` | `Utf8` (optional) | band at the previous scoring, for hysteresis: `green`, `lime`, `yellow` or `red`, in any case, spaces around ignored; null = none |
 //! | `previous_score` | `Decimal128(p, s)`, `Float64`, `Utf8` (a decimal string) (optional) | overall score at the previous scoring, for CTA rules on score changes; null = none |
 //! | *metric id* | `Float64` (zero-copy), any integer, `Float32`, `Decimal128` (read as the `f64` nearest its exact value, as the same number written in JSON reads), `Boolean`, `Utf8` (a number, or `true` / `false`) | one column per metric of the model; null = missing |
-//! | *metric id*`__observed_on` | `Date32`, `Utf8` (`YYYY-MM-DD`), `Date64` or `Timestamp` (its day; with a time zone, its day there) (optional) | when that metric's values were observed (default: the as-of date) |
+//! | *metric id*`__observed_on` | `Date32`, `Utf8` (`YYYY-MM-DD`, or a timestamp as text, `2026-11-30 13:45:00`: its date as written), `Date64` or `Timestamp` (its day; with a time zone, its day there) (optional) | when that metric's values were observed (default: the as-of date) |
 //! | *metric id*`__author` | `Utf8` | who made a judgement (a judgement metric's value without one is refused, as in the row API) |
-//! | *name*`__date` | `Date32`, `Utf8` (`YYYY-MM-DD`), `Date64` or `Timestamp` (its day; with a time zone, its day there) (optional) | the account date *name* (e.g. `renewal__date`) for CTA rules; null = none |
+//! | *name*`__date` | `Date32`, `Utf8` (`YYYY-MM-DD`, or a timestamp as text, `2026-11-30 13:45:00`: its date as written), `Date64` or `Timestamp` (its day; with a time zone, its day there) (optional) | the account date *name* (e.g. `renewal__date`) for CTA rules; null = none |
 //!
 //! Warehouses export numbers as decimals (Snowflake's `NUMBER`, even for
 //! keys and counts; BigQuery's `NUMERIC`), which Parquet and Arrow carry

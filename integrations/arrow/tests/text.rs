@@ -107,7 +107,7 @@ const CSV: &str = "\
 id,mrr,employees,as_of,nps__observed_on,previous_score,renewal__date,seats_provisioned_ratio,sso_enabled,integrations_count,exec_sponsor_meetings_90d,nps,support_csat,weekly_active_ratio,feature_breadth_ratio,logins_per_user_30d,value_realized_ratio,quota_utilization_ratio,renewal_days_left
 good,100,10,2026-11-30,2026-11-29,55.5,2027-01-01,1.0,TRUE,6,2,40,4.5,0.5,0.5,12,1.0,0.9,120
 spaced, 100 , 10 ,2026-11-30, 2026-11-29 ,,,1.0, True ,6,2, 40 ,4.5,0.5,0.5,12,1.0,0.9,120
-ones,100,10.0,2026-11-30,2026-11-29,,,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120
+ones,100,10.0,2026-11-30 08:15:00.000,2026-11-29T23:00:00-05:00,,,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120
 metric,100,10,2026-11-30,2026-11-29,,,1.0,1,6,2,n/a,4.5,0.5,0.5,12,1.0,0.9,120
 count,100,-1,2026-11-30,2026-11-29,,,1.0,1,6,2,40,4.5,0.5,0.5,12,1.0,0.9,120
 dates,100,10,2026-02-30,2026-11-29,abc,2027-13-01,1.0,1,6,2,40,4.5,0.5,0.5,12,1.0,0.9,120
@@ -156,7 +156,7 @@ fn a_csv_cell_that_cannot_be_read_rejects_its_row_not_the_file() {
     let (errors, scores) = (errors.split_off(FILL), scores.split_off(FILL));
     let error = |row: usize| errors[row].clone();
     // Text read as numbers, `TRUE` / ` True ` as a flag, `10.0` as a
-    // count, spaces trimmed:
+    // count, timestamps as their date as written, spaces trimmed:
     // the first three accounts are the same and score the same.
     assert_eq!((error(0), error(1), error(2)), (None, None, None));
     assert_eq!((scores[0], scores[1]), (scores[2], scores[2]));
