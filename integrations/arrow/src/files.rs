@@ -67,6 +67,22 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 /// rejects its row, with the column and why, not the whole file; and MRR
 /// stays exact.
 fn csv_schema(scorer: &Scorer<'_>, path: &Path) -> Result<Schema, Error> {
+    let mut file = File::open(path).map_err(io(path))?;
+    // A UTF-16 byte order mark: a spreadsheet's "Unicode text", whose
+    // every byte the CSV reader would take for broken UTF-8.
+    let mut head = [0u8; 2];
+    let read = std::io::Read::read(&mut file, &mut head).map_err(io(path))?;
+    let order = match head.get(..read) {
+        Some([0xFF, 0xFE]) => Some("little-endian"),
+        Some([0xFE, 0xFF]) => Some("big-endian"),
+        _ => None,
+    };
+    if let Some(order) = order {
+        return Err(Error::NotUtf8 {
+            path: path.display().to_string(),
+            order,
+        });
+    }
     let file = File::open(path).map_err(io(path))?;
     let format = arrow_csv::reader::Format::default().with_header(true);
     let (inferred, _) = format.infer_schema(file, Some(1000))?;

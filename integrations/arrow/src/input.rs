@@ -90,7 +90,54 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a dyn Array, Error
     batch
         .column_by_name(name)
         .map(|a| a.as_ref())
-        .ok_or_else(|| Error::column(name, "missing"))
+        .ok_or_else(|| missing(batch, name))
+}
+
+/// A column the scorer needs is not in `batch`: named, and with the
+/// column the batch has that differs from it only in case, spaces or
+/// separators (` MRR`, `Weekly Active Ratio`), which is not read.
+fn missing(batch: &RecordBatch, name: &str) -> Error {
+    match near_miss(batch, name) {
+        Some(found) => Error::column(
+            name,
+            format!("missing (the input has {found:?}; column names must match exactly)"),
+        ),
+        None => Error::column(name, "missing"),
+    }
+}
+
+/// The column of `batch` whose name is `name` but for case, spaces
+/// around it and separators (` `, `-`, `.` for `_`).
+fn near_miss<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a str> {
+    let loose = |s: &str| -> String {
+        s.trim()
+            .chars()
+            .map(|c| match c {
+                ' ' | '-' | '.' => '_',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect()
+    };
+    let want = loose(name);
+    batch
+        .schema_ref()
+        .fields()
+        .iter()
+        .find(|f| loose(f.name()) == want)
+        .map(|f| f.name().as_str())
+}
+
+/// The first metric of the model without a column but with a column
+/// named like it ([`missing`]); a metric with no column like it is left
+/// to the batch path's check, which names every one.
+pub(crate) fn near_misses(model: &Model, batch: &RecordBatch) -> Result<(), Error> {
+    match model
+        .metric_ids()
+        .find(|id| batch.column_by_name(id).is_none() && near_miss(batch, id).is_some())
+    {
+        Some(id) => Err(missing(batch, id)),
+        None => Ok(()),
+    }
 }
 
 pub(crate) fn wrong(name: &str, got: &DataType, expected: &str) -> Error {

@@ -183,6 +183,15 @@ pub enum Error {
         /// The separator its header line uses.
         separator: char,
     },
+    /// A CSV file in UTF-16 (what spreadsheets save as "Unicode text"):
+    /// its byte order mark says so. CSV files are read as UTF-8.
+    #[error("{path}: the file is UTF-16 ({order}), not UTF-8: save it as CSV UTF-8")]
+    NotUtf8 {
+        /// The file.
+        path: String,
+        /// `little-endian` or `big-endian`, as its byte order mark says.
+        order: &'static str,
+    },
     /// The output file named is the input file: writing the results would
     /// replace the accounts.
     #[error("{0}: the output would replace the accounts it is read from")]

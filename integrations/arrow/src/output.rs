@@ -144,6 +144,7 @@ fn score_block(
 ) -> Result<Block, Error> {
     let model = scorer.model();
     // Read from Utf8 text columns; the results keep the input's own `id`.
+    crate::input::near_misses(model, part)?;
     let as_utf8 = utf8(model, part)?;
     let read = as_utf8.as_ref().unwrap_or(part);
     let owned = own(model, read)?;

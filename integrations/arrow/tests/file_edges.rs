@@ -96,3 +96,76 @@ fn a_file_separated_by_semicolons_or_tabs_is_named_as_such() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn a_utf16_file_is_named_as_such() {
+    // What a spreadsheet saves as "Unicode text": every byte would read as
+    // broken UTF-8; say what the file is instead.
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let d = dir("utf16");
+    let output = d.join("scores.jsonl");
+    let text = format!("{HEADER}1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n");
+    for (bom, order, big) in [
+        ([0xFF, 0xFE], "little-endian", false),
+        ([0xFE, 0xFF], "big-endian", true),
+    ] {
+        let mut bytes = bom.to_vec();
+        for unit in text.encode_utf16() {
+            bytes.extend(if big {
+                unit.to_be_bytes()
+            } else {
+                unit.to_le_bytes()
+            });
+        }
+        let input = d.join(format!("{order}.csv"));
+        std::fs::write(&input, bytes).unwrap();
+        let e = score_file(&scorer, &input, &output, &options()).unwrap_err();
+        assert!(
+            matches!(e, Error::NotUtf8 { order: o, .. } if o == order),
+            "{e}"
+        );
+        assert!(
+            e.to_string().ends_with("not UTF-8: save it as CSV UTF-8"),
+            "{e}"
+        );
+        assert!(!output.exists());
+    }
+    // A UTF-8 byte order mark is UTF-8: read.
+    let input = d.join("utf8-bom.csv");
+    std::fs::write(&input, format!("\u{feff}{text}")).unwrap();
+    let stats = score_file(&scorer, &input, &output, &options()).unwrap();
+    assert_eq!((stats.rows, stats.rejected), (1, 0));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_column_named_almost_as_the_model_says_is_pointed_at() {
+    // ` mrr` from a hand-edited header, `ID` and `Weekly Active Ratio`
+    // from a spreadsheet: not read, but named in the error.
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let d = dir("names");
+    let output = d.join("scores.jsonl");
+    let row = "1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n";
+    for (from, to, column) in [
+        ("mrr", " mrr", "mrr"),
+        ("id,", "ID,", "id"),
+        (
+            "weekly_active_ratio",
+            "Weekly Active Ratio",
+            "weekly_active_ratio",
+        ),
+        ("nps,", "NPS ,", "nps"),
+    ] {
+        let input = d.join("accounts.csv");
+        std::fs::write(&input, format!("{}{row}", HEADER.replacen(from, to, 1))).unwrap();
+        let e = score_file(&scorer, &input, &output, &options()).unwrap_err();
+        let want = format!(
+            "column {column}: missing (the input has {:?}; column names must match exactly)",
+            to.trim_end_matches(',')
+        );
+        assert_eq!(e.to_string(), want);
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
