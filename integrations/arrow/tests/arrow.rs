@@ -1,6 +1,8 @@
 //! Record batches, Parquet and CSV files score exactly as the batch path
 //! scores the same columns.
 
+#[path = "support/columns.rs"]
+mod columns;
 #[path = "support/results.rs"]
 mod results;
 #[path = "../../../examples/support/v0m.rs"]
@@ -460,20 +462,8 @@ fn nulls_in_required_columns_reject_their_rows() {
 
 /// `batch` with a text column added (or replaced).
 fn with_column(batch: &RecordBatch, name: &str, cells: Vec<Option<&str>>) -> RecordBatch {
-    RecordBatch::try_from_iter(
-        batch
-            .schema()
-            .fields()
-            .iter()
-            .zip(batch.columns())
-            .filter(|(f, _)| f.name() != name)
-            .map(|(f, a)| (f.name().clone(), a.clone()))
-            .chain([(
-                name.to_string(),
-                Arc::new(arrow_array::StringArray::from(cells)) as ArrayRef,
-            )]),
-    )
-    .unwrap()
+    let text: ArrayRef = Arc::new(StringArray::from(cells));
+    columns::with_columns(batch, &[(name, text)])
 }
 
 /// Previous bands are read whatever their case and surrounding spaces; a

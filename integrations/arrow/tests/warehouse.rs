@@ -5,6 +5,8 @@
 //! that does not fit is its row's problem, and `score_file` finds a
 //! repeated id among them.
 
+#[path = "support/columns.rs"]
+mod columns;
 #[path = "support/results.rs"]
 mod results;
 #[path = "../../../examples/support/v0m.rs"]
@@ -16,6 +18,7 @@ mod v0m_arrow;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef, Decimal128Array, Int32Array, RecordBatch};
+use columns::with_columns;
 use healthscore::batch::Scorer;
 use healthscore::Model;
 use healthscore_arrow::{score_batch, score_file, Options};
@@ -40,25 +43,6 @@ fn decimals(values: impl IntoIterator<Item = Option<i128>>, scale: i8) -> ArrayR
             .with_precision_and_scale(38, scale)
             .unwrap(),
     )
-}
-
-/// `batch` with the named columns replaced.
-fn replaced(batch: &RecordBatch, with: &[(&str, ArrayRef)]) -> RecordBatch {
-    RecordBatch::try_from_iter(
-        batch
-            .schema()
-            .fields()
-            .iter()
-            .zip(batch.columns())
-            .map(|(f, a)| {
-                let a = with
-                    .iter()
-                    .find(|(n, _)| n == f.name())
-                    .map_or_else(|| a.clone(), |(_, b)| b.clone());
-                (f.name().clone(), a)
-            }),
-    )
-    .unwrap()
 }
 
 /// The warehouse form of v0m's record batch: ids as `NUMBER(38, 0)` (or
@@ -101,7 +85,7 @@ fn warehouse(canonical: &RecordBatch, scale: i8, int32_ids: bool) -> RecordBatch
             ),
         ));
     }
-    replaced(canonical, &with)
+    with_columns(canonical, &with)
 }
 
 /// The same record batch with each metric value rounded to `scale`
@@ -129,7 +113,7 @@ fn rounded(canonical: &RecordBatch, scale: i8) -> RecordBatch {
             (*id, Arc::new(r) as ArrayRef)
         })
         .collect();
-    replaced(canonical, &with)
+    with_columns(canonical, &with)
 }
 
 fn assert_same_scores(got: &RecordBatch, want: &RecordBatch) {
@@ -199,7 +183,7 @@ fn decimals_that_do_not_fit_reject_their_rows() {
     let scorer = Scorer::new(&model);
     let c = v0m::generate(6, 9);
     let canonical = v0m_arrow::record_batch(&c, Vec::new());
-    let batch = replaced(
+    let batch = with_columns(
         &warehouse(&canonical, 6, false),
         &[
             (
@@ -290,7 +274,7 @@ fn score_file_finds_a_repeated_decimal_or_int32_id() {
         } else {
             decimals(ids.iter().map(|v| Some(i128::from(*v))), 0)
         };
-        let batch = replaced(&warehouse(&canonical, 6, false), &[("id", ids)]);
+        let batch = with_columns(&warehouse(&canonical, 6, false), &[("id", ids)]);
         let input = dir.join("accounts.parquet");
         let mut w = parquet::arrow::ArrowWriter::try_new(
             std::fs::File::create(&input).unwrap(),
@@ -342,23 +326,11 @@ fn timestamps_read_as_their_days_and_narrow_mrr_as_int64() {
     let units = (0..n).map(|r| c.cents[r] / 100);
     let base = v0m_arrow::record_batch(&c, Vec::new());
     let with_dates = |as_of: ArrayRef, seen: ArrayRef| {
-        let b = replaced(
+        let mrr: ArrayRef = Arc::new(Int64Array::from_iter_values(units.clone()));
+        with_columns(
             &base,
-            &[(
-                "mrr",
-                Arc::new(Int64Array::from_iter_values(units.clone())) as ArrayRef,
-            )],
-        );
-        let mut columns: Vec<(String, ArrayRef)> = b
-            .schema()
-            .fields()
-            .iter()
-            .zip(b.columns())
-            .map(|(f, a)| (f.name().clone(), a.clone()))
-            .collect();
-        columns.push(("as_of".into(), as_of));
-        columns.push(("nps__observed_on".into(), seen));
-        RecordBatch::try_from_iter(columns).unwrap()
+            &[("mrr", mrr), ("as_of", as_of), ("nps__observed_on", seen)],
+        )
     };
     let date32 = |f: &dyn Fn(usize) -> i64| -> ArrayRef {
         Arc::new(Date32Array::from_iter_values((0..n).map(|r| f(r) as i32)))
@@ -410,7 +382,7 @@ fn timestamps_read_as_their_days_and_narrow_mrr_as_int64() {
         assert_same(&got, &want, name);
     }
     // MRR as Int32 whole units: as Int64.
-    let narrow = replaced(
+    let narrow = with_columns(
         &canonical,
         &[(
             "mrr",
