@@ -20,19 +20,15 @@ use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef, Decimal128Array, Int32Array, RecordBatch};
 use columns::with_columns;
 use healthscore::batch::Scorer;
-use healthscore::Model;
 use healthscore_arrow::{score_batch, score_file, Options};
 use results::{micros_column, MICROS};
 use std::sync::Arc;
 
-fn model() -> Model {
-    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
-        .unwrap()
-}
+use v0m::model;
 
 fn options() -> Options {
     Options {
-        as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 30),
+        as_of: Some(v0m::day()),
         ..Options::default()
     }
 }
