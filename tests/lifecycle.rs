@@ -642,3 +642,54 @@ fn criteria_are_decided_in_three_valued_logic() {
         assert_eq!(j.regressed.len(), usize::from(decided && !met), "{when}");
     }
 }
+
+/// A rule set reads the dates and events it declares, and with a
+/// lifecycle the lifecycle's entry date; an account's others are listed
+/// as unread (a misspelt name among them), each once, in name order.
+#[test]
+fn dates_and_events_no_rule_reads_are_listed() {
+    use healthscore::cta::Unread;
+    let (m, l) = (model(), lifecycle(&model()));
+    let rules: RuleSetConfig = serde_json::from_str(
+        r#"{"dates": ["renewal"], "events": ["kickoff"], "rules": [
+          {"id": "stuck", "title": "Stuck in stage", "kind": "risk",
+           "touch": "high-touch", "owner": "csm", "when": {"lifecycle": "overdue"}}
+        ]}"#,
+    )
+    .unwrap();
+    let data = acct("onboarding", 31, 10, 0.2)
+        .date("renewal", as_of())
+        .date("renewwal", as_of())
+        .event("champion_lostt", as_of())
+        .event("kickoff", as_of())
+        .event("champion_lostt", as_of() - Duration::days(1))
+        .event("a_first", as_of());
+    let with = RuleSet::with_lifecycle(rules.clone(), &m, &l).unwrap();
+    assert!(with.reads_date("stage_entered") && with.reads_date("renewal"));
+    assert!(!with.reads_date("renewwal") && with.reads_event("kickoff"));
+    assert_eq!(
+        with.unread(&data).collect::<Vec<_>>(),
+        [
+            Unread::Date("renewwal"),
+            Unread::Event("a_first"),
+            Unread::Event("champion_lostt"),
+        ]
+    );
+    // Without the lifecycle (its verdict rule left out), stage_entered is
+    // read by no rule.
+    let mut plain = rules;
+    plain.rules[0].when = serde_json::from_str(r#"{"band": ["red"]}"#).unwrap();
+    let without = RuleSet::new(plain, &m).unwrap();
+    assert_eq!(
+        without
+            .unread(&data)
+            .map(|u| u.to_string())
+            .collect::<Vec<_>>(),
+        [
+            "date renewwal",
+            "date stage_entered",
+            "event a_first",
+            "event champion_lostt"
+        ]
+    );
+}

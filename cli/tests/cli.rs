@@ -134,7 +134,14 @@ fn score_streams_records_and_ctas_and_keeps_state() {
     .assert()
     .success()
     .stdout(contains(r#""ctas":[{"action":"open""#))
-    .stderr(contains("2000 read, 2000 scored, 0 rejected").and(contains("CTAs: 1544 opened")));
+    .stderr(
+        contains("2000 read, 2000 scored, 0 rejected")
+            .and(contains("CTAs: 1544 opened"))
+            // The lifecycle's date, which these rules do not read.
+            .and(contains(
+                "no rule reads (ignored): date stage_entered (2000 accounts)\n",
+            )),
+    );
     hs().args([
         "score",
         "--model",
@@ -147,6 +154,61 @@ fn score_streams_records_and_ctas_and_keeps_state() {
     .assert()
     .success()
     .stderr(contains("CTAs: 0 opened, 1544 updated"));
+}
+
+/// A date or event no rule reads is ignored, and listed, with how many
+/// accounts carry it: a misspelt `renewwal` would otherwise silently keep
+/// every renewal rule from firing.
+#[test]
+fn score_lists_the_dates_and_events_no_rule_reads() {
+    let text = std::fs::read_to_string(root().join("examples/data/portfolio.jsonl")).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .take(3)
+        .enumerate()
+        .map(|(i, l)| {
+            let l = l.replace(r#""renewal":"#, r#""renewwal":"#);
+            let event = r#","events":[{"name":"champion_lostt","date":"2026-10-30"}]}"#;
+            if i == 0 {
+                l.strip_suffix('}').unwrap_or(&l).to_string() + event
+            } else {
+                l
+            }
+        })
+        .collect();
+    let input = tmp("unread.jsonl");
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--rules",
+        "examples/data/playbook.json",
+        "--lifecycle",
+        "examples/data/lifecycle.json",
+        "--accounts",
+    ])
+    .arg(&input)
+    .assert()
+    .success()
+    .stderr(contains(
+        "no rule reads (ignored): date renewwal (3 accounts), event champion_lostt (1 account)\n",
+    ));
+    // Every name read: no such line.
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--rules",
+        "examples/data/playbook.json",
+        "--lifecycle",
+        "examples/data/lifecycle.json",
+        "--accounts",
+        "examples/data/portfolio.jsonl",
+    ])
+    .assert()
+    .success()
+    .stderr(contains("no rule reads").not());
 }
 
 #[test]

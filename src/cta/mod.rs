@@ -14,6 +14,7 @@ pub(crate) mod compiled;
 mod condition;
 mod engine;
 mod lookup;
+mod names;
 mod program;
 pub(crate) mod rule;
 mod trace;
@@ -21,6 +22,7 @@ mod trace;
 pub use compiled::MAX_DEPTH;
 pub use condition::{Condition, Op, Operand};
 pub use engine::{Action, CtaRecord, CtaStatus, CtaSummary, Evaluation, Suppressed};
+pub use names::Unread;
 pub use rule::{
     Cap, Cta, CtaKind, Priority, RuleConfig, RuleSet, RuleSetConfig, RuleTraces, TouchLevel,
     Trigger, MAX_DAYS, MAX_REASON_LEN, MAX_RULES,

@@ -268,6 +268,8 @@ pub struct RuleSet {
     pub(crate) rules: Box<[Rule]>,
     /// Every rule's condition as steps.
     pub(crate) program: Program,
+    /// The dates and events its rules may read.
+    pub(crate) reads: super::names::Reads,
 }
 
 impl RuleSet {
@@ -399,10 +401,15 @@ impl RuleSet {
             program.add(&cond);
             rules.push(Rule { config, cond });
         }
+        let lifecycle_date = lifecycle.map(|l| l.config.entered_date.clone());
         Ok(RuleSet {
             model: model.fingerprint().clone(),
             rules: rules.into_boxed_slice(),
             program,
+            reads: super::names::Reads {
+                dates: config.dates.into_iter().chain(lifecycle_date).collect(),
+                events: config.events.into_boxed_slice(),
+            },
         })
     }
 

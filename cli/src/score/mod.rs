@@ -123,6 +123,16 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         eprintln!(
             "CTAs: {opened} opened, {updated} updated, {quiet} quiet, {closed} proposed to close"
         );
+        // Names no rule reads are ignored, as they should be, but a
+        // misspelt one is ignored the same way: list them.
+        if !totals.unread.is_empty() {
+            let names: Vec<String> = totals
+                .unread
+                .iter()
+                .map(|(name, n)| format!("{name} ({n} account{})", if *n == 1 { "" } else { "s" }))
+                .collect();
+            eprintln!("no rule reads (ignored): {}", names.join(", "));
+        }
     }
     match outcome {
         Ok(()) if totals.rejected == 0 => Ok(ExitCode::SUCCESS),

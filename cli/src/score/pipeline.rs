@@ -39,6 +39,9 @@ pub struct Totals {
     pub rejected: u64,
     /// CTA actions: opened, updated, quiet, proposed to close.
     pub actions: [u64; 4],
+    /// With rules: each date or event no rule reads (`date renewwal`),
+    /// with the number of scored accounts that carry it.
+    pub unread: std::collections::BTreeMap<String, u64>,
 }
 
 /// Where the output went wrong, naming it.
@@ -58,6 +61,8 @@ struct Entry {
     state: Range<usize>,
     actions: [u64; 4],
     carried: bool,
+    /// Its dates and events no rule reads (`date renewwal`).
+    unread: Vec<String>,
 }
 
 struct Done {
@@ -226,6 +231,9 @@ impl Writer {
                 for (t, a) in totals.actions.iter_mut().zip(e.actions) {
                     *t += a;
                 }
+                for u in &e.unread {
+                    *totals.unread.entry(u.clone()).or_default() += 1;
+                }
             }
         }
         Ok(())
@@ -341,6 +349,12 @@ fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch) -> Done {
             state: state_start..done.state.len(),
             actions,
             carried,
+            unread: ctas.map_or_else(Vec::new, |c| {
+                c.rules
+                    .unread(account.data())
+                    .map(|u| u.to_string())
+                    .collect()
+            }),
         });
     }
     done
