@@ -633,7 +633,11 @@ fn columnar_accounts_get_their_ctas() {
         .arg(&out);
         cmd
     };
-    score(&[]).assert().success();
+    // Every date column is one the rules read: no note.
+    score(&[])
+        .assert()
+        .success()
+        .stderr(contains("no rule reads").not());
     let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
         .unwrap()
         .lines()
@@ -653,4 +657,13 @@ fn columnar_accounts_get_their_ctas() {
         .assert()
         .code(2)
         .stderr(contains("--state and --state-out are for JSON accounts"));
+    // A misspelt date column is ignored, and named: no renewal rule fires.
+    let text = std::fs::read_to_string(&input).unwrap();
+    std::fs::write(&input, text.replacen("renewal__date", "renewwal__date", 1)).unwrap();
+    score(&[])
+        .assert()
+        .success()
+        .stderr(contains("no rule reads (ignored): column renewwal__date\n"));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("renewal-review"), "{text}");
 }

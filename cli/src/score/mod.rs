@@ -196,6 +196,12 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
         stats.rejected,
         started.elapsed()
     );
+    if !stats.unread_dates.is_empty() {
+        eprintln!(
+            "no rule reads (ignored): column {}",
+            stats.unread_dates.join(", column ")
+        );
+    }
     Ok(if stats.rejected > 0 {
         ExitCode::from(crate::exit::REJECTED)
     } else {

@@ -41,7 +41,7 @@ impl Format {
 }
 
 /// What scoring a file did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileStats {
     /// Rows read.
     pub rows: u64,
@@ -49,6 +49,10 @@ pub struct FileStats {
     pub rejected: u64,
     /// Record batches read.
     pub batches: u64,
+    /// With [`Options::rules`]: the `<name>__date` columns whose date no
+    /// rule reads, which are ignored (a misspelt `renewwal__date` would
+    /// otherwise keep every renewal rule quiet without a word).
+    pub unread_dates: Vec<String>,
 }
 
 /// Rows per record batch read.
@@ -249,6 +253,18 @@ fn run(
     let mut buffers = ScoreBuffers::new();
     let mut options = options.clone();
     let input_schema = reader.schema();
+    if let Some(rules) = &options.rules {
+        stats.unread_dates = input_schema
+            .fields()
+            .iter()
+            .map(|f| f.name())
+            .filter(|n| {
+                n.strip_suffix("__date")
+                    .is_some_and(|d| !rules.reads_date(d))
+            })
+            .cloned()
+            .collect();
+    }
     for batch in reader {
         let batch = batch?;
         // Rows are named by their place in the file, not in the batch.
