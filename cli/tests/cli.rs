@@ -178,37 +178,29 @@ fn score_lists_the_dates_and_events_no_rule_reads() {
         .collect();
     let input = tmp("unread.jsonl");
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
-    hs().args([
-        "score",
-        "--model",
-        "examples/data/model.json",
-        "--rules",
-        "examples/data/playbook.json",
-        "--lifecycle",
-        "examples/data/lifecycle.json",
-        "--accounts",
-    ])
-    .arg(&input)
-    .assert()
-    .success()
-    .stderr(contains(
+    let score = |accounts: &std::path::Path| {
+        let mut cmd = hs();
+        cmd.args([
+            "score",
+            "--model",
+            "examples/data/model.json",
+            "--rules",
+            "examples/data/playbook.json",
+            "--lifecycle",
+            "examples/data/lifecycle.json",
+            "--accounts",
+        ])
+        .arg(accounts);
+        cmd
+    };
+    score(&input).assert().success().stderr(contains(
         "no rule reads (ignored): date renewwal (3 accounts), event champion_lostt (1 account)\n",
     ));
     // Every name read: no such line.
-    hs().args([
-        "score",
-        "--model",
-        "examples/data/model.json",
-        "--rules",
-        "examples/data/playbook.json",
-        "--lifecycle",
-        "examples/data/lifecycle.json",
-        "--accounts",
-        "examples/data/portfolio.jsonl",
-    ])
-    .assert()
-    .success()
-    .stderr(contains("no rule reads").not());
+    score(std::path::Path::new("examples/data/portfolio.jsonl"))
+        .assert()
+        .success()
+        .stderr(contains("no rule reads").not());
 }
 
 #[test]

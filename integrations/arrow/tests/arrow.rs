@@ -168,14 +168,7 @@ fn parquet_in_parquet_csv_and_json_lines_out() {
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("accounts.parquet");
     let batch = record_batch(&c);
-    let mut w = parquet::arrow::ArrowWriter::try_new(
-        std::fs::File::create(&input).unwrap(),
-        batch.schema(),
-        None,
-    )
-    .unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    columns::write_parquet(&input, &batch);
     let scorer = Scorer::new(&model);
     let expected = direct(&model, &c);
     for ext in ["parquet", "csv", "jsonl"] {

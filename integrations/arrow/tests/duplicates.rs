@@ -2,6 +2,8 @@
 //! the same record batch or an earlier one, as the JSON path does: the
 //! first is kept, so a portfolio never counts an account twice.
 
+#[path = "support/columns.rs"]
+mod columns;
 #[path = "../../../examples/support/v0m.rs"]
 #[allow(dead_code)]
 mod v0m;
@@ -46,14 +48,7 @@ fn errors_of(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
     let dir = std::env::temp_dir().join(format!("healthscore-dup-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("accounts.parquet");
-    let mut w = parquet::arrow::ArrowWriter::try_new(
-        std::fs::File::create(&input).unwrap(),
-        batch.schema(),
-        None,
-    )
-    .unwrap();
-    w.write(batch).unwrap();
-    w.close().unwrap();
+    columns::write_parquet(&input, batch);
     let output = dir.join("scores.parquet");
     let options = Options {
         as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 30),

@@ -272,14 +272,7 @@ fn score_file_finds_a_repeated_decimal_or_int32_id() {
         };
         let batch = with_columns(&warehouse(&canonical, 6, false), &[("id", ids)]);
         let input = dir.join("accounts.parquet");
-        let mut w = parquet::arrow::ArrowWriter::try_new(
-            std::fs::File::create(&input).unwrap(),
-            batch.schema(),
-            None,
-        )
-        .unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
+        columns::write_parquet(&input, &batch);
         let output = dir.join("scores.csv");
         let stats = score_file(&scorer, &input, &output, &options()).unwrap();
         assert_eq!(
