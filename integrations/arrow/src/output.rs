@@ -90,6 +90,9 @@ pub(crate) fn score_rejecting(
     buffers: &mut ScoreBuffers,
     rejected: Vec<(usize, String)>,
 ) -> Result<RecordBatch, Error> {
+    // Columns named almost as the model's, once per call (every block has
+    // the same columns).
+    crate::input::near_misses(scorer.model(), input)?;
     let scorer = scorer.clone().with_drivers(options.drivers);
     let rows = input.num_rows();
     let mut results = Results::start(buffers, rows, options);
@@ -144,7 +147,6 @@ fn score_block(
 ) -> Result<Block, Error> {
     let model = scorer.model();
     // Read from Utf8 text columns; the results keep the input's own `id`.
-    crate::input::near_misses(model, part)?;
     let as_utf8 = utf8(model, part)?;
     let read = as_utf8.as_ref().unwrap_or(part);
     let owned = own(model, read)?;
