@@ -123,7 +123,7 @@ pub(crate) struct Parts {
 }
 
 impl Parts {
-    const EMPTY: Parts = Parts {
+    pub(crate) const EMPTY: Parts = Parts {
         overall: None,
         band: None,
         coverage: Share::ZERO,
@@ -144,11 +144,31 @@ pub(crate) fn compute(
     let Some(card) = model.cards.get(card_index) else {
         return Parts::EMPTY;
     };
-    let sums = model.program.sums(card_index, &model.metrics, slots);
-    match model.program.lean(card_index) {
+    let program = &model.program;
+    if let Some(parts) = program.lane_parts(card_index, card, slots, previous) {
+        return parts;
+    }
+    let sums = program.sums(card_index, &model.metrics, slots);
+    match program.lean(card_index) {
         Some(lean) => finish(card, &sums, previous, lean),
         None => finish(card, &sums, previous, &card.divisors),
     }
+}
+
+/// [`compute`] with no lane anywhere: the reference the lanes' tests
+/// compare with.
+#[cfg(test)]
+pub(crate) fn scalar(
+    model: &Model,
+    card_index: usize,
+    slots: &[Slot],
+    previous: Option<Band>,
+) -> Parts {
+    let Some(card) = model.cards.get(card_index) else {
+        return Parts::EMPTY;
+    };
+    let sums = model.program.scalar_sums(card_index, &model.metrics, slots);
+    finish(card, &sums, previous, &card.divisors)
 }
 
 /// The divisions of [`finish`] by a scorecard's fixed divisors, each

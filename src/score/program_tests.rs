@@ -1,4 +1,5 @@
 use super::*;
+use crate::curve::Curve;
 use crate::error::Problems;
 use crate::metric::Domain;
 use crate::model::CurveConfig;
@@ -11,13 +12,13 @@ const FULL: Domain = Domain {
     max: MAX_MAGNITUDE * MICRO,
 };
 
-fn curve(cfg: &CurveConfig) -> Curve {
+pub(super) fn curve(cfg: &CurveConfig) -> Curve {
     let mut problems = Problems::default();
     Curve::compile(cfg, FULL, "money", "c", &mut problems)
         .unwrap_or_else(|| panic!("{cfg:?}: {:?}", problems.into_error()))
 }
 
-fn micros(v: i64) -> Decimal {
+pub(super) fn micros(v: i64) -> Decimal {
     Decimal::new(v, 6)
 }
 
@@ -63,7 +64,7 @@ fn ys(n: usize, turn: bool) -> impl Strategy<Value = Vec<i64>> {
         })
 }
 
-fn config() -> impl Strategy<Value = CurveConfig> {
+pub(super) fn config() -> impl Strategy<Value = CurveConfig> {
     (1usize..=6, 0u8..4).prop_flat_map(|(n, shape)| {
         let n = if shape == 3 { n } else { n.max(2) };
         (xs(n), ys(n, shape == 2)).prop_map(move |(xs, ys)| {
@@ -92,7 +93,7 @@ fn config() -> impl Strategy<Value = CurveConfig> {
 
 /// Values to try: each breakpoint and its neighbours, the middles, the
 /// domain's ends and beyond.
-fn probes(c: &Curve, extra: i64) -> Vec<i64> {
+pub(super) fn probes(c: &Curve, extra: i64) -> Vec<i64> {
     let mut v = vec![i64::MIN, i64::MAX, FULL.min, FULL.max, 0, extra];
     for w in c.breakpoints().windows(2) {
         v.push(w[0] + (w[1] - w[0]) / 2);

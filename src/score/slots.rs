@@ -5,7 +5,7 @@ const NO_OBSERVATION: u32 = u32::MAX;
 
 /// Set in a slot's tag when its observation is older than the metric's
 /// maximum age.
-const STALE: u32 = 1 << 31;
+pub(crate) const STALE: u32 = 1 << 31;
 
 /// The most observations one account may carry: an index must leave the
 /// [`STALE`] bit free.

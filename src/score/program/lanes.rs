@@ -1,0 +1,299 @@
+//! One account's metric loop in AVX-512 lanes: a scorecard's metrics side
+//! by side in sixteen 64-bit lanes, four per dimension, so that the whole
+//! loop of [`CardProgram::sums`](super::CardProgram) is a few dozen vector
+//! instructions with no branch, and each dimension's sums are a reduction
+//! over its own four lanes.
+//!
+//! # Exactness
+//!
+//! Each lane scores its value with its curve's piece `⌊n / d⌋`, `n` the
+//! piece's `a·(x ^ flip) + c` of [`Piece`](super::inline::Piece), written as
+//! `n = α·x + β` with `α = ±a`. Where, over every value that selects the
+//! piece, `x`, `α` and `β` are integers an `f64` holds exactly, `n` is in
+//! `[0, 2⁵¹)`, `d ≤ 2²²` and the score below 2²⁷, the lane computes
+//! `n` with one fused multiply-add (exact: the true `n` is a double) and
+//! the score as `⌊n·u⌋`, `u` the double just above `fl(1/d)`, which is
+//! `⌊n / d⌋` exactly (the proof is the batch kernel's, in the docs of
+//! `Shape::Linear::direct` in `batch/plan.rs`). Scores times
+//! weights (each below 2³²) and their sums are `u64` as on the scalar path.
+//!
+//! The lanes then finish the score too (dimension scores and coverages,
+//! overall score and coverage: see [`finish`]) where the scorecard's weight
+//! sums allow, one multiply per division.
+//!
+//! # What runs the scalar loop instead
+//!
+//! A CPU without AVX-512 (`F` and `DQ`); a model of more than 16 metrics;
+//! a scorecard with more than four metrics in a dimension, a metric weight
+//! of 2³² or more, a "worst wins" dimension, a metric that imputes a
+//! missing value, a bounded curve, or a curve piece that misses a bound
+//! above. The results are the same either way: the tests compare the two
+//! paths field by field over random models and slots.
+
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+mod finish;
+
+use super::{Inline, MetricProgram, Step, Sums, PIECES};
+use crate::band::Band;
+use crate::score::compute::Parts;
+use crate::scorecard::Scorecard;
+use crate::slots::Slot;
+use finish::Finish;
+
+/// Lanes of a scorecard: four per dimension.
+const LANES: usize = 16;
+
+/// An account's slots as 32-bit words: a value is words `3i` and `3i + 1`,
+/// its tag word `3i + 2`.
+const WORDS: usize = 3 * LANES;
+
+/// The largest magnitude of an integer the lane arithmetic holds exactly.
+const F64_EXACT: i128 = 1 << 53;
+
+/// A scorecard's metrics laid out in lanes: each field is two halves of
+/// eight lanes (lanes `0..8` hold dimensions 0 and 1, `8..16` dimensions
+/// 2 and 3). Unused lanes have weight 0.
+#[derive(Clone, Debug)]
+#[repr(C, align(64))]
+pub(super) struct Lanes {
+    /// Per half, the word of each lane's value (its low and high word), in
+    /// the account's slots as words.
+    value_word: [[u32; 16]; 2],
+    /// The tag word of each of the 16 lanes.
+    tag_word: [u32; 16],
+    /// Lanes whose words are past the first 32 (the third load).
+    value_far: [u16; 2],
+    tag_far: u16,
+    weight: [[u64; 8]; 2],
+    /// The clamp of the curve.
+    lo: [[i64; 8]; 2],
+    hi: [[i64; 8]; 2],
+    /// Where pieces `1..` start.
+    starts: [[[i64; 8]; 2]; PIECES - 1],
+    /// Per piece, `n = α·x + β` and `u`.
+    alpha: [[[f64; 8]; 2]; PIECES],
+    beta: [[[f64; 8]; 2]; PIECES],
+    inv: [[[f64; 8]; 2]; PIECES],
+    /// The model's metric count (the slots an account has).
+    metrics: usize,
+    /// The scorecard's constants for finishing a score in lanes, where
+    /// its weights allow ([`Finish`]).
+    finish: Option<Finish>,
+}
+
+/// One lane's curve piece: `α`, `β`, `u`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct LanePiece {
+    alpha: f64,
+    beta: f64,
+    inv: f64,
+}
+
+impl Lanes {
+    /// The lanes of a scorecard's steps, when the running CPU has AVX-512
+    /// and every bound of the module's docs holds; `None` otherwise.
+    pub(super) fn of(
+        steps: &[Step],
+        programs: &[MetricProgram],
+        card: &Scorecard,
+    ) -> Option<Box<Lanes>> {
+        // "Worst wins" is the scalar loop's.
+        if !detected() || card.worst_wins.iter().any(|w| *w) {
+            return None;
+        }
+        let mut lanes = Lanes::build(steps, programs)?;
+        lanes.finish = Finish::of(card, &lanes.weight);
+        Some(lanes)
+    }
+
+    /// [`of`](Self::of) whatever the CPU has, without the dimensions'
+    /// constants (the tests' entry).
+    fn build(steps: &[Step], programs: &[MetricProgram]) -> Option<Box<Lanes>> {
+        let metrics = programs.len();
+        if metrics > LANES {
+            return None;
+        }
+        let mut lanes = Box::new(Lanes {
+            value_word: [[0; 16]; 2],
+            tag_word: [0; 16],
+            value_far: [0; 2],
+            tag_far: 0,
+            weight: [[0; 8]; 2],
+            lo: [[0; 8]; 2],
+            hi: [[0; 8]; 2],
+            starts: [[[i64::MAX; 8]; 2]; PIECES - 1],
+            alpha: [[[0.0; 8]; 2]; PIECES],
+            beta: [[[0.0; 8]; 2]; PIECES],
+            inv: [[[0.0; 8]; 2]; PIECES],
+            metrics,
+            finish: None,
+        });
+        let mut used = [0usize; 4];
+        for step in steps {
+            let program = programs.get(step.metric)?;
+            let curve = program.curve.as_ref()?;
+            // Imputation, and a bounded curve's "no score outside", are
+            // the scalar loop's.
+            if program.imputes || curve.in_lo != i64::MIN || curve.in_hi != i64::MAX {
+                return None;
+            }
+            let dim = *used.get(step.dim)?;
+            *used.get_mut(step.dim)? += 1;
+            if dim >= 4 || step.weight >= 1 << 32 {
+                return None;
+            }
+            let lane = 4 * step.dim + dim;
+            lanes.place(lane, step.metric, step.weight, curve)?;
+        }
+        Some(lanes)
+    }
+
+    /// Puts metric `metric` of weight `weight` in lane `lane`.
+    fn place(&mut self, lane: usize, metric: usize, weight: u64, curve: &Inline) -> Option<()> {
+        let (h, i) = (lane / 8, lane % 8);
+        let word = u32::try_from(3 * metric).ok()?;
+        for (k, w) in [word, word + 1].into_iter().enumerate() {
+            *self.value_word.get_mut(h)?.get_mut(2 * i + k)? = w;
+            if w >= 32 {
+                *self.value_far.get_mut(h)? |= 1 << (2 * i + k);
+            }
+        }
+        *self.tag_word.get_mut(lane)? = word + 2;
+        if word + 2 >= 32 {
+            self.tag_far |= 1 << lane;
+        }
+        *self.weight.get_mut(h)?.get_mut(i)? = weight;
+        *self.lo.get_mut(h)?.get_mut(i)? = curve.lo;
+        *self.hi.get_mut(h)?.get_mut(i)? = curve.hi;
+        if curve.starts.windows(2).any(|w| w.first() > w.get(1)) {
+            return None;
+        }
+        for (k, s) in curve.starts.iter().enumerate() {
+            *self.starts.get_mut(k)?.get_mut(h)?.get_mut(i)? = *s;
+        }
+        for k in 0..PIECES {
+            let p = lane_piece(curve, k)?;
+            *self.alpha.get_mut(k)?.get_mut(h)?.get_mut(i)? = p.alpha;
+            *self.beta.get_mut(k)?.get_mut(h)?.get_mut(i)? = p.beta;
+            *self.inv.get_mut(k)?.get_mut(h)?.get_mut(i)? = p.inv;
+        }
+        Some(())
+    }
+
+    /// The sums of an account's slots; `None` when the slots are not the
+    /// model's (then the scalar loop runs).
+    #[inline(always)]
+    #[allow(unsafe_code)] // calls the loop compiled for AVX-512, detected when `self` was built
+    pub(super) fn sums(&self, slots: &[Slot]) -> Option<Sums> {
+        if slots.len() != self.metrics {
+            return None;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: `Lanes::of` builds lanes only where `detected()` found
+            // the features the loop is compiled for.
+            Some(unsafe { avx512::sums(self, slots) })
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        None
+    }
+}
+
+impl Lanes {
+    /// An account's score from its slots, where the scorecard's weights
+    /// allow ([`Finish`]); `None` otherwise, or for slots not the model's.
+    #[inline(always)]
+    #[allow(unsafe_code)] // calls the loop compiled for AVX-512, detected when `self` was built
+    pub(super) fn parts(
+        &self,
+        card: &Scorecard,
+        slots: &[Slot],
+        previous: Option<Band>,
+    ) -> Option<Parts> {
+        let finish = self.finish.as_ref()?;
+        if slots.len() != self.metrics {
+            return None;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: as in `sums`.
+            let out = unsafe { avx512::score(self, finish, slots) };
+            Some(finish.parts(card, &out, previous))
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (card, finish, previous);
+            None
+        }
+    }
+}
+
+/// The running CPU has what the lane loop is compiled for.
+fn detected() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        has!("avx512f") && has!("avx512dq")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// Piece `k` of a curve as a lane scores it; `None` when a bound of the
+/// module's docs fails for a value that selects the piece.
+fn lane_piece(curve: &Inline, k: usize) -> Option<LanePiece> {
+    let p = curve.pieces.get(k)?;
+    let d = *curve.ds.get(k)?;
+    // The values that select piece k: clamped, and counting k starts.
+    let from = match k.checked_sub(1) {
+        Some(j) => *curve.starts.get(j)?,
+        None => i64::MIN,
+    };
+    let to = match curve.starts.get(k) {
+        Some(s) => s.checked_sub(1),
+        None => Some(i64::MAX),
+    };
+    let (xa, xb) = (from.max(curve.lo), to.map(|t| t.min(curve.hi)));
+    let inv = inv_up(d)?;
+    let Some(xb) = xb.filter(|xb| xa <= *xb) else {
+        // Never selected.
+        return Some(LanePiece {
+            alpha: 0.0,
+            beta: 0.0,
+            inv,
+        });
+    };
+    let n = |x: i64| p.a.wrapping_mul((x ^ p.flip) as u64).wrapping_add(p.c);
+    let alpha = i128::from(p.a) * if p.flip == 0 { 1 } else { -1 };
+    let (na, nb) = (i128::from(n(xa)), i128::from(n(xb)));
+    let beta = na - alpha * i128::from(xa);
+    let exact = |v: i128| v.abs() <= F64_EXACT;
+    let bounded = alpha == 0 || (exact(i128::from(xa)) && exact(i128::from(xb)));
+    let top = na.max(nb);
+    if !(bounded && exact(alpha) && exact(beta))
+        || nb != alpha * i128::from(xb) + beta
+        || top >= 1 << 51
+        || top / i128::from(d) >= 1 << 27
+    {
+        return None;
+    }
+    Some(LanePiece {
+        alpha: alpha as f64,
+        beta: beta as f64,
+        inv,
+    })
+}
+
+/// The double just above `fl(1/d)`, for `1 ≤ d ≤ 2²²`.
+fn inv_up(d: u64) -> Option<f64> {
+    if d == 0 || d > 1 << 22 {
+        return None;
+    }
+    let inv = 1.0 / d as f64;
+    Some(f64::from_bits(inv.to_bits() + 1))
+}
+
+#[cfg(test)]
+#[path = "lanes_tests.rs"]
+mod tests;
