@@ -44,10 +44,6 @@ use finish::Finish;
 /// Lanes of a scorecard: four per dimension.
 const LANES: usize = 16;
 
-/// An account's slots as 32-bit words: a value is words `3i` and `3i + 1`,
-/// its tag word `3i + 2`.
-const WORDS: usize = 3 * LANES;
-
 /// The largest magnitude of an integer the lane arithmetic holds exactly.
 const F64_EXACT: i128 = 1 << 53;
 
@@ -77,6 +73,12 @@ pub(super) struct Lanes {
     inv: [[[f64; 8]; 2]; PIECES],
     /// The model's metric count (the slots an account has).
     metrics: usize,
+    /// The words each of the three loads takes from the slots of an
+    /// account with `metrics` slots, as bits.
+    load_mask: [u16; 3],
+    /// How many piece starts any lane has (the rest are `i64::MAX`, whose
+    /// pieces copy the last real one: no need to look).
+    rounds: usize,
     /// The scorecard's constants for finishing a score in lanes, where
     /// its weights allow ([`Finish`]).
     finish: Option<Finish>,
@@ -127,6 +129,11 @@ impl Lanes {
             beta: [[[0.0; 8]; 2]; PIECES],
             inv: [[[0.0; 8]; 2]; PIECES],
             metrics,
+            load_mask: [0, 16, 32].map(|at| {
+                let n = (3 * metrics).saturating_sub(at).min(16);
+                ((1u32 << n) - 1) as u16
+            }),
+            rounds: 0,
             finish: None,
         });
         let mut used = [0usize; 4];
@@ -172,6 +179,8 @@ impl Lanes {
         for (k, s) in curve.starts.iter().enumerate() {
             *self.starts.get_mut(k)?.get_mut(h)?.get_mut(i)? = *s;
         }
+        let starts = curve.starts.iter().filter(|s| **s != i64::MAX).count();
+        self.rounds = self.rounds.max(starts);
         for k in 0..PIECES {
             let p = lane_piece(curve, k)?;
             *self.alpha.get_mut(k)?.get_mut(h)?.get_mut(i)? = p.alpha;

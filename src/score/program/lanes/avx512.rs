@@ -4,7 +4,7 @@
 use core::arch::x86_64::*;
 
 use super::finish::{Finish, Out};
-use super::{Lanes, WORDS};
+use super::Lanes;
 use crate::score::program::Sums;
 use crate::slots::{Slot, STALE};
 
@@ -86,7 +86,12 @@ pub(super) fn score(lanes: &Lanes, finish: &Finish, slots: &[Slot]) -> Out {
 #[target_feature(enable = "avx512f,avx512dq")]
 fn folded(lanes: &Lanes, slots: &[Slot]) -> (__m512i, __m512i, u16) {
     let words = words(slots);
-    let z = [block(words, 0), block(words, 16), block(words, 32)];
+    let [m0, m1, m2] = lanes.load_mask;
+    let z = [
+        block(words, 0, m0),
+        block(words, 16, m1),
+        block(words, 32, m2),
+    ];
     let tags = pick(&z, &lanes.tag_word, lanes.tag_far);
     let present = _mm512_cmplt_epu32_mask(tags, _mm512_set1_epi32(STALE as i32));
     let mut prod = [_mm512_setzero_si512(); 2];
@@ -103,7 +108,7 @@ fn folded(lanes: &Lanes, slots: &[Slot]) -> (__m512i, __m512i, u16) {
         let mut alpha = field(&lanes.alpha, 0, h);
         let mut beta = field(&lanes.beta, 0, h);
         let mut inv = field(&lanes.inv, 0, h);
-        for (k, starts) in lanes.starts.iter().enumerate() {
+        for (k, starts) in lanes.starts.iter().enumerate().take(lanes.rounds) {
             let at = _mm512_cmpge_epi64_mask(x, half(starts));
             alpha = _mm512_mask_mov_pd(alpha, at, field(&lanes.alpha, k + 1, h));
             beta = _mm512_mask_mov_pd(beta, at, field(&lanes.beta, k + 1, h));
@@ -137,17 +142,18 @@ fn words(slots: &[Slot]) -> &[u32] {
     unsafe { std::slice::from_raw_parts(slots.as_ptr().cast::<u32>(), 3 * slots.len()) }
 }
 
-/// Words `at .. at + 16` of the slots (0 past their end).
+/// Words `at .. at + 16` of the slots (0 past their end): those of
+/// `mask`, the words the slice holds from `at` when it is the model's.
 #[inline]
 #[target_feature(enable = "avx512f")]
 #[allow(unsafe_code)] // a masked load of the words the slice holds
-fn block(words: &[u32], at: usize) -> __m512i {
-    let n = words.len().saturating_sub(at).min(16);
-    let mask = ((1u32 << n) - 1) as u16;
-    debug_assert!(words.len() <= WORDS);
-    // SAFETY: the mask enables only the `n` words from `at` that the slice
-    // holds; masked-off words are not read (and cannot fault), and the
-    // pointer is formed with `wrapping_add`.
+fn block(words: &[u32], at: usize, mask: u16) -> __m512i {
+    // Never more than the slice holds, whatever the mask.
+    let held = words.len().saturating_sub(at).min(16);
+    let mask = mask & ((1u32 << held) - 1) as u16;
+    // SAFETY: the mask enables only words from `at` that the slice holds;
+    // masked-off words are not read (and cannot fault), and the pointer
+    // is formed with `wrapping_add`.
     unsafe { _mm512_maskz_loadu_epi32(mask, words.as_ptr().wrapping_add(at).cast()) }
 }
 
