@@ -824,6 +824,69 @@ fn one_as_of_date_out_of_range_rejects_every_row() {
     }
 }
 
+/// A scaled MRR with more digits than a `Decimal` holds (a Parquet
+/// `DECIMAL(38, 27)`, say) is a valid MRR: scored from its exact integer,
+/// and given to the row API, to error messages and to the portfolio's MRR
+/// total truncated to the digits a `Decimal` holds, never as
+/// `Decimal::MAX` ("above 10^15") and never refused by one path only.
+#[test]
+fn mrr_with_more_digits_than_a_decimal_holds_is_truncated_not_refused() {
+    let model = bundled();
+    let ids = vec!["long".to_string(), "short".to_string()];
+    let scale = 27;
+    let unscaled: Vec<i128> = vec![
+        157_354_357_750_627_823_131_677_779_008_456_933_162,
+        2_500 * 10i128.pow(scale),
+    ];
+    let employees = vec![40, 400];
+    let values = vec![0.5, 0.9];
+    let mut b = Batch::new(
+        Ids::String(&ids),
+        Mrr::Scaled128 {
+            values: &unscaled,
+            scale,
+        },
+        &employees,
+        Dates::One(day(28)),
+    );
+    let none = [false; 2];
+    for id in model.metric_ids() {
+        let column = MetricColumn::new(&values);
+        b.push_metric(
+            id,
+            if id == "weekly_active" {
+                column
+            } else {
+                column.validity(Validity::Bools(&none))
+            },
+        );
+    }
+    let long: Decimal = "157354357750.62782313167777900".parse().unwrap();
+    assert_eq!(b.mrr().get(0), Some(long));
+    assert_eq!(b.mrr().get(1), Some(Decimal::from(2_500)));
+    for scorer in [
+        Scorer::new(&model),
+        Scorer::new(&model).baseline_isa(),
+        Scorer::new(&model).row_at_a_time(),
+    ] {
+        let out = scorer.score(&b).unwrap();
+        assert_eq!(out.errors(), &[], "{:?}", scorer.instruction_set());
+        for row in 0..2 {
+            let data = Scorer::new(&model).account_data(&b, row).unwrap();
+            let account = model.bind(data).expect("a valid MRR");
+            assert_eq!(out.overall(row), account.score().overall());
+            assert_eq!(out.band(row), account.score().band());
+            let segment = model.segment_at(out.segments()[row] as usize);
+            assert_eq!(segment, Some(account.segment()));
+        }
+        let mut summary = PortfolioSummary::new(&model);
+        out.summarise(&b, &mut summary).unwrap();
+        let total = summary.totals().total();
+        let want: Decimal = "157354360250.62782313167777900".parse().unwrap();
+        assert_eq!((total.count, total.mrr), (2, want));
+    }
+}
+
 /// Values at the edges of reading: half-millionth ties, the ends of the
 /// ratio range and the breakpoints, NaN and infinities, all read exactly
 /// as the row API reads them.

@@ -147,17 +147,31 @@ impl Mrr<'_> {
     }
 
     /// Row `i` as a `Decimal`; `None` past the end or for a scaled value
-    /// that no `Decimal` holds (beyond 96 bits).
+    /// whose whole part no `Decimal` holds (beyond 96 bits). A value with
+    /// more digits than a `Decimal` holds (28 or 29) keeps as many as it
+    /// can, truncated toward zero: `157354357750.627823131677779008456933162`
+    /// at scale 27 is `157354357750.62782313167777900`. (Scoring reads the
+    /// scaled integer itself, exactly; the `Decimal` is for the row API's
+    /// input and for sums.)
     pub fn get(&self, row: usize) -> Option<Decimal> {
         match self {
             Mrr::Decimal(v) => v.get(row).copied(),
-            Mrr::Scaled64 { values, scale } => {
-                Decimal::try_from_i128_with_scale(i128::from(*values.get(row)?), *scale).ok()
-            }
-            Mrr::Scaled128 { values, scale } => {
-                Decimal::try_from_i128_with_scale(*values.get(row)?, *scale).ok()
-            }
+            Mrr::Scaled64 { values, scale } => truncated(i128::from(*values.get(row)?), *scale),
+            Mrr::Scaled128 { values, scale } => truncated(*values.get(row)?, *scale),
         }
+    }
+}
+
+/// `unscaled · 10^−scale` as a `Decimal`, with the digits past what a
+/// `Decimal` holds truncated toward zero; `None` when even its whole part
+/// does not fit (or the scale is past 28 with nothing left to drop).
+pub(crate) fn truncated(mut unscaled: i128, mut scale: u32) -> Option<Decimal> {
+    loop {
+        if let Ok(d) = Decimal::try_from_i128_with_scale(unscaled, scale) {
+            return Some(d);
+        }
+        scale = scale.checked_sub(1)?;
+        unscaled /= 10;
     }
 }
 

@@ -111,7 +111,7 @@ impl BatchScores {
                 continue;
             }
             let scaled = scale.map_or(Decimal::ZERO, |s| {
-                Decimal::try_from_i128_with_scale(unscaled, s).unwrap_or(Decimal::MAX)
+                super::columns::truncated(unscaled, s).unwrap_or(Decimal::MAX)
             });
             let group = Tally {
                 count,
