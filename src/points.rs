@@ -249,10 +249,12 @@ pub(crate) fn decimal_to_micros(d: Decimal) -> Result<i64, NumberError> {
         .map_err(|_| NumberError::OutOfRange(d.to_string(), "±10^12"))
 }
 
-/// A float as an error message shows it: in full below 10¹⁵, in
-/// scientific notation beyond (`1e300`, not a 301-digit number).
-fn shown(x: f64) -> String {
-    if x.abs() >= 1e15 {
+/// A float as an error message shows it: in full from 10⁻⁶ to below
+/// 10¹⁵ (and 0), in scientific notation beyond (`1e300` and `-1e-300`,
+/// not numbers of 300 digits).
+pub(crate) fn shown(x: f64) -> String {
+    let a = x.abs();
+    if a >= 1e15 || (a < 1e-6 && a > 0.0) {
         format!("{x:e}")
     } else {
         x.to_string()

@@ -86,6 +86,27 @@ fn kind_ranges_of_the_bundled_model() {
         Value::Number(0.5),
         "account big-co: sso_enabled: expected a flag value, got number 0.5",
     );
+    // A number too small or too large to write out in full is shown as
+    // `1e-300`, not as a line of 300 digits.
+    check(
+        "sso_enabled",
+        Value::Number(-1e-300),
+        "account big-co: sso_enabled: expected a flag value, got number -1e-300",
+    );
+    check(
+        "sso_enabled",
+        Value::Number(1e200),
+        "account big-co: sso_enabled: expected a flag value, got number 1e200",
+    );
+    check(
+        "sso_enabled",
+        Value::Number(0.000001),
+        "account big-co: sso_enabled: expected a flag value, got number 0.000001",
+    );
+    assert_eq!(Value::Number(2.5e-7).to_string(), "2.5e-7");
+    assert_eq!(Value::Number(0.25).to_string(), "0.25");
+    assert_eq!(format!("{:.2}", Value::Number(0.25)), "0.25");
+    assert_eq!(format!("{:>6}", Value::Number(1.5)), "   1.5");
     for ok in [
         Value::Number(1.0),
         Value::Number(0.0),

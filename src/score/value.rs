@@ -40,7 +40,7 @@ impl Value {
     pub(crate) fn describe(&self) -> String {
         match self {
             Value::Flag(b) => format!("flag {b}"),
-            Value::Number(x) => format!("number {x}"),
+            Value::Number(x) => format!("number {}", crate::points::shown(*x)),
             Value::Exact(d) => format!("decimal {d}"),
         }
     }
@@ -51,6 +51,9 @@ impl fmt::Display for Value {
         match self {
             Value::Flag(true) => f.pad("yes"),
             Value::Flag(false) => f.pad("no"),
+            // Without a precision asked for, 1e-300 as `1e-300`, not 300
+            // digits (as error messages show numbers).
+            Value::Number(x) if f.precision().is_none() => f.pad(&crate::points::shown(*x)),
             Value::Number(x) => fmt::Display::fmt(x, f),
             Value::Exact(d) => fmt::Display::fmt(d, f),
         }
