@@ -50,7 +50,7 @@ const F64_EXACT: i128 = 1 << 53;
 /// A scorecard's metrics laid out in lanes: each field is two halves of
 /// eight lanes (lanes `0..8` hold dimensions 0 and 1, `8..16` dimensions
 /// 2 and 3). Unused lanes have weight 0.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 #[repr(C, align(64))]
 pub(super) struct Lanes {
     /// Per half, the word of each lane's value (its low and high word), in
@@ -82,6 +82,19 @@ pub(super) struct Lanes {
     /// The scorecard's constants for finishing a score in lanes, where
     /// its weights allow ([`Finish`]).
     finish: Option<Finish>,
+}
+
+/// A summary, not the 2 KiB of tables (a model's `Debug` shows its
+/// program).
+impl std::fmt::Debug for Lanes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lanes")
+            .field("metrics", &self.metrics)
+            .field("weights", &self.weight)
+            .field("piece_starts", &self.rounds)
+            .field("finishes", &self.finish.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One lane's curve piece: `α`, `β`, `u`.

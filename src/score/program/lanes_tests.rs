@@ -388,5 +388,14 @@ fn a_hand_computed_score_in_lanes() {
             model.program.lane_parts(0, card, &slots, None).is_some(),
             "in lanes"
         );
+        // A model's Debug names its lanes without their tables.
+        let shown = format!("{model:?}");
+        let lanes = &shown[shown.find("Lanes {").expect("shown")..];
+        let lanes = &lanes[..lanes.find(" }").expect("closed") + 2];
+        assert_eq!(
+            lanes,
+            "Lanes { metrics: 3, weights: [[1, 3, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0, 0]], \
+             piece_starts: 0, finishes: true, .. }"
+        );
     }
 }
