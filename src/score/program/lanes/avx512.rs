@@ -8,11 +8,67 @@ use super::Lanes;
 use crate::score::program::Sums;
 use crate::slots::{Slot, STALE};
 
+/// The lane loop: per dimension, Σ weight·score (in `.0`) and Σ weight
+/// (in `.1`), in lanes `0..4`; and which lanes are present. A macro, not a
+/// function: both callers need it inlined (returned through memory, its
+/// three results cost a tenth of the loop), and a function compiled for
+/// AVX-512 cannot be `#[inline(always)]`.
+macro_rules! folded {
+    ($lanes:expr, $slots:expr) => {{
+        let (lanes, slots): (&Lanes, &[Slot]) = ($lanes, $slots);
+        let words = words(slots);
+        let [m0, m1, m2] = lanes.load_mask;
+        let z = [
+            block(words, 0, m0),
+            block(words, 16, m1),
+            block(words, 32, m2),
+        ];
+        let tags = pick(&z, &lanes.tag_word, lanes.tag_far);
+        let present = _mm512_cmplt_epu32_mask(tags, _mm512_set1_epi32(STALE as i32));
+        let mut prod = [_mm512_setzero_si512(); 2];
+        let mut weight = [_mm512_setzero_si512(); 2];
+        for h in 0..2 {
+            let Some((value_word, value_far)) = lanes.value_word.get(h).zip(lanes.value_far.get(h))
+            else {
+                continue;
+            };
+            let half = |f: &[[i64; 8]; 2]| f.get(h).map_or(_mm512_setzero_si512(), |f| load_i64(f));
+            let x = pick(&z, value_word, *value_far);
+            let x = _mm512_min_epi64(_mm512_max_epi64(x, half(&lanes.lo)), half(&lanes.hi));
+            // The piece: the number of starts at or below x (rising starts).
+            let mut alpha = field(&lanes.alpha, 0, h);
+            let mut beta = field(&lanes.beta, 0, h);
+            let mut inv = field(&lanes.inv, 0, h);
+            for (k, starts) in lanes.starts.iter().enumerate().take(lanes.rounds) {
+                let at = _mm512_cmpge_epi64_mask(x, half(starts));
+                alpha = _mm512_mask_mov_pd(alpha, at, field(&lanes.alpha, k + 1, h));
+                beta = _mm512_mask_mov_pd(beta, at, field(&lanes.beta, k + 1, h));
+                inv = _mm512_mask_mov_pd(inv, at, field(&lanes.inv, k + 1, h));
+            }
+            let n = _mm512_fmadd_pd(alpha, _mm512_cvtepi64_pd(x), beta);
+            // n·u ≥ 0: truncation is the floor.
+            let score = _mm512_cvttpd_epu64(_mm512_mul_pd(n, inv));
+            let w = lanes
+                .weight
+                .get(h)
+                .map_or(_mm512_setzero_si512(), |w| load_u64(w));
+            let w = _mm512_maskz_mov_epi64((present >> (8 * h)) as u8, w);
+            if let (Some(p), Some(ws)) = (prod.get_mut(h), weight.get_mut(h)) {
+                *p = _mm512_mul_epu32(w, score);
+                *ws = w;
+            }
+        }
+        let [p0, p1] = prod;
+        let [w0, w1] = weight;
+        (per_dim(p0, p1), per_dim(w0, w1), present)
+    }};
+}
+
 /// Σ weight·score and Σ weight per dimension of an account's slots (the
 /// model's: `slots.len() == lanes.metrics`).
 #[target_feature(enable = "avx512f,avx512dq")]
 pub(super) fn sums(lanes: &Lanes, slots: &[Slot]) -> Sums {
-    let (sum, wsum, _) = folded(lanes, slots);
+    let (sum, wsum, _) = folded!(lanes, slots);
     let mut out = [0u64; 8];
     store_u64(&mut out, _mm512_shuffle_i64x2::<0b01_00_01_00>(sum, wsum));
     let [s0, s1, s2, s3, w0, w1, w2, w3] = out;
@@ -28,7 +84,7 @@ pub(super) fn sums(lanes: &Lanes, slots: &[Slot]) -> Sums {
 /// coverage, as [`Finish`](super::finish)'s docs describe them.
 #[target_feature(enable = "avx512f,avx512dq")]
 pub(super) fn score(lanes: &Lanes, finish: &Finish, slots: &[Slot]) -> Out {
-    let (sum, wsum, present) = folded(lanes, slots);
+    let (sum, wsum, present) = folded!(lanes, slots);
     // The divisors' reciprocals, from which lanes are present: known
     // before the sums are.
     let scored = finish.scored(present);
@@ -78,58 +134,6 @@ pub(super) fn score(lanes: &Lanes, finish: &Finish, slots: &[Slot]) -> Out {
     let [overall, _, _, _, coverage, ..] = r8;
     (out.overall, out.coverage) = (overall, coverage);
     out
-}
-
-/// The lane loop: per dimension, Σ weight·score (in `.0`) and Σ weight
-/// (in `.1`), in lanes `0..4`; and which lanes are present.
-#[inline]
-#[target_feature(enable = "avx512f,avx512dq")]
-fn folded(lanes: &Lanes, slots: &[Slot]) -> (__m512i, __m512i, u16) {
-    let words = words(slots);
-    let [m0, m1, m2] = lanes.load_mask;
-    let z = [
-        block(words, 0, m0),
-        block(words, 16, m1),
-        block(words, 32, m2),
-    ];
-    let tags = pick(&z, &lanes.tag_word, lanes.tag_far);
-    let present = _mm512_cmplt_epu32_mask(tags, _mm512_set1_epi32(STALE as i32));
-    let mut prod = [_mm512_setzero_si512(); 2];
-    let mut weight = [_mm512_setzero_si512(); 2];
-    for h in 0..2 {
-        let Some((value_word, value_far)) = lanes.value_word.get(h).zip(lanes.value_far.get(h))
-        else {
-            continue;
-        };
-        let half = |f: &[[i64; 8]; 2]| f.get(h).map_or(_mm512_setzero_si512(), |f| load_i64(f));
-        let x = pick(&z, value_word, *value_far);
-        let x = _mm512_min_epi64(_mm512_max_epi64(x, half(&lanes.lo)), half(&lanes.hi));
-        // The piece: the number of starts at or below x (rising starts).
-        let mut alpha = field(&lanes.alpha, 0, h);
-        let mut beta = field(&lanes.beta, 0, h);
-        let mut inv = field(&lanes.inv, 0, h);
-        for (k, starts) in lanes.starts.iter().enumerate().take(lanes.rounds) {
-            let at = _mm512_cmpge_epi64_mask(x, half(starts));
-            alpha = _mm512_mask_mov_pd(alpha, at, field(&lanes.alpha, k + 1, h));
-            beta = _mm512_mask_mov_pd(beta, at, field(&lanes.beta, k + 1, h));
-            inv = _mm512_mask_mov_pd(inv, at, field(&lanes.inv, k + 1, h));
-        }
-        let n = _mm512_fmadd_pd(alpha, _mm512_cvtepi64_pd(x), beta);
-        // n·u ≥ 0: truncation is the floor.
-        let score = _mm512_cvttpd_epu64(_mm512_mul_pd(n, inv));
-        let w = lanes
-            .weight
-            .get(h)
-            .map_or(_mm512_setzero_si512(), |w| load_u64(w));
-        let w = _mm512_maskz_mov_epi64((present >> (8 * h)) as u8, w);
-        if let (Some(p), Some(ws)) = (prod.get_mut(h), weight.get_mut(h)) {
-            *p = _mm512_mul_epu32(w, score);
-            *ws = w;
-        }
-    }
-    let [p0, p1] = prod;
-    let [w0, w1] = weight;
-    (per_dim(p0, p1), per_dim(w0, w1), present)
 }
 
 /// The slots as 32-bit words.
