@@ -25,10 +25,13 @@
 //!
 //! A CPU without AVX-512 (`F` and `DQ`); a model of more than 16 metrics;
 //! a scorecard with more than four metrics in a dimension, a metric weight
-//! of 2³² or more, a "worst wins" dimension, a metric that imputes a
-//! missing value, a bounded curve, or a curve piece that misses a bound
-//! above. The results are the same either way: the tests compare the two
-//! paths field by field over random models and slots.
+//! of 2³² or more, a "worst wins" dimension, a bounded curve, or a curve
+//! piece that misses a bound above. The results are the same either way:
+//! the tests compare the two paths field by field over random models and
+//! slots. A metric that imputes a score for a missing or stale value
+//! (`worst`, `neutral`) takes the lanes: its lane scores the imputed score
+//! and counts its weight as scored but not as data, as the scalar loop
+//! does.
 
 #[cfg(target_arch = "x86_64")]
 mod avx512;
@@ -62,6 +65,10 @@ pub(super) struct Lanes {
     value_far: [u16; 2],
     tag_far: u16,
     weight: [[u64; 8]; 2],
+    /// Lanes whose metric imputes a score when its value is missing (or
+    /// stale), as bits, and that score.
+    imputes: u16,
+    missing: [[u64; 8]; 2],
     /// The clamp of the curve.
     lo: [[i64; 8]; 2],
     hi: [[i64; 8]; 2],
@@ -135,6 +142,8 @@ impl Lanes {
             value_far: [0; 2],
             tag_far: 0,
             weight: [[0; 8]; 2],
+            imputes: 0,
+            missing: [[0; 8]; 2],
             lo: [[0; 8]; 2],
             hi: [[0; 8]; 2],
             starts: [[[i64::MAX; 8]; 2]; PIECES - 1],
@@ -153,9 +162,8 @@ impl Lanes {
         for step in steps {
             let program = programs.get(step.metric)?;
             let curve = program.curve.as_ref()?;
-            // Imputation, and a bounded curve's "no score outside", are
-            // the scalar loop's.
-            if program.imputes || curve.in_lo != i64::MIN || curve.in_hi != i64::MAX {
+            // A bounded curve's "no score outside" is the scalar loop's.
+            if curve.in_lo != i64::MIN || curve.in_hi != i64::MAX {
                 return None;
             }
             let dim = *used.get(step.dim)?;
@@ -165,6 +173,10 @@ impl Lanes {
             }
             let lane = 4 * step.dim + dim;
             lanes.place(lane, step.metric, step.weight, curve)?;
+            if program.imputes {
+                lanes.imputes |= 1 << lane;
+                *lanes.missing.get_mut(lane / 8)?.get_mut(lane % 8)? = u64::from(program.missing);
+            }
         }
         Some(lanes)
     }

@@ -4,8 +4,8 @@ use super::*;
 use crate::dimension::Dimension;
 use crate::metric::MetricKind;
 use crate::model::{
-    BandsConfig, CurveConfig, MetricConfig, Model, ModelConfig, ScorecardConfig, SegmentsConfig,
-    Tier,
+    BandsConfig, CurveConfig, MetricConfig, MissingPolicy, Model, ModelConfig, ScorecardConfig,
+    SegmentsConfig, Tier,
 };
 use crate::score::compute::{self, compute};
 use proptest::prelude::*;
@@ -89,11 +89,24 @@ proptest! {
         values in proptest::collection::vec(prop_oneof![any::<i64>(), -3_000_000i64..3_000_000], 16),
         tags in proptest::collection::vec(0u8..4, 16),
         skip in 0usize..16,
+        imputed in proptest::collection::vec(
+            proptest::option::of(prop_oneof![Just(0u32), Just(50_000_000), 0u32..=100_000_000]),
+            16,
+        ),
     ) {
         if !detected() {
             return Ok(());
         }
-        let programs: Vec<_> = cfgs.iter().map(program).collect();
+        // Some metrics impute a score for a missing or stale value.
+        let programs: Vec<_> = cfgs
+            .iter()
+            .zip(&imputed)
+            .map(|(cfg, imputed)| MetricProgram {
+                missing: imputed.unwrap_or(0),
+                imputes: imputed.is_some(),
+                ..program(cfg)
+            })
+            .collect();
         // Every metric the lanes take but `skip`, in model order, at most
         // four to a dimension (the rest are slots no step reads).
         let takes = |p: &MetricProgram| {
@@ -203,8 +216,8 @@ fn scorecards_the_lanes_leave_to_the_scalar_loop() {
         ..plain.clone()
     };
     assert!(
-        Lanes::build(&[step(0, 0, 1)], &[imputing]).is_none(),
-        "imputes"
+        Lanes::build(&[step(0, 0, 1)], &[imputing]).is_some(),
+        "imputing: taken"
     );
     let bounded = program(&CurveConfig::bounded([
         (Decimal::ZERO, Decimal::ZERO),
@@ -252,7 +265,7 @@ fn lane_curve(cfg: CurveConfig) -> CurveConfig {
 /// worst metric wins (a third of them).
 fn lane_model() -> impl Strategy<Value = Model> {
     (
-        proptest::collection::vec((config(), 0usize..4, 1i64..=5), 1..=16),
+        proptest::collection::vec((config(), 0usize..4, 1i64..=5, 0u8..4), 1..=16),
         proptest::collection::vec(0i64..=4, 4),
         0i64..=10,
         0i64..=3,
@@ -264,7 +277,7 @@ fn lane_model() -> impl Strategy<Value = Model> {
             |(metrics, dim_weights, coverage, margin, heavy, worst)| {
                 let mut used = [0; 4];
                 let mut config = one_segment("lanes");
-                for (i, (cfg, dim, weight)) in metrics.into_iter().enumerate() {
+                for (i, (cfg, dim, weight, policy)) in metrics.into_iter().enumerate() {
                     let dim = (0..4).map(|k| (dim + k) % 4).find(|d| used[*d] < 4)?;
                     used[dim] += 1;
                     let weight = if heavy { 999_990 + i as i64 } else { weight };
@@ -274,7 +287,12 @@ fn lane_model() -> impl Strategy<Value = Model> {
                         MetricKind::Money,
                         lane_curve(cfg),
                     )
-                    .weight(Decimal::from(weight));
+                    .weight(Decimal::from(weight))
+                    .missing(match policy {
+                        0 | 1 => MissingPolicy::Exclude,
+                        2 => MissingPolicy::Worst,
+                        _ => MissingPolicy::Neutral(Decimal::from(50)),
+                    });
                     config = config.metric(m);
                 }
                 let mut card = ScorecardConfig::new(
@@ -396,6 +414,58 @@ fn a_hand_computed_score_in_lanes() {
             lanes,
             "Lanes { metrics: 3, weights: [[1, 3, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0, 0]], \
              piece_starts: 0, finishes: true, .. }"
+        );
+    }
+}
+
+#[test]
+fn imputed_scores_shape_a_score_in_lanes_but_alone_give_no_colour() {
+    // Two adoption metrics: `a` imputes 50 points when missing, `b` does
+    // not impute; weights 1 each, adoption the only dimension.
+    let metric = |id: &str, missing: MissingPolicy| {
+        MetricConfig::new(
+            id,
+            Dimension::Adoption,
+            MetricKind::Ratio,
+            linear(&[(0, 0), (1, 100)]),
+        )
+        .missing(missing)
+    };
+    let card = ScorecardConfig::new(
+        "c",
+        BandsConfig::new(Decimal::from(75), Decimal::from(55), Decimal::from(35)),
+    )
+    .dimension_weight(Dimension::Adoption, Decimal::ONE);
+    let model = Model::new(
+        one_segment("imputing")
+            .metric(metric("a", MissingPolicy::Neutral(Decimal::from(50))))
+            .metric(metric("b", MissingPolicy::Exclude))
+            .scorecard(card),
+    )
+    .expect("valid");
+    let micros = |p: Option<crate::points::Points>| p.map(|p| p.micros());
+    // b = 0.9 → 90, a missing → 50: (50 + 90) / 2 = 70, coverage 1/2: lime.
+    let slots = [Slot::EMPTY, Slot::new(900_000, 0, false)];
+    let parts = compute(&model, 0, &slots, None);
+    assert_eq!(micros(parts.overall), Some(70_000_000));
+    assert_eq!(
+        (parts.band, parts.coverage.micros()),
+        (Some(Band::Lime), 500_000)
+    );
+    // b stale, a missing: only the imputed 50 is left. No data, no colour.
+    let slots = [Slot::EMPTY, Slot::new(900_000, 0, true)];
+    let parts = compute(&model, 0, &slots, None);
+    assert_eq!(
+        (parts.overall, parts.band, parts.coverage.micros()),
+        (None, None, 0)
+    );
+    assert_eq!(parts.dims[2].score, None);
+    assert_eq!(parts, compute::scalar(&model, 0, &slots, None));
+    if detected() {
+        let card = &model.cards[0];
+        assert!(
+            model.program.lane_parts(0, card, &slots, None).is_some(),
+            "in lanes"
         );
     }
 }

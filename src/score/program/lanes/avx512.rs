@@ -8,8 +8,9 @@ use super::Lanes;
 use crate::score::program::Sums;
 use crate::slots::{Slot, STALE};
 
-/// The lane loop: per dimension, Σ weight·score (in `.0`) and Σ weight
-/// (in `.1`), in lanes `0..4`; and which lanes are present. A macro, not a
+/// The lane loop: per dimension, Σ weight·score and Σ weight over the
+/// scored metrics (`.0`, `.1`), and Σ weight over those with data (`.2`),
+/// in lanes `0..4`; and which lanes are present (`.3`). A macro, not a
 /// function: both callers need it inlined (returned through memory, its
 /// three results cost a tenth of the loop), and a function compiled for
 /// AVX-512 cannot be `#[inline(always)]`.
@@ -27,6 +28,7 @@ macro_rules! folded {
         let present = _mm512_cmplt_epu32_mask(tags, _mm512_set1_epi32(STALE as i32));
         let mut prod = [_mm512_setzero_si512(); 2];
         let mut weight = [_mm512_setzero_si512(); 2];
+        let mut data = [_mm512_setzero_si512(); 2];
         for h in 0..2 {
             let Some((value_word, value_far)) = lanes.value_word.get(h).zip(lanes.value_far.get(h))
             else {
@@ -52,15 +54,26 @@ macro_rules! folded {
                 .weight
                 .get(h)
                 .map_or(_mm512_setzero_si512(), |w| load_u64(w));
-            let w = _mm512_maskz_mov_epi64((present >> (8 * h)) as u8, w);
-            if let (Some(p), Some(ws)) = (prod.get_mut(h), weight.get_mut(h)) {
-                *p = _mm512_mul_epu32(w, score);
-                *ws = w;
+            // A missing value scores the imputed score where its metric
+            // imputes one (elsewhere its weight is 0 below).
+            let fresh = (present >> (8 * h)) as u8;
+            let imputes = (lanes.imputes >> (8 * h)) as u8;
+            let missing = lanes
+                .missing
+                .get(h)
+                .map_or(_mm512_setzero_si512(), |m| load_u64(m));
+            let score = _mm512_mask_mov_epi64(missing, fresh, score);
+            let scored = _mm512_maskz_mov_epi64(fresh | imputes, w);
+            if let (Some(p), Some(ws), Some(d)) =
+                (prod.get_mut(h), weight.get_mut(h), data.get_mut(h))
+            {
+                *p = _mm512_mul_epu32(scored, score);
+                *ws = scored;
+                *d = _mm512_maskz_mov_epi64(fresh, w);
             }
         }
-        let [p0, p1] = prod;
-        let [w0, w1] = weight;
-        (per_dim(p0, p1), per_dim(w0, w1), present)
+        let ([p0, p1], [w0, w1], [d0, d1]) = (prod, weight, data);
+        (per_dim(p0, p1), per_dim(w0, w1), per_dim(d0, d1), present)
     }};
 }
 
@@ -68,15 +81,17 @@ macro_rules! folded {
 /// model's: `slots.len() == lanes.metrics`).
 #[target_feature(enable = "avx512f,avx512dq")]
 pub(super) fn sums(lanes: &Lanes, slots: &[Slot]) -> Sums {
-    let (sum, wsum, _) = folded!(lanes, slots);
+    let (sum, wsum, data, _) = folded!(lanes, slots);
     let mut out = [0u64; 8];
     store_u64(&mut out, _mm512_shuffle_i64x2::<0b01_00_01_00>(sum, wsum));
     let [s0, s1, s2, s3, w0, w1, w2, w3] = out;
+    store_u64(&mut out, data);
+    let [d0, d1, d2, d3, ..] = out;
     Sums {
         sum: [s0, s1, s2, s3].map(u128::from),
         wsum: [w0, w1, w2, w3],
         worst: [u32::MAX; 4],
-        data: [w0, w1, w2, w3],
+        data: [d0, d1, d2, d3],
     }
 }
 
@@ -84,12 +99,13 @@ pub(super) fn sums(lanes: &Lanes, slots: &[Slot]) -> Sums {
 /// coverage, as [`Finish`](super::finish)'s docs describe them.
 #[target_feature(enable = "avx512f,avx512dq")]
 pub(super) fn score(lanes: &Lanes, finish: &Finish, slots: &[Slot]) -> Out {
-    let (sum, wsum, present) = folded!(lanes, slots);
-    // The divisors' reciprocals, from which lanes are present: known
-    // before the sums are.
-    let scored = finish.scored(present);
+    let (sum, wsum, data, present) = folded!(lanes, slots);
+    // The divisors' reciprocals, from which lanes are scored (present, or
+    // imputing): known before the sums are.
+    let scored_lanes = present | lanes.imputes;
+    let scored = finish.scored(scored_lanes);
     let u = |d: usize| {
-        let bits = usize::from(present >> (4 * d)) & 15;
+        let bits = usize::from(scored_lanes >> (4 * d)) & 15;
         finish
             .score_inv
             .get(d)
@@ -105,11 +121,12 @@ pub(super) fn score(lanes: &Lanes, finish: &Finish, slots: &[Slot]) -> Out {
     let k = finish.scored_weighted(scored);
     let den = finish.den.get(k).copied().unwrap_or(0.0);
     let den_inv = finish.den_inv.get(k).copied().unwrap_or(0.0);
-    // Dimensions: [Σ w·s | Σ w] and [Σ w | cover], below 2⁵¹ each.
-    let x = _mm512_cvtepu64_pd(_mm512_shuffle_i64x2::<0b01_00_01_00>(sum, wsum));
-    let y = _mm512_shuffle_f64x2::<0b11_10_11_10>(x, load_f64(&finish.cover));
+    // Dimensions: [Σ w·s | Σ w with data] and [Σ w | cover], below 2⁵¹
+    // each.
+    let x = _mm512_cvtepu64_pd(_mm512_shuffle_i64x2::<0b01_00_01_00>(sum, data));
+    let y = _mm512_mask_blend_pd(0xf0, _mm512_cvtepu64_pd(wsum), load_f64(&finish.cover));
     let two = _mm512_set_pd(2e6, 2e6, 2e6, 2e6, 2.0, 2.0, 2.0, 2.0);
-    // 2a + b: [2·Σ w·s + Σ w | 2·10⁶·Σ w + cover].
+    // 2a + b: [2·Σ w·s + Σ w | 2·10⁶·Σ w with data + cover].
     let a = _mm512_fmadd_pd(two, x, y);
     let q = _mm512_cvttpd_epu64(_mm512_mul_pd(a, inv));
     // Overall: Σ W·score over the scored dimensions (lane 0: a dimension
@@ -127,6 +144,7 @@ pub(super) fn score(lanes: &Lanes, finish: &Finish, slots: &[Slot]) -> Out {
         overall: 0,
         coverage: 0,
         scored,
+        measured: finish.scored(present),
     };
     store_u64(&mut out.dims, q);
     let mut r8 = [0u64; 8];

@@ -3,9 +3,10 @@
 //! division.
 //!
 //! Every result is `round(a / b)` ties up, `⌊(2a + b) / 2b⌋`:
-//! * a dimension's score, `Σ w·s / Σ w` over its scored metrics;
+//! * a dimension's score, `Σ w·s / Σ w` over its scored metrics (observed,
+//!   or imputed where the metric imputes a missing value);
 //! * its coverage, `10⁶·Σ w / total` over its metrics with data (10⁶ for a
-//!   weighted dimension without metrics);
+//!   weighted dimension without metrics), imputed scores not counting;
 //! * the overall score, `Σ W·score / Σ W` over the weighted dimensions
 //!   with a score;
 //! * the overall coverage, `Σ W·coverage / Σ W` over the weighted
@@ -15,8 +16,9 @@
 //! exact as a lane's piece is (the module's docs above): with every weight
 //! sum at most [`TOTAL`], `2a + b` is below 2⁵¹ (scores are at most
 //! 10⁸ < 2²⁷), `2b` at most 2²² and the quotient at most 10⁸. The
-//! divisors depend only on which lanes are present, known before the
-//! sums, so their `u` are looked up in tables built here.
+//! divisors depend only on which lanes are present (and which impute a
+//! missing value), known before the sums, so their `u` are looked up in
+//! tables built here.
 
 use super::inv_up;
 use crate::band::Band;
@@ -35,8 +37,8 @@ pub(super) struct Finish {
     pub(super) cover: [f64; 8],
     /// Lanes `4..8`: `u` of `2·max(total, 1)`.
     pub(super) cover_inv: [f64; 8],
-    /// Per dimension and pattern of its present lanes (four bits), `u` of
-    /// `2·max(Σ w, 1)` over those lanes.
+    /// Per dimension and pattern of its scored lanes (four bits: present,
+    /// or imputing), `u` of `2·max(Σ w, 1)` over those lanes.
     pub(super) score_inv: [[f64; 16]; 4],
     /// The dimension weights, in lanes `0..4` and again in `4..8`.
     pub(super) dim_weight: [u64; 8],
@@ -61,8 +63,10 @@ pub(super) struct Out {
     pub(super) dims: [u64; 8],
     pub(super) overall: u64,
     pub(super) coverage: u64,
-    /// Dimensions with a scored metric, as bits.
+    /// Dimensions with a scored metric (observed or imputed), and with a
+    /// metric with data, as bits.
     pub(super) scored: u8,
+    pub(super) measured: u8,
 }
 
 impl Finish {
@@ -121,10 +125,10 @@ impl Finish {
         Some(f)
     }
 
-    /// The dimensions with a scored metric, from the present lanes.
+    /// The dimensions with any of `lanes` (of weight above 0), as bits.
     #[inline(always)]
-    pub(super) fn scored(&self, present: u16) -> u8 {
-        let live = present & self.live;
+    pub(super) fn scored(&self, lanes: u16) -> u8 {
+        let live = lanes & self.live;
         // Bit 4d set when any of dimension d's lanes is: folded onto the
         // nibbles' low bits, then gathered by a multiply (bits 0, 4, 8, 12
         // land on 12, 13, 14, 15, with no other product there).
@@ -142,8 +146,8 @@ impl Finish {
     /// The score, as [`finish`](crate::score::compute) gives it.
     #[inline(always)]
     pub(super) fn parts(&self, card: &Scorecard, out: &Out, previous: Option<Band>) -> Parts {
-        // No data, no colour (a dimension has data exactly when it scores).
-        let measured = out.scored & self.weighted != 0;
+        // No data, no colour: imputed scores alone are not a measurement.
+        let measured = out.measured & self.weighted != 0;
         let mut dims = [DimensionScore::default(); 4];
         for (d, dim) in dims.iter_mut().enumerate() {
             if self.weighted & (1 << d) == 0 {
