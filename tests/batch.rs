@@ -744,6 +744,28 @@ fn check_edges(model: &Model, metric: &str, values: &[f64]) {
 /// outside the documented years, every row is rejected with the row
 /// API's error (the columnar kernels once scored such a batch); at the
 /// ends of the years, every row scores as the row API scores it.
+/// Every metric of `model` as a column of `values` observed `on`, all
+/// missing (`none`) but `weekly_active`.
+fn weekly_active_only<'a>(
+    b: &mut Batch<'a>,
+    model: &'a Model,
+    values: &'a [f64],
+    none: &'a [bool],
+    on: Dates<'a>,
+) {
+    for id in model.metric_ids() {
+        let column = MetricColumn::new(values).observed(on);
+        b.push_metric(
+            id,
+            if id == "weekly_active" {
+                column
+            } else {
+                column.validity(Validity::Bools(none))
+            },
+        );
+    }
+}
+
 #[test]
 fn one_as_of_date_out_of_range_rejects_every_row() {
     let model = bundled();
@@ -775,17 +797,7 @@ fn one_as_of_date_out_of_range_rejects_every_row() {
             Mrr::Decimal(&mrr)
         };
         let mut b = Batch::new(Ids::String(&ids), money, &employees, Dates::One(as_of));
-        for id in model.metric_ids() {
-            let column = MetricColumn::new(&values).observed(Dates::One(ymd(1, 1, 1)));
-            b.push_metric(
-                id,
-                if id == "weekly_active" {
-                    column
-                } else {
-                    column.validity(Validity::Bools(&none))
-                },
-            );
-        }
+        weekly_active_only(&mut b, &model, &values, &none, Dates::One(ymd(1, 1, 1)));
         for scorer in [
             Scorer::new(&model),
             Scorer::new(&model).baseline_isa(),
@@ -850,17 +862,7 @@ fn mrr_with_more_digits_than_a_decimal_holds_is_truncated_not_refused() {
         Dates::One(day(28)),
     );
     let none = [false; 2];
-    for id in model.metric_ids() {
-        let column = MetricColumn::new(&values);
-        b.push_metric(
-            id,
-            if id == "weekly_active" {
-                column
-            } else {
-                column.validity(Validity::Bools(&none))
-            },
-        );
-    }
+    weekly_active_only(&mut b, &model, &values, &none, Dates::One(day(28)));
     let long: Decimal = "157354357750.62782313167777900".parse().unwrap();
     assert_eq!(b.mrr().get(0), Some(long));
     assert_eq!(b.mrr().get(1), Some(Decimal::from(2_500)));

@@ -284,16 +284,32 @@ fn finish(card: &Scorecard, sums: &Sums, previous: Option<Band>, fixed: &impl Fi
     };
     // Σ w·coverage / Σ w over the weighted dimensions.
     let coverage = fixed.overall_coverage(cov_num, card.total_weight);
-    let coverage = Share::from_micros(coverage as u32).unwrap_or(Share::ONE);
-    let band = overall.filter(|_| coverage >= card.min_coverage).map(|p| {
-        card.bands
-            .band_with_hysteresis(p, previous, card.hysteresis)
-    });
-    Parts {
-        overall,
-        band,
-        coverage,
-        dims,
+    Parts::banded(card, overall, coverage as u32, dims, previous)
+}
+
+impl Parts {
+    /// A measured score's parts: its coverage (millionths) and band, the
+    /// band only when coverage reaches the scorecard's minimum, held by
+    /// hysteresis against the previous band where the scorecard says so.
+    #[inline(always)]
+    pub(crate) fn banded(
+        card: &Scorecard,
+        overall: Option<Points>,
+        coverage: u32,
+        dims: [DimensionScore; 4],
+        previous: Option<Band>,
+    ) -> Parts {
+        let coverage = Share::from_micros(coverage).unwrap_or(Share::ONE);
+        let band = overall.filter(|_| coverage >= card.min_coverage).map(|p| {
+            card.bands
+                .band_with_hysteresis(p, previous, card.hysteresis)
+        });
+        Parts {
+            overall,
+            band,
+            coverage,
+            dims,
+        }
     }
 }
 

@@ -170,16 +170,6 @@ impl Finish {
             };
         }
         let overall = Points::from_micros(out.overall as u32);
-        let coverage = Share::from_micros(out.coverage as u32).unwrap_or(Share::ONE);
-        let band = overall.filter(|_| coverage >= card.min_coverage).map(|p| {
-            card.bands
-                .band_with_hysteresis(p, previous, card.hysteresis)
-        });
-        Parts {
-            overall,
-            band,
-            coverage,
-            dims,
-        }
+        Parts::banded(card, overall, out.coverage as u32, dims, previous)
     }
 }
