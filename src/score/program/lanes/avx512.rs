@@ -34,7 +34,7 @@ macro_rules! folded {
             else {
                 continue;
             };
-            let half = |f: &[[i64; 8]; 2]| f.get(h).map_or(_mm512_setzero_si512(), |f| load_i64(f));
+            let half = |f: &[[i64; 8]; 2]| f.get(h).map_or(_mm512_setzero_si512(), |f| load(f));
             let x = pick(&z, value_word, *value_far);
             let x = _mm512_min_epi64(_mm512_max_epi64(x, half(&lanes.lo)), half(&lanes.hi));
             // The piece: the number of starts at or below x (rising starts).
@@ -53,7 +53,7 @@ macro_rules! folded {
             let w = lanes
                 .weight
                 .get(h)
-                .map_or(_mm512_setzero_si512(), |w| load_u64(w));
+                .map_or(_mm512_setzero_si512(), |w| load(w));
             // A missing value scores the imputed score where its metric
             // imputes one (elsewhere its weight is 0 below).
             let fresh = (present >> (8 * h)) as u8;
@@ -61,7 +61,7 @@ macro_rules! folded {
             let missing = lanes
                 .missing
                 .get(h)
-                .map_or(_mm512_setzero_si512(), |m| load_u64(m));
+                .map_or(_mm512_setzero_si512(), |m| load(m));
             let score = _mm512_mask_mov_epi64(missing, fresh, score);
             let scored = _mm512_maskz_mov_epi64(fresh | imputes, w);
             if let (Some(p), Some(ws), Some(d)) =
@@ -132,7 +132,7 @@ pub(super) fn score(lanes: &Lanes, finish: &Finish, slots: &[Slot]) -> Out {
     // Overall: Σ W·score over the scored dimensions (lane 0: a dimension
     // without a scored metric has Σ w·s = Σ w = 0, so its lane is 0) and
     // Σ W·coverage over all (lane 4).
-    let p = _mm512_mul_epu32(q, load_u64(&finish.dim_weight));
+    let p = _mm512_mul_epu32(q, load(&finish.dim_weight));
     let p = _mm512_add_epi64(p, _mm512_permutex_epi64::<0b01_00_11_10>(p));
     let p = _mm512_add_epi64(p, _mm512_shuffle_epi32::<{ _MM_PERM_BADC }>(p));
     let b = _mm512_set_pd(0.0, 0.0, 0.0, finish.total, 0.0, 0.0, 0.0, den);
@@ -185,7 +185,7 @@ fn block(words: &[u32], at: usize, mask: u16) -> __m512i {
 #[target_feature(enable = "avx512f")]
 fn pick(z: &[__m512i; 3], index: &[u32; 16], far: u16) -> __m512i {
     let [z0, z1, z2] = *z;
-    let index = load_u32(index);
+    let index = load(index);
     let near = _mm512_permutex2var_epi32(z0, index, z1);
     _mm512_mask_permutexvar_epi32(near, far, index, z2)
 }
@@ -213,27 +213,22 @@ fn per_dim(a: __m512i, b: __m512i) -> __m512i {
     _mm512_permutex2var_epi64(fold(a), _mm512_set_epi64(0, 0, 0, 0, 12, 8, 4, 0), fold(b))
 }
 
-#[inline]
-#[target_feature(enable = "avx512f")]
-#[allow(unsafe_code)] // an unaligned load of exactly the 64 bytes `x` holds
-fn load_u32(x: &[u32; 16]) -> __m512i {
-    // SAFETY: `x` is a valid reference to 16 `u32`s; the load is unaligned.
-    unsafe { _mm512_loadu_si512(x.as_ptr().cast()) }
-}
+/// Integers a 512-bit register is loaded from: no padding, every bit
+/// pattern valid.
+trait Word: Copy {}
+impl Word for u32 {}
+impl Word for i64 {}
+impl Word for u64 {}
 
+/// Sixty-four bytes of integers (16 `u32`s or 8 `i64`/`u64`s) as a
+/// register.
 #[inline]
 #[target_feature(enable = "avx512f")]
 #[allow(unsafe_code)] // an unaligned load of exactly the 64 bytes `x` holds
-fn load_i64(x: &[i64; 8]) -> __m512i {
-    // SAFETY: `x` is a valid reference to 8 `i64`s; the load is unaligned.
-    unsafe { _mm512_loadu_si512(x.as_ptr().cast()) }
-}
-
-#[inline]
-#[target_feature(enable = "avx512f")]
-#[allow(unsafe_code)] // an unaligned load of exactly the 64 bytes `x` holds
-fn load_u64(x: &[u64; 8]) -> __m512i {
-    // SAFETY: `x` is a valid reference to 8 `u64`s; the load is unaligned.
+fn load<T: Word, const N: usize>(x: &[T; N]) -> __m512i {
+    const { assert!(size_of::<[T; N]>() == 64) };
+    // SAFETY: `x` is a valid reference to 64 bytes of plain integers (the
+    // assertion above); the load is unaligned.
     unsafe { _mm512_loadu_si512(x.as_ptr().cast()) }
 }
 
