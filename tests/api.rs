@@ -187,3 +187,46 @@ fn shared_types_are_send_and_sync() {
     check::<ConfigError>();
     check::<AccountError>();
 }
+
+/// `Account::score` prefetches the memory after the account (where the
+/// next accounts of a slice would be): a hint, which must change nothing
+/// wherever the account sits, including at the end of a vector, alone in
+/// a box or on the stack, or scored in reverse order.
+#[test]
+fn an_account_scores_the_same_wherever_it_sits() {
+    let model = golden();
+    let values: Vec<[(&str, f64); 2]> = (0..9)
+        .map(|i| {
+            [
+                ("seats", 0.3 + 0.07 * f64::from(i)),
+                ("weekly_active", 0.2 + 0.06 * f64::from(i)),
+            ]
+        })
+        .collect();
+    let expected: Vec<Option<u32>> = values
+        .iter()
+        .map(|v| {
+            let alone = model.bind(account(dec!(500), v)).unwrap();
+            micros(alone.score().overall())
+        })
+        .collect();
+    assert_eq!(expected.len(), 9);
+    assert!(expected.windows(2).all(|w| w[0] < w[1]), "{expected:?}");
+    let accounts: Vec<Account<'_>> = values
+        .iter()
+        .map(|v| model.bind(account(dec!(500), v)).unwrap())
+        .collect();
+    let forward: Vec<_> = accounts
+        .iter()
+        .map(|a| micros(a.score().overall()))
+        .collect();
+    let mut backward: Vec<_> = accounts
+        .iter()
+        .rev()
+        .map(|a| micros(a.score().overall()))
+        .collect();
+    backward.reverse();
+    assert_eq!((&forward, &backward), (&expected, &expected));
+    let last = Box::new(model.bind(account(dec!(500), &values[8])).unwrap());
+    assert_eq!(micros(last.score().overall()), expected[8]);
+}
