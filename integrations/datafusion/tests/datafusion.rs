@@ -662,3 +662,111 @@ async fn ctas_in_sql() {
         "{err}"
     );
 }
+
+/// What a CS lead computes over the results in SQL is exact: sums and
+/// averages per segment, and arithmetic on scores across rows. This pins
+/// the result decimals to `Decimal128`: DataFusion 55's narrower decimals
+/// fail exactly these queries (`avg` over a `Decimal32(9, 6)` column
+/// errors with an arithmetic overflow; `x * 2` over a `Decimal64(18, 6)`
+/// column returns 24 for 12.345678).
+#[tokio::test]
+async fn aggregates_and_arithmetic_over_results_are_exact() {
+    use healthscore::rust_decimal::Decimal;
+    use healthscore::Dimension;
+    let model = model();
+    let (c, batch) = accounts(3_000, 23);
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+    let half = batch.num_rows() / 2;
+    let parts = vec![
+        vec![batch.slice(0, half)],
+        vec![batch.slice(half, batch.num_rows() - half)],
+    ];
+    let table = MemTable::try_new(batch.schema(), parts).unwrap();
+    ctx.register_table("accounts", Arc::new(table)).unwrap();
+    let udf = register(&ctx, model.clone(), options());
+    let sql = format!(
+        "WITH s AS (SELECT {} AS h FROM accounts)
+         SELECT CAST(h['segment'] AS VARCHAR),
+                CAST(sum(h['score']) AS VARCHAR), CAST(avg(h['score']) AS VARCHAR),
+                CAST(sum(h['deployment']) AS VARCHAR), CAST(max(h['roi']) AS VARCHAR),
+                CAST(sum(h['score'] * 2 - h['engagement']) AS VARCHAR),
+                count(h['score'])
+         FROM s WHERE h['error'] IS NULL GROUP BY 1",
+        udf.sql_call()
+    );
+    let text = |b: &RecordBatch, i: usize, r: usize| {
+        let a = datafusion::arrow::compute::cast(
+            b.column(i),
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )
+        .unwrap();
+        let a = a.as_string::<i32>();
+        a.is_valid(r).then(|| a.value(r).to_string())
+    };
+    let decimal = |s: Option<String>| s.map(|s| s.parse::<Decimal>().unwrap());
+    let mut got = BTreeMap::new();
+    for b in ctx.sql(&sql).await.unwrap().collect().await.unwrap() {
+        for r in 0..b.num_rows() {
+            let n = b
+                .column(6)
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                .value(r);
+            let row = [1, 2, 3, 4, 5].map(|i| decimal(text(&b, i, r)));
+            got.insert(text(&b, 0, r).unwrap(), (row, n));
+        }
+    }
+
+    // The same from the batch path, in exact millionths.
+    let scores = Scorer::new(&model)
+        .score(&c.batch(options().as_of.unwrap()))
+        .unwrap();
+    let micros = |v: u32| (v != healthscore::batch::NONE).then_some(i128::from(v));
+    let score = scores.overall_micros();
+    let deployment = scores.dimension_micros(Dimension::Deployment);
+    let engagement = scores.dimension_micros(Dimension::Engagement);
+    let roi = scores.dimension_micros(Dimension::Roi);
+    // Per segment: Σ score, n score, Σ deployment, max roi, Σ (2·score − engagement).
+    type Tally = (i128, i64, i128, Option<i128>, i128);
+    let mut want: BTreeMap<String, Tally> = BTreeMap::new();
+    for row in (0..c.len()).filter(|r| !scores.rejected()[*r]) {
+        let segment = model
+            .segment_at(scores.segments()[row] as usize)
+            .unwrap()
+            .to_string();
+        let t = want.entry(segment).or_default();
+        if let Some(s) = micros(score[row]) {
+            t.0 += s;
+            t.1 += 1;
+        }
+        t.2 += micros(deployment[row]).unwrap_or(0);
+        t.3 = t.3.max(micros(roi[row]));
+        if let (Some(s), Some(e)) = (micros(score[row]), micros(engagement[row])) {
+            t.4 += 2 * s - e;
+        }
+    }
+    assert!(want.len() > 4, "{want:?}");
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    let exact = |m: i128| Decimal::from_i128_with_scale(m, 6);
+    for (segment, (sum, n, deployment, roi, mixed)) in &want {
+        let ([g_sum, g_avg, g_deployment, g_roi, g_mixed], g_n) = &got[segment];
+        assert_eq!(g_n, n, "{segment}");
+        assert_eq!(*g_sum, Some(exact(*sum)), "{segment}: sum");
+        assert_eq!(*g_deployment, Some(exact(*deployment)), "{segment}");
+        assert_eq!(*g_roi, roi.map(exact), "{segment}: max roi");
+        assert_eq!(
+            *g_mixed,
+            Some(exact(*mixed)),
+            "{segment}: sum(2·score − engagement)"
+        );
+        // The mean to DataFusion's ten decimals (its last digit rounded).
+        let mean = exact(*sum) / Decimal::from(*n);
+        let off = (g_avg.unwrap() - mean).abs();
+        assert!(
+            off < Decimal::new(1, 10),
+            "{segment}: avg {g_avg:?}, mean {mean}"
+        );
+    }
+}
