@@ -39,9 +39,10 @@ fn accounts(n: usize) -> v0m::Columns {
 #[test]
 fn every_thread_count_gives_the_one_thread_results() {
     let model = model();
-    // Sizes around the piece boundaries: below one kernel chunk, one
-    // row past a piece, and enough rows for many pieces a thread.
-    for n in [255, 257, 1_025, 4_097, 40_000] {
+    // Sizes around the boundaries: below one kernel chunk, one row past
+    // a piece, below two threads' worth of rows (scored on one), one
+    // row past it (two), and enough rows for many pieces a thread.
+    for n in [255, 257, 1_025, 4_097, 16_383, 16_385, 40_000] {
         let c = accounts(n);
         let b = c.batch(day());
         for drivers in [false, true] {
@@ -60,6 +61,9 @@ fn every_thread_count_gives_the_one_thread_results() {
             assert!(one.rejected()[n - 1], "the negative MRR is rejected");
             for threads in [2, 3, 5, 16] {
                 let scorer = Scorer::new(&model).threads(threads).with_drivers(drivers);
+                let used = scorer.threads_for(n);
+                let several = if n < 16_384 { used == 1 } else { used >= 2 };
+                assert!(several && used <= threads, "{n} rows: {used} threads");
                 let many = scorer.score(&b).expect("v0m columns fit");
                 assert_eq!(many, one, "{n} rows, {threads} threads, drivers {drivers}");
                 // Reused columns too (the path a stream of batches takes).

@@ -120,6 +120,15 @@ use crate::{AccountData, AccountError, ScoreRecord};
 use output::Out;
 use rows::Bound;
 
+/// The fewest rows of a batch for each thread [`Scorer::threads`] uses:
+/// a batch of fewer than `2 × ROWS_PER_THREAD` rows is scored on the
+/// calling thread alone. On the machine the benches run on (two vCPUs of
+/// a shared host), starting a thread and waiting for it took 25–300 µs,
+/// the time one thread takes for 600–7,500 rows: in four runs, a second
+/// thread never paid off below 8,192 rows (2,048 rows once took twice as
+/// long), and at 8,192 it lost (up to 65%) as often as it gained.
+pub const ROWS_PER_THREAD: usize = 8_192;
+
 /// A model compiled for batches: the kernel's tables, built once, then
 /// any number of batches scored. Cloning is cheap: clones share the
 /// tables (about 45 KB for a model's scorecards).
@@ -148,12 +157,14 @@ impl<'m> Scorer<'m> {
         }
     }
 
-    /// Splits each batch across this many threads (at least 1): the
-    /// calling thread and `threads - 1` std scoped threads, started per
-    /// call. The rows are cut into about 16 pieces a thread (at least
-    /// 1,024 rows each), which the threads take in turn, so that one
-    /// slower core does not hold up the rest. Results are in row order,
-    /// and identical, whatever the count.
+    /// Splits each batch across up to this many threads (at least 1): the
+    /// calling thread and std scoped threads started per call, one for
+    /// each further 8,192 rows at most ([`ROWS_PER_THREAD`]), so that a
+    /// small batch is not slowed down by starting threads. The rows are
+    /// cut into about 16 pieces a thread (at least 1,024 rows each),
+    /// which the threads take in turn, so that one slower core does not
+    /// hold up the rest. Results are in row order, and identical, whatever
+    /// the count.
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = threads.max(1);
         self
@@ -196,6 +207,24 @@ impl<'m> Scorer<'m> {
     /// ```
     pub fn thread_count(&self) -> usize {
         self.threads
+    }
+
+    /// The number of threads a batch of `rows` rows is scored on: the
+    /// [`thread_count`](Scorer::thread_count), but no more than one for
+    /// each [`ROWS_PER_THREAD`] rows, and at least 1.
+    ///
+    /// ```
+    /// # use healthscore::{batch::Scorer, Model};
+    /// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+    /// let scorer = Scorer::new(&model).threads(4);
+    /// assert_eq!(scorer.threads_for(0), 1);
+    /// assert_eq!(scorer.threads_for(16_383), 1); // starting a thread would cost more
+    /// assert_eq!(scorer.threads_for(16_384), 2);
+    /// assert_eq!(scorer.threads_for(1_000_000), 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn threads_for(&self, rows: usize) -> usize {
+        self.threads.min(rows / ROWS_PER_THREAD).max(1)
     }
 
     /// The instruction set the columnar kernel runs with here: `"avx512"`
@@ -252,7 +281,7 @@ impl<'m> Scorer<'m> {
         let rows = batch.len();
         out.reset(rows, self.drivers);
         out.model = Some(self.model.fingerprint().clone());
-        let threads = self.threads.min(rows.div_ceil(kernel::CHUNK)).max(1);
+        let threads = self.threads_for(rows);
         let all = out.out();
         if threads == 1 {
             self.range(batch, &bound, 0, rows, all);
