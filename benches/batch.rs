@@ -313,6 +313,53 @@ fn min_median(v: &mut [f64]) -> (f64, f64) {
     (v[0], v[v.len() / 2])
 }
 
+/// What two cores of this machine give over one, with nothing of ours
+/// in the way: `(arithmetic, reading)`, each one thread's time over two
+/// threads' for the same work. Arithmetic: independent multiply-adds,
+/// no memory. Reading: summing the rows `rows` of the same input columns
+/// the batch path reads, split in two halves.
+fn two_core_ceiling(c: &v0m::Columns) -> (f64, f64) {
+    fn arithmetic(steps: u64) -> f64 {
+        let mut acc = [1.0f64, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7];
+        for _ in 0..steps {
+            for a in &mut acc {
+                *a = black_box(*a) * 0.999_999 + 1e-9;
+            }
+        }
+        acc.iter().sum()
+    }
+    fn read(c: &v0m::Columns, rows: std::ops::Range<usize>) -> f64 {
+        let mut sum = c.cents[rows.clone()].iter().map(|x| *x as f64).sum::<f64>();
+        for column in &c.values {
+            sum += column[rows.clone()].iter().sum::<f64>();
+        }
+        sum
+    }
+    fn paired<T: Send>(one: impl Fn() -> T, halves: [&(dyn Fn() -> T + Sync); 2]) -> f64 {
+        let t = Instant::now();
+        black_box(one());
+        let single = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            let other = s.spawn(halves[1]);
+            black_box(halves[0]());
+            black_box(other.join().expect("a summing thread"));
+        });
+        single / t.elapsed().as_secs_f64()
+    }
+    let steps = 2_000_000;
+    let half = c.len() / 2;
+    let alu = paired(
+        || arithmetic(steps),
+        [&|| arithmetic(steps / 2), &|| arithmetic(steps / 2)],
+    );
+    let mem = paired(
+        || read(c, 0..c.len()),
+        [&|| read(c, 0..half), &|| read(c, half..c.len())],
+    );
+    (alu, mem)
+}
+
 fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: [u64; 5]) {
     let n = c.len();
     let slopes = slopes();
@@ -338,6 +385,7 @@ fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: 
         .and_then(|v| v.parse().ok())
         .unwrap_or(7);
     let mut f64_counts = [0; 5];
+    let (mut alu, mut mem) = (Vec::new(), Vec::new());
     // Untimed: the first pass allocates the output columns and faults in
     // their pages, which would count against the 1-thread run alone.
     for scorer in [&one, &two, &base] {
@@ -385,6 +433,10 @@ fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: 
         base.score_into(&b, &mut out).expect("v0m columns fit");
         times[6].push(t.elapsed().as_nanos() as f64 / n as f64);
         assert_eq!(counts(out.bands().iter().copied()), expected);
+
+        let (a, m) = two_core_ceiling(c);
+        alu.push(a);
+        mem.push(m);
     }
     // Paired within each round (the two runs back to back), so that the
     // machine's drift between rounds cancels out.
@@ -413,6 +465,14 @@ fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: 
     let hi = speedup.last().copied().unwrap_or(f64::NAN);
     println!(
         "  batch 2 threads over 1 thread, the same round: {lo:.2}× / {med:.2}× / {hi:.2}× (min / median / max)"
+    );
+    let ((alu_lo, alu_med), (mem_lo, mem_med)) = (min_median(&mut alu), min_median(&mut mem));
+    let (alu_hi, mem_hi) = (
+        alu.last().copied().unwrap_or(f64::NAN),
+        mem.last().copied().unwrap_or(f64::NAN),
+    );
+    println!(
+        "  this machine's own 2 cores over 1, the same rounds: arithmetic {alu_lo:.2}× / {alu_med:.2}× / {alu_hi:.2}×, reading the input columns {mem_lo:.2}× / {mem_med:.2}× / {mem_hi:.2}×"
     );
     println!("  bands (green, lime, yellow, red, none): exact {expected:?}, f64 {f64_counts:?}");
 }
