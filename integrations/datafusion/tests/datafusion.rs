@@ -111,6 +111,17 @@ async fn sql_rows(ctx: &SessionContext, sql: &str) -> BTreeMap<i64, Row> {
     all
 }
 
+/// Column `i` of a result batch at row `r`, as text (null: `None`).
+fn text_at(b: &RecordBatch, i: usize, r: usize) -> Option<String> {
+    let a = datafusion::arrow::compute::cast(
+        b.column(i),
+        &datafusion::arrow::datatypes::DataType::Utf8,
+    )
+    .unwrap();
+    let a = a.as_string::<i32>();
+    a.is_valid(r).then(|| a.value(r).to_string())
+}
+
 const FIELDS: &str = "id, h['score'], CAST(h['band'] AS VARCHAR), CAST(h['segment'] AS VARCHAR), \
      CAST(h['pulls_down_most'] AS VARCHAR), h['error']";
 
@@ -275,15 +286,7 @@ async fn group_by_band_and_segment_over_parquet() {
     let mut got = BTreeMap::new();
     for b in df.collect().await.unwrap() {
         for r in 0..b.num_rows() {
-            let s = |i: usize| {
-                let a = datafusion::arrow::compute::cast(
-                    b.column(i),
-                    &datafusion::arrow::datatypes::DataType::Utf8,
-                )
-                .unwrap();
-                let a = a.as_string::<i32>();
-                a.is_valid(r).then(|| a.value(r).to_string())
-            };
+            let s = |i: usize| text_at(&b, i, r);
             let n = b
                 .column(2)
                 .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
@@ -620,15 +623,7 @@ async fn ctas_in_sql() {
     );
     let out = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
     let out = datafusion::arrow::compute::concat_batches(&out[0].schema(), &out).unwrap();
-    let text = |c: usize, r: usize| {
-        let a = datafusion::arrow::compute::cast(
-            out.column(c),
-            &datafusion::arrow::datatypes::DataType::Utf8,
-        )
-        .unwrap();
-        let a = a.as_string::<i32>();
-        a.is_valid(r).then(|| a.value(r).to_string())
-    };
+    let text = |c: usize, r: usize| text_at(&out, c, r);
     assert_eq!(text(0, 0).as_deref(), Some("low"));
     assert_eq!(text(1, 0).as_deref(), Some("red"));
     assert_eq!(
@@ -694,15 +689,6 @@ async fn aggregates_and_arithmetic_over_results_are_exact() {
          FROM s WHERE h['error'] IS NULL GROUP BY 1",
         udf.sql_call()
     );
-    let text = |b: &RecordBatch, i: usize, r: usize| {
-        let a = datafusion::arrow::compute::cast(
-            b.column(i),
-            &datafusion::arrow::datatypes::DataType::Utf8,
-        )
-        .unwrap();
-        let a = a.as_string::<i32>();
-        a.is_valid(r).then(|| a.value(r).to_string())
-    };
     let decimal = |s: Option<String>| s.map(|s| s.parse::<Decimal>().unwrap());
     let mut got = BTreeMap::new();
     for b in ctx.sql(&sql).await.unwrap().collect().await.unwrap() {
@@ -711,8 +697,8 @@ async fn aggregates_and_arithmetic_over_results_are_exact() {
                 .column(6)
                 .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
                 .value(r);
-            let row = [1, 2, 3, 4, 5].map(|i| decimal(text(&b, i, r)));
-            got.insert(text(&b, 0, r).unwrap(), (row, n));
+            let row = [1, 2, 3, 4, 5].map(|i| decimal(text_at(&b, i, r)));
+            got.insert(text_at(&b, 0, r).unwrap(), (row, n));
         }
     }
 
