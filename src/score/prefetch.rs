@@ -31,7 +31,8 @@ pub(crate) const AHEAD: usize = 4;
 /// [`AHEAD`] accounts after `account`.
 #[inline(always)]
 pub(crate) fn following(account: &Account<'_>) {
-    #[cfg(target_arch = "x86_64")]
+    // (Not under Miri, which interprets no CPU hint.)
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         let size = std::mem::size_of::<Account<'_>>();
@@ -58,6 +59,6 @@ pub(crate) fn following(account: &Account<'_>) {
             _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(size.saturating_sub(1)));
         }
     }
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
     let _ = account;
 }
