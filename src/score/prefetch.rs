@@ -31,7 +31,8 @@ pub(crate) const AHEAD: usize = 4;
 /// [`AHEAD`] accounts after `account`.
 #[inline(always)]
 pub(crate) fn following(account: &Account<'_>) {
-    // (Not under Miri, which interprets no CPU hint.)
+    // Not under Miri: a hint has nothing for it to check, and it need not
+    // know this x86 intrinsic.
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
