@@ -123,7 +123,8 @@ use rows::Bound;
 /// The fewest rows of a batch for each thread [`Scorer::threads`] uses:
 /// a batch of fewer than `2 × ROWS_PER_THREAD` rows is scored on the
 /// calling thread alone. On the machine the benches run on (two vCPUs of
-/// a shared host), starting a thread and waiting for it took 25–300 µs,
+/// a shared host), a throwaway probe (1 and 2 threads on the same rows,
+/// interleaved) found that starting a thread and waiting for it took 25–300 µs,
 /// the time one thread takes for 600–7,500 rows: in four runs, a second
 /// thread never paid off below 8,192 rows (2,048 rows once took twice as
 /// long), and at 8,192 it lost (up to 65%) as often as it gained.

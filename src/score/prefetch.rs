@@ -5,7 +5,8 @@
 //! seven cache lines. Scoring a `Vec<Account>` in order therefore streams
 //! that much memory per account, and where the portfolio does not fit in
 //! cache, the CPU's own prefetcher does not run far enough ahead: on the
-//! machine the benches run on, reading an account's lines alone took
+//! machine the benches run on, a throwaway probe found that reading an
+//! account's lines alone took
 //! 38–48 ns at 1,000,000 accounts, scoring it in cache about 51, and
 //! scoring it out of cache 100–110: the two added up, not overlapped.
 //! With this prefetch, `cargo bench --bench batch` (1,000,000 accounts,
@@ -24,7 +25,8 @@ use crate::account::Account;
 /// How many accounts ahead [`following`] fetches: far enough that the
 /// lines arrive while this one and the next few are scored (about 50 ns
 /// each, in cache), near enough that they are not evicted before use.
-/// Measured on the bench machine: 3 and 4 gain most, 1, 2 and 8 less.
+/// Measured with a throwaway probe on the bench machine: 3 and 4 gain
+/// most, 1, 2 and 8 less.
 pub(crate) const AHEAD: usize = 4;
 
 /// Asks the CPU to start loading every cache line of the memory
