@@ -316,7 +316,7 @@ fn min_median(v: &mut [f64]) -> (f64, f64) {
 /// What two cores of this machine give over one, with nothing of ours
 /// in the way: `(arithmetic, reading)`, each one thread's time over two
 /// threads' for the same work. Arithmetic: independent multiply-adds,
-/// no memory. Reading: summing the rows `rows` of the same input columns
+/// no memory. Reading: summing the same input columns
 /// the batch path reads, split in two halves.
 fn two_core_ceiling(c: &v0m::Columns) -> (f64, f64) {
     fn arithmetic(steps: u64) -> f64 {
