@@ -180,7 +180,11 @@ fn batch<'a>(
     for (((id, values, valid, days, _), authors), bits) in
         o.metrics.iter().zip(authors).zip(&o.bitmaps)
     {
-        let validity = if scaled == 2 {
+        // A column with a value in every row goes without validity (the
+        // wide kernel's loop for it reads no flags).
+        let validity = if valid.iter().all(|v| *v) {
+            Validity::All
+        } else if scaled == 2 {
             Validity::Bits { bits, offset: 3 }
         } else {
             Validity::Bools(valid)

@@ -10,6 +10,7 @@ use super::*;
 pub(super) fn metric<const WIDE: bool>(
     mp: &MetricPlan,
     impute: bool,
+    first: bool,
     column: &MetricColumn<'_>,
     batch: &Batch<'_>,
     bound: &Bound<'_>,
@@ -21,13 +22,16 @@ pub(super) fn metric<const WIDE: bool>(
     // validity, no scratch columns prepared.
     if WIDE {
         if let Some((values, held)) = unprepared(mp, impute, column, r0, n) {
-            let bad = wide_plain_any(mp, held, values, s);
+            let bad = wide_plain_any(mp, held, values, first, s);
             if bad {
                 prepare(mp, column, batch, bound, r0, n, s);
                 find_bad(mp, values, s);
             }
             return;
         }
+    }
+    if first {
+        clear(mp.dim & 3, n, s);
     }
     prepare(mp, column, batch, bound, r0, n, s);
     let Some(values) = column.values.get(r0..r0 + n) else {
@@ -59,7 +63,7 @@ pub(super) fn metric<const WIDE: bool>(
             macro_rules! plain {
                 ($n:literal) => {
                     if WIDE {
-                        wide_plain::<$n>(mp, p, *direct, values, Held::Prepared, s)
+                        wide_plain::<$n>(mp, p, *direct, values, Held::Prepared, false, s)
                     } else {
                         linear_plain_out::<$n>(mp, p, values, s)
                     }
@@ -137,20 +141,26 @@ fn unprepared<'a>(
 
 /// [`wide_plain`] for a plain curve of any number of pieces.
 #[inline(always)]
-fn wide_plain_any(mp: &MetricPlan, held: Held<'_>, values: &[f64], s: &mut Scratch) -> bool {
+fn wide_plain_any(
+    mp: &MetricPlan,
+    held: Held<'_>,
+    values: &[f64],
+    first: bool,
+    s: &mut Scratch,
+) -> bool {
     let Shape::Linear { pieces, direct, .. } = &mp.shape else {
         return false;
     };
     let p = pieces.as_slice();
     match p.len() {
-        1 => wide_plain::<1>(mp, p, *direct, values, held, s),
-        2 => wide_plain::<2>(mp, p, *direct, values, held, s),
+        1 => wide_plain::<1>(mp, p, *direct, values, held, first, s),
+        2 => wide_plain::<2>(mp, p, *direct, values, held, first, s),
         // Three pieces padded to four: the padding left out.
         4 if p.get(3).is_some_and(|x| x.from == f64::INFINITY) => {
-            wide_plain::<3>(mp, p, *direct, values, held, s)
+            wide_plain::<3>(mp, p, *direct, values, held, first, s)
         }
-        4 => wide_plain::<4>(mp, p, *direct, values, held, s),
-        _ => wide_plain::<8>(mp, p, *direct, values, held, s),
+        4 => wide_plain::<4>(mp, p, *direct, values, held, first, s),
+        _ => wide_plain::<8>(mp, p, *direct, values, held, first, s),
     }
 }
 
@@ -294,26 +304,57 @@ fn wide_plain<const N: usize>(
     direct: bool,
     values: &[f64],
     held: Held<'_>,
+    first: bool,
     s: &mut Scratch,
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        // SAFETY: the wide kernel runs only where `Isa::detect` found
-        // AVX-512 (F, DQ, VL) on this CPU.
-        unsafe {
-            use super::avx512::linear_plain as go;
-            match (direct, mp.lo < 0.0) {
-                (true, false) => go::<N, true, false>(mp, pieces, values, held, s),
-                (true, true) => go::<N, true, true>(mp, pieces, values, held, s),
-                (false, false) => go::<N, false, false>(mp, pieces, values, held, s),
-                (false, true) => go::<N, false, true>(mp, pieces, values, held, s),
-            }
+        use super::avx512::held::{ALL, BITS, BOOLS, PREPARED};
+        use super::avx512::linear_plain as go;
+        let kind = match held {
+            Held::Prepared => PREPARED,
+            Held::All => ALL,
+            Held::Bools(_) => BOOLS,
+            Held::Bits { .. } => BITS,
+        };
+        macro_rules! go {
+            ($d:literal, $s:literal) => {
+                // SAFETY: the wide kernel runs only where `Isa::detect`
+                // found AVX-512 (F, DQ, VL) on this CPU.
+                unsafe {
+                    match kind {
+                        PREPARED => go::<N, $d, $s, PREPARED>(mp, pieces, values, held, first, s),
+                        ALL => go::<N, $d, $s, ALL>(mp, pieces, values, held, first, s),
+                        BOOLS => go::<N, $d, $s, BOOLS>(mp, pieces, values, held, first, s),
+                        _ => go::<N, $d, $s, BITS>(mp, pieces, values, held, first, s),
+                    }
+                }
+            };
+        }
+        match (direct, mp.lo < 0.0) {
+            (true, false) => go!(true, false),
+            (true, true) => go!(true, true),
+            (false, false) => go!(false, false),
+            (false, true) => go!(false, true),
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
         let _ = (direct, held);
+        if first {
+            clear(mp.dim & 3, values.len(), s);
+        }
         linear_plain::<N>(mp, pieces, values, s)
+    }
+}
+
+/// Sets a dimension's sums of the chunk's first `n` rows to 0.
+#[inline(always)]
+pub(super) fn clear(d: usize, n: usize, s: &mut Scratch) {
+    let n = n.min(CHUNK);
+    if let (Some(sum), Some(wsum)) = (s.sum.get_mut(d), s.wsum.get_mut(d)) {
+        sum[..n].fill(0.0);
+        wsum[..n].fill(0.0);
     }
 }
 

@@ -87,7 +87,7 @@ fn gather(dst: &mut [f64; CHUNK], table: &[f64; MAX_CARDS], card: &[u32; CHUNK],
 /// Dimension scores, overall score, coverage and band level of each row:
 /// first in `f64` (a loop the compiler vectorises: scorecard fields are
 /// looked up in fixed tables), then written out as columns; the band
-/// level (−1 for none) left in `s.level_out`.
+/// level left in `s.level` (255 for none).
 #[allow(clippy::needless_range_loop)] // one index drives several arrays
 #[inline(always)]
 fn levels(plan: &Plan, n: usize, s: &mut Scratch, out: &mut Out<'_>) {
@@ -140,7 +140,7 @@ fn levels(plan: &Plan, n: usize, s: &mut Scratch, out: &mut Out<'_>) {
         let banded = scored & (coverage >= s.g_min[r]);
         s.overall_out[r] = if scored { overall } else { -1.0 };
         s.coverage_out[r] = if measured { coverage } else { 0.0 };
-        s.level_out[r] = if banded { level } else { -1.0 };
+        s.level[r] = if banded { level as u8 } else { u8::MAX };
     }
     // No data, no colour: without a measured value, no dimension score.
     for d in 0..4 {
@@ -201,8 +201,16 @@ pub(super) fn finish<const WIDE: bool>(
     } else {
         levels(plan, n, s, out);
     }
-    for (o, l) in out.band.iter_mut().zip(&s.level_out[..n]) {
-        *o = Band::ALL.get(*l as i32 as usize).copied();
+    // (A byte per row, mapped by a `match` the compiler turns into a
+    // vector minimum: `Option<Band>` is that byte, 4 for `None`.)
+    for (o, l) in out.band.iter_mut().zip(&s.level[..n]) {
+        *o = match l {
+            0 => Some(Band::Green),
+            1 => Some(Band::Lime),
+            2 => Some(Band::Yellow),
+            3 => Some(Band::Red),
+            _ => None,
+        };
     }
     for (o, st) in out.stale.iter_mut().zip(&s.stale[..n]) {
         *o = *st;
@@ -227,12 +235,15 @@ pub(super) fn finish<const WIDE: bool>(
             }
         }
     }
-    for x in out.rejected.iter_mut().take(n) {
-        *x = false;
+    for (x, bad) in out.rejected.iter_mut().zip(&s.bad[..n]) {
+        *x = *bad;
     }
-    for r in 0..n {
-        if s.bad[r] {
-            out.reject(r);
+    // (`fold`, not `any`: a loop without an early exit vectorises.)
+    if s.bad[..n].iter().fold(false, |any, bad| any | *bad) {
+        for r in 0..n {
+            if s.bad[r] {
+                out.reject(r);
+            }
         }
     }
 }

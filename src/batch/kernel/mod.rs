@@ -153,6 +153,8 @@ pub(crate) struct Scratch {
     overall_out: [f64; CHUNK],
     coverage_out: [f64; CHUNK],
     level_out: [f64; CHUNK],
+    /// Each row's band level as a byte (0 green … 3 red, 255 none).
+    level: [u8; CHUNK],
     measured: [f64; CHUNK],
     /// Each row's scorecard fields.
     g_w: [[f64; CHUNK]; 4],
@@ -207,6 +209,7 @@ impl Scratch {
             overall_out: [0.0; CHUNK],
             coverage_out: [0.0; CHUNK],
             level_out: [0.0; CHUNK],
+            level: [0; CHUNK],
             measured: [0.0; CHUNK],
             g_w: [[0.0; CHUNK]; 4],
             g_total: [[0.0; CHUNK]; 4],
@@ -268,11 +271,9 @@ fn chunk_impl<const WIDE: bool>(
             .unwrap_or(i64::MAX);
         s.stale[r] = 0;
     }
-    // The sums each metric adds to; the data weight and worst score only
-    // where the dimension has them (else nothing writes or reads them).
+    // The data weight and worst score only where the dimension has them
+    // (else nothing writes or reads them).
     for d in 0..4 {
-        s.sum[d][..n].fill(0.0);
-        s.wsum[d][..n].fill(0.0);
         if plan.impute[d] {
             s.data[d][..n].fill(0.0);
         }
@@ -280,9 +281,18 @@ fn chunk_impl<const WIDE: bool>(
             s.worst[d][..n].fill(f64::INFINITY);
         }
     }
+    // The first metric of each dimension sets its sums, the others add
+    // to them; a dimension without a metric has sums of 0.
+    let mut fresh = [true; 4];
     for (mp, column) in plan.metrics.iter().zip(&bound.metrics) {
-        let impute = plan.impute[mp.dim & 3];
-        metric::<WIDE>(mp, impute, column, batch, bound, r0, n, s);
+        let d = mp.dim & 3;
+        metric::<WIDE>(mp, plan.impute[d], fresh[d], column, batch, bound, r0, n, s);
+        fresh[d] = false;
+    }
+    for (d, fresh) in fresh.iter().enumerate() {
+        if *fresh {
+            curves::clear(d, n, s);
+        }
     }
     if WIDE {
         finish::<true>(model, plan, batch, r0, n, s, out);

@@ -87,8 +87,8 @@ fn floor_mul(a: __m512d, c: __m512d, inv: __m512d) -> __m512d {
 /// The portable `finish` up to the band level, for a model of at most 16
 /// scorecards: writes the overall score, coverage, dimension scores and
 /// dimension coverages of rows `0 .. n` to `out`, and each row's band
-/// level (0 green … 3 red, −1 none) to `s.level_out`.
-#[target_feature(enable = "avx512f,avx512dq")]
+/// level (0 green … 3 red, 255 none) to `s.level`.
+#[target_feature(enable = "avx512f,avx512dq,avx512vl")]
 pub(crate) fn finish(plan: &Plan, n: usize, s: &mut Scratch, out: &mut Out<'_>) {
     let t = &*plan.table;
     let n = n.min(CHUNK);
@@ -186,12 +186,11 @@ pub(crate) fn finish(plan: &Plan, n: usize, s: &mut Scratch, out: &mut Out<'_>) 
         for (column, score) in dims_out.iter_mut().zip(dim) {
             put(column, r, _mm512_mask_mov_pd(none, measured, score));
         }
-        if let Some(dst) = s
-            .level_out
-            .get_mut(r..)
-            .and_then(|d| d.first_chunk_mut::<8>())
-        {
-            super::store(dst, _mm512_mask_mov_pd(none, banded, level));
+        // Whole numbers −1 … 3 as bytes (−1 becoming 255).
+        let level = _mm512_cvttpd_epi32(_mm512_mask_mov_pd(none, banded, level));
+        let bytes = _mm_cvtsi128_si64(_mm256_cvtepi32_epi8(level)).to_le_bytes();
+        if let Some(dst) = s.level.get_mut(r..).and_then(|d| d.first_chunk_mut::<8>()) {
+            *dst = bytes;
         }
     }
 }
