@@ -2,7 +2,7 @@
 //! and the per-dimension accumulation (its validity and dates are
 //! `prepare`'s).
 
-use super::prepare::{prepare, Held};
+use super::prepare::{prepare, Held, Next};
 use super::*;
 
 #[allow(clippy::too_many_arguments)]
@@ -21,8 +21,8 @@ pub(super) fn metric<const WIDE: bool>(
     // The commonest column in the wide kernel: read straight from its
     // validity, no scratch columns prepared.
     if WIDE {
-        if let Some((values, held)) = unprepared(mp, impute, column, r0, n) {
-            let bad = wide_plain_any(mp, held, values, first, s);
+        if let Some((values, held, next)) = unprepared(mp, impute, column, r0, n) {
+            let bad = wide_plain_any(mp, held, values, next, first, s);
             if bad {
                 prepare(mp, column, batch, bound, r0, n, s);
                 find_bad(mp, values, s);
@@ -63,7 +63,16 @@ pub(super) fn metric<const WIDE: bool>(
             macro_rules! plain {
                 ($n:literal) => {
                     if WIDE {
-                        wide_plain::<$n>(mp, p, *direct, values, Held::Prepared, false, s)
+                        wide_plain::<$n>(
+                            mp,
+                            p,
+                            *direct,
+                            values,
+                            Held::Prepared,
+                            Next::default(),
+                            false,
+                            s,
+                        )
                     } else {
                         linear_plain_out::<$n>(mp, p, values, s)
                     }
@@ -119,7 +128,7 @@ fn unprepared<'a>(
     column: &MetricColumn<'a>,
     r0: usize,
     n: usize,
-) -> Option<(&'a [f64], Held<'a>)> {
+) -> Option<(&'a [f64], Held<'a>, Next<'a>)> {
     let Shape::Linear { bounded, .. } = &mp.shape else {
         return None;
     };
@@ -128,15 +137,24 @@ fn unprepared<'a>(
         return None;
     }
     let values = column.values.get(r0..r0 + n)?;
+    // The next chunk's rows (fewer at the end of the column, none after).
+    let after = |len: usize| r0.saturating_add(n).min(len)..r0.saturating_add(n + CHUNK).min(len);
+    let mut next = Next {
+        values: column.values.get(after(column.values.len())).unwrap_or(&[]),
+        flags: &[],
+    };
     let held = match column.validity {
         Validity::All => Held::All,
-        Validity::Bools(b) => Held::Bools(b.get(r0..r0 + n)?),
+        Validity::Bools(b) => {
+            next.flags = b.get(after(b.len())).unwrap_or(&[]);
+            Held::Bools(b.get(r0..r0 + n)?)
+        }
         Validity::Bits { bits, offset } => Held::Bits {
             bits,
             offset: offset.checked_add(r0)?,
         },
     };
-    Some((values, held))
+    Some((values, held, next))
 }
 
 /// [`wide_plain`] for a plain curve of any number of pieces.
@@ -145,6 +163,7 @@ fn wide_plain_any(
     mp: &MetricPlan,
     held: Held<'_>,
     values: &[f64],
+    next: Next<'_>,
     first: bool,
     s: &mut Scratch,
 ) -> bool {
@@ -153,14 +172,14 @@ fn wide_plain_any(
     };
     let p = pieces.as_slice();
     match p.len() {
-        1 => wide_plain::<1>(mp, p, *direct, values, held, first, s),
-        2 => wide_plain::<2>(mp, p, *direct, values, held, first, s),
+        1 => wide_plain::<1>(mp, p, *direct, values, held, next, first, s),
+        2 => wide_plain::<2>(mp, p, *direct, values, held, next, first, s),
         // Three pieces padded to four: the padding left out.
         4 if p.get(3).is_some_and(|x| x.from == f64::INFINITY) => {
-            wide_plain::<3>(mp, p, *direct, values, held, first, s)
+            wide_plain::<3>(mp, p, *direct, values, held, next, first, s)
         }
-        4 => wide_plain::<4>(mp, p, *direct, values, held, first, s),
-        _ => wide_plain::<8>(mp, p, *direct, values, held, first, s),
+        4 => wide_plain::<4>(mp, p, *direct, values, held, next, first, s),
+        _ => wide_plain::<8>(mp, p, *direct, values, held, next, first, s),
     }
 }
 
@@ -298,12 +317,14 @@ fn linear_plain<const N: usize>(
 /// (see [`super::avx512`]).
 #[inline(always)]
 #[allow(unsafe_code)] // calls a loop compiled for features checked at run time
+#[allow(clippy::too_many_arguments)]
 fn wide_plain<const N: usize>(
     mp: &MetricPlan,
     pieces: &[Piece],
     direct: bool,
     values: &[f64],
     held: Held<'_>,
+    next: Next<'_>,
     first: bool,
     s: &mut Scratch,
 ) -> bool {
@@ -323,10 +344,12 @@ fn wide_plain<const N: usize>(
                 // found AVX-512 (F, DQ, VL) on this CPU.
                 unsafe {
                     match kind {
-                        PREPARED => go::<N, $d, $s, PREPARED>(mp, pieces, values, held, first, s),
-                        ALL => go::<N, $d, $s, ALL>(mp, pieces, values, held, first, s),
-                        BOOLS => go::<N, $d, $s, BOOLS>(mp, pieces, values, held, first, s),
-                        _ => go::<N, $d, $s, BITS>(mp, pieces, values, held, first, s),
+                        PREPARED => {
+                            go::<N, $d, $s, PREPARED>(mp, pieces, values, held, next, first, s)
+                        }
+                        ALL => go::<N, $d, $s, ALL>(mp, pieces, values, held, next, first, s),
+                        BOOLS => go::<N, $d, $s, BOOLS>(mp, pieces, values, held, next, first, s),
+                        _ => go::<N, $d, $s, BITS>(mp, pieces, values, held, next, first, s),
                     }
                 }
             };
@@ -340,7 +363,7 @@ fn wide_plain<const N: usize>(
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = (direct, held);
+        let _ = (direct, held, next);
         if first {
             clear(mp.dim & 3, values.len(), s);
         }

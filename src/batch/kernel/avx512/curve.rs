@@ -16,7 +16,7 @@
 use core::arch::x86_64::*;
 
 use super::{load, store};
-use crate::batch::kernel::prepare::Held;
+use crate::batch::kernel::prepare::{Held, Next};
 use crate::batch::kernel::{Scratch, CHUNK};
 use crate::batch::plan::{MetricPlan, Piece};
 
@@ -104,6 +104,7 @@ pub(crate) fn linear_plain<
     pieces: &[Piece],
     values: &[f64],
     held: Held<'_>,
+    next: Next<'_>,
     first: bool,
     s: &mut Scratch,
 ) -> bool {
@@ -243,6 +244,16 @@ pub(crate) fn linear_plain<
     let full = n / 8;
     let mut r = 0;
     for x in values.chunks_exact(8).take(full) {
+        // The next chunk's line of values, and of flags (a line holds
+        // 64 rows' flags): see [`Next`].
+        if let Some(v) = next.values.get(r) {
+            _mm_prefetch::<_MM_HINT_T0>((v as *const f64).cast());
+        }
+        if HELD == held::BOOLS && r % 64 == 0 {
+            if let Some(f) = next.flags.get(r) {
+                _mm_prefetch::<_MM_HINT_T0>((f as *const bool).cast());
+            }
+        }
         if let Ok(x) = <&[f64; 8]>::try_from(x) {
             bad |= block!(r, 0xff, load(x));
         }
