@@ -610,6 +610,37 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Batches of several chunks (256 rows each) and a short last one,
+    /// random models, both ways of writing v0m's columns: each chunk's
+    /// first metric of a dimension sets its sums afresh, and the loops
+    /// read the next chunk's rows ahead.
+    #[test]
+    fn across_chunks((model, accounts) in any_model().prop_flat_map(accounts), rows in 257usize..700) {
+        let many: Vec<_> = accounts.iter().cycle().take(rows).cloned().collect();
+        check_equal(&model, many, 1, None)?;
+    }
+
+    #[test]
+    fn the_reference_model_across_chunks(accounts in proptest::collection::vec(strategy::account(&v0m::model(), day(28)), 1..60), rows in 257usize..700) {
+        let many: Vec<_> = accounts
+            .iter()
+            .cycle()
+            .take(rows)
+            .cloned()
+            .map(|mut a| {
+                for o in &mut a.observations {
+                    o.observed_on = a.as_of;
+                }
+                a
+            })
+            .collect();
+        check_equal(&v0m::model(), many, 1, None)?;
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     /// Scoring into columns that held another batch of the same length
