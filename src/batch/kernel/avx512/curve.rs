@@ -6,12 +6,16 @@
 //! vector operations per value. The portable loop, as the compiler
 //! vectorises it, selects each row's piece field by field with a compare
 //! and a blend per piece, rounds by adding and subtracting 1.5·2⁵², and
-//! corrects each quotient. Here the row's piece number is counted once
-//! and each field looked up in an 8-entry table held in a register
-//! (`vpermpd`: one instruction a field), rounding is the CPU's own
-//! (`vrndscalepd`), and most curves' pieces are scored in one step (see
-//! `Shape::Linear::direct`). The results are the portable loop's, exactly
-//! (the property tests compare both kernels with the row API).
+//! corrects each quotient. Here the row's piece number is found once (a
+//! blend per piece start) and each field looked up in an 8-entry table
+//! held in a register (`vpermpd`: one instruction a field), rounding is
+//! the CPU's own (`vrndscalepd`), and most curves' pieces are scored in
+//! one step (see `Shape::Linear::direct`). The loop is compiled for one
+//! kind of validity at a time and runs whole 8-row blocks apart from the
+//! chunk's short last one, so that nothing scalar is decided per block;
+//! it reads the next chunk's values ahead (see `prepare::Next`). The
+//! results are the portable loop's, exactly (the property tests compare
+//! both kernels with the row API).
 
 use core::arch::x86_64::*;
 
