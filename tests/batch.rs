@@ -81,7 +81,7 @@ fn columns(model: &Model, accounts: &mut [AccountData]) -> Owned {
         // CTA inputs that are columns: a previous score, a renewal date
         // (now and then none); events are not columns.
         a.previous_score = (i % 3 != 0)
-            .then(|| Points::from_micros((i as u32 * 7_000_003) % 100_000_001).unwrap());
+            .then(|| Points::from_micros(((i as u64 * 7_000_003) % 100_000_001) as u32).unwrap());
         a.dates.clear();
         a.events.clear();
         let renewal = a.as_of + chrono::Days::new((i as u64 * 13) % 200);
