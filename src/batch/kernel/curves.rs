@@ -2,7 +2,7 @@
 //! and the per-dimension accumulation (its validity and dates are
 //! `prepare`'s).
 
-use super::prepare::{prepare, Held, Next};
+use super::prepare::{next_rows, prepare, Held, Next};
 use super::*;
 
 #[allow(clippy::too_many_arguments)]
@@ -137,8 +137,7 @@ fn unprepared<'a>(
         return None;
     }
     let values = column.values.get(r0..r0 + n)?;
-    // The next chunk's rows (fewer at the end of the column, none after).
-    let after = |len: usize| r0.saturating_add(n).min(len)..r0.saturating_add(n + CHUNK).min(len);
+    let after = |len: usize| next_rows(r0, n, len);
     let mut next = Next {
         values: column.values.get(after(column.values.len())).unwrap_or(&[]),
         flags: &[],

@@ -44,7 +44,7 @@ pub(super) fn segments_fast(
     };
     // The next chunk's MRR, employees and as-of dates (see
     // `prepare::Next`).
-    let after = |len: usize| (r0 + n).min(len)..(r0 + n + CHUNK).min(len);
+    let after = |len: usize| super::prepare::next_rows(r0, n, len);
     match batch.mrr {
         crate::batch::Mrr::Scaled64 { values, .. } => fetch(values.get(after(values.len()))),
         crate::batch::Mrr::Scaled128 { values, .. } => fetch(values.get(after(values.len()))),
