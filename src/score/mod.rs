@@ -31,7 +31,7 @@ pub(crate) mod account;
 mod bind;
 pub(crate) mod compute;
 mod explain;
-mod prefetch;
+pub(crate) mod prefetch;
 pub(crate) mod program;
 mod record;
 pub(crate) mod slots;

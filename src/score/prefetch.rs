@@ -33,17 +33,31 @@ pub(crate) const AHEAD: usize = 4;
 /// [`AHEAD`] accounts after `account`.
 #[inline(always)]
 pub(crate) fn following(account: &Account<'_>) {
+    let size = std::mem::size_of::<Account<'_>>();
+    // Only an address is computed (`wrapping_add` never dereferences),
+    // and only a prefetch is given it.
+    let start = std::ptr::from_ref(account)
+        .cast::<i8>()
+        .wrapping_add(AHEAD * size);
+    bytes(start, size);
+}
+
+/// Asks the CPU to start loading every cache line of `rows` (the batch
+/// kernel's next chunk of a column).
+#[inline(always)]
+pub(crate) fn lines<T>(rows: &[T]) {
+    bytes(rows.as_ptr().cast(), std::mem::size_of_val(rows));
+}
+
+/// Every cache line of the `size` bytes from `start`, which need not be
+/// memory the program may read.
+#[inline(always)]
+fn bytes(start: *const i8, size: usize) {
     // Not under Miri: a hint has nothing for it to check, and it need not
     // know this x86 intrinsic.
     #[cfg(all(target_arch = "x86_64", not(miri)))]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let size = std::mem::size_of::<Account<'_>>();
-        // Only an address is computed (`wrapping_add` never dereferences),
-        // and only a prefetch is given it.
-        let start = std::ptr::from_ref(account)
-            .cast::<i8>()
-            .wrapping_add(AHEAD * size);
         let mut offset = 0;
         while offset < size {
             // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 CPU has;
@@ -55,13 +69,15 @@ pub(crate) fn following(account: &Account<'_>) {
             }
             offset += 64;
         }
-        // The last byte: an account need not start on a line.
-        #[allow(unsafe_code)]
-        // SAFETY: as above.
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(size.saturating_sub(1)));
+        // The last byte: the memory need not start on a line.
+        if size > 0 {
+            #[allow(unsafe_code)]
+            // SAFETY: as above.
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(size - 1));
+            }
         }
     }
     #[cfg(not(all(target_arch = "x86_64", not(miri))))]
-    let _ = account;
+    let _ = (start, size);
 }

@@ -44,15 +44,25 @@ pub(super) fn segments_fast(
     };
     // The next chunk's MRR, employees and as-of dates (see
     // `prepare::Next`).
+    use crate::score::prefetch::lines;
     let after = |len: usize| super::prepare::next_rows(r0, n, len);
     match batch.mrr {
-        crate::batch::Mrr::Scaled64 { values, .. } => fetch(values.get(after(values.len()))),
-        crate::batch::Mrr::Scaled128 { values, .. } => fetch(values.get(after(values.len()))),
+        crate::batch::Mrr::Scaled64 { values, .. } => {
+            lines(values.get(after(values.len())).unwrap_or(&[]))
+        }
+        crate::batch::Mrr::Scaled128 { values, .. } => {
+            lines(values.get(after(values.len())).unwrap_or(&[]))
+        }
         _ => {}
     }
-    fetch(batch.employees.get(after(batch.employees.len())));
+    lines(
+        batch
+            .employees
+            .get(after(batch.employees.len()))
+            .unwrap_or(&[]),
+    );
     if let Dates::Days(d) = batch.as_of {
-        fetch(d.get(after(d.len())));
+        lines(d.get(after(d.len())).unwrap_or(&[]));
     }
     let staged = batch.stages.is_some() && !seg.stages.is_empty();
     if staged || !ids_present(&batch.ids, r0, n) {
@@ -138,28 +148,6 @@ pub(super) fn segments_fast(
         s.card[r] = if ok[r] { card_of[r] } else { 0 };
     }
     true
-}
-
-/// Asks the CPU to bring every cache line of `rows` into its cache.
-#[inline(always)]
-fn fetch<T>(rows: Option<&[T]>) {
-    // Not under Miri: a hint has nothing for it to check.
-    #[cfg(all(target_arch = "x86_64", not(miri)))]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let step = (64 / std::mem::size_of::<T>().max(1)).max(1);
-        for x in rows.unwrap_or(&[]).iter().step_by(step) {
-            // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 CPU
-            // has; a prefetch does not access memory in the language's
-            // sense and never faults.
-            #[allow(unsafe_code)]
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(x).cast());
-            }
-        }
-    }
-    #[cfg(not(all(target_arch = "x86_64", not(miri))))]
-    let _ = rows;
 }
 
 /// True when every id of rows `r0 .. r0 + n` is one the row API takes (a
