@@ -31,6 +31,18 @@ impl Band {
         self as usize
     }
 
+    /// The band at position `index` (green 0 … red 3; red past 3): a
+    /// lookup, without a branch.
+    #[inline]
+    pub(crate) const fn from_index(index: usize) -> Band {
+        match index {
+            0 => Band::Green,
+            1 => Band::Lime,
+            2 => Band::Yellow,
+            _ => Band::Red,
+        }
+    }
+
     /// The lowercase name.
     pub const fn name(self) -> &'static str {
         match self {
@@ -146,15 +158,13 @@ impl BandThresholds {
     /// The band of a score: the highest band whose threshold it reaches.
     #[inline]
     pub fn band(&self, score: Points) -> Band {
-        if score >= self.green {
-            Band::Green
-        } else if score >= self.lime {
-            Band::Lime
-        } else if score >= self.yellow {
-            Band::Yellow
-        } else {
-            Band::Red
-        }
+        // Counted, not branched on: scores of a portfolio land in every
+        // band, and a mispredicted branch per account cost more than the
+        // rest of the finishing step.
+        let below = usize::from(score < self.green)
+            + usize::from(score < self.lime)
+            + usize::from(score < self.yellow);
+        Band::from_index(below)
     }
 
     /// The band of a score given the account's previous band and a
@@ -186,15 +196,23 @@ impl BandThresholds {
         previous: Option<Band>,
         margin: Points,
     ) -> Band {
-        let Some(previous) = previous.filter(|_| margin > Points::ZERO) else {
-            return self.band(score);
+        // Without a branch (whether an account has a previous band varies
+        // across a portfolio): without one, the margin is 0 and both
+        // bands below are the score's own.
+        let margin = if previous.is_some() {
+            margin.micros()
+        } else {
+            0
         };
         // Healthiest band reachable going up, least healthy going down.
-        let up = self.band(Points(score.micros().saturating_sub(margin.micros())));
+        let up = self.band(Points(score.micros().saturating_sub(margin)));
         let down = self.band(Points(
-            (score.micros() + margin.micros()).min(Points::MAX.micros()),
+            score
+                .micros()
+                .saturating_add(margin)
+                .min(Points::MAX.micros()),
         ));
-        previous.max(up).min(down)
+        previous.map_or(up, |p| p.max(up).min(down))
     }
 
     /// The lower bound of a band (`Points::ZERO` for red).
@@ -285,6 +303,57 @@ mod tests {
             t.band_with_hysteresis(p(81), Some(Band::Red), m),
             Band::Lime
         );
+    }
+
+    /// The counted band and the branch-free hysteresis, against the rules
+    /// as the docs state them, written as plain comparisons.
+    mod counted {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn stated(t: &BandThresholds, s: u32) -> Band {
+            let s = Points(s);
+            if s >= t.green {
+                Band::Green
+            } else if s >= t.lime {
+                Band::Lime
+            } else if s >= t.yellow {
+                Band::Yellow
+            } else {
+                Band::Red
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn bands_and_hysteresis_follow_the_stated_rules(
+                mut cuts in proptest::array::uniform3(1u32..=Points::MAX.micros()),
+                score in prop_oneof![0u32..=Points::MAX.micros(), Just(0), Just(Points::MAX.micros())],
+                near in 0usize..3,
+                offset in -3i64..=3,
+                margin in prop_oneof![Just(0u32), 0u32..=20_000_000, Just(Points::MAX.micros())],
+                previous in proptest::option::of(0usize..4),
+            ) {
+                cuts.sort_unstable();
+                prop_assume!(cuts[0] < cuts[1] && cuts[1] < cuts[2]);
+                let t = BandThresholds::new(Points(cuts[2]), Points(cuts[1]), Points(cuts[0])).unwrap();
+                // Half the cases on a threshold, or a millionth from one.
+                let score = if offset == 0 { score } else {
+                    (i64::from(cuts[near]) + offset).clamp(0, i64::from(Points::MAX.micros())) as u32
+                };
+                prop_assert_eq!(t.band(Points(score)), stated(&t, score));
+                let previous = previous.map(Band::from_index);
+                let want = match previous.filter(|_| margin > 0) {
+                    None => stated(&t, score),
+                    Some(p) => {
+                        let up = stated(&t, score.saturating_sub(margin));
+                        let down = stated(&t, score.saturating_add(margin).min(Points::MAX.micros()));
+                        p.max(up).min(down)
+                    }
+                };
+                prop_assert_eq!(t.band_with_hysteresis(Points(score), previous, Points(margin)), want);
+            }
+        }
     }
 
     #[test]

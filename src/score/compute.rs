@@ -315,9 +315,14 @@ impl Parts {
         previous: Option<Band>,
     ) -> Parts {
         let coverage = Share::from_micros(coverage).unwrap_or(Share::ONE);
-        let band = overall.filter(|_| coverage >= card.min_coverage).map(|p| {
-            card.bands
-                .band_with_hysteresis(p, previous, card.hysteresis)
+        // The band is worked out whether or not coverage reaches the
+        // minimum, then kept or not: no branch on the account's data.
+        let banded = coverage >= card.min_coverage;
+        let band = overall.and_then(|p| {
+            let band = card
+                .bands
+                .band_with_hysteresis(p, previous, card.hysteresis);
+            banded.then_some(band)
         });
         Parts {
             overall,
