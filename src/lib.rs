@@ -119,7 +119,7 @@
 //!    payloads may carry fields of their own (ignored), integer ids, flags as
 //!    0/1. For many accounts, set observations by
 //!    [`MetricHandle`](model::MetricHandle): binding then needs no lookup
-//!    and allocates nothing.
+//!    and allocates once (the box the account keeps its data in).
 //! 3. [`Account::score`] (allocation-free), then [`Score::explain`],
 //!    `Display` or [`Score::record`] for people and services, and
 //!    [`PortfolioSummary`] for the portfolio view (merge summaries of

@@ -139,7 +139,7 @@ pub struct BatchCtas {
 /// row: after the first rows, evaluating a quiet row allocates nothing.
 struct Refill {
     handles: Vec<MetricHandle>,
-    data: Option<AccountData>,
+    data: Option<Box<AccountData>>,
 }
 
 impl Refill {
@@ -160,9 +160,14 @@ impl Refill {
         batch: &Batch<'_>,
         bound: &Bound<'_>,
         row: usize,
-    ) -> AccountData {
+    ) -> Box<AccountData> {
         let mut data = self.data.take().unwrap_or_else(|| {
-            AccountData::new(String::new(), Decimal::ZERO, 0, crate::value::date::FIRST)
+            Box::new(AccountData::new(
+                String::new(),
+                Decimal::ZERO,
+                0,
+                crate::value::date::FIRST,
+            ))
         });
         data.id.clear();
         if let Some(id) = batch.ids.get(row) {
@@ -241,7 +246,7 @@ impl Scorer<'_> {
         let mut out = BatchCtas::default();
         for row in 0..batch.len() {
             let data = refill.fill(model, batch, &bound, row);
-            let Ok(account) = model.bind(data) else {
+            let Ok(account) = model.bind_boxed(data) else {
                 continue;
             };
             let eval = rules.evaluate(&account.score(), &[], &[])?;

@@ -40,6 +40,13 @@ impl Model {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn bind(&self, data: AccountData) -> Result<Account<'_>, AccountError> {
+        self.bind_boxed(Box::new(data))
+    }
+
+    /// [`bind`](Self::bind) of data already boxed: a caller that binds
+    /// account after account reuses one box (the batch path's CTA
+    /// evaluation), so that binding allocates nothing.
+    pub(crate) fn bind_boxed(&self, data: Box<AccountData>) -> Result<Account<'_>, AccountError> {
         let mut problems = Vec::new();
         if data.id.is_empty() {
             problems.push(AccountProblem::EmptyId);

@@ -104,7 +104,7 @@ impl<'m> Account<'m> {
     /// It also asks the CPU to start loading the account a few places
     /// after this one in memory, the next a loop over a `Vec<Account>`
     /// scores (a hint, which never faults and changes no result): an
-    /// account takes about seven cache lines, which the CPU's own
+    /// account takes about four cache lines, which the CPU's own
     /// prefetcher brings in too late for a portfolio out of cache.
     pub fn score(&self) -> Score<'_> {
         super::prefetch::following(self);

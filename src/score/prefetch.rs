@@ -1,11 +1,12 @@
 //! Asking the CPU for the accounts a portfolio loop scores next.
 //!
-//! A bound [`Account`] carries the caller's [`AccountData`](crate::AccountData)
-//! (strings, vectors, dates) behind its scoring slots: about 400 bytes,
-//! seven cache lines. Scoring a `Vec<Account>` in order therefore streams
-//! that much memory per account, and where the portfolio does not fit in
-//! cache, the CPU's own prefetcher does not run far enough ahead: on the
-//! machine the benches run on, a throwaway probe found that reading an
+//! A bound [`Account`] is its scoring slots and a box holding the
+//! caller's [`AccountData`](crate::AccountData): about 240 bytes, four
+//! cache lines (416, seven, when the data was held inline). Scoring a
+//! `Vec<Account>` in order therefore streams that much memory per
+//! account, and where the portfolio does not fit in cache, the CPU's own
+//! prefetcher does not run far enough ahead: on the machine the benches
+//! run on, a throwaway probe found (with the data inline) that reading an
 //! account's lines alone took
 //! 38–48 ns at 1,000,000 accounts, scoring it in cache about 51, and
 //! scoring it out of cache 100–110: the two added up, not overlapped.
@@ -26,7 +27,8 @@ use crate::account::Account;
 /// lines arrive while this one and the next few are scored (about 50 ns
 /// each, in cache), near enough that they are not evicted before use.
 /// Measured with a throwaway probe on the bench machine: 3 and 4 gain
-/// most, 1, 2 and 8 less.
+/// most, 1, 2 and 8 less (with 240-byte accounts, 4, 6 and 8 were within
+/// the host's noise).
 pub(crate) const AHEAD: usize = 4;
 
 /// Asks the CPU to start loading every cache line of the memory
