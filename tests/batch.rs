@@ -215,11 +215,25 @@ fn batch<'a>(
 /// Scores both ways and compares every field of every row.
 fn check_equal(
     model: &Model,
-    mut accounts: Vec<AccountData>,
+    accounts: Vec<AccountData>,
     threads: usize,
     rules: Option<&healthscore::cta::RuleSet>,
 ) -> Result<(), TestCaseError> {
-    let o = columns(model, &mut accounts);
+    let rows = 0..accounts.len();
+    check_rows(model, accounts, rows, threads, rules)
+}
+
+/// [`check_equal`] on rows `rows` of a batch of `all` accounts
+/// ([`Batch::rows`]).
+fn check_rows(
+    model: &Model,
+    mut all: Vec<AccountData>,
+    rows: std::ops::Range<usize>,
+    threads: usize,
+    rules: Option<&healthscore::cta::RuleSet>,
+) -> Result<(), TestCaseError> {
+    let o = columns(model, &mut all);
+    let accounts = all.get(rows.clone()).unwrap_or_default().to_vec();
     let stages: Vec<Option<&str>> = o.stages.iter().map(Option::as_deref).collect();
     let authors: Vec<Vec<Option<&str>>> = o
         .metrics
@@ -227,7 +241,7 @@ fn check_equal(
         .map(|m| m.4.iter().map(Option::as_deref).collect())
         .collect();
     for scaled in [0, 1, 2] {
-        let b = batch(&o, &stages, &authors, scaled);
+        let b = batch(&o, &stages, &authors, scaled).rows(rows.clone());
         // The columnar kernel at the widest instruction set this CPU has,
         // at the build target's, and rows one at a time.
         for (columnar, widest) in [(true, true), (true, false), (false, false)] {
@@ -611,6 +625,19 @@ proptest! {
     fn across_chunks((model, accounts) in any_model().prop_flat_map(accounts), rows in 257usize..700) {
         let many: Vec<_> = accounts.iter().cycle().take(rows).cloned().collect();
         check_equal(&model, many, 1, None)?;
+    }
+
+    /// Rows taken from a larger batch (`Batch::rows`): every column cut
+    /// to them, validity bitmaps at a new bit offset, Arrow-layout ids by
+    /// their offsets; scored as those accounts alone.
+    #[test]
+    fn rows_of_a_batch_are_those_accounts_alone(
+        (model, accounts) in any_model().prop_flat_map(accounts),
+        cut in (0usize..300, 0usize..300, 0usize..40),
+    ) {
+        let (before, len, after) = cut;
+        let all: Vec<_> = accounts.iter().cycle().take(before + len + after).cloned().collect();
+        check_rows(&model, all, before..before + len, 1, None)?;
     }
 
     #[test]

@@ -106,6 +106,7 @@ mod kernel;
 mod output;
 mod plan;
 mod rows;
+mod slice;
 mod summary;
 
 pub use bits::validity_bits;
@@ -296,7 +297,10 @@ impl<'m> Scorer<'m> {
             .rejected
             .chunks(64)
             .enumerate()
-            .filter(|(_, c)| c.iter().any(|r| *r))
+            // An OR over the 64 flags, not `any`: without the early exit
+            // the compiler vectorises it (the byte-at-a-time scan was 1.4%
+            // of the Arrow path's profile).
+            .filter(|(_, c)| c.iter().fold(0u8, |a, r| a | u8::from(*r)) != 0)
             .flat_map(|(k, c)| {
                 c.iter()
                     .enumerate()
