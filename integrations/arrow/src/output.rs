@@ -97,27 +97,27 @@ pub(crate) fn score_rejecting(
     let rows = input.num_rows();
     let mut results = Results::start(buffers, rows, options);
     let mut scores = std::mem::take(&mut buffers.scores);
-    // Block by block, so that each block's results are turned into Arrow
-    // columns while they are still in cache (a whole large batch's would
-    // be evicted by the time the last row is scored). At least one block,
-    // so that an empty batch's columns are checked too.
-    // A block per thread, so that each thread of a split batch gets a
-    // block's worth of rows for the cost of starting it.
+    // The columns are read once for the whole record batch (borrowed
+    // where the types allow, converted where not), then scored block by
+    // block, so that each block's results are turned into Arrow columns
+    // while they are still in cache (a whole large batch's would be
+    // evicted by the time the last row is scored). At least one block, so
+    // that an empty batch's columns are checked too. A block per thread,
+    // so that each thread of a split batch gets a block's worth of rows
+    // for the cost of starting it.
     let block = BLOCK.saturating_mul(scorer.thread_count());
-    let mut scored = Ok(());
-    let mut start = 0;
-    while scored.is_ok() && (start < rows || start == 0) {
-        let len = block.min(rows - start);
-        scored =
-            score_block(&scorer, &input.slice(start, len), options, &mut scores).map(|block| {
-                results.push(&scores, start, buffers);
-                results.push_ctas(block.ctas, start);
-                results
-                    .problems
-                    .extend(block.problems.into_iter().map(|(r, p)| (start + r, p)));
-            });
-        start += block;
-    }
+    let scored = score_blocks(
+        &scorer,
+        input,
+        options,
+        block,
+        &mut scores,
+        |scores, ctas, start| {
+            results.push(scores, start, buffers);
+            results.push_ctas(ctas, start);
+        },
+    )
+    .map(|problems| results.problems.extend(problems));
     // The working columns are kept whatever happened.
     buffers.scores = scores;
     scored?;
@@ -130,29 +130,38 @@ pub(crate) fn score_rejecting(
 /// cache.
 const BLOCK: usize = 4_096;
 
-/// What a block gave besides the batch path's columns: the rules'
-/// evaluations, and the rows whose columns could not be read (a null MRR,
-/// a negative employee count…) with why, rows of the block.
-struct Block {
-    ctas: Option<BatchCtas>,
-    problems: Vec<(usize, String)>,
-}
-
-/// Scores a block, and evaluates the rules on it when there are some.
-fn score_block(
+/// Reads the record batch's columns once, scores them `block` rows at a
+/// time into `scores`, hands each block's scores (and the rules'
+/// evaluations of it, with rules) to `each` with the block's first row,
+/// and returns the rows whose columns could not be read (a null MRR, a
+/// negative employee count…) with why.
+fn score_blocks(
     scorer: &Scorer<'_>,
-    part: &RecordBatch,
+    input: &RecordBatch,
     options: &Options,
+    block: usize,
     scores: &mut BatchScores,
-) -> Result<Block, Error> {
+    mut each: impl FnMut(&BatchScores, Option<BatchCtas>, usize),
+) -> Result<Vec<(usize, String)>, Error> {
     let model = scorer.model();
     // Read from Utf8 text columns; the results keep the input's own `id`.
-    let as_utf8 = utf8(model, part)?;
-    let read = as_utf8.as_ref().unwrap_or(part);
+    let as_utf8 = utf8(model, input)?;
+    let read = as_utf8.as_ref().unwrap_or(input);
     let owned = own(model, read)?;
     let text = text(read)?;
-    let (b, mut problems) = batch(model, read, &owned, &text, options)?;
-    scorer.score_into(&b, scores)?;
+    let (whole, mut problems) = batch(model, read, &owned, &text, options)?;
+    let rows = whole.len();
+    let mut start = 0;
+    while start < rows || start == 0 {
+        let part = whole.rows(start..start.saturating_add(block));
+        scorer.score_into(&part, scores)?;
+        let ctas = match &options.rules {
+            Some(rules) => Some(scorer.evaluate(rules, &part)?),
+            None => None,
+        };
+        each(scores, ctas, start);
+        start = start.saturating_add(block);
+    }
     problems.extend(
         null_rows(read)
             .into_iter()
@@ -160,13 +169,7 @@ fn score_block(
     );
     problems.extend(owned.problems.iter().cloned());
     problems.extend(text.problems.iter().cloned());
-    Ok(Block {
-        ctas: match &options.rules {
-            Some(rules) => Some(scorer.evaluate(rules, &b)?),
-            None => None,
-        },
-        problems,
-    })
+    Ok(problems)
 }
 
 /// The result columns, filled block by block.
