@@ -148,3 +148,67 @@ impl<'a> MetricColumn<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    /// Ranges reversed, past the end or at `usize::MAX` give the rows
+    /// that exist (maybe none), never a panic; a short column stays short.
+    #[test]
+    #[allow(clippy::reversed_empty_ranges)] // a reversed range is one of the cases
+    fn any_range_cuts_to_the_rows_there_are() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let offsets = [0, 1, 3, 6];
+        let data = b"abbccc";
+        let cents = [1_i64, 2, 3];
+        let employees = [1_u32, 2];
+        let values = [0.1, 0.2, 0.3];
+        let bits = [0b101_u8];
+        let b = Batch::new(
+            Ids::Utf8 {
+                offsets: &offsets,
+                data,
+            },
+            Mrr::Scaled64 {
+                values: &cents,
+                scale: 0,
+            },
+            &employees,
+            Dates::One(day),
+        )
+        .metric(
+            "m",
+            MetricColumn::new(&values).validity(Validity::Bits {
+                bits: &bits,
+                offset: 0,
+            }),
+        );
+        for (range, rows, employees) in [
+            (0..3, 3, 2),
+            (1..3, 2, 1),
+            (2..9, 1, 0),
+            (3..3, 0, 0),
+            (5..2, 0, 0),
+            (usize::MAX..usize::MAX, 0, 0),
+            (0..usize::MAX, 3, 2),
+        ] {
+            let r = b.rows(range.clone());
+            assert_eq!(r.len(), rows, "{range:?}");
+            assert_eq!(r.mrr.len(), rows, "{range:?}");
+            assert_eq!(r.employees.len(), employees, "{range:?}");
+        }
+        let r = b.rows(1..3);
+        assert_eq!(r.ids.get(0).map(|id| id.to_string()).as_deref(), Some("bb"));
+        assert_eq!(
+            r.ids.get(1).map(|id| id.to_string()).as_deref(),
+            Some("ccc")
+        );
+        let m = r.metrics.first().map(|(_, c)| c.validity);
+        assert_eq!(
+            m.map(|v| [v.is_valid(0), v.is_valid(1), v.is_valid(2)]),
+            Some([false, true, false])
+        );
+    }
+}
