@@ -11,6 +11,11 @@ use rust_decimal::Decimal;
 impl Model {
     /// Validates an account's data against this model.
     ///
+    /// The data moves into a box the account keeps (its one allocation,
+    /// with observations set by [handle](crate::AccountData::observe_handle)):
+    /// scoring reads only the account's slots, and a `Vec<Account>` then
+    /// holds just those and a pointer per account.
+    ///
     /// When a metric is observed several times the latest observation is
     /// used, whatever the order given. Nothing is dropped silently: an
     /// unknown metric, a value out of its kind's range (NaN, ±inf, a ratio of
