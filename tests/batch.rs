@@ -261,6 +261,17 @@ fn check_rows(
                 match model.bind(data.clone()) {
                     Err(e) => {
                         prop_assert!(out.rejected()[row]);
+                        // Every result of a rejected row is empty, whatever
+                        // the columns held before (fresh ones start zeroed).
+                        prop_assert_eq!(out.overall_micros()[row], NONE);
+                        prop_assert_eq!(out.coverage_micros()[row], NONE);
+                        prop_assert_eq!(out.band(row), None);
+                        prop_assert_eq!(out.segments()[row], NONE);
+                        prop_assert_eq!(out.scorecards()[row], NONE);
+                        for d in Dimension::ALL {
+                            prop_assert_eq!(out.dimension_micros(d)[row], NONE);
+                        }
+                        prop_assert_eq!(out.drivers().map(|v| v[row]), Some(NONE));
                         let got = errors.next().expect("an error per rejected row");
                         prop_assert_eq!(got.row, row);
                         prop_assert_eq!(&got.error, &e);
