@@ -243,15 +243,16 @@ fn check_rows(
     for scaled in [0, 1, 2] {
         let b = batch(&o, &stages, &authors, scaled).rows(rows.clone());
         // The columnar kernel at the widest instruction set this CPU has,
-        // at the build target's, and rows one at a time.
-        for (columnar, widest) in [(true, true), (true, false), (false, false)] {
-            let mut scorer = Scorer::new(model).threads(threads).with_drivers(true);
-            if !columnar {
-                scorer = scorer.row_at_a_time();
-            }
-            if !widest {
-                scorer = scorer.baseline_isa();
-            }
+        // at AVX2 (where the CPU has it), at the build target's, and rows
+        // one at a time.
+        for kernel in ["widest", "avx2", "baseline", "rows"] {
+            let scorer = Scorer::new(model).threads(threads).with_drivers(true);
+            let scorer = match kernel {
+                "avx2" => scorer.avx2_isa(),
+                "baseline" => scorer.baseline_isa(),
+                "rows" => scorer.row_at_a_time(),
+                _ => scorer,
+            };
             let out = scorer
                 .score(&b)
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -278,7 +279,7 @@ fn check_rows(
                     }
                     Ok(account) => {
                         let s = account.score();
-                        let at = format!("row {row} columnar {columnar} scaled {scaled}: {data:?}");
+                        let at = format!("row {row} kernel {kernel} scaled {scaled}: {data:?}");
                         prop_assert!(!out.rejected()[row], "{}", at);
                         prop_assert_eq!(out.overall(row), s.overall(), "{}", at);
                         prop_assert_eq!(out.band(row), s.band(), "{}", at);
@@ -787,7 +788,11 @@ fn check_edges(model: &Model, metric: &str, values: &[f64]) {
             );
         }
     }
-    for scorer in [Scorer::new(model), Scorer::new(model).baseline_isa()] {
+    for scorer in [
+        Scorer::new(model),
+        Scorer::new(model).avx2_isa(),
+        Scorer::new(model).baseline_isa(),
+    ] {
         assert!(scorer.is_columnar());
         let out = scorer.score(&b).unwrap();
         let mut errors = out.errors().iter();
@@ -867,6 +872,7 @@ fn one_as_of_date_out_of_range_rejects_every_row() {
         weekly_active_only(&mut b, &model, &values, &none, Dates::One(ymd(1, 1, 1)));
         for scorer in [
             Scorer::new(&model),
+            Scorer::new(&model).avx2_isa(),
             Scorer::new(&model).baseline_isa(),
             Scorer::new(&model).row_at_a_time(),
             Scorer::new(&model).threads(2),
@@ -935,6 +941,7 @@ fn mrr_with_more_digits_than_a_decimal_holds_is_truncated_not_refused() {
     assert_eq!(b.mrr().get(1), Some(Decimal::from(2_500)));
     for scorer in [
         Scorer::new(&model),
+        Scorer::new(&model).avx2_isa(),
         Scorer::new(&model).baseline_isa(),
         Scorer::new(&model).row_at_a_time(),
     ] {
@@ -1094,7 +1101,7 @@ mod hostile {
                 };
                 b.push_metric(id, column);
             }
-            for scorer in [Scorer::new(&model), Scorer::new(&model).baseline_isa(), Scorer::new(&model).row_at_a_time()] {
+            for scorer in [Scorer::new(&model), Scorer::new(&model).avx2_isa(), Scorer::new(&model).baseline_isa(), Scorer::new(&model).row_at_a_time()] {
                 match scorer.threads(threads).with_drivers(true).score(&b) {
                     Err(e) => prop_assert!(!e.problems.is_empty()),
                     Ok(out) => {

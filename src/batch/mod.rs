@@ -197,6 +197,15 @@ impl<'m> Scorer<'m> {
         self
     }
 
+    /// Uses the AVX2 kernel where the CPU has AVX2, even if it has
+    /// AVX-512 (for tests and benches that compare the kernels); else the
+    /// build target's.
+    #[doc(hidden)]
+    pub fn avx2_isa(mut self) -> Self {
+        self.isa = kernel::Isa::avx2();
+        self
+    }
+
     /// The number of threads a batch is split across ([`Scorer::threads`]).
     ///
     /// ```
@@ -229,11 +238,12 @@ impl<'m> Scorer<'m> {
         self.threads.min(rows / ROWS_PER_THREAD).max(1)
     }
 
-    /// The instruction set the columnar kernel runs with here: `"avx512"`
-    /// or `"baseline"` (the build target's).
+    /// The instruction set the columnar kernel runs with here: `"avx512"`,
+    /// `"avx2"` or `"baseline"` (the build target's).
     pub fn instruction_set(&self) -> &'static str {
         match self.isa {
             kernel::Isa::Avx512 => "avx512",
+            kernel::Isa::Avx2 => "avx2",
             kernel::Isa::Baseline => "baseline",
         }
     }

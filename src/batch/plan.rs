@@ -140,6 +140,14 @@ pub(crate) struct Cards {
     pub(crate) lime: [f64; MAX_CARDS],
     pub(crate) yellow: [f64; MAX_CARDS],
     pub(crate) min_coverage: [f64; MAX_CARDS],
+    /// Each scorecard's fields as one record of six groups of four, for
+    /// CPUs without a lookup instruction (AVX2): four rows' records are
+    /// read as four 32-byte loads per group and transposed, where a
+    /// gather per field was slower (see `kernel::avx2`). Group `d < 4`:
+    /// `[w, total, inv_total, worst]` of dimension `d`; group 4:
+    /// `[w_total, inv_w_total, green, lime]`; group 5: `[yellow,
+    /// min_coverage, 0, 0]`.
+    pub(crate) record: [[[f64; 4]; 6]; MAX_CARDS],
 }
 
 impl Cards {
@@ -158,6 +166,7 @@ impl Cards {
             lime: [0.0; MAX_CARDS],
             yellow: [0.0; MAX_CARDS],
             min_coverage: [0.0; MAX_CARDS],
+            record: [[[0.0; 4]; 6]; MAX_CARDS],
         });
         for (c, p) in plans.iter().enumerate() {
             for d in 0..4 {
@@ -172,6 +181,17 @@ impl Cards {
             t.lime[c] = p.lime;
             t.yellow[c] = p.yellow;
             t.min_coverage[c] = p.min_coverage;
+        }
+        for c in 0..MAX_CARDS {
+            let dim = |d: usize| [t.w[d][c], t.total[d][c], t.inv_total[d][c], t.worst[d][c]];
+            t.record[c] = [
+                dim(0),
+                dim(1),
+                dim(2),
+                dim(3),
+                [t.w_total[c], t.inv_w_total[c], t.green[c], t.lime[c]],
+                [t.yellow[c], t.min_coverage[c], 0.0, 0.0],
+            ];
         }
         Some(t)
     }

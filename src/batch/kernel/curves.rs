@@ -2,12 +2,13 @@
 //! and the per-dimension accumulation (its validity and dates are
 //! `prepare`'s).
 
-use super::prepare::{next_rows, prepare, Held, Next};
+use super::plain::{unprepared, wide_plain, wide_plain_any};
+use super::prepare::{prepare, Held, Next};
 use super::*;
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn metric<const WIDE: bool>(
+pub(super) fn metric<const W: u8>(
     mp: &MetricPlan,
     impute: bool,
     first: bool,
@@ -20,9 +21,9 @@ pub(super) fn metric<const WIDE: bool>(
 ) {
     // The commonest column in the wide kernel: read straight from its
     // validity, no scratch columns prepared.
-    if WIDE {
+    if W != wide::NONE {
         if let Some((values, held, next)) = unprepared(mp, impute, column, r0, n) {
-            let bad = wide_plain_any(mp, held, values, next, first, s);
+            let bad = wide_plain_any::<W>(mp, held, values, next, first, s);
             if bad {
                 prepare(mp, column, batch, bound, r0, n, s);
                 find_bad(mp, values, s);
@@ -47,13 +48,13 @@ pub(super) fn metric<const WIDE: bool>(
             let p = pieces.as_slice();
             // The portable plain loop rounds as a domain starting at 0 or
             // above allows; the wide one rounds negative values too.
-            let wide = WIDE && cfg!(target_arch = "x86_64");
+            let wide = W != wide::NONE && cfg!(target_arch = "x86_64");
             let plain = !mp.worst && !impute && !gather && !*bounded && (wide || mp.lo >= 0.0);
             // The instantiation for this metric's flags: inlined into the
             // wide kernel, a call of its own in the build target's.
             macro_rules! call {
                 ($n:literal, $w:literal, $i:literal, $g:literal) => {
-                    if WIDE {
+                    if W != wide::NONE {
                         linear::<$n, $w, $i, $g>(mp, p, *bounded, values, s)
                     } else {
                         linear_out::<$n, $w, $i, $g>(mp, p, *bounded, values, s)
@@ -62,8 +63,8 @@ pub(super) fn metric<const WIDE: bool>(
             }
             macro_rules! plain {
                 ($n:literal) => {
-                    if WIDE {
-                        wide_plain::<$n>(
+                    if W != wide::NONE {
+                        wide_plain::<W, $n>(
                             mp,
                             p,
                             *direct,
@@ -114,71 +115,6 @@ pub(super) fn metric<const WIDE: bool>(
 fn find_bad(mp: &MetricPlan, values: &[f64], s: &mut Scratch) {
     for (r, &x) in values.iter().enumerate().take(CHUNK) {
         s.bad[r] |= (s.valid[r] > 0.0) & !check(mp, x, x * 1e6);
-    }
-}
-
-/// The chunk's values and validity of a column the wide plain loop reads
-/// without prepared scratch columns: a plain curve, every value observed
-/// on the as-of date, no judgement authors to check, and a validity of
-/// the chunk's length. `None` otherwise.
-#[inline(always)]
-fn unprepared<'a>(
-    mp: &MetricPlan,
-    impute: bool,
-    column: &MetricColumn<'a>,
-    r0: usize,
-    n: usize,
-) -> Option<(&'a [f64], Held<'a>, Next<'a>)> {
-    let Shape::Linear { bounded, .. } = &mp.shape else {
-        return None;
-    };
-    let plain = !mp.worst && !impute && mp.same_weight.is_some() && !*bounded;
-    if !plain || column.observed.is_some() || mp.judgement || !cfg!(target_arch = "x86_64") {
-        return None;
-    }
-    let values = column.values.get(r0..r0 + n)?;
-    let after = |len: usize| next_rows(r0, n, len);
-    let mut next = Next {
-        values: column.values.get(after(column.values.len())).unwrap_or(&[]),
-        flags: &[],
-    };
-    let held = match column.validity {
-        Validity::All => Held::All,
-        Validity::Bools(b) => {
-            next.flags = b.get(after(b.len())).unwrap_or(&[]);
-            Held::Bools(b.get(r0..r0 + n)?)
-        }
-        Validity::Bits { bits, offset } => Held::Bits {
-            bits,
-            offset: offset.checked_add(r0)?,
-        },
-    };
-    Some((values, held, next))
-}
-
-/// [`wide_plain`] for a plain curve of any number of pieces.
-#[inline(always)]
-fn wide_plain_any(
-    mp: &MetricPlan,
-    held: Held<'_>,
-    values: &[f64],
-    next: Next<'_>,
-    first: bool,
-    s: &mut Scratch,
-) -> bool {
-    let Shape::Linear { pieces, direct, .. } = &mp.shape else {
-        return false;
-    };
-    let p = pieces.as_slice();
-    match p.len() {
-        1 => wide_plain::<1>(mp, p, *direct, values, held, next, first, s),
-        2 => wide_plain::<2>(mp, p, *direct, values, held, next, first, s),
-        // Three pieces padded to four: the padding left out.
-        4 if p.get(3).is_some_and(|x| x.from == f64::INFINITY) => {
-            wide_plain::<3>(mp, p, *direct, values, held, next, first, s)
-        }
-        4 => wide_plain::<4>(mp, p, *direct, values, held, next, first, s),
-        _ => wide_plain::<8>(mp, p, *direct, values, held, next, first, s),
     }
 }
 
@@ -284,7 +220,7 @@ fn linear<const N: usize, const WORST: bool, const IMPUTE: bool, const GATHER: b
 /// steps fewer per value.
 #[allow(clippy::needless_range_loop)]
 #[inline(always)]
-fn linear_plain<const N: usize>(
+pub(super) fn linear_plain<const N: usize>(
     mp: &MetricPlan,
     pieces: &[Piece],
     values: &[f64],
@@ -310,64 +246,6 @@ fn linear_plain<const N: usize>(
         s.wsum[d][r] += we;
     }
     bad
-}
-
-/// [`linear_plain`] in the wide kernel: AVX-512 instructions written out
-/// (see [`super::avx512`]).
-#[inline(always)]
-#[allow(unsafe_code)] // calls a loop compiled for features checked at run time
-#[allow(clippy::too_many_arguments)]
-fn wide_plain<const N: usize>(
-    mp: &MetricPlan,
-    pieces: &[Piece],
-    direct: bool,
-    values: &[f64],
-    held: Held<'_>,
-    next: Next<'_>,
-    first: bool,
-    s: &mut Scratch,
-) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use super::avx512::held::{ALL, BITS, BOOLS, PREPARED};
-        use super::avx512::linear_plain as go;
-        let kind = match held {
-            Held::Prepared => PREPARED,
-            Held::All => ALL,
-            Held::Bools(_) => BOOLS,
-            Held::Bits { .. } => BITS,
-        };
-        macro_rules! go {
-            ($d:literal, $s:literal) => {
-                // SAFETY: the wide kernel runs only where `Isa::detect`
-                // found AVX-512 (F, DQ, VL) on this CPU.
-                unsafe {
-                    match kind {
-                        PREPARED => {
-                            go::<N, $d, $s, PREPARED>(mp, pieces, values, held, next, first, s)
-                        }
-                        ALL => go::<N, $d, $s, ALL>(mp, pieces, values, held, next, first, s),
-                        BOOLS => go::<N, $d, $s, BOOLS>(mp, pieces, values, held, next, first, s),
-                        _ => go::<N, $d, $s, BITS>(mp, pieces, values, held, next, first, s),
-                    }
-                }
-            };
-        }
-        match (direct, mp.lo < 0.0) {
-            (true, false) => go!(true, false),
-            (true, true) => go!(true, true),
-            (false, false) => go!(false, false),
-            (false, true) => go!(false, true),
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (direct, held, next);
-        if first {
-            clear(mp.dim & 3, values.len(), s);
-        }
-        linear_plain::<N>(mp, pieces, values, s)
-    }
 }
 
 /// Sets a dimension's sums of the chunk's first `n` rows to 0.

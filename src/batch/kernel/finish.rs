@@ -16,7 +16,7 @@ pub(super) fn finish_out(
     s: &mut Scratch,
     out: &mut Out<'_>,
 ) {
-    finish::<false>(model, plan, batch, r0, n, s, out)
+    finish::<{ wide::NONE }>(model, plan, batch, r0, n, s, out)
 }
 
 /// A chunk's column of `f64`.
@@ -168,25 +168,32 @@ fn levels(plan: &Plan, n: usize, s: &mut Scratch, out: &mut Out<'_>) {
     }
 }
 
-/// [`levels`] in the wide kernel, for a model of at most 16 scorecards:
-/// AVX-512 instructions written out (see [`super::avx512`]).
+/// [`levels`] in a wide kernel, with the instructions written out (see
+/// [`super::avx512`] and [`super::avx2`]): for AVX-512, a model of at
+/// most 16 scorecards (looked up in two registers); for AVX2, any.
 #[inline(always)]
 #[allow(unsafe_code)] // calls a loop compiled for features checked at run time
-fn wide_levels(plan: &Plan, n: usize, s: &mut Scratch, out: &mut Out<'_>) {
+fn wide_levels<const W: u8>(plan: &Plan, n: usize, s: &mut Scratch, out: &mut Out<'_>) {
     #[cfg(target_arch = "x86_64")]
     {
-        // SAFETY: only the wide kernel calls this, and it runs only where
-        // `Isa::detect` found AVX-512 (F, DQ, VL) on this CPU.
-        unsafe { super::avx512::finish(plan, n, s, out) }
+        if W == wide::AVX512 && plan.cards.len() <= 16 {
+            // SAFETY: the AVX-512 kernel runs only where `Isa::detect`
+            // found AVX-512 (F, DQ, VL) on this CPU.
+            return unsafe { super::avx512::finish(plan, n, s, out) };
+        }
+        if W == wide::AVX2 {
+            // SAFETY: the AVX2 kernel runs only where `Isa::detect` found
+            // AVX2 on this CPU.
+            return unsafe { super::avx2::finish(plan, n, s, out) };
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
     levels(plan, n, s, out)
 }
 
 /// Dimension scores, overall score, coverage and band of each row, then
 /// staleness, hysteresis and rejections.
 #[inline(always)]
-pub(super) fn finish<const WIDE: bool>(
+pub(super) fn finish<const W: u8>(
     model: &Model,
     plan: &Plan,
     batch: &Batch<'_>,
@@ -196,11 +203,7 @@ pub(super) fn finish<const WIDE: bool>(
     out: &mut Out<'_>,
 ) {
     let n = n.min(CHUNK);
-    if WIDE && plan.cards.len() <= 16 {
-        wide_levels(plan, n, s, out);
-    } else {
-        levels(plan, n, s, out);
-    }
+    wide_levels::<W>(plan, n, s, out);
     // (A byte per row, mapped by a `match` the compiler turns into a
     // vector minimum: `Option<Band>` is that byte, 4 for `None`.)
     for (o, l) in out.band.iter_mut().zip(&s.level[..n]) {

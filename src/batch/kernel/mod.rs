@@ -2,9 +2,12 @@
 //! time, in exact integers held by `f64` (see [`plan`](super::plan)).
 
 #[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(target_arch = "x86_64")]
 mod avx512;
 mod curves;
 mod finish;
+mod plain;
 mod prepare;
 mod segments;
 
@@ -62,16 +65,30 @@ fn round_half_away(v: f64) -> f64 {
 }
 
 /// The instruction sets the kernel is compiled for: the crate's build
-/// target, and where the running CPU has it, AVX-512 (8 lanes of `f64`,
-/// masked selects), chosen at run time. (An AVX2 build was tried: the
-/// compiler's cost model declines to vectorise the curve pass for it, so
-/// AVX2-only CPUs run the build target's kernel, vectorised 2 wide.) The arithmetic
-/// is the same IEEE `f64` on every path (no fused multiply-add is formed:
-/// Rust does not contract `a*b + c`), so the results are identical.
+/// target, and where the running CPU has them, AVX2 (4 lanes of `f64`)
+/// or AVX-512 (8 lanes, masked selects), chosen at run time. The
+/// compiler's own vectorisation declines the curve pass for AVX2 (its
+/// cost model), so the AVX2 kernel's curve loop is written out with
+/// intrinsics ([`avx2`]), as the AVX-512 kernel's hot loops are
+/// ([`avx512`]). The arithmetic is the same IEEE `f64` on every path (no
+/// fused multiply-add is formed: Rust does not contract `a*b + c`, and
+/// the kernels are not compiled for FMA), so the results are identical.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Isa {
     Baseline,
+    Avx2,
     Avx512,
+}
+
+/// [`Isa`] as the kernel's const parameter: which loops it inlines and
+/// which written-out loops it calls.
+pub(crate) mod wide {
+    /// The build target's kernel (no wide loops; calls, not inlining).
+    pub(crate) const NONE: u8 = 0;
+    /// The AVX2 kernel.
+    pub(crate) const AVX2: u8 = 1;
+    /// The AVX-512 kernel.
+    pub(crate) const AVX512: u8 = 2;
 }
 
 impl Isa {
@@ -83,8 +100,20 @@ impl Isa {
             if has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx2") {
                 return Isa::Avx512;
             }
+            if has!("avx2") && has!("sse4.1") {
+                return Isa::Avx2;
+            }
         }
         Isa::Baseline
+    }
+
+    /// AVX2 where the running CPU has it (even if it has AVX-512), else
+    /// the build target's.
+    pub(crate) fn avx2() -> Isa {
+        match Isa::detect() {
+            Isa::Baseline => Isa::Baseline,
+            Isa::Avx2 | Isa::Avx512 => Isa::Avx2,
+        }
     }
 }
 
@@ -107,10 +136,12 @@ pub(crate) fn chunk(
     match isa {
         // SAFETY: `Isa::detect` found these features on this CPU.
         Isa::Avx512 => return unsafe { chunk_avx512(model, plan, batch, bound, r0, n, s, out) },
+        // SAFETY: as above.
+        Isa::Avx2 => return unsafe { chunk_avx2(model, plan, batch, bound, r0, n, s, out) },
         Isa::Baseline => {}
     }
     let _ = isa;
-    chunk_impl::<false>(model, plan, batch, bound, r0, n, s, out)
+    chunk_impl::<{ wide::NONE }>(model, plan, batch, bound, r0, n, s, out)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -126,7 +157,23 @@ fn chunk_avx512(
     s: &mut Scratch,
     out: &mut Out<'_>,
 ) {
-    chunk_impl::<true>(model, plan, batch, bound, r0, n, s, out)
+    chunk_impl::<{ wide::AVX512 }>(model, plan, batch, bound, r0, n, s, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx,sse4.1,sse4.2")]
+#[allow(clippy::too_many_arguments)]
+fn chunk_avx2(
+    model: &Model,
+    plan: &Plan,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    r0: usize,
+    n: usize,
+    s: &mut Scratch,
+    out: &mut Out<'_>,
+) {
+    chunk_impl::<{ wide::AVX2 }>(model, plan, batch, bound, r0, n, s, out)
 }
 
 /// Per-chunk working memory (one per thread).
@@ -230,7 +277,7 @@ impl Scratch {
 #[allow(clippy::too_many_arguments)]
 #[allow(clippy::needless_range_loop)] // one index drives several arrays
 #[inline(always)]
-fn chunk_impl<const WIDE: bool>(
+fn chunk_impl<const W: u8>(
     model: &Model,
     plan: &Plan,
     batch: &Batch<'_>,
@@ -286,7 +333,7 @@ fn chunk_impl<const WIDE: bool>(
     let mut fresh = [true; 4];
     for (mp, column) in plan.metrics.iter().zip(&bound.metrics) {
         let d = mp.dim & 3;
-        metric::<WIDE>(mp, plan.impute[d], fresh[d], column, batch, bound, r0, n, s);
+        metric::<W>(mp, plan.impute[d], fresh[d], column, batch, bound, r0, n, s);
         fresh[d] = false;
     }
     for (d, fresh) in fresh.iter().enumerate() {
@@ -294,8 +341,8 @@ fn chunk_impl<const WIDE: bool>(
             curves::clear(d, n, s);
         }
     }
-    if WIDE {
-        finish::<true>(model, plan, batch, r0, n, s, out);
+    if W != wide::NONE {
+        finish::<W>(model, plan, batch, r0, n, s, out);
     } else {
         finish_out(model, plan, batch, r0, n, s, out);
     }

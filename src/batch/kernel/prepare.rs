@@ -21,8 +21,8 @@ const SPREAD: [u64; 256] = {
 };
 
 /// Where a plain loop finds which of the chunk's rows hold a value, and
-/// which hold one fresh enough to score. (Only the AVX-512 loop reads
-/// it; elsewhere the wide kernel does not run.)
+/// which hold one fresh enough to score. (Only the AVX-512 and AVX2 loops
+/// read it; elsewhere the wide kernel does not run.)
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) enum Held<'a> {
@@ -41,6 +41,48 @@ pub(crate) enum Held<'a> {
         /// Bit position of the chunk's first row.
         offset: usize,
     },
+}
+
+/// How a plain curve loop learns which rows hold a value
+/// ([`Held`]'s variant as a constant, so that the loop is compiled for
+/// one and decides nothing per block).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) mod held {
+    /// The scratch's prepared `valid` and `live` columns.
+    pub(crate) const PREPARED: u8 = 0;
+    /// Every row.
+    pub(crate) const ALL: u8 = 1;
+    /// A column of flags.
+    pub(crate) const BOOLS: u8 = 2;
+    /// A validity bitmap.
+    pub(crate) const BITS: u8 = 3;
+}
+
+/// Rows `r .. r + 8` of `flags` as a bit mask (rows past the end: 0).
+#[inline]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) fn bools8(flags: &[bool], r: usize) -> u8 {
+    let mut bytes = [0u8; 8];
+    match flags.get(r..).and_then(|f| f.first_chunk::<8>()) {
+        Some(f) => bytes = f.map(u8::from),
+        None => {
+            for (b, f) in bytes.iter_mut().zip(flags.get(r..).unwrap_or(&[])) {
+                *b = u8::from(*f);
+            }
+        }
+    }
+    // Each byte is 0 or 1: the multiply moves byte i's bit to bit 56 + i.
+    (u64::from_le_bytes(bytes).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+}
+
+/// Bits `at .. at + 8` of a bitmap, least significant first (Arrow's
+/// order); bits past its end read as 0.
+#[inline]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) fn bits8(bits: &[u8], at: usize) -> u8 {
+    let byte = |k: usize| u16::from(bits.get(k).copied().unwrap_or(0));
+    let (k, shift) = (at / 8, at % 8);
+    ((byte(k) | byte(k + 1) << 8) >> shift) as u8
 }
 
 /// The rows of a column the next chunk reads, which the wide loop asks

@@ -20,34 +20,9 @@
 use core::arch::x86_64::*;
 
 use super::{load, store};
-use crate::batch::kernel::prepare::{Held, Next};
+use crate::batch::kernel::prepare::{bits8, bools8, held, Held, Next};
 use crate::batch::kernel::{Scratch, CHUNK};
 use crate::batch::plan::{MetricPlan, Piece};
-
-/// Rows `r .. r + 8` of `flags` as a bit mask (rows past the end: 0).
-#[inline]
-fn bools8(flags: &[bool], r: usize) -> u8 {
-    let mut bytes = [0u8; 8];
-    match flags.get(r..).and_then(|f| f.first_chunk::<8>()) {
-        Some(f) => bytes = f.map(u8::from),
-        None => {
-            for (b, f) in bytes.iter_mut().zip(flags.get(r..).unwrap_or(&[])) {
-                *b = u8::from(*f);
-            }
-        }
-    }
-    // Each byte is 0 or 1: the multiply moves byte i's bit to bit 56 + i.
-    (u64::from_le_bytes(bytes).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
-}
-
-/// Bits `at .. at + 8` of a bitmap, least significant first (Arrow's
-/// order); bits past its end read as 0.
-#[inline]
-fn bits8(bits: &[u8], at: usize) -> u8 {
-    let byte = |k: usize| u16::from(bits.get(k).copied().unwrap_or(0));
-    let (k, shift) = (at / 8, at % 8);
-    ((byte(k) | byte(k + 1) << 8) >> shift) as u8
-}
 
 /// One field of the first eight pieces as a register (padding lanes are
 /// never selected: their piece starts at +∞).
@@ -59,20 +34,6 @@ fn table(pieces: &[Piece], field: impl Fn(&Piece) -> f64, pad: f64) -> __m512d {
         *dst = field(p);
     }
     load(&t)
-}
-
-/// How a plain curve loop learns which rows hold a value
-/// ([`Held`]'s variant as a constant, so that the loop is compiled for
-/// one and decides nothing per block).
-pub(crate) mod held {
-    /// The scratch's prepared `valid` and `live` columns.
-    pub(crate) const PREPARED: u8 = 0;
-    /// Every row.
-    pub(crate) const ALL: u8 = 1;
-    /// A column of flags.
-    pub(crate) const BOOLS: u8 = 2;
-    /// A validity bitmap.
-    pub(crate) const BITS: u8 = 3;
 }
 
 /// `N` (1 to 8) pieces of a curve that holds its end scores beyond its

@@ -12,7 +12,7 @@
 mod curve;
 mod finish;
 
-pub(crate) use curve::{held, linear_plain};
+pub(crate) use curve::linear_plain;
 pub(crate) use finish::finish;
 
 use core::arch::x86_64::*;
