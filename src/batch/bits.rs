@@ -24,9 +24,20 @@ use super::output::NONE;
 /// ```
 pub fn validity_bits(values: &[u32], words: &mut Vec<u64>) -> usize {
     words.reserve(values.len().div_ceil(64));
+    match Pack::detect() {
+        // SAFETY: `Pack::detect` found AVX2 and POPCNT on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        #[allow(unsafe_code)] // calls the loop compiled for features checked at run time
+        Pack::Avx2 => unsafe { pack_avx2(values, words) },
+        pack => pack_with(pack, values, words),
+    }
+}
+
+/// [`validity_bits`] with `pack`'s word loop.
+#[inline(always)]
+fn pack_with(pack: Pack, values: &[u32], words: &mut Vec<u64>) -> usize {
     let mut chunks = values.chunks_exact(64);
     let mut set = 0usize;
-    let pack = Pack::detect();
     for chunk in &mut chunks {
         let w = pack.word(chunk);
         set += w.count_ones() as usize;
@@ -39,6 +50,13 @@ pub fn validity_bits(values: &[u32], words: &mut Vec<u64>) -> usize {
         words.push(w);
     }
     values.len() - set
+}
+
+/// [`pack_with`] for AVX2, its words and bit counts inlined (`popcnt`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx,sse4.1,sse4.2,popcnt")]
+fn pack_avx2(values: &[u32], words: &mut Vec<u64>) -> usize {
+    pack_with(Pack::Avx2, values, words)
 }
 
 /// Bit `j` set where `rows[j]` has a value (at most 64 rows).
@@ -68,7 +86,7 @@ impl Pack {
             if has!("avx512f") && has!("avx512bw") {
                 return Pack::Avx512;
             }
-            if has!("avx2") {
+            if has!("avx2") && has!("popcnt") {
                 return Pack::Avx2;
             }
         }
@@ -90,10 +108,31 @@ impl Pack {
     }
 }
 
+/// Eight rows a compare: their lanes equal to [`NONE`] as a byte
+/// (`vmovmskps`), inverted. (The compiler's vectorisation of the portable
+/// fold for AVX2 shifted and or-ed each row's bit in lanes: about a
+/// nanosecond a row over the ten result columns of the Arrow path.)
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,avx,sse4.1,sse4.2")]
+#[inline]
+#[allow(unsafe_code)] // unaligned loads of the eight rows each `eight` holds
 fn word_avx2(chunk: &[u32]) -> u64 {
-    portable(chunk)
+    use std::arch::x86_64::{
+        _mm256_castsi256_ps, _mm256_cmpeq_epi32, _mm256_loadu_si256, _mm256_movemask_ps,
+        _mm256_set1_epi32,
+    };
+    let Some(rows) = chunk.first_chunk::<64>() else {
+        return portable(chunk);
+    };
+    let none = _mm256_set1_epi32(NONE as i32);
+    let mut w = 0u64;
+    for (k, eight) in rows.chunks_exact(8).enumerate() {
+        // SAFETY: `eight` holds 8 `u32`s, 32 bytes, read unaligned.
+        let v = unsafe { _mm256_loadu_si256(eight.as_ptr().cast()) };
+        let empty = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(v, none))) as u8;
+        w |= u64::from(!empty) << (8 * k);
+    }
+    w
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -148,7 +187,7 @@ mod tests {
                 #[cfg(target_arch = "x86_64")]
                 {
                     use std::arch::is_x86_feature_detected as has;
-                    if has!("avx2") {
+                    if has!("avx2") && has!("popcnt") {
                         prop_assert_eq!(Pack::Avx2.word(chunk), w);
                     }
                     if has!("avx512f") && has!("avx512bw") {

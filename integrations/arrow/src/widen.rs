@@ -20,6 +20,9 @@ pub(crate) enum Widen {
         /// Non-temporal stores (the results do not fit in cache).
         stream: bool,
     },
+    /// 32-byte AVX2 stores.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
 }
 
 /// Result rows in one call above which the results (108 bytes a row)
@@ -34,6 +37,10 @@ impl Widen {
             return Widen::Avx512 {
                 stream: rows > STREAM_ROWS,
             };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Widen::Avx2;
         }
         let _ = rows;
         Widen::Portable
@@ -50,6 +57,9 @@ pub(crate) fn extend_micros(dst: &mut Vec<i128>, values: &[u32], how: Widen) {
         // SAFETY: `Widen::detect` found AVX-512F on this CPU.
         #[cfg(target_arch = "x86_64")]
         Widen::Avx512 { stream } => unsafe { avx512(dst, values, stream) },
+        // SAFETY: `Widen::detect` found AVX2 on this CPU.
+        #[cfg(target_arch = "x86_64")]
+        Widen::Avx2 => unsafe { avx2(dst, values) },
     }
 }
 
@@ -126,6 +136,54 @@ unsafe fn avx512(dst: &mut Vec<i128>, values: &[u32], stream: bool) {
     portable(dst, quads.remainder());
 }
 
+/// [`portable`]'s values, two to a 32-byte store.
+///
+/// # Safety
+///
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(unsafe_code)]
+unsafe fn avx2(dst: &mut Vec<i128>, values: &[u32]) {
+    use std::arch::x86_64::{
+        __m128i, __m256i, _mm256_and_si256, _mm256_cvtepu32_epi64, _mm256_permute2x128_si256,
+        _mm256_set1_epi64x, _mm256_setzero_si256, _mm256_storeu_si256, _mm256_unpackhi_epi64,
+        _mm256_unpacklo_epi64, _mm_loadu_si128,
+    };
+    dst.reserve(values.len());
+    let mut quads = values.chunks_exact(4);
+    let written = dst.len();
+    let low31 = _mm256_set1_epi64x(0x7fff_ffff);
+    let zero = _mm256_setzero_si256();
+    let mut n = 0;
+    for quad in &mut quads {
+        // SAFETY: `quad` is 4 `u32`, 16 bytes, read unaligned. The two
+        // stores are to elements `written + n .. written + n + 4` of
+        // `dst`, inside the capacity reserved above (`n + 4 <=
+        // values.len()`), unaligned.
+        unsafe {
+            // [v0 v1 | v2 v3] as 64-bit lanes, each masked to 31 bits.
+            let v = _mm256_and_si256(
+                _mm256_cvtepu32_epi64(_mm_loadu_si128(quad.as_ptr().cast::<__m128i>())),
+                low31,
+            );
+            // [v0 0 | v2 0] and [v1 0 | v3 0]: each value's two halves.
+            let (even, odd) = (
+                _mm256_unpacklo_epi64(v, zero),
+                _mm256_unpackhi_epi64(v, zero),
+            );
+            let at = dst.as_mut_ptr().add(written + n).cast::<__m256i>();
+            _mm256_storeu_si256(at, _mm256_permute2x128_si256::<0x20>(even, odd));
+            _mm256_storeu_si256(at.add(1), _mm256_permute2x128_si256::<0x31>(even, odd));
+        }
+        n += 4;
+    }
+    // SAFETY: elements `written .. written + n` were all written above
+    // (`i128` has no invalid bit patterns and no destructor).
+    unsafe { dst.set_len(written + n) };
+    portable(dst, quads.remainder());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +193,10 @@ mod tests {
     #[test]
     fn every_way_writes_the_portable_values() {
         let mut ways = vec![Widen::Portable, Widen::detect(1), Widen::detect(1 << 20)];
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            ways.push(Widen::Avx2);
+        }
         ways.dedup();
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {
@@ -181,6 +243,11 @@ mod tests {
         if std::arch::is_x86_feature_detected!("avx512f") {
             assert_eq!(Widen::detect(8_192), Widen::Avx512 { stream: false });
             assert_eq!(Widen::detect(1_000_000), Widen::Avx512 { stream: true });
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            assert_eq!(Widen::detect(1_000_000), Widen::Avx2);
             return;
         }
         assert_eq!(Widen::detect(1_000_000), Widen::Portable);
