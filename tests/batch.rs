@@ -1130,3 +1130,37 @@ mod hostile {
         }
     }
 }
+
+/// The kernel picked is the widest the CPU has, and `avx2_isa` picks AVX2
+/// wherever the CPU has it (so that the tests run it on AVX-512 CPUs too).
+#[test]
+fn the_widest_kernel_is_picked() {
+    let model =
+        Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON).unwrap()).unwrap();
+    let scorer = Scorer::new(&model);
+    let (avx512, avx2) = {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            (
+                has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx2"),
+                has!("avx2") && has!("sse4.1"),
+            )
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        (false, false)
+    };
+    let widest = if avx512 {
+        "avx512"
+    } else if avx2 {
+        "avx2"
+    } else {
+        "baseline"
+    };
+    assert_eq!(scorer.instruction_set(), widest);
+    assert_eq!(
+        scorer.clone().avx2_isa().instruction_set(),
+        if avx2 { "avx2" } else { "baseline" }
+    );
+    assert_eq!(scorer.baseline_isa().instruction_set(), "baseline");
+}

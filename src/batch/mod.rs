@@ -24,11 +24,14 @@
 //! * **Fast.** The kernel takes a chunk of 256 rows at a time and one
 //!   metric column at a time, with no branch that depends on the data, in
 //!   integers held exactly by `f64` (below 2⁵¹; see below), so the
-//!   compiler vectorises it (8 lanes with AVX-512, detected at run time;
-//!   2 with the baseline x86-64 target). On AVX-512 the hottest loops are
-//!   written out with its instructions: a curve's piece and a scorecard's
-//!   fields (models of up to 16 scorecards) are looked up in tables held
-//!   in registers, not selected or gathered from memory. [`Scorer::threads`] splits a batch across
+//!   compiler vectorises it (2 lanes with the baseline x86-64 target).
+//!   Where the CPU has AVX-512 or AVX2 (detected at run time,
+//!   [`Scorer::instruction_set`]), the hottest loops are written out with
+//!   their instructions, 8 or 4 lanes wide: a curve's piece is looked up
+//!   in a table held in registers, and a scorecard's fields in registers
+//!   (AVX-512, models of up to 16 scorecards) or read as one record per
+//!   row (AVX2), not selected field by field or gathered from memory.
+//!   [`Scorer::threads`] splits a batch across
 //!   threads, which take its rows piece by piece as each finishes the
 //!   last; results stay in row order.
 //!
@@ -50,7 +53,7 @@
 //!   `round(a/b)` ties up is `⌊(2a + b) / 2b⌋`, exactly.
 //! * Where a curve piece's divisor is small (at most 2²², as it is for
 //!   breakpoints like 0.9 or 25 and scores in whole points), the AVX-512
-//!   kernel scores the piece in one step, `⌊(a·x + b + base·c)·u⌋` with
+//!   and AVX2 kernels score the piece in one step, `⌊(a·x + b + base·c)·u⌋` with
 //!   `u` the `f64` just above `1/c`: the product is at least the true
 //!   quotient, and below the next integer by more than the rounding can
 //!   close (the proof is in the kernel's plan; a unit test checks it at
@@ -239,7 +242,16 @@ impl<'m> Scorer<'m> {
     }
 
     /// The instruction set the columnar kernel runs with here: `"avx512"`,
-    /// `"avx2"` or `"baseline"` (the build target's).
+    /// `"avx2"` or `"baseline"` (the build target's), the widest the CPU
+    /// has. Every kernel gives the same results, bit for bit.
+    ///
+    /// ```
+    /// # use healthscore::{batch::Scorer, Model};
+    /// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+    /// let isa = Scorer::new(&model).instruction_set();
+    /// assert!(["avx512", "avx2", "baseline"].contains(&isa));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn instruction_set(&self) -> &'static str {
         match self.isa {
             kernel::Isa::Avx512 => "avx512",

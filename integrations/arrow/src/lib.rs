@@ -101,7 +101,7 @@
 #![deny(missing_docs)]
 // `unsafe` in two places: a dictionary array whose keys were range-checked
 // in one vectorised pass (`buffers::ScoreBuffers::dictionary`), and the
-// AVX-512 stores of the Decimal128 result columns (`widen`).
+// AVX-512 and AVX2 stores of the Decimal128 result columns (`widen`).
 #![deny(unsafe_code)]
 
 mod buffers;
