@@ -201,17 +201,37 @@ fn hand_columnar_avx512(c: &v0m::Columns, slopes: &[[f64; 3]; 12], out: &mut [u8
     hand_columnar(c, slopes, out)
 }
 
-fn hand_columnar_wide(c: &v0m::Columns, slopes: &[[f64; 3]; 12], out: &mut [u8]) -> bool {
+/// [`hand_columnar`] compiled for AVX2 (what the batch path's AVX2 kernel
+/// runs with on CPUs without AVX-512).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx,sse4.1,sse4.2")]
+fn hand_columnar_avx2(c: &v0m::Columns, slopes: &[[f64; 3]; 12], out: &mut [u8]) {
+    hand_columnar(c, slopes, out)
+}
+
+/// The peer compiled for the widest instruction set this CPU has of
+/// AVX-512 and AVX2 (the batch path's kernels), and which; `None` when it
+/// has neither.
+fn hand_columnar_wide(
+    c: &v0m::Columns,
+    slopes: &[[f64; 3]; 12],
+    out: &mut [u8],
+) -> Option<&'static str> {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512dq")
-        && std::arch::is_x86_feature_detected!("avx512vl")
     {
-        // SAFETY: the features were detected on this CPU just above.
-        unsafe { hand_columnar_avx512(c, slopes, out) };
-        return true;
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") && has!("avx512dq") && has!("avx512vl") {
+            // SAFETY: the features were detected on this CPU just above.
+            unsafe { hand_columnar_avx512(c, slopes, out) };
+            return Some("avx512");
+        }
+        if has!("avx2") {
+            // SAFETY: as above.
+            unsafe { hand_columnar_avx2(c, slopes, out) };
+            return Some("avx2");
+        }
     }
-    false
+    None
 }
 
 /// One account as a struct, for the one-at-a-time kernels.
@@ -376,7 +396,7 @@ fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: 
         "batch_2_threads",
         "hand_f64_one_at_a_time",
         "account_score",
-        "hand_f64_columnar_avx512",
+        "hand_f64_columnar_wide",
         "batch_1_thread_baseline",
     ];
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
@@ -385,6 +405,7 @@ fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: 
         .and_then(|v| v.parse().ok())
         .unwrap_or(7);
     let mut f64_counts = [0; 5];
+    let mut wide = "";
     let (mut alu, mut mem) = (Vec::new(), Vec::new());
     // Untimed: the first pass allocates the output columns and faults in
     // their pages, which would count against the 1-thread run alone.
@@ -424,7 +445,8 @@ fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: 
         assert_eq!(got, expected);
 
         let t = Instant::now();
-        if hand_columnar_wide(c, &slopes, &mut levels) {
+        if let Some(isa) = hand_columnar_wide(c, &slopes, &mut levels) {
+            wide = isa;
             times[5].push(t.elapsed().as_nanos() as f64 / n as f64);
             assert_eq!(level_counts(&levels), f64_counts);
         }
@@ -450,6 +472,8 @@ fn summary(c: &v0m::Columns, model: &Model, accounts: &[Account<'_>], expected: 
             continue;
         }
         let (lo, med) = min_median(&mut times[k]);
+        let wide_name = format!("hand_f64_columnar_{wide}");
+        let name = if k == 5 { wide_name.as_str() } else { name };
         let vs = if k == 4 { peer_one } else { peer };
         let against = if k == 4 {
             "× one-at-a-time f64"
