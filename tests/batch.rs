@@ -1144,7 +1144,7 @@ fn the_widest_kernel_is_picked() {
             use std::arch::is_x86_feature_detected as has;
             (
                 has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx2"),
-                has!("avx2") && has!("sse4.1"),
+                has!("avx2") && has!("sse4.1") && has!("sse4.2"),
             )
         }
         #[cfg(not(target_arch = "x86_64"))]

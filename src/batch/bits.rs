@@ -86,7 +86,7 @@ impl Pack {
             if has!("avx512f") && has!("avx512bw") {
                 return Pack::Avx512;
             }
-            if has!("avx2") && has!("popcnt") {
+            if has!("avx2") && has!("sse4.1") && has!("sse4.2") && has!("popcnt") {
                 return Pack::Avx2;
             }
         }
@@ -187,7 +187,7 @@ mod tests {
                 #[cfg(target_arch = "x86_64")]
                 {
                     use std::arch::is_x86_feature_detected as has;
-                    if has!("avx2") && has!("popcnt") {
+                    if has!("avx2") && has!("sse4.1") && has!("sse4.2") && has!("popcnt") {
                         prop_assert_eq!(Pack::Avx2.word(chunk), w);
                     }
                     if has!("avx512f") && has!("avx512bw") {

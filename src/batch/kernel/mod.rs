@@ -100,7 +100,7 @@ impl Isa {
             if has!("avx512f") && has!("avx512dq") && has!("avx512vl") && has!("avx2") {
                 return Isa::Avx512;
             }
-            if has!("avx2") && has!("sse4.1") {
+            if has!("avx2") && has!("sse4.1") && has!("sse4.2") {
                 return Isa::Avx2;
             }
         }
@@ -110,10 +110,14 @@ impl Isa {
     /// AVX2 where the running CPU has it (even if it has AVX-512), else
     /// the build target's.
     pub(crate) fn avx2() -> Isa {
-        match Isa::detect() {
-            Isa::Baseline => Isa::Baseline,
-            Isa::Avx2 | Isa::Avx512 => Isa::Avx2,
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") && has!("sse4.1") && has!("sse4.2") {
+                return Isa::Avx2;
+            }
         }
+        Isa::Baseline
     }
 }
 
@@ -174,6 +178,14 @@ fn chunk_avx2(
     out: &mut Out<'_>,
 ) {
     chunk_impl::<{ wide::AVX2 }>(model, plan, batch, bound, r0, n, s, out)
+}
+
+/// The first `n` entries of `column` (all of it if shorter): a chunk's
+/// rows of an output column, for the written-out finishing steps.
+#[cfg(target_arch = "x86_64")]
+fn head(column: &mut [u32], n: usize) -> &mut [u32] {
+    let len = n.min(column.len());
+    column.split_at_mut(len).0
 }
 
 /// Per-chunk working memory (one per thread).

@@ -11,7 +11,7 @@
 use core::arch::x86_64::*;
 
 use super::{keep, load, rows, select};
-use crate::batch::kernel::{Scratch, CHUNK};
+use crate::batch::kernel::{head, Scratch, CHUNK};
 use crate::batch::output::Out;
 use crate::batch::plan::{Cards, Plan, MAX_CARDS};
 
@@ -61,12 +61,6 @@ fn put(dst: &mut [u32], r: usize, v: __m256d) {
             *d = t;
         }
     }
-}
-
-/// The first `n` entries of `column` (all of it if shorter).
-fn head(column: &mut [u32], n: usize) -> &mut [u32] {
-    let len = n.min(column.len());
-    column.split_at_mut(len).0
 }
 
 /// `⌊a / b⌋` (the portable `floor_div`: the quotient rounded to nearest,

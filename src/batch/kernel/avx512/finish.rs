@@ -7,7 +7,7 @@
 use core::arch::x86_64::*;
 
 use super::{load, load_u32};
-use crate::batch::kernel::{Scratch, CHUNK};
+use crate::batch::kernel::{head, Scratch, CHUNK};
 use crate::batch::output::Out;
 use crate::batch::plan::{Plan, MAX_CARDS};
 
@@ -53,12 +53,6 @@ fn put(dst: &mut [u32], r: usize, v: __m512d) {
             *d = t;
         }
     }
-}
-
-/// The first `n` entries of `column` (all of it if shorter).
-fn head(column: &mut [u32], n: usize) -> &mut [u32] {
-    let len = n.min(column.len());
-    column.split_at_mut(len).0
 }
 
 /// `⌊a / b⌋` (the portable `floor_div`: the quotient rounded to nearest,
