@@ -69,13 +69,14 @@ pub(crate) fn linear_plain<
     const FLOOR: i32 = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
     let pieces = pieces.get(..N.min(8)).unwrap_or(pieces);
     let mut from = [_mm256_set1_pd(f64::INFINITY); 8];
-    let mut pair = [_mm256_setzero_si256(); 8];
-    for (j, (f, p)) in from.iter_mut().zip(pieces).enumerate() {
+    for (f, p) in from.iter_mut().zip(pieces) {
         *f = _mm256_set1_pd(p.from);
-        if let Some(k) = pair.get_mut(j) {
-            let lo = 2 * j as i64;
-            *k = _mm256_set1_epi64x(lo | (lo + 1) << 32);
-        }
+    }
+    // Piece j's index pair `(2j, 2j + 1)`, one per 64-bit lane.
+    let mut pair = [_mm256_setzero_si256(); 8];
+    for (j, k) in pair.iter_mut().enumerate() {
+        let lo = 2 * j as i64;
+        *k = _mm256_set1_epi64x(lo | (lo + 1) << 32);
     }
     let a = table(pieces, |p| p.a, 0.0);
     let (b, inv) = if DIRECT {
