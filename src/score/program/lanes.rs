@@ -1,8 +1,11 @@
-//! One account's metric loop in AVX-512 lanes: a scorecard's metrics side
-//! by side in sixteen 64-bit lanes, four per dimension, so that the whole
-//! loop of [`CardProgram::sums`](super::CardProgram) is a few dozen vector
+//! One account's metric loop in SIMD lanes: a scorecard's metrics side by
+//! side in sixteen 64-bit lanes, four per dimension, so that the whole loop
+//! of [`CardProgram::sums`](super::CardProgram) is a few dozen vector
 //! instructions with no branch, and each dimension's sums are a reduction
-//! over its own four lanes.
+//! over its own four lanes. With AVX-512 the lanes are two registers of
+//! eight; with AVX2 and FMA (no AVX-512: AMD before Zen 4, Intel client
+//! CPUs) four registers of four, one per dimension ([`avx2`]'s docs list
+//! what AVX2 lacks and what stands in, exactly).
 //!
 //! # Exactness
 //!
@@ -23,7 +26,8 @@
 //!
 //! # What runs the scalar loop instead
 //!
-//! A CPU without AVX-512 (`F` and `DQ`); a model of more than 16 metrics;
+//! A CPU without AVX-512 (`F` and `DQ`) or AVX2 and FMA; a model of more
+//! than 16 metrics;
 //! a scorecard with more than four metrics in a dimension, a metric weight
 //! of 2³² or more, a "worst wins" dimension, a bounded curve, or a curve
 //! piece that misses a bound above. The results are the same either way:
@@ -33,6 +37,8 @@
 //! and counts its weight as scored but not as data, as the scalar loop
 //! does.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 mod finish;
@@ -89,6 +95,21 @@ pub(super) struct Lanes {
     /// The scorecard's constants for finishing a score in lanes, where
     /// its weights allow ([`Finish`]).
     finish: Option<Finish>,
+    /// Each lane's metric (unused lanes: 0, of weight 0), where the AVX2
+    /// loop reads its slot.
+    metric: [u32; 16],
+    /// What the lane loop runs with: what the CPU had when the lanes were
+    /// built (none: the tests' lanes on a CPU without either).
+    isa: Option<Isa>,
+}
+
+/// What a lane loop is compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Isa {
+    /// AVX-512 `F` and `DQ`: two registers of eight lanes.
+    Avx512,
+    /// AVX2 and FMA: four registers of four lanes.
+    Avx2,
 }
 
 /// A summary, not the 2 KiB of tables (a model's `Debug` shows its
@@ -114,7 +135,8 @@ struct LanePiece {
 
 impl Lanes {
     /// The lanes of a scorecard's steps, when the running CPU has AVX-512
-    /// and every bound of the module's docs holds; `None` otherwise.
+    /// or AVX2 and FMA, and every bound of the module's docs holds; `None`
+    /// otherwise.
     pub(super) fn of(
         steps: &[Step],
         programs: &[MetricProgram],
@@ -157,6 +179,8 @@ impl Lanes {
             }),
             rounds: 0,
             finish: None,
+            metric: [0; 16],
+            isa: isa(),
         });
         let mut used = [0usize; 4];
         for step in steps {
@@ -192,6 +216,7 @@ impl Lanes {
             }
         }
         *self.tag_word.get_mut(lane)? = word + 2;
+        *self.metric.get_mut(lane)? = u32::try_from(metric).ok()?;
         if word + 2 >= 32 {
             self.tag_far |= 1 << lane;
         }
@@ -218,16 +243,19 @@ impl Lanes {
     /// The sums of an account's slots; `None` when the slots are not the
     /// model's (then the scalar loop runs).
     #[inline(always)]
-    #[allow(unsafe_code)] // calls the loop compiled for AVX-512, detected when `self` was built
+    #[allow(unsafe_code)] // calls the loop compiled for what was detected when `self` was built
     pub(super) fn sums(&self, slots: &[Slot]) -> Option<Sums> {
         if slots.len() != self.metrics {
             return None;
         }
         #[cfg(target_arch = "x86_64")]
         {
-            // SAFETY: `Lanes::of` builds lanes only where `detected()` found
-            // the features the loop is compiled for.
-            Some(unsafe { avx512::sums(self, slots) })
+            // SAFETY: `self.isa` is what `isa()` found on this CPU when the
+            // lanes were built: the features each loop is compiled for.
+            match self.isa? {
+                Isa::Avx512 => Some(unsafe { avx512::sums(self, slots) }),
+                Isa::Avx2 => Some(unsafe { avx2::sums(self, slots) }),
+            }
         }
         #[cfg(not(target_arch = "x86_64"))]
         None
@@ -238,7 +266,7 @@ impl Lanes {
     /// An account's score from its slots, where the scorecard's weights
     /// allow ([`Finish`]); `None` otherwise, or for slots not the model's.
     #[inline(always)]
-    #[allow(unsafe_code)] // calls the loop compiled for AVX-512, detected when `self` was built
+    #[allow(unsafe_code)] // calls the loop compiled for what was detected when `self` was built
     pub(super) fn parts(
         &self,
         card: &Scorecard,
@@ -252,7 +280,10 @@ impl Lanes {
         #[cfg(target_arch = "x86_64")]
         {
             // SAFETY: as in `sums`.
-            let out = unsafe { avx512::score(self, finish, slots) };
+            let out = match self.isa? {
+                Isa::Avx512 => unsafe { avx512::score(self, finish, slots) },
+                Isa::Avx2 => unsafe { avx2::score(self, finish, slots) },
+            };
             Some(finish.parts(card, &out, previous))
         }
         #[cfg(not(target_arch = "x86_64"))]
@@ -263,15 +294,53 @@ impl Lanes {
     }
 }
 
-/// The running CPU has what the lane loop is compiled for.
+/// The running CPU has what a lane loop is compiled for.
 fn detected() -> bool {
+    isa().is_some()
+}
+
+/// The widest lane loop the running CPU has.
+fn isa() -> Option<Isa> {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::is_x86_feature_detected as has;
-        has!("avx512f") && has!("avx512dq")
+        if has!("avx512f") && has!("avx512dq") {
+            return Some(Isa::Avx512);
+        }
+        if has!("avx2") && has!("fma") && has!("avx") && has!("sse4.1") {
+            return Some(Isa::Avx2);
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    false
+    None
+}
+
+/// Every lane loop the running CPU has, widest first (the tests run
+/// each).
+#[cfg(test)]
+fn isas() -> Vec<Isa> {
+    let mut all = Vec::new();
+    if isa() == Some(Isa::Avx512) {
+        all.push(Isa::Avx512);
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx2") && has!("fma") && has!("avx") && has!("sse4.1") {
+            all.push(Isa::Avx2);
+        }
+    }
+    all
+}
+
+#[cfg(test)]
+impl Lanes {
+    /// These lanes run by `isa`'s loop (one of [`isas`]).
+    fn with_isa(&self, isa: Isa) -> Lanes {
+        Lanes {
+            isa: Some(isa),
+            ..self.clone()
+        }
+    }
 }
 
 /// Piece `k` of a curve as a lane scores it; `None` when a bound of the

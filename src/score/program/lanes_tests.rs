@@ -135,18 +135,27 @@ proptest! {
             })
             .collect();
         let lanes = Lanes::build(&steps, &programs).expect("every step fits");
-        let (got, want) = (lanes.sums(&slots), scalar(&steps, &programs, &slots));
-        let got = got.map(|s| (s.sum, s.wsum, s.data));
-        prop_assert_eq!(got, Some((want.sum, want.wsum, want.data)));
+        let want = scalar(&steps, &programs, &slots);
+        for isa in isas() {
+            let got = lanes.with_isa(isa).sums(&slots).map(|s| (s.sum, s.wsum, s.data));
+            prop_assert_eq!(got, Some((want.sum, want.wsum, want.data)), "{:?}", isa);
+        }
     }
 }
 
 #[test]
 fn a_hand_computed_account_in_lanes() {
     if !detected() {
-        eprintln!("no AVX-512 here: the lanes are not built");
+        eprintln!("no AVX-512 or AVX2 here: the lanes are not built");
         return;
     }
+    for isa in isas() {
+        hand_computed_sums(isa);
+    }
+}
+
+/// [`a_hand_computed_account_in_lanes`] with `isa`'s loop.
+fn hand_computed_sums(isa: Isa) {
     // Two deployment metrics and one ROI metric, weights 1, 2 and 3.
     let programs = [
         program(&linear(&[(0, 0), (1, 100)])),
@@ -170,7 +179,9 @@ fn a_hand_computed_account_in_lanes() {
             weight: 3,
         },
     ];
-    let lanes = Lanes::build(&steps, &programs).expect("fits the lanes");
+    let lanes = Lanes::build(&steps, &programs)
+        .expect("fits the lanes")
+        .with_isa(isa);
     // 0.25 → 25; 4 → 60; 6 → 50 + 25 = 75 (points, in millionths).
     let slots = [
         Slot::new(250_000, 0, false),
@@ -347,6 +358,10 @@ proptest! {
         let worst = card.worst_wins.iter().any(|w| *w);
         let lanes = model.program.lane_parts(0, card, &slots, previous).is_some();
         prop_assert_eq!(lanes, detected() && !heavy && !worst, "lanes taken: {}", lanes);
+        // Every lane loop this CPU has, not only the widest.
+        for (isa, parts) in each_isa(&model, &slots, previous) {
+            prop_assert_eq!(parts.as_ref(), (!heavy && !worst).then_some(&got), "{:?}", isa);
+        }
     }
 }
 
@@ -400,6 +415,18 @@ fn a_hand_computed_score_in_lanes() {
         (parts.overall, parts.band, parts.coverage.micros()),
         (None, None, 0)
     );
+    for slots in [
+        &slots[..],
+        &[slots[0], Slot::new(800_000, 1, false), slots[2]],
+    ] {
+        for (isa, parts) in each_isa(&model, slots, None) {
+            assert_eq!(
+                parts,
+                Some(compute::scalar(&model, 0, slots, None)),
+                "{isa:?}"
+            );
+        }
+    }
     if detected() {
         let card = &model.cards[0];
         assert!(
@@ -461,6 +488,15 @@ fn imputed_scores_shape_a_score_in_lanes_but_alone_give_no_colour() {
     );
     assert_eq!(parts.dims[2].score, None);
     assert_eq!(parts, compute::scalar(&model, 0, &slots, None));
+    for slots in [&slots, &[Slot::EMPTY, Slot::new(900_000, 0, false)]] {
+        for (isa, parts) in each_isa(&model, slots, None) {
+            assert_eq!(
+                parts,
+                Some(compute::scalar(&model, 0, slots, None)),
+                "{isa:?}"
+            );
+        }
+    }
     if detected() {
         let card = &model.cards[0];
         assert!(
@@ -468,4 +504,19 @@ fn imputed_scores_shape_a_score_in_lanes_but_alone_give_no_colour() {
             "in lanes"
         );
     }
+}
+
+/// Scorecard 0's score of `slots` by each lane loop this CPU has (none:
+/// the scorecard has no lanes, or they do not finish it).
+fn each_isa(model: &Model, slots: &[Slot], previous: Option<Band>) -> Vec<(Isa, Option<Parts>)> {
+    let (Some(card), Some(program)) = (model.cards.first(), model.program.cards.first()) else {
+        return Vec::new();
+    };
+    let Some(lanes) = program.lanes.as_ref() else {
+        return Vec::new();
+    };
+    isas()
+        .into_iter()
+        .map(|isa| (isa, lanes.with_isa(isa).parts(card, slots, previous)))
+        .collect()
 }
