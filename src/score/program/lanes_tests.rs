@@ -136,8 +136,8 @@ proptest! {
             .collect();
         let lanes = Lanes::build(&steps, &programs).expect("every step fits");
         let want = scalar(&steps, &programs, &slots);
-        for isa in isas() {
-            let got = lanes.with_isa(isa).sums(&slots).map(|s| (s.sum, s.wsum, s.data));
+        for isa in variants() {
+            let got = lanes.with(isa).sums(&slots).map(|s| (s.sum, s.wsum, s.data));
             prop_assert_eq!(got, Some((want.sum, want.wsum, want.data)), "{:?}", isa);
         }
     }
@@ -149,13 +149,13 @@ fn a_hand_computed_account_in_lanes() {
         eprintln!("no AVX-512 or AVX2 here: the lanes are not built");
         return;
     }
-    for isa in isas() {
+    for isa in variants() {
         hand_computed_sums(isa);
     }
 }
 
 /// [`a_hand_computed_account_in_lanes`] with `isa`'s loop.
-fn hand_computed_sums(isa: Isa) {
+fn hand_computed_sums(isa: (Isa, bool)) {
     // Two deployment metrics and one ROI metric, weights 1, 2 and 3.
     let programs = [
         program(&linear(&[(0, 0), (1, 100)])),
@@ -181,7 +181,7 @@ fn hand_computed_sums(isa: Isa) {
     ];
     let lanes = Lanes::build(&steps, &programs)
         .expect("fits the lanes")
-        .with_isa(isa);
+        .with(isa);
     // 0.25 → 25; 4 → 60; 6 → 50 + 25 = 75 (points, in millionths).
     let slots = [
         Slot::new(250_000, 0, false),
@@ -508,15 +508,19 @@ fn imputed_scores_shape_a_score_in_lanes_but_alone_give_no_colour() {
 
 /// Scorecard 0's score of `slots` by each lane loop this CPU has (none:
 /// the scorecard has no lanes, or they do not finish it).
-fn each_isa(model: &Model, slots: &[Slot], previous: Option<Band>) -> Vec<(Isa, Option<Parts>)> {
+fn each_isa(
+    model: &Model,
+    slots: &[Slot],
+    previous: Option<Band>,
+) -> Vec<((Isa, bool), Option<Parts>)> {
     let (Some(card), Some(program)) = (model.cards.first(), model.program.cards.first()) else {
         return Vec::new();
     };
     let Some(lanes) = program.lanes.as_ref() else {
         return Vec::new();
     };
-    isas()
+    variants()
         .into_iter()
-        .map(|isa| (isa, lanes.with_isa(isa).parts(card, slots, previous)))
+        .map(|isa| (isa, lanes.with(isa).parts(card, slots, previous)))
         .collect()
 }

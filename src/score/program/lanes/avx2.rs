@@ -56,70 +56,79 @@ macro_rules! piece {
     };
 }
 
+/// One dimension's four lanes (`q`, a literal): Σ weight·score and
+/// Σ weight over its scored metrics and Σ weight over those with data, per
+/// lane, and which lanes are present (four bits). A macro, so that the
+/// four dimensions are written out with constant offsets and their sums
+/// stay in registers.
+macro_rules! dimension {
+    ($lanes:expr, $slots:expr, $q:literal) => {{
+        let (lanes, slots, q): (&Lanes, &[Slot], usize) = ($lanes, $slots, $q);
+        // Each lane's value and tag (an unused lane reads metric 0's slot:
+        // its weight is 0). No closure: in a function compiled for AVX2 it
+        // was not inlined, and its calls cost more than the scalar loop
+        // saves.
+        macro_rules! slot {
+            ($k:literal) => {
+                match slots.get(lanes.metric[4 * $q + $k] as usize) {
+                    Some(s) => (s.value, i64::from(s.tag())),
+                    None => (0, 0),
+                }
+            };
+        }
+        let [(x0, t0), (x1, t1), (x2, t2), (x3, t3)] = [slot!(0), slot!(1), slot!(2), slot!(3)];
+        let x = _mm256_set_epi64x(x3, x2, x1, x0);
+        let tag = _mm256_set_epi64x(t3, t2, t1, t0);
+        // Clamp: max(x, lo), then min(·, hi), signed.
+        let (lo, hi) = (quarter!(&lanes.lo, q), quarter!(&lanes.hi, q));
+        let x = _mm256_blendv_epi8(x, lo, _mm256_cmpgt_epi64(lo, x));
+        let x = _mm256_blendv_epi8(x, hi, _mm256_cmpgt_epi64(x, hi));
+        // The piece: the number of starts at or below x (rising starts):
+        // where x reached start k, piece k + 1's fields.
+        let mut alpha = piece!(lanes.alpha, 0, q);
+        let mut beta = piece!(lanes.beta, 0, q);
+        let mut inv = piece!(lanes.inv, 0, q);
+        for (k, starts) in lanes.starts.iter().enumerate().take(lanes.rounds) {
+            let below = _mm256_castsi256_pd(_mm256_cmpgt_epi64(quarter!(starts, q), x));
+            alpha = _mm256_blendv_pd(piece!(lanes.alpha, k + 1, q), alpha, below);
+            beta = _mm256_blendv_pd(piece!(lanes.beta, k + 1, q), beta, below);
+            inv = _mm256_blendv_pd(piece!(lanes.inv, k + 1, q), inv, below);
+        }
+        let x = if lanes.narrow {
+            narrow_f64(x)
+        } else {
+            to_f64(x)
+        };
+        let n = _mm256_fmadd_pd(alpha, x, beta);
+        // n·u ≥ 0: truncation is the floor.
+        let score = whole(_mm256_mul_pd(n, inv));
+        let fresh = _mm256_cmpgt_epi64(_mm256_set1_epi64x(i64::from(STALE)), tag);
+        let present = _mm256_movemask_pd(_mm256_castsi256_pd(fresh)) as u16;
+        // A missing value scores the imputed score where its metric
+        // imputes one (and counts its weight as scored, not as data).
+        let score = _mm256_blendv_epi8(quarter!(&lanes.missing, q), score, fresh);
+        let data = _mm256_and_si256(fresh, quarter!(&lanes.weight, q));
+        let scored = _mm256_or_si256(data, quarter!(&lanes.imputing, q));
+        (_mm256_mul_epu32(scored, score), scored, data, present)
+    }};
+}
+
 /// The lane loop: per dimension, Σ weight·score and Σ weight over the
 /// scored metrics (`.0`, `.1`), and Σ weight over those with data (`.2`),
 /// as four `u64` lanes each; and which lanes are present (`.3`).
 macro_rules! folded {
     ($lanes:expr, $slots:expr) => {{
         let (lanes, slots): (&Lanes, &[Slot]) = ($lanes, $slots);
-        let stale = _mm256_set1_epi64x(i64::from(STALE));
-        let bit = _mm256_setr_epi64x(1, 2, 4, 8);
-        let mut prod = [_mm256_setzero_si256(); 4];
-        let mut weight = [_mm256_setzero_si256(); 4];
-        let mut data = [_mm256_setzero_si256(); 4];
-        let mut present = 0u16;
-        for q in 0..4 {
-            // Each lane's value and tag (an unused lane reads metric 0's
-            // slot: its weight is 0). No closure: in a function compiled
-            // for AVX2 it was not inlined, and its calls cost more than the
-            // scalar loop saves.
-            macro_rules! slot {
-                ($k:expr) => {
-                    match slots.get(lanes.metric[(4 * q + $k) & 15] as usize) {
-                        Some(s) => (s.value, i64::from(s.tag())),
-                        None => (0, 0),
-                    }
-                };
-            }
-            let [(x0, t0), (x1, t1), (x2, t2), (x3, t3)] = [slot!(0), slot!(1), slot!(2), slot!(3)];
-            let x = _mm256_set_epi64x(x3, x2, x1, x0);
-            let tag = _mm256_set_epi64x(t3, t2, t1, t0);
-            // Clamp: max(x, lo), then min(·, hi), signed.
-            let (lo, hi) = (quarter!(&lanes.lo, q), quarter!(&lanes.hi, q));
-            let x = _mm256_blendv_epi8(x, lo, _mm256_cmpgt_epi64(lo, x));
-            let x = _mm256_blendv_epi8(x, hi, _mm256_cmpgt_epi64(x, hi));
-            // The piece: the number of starts at or below x (rising
-            // starts): where x reached start k, piece k + 1's fields.
-            let mut alpha = piece!(lanes.alpha, 0, q);
-            let mut beta = piece!(lanes.beta, 0, q);
-            let mut inv = piece!(lanes.inv, 0, q);
-            for (k, starts) in lanes.starts.iter().enumerate().take(lanes.rounds) {
-                let below = _mm256_castsi256_pd(_mm256_cmpgt_epi64(quarter!(starts, q), x));
-                alpha = _mm256_blendv_pd(piece!(lanes.alpha, k + 1, q), alpha, below);
-                beta = _mm256_blendv_pd(piece!(lanes.beta, k + 1, q), beta, below);
-                inv = _mm256_blendv_pd(piece!(lanes.inv, k + 1, q), inv, below);
-            }
-            let n = _mm256_fmadd_pd(alpha, to_f64(x), beta);
-            // n·u ≥ 0: truncation is the floor.
-            let score = whole(_mm256_mul_pd(n, inv));
-            let w = quarter!(&lanes.weight, q);
-            let fresh = _mm256_cmpgt_epi64(stale, tag);
-            present |= (_mm256_movemask_pd(_mm256_castsi256_pd(fresh)) as u16) << (4 * q);
-            // A missing value scores the imputed score where its metric
-            // imputes one (elsewhere its weight is 0 below).
-            let imputes = _mm256_set1_epi64x(i64::from((lanes.imputes >> (4 * q)) & 15));
-            let imputes = _mm256_cmpeq_epi64(_mm256_and_si256(imputes, bit), bit);
-            let score = _mm256_blendv_epi8(quarter!(&lanes.missing, q), score, fresh);
-            let scored = _mm256_and_si256(_mm256_or_si256(fresh, imputes), w);
-            if let (Some(p), Some(ws), Some(d)) =
-                (prod.get_mut(q), weight.get_mut(q), data.get_mut(q))
-            {
-                *p = _mm256_mul_epu32(scored, score);
-                *ws = scored;
-                *d = _mm256_and_si256(fresh, w);
-            }
-        }
-        (per_dim(prod), per_dim(weight), per_dim(data), present)
+        let (p0, w0, d0, f0) = dimension!(lanes, slots, 0);
+        let (p1, w1, d1, f1) = dimension!(lanes, slots, 1);
+        let (p2, w2, d2, f2) = dimension!(lanes, slots, 2);
+        let (p3, w3, d3, f3) = dimension!(lanes, slots, 3);
+        (
+            per_dim([p0, p1, p2, p3]),
+            per_dim([w0, w1, w2, w3]),
+            per_dim([d0, d1, d2, d3]),
+            f0 | f1 << 4 | f2 << 8 | f3 << 12,
+        )
     }};
 }
 
@@ -210,6 +219,18 @@ fn to_f64(x: __m256i) -> __m256d {
     let low = _mm256_add_pd(_mm256_cvtepi32_pd(low), _mm256_set1_pd(2_147_483_648.0));
     // high·2³² is exact; the sum is exact when it is representable.
     _mm256_fmadd_pd(high, _mm256_set1_pd(4_294_967_296.0), low)
+}
+
+/// Four `i64` of magnitude below 2⁵¹ as `f64`, exactly: the bits of
+/// `2⁵² + 2⁵¹ + x` (whose mantissa is `2⁵¹ + x`), less `2⁵² + 2⁵¹`.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn narrow_f64(x: __m256i) -> __m256d {
+    let magic = _mm256_set1_pd(6_755_399_441_055_744.0); // 2⁵² + 2⁵¹
+    _mm256_sub_pd(
+        _mm256_castsi256_pd(_mm256_add_epi64(x, _mm256_castpd_si256(magic))),
+        magic,
+    )
 }
 
 /// Integers `0 ≤ v < 2⁵²` as `f64`, exactly.
