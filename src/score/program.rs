@@ -67,8 +67,8 @@ struct CardProgram {
     /// curve's reciprocals are exact, no dimension takes its worst metric:
     /// a metric has data exactly when it is scored.
     plain: bool,
-    /// The metric loop in AVX-512 lanes, where the CPU has it and the
-    /// scorecard fits ([`Lanes`]).
+    /// The metric loop in SIMD lanes (AVX-512, or AVX2 and FMA), where
+    /// the CPU has them and the scorecard fits ([`Lanes`]).
     lanes: Option<Box<Lanes>>,
 }
 

@@ -79,7 +79,7 @@ proptest! {
         }
     }
 
-    /// With AVX-512, a scorecard's lanes give the scalar loop's sums for
+    /// With each lane loop the CPU has, a scorecard's lanes give the scalar loop's sums for
     /// any slots: present, stale or missing, at and past the curves' ends.
     #[test]
     fn lanes_sum_as_the_scalar_loop(
