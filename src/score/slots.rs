@@ -42,13 +42,6 @@ impl Slot {
         Slot { value, tag }
     }
 
-    /// The observation index with [`STALE`], as stored (the lanes compare
-    /// it with [`STALE`] as [`is_present`](Self::is_present) does).
-    #[inline]
-    pub(crate) fn tag(&self) -> u32 {
-        self.tag
-    }
-
     /// Has a fresh value to score.
     #[inline]
     pub(crate) fn is_present(&self) -> bool {

@@ -64,21 +64,35 @@ macro_rules! piece {
 macro_rules! dimension {
     ($lanes:expr, $slots:expr, $q:literal) => {{
         let (lanes, slots, q): (&Lanes, &[Slot], usize) = ($lanes, $slots, $q);
-        // Each lane's value and tag (an unused lane reads metric 0's slot:
-        // its weight is 0). No closure: in a function compiled for AVX2 it
-        // was not inlined, and its calls cost more than the scalar loop
-        // saves.
+        // Each lane's slot (an unused lane reads metric 0's: its weight is
+        // 0) as one masked 12-byte load: [value, tag, 0]. No closure: in a
+        // function compiled for AVX2 it was not inlined, and its calls cost
+        // more than the scalar loop saves.
         macro_rules! slot {
             ($k:literal) => {
                 match slots.get(lanes.metric[4 * $q + $k] as usize) {
-                    Some(s) => (s.value, i64::from(s.tag())),
-                    None => (0, 0),
+                    // SAFETY: `s` is a valid reference to a `Slot`, 12
+                    // initialised bytes (`repr(C, packed(4))`: the value,
+                    // then the tag); the mask reads those three words only
+                    // (a masked-off word is not read and cannot fault).
+                    #[allow(unsafe_code)]
+                    Some(s) => unsafe {
+                        _mm_maskload_epi32(
+                            std::ptr::from_ref(s).cast::<i32>(),
+                            _mm_setr_epi32(-1, -1, -1, 0),
+                        )
+                    },
+                    None => _mm_setzero_si128(),
                 }
             };
         }
-        let [(x0, t0), (x1, t1), (x2, t2), (x3, t3)] = [slot!(0), slot!(1), slot!(2), slot!(3)];
-        let x = _mm256_set_epi64x(x3, x2, x1, x0);
-        let tag = _mm256_set_epi64x(t3, t2, t1, t0);
+        // [slot 0 | slot 2] and [slot 1 | slot 3]: their low halves are the
+        // values in lane order, their high halves the tags (the masked-off
+        // word reads as 0).
+        let even = _mm256_inserti128_si256::<1>(_mm256_castsi128_si256(slot!(0)), slot!(2));
+        let odd = _mm256_inserti128_si256::<1>(_mm256_castsi128_si256(slot!(1)), slot!(3));
+        let x = _mm256_unpacklo_epi64(even, odd);
+        let tag = _mm256_unpackhi_epi64(even, odd);
         // Clamp: max(x, lo), then min(·, hi), signed.
         let (lo, hi) = (quarter!(&lanes.lo, q), quarter!(&lanes.hi, q));
         let x = _mm256_blendv_epi8(x, lo, _mm256_cmpgt_epi64(lo, x));
