@@ -8,12 +8,16 @@
 //! same `u`, `u32 × u32` products, the same finishing step. What AVX2
 //! lacks is done with what it has, exactly:
 //!
-//! * each lane's value and tag are read from its metric's slot (AVX-512
-//!   permutes them out of three registers of the slots' words);
+//! * each lane's value and tag are read from its metric's slot with one
+//!   masked 12-byte load (AVX-512 permutes them out of three registers of
+//!   the slots' words);
 //! * `i64` clamps and piece starts are a signed compare and a blend;
-//! * a value becomes an `f64` as its high word times 2³² plus its low
-//!   word, each converted exactly: the sum is exact wherever the module's
-//!   bounds need it (`|x| ≤ 2⁵³`), and finite elsewhere (where `α = 0`);
+//! * a value becomes an `f64` as the bits of `2⁵² + 2⁵¹ + x` less that
+//!   constant where every lane's clamp is below 2⁵¹ in magnitude
+//!   ([`Lanes`]' `narrow`); otherwise as its high word times 2³² plus its
+//!   low word, each converted exactly: the sum is exact wherever the
+//!   module's bounds need it (`|x| ≤ 2⁵³`), and finite elsewhere (where
+//!   `α = 0`);
 //! * sums below 2⁵² become `f64` as the bits of `2⁵² + v` less 2⁵²;
 //! * a quotient `⌊t⌋ < 2²⁷` is truncated in `f64` and read off the low
 //!   bits of `t + 2⁵²`.
