@@ -61,6 +61,7 @@ const F64_EXACT: i128 = 1 << 53;
 /// 2 and 3). Unused lanes have weight 0.
 #[derive(Clone)]
 #[repr(C, align(64))]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // read by the x86-64 loops only
 pub(super) struct Lanes {
     /// Per half, the word of each lane's value (its low and high word), in
     /// the account's slots as words.
@@ -111,6 +112,7 @@ pub(super) struct Lanes {
 
 /// What a lane loop is compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // x86-64 only
 enum Isa {
     /// AVX-512 `F` and `DQ`: two registers of eight lanes.
     Avx512,
