@@ -124,7 +124,13 @@ macro_rules! dimension {
         let present = _mm256_movemask_pd(_mm256_castsi256_pd(fresh)) as u16;
         // A missing value scores the imputed score where its metric
         // imputes one (and counts its weight as scored, not as data).
-        let score = _mm256_blendv_epi8(quarter!(&lanes.missing, q), score, fresh);
+        let score = if lanes.imputes == 0 {
+            // A lane without a value then has no scored weight: its
+            // score is multiplied by 0 whatever it is.
+            score
+        } else {
+            _mm256_blendv_epi8(quarter!(&lanes.missing, q), score, fresh)
+        };
         let data = _mm256_and_si256(fresh, quarter!(&lanes.weight, q));
         let scored = _mm256_or_si256(data, quarter!(&lanes.imputing, q));
         (_mm256_mul_epu32(scored, score), scored, data, present)
