@@ -53,6 +53,21 @@ macro_rules! quarter {
     }};
 }
 
+/// Elements `at .. at + 4` (`at` 0 or 4) of eight 8-byte values (`f64`
+/// or `u64`: the scorecard's finishing constants) as a register.
+macro_rules! four {
+    ($x:expr, $at:literal) => {{
+        let x: &[_; 8] = $x;
+        let four = &x[$at..$at + 4];
+        // SAFETY: `four` is four plain 8-byte values, 32 bytes, read
+        // unaligned.
+        #[allow(unsafe_code)]
+        unsafe {
+            _mm256_loadu_si256(four.as_ptr().cast())
+        }
+    }};
+}
+
 /// Piece `k`'s field of quarter `q`, as `f64` lanes.
 macro_rules! piece {
     ($f:expr, $k:expr, $q:expr) => {
@@ -186,9 +201,9 @@ pub(super) fn score(lanes: &Lanes, finish: &Finish, slots: &[Slot]) -> Out {
         u1[(bits >> 4) & 15],
         u0[bits & 15],
     );
-    let [_, cover] = halves(&finish.cover);
-    let [_, cover_inv] = halves(&finish.cover_inv);
-    let [dim_weight, _] = u64_halves(&finish.dim_weight);
+    let cover = _mm256_castsi256_pd(four!(&finish.cover, 4));
+    let cover_inv = _mm256_castsi256_pd(four!(&finish.cover_inv, 4));
+    let dim_weight = four!(&finish.dim_weight, 0);
     // 2a + b, below 2⁵¹ each: [2·Σ w·s + Σ w] and
     // [2·10⁶·Σ w with data + cover].
     let a = _mm256_add_epi64(_mm256_slli_epi64::<1>(sum), wsum);
@@ -201,31 +216,20 @@ pub(super) fn score(lanes: &Lanes, finish: &Finish, slots: &[Slot]) -> Out {
     let ps = _mm256_mul_epu32(q, dim_weight);
     let pc = _mm256_mul_epu32(c, dim_weight);
     let t = _mm256_add_epi64(_mm256_unpacklo_epi64(ps, pc), _mm256_unpackhi_epi64(ps, pc));
+    // [Σ W·score, Σ W·coverage, 0, 0], below 2⁵¹ (the module's docs):
+    // exact as `f64`. Then 2a + b and the quotients, as for the dimensions.
     let t = _mm_add_epi64(_mm256_castsi256_si128(t), _mm256_extracti128_si256::<1>(t));
-    // [Σ W·score, Σ W·coverage], below 2⁵¹ (the module's docs): exact as
-    // `f64`. Then 2a + b and the quotients, as for the dimensions.
     let k = finish.scored_weighted(scored) & 15;
-    let b = _mm_set_pd(finish.total, finish.den[k]);
-    let v = _mm_set_pd(finish.total_inv, finish.den_inv[k]);
-    let magic = _mm_set1_pd(MAGIC);
-    let a = _mm_sub_pd(
-        _mm_castsi128_pd(_mm_or_si128(t, _mm_castpd_si128(magic))),
-        magic,
-    );
-    let r = _mm_round_pd::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(_mm_mul_pd(
-        _mm_fmadd_pd(_mm_set1_pd(2.0), a, b),
-        v,
-    ));
-    let r = _mm_sub_epi64(
-        _mm_castpd_si128(_mm_add_pd(r, magic)),
-        _mm_castpd_si128(magic),
-    );
+    let b = _mm256_setr_pd(finish.den[k], finish.total, 0.0, 0.0);
+    let v = _mm256_setr_pd(finish.den_inv[k], finish.total_inv, 0.0, 0.0);
+    let a = _mm256_fmadd_pd(_mm256_set1_pd(2.0), exact_f64(_mm256_zextsi128_si256(t)), b);
+    let [overall, coverage, _, _] = store(whole(_mm256_mul_pd(a, v)));
     let [s0, s1, s2, s3] = store(q);
     let [c0, c1, c2, c3] = store(c);
     Out {
         dims: [s0, s1, s2, s3, c0, c1, c2, c3],
-        overall: _mm_cvtsi128_si64(r) as u64,
-        coverage: _mm_extract_epi64::<1>(r) as u64,
+        overall,
+        coverage,
         scored,
         measured: finish.scored(present),
     }
@@ -301,32 +305,4 @@ fn store(v: __m256i) -> [u64; 4] {
     // SAFETY: `out` is 32 writable bytes; the store is unaligned.
     unsafe { _mm256_storeu_si256(out.as_mut_ptr().cast(), v) };
     out
-}
-
-/// Lanes `0..4` and `4..8` of eight `f64`.
-#[inline]
-#[target_feature(enable = "avx2")]
-#[allow(unsafe_code)] // unaligned loads of the 64 bytes `x` holds
-fn halves(x: &[f64; 8]) -> [__m256d; 2] {
-    // SAFETY: `x` is 8 `f64`s: elements 0..4 and 4..8, read unaligned.
-    unsafe {
-        [
-            _mm256_loadu_pd(x.as_ptr()),
-            _mm256_loadu_pd(x.as_ptr().add(4)),
-        ]
-    }
-}
-
-/// Lanes `0..4` and `4..8` of eight `u64`.
-#[inline]
-#[target_feature(enable = "avx2")]
-#[allow(unsafe_code)] // unaligned loads of the 64 bytes `x` holds
-fn u64_halves(x: &[u64; 8]) -> [__m256i; 2] {
-    // SAFETY: `x` is 8 `u64`s: elements 0..4 and 4..8, read unaligned.
-    unsafe {
-        [
-            _mm256_loadu_si256(x.as_ptr().cast()),
-            _mm256_loadu_si256(x.as_ptr().add(4).cast()),
-        ]
-    }
 }
