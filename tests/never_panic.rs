@@ -76,6 +76,39 @@ fn the_largest_day_counts_at_the_calendars_ends_do_not_panic() {
     }
 }
 
+/// An as-of date out of range is one problem, not one more for each
+/// observation dated on it (as a columnar row's observations are when the
+/// file has no observation dates); an observation dated out of range on
+/// its own is named.
+#[test]
+fn an_as_of_date_out_of_range_is_reported_once() {
+    let model = golden();
+    let year0 = NaiveDate::from_ymd_opt(0, 1, 1).unwrap();
+    let mut data = account(dec!(100), &[("seats", 0.5), ("weekly_active", 0.4)]);
+    data.as_of = year0;
+    for o in &mut data.observations {
+        o.observed_on = year0;
+    }
+    let err = model.bind(data).unwrap_err();
+    assert_eq!(err.problems.len(), 1, "{err}");
+    assert!(
+        err.to_string()
+            .contains("as_of 0000-01-01 is outside the years 1 to 9999"),
+        "{err}"
+    );
+    let mut data = account(dec!(100), &[("seats", 0.5), ("weekly_active", 0.4)]);
+    if let Some(o) = data.observations.first_mut() {
+        o.observed_on = year0;
+    }
+    let err = model.bind(data).unwrap_err();
+    assert_eq!(err.problems.len(), 1, "{err}");
+    assert!(
+        err.to_string()
+            .contains("observation of seats 0000-01-01 is outside"),
+        "{err}"
+    );
+}
+
 #[test]
 fn dates_beyond_the_documented_years_are_refused() {
     let model = golden();
