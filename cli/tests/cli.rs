@@ -549,6 +549,23 @@ fn score_reads_csv_and_writes_by_extension() {
     .assert()
     .code(2)
     .stderr(contains("--threads"));
+    // Results that cannot be written: the output's exit status, naming
+    // the file as given (not the temporary file written first).
+    let nowhere = tmp("no-such-directory").join("scores.csv");
+    score_v0m(&input, &nowhere, &[])
+        .assert()
+        .code(4)
+        .stderr(contains(format!("error: {}: ", nowhere.display())));
+    // An export cut short mid-line: the input's, naming the file and line.
+    let cut = tmp("v0m-cut.csv");
+    let text = std::fs::read_to_string(&input).unwrap();
+    std::fs::write(&cut, &text[..text.len() - 20]).unwrap();
+    score_v0m(&cut, &tmp("v0m-cut.jsonl"), &[])
+        .assert()
+        .code(2)
+        .stderr(contains(format!("error: {}: ", cut.display())))
+        .stderr(contains("line 4"));
+    assert!(!tmp("v0m-cut.jsonl").exists());
     // Flags for the other kind of input are refused, not ignored.
     hs().args([
         "score",

@@ -187,9 +187,20 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
         ..Default::default()
     };
     let started = std::time::Instant::now();
-    let stats =
-        healthscore_arrow::score_file(&scorer, args.accounts.as_ref(), out.as_ref(), &options)
-            .map_err(|e| e.to_string())?;
+    let stats = match healthscore_arrow::score_file(
+        &scorer,
+        args.accounts.as_ref(),
+        out.as_ref(),
+        &options,
+    ) {
+        Ok(stats) => stats,
+        // A full disk, a missing directory: the output's exit status.
+        Err(e @ healthscore_arrow::Error::Output { .. }) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(crate::exit::OUTPUT));
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     eprintln!(
         "scored {} accounts ({} rejected, see the error column) into {out} in {:.1?}",
         stats.rows,

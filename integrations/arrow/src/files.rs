@@ -133,15 +133,24 @@ impl Writer {
         Ok(())
     }
 
-    fn finish(self) -> Result<(), Error> {
-        match self {
-            Writer::Parquet(w) => {
-                w.close()?;
+    /// Writes what is left (a Parquet footer) and the file's data to the
+    /// disk, so that the rename that follows never points the output's name
+    /// at a file that a power cut would leave empty.
+    fn finish(self, path: &Path) -> Result<(), Error> {
+        let synced = match self {
+            Writer::Parquet(mut w) => {
+                // The footer, and everything buffered, written to the file.
+                w.finish()?;
+                w.inner().sync_all()
             }
-            Writer::Csv(_) => {}
-            Writer::Json(mut w) => w.finish()?,
-        }
-        Ok(())
+            // Every `write` flushed its batch already.
+            Writer::Csv(w) => w.into_inner().sync_all(),
+            Writer::Json(mut w) => {
+                w.finish()?;
+                w.into_inner().sync_all()
+            }
+        };
+        synced.map_err(io(path))
     }
 }
 
@@ -167,7 +176,12 @@ impl Writer {
 /// [`Error`] for a file that cannot be read or written, a format not
 /// known by its extension, an output that is the input file
 /// ([`Error::SameFile`]: nothing is written), or columns that do not fit
-/// (see [`score_batch`](crate::score_batch)), with or without rows.
+/// (see [`score_batch`](crate::score_batch)), with or without rows. Every
+/// error names its file: the accounts' ([`Error::File`], [`Error::Io`]:
+/// a corrupt Parquet footer, a CSV line short of fields, a missing
+/// column) or the results' as named here ([`Error::Output`]: a full disk,
+/// a directory that does not exist). The results are written to disk
+/// (`fsync`) before the rename.
 pub fn score_file(
     scorer: &Scorer<'_>,
     input: &Path,
@@ -194,10 +208,24 @@ pub fn score_file(
         output.extension().and_then(|e| e.to_str()).unwrap_or(""),
         std::process::id()
     ));
-    let result = run(scorer, input, in_format, &tmp, out_format, options);
+    let result = run(
+        scorer,
+        input,
+        in_format,
+        (&tmp, output),
+        out_format,
+        options,
+    );
     match result {
         Ok(stats) => {
-            std::fs::rename(&tmp, output).map_err(io(output))?;
+            if let Err(e) = std::fs::rename(&tmp, output) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(io(output)(e).writing(output));
+            }
+            // The rename itself to the disk too (best effort: not every
+            // system can open a directory).
+            let dir = output.parent().filter(|d| !d.as_os_str().is_empty());
+            let _ = File::open(dir.unwrap_or(Path::new("."))).and_then(|d| d.sync_all());
             Ok(stats)
         }
         Err(e) => {
@@ -211,24 +239,35 @@ fn run(
     scorer: &Scorer<'_>,
     input: &Path,
     in_format: Format,
-    tmp: &Path,
+    (tmp, output): (&Path, &Path),
     out_format: Format,
     options: &Options,
 ) -> Result<FileStats, Error> {
+    // Every error names its file: the accounts', or the results' as the
+    // caller named them (not their temporary file's).
+    let read = |e: Error| e.in_file(input);
+    let written = |e: Error| e.writing(output);
     let file = File::open(input).map_err(io(input))?;
     let mut ids = Ids::default();
     let reader: Box<dyn arrow_array::RecordBatchReader> = match in_format {
         Format::Parquet => {
             let builder =
-                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)?;
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .map_err(|e| read(e.into()))?;
             ids.expect(builder.metadata().file_metadata().num_rows());
-            Box::new(builder.with_batch_size(BATCH_ROWS).build()?)
+            Box::new(
+                builder
+                    .with_batch_size(BATCH_ROWS)
+                    .build()
+                    .map_err(|e| read(e.into()))?,
+            )
         }
         _ => Box::new(
-            arrow_csv::ReaderBuilder::new(Arc::new(csv_schema(scorer, input)?))
+            arrow_csv::ReaderBuilder::new(Arc::new(csv_schema(scorer, input).map_err(read)?))
                 .with_header(true)
                 .with_batch_size(BATCH_ROWS)
-                .build(file)?,
+                .build(file)
+                .map_err(|e| read(e.into()))?,
         ),
     };
     // The output's schema is known before the first row: `id` as read,
@@ -239,13 +278,12 @@ fn run(
     }
     fields.extend(result_fields(options).iter().cloned());
     let schema = Arc::new(Schema::new(fields));
-    let out = File::create(tmp).map_err(io(tmp))?;
+    let out = File::create(tmp).map_err(|e| written(io(tmp)(e)))?;
     let mut writer = match out_format {
-        Format::Parquet => Writer::Parquet(parquet::arrow::ArrowWriter::try_new(
-            out,
-            schema.clone(),
-            None,
-        )?),
+        Format::Parquet => Writer::Parquet(
+            parquet::arrow::ArrowWriter::try_new(out, schema.clone(), None)
+                .map_err(|e| written(e.into()))?,
+        ),
         Format::Csv => Writer::Csv(arrow_csv::WriterBuilder::new().with_header(true).build(out)),
         Format::JsonLines => Writer::Json(arrow_json::LineDelimitedWriter::new(out)),
     };
@@ -266,17 +304,18 @@ fn run(
             .collect();
     }
     for batch in reader {
-        let batch = batch?;
+        let batch = batch.map_err(|e| read(e.into()))?;
         // Rows are named by their place in the file, not in the batch.
         options.first_row = stats.rows;
         let repeated = ids.repeated(&batch, stats.rows);
-        let scored = score_rejecting(scorer, &batch, &options, &mut buffers, repeated)?;
+        let scored =
+            score_rejecting(scorer, &batch, &options, &mut buffers, repeated).map_err(read)?;
         stats.rows += batch.num_rows() as u64;
         stats.batches += 1;
         if let Some(e) = scored.column_by_name("error") {
             stats.rejected += (e.len() - e.null_count()) as u64;
         }
-        writer.write(&scored)?;
+        writer.write(&scored).map_err(written)?;
     }
     if stats.rows == 0 {
         // A file without rows still has columns to check (a CSV file
@@ -287,10 +326,13 @@ fn run(
             &RecordBatch::new_empty(input_schema),
             &options,
             &mut buffers,
-        )?;
+        )
+        .map_err(read)?;
         // A CSV file gets its header line.
-        writer.write(&RecordBatch::new_empty(schema))?;
+        writer
+            .write(&RecordBatch::new_empty(schema))
+            .map_err(written)?;
     }
-    writer.finish()?;
+    writer.finish(output).map_err(written)?;
     Ok(stats)
 }

@@ -171,6 +171,27 @@ pub enum Error {
         /// The error.
         source: std::io::Error,
     },
+    /// Reading or scoring the accounts file failed: the file, and what
+    /// went wrong (a corrupt Parquet footer, a CSV line with the wrong
+    /// number of fields, a column that breaks the conventions).
+    #[error("{path}: {source}")]
+    File {
+        /// The accounts file.
+        path: String,
+        /// What went wrong.
+        source: Box<Error>,
+    },
+    /// The results could not be written (a full disk, a directory that
+    /// does not exist): the file as the caller named it (not the temporary
+    /// file written first), and the error. Any earlier file of that name is
+    /// left as it was.
+    #[error("{path}: {source}")]
+    Output {
+        /// The results file.
+        path: String,
+        /// The error writing it (an I/O, Parquet or Arrow error).
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A file name whose extension is not `.parquet`, `.csv` or `.jsonl`.
     #[error("{0}: expected a .parquet, .csv or .jsonl file")]
     Format(String),
@@ -199,6 +220,43 @@ pub enum Error {
 }
 
 impl Error {
+    /// This error reading the accounts file `path`, naming the file
+    /// unless it does already.
+    pub(crate) fn in_file(self, path: &std::path::Path) -> Error {
+        match self {
+            Error::Io { .. }
+            | Error::File { .. }
+            | Error::Output { .. }
+            | Error::Format(_)
+            | Error::NotCommaSeparated { .. }
+            | Error::NotUtf8 { .. }
+            | Error::SameFile(_) => self,
+            other => Error::File {
+                path: path.display().to_string(),
+                source: Box::new(other),
+            },
+        }
+    }
+
+    /// This error writing the results file `path`.
+    pub(crate) fn writing(self, path: &std::path::Path) -> Error {
+        let source: Box<dyn std::error::Error + Send + Sync> = match self {
+            Error::Output { .. } => return self,
+            // The I/O error itself where the writer wrapped one (a full
+            // disk reads as that, not as `External: …` or `Io error: …`).
+            Error::Io { source, .. }
+            | Error::Arrow(arrow_schema::ArrowError::IoError(_, source)) => Box::new(source),
+            Error::Parquet(parquet::errors::ParquetError::External(e)) => e,
+            Error::Parquet(e) => Box::new(e),
+            Error::Arrow(e) => Box::new(e),
+            other => Box::new(other),
+        };
+        Error::Output {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
     pub(crate) fn column(column: &str, problem: impl Into<String>) -> Error {
         Error::Column {
             column: column.to_string(),

@@ -1,5 +1,6 @@
 //! `score_file` at the edges a nightly job meets: the output named as the
-//! input, and files without rows.
+//! input, files without rows, files cut short and results that cannot be
+//! written.
 
 use healthscore::batch::Scorer;
 use healthscore::Model;
@@ -65,7 +66,11 @@ fn a_file_without_rows_has_its_columns_checked() {
     let short = d.join("short.csv");
     std::fs::write(&short, "id,mrr\n").unwrap();
     let e = score_file(&scorer, &short, &output, &options()).unwrap_err();
-    assert_eq!(e.to_string(), "column employees: missing");
+    assert_eq!(
+        e.to_string(),
+        format!("{}: column employees: missing", short.display())
+    );
+    assert!(matches!(e, Error::File { .. }), "{e:?}");
     let nps_missing = d.join("no-nps.csv");
     std::fs::write(&nps_missing, HEADER.replace(",nps,", ",")).unwrap();
     let e = score_file(&scorer, &nps_missing, &output, &options()).unwrap_err();
@@ -162,10 +167,83 @@ fn a_column_named_almost_as_the_model_says_is_pointed_at() {
         std::fs::write(&input, format!("{}{row}", HEADER.replacen(from, to, 1))).unwrap();
         let e = score_file(&scorer, &input, &output, &options()).unwrap_err();
         let want = format!(
-            "column {column}: missing (the input has {:?}; column names must match exactly)",
+            "{}: column {column}: missing (the input has {:?}; column names must match exactly)",
+            input.display(),
             to.trim_end_matches(',')
         );
         assert_eq!(e.to_string(), want);
     }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Every error names its file: a Parquet file cut short (its footer
+/// gone), a CSV line short of fields, results that cannot be written. A
+/// failed run leaves the results of an earlier one as they were, and no
+/// temporary file behind.
+#[test]
+fn errors_name_the_file_and_leave_earlier_results_whole() {
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let d = dir("named");
+    let csv = d.join("accounts.csv");
+    let row = "1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n";
+    std::fs::write(
+        &csv,
+        format!("{HEADER}{row}{row}").replacen("\n1,", "\n2,", 1),
+    )
+    .unwrap();
+    let parquet = d.join("accounts.parquet");
+    score_file(&scorer, &csv, &parquet, &options()).unwrap();
+    let results = d.join("scores.csv");
+    score_file(&scorer, &csv, &results, &options()).unwrap();
+    let earlier = std::fs::read(&results).unwrap();
+
+    let bytes = std::fs::read(&parquet).unwrap();
+    let cut = d.join("cut.parquet");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let e = score_file(&scorer, &cut, &results, &options()).unwrap_err();
+    assert!(matches!(e, Error::File { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}: Parquet error", cut.display())),
+        "{e}"
+    );
+
+    let short = d.join("short.csv");
+    std::fs::write(&short, format!("{HEADER}{row}1,100,10\n")).unwrap();
+    let e = score_file(&scorer, &short, &results, &options()).unwrap_err();
+    assert!(matches!(e, Error::File { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(
+        text.starts_with(&format!("{}: ", short.display())),
+        "{text}"
+    );
+    assert!(text.contains("line 3"), "{text}");
+    assert_eq!(std::fs::read(&results).unwrap(), earlier);
+
+    let nowhere = d.join("missing").join("scores.parquet");
+    let e = score_file(&scorer, &csv, &nowhere, &options()).unwrap_err();
+    assert!(matches!(e, Error::Output { .. }), "{e:?}");
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}: ", nowhere.display())),
+        "{e}"
+    );
+    // Nothing left behind but the files written on purpose.
+    let mut names: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "accounts.csv",
+            "accounts.parquet",
+            "cut.parquet",
+            "scores.csv",
+            "short.csv"
+        ]
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }
