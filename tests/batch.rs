@@ -998,6 +998,7 @@ fn columns_that_do_not_fit_are_named() {
     let mrr = [Decimal::ONE; 2];
     let employees = [1u32];
     let short = [0.5];
+    let (two, one_day, one_author) = ([0.5, 0.5], [20_000], [Some("dana")]);
     let b = Batch::new(
         Ids::Str(&ids),
         Mrr::Decimal(&mrr),
@@ -1006,7 +1007,13 @@ fn columns_that_do_not_fit_are_named() {
     )
     .metric("weekly_active", MetricColumn::new(&short))
     .metric("weekly_active", MetricColumn::new(&short))
-    .metric("no_such_metric", MetricColumn::new(&short));
+    .metric("no_such_metric", MetricColumn::new(&short))
+    .metric(
+        "nps",
+        MetricColumn::new(&two)
+            .observed(Dates::Days(&one_day))
+            .authors(&one_author),
+    );
     let err = Scorer::new(&model).score(&b).unwrap_err();
     let text = err.to_string();
     assert!(
@@ -1020,7 +1027,14 @@ fn columns_that_do_not_fit_are_named() {
         text.contains("column no_such_metric: not a metric of the model"),
         "{text}"
     );
-    assert!(text.contains("column nps: missing"), "{text}");
+    assert!(
+        text.contains(
+            "column nps (observed): 1 rows, expected 2; column nps (authors): 1 rows, expected 2"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("column nps: missing"), "{text}");
+    assert!(text.contains("column csm_sentiment: missing"), "{text}");
 }
 
 /// An empty batch scores to empty columns; threads beyond the rows are fine.

@@ -47,39 +47,58 @@ impl<'a> Bound<'a> {
     pub(crate) fn new(model: &Model, batch: &Batch<'a>) -> Result<Bound<'a>, BatchError> {
         let rows = batch.len();
         let mut problems = Vec::new();
-        let length = |problems: &mut Vec<ColumnProblem>, column: &str, len: Option<usize>| {
-            if let Some(len) = len.filter(|l| *l != rows) {
-                problems.push(ColumnProblem::Length {
-                    column: column.to_string(),
-                    len,
-                    expected: rows,
-                });
-            }
-        };
-        length(&mut problems, "mrr", Some(batch.mrr.len()));
-        length(&mut problems, "employees", Some(batch.employees.len()));
-        length(&mut problems, "as_of", batch.as_of.covers());
-        length(&mut problems, "stage", batch.stages.map(<[_]>::len));
+        // The column's name is only built for a length that is wrong (this
+        // runs once per call, and a stream of small batches makes many).
+        let length =
+            |problems: &mut Vec<ColumnProblem>, column: &dyn Fn() -> String, len: Option<usize>| {
+                if let Some(len) = len.filter(|l| *l != rows) {
+                    problems.push(ColumnProblem::Length {
+                        column: column(),
+                        len,
+                        expected: rows,
+                    });
+                }
+            };
+        length(&mut problems, &|| "mrr".into(), Some(batch.mrr.len()));
         length(
             &mut problems,
-            "previous_band",
+            &|| "employees".into(),
+            Some(batch.employees.len()),
+        );
+        length(&mut problems, &|| "as_of".into(), batch.as_of.covers());
+        length(
+            &mut problems,
+            &|| "stage".into(),
+            batch.stages.map(<[_]>::len),
+        );
+        length(
+            &mut problems,
+            &|| "previous_band".into(),
             batch.previous.map(<[_]>::len),
         );
         let mut metrics: Vec<Option<MetricColumn<'a>>> = vec![None; model.metrics.len()];
         for (name, column) in &batch.metrics {
-            length(&mut problems, name, Some(column.values.len()));
+            length(
+                &mut problems,
+                &|| name.to_string(),
+                Some(column.values.len()),
+            );
             // A validity bitmap may be longer than the rows (Arrow pads it).
             if let Some(covered) = column.validity.covers().filter(|c| *c < rows) {
-                length(&mut problems, &format!("{name} (validity)"), Some(covered));
+                length(
+                    &mut problems,
+                    &|| format!("{name} (validity)"),
+                    Some(covered),
+                );
             }
             length(
                 &mut problems,
-                &format!("{name} (observed)"),
+                &|| format!("{name} (observed)"),
                 column.observed.and_then(|d| d.covers()),
             );
             length(
                 &mut problems,
-                &format!("{name} (authors)"),
+                &|| format!("{name} (authors)"),
                 column.authors.map(<[_]>::len),
             );
             match model.by_id.get(*name).and_then(|i| metrics.get_mut(*i)) {
