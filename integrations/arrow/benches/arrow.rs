@@ -9,7 +9,7 @@
 //! buffers) from call to call. First interleaved rounds (`BATCH_ROUNDS`,
 //! 9 unless set; min / median ns per account, one core, and the median of
 //! each round's Arrow over batch ratio) for one call of all rows and for
-//! slices of 65,536 and 8,192 rows, then criterion's groups. The Arrow path reads a
+//! slices of 65,536, 8,192 and 1,024 rows, then criterion's groups. The Arrow path reads a
 //! `RecordBatch` (Float64 metric columns with nulls, Decimal128 MRR) and
 //! builds the results `RecordBatch`; the batch path scores the same
 //! columns as borrowed slices into `BatchScores`. Every round checks both
@@ -90,10 +90,12 @@ fn benches(c: &mut Criterion) {
 
     let mut reused = ScoreBuffers::new();
     // Per shape, ns per account of each round: the batch path and the
-    // Arrow path in one call of all rows, and in slices of the sizes
-    // readers hand out (DataFusion: 8,192 rows; `score_file`: 65,536).
-    // Only the scoring calls are timed; band counts are checked after.
-    let shapes = [n, 65_536, 8_192];
+    // Arrow path in one call of all rows, in slices of the sizes readers
+    // hand out (DataFusion: 8,192 rows; `score_file`: 65,536), and in
+    // 1,024-row calls (a service scoring a request's accounts: what each
+    // call costs besides its rows). Only the scoring calls are timed; band
+    // counts are checked after.
+    let shapes = [n, 65_536, 8_192, 1_024];
     let mut batch_ns = vec![Vec::new(); shapes.len()];
     let mut arrow_ns = vec![Vec::new(); shapes.len()];
     let rounds: usize = std::env::var("BATCH_ROUNDS")

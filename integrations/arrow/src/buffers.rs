@@ -3,10 +3,14 @@
 
 use crate::widen::{extend_micros, Widen};
 use crate::Error;
+use crate::Options;
 use arrow_array::types::UInt32Type;
 use arrow_array::{Array, ArrayRef, Decimal128Array, DictionaryArray, StringArray, UInt32Array};
 use arrow_buffer::{ArrowNativeType, BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
+use arrow_schema::{Field, FieldRef, Schema, SchemaRef};
 use healthscore::batch::{validity_bits, BatchScores, NONE};
+use healthscore::model::Fingerprint;
+use healthscore::{Band, Model};
 use std::sync::Arc;
 
 /// What [`score_batch_into`](crate::score_batch_into) reuses from call to call: the batch path's
@@ -58,6 +62,49 @@ pub struct ScoreBuffers {
     /// An all-null text column, sliced for results without a rejected
     /// row (its offsets are 4 bytes a row: allocated once, not per call).
     no_errors: Option<StringArray>,
+    /// The dictionaries' names of the model scored last.
+    names: Option<Names>,
+    /// The results' schema last built, with what it was built from: the
+    /// input's `id` field, `drivers`, and whether there were rules.
+    schema: Option<(Option<Field>, bool, bool, SchemaRef)>,
+}
+
+/// The names the dictionary-encoded result columns index, for one model:
+/// built once per model, not once per call (for a stream of small record
+/// batches, building them was a good part of each call's fixed cost).
+#[derive(Clone, Debug)]
+pub(crate) struct Names {
+    /// Which model (name, version and content hash).
+    model: Fingerprint,
+    /// `green` … `red`.
+    pub(crate) bands: ArrayRef,
+    /// The model's segments, in its order (`mid/medium`).
+    pub(crate) segments: ArrayRef,
+    /// Its scorecards' ids.
+    pub(crate) cards: ArrayRef,
+    /// Its metrics' ids (`pulls_down_most`).
+    pub(crate) metrics: ArrayRef,
+}
+
+impl Names {
+    fn of(model: &Model) -> Names {
+        let array = |names: Vec<String>| -> ArrayRef { Arc::new(StringArray::from(names)) };
+        Names {
+            model: model.fingerprint().clone(),
+            bands: array(Band::ALL.iter().map(|b| b.to_string()).collect()),
+            segments: array(
+                (0..)
+                    .map_while(|i| model.segment_at(i).map(|s| s.to_string()))
+                    .collect(),
+            ),
+            cards: array(
+                (0..)
+                    .map_while(|i| model.scorecard_id(i).map(str::to_string))
+                    .collect(),
+            ),
+            metrics: array(model.metric_ids().map(str::to_string).collect()),
+        }
+    }
 }
 
 /// A result column being filled block by block: values, validity bits
@@ -129,6 +176,38 @@ impl ScoreBuffers {
         }
     }
 
+    /// The dictionaries' names for `model`: those of the last call when
+    /// it scored the same model (the same fingerprint: name, version and
+    /// compiled content), else built anew.
+    pub(crate) fn names(&mut self, model: &Model) -> Names {
+        match &self.names {
+            Some(names) if names.model == *model.fingerprint() => names.clone(),
+            _ => {
+                let names = Names::of(model);
+                self.names = Some(names.clone());
+                names
+            }
+        }
+    }
+
+    /// The results' schema: `id` as read (when the input has one), then
+    /// [`result_fields`](crate::result_fields); the last call's when it was
+    /// built from the same.
+    pub(crate) fn schema(&mut self, id: Option<Field>, options: &Options) -> SchemaRef {
+        let (drivers, rules) = (options.drivers, options.rules.is_some());
+        if let Some((i, d, r, schema)) = &self.schema {
+            if *i == id && *d == drivers && *r == rules {
+                return schema.clone();
+            }
+        }
+        let mut fields: Vec<FieldRef> = Vec::with_capacity(13);
+        fields.extend(id.iter().cloned().map(Arc::new));
+        fields.extend(crate::result_fields(options).iter().cloned());
+        let schema = Arc::new(Schema::new(fields));
+        self.schema = Some((id, drivers, rules, schema.clone()));
+        schema
+    }
+
     /// `values` as column `slot`'s buffer, remembered for the next call.
     fn keep<T: ArrowNativeType>(&mut self, slot: usize, values: Vec<T>) -> ScalarBuffer<T> {
         let buffer = ScalarBuffer::from(values);
@@ -153,7 +232,7 @@ impl ScoreBuffers {
     pub(crate) fn dictionary(
         &mut self,
         column: Filling<u32>,
-        names: Vec<String>,
+        names: &ArrayRef,
     ) -> Result<ArrayRef, Error> {
         // Every key, null or not, indexes a name: the largest was kept as
         // the blocks were pushed, while they were in cache
@@ -170,7 +249,7 @@ impl ScoreBuffers {
         let (slot, data, nulls) = column.split();
         let data = self.keep(slot, data);
         let keys = UInt32Array::try_new(data, nulls)?;
-        let values = Arc::new(StringArray::from(names));
+        let values = names.clone();
         // SAFETY: `try_new` would not fail: the key type is an integer,
         // the values an array, and every key is below `values.len()`
         // (checked above).
@@ -232,8 +311,10 @@ impl Filling<u32> {
 mod tests {
     use super::*;
 
-    fn names(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("name {i}")).collect()
+    fn names(n: usize) -> ArrayRef {
+        Arc::new(StringArray::from(
+            (0..n).map(|i| format!("name {i}")).collect::<Vec<_>>(),
+        ))
     }
 
     /// A dictionary column's keys are checked against its names: every
@@ -251,14 +332,14 @@ mod tests {
             column
         };
         let column = fill(&mut buffers);
-        let err = buffers.dictionary(column, names(5)).unwrap_err();
+        let err = buffers.dictionary(column, &names(5)).unwrap_err();
         assert!(err.to_string().contains("key 5 past the 5 names"), "{err}");
         let column = fill(&mut buffers);
-        let array = buffers.dictionary(column, names(6)).unwrap();
+        let array = buffers.dictionary(column, &names(6)).unwrap();
         assert_eq!(array.len(), 66);
         assert_eq!(array.null_count(), 2);
         let mut empty = buffers.start::<u32>(1, 0);
         empty.push_keys(&[]);
-        assert_eq!(buffers.dictionary(empty, Vec::new()).unwrap().len(), 0);
+        assert_eq!(buffers.dictionary(empty, &names(0)).unwrap().len(), 0);
     }
 }

@@ -377,12 +377,20 @@ pub(crate) fn batch<'a>(
         if let Some((_, names)) = text.authors.iter().find(|(m, _)| m == &id) {
             column = column.authors(names);
         }
-        let observed = format!("{id}__observed_on");
-        if let Some(dates) = input.column_by_name(&observed) {
+        // `<id>__observed_on`, found without building its name (this runs
+        // per metric per call).
+        let observed = input
+            .schema_ref()
+            .fields()
+            .iter()
+            .zip(input.columns())
+            .find(|(f, _)| f.name().strip_suffix("__observed_on") == Some(id));
+        if let Some((field, dates)) = observed {
+            let observed = field.name();
             let days = match dates.data_type() {
                 DataType::Date32 => dates.as_primitive::<Date32Type>().values(),
-                DataType::Utf8 => owned.days(&observed).unwrap_or_default(),
-                other => return Err(wrong(&observed, other, "Date32 or dates as text")),
+                DataType::Utf8 => owned.days(observed).unwrap_or_default(),
+                other => return Err(wrong(observed, other, "Date32 or dates as text")),
             };
             // A value needs its date (a null's slot holds an arbitrary
             // day); a missing value needs none.

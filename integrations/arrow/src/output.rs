@@ -6,7 +6,7 @@ use crate::input::{batch, null_rows, own, text, Options};
 use crate::widen::Widen;
 use crate::Error;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
-use arrow_schema::{DataType, Field, Fields, Schema};
+use arrow_schema::{DataType, Field, Fields};
 use healthscore::batch::{BatchCtas, BatchScores, Scorer};
 use healthscore::Dimension;
 use std::sync::Arc;
@@ -312,39 +312,29 @@ impl Results {
     ) -> Result<RecordBatch, Error> {
         self.reject_problem_rows(input, options);
         let rows = input.num_rows();
-        let mut fields: Vec<Arc<Field>> = Vec::with_capacity(13);
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(13);
-        if let (Some((_, field)), Some(id)) = (
-            input.schema().column_with_name("id"),
-            input.column_by_name("id"),
-        ) {
-            fields.push(Arc::new(field.clone()));
-            columns.push(id.clone());
+        let id = input
+            .schema()
+            .column_with_name("id")
+            .map(|(_, f)| f.clone());
+        if let (Some(_), Some(column)) = (&id, input.column_by_name("id")) {
+            columns.push(column.clone());
         }
-        fields.extend(result_fields(options).iter().cloned());
+        let schema = buffers.schema(id, options);
         // Band, segment, scorecard and driver as dictionaries: one small
-        // array of names and an index per row, no string built per row.
-        let bands: Vec<String> = healthscore::Band::ALL
-            .iter()
-            .map(|b| b.to_string())
-            .collect();
-        let segments: Vec<String> = (0..)
-            .map_while(|i| model.segment_at(i).map(|s| s.to_string()))
-            .collect();
-        let cards: Vec<String> = (0..)
-            .map_while(|i| model.scorecard_id(i).map(str::to_string))
-            .collect();
+        // array of names (built once per model) and an index per row, no
+        // string built per row.
+        let names = buffers.names(model);
         columns.push(buffers.micros(self.score)?);
-        columns.push(buffers.dictionary(self.band, bands)?);
+        columns.push(buffers.dictionary(self.band, &names.bands)?);
         columns.push(buffers.micros(self.coverage)?);
-        columns.push(buffers.dictionary(self.segment, segments)?);
-        columns.push(buffers.dictionary(self.scorecard, cards)?);
+        columns.push(buffers.dictionary(self.segment, &names.segments)?);
+        columns.push(buffers.dictionary(self.scorecard, &names.cards)?);
         for column in self.dims {
             columns.push(buffers.micros(column)?);
         }
         if let Some(column) = self.driver {
-            let ids: Vec<String> = model.metric_ids().map(str::to_string).collect();
-            columns.push(buffers.dictionary(column, ids)?);
+            columns.push(buffers.dictionary(column, &names.metrics)?);
         }
         if let Some(ctas) = self.ctas {
             let (rules, kinds): (Vec<_>, Vec<_>) = ctas
@@ -361,10 +351,7 @@ impl Results {
         }));
         // One schema for every batch (a file writer compares them),
         // whatever this batch's nulls.
-        Ok(RecordBatch::try_new(
-            Arc::new(Schema::new(fields)),
-            columns,
-        )?)
+        Ok(RecordBatch::try_new(schema, columns)?)
     }
 }
 

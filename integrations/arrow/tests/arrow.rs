@@ -160,6 +160,53 @@ fn result_buffers_are_reused_once_dropped() {
     assert_eq!(score_micros(&again), held_scores);
 }
 
+/// One `ScoreBuffers` for calls with another model (the same name and
+/// version, a tier renamed) and other options: each result names its own
+/// model's segments and scorecards and has its own options' columns (the
+/// names and the schema are kept from call to call, never mixed up).
+#[test]
+fn one_score_buffers_serves_other_models_and_options() {
+    let a = model();
+    let text = include_str!("../../../examples/data/model-v0m.json")
+        .replace("\"smb\"", "\"small-business\"");
+    let b = Model::new(serde_json::from_str(&text).unwrap()).unwrap();
+    let c = v0m::generate(2_000, 31);
+    let batch = record_batch(&c);
+    let mut buffers = ScoreBuffers::new();
+    let segments = |out: &RecordBatch| -> Vec<String> {
+        let column = out
+            .column_by_name("segment")
+            .unwrap()
+            .as_dictionary::<arrow_array::types::UInt32Type>();
+        let names = column.values().as_string::<i32>();
+        names.iter().map(|n| n.unwrap().to_string()).collect()
+    };
+    let lean = Options {
+        drivers: false,
+        ..options()
+    };
+    let first = score_batch_into(&Scorer::new(&a), &batch, &lean, &mut buffers).unwrap();
+    assert!(segments(&first).contains(&"smb/small".to_string()));
+    assert!(first.column_by_name("pulls_down_most").is_none());
+    let full = Options {
+        drivers: true,
+        ..options()
+    };
+    let second = score_batch_into(&Scorer::new(&b), &batch, &full, &mut buffers).unwrap();
+    let names = segments(&second);
+    assert!(
+        names.contains(&"small-business/small".to_string()),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"smb/small".to_string()), "{names:?}");
+    assert!(second.column_by_name("pulls_down_most").is_some());
+    // The same scores under either name, row for row.
+    assert_eq!(score_micros(&first), score_micros(&second));
+    let third = score_batch_into(&Scorer::new(&a), &batch, &lean, &mut buffers).unwrap();
+    assert_eq!(segments(&third), segments(&first));
+    assert_eq!(third.schema(), first.schema());
+}
+
 #[test]
 fn parquet_in_parquet_csv_and_json_lines_out() {
     let model = model();
