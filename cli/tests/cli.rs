@@ -549,6 +549,12 @@ fn score_reads_csv_and_writes_by_extension() {
     .assert()
     .code(2)
     .stderr(contains("--threads"));
+    // Extensions in any case: a spreadsheet's EXPORT.CSV is CSV.
+    let upper = tmp("V0M-EXPORT.CSV");
+    std::fs::copy(&input, &upper).unwrap();
+    let upper_out = tmp("V0M-SCORES.JSONL");
+    score_v0m(&upper, &upper_out, &[]).assert().code(3);
+    assert_eq!(std::fs::read_to_string(&upper_out).unwrap(), lines);
     // Results that cannot be written: the output's exit status, naming
     // the file as given (not the temporary file written first).
     let nowhere = tmp("no-such-directory").join("scores.csv");

@@ -53,9 +53,11 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
             .build_global()
             .map_err(|e| format!("--threads {n}: {e}"))?;
     }
-    let columnar = [".parquet", ".csv"]
-        .iter()
-        .any(|e| args.accounts.ends_with(e));
+    // By extension, in any case (a spreadsheet's `EXPORT.CSV` too).
+    let columnar = matches!(
+        healthscore_arrow::Format::of(args.accounts.as_ref()),
+        Ok(healthscore_arrow::Format::Parquet | healthscore_arrow::Format::Csv)
+    );
     if columnar {
         return columns(&args);
     }

@@ -25,13 +25,26 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format of a path, by its extension.
+    /// The format of a path, by its extension, in any case (`EXPORT.CSV`
+    /// is CSV).
     ///
     /// # Errors
     ///
     /// [`Error::Format`] for any other extension.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use healthscore_arrow::Format;
+    /// use std::path::Path;
+    /// assert_eq!(Format::of(Path::new("accounts.parquet"))?, Format::Parquet);
+    /// assert_eq!(Format::of(Path::new("EXPORT.CSV"))?, Format::Csv);
+    /// assert!(Format::of(Path::new("scores.json")).is_err());
+    /// # Ok::<(), healthscore_arrow::Error>(())
+    /// ```
     pub fn of(path: &Path) -> Result<Format, Error> {
-        match path.extension().and_then(|e| e.to_str()) {
+        let extension = path.extension().and_then(|e| e.to_str());
+        match extension.map(str::to_ascii_lowercase).as_deref() {
             Some("parquet") => Ok(Format::Parquet),
             Some("csv") => Ok(Format::Csv),
             Some("jsonl") => Ok(Format::JsonLines),
