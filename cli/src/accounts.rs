@@ -5,7 +5,7 @@
 //! fold each chunk into what they keep (a summary, the lowest few).
 
 use crate::progress::Progress;
-use crate::score::pipeline::{describe_json_error, id_in_text};
+use crate::score::pipeline::{clip, describe_json_error, id_in_text};
 use crate::score::{open_input, split, Shape, Unit};
 use healthscore::{Account, AccountData, Model};
 use rayon::prelude::*;
@@ -29,8 +29,11 @@ pub(crate) struct Rejections<'p> {
 
 impl Rejections<'_> {
     pub(crate) fn reject(&self, shape: Shape, place: u64, why: &str) {
-        self.progress
-            .eprint(&format!("rejected {} {place}: {why}\n", shape.unit()));
+        self.progress.eprint(&format!(
+            "rejected {} {place}: {}\n",
+            shape.unit(),
+            clip(why)
+        ));
         self.count.set(self.count.get() + 1);
     }
 

@@ -203,6 +203,49 @@ fn score_lists_the_dates_and_events_no_rule_reads() {
         .stderr(contains("no rule reads").not());
 }
 
+/// A rejection that quotes a huge value (a 100,000-digit MRR, a
+/// 50,000-character id repeated) prints its start and end, not the value:
+/// one hostile line must not flood the terminal.
+#[test]
+fn rejections_quoting_huge_values_are_clipped() {
+    let digits = "1".repeat(100_000);
+    let huge_mrr =
+        format!(r#"{{"id": "huge", "mrr": "{digits}", "employees": 3, "as_of": "2026-11-20"}}"#);
+    let long_id = "x".repeat(50_000);
+    let first =
+        format!(r#"{{"id": "{long_id}", "mrr": "10", "employees": 3, "as_of": "2026-11-20"}}"#);
+    let path = accounts("score-huge.jsonl", 0, &[&huge_mrr, &first, &first]);
+    for command in ["score", "portfolio"] {
+        let out = hs()
+            .args([command, "--model", "examples/data/model.json", "--accounts"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{command}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let rejections: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("rejected"))
+            .collect();
+        assert_eq!(rejections.len(), 2, "{command}: {stderr:.2000}");
+        for line in &rejections {
+            assert!(line.chars().count() < 500, "{command}: {line:.2000}");
+            assert!(line.contains("characters left out"), "{command}: {line}");
+        }
+        assert!(
+            rejections[0].starts_with("rejected line 1: account huge: invalid value"),
+            "{}",
+            rejections[0]
+        );
+        assert!(
+            rejections[0].ends_with("at line 1 column 100024"),
+            "{}",
+            rejections[0]
+        );
+        assert!(rejections[1].contains("duplicate id"), "{}", rejections[1]);
+    }
+}
+
 #[test]
 fn score_exit_codes() {
     let bad = accounts("score-bad.jsonl", 3, &[NEGATIVE_MRR, "{not json"]);
