@@ -592,6 +592,30 @@ fn score_reads_csv_and_writes_by_extension() {
     .assert()
     .code(2)
     .stderr(contains("--threads"));
+    // An as-of date past the years accepted, or not YYYY-MM-DD: the
+    // command's error, not one rejection per row.
+    for bad in [
+        "+10000-01-01",
+        "2026-13-01",
+        " 2026-11-30",
+        "2026-11-30T00:00",
+    ] {
+        hs().args([
+            "score",
+            "--model",
+            "examples/data/model-v0m.json",
+            "--as-of",
+            bad,
+        ])
+        .arg("--accounts")
+        .arg(&input)
+        .arg("--out")
+        .arg(tmp("never.jsonl"))
+        .assert()
+        .code(2)
+        .stderr(contains(format!("--as-of {bad}: ")));
+    }
+    assert!(!tmp("never.jsonl").exists());
     // Extensions in any case: a spreadsheet's EXPORT.CSV is CSV.
     let upper = tmp("V0M-EXPORT.CSV");
     std::fs::copy(&input, &upper).unwrap();

@@ -158,11 +158,19 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
         .as_deref()
         .ok_or("columnar accounts need --out FILE (.parquet, .csv or .jsonl)")?;
     let model = Model::from_path(&args.model).map_err(|e| e.to_string())?;
+    // Exactly YYYY-MM-DD in the years the library accepts: a date past
+    // them would reject every row one by one instead of the command.
     let as_of = match &args.as_of {
-        Some(d) => Some(
-            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|e| format!("--as-of {d}: {e}"))?,
-        ),
+        Some(d) => {
+            let day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|e| format!("--as-of {d}: {e} (expected YYYY-MM-DD)"))?;
+            if d.len() != 10 || !(1..=9999).contains(&chrono::Datelike::year(&day)) {
+                return Err(format!(
+                    "--as-of {d}: expected YYYY-MM-DD, years 0001 to 9999"
+                ));
+            }
+            Some(day)
+        }
         None => None,
     };
     let threads = match args.threads {
