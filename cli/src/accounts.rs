@@ -5,8 +5,9 @@
 //! fold each chunk into what they keep (a summary, the lowest few).
 
 use crate::progress::Progress;
-use crate::score::pipeline::{clip, describe_json_error, id_in_text};
+use crate::score::pipeline::{describe_json_error, id_in_text};
 use crate::score::{open_input, split, Shape, Unit};
+use crate::terminal::clip;
 use healthscore::{Account, AccountData, Model};
 use rayon::prelude::*;
 use std::cell::Cell;

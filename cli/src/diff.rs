@@ -171,6 +171,7 @@ fn report(old: &Model, new: &Model, c: &Comparison) -> String {
     if !c.moved.is_empty() {
         let _ = writeln!(t, "\naccounts that changed band (largest moves first):");
         for (_, mrr, id, segment, old_head, new_head) in &c.moved {
+            let id = crate::terminal::printable(id);
             let _ = writeln!(
                 t,
                 "  {id} ({segment}, MRR {})\n    old: {old_head}\n    new: {new_head}",

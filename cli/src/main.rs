@@ -17,6 +17,7 @@ mod portfolio;
 mod progress;
 mod report;
 mod score;
+mod terminal;
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;

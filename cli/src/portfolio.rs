@@ -115,7 +115,7 @@ fn explanation(model: &Model, s: &Score<'_>) -> String {
     let _ = writeln!(
         t,
         "{} ({}, scorecard {}, {})",
-        account.id(),
+        crate::terminal::printable(account.id()),
         s.segment(),
         s.scorecard(),
         model.fingerprint()
@@ -246,6 +246,7 @@ pub(crate) fn table(model: &Model, d: &Digest<'_>) -> String {
     if !d.lowest.is_empty() {
         let _ = writeln!(t, "\nlowest-scoring accounts:");
         for (_, id, segment, text) in &d.lowest {
+            let id = crate::terminal::printable(id);
             let _ = writeln!(t, "  {id:<14} {segment:<24} {text}");
         }
     }

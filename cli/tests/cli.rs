@@ -205,7 +205,8 @@ fn score_lists_the_dates_and_events_no_rule_reads() {
 
 /// A rejection that quotes a huge value (a 100,000-digit MRR, a
 /// 50,000-character id repeated) prints its start and end, not the value:
-/// one hostile line must not flood the terminal.
+/// one hostile line must not flood the terminal, nor an id's control
+/// characters reach it.
 #[test]
 fn rejections_quoting_huge_values_are_clipped() {
     let digits = "1".repeat(100_000);
@@ -214,7 +215,9 @@ fn rejections_quoting_huge_values_are_clipped() {
     let long_id = "x".repeat(50_000);
     let first =
         format!(r#"{{"id": "{long_id}", "mrr": "10", "employees": 3, "as_of": "2026-11-20"}}"#);
-    let path = accounts("score-huge.jsonl", 0, &[&huge_mrr, &first, &first]);
+    // Control characters in an id are escaped, not sent to the terminal.
+    let control = r#"{"id": "x\u001b[2J\ny", "mrr": "-5", "employees": 3, "as_of": "2026-11-20"}"#;
+    let path = accounts("score-huge.jsonl", 0, &[&huge_mrr, &first, &first, control]);
     for command in ["score", "portfolio"] {
         let out = hs()
             .args([command, "--model", "examples/data/model.json", "--accounts"])
@@ -227,22 +230,33 @@ fn rejections_quoting_huge_values_are_clipped() {
             .lines()
             .filter(|l| l.starts_with("rejected"))
             .collect();
-        assert_eq!(rejections.len(), 2, "{command}: {stderr:.2000}");
-        for line in &rejections {
+        assert_eq!(rejections.len(), 3, "{command}: {stderr:.2000}");
+        assert!(!stderr.contains('\u{1b}'), "{command}");
+        let negative = rejections
+            .iter()
+            .find(|l| l.contains("is negative"))
+            .unwrap();
+        assert!(
+            negative.ends_with(r"account x\u{1b}[2J\ny: mrr -5 is negative"),
+            "{command}: {negative}"
+        );
+        let huge = rejections
+            .iter()
+            .find(|l| l.contains("invalid value"))
+            .unwrap();
+        assert!(
+            huge.starts_with("rejected line 1: account huge: invalid value"),
+            "{huge}"
+        );
+        assert!(huge.ends_with("at line 1 column 100024"), "{huge}");
+        let repeated = rejections
+            .iter()
+            .find(|l| l.contains("duplicate id"))
+            .unwrap();
+        for line in [huge, repeated] {
             assert!(line.chars().count() < 500, "{command}: {line:.2000}");
             assert!(line.contains("characters left out"), "{command}: {line}");
         }
-        assert!(
-            rejections[0].starts_with("rejected line 1: account huge: invalid value"),
-            "{}",
-            rejections[0]
-        );
-        assert!(
-            rejections[0].ends_with("at line 1 column 100024"),
-            "{}",
-            rejections[0]
-        );
-        assert!(rejections[1].contains("duplicate id"), "{}", rejections[1]);
     }
 }
 

@@ -212,7 +212,7 @@ impl Writer {
                         "rejected {} {}: {}\n",
                         d.shape.unit(),
                         e.place,
-                        clip(&why)
+                        crate::terminal::clip(&why)
                     ));
                     totals.read += 1;
                     totals.rejected += 1;
@@ -298,7 +298,7 @@ fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch) -> Done {
     };
     for Unit { place, text } in batch.units {
         let mut reject = |why: String| {
-            done.errors += &format!("rejected {unit} {place}: {}\n", clip(&why));
+            done.errors += &format!("rejected {unit} {place}: {}\n", crate::terminal::clip(&why));
             done.rejected += 1;
         };
         let text = match text {
@@ -429,31 +429,6 @@ pub(crate) fn id_in_text(text: &str) -> Option<String> {
         return (!n.is_empty()).then_some(n);
     }
     None
-}
-
-/// The longest rejection message printed whole, in characters.
-const MESSAGE_CHARS: usize = 400;
-
-/// `why` as printed with a rejection: whole up to [`MESSAGE_CHARS`]
-/// characters, else its start and end with how much was left out between
-/// them. A message can quote the input (serde_json's `invalid value:
-/// string "1000…"`, an unknown metric's name, an id), and one hostile value
-/// must not print a megabyte on the terminal.
-pub(crate) fn clip(why: &str) -> std::borrow::Cow<'_, str> {
-    let chars = why.chars().count();
-    if chars <= MESSAGE_CHARS {
-        return why.into();
-    }
-    let (head, tail) = (MESSAGE_CHARS / 2, MESSAGE_CHARS * 2 / 5);
-    let byte = |n: usize| why.char_indices().nth(n).map_or(why.len(), |(i, _)| i);
-    let (start, end) = (byte(head), byte(chars - tail));
-    format!(
-        "{} … ({} characters left out) … {}",
-        why.get(..start).unwrap_or(""),
-        chars - head - tail,
-        why.get(end..).unwrap_or("")
-    )
-    .into()
 }
 
 /// serde_json's message, plus what a bare `NaN` or `Infinity` at the error's
