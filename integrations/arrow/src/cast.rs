@@ -1,7 +1,7 @@
 //! Columns cast, before they are read, to the types the scorer reads:
-//! wide text to `Utf8`, narrower integer ids and MRR to `Int64`, decimal
-//! ids to text, timestamps and `Date64` to days. A batch that needs none
-//! is not copied.
+//! dictionaries to their values, wide text to `Utf8`, narrower integer ids
+//! and MRR to `Int64`, decimal ids to text, timestamps and `Date64` to
+//! days. A batch that needs none is not copied.
 
 use crate::input::reads;
 use crate::Error;
@@ -18,6 +18,12 @@ use std::sync::Arc;
 /// its text, which no value overflows.
 pub(crate) fn cast_to(name: &str, t: &DataType) -> Option<DataType> {
     match t {
+        // Dictionary-encoded columns (pandas' categoricals, which pyarrow
+        // writes to Parquet with the Arrow schema that brings them back as
+        // dictionaries): their values, read as the value type is.
+        DataType::Dictionary(_, value) => {
+            Some(cast_to(name, value).unwrap_or_else(|| value.as_ref().clone()))
+        }
         DataType::Utf8View | DataType::LargeUtf8 => Some(DataType::Utf8),
         DataType::Int8
         | DataType::Int16

@@ -295,6 +295,86 @@ fn score_file_finds_a_repeated_decimal_or_int32_id() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Dictionary-encoded columns, as pandas' categoricals reach Parquet (with
+/// the Arrow schema that reads them back as dictionaries): text ids, a
+/// stage-like text column and a metric score as their values do, and
+/// `score_file` still finds a repeated id among them.
+#[test]
+fn dictionary_encoded_columns_score_as_their_values() {
+    use arrow_schema::DataType;
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let c = v0m::generate(2_000, 12);
+    let canonical = v0m_arrow::record_batch(&c, Vec::new());
+    let dictionary = |a: &ArrayRef, key: DataType, value: DataType| -> ArrayRef {
+        let plain = arrow_cast::cast(a, &value).unwrap();
+        arrow_cast::cast(
+            &plain,
+            &DataType::Dictionary(Box::new(key), Box::new(value)),
+        )
+        .unwrap()
+    };
+    let text_ids =
+        arrow_cast::cast(canonical.column_by_name("id").unwrap(), &DataType::Utf8).unwrap();
+    let plain = with_columns(&canonical, &[("id", text_ids.clone())]);
+    let encoded = with_columns(
+        &canonical,
+        &[
+            ("id", dictionary(&text_ids, DataType::Int32, DataType::Utf8)),
+            (
+                "nps",
+                dictionary(
+                    canonical.column_by_name("nps").unwrap(),
+                    DataType::Int16,
+                    DataType::Float64,
+                ),
+            ),
+            (
+                "employees",
+                dictionary(
+                    canonical.column_by_name("employees").unwrap(),
+                    DataType::Int32,
+                    DataType::Int64,
+                ),
+            ),
+        ],
+    );
+    let want = score_batch(&scorer, &plain, &options()).unwrap();
+    let got = score_batch(&scorer, &encoded, &options()).unwrap();
+    assert_same_scores(&got, &want);
+    assert!(matches!(
+        got.column_by_name("id").unwrap().data_type(),
+        DataType::Dictionary(..)
+    ));
+
+    let mut ids: Vec<String> = c.ids.iter().map(|i| format!("acct-{i}")).collect();
+    ids[1_500] = ids[7].clone();
+    let ids: ArrayRef = Arc::new(arrow_array::StringArray::from(ids));
+    let batch = with_columns(
+        &encoded,
+        &[("id", dictionary(&ids, DataType::Int32, DataType::Utf8))],
+    );
+    let dir = std::env::temp_dir().join(format!("healthscore-dictionary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("accounts.parquet");
+    columns::write_parquet(&input, &batch);
+    let output = dir.join("scores.jsonl");
+    let stats = score_file(&scorer, &input, &output, &options()).unwrap();
+    assert_eq!((stats.rows, stats.rejected), (2_000, 1));
+    let text = std::fs::read_to_string(&output).unwrap();
+    assert!(
+        text.contains(&format!(
+            "account acct-{}: duplicate id, first seen at row 8",
+            c.ids[7]
+        )),
+        "{}",
+        text.lines()
+            .find(|l| l.contains("error"))
+            .unwrap_or("no error")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Dates as a warehouse's timestamps: `Date64`, zone-less timestamps of
 /// any unit (their day, floored) and timestamps with a time zone (their
 /// day in that zone) read as the same days as `Date32`; MRR in whole units
