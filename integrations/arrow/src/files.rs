@@ -216,11 +216,13 @@ pub fn score_file(
             return Err(Error::SameFile(output.display().to_string()));
         }
     }
-    let tmp = output.with_extension(format!(
-        "{}.tmp-{}",
-        output.extension().and_then(|e| e.to_str()).unwrap_or(""),
-        std::process::id()
-    ));
+    // Hidden, beside the output (the same file system, so the rename is
+    // atomic), named as the CLI's state and report files are while written.
+    let name = output.file_name().map_or_else(
+        || std::borrow::Cow::Borrowed("results"),
+        |n| n.to_string_lossy(),
+    );
+    let tmp = output.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     let result = run(
         scorer,
         input,
