@@ -751,3 +751,41 @@ fn text_columns_of_any_string_type() {
         );
     }
 }
+
+/// As a service embeds it: one `Scorer` shared by request threads, each
+/// with its own `ScoreBuffers`, scoring its own slices at once; the results
+/// (and errors, which cross threads) are the single-threaded ones.
+#[test]
+fn request_threads_share_a_scorer_each_with_its_buffers() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<ScoreBuffers>();
+    shared::<Options>();
+    shared::<Error>();
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let c = v0m::generate(8_000, 37);
+    let batch = record_batch(&c);
+    let whole = score_batch(&scorer, &batch, &options()).unwrap();
+    let parts: Vec<Vec<u32>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let (scorer, batch) = (&scorer, &batch);
+                scope.spawn(move || {
+                    let mut buffers = ScoreBuffers::new();
+                    let mut micros = Vec::new();
+                    // Requests of 500 rows, this thread's quarter.
+                    for start in (t * 2_000..(t + 1) * 2_000).step_by(500) {
+                        let part = batch.slice(start, 500);
+                        let out = score_batch_into(scorer, &part, &options(), &mut buffers)
+                            .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+                            .unwrap();
+                        micros.extend(score_micros(&out));
+                    }
+                    micros
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(parts.concat(), score_micros(&whole));
+}
