@@ -2,6 +2,7 @@
 //! at a time (memory bounded by the batch size and the ids seen, not the
 //! rest of the file).
 
+use crate::destination::Destination;
 use crate::ids::Ids;
 use crate::output::score_rejecting;
 use crate::{result_fields, score_batch_into, Error, Options, ScoreBuffers};
@@ -148,30 +149,33 @@ impl Writer {
 
     /// Writes what is left (a Parquet footer) and the file's data to the
     /// disk, so that the rename that follows never points the output's name
-    /// at a file that a power cut would leave empty.
-    fn finish(self, path: &Path) -> Result<(), Error> {
-        let synced = match self {
-            Writer::Parquet(mut w) => {
-                // The footer, and everything buffered, written to the file.
-                w.finish()?;
-                w.inner().sync_all()
-            }
+    /// at a file that a power cut would leave empty. Without `sync` (a
+    /// named pipe, a device: nothing to sync), only the first.
+    fn finish(self, path: &Path, sync: bool) -> Result<(), Error> {
+        let file = match self {
+            // The footer, and everything buffered, written to the file.
+            Writer::Parquet(w) => w.into_inner()?,
             // Every `write` flushed its batch already.
-            Writer::Csv(w) => w.into_inner().sync_all(),
+            Writer::Csv(w) => w.into_inner(),
             Writer::Json(mut w) => {
                 w.finish()?;
-                w.into_inner().sync_all()
+                w.into_inner()
             }
         };
-        synced.map_err(io(path))
+        if !sync {
+            return Ok(());
+        }
+        file.sync_all().map_err(io(path))
     }
 }
 
 /// Scores a Parquet or CSV file of accounts into a Parquet, CSV or
 /// JSON-lines file of results, a record batch (65,536 rows) at a time.
-/// The output is written to a temporary file beside `output` and renamed
-/// over it at the end, so an interrupted run leaves any previous output
-/// whole. A CSV file's columns are read as text and converted by the
+/// The output is written to a temporary file beside `output` (see
+/// [`temporary_path`](crate::temporary_path)) and renamed over it at the
+/// end, so an interrupted run leaves any previous output whole; a
+/// symbolic link is followed (the file it names is replaced), and a named
+/// pipe or a device is written in place. A CSV file's columns are read as text and converted by the
 /// scorer, so that a cell that is not a number or a date rejects its row
 /// (its `error` says which column and why), not the file; a line with
 /// the wrong number of fields is an error naming the line.
@@ -218,33 +222,32 @@ pub fn score_file(
     }
     // Hidden, beside the output (the same file system, so the rename is
     // atomic), named as the CLI's state and report files are while written.
-    let name = output.file_name().map_or_else(
-        || std::borrow::Cow::Borrowed("results"),
-        |n| n.to_string_lossy(),
-    );
-    let tmp = output.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let destination = Destination::of(output);
     let result = run(
         scorer,
         input,
         in_format,
-        (&tmp, output),
+        (&destination, output),
         out_format,
         options,
     );
+    let Destination::Renamed { temp, target } = &destination else {
+        return result;
+    };
     match result {
         Ok(stats) => {
-            if let Err(e) = std::fs::rename(&tmp, output) {
-                let _ = std::fs::remove_file(&tmp);
+            if let Err(e) = std::fs::rename(temp, target) {
+                let _ = std::fs::remove_file(temp);
                 return Err(io(output)(e).writing(output));
             }
             // The rename itself to the disk too (best effort: not every
             // system can open a directory).
-            let dir = output.parent().filter(|d| !d.as_os_str().is_empty());
+            let dir = target.parent().filter(|d| !d.as_os_str().is_empty());
             let _ = File::open(dir.unwrap_or(Path::new("."))).and_then(|d| d.sync_all());
             Ok(stats)
         }
         Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_file(temp);
             Err(e)
         }
     }
@@ -254,7 +257,7 @@ fn run(
     scorer: &Scorer<'_>,
     input: &Path,
     in_format: Format,
-    (tmp, output): (&Path, &Path),
+    (destination, output): (&Destination, &Path),
     out_format: Format,
     options: &Options,
 ) -> Result<FileStats, Error> {
@@ -293,6 +296,7 @@ fn run(
     }
     fields.extend(result_fields(options).iter().cloned());
     let schema = Arc::new(Schema::new(fields));
+    let tmp = destination.written();
     let out = File::create(tmp).map_err(|e| written(io(tmp)(e)))?;
     let mut writer = match out_format {
         Format::Parquet => Writer::Parquet(
@@ -348,6 +352,7 @@ fn run(
             .write(&RecordBatch::new_empty(schema))
             .map_err(written)?;
     }
-    writer.finish(output).map_err(written)?;
+    let sync = matches!(destination, Destination::Renamed { .. });
+    writer.finish(output, sync).map_err(written)?;
     Ok(stats)
 }

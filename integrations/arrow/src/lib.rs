@@ -108,6 +108,7 @@ mod buffers;
 mod cast;
 mod convert;
 mod decimal;
+mod destination;
 mod files;
 mod ids;
 mod input;
@@ -115,6 +116,7 @@ mod output;
 mod widen;
 
 pub use buffers::ScoreBuffers;
+pub use destination::temporary_path;
 pub use files::{score_file, FileStats, Format};
 pub use input::Options;
 pub use output::{result_fields, score_batch, score_batch_into};

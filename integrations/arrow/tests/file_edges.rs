@@ -5,6 +5,8 @@
 use healthscore::batch::Scorer;
 use healthscore::Model;
 use healthscore_arrow::{score_file, Error, Options};
+#[cfg(unix)]
+use std::os::unix::fs::FileTypeExt;
 
 fn model() -> Model {
     Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
@@ -245,5 +247,60 @@ fn errors_name_the_file_and_leave_earlier_results_whole() {
             "short.csv"
         ]
     );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// A results path that is a symbolic link (`latest.csv`, pointing at the
+/// day's file) keeps its link: the file it names gets the results. A
+/// named pipe gets them in place, read by the process at its other end.
+#[cfg(unix)]
+#[test]
+fn a_link_is_followed_and_a_named_pipe_is_written_in_place() {
+    use healthscore_arrow::temporary_path;
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let d = dir("link");
+    let input = d.join("accounts.csv");
+    std::fs::write(
+        &input,
+        format!("{HEADER}1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(d.join("runs")).unwrap();
+    let day = d.join("runs").join("2026-11-30.csv");
+    std::fs::write(&day, "earlier").unwrap();
+    let latest = d.join("latest.csv");
+    std::os::unix::fs::symlink(&day, &latest).unwrap();
+    let temp = temporary_path(&latest).unwrap();
+    assert_eq!(
+        temp.parent(),
+        Some(d.join("runs").canonicalize().unwrap().as_path())
+    );
+    score_file(&scorer, &input, &latest, &options()).unwrap();
+    assert!(std::fs::symlink_metadata(&latest)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let written = std::fs::read_to_string(&day).unwrap();
+    assert!(written.starts_with("id,score,band"), "{written}");
+    assert!(!temp.exists());
+
+    let pipe = d.join("pipe.jsonl");
+    let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("no mkfifo here: the named pipe case is not checked");
+        std::fs::remove_dir_all(&d).unwrap();
+        return;
+    }
+    assert_eq!(temporary_path(&pipe), None);
+    let reader = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::read_to_string(pipe).unwrap())
+    };
+    let stats = score_file(&scorer, &input, &pipe, &options()).unwrap();
+    assert_eq!(stats.rows, 1);
+    let line = reader.join().unwrap();
+    assert!(line.starts_with("{\"id\":\"1\",\"score\":"), "{line}");
+    assert!(std::fs::metadata(&pipe).unwrap().file_type().is_fifo());
     std::fs::remove_dir_all(&d).unwrap();
 }
