@@ -13,6 +13,7 @@ mod diff;
 #[path = "../../examples/support/generate.rs"]
 #[allow(dead_code)]
 mod generate;
+mod interrupt;
 mod portfolio;
 mod progress;
 mod report;
@@ -40,7 +41,9 @@ pub(crate) mod exit {
 /// state or input file (every problem is printed with its path); 3 some
 /// accounts were rejected (the rest were processed; each rejection is
 /// printed with its line and account id); 4 the output could not be
-/// written; 5 `explain` found no such account.
+/// written; 5 `explain` found no such account. Stopped by SIGINT, SIGTERM
+/// or SIGHUP, the temporary files being written are removed first, then
+/// the process ends as killed by the signal.
 #[derive(Parser)]
 #[command(name = "healthscore", version, about, long_about)]
 struct Cli {
@@ -221,6 +224,8 @@ pub(crate) struct ReportArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C, a timeout's SIGTERM: temporary files removed first.
+    interrupt::install();
     let result = match cli.command {
         Command::Check(a) => check::run(a),
         Command::Score(a) => score::run(a),

@@ -57,6 +57,7 @@ fn write_atomically(path: &str, text: &str) -> std::io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let _writing = crate::interrupt::Writing::new(tmp.clone());
     let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, target));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

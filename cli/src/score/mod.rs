@@ -197,6 +197,9 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
         ..Default::default()
     };
     let started = std::time::Instant::now();
+    // Removed if the run is interrupted by a signal.
+    let _writing =
+        healthscore_arrow::temporary_path(out.as_ref()).map(crate::interrupt::Writing::new);
     let stats = match healthscore_arrow::score_file(
         &scorer,
         args.accounts.as_ref(),

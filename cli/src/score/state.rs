@@ -221,6 +221,8 @@ pub struct AtomicFile {
     temp: PathBuf,
     writer: BufWriter<File>,
     done: bool,
+    /// The temporary file, removed if a signal ends the run.
+    _writing: Option<crate::interrupt::Writing>,
 }
 
 impl AtomicFile {
@@ -241,6 +243,7 @@ impl AtomicFile {
                 temp: path,
                 writer: BufWriter::with_capacity(1 << 16, file),
                 done: true,
+                _writing: None,
             });
         }
         let target = match std::fs::symlink_metadata(&path) {
@@ -256,6 +259,7 @@ impl AtomicFile {
             .and_then(|n| n.to_str())
             .unwrap_or("state");
         let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let writing = crate::interrupt::Writing::new(temp.clone());
         let file = File::create(&temp).map_err(err)?;
         Ok(AtomicFile {
             name: given.to_string(),
@@ -263,6 +267,7 @@ impl AtomicFile {
             temp,
             writer: BufWriter::with_capacity(1 << 16, file),
             done: false,
+            _writing: Some(writing),
         })
     }
 

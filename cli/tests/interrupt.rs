@@ -1,0 +1,129 @@
+//! A run ended by a signal (a scheduler's timeout sends `SIGTERM`) leaves
+//! no temporary file behind and the earlier results whole, and still ends
+//! as killed by that signal.
+#![cfg(unix)]
+
+use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("interrupt")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Waits (up to a minute) for `path` to exist while `child` runs.
+fn until_written(child: &mut Child, path: &Path) {
+    let started = Instant::now();
+    while !path.exists() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("ended ({status}) before {} was written", path.display());
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Sends SIGTERM and checks the run ended by it, its temporary file gone.
+fn terminate(mut child: Child, temp: &Path) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(15), "{status}");
+    assert!(!temp.exists(), "{} left behind", temp.display());
+}
+
+/// The files in `dir`.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// JSON accounts read from a pipe that stays open, with the CTA state
+/// written to `--state-out`: the state's temporary file exists from the
+/// start of the run.
+#[test]
+fn a_terminated_json_run_removes_its_state_file_in_progress() {
+    let d = dir("state");
+    let state = d.join("state.jsonl");
+    std::fs::write(&state, "earlier\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_healthscore"))
+        .current_dir(root())
+        .args(["score", "--model", "examples/data/model.json"])
+        .args(["--rules", "examples/data/playbook.json", "--accounts", "-"])
+        .arg("--state-out")
+        .arg(&state)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let portfolio = std::fs::read_to_string(root().join("examples/data/portfolio.jsonl")).unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for line in portfolio.lines().take(3) {
+        writeln!(stdin, "{line}").unwrap();
+    }
+    stdin.flush().unwrap();
+    let temp = d.join(format!(".state.jsonl.tmp-{}", child.id()));
+    until_written(&mut child, &temp);
+    terminate(child, &temp);
+    drop(stdin);
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), "earlier\n");
+    assert_eq!(names(&d), ["state.jsonl"]);
+}
+
+/// Columnar accounts into a Parquet file: stopped while the results are
+/// written, the earlier results stay and nothing else is left.
+#[test]
+fn a_terminated_columnar_run_removes_its_results_in_progress() {
+    let d = dir("columnar");
+    let mut csv = String::from("id,mrr,employees,seats_provisioned_ratio,sso_enabled,integrations_count,exec_sponsor_meetings_90d,nps,support_csat,weekly_active_ratio,feature_breadth_ratio,logins_per_user_30d,value_realized_ratio,quota_utilization_ratio,renewal_days_left\n");
+    // Enough rows that the run is still going when it is stopped.
+    for i in 0..300_000 {
+        csv += &format!(
+            "{i},{}.50,80,1.0,1,6,2,40,4.5,0.6,0.5,12,1.0,0.9,120\n",
+            100 + i % 900
+        );
+    }
+    let input = d.join("accounts.csv");
+    std::fs::write(&input, csv).unwrap();
+    let out = d.join("scores.parquet");
+    std::fs::write(&out, "earlier").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_healthscore"))
+        .current_dir(root())
+        .args(["score", "--model", "examples/data/model-v0m.json"])
+        .args(["--as-of", "2026-11-30", "--accounts"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let temp = d.join(format!(".scores.parquet.tmp-{}", child.id()));
+    until_written(&mut child, &temp);
+    terminate(child, &temp);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier");
+    assert_eq!(names(&d), ["accounts.csv", "scores.parquet"]);
+}
