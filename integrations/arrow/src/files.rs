@@ -5,6 +5,7 @@
 use crate::destination::Destination;
 use crate::ids::Ids;
 use crate::output::score_rejecting;
+use crate::projection::projection;
 use crate::{result_fields, score_batch_into, Error, Options, ScoreBuffers};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema};
@@ -79,12 +80,13 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
-/// A CSV file's schema: every column the scorer reads as text (`Utf8`),
-/// other columns as inferred. Text, so that a cell that cannot be read
-/// (`n/a` in a metric, `2026-02-30` as a date, MRR that is not a number)
-/// rejects its row, with the column and why, not the whole file; and MRR
-/// stays exact.
-fn csv_schema(scorer: &Scorer<'_>, path: &Path) -> Result<Schema, Error> {
+/// A CSV file's schema: every column as text (`Utf8`), so that a cell
+/// that cannot be read (`n/a` in a metric, `2026-02-30` as a date, MRR
+/// that is not a number) rejects its row, with the column and why, not the
+/// whole file; MRR stays exact; and a column the model does not read
+/// (`region` with numbers in its first lines and `EU-West` later) is
+/// never parsed as a type its first lines suggested.
+fn csv_schema(path: &Path) -> Result<Schema, Error> {
     let mut file = File::open(path).map_err(io(path))?;
     // A UTF-16 byte order mark: a spreadsheet's "Unicode text", whose
     // every byte the CSV reader would take for broken UTF-8.
@@ -118,15 +120,7 @@ fn csv_schema(scorer: &Scorer<'_>, path: &Path) -> Result<Schema, Error> {
     let fields: Vec<Field> = inferred
         .fields()
         .iter()
-        .map(|f| {
-            let name = f.name().as_str();
-            let t = if crate::input::reads(scorer.model(), name) {
-                DataType::Utf8
-            } else {
-                f.data_type().clone()
-            };
-            Field::new(name, t, true)
-        })
+        .map(|f| Field::new(f.name(), DataType::Utf8, true))
         .collect();
     Ok(Schema::new(fields))
 }
@@ -175,10 +169,18 @@ impl Writer {
 /// [`temporary_path`](crate::temporary_path)) and renamed over it at the
 /// end, so an interrupted run leaves any previous output whole; a
 /// symbolic link is followed (the file it names is replaced), and a named
-/// pipe or a device is written in place. A CSV file's columns are read as text and converted by the
-/// scorer, so that a cell that is not a number or a date rejects its row
-/// (its `error` says which column and why), not the file; a line with
-/// the wrong number of fields is an error naming the line.
+/// pipe or a device is written in place. A CSV file's columns are read
+/// as text and converted by the scorer, so that a cell that is not a
+/// number or a date rejects its row (its `error` says which column and
+/// why), not the file; a line with the wrong number of fields is an error
+/// naming the line.
+///
+/// Only the columns scoring reads are decoded (the conventions', the
+/// metrics', their `__observed_on` and `__author`, `__date` columns): a
+/// warehouse export's notes, names and attributes are skipped, in Parquet
+/// without being decompressed. Where a column the model needs is not
+/// there by its exact name, every column is read, so that the error can
+/// name the one called almost like it.
 ///
 /// A row whose id an earlier row of the file had is rejected, as the JSON
 /// path rejects it (`account 7: duplicate id, first seen at row 3 (the
@@ -269,10 +271,15 @@ fn run(
     let mut ids = Ids::default();
     let reader: Box<dyn arrow_array::RecordBatchReader> = match in_format {
         Format::Parquet => {
-            let builder =
+            let mut builder =
                 parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
                     .map_err(|e| read(e.into()))?;
             ids.expect(builder.metadata().file_metadata().num_rows());
+            // Columns the model does not read are not decoded.
+            if let Some(columns) = projection(scorer.model(), builder.schema()) {
+                let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), columns);
+                builder = builder.with_projection(mask);
+            }
             Box::new(
                 builder
                     .with_batch_size(BATCH_ROWS)
@@ -280,13 +287,17 @@ fn run(
                     .map_err(|e| read(e.into()))?,
             )
         }
-        _ => Box::new(
-            arrow_csv::ReaderBuilder::new(Arc::new(csv_schema(scorer, input).map_err(read)?))
+        _ => {
+            let schema = csv_schema(input).map_err(read)?;
+            let columns = projection(scorer.model(), &schema);
+            let mut builder = arrow_csv::ReaderBuilder::new(Arc::new(schema))
                 .with_header(true)
-                .with_batch_size(BATCH_ROWS)
-                .build(file)
-                .map_err(|e| read(e.into()))?,
-        ),
+                .with_batch_size(BATCH_ROWS);
+            if let Some(columns) = columns {
+                builder = builder.with_projection(columns);
+            }
+            Box::new(builder.build(file).map_err(|e| read(e.into()))?)
+        }
     };
     // The output's schema is known before the first row: `id` as read,
     // then the result columns. A file with no rows still gets it.

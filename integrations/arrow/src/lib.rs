@@ -113,6 +113,7 @@ mod files;
 mod ids;
 mod input;
 mod output;
+mod projection;
 mod widen;
 
 pub use buffers::ScoreBuffers;

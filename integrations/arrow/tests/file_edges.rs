@@ -304,3 +304,94 @@ fn a_link_is_followed_and_a_named_pipe_is_written_in_place() {
     assert!(std::fs::metadata(&pipe).unwrap().file_type().is_fifo());
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A warehouse export carries columns the model does not read: they are
+/// not parsed (a CSV `region` of numbers for 1,500 lines, then `EU-West`,
+/// once failed the whole file for a column nobody reads) nor decoded
+/// (Parquet, nested ones too), and the results are those of the file
+/// without them.
+#[test]
+fn columns_the_model_does_not_read_are_left_alone() {
+    use arrow_array::{ArrayRef, ListArray, RecordBatch, StringArray};
+    use std::sync::Arc;
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let d = dir("unread");
+    let row = |i: usize| {
+        format!(
+            "{i},{}.50,{},1.0,1,6,2,40,4.5,0.{},0.5,12,1.0,0.9,120",
+            100 + i % 900,
+            1 + i % 700,
+            i % 10
+        )
+    };
+    let mut lean = HEADER.to_string();
+    let mut wide = format!("account_name,{},region,notes\n", HEADER.trim_end());
+    for i in 0..3_000 {
+        lean += &format!("{}\n", row(i));
+        let region = if i < 1_500 {
+            (i % 50).to_string()
+        } else {
+            "EU-West".into()
+        };
+        wide += &format!(
+            "\"Acme {i}, Inc.\",{},{region},\"renewal call, {i}\"\n",
+            row(i)
+        );
+    }
+    let (lean_csv, wide_csv) = (d.join("lean.csv"), d.join("wide.csv"));
+    std::fs::write(&lean_csv, &lean).unwrap();
+    std::fs::write(&wide_csv, &wide).unwrap();
+    let scored = |input: &std::path::Path, name: &str| {
+        let out = d.join(name);
+        let stats = score_file(&scorer, input, &out, &options()).unwrap();
+        assert_eq!((stats.rows, stats.rejected), (3_000, 0), "{name}");
+        std::fs::read_to_string(out).unwrap()
+    };
+    let expected = scored(&lean_csv, "lean.jsonl");
+    assert_eq!(scored(&wide_csv, "wide.jsonl"), expected);
+
+    // The same accounts in Parquet, with unread text and list columns.
+    let text = arrow_schema::Schema::new(
+        HEADER
+            .trim_end()
+            .split(',')
+            .map(|n| arrow_schema::Field::new(n, arrow_schema::DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    );
+    let batch = arrow_csv::ReaderBuilder::new(Arc::new(text))
+        .with_header(true)
+        .with_batch_size(10_000)
+        .build(std::io::Cursor::new(lean))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let notes: ArrayRef = Arc::new(StringArray::from_iter_values(
+        (0..3_000).map(|i| format!("renewal call, {i}")),
+    ));
+    let tags: ArrayRef = Arc::new(ListArray::from_iter_primitive::<
+        arrow_array::types::Int32Type,
+        _,
+        _,
+    >((0..3_000).map(|i| Some(vec![Some(i), None]))));
+    let mut columns: Vec<(String, ArrayRef)> = vec![("notes".into(), notes)];
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        columns.push((f.name().clone(), c.clone()));
+    }
+    columns.push(("tags".into(), tags));
+    let wide_batch = RecordBatch::try_from_iter(columns).unwrap();
+    for (name, b) in [("lean.parquet", &batch), ("wide.parquet", &wide_batch)] {
+        let file = std::fs::File::create(d.join(name)).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(file, b.schema(), None).unwrap();
+        w.write(b).unwrap();
+        w.close().unwrap();
+    }
+    let lean_parquet = scored(&d.join("lean.parquet"), "lean-parquet.jsonl");
+    assert_eq!(
+        scored(&d.join("wide.parquet"), "wide-parquet.jsonl"),
+        lean_parquet
+    );
+    assert_eq!(lean_parquet, expected);
+    std::fs::remove_dir_all(&d).unwrap();
+}
