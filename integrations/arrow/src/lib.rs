@@ -234,6 +234,28 @@ impl Error {
             | Error::NotCommaSeparated { .. }
             | Error::NotUtf8 { .. }
             | Error::SameFile(_) => self,
+            // The I/O error itself where the reader wrapped one (a
+            // directory reads as `Is a directory`, not `External: …`).
+            Error::Arrow(arrow_schema::ArrowError::IoError(_, source)) => Error::Io {
+                path: path.display().to_string(),
+                source,
+            },
+            Error::Parquet(parquet::errors::ParquetError::External(e))
+                if e.is::<std::io::Error>() =>
+            {
+                match e.downcast::<std::io::Error>() {
+                    Ok(source) => Error::Io {
+                        path: path.display().to_string(),
+                        source: *source,
+                    },
+                    Err(e) => Error::File {
+                        path: path.display().to_string(),
+                        source: Box::new(Error::Parquet(parquet::errors::ParquetError::External(
+                            e,
+                        ))),
+                    },
+                }
+            }
             other => Error::File {
                 path: path.display().to_string(),
                 source: Box::new(other),

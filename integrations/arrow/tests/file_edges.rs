@@ -211,6 +211,20 @@ fn errors_name_the_file_and_leave_earlier_results_whole() {
         "{e}"
     );
 
+    // A directory named as accounts: the I/O error itself, named.
+    for name in ["folder.parquet", "folder.csv"] {
+        let folder = d.join(name);
+        std::fs::create_dir_all(&folder).unwrap();
+        let e = score_file(&scorer, &folder, &results, &options()).unwrap_err();
+        assert!(matches!(e, Error::Io { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: Is a directory", folder.display())),
+            "{e}"
+        );
+        std::fs::remove_dir(&folder).unwrap();
+    }
+
     let short = d.join("short.csv");
     std::fs::write(&short, format!("{HEADER}{row}1,100,10\n")).unwrap();
     let e = score_file(&scorer, &short, &results, &options()).unwrap_err();
