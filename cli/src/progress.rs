@@ -50,6 +50,43 @@ impl Progress {
         }
     }
 
+    /// A counter of accounts scored from a columnar file, which becomes a
+    /// bar with the time left once the file says how many it holds
+    /// ([`Progress::rows`]).
+    pub(crate) fn for_rows(what: &str) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {prefix} {msg}") {
+                bar.set_style(style);
+            }
+            bar.set_prefix(what.to_string());
+            bar
+        });
+        Progress {
+            bar,
+            accounts: AtomicU64::new(0),
+            by_bytes: false,
+        }
+    }
+
+    /// `done` accounts of `total` (when known).
+    pub(crate) fn rows(&self, done: u64, total: Option<u64>) {
+        let Some(bar) = &self.bar else { return };
+        if let (Some(total), None) = (total, bar.length()) {
+            bar.set_length(total);
+            if let Ok(style) = ProgressStyle::with_template("{prefix} {bar:30} {msg}, {eta} left") {
+                bar.set_style(style);
+            }
+        }
+        bar.set_position(done);
+        let secs = bar.elapsed().as_secs_f64().max(1e-3);
+        let rate = done as f64 / secs;
+        bar.set_message(match total {
+            Some(total) => format!("{done}/{total} accounts, {rate:.0}/s"),
+            None => format!("{done} accounts, {rate:.0}/s"),
+        });
+    }
+
     /// Wraps the input so that a bar by bytes moves as it is read.
     pub(crate) fn reader(&self, input: Box<dyn BufRead + Send>) -> Box<dyn BufRead + Send> {
         match (&self.bar, self.by_bytes) {

@@ -200,12 +200,16 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
     // Removed if the run is interrupted by a signal.
     let _writing =
         healthscore_arrow::temporary_path(out.as_ref()).map(crate::interrupt::Writing::new);
-    let stats = match healthscore_arrow::score_file(
+    let progress = crate::progress::Progress::for_rows("scoring");
+    let scored = healthscore_arrow::score_file_with_progress(
         &scorer,
         args.accounts.as_ref(),
         out.as_ref(),
         &options,
-    ) {
+        |done| progress.rows(done.rows, done.expected_rows),
+    );
+    progress.finish();
+    let stats = match scored {
         Ok(stats) => stats,
         // A full disk, a missing directory: the output's exit status.
         Err(e @ healthscore_arrow::Error::Output { .. }) => {

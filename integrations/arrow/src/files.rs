@@ -64,6 +64,9 @@ pub struct FileStats {
     pub rejected: u64,
     /// Record batches read.
     pub batches: u64,
+    /// The rows the file says it holds, known before they are read
+    /// (Parquet's metadata); `None` for CSV.
+    pub expected_rows: Option<u64>,
     /// With [`Options::rules`]: the `<name>__date` columns whose date no
     /// rule reads, which are ignored (a misspelt `renewwal__date` would
     /// otherwise keep every renewal rule quiet without a word).
@@ -207,6 +210,41 @@ pub fn score_file(
     output: &Path,
     options: &Options,
 ) -> Result<FileStats, Error> {
+    score_file_with_progress(scorer, input, output, options, |_| {})
+}
+
+/// [`score_file`], calling `progress` after each record batch's results
+/// are written, with what has been done so far: rows, rejected rows and
+/// batches, and for Parquet the rows the file holds
+/// ([`FileStats::expected_rows`]), so that a caller can show how far it
+/// has got and the time left (the command-line tool draws a bar).
+///
+/// # Errors
+///
+/// As [`score_file`].
+///
+/// # Examples
+///
+/// ```no_run
+/// # let model: healthscore::Model = todo!();
+/// use healthscore_arrow::{score_file_with_progress, Options};
+/// let scorer = healthscore::batch::Scorer::new(&model);
+/// let stats = score_file_with_progress(
+///     &scorer,
+///     "accounts.parquet".as_ref(),
+///     "scores.parquet".as_ref(),
+///     &Options::default(),
+///     |done| eprintln!("{} of {:?} rows", done.rows, done.expected_rows),
+/// )?;
+/// # Ok::<(), healthscore_arrow::Error>(())
+/// ```
+pub fn score_file_with_progress(
+    scorer: &Scorer<'_>,
+    input: &Path,
+    output: &Path,
+    options: &Options,
+    mut progress: impl FnMut(&FileStats),
+) -> Result<FileStats, Error> {
     let in_format = Format::of(input)?;
     let out_format = Format::of(output)?;
     if in_format == Format::JsonLines {
@@ -227,11 +265,10 @@ pub fn score_file(
     let destination = Destination::of(output);
     let result = run(
         scorer,
-        input,
-        in_format,
-        (&destination, output),
-        out_format,
+        (input, in_format),
+        (&destination, output, out_format),
         options,
+        &mut progress,
     );
     let Destination::Renamed { temp, target } = &destination else {
         return result;
@@ -257,11 +294,10 @@ pub fn score_file(
 
 fn run(
     scorer: &Scorer<'_>,
-    input: &Path,
-    in_format: Format,
-    (destination, output): (&Destination, &Path),
-    out_format: Format,
+    (input, in_format): (&Path, Format),
+    (destination, output, out_format): (&Destination, &Path, Format),
     options: &Options,
+    progress: &mut dyn FnMut(&FileStats),
 ) -> Result<FileStats, Error> {
     // Every error names its file: the accounts', or the results' as the
     // caller named them (not their temporary file's).
@@ -269,12 +305,15 @@ fn run(
     let written = |e: Error| e.writing(output);
     let file = File::open(input).map_err(io(input))?;
     let mut ids = Ids::default();
+    let mut expected_rows = None;
     let reader: Box<dyn arrow_array::RecordBatchReader> = match in_format {
         Format::Parquet => {
             let mut builder =
                 parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
                     .map_err(|e| read(e.into()))?;
-            ids.expect(builder.metadata().file_metadata().num_rows());
+            let rows = builder.metadata().file_metadata().num_rows();
+            ids.expect(rows);
+            expected_rows = u64::try_from(rows).ok();
             // Columns the model does not read are not decoded.
             if let Some(columns) = projection(scorer.model(), builder.schema()) {
                 let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), columns);
@@ -317,7 +356,10 @@ fn run(
         Format::Csv => Writer::Csv(arrow_csv::WriterBuilder::new().with_header(true).build(out)),
         Format::JsonLines => Writer::Json(arrow_json::LineDelimitedWriter::new(out)),
     };
-    let mut stats = FileStats::default();
+    let mut stats = FileStats {
+        expected_rows,
+        ..FileStats::default()
+    };
     let mut buffers = ScoreBuffers::new();
     let mut options = options.clone();
     let input_schema = reader.schema();
@@ -346,6 +388,7 @@ fn run(
             stats.rejected += (e.len() - e.null_count()) as u64;
         }
         writer.write(&scored).map_err(written)?;
+        progress(&stats);
     }
     if stats.rows == 0 {
         // A file without rows still has columns to check (a CSV file

@@ -118,7 +118,7 @@ mod widen;
 
 pub use buffers::ScoreBuffers;
 pub use destination::temporary_path;
-pub use files::{score_file, FileStats, Format};
+pub use files::{score_file, score_file_with_progress, FileStats, Format};
 pub use input::Options;
 pub use output::{result_fields, score_batch, score_batch_into};
 
