@@ -7,6 +7,7 @@
 //! COMMAND --help` say the rest.
 
 mod accounts;
+mod atomic;
 mod backtest;
 mod check;
 mod diff;

@@ -439,6 +439,28 @@ fn report_writes_a_file_or_says_why_not() {
     hs().args(["report", "-o", "/nonexistent-dir/report.html"])
         .assert()
         .code(4);
+    // As the state files are written: a device directly (the report on
+    // standard output), and through a link, the file it names (the link
+    // stays).
+    hs().args(["report", "-o", "/dev/stdout"])
+        .assert()
+        .success()
+        .stdout(contains("<svg id=\"bands-by-segment\""));
+    #[cfg(unix)]
+    {
+        let (real, link) = (tmp("report-real.html"), tmp("report-link.html"));
+        let _ = std::fs::remove_file(&link);
+        std::fs::write(&real, "earlier").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        hs().args(["report", "-o"]).arg(&link).assert().success();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(std::fs::read_to_string(&real)
+            .unwrap()
+            .contains("<svg id=\"bands-by-segment\""));
+    }
     hs().args(["report", "--scores", "examples/data/history_scores.jsonl"])
         .assert()
         .code(2);

@@ -32,8 +32,14 @@ pub(crate) fn run(a: ReportArgs) -> Result<ExitCode, String> {
         backtest_sections(&mut html, &dated, &outcomes, a.horizon);
     }
     html.push_str("</main></body></html>\n");
-    if let Err(e) = write_atomically(&a.out, &html) {
-        eprintln!("error: {}: {e}", a.out);
+    let written = crate::atomic::AtomicFile::create(&a.out).and_then(|mut file| {
+        let name = file.name();
+        std::io::Write::write_all(file.writer(), html.as_bytes())
+            .map_err(|e| format!("{name}: {e}"))?;
+        file.commit()
+    });
+    if let Err(e) = written {
+        eprintln!("error: {e}");
         return Ok(ExitCode::from(exit::OUTPUT));
     }
     eprintln!("wrote {} ({} KB)", a.out, html.len().div_ceil(1024));
@@ -46,23 +52,6 @@ pub(crate) fn run(a: ReportArgs) -> Result<ExitCode, String> {
         );
         ExitCode::from(exit::REJECTED)
     })
-}
-
-/// Writes beside the target, then renames: a failed run never leaves half a
-/// report where the last good one was.
-fn write_atomically(path: &str, text: &str) -> std::io::Result<()> {
-    let target = std::path::Path::new(path);
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = target.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    let _writing = crate::interrupt::Writing::new(tmp.clone());
-    let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, target));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 fn page_start(model: &Model, d: &Digest<'_>) -> String {

@@ -91,7 +91,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     let mut state_out = args
         .state_out
         .as_deref()
-        .map(state::AtomicFile::create)
+        .map(crate::atomic::AtomicFile::create)
         .transpose()?;
     let state_writer = state_out.as_mut().map(|f| {
         let name = f.name();

@@ -22,8 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::sync::Mutex;
 
 /// One account's CTA state.
@@ -204,114 +203,5 @@ impl StateIndex {
             }
         }
         Ok(())
-    }
-}
-
-/// A file written in full or not at all: to a temporary file beside the
-/// target, renamed over it by [`commit`](AtomicFile::commit). Dropped
-/// without a commit, the temporary file is removed and the target is as it
-/// was. A target that exists and is not a regular file (a device such as
-/// `/dev/stdout`, a pipe) cannot be replaced, so it is written directly; a
-/// symbolic link is followed, so the file it names is replaced, not the link.
-pub struct AtomicFile {
-    /// The name given, for messages.
-    name: String,
-    /// The file renamed over; `None` when written directly.
-    target: Option<PathBuf>,
-    temp: PathBuf,
-    writer: BufWriter<File>,
-    done: bool,
-    /// The temporary file, removed if a signal ends the run.
-    _writing: Option<crate::interrupt::Writing>,
-}
-
-impl AtomicFile {
-    /// # Errors
-    ///
-    /// The file (or the temporary file beside it) cannot be created.
-    pub fn create(given: &str) -> Result<AtomicFile, String> {
-        let err = |e: std::io::Error| format!("{given}: {e}");
-        let path = PathBuf::from(given);
-        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .map_err(err)?;
-            return Ok(AtomicFile {
-                name: given.to_string(),
-                target: None,
-                temp: path,
-                writer: BufWriter::with_capacity(1 << 16, file),
-                done: true,
-                _writing: None,
-            });
-        }
-        let target = match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(&path).map_err(err)?,
-            _ => path,
-        };
-        let dir = target
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = target
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("state");
-        let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-        let writing = crate::interrupt::Writing::new(temp.clone());
-        let file = File::create(&temp).map_err(err)?;
-        Ok(AtomicFile {
-            name: given.to_string(),
-            target: Some(target),
-            temp,
-            writer: BufWriter::with_capacity(1 << 16, file),
-            done: false,
-            _writing: Some(writing),
-        })
-    }
-
-    /// The name given, for errors.
-    pub fn name(&self) -> String {
-        self.name.clone()
-    }
-
-    /// The writer (to the temporary file, or to the target itself).
-    pub fn writer(&mut self) -> &mut BufWriter<File> {
-        &mut self.writer
-    }
-
-    /// Flushes; for a regular file also syncs and renames the temporary
-    /// file over the target.
-    ///
-    /// # Errors
-    ///
-    /// Any of those steps failing, naming the file; a regular target is then
-    /// unchanged.
-    pub fn commit(mut self) -> Result<(), String> {
-        let name = self.name();
-        self.writer.flush().map_err(|e| format!("{name}: {e}"))?;
-        let Some(target) = self.target.clone() else {
-            return Ok(()); // written directly: nothing to sync or rename
-        };
-        self.writer
-            .get_ref()
-            .sync_all()
-            .map_err(|e| format!("{name}: {e}"))?;
-        std::fs::rename(&self.temp, &target).map_err(|e| format!("{name}: {e}"))?;
-        self.done = true;
-        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // Make the rename itself durable where the platform allows.
-            let _ = File::open(dir).and_then(|d| d.sync_all());
-        }
-        Ok(())
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.temp);
-        }
     }
 }
