@@ -154,6 +154,9 @@ pub struct Model {
     /// What scoring one account runs (derived from `metrics` and
     /// `cards`, so neither compared nor hashed).
     pub(crate) program: Program,
+    /// The batch kernel's tables, built by the first
+    /// [`Scorer`](crate::batch::Scorer) (derived, as `program` is).
+    pub(crate) batch_plan: crate::batch::PlanCache,
 }
 
 /// A metric of one model, resolved once by id ([`Model::metric_handle`]),
@@ -298,6 +301,7 @@ impl Model {
                     card_of_segment,
                     rollup,
                     fingerprint,
+                    batch_plan: Default::default(),
                 })
             }
             _ => Err(problems.into_error()),
