@@ -1,6 +1,7 @@
 //! A file written in full or not at all (the CTA state, the HTML report):
 //! to a hidden temporary file beside it, synced, then renamed over it.
 
+use healthscore_arrow::Destination;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -10,7 +11,9 @@ use std::path::{Path, PathBuf};
 /// without a commit, the temporary file is removed and the target is as it
 /// was. A target that exists and is not a regular file (a device such as
 /// `/dev/stdout`, a pipe) cannot be replaced, so it is written directly; a
-/// symbolic link is followed, so the file it names is replaced, not the link.
+/// symbolic link is followed, so the file it names is replaced, not the link
+/// (a link that names nothing is replaced itself). These are
+/// [`Destination`]'s rules, the same as `score_file`'s for its results.
 pub struct AtomicFile {
     /// The name given, for messages.
     name: String,
@@ -29,34 +32,26 @@ impl AtomicFile {
     /// The file (or the temporary file beside it) cannot be created.
     pub fn create(given: &str) -> Result<AtomicFile, String> {
         let err = |e: std::io::Error| format!("{given}: {e}");
-        let path = PathBuf::from(given);
-        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .map_err(err)?;
-            return Ok(AtomicFile {
-                name: given.to_string(),
-                target: None,
-                temp: path,
-                writer: BufWriter::with_capacity(1 << 16, file),
-                done: true,
-                _writing: None,
-            });
-        }
-        let target = match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(&path).map_err(err)?,
-            _ => path,
+        // The rules `score_file` follows for its results: a device or a
+        // pipe written directly, a symbolic link's own file replaced.
+        let (temp, target) = match Destination::of(Path::new(given)) {
+            Destination::Renamed { temp, target } => (temp, target),
+            other => {
+                let path = other.written().to_path_buf();
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(err)?;
+                return Ok(AtomicFile {
+                    name: given.to_string(),
+                    target: None,
+                    temp: path,
+                    writer: BufWriter::with_capacity(1 << 16, file),
+                    done: true,
+                    _writing: None,
+                });
+            }
         };
-        let dir = target
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let name = target
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("state");
-        let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         let writing = crate::interrupt::Writing::new(temp.clone());
         let file = File::create(&temp).map_err(err)?;
         Ok(AtomicFile {

@@ -3,9 +3,24 @@
 
 use std::path::{Path, PathBuf};
 
-/// How [`score_file`](crate::score_file) writes its results.
+/// Where a file that replaces `output` is written while it is
+/// incomplete: how [`score_file`](crate::score_file) writes its results,
+/// and how the command-line tool writes its state files and report.
+///
+/// # Examples
+///
+/// ```
+/// use healthscore_arrow::Destination;
+/// use std::path::Path;
+/// let Destination::Renamed { temp, target } = Destination::of(Path::new("out/state.jsonl")) else {
+///     unreachable!("a path that is not there is renamed into place")
+/// };
+/// assert_eq!(target, Path::new("out/state.jsonl"));
+/// assert_eq!(temp, Path::new("out").join(format!(".state.jsonl.tmp-{}", std::process::id())));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Destination {
+#[non_exhaustive]
+pub enum Destination {
     /// To `temp`, then renamed over `target`.
     Renamed {
         /// The hidden file written first.
@@ -19,8 +34,8 @@ pub(crate) enum Destination {
 }
 
 impl Destination {
-    /// Where results for `output` go (see [`temporary_path`]).
-    pub(crate) fn of(output: &Path) -> Destination {
+    /// Where a file replacing `output` goes (see [`temporary_path`]).
+    pub fn of(output: &Path) -> Destination {
         if std::fs::metadata(output).is_ok_and(|m| !m.is_file()) {
             return Destination::InPlace(output.to_path_buf());
         }
@@ -41,8 +56,8 @@ impl Destination {
         Destination::Renamed { temp, target }
     }
 
-    /// The file written while the results are incomplete.
-    pub(crate) fn written(&self) -> &Path {
+    /// The file written while the contents are incomplete.
+    pub fn written(&self) -> &Path {
         match self {
             Destination::Renamed { temp, .. } => temp,
             Destination::InPlace(path) => path,

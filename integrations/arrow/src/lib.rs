@@ -117,7 +117,7 @@ mod projection;
 mod widen;
 
 pub use buffers::ScoreBuffers;
-pub use destination::temporary_path;
+pub use destination::{temporary_path, Destination};
 pub use files::{score_file, score_file_with_progress, FileStats, Format};
 pub use input::Options;
 pub use output::{result_fields, score_batch, score_batch_into};
