@@ -4,9 +4,14 @@
 //! result row takes. Writing them is the largest cost the Arrow path adds
 //! to the batch path, and it is bound by the bytes written, not by the
 //! arithmetic. Where the CPU has AVX-512, four values go out in one
-//! 64-byte store, and for a batch whose results cannot stay in cache the
-//! stores are non-temporal: they go to memory without first reading each
-//! cache line in (which doubles the traffic). Every path writes the same
+//! 64-byte store (with AVX2, in two 32-byte ones), and for a batch whose
+//! results cannot stay in cache the stores are non-temporal: they go to
+//! memory without first reading each cache line in (which doubles the
+//! traffic). On the AVX2 machine of the bench, non-temporal stores took
+//! one call over 1,000,000 rows from 43.6–44.3 ns a row to 41.8–42.3
+//! (`cargo bench -p healthscore-arrow`, two interleaved runs of each);
+//! for batches that fit in cache they would be slower, as the results'
+//! reader would then fetch them from memory. Every path writes the same
 //! values (a test compares them).
 
 /// How [`extend_micros`] writes: detected once per batch.
@@ -20,9 +25,12 @@ pub(crate) enum Widen {
         /// Non-temporal stores (the results do not fit in cache).
         stream: bool,
     },
-    /// 32-byte AVX2 stores.
+    /// 32-byte AVX2 stores; `stream`: non-temporal.
     #[cfg(target_arch = "x86_64")]
-    Avx2,
+    Avx2 {
+        /// Non-temporal stores (the results do not fit in cache).
+        stream: bool,
+    },
 }
 
 /// Result rows in one call above which the results (108 bytes a row)
@@ -40,7 +48,9 @@ impl Widen {
         }
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
-            return Widen::Avx2;
+            return Widen::Avx2 {
+                stream: rows > STREAM_ROWS,
+            };
         }
         let _ = rows;
         Widen::Portable
@@ -59,7 +69,7 @@ pub(crate) fn extend_micros(dst: &mut Vec<i128>, values: &[u32], how: Widen) {
         Widen::Avx512 { stream } => unsafe { avx512(dst, values, stream) },
         // SAFETY: `Widen::detect` found AVX2 on this CPU.
         #[cfg(target_arch = "x86_64")]
-        Widen::Avx2 => unsafe { avx2(dst, values) },
+        Widen::Avx2 { stream } => unsafe { avx2(dst, values, stream) },
     }
 }
 
@@ -144,13 +154,26 @@ unsafe fn avx512(dst: &mut Vec<i128>, values: &[u32], stream: bool) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(unsafe_code)]
-unsafe fn avx2(dst: &mut Vec<i128>, values: &[u32]) {
+unsafe fn avx2(dst: &mut Vec<i128>, values: &[u32], stream: bool) {
     use std::arch::x86_64::{
         __m128i, __m256i, _mm256_and_si256, _mm256_cvtepu32_epi64, _mm256_permute2x128_si256,
-        _mm256_set1_epi64x, _mm256_setzero_si256, _mm256_storeu_si256, _mm256_unpackhi_epi64,
-        _mm256_unpacklo_epi64, _mm_loadu_si128,
+        _mm256_set1_epi64x, _mm256_setzero_si256, _mm256_storeu_si256, _mm256_stream_si256,
+        _mm256_unpackhi_epi64, _mm256_unpacklo_epi64, _mm_loadu_si128, _mm_sfence,
     };
     dst.reserve(values.len());
+    let mut values = values;
+    if stream {
+        // Non-temporal stores need 32-byte aligned addresses; whole
+        // 64-byte lines are best: single values until the next one starts
+        // a line (at most three: the allocation is 16-byte aligned).
+        while !(dst.as_ptr().wrapping_add(dst.len()) as usize).is_multiple_of(64) {
+            let Some((first, rest)) = values.split_first() else {
+                break;
+            };
+            dst.push(micros(*first));
+            values = rest;
+        }
+    }
     let mut quads = values.chunks_exact(4);
     let written = dst.len();
     let low31 = _mm256_set1_epi64x(0x7fff_ffff);
@@ -160,7 +183,9 @@ unsafe fn avx2(dst: &mut Vec<i128>, values: &[u32]) {
         // SAFETY: `quad` is 4 `u32`, 16 bytes, read unaligned. The two
         // stores are to elements `written + n .. written + n + 4` of
         // `dst`, inside the capacity reserved above (`n + 4 <=
-        // values.len()`), unaligned.
+        // values.len()`); unaligned, except that for non-temporal stores
+        // the first address is 64-byte aligned (the head loop above, then
+        // 64 bytes a step) and the second 32 bytes on.
         unsafe {
             // [v0 v1 | v2 v3] as 64-bit lanes, each masked to 31 bits.
             let v = _mm256_and_si256(
@@ -173,10 +198,24 @@ unsafe fn avx2(dst: &mut Vec<i128>, values: &[u32]) {
                 _mm256_unpackhi_epi64(v, zero),
             );
             let at = dst.as_mut_ptr().add(written + n).cast::<__m256i>();
-            _mm256_storeu_si256(at, _mm256_permute2x128_si256::<0x20>(even, odd));
-            _mm256_storeu_si256(at.add(1), _mm256_permute2x128_si256::<0x31>(even, odd));
+            let (lo, hi) = (
+                _mm256_permute2x128_si256::<0x20>(even, odd),
+                _mm256_permute2x128_si256::<0x31>(even, odd),
+            );
+            if stream {
+                _mm256_stream_si256(at, lo);
+                _mm256_stream_si256(at.add(1), hi);
+            } else {
+                _mm256_storeu_si256(at, lo);
+                _mm256_storeu_si256(at.add(1), hi);
+            }
         }
         n += 4;
+    }
+    if stream {
+        // Non-temporal stores are weakly ordered: fence them before the
+        // column is handed on (perhaps to another thread).
+        _mm_sfence();
     }
     // SAFETY: elements `written .. written + n` were all written above
     // (`i128` has no invalid bit patterns and no destructor).
@@ -195,7 +234,8 @@ mod tests {
         let mut ways = vec![Widen::Portable, Widen::detect(1), Widen::detect(1 << 20)];
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
-            ways.push(Widen::Avx2);
+            ways.push(Widen::Avx2 { stream: false });
+            ways.push(Widen::Avx2 { stream: true });
         }
         ways.dedup();
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
@@ -247,7 +287,8 @@ mod tests {
         }
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
-            assert_eq!(Widen::detect(1_000_000), Widen::Avx2);
+            assert_eq!(Widen::detect(8_192), Widen::Avx2 { stream: false });
+            assert_eq!(Widen::detect(1_000_000), Widen::Avx2 { stream: true });
             return;
         }
         assert_eq!(Widen::detect(1_000_000), Widen::Portable);
