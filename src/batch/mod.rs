@@ -321,7 +321,7 @@ impl<'m> Scorer<'m> {
         // (found 64 rows at a time: most batches have none).
         let model = self.model;
         out.errors = out
-            .rejected
+            .rejected()
             .chunks(64)
             .enumerate()
             // An OR over the 64 flags, not `any`: without the early exit

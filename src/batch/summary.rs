@@ -63,7 +63,7 @@ impl BatchScores {
         // (segment, band 0..=4) → (count, unscaled MRR sum or Decimal sum,
         // stale accounts, stale values).
         let segments = self
-            .segment
+            .segments()
             .iter()
             .filter(|s| **s != NONE)
             .max()
@@ -73,9 +73,9 @@ impl BatchScores {
         let mut skipped = 0u64;
         for row in 0..self.len() {
             let (Some(&seg), Some(&band), Some(&stale)) = (
-                self.segment.get(row),
-                self.band.get(row),
-                self.stale.get(row),
+                self.segments().get(row),
+                self.bands().get(row),
+                self.stale().get(row),
             ) else {
                 continue;
             };
