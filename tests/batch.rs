@@ -721,6 +721,9 @@ proptest! {
                 prop_assert_eq!(out.overall_micros().len(), short.len());
                 prop_assert_eq!(out.drivers().map(<[u32]>::len), drivers.then_some(short.len()));
                 prop_assert_eq!(format!("{out:?}"), format!("{fresh:?}"));
+                let copy = out.clone();
+                prop_assert_eq!(&copy, &fresh);
+                prop_assert_eq!(copy.overall_micros().len(), short.len());
                 scorer.score_into(&b1, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let fresh = scorer.score(&b1).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 prop_assert_eq!(&out, &fresh, "long again: scaled {} columnar {} drivers {}", scaled, columnar, drivers);

@@ -18,7 +18,7 @@ pub const NONE: u32 = u32::MAX;
 ///
 /// The columns are the caller's: [`Scorer::score_into`](super::Scorer::score_into)
 /// reuses them for the next batch without allocating again.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct BatchScores {
     /// Rows of the batch scored last: the first `rows` entries of every
     /// column. A column may be longer: the rows of a larger batch scored
@@ -226,6 +226,30 @@ impl BatchScores {
     }
 }
 
+/// A copy of the rows scored last only (not of rows an earlier, larger
+/// batch left past them).
+impl Clone for BatchScores {
+    fn clone(&self) -> Self {
+        let rows = self.rows;
+        let copy = |c: &Vec<u32>| upto(c, rows).to_vec();
+        BatchScores {
+            rows,
+            overall: copy(&self.overall),
+            band: self.bands().to_vec(),
+            coverage: copy(&self.coverage),
+            segment: copy(&self.segment),
+            scorecard: copy(&self.scorecard),
+            dims: self.dims.each_ref().map(copy),
+            dim_coverage: self.dim_coverage.each_ref().map(copy),
+            stale: self.stale().to_vec(),
+            rejected: self.rejected().to_vec(),
+            errors: self.errors.clone(),
+            drivers: self.drivers().map(<[u32]>::to_vec),
+            model: self.model.clone(),
+        }
+    }
+}
+
 /// Equal when the rows scored last are: what a longer column keeps past
 /// them (rows of an earlier, larger batch) is not compared.
 impl PartialEq for BatchScores {
@@ -396,4 +420,35 @@ pub(crate) struct RowScore {
     pub(crate) dims: [u32; 4],
     pub(crate) dim_coverage: [u32; 4],
     pub(crate) stale: u16,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shorter batch keeps the longer one's rows allocated (no refill
+    /// when it comes back) but shows, compares and copies its own only.
+    #[test]
+    fn a_shorter_batch_keeps_the_memory_but_not_the_rows() {
+        let mut scores = BatchScores::new();
+        scores.reset(10, true);
+        scores.overall.iter_mut().for_each(|o| *o = 7);
+        scores.reset(3, true);
+        assert_eq!(scores.len(), 3);
+        assert_eq!(scores.overall.len(), 10);
+        assert_eq!(scores.overall_micros(), [7, 7, 7]);
+        assert_eq!(scores.drivers(), Some(&[NONE; 3][..]));
+        assert_eq!(scores.out().len(), 3);
+        let copy = scores.clone();
+        assert_eq!(copy.overall.len(), 3);
+        assert_eq!(copy.dims.each_ref().map(Vec::len), [3; 4]);
+        assert_eq!(copy, scores);
+        // The same three rows; past them, 0 where `scores` keeps 7.
+        let mut other = copy.clone();
+        other.reset(10, true);
+        other.overall.iter_mut().take(3).for_each(|o| *o = 7);
+        other.reset(3, true);
+        assert_ne!(other.overall, scores.overall);
+        assert_eq!(other, scores, "rows 3.. differ and are not compared");
+    }
 }
