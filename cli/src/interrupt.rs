@@ -9,12 +9,72 @@
 //! own process id. [`install`] starts a thread that, on any of those
 //! signals, removes the files registered as [`Writing`] and then ends the
 //! process as the signal would have (a shell or scheduler sees it killed by
-//! that signal: status 130, 143 or 129). A signal the process was started
+//! that signal: status 130, 143 or 129), after one line on stderr that
+//! says which signal stopped it and which unfinished files it removed
+//! (ending a progress bar's line first). A signal the process was started
 //! ignoring (`nohup` ignores `SIGHUP`; a shell's background job,
 //! `SIGINT`) stays ignored. `SIGKILL` cannot be caught: its files stay.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
+
+/// Progress bars drawn on the terminal now.
+static BARS: AtomicUsize = AtomicUsize::new(0);
+
+/// A progress bar on the terminal, until [`hide`](OnScreen::hide) or
+/// drop: a stop then starts its message on a line of its own instead of
+/// after the bar.
+pub struct OnScreen {
+    shown: AtomicBool,
+}
+
+impl OnScreen {
+    /// A bar now drawn.
+    pub fn new() -> OnScreen {
+        BARS.fetch_add(1, Ordering::SeqCst);
+        OnScreen {
+            shown: AtomicBool::new(true),
+        }
+    }
+
+    /// The bar is cleared (once, however often it is called).
+    pub fn hide(&self) {
+        if self.shown.swap(false, Ordering::SeqCst) {
+            BARS.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for OnScreen {
+    fn drop(&mut self) {
+        self.hide();
+    }
+}
+
+/// What a stop by `signal` says on stderr, having removed `removed`.
+fn stopped(signal: &str, removed: &[String], bar: bool) -> String {
+    let mut line = String::new();
+    if bar {
+        line.push('\n');
+    }
+    line += &format!("healthscore: stopped by {signal}");
+    match removed {
+        [] => {}
+        [one] => {
+            line +=
+                &format!("; removed the unfinished {one} (the file it was to replace is untouched)")
+        }
+        many => {
+            line += &format!(
+                "; removed the unfinished {} (the files they were to replace are untouched)",
+                many.join(", ")
+            )
+        }
+    }
+    line.push('\n');
+    line
+}
 
 /// The temporary files being written.
 static WRITING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
@@ -84,9 +144,21 @@ mod unix {
                     // The list stays locked until the process ends, so
                     // that no file is registered after the removals.
                     let files = super::writing();
-                    for file in files.iter() {
-                        let _ = std::fs::remove_file(file);
-                    }
+                    let removed: Vec<String> = files
+                        .iter()
+                        .filter(|file| std::fs::remove_file(file).is_ok())
+                        .map(|file| file.display().to_string())
+                        .collect();
+                    let name = match signal {
+                        SIGINT => "SIGINT (Ctrl-C)",
+                        SIGTERM => "SIGTERM",
+                        SIGHUP => "SIGHUP",
+                        _ => "a signal",
+                    };
+                    let bar = super::BARS.load(std::sync::atomic::Ordering::SeqCst) > 0;
+                    let line = super::stopped(name, &removed, bar);
+                    let _ =
+                        std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
                     let _ = signal_hook::low_level::emulate_default_handler(signal);
                     std::process::exit(128 + signal);
                 }
@@ -130,5 +202,31 @@ mod tests {
         assert_eq!((count(".a.tmp-1"), count(".b.tmp-1")), (0, 1));
         drop(b);
         assert_eq!(count(".b.tmp-1"), 0);
+    }
+
+    #[test]
+    fn a_stop_says_what_it_removed_on_a_line_of_its_own() {
+        assert_eq!(
+            stopped("SIGTERM", &[], false),
+            "healthscore: stopped by SIGTERM\n"
+        );
+        assert_eq!(
+            stopped("SIGINT (Ctrl-C)", &["out/.s.parquet.tmp-7".into()], true),
+            "\nhealthscore: stopped by SIGINT (Ctrl-C); removed the unfinished \
+             out/.s.parquet.tmp-7 (the file it was to replace is untouched)\n"
+        );
+        assert!(stopped("SIGHUP", &["a".into(), "b".into()], false)
+            .contains("removed the unfinished a, b (the files they were"));
+    }
+
+    #[test]
+    fn a_bar_counts_once_however_often_it_is_hidden() {
+        let before = BARS.load(Ordering::SeqCst);
+        let bar = OnScreen::new();
+        assert_eq!(BARS.load(Ordering::SeqCst), before + 1);
+        bar.hide();
+        bar.hide();
+        drop(bar);
+        assert_eq!(BARS.load(Ordering::SeqCst), before);
     }
 }

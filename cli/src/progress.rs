@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// A progress bar, or nothing.
 pub(crate) struct Progress {
     bar: Option<ProgressBar>,
+    /// While the bar is drawn (for a stop's message).
+    shown: Option<crate::interrupt::OnScreen>,
     /// Accounts done, shown in the message when the bar counts bytes.
     accounts: AtomicU64,
     by_bytes: bool,
@@ -21,6 +23,7 @@ impl Progress {
         if !std::io::stderr().is_terminal() {
             return Progress {
                 bar: None,
+                shown: None,
                 accounts: AtomicU64::new(0),
                 by_bytes: false,
             };
@@ -45,6 +48,7 @@ impl Progress {
         bar.set_message(what.to_string());
         Progress {
             bar: Some(bar),
+            shown: Some(crate::interrupt::OnScreen::new()),
             accounts: AtomicU64::new(0),
             by_bytes: size.is_some(),
         }
@@ -63,6 +67,7 @@ impl Progress {
             bar
         });
         Progress {
+            shown: bar.as_ref().map(|_| crate::interrupt::OnScreen::new()),
             bar,
             accounts: AtomicU64::new(0),
             by_bytes: false,
@@ -125,6 +130,9 @@ impl Progress {
     pub(crate) fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
+        }
+        if let Some(shown) = &self.shown {
+            shown.hide();
         }
     }
 }

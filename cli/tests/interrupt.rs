@@ -38,16 +38,23 @@ fn until_written(child: &mut Child, path: &Path) {
     }
 }
 
-/// Sends SIGTERM and checks the run ended by it, its temporary file gone.
-fn terminate(mut child: Child, temp: &Path) {
+/// Sends SIGTERM and checks the run ended by it, its temporary file gone,
+/// and its last words saying so.
+fn terminate(child: Child, temp: &Path) {
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    let status = child.wait().unwrap();
-    assert_eq!(status.signal(), Some(15), "{status}");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.signal(), Some(15), "{}", out.status);
     assert!(!temp.exists(), "{} left behind", temp.display());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let said = format!(
+        "healthscore: stopped by SIGTERM; removed the unfinished {} (the file it was to replace is untouched)\n",
+        temp.display()
+    );
+    assert!(stderr.ends_with(&said), "{stderr}");
 }
 
 /// The files in `dir`.
@@ -76,7 +83,7 @@ fn a_terminated_json_run_removes_its_state_file_in_progress() {
         .arg(&state)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let portfolio = std::fs::read_to_string(root().join("examples/data/portfolio.jsonl")).unwrap();
@@ -118,7 +125,7 @@ fn a_terminated_columnar_run_removes_its_results_in_progress() {
         .arg("--out")
         .arg(&out)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let temp = d.join(format!(".scores.parquet.tmp-{}", child.id()));
