@@ -4,7 +4,6 @@
 
 use crate::destination::Destination;
 use crate::ids::Ids;
-use crate::output::score_rejecting;
 use crate::projection::projection;
 use crate::{result_fields, score_batch_into, Error, Options, ScoreBuffers};
 use arrow_array::RecordBatch;
@@ -193,6 +192,13 @@ impl Writer {
 /// grows with the file. A file sorted by id is checked by order alone,
 /// at almost no cost.
 ///
+/// With a scorer of more than one thread ([`Scorer::threads`]), the
+/// accounts are read and scored on a second thread while the batch
+/// before is written on the caller's: reading a Parquet file and writing
+/// Parquet results take both cores. The results, the progress reports
+/// and the errors are the same as with one thread (a test compares the
+/// files byte for byte); at most two batches are in hand at once.
+///
 /// # Errors
 ///
 /// [`Error`] for a file that cannot be read or written, a format not
@@ -306,7 +312,7 @@ fn run(
     let file = File::open(input).map_err(io(input))?;
     let mut ids = Ids::default();
     let mut expected_rows = None;
-    let reader: Box<dyn arrow_array::RecordBatchReader> = match in_format {
+    let reader: Box<dyn arrow_array::RecordBatchReader + Send> = match in_format {
         Format::Parquet => {
             let mut builder =
                 parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
@@ -360,8 +366,6 @@ fn run(
         expected_rows,
         ..FileStats::default()
     };
-    let mut buffers = ScoreBuffers::new();
-    let mut options = options.clone();
     let input_schema = reader.schema();
     if let Some(rules) = &options.rules {
         stats.unread_dates = input_schema
@@ -375,21 +379,16 @@ fn run(
             .cloned()
             .collect();
     }
-    for batch in reader {
-        let batch = batch.map_err(|e| read(e.into()))?;
-        // Rows are named by their place in the file, not in the batch.
-        options.first_row = stats.rows;
-        let repeated = ids.repeated(&batch, stats.rows);
-        let scored =
-            score_rejecting(scorer, &batch, &options, &mut buffers, repeated).map_err(read)?;
-        stats.rows += batch.num_rows() as u64;
+    crate::pipeline::score_all(scorer, reader, input, options, ids, |scored| {
+        stats.rows += scored.num_rows() as u64;
         stats.batches += 1;
         if let Some(e) = scored.column_by_name("error") {
             stats.rejected += (e.len() - e.null_count()) as u64;
         }
-        writer.write(&scored).map_err(written)?;
+        writer.write(scored).map_err(written)?;
         progress(&stats);
-    }
+        Ok(())
+    })?;
     if stats.rows == 0 {
         // A file without rows still has columns to check (a CSV file
         // with only its header line, or nothing at all): the same errors
@@ -397,8 +396,8 @@ fn run(
         score_batch_into(
             scorer,
             &RecordBatch::new_empty(input_schema),
-            &options,
-            &mut buffers,
+            options,
+            &mut ScoreBuffers::new(),
         )
         .map_err(read)?;
         // A CSV file gets its header line.

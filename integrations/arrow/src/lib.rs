@@ -113,6 +113,7 @@ mod files;
 mod ids;
 mod input;
 mod output;
+mod pipeline;
 mod projection;
 mod widen;
 

@@ -1,0 +1,183 @@
+//! `score_file` with a scorer of two threads reads and scores on a
+//! second thread while the results are written: the same files, the same
+//! rejections by row, the same progress reports and the same errors as
+//! with one thread, and a failure on either side stops both.
+
+#[path = "support/columns.rs"]
+mod columns;
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+#[path = "support/v0m_arrow.rs"]
+mod v0m_arrow;
+
+use arrow_array::{ArrayRef, Int64Array};
+use healthscore::batch::Scorer;
+use healthscore_arrow::{score_file_with_progress, Error, FileStats, Options};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn options() -> Options {
+    Options {
+        as_of: Some(v0m::day()),
+        drivers: true,
+        ..Options::default()
+    }
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "healthscore-pipeline-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// 70,001 accounts (two record batches of the readers: 65,536 rows and
+/// the rest), one row out of range in the second and ids repeated within
+/// and across batches.
+fn accounts(d: &Path) -> (PathBuf, PathBuf) {
+    let rows = 70_001;
+    let mut c = v0m::generate(rows, 9);
+    c.values[6][69_500] = 1.7;
+    c.valid[6][69_500] = true;
+    let mut ids: Vec<i64> = (0..rows as i64).collect();
+    ids[66_000] = 5; // across batches
+    ids[69_100] = 69_099; // within the second
+    let ids: ArrayRef = Arc::new(Int64Array::from(ids));
+    let batch = columns::with_columns(&v0m_arrow::record_batch(&c, Vec::new()), &[("id", ids)]);
+    let parquet = d.join("accounts.parquet");
+    columns::write_parquet(&parquet, &batch);
+    let csv = d.join("accounts.csv");
+    let mut w = arrow_csv::WriterBuilder::new()
+        .with_header(true)
+        .build(std::fs::File::create(&csv).unwrap());
+    w.write(&batch).unwrap();
+    drop(w);
+    (parquet, csv)
+}
+
+/// Scores `input` into `output` on `threads` threads: the stats, each
+/// progress report, and the bytes written.
+fn run(input: &Path, output: &Path, threads: usize) -> (FileStats, Vec<FileStats>, Vec<u8>) {
+    let model = v0m::model();
+    let scorer = Scorer::new(&model).threads(threads);
+    let mut reports = Vec::new();
+    let stats = score_file_with_progress(&scorer, input, output, &options(), |s| {
+        reports.push(s.clone())
+    })
+    .unwrap();
+    (stats, reports, std::fs::read(output).unwrap())
+}
+
+#[test]
+fn two_threads_write_what_one_writes() {
+    let d = dir("same");
+    let (parquet, csv) = accounts(&d);
+    let runs = [
+        (&parquet, "scores.parquet"),
+        (&parquet, "scores.jsonl"),
+        (&csv, "scores.csv"),
+        (&csv, "scores.jsonl"),
+    ];
+    for (input, out) in runs {
+        let output = d.join(out);
+        let one = run(input, &output, 1);
+        let two = run(input, &output, 2);
+        assert_eq!(one, two, "{} to {out}", input.display());
+        let (stats, reports, written) = two;
+        assert_eq!((stats.rows, stats.rejected, stats.batches), (70_001, 3, 2));
+        let seen: Vec<u64> = reports.iter().map(|r| r.rows).collect();
+        assert_eq!(seen, [65_536, 70_001]);
+        if out != "scores.jsonl" {
+            continue;
+        }
+        // The rejections, by their rows in the file (one object per
+        // account, in order).
+        let text = String::from_utf8(written).unwrap();
+        let rejected: Vec<(usize, String)> = text
+            .lines()
+            .enumerate()
+            .filter_map(|(row, line)| {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                Some((row, v.get("error")?.as_str()?.to_string()))
+            })
+            .collect();
+        let rows: Vec<usize> = rejected.iter().map(|(r, _)| *r).collect();
+        assert_eq!(rows, [66_000, 69_100, 69_500], "{rejected:?}");
+        assert!(
+            rejected[0].1.contains("first seen at row 6"),
+            "{rejected:?}"
+        );
+        assert!(
+            rejected[1].1.contains("first seen at row 69100"),
+            "{rejected:?}"
+        );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// A line the CSV reader cannot read, in the second batch: the same error
+/// either way, no results and no temporary file left, the earlier
+/// results untouched.
+#[test]
+fn a_bad_line_late_in_the_file_fails_the_run_either_way() {
+    let d = dir("bad");
+    let (_, csv) = accounts(&d);
+    let mut text = std::fs::read_to_string(&csv).unwrap();
+    let at = text.match_indices('\n').nth(68_000).unwrap().0;
+    text.insert_str(at + 1, "1,2,3\n");
+    std::fs::write(&csv, text).unwrap();
+    let output = d.join("scores.parquet");
+    std::fs::write(&output, "earlier").unwrap();
+    let model = v0m::model();
+    let mut errors = Vec::new();
+    for threads in [1, 2] {
+        let scorer = Scorer::new(&model).threads(threads);
+        let mut reports = 0;
+        let err = score_file_with_progress(&scorer, &csv, &output, &options(), |_| reports += 1)
+            .unwrap_err();
+        assert!(matches!(err, Error::File { .. }), "{err:?}");
+        assert_eq!(reports, 1, "the batch before the bad line was written");
+        errors.push(err.to_string());
+    }
+    assert_eq!(errors[0], errors[1]);
+    assert!(errors[0].contains("accounts.csv"), "{}", errors[0]);
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "earlier");
+    let mut names: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["accounts.csv", "accounts.parquet", "scores.parquet"]
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Results that cannot be written (a full device, through a link): the
+/// run fails with the output's error, and returns (the reading thread
+/// stops too).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_stops_the_reading_thread_too() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let d = dir("full");
+    let (parquet, _) = accounts(&d);
+    let output = d.join("scores.csv");
+    std::os::unix::fs::symlink("/dev/full", &output).unwrap();
+    let model = v0m::model();
+    let scorer = Scorer::new(&model).threads(2);
+    let mut reports = 0;
+    let err = score_file_with_progress(&scorer, &parquet, &output, &options(), |_| reports += 1)
+        .unwrap_err();
+    assert!(matches!(err, Error::Output { .. }), "{err:?}");
+    assert!(err.to_string().contains("scores.csv"), "{err}");
+    assert_eq!(reports, 0, "no batch was written");
+    std::fs::remove_dir_all(&d).unwrap();
+}
