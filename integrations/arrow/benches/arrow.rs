@@ -9,7 +9,8 @@
 //! buffers) from call to call. First interleaved rounds (`BATCH_ROUNDS`,
 //! 9 unless set; min / median ns per account, one core, and the median of
 //! each round's Arrow over batch ratio) for one call of all rows and for
-//! slices of 65,536, 8,192 and 1,024 rows, then criterion's groups. The Arrow path reads a
+//! slices of 65,536, 8,192 and 1,024 rows, then criterion's groups (one
+//! call, one thread and two). The Arrow path reads a
 //! `RecordBatch` (Float64 metric columns with nulls, Decimal128 MRR) and
 //! builds the results `RecordBatch`; the batch path scores the same
 //! accounts twice into `BatchScores`: from the generator's own columns
@@ -243,6 +244,22 @@ fn benches(c: &mut Criterion) {
     group.bench_function("batch_columns", |bench| {
         bench.iter(|| {
             scorer.score_into(&b, &mut out).expect("fits");
+            assert_eq!(batch_counts(&out), expected);
+        })
+    });
+    // Both paths with a scorer of two threads (the Arrow path splits each
+    // block of 65,536 rows a thread; its conversion stays on the calling
+    // thread).
+    let two = Scorer::new(&model).threads(2);
+    group.bench_function("arrow_record_batch_2_threads", |bench| {
+        bench.iter(|| {
+            let r = score_batch_into(&two, &rb, &options, &mut reused).expect("fits");
+            assert_eq!(arrow_counts(&r), expected)
+        })
+    });
+    group.bench_function("batch_columns_2_threads", |bench| {
+        bench.iter(|| {
+            two.score_into(&b, &mut out).expect("fits");
             assert_eq!(batch_counts(&out), expected);
         })
     });

@@ -69,3 +69,37 @@ fn a_batch_past_the_cache_scores_as_its_slices_and_the_batch_path() {
         }
     }
 }
+
+/// A scorer of two threads splits a large record batch between them
+/// (blocks of 65,536 rows a thread) and gives exactly the record batch
+/// one thread gives, drivers and rejected rows included.
+#[test]
+fn two_threads_give_the_record_batch_one_gives() {
+    let model = model();
+    let rows = 140_001;
+    let mut c = v0m::generate(rows, 12);
+    for row in [3, 65_536, 131_071, 131_072, rows - 2] {
+        c.values[6][row] = 1.7;
+        c.valid[6][row] = true;
+    }
+    let rb = v0m_arrow::record_batch(&c, Vec::new());
+    let options = Options {
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 30),
+        drivers: true,
+        ..Default::default()
+    };
+    let score = |threads: usize| {
+        let scorer = Scorer::new(&model).threads(threads);
+        assert_eq!(scorer.threads_for(rows), threads);
+        score_batch_into(&scorer, &rb, &options, &mut ScoreBuffers::new()).unwrap()
+    };
+    let (one, two) = (score(1), score(2));
+    assert_eq!(one, two);
+    assert_eq!(
+        two.column_by_name("error").unwrap().len()
+            - two.column_by_name("error").unwrap().null_count(),
+        5
+    );
+    let drivers = two.column_by_name("pulls_down_most").unwrap();
+    assert!(drivers.null_count() < rows / 2, "{}", drivers.null_count());
+}
