@@ -181,3 +181,42 @@ fn a_full_disk_stops_the_reading_thread_too() {
     assert_eq!(reports, 0, "no batch was written");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Parquet results: `id`, `score` and the dimension scores (mostly
+/// distinct values) are written without a dictionary; bands, segments,
+/// scorecards, drivers and coverage (which repeat) with one.
+#[test]
+fn distinct_columns_go_without_a_dictionary() {
+    use parquet::basic::Encoding;
+    let d = dir("dictionary");
+    let (parquet, _) = accounts(&d);
+    let output = d.join("scores.parquet");
+    run(&parquet, &output, 1);
+    let reader =
+        parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&output).unwrap())
+            .unwrap();
+    let metadata = parquet::file::reader::FileReader::metadata(&reader);
+    let group = metadata.row_group(0);
+    let dictionary = |name: &str| {
+        let column = (0..group.num_columns())
+            .map(|i| group.column(i))
+            .find(|c| c.column_path().string() == name)
+            .unwrap_or_else(|| panic!("{name}"));
+        column
+            .encodings()
+            .any(|e| matches!(e, Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY))
+    };
+    for name in ["id", "score", "deployment", "engagement", "adoption", "roi"] {
+        assert!(!dictionary(name), "{name}");
+    }
+    for name in [
+        "band",
+        "segment",
+        "scorecard",
+        "pulls_down_most",
+        "coverage",
+    ] {
+        assert!(dictionary(name), "{name}");
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
