@@ -140,11 +140,13 @@ pub(crate) struct ScoreArgs {
     #[arg(long, requires = "rules")]
     pub lifecycle: Option<String>,
     /// For columnar accounts: leave out `pulls_down_most` (the metric that
-    /// pulls each score down most), a second pass that costs about as
-    /// much again as the scoring.
+    /// pulls each score down most), a second, row-at-a-time pass that
+    /// about doubles a Parquet file's run.
     #[arg(long)]
     pub no_drivers: bool,
-    /// Threads to score on (default: one per core).
+    /// Threads to score on (default: one per core); with more than one, a
+    /// columnar file is also read on one while the results are written
+    /// on another.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
 }
