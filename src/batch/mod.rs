@@ -411,6 +411,7 @@ impl<'m> Scorer<'m> {
     ) {
         let mut scratch = self.plan.as_ref().map(|_| kernel::Scratch::take());
         let mut slots = vec![Slot::EMPTY; self.model.metrics.len()];
+        let mut scored = Vec::new();
         let mut done = 0;
         while done < n {
             let len = kernel::CHUNK.min(n - done);
@@ -445,9 +446,13 @@ impl<'m> Scorer<'m> {
                         continue;
                     }
                     if general::slots(self.model, batch, bound, row, &mut slots).is_some() {
-                        let previous = batch.previous.and_then(|p| p.get(row).copied().flatten());
+                        // The row's dimension scores as just written.
+                        let dims = part
+                            .dims
+                            .each_ref()
+                            .map(|d| d.get(r).copied().unwrap_or(output::NONE));
                         if let (Some(m), Some(d)) = (
-                            general::driver(self.model, card as usize, &slots, previous),
+                            general::driver(self.model, card as usize, &slots, dims, &mut scored),
                             drivers.get_mut(r),
                         ) {
                             *d = m as u32;
