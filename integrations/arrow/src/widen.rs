@@ -78,6 +78,19 @@ fn micros(m: u32) -> i128 {
     i128::from(m & 0x7fff_ffff)
 }
 
+/// Appends single values until the next one starts a 64-byte cache line
+/// (at most three: the allocation is 16-byte aligned); returns the rest.
+fn to_line_start<'a>(dst: &mut Vec<i128>, mut values: &'a [u32]) -> &'a [u32] {
+    while !(dst.as_ptr().wrapping_add(dst.len()) as usize).is_multiple_of(64) {
+        let Some((first, rest)) = values.split_first() else {
+            break;
+        };
+        dst.push(micros(*first));
+        values = rest;
+    }
+    values
+}
+
 fn portable(dst: &mut Vec<i128>, values: &[u32]) {
     dst.extend(values.iter().map(|m| micros(*m)));
 }
@@ -97,19 +110,12 @@ unsafe fn avx512(dst: &mut Vec<i128>, values: &[u32], stream: bool) {
         _mm_loadu_si128, _mm_sfence,
     };
     dst.reserve(values.len());
-    let mut values = values;
-    if stream {
-        // Non-temporal stores need 64-byte aligned addresses: single
-        // values until the next one lands on one (at most three: the
-        // allocation is 16-byte aligned).
-        while !(dst.as_ptr().wrapping_add(dst.len()) as usize).is_multiple_of(64) {
-            let Some((first, rest)) = values.split_first() else {
-                break;
-            };
-            dst.push(micros(*first));
-            values = rest;
-        }
-    }
+    // Non-temporal stores need 64-byte aligned addresses.
+    let values = if stream {
+        to_line_start(dst, values)
+    } else {
+        values
+    };
     let mut quads = values.chunks_exact(4);
     let written = dst.len();
     // Lane i of the 16 32-bit lanes: value i / 4 where i % 4 == 0, else 0
@@ -121,7 +127,7 @@ unsafe fn avx512(dst: &mut Vec<i128>, values: &[u32], stream: bool) {
         // SAFETY: `quad` is 4 `u32`, 16 bytes, read unaligned. The store
         // is to elements `written + n .. written + n + 4` of `dst`, inside
         // the capacity reserved above (`n + 4 <= values.len()`); for a
-        // non-temporal store the address is 64-byte aligned (the head loop
+        // non-temporal store the address is 64-byte aligned (`to_line_start`
         // above, then 64 bytes a step).
         unsafe {
             let v = _mm512_castsi128_si512(_mm_loadu_si128(quad.as_ptr().cast::<__m128i>()));
@@ -161,19 +167,13 @@ unsafe fn avx2(dst: &mut Vec<i128>, values: &[u32], stream: bool) {
         _mm256_unpackhi_epi64, _mm256_unpacklo_epi64, _mm_loadu_si128, _mm_sfence,
     };
     dst.reserve(values.len());
-    let mut values = values;
-    if stream {
-        // Non-temporal stores need 32-byte aligned addresses; whole
-        // 64-byte lines are best: single values until the next one starts
-        // a line (at most three: the allocation is 16-byte aligned).
-        while !(dst.as_ptr().wrapping_add(dst.len()) as usize).is_multiple_of(64) {
-            let Some((first, rest)) = values.split_first() else {
-                break;
-            };
-            dst.push(micros(*first));
-            values = rest;
-        }
-    }
+    // Non-temporal stores need 32-byte aligned addresses; whole 64-byte
+    // lines are best.
+    let values = if stream {
+        to_line_start(dst, values)
+    } else {
+        values
+    };
     let mut quads = values.chunks_exact(4);
     let written = dst.len();
     let low31 = _mm256_set1_epi64x(0x7fff_ffff);
@@ -184,7 +184,7 @@ unsafe fn avx2(dst: &mut Vec<i128>, values: &[u32], stream: bool) {
         // stores are to elements `written + n .. written + n + 4` of
         // `dst`, inside the capacity reserved above (`n + 4 <=
         // values.len()`); unaligned, except that for non-temporal stores
-        // the first address is 64-byte aligned (the head loop above, then
+        // the first address is 64-byte aligned (`to_line_start` above, then
         // 64 bytes a step) and the second 32 bytes on.
         unsafe {
             // [v0 v1 | v2 v3] as 64-bit lanes, each masked to 31 bits.
