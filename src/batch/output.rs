@@ -17,7 +17,11 @@ pub const NONE: u32 = u32::MAX;
 /// its [`RowError`] in [`errors`](Self::errors).
 ///
 /// The columns are the caller's: [`Scorer::score_into`](super::Scorer::score_into)
-/// reuses them for the next batch without allocating again.
+/// reuses them for the next batch without allocating again. They keep the
+/// memory of the largest batch scored into them (52 bytes a row, 56 with
+/// drivers) until the `BatchScores` is dropped: a service that scores one
+/// very large batch among small ones and wants the memory back makes a
+/// new `BatchScores` for it.
 #[derive(Default)]
 pub struct BatchScores {
     /// Rows of the batch scored last: the first `rows` entries of every
