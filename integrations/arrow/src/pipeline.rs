@@ -62,7 +62,7 @@ pub(crate) fn score_all(
     }
     std::thread::scope(|threads| {
         let (send, receive) = std::sync::mpsc::sync_channel(0);
-        threads.spawn(move || {
+        let reading = threads.spawn(move || {
             for batch in reader {
                 let scored = score(batch);
                 let failed = scored.is_err();
@@ -72,6 +72,107 @@ pub(crate) fn score_all(
                 }
             }
         });
-        receive.into_iter().try_for_each(write)
+        let written = receive.into_iter().try_for_each(write);
+        // A reader that panicked (a bug in a decoder, on a file it should
+        // have refused) closed the channel early: an error naming the
+        // file, not results cut short, and not a panic of the caller.
+        match reading.join() {
+            Ok(()) => written,
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let stopped = format!("reading stopped unexpectedly (a panic: {why})");
+                Err(read(
+                    arrow_schema::ArrowError::ExternalError(stopped.into()).into(),
+                ))
+            }
+        }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{ArrayRef, Decimal128Array, Float64Array, Int64Array, UInt32Array};
+    use std::sync::Arc;
+
+    /// A reader that gives one batch of accounts, then panics.
+    struct Breaks {
+        first: Option<RecordBatch>,
+    }
+
+    impl Iterator for Breaks {
+        type Item = Result<RecordBatch, arrow_schema::ArrowError>;
+        fn next(&mut self) -> Option<Self::Item> {
+            match self.first.take() {
+                Some(batch) => Some(Ok(batch)),
+                None => panic!("a decoder bug"),
+            }
+        }
+    }
+
+    impl RecordBatchReader for Breaks {
+        fn schema(&self) -> arrow_schema::SchemaRef {
+            self.first.as_ref().map_or_else(
+                || Arc::new(arrow_schema::Schema::empty()),
+                RecordBatch::schema,
+            )
+        }
+    }
+
+    #[test]
+    fn a_reader_that_panics_is_an_error_naming_the_file() {
+        let model = healthscore::Model::new(
+            serde_json::from_str(healthscore::model::EXAMPLE_JSON).unwrap(),
+        )
+        .unwrap();
+        let mut columns: Vec<(String, ArrayRef)> = vec![
+            ("id".into(), Arc::new(Int64Array::from(vec![1, 2]))),
+            (
+                "mrr".into(),
+                Arc::new(
+                    Decimal128Array::from(vec![120_000, 4_500])
+                        .with_precision_and_scale(12, 2)
+                        .unwrap(),
+                ),
+            ),
+            (
+                "employees".into(),
+                Arc::new(UInt32Array::from(vec![80, 12])),
+            ),
+        ];
+        for id in model.metric_ids() {
+            columns.push((id.to_string(), Arc::new(Float64Array::from(vec![0.5, 0.7]))));
+        }
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let options = Options {
+            as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 20),
+            ..Options::default()
+        };
+        for threads in [2, 3] {
+            let scorer = Scorer::new(&model).threads(threads);
+            let reader = Box::new(Breaks {
+                first: Some(batch.clone()),
+            });
+            let mut written = 0;
+            let result = score_all(
+                &scorer,
+                reader,
+                Path::new("accounts.parquet"),
+                &options,
+                Ids::default(),
+                |_| {
+                    written += 1;
+                    Ok(())
+                },
+            );
+            let err = result.unwrap_err().to_string();
+            assert!(err.starts_with("accounts.parquet: "), "{err}");
+            assert!(err.contains("a decoder bug"), "{err}");
+            assert_eq!(written, 1, "the batch read before the panic");
+        }
+    }
 }
