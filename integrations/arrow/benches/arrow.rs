@@ -247,9 +247,8 @@ fn benches(c: &mut Criterion) {
             assert_eq!(batch_counts(&out), expected);
         })
     });
-    // Both paths with a scorer of two threads (the Arrow path splits each
-    // block of 65,536 rows a thread; its conversion stays on the calling
-    // thread).
+    // Both paths with a scorer of two threads (the Arrow path gives each
+    // thread its own run of rows, scored and converted there).
     let two = Scorer::new(&model).threads(2);
     group.bench_function("arrow_record_batch_2_threads", |bench| {
         bench.iter(|| {

@@ -1,7 +1,7 @@
 //! The memory the Arrow path reuses from call to call, and the result
 //! columns it fills block by block.
 
-use crate::widen::{extend_micros, Widen};
+use crate::widen::{write_micros, Widen};
 use crate::Error;
 use crate::Options;
 use arrow_array::types::UInt32Type;
@@ -53,12 +53,10 @@ use std::sync::Arc;
 /// ```
 #[derive(Debug, Default)]
 pub struct ScoreBuffers {
-    /// The batch path's working columns.
-    pub(crate) scores: BatchScores,
+    /// The batch path's working columns, one set per thread.
+    pub(crate) scores: Vec<BatchScores>,
     /// Per result column, the buffer handed out last.
     returned: Vec<Option<Buffer>>,
-    /// Each row's band as an index (scratch).
-    band_index: Vec<u32>,
     /// An all-null text column, sliced for results without a rejected
     /// row (its offsets are 4 bytes a row: allocated once, not per call).
     no_errors: Option<StringArray>,
@@ -107,15 +105,38 @@ impl Names {
     }
 }
 
-/// A result column being filled block by block: values, validity bits
-/// (64 rows a word) and the number of rows without a value.
+/// A result column, `rows` long, filled block by block through its
+/// [`Part`]s (one per thread): values, validity bits (64 rows a word) and
+/// the number of rows without a value.
 pub(crate) struct Filling<T> {
     slot: usize,
+    /// Rows of this batch: the first `rows` of `data` (which may be
+    /// longer: an earlier, larger batch's buffer, not shortened so that a
+    /// larger batch again is not filled first).
+    rows: usize,
     data: Vec<T>,
     valid: Vec<u64>,
     missing: usize,
-    /// The largest value pushed (dictionary keys: checked against the
+    /// The largest value written (dictionary keys: checked against the
     /// names at the end, without reading the column again).
+    top: u32,
+}
+
+/// A run of a [`Filling`]'s rows that one thread fills, block after block
+/// from its first row (which is a multiple of 64, as is every block but
+/// the column's last, so that the validity words line up).
+pub(crate) struct Part<'a, T> {
+    data: &'a mut [T],
+    valid: &'a mut [u64],
+    /// Rows written so far.
+    at: usize,
+    missing: usize,
+    top: u32,
+}
+
+/// What a [`Part`] found: rows without a value, the largest value.
+pub(crate) struct Tally {
+    missing: usize,
     top: u32,
 }
 
@@ -125,43 +146,37 @@ impl ScoreBuffers {
         Self::default()
     }
 
-    /// Column `slot`, empty, in the buffer the caller handed back (dropped)
-    /// if it did, else in a new one.
-    pub(crate) fn start<T: ArrowNativeType>(&mut self, slot: usize, rows: usize) -> Filling<T> {
+    /// Column `slot`, `rows` long, in the buffer the caller handed back
+    /// (dropped) if it did, else in a new one. Its values are whatever the
+    /// buffer held: every row is written before the column is handed out,
+    /// so a buffer at least `rows` long is not filled first (new rows of a
+    /// new buffer are zero pages from the system, not a pass).
+    pub(crate) fn start<T: ArrowNativeType + Default>(
+        &mut self,
+        slot: usize,
+        rows: usize,
+    ) -> Filling<T> {
         let back = self
             .returned
             .get_mut(slot)
             .and_then(Option::take)
             .and_then(|b| b.into_vec::<T>().ok());
         let data = match back {
-            Some(mut v) => {
-                v.clear();
-                v.reserve(rows);
+            Some(v) if v.len() >= rows => v,
+            Some(mut v) if v.capacity() >= rows => {
+                v.resize(rows, T::default());
                 v
             }
-            None => Vec::with_capacity(rows),
+            _ => vec![T::default(); rows],
         };
         Filling {
             slot,
+            rows,
             data,
-            valid: Vec::with_capacity(rows.div_ceil(64)),
+            valid: vec![0; rows.div_ceil(64)],
             missing: 0,
             top: 0,
         }
-    }
-
-    /// The next block's bands as dictionary keys.
-    pub(crate) fn push_bands(&mut self, column: &mut Filling<u32>, scores: &BatchScores) {
-        let mut keys = std::mem::take(&mut self.band_index);
-        keys.clear();
-        keys.extend(
-            scores
-                .bands()
-                .iter()
-                .map(|b| b.map_or(NONE, |b| b.index() as u32)),
-        );
-        column.push_keys(&keys);
-        self.band_index = keys;
     }
 
     /// A text column of `rows` nulls (zero-copy after the first call).
@@ -208,22 +223,29 @@ impl ScoreBuffers {
         schema
     }
 
-    /// `values` as column `slot`'s buffer, remembered for the next call.
-    fn keep<T: ArrowNativeType>(&mut self, slot: usize, values: Vec<T>) -> ScalarBuffer<T> {
-        let buffer = ScalarBuffer::from(values);
+    /// The first `rows` of `values` as column `slot`'s buffer; the whole
+    /// of it remembered for the next call.
+    fn keep<T: ArrowNativeType>(
+        &mut self,
+        slot: usize,
+        values: Vec<T>,
+        rows: usize,
+    ) -> ScalarBuffer<T> {
+        let whole = Buffer::from_vec(values);
         if self.returned.len() <= slot {
             self.returned.resize(slot + 1, None);
         }
         if let Some(s) = self.returned.get_mut(slot) {
-            *s = Some(buffer.inner().clone());
+            *s = Some(whole.clone());
         }
-        buffer
+        // In bounds: `rows` is at most the length of `values`.
+        ScalarBuffer::new(whole, 0, rows)
     }
 
     /// Exact millionths as `Decimal128(9, 6)`.
     pub(crate) fn micros(&mut self, column: Filling<i128>) -> Result<ArrayRef, Error> {
-        let (slot, data, nulls) = column.split();
-        let data = self.keep(slot, data);
+        let (slot, data, rows, nulls) = column.split();
+        let data = self.keep(slot, data, rows);
         let array = Decimal128Array::try_new(data, nulls)?;
         Ok(Arc::new(array.with_precision_and_scale(9, 6)?))
     }
@@ -246,8 +268,8 @@ impl ScoreBuffers {
                 format!("key {top} past the {} names", names.len()),
             ));
         }
-        let (slot, data, nulls) = column.split();
-        let data = self.keep(slot, data);
+        let (slot, data, rows, nulls) = column.split();
+        let data = self.keep(slot, data, rows);
         let keys = UInt32Array::try_new(data, nulls)?;
         let values = names.clone();
         // SAFETY: `try_new` would not fail: the key type is an integer,
@@ -262,11 +284,11 @@ impl ScoreBuffers {
 impl<T> Filling<T> {
     /// The values and their validity as Arrow's (none when every row has
     /// a value).
-    fn split(self) -> (usize, Vec<T>, Option<NullBuffer>) {
-        let rows = self.data.len();
+    fn split(self) -> (usize, Vec<T>, usize, Option<NullBuffer>) {
+        let rows = self.rows.min(self.data.len());
         let nulls = (self.missing > 0)
             .then(|| NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(self.valid), 0, rows)));
-        (self.slot, self.data, nulls)
+        (self.slot, self.data, rows, nulls)
     }
 }
 
@@ -281,29 +303,115 @@ impl<T> Filling<T> {
             }
         }
     }
-}
 
-impl Filling<i128> {
-    /// The next block's millionths ([`NONE`]: null), written `how`. Every
-    /// block but the last is a multiple of 64 rows, so the bits line up.
-    pub(crate) fn push_micros(&mut self, values: &[u32], how: Widen) {
-        self.missing += validity_bits(values, &mut self.valid);
-        extend_micros(&mut self.data, values, how);
+    /// The column as runs of rows of these lengths, in order, one per
+    /// thread (each but the last a multiple of 64 rows).
+    pub(crate) fn parts(&mut self, lengths: &[usize]) -> Vec<Part<'_, T>> {
+        let rows = self.rows.min(self.data.len());
+        let mut data: &mut [T] = self.data.split_at_mut(rows).0;
+        let mut valid: &mut [u64] = &mut self.valid;
+        lengths
+            .iter()
+            .map(|len| {
+                let rows = (*len).min(data.len());
+                let (d, rest) = std::mem::take(&mut data).split_at_mut(rows);
+                data = rest;
+                let words = len.div_ceil(64).min(valid.len());
+                let (v, rest) = std::mem::take(&mut valid).split_at_mut(words);
+                valid = rest;
+                Part {
+                    data: d,
+                    valid: v,
+                    at: 0,
+                    missing: 0,
+                    top: 0,
+                }
+            })
+            .collect()
+    }
+
+    /// The whole column as one part (one thread's).
+    pub(crate) fn whole(&mut self) -> Part<'_, T> {
+        let rows = self.rows.min(self.data.len());
+        Part {
+            data: self.data.split_at_mut(rows).0,
+            valid: &mut self.valid,
+            at: 0,
+            missing: 0,
+            top: 0,
+        }
+    }
+
+    /// Adds what a part found.
+    pub(crate) fn absorb(&mut self, tally: Tally) {
+        self.missing += tally.missing;
+        self.top = self.top.max(tally.top);
     }
 }
 
-impl Filling<u32> {
+impl<T> Part<'_, T> {
+    /// What this part found.
+    pub(crate) fn finish(self) -> Tally {
+        Tally {
+            missing: self.missing,
+            top: self.top,
+        }
+    }
+
+    /// The validity bits of the next block's `values` ([`NONE`]: null),
+    /// through `words` (scratch).
+    fn push_validity(&mut self, values: &[u32], words: &mut Vec<u64>) {
+        words.clear();
+        self.missing += validity_bits(values, words);
+        let first = self.at / 64;
+        if let Some(to) = self.valid.get_mut(first..first + words.len()) {
+            to.copy_from_slice(words);
+        }
+    }
+}
+
+impl Part<'_, i128> {
+    /// The next block's millionths ([`NONE`]: null), written `how`.
+    pub(crate) fn push_micros(&mut self, values: &[u32], how: Widen, words: &mut Vec<u64>) {
+        self.push_validity(values, words);
+        if let Some(to) = self.data.get_mut(self.at..) {
+            write_micros(to, values, how);
+        }
+        self.at += values.len();
+    }
+}
+
+impl Part<'_, u32> {
     /// The next block's keys ([`NONE`]: null).
-    pub(crate) fn push_keys(&mut self, keys: &[u32]) {
-        self.missing += validity_bits(keys, &mut self.valid);
-        let from = self.data.len();
-        self.data
-            .extend(keys.iter().map(|k| if *k == NONE { 0 } else { *k }));
-        let top = self
-            .data
-            .get(from..)
-            .and_then(|new| new.iter().copied().max());
-        self.top = self.top.max(top.unwrap_or(0));
+    pub(crate) fn push_keys(&mut self, keys: &[u32], words: &mut Vec<u64>) {
+        self.push_validity(keys, words);
+        if let Some(to) = self.data.get_mut(self.at..) {
+            let mut top = 0;
+            for (to, k) in to.iter_mut().zip(keys) {
+                *to = if *k == NONE { 0 } else { *k };
+                top = top.max(*to);
+            }
+            self.top = self.top.max(top);
+        }
+        self.at += keys.len();
+    }
+
+    /// The next block's bands as keys into [`Band::ALL`]'s names, through
+    /// `keys` (scratch).
+    pub(crate) fn push_bands(
+        &mut self,
+        scores: &BatchScores,
+        keys: &mut Vec<u32>,
+        words: &mut Vec<u64>,
+    ) {
+        keys.clear();
+        keys.extend(
+            scores
+                .bands()
+                .iter()
+                .map(|b| b.map_or(NONE, |b| b.index() as u32)),
+        );
+        self.push_keys(keys, words);
     }
 }
 
@@ -323,12 +431,17 @@ mod tests {
     fn a_key_past_the_names_is_an_error() {
         let mut buffers = ScoreBuffers::new();
         let fill = |buffers: &mut ScoreBuffers| {
-            let mut column = buffers.start::<u32>(0, 128);
+            let mut column = buffers.start::<u32>(0, 66);
             // Blocks but the last are multiples of 64 rows.
             let mut first = vec![1; 64];
             first[..3].copy_from_slice(&[0, 5, NONE]);
-            column.push_keys(&first);
-            column.push_keys(&[2, NONE]);
+            let mut parts = column.parts(&[66]);
+            let mut words = Vec::new();
+            parts[0].push_keys(&first, &mut words);
+            parts[0].push_keys(&[2, NONE], &mut words);
+            let tally = parts.pop().unwrap().finish();
+            drop(parts);
+            column.absorb(tally);
             column
         };
         let column = fill(&mut buffers);
@@ -339,7 +452,9 @@ mod tests {
         assert_eq!(array.len(), 66);
         assert_eq!(array.null_count(), 2);
         let mut empty = buffers.start::<u32>(1, 0);
-        empty.push_keys(&[]);
+        let mut parts = empty.parts(&[0]);
+        parts[0].push_keys(&[], &mut Vec::new());
+        drop(parts);
         assert_eq!(buffers.dictionary(empty, &names(0)).unwrap().len(), 0);
     }
 }

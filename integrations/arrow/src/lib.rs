@@ -104,6 +104,7 @@
 // AVX-512 and AVX2 stores of the Decimal128 result columns (`widen`).
 #![deny(unsafe_code)]
 
+mod blocks;
 mod buffers;
 mod cast;
 mod convert;

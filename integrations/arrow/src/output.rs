@@ -1,14 +1,12 @@
 //! Scores as a record batch.
 
 use crate::buffers::{Filling, ScoreBuffers};
-use crate::cast::utf8;
-use crate::input::{batch, null_rows, own, text, Options};
+use crate::input::Options;
 use crate::widen::Widen;
 use crate::Error;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Fields};
-use healthscore::batch::{BatchCtas, BatchScores, Scorer};
-use healthscore::Dimension;
+use healthscore::batch::Scorer;
 use std::sync::Arc;
 
 /// The result columns after `id`, the same for every batch: `score`,
@@ -99,32 +97,11 @@ pub(crate) fn score_rejecting(
     let mut scores = std::mem::take(&mut buffers.scores);
     // The columns are read once for the whole record batch (borrowed
     // where the types allow, converted where not), then scored block by
-    // block, so that each block's results are turned into Arrow columns
-    // while they are still in cache (a whole large batch's would be
-    // evicted by the time the last row is scored). At least one block, so
-    // that an empty batch's columns are checked too. Where the scorer
-    // splits the batch across threads, a block is `PER_THREAD` rows a
-    // thread, so that each thread gets enough rows for the cost of
-    // starting it (and the batch path does split it: it gives a thread
-    // no fewer than `ROWS_PER_THREAD` rows).
-    let threads = scorer.threads_for(rows);
-    let block = if threads > 1 {
-        PER_THREAD.saturating_mul(threads)
-    } else {
-        BLOCK
-    };
-    let scored = score_blocks(
-        &scorer,
-        input,
-        options,
-        block,
-        &mut scores,
-        |scores, ctas, start| {
-            results.push(scores, start, buffers);
-            results.push_ctas(ctas, start);
-        },
-    )
-    .map(|problems| results.problems.extend(problems));
+    // block, each thread its own run of rows, and each block's results
+    // turned into Arrow columns by the thread that scored it while they
+    // are still in its cache.
+    let scored = crate::blocks::score_blocks(&scorer, input, options, &mut results, &mut scores)
+        .map(|problems| results.problems.extend(problems));
     // The working columns are kept whatever happened.
     buffers.scores = scores;
     scored?;
@@ -132,87 +109,24 @@ pub(crate) fn score_rejecting(
     results.finish(scorer.model(), input, options, buffers)
 }
 
-/// Rows scored at a time on one thread: a multiple of 64 (the validity
-/// bits of the blocks line up), small enough that a block's results stay
-/// in cache.
-const BLOCK: usize = 4_096;
-
-/// Rows a thread scores in each block of a batch split across threads (a
-/// multiple of 64, at least [`ROWS_PER_THREAD`]). Blocks of
-/// `BLOCK × threads` rows, as before 2026-12-02, were never split (the
-/// batch path gives a thread at least 8,192 rows), so a scorer of two
-/// threads scored a record batch on one. One call over 1,000,000 rows
-/// on the 2-core AVX2 VM, two threads: 41.1 ns a row before, and 28.5,
-/// 27.6, 26.5 and 25.9 with 8,192, 16,384, 32,768 and 65,536 rows a
-/// thread (a probe at the commit before, 5 calls each); `cargo bench -p
-/// healthscore-arrow` now gives 26.9 ms for `arrow_record_batch_2_threads`
-/// against 19.5 for `batch_columns_2_threads` (43.3 and 37.3 on one
-/// thread): what is left is the conversion to Arrow's columns, which
-/// stays on the calling thread.
-///
-/// [`ROWS_PER_THREAD`]: healthscore::batch::ROWS_PER_THREAD
-const PER_THREAD: usize = 65_536;
-
-/// Reads the record batch's columns once, scores them `block` rows at a
-/// time into `scores`, hands each block's scores (and the rules'
-/// evaluations of it, with rules) to `each` with the block's first row,
-/// and returns the rows whose columns could not be read (a null MRR, a
-/// negative employee count…) with why.
-fn score_blocks(
-    scorer: &Scorer<'_>,
-    input: &RecordBatch,
-    options: &Options,
-    block: usize,
-    scores: &mut BatchScores,
-    mut each: impl FnMut(&BatchScores, Option<BatchCtas>, usize),
-) -> Result<Vec<(usize, String)>, Error> {
-    let model = scorer.model();
-    // Read from Utf8 text columns; the results keep the input's own `id`.
-    let as_utf8 = utf8(model, input)?;
-    let read = as_utf8.as_ref().unwrap_or(input);
-    let owned = own(model, read)?;
-    let text = text(read)?;
-    let (whole, mut problems) = batch(model, read, &owned, &text, options)?;
-    let rows = whole.len();
-    let mut start = 0;
-    while start < rows || start == 0 {
-        let part = whole.rows(start..start.saturating_add(block));
-        scorer.score_into(&part, scores)?;
-        let ctas = match &options.rules {
-            Some(rules) => Some(scorer.evaluate(rules, &part)?),
-            None => None,
-        };
-        each(scores, ctas, start);
-        start = start.saturating_add(block);
-    }
-    problems.extend(
-        null_rows(read)
-            .into_iter()
-            .map(|(row, column)| (row, format!("{column}: missing"))),
-    );
-    problems.extend(owned.problems.iter().cloned());
-    problems.extend(text.problems.iter().cloned());
-    Ok(problems)
-}
-
 /// The result columns, filled block by block.
-struct Results {
-    score: Filling<i128>,
-    band: Filling<u32>,
-    coverage: Filling<i128>,
-    segment: Filling<u32>,
-    scorecard: Filling<u32>,
-    dims: [Filling<i128>; 4],
-    driver: Option<Filling<u32>>,
+pub(crate) struct Results {
+    pub(crate) score: Filling<i128>,
+    pub(crate) band: Filling<u32>,
+    pub(crate) coverage: Filling<i128>,
+    pub(crate) segment: Filling<u32>,
+    pub(crate) scorecard: Filling<u32>,
+    pub(crate) dims: [Filling<i128>; 4],
+    pub(crate) driver: Option<Filling<u32>>,
     /// How the millionths are written (for this many rows).
-    widen: Widen,
+    pub(crate) widen: Widen,
     /// Rejected rows (in the whole batch) and why.
-    errors: Vec<(usize, String)>,
+    pub(crate) errors: Vec<(usize, String)>,
     /// With rules: the rows that opened CTAs, their rule ids and kinds.
-    ctas: Option<Vec<(usize, String, String)>>,
+    pub(crate) ctas: Option<Vec<(usize, String, String)>>,
     /// Rows (in the whole batch) whose columns could not be read, and why:
     /// rejected when the results are finished.
-    problems: Vec<(usize, String)>,
+    pub(crate) problems: Vec<(usize, String)>,
 }
 
 impl Results {
@@ -279,50 +193,6 @@ impl Results {
                 d.clear(row);
             }
         }
-    }
-
-    /// A block's opened CTAs, most urgent first, as `"rule; rule"` and
-    /// their kinds without repeats as `"risk; expansion"`.
-    fn push_ctas(&mut self, ctas: Option<BatchCtas>, start: usize) {
-        let (Some(out), Some(ctas)) = (&mut self.ctas, ctas) else {
-            return;
-        };
-        for (row, eval) in ctas.rows {
-            let mut rules: Vec<&str> = Vec::new();
-            let mut kinds: Vec<String> = Vec::new();
-            for cta in eval.opened() {
-                rules.push(&cta.rule);
-                let kind = cta.kind.to_string();
-                if !kinds.contains(&kind) {
-                    kinds.push(kind);
-                }
-            }
-            if !rules.is_empty() {
-                out.push((start + row, rules.join("; "), kinds.join("; ")));
-            }
-        }
-    }
-
-    /// A block's scores, its row 0 being row `start` of the batch.
-    fn push(&mut self, scores: &BatchScores, start: usize, buffers: &mut ScoreBuffers) {
-        let how = self.widen;
-        self.score.push_micros(scores.overall_micros(), how);
-        buffers.push_bands(&mut self.band, scores);
-        self.coverage.push_micros(scores.coverage_micros(), how);
-        self.segment.push_keys(scores.segments());
-        self.scorecard.push_keys(scores.scorecards());
-        for (column, d) in self.dims.iter_mut().zip(Dimension::ALL) {
-            column.push_micros(scores.dimension_micros(d), how);
-        }
-        if let (Some(column), Some(drivers)) = (&mut self.driver, scores.drivers()) {
-            column.push_keys(drivers);
-        }
-        self.errors.extend(
-            scores
-                .errors()
-                .iter()
-                .map(|e| (start + e.row, e.error.to_string())),
-        );
     }
 
     /// The results record batch: `id` as read, then [`result_fields`].

@@ -14,7 +14,7 @@
 //! reader would then fetch them from memory. Every path writes the same
 //! values (a test compares them).
 
-/// How [`extend_micros`] writes: detected once per batch.
+/// How [`write_micros`] writes: detected once per batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Widen {
     /// One value at a time (any CPU).
@@ -57,11 +57,14 @@ impl Widen {
     }
 }
 
-/// Appends `values` to `dst` as `i128`, each masked to its low 31 bits
-/// (so that [`NONE`](healthscore::batch::NONE), a null row's placeholder,
-/// stays in range; its validity bit is what marks it null).
+/// Writes `values` into `dst` (as many as both hold) as `i128`, each
+/// masked to its low 31 bits (so that [`NONE`](healthscore::batch::NONE),
+/// a null row's placeholder, stays in range; its validity bit is what
+/// marks it null).
 #[allow(unsafe_code)] // calls the AVX-512 loop where `Widen::detect` found it
-pub(crate) fn extend_micros(dst: &mut Vec<i128>, values: &[u32], how: Widen) {
+pub(crate) fn write_micros(dst: &mut [i128], values: &[u32], how: Widen) {
+    let n = dst.len().min(values.len());
+    let (dst, values) = (dst.split_at_mut(n).0, values.split_at(n).0);
     match how {
         Widen::Portable => portable(dst, values),
         // SAFETY: `Widen::detect` found AVX-512F on this CPU.
@@ -78,114 +81,104 @@ fn micros(m: u32) -> i128 {
     i128::from(m & 0x7fff_ffff)
 }
 
-/// Appends single values until the next one starts a 64-byte cache line
-/// (at most three: the allocation is 16-byte aligned); returns the rest.
-fn to_line_start<'a>(dst: &mut Vec<i128>, mut values: &'a [u32]) -> &'a [u32] {
-    while !(dst.as_ptr().wrapping_add(dst.len()) as usize).is_multiple_of(64) {
-        let Some((first, rest)) = values.split_first() else {
-            break;
-        };
-        dst.push(micros(*first));
-        values = rest;
-    }
-    values
+/// Writes single values until the next element of `dst` starts a 64-byte
+/// cache line (at most three: `i128` is 16-byte aligned); returns the
+/// rest of both.
+fn to_line_start<'a, 'b>(dst: &'a mut [i128], values: &'b [u32]) -> (&'a mut [i128], &'b [u32]) {
+    let misaligned = (dst.as_ptr() as usize % 64) / 16;
+    let head = ((4 - misaligned) % 4).min(dst.len()).min(values.len());
+    let (first, rest) = dst.split_at_mut(head);
+    let (values_first, values_rest) = values.split_at(head);
+    portable(first, values_first);
+    (rest, values_rest)
 }
 
-fn portable(dst: &mut Vec<i128>, values: &[u32]) {
-    dst.extend(values.iter().map(|m| micros(*m)));
+fn portable(dst: &mut [i128], values: &[u32]) {
+    for (d, v) in dst.iter_mut().zip(values) {
+        *d = micros(*v);
+    }
 }
 
 /// [`portable`]'s values, four to a 64-byte store.
 ///
 /// # Safety
 ///
-/// The CPU must have AVX-512F.
+/// The CPU must have AVX-512F; `dst` and `values` are of one length.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[allow(unsafe_code)]
-unsafe fn avx512(dst: &mut Vec<i128>, values: &[u32], stream: bool) {
+unsafe fn avx512(dst: &mut [i128], values: &[u32], stream: bool) {
     use std::arch::x86_64::{
         __m128i, __m512i, _mm512_and_si512, _mm512_castsi128_si512, _mm512_maskz_permutexvar_epi32,
         _mm512_set1_epi32, _mm512_setr_epi32, _mm512_storeu_si512, _mm512_stream_si512,
         _mm_loadu_si128, _mm_sfence,
     };
-    dst.reserve(values.len());
     // Non-temporal stores need 64-byte aligned addresses.
-    let values = if stream {
+    let (dst, values) = if stream {
         to_line_start(dst, values)
     } else {
-        values
+        (dst, values)
     };
-    let mut quads = values.chunks_exact(4);
-    let written = dst.len();
     // Lane i of the 16 32-bit lanes: value i / 4 where i % 4 == 0, else 0
     // (mask 0x1111): each value zero-extended to 128 bits, little-endian.
     let spread = _mm512_setr_epi32(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0);
     let low31 = _mm512_set1_epi32(0x7fff_ffff);
-    let mut n = 0;
-    for quad in &mut quads {
-        // SAFETY: `quad` is 4 `u32`, 16 bytes, read unaligned. The store
-        // is to elements `written + n .. written + n + 4` of `dst`, inside
-        // the capacity reserved above (`n + 4 <= values.len()`); for a
-        // non-temporal store the address is 64-byte aligned (`to_line_start`
+    let mut out = dst.chunks_exact_mut(4);
+    let mut quads = values.chunks_exact(4);
+    for (to, quad) in (&mut out).zip(&mut quads) {
+        // SAFETY: `quad` is 4 `u32`, 16 bytes, read unaligned; `to` is 4
+        // `i128`, 64 bytes, written in one store: unaligned, or for a
+        // non-temporal store at a 64-byte aligned address (`to_line_start`
         // above, then 64 bytes a step).
         unsafe {
             let v = _mm512_castsi128_si512(_mm_loadu_si128(quad.as_ptr().cast::<__m128i>()));
             let wide = _mm512_maskz_permutexvar_epi32(0x1111, spread, _mm512_and_si512(v, low31));
-            let at = dst.as_mut_ptr().add(written + n).cast::<__m512i>();
+            let at = to.as_mut_ptr().cast::<__m512i>();
             if stream {
                 _mm512_stream_si512(at, wide);
             } else {
                 _mm512_storeu_si512(at, wide);
             }
         }
-        n += 4;
     }
     if stream {
         // Non-temporal stores are weakly ordered: fence them before the
         // column is handed on (perhaps to another thread).
         _mm_sfence();
     }
-    // SAFETY: elements `written .. written + n` were all written above
-    // (`i128` has no invalid bit patterns and no destructor).
-    unsafe { dst.set_len(written + n) };
-    portable(dst, quads.remainder());
+    portable(out.into_remainder(), quads.remainder());
 }
 
 /// [`portable`]'s values, two to a 32-byte store.
 ///
 /// # Safety
 ///
-/// The CPU must have AVX2.
+/// The CPU must have AVX2; `dst` and `values` are of one length.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[allow(unsafe_code)]
-unsafe fn avx2(dst: &mut Vec<i128>, values: &[u32], stream: bool) {
+unsafe fn avx2(dst: &mut [i128], values: &[u32], stream: bool) {
     use std::arch::x86_64::{
         __m128i, __m256i, _mm256_and_si256, _mm256_cvtepu32_epi64, _mm256_permute2x128_si256,
         _mm256_set1_epi64x, _mm256_setzero_si256, _mm256_storeu_si256, _mm256_stream_si256,
         _mm256_unpackhi_epi64, _mm256_unpacklo_epi64, _mm_loadu_si128, _mm_sfence,
     };
-    dst.reserve(values.len());
     // Non-temporal stores need 32-byte aligned addresses; whole 64-byte
     // lines are best.
-    let values = if stream {
+    let (dst, values) = if stream {
         to_line_start(dst, values)
     } else {
-        values
+        (dst, values)
     };
-    let mut quads = values.chunks_exact(4);
-    let written = dst.len();
     let low31 = _mm256_set1_epi64x(0x7fff_ffff);
     let zero = _mm256_setzero_si256();
-    let mut n = 0;
-    for quad in &mut quads {
-        // SAFETY: `quad` is 4 `u32`, 16 bytes, read unaligned. The two
-        // stores are to elements `written + n .. written + n + 4` of
-        // `dst`, inside the capacity reserved above (`n + 4 <=
-        // values.len()`); unaligned, except that for non-temporal stores
-        // the first address is 64-byte aligned (`to_line_start` above, then
-        // 64 bytes a step) and the second 32 bytes on.
+    let mut out = dst.chunks_exact_mut(4);
+    let mut quads = values.chunks_exact(4);
+    for (to, quad) in (&mut out).zip(&mut quads) {
+        // SAFETY: `quad` is 4 `u32`, 16 bytes, read unaligned; `to` is 4
+        // `i128`, 64 bytes, written in two 32-byte stores: unaligned, or
+        // for non-temporal stores from a 64-byte aligned address
+        // (`to_line_start` above, then 64 bytes a step) and 32 bytes on.
         unsafe {
             // [v0 v1 | v2 v3] as 64-bit lanes, each masked to 31 bits.
             let v = _mm256_and_si256(
@@ -197,7 +190,7 @@ unsafe fn avx2(dst: &mut Vec<i128>, values: &[u32], stream: bool) {
                 _mm256_unpacklo_epi64(v, zero),
                 _mm256_unpackhi_epi64(v, zero),
             );
-            let at = dst.as_mut_ptr().add(written + n).cast::<__m256i>();
+            let at = to.as_mut_ptr().cast::<__m256i>();
             let (lo, hi) = (
                 _mm256_permute2x128_si256::<0x20>(even, odd),
                 _mm256_permute2x128_si256::<0x31>(even, odd),
@@ -210,17 +203,13 @@ unsafe fn avx2(dst: &mut Vec<i128>, values: &[u32], stream: bool) {
                 _mm256_storeu_si256(at.add(1), hi);
             }
         }
-        n += 4;
     }
     if stream {
         // Non-temporal stores are weakly ordered: fence them before the
         // column is handed on (perhaps to another thread).
         _mm_sfence();
     }
-    // SAFETY: elements `written .. written + n` were all written above
-    // (`i128` has no invalid bit patterns and no destructor).
-    unsafe { dst.set_len(written + n) };
-    portable(dst, quads.remainder());
+    portable(out.into_remainder(), quads.remainder());
 }
 
 #[cfg(test)]
@@ -228,7 +217,7 @@ mod tests {
     use super::*;
 
     /// Every way, against the portable loop, for lengths around the
-    /// 4-value step and every head misalignment of the destination.
+    /// 4-value step and every misalignment of the destination.
     #[test]
     fn every_way_writes_the_portable_values() {
         let mut ways = vec![Widen::Portable, Widen::detect(1), Widen::detect(1 << 20)];
@@ -253,18 +242,21 @@ mod tests {
                     _ => next(),
                 })
                 .collect();
+            let mut want = vec![0i128; len];
+            portable(&mut want, &values);
             for head in 0..5 {
-                let mut want: Vec<i128> = (0..head).map(|h| h as i128).collect();
-                portable(&mut want, &values);
                 for how in &ways {
-                    let mut got: Vec<i128> = (0..head).map(|h| h as i128).collect();
-                    extend_micros(&mut got, &values, *how);
-                    assert_eq!(got, want, "{how:?}, {len} values after {head}");
-                    // A second block appended to the first, as the Arrow
-                    // path appends block after block.
-                    extend_micros(&mut got, &values, *how);
-                    assert_eq!(got.len(), head + 2 * len);
-                    assert_eq!(got.get(head + len..), want.get(head..), "{how:?}");
+                    // Written after `head` elements (another part's), with
+                    // one element after that must stay as it was.
+                    let mut got = vec![-1i128; head + len + 1];
+                    write_micros(&mut got[head..head + len], &values, *how);
+                    assert_eq!(
+                        got[head..head + len],
+                        want[..],
+                        "{how:?}, {len} values after {head}"
+                    );
+                    assert!(got[..head].iter().all(|x| *x == -1), "{how:?}");
+                    assert_eq!(got[head + len], -1, "{how:?}");
                 }
             }
         }
@@ -272,8 +264,8 @@ mod tests {
 
     #[test]
     fn null_placeholders_stay_in_31_bits() {
-        let mut v = Vec::new();
-        extend_micros(&mut v, &[u32::MAX; 9], Widen::detect(1 << 20));
+        let mut v = vec![0i128; 9];
+        write_micros(&mut v, &[u32::MAX; 9], Widen::detect(1 << 20));
         assert!(v.iter().all(|x| *x == 0x7fff_ffff), "{v:?}");
     }
 

@@ -306,3 +306,38 @@ fn bad_previous_scores_and_dates_are_named() {
     let e = score_batch(&Scorer::new(&next), &input, &options(rules)).unwrap_err();
     assert!(matches!(e, Error::Rules(_)), "{e}");
 }
+
+/// A scorer of two threads splits a large record batch into two runs of
+/// rows, each scored and evaluated by its own thread: the same CTAs,
+/// kinds and errors as one thread, in both runs.
+#[test]
+fn two_threads_open_the_ctas_one_opens() {
+    let model = model();
+    let rules = rules(&model);
+    let one = record_batch(&model);
+    // 24,900 rows: enough for two threads (score_batch does not compare
+    // the repeated ids).
+    let input = arrow_select::concat::concat_batches(&one.schema(), [&one, &one, &one]).unwrap();
+    let two = Scorer::new(&model).threads(2);
+    assert_eq!(two.threads_for(input.num_rows()), 2);
+    let a = score_batch(&Scorer::new(&model), &input, &options(rules.clone())).unwrap();
+    let b = score_batch(&two, &input, &options(rules)).unwrap();
+    assert_eq!(a, b);
+    // CTAs opened, and rows rejected, in the second thread's run too.
+    let late = |name: &str| {
+        (2 * ROWS..3 * ROWS)
+            .filter(|r| text(&b, name, *r).is_some())
+            .count()
+    };
+    assert!(late("ctas") > 0);
+    assert_eq!(
+        late("ctas"),
+        (0..ROWS).filter(|r| text(&b, "ctas", *r).is_some()).count()
+    );
+    assert_eq!(
+        late("error"),
+        (0..ROWS)
+            .filter(|r| text(&b, "error", *r).is_some())
+            .count()
+    );
+}

@@ -71,14 +71,16 @@ fn a_batch_past_the_cache_scores_as_its_slices_and_the_batch_path() {
 }
 
 /// A scorer of two threads splits a large record batch between them
-/// (blocks of 65,536 rows a thread) and gives exactly the record batch
-/// one thread gives, drivers and rejected rows included.
+/// (each its own run of rows, scored and converted there) and gives
+/// exactly the record batch one thread gives, drivers and rejected rows
+/// included, at the edge of the runs too.
 #[test]
 fn two_threads_give_the_record_batch_one_gives() {
     let model = model();
     let rows = 140_001;
     let mut c = v0m::generate(rows, 12);
-    for row in [3, 65_536, 131_071, 131_072, rows - 2] {
+    // The two threads' runs meet at row 70,016.
+    for row in [3, 65_536, 70_015, 70_016, 131_072, rows - 2] {
         c.values[6][row] = 1.7;
         c.valid[6][row] = true;
     }
@@ -98,7 +100,7 @@ fn two_threads_give_the_record_batch_one_gives() {
     assert_eq!(
         two.column_by_name("error").unwrap().len()
             - two.column_by_name("error").unwrap().null_count(),
-        5
+        6
     );
     let drivers = two.column_by_name("pulls_down_most").unwrap();
     assert!(drivers.null_count() < rows / 2, "{}", drivers.null_count());
