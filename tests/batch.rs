@@ -727,6 +727,35 @@ proptest! {
                 scorer.score_into(&b1, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let fresh = scorer.score(&b1).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 prop_assert_eq!(&out, &fresh, "long again: scaled {} columnar {} drivers {}", scaled, columnar, drivers);
+                // Without the coverage per dimension (what the Arrow path
+                // asks for), into the same columns: every other column as
+                // with it, and no row shows a coverage per dimension,
+                // neither the last batch's nor one of its own.
+                let without = scorer.clone().with_dimension_coverage(false);
+                without.score_into(&b2, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let with = scorer.score(&b2).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(out.overall_micros(), with.overall_micros());
+                prop_assert_eq!(out.bands(), with.bands());
+                prop_assert_eq!(out.coverage_micros(), with.coverage_micros());
+                prop_assert_eq!(out.segments(), with.segments());
+                prop_assert_eq!(out.scorecards(), with.scorecards());
+                prop_assert_eq!(out.stale(), with.stale());
+                prop_assert_eq!(out.rejected(), with.rejected());
+                prop_assert_eq!(out.errors(), with.errors());
+                prop_assert_eq!(out.drivers(), with.drivers());
+                for d in Dimension::ALL {
+                    prop_assert_eq!(out.dimension_micros(d), with.dimension_micros(d));
+                    for row in 0..out.len() {
+                        prop_assert_eq!(out.dimension_coverage(row, d), None);
+                    }
+                }
+                let fresh = without.score(&b2).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(&out, &fresh);
+                prop_assert_eq!(&out.clone(), &fresh);
+                prop_assert_ne!(&out, &with, "the two differ in what they hold");
+                // And with it again: written anew.
+                scorer.score_into(&b2, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(&out, &with);
             }
         }
     }

@@ -152,6 +152,7 @@ pub struct Scorer<'m> {
     isa: kernel::Isa,
     threads: usize,
     drivers: bool,
+    dimension_coverage: bool,
 }
 
 impl<'m> Scorer<'m> {
@@ -164,6 +165,7 @@ impl<'m> Scorer<'m> {
             isa: kernel::Isa::detect(),
             threads: 1,
             drivers: false,
+            dimension_coverage: true,
         }
     }
 
@@ -185,6 +187,37 @@ impl<'m> Scorer<'m> {
     /// pass, so it is off by default.
     pub fn with_drivers(mut self, on: bool) -> Self {
         self.drivers = on;
+        self
+    }
+
+    /// Whether to write each row's coverage per dimension
+    /// ([`BatchScores::dimension_coverage`]); on by default. The scores,
+    /// bands and overall coverage are the same either way (a dimension's
+    /// coverage is still computed: the overall coverage is made of them);
+    /// off, the four columns are not written, 16 bytes a row less to
+    /// store, and `dimension_coverage` is `None` for every row. The Arrow
+    /// integration, whose results have no such column, turns it off.
+    ///
+    /// ```
+    /// # use healthscore::{batch::{Batch, Dates, Ids, MetricColumn, Mrr, Scorer}, Dimension, Model};
+    /// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+    /// let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    /// let mrr = Mrr::Scaled64 { values: &[120_000], scale: 2 };
+    /// let mut batch = Batch::new(Ids::Int(&[1]), mrr, &[80], Dates::One(day));
+    /// let values = [0.5];
+    /// for id in model.metric_ids() {
+    ///     batch.push_metric(id, MetricColumn::new(&values));
+    /// }
+    /// let with = Scorer::new(&model).score(&batch)?;
+    /// let without = Scorer::new(&model).with_dimension_coverage(false).score(&batch)?;
+    /// assert!(with.dimension_coverage(0, Dimension::Adoption).is_some());
+    /// assert_eq!(without.dimension_coverage(0, Dimension::Adoption), None);
+    /// assert_eq!(with.overall_micros(), without.overall_micros());
+    /// assert_eq!(with.coverage_micros(), without.coverage_micros());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_dimension_coverage(mut self, on: bool) -> Self {
+        self.dimension_coverage = on;
         self
     }
 
@@ -303,12 +336,12 @@ impl<'m> Scorer<'m> {
         let bound = match Bound::new(self.model, batch) {
             Ok(bound) => bound,
             Err(e) => {
-                out.reset(0, false);
+                out.reset(0, false, false);
                 return Err(e);
             }
         };
         let rows = batch.len();
-        out.reset(rows, self.drivers);
+        out.reset(rows, self.drivers, self.dimension_coverage);
         out.model = Some(self.model.fingerprint().clone());
         let threads = self.threads_for(rows);
         let all = out.out();

@@ -36,6 +36,9 @@ pub struct BatchScores {
     pub(crate) scorecard: Vec<u32>,
     pub(crate) dims: [Vec<u32>; 4],
     pub(crate) dim_coverage: [Vec<u32>; 4],
+    /// Whether the batch scored last wrote `dim_coverage`
+    /// ([`Scorer::with_dimension_coverage`](super::Scorer::with_dimension_coverage)).
+    pub(crate) dim_coverage_on: bool,
     pub(crate) stale: Vec<u16>,
     pub(crate) rejected: Vec<bool>,
     pub(crate) errors: Vec<RowError>,
@@ -93,14 +96,19 @@ impl BatchScores {
     /// 2026-12-02, two runs each: 38.3–38.8 ms after 1,024 rows against
     /// 35.4–35.6 after 1,000,000 before the change; 34.9–35.1 against
     /// 34.8–35.1 after it).
-    pub(crate) fn reset(&mut self, rows: usize, drivers: bool) {
+    pub(crate) fn reset(&mut self, rows: usize, drivers: bool, dim_coverage: bool) {
         let fill = |v: &mut Vec<u32>| sized(v, rows, NONE);
         fill(&mut self.overall);
         fill(&mut self.coverage);
         fill(&mut self.segment);
         fill(&mut self.scorecard);
         self.dims.iter_mut().for_each(fill);
-        self.dim_coverage.iter_mut().for_each(fill);
+        // Not asked for: not written (the kernels write no row of an
+        // empty column), and their memory kept for a batch that asks.
+        if dim_coverage {
+            self.dim_coverage.iter_mut().for_each(fill);
+        }
+        self.dim_coverage_on = dim_coverage;
         sized(&mut self.band, rows, None);
         sized(&mut self.stale, rows, 0);
         sized(&mut self.rejected, rows, false);
@@ -173,11 +181,22 @@ impl BatchScores {
         upto(&self.dims[d.index()], self.rows)
     }
 
-    /// A row's coverage in one dimension.
+    /// A row's coverage in one dimension; `None` for a rejected row, and
+    /// for every row when the scorer was asked not to write them
+    /// ([`Scorer::with_dimension_coverage`](super::Scorer::with_dimension_coverage)).
     pub fn dimension_coverage(&self, row: usize, d: Dimension) -> Option<Share> {
-        upto(&self.dim_coverage[d.index()], self.rows)
+        self.dimension_coverages(d)
             .get(row)
             .and_then(|m| Share::from_micros(*m))
+    }
+
+    /// Every row's coverage in one dimension, in millionths, when written
+    /// (empty when not).
+    fn dimension_coverages(&self, d: Dimension) -> &[u32] {
+        match (self.dim_coverage_on, self.dim_coverage.get(d.index())) {
+            (true, Some(c)) => upto(c, self.rows),
+            _ => &[],
+        }
     }
 
     /// Every row's segment index ([`NONE`] for a rejected row); the
@@ -225,7 +244,13 @@ impl BatchScores {
             segment: upto_mut(&mut self.segment, rows),
             scorecard: upto_mut(&mut self.scorecard, rows),
             dims: self.dims.each_mut().map(|d| upto_mut(d, rows)),
-            dim_coverage: self.dim_coverage.each_mut().map(|d| upto_mut(d, rows)),
+            dim_coverage: self.dim_coverage.each_mut().map(|d| {
+                if self.dim_coverage_on {
+                    upto_mut(d, rows)
+                } else {
+                    &mut []
+                }
+            }),
             stale: upto_mut(&mut self.stale, rows),
             rejected: upto_mut(&mut self.rejected, rows),
             drivers: self.drivers.as_deref_mut().map(|d| upto_mut(d, rows)),
@@ -247,7 +272,8 @@ impl Clone for BatchScores {
             segment: copy(&self.segment),
             scorecard: copy(&self.scorecard),
             dims: self.dims.each_ref().map(copy),
-            dim_coverage: self.dim_coverage.each_ref().map(copy),
+            dim_coverage: Dimension::ALL.map(|d| self.dimension_coverages(d).to_vec()),
+            dim_coverage_on: self.dim_coverage_on,
             stale: self.stale().to_vec(),
             rejected: self.rejected().to_vec(),
             errors: self.errors.clone(),
@@ -269,9 +295,9 @@ impl PartialEq for BatchScores {
             && self.scorecards() == other.scorecards()
             && Dimension::ALL.iter().all(|d| {
                 self.dimension_micros(*d) == other.dimension_micros(*d)
-                    && upto(&self.dim_coverage[d.index()], self.rows)
-                        == upto(&other.dim_coverage[d.index()], other.rows)
+                    && self.dimension_coverages(*d) == other.dimension_coverages(*d)
             })
+            && self.dim_coverage_on == other.dim_coverage_on
             && self.stale() == other.stale()
             && self.rejected() == other.rejected()
             && self.errors == other.errors
@@ -287,10 +313,9 @@ impl std::fmt::Debug for BatchScores {
             .iter()
             .map(|d| self.dimension_micros(*d))
             .collect();
-        let dim_coverage: Vec<&[u32]> = self
-            .dim_coverage
+        let dim_coverage: Vec<&[u32]> = Dimension::ALL
             .iter()
-            .map(|c| upto(c, self.rows))
+            .map(|d| self.dimension_coverages(*d))
             .collect();
         f.debug_struct("BatchScores")
             .field("rows", &self.rows)
@@ -438,9 +463,9 @@ mod tests {
     #[test]
     fn a_shorter_batch_keeps_the_memory_but_not_the_rows() {
         let mut scores = BatchScores::new();
-        scores.reset(10, true);
+        scores.reset(10, true, true);
         scores.overall.iter_mut().for_each(|o| *o = 7);
-        scores.reset(3, true);
+        scores.reset(3, true, true);
         assert_eq!(scores.len(), 3);
         assert_eq!(scores.overall.len(), 10);
         assert_eq!(scores.overall_micros(), [7, 7, 7]);
@@ -452,9 +477,9 @@ mod tests {
         assert_eq!(copy, scores);
         // The same three rows; past them, 0 where `scores` keeps 7.
         let mut other = copy.clone();
-        other.reset(10, true);
+        other.reset(10, true, true);
         other.overall.iter_mut().take(3).for_each(|o| *o = 7);
-        other.reset(3, true);
+        other.reset(3, true, true);
         assert_ne!(other.overall, scores.overall);
         assert_eq!(other, scores, "rows 3.. differ and are not compared");
     }

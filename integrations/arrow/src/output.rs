@@ -91,7 +91,12 @@ pub(crate) fn score_rejecting(
     // Columns named almost as the model's, once per call (every block has
     // the same columns).
     crate::input::near_misses(scorer.model(), input)?;
-    let scorer = scorer.clone().with_drivers(options.drivers);
+    // The results have no coverage per dimension: the kernel need not
+    // write it (16 bytes a row).
+    let scorer = scorer
+        .clone()
+        .with_drivers(options.drivers)
+        .with_dimension_coverage(false);
     let rows = input.num_rows();
     let mut results = Results::start(buffers, rows, options);
     let mut scores = std::mem::take(&mut buffers.scores);
