@@ -181,9 +181,8 @@ pub(crate) struct Share<'a> {
     widen: Widen,
     errors: Vec<(usize, String)>,
     ctas: Option<Vec<(usize, String, String)>>,
-    /// A block's validity words and band keys (scratch).
+    /// A block's validity words (scratch).
     words: Vec<u64>,
-    keys: Vec<u32>,
 }
 
 /// What a share found, to be added to the results.
@@ -215,7 +214,6 @@ impl<'a> Share<'a> {
             errors: Vec::new(),
             ctas: results.ctas.is_some().then(Vec::new),
             words: Vec::new(),
-            keys: Vec::new(),
         }
     }
 
@@ -270,7 +268,6 @@ impl<'a> Share<'a> {
                 errors: Vec::new(),
                 ctas: with_ctas.then(Vec::new),
                 words: Vec::new(),
-                keys: Vec::new(),
             });
         }
         shares
@@ -280,16 +277,16 @@ impl<'a> Share<'a> {
     fn push(&mut self, scores: &BatchScores, start: usize) {
         let (how, words) = (self.widen, &mut self.words);
         self.score.push_micros(scores.overall_micros(), how, words);
-        self.band.push_bands(scores, &mut self.keys, words);
+        self.band.push_bands(scores);
         self.coverage
             .push_micros(scores.coverage_micros(), how, words);
-        self.segment.push_keys(scores.segments(), words);
-        self.scorecard.push_keys(scores.scorecards(), words);
+        self.segment.push_keys(scores.segments());
+        self.scorecard.push_keys(scores.scorecards());
         for (column, d) in self.dims.iter_mut().zip(Dimension::ALL) {
             column.push_micros(scores.dimension_micros(d), how, words);
         }
         if let (Some(column), Some(drivers)) = (&mut self.driver, scores.drivers()) {
-            column.push_keys(drivers, words);
+            column.push_keys(drivers);
         }
         self.errors.extend(
             scores

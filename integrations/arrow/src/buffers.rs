@@ -8,7 +8,7 @@ use arrow_array::types::UInt32Type;
 use arrow_array::{Array, ArrayRef, Decimal128Array, DictionaryArray, StringArray, UInt32Array};
 use arrow_buffer::{ArrowNativeType, BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 use arrow_schema::{Field, FieldRef, Schema, SchemaRef};
-use healthscore::batch::{validity_bits, BatchScores, NONE};
+use healthscore::batch::{validity_bits, BatchScores};
 use healthscore::model::Fingerprint;
 use healthscore::{Band, Model};
 use std::sync::Arc;
@@ -358,7 +358,7 @@ impl<T> Part<'_, T> {
         }
     }
 
-    /// The validity bits of the next block's `values` ([`NONE`]: null),
+    /// The validity bits of the next block's `values` ([`NONE`](healthscore::batch::NONE): null),
     /// through `words` (scratch).
     fn push_validity(&mut self, values: &[u32], words: &mut Vec<u64>) {
         words.clear();
@@ -371,8 +371,17 @@ impl<T> Part<'_, T> {
 }
 
 impl Part<'_, i128> {
-    /// The next block's millionths ([`NONE`]: null), written `how`.
+    /// The next block's millionths ([`NONE`](healthscore::batch::NONE): null), written `how`.
     pub(crate) fn push_micros(&mut self, values: &[u32], how: Widen, words: &mut Vec<u64>) {
+        let first = self.at / 64;
+        if let (Some(to), Some(valid)) = (self.data.get_mut(self.at..), self.valid.get_mut(first..))
+        {
+            if let Some(missing) = crate::widen::write_micros_and_bits(to, values, valid, how) {
+                self.missing += missing;
+                self.at += values.len();
+                return;
+            }
+        }
         self.push_validity(values, words);
         if let Some(to) = self.data.get_mut(self.at..) {
             write_micros(to, values, how);
@@ -382,42 +391,36 @@ impl Part<'_, i128> {
 }
 
 impl Part<'_, u32> {
-    /// The next block's keys ([`NONE`]: null).
-    pub(crate) fn push_keys(&mut self, keys: &[u32], words: &mut Vec<u64>) {
-        self.push_validity(keys, words);
-        if let Some(to) = self.data.get_mut(self.at..) {
-            let mut top = 0;
-            for (to, k) in to.iter_mut().zip(keys) {
-                *to = if *k == NONE { 0 } else { *k };
-                top = top.max(*to);
-            }
-            self.top = self.top.max(top);
+    /// The next block's keys ([`NONE`](healthscore::batch::NONE): null).
+    pub(crate) fn push_keys(&mut self, keys: &[u32]) {
+        let first = self.at / 64;
+        if let (Some(to), Some(valid)) = (self.data.get_mut(self.at..), self.valid.get_mut(first..))
+        {
+            let found = crate::keys::write_keys(to, keys, valid);
+            self.missing += found.missing;
+            self.top = self.top.max(found.top);
         }
         self.at += keys.len();
     }
 
-    /// The next block's bands as keys into [`Band::ALL`]'s names, through
-    /// `keys` (scratch).
-    pub(crate) fn push_bands(
-        &mut self,
-        scores: &BatchScores,
-        keys: &mut Vec<u32>,
-        words: &mut Vec<u64>,
-    ) {
-        keys.clear();
-        keys.extend(
-            scores
-                .bands()
-                .iter()
-                .map(|b| b.map_or(NONE, |b| b.index() as u32)),
-        );
-        self.push_keys(keys, words);
+    /// The next block's bands as keys into [`Band::ALL`]'s names.
+    pub(crate) fn push_bands(&mut self, scores: &BatchScores) {
+        let bands = scores.bands();
+        let first = self.at / 64;
+        if let (Some(to), Some(valid)) = (self.data.get_mut(self.at..), self.valid.get_mut(first..))
+        {
+            let found = crate::keys::write_bands(to, bands, valid);
+            self.missing += found.missing;
+            self.top = self.top.max(found.top);
+        }
+        self.at += bands.len();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use healthscore::batch::NONE;
 
     fn names(n: usize) -> ArrayRef {
         Arc::new(StringArray::from(
@@ -436,9 +439,8 @@ mod tests {
             let mut first = vec![1; 64];
             first[..3].copy_from_slice(&[0, 5, NONE]);
             let mut parts = column.parts(&[66]);
-            let mut words = Vec::new();
-            parts[0].push_keys(&first, &mut words);
-            parts[0].push_keys(&[2, NONE], &mut words);
+            parts[0].push_keys(&first);
+            parts[0].push_keys(&[2, NONE]);
             let tally = parts.pop().unwrap().finish();
             drop(parts);
             column.absorb(tally);
@@ -453,7 +455,7 @@ mod tests {
         assert_eq!(array.null_count(), 2);
         let mut empty = buffers.start::<u32>(1, 0);
         let mut parts = empty.parts(&[0]);
-        parts[0].push_keys(&[], &mut Vec::new());
+        parts[0].push_keys(&[]);
         drop(parts);
         assert_eq!(buffers.dictionary(empty, &names(0)).unwrap().len(), 0);
     }

@@ -113,6 +113,7 @@ mod destination;
 mod files;
 mod ids;
 mod input;
+mod keys;
 mod output;
 mod pipeline;
 mod projection;
