@@ -18,7 +18,8 @@
 //! the record batch's own buffers (MRR as `Decimal128` values, validity
 //! bits), so that the difference from the second is what the Arrow path
 //! adds to the same data. Every round checks all three band counts
-//! against the batch path's.
+//! against the batch path's. Criterion's groups time the same three, in
+//! one call of all rows.
 
 #[path = "../../../examples/support/v0m.rs"]
 #[allow(dead_code)]
@@ -247,6 +248,15 @@ fn benches(c: &mut Criterion) {
             assert_eq!(batch_counts(&out), expected);
         })
     });
+    // The batch path on the record batch's own buffers: what the Arrow
+    // path reads.
+    let same = same_columns(&rb);
+    group.bench_function("batch_same_buffers", |bench| {
+        bench.iter(|| {
+            scorer.score_into(&same, &mut out).expect("fits");
+            assert_eq!(batch_counts(&out), expected);
+        })
+    });
     // Both paths with a scorer of two threads (the Arrow path gives each
     // thread its own run of rows, scored and converted there).
     let two = Scorer::new(&model).threads(2);
@@ -259,6 +269,12 @@ fn benches(c: &mut Criterion) {
     group.bench_function("batch_columns_2_threads", |bench| {
         bench.iter(|| {
             two.score_into(&b, &mut out).expect("fits");
+            assert_eq!(batch_counts(&out), expected);
+        })
+    });
+    group.bench_function("batch_same_buffers_2_threads", |bench| {
+        bench.iter(|| {
+            two.score_into(&same, &mut out).expect("fits");
             assert_eq!(batch_counts(&out), expected);
         })
     });
