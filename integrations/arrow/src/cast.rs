@@ -68,12 +68,10 @@ pub(crate) fn is_date(name: &str) -> bool {
 /// results keep the input's own `id` column.
 pub(crate) fn utf8(model: &Model, input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
     let schema = input.schema();
+    // (The type first: cheaper than `reads`, and most columns need no
+    // cast.)
     let cast = |f: &arrow_schema::Field| {
-        if reads(model, f.name()) {
-            cast_to(f.name(), f.data_type())
-        } else {
-            None
-        }
+        cast_to(f.name(), f.data_type()).filter(|_| reads(model, f.name()))
     };
     if !schema.fields().iter().any(|f| cast(f).is_some()) {
         return Ok(None);
