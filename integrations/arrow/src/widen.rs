@@ -160,6 +160,32 @@ unsafe fn avx512(dst: &mut [i128], values: &[u32], stream: bool) {
     portable(out.into_remainder(), quads.remainder());
 }
 
+/// Four millionths (`u32`, zero-extended, masked to 31 bits) as the 64
+/// bytes of four `i128`: the first two values, then the last two.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn four_i128(
+    quad: std::arch::x86_64::__m128i,
+) -> (std::arch::x86_64::__m256i, std::arch::x86_64::__m256i) {
+    use std::arch::x86_64::{
+        _mm256_and_si256, _mm256_cvtepu32_epi64, _mm256_permute2x128_si256, _mm256_set1_epi64x,
+        _mm256_setzero_si256, _mm256_unpackhi_epi64, _mm256_unpacklo_epi64,
+    };
+    // [v0 v1 | v2 v3] as 64-bit lanes, each masked to 31 bits.
+    let v = _mm256_and_si256(_mm256_cvtepu32_epi64(quad), _mm256_set1_epi64x(0x7fff_ffff));
+    // [v0 0 | v2 0] and [v1 0 | v3 0]: each value's two halves.
+    let zero = _mm256_setzero_si256();
+    let (even, odd) = (
+        _mm256_unpacklo_epi64(v, zero),
+        _mm256_unpackhi_epi64(v, zero),
+    );
+    (
+        _mm256_permute2x128_si256::<0x20>(even, odd),
+        _mm256_permute2x128_si256::<0x31>(even, odd),
+    )
+}
+
 /// [`portable`]'s values, two to a 32-byte store.
 ///
 /// # Safety
@@ -170,9 +196,7 @@ unsafe fn avx512(dst: &mut [i128], values: &[u32], stream: bool) {
 #[allow(unsafe_code)]
 unsafe fn avx2(dst: &mut [i128], values: &[u32], stream: bool) {
     use std::arch::x86_64::{
-        __m128i, __m256i, _mm256_and_si256, _mm256_cvtepu32_epi64, _mm256_permute2x128_si256,
-        _mm256_set1_epi64x, _mm256_setzero_si256, _mm256_storeu_si256, _mm256_stream_si256,
-        _mm256_unpackhi_epi64, _mm256_unpacklo_epi64, _mm_loadu_si128, _mm_sfence,
+        __m128i, __m256i, _mm256_storeu_si256, _mm256_stream_si256, _mm_loadu_si128, _mm_sfence,
     };
     // Non-temporal stores need 32-byte aligned addresses; whole 64-byte
     // lines are best.
@@ -181,8 +205,6 @@ unsafe fn avx2(dst: &mut [i128], values: &[u32], stream: bool) {
     } else {
         (dst, values)
     };
-    let low31 = _mm256_set1_epi64x(0x7fff_ffff);
-    let zero = _mm256_setzero_si256();
     let mut out = dst.chunks_exact_mut(4);
     let mut quads = values.chunks_exact(4);
     for (to, quad) in (&mut out).zip(&mut quads) {
@@ -191,21 +213,8 @@ unsafe fn avx2(dst: &mut [i128], values: &[u32], stream: bool) {
         // for non-temporal stores from a 64-byte aligned address
         // (`to_line_start` above, then 64 bytes a step) and 32 bytes on.
         unsafe {
-            // [v0 v1 | v2 v3] as 64-bit lanes, each masked to 31 bits.
-            let v = _mm256_and_si256(
-                _mm256_cvtepu32_epi64(_mm_loadu_si128(quad.as_ptr().cast::<__m128i>())),
-                low31,
-            );
-            // [v0 0 | v2 0] and [v1 0 | v3 0]: each value's two halves.
-            let (even, odd) = (
-                _mm256_unpacklo_epi64(v, zero),
-                _mm256_unpackhi_epi64(v, zero),
-            );
+            let (lo, hi) = four_i128(_mm_loadu_si128(quad.as_ptr().cast::<__m128i>()));
             let at = to.as_mut_ptr().cast::<__m256i>();
-            let (lo, hi) = (
-                _mm256_permute2x128_si256::<0x20>(even, odd),
-                _mm256_permute2x128_si256::<0x31>(even, odd),
-            );
             if stream {
                 _mm256_stream_si256(at, lo);
                 _mm256_stream_si256(at.add(1), hi);
@@ -260,31 +269,18 @@ pub(crate) fn write_micros_and_bits(
 #[allow(unsafe_code)]
 unsafe fn avx2_bits(dst: &mut [i128], values: &[u32], valid: &mut [u64]) -> usize {
     use std::arch::x86_64::{
-        __m128i, __m256i, _mm256_and_si256, _mm256_castsi256_ps, _mm256_castsi256_si128,
-        _mm256_cmpeq_epi32, _mm256_cvtepu32_epi64, _mm256_extracti128_si256, _mm256_loadu_si256,
-        _mm256_movemask_ps, _mm256_permute2x128_si256, _mm256_set1_epi32, _mm256_set1_epi64x,
-        _mm256_setzero_si256, _mm256_storeu_si256, _mm256_unpackhi_epi64, _mm256_unpacklo_epi64,
+        __m128i, __m256i, _mm256_castsi256_ps, _mm256_castsi256_si128, _mm256_cmpeq_epi32,
+        _mm256_extracti128_si256, _mm256_loadu_si256, _mm256_movemask_ps, _mm256_set1_epi32,
+        _mm256_storeu_si256,
     };
     let none = _mm256_set1_epi32(-1);
-    let low31 = _mm256_set1_epi64x(0x7fff_ffff);
-    let zero = _mm256_setzero_si256();
     let mut set = 0usize;
     let words = values.len() / 64;
     let (head_dst, tail_dst) = dst.split_at_mut(words * 64);
     let (head_values, tail_values) = values.split_at(words * 64);
     let wide = |to: &mut [i128], quad: __m128i| {
-        // [v0 v1 | v2 v3] as 64-bit lanes, each masked to 31 bits, then
-        // each value's two halves.
-        let v = _mm256_and_si256(_mm256_cvtepu32_epi64(quad), low31);
-        let (even, odd) = (
-            _mm256_unpacklo_epi64(v, zero),
-            _mm256_unpackhi_epi64(v, zero),
-        );
+        let (lo, hi) = four_i128(quad);
         let at = to.as_mut_ptr().cast::<__m256i>();
-        let (lo, hi) = (
-            _mm256_permute2x128_si256::<0x20>(even, odd),
-            _mm256_permute2x128_si256::<0x31>(even, odd),
-        );
         // SAFETY: `to` is 4 `i128`, 64 bytes, written in two unaligned
         // 32-byte stores.
         unsafe {
