@@ -57,10 +57,18 @@ pub(crate) fn score_blocks(
         let mut start = rows.start;
         loop {
             let end = start.saturating_add(BLOCK).min(rows.end);
-            let part = whole.rows(start..end);
-            one.score_into(&part, scores)?;
+            // A block of the whole batch (a small call) is the batch
+            // itself: slicing it copies every metric's column view.
+            let sliced;
+            let part = if start == 0 && end == whole.len() {
+                &whole
+            } else {
+                sliced = whole.rows(start..end);
+                &sliced
+            };
+            one.score_into(part, scores)?;
             let ctas = match &options.rules {
-                Some(rules) => Some(one.evaluate(rules, &part)?),
+                Some(rules) => Some(one.evaluate(rules, part)?),
                 None => None,
             };
             share.push(scores, start);
