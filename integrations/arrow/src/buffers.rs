@@ -393,27 +393,34 @@ impl Part<'_, i128> {
 impl Part<'_, u32> {
     /// The next block's keys ([`NONE`](healthscore::batch::NONE): null).
     pub(crate) fn push_keys(&mut self, keys: &[u32]) {
-        let first = self.at / 64;
-        if let (Some(to), Some(valid)) = (self.data.get_mut(self.at..), self.valid.get_mut(first..))
-        {
-            let found = crate::keys::write_keys(to, keys, valid);
-            self.missing += found.missing;
-            self.top = self.top.max(found.top);
-        }
-        self.at += keys.len();
+        self.push_with(keys.len(), |to, valid| {
+            crate::keys::write_keys(to, keys, valid)
+        });
     }
 
     /// The next block's bands as keys into [`Band::ALL`]'s names.
     pub(crate) fn push_bands(&mut self, scores: &BatchScores) {
         let bands = scores.bands();
+        self.push_with(bands.len(), |to, valid| {
+            crate::keys::write_bands(to, bands, valid)
+        });
+    }
+
+    /// The next block's `rows` keys and validity bits, as `write` writes
+    /// them from this part's next row and validity word on.
+    fn push_with(
+        &mut self,
+        rows: usize,
+        write: impl FnOnce(&mut [u32], &mut [u64]) -> crate::keys::Found,
+    ) {
         let first = self.at / 64;
         if let (Some(to), Some(valid)) = (self.data.get_mut(self.at..), self.valid.get_mut(first..))
         {
-            let found = crate::keys::write_bands(to, bands, valid);
+            let found = write(to, valid);
             self.missing += found.missing;
             self.top = self.top.max(found.top);
         }
-        self.at += bands.len();
+        self.at += rows;
     }
 }
 
