@@ -57,6 +57,9 @@ pub struct ScoreBuffers {
     pub(crate) scores: Vec<BatchScores>,
     /// Per result column, the buffer handed out last.
     returned: Vec<Option<Buffer>>,
+    /// Per result column, its validity words last (handed out, or kept
+    /// when every row had a value).
+    returned_valid: Vec<Option<Buffer>>,
     /// An all-null text column, sliced for results without a rejected
     /// row (its offsets are 4 bytes a row: allocated once, not per call).
     no_errors: Option<StringArray>,
@@ -169,11 +172,27 @@ impl ScoreBuffers {
             }
             _ => vec![T::default(); rows],
         };
+        // The validity words too: a stream of small calls otherwise asks
+        // the allocator for one vector per column per call.
+        let words = rows.div_ceil(64);
+        let valid = match self
+            .returned_valid
+            .get_mut(slot)
+            .and_then(Option::take)
+            .and_then(|b| b.into_vec::<u64>().ok())
+        {
+            Some(mut v) if v.capacity() >= words => {
+                v.clear();
+                v.resize(words, 0);
+                v
+            }
+            _ => vec![0; words],
+        };
         Filling {
             slot,
             rows,
             data,
-            valid: vec![0; rows.div_ceil(64)],
+            valid,
             missing: 0,
             top: 0,
         }
@@ -232,19 +251,30 @@ impl ScoreBuffers {
         rows: usize,
     ) -> ScalarBuffer<T> {
         let whole = Buffer::from_vec(values);
-        if self.returned.len() <= slot {
-            self.returned.resize(slot + 1, None);
-        }
-        if let Some(s) = self.returned.get_mut(slot) {
-            *s = Some(whole.clone());
-        }
+        remember(&mut self.returned, slot, whole.clone());
         // In bounds: `rows` is at most the length of `values`.
         ScalarBuffer::new(whole, 0, rows)
     }
 
+    /// Column `slot`'s validity for its first `rows` rows: `None` when
+    /// none is missing. The words are remembered for the next call either
+    /// way.
+    fn nulls(
+        &mut self,
+        slot: usize,
+        valid: Vec<u64>,
+        rows: usize,
+        missing: usize,
+    ) -> Option<NullBuffer> {
+        let words = Buffer::from_vec(valid);
+        remember(&mut self.returned_valid, slot, words.clone());
+        (missing > 0).then(|| NullBuffer::new(BooleanBuffer::new(words, 0, rows)))
+    }
+
     /// Exact millionths as `Decimal128(9, 6)`.
     pub(crate) fn micros(&mut self, column: Filling<i128>) -> Result<ArrayRef, Error> {
-        let (slot, data, rows, nulls) = column.split();
+        let (slot, data, rows, valid, missing) = column.split();
+        let nulls = self.nulls(slot, valid, rows, missing);
         let data = self.keep(slot, data, rows);
         let array = Decimal128Array::try_new(data, nulls)?;
         Ok(Arc::new(array.with_precision_and_scale(9, 6)?))
@@ -268,7 +298,8 @@ impl ScoreBuffers {
                 format!("key {top} past the {} names", names.len()),
             ));
         }
-        let (slot, data, rows, nulls) = column.split();
+        let (slot, data, rows, valid, missing) = column.split();
+        let nulls = self.nulls(slot, valid, rows, missing);
         let data = self.keep(slot, data, rows);
         let keys = UInt32Array::try_new(data, nulls)?;
         let values = names.clone();
@@ -281,14 +312,21 @@ impl ScoreBuffers {
     }
 }
 
+/// Remembers `buffer` as slot `slot`'s.
+fn remember(slots: &mut Vec<Option<Buffer>>, slot: usize, buffer: Buffer) {
+    if slots.len() <= slot {
+        slots.resize(slot + 1, None);
+    }
+    if let Some(s) = slots.get_mut(slot) {
+        *s = Some(buffer);
+    }
+}
+
 impl<T> Filling<T> {
-    /// The values and their validity as Arrow's (none when every row has
-    /// a value).
-    fn split(self) -> (usize, Vec<T>, usize, Option<NullBuffer>) {
+    /// Its slot, values, rows, validity words and rows without a value.
+    fn split(self) -> (usize, Vec<T>, usize, Vec<u64>, usize) {
         let rows = self.rows.min(self.data.len());
-        let nulls = (self.missing > 0)
-            .then(|| NullBuffer::new(BooleanBuffer::new(Buffer::from_vec(self.valid), 0, rows)));
-        (self.slot, self.data, rows, nulls)
+        (self.slot, self.data, rows, self.valid, self.missing)
     }
 }
 

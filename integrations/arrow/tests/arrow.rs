@@ -147,17 +147,40 @@ fn result_buffers_are_reused_once_dropped() {
     let score_buffer = |b: &RecordBatch| {
         b.column_by_name("score").unwrap().to_data().buffers()[0].as_ptr() as usize
     };
+    // Every column's validity, row by row.
+    let validity = |b: &RecordBatch| -> Vec<Vec<bool>> {
+        b.columns()
+            .iter()
+            .map(|c| (0..c.len()).map(|r| c.is_valid(r)).collect())
+            .collect()
+    };
+    // The validity words of the first result column with a null row.
+    let nulls_buffer = |b: &RecordBatch| {
+        b.columns()
+            .iter()
+            .skip(1)
+            .find_map(|c| c.nulls().filter(|n| n.null_count() > 0))
+            .map(|n| n.buffer().as_ptr() as usize)
+    };
     let held = score_batch_into(&scorer, &first, &options(), &mut buffers).unwrap();
     let held_scores = score_micros(&held);
+    let held_validity = validity(&held);
     let other = score_batch_into(&scorer, &second, &options(), &mut buffers).unwrap();
     assert_ne!(score_buffer(&held), score_buffer(&other));
     assert_eq!(score_micros(&held), held_scores, "held results unchanged");
+    assert_eq!(validity(&held), held_validity, "held validity unchanged");
     assert_eq!(score_micros(&other), direct(&model, &d).overall_micros());
     let at = score_buffer(&other);
+    let nulls_at = nulls_buffer(&other);
+    assert!(nulls_at.is_some(), "some result column has a null row");
+    assert_ne!(nulls_buffer(&held), nulls_at);
     drop(other);
     let again = score_batch_into(&scorer, &first, &options(), &mut buffers).unwrap();
     assert_eq!(score_buffer(&again), at, "the dropped results' memory");
+    assert_eq!(nulls_buffer(&again), nulls_at, "and their validity words");
     assert_eq!(score_micros(&again), held_scores);
+    assert_eq!(validity(&again), held_validity);
+    assert_eq!(validity(&held), held_validity, "held validity unchanged");
 }
 
 /// One `ScoreBuffers` for calls with another model (the same name and
