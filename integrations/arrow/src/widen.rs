@@ -1,5 +1,5 @@
 //! Millionths (`u32`) written as a `Decimal128` column's `i128` values
-//! (with AVX2, in the same pass as their validity bits).
+//! (with AVX2 or AVX-512, in the same pass as their validity bits).
 //!
 //! Six of the result columns are `Decimal128`: 96 of the 108 bytes a
 //! result row takes. Writing them is the largest cost the Arrow path adds
@@ -15,15 +15,21 @@
 //! reader would then fetch them from memory. Every path writes the same
 //! values (a test compares them).
 //!
-//! With AVX2 and stores that are not streamed, each block's values and
-//! their validity bits are written in one pass (eight values a load: a
-//! compare and a mask give their bits, the widening their values), not a
-//! pass packing the bits and another writing the values; [`crate::keys`]
-//! does the same for the dictionary keys. The two together took 8,192-row
+//! With stores that are not streamed, each block's values and their
+//! validity bits are written in one pass (AVX2: eight values a load, a
+//! compare and a mask give their bits, the widening their values;
+//! AVX-512: sixteen a load, the compare gives a 16-bit mask), not a pass
+//! packing the bits and another writing the values; [`crate::keys`] does
+//! the same for the dictionary keys. The two together took 8,192-row
 //! slices from +13–14% to +10–12% over the batch path on the same buffers
-//! (three interleaved runs of 7 rounds each, AVX2 VM, 2026-12-02). The
+//! (three interleaved runs of 7 rounds each, AVX2 VM, 2026-12-02). On an
+//! AVX-512 VM (2026-12-03) the one pass took 2–4 points off the Arrow
+//! path's cost over the batch path at 1,024 to 65,536 rows a call, with
+//! AVX2's loop or AVX-512's alike (within the noise: AVX-512's ahead at
+//! 1,024 rows by 2–3 points); that was a throwaway probe alternating the
+//! three loops in one process, 24 rounds, not a bench kept here. The
 //! streamed stores keep the two passes: in one pass they made one call
-//! over 1,000,000 rows +13–14% against +10–11%.
+//! over 1,000,000 rows +13–14% against +10–11% (AVX2).
 
 /// How [`write_micros`] writes: detected once per batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -232,12 +238,13 @@ unsafe fn avx2(dst: &mut [i128], values: &[u32], stream: bool) {
     portable(out.into_remainder(), quads.remainder());
 }
 
-/// Millionths and their validity bits in one pass (AVX2, not streamed):
-/// `dst` takes the values as [`write_micros`] writes them, `valid` one
-/// bit per value (set where it is not [`NONE`](healthscore::batch::NONE)),
-/// 64 to a word from its first; returns the values without one. `None`
-/// where this CPU has no AVX2 (the caller makes the two passes).
-#[allow(unsafe_code)] // calls the AVX2 loop where the CPU has it
+/// Millionths and their validity bits in one pass (AVX2 or AVX-512, not
+/// streamed): `dst` takes the values as [`write_micros`] writes them,
+/// `valid` one bit per value (set where it is not
+/// [`NONE`](healthscore::batch::NONE)), 64 to a word from its first;
+/// returns the values without one. `None` for the streamed stores and
+/// where this CPU has neither (the caller makes the two passes).
+#[allow(unsafe_code)] // calls the AVX2 or AVX-512 loop where the CPU has it
 pub(crate) fn write_micros_and_bits(
     dst: &mut [i128],
     values: &[u32],
@@ -245,17 +252,106 @@ pub(crate) fn write_micros_and_bits(
     how: Widen,
 ) -> Option<usize> {
     #[cfg(target_arch = "x86_64")]
-    if how == (Widen::Avx2 { stream: false }) {
+    if matches!(
+        how,
+        Widen::Avx2 { stream: false } | Widen::Avx512 { stream: false }
+    ) {
         let n = dst
             .len()
             .min(values.len())
             .min(valid.len().saturating_mul(64));
         let (dst, values) = (dst.split_at_mut(n).0, values.split_at(n).0);
-        // SAFETY: `Widen::detect` found AVX2 on this CPU.
-        return Some(unsafe { avx2_bits(dst, values, valid) });
+        return Some(if how == (Widen::Avx512 { stream: false }) {
+            // SAFETY: `Widen::detect` found AVX-512F on this CPU.
+            unsafe { avx512_bits(dst, values, valid) }
+        } else {
+            // SAFETY: `Widen::detect` found AVX2 on this CPU.
+            unsafe { avx2_bits(dst, values, valid) }
+        });
     }
     let _ = (dst, values, valid, how);
     None
+}
+
+/// The values past the last whole word of 64 and their bits, one at a
+/// time: `dst` and `values` are those rows, `word` their validity word;
+/// returns how many have a value.
+fn tail_bits(dst: &mut [i128], values: &[u32], word: Option<&mut u64>) -> usize {
+    if values.is_empty() {
+        return 0;
+    }
+    portable(dst, values);
+    let w = values.iter().enumerate().fold(0u64, |w, (j, v)| {
+        w | (u64::from(*v != healthscore::batch::NONE) << j)
+    });
+    if let Some(word) = word {
+        *word = w;
+    }
+    w.count_ones() as usize
+}
+
+/// [`write_micros_and_bits`]'s loop with AVX-512: 64 values a word,
+/// sixteen to a load (its compare gives their sixteen bits), four to a
+/// 64-byte store (fewer instructions than two 32-byte ones; see the
+/// module's notes for what it measured).
+///
+/// # Safety
+///
+/// The CPU must have AVX-512F; `dst` and `values` are of one length,
+/// `valid` holds a bit for each.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,popcnt")]
+#[allow(unsafe_code)]
+unsafe fn avx512_bits(dst: &mut [i128], values: &[u32], valid: &mut [u64]) -> usize {
+    use std::arch::x86_64::{
+        __m512i, _mm512_and_si512, _mm512_cmpneq_epi32_mask, _mm512_loadu_si512,
+        _mm512_maskz_permutexvar_epi32, _mm512_set1_epi32, _mm512_setr_epi32, _mm512_storeu_si512,
+    };
+    let none = _mm512_set1_epi32(-1);
+    let low31 = _mm512_set1_epi32(0x7fff_ffff);
+    // Lane i of store q: value 4q + i / 4 where i % 4 == 0, else 0 (mask
+    // 0x1111): each value zero-extended to 128 bits, little-endian.
+    let spread = [
+        _mm512_setr_epi32(0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0),
+        _mm512_setr_epi32(4, 0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0, 7, 0, 0, 0),
+        _mm512_setr_epi32(8, 0, 0, 0, 9, 0, 0, 0, 10, 0, 0, 0, 11, 0, 0, 0),
+        _mm512_setr_epi32(12, 0, 0, 0, 13, 0, 0, 0, 14, 0, 0, 0, 15, 0, 0, 0),
+    ];
+    let mut set = 0usize;
+    let words = values.len() / 64;
+    let (head_dst, tail_dst) = dst.split_at_mut(words * 64);
+    let (head_values, tail_values) = values.split_at(words * 64);
+    for ((to, from), word) in head_dst
+        .chunks_exact_mut(64)
+        .zip(head_values.chunks_exact(64))
+        .zip(valid.iter_mut())
+    {
+        let mut w = 0u64;
+        for (k, (to16, from16)) in to
+            .chunks_exact_mut(16)
+            .zip(from.chunks_exact(16))
+            .enumerate()
+        {
+            // SAFETY: `from16` is 16 `u32`, 64 bytes, read unaligned.
+            let v = unsafe { _mm512_loadu_si512(from16.as_ptr().cast::<__m512i>()) };
+            w |= u64::from(_mm512_cmpneq_epi32_mask(v, none)) << (16 * k);
+            let v = _mm512_and_si512(v, low31);
+            for (to4, spread) in to16.chunks_exact_mut(4).zip(spread) {
+                // SAFETY: `to4` is 4 `i128`, 64 bytes, written in one
+                // unaligned store.
+                unsafe {
+                    _mm512_storeu_si512(
+                        to4.as_mut_ptr().cast::<__m512i>(),
+                        _mm512_maskz_permutexvar_epi32(0x1111, spread, v),
+                    );
+                }
+            }
+        }
+        *word = w;
+        set += w.count_ones() as usize;
+    }
+    set += tail_bits(tail_dst, tail_values, valid.get_mut(words));
+    values.len() - set
 }
 
 /// [`write_micros_and_bits`]'s loop: 64 values a word, eight to a load.
@@ -306,16 +402,7 @@ unsafe fn avx2_bits(dst: &mut [i128], values: &[u32], valid: &mut [u64]) -> usiz
         *word = w;
         set += w.count_ones() as usize;
     }
-    if !tail_values.is_empty() {
-        portable(tail_dst, tail_values);
-        let w = tail_values.iter().enumerate().fold(0u64, |w, (j, v)| {
-            w | (u64::from(*v != healthscore::batch::NONE) << j)
-        });
-        if let Some(word) = valid.get_mut(words) {
-            *word = w;
-        }
-        set += w.count_ones() as usize;
-    }
+    set += tail_bits(tail_dst, tail_values, valid.get_mut(words));
     values.len() - set
 }
 
@@ -369,13 +456,25 @@ mod tests {
         }
     }
 
-    /// The one-pass AVX2 loop writes the values [`portable`] writes and
-    /// the bits [`validity_bits`](healthscore::batch::validity_bits)
-    /// packs, nothing past either, for lengths around its 8-value step
-    /// and 64-value word.
+    /// The one-pass loops (AVX2, and AVX-512 where the CPU has it) write
+    /// the values [`portable`] writes and the bits
+    /// [`validity_bits`](healthscore::batch::validity_bits) packs, nothing
+    /// past either, for lengths around their 8- and 16-value steps and
+    /// 64-value word.
     #[test]
     fn values_and_bits_in_one_pass_are_the_two_passes() {
-        let how = Widen::detect(1);
+        let mut ways = vec![Widen::Portable, Widen::detect(1)];
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            ways.push(Widen::Avx2 { stream: false });
+        }
+        ways.dedup();
+        for how in ways {
+            one_pass_matches(how);
+        }
+    }
+
+    fn one_pass_matches(how: Widen) {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -405,7 +504,7 @@ mod tests {
                     assert_eq!(bits[..words], want_bits[..], "{len} values");
                     assert_eq!((got[len], bits[words]), (-1, !0), "past the end");
                 }
-                None => assert_ne!(how, Widen::Avx2 { stream: false }),
+                None => assert_eq!(how, Widen::Portable, "{len} values"),
             }
         }
     }
