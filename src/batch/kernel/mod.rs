@@ -249,8 +249,22 @@ impl Scratch {
         SPARE.with(|s| s.set(Some(scratch)));
     }
 
+    /// A new scratch, every page of it written. The allocator may hand
+    /// out zeroed memory no one has touched (fresh pages from the system);
+    /// a masked vector load whose lanes on such a page are all masked off
+    /// does not fault the page in, and took a microcode assist on every
+    /// load on an AVX-512 AMD EPYC VM (see `avx512::finish`). Writing the
+    /// whole scratch once, through a reference the compiler cannot see
+    /// through (so it cannot drop the writes as storing zeros into zeroed
+    /// memory), maps every page.
     pub(crate) fn new() -> Box<Scratch> {
-        Box::new(Scratch {
+        let mut s = Box::new(Scratch::zeroed());
+        *std::hint::black_box(&mut *s) = Scratch::zeroed();
+        s
+    }
+
+    fn zeroed() -> Scratch {
+        Scratch {
             card: [0; CHUNK],
             bad: [false; CHUNK],
             as_of: [0; CHUNK],
@@ -280,7 +294,7 @@ impl Scratch {
             g_lime: [0.0; CHUNK],
             g_yellow: [0.0; CHUNK],
             g_min: [0.0; CHUNK],
-        })
+        }
     }
 }
 
@@ -374,5 +388,47 @@ fn chunk_impl<const W: u8>(
         finish::<W>(model, plan, batch, r0, n, s, out);
     } else {
         finish_out(model, plan, batch, r0, n, s, out);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use std::io::{Read, Seek, SeekFrom};
+
+    /// Whether the page holding `addr` is in memory (bit 63 of its entry
+    /// in `/proc/self/pagemap`, which any process may read for itself);
+    /// `None` where the file cannot be read.
+    fn present(addr: usize) -> Option<bool> {
+        let mut map = std::fs::File::open("/proc/self/pagemap").ok()?;
+        map.seek(SeekFrom::Start((addr / 4096 * 8) as u64)).ok()?;
+        let mut entry = [0u8; 8];
+        map.read_exact(&mut entry).ok()?;
+        Some(u64::from_le_bytes(entry) >> 63 == 1)
+    }
+
+    /// A new scratch has every page mapped: a masked load over a page
+    /// nothing wrote would take a microcode assist on every call (on an
+    /// AVX-512 AMD CPU, 4-7 times slower scoring). In a release build the
+    /// allocator hands a zeroed scratch fresh pages, and without the write
+    /// in `Scratch::new` this fails (checked by removing it, 2026-12-03);
+    /// a debug build copies the scratch in from the stack, which maps the
+    /// pages anyway, so `.ci/run` runs this test in release too.
+    #[test]
+    fn a_new_scratch_has_every_page_mapped() {
+        // Several, so that some come from fresh memory whatever the heap
+        // held before.
+        let held: Vec<Box<Scratch>> = (0..8).map(|_| Scratch::new()).collect();
+        for s in &held {
+            let start = &**s as *const Scratch as usize;
+            let end = start + std::mem::size_of::<Scratch>();
+            for page in (start / 4096..=(end - 1) / 4096).map(|p| p * 4096) {
+                let addr = page.max(start);
+                match present(addr) {
+                    Some(mapped) => assert!(mapped, "page at {addr:#x} of a new scratch"),
+                    None => return, // no pagemap (a sandbox): nothing to check
+                }
+            }
+        }
     }
 }
