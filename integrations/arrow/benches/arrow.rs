@@ -141,51 +141,56 @@ fn benches(c: &mut Criterion) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(9)
         .max(1);
-    for _ in 0..rounds {
+    for round in 0..rounds {
         for (s, rows) in shapes.iter().enumerate() {
-            let mut spent = Duration::ZERO;
-            let mut counts = [0u64; 5];
-            for start in (0..n).step_by(*rows) {
-                let part = cols.batch_rows(day(), start..(start + rows).min(n));
-                let t = Instant::now();
-                scorer.score_into(&part, &mut out).expect("fits");
-                spent += t.elapsed();
-                for (c, x) in counts.iter_mut().zip(batch_counts(&out)) {
-                    *c += x;
+            // The three paths in an order that turns each round, so that
+            // none always runs first or right after another (what ran
+            // before moves a path's time by a few points: what is left in
+            // cache, and of which buffers).
+            for turn in 0..3 {
+                let path = (turn + round) % 3;
+                let mut spent = Duration::ZERO;
+                let mut counts = [0u64; 5];
+                for start in (0..n).step_by(*rows) {
+                    let len = (*rows).min(n - start);
+                    let tally = match path {
+                        0 => {
+                            let part = cols.batch_rows(day(), start..start + len);
+                            let t = Instant::now();
+                            scorer.score_into(&part, &mut out).expect("fits");
+                            spent += t.elapsed();
+                            batch_counts(&out)
+                        }
+                        1 => {
+                            // The batch path again, on the record batch's
+                            // own buffers.
+                            let slice = rb.slice(start, len);
+                            let part = same_columns(&slice);
+                            let t = Instant::now();
+                            scorer.score_into(&part, &mut out).expect("fits");
+                            spent += t.elapsed();
+                            batch_counts(&out)
+                        }
+                        _ => {
+                            // Zero-copy slices, each scored and its results
+                            // dropped (so the next call refills their
+                            // buffers).
+                            let part = rb.slice(start, len);
+                            let t = Instant::now();
+                            let r = score_batch_into(&scorer, &part, &options, &mut reused)
+                                .expect("fits");
+                            spent += t.elapsed();
+                            arrow_counts(&r)
+                        }
+                    };
+                    for (c, x) in counts.iter_mut().zip(tally) {
+                        *c += x;
+                    }
                 }
+                assert_eq!(counts, expected, "path {path}, {rows} rows a call");
+                let ns = spent.as_nanos() as f64 / n as f64;
+                [&mut batch_ns, &mut same_ns, &mut arrow_ns][path][s].push(ns);
             }
-            batch_ns[s].push(spent.as_nanos() as f64 / n as f64);
-            assert_eq!(counts, expected);
-            // The batch path again, on the record batch's own buffers.
-            let mut spent = Duration::ZERO;
-            let mut counts = [0u64; 5];
-            for start in (0..n).step_by(*rows) {
-                let slice = rb.slice(start, (*rows).min(n - start));
-                let part = same_columns(&slice);
-                let t = Instant::now();
-                scorer.score_into(&part, &mut out).expect("fits");
-                spent += t.elapsed();
-                for (c, x) in counts.iter_mut().zip(batch_counts(&out)) {
-                    *c += x;
-                }
-            }
-            same_ns[s].push(spent.as_nanos() as f64 / n as f64);
-            assert_eq!(counts, expected);
-            let mut spent = Duration::ZERO;
-            let mut counts = [0u64; 5];
-            for start in (0..n).step_by(*rows) {
-                // Zero-copy slices, each scored and its results dropped
-                // (so the next call refills their buffers).
-                let part = rb.slice(start, (*rows).min(n - start));
-                let t = Instant::now();
-                let r = score_batch_into(&scorer, &part, &options, &mut reused).expect("fits");
-                spent += t.elapsed();
-                for (c, x) in counts.iter_mut().zip(arrow_counts(&r)) {
-                    *c += x;
-                }
-            }
-            arrow_ns[s].push(spent.as_nanos() as f64 / n as f64);
-            assert_eq!(counts, expected);
         }
     }
     println!(
