@@ -75,8 +75,8 @@ fn text(b: &RecordBatch, name: &str, row: usize) -> Option<String> {
 #[test]
 fn a_record_batch_scores_as_the_batch_path() {
     let model = model();
-    let mut c = v0m::generate(20_000, 7);
-    let bad = [5, 8_191, 8_192, 16_500, 19_999];
+    let mut c = v0m::generate(40_000, 7);
+    let bad = [5, 16_383, 16_384, 33_000, 39_999];
     for row in bad {
         c.values[6][row] = 1.7;
         c.valid[6][row] = true;

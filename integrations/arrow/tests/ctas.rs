@@ -14,9 +14,9 @@ use healthscore_arrow::{result_fields, score_batch, Error, Options};
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
-/// Past the Arrow path's first blocks (4,096 rows each), so that rows of
-/// later blocks land in their own rows.
-const ROWS: usize = 8_300;
+/// Past the Arrow path's first two blocks (16,384 rows each), so that
+/// rows of later blocks land in their own rows.
+const ROWS: usize = 33_000;
 
 fn day() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
