@@ -176,13 +176,7 @@ mod tests {
     /// destination holds untouched.
     #[test]
     fn every_way_writes_the_portable_keys() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::rng::xorshift(0x2545_f491_4f6c_dd1d);
         for len in (0usize..70).chain([127, 128, 129, 4_095, 4_096, 4_100]) {
             let keys: Vec<u32> = (0..len)
                 .map(|_| match next() % 4 {

@@ -117,6 +117,8 @@ mod keys;
 mod output;
 mod pipeline;
 mod projection;
+#[cfg(test)]
+mod rng;
 mod widen;
 
 pub use buffers::ScoreBuffers;

@@ -410,6 +410,22 @@ unsafe fn avx2_bits(dst: &mut [i128], values: &[u32], valid: &mut [u64]) -> usiz
 mod tests {
     use super::*;
 
+    /// `len` millionths: a null placeholder where `kind(i)` is 0, 100 at
+    /// 1, else any `u32` (out-of-range ones too: the writers mask them).
+    fn sample(len: usize, kind: impl Fn(usize) -> usize) -> Vec<u32> {
+        let mut next = crate::rng::xorshift(0x9e37_79b9_7f4a_7c15);
+        (0..len)
+            .map(|i| {
+                let random = next() as u32;
+                match kind(i) {
+                    0 => healthscore::batch::NONE,
+                    1 => 100_000_000,
+                    _ => random,
+                }
+            })
+            .collect()
+    }
+
     /// Every way, against the portable loop, for lengths around the
     /// 4-value step and every misalignment of the destination.
     #[test]
@@ -421,21 +437,8 @@ mod tests {
             ways.push(Widen::Avx2 { stream: true });
         }
         ways.dedup();
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as u32
-        };
         for len in (0..40).chain([255, 256, 257, 4_096, 4_099]) {
-            let values: Vec<u32> = (0..len)
-                .map(|i| match i % 5 {
-                    0 => healthscore::batch::NONE,
-                    1 => 100_000_000,
-                    _ => next(),
-                })
-                .collect();
+            let values = sample(len, |i| i % 5);
             let mut want = vec![0i128; len];
             portable(&mut want, &values);
             for head in 0..5 {
@@ -475,21 +478,8 @@ mod tests {
     }
 
     fn one_pass_matches(how: Widen) {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as u32
-        };
         for len in (0usize..140).chain([4_095, 4_096, 4_097]) {
-            let values: Vec<u32> = (0..len)
-                .map(|i| match (i * 7 + len) % 5 {
-                    0 => healthscore::batch::NONE,
-                    1 => 100_000_000,
-                    _ => next(),
-                })
-                .collect();
+            let values = sample(len, |i| (i * 7 + len) % 5);
             let mut want = vec![0i128; len];
             portable(&mut want, &values);
             let mut want_bits = Vec::new();
