@@ -5,6 +5,7 @@
 use crate::buffers::{Part, Tally};
 use crate::cast::utf8;
 use crate::input::{batch, null_rows, own, text, Options};
+use crate::layout::Layout;
 use crate::output::Results;
 use crate::widen::Widen;
 use crate::Error;
@@ -44,6 +45,7 @@ const BLOCK: usize = 16_384;
 /// run is scored on the calling thread, without the hand-out).
 pub(crate) fn score_blocks(
     scorer: &Scorer<'_>,
+    layout: &Layout,
     input: &RecordBatch,
     options: &Options,
     results: &mut Results,
@@ -51,11 +53,12 @@ pub(crate) fn score_blocks(
 ) -> Result<Vec<(usize, String)>, Error> {
     let model = scorer.model();
     // Read from Utf8 text columns; the results keep the input's own `id`.
-    let as_utf8 = utf8(model, input)?;
+    // (A cast batch has the input's columns in the same places.)
+    let as_utf8 = utf8(model, layout, input)?;
     let read = as_utf8.as_ref().unwrap_or(input);
-    let owned = own(model, read)?;
-    let text = text(read)?;
-    let (whole, problems) = batch(model, read, &owned, &text, options)?;
+    let owned = own(model, layout, read)?;
+    let text = text(layout, read)?;
+    let (whole, problems) = batch(model, layout, read, &owned, &text, options)?;
     let runs = runs(whole.len(), scorer.threads_for(whole.len()));
     if scores.len() < runs.len() {
         scores.resize_with(runs.len(), BatchScores::new);
@@ -96,7 +99,7 @@ pub(crate) fn score_blocks(
         let outcome = run(&mut share, scores, rows.clone());
         share.finish().add_to(results);
         outcome?;
-        return Ok(read_problems(problems, read, &owned, &text));
+        return Ok(read_problems(problems, layout, read, &owned, &text));
     }
     let lengths: Vec<usize> = runs.iter().map(|r| r.len()).collect();
     let threads = runs.len();
@@ -147,19 +150,20 @@ pub(crate) fn score_blocks(
     if let Some(e) = first_error {
         return Err(e);
     }
-    Ok(read_problems(problems, read, &owned, &text))
+    Ok(read_problems(problems, layout, read, &owned, &text))
 }
 
 /// `problems` and the rows whose columns could not be read (a null MRR,
 /// a negative employee count…), with why.
 fn read_problems(
     mut problems: Vec<(usize, String)>,
+    layout: &Layout,
     read: &RecordBatch,
     owned: &crate::input::Owned,
     text: &crate::input::Text<'_>,
 ) -> Vec<(usize, String)> {
     problems.extend(
-        null_rows(read)
+        null_rows(layout, read)
             .into_iter()
             .map(|(row, column)| (row, format!("{column}: missing"))),
     );

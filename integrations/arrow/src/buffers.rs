@@ -1,13 +1,14 @@
 //! The memory the Arrow path reuses from call to call, and the result
 //! columns it fills block by block.
 
+use crate::layout::Layout;
 use crate::widen::{write_micros, Widen};
 use crate::Error;
 use crate::Options;
 use arrow_array::types::UInt32Type;
 use arrow_array::{Array, ArrayRef, Decimal128Array, DictionaryArray, StringArray, UInt32Array};
 use arrow_buffer::{ArrowNativeType, BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
-use arrow_schema::{Field, FieldRef, Schema, SchemaRef};
+use arrow_schema::{FieldRef, Schema, SchemaRef};
 use healthscore::batch::{validity_bits, BatchScores};
 use healthscore::model::Fingerprint;
 use healthscore::{Band, Model};
@@ -67,7 +68,9 @@ pub struct ScoreBuffers {
     names: Option<Names>,
     /// The results' schema last built, with what it was built from: the
     /// input's `id` field, `drivers`, and whether there were rules.
-    schema: Option<(Option<Field>, bool, bool, SchemaRef)>,
+    schema: Option<(Option<FieldRef>, bool, bool, SchemaRef)>,
+    /// Where the columns were in the schema scored last.
+    layout: Option<Arc<Layout>>,
 }
 
 /// The names the dictionary-encoded result columns index, for one model:
@@ -198,14 +201,30 @@ impl ScoreBuffers {
         }
     }
 
-    /// A text column of `rows` nulls (zero-copy after the first call).
+    /// A text column of `rows` nulls (zero-copy after the first call; the
+    /// same array again for a stream of batches of one length, without
+    /// slicing, which counts the nulls again).
     pub(crate) fn no_errors(&mut self, rows: usize) -> StringArray {
         match &self.no_errors {
-            Some(nulls) if nulls.len() >= rows => nulls.slice(0, rows),
+            Some(nulls) if nulls.len() == rows => nulls.clone(),
+            Some(nulls) if nulls.len() > rows => nulls.slice(0, rows),
             _ => {
                 let nulls = StringArray::new_null(rows);
                 self.no_errors = Some(nulls.clone());
                 nulls
+            }
+        }
+    }
+
+    /// Where `model`'s columns are in record batches of `schema`: the
+    /// last call's layout when it fits, else found anew.
+    pub(crate) fn layout(&mut self, model: &Model, schema: &SchemaRef) -> Arc<Layout> {
+        match &self.layout {
+            Some(layout) if layout.fits(model, schema) => layout.clone(),
+            _ => {
+                let layout = Arc::new(Layout::find(model, schema));
+                self.layout = Some(layout.clone());
+                layout
             }
         }
     }
@@ -227,18 +246,18 @@ impl ScoreBuffers {
     /// The results' schema: `id` as read (when the input has one), then
     /// [`result_fields`](crate::result_fields); the last call's when it was
     /// built from the same.
-    pub(crate) fn schema(&mut self, id: Option<Field>, options: &Options) -> SchemaRef {
+    pub(crate) fn schema(&mut self, id: Option<&FieldRef>, options: &Options) -> SchemaRef {
         let (drivers, rules) = (options.drivers, options.rules.is_some());
         if let Some((i, d, r, schema)) = &self.schema {
-            if *i == id && *d == drivers && *r == rules {
+            if i.as_ref() == id && *d == drivers && *r == rules {
                 return schema.clone();
             }
         }
         let mut fields: Vec<FieldRef> = Vec::with_capacity(13);
-        fields.extend(id.iter().cloned().map(Arc::new));
+        fields.extend(id.cloned());
         fields.extend(crate::result_fields(options).iter().cloned());
         let schema = Arc::new(Schema::new(fields));
-        self.schema = Some((id, drivers, rules, schema.clone()));
+        self.schema = Some((id.cloned(), drivers, rules, schema.clone()));
         schema
     }
 

@@ -4,6 +4,7 @@
 //! days. A batch that needs none is not copied.
 
 use crate::input::reads;
+use crate::layout::Layout;
 use crate::Error;
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch};
@@ -66,7 +67,14 @@ pub(crate) fn is_date(name: &str) -> bool {
 /// [`cast_to`] says; `None` when none needs it (nothing copied). Other
 /// columns (a warehouse's own) are left as they are, uncopied. The
 /// results keep the input's own `id` column.
-pub(crate) fn utf8(model: &Model, input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
+pub(crate) fn utf8(
+    model: &Model,
+    layout: &Layout,
+    input: &RecordBatch,
+) -> Result<Option<RecordBatch>, Error> {
+    if !layout.cast {
+        return Ok(None);
+    }
     let schema = input.schema();
     // (The type first: cheaper than `reads`, and most columns need no
     // cast.)

@@ -1,13 +1,13 @@
 //! A record batch read as a [`healthscore::batch::Batch`], in place where
 //! the types allow.
 
-use crate::cast::is_date;
 use crate::convert::{previous_scores, text_days, text_u32, to_f64, to_u32};
+use crate::layout::{column_at, Convention, Layout};
 use crate::Error;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, Int64Type, UInt32Type, UInt64Type};
 use arrow_array::{Array, RecordBatch};
-use arrow_schema::DataType;
+use arrow_schema::{DataType, SchemaRef};
 use chrono::NaiveDate;
 use healthscore::batch::{Batch, Dates, Ids, MetricColumn, Mrr, Validity};
 use healthscore::cta::RuleSet;
@@ -68,10 +68,16 @@ fn validity(array: &dyn Array) -> Validity<'_> {
 /// Rows where a column every account needs (`id`, `mrr`, `employees`,
 /// `as_of`) is null, with the column, in row order: each such row is
 /// rejected (its `error` says which columns), not the batch.
-pub(crate) fn null_rows(input: &RecordBatch) -> Vec<(usize, &'static str)> {
+pub(crate) fn null_rows(layout: &Layout, input: &RecordBatch) -> Vec<(usize, &'static str)> {
     let mut rows: Vec<(usize, &'static str)> = Vec::new();
-    for name in ["id", "mrr", "employees", "as_of"] {
-        let Some(nulls) = input.column_by_name(name).and_then(|a| a.nulls()) else {
+    for c in [
+        Convention::Id,
+        Convention::Mrr,
+        Convention::Employees,
+        Convention::AsOf,
+    ] {
+        let name = c.name();
+        let Some(nulls) = layout.get(input, c).and_then(|a| a.nulls()) else {
             continue;
         };
         rows.extend(
@@ -86,18 +92,23 @@ pub(crate) fn null_rows(input: &RecordBatch) -> Vec<(usize, &'static str)> {
     rows
 }
 
-fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a dyn Array, Error> {
-    batch
-        .column_by_name(name)
+/// The convention column `c`, which the scorer needs.
+fn column<'a>(
+    layout: &Layout,
+    batch: &'a RecordBatch,
+    c: Convention,
+) -> Result<&'a dyn Array, Error> {
+    layout
+        .get(batch, c)
         .map(|a| a.as_ref())
-        .ok_or_else(|| missing(batch, name))
+        .ok_or_else(|| missing(batch.schema_ref(), c.name()))
 }
 
 /// A column the scorer needs is not in `batch`: named, and with the
 /// column the batch has that differs from it only in case, spaces or
 /// separators (` MRR`, `Weekly Active Ratio`), which is not read.
-fn missing(batch: &RecordBatch, name: &str) -> Error {
-    match near_miss(batch, name) {
+fn missing(schema: &SchemaRef, name: &str) -> Error {
+    match near_miss(schema, name) {
         Some(found) => Error::column(
             name,
             format!("missing (the input has {found:?}; column names must match exactly)"),
@@ -106,9 +117,9 @@ fn missing(batch: &RecordBatch, name: &str) -> Error {
     }
 }
 
-/// The column of `batch` whose name is `name` but for case, spaces
+/// The column of `schema` whose name is `name` but for case, spaces
 /// around it and separators (` `, `-`, `.` for `_`).
-fn near_miss<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a str> {
+pub(crate) fn near_miss<'a>(schema: &'a SchemaRef, name: &str) -> Option<&'a str> {
     let loose = |s: &str| -> String {
         s.trim()
             .chars()
@@ -119,8 +130,7 @@ fn near_miss<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a str> {
             .collect()
     };
     let want = loose(name);
-    batch
-        .schema_ref()
+    schema
         .fields()
         .iter()
         .find(|f| loose(f.name()) == want)
@@ -130,12 +140,13 @@ fn near_miss<'a>(batch: &'a RecordBatch, name: &str) -> Option<&'a str> {
 /// The first metric of the model without a column but with a column
 /// named like it ([`missing`]); a metric with no column like it is left
 /// to the batch path's check, which names every one.
-pub(crate) fn near_misses(model: &Model, batch: &RecordBatch) -> Result<(), Error> {
-    match model
-        .metric_ids()
-        .find(|id| batch.column_by_name(id).is_none() && near_miss(batch, id).is_some())
-    {
-        Some(id) => Err(missing(batch, id)),
+pub(crate) fn near_misses(
+    layout: &Layout,
+    model: &Model,
+    batch: &RecordBatch,
+) -> Result<(), Error> {
+    match layout.near_miss.and_then(|m| model.metric_ids().nth(m)) {
+        Some(id) => Err(missing(batch.schema_ref(), id)),
         None => Ok(()),
     }
 }
@@ -159,15 +170,15 @@ pub(crate) fn reads(model: &Model, name: &str) -> bool {
 }
 
 /// Converts what cannot be borrowed; [`batch`] then borrows the rest.
-pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
+pub(crate) fn own(model: &Model, layout: &Layout, input: &RecordBatch) -> Result<Owned, Error> {
     let mut owned = Owned::default();
-    let employees = column(input, "employees")?;
+    let employees = column(layout, input, Convention::Employees)?;
     match employees.data_type() {
         DataType::UInt32 => {}
         DataType::Utf8 => owned.employees = text_u32("employees", employees, &mut owned.problems),
         _ => owned.employees = to_u32("employees", employees, &mut owned.problems)?,
     }
-    let mrr = column(input, "mrr")?;
+    let mrr = column(layout, input, Convention::Mrr)?;
     match mrr.data_type() {
         DataType::Utf8 => {
             let problems = &mut owned.problems;
@@ -200,22 +211,24 @@ pub(crate) fn own(model: &Model, input: &RecordBatch) -> Result<Owned, Error> {
             ))
         }
     }
-    if let Some(previous) = input.column_by_name("previous_score") {
+    if let Some(previous) = layout.get(input, Convention::PreviousScore) {
         owned.previous_scores = Some(previous_scores(previous.as_ref(), &mut owned.problems)?);
     }
-    for id in model.metric_ids() {
-        if let Some(array) = input.column_by_name(id) {
+    for (id, columns) in model.metric_ids().zip(&layout.metrics) {
+        if let Some((_, array)) = columns.value.and_then(|at| column_at(input, at)) {
             if array.data_type() != &DataType::Float64 {
                 let values = to_f64(id, array.as_ref(), &mut owned.problems)?;
                 owned.metrics.push((id.to_string(), values));
             }
         }
     }
-    for (field, array) in input.schema_ref().fields().iter().zip(input.columns()) {
-        let name = field.name();
-        // (The name's suffix first: cheaper than `reads`.)
-        let date = is_date(name) && reads(model, name);
-        if date && array.data_type() == &DataType::Utf8 {
+    for (field, array) in layout
+        .read_dates
+        .iter()
+        .filter_map(|at| column_at(input, *at))
+    {
+        if array.data_type() == &DataType::Utf8 {
+            let name = field.name();
             let days = text_days(name, array.as_ref(), &mut owned.problems);
             owned.dates.push((name.clone(), days));
         }
@@ -245,9 +258,11 @@ pub(crate) struct Text<'a> {
 }
 
 /// The text columns of a block.
-pub(crate) fn text<'a>(input: &'a RecordBatch) -> Result<Text<'a>, Error> {
-    let strings = |name: &str| -> Result<Option<Vec<Option<&'a str>>>, Error> {
-        match input.column_by_name(name) {
+pub(crate) fn text<'a>(layout: &Layout, input: &'a RecordBatch) -> Result<Text<'a>, Error> {
+    let strings = |name: &str,
+                   column: Option<&'a arrow_array::ArrayRef>|
+     -> Result<Option<Vec<Option<&'a str>>>, Error> {
+        match column {
             None => Ok(None),
             Some(a) if a.data_type() == &DataType::Utf8 => {
                 Ok(Some(a.as_string::<i32>().iter().collect()))
@@ -255,12 +270,13 @@ pub(crate) fn text<'a>(input: &'a RecordBatch) -> Result<Text<'a>, Error> {
             Some(a) => Err(wrong(name, a.data_type(), "Utf8")),
         }
     };
-    let stages = strings("stage")?;
+    let convention = |c: Convention| strings(c.name(), layout.get(input, c));
+    let stages = convention(Convention::Stage)?;
     // A cell that is not a band rejects its row, as any other unreadable
     // cell does, not the batch. Case and surrounding spaces do not count
     // (`"Green "` from a spreadsheet is green).
     let mut problems = Vec::new();
-    let previous = strings("previous_band")?.map(|v| {
+    let previous = convention(Convention::PreviousBand)?.map(|v| {
         v.iter()
             .enumerate()
             .map(|(row, b)| {
@@ -279,9 +295,9 @@ pub(crate) fn text<'a>(input: &'a RecordBatch) -> Result<Text<'a>, Error> {
             .collect()
     });
     let mut authors = Vec::new();
-    for field in input.schema_ref().fields() {
+    for (field, array) in layout.authors.iter().filter_map(|at| column_at(input, *at)) {
         if let Some(metric) = field.name().strip_suffix("__author") {
-            if let Some(names) = strings(field.name())? {
+            if let Some(names) = strings(field.name(), Some(array))? {
                 authors.push((metric, names));
             }
         }
@@ -297,13 +313,14 @@ pub(crate) fn text<'a>(input: &'a RecordBatch) -> Result<Text<'a>, Error> {
 /// The record batch as a batch of the model, borrowing every column it can.
 pub(crate) fn batch<'a>(
     model: &'a Model,
+    layout: &Layout,
     input: &'a RecordBatch,
     owned: &'a Owned,
     text: &'a Text<'a>,
     options: &Options,
 ) -> Result<(Batch<'a>, Vec<(usize, String)>), Error> {
     let mut problems = Vec::new();
-    let id = column(input, "id")?;
+    let id = column(layout, input, Convention::Id)?;
     let ids = match id.data_type() {
         DataType::Utf8 => {
             let s = id.as_string::<i32>();
@@ -316,7 +333,7 @@ pub(crate) fn batch<'a>(
         DataType::UInt64 => Ids::UInt(id.as_primitive::<UInt64Type>().values()),
         other => return Err(wrong("id", other, "Utf8, Int64 or UInt64")),
     };
-    let mrr_array = column(input, "mrr")?;
+    let mrr_array = column(layout, input, Convention::Mrr)?;
     let mrr = match mrr_array.data_type() {
         DataType::Decimal128(_, s) => Mrr::Scaled128 {
             values: mrr_array
@@ -330,11 +347,11 @@ pub(crate) fn batch<'a>(
         },
         _ => Mrr::Decimal(&owned.mrr),
     };
-    let employees = match column(input, "employees")? {
+    let employees = match column(layout, input, Convention::Employees)? {
         a if a.data_type() == &DataType::UInt32 => a.as_primitive::<UInt32Type>().values().as_ref(),
         _ => owned.employees.as_slice(),
     };
-    let as_of = match input.column_by_name("as_of") {
+    let as_of = match layout.get(input, Convention::AsOf) {
         Some(a) => match a.data_type() {
             DataType::Date32 => Dates::Days(a.as_primitive::<Date32Type>().values()),
             DataType::Utf8 => Dates::Days(owned.days("as_of").unwrap_or_default()),
@@ -357,7 +374,7 @@ pub(crate) fn batch<'a>(
         batch = batch.previous_scores(scores);
     }
     // Named dates for CTA rules: `renewal__date` is the date `renewal`.
-    for (field, array) in input.schema_ref().fields().iter().zip(input.columns()) {
+    for (field, array) in layout.dates.iter().filter_map(|at| column_at(input, *at)) {
         let Some(name) = field.name().strip_suffix("__date") else {
             continue;
         };
@@ -368,17 +385,8 @@ pub(crate) fn batch<'a>(
         };
         batch = batch.date(name, Dates::Days(days), validity(array.as_ref()));
     }
-    // The `<metric>__observed_on` columns, found in one pass over the
-    // columns (not one per metric: this runs per call).
-    let observed_on: Vec<(&str, &arrow_schema::FieldRef, &arrow_array::ArrayRef)> = input
-        .schema_ref()
-        .fields()
-        .iter()
-        .zip(input.columns())
-        .filter_map(|(f, a)| Some((f.name().strip_suffix("__observed_on")?, f, a)))
-        .collect();
-    for id in model.metric_ids() {
-        let Some(array) = input.column_by_name(id) else {
+    for (id, columns) in model.metric_ids().zip(&layout.metrics) {
+        let Some((_, array)) = columns.value.and_then(|at| column_at(input, at)) else {
             continue; // the scorer names every missing metric
         };
         let values: &[f64] = match owned.metrics.iter().find(|(m, _)| m == id) {
@@ -389,8 +397,7 @@ pub(crate) fn batch<'a>(
         if let Some((_, names)) = text.authors.iter().find(|(m, _)| m == &id) {
             column = column.authors(names);
         }
-        let observed = observed_on.iter().find(|(m, ..)| *m == id);
-        if let Some((_, field, dates)) = observed {
+        if let Some((field, dates)) = columns.observed_on.and_then(|at| column_at(input, at)) {
             let observed = field.name();
             let days = match dates.data_type() {
                 DataType::Date32 => dates.as_primitive::<Date32Type>().values(),

@@ -114,6 +114,7 @@ mod files;
 mod ids;
 mod input;
 mod keys;
+mod layout;
 mod output;
 mod pipeline;
 mod projection;

@@ -2,6 +2,7 @@
 
 use crate::buffers::{Filling, ScoreBuffers};
 use crate::input::Options;
+use crate::layout::{Convention, Layout};
 use crate::widen::Widen;
 use crate::Error;
 use arrow_array::{ArrayRef, RecordBatch, StringArray};
@@ -88,9 +89,10 @@ pub(crate) fn score_rejecting(
     buffers: &mut ScoreBuffers,
     rejected: Vec<(usize, String)>,
 ) -> Result<RecordBatch, Error> {
-    // Columns named almost as the model's, once per call (every block has
-    // the same columns).
-    crate::input::near_misses(scorer.model(), input)?;
+    // Where the columns are (found once per schema), and columns named
+    // almost as the model's metrics.
+    let layout = buffers.layout(scorer.model(), input.schema_ref());
+    crate::input::near_misses(&layout, scorer.model(), input)?;
     // The results have no coverage per dimension: the kernel need not
     // write it (16 bytes a row).
     let scorer = scorer
@@ -105,13 +107,14 @@ pub(crate) fn score_rejecting(
     // block, each thread its own run of rows, and each block's results
     // turned into Arrow columns by the thread that scored it while they
     // are still in its cache.
-    let scored = crate::blocks::score_blocks(&scorer, input, options, &mut results, &mut scores)
-        .map(|problems| results.problems.extend(problems));
+    let scored =
+        crate::blocks::score_blocks(&scorer, &layout, input, options, &mut results, &mut scores)
+            .map(|problems| results.problems.extend(problems));
     // The working columns are kept whatever happened.
     buffers.scores = scores;
     scored?;
     results.problems.extend(rejected);
-    results.finish(scorer.model(), input, options, buffers)
+    results.finish(scorer.model(), &layout, input, options, buffers)
 }
 
 /// The result columns, filled block by block.
@@ -155,7 +158,7 @@ impl Results {
     /// become null, their `error` says which column and why (in the row
     /// API's form, `account 7: mrr: missing`), whatever the batch path
     /// made of the placeholder values read in their place.
-    fn reject_problem_rows(&mut self, input: &RecordBatch, options: &Options) {
+    fn reject_problem_rows(&mut self, layout: &Layout, input: &RecordBatch, options: &Options) {
         if self.problems.is_empty() {
             return;
         }
@@ -170,7 +173,7 @@ impl Results {
         if let Some(ctas) = &mut self.ctas {
             ctas.retain(|(r, ..)| !rejected(r));
         }
-        let id = input.column_by_name("id");
+        let id = layout.get(input, Convention::Id);
         for group in problems.chunk_by(|a, b| a.0 == b.0) {
             let Some((row, _)) = group.first() else {
                 continue;
@@ -204,18 +207,16 @@ impl Results {
     fn finish(
         mut self,
         model: &healthscore::Model,
+        layout: &Layout,
         input: &RecordBatch,
         options: &Options,
         buffers: &mut ScoreBuffers,
     ) -> Result<RecordBatch, Error> {
-        self.reject_problem_rows(input, options);
+        self.reject_problem_rows(layout, input, options);
         let rows = input.num_rows();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(13);
-        let id = input
-            .schema()
-            .column_with_name("id")
-            .map(|(_, f)| f.clone());
-        if let (Some(_), Some(column)) = (&id, input.column_by_name("id")) {
+        let id = layout.field(input, Convention::Id);
+        if let (Some(_), Some(column)) = (id, layout.get(input, Convention::Id)) {
             columns.push(column.clone());
         }
         let schema = buffers.schema(id, options);

@@ -230,6 +230,98 @@ fn one_score_buffers_serves_other_models_and_options() {
     assert_eq!(third.schema(), first.schema());
 }
 
+/// A column's name and values.
+type Named = (String, ArrayRef);
+
+/// One `ScoreBuffers` for record batches of other schemas, one after
+/// another (it keeps where the columns were from call to call): columns
+/// in another order, an `id` of another type (cast), a metric missing or
+/// named almost as the model's, another model with other metric ids.
+/// Each result is what fresh buffers give, and each error names its
+/// column.
+#[test]
+fn one_score_buffers_follows_each_batchs_columns() {
+    let model = model();
+    let c = v0m::generate(700, 41);
+    let batch = record_batch(&c);
+    // The batch's columns, each as `f` makes it of its name and values
+    // (`None`: left out).
+    let with = |f: &dyn Fn(&str, &ArrayRef) -> Option<Named>| {
+        let schema = batch.schema();
+        let columns = schema.fields().iter().zip(batch.columns());
+        RecordBatch::try_from_iter(columns.filter_map(|(field, c)| f(field.name(), c))).unwrap()
+    };
+    let reversed = {
+        let schema = batch.schema();
+        let columns = schema.fields().iter().zip(batch.columns()).rev();
+        RecordBatch::try_from_iter(columns.map(|(f, c)| (f.name().clone(), c.clone()))).unwrap()
+    };
+    let narrow_id = with(&|name, c| {
+        let c = match name {
+            "id" => arrow_cast::cast(c, &arrow_schema::DataType::Int32).unwrap(),
+            _ => c.clone(),
+        };
+        Some((name.to_string(), c))
+    });
+    let metric = model.metric_ids().nth(2).unwrap().to_string();
+    let renaming = |to: String| {
+        with(&|name, c| {
+            let name = if name == metric {
+                to.clone()
+            } else {
+                name.to_string()
+            };
+            Some((name, c.clone()))
+        })
+    };
+    let without = with(&|name, c| (name != metric).then(|| (name.to_string(), c.clone())));
+    let loud = renaming(metric.to_uppercase());
+    // Another model whose third metric has another id, and a batch whose
+    // column has that id.
+    let text = include_str!("../../../examples/data/model-v0m.json")
+        .replace(&format!("\"{metric}\""), "\"renamed\"");
+    let other = Model::new(serde_json::from_str(&text).unwrap()).unwrap();
+    assert!(other.metric_ids().any(|id| id == "renamed"));
+    let renamed = renaming("renamed".to_string());
+    let options = options();
+    let mut buffers = ScoreBuffers::new();
+    let fresh = score_batch(&Scorer::new(&model), &batch, &options).unwrap();
+    for round in 0..2 {
+        for (name, input) in [
+            ("as generated", &batch),
+            ("reversed", &reversed),
+            ("id as Int32", &narrow_id),
+        ] {
+            let kept =
+                score_batch_into(&Scorer::new(&model), input, &options, &mut buffers).unwrap();
+            let alone = score_batch(&Scorer::new(&model), input, &options).unwrap();
+            assert_eq!(kept, alone, "{name}, round {round}");
+            assert_eq!(
+                score_micros(&kept),
+                score_micros(&fresh),
+                "{name}, round {round}"
+            );
+        }
+        let err =
+            score_batch_into(&Scorer::new(&model), &without, &options, &mut buffers).unwrap_err();
+        assert!(err.to_string().contains(&metric), "{err}");
+        let err =
+            score_batch_into(&Scorer::new(&model), &loud, &options, &mut buffers).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("the input has {:?}", metric.to_uppercase())),
+            "{err}"
+        );
+        // The other model reads `renamed` where the first read `metric`.
+        let kept =
+            score_batch_into(&Scorer::new(&other), &renamed, &options, &mut buffers).unwrap();
+        assert_eq!(score_micros(&kept), score_micros(&fresh), "round {round}");
+        let err =
+            score_batch_into(&Scorer::new(&other), &batch, &options, &mut buffers).unwrap_err();
+        assert!(err.to_string().contains("renamed"), "{err}");
+    }
+}
+
 #[test]
 fn parquet_in_parquet_csv_and_json_lines_out() {
     let model = model();
