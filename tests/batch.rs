@@ -1098,6 +1098,41 @@ fn an_empty_batch_is_empty_columns() {
     assert!(out.errors().is_empty());
 }
 
+/// Columns scored by one model, then by another: they are the second
+/// model's (its fingerprint, so a summary of the first model refuses
+/// them), and scoring the first again makes them the first's.
+#[test]
+fn reused_columns_name_the_model_that_scored_them_last() {
+    let a = bundled();
+    let mut config = a.config().clone();
+    config.version = format!("{}-next", config.version);
+    let b = Model::new(config).unwrap();
+    assert_ne!(a.fingerprint(), b.fingerprint());
+    let ids = ["x"];
+    let mrr = [Decimal::new(120_000, 2)];
+    let mut batch = Batch::new(
+        Ids::Str(&ids),
+        Mrr::Decimal(&mrr),
+        &[40],
+        Dates::One(day(28)),
+    );
+    let values = [0.5];
+    for id in a.metric_ids() {
+        batch.push_metric(id, MetricColumn::new(&values));
+    }
+    let mut out = BatchScores::new();
+    for (model, other) in [(&a, &b), (&b, &a), (&a, &b)] {
+        Scorer::new(model).score_into(&batch, &mut out).unwrap();
+        assert_eq!(out, Scorer::new(model).score(&batch).unwrap());
+        out.summarise(&batch, &mut PortfolioSummary::new(model))
+            .unwrap();
+        let err = out
+            .summarise(&batch, &mut PortfolioSummary::new(other))
+            .unwrap_err();
+        assert!(err.to_string().contains(other.version()), "{err}");
+    }
+}
+
 /// Hostile columns: any values, dates, ids, MRRs and bitmaps either score
 /// or are a row error (or a column error), never a panic; rejected rows
 /// carry errors and scored rows have bounded scores.

@@ -342,7 +342,11 @@ impl<'m> Scorer<'m> {
         };
         let rows = batch.len();
         out.reset(rows, self.drivers, self.dimension_coverage);
-        out.model = Some(self.model.fingerprint().clone());
+        // (Kept when it is already this model's: a stream of small calls
+        // otherwise copies its name and version, two allocations, per call.)
+        if out.model.as_ref() != Some(self.model.fingerprint()) {
+            out.model = Some(self.model.fingerprint().clone());
+        }
         let threads = self.threads_for(rows);
         let all = out.out();
         if threads == 1 {
