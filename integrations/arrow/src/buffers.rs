@@ -65,7 +65,7 @@ pub struct ScoreBuffers {
     /// row (its offsets are 4 bytes a row: allocated once, not per call).
     no_errors: Option<StringArray>,
     /// The dictionaries' names of the model scored last.
-    names: Option<Names>,
+    names: Option<Arc<Names>>,
     /// The results' schema last built, with what it was built from: the
     /// input's `id` field, `drivers`, and whether there were rules.
     schema: Option<(Option<FieldRef>, bool, bool, SchemaRef)>,
@@ -232,11 +232,11 @@ impl ScoreBuffers {
     /// The dictionaries' names for `model`: those of the last call when
     /// it scored the same model (the same fingerprint: name, version and
     /// compiled content), else built anew.
-    pub(crate) fn names(&mut self, model: &Model) -> Names {
+    pub(crate) fn names(&mut self, model: &Model) -> Arc<Names> {
         match &self.names {
             Some(names) if names.model == *model.fingerprint() => names.clone(),
             _ => {
-                let names = Names::of(model);
+                let names = Arc::new(Names::of(model));
                 self.names = Some(names.clone());
                 names
             }
