@@ -25,6 +25,13 @@ use std::sync::Arc;
 /// allocates a new one. The buffers of the last results stay allocated
 /// until the `ScoreBuffers` is dropped.
 ///
+/// It also keeps what does not change from batch to batch of a stream:
+/// where each column the scorer reads is in the last schema (found by
+/// name once, not in every call; a batch of another schema, or scored by
+/// another model, has its columns found anew), the dictionaries' names
+/// and the results' schema. One `ScoreBuffers` may serve batches of any
+/// schemas and models, in any order.
+///
 /// # Examples
 ///
 /// ```
