@@ -22,6 +22,52 @@ fn handle(model: &Model, body: &str) -> Result<ScoreRecord, Box<dyn std::error::
     Ok(model.bind(data)?.score().record())
 }
 
+/// The value of the `seats` observation of a payload whose value is
+/// written `value`.
+fn seats_payload(value: &str) -> String {
+    format!(
+        r#"{{"id": 1, "mrr": "2500.00", "employees": 80, "as_of": "2026-11-23",
+        "observations": [{{"metric": "seats", "value": {value}, "observed_on": "2026-11-20"}}]}}"#
+    )
+}
+
+/// JSON numbers read as the nearest double, as Rust's own parser reads
+/// them, whatever their digits, and records with them read back exactly.
+/// serde_json's default parser was a unit in the last place off for some
+/// 16- and 17-digit numbers, which is how records write doubles: a fuzzed
+/// account's `0.9944444444444445` read back as `0.9944444444444444`.
+#[test]
+fn json_numbers_read_as_the_nearest_double() {
+    let model = golden();
+    for text in [
+        "0.9944444444444445",
+        "0.99444444444444444444444444444444444444444444444444444447",
+        "0.30000000000000004",
+        "0.1",
+        "0.7",
+        "1e-7",
+        "2.2250738585072014e-308",
+        "4.9e-324",
+        "0.8999999999999999",
+        "9007199254740993e-16",
+    ] {
+        let data: AccountData = serde_json::from_str(&seats_payload(text)).unwrap();
+        let read = match data.observations.first().map(|o| &o.value) {
+            Some(Value::Number(x)) => *x,
+            other => panic!("{text}: {other:?}"),
+        };
+        let nearest: f64 = text.parse().unwrap();
+        assert_eq!(read.to_bits(), nearest.to_bits(), "{text}");
+        let record = model.bind(data).unwrap().score().record();
+        let json = serde_json::to_string(&record).unwrap();
+        assert_eq!(
+            serde_json::from_str::<ScoreRecord>(&json).unwrap(),
+            record,
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn a_handler_returns_an_owned_record_that_reads_back_exactly() {
     let model = golden();
@@ -357,6 +403,19 @@ proptest! {
         let whole = rules.evaluate_portfolio(&scores).unwrap();
         prop_assert_eq!(&lr, &whole);
         prop_assert_eq!(&rl, &whole);
+    }
+
+    /// Any ratio, written as records write it (the shortest digits that
+    /// read back as the same double), reads back as that double.
+    #[test]
+    fn any_ratio_reads_back_exactly(x in 0.0f64..=1.0) {
+        let model = golden();
+        let data: AccountData = serde_json::from_str(&seats_payload(&x.to_string())).unwrap();
+        let record = model.bind(data).unwrap().score().record();
+        let json = serde_json::to_string(&record).unwrap();
+        prop_assert_eq!(serde_json::from_str::<ScoreRecord>(&json).unwrap(), record);
+        let back: f64 = serde_json::from_str(&serde_json::to_string(&x).unwrap()).unwrap();
+        prop_assert_eq!(back.to_bits(), x.to_bits());
     }
 
     #[test]
