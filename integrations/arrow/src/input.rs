@@ -159,7 +159,8 @@ pub(crate) fn wrong(name: &str, got: &DataType, expected: &str) -> Error {
 /// a metric's `__observed_on` or `__author`, or a named `__date`.
 pub(crate) fn reads(model: &Model, name: &str) -> bool {
     // (A scan of the ids: for a dozen short names, faster than hashing
-    // each name for the model's map, and this runs per column per call.)
+    // each name for the model's map. It runs per column of each new
+    // schema (`Layout::find`), and per call only where a column is cast.)
     let metric = |m: &str| model.metric_ids().any(|id| id == m);
     crate::CONVENTION_COLUMNS.contains(&name)
         || metric(name)
