@@ -37,14 +37,13 @@ impl Convention {
     }
 }
 
-/// A metric's columns: its values, `<metric>__observed_on` and
-/// `<metric>__author` (each the first of that name, as
-/// [`RecordBatch::column_by_name`] finds).
+/// A metric's columns: its values and `<metric>__observed_on` (each the
+/// first of that name, as [`RecordBatch::column_by_name`] finds). Its
+/// `__author` column is among [`Layout::authors`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct MetricColumns {
     pub(crate) value: Option<usize>,
     pub(crate) observed_on: Option<usize>,
-    pub(crate) author: Option<usize>,
 }
 
 /// Where the columns the scorer reads are, in record batches of one
@@ -108,11 +107,8 @@ impl Layout {
                     first(&mut m.observed_on, at);
                 }
             }
-            if let Some(of) = name.strip_suffix("__author") {
+            if name.ends_with("__author") {
                 layout.authors.push(at);
-                if let Some(m) = metric(of).and_then(|m| layout.metrics.get_mut(m)) {
-                    first(&mut m.author, at);
-                }
             }
             if name.ends_with("__date") {
                 layout.dates.push(at);
@@ -216,7 +212,6 @@ mod tests {
             MetricColumns {
                 value: Some(3),
                 observed_on: Some(5),
-                author: Some(7)
             }
         );
         assert!(layout.metrics[1..].iter().all(|m| m.value.is_none()));
