@@ -19,7 +19,8 @@
 //!   `<metric>__observed_on`. A table whose columns are named otherwise
 //!   renames them in a subquery (`SELECT wau / 100.0 AS weekly_active_ratio
 //!   ...`). The binding is fixed at planning (the call is rewritten to
-//!   `health_score(named_struct('id', id, ...))`), so an optimizer that
+//!   `health_score(named_struct('id', id, ...), '<model fingerprint>')`),
+//!   so an optimizer that
 //!   inlines the subquery cannot mix columns up.
 //! - **Checked at planning.** A metric of the model not passed, a column of
 //!   the wrong type, an argument that is not a known column, or one passed
@@ -91,6 +92,17 @@
 //! scheduler plans the query and the executors evaluate it: both need the
 //! UDF registered in their session, built from the same model file. The
 //! README's "SQL with DataFusion" section has the sketch.
+//!
+//! A plan names the UDF, not the model, so each planned call also carries
+//! the fingerprint of the model it was planned with (name, version and a
+//! hash of the compiled content, as a last text argument:
+//! `health_score(named_struct(...), 'healthscore model v0m 2026.11
+//! (…)')`). A process whose `health_score` scores with another model (an
+//! executor given an older model file, or one edited in place without a
+//! new version) fails the query with both fingerprints instead of scoring
+//! with a model the plan was not made with. The tests write plans with
+//! DataFusion's protobuf codec, as Ballista ships them, and read them back
+//! in a session of the same model and of an edited one.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]

@@ -2,7 +2,9 @@
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema};
-use datafusion::common::{exec_datafusion_err, plan_datafusion_err, plan_err, Result};
+use datafusion::common::{
+    exec_datafusion_err, exec_err, plan_datafusion_err, plan_err, Result, ScalarValue,
+};
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
@@ -160,9 +162,41 @@ impl HealthScore {
             || (self.options.rules.is_some() && name.ends_with("__date"))
     }
 
-    /// The argument names and types of a call: a struct's fields, or the
-    /// arguments' own names.
+    /// The literal a planned call carries after its struct: which model
+    /// the plan was made with (its [`Fingerprint`](healthscore::model::Fingerprint), as text).
+    fn planned_with(&self) -> String {
+        format!("{PLANNED_WITH}{}", self.model.fingerprint())
+    }
+
+    /// Checks a planned call's fingerprint (`None`: a call not yet
+    /// planned) against this UDF's model: a plan made where another model
+    /// was registered under this name (a Ballista scheduler and an
+    /// executor given different model files) fails instead of scoring with
+    /// a model it was not made with.
+    fn check_planned_with(&self, given: Option<&str>) -> Result<()> {
+        let Some(given) = given else {
+            return Ok(());
+        };
+        let ours = self.planned_with();
+        if given == ours {
+            return Ok(());
+        }
+        let theirs = given.strip_prefix(PLANNED_WITH).unwrap_or(given);
+        plan_err!(
+            "{}: the plan was made with model {theirs}, but this process registered model {} under that name; register the same model file wherever the plan runs (client, scheduler and every executor)",
+            self.name,
+            self.model.fingerprint()
+        )
+    }
+
+    /// The argument names and types of a call: a struct's fields (and a
+    /// planned call's fingerprint after it), or the arguments' own names.
     fn bound(args: &[FieldRef]) -> (Vec<String>, Vec<DataType>) {
+        if let [one, fingerprint] = args {
+            if matches!(one.data_type(), DataType::Struct(_)) && is_text(fingerprint.data_type()) {
+                return Self::bound(std::slice::from_ref(one));
+            }
+        }
         if let [one] = args {
             if let DataType::Struct(fields) = one.data_type() {
                 return (
@@ -215,6 +249,11 @@ impl ScalarUDFImpl for HealthScore {
     /// conventions, every metric of the model passed, types the batch path
     /// reads.
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        if let ([one, _], [_, fingerprint]) = (args.arg_fields, args.scalar_arguments) {
+            if matches!(one.data_type(), DataType::Struct(_)) {
+                self.check_planned_with(fingerprint.and_then(|v| text_of(v)))?;
+            }
+        }
         let (names, types) = Self::bound(args.arg_fields);
         self.check(&names, &types)?;
         Ok(Arc::new(Field::new(&self.name, self.result_type(), false)))
@@ -225,9 +264,29 @@ impl ScalarUDFImpl for HealthScore {
     /// `health_score(named_struct('id', id, 'mrr', mrr, ...))`, so that an
     /// optimizer that later inlines a subquery's expressions cannot lose
     /// which column is which.
+    ///
+    /// The planned call also carries, as a last literal argument, the
+    /// fingerprint of the model it was planned with; each call checks it
+    /// against its own model (see the crate documentation's "Scaling
+    /// out").
     fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        if args.len() < 2 {
-            return Ok(ExprSimplifyResult::Original(args));
+        let call = |args: Vec<Expr>| {
+            Ok(ExprSimplifyResult::Simplified(Expr::ScalarFunction(
+                ScalarFunction::new_udf(Arc::new(self.clone().udf()), args),
+            )))
+        };
+        match args.as_slice() {
+            // Planned already (here, or wherever the plan was made).
+            [_, Expr::Literal(v, _)] if text_of(v).is_some() => {
+                return Ok(ExprSimplifyResult::Original(args))
+            }
+            // A struct of named columns: the fingerprint added.
+            [_] => {
+                let mut args = args;
+                args.push(lit(self.planned_with()));
+                return call(args);
+            }
+            _ => {}
         }
         let mut pairs = Vec::with_capacity(2 * args.len());
         for (i, arg) in args.into_iter().enumerate() {
@@ -249,19 +308,40 @@ impl ScalarUDFImpl for HealthScore {
             datafusion::functions::core::named_struct(),
             pairs,
         ));
-        Ok(ExprSimplifyResult::Simplified(Expr::ScalarFunction(
-            ScalarFunction::new_udf(Arc::new(self.clone().udf()), vec![named]),
-        )))
+        call(vec![named, lit(self.planned_with())])
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
-        let arrays: Vec<ArrayRef> = args
-            .args
+        let mut values = args.args;
+        let mut arg_fields = args.arg_fields;
+        // A planned call: its struct, then the fingerprint of the model it
+        // was planned with, which must be this UDF's.
+        if let ([one, _], [ColumnarValue::Array(_) | ColumnarValue::Scalar(_), last]) =
+            (&arg_fields[..], &values[..])
+        {
+            if matches!(one.data_type(), DataType::Struct(_)) {
+                let given = match last {
+                    ColumnarValue::Scalar(v) => text_of(v),
+                    ColumnarValue::Array(_) => None,
+                };
+                let Some(given) = given else {
+                    return exec_err!(
+                        "{}: the argument after the struct must be the text literal a plan carries (the model's fingerprint), not a column",
+                        self.name
+                    );
+                };
+                self.check_planned_with(Some(given))
+                    .map_err(|e| exec_datafusion_err!("{}", e.strip_backtrace()))?;
+                values.truncate(1);
+                arg_fields.truncate(1);
+            }
+        }
+        let arrays: Vec<ArrayRef> = values
             .into_iter()
             .map(|a| a.into_array(rows))
             .collect::<Result<_>>()?;
-        let input = match (&arrays[..], &args.arg_fields[..]) {
+        let input = match (&arrays[..], &arg_fields[..]) {
             ([one], [_]) if matches!(one.data_type(), DataType::Struct(_)) => {
                 let s = one.as_struct();
                 let fields: Vec<Field> = s
@@ -272,8 +352,7 @@ impl ScalarUDFImpl for HealthScore {
                 RecordBatch::try_new(Arc::new(Schema::new(fields)), s.columns().to_vec())?
             }
             _ => {
-                let fields: Vec<Field> = args
-                    .arg_fields
+                let fields: Vec<Field> = arg_fields
                     .iter()
                     .zip(&arrays)
                     .map(|(f, a)| Field::new(f.name(), a.data_type().clone(), true))
@@ -307,5 +386,24 @@ impl ScalarUDFImpl for HealthScore {
         let result = StructArray::try_new(self.fields.clone(), columns, None)?;
         debug_assert_eq!(result.len(), rows);
         Ok(ColumnarValue::Array(Arc::new(result)))
+    }
+}
+
+/// What a planned call's last argument starts with, before the model's
+/// fingerprint: `healthscore model v0m 1.0 (…)`.
+const PLANNED_WITH: &str = "healthscore model ";
+
+/// Whether arguments of this type are text.
+fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// A text literal's value.
+fn text_of(v: &ScalarValue) -> Option<&str> {
+    match v {
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => Some(s),
+        _ => None,
     }
 }

@@ -246,17 +246,7 @@ async fn group_by_band_and_segment_over_parquet() {
     let dir = std::env::temp_dir().join(format!("healthscore-df-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("accounts.parquet");
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_max_row_group_row_count(Some(1_000))
-        .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(
-        std::fs::File::create(&path).unwrap(),
-        batch.schema(),
-        Some(props),
-    )
-    .unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    v0m_arrow::write_parquet(&path, &batch, 1_000);
 
     let config = SessionConfig::new()
         .with_target_partitions(2)

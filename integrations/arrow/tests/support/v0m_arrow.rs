@@ -30,3 +30,17 @@ pub fn record_batch(c: &v0m::Columns, extra: Vec<(&str, ArrayRef)>) -> RecordBat
     }
     RecordBatch::try_from_iter(columns).expect("columns of one length")
 }
+
+/// Writes `batch` to a Parquet file at `path`, `rows_per_group` rows a row
+/// group.
+#[allow(dead_code)]
+pub fn write_parquet(path: &std::path::Path, batch: &RecordBatch, rows_per_group: usize) {
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(rows_per_group))
+        .build();
+    let file = std::fs::File::create(path).expect("a file to write");
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props))
+        .expect("a Parquet writer");
+    w.write(batch).expect("the batch written");
+    w.close().expect("the file closed");
+}
