@@ -162,6 +162,32 @@ impl Mrr<'_> {
     }
 }
 
+impl Mrr<'_> {
+    /// Row `row`'s value as exact decimal text (`-12.50` for `-1250` at
+    /// scale 2): what a message shows of a value no `Decimal` holds.
+    pub(crate) fn text(&self, row: usize) -> Option<String> {
+        let (unscaled, scale) = match self {
+            Mrr::Decimal(v) => return v.get(row).map(Decimal::to_string),
+            Mrr::Scaled64 { values, scale } => (i128::from(*values.get(row)?), *scale),
+            Mrr::Scaled128 { values, scale } => (*values.get(row)?, *scale),
+        };
+        Some(scaled_text(unscaled, scale))
+    }
+}
+
+/// `unscaled · 10^−scale` as exact decimal text.
+pub(crate) fn scaled_text(unscaled: i128, scale: u32) -> String {
+    let digits = unscaled.unsigned_abs().to_string();
+    let sign = if unscaled < 0 { "-" } else { "" };
+    let scale = usize::try_from(scale).unwrap_or(usize::MAX);
+    if scale == 0 {
+        return format!("{sign}{digits}");
+    }
+    let padded = format!("{digits:0>width$}", width = scale.saturating_add(1));
+    let (whole, fraction) = padded.split_at(padded.len() - scale);
+    format!("{sign}{whole}.{fraction}")
+}
+
 /// `unscaled · 10^−scale` as a `Decimal`, with the digits past what a
 /// `Decimal` holds truncated toward zero; `None` when even its whole part
 /// does not fit (or the scale is past 28 with nothing left to drop).
@@ -334,5 +360,40 @@ impl<'a> MetricColumn<'a> {
     /// True when there are no rows.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exact text for any scaled integer, the sign and leading zeros of a
+    /// fraction kept; and for values a `Decimal` holds, its own text.
+    #[test]
+    fn scaled_text_is_exact() {
+        assert_eq!(scaled_text(-1250, 2), "-12.50");
+        assert_eq!(scaled_text(5, 3), "0.005");
+        assert_eq!(scaled_text(-5, 3), "-0.005");
+        assert_eq!(scaled_text(0, 0), "0");
+        assert_eq!(scaled_text(0, 2), "0.00");
+        assert_eq!(
+            scaled_text(i128::MIN, 0),
+            "-170141183460469231731687303715884105728"
+        );
+        assert_eq!(
+            scaled_text(i128::MAX, 38),
+            "1.70141183460469231731687303715884105727"
+        );
+        for (m, s) in [(123_456, 3), (-7, 1), (10i128.pow(20), 28), (1, 28)] {
+            let d = Decimal::try_from_i128_with_scale(m, s).unwrap();
+            assert_eq!(scaled_text(m, s), d.to_string(), "{m}e-{s}");
+        }
+        let values = [1i128, -2];
+        let mrr = Mrr::Scaled128 {
+            values: &values,
+            scale: 1,
+        };
+        assert_eq!(mrr.text(1).as_deref(), Some("-0.2"));
+        assert_eq!(mrr.text(2), None);
     }
 }

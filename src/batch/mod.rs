@@ -373,7 +373,7 @@ impl<'m> Scorer<'m> {
             })
             .map(|row| {
                 let data = rows::account_data(model, batch, &bound, row);
-                let error = match model.bind(data) {
+                let mut error = match model.bind(data) {
                     Err(error) => error,
                     // Unreachable by the equivalence of the checks; kept
                     // as an error rather than a panic.
@@ -382,6 +382,13 @@ impl<'m> Scorer<'m> {
                         problems: Vec::new(),
                     },
                 };
+                // Values no `Decimal` or date holds, as the column gives
+                // them, in place of what their stand-ins caused.
+                let far = rows::far_values(model, batch, &bound, row);
+                if !far.is_empty() {
+                    error.problems.retain(|p| !rows::hidden_by(p, &far));
+                    error.problems.splice(0..0, far);
+                }
                 RowError { row, error }
             })
             .collect();

@@ -4,7 +4,7 @@
 
 use super::columns::{Dates, MetricColumn, Mrr, RowId};
 use super::input::{Batch, BatchError, ColumnProblem};
-use crate::account::{AccountData, MAX_MRR};
+use crate::account::{AccountData, AccountProblem, MAX_MRR};
 use crate::model::Model;
 use crate::value::{date, Observation, Value};
 use chrono::{Datelike, NaiveDate};
@@ -218,6 +218,67 @@ fn day_of(dates: &Dates<'_>, row: usize) -> NaiveDate {
             Some(_) => dates.get(row).unwrap_or(NaiveDate::MAX),
             None => NaiveDate::MIN,
         },
+    }
+}
+
+/// What a row holds that no `Decimal` or date holds: an MRR whose whole
+/// part is past 96 bits, days past chrono's ±262,143 years. The row API's
+/// input has extremes in their place ([`account_data`]), whose own
+/// problems these replace ([`hidden_by`]), so that the message gives the
+/// value as the column does.
+pub(crate) fn far_values(
+    model: &Model,
+    batch: &Batch<'_>,
+    bound: &Bound<'_>,
+    row: usize,
+) -> Vec<AccountProblem> {
+    let mut far = Vec::new();
+    if batch.mrr.get(row).is_none() {
+        if let Some(text) = batch.mrr.text(row) {
+            far.push(AccountProblem::MrrOutOfRange(text));
+        }
+    }
+    let mut day = |what: &dyn Fn() -> String, dates: &Dates<'_>| {
+        if let (Dates::Days(v), None) = (dates, dates.get(row)) {
+            if let Some(d) = v.get(row) {
+                far.push(AccountProblem::DayOutOfRange {
+                    what: what(),
+                    days: i64::from(*d),
+                });
+            }
+        }
+    };
+    day(&|| "as_of".to_string(), &batch.as_of);
+    for (name, dates, validity) in &batch.dates {
+        if validity.is_valid(row) {
+            day(&|| format!("date {name}"), dates);
+        }
+    }
+    for (metric, column) in model.metrics.iter().zip(&bound.metrics) {
+        if let Some(observed) = column.observed.filter(|_| column.validity.is_valid(row)) {
+            day(&|| format!("observation of {}", metric.id), &observed);
+        }
+    }
+    far
+}
+
+/// Whether `problem` is one the extremes standing for `far`'s values
+/// caused: that date out of range, an MRR beyond 10¹⁵ (or negative), an
+/// observation after an as-of date that is not known.
+pub(crate) fn hidden_by(problem: &AccountProblem, far: &[AccountProblem]) -> bool {
+    let far_date = |w: &str| {
+        far.iter()
+            .any(|f| matches!(f, AccountProblem::DayOutOfRange { what, .. } if what == w))
+    };
+    match problem {
+        AccountProblem::HugeMrr(_) | AccountProblem::NegativeMrr(_) => far
+            .iter()
+            .any(|f| matches!(f, AccountProblem::MrrOutOfRange(_))),
+        AccountProblem::DateOutOfRange { what, .. } => far_date(what),
+        AccountProblem::ObservedAfterAsOf { metric, .. } => {
+            far_date("as_of") || far_date(&format!("observation of {metric}"))
+        }
+        _ => false,
     }
 }
 

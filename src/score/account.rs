@@ -325,6 +325,22 @@ pub enum AccountProblem {
         /// The account's as-of date.
         as_of: NaiveDate,
     },
+    /// A columnar row's MRR beyond what a `Decimal` holds (whole part
+    /// past 96 bits), as the column gives it: `mrr
+    /// 10000000000000000000000000000000000000 is above 10^15`.
+    #[error("mrr {} is {}", .0, if .0.starts_with('-') { "negative" } else { "above 10^15" })]
+    MrrOutOfRange(String),
+    /// A columnar row's date beyond what a date holds (chrono's ±262,143
+    /// years), as its day number from 1970-01-01 (`as_of 2147483647 days
+    /// from 1970-01-01 is outside the years 1 to 9999`). `what` as in
+    /// [`DateOutOfRange`](AccountProblem::DateOutOfRange).
+    #[error("{what} {days} days from 1970-01-01 is outside the years 1 to 9999")]
+    DayOutOfRange {
+        /// Which date: `as_of`, `observation of <metric>`, `date <name>`.
+        what: String,
+        /// Days from 1970-01-01.
+        days: i64,
+    },
     /// A value that does not fit its metric.
     #[error("{metric}: {problem}")]
     Value {
