@@ -58,7 +58,10 @@ pub(crate) fn score_blocks(
     let read = as_utf8.as_ref().unwrap_or(input);
     let owned = own(model, layout, read)?;
     let text = text(layout, read)?;
-    let (whole, problems) = batch(model, layout, read, &owned, &text, options)?;
+    let (whole, mut problems) = batch(model, layout, read, &owned, &text, options)?;
+    if as_utf8.is_some() {
+        problems.extend(crate::cast::far_days(model, input));
+    }
     let runs = runs(whole.len(), scorer.threads_for(whole.len()));
     if scores.len() < runs.len() {
         scores.resize_with(runs.len(), BatchScores::new);

@@ -106,18 +106,15 @@ pub(crate) fn utf8(
     )?))
 }
 
-/// A `Date64` or zone-less `Timestamp` column as the days of its values
-/// (`Date32`, floored: 23:59 is still that day); a day past `Date32`'s
-/// range reads as its end, which binding then refuses as out of range
-/// (never an error for the whole batch). `None` for other types (a
-/// timestamp with a time zone is cast by Arrow: the day in that zone).
-fn naive_days(column: &dyn Array) -> Option<ArrayRef> {
+/// A `Date64` or zone-less `Timestamp` column's values and how many of
+/// them make a day; `None` for other types.
+fn ticks(column: &dyn Array) -> Option<(&[i64], i64)> {
     use arrow_array::types::{
         Date64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
         TimestampSecondType,
     };
     use arrow_schema::TimeUnit;
-    let (values, per_day): (&[i64], i64) = match column.data_type() {
+    Some(match column.data_type() {
         DataType::Date64 => (column.as_primitive::<Date64Type>().values(), 86_400_000),
         DataType::Timestamp(unit, None) => match unit {
             TimeUnit::Second => (
@@ -138,7 +135,46 @@ fn naive_days(column: &dyn Array) -> Option<ArrayRef> {
             ),
         },
         _ => return None,
-    };
+    })
+}
+
+/// The rows of `input` with a `Date64` or zone-less `Timestamp` date the
+/// model reads whose day is past `Date32`'s range (a timestamp in seconds
+/// of 10¹⁵), with the day as the column gives it: [`naive_days`] reads
+/// such a day as `Date32`'s end, which would be the message's day.
+pub(crate) fn far_days(model: &Model, input: &RecordBatch) -> Vec<(usize, String)> {
+    let mut far = Vec::new();
+    for (f, c) in input.schema_ref().fields().iter().zip(input.columns()) {
+        if !is_date(f.name()) || !reads(model, f.name()) {
+            continue;
+        }
+        let Some((values, per_day)) = ticks(c.as_ref()) else {
+            continue;
+        };
+        for (row, v) in values.iter().enumerate() {
+            let day = v.div_euclid(per_day);
+            if i32::try_from(day).is_err() && c.is_valid(row) {
+                far.push((
+                    row,
+                    format!(
+                        "{}: {day} days from 1970-01-01 is outside the years 1 to 9999",
+                        f.name()
+                    ),
+                ));
+            }
+        }
+    }
+    far
+}
+
+/// A `Date64` or zone-less `Timestamp` column as the days of its values
+/// (`Date32`, floored: 23:59 is still that day); a day past `Date32`'s
+/// range reads as its end, which binding then refuses as out of range
+/// (never an error for the whole batch; [`far_days`] gives such a row's
+/// message). `None` for other types (a timestamp with a time zone is cast
+/// by Arrow: the day in that zone).
+fn naive_days(column: &dyn Array) -> Option<ArrayRef> {
+    let (values, per_day) = ticks(column)?;
     let days = values
         .iter()
         .map(|v| {
