@@ -918,13 +918,7 @@ fn one_as_of_date_out_of_range_rejects_every_row() {
         };
         let mut b = Batch::new(Ids::String(&ids), money, &employees, Dates::One(as_of));
         weekly_active_only(&mut b, &model, &values, &none, Dates::One(ymd(1, 1, 1)));
-        for scorer in [
-            Scorer::new(&model),
-            Scorer::new(&model).avx2_isa(),
-            Scorer::new(&model).baseline_isa(),
-            Scorer::new(&model).row_at_a_time(),
-            Scorer::new(&model).threads(2),
-        ] {
+        for scorer in every_scorer(&model) {
             let out = scorer.score(&b).unwrap();
             assert_eq!(
                 out.errors().len(),

@@ -76,13 +76,7 @@ fn far_values_are_shown_as_given() {
         };
         b.push_metric(id, column);
     }
-    for scorer in [
-        Scorer::new(&model),
-        Scorer::new(&model).avx2_isa(),
-        Scorer::new(&model).baseline_isa(),
-        Scorer::new(&model).row_at_a_time(),
-        Scorer::new(&model).threads(2),
-    ] {
+    for scorer in every_scorer(&model) {
         let out = scorer.score(&b).unwrap();
         let set = scorer.instruction_set();
         for (row, want) in rows.iter().map(|r| r.5).enumerate() {

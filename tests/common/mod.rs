@@ -97,3 +97,16 @@ pub fn account(mrr: Decimal, values: &[(&str, f64)]) -> AccountData {
 pub fn micros(p: Option<Points>) -> Option<u32> {
     p.map(Points::micros)
 }
+
+/// Every way to score a batch: the fastest kernel, AVX2, the baseline,
+/// row at a time, and two threads.
+pub fn every_scorer(model: &Model) -> [healthscore::batch::Scorer<'_>; 5] {
+    use healthscore::batch::Scorer;
+    [
+        Scorer::new(model),
+        Scorer::new(model).avx2_isa(),
+        Scorer::new(model).baseline_isa(),
+        Scorer::new(model).row_at_a_time(),
+        Scorer::new(model).threads(2),
+    ]
+}
