@@ -108,6 +108,9 @@ fn csv_schema(path: &Path) -> Result<Schema, Error> {
     let file = File::open(path).map_err(io(path))?;
     let format = arrow_csv::reader::Format::default().with_header(true);
     let (inferred, _) = format.infer_schema(file, Some(1000))?;
+    if inferred.fields().is_empty() {
+        return Err(Error::EmptyCsv(path.display().to_string()));
+    }
     // One column whose name holds a `;` or a tab: a file separated by
     // another character, which would otherwise be refused for a missing
     // column that is plainly there.

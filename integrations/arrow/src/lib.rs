@@ -222,6 +222,10 @@ pub enum Error {
         /// `little-endian` or `big-endian`, as its byte order mark says.
         order: &'static str,
     },
+    /// A CSV file without even a header line (0 bytes, or blank lines
+    /// only): an export that wrote nothing, not a file of missing columns.
+    #[error("{0}: the file is empty, without a header line: expected a header of column names (id, mrr, employees, one per metric) and a line per account")]
+    EmptyCsv(String),
     /// The output file named is the input file: writing the results would
     /// replace the accounts.
     #[error("{0}: the output would replace the accounts it is read from")]
@@ -239,6 +243,7 @@ impl Error {
             | Error::Format(_)
             | Error::NotCommaSeparated { .. }
             | Error::NotUtf8 { .. }
+            | Error::EmptyCsv(_)
             | Error::SameFile(_) => self,
             // The I/O error itself where the reader wrapped one (a
             // directory reads as `Is a directory`, not `External: …`).

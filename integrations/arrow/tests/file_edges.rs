@@ -73,6 +73,18 @@ fn a_file_without_rows_has_its_columns_checked() {
         format!("{}: column employees: missing", short.display())
     );
     assert!(matches!(e, Error::File { .. }), "{e:?}");
+    // No header line at all: an export that wrote nothing, said so.
+    for (name, text) in [("empty.csv", ""), ("blank.csv", "\n\n")] {
+        let empty = d.join(name);
+        std::fs::write(&empty, text).unwrap();
+        let e = score_file(&scorer, &empty, &output, &options()).unwrap_err();
+        assert!(matches!(e, Error::EmptyCsv(_)), "{name}: {e:?}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: the file is empty", empty.display())),
+            "{e}"
+        );
+    }
     let nps_missing = d.join("no-nps.csv");
     std::fs::write(&nps_missing, HEADER.replace(",nps,", ",")).unwrap();
     let e = score_file(&scorer, &nps_missing, &output, &options()).unwrap_err();
