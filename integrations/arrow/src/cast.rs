@@ -90,7 +90,7 @@ pub(crate) fn utf8(
         if let Some(t) = cast(f) {
             let column = match naive_days(c.as_ref()) {
                 Some(days) => days,
-                None => arrow_cast::cast(c, &t)
+                None => arrow_cast::cast(&within_reach(c), &t)
                     .map_err(|e| Error::column(f.name(), format!("cannot be read as {t}: {e}")))?,
             };
             columns.push(column);
@@ -106,8 +106,8 @@ pub(crate) fn utf8(
     )?))
 }
 
-/// A `Date64` or zone-less `Timestamp` column's values and how many of
-/// them make a day; `None` for other types.
+/// A `Date64` or `Timestamp` column's values and how many of them make a
+/// day; `None` for other types.
 fn ticks(column: &dyn Array) -> Option<(&[i64], i64)> {
     use arrow_array::types::{
         Date64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
@@ -116,7 +116,7 @@ fn ticks(column: &dyn Array) -> Option<(&[i64], i64)> {
     use arrow_schema::TimeUnit;
     Some(match column.data_type() {
         DataType::Date64 => (column.as_primitive::<Date64Type>().values(), 86_400_000),
-        DataType::Timestamp(unit, None) => match unit {
+        DataType::Timestamp(unit, _) => match unit {
             TimeUnit::Second => (
                 column.as_primitive::<TimestampSecondType>().values(),
                 86_400,
@@ -138,10 +138,82 @@ fn ticks(column: &dyn Array) -> Option<(&[i64], i64)> {
     })
 }
 
-/// The rows of `input` with a `Date64` or zone-less `Timestamp` date the
-/// model reads whose day is past `Date32`'s range (a timestamp in seconds
-/// of 10¹⁵), with the day as the column gives it: [`naive_days`] reads
-/// such a day as `Date32`'s end, which would be the message's day.
+/// Whether a day (from 1970-01-01) of a column of this type is beyond
+/// what reading it can hold: past `Date32`'s range for a `Date64` or
+/// zone-less `Timestamp` (which [`naive_days`] reads as `Date32`'s end);
+/// for a `Timestamp` with a time zone, within two days (any zone's
+/// offset) of chrono's ±262,143 years, past which Arrow's cast to its day
+/// in that zone fails for the whole batch.
+fn is_far(t: &DataType, day: i64) -> bool {
+    use chrono::Datelike;
+    match t {
+        DataType::Timestamp(_, Some(_)) => {
+            let epoch = i64::from(chrono::NaiveDate::default().num_days_from_ce());
+            let first = i64::from(chrono::NaiveDate::MIN.num_days_from_ce()) - epoch + 2;
+            let last = i64::from(chrono::NaiveDate::MAX.num_days_from_ce()) - epoch - 2;
+            !(first..=last).contains(&day)
+        }
+        _ => i32::try_from(day).is_err(),
+    }
+}
+
+/// A zoned `Timestamp` column with its values past [`is_far`] read as
+/// 1970-01-01, so that Arrow's cast reads the others ([`far_days`]
+/// rejects those rows with their own days); the column itself when none
+/// is.
+fn within_reach(column: &ArrayRef) -> ArrayRef {
+    let (DataType::Timestamp(unit, Some(_)), Some((values, per_day))) =
+        (column.data_type(), ticks(column.as_ref()))
+    else {
+        return column.clone();
+    };
+    let t = column.data_type();
+    if !values.iter().any(|v| is_far(t, v.div_euclid(per_day))) {
+        return column.clone();
+    }
+    let near: Vec<i64> = values
+        .iter()
+        .map(|v| {
+            if is_far(t, v.div_euclid(per_day)) {
+                0
+            } else {
+                *v
+            }
+        })
+        .collect();
+    let nulls = column.nulls().cloned();
+    use arrow_array::types::{
+        TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+        TimestampSecondType,
+    };
+    use arrow_array::PrimitiveArray;
+    use arrow_schema::TimeUnit;
+    let array: ArrayRef = match unit {
+        TimeUnit::Second => Arc::new(PrimitiveArray::<TimestampSecondType>::new(
+            near.into(),
+            nulls,
+        )),
+        TimeUnit::Millisecond => Arc::new(PrimitiveArray::<TimestampMillisecondType>::new(
+            near.into(),
+            nulls,
+        )),
+        TimeUnit::Microsecond => Arc::new(PrimitiveArray::<TimestampMicrosecondType>::new(
+            near.into(),
+            nulls,
+        )),
+        TimeUnit::Nanosecond => Arc::new(PrimitiveArray::<TimestampNanosecondType>::new(
+            near.into(),
+            nulls,
+        )),
+    };
+    // The same type, its time zone included.
+    arrow_cast::cast(&array, t).unwrap_or_else(|_| column.clone())
+}
+
+/// The rows of `input` with a `Date64` or `Timestamp` date the model
+/// reads whose day is past what reading it can hold ([`is_far`]: a
+/// timestamp in seconds of 10¹⁵), with the day as the column gives it
+/// (in UTC), not the day that stands in for it.
 pub(crate) fn far_days(model: &Model, input: &RecordBatch) -> Vec<(usize, String)> {
     let mut far = Vec::new();
     for (f, c) in input.schema_ref().fields().iter().zip(input.columns()) {
@@ -153,7 +225,7 @@ pub(crate) fn far_days(model: &Model, input: &RecordBatch) -> Vec<(usize, String
         };
         for (row, v) in values.iter().enumerate() {
             let day = v.div_euclid(per_day);
-            if i32::try_from(day).is_err() && c.is_valid(row) {
+            if is_far(c.data_type(), day) && c.is_valid(row) {
                 far.push((
                     row,
                     format!(
@@ -174,6 +246,9 @@ pub(crate) fn far_days(model: &Model, input: &RecordBatch) -> Vec<(usize, String
 /// message). `None` for other types (a timestamp with a time zone is cast
 /// by Arrow: the day in that zone).
 fn naive_days(column: &dyn Array) -> Option<ArrayRef> {
+    if let DataType::Timestamp(_, Some(_)) = column.data_type() {
+        return None;
+    }
     let (values, per_day) = ticks(column)?;
     let days = values
         .iter()

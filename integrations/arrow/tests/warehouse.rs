@@ -461,25 +461,34 @@ fn timestamps_read_as_their_days_and_narrow_mrr_as_int64() {
         )],
     );
     assert_same_scores(&score_batch(&scorer, &narrow, &options()).unwrap(), &want);
-    // A timestamp past Date32's days rejects its row alone.
+    // A timestamp past what its reading holds (Date32's days; with a
+    // time zone, chrono's years, past which Arrow's cast fails the whole
+    // batch) rejects its row alone.
     let mut far: Vec<i64> = (0..n).map(|r| day(r) * S).collect();
     far[3] = i64::MIN;
     far[4] = i64::MAX;
-    let seen = date32(&observed);
-    let got = score_batch(
-        &scorer,
-        &with_dates(Arc::new(TimestampSecondArray::from(far)), seen),
-        &options(),
-    )
-    .unwrap();
-    let error = got.column_by_name("error").unwrap().as_string::<i32>();
-    // The day as the column gives it, not `Date32`'s end standing in.
-    for (r, days) in [(3, i64::MIN.div_euclid(S)), (4, i64::MAX.div_euclid(S))] {
-        let want = format!("{days} days from 1970-01-01 is outside the years 1 to 9999");
-        assert!(error.value(r).contains(&want), "{}", error.value(r));
+    far[5] = 9 * 10i64.pow(15);
+    for zone in [None, Some("America/New_York")] {
+        let seen = date32(&observed);
+        let as_of = TimestampSecondArray::from(far.clone()).with_timezone_opt(zone);
+        let got = score_batch(&scorer, &with_dates(Arc::new(as_of), seen), &options())
+            .unwrap_or_else(|e| panic!("{zone:?}: {e}"));
+        let error = got.column_by_name("error").unwrap().as_string::<i32>();
+        // The day as the column gives it, not a day standing in for it.
+        for (r, v) in [(3, i64::MIN), (4, i64::MAX), (5, far[5])] {
+            let days = v.div_euclid(S);
+            let want = format!("as_of: {days} days from 1970-01-01 is outside the years 1 to 9999");
+            assert!(
+                error.value(r).contains(&want),
+                "{zone:?}: {}",
+                error.value(r)
+            );
+        }
+        if zone.is_none() {
+            assert_eq!(
+                micros_column(&got, "score")[6..],
+                micros_column(&want, "score")[6..]
+            );
+        }
     }
-    assert_eq!(
-        micros_column(&got, "score")[5..],
-        micros_column(&want, "score")[5..]
-    );
 }
