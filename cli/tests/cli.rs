@@ -665,16 +665,33 @@ fn score_reads_csv_and_writes_by_extension() {
         .assert()
         .code(4)
         .stderr(contains(format!("error: {}: ", nowhere.display())));
-    // An export cut short mid-line: the input's, naming the file and line.
+    // An export cut short mid-line: the cut line's row is rejected, naming
+    // its line, and the rows before it are scored (exit 3).
     let cut = tmp("v0m-cut.csv");
     let text = std::fs::read_to_string(&input).unwrap();
     std::fs::write(&cut, &text[..text.len() - 20]).unwrap();
-    score_v0m(&cut, &tmp("v0m-cut.jsonl"), &[])
+    score_v0m(&cut, &tmp("v0m-cut.jsonl"), &[]).assert().code(3);
+    let scored = std::fs::read_to_string(tmp("v0m-cut.jsonl")).unwrap();
+    let scored: Vec<&str> = scored.lines().collect();
+    assert_eq!(scored.len(), 3, "{scored:?}");
+    assert_eq!(scored[..2], lines.lines().take(2).collect::<Vec<_>>()[..]);
+    assert!(
+        scored[2].contains("line 4 is cut short") && scored[2].contains("a file cut off?"),
+        "{}",
+        scored[2]
+    );
+    // A line that is not UTF-8: the file's error, naming it and the line.
+    let latin = tmp("v0m-latin1.csv");
+    let mut bytes = text.clone().into_bytes();
+    let last_line = text.trim_end().rfind('\n').unwrap() + 1;
+    bytes.insert(last_line, 0xe9);
+    std::fs::write(&latin, bytes).unwrap();
+    score_v0m(&latin, &tmp("v0m-latin1.jsonl"), &[])
         .assert()
         .code(2)
-        .stderr(contains(format!("error: {}: ", cut.display())))
+        .stderr(contains(format!("error: {}: ", latin.display())))
         .stderr(contains("line 4"));
-    assert!(!tmp("v0m-cut.jsonl").exists());
+    assert!(!tmp("v0m-latin1.jsonl").exists());
     // Flags for the other kind of input are refused, not ignored.
     hs().args([
         "score",

@@ -107,6 +107,9 @@ fn csv_schema(path: &Path) -> Result<Schema, Error> {
     }
     let file = File::open(path).map_err(io(path))?;
     let format = arrow_csv::reader::Format::default().with_header(true);
+    // Through `Ragged` as the rows are: a ragged line among the first
+    // thousand is its row's problem, not the file's.
+    let file = crate::ragged::Ragged::new(file, crate::ragged::Found::default());
     let (inferred, _) = format.infer_schema(file, Some(1000))?;
     if inferred.fields().is_empty() {
         return Err(Error::EmptyCsv(path.display().to_string()));
@@ -337,6 +340,7 @@ fn run(
     let file = File::open(input).map_err(io(input))?;
     let mut ids = Ids::default();
     let mut expected_rows = None;
+    let ragged = crate::ragged::Found::default();
     let reader: Box<dyn arrow_array::RecordBatchReader + Send> = match in_format {
         Format::Parquet => {
             let mut builder =
@@ -366,6 +370,7 @@ fn run(
             if let Some(columns) = columns {
                 builder = builder.with_projection(columns);
             }
+            let file = crate::ragged::Ragged::new(file, ragged.clone());
             Box::new(builder.build(file).map_err(|e| read(e.into()))?)
         }
     };
@@ -404,6 +409,7 @@ fn run(
             .cloned()
             .collect();
     }
+    let ids = (ids, ragged);
     crate::pipeline::score_all(scorer, reader, input, options, ids, |scored| {
         stats.rows += scored.num_rows() as u64;
         stats.batches += 1;

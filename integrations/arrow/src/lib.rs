@@ -118,6 +118,7 @@ mod layout;
 mod output;
 mod pipeline;
 mod projection;
+mod ragged;
 #[cfg(test)]
 mod rng;
 mod widen;

@@ -8,10 +8,13 @@ use crate::{Error, Options, ScoreBuffers};
 use arrow_array::{RecordBatch, RecordBatchReader};
 use healthscore::batch::Scorer;
 use std::path::Path;
+use std::sync::PoisonError;
 
 /// Scores every record batch `reader` gives (the accounts of `input`)
 /// and hands each one's results to `write`, in order. Rows are named by
-/// their place in the file; a repeated id (`ids`) is rejected.
+/// their place in the file; a repeated id (`ids`) is rejected, and so is
+/// a row `ragged` names (a CSV line of another field count than the
+/// header's).
 ///
 /// With [`Scorer::thread_count`] above 1, decoding and scoring run on a
 /// second thread, one batch ahead of `write` on this one: a Parquet file
@@ -30,7 +33,7 @@ pub(crate) fn score_all(
     reader: Box<dyn RecordBatchReader + Send>,
     input: &Path,
     options: &Options,
-    mut ids: Ids,
+    (mut ids, ragged): (Ids, crate::ragged::Found),
     mut write: impl FnMut(&RecordBatch) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let read = |e: Error| e.in_file(input);
@@ -43,7 +46,17 @@ pub(crate) fn score_all(
     let mut score = move |batch: Result<RecordBatch, arrow_schema::ArrowError>| {
         let batch = batch.map_err(|e| read(e.into()))?;
         options.first_row = first_row;
-        let repeated = ids.repeated(&batch, first_row);
+        let mut repeated = ids.repeated(&batch, first_row);
+        // The ragged lines of this batch's rows (noted as they were read,
+        // before the batch was made), in row order.
+        let end = first_row + batch.num_rows() as u64;
+        let mut found = ragged.lock().unwrap_or_else(PoisonError::into_inner);
+        let (here, later): (Vec<_>, Vec<_>) = found.drain(..).partition(|(row, _)| *row < end);
+        *found = later;
+        drop(found);
+        repeated.extend(here.into_iter().filter_map(|(row, why)| {
+            Some((usize::try_from(row.checked_sub(first_row)?).ok()?, why))
+        }));
         if in_turn {
             buffers.swap(0, 1);
         }
@@ -163,7 +176,7 @@ mod tests {
                 reader,
                 Path::new("accounts.parquet"),
                 &options,
-                Ids::default(),
+                (Ids::default(), Default::default()),
                 |_| {
                     written += 1;
                     Ok(())

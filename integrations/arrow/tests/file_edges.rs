@@ -237,8 +237,13 @@ fn errors_name_the_file_and_leave_earlier_results_whole() {
         std::fs::remove_dir(&folder).unwrap();
     }
 
-    let short = d.join("short.csv");
-    std::fs::write(&short, format!("{HEADER}{row}1,100,10\n")).unwrap();
+    // A line that is not UTF-8 fails the file, naming its line (a line of
+    // another field count than the header's only rejects its row: see
+    // tests/ragged.rs).
+    let short = d.join("latin1.csv");
+    let mut bytes = format!("{HEADER}{row}").into_bytes();
+    bytes.extend_from_slice(b"3\xe9t\xe9,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n");
+    std::fs::write(&short, bytes).unwrap();
     let e = score_file(&scorer, &short, &results, &options()).unwrap_err();
     assert!(matches!(e, Error::File { .. }), "{e:?}");
     let text = e.to_string();
@@ -269,8 +274,8 @@ fn errors_name_the_file_and_leave_earlier_results_whole() {
             "accounts.csv",
             "accounts.parquet",
             "cut.parquet",
-            "scores.csv",
-            "short.csv"
+            "latin1.csv",
+            "scores.csv"
         ]
     );
     std::fs::remove_dir_all(&d).unwrap();

@@ -1,0 +1,326 @@
+//! CSV lines with more or fewer fields than the header: each rejects its
+//! own row, not the file.
+//!
+//! Arrow's CSV reader fails the whole file on a line whose field count
+//! differs from the header's: a line cut short at the end of an export
+//! that was interrupted, or a value with an unquoted comma in it. The
+//! accounts are read through [`Ragged`] instead, which passes every well
+//! formed line on as it is, and gives a ragged one as many fields as the
+//! header (its own first fields, the rest empty) and notes its row, so
+//! that the row is rejected with its line (`account a7: line 9 has 16
+//! fields, the header 15`) and every other row is scored.
+
+use std::io::Read;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The rows found ragged so far: row (from 0, after the header) and why.
+pub(crate) type Found = Arc<Mutex<Vec<(u64, String)>>>;
+
+/// A CSV file read record by record (as Arrow's reader parses it: commas,
+/// double quotes, `\n` or `\r\n`), ragged records made header-wide.
+pub(crate) struct Ragged<R> {
+    inner: R,
+    parser: csv_core::Reader,
+    /// Bytes read from `inner` not yet parsed.
+    input: Vec<u8>,
+    at: usize,
+    eof: bool,
+    /// The record being parsed: its bytes as read, its fields' bytes and
+    /// their ends.
+    raw: Vec<u8>,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    /// The header's field count, once read.
+    width: Option<usize>,
+    /// Data records passed on.
+    rows: u64,
+    /// Lines (`\n`) passed before the record being parsed.
+    lines: u64,
+    /// Bytes to hand out, from `out_at` on.
+    out: Vec<u8>,
+    out_at: usize,
+    /// The end was parsed.
+    done: bool,
+    found: Found,
+}
+
+impl<R: Read> Ragged<R> {
+    /// `inner` read through; the ragged rows are noted in `found`.
+    pub(crate) fn new(inner: R, found: Found) -> Self {
+        Ragged {
+            inner,
+            parser: csv_core::Reader::new(),
+            input: Vec::new(),
+            at: 0,
+            eof: false,
+            raw: Vec::new(),
+            fields: vec![0; 4 * 1024],
+            ends: vec![0; 64],
+            width: None,
+            rows: 0,
+            lines: 0,
+            out: Vec::new(),
+            out_at: 0,
+            done: false,
+            found,
+        }
+    }
+
+    /// Reads more of `inner` after what is not yet parsed; `false` at the
+    /// end of the file.
+    fn more(&mut self) -> std::io::Result<bool> {
+        self.input.drain(..self.at);
+        self.at = 0;
+        let have = self.input.len();
+        self.input.resize(have + 64 * 1024, 0);
+        let n = loop {
+            match self
+                .inner
+                .read(self.input.get_mut(have..).unwrap_or_default())
+            {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
+        self.input.truncate(have + n);
+        self.eof = n == 0;
+        Ok(n > 0)
+    }
+
+    /// Parses until at least one record is passed on to `out`, or the end.
+    ///
+    /// A line without quotes or a carriage return inside it, as many
+    /// fields as the header, is passed on as it is after a count of its
+    /// commas (most lines of most exports): Arrow's reader parses it the
+    /// same way. Any other line (the header, one with quotes, a ragged
+    /// one) goes through `csv_core`, Arrow's own parser.
+    fn fill(&mut self) -> std::io::Result<()> {
+        loop {
+            let Some(width) = self.width else {
+                return self.parse();
+            };
+            // The run of good lines from `at`, passed on in one piece.
+            let rest = self.input.get(self.at..).unwrap_or_default();
+            let mut good = 0;
+            for end in memchr::memchr_iter(b'\n', rest) {
+                let line = rest.get(good..end).unwrap_or_default();
+                let body = line.strip_suffix(b"\r").unwrap_or(line);
+                let fits = !body.is_empty() && plain_fields(body) == Some(width);
+                if !fits {
+                    break;
+                }
+                good = end + 1;
+                self.lines += 1;
+                self.rows += 1;
+            }
+            if good > 0 {
+                self.out
+                    .extend_from_slice(rest.get(..good).unwrap_or_default());
+                self.at += good;
+                return Ok(());
+            }
+            // A line to parse, or no whole line left in the buffer.
+            if memchr::memchr(b'\n', rest).is_some() || self.eof || !self.more()? {
+                return self.parse();
+            }
+        }
+    }
+
+    /// Parses one record with `csv_core` from a record's start, and passes
+    /// it on ([`pass`](Self::pass)); at the end, what is left as it is.
+    fn parse(&mut self) -> std::io::Result<()> {
+        use csv_core::ReadRecordResult as R;
+        self.parser.reset();
+        let (mut field_len, mut field_count) = (0, 0);
+        loop {
+            if self.at == self.input.len() && !self.eof {
+                self.more()?;
+            }
+            let input = self.input.get(self.at..).unwrap_or_default();
+            let (result, nin, nout, nend) = self.parser.read_record(
+                input,
+                self.fields.get_mut(field_len..).unwrap_or_default(),
+                self.ends.get_mut(field_count..).unwrap_or_default(),
+            );
+            self.raw
+                .extend_from_slice(input.get(..nin).unwrap_or_default());
+            self.at += nin;
+            field_len += nout;
+            field_count += nend;
+            match result {
+                R::InputEmpty => {}
+                R::OutputFull => self.fields.resize(self.fields.len() * 2, 0),
+                R::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                R::Record => {
+                    self.pass(field_count);
+                    return Ok(());
+                }
+                R::End => {
+                    // Blank lines at the end, no record: as read.
+                    self.out.append(&mut self.raw);
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// The record just parsed (`count` fields), as read or made
+    /// header-wide.
+    fn pass(&mut self, count: usize) {
+        let newlines = |b: &[u8]| b.iter().filter(|c| **c == b'\n').count() as u64;
+        // Its first line: after the blank lines before it.
+        let blank = self
+            .raw
+            .iter()
+            .take_while(|c| matches!(c, b'\n' | b'\r'))
+            .filter(|c| **c == b'\n')
+            .count() as u64;
+        let line = self.lines + blank + 1;
+        self.lines += newlines(&self.raw);
+        let Some(width) = self.width else {
+            self.width = Some(count);
+            self.out.append(&mut self.raw);
+            return;
+        };
+        let row = self.rows;
+        self.rows += 1;
+        if count == width {
+            self.out.append(&mut self.raw);
+            return;
+        }
+        let cut = !self.raw.ends_with(b"\n") && !self.raw.ends_with(b"\r");
+        let why = if cut && count < width {
+            format!("line {line} is cut short: {count} of the header's {width} fields, and no line end (a file cut off?)")
+        } else {
+            format!("line {line} has {count} fields, the header {width} (a value with an unquoted comma, or a field missing)")
+        };
+        self.found
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((row, why));
+        // Its own first fields, quoted; the rest empty.
+        let mut start = 0;
+        for i in 0..width {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            let end = self.ends.get(i).copied().filter(|_| i < count);
+            if let Some(field) = end.and_then(|end| self.fields.get(start..end)) {
+                self.out.push(b'"');
+                for b in field {
+                    if *b == b'"' {
+                        self.out.push(b'"');
+                    }
+                    self.out.push(*b);
+                }
+                self.out.push(b'"');
+            }
+            start = end.unwrap_or(start);
+        }
+        self.out.push(b'\n');
+        self.raw.clear();
+    }
+}
+
+impl<R: Read> Read for Ragged<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.out_at == self.out.len() {
+            self.out.clear();
+            self.out_at = 0;
+            if self.eof && self.at == self.input.len() && self.done {
+                return Ok(0);
+            }
+            self.fill()?;
+            if self.eof && self.at == self.input.len() && self.out.is_empty() {
+                self.done = true;
+            }
+        }
+        let pending = self.out.get(self.out_at..).unwrap_or_default();
+        let n = pending.len().min(buf.len());
+        buf.get_mut(..n)
+            .unwrap_or_default()
+            .copy_from_slice(pending.get(..n).unwrap_or_default());
+        self.out_at += n;
+        Ok(n)
+    }
+}
+
+/// The fields of a line without quotes or a carriage return in it (its
+/// commas plus one); `None` for any other line. One pass, 255 bytes at a
+/// time in `u8` counters, which the compiler turns into compares of 16 or
+/// 32 bytes at once (counting into `usize`, and looking for quotes in a
+/// second pass, went 4 bytes at a time and took most of the time of a
+/// good line).
+fn plain_fields(line: &[u8]) -> Option<usize> {
+    let mut commas = 0;
+    for chunk in line.chunks(255) {
+        let (n, odd) = chunk.iter().fold((0u8, 0u8), |(n, odd), b| {
+            (
+                n + u8::from(*b == b','),
+                odd | u8::from(*b == b'"') | u8::from(*b == b'\r'),
+            )
+        });
+        if odd != 0 {
+            return None;
+        }
+        commas += usize::from(n);
+    }
+    Some(commas + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn through(text: &str, chunk: usize) -> (String, Vec<(u64, String)>) {
+        /// A reader that hands out `chunk` bytes at a time.
+        struct Slow<'a>(&'a [u8], usize);
+        impl Read for Slow<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(self.1).min(buf.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let found = Found::default();
+        let mut out = String::new();
+        Ragged::new(Slow(text.as_bytes(), chunk), found.clone())
+            .read_to_string(&mut out)
+            .unwrap();
+        let found = found.lock().unwrap().clone();
+        (out, found)
+    }
+
+    /// Well formed lines pass as they are (quotes, `\r\n`, a byte order
+    /// mark, blank lines, a last line without a line end); ragged ones are
+    /// made header-wide and noted with their rows and lines; at any chunk
+    /// size of the reader underneath.
+    #[test]
+    fn ragged_lines_are_made_header_wide_and_noted() {
+        let good = "\u{feff}id,note,mrr\r\na,\"x, \"\"y\"\"\",1\r\n\nb,\"two\nlines\",2\nc,,3";
+        let ragged = "id,note,mrr\na,x,1\nb,x,y,2\nc\nd,\"q\"\"\",4\ne,x";
+        for chunk in [1, 2, 3, 7, 64, 1 << 20] {
+            let (out, found) = through(good, chunk);
+            assert_eq!(out, good, "chunk {chunk}");
+            assert!(found.is_empty(), "{found:?}");
+            let (out, found) = through(ragged, chunk);
+            assert_eq!(
+                out,
+                "id,note,mrr\na,x,1\n\"b\",\"x\",\"y\"\n\"c\",,\nd,\"q\"\"\",4\n\"e\",\"x\",\n",
+                "chunk {chunk}"
+            );
+            assert_eq!(
+                found,
+                [
+                    (1, "line 3 has 4 fields, the header 3 (a value with an unquoted comma, or a field missing)".to_string()),
+                    (2, "line 4 has 1 fields, the header 3 (a value with an unquoted comma, or a field missing)".to_string()),
+                    (4, "line 6 is cut short: 2 of the header's 3 fields, and no line end (a file cut off?)".to_string()),
+                ],
+                "chunk {chunk}"
+            );
+        }
+        assert_eq!(through("", 8), (String::new(), Vec::new()));
+        assert_eq!(through("\n\n", 8).1, Vec::new());
+    }
+}

@@ -1,0 +1,109 @@
+//! A CSV line with more or fewer fields than the header (a value with an
+//! unquoted comma, a field left out, the last line of an export cut off)
+//! rejects its own row with its line number; every other row is scored as
+//! in the same file without it, on one thread or two, in batches or not.
+
+use healthscore::batch::Scorer;
+use healthscore::Model;
+use healthscore_arrow::{score_file, Options};
+use std::collections::BTreeMap;
+
+fn model() -> Model {
+    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
+        .unwrap()
+}
+
+const HEADER: &str = "id,mrr,employees,seats_provisioned_ratio,sso_enabled,integrations_count,exec_sponsor_meetings_90d,nps,support_csat,weekly_active_ratio,feature_breadth_ratio,logins_per_user_30d,value_realized_ratio,quota_utilization_ratio,renewal_days_left\n";
+
+/// Account `i`'s line (its values vary with `i`).
+fn line(i: usize) -> String {
+    format!(
+        "{i},{}.{:02},{},1,{},6,2,{},4.5,0.{:02},0.5,12,1,0.9,120\n",
+        100 + i % 5_000,
+        i % 100,
+        10 + i % 300,
+        i % 2,
+        i as i64 % 201 - 100,
+        i % 100
+    )
+}
+
+/// Per id: the JSON line of its results.
+fn results(path: &std::path::Path) -> BTreeMap<u64, serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            let id = v["id"].as_str().and_then(|s| s.parse().ok()).unwrap();
+            (id, v)
+        })
+        .collect()
+}
+
+#[test]
+fn a_ragged_line_rejects_its_row_not_the_file() {
+    let model = model();
+    let d = std::env::temp_dir().join(format!("healthscore-ragged-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    // Past one 65,536-row batch, so that ragged rows fall in both.
+    let rows = 70_000;
+    let clean: String = std::iter::once(HEADER.to_string())
+        .chain((0..rows).map(line))
+        .collect();
+    let mut lines: Vec<String> = (0..rows).map(line).collect();
+    // An unquoted comma in a value; a field left out; the last line cut.
+    lines[3] = lines[3].replacen(",4.5,", ",4,5,", 1);
+    lines[66_000] = lines[66_000].replacen(",12,", ",", 1);
+    let last = lines.len() - 1;
+    lines[last] = lines[last][..20].to_string();
+    let ragged: String = std::iter::once(HEADER.to_string()).chain(lines).collect();
+    let (clean_in, ragged_in) = (d.join("clean.csv"), d.join("ragged.csv"));
+    std::fs::write(&clean_in, clean).unwrap();
+    std::fs::write(&ragged_in, ragged).unwrap();
+    let options = Options {
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 30),
+        ..Options::default()
+    };
+    let want_out = d.join("clean.jsonl");
+    score_file(
+        &Scorer::new(&model).threads(1),
+        &clean_in,
+        &want_out,
+        &options,
+    )
+    .unwrap();
+    let want = results(&want_out);
+    let expected_errors = [
+        (3, "account 3: line 5 has 16 fields, the header 15 (a value with an unquoted comma, or a field missing)"),
+        (66_000, "account 66000: line 66002 has 14 fields, the header 15 (a value with an unquoted comma, or a field missing)"),
+        (69_999, "account 69999: line 70001 is cut short: 5 of the header's 15 fields, and no line end (a file cut off?)"),
+    ];
+    for threads in [1, 2] {
+        let out = d.join(format!("ragged-{threads}.jsonl"));
+        let stats = score_file(
+            &Scorer::new(&model).threads(threads),
+            &ragged_in,
+            &out,
+            &options,
+        )
+        .unwrap();
+        assert_eq!(
+            (stats.rows, stats.rejected),
+            (rows as u64, 3),
+            "{threads} threads"
+        );
+        let got = results(&out);
+        assert_eq!(got.len(), rows);
+        for (id, row) in &got {
+            match expected_errors.iter().find(|(i, _)| *i == *id) {
+                Some((_, error)) => {
+                    assert_eq!(row["error"], *error, "{threads} threads");
+                    assert!(row["score"].is_null());
+                }
+                None => assert_eq!(Some(row), want.get(id), "id {id}, {threads} threads"),
+            }
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
