@@ -323,4 +323,42 @@ mod tests {
         assert_eq!(through("", 8), (String::new(), Vec::new()));
         assert_eq!(through("\n\n", 8).1, Vec::new());
     }
+
+    proptest::proptest! {
+        /// Any text after a header (quotes, commas, line ends in any
+        /// mix, open quotes at the end) reads the same at any chunk size,
+        /// and Arrow's CSV reader reads all of it: as many rows as the
+        /// records the parser finds, none refused for its field count.
+        #[test]
+        fn any_text_reads_header_wide(
+            width in 1usize..5,
+            tokens in proptest::collection::vec(
+                proptest::sample::select(vec!["a", "bc", ",", "\"", "\"\"", "\r", "\n", "\r\n", "\n\n"]),
+                0..60,
+            ),
+            chunk in 1usize..9,
+        ) {
+            let header: Vec<String> = (0..width).map(|i| format!("h{i}")).collect();
+            let text = format!("{}\n{}", header.join(","), tokens.concat());
+            let (out, found) = through(&text, chunk);
+            let (whole, found_whole) = through(&text, 1 << 20);
+            proptest::prop_assert_eq!(&out, &whole);
+            proptest::prop_assert_eq!(&found, &found_whole);
+            let fields: Vec<arrow_schema::Field> = header
+                .iter()
+                .map(|h| arrow_schema::Field::new(h, arrow_schema::DataType::Utf8, true))
+                .collect();
+            let reader = arrow_csv::ReaderBuilder::new(std::sync::Arc::new(arrow_schema::Schema::new(fields)))
+                .with_header(true)
+                .build(std::io::Cursor::new(out.clone()))
+                .unwrap();
+            let mut rows = 0;
+            for batch in reader {
+                let batch = batch.map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{e}: {out:?}")))?;
+                rows += batch.num_rows();
+            }
+            // Every ragged row noted is a row Arrow read.
+            proptest::prop_assert!(found.iter().all(|(row, _)| (*row as usize) < rows), "{found:?}, {rows} rows");
+        }
+    }
 }
