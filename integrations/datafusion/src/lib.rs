@@ -95,12 +95,14 @@
 //!
 //! A plan names the UDF, not the model, so each planned call also carries
 //! the fingerprint of the model it was planned with (name, version and a
-//! hash of the compiled content, as a last text argument:
-//! `health_score(named_struct(...), 'healthscore model v0m 2026.11
-//! (…)')`). A process whose `health_score` scores with another model (an
-//! executor given an older model file, or one edited in place without a
-//! new version) fails the query with both fingerprints instead of scoring
-//! with a model the plan was not made with. The tests write plans with
+//! hash of the compiled content) and the options that change its results,
+//! as a last text argument: `health_score(named_struct(...), 'healthscore
+//! model v0m 2026.11 (…); as_of 2026-11-30; no drivers')`. A process whose
+//! `health_score` scores with another model (an executor given an older
+//! model file, or one edited in place without a new version) or other
+//! options fails the query naming both, instead of scoring with a model
+//! the plan was not made with. (Rules are not in it: register the same
+//! rules everywhere.) The tests write plans with
 //! DataFusion's protobuf codec, as Ballista ships them, and read them back
 //! in a session of the same model and of an edited one.
 

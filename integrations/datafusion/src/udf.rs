@@ -163,9 +163,25 @@ impl HealthScore {
     }
 
     /// The literal a planned call carries after its struct: which model
-    /// the plan was made with (its [`Fingerprint`](healthscore::model::Fingerprint), as text).
+    /// the plan was made with (its [`Fingerprint`](healthscore::model::Fingerprint), as text), and the
+    /// options that change its results (the default as-of date, drivers).
     fn planned_with(&self) -> String {
-        format!("{PLANNED_WITH}{}", self.model.fingerprint())
+        format!("{PLANNED_WITH}{}", self.scoring())
+    }
+
+    /// This UDF's model and the options that change its results:
+    /// `reference model v0m v0m (d79b…); as_of 2026-11-30; drivers`.
+    fn scoring(&self) -> String {
+        let as_of = self
+            .options
+            .as_of
+            .map_or_else(|| "each row's".to_string(), |d| d.to_string());
+        let drivers = if self.options.drivers {
+            "drivers"
+        } else {
+            "no drivers"
+        };
+        format!("{}; as_of {as_of}; {drivers}", self.model.fingerprint())
     }
 
     /// Checks a planned call's fingerprint (`None`: a call not yet
@@ -183,9 +199,9 @@ impl HealthScore {
         }
         let theirs = given.strip_prefix(PLANNED_WITH).unwrap_or(given);
         plan_err!(
-            "{}: the plan was made with model {theirs}, but this process registered model {} under that name; register the same model file wherever the plan runs (client, scheduler and every executor)",
+            "{}: the plan was made with model {theirs}, but this process registered model {} under that name; register the same model file and options wherever the plan runs (client, scheduler and every executor)",
             self.name,
-            self.model.fingerprint()
+            self.scoring()
         )
     }
 

@@ -58,11 +58,20 @@ fn parquet(test: &str) -> PathBuf {
 /// A session of two partitions with `model` registered, the table
 /// `accounts` read from `path`.
 async fn session(model: Arc<Model>, path: &std::path::Path) -> (SessionContext, HealthScore) {
+    session_with(model, path, options()).await
+}
+
+/// [`session`] with these options.
+async fn session_with(
+    model: Arc<Model>,
+    path: &std::path::Path,
+    options: Options,
+) -> (SessionContext, HealthScore) {
     let config = SessionConfig::new()
         .with_target_partitions(2)
         .with_repartition_file_min_size(0);
     let ctx = SessionContext::new_with_config(config);
-    let udf = register(&ctx, model, options());
+    let udf = register(&ctx, model, options);
     ctx.register_parquet(
         "accounts",
         path.to_str().unwrap(),
@@ -155,7 +164,7 @@ async fn fails_with_another_model(
             planned_with.model().fingerprint()
         ),
         format!("registered model {}", other.fingerprint()),
-        "register the same model file".to_string(),
+        "register the same model file and options".to_string(),
     ] {
         assert!(message.contains(&needed), "{needed:?} not in {message}");
     }
@@ -224,4 +233,39 @@ async fn a_planned_call_with_another_fingerprint_fails() {
     };
     assert!(err.to_string().contains("health_score"), "{err}");
     assert_eq!(udf.rows_scored(), 0);
+}
+
+/// The same model registered with another default as-of date (or with
+/// drivers) would score the same plan differently: it fails too.
+#[tokio::test]
+async fn a_plan_fails_where_the_options_differ() {
+    let path = parquet("options");
+    let (client, planned_with) = session(model(|_| {}), &path).await;
+    let df = client.sql(&query(&planned_with)).await.unwrap();
+    let bytes = physical_plan_to_bytes(df.create_physical_plan().await.unwrap()).unwrap();
+    let later = Options {
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+        ..options()
+    };
+    let drivers = Options {
+        drivers: true,
+        ..options()
+    };
+    for (options, theirs) in [
+        (later, "as_of 2026-12-31; no drivers"),
+        (drivers, "as_of 2026-11-30; drivers"),
+    ] {
+        let (executor, udf) = session_with(model(|_| {}), &path, options).await;
+        let outcome = match physical_plan_from_bytes(&bytes, &executor.task_ctx()) {
+            Ok(read) => collect(read, executor.task_ctx()).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        let message = outcome.expect_err("other options").to_string();
+        assert!(
+            message.contains("; as_of 2026-11-30; no drivers, but"),
+            "{message}"
+        );
+        assert!(message.contains(theirs), "{message}");
+        assert_eq!(udf.rows_scored(), 0);
+    }
 }
