@@ -1,6 +1,7 @@
 //! `health_score(...)`: the scalar UDF.
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
+use datafusion::arrow::array::{make_array, Array, ArrayRef, AsArray, RecordBatch, StructArray};
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields, Schema};
 use datafusion::common::{
     exec_datafusion_err, exec_err, plan_datafusion_err, plan_err, Result, ScalarValue,
@@ -272,7 +273,16 @@ impl ScalarUDFImpl for HealthScore {
         }
         let (names, types) = Self::bound(args.arg_fields);
         self.check(&names, &types)?;
-        Ok(Arc::new(Field::new(&self.name, self.result_type(), false)))
+        // A struct that may be NULL gives NULL for those rows.
+        let nullable = match args.arg_fields {
+            [one] | [one, _] if matches!(one.data_type(), DataType::Struct(_)) => one.is_nullable(),
+            _ => false,
+        };
+        Ok(Arc::new(Field::new(
+            &self.name,
+            self.result_type(),
+            nullable,
+        )))
     }
 
     /// Binds the arguments by name while they still have their names:
@@ -357,9 +367,14 @@ impl ScalarUDFImpl for HealthScore {
             .into_iter()
             .map(|a| a.into_array(rows))
             .collect::<Result<_>>()?;
+        // A NULL struct (`health_score(CASE WHEN ... THEN named_struct(...)
+        // END)`) is a NULL result, whatever its fields hold: Arrow does not
+        // make them null too.
+        let mut absent = None;
         let input = match (&arrays[..], &arg_fields[..]) {
             ([one], [_]) if matches!(one.data_type(), DataType::Struct(_)) => {
                 let s = one.as_struct();
+                absent = s.nulls().filter(|n| n.null_count() > 0).cloned();
                 let fields: Vec<Field> = s
                     .fields()
                     .iter()
@@ -399,7 +414,20 @@ impl ScalarUDFImpl for HealthScore {
                     })
                 })
                 .collect::<Result<_>>()?;
-        let result = StructArray::try_new(self.fields.clone(), columns, None)?;
+        // Each field NULL too where the struct is (DataFusion reads a field
+        // of a NULL struct, `h['error']`, as the field's own value).
+        let columns = match &absent {
+            None => columns,
+            Some(absent) => columns
+                .into_iter()
+                .map(|c| {
+                    let nulls = NullBuffer::union(c.nulls(), Some(absent));
+                    let data = c.to_data().into_builder().nulls(nulls).build()?;
+                    Ok(make_array(data))
+                })
+                .collect::<Result<_>>()?,
+        };
+        let result = StructArray::try_new(self.fields.clone(), columns, absent)?;
         debug_assert_eq!(result.len(), rows);
         Ok(ColumnarValue::Array(Arc::new(result)))
     }
