@@ -41,6 +41,8 @@ pub(crate) struct Ragged<R> {
     out_at: usize,
     /// The end was parsed.
     done: bool,
+    /// `input` has no `\n` before this index.
+    no_line_end: usize,
     found: Found,
 }
 
@@ -62,6 +64,7 @@ impl<R: Read> Ragged<R> {
             out: Vec::new(),
             out_at: 0,
             done: false,
+            no_line_end: 0,
             found,
         }
     }
@@ -70,6 +73,7 @@ impl<R: Read> Ragged<R> {
     /// end of the file.
     fn more(&mut self) -> std::io::Result<bool> {
         self.input.drain(..self.at);
+        self.no_line_end = self.no_line_end.saturating_sub(self.at);
         self.at = 0;
         let have = self.input.len();
         self.input.resize(have + 64 * 1024, 0);
@@ -95,35 +99,40 @@ impl<R: Read> Ragged<R> {
     /// same way. Any other line (the header, one with quotes, a ragged
     /// one) goes through `csv_core`, Arrow's own parser.
     fn fill(&mut self) -> std::io::Result<()> {
-        loop {
-            let Some(width) = self.width else {
-                return self.parse();
-            };
-            // The run of good lines from `at`, passed on in one piece.
-            let rest = self.input.get(self.at..).unwrap_or_default();
-            let mut good = 0;
-            for end in memchr::memchr_iter(b'\n', rest) {
-                let line = rest.get(good..end).unwrap_or_default();
-                let body = line.strip_suffix(b"\r").unwrap_or(line);
-                let fits = !body.is_empty() && plain_fields(body) == Some(width);
-                if !fits {
-                    break;
-                }
-                good = end + 1;
-                self.lines += 1;
-                self.rows += 1;
-            }
-            if good > 0 {
-                self.out
-                    .extend_from_slice(rest.get(..good).unwrap_or_default());
-                self.at += good;
-                return Ok(());
-            }
-            // A line to parse, or no whole line left in the buffer.
-            if memchr::memchr(b'\n', rest).is_some() || self.eof || !self.more()? {
-                return self.parse();
-            }
+        let Some(width) = self.width else {
+            return self.parse();
+        };
+        // Known to hold no line end (a file of `\r` line ends, a long
+        // line): `csv_core`, without looking for one again.
+        if self.at < self.no_line_end {
+            return self.parse();
         }
+        // The run of good lines from `at`, passed on in one piece.
+        let rest = self.input.get(self.at..).unwrap_or_default();
+        let mut good = 0;
+        for end in memchr::memchr_iter(b'\n', rest) {
+            let line = rest.get(good..end).unwrap_or_default();
+            let body = line.strip_suffix(b"\r").unwrap_or(line);
+            let fits = !body.is_empty() && plain_fields(body) == Some(width);
+            if !fits {
+                break;
+            }
+            good = end + 1;
+            self.lines += 1;
+            self.rows += 1;
+        }
+        if good > 0 {
+            self.out
+                .extend_from_slice(rest.get(..good).unwrap_or_default());
+            self.at += good;
+            return Ok(());
+        }
+        // A line to parse; or no line end in what is read, and
+        // `csv_core` reads on from here (a record's end may be a `\r`).
+        if memchr::memchr(b'\n', rest).is_none() {
+            self.no_line_end = self.input.len();
+        }
+        self.parse()
     }
 
     /// Parses one record with `csv_core` from a record's start, and passes
@@ -198,7 +207,16 @@ impl<R: Read> Ragged<R> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push((row, why));
-        // Its own first fields, quoted; the rest empty.
+        // The blank lines before it as they were (so that later lines keep
+        // their numbers in Arrow's messages), then its own first fields,
+        // quoted, and the rest empty.
+        let lead = self
+            .raw
+            .iter()
+            .take_while(|c| matches!(c, b'\n' | b'\r'))
+            .count();
+        self.out
+            .extend_from_slice(self.raw.get(..lead).unwrap_or_default());
         let mut start = 0;
         for i in 0..width {
             if i > 0 {
