@@ -268,7 +268,13 @@ impl ScalarUDFImpl for HealthScore {
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         if let ([one, _], [_, fingerprint]) = (args.arg_fields, args.scalar_arguments) {
             if matches!(one.data_type(), DataType::Struct(_)) {
-                self.check_planned_with(fingerprint.and_then(|v| text_of(v)))?;
+                let Some(given) = fingerprint.and_then(|v| text_of(v)) else {
+                    return plan_err!(
+                        "{}: the argument after the struct must be the text literal a plan carries (the model's fingerprint), not a column or expression",
+                        self.name
+                    );
+                };
+                self.check_planned_with(Some(given))?;
             }
         }
         let (names, types) = Self::bound(args.arg_fields);
