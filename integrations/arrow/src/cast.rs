@@ -162,7 +162,7 @@ fn is_far(t: &DataType, day: i64) -> bool {
 /// rejects those rows with their own days); the column itself when none
 /// is.
 fn within_reach(column: &ArrayRef) -> ArrayRef {
-    let (DataType::Timestamp(unit, Some(_)), Some((values, per_day))) =
+    let (DataType::Timestamp(_, Some(_)), Some((values, per_day))) =
         (column.data_type(), ticks(column.as_ref()))
     else {
         return column.clone();
@@ -181,32 +181,8 @@ fn within_reach(column: &ArrayRef) -> ArrayRef {
             }
         })
         .collect();
-    let nulls = column.nulls().cloned();
-    use arrow_array::types::{
-        TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
-        TimestampSecondType,
-    };
-    use arrow_array::PrimitiveArray;
-    use arrow_schema::TimeUnit;
-    let array: ArrayRef = match unit {
-        TimeUnit::Second => Arc::new(PrimitiveArray::<TimestampSecondType>::new(
-            near.into(),
-            nulls,
-        )),
-        TimeUnit::Millisecond => Arc::new(PrimitiveArray::<TimestampMillisecondType>::new(
-            near.into(),
-            nulls,
-        )),
-        TimeUnit::Microsecond => Arc::new(PrimitiveArray::<TimestampMicrosecondType>::new(
-            near.into(),
-            nulls,
-        )),
-        TimeUnit::Nanosecond => Arc::new(PrimitiveArray::<TimestampNanosecondType>::new(
-            near.into(),
-            nulls,
-        )),
-    };
-    // The same type, its time zone included.
+    let array = arrow_array::Int64Array::new(near.into(), column.nulls().cloned());
+    // As the column's own type (unit and time zone): the same ticks.
     arrow_cast::cast(&array, t).unwrap_or_else(|_| column.clone())
 }
 

@@ -82,6 +82,16 @@ async fn session_with(
     (ctx, udf)
 }
 
+/// A physical plan's bytes read in `executor`'s session, as an executor
+/// receives them, and run there.
+async fn run(
+    bytes: &[u8],
+    executor: &SessionContext,
+) -> datafusion::error::Result<Vec<datafusion::arrow::record_batch::RecordBatch>> {
+    let read = physical_plan_from_bytes(bytes, &executor.task_ctx())?;
+    collect(read, executor.task_ctx()).await
+}
+
 fn query(udf: &HealthScore) -> String {
     portfolio(&udf.sql_call())
 }
@@ -119,8 +129,7 @@ async fn a_physical_plan_runs_where_the_same_model_is_registered() {
 
     // An executor: its own session, its own copy of the same model file.
     let (executor, udf) = session(model(|_| {}), &path).await;
-    let read = physical_plan_from_bytes(&bytes, &executor.task_ctx()).unwrap();
-    let there = collect(read, executor.task_ctx()).await.unwrap();
+    let there = run(&bytes, &executor).await.unwrap();
     assert_eq!(
         pretty_format_batches(&there).unwrap().to_string(),
         pretty_format_batches(&here).unwrap().to_string()
@@ -152,11 +161,9 @@ async fn fails_with_another_model(
 ) {
     let other = model(edited);
     let (executor, udf) = session(other.clone(), path).await;
-    let outcome = match physical_plan_from_bytes(bytes, &executor.task_ctx()) {
-        Ok(read) => collect(read, executor.task_ctx()).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    let err = outcome.expect_err("scored with a model the plan was not made with");
+    let err = run(bytes, &executor)
+        .await
+        .expect_err("scored with a model the plan was not made with");
     let message = err.to_string();
     for needed in [
         format!(
@@ -264,11 +271,10 @@ async fn a_plan_fails_where_the_options_differ() {
         (drivers, "as_of 2026-11-30; drivers"),
     ] {
         let (executor, udf) = session_with(model(|_| {}), &path, options).await;
-        let outcome = match physical_plan_from_bytes(&bytes, &executor.task_ctx()) {
-            Ok(read) => collect(read, executor.task_ctx()).await.map(|_| ()),
-            Err(e) => Err(e),
-        };
-        let message = outcome.expect_err("other options").to_string();
+        let message = run(&bytes, &executor)
+            .await
+            .expect_err("other options")
+            .to_string();
         assert!(
             message.contains("; as_of 2026-11-30; no drivers, but"),
             "{message}"
