@@ -680,7 +680,8 @@ fn score_reads_csv_and_writes_by_extension() {
         "{}",
         scored[2]
     );
-    // A line that is not UTF-8: the file's error, naming it and the line.
+    // A line that is not UTF-8 (Latin-1 from a spreadsheet) rejects its
+    // row, saying what to do; the others are scored.
     let latin = tmp("v0m-latin1.csv");
     let mut bytes = text.clone().into_bytes();
     let last_line = text.trim_end().rfind('\n').unwrap() + 1;
@@ -688,10 +689,15 @@ fn score_reads_csv_and_writes_by_extension() {
     std::fs::write(&latin, bytes).unwrap();
     score_v0m(&latin, &tmp("v0m-latin1.jsonl"), &[])
         .assert()
-        .code(2)
-        .stderr(contains(format!("error: {}: ", latin.display())))
-        .stderr(contains("line 4"));
-    assert!(!tmp("v0m-latin1.jsonl").exists());
+        .code(3);
+    let scored = std::fs::read_to_string(tmp("v0m-latin1.jsonl")).unwrap();
+    let scored: Vec<&str> = scored.lines().collect();
+    assert_eq!(scored[..2], lines.lines().take(2).collect::<Vec<_>>()[..]);
+    assert!(
+        scored[2].contains("line 4 is not UTF-8 text (byte 0xE9 at byte 1 of the line): save the file as CSV UTF-8"),
+        "{}",
+        scored[2]
+    );
     // Flags for the other kind of input are refused, not ignored.
     hs().args([
         "score",

@@ -92,9 +92,10 @@ fn csv_schema(path: &Path) -> Result<Schema, Error> {
     let mut file = File::open(path).map_err(io(path))?;
     // A UTF-16 byte order mark: a spreadsheet's "Unicode text", whose
     // every byte the CSV reader would take for broken UTF-8.
-    let mut head = [0u8; 2];
-    let read = std::io::Read::read(&mut file, &mut head).map_err(io(path))?;
-    let order = match head.get(..read) {
+    let mut head = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, 64 * 1024), &mut head)
+        .map_err(io(path))?;
+    let order = match head.get(..2) {
         Some([0xFF, 0xFE]) => Some("little-endian"),
         Some([0xFE, 0xFF]) => Some("big-endian"),
         _ => None,
@@ -103,6 +104,17 @@ fn csv_schema(path: &Path) -> Result<Schema, Error> {
         return Err(Error::NotUtf8 {
             path: path.display().to_string(),
             order,
+        });
+    }
+    // A header line that is not UTF-8 (in its first 64 KiB): said so,
+    // not as the CSV reader's `invalid utf-8 in field 15`.
+    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    if let Err(e) = std::str::from_utf8(line) {
+        let at = e.valid_up_to();
+        return Err(Error::HeaderNotUtf8 {
+            path: path.display().to_string(),
+            byte: line.get(at).copied().unwrap_or_default(),
+            at: at + 1,
         });
     }
     let file = File::open(path).map_err(io(path))?;

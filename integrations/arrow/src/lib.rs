@@ -223,6 +223,18 @@ pub enum Error {
         /// `little-endian` or `big-endian`, as its byte order mark says.
         order: &'static str,
     },
+    /// A CSV file whose header line is not UTF-8 (a spreadsheet's local
+    /// code page, `région` in Latin-1): its columns cannot be named. A
+    /// data line that is not UTF-8 only rejects its row.
+    #[error("{path}: the header line is not UTF-8 text (byte {byte:#04X} at byte {at} of the line): save the file as CSV UTF-8")]
+    HeaderNotUtf8 {
+        /// The file.
+        path: String,
+        /// The first byte that is not UTF-8.
+        byte: u8,
+        /// Where it is in the header line, counted from 1.
+        at: usize,
+    },
     /// A CSV file without even a header line (0 bytes, or blank lines
     /// only): an export that wrote nothing, not a file of missing columns.
     #[error("{0}: the file is empty, without a header line: expected a header of column names (id, mrr, employees, one per metric) and a line per account")]
@@ -244,6 +256,7 @@ impl Error {
             | Error::Format(_)
             | Error::NotCommaSeparated { .. }
             | Error::NotUtf8 { .. }
+            | Error::HeaderNotUtf8 { .. }
             | Error::EmptyCsv(_)
             | Error::SameFile(_) => self,
             // The I/O error itself where the reader wrapped one (a

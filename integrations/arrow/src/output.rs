@@ -107,13 +107,16 @@ pub(crate) fn score_rejecting(
     // block, each thread its own run of rows, and each block's results
     // turned into Arrow columns by the thread that scored it while they
     // are still in its cache.
+    // The rows rejected as a whole (a repeated id, a CSV line that is not
+    // UTF-8 or of another field count) name that first, then whatever
+    // their columns made of it.
+    results.problems = rejected;
     let scored =
         crate::blocks::score_blocks(&scorer, &layout, input, options, &mut results, &mut scores)
             .map(|problems| results.problems.extend(problems));
     // The working columns are kept whatever happened.
     buffers.scores = scores;
     scored?;
-    results.problems.extend(rejected);
     results.finish(scorer.model(), &layout, input, options, buffers)
 }
 

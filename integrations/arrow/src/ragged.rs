@@ -1,14 +1,17 @@
-//! CSV lines with more or fewer fields than the header: each rejects its
-//! own row, not the file.
+//! CSV lines with more or fewer fields than the header, or that are not
+//! UTF-8: each rejects its own row, not the file.
 //!
 //! Arrow's CSV reader fails the whole file on a line whose field count
-//! differs from the header's: a line cut short at the end of an export
-//! that was interrupted, or a value with an unquoted comma in it. The
-//! accounts are read through [`Ragged`] instead, which passes every well
-//! formed line on as it is, and gives a ragged one as many fields as the
-//! header (its own first fields, the rest empty) and notes its row, so
-//! that the row is rejected with its line (`account a7: line 9 has 16
-//! fields, the header 15`) and every other row is scored.
+//! differs from the header's (a line cut short at the end of an export
+//! that was interrupted, or a value with an unquoted comma in it), and on
+//! a line that is not UTF-8 (a name with an accent from a spreadsheet
+//! saved in its local code page). The accounts are read through
+//! [`Ragged`] instead, which passes every well formed line on as it is,
+//! and gives any other one as many fields as the header (its own first
+//! fields, with U+FFFD for each byte that is not UTF-8, the rest empty)
+//! and notes its row, so that the row is rejected with its line (`account
+//! a7: line 9 has 16 fields, the header 15`) and every other row is
+//! scored. A header that is not UTF-8 still fails the file.
 
 use std::io::Read;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -121,6 +124,20 @@ impl<R: Read> Ragged<R> {
             self.lines += 1;
             self.rows += 1;
         }
+        // The run is cut before a line that is not UTF-8, which goes
+        // through `csv_core` and is noted (Arrow's reader would fail the
+        // file on it). One check of the whole run: ASCII goes 16 bytes at
+        // a time.
+        if let Err(e) = std::str::from_utf8(rest.get(..good).unwrap_or_default()) {
+            let bad = e.valid_up_to();
+            let start =
+                memchr::memrchr(b'\n', rest.get(..bad).unwrap_or_default()).map_or(0, |at| at + 1);
+            let dropped = memchr::memchr_iter(b'\n', rest.get(start..good).unwrap_or_default())
+                .count() as u64;
+            self.lines -= dropped;
+            self.rows -= dropped;
+            good = start;
+        }
         if good > 0 {
             self.out
                 .extend_from_slice(rest.get(..good).unwrap_or_default());
@@ -193,12 +210,25 @@ impl<R: Read> Ragged<R> {
         };
         let row = self.rows;
         self.rows += 1;
-        if count == width {
+        let text = std::str::from_utf8(&self.raw);
+        if count == width && text.is_ok() {
             self.out.append(&mut self.raw);
             return;
         }
+        let lead = self
+            .raw
+            .iter()
+            .take_while(|c| matches!(c, b'\n' | b'\r'))
+            .count();
         let cut = !self.raw.ends_with(b"\n") && !self.raw.ends_with(b"\r");
-        let why = if cut && count < width {
+        let why = if let Err(e) = text {
+            let at = e.valid_up_to();
+            let byte = self.raw.get(at).copied().unwrap_or_default();
+            format!(
+                "line {line} is not UTF-8 text (byte {byte:#04X} at byte {} of the line): save the file as CSV UTF-8",
+                at.saturating_sub(lead) + 1
+            )
+        } else if cut && count < width {
             format!("line {line} is cut short: {count} of the header's {width} fields, and no line end (a file cut off?)")
         } else {
             format!("line {line} has {count} fields, the header {width} (a value with an unquoted comma, or a field missing)")
@@ -209,12 +239,8 @@ impl<R: Read> Ragged<R> {
             .push((row, why));
         // The blank lines before it as they were (so that later lines keep
         // their numbers in Arrow's messages), then its own first fields,
-        // quoted, and the rest empty.
-        let lead = self
-            .raw
-            .iter()
-            .take_while(|c| matches!(c, b'\n' | b'\r'))
-            .count();
+        // quoted (bytes that are not UTF-8 as U+FFFD, so that its id can
+        // still name it), and the rest empty.
         self.out
             .extend_from_slice(self.raw.get(..lead).unwrap_or_default());
         let mut start = 0;
@@ -224,8 +250,9 @@ impl<R: Read> Ragged<R> {
             }
             let end = self.ends.get(i).copied().filter(|_| i < count);
             if let Some(field) = end.and_then(|end| self.fields.get(start..end)) {
+                let field = String::from_utf8_lossy(field);
                 self.out.push(b'"');
-                for b in field {
+                for b in field.as_bytes() {
                     if *b == b'"' {
                         self.out.push(b'"');
                     }
@@ -290,7 +317,8 @@ fn plain_fields(line: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn through(text: &str, chunk: usize) -> (String, Vec<(u64, String)>) {
+    fn through(text: impl AsRef<[u8]>, chunk: usize) -> (String, Vec<(u64, String)>) {
+        let text = text.as_ref();
         /// A reader that hands out `chunk` bytes at a time.
         struct Slow<'a>(&'a [u8], usize);
         impl Read for Slow<'_> {
@@ -303,7 +331,7 @@ mod tests {
         }
         let found = Found::default();
         let mut out = String::new();
-        Ragged::new(Slow(text.as_bytes(), chunk), found.clone())
+        Ragged::new(Slow(text, chunk), found.clone())
             .read_to_string(&mut out)
             .unwrap();
         let found = found.lock().unwrap().clone();
@@ -338,6 +366,26 @@ mod tests {
                 "chunk {chunk}"
             );
         }
+        // Lines that are not UTF-8, in the plain run and among quotes, or
+        // ragged too: their fields with U+FFFD, noted.
+        let latin = b"id,name,mrr\na,x,1\nb,caf\xe9,2\nc,y,3\n\n\xe9,\"\xe9\"\"\",4\nf,\xff\xfe,5,6\ng,z,7\n";
+        for chunk in [1, 2, 5, 64, 1 << 20] {
+            let (out, found) = through(latin, chunk);
+            assert_eq!(
+                out,
+                "id,name,mrr\na,x,1\n\"b\",\"caf\u{fffd}\",\"2\"\nc,y,3\n\n\"\u{fffd}\",\"\u{fffd}\"\"\",\"4\"\n\"f\",\"\u{fffd}\u{fffd}\",\"5\"\ng,z,7\n",
+                "chunk {chunk}"
+            );
+            assert_eq!(
+                found,
+                [
+                    (1, "line 3 is not UTF-8 text (byte 0xE9 at byte 6 of the line): save the file as CSV UTF-8".to_string()),
+                    (3, "line 6 is not UTF-8 text (byte 0xE9 at byte 1 of the line): save the file as CSV UTF-8".to_string()),
+                    (4, "line 7 is not UTF-8 text (byte 0xFF at byte 3 of the line): save the file as CSV UTF-8".to_string()),
+                ],
+                "chunk {chunk}"
+            );
+        }
         assert_eq!(through("", 8), (String::new(), Vec::new()));
         assert_eq!(through("\n\n", 8).1, Vec::new());
     }
@@ -351,13 +399,14 @@ mod tests {
         fn any_text_reads_header_wide(
             width in 1usize..5,
             tokens in proptest::collection::vec(
-                proptest::sample::select(vec!["a", "bc", ",", "\"", "\"\"", "\r", "\n", "\r\n", "\n\n"]),
+                proptest::sample::select(vec![&b"a"[..], b"bc", b",", b"\"", b"\"\"", b"\r", b"\n", b"\r\n", b"\n\n", b"\xe9", b"\xc3\xa9"]),
                 0..60,
             ),
             chunk in 1usize..9,
         ) {
             let header: Vec<String> = (0..width).map(|i| format!("h{i}")).collect();
-            let text = format!("{}\n{}", header.join(","), tokens.concat());
+            let mut text = format!("{}\n", header.join(",")).into_bytes();
+            text.extend(tokens.concat());
             let (out, found) = through(&text, chunk);
             let (whole, found_whole) = through(&text, 1 << 20);
             proptest::prop_assert_eq!(&out, &whole);

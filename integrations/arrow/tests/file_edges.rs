@@ -237,21 +237,27 @@ fn errors_name_the_file_and_leave_earlier_results_whole() {
         std::fs::remove_dir(&folder).unwrap();
     }
 
-    // A line that is not UTF-8 fails the file, naming its line (a line of
-    // another field count than the header's only rejects its row: see
-    // tests/ragged.rs).
-    let short = d.join("latin1.csv");
-    let mut bytes = format!("{HEADER}{row}").into_bytes();
-    bytes.extend_from_slice(b"3\xe9t\xe9,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n");
-    std::fs::write(&short, bytes).unwrap();
-    let e = score_file(&scorer, &short, &results, &options()).unwrap_err();
-    assert!(matches!(e, Error::File { .. }), "{e:?}");
-    let text = e.to_string();
+    // A header that is not UTF-8 fails the file, naming the file and
+    // the byte (a data line that is not UTF-8, or of another field count
+    // than the header's, only rejects its row: see tests/ragged.rs).
+    let latin = d.join("latin1.csv");
+    let mut bytes = HEADER.trim_end().as_bytes().to_vec();
+    bytes.extend_from_slice(b",r\xe9gion\n");
+    bytes.extend_from_slice(row.replace('\n', ",EU\n").as_bytes());
+    std::fs::write(&latin, bytes).unwrap();
+    let e = score_file(&scorer, &latin, &results, &options()).unwrap_err();
     assert!(
-        text.starts_with(&format!("{}: ", short.display())),
-        "{text}"
+        matches!(e, Error::HeaderNotUtf8 { byte: 0xe9, at, .. } if at == HEADER.len() + 2),
+        "{e:?}"
     );
-    assert!(text.contains("line 3"), "{text}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: the header line is not UTF-8 text (byte 0xE9 at byte {} of the line): save the file as CSV UTF-8",
+            latin.display(),
+            HEADER.len() + 2
+        )
+    );
     assert_eq!(std::fs::read(&results).unwrap(), earlier);
 
     let nowhere = d.join("missing").join("scores.parquet");

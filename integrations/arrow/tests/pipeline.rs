@@ -119,24 +119,31 @@ fn two_threads_write_what_one_writes() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
-/// A line the CSV reader cannot read (not UTF-8), in the second batch:
-/// the same error either way, no results and no temporary file left, the
-/// earlier results untouched. (A line of another field count only rejects
-/// its row: tests/ragged.rs.)
+/// A file that cannot be read past its first batch (a Parquet row group
+/// whose pages are garbage): the same error either way, no results and
+/// no temporary file left, the earlier results untouched. (A CSV line of
+/// another field count, or not UTF-8, only rejects its row:
+/// tests/ragged.rs.)
 #[test]
-fn a_bad_line_late_in_the_file_fails_the_run_either_way() {
+fn a_bad_row_group_late_in_the_file_fails_the_run_either_way() {
     let d = dir("bad");
-    let (_, csv) = accounts(&d);
-    let mut bytes = std::fs::read(&csv).unwrap();
-    let at = bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .nth(68_000)
-        .unwrap()
-        .0;
-    bytes.insert(at + 1, 0xff);
-    std::fs::write(&csv, bytes).unwrap();
+    let rows = 70_001;
+    let batch = v0m_arrow::record_batch(&v0m::generate(rows, 9), Vec::new());
+    let broken = d.join("broken.parquet");
+    v0m_arrow::write_parquet(&broken, &batch, 65_536);
+    let group = {
+        let reader =
+            parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&broken).unwrap())
+                .unwrap();
+        let metadata = parquet::file::reader::FileReader::metadata(&reader);
+        assert_eq!(metadata.num_row_groups(), 2);
+        let chunk = metadata.row_group(1).column(0);
+        let (start, length) = chunk.byte_range();
+        (start as usize, length as usize)
+    };
+    let mut bytes = std::fs::read(&broken).unwrap();
+    bytes[group.0..group.0 + group.1].fill(0xff);
+    std::fs::write(&broken, bytes).unwrap();
     let output = d.join("scores.parquet");
     std::fs::write(&output, "earlier").unwrap();
     let model = v0m::model();
@@ -144,24 +151,25 @@ fn a_bad_line_late_in_the_file_fails_the_run_either_way() {
     for threads in [1, 2] {
         let scorer = Scorer::new(&model).threads(threads);
         let mut reports = 0;
-        let err = score_file_with_progress(&scorer, &csv, &output, &options(), |_| reports += 1)
+        let err = score_file_with_progress(&scorer, &broken, &output, &options(), |_| reports += 1)
             .unwrap_err();
         assert!(matches!(err, Error::File { .. }), "{err:?}");
-        assert_eq!(reports, 1, "the batch before the bad line was written");
+        assert_eq!(reports, 1, "the batch before the bad row group was written");
         errors.push(err.to_string());
     }
     assert_eq!(errors[0], errors[1]);
-    assert!(errors[0].contains("accounts.csv"), "{}", errors[0]);
+    assert!(
+        errors[0].starts_with(&format!("{}: ", broken.display())),
+        "{}",
+        errors[0]
+    );
     assert_eq!(std::fs::read_to_string(&output).unwrap(), "earlier");
     let mut names: Vec<String> = std::fs::read_dir(&d)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(
-        names,
-        ["accounts.csv", "accounts.parquet", "scores.parquet"]
-    );
+    assert_eq!(names, ["broken.parquet", "scores.parquet"]);
     std::fs::remove_dir_all(&d).unwrap();
 }
 

@@ -1,7 +1,8 @@
 //! A CSV line with more or fewer fields than the header (a value with an
-//! unquoted comma, a field left out, the last line of an export cut off)
-//! rejects its own row with its line number; every other row is scored as
-//! in the same file without it, on one thread or two, in batches or not.
+//! unquoted comma, a field left out, the last line of an export cut off),
+//! or one that is not UTF-8, rejects its own row with its line number;
+//! every other row is scored as in the same file without it, on one
+//! thread or two, in batches or not.
 
 use healthscore::batch::Scorer;
 use healthscore::Model;
@@ -57,7 +58,25 @@ fn a_ragged_line_rejects_its_row_not_the_file() {
     lines[66_000] = lines[66_000].replacen(",12,", ",", 1);
     let last = lines.len() - 1;
     lines[last] = lines[last][..20].to_string();
-    let ragged: String = std::iter::once(HEADER.to_string()).chain(lines).collect();
+    let mut ragged: Vec<u8> = std::iter::once(HEADER.to_string())
+        .chain(lines)
+        .collect::<String>()
+        .into_bytes();
+    // Lines that are not UTF-8 (Latin-1 from a spreadsheet): a pound sign
+    // before an MRR, an e acute inside one. Both keep their field count;
+    // the line's problem is named first, then what it made of the MRR.
+    let line_at = |text: &[u8], n: usize| {
+        text.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(n - 1)
+            .map(|(at, _)| at + 1)
+            .unwrap()
+    };
+    let at = line_at(&ragged, 11) + "10,".len();
+    ragged.insert(at, 0xa3);
+    let at = line_at(&ragged, 67_000) + "66999,".len() + 3;
+    ragged.insert(at, 0xe9);
     let (clean_in, ragged_in) = (d.join("clean.csv"), d.join("ragged.csv"));
     std::fs::write(&clean_in, clean).unwrap();
     std::fs::write(&ragged_in, ragged).unwrap();
@@ -76,6 +95,8 @@ fn a_ragged_line_rejects_its_row_not_the_file() {
     let want = results(&want_out);
     let expected_errors = [
         (3, "account 3: line 5 has 16 fields, the header 15 (a value with an unquoted comma, or a field missing)"),
+        (10, "account 10: line 12 is not UTF-8 text (byte 0xA3 at byte 4 of the line): save the file as CSV UTF-8; mrr: \"\u{fffd}110.10\" is not a decimal number (Invalid decimal: unknown character)"),
+        (66_999, "account 66999: line 67001 is not UTF-8 text (byte 0xE9 at byte 10 of the line): save the file as CSV UTF-8; mrr: \"209\u{fffd}9.99\" is not a decimal number (Invalid decimal: unknown character)"),
         (66_000, "account 66000: line 66002 has 14 fields, the header 15 (a value with an unquoted comma, or a field missing)"),
         (69_999, "account 69999: line 70001 is cut short: 5 of the header's 15 fields, and no line end (a file cut off?)"),
     ];
@@ -90,7 +111,7 @@ fn a_ragged_line_rejects_its_row_not_the_file() {
         .unwrap();
         assert_eq!(
             (stats.rows, stats.rejected),
-            (rows as u64, 3),
+            (rows as u64, 5),
             "{threads} threads"
         );
         let got = results(&out);
