@@ -406,3 +406,60 @@ fn decimal_constants_are_exact_in_every_format() {
         );
     }
 }
+
+/// A rule set's content hash is fixed for fixed rules (pinned: a release
+/// that changes it says so), equal for the same rules read from JSON or
+/// TOML, and changed by anything that changes what the rules do or say:
+/// a rule edited, reordered or removed, a date added, another model, a
+/// lifecycle read.
+#[test]
+fn the_content_hash_is_stable_and_follows_every_part_of_the_rules() {
+    let model = Model::new(bundled_config()).unwrap();
+    let json: RuleSetConfig =
+        serde_json::from_str(include_str!("../examples/data/playbook.json")).unwrap();
+    let toml: RuleSetConfig =
+        toml::from_str(include_str!("../examples/data/playbook.toml")).unwrap();
+    let hash = |config: &RuleSetConfig, model: &Model| {
+        RuleSet::new(config.clone(), model).unwrap().content_hash()
+    };
+    let playbook = hash(&json, &model);
+    assert_eq!(playbook, hash(&toml, &model));
+    assert_eq!(format!("{playbook:016x}"), PLAYBOOK_HASH);
+
+    let mut edited = json.clone();
+    edited.rules[0].title.push('!');
+    let mut reordered = json.clone();
+    reordered.rules.swap(0, 1);
+    let mut removed = json.clone();
+    removed.rules.pop();
+    let mut dated = json.clone();
+    dated.dates.push("kickoff".into());
+    let mut later = json.clone();
+    later.rules[0].due_in_days += 1;
+    for (what, config) in [
+        ("a title", edited),
+        ("the order", reordered),
+        ("a rule removed", removed),
+        ("a date added", dated),
+        ("a due date", later),
+    ] {
+        assert_ne!(hash(&config, &model), playbook, "{what}");
+    }
+    let mut other = bundled_config();
+    other.version.push_str("-next");
+    assert_ne!(hash(&json, &Model::new(other).unwrap()), playbook);
+
+    // The same rules with the lifecycle they may read, or without.
+    let model: ModelConfig =
+        serde_json::from_str(include_str!("../examples/data/model.json")).unwrap();
+    let model = Model::new(model).unwrap();
+    let lifecycle: healthscore::lifecycle::LifecycleConfig =
+        serde_json::from_str(include_str!("../examples/data/lifecycle.json")).unwrap();
+    let lifecycle = healthscore::lifecycle::Lifecycle::new(lifecycle, &model).unwrap();
+    let plain = RuleSet::new(json.clone(), &model).unwrap();
+    let read = RuleSet::with_lifecycle(json, &model, &lifecycle).unwrap();
+    assert_ne!(plain.content_hash(), read.content_hash());
+}
+
+/// The bundled playbook's hash against the bundled model.
+const PLAYBOOK_HASH: &str = "d2a8b4449d0ac539";

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// In configuration: `"overall"`, `{"dimension": "adoption"}`,
 /// `{"metric_value": "quota_utilisation"}`, `{"days_until": "renewal"}`, …
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Operand {
@@ -37,7 +37,7 @@ pub enum Operand {
 }
 
 /// A comparison operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Op {
     /// `<`
     #[serde(rename = "<")]
@@ -107,7 +107,7 @@ impl Op {
 /// assert_eq!(c, built);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Condition {

@@ -72,7 +72,7 @@ pub enum TouchLevel {
 }
 
 /// When a rule whose condition holds fires.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Trigger {
     /// Whenever the condition holds (and no CTA of the rule is open).
@@ -84,7 +84,7 @@ pub enum Trigger {
 }
 
 /// At most `times` CTAs of a rule per `per_days` days.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cap {
     /// How many.
@@ -95,7 +95,7 @@ pub struct Cap {
 }
 
 /// A rule as written in configuration.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleConfig {
     /// Unique id; with the account and kind, the identity of its CTAs.
@@ -139,7 +139,7 @@ fn yes() -> bool {
 }
 
 /// A rule set as written in configuration.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSetConfig {
     /// Names of account dates the rules may use (e.g. `renewal`).
@@ -270,6 +270,8 @@ pub struct RuleSet {
     pub(crate) program: Program,
     /// The dates and events its rules may read.
     pub(crate) reads: super::names::Reads,
+    /// [`content_hash`](Self::content_hash).
+    pub(crate) hash: u64,
 }
 
 impl RuleSet {
@@ -401,8 +403,15 @@ impl RuleSet {
             program.add(&cond);
             rules.push(Rule { config, cond });
         }
+        // Hashed once compiled: no condition is nested past `MAX_DEPTH`.
+        let hash = crate::model::Fnv::of(&(
+            &config,
+            model.fingerprint().hash,
+            lifecycle.map(|l| (&l.config, l.model.hash)),
+        ));
         let lifecycle_date = lifecycle.map(|l| l.config.entered_date.clone());
         Ok(RuleSet {
+            hash,
             model: model.fingerprint().clone(),
             rules: rules.into_boxed_slice(),
             program,
@@ -417,6 +426,42 @@ impl RuleSet {
     /// evaluate only scores of that model.
     pub fn model(&self) -> &Fingerprint {
         &self.model
+    }
+
+    /// A 64-bit hash of what the rules were compiled from: every rule as
+    /// configured (in order), the dates and events they may read, the
+    /// lifecycle whose verdicts they read (if any), and the fingerprint of
+    /// the model they were compiled against.
+    ///
+    /// As a [`Fingerprint`]'s hash, it is FNV-1a over a fixed encoding:
+    /// the same on every machine and in every run of the same release of
+    /// this crate, so that two processes can tell whether they hold the
+    /// same rules (`healthscore-datafusion` puts it in the plans it makes).
+    /// Rule sets that compare equal have equal hashes; a rule added,
+    /// removed, reordered or changed (a threshold, a due date, a title)
+    /// changes it. Constants are hashed as numbers: `30` and `30.0` are
+    /// the same threshold.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use healthscore::cta::{RuleSet, RuleSetConfig};
+    /// use healthscore::Model;
+    ///
+    /// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+    /// let rule = |threshold: &str| -> Result<RuleSet, Box<dyn std::error::Error>> {
+    ///     let config: RuleSetConfig = serde_json::from_str(&format!(r#"{{"rules": [
+    ///       {{"id": "low", "title": "Low score", "kind": "risk", "touch": "high-touch",
+    ///         "owner": "csm", "when": {{"compare": {{"left": "overall", "op": "<", "right": {threshold}}}}}}}
+    ///     ]}}"#))?;
+    ///     Ok(RuleSet::new(config, &model)?)
+    /// };
+    /// assert_eq!(rule("40")?.content_hash(), rule("40.00")?.content_hash());
+    /// assert_ne!(rule("40")?.content_hash(), rule("41")?.content_hash());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn content_hash(&self) -> u64 {
+        self.hash
     }
 
     /// `Ok` when `score` comes from the model the rules were compiled

@@ -87,7 +87,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// A lifecycle as written in configuration.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LifecycleConfig {
     /// Names of account dates exit criteria may use (e.g. `kickoff`).
@@ -115,7 +115,7 @@ fn stage_entered() -> String {
 }
 
 /// One stage of a lifecycle.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StageConfig {
     /// A stage the model declares (`segments.stages`).
@@ -133,7 +133,7 @@ pub struct StageConfig {
 }
 
 /// One exit criterion.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CriterionConfig {
     /// Unique within its stage.
@@ -147,7 +147,7 @@ pub struct CriterionConfig {
 
 /// One value for every size tier, or one per size tier id: `30` or
 /// `{"small": 30, "large": 90}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(untagged)]
 pub enum PerSize<T> {
     /// The same for every size tier.
@@ -200,7 +200,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for PerSize<T> {
 
 /// "Onboarding succeeded" means reaching `target_band` (or a healthier
 /// one) while in `stage`; the band may differ by size tier.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OnboardingConfig {
     /// The onboarding stage.
@@ -212,7 +212,7 @@ pub struct OnboardingConfig {
 /// A level of the retention pyramid: accounts in one of `stages` (any when
 /// empty) with a band in `bands` (any, including insufficient data, when
 /// empty).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PyramidLevel {
     /// The level's name, e.g. `LOYAL`.
