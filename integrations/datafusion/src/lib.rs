@@ -97,12 +97,13 @@
 //! the fingerprint of the model it was planned with (name, version and a
 //! hash of the compiled content) and the options that change its results,
 //! as a last text argument: `health_score(named_struct(...), 'healthscore
-//! model v0m 2026.11 (…); as_of 2026-11-30; no drivers')`. A process whose
-//! `health_score` scores with another model (an executor given an older
-//! model file, or one edited in place without a new version) or other
-//! options fails the query naming both, instead of scoring with a model
-//! the plan was not made with. (Rules are not in it: register the same
-//! rules everywhere.) The tests write plans with
+//! model v0m 2026.11 (…); as_of 2026-11-30; no drivers; no rules')`, with
+//! rules their count and [content hash](healthscore::cta::RuleSet::content_hash).
+//! A process whose `health_score` scores with another model (an executor
+//! given an older model file, or one edited in place without a new
+//! version), other rules or other options fails the query naming both,
+//! instead of scoring with a model the plan was not made with. The tests
+//! write plans with
 //! DataFusion's protobuf codec, as Ballista ships them, and read them back
 //! in a session of the same model and of an edited one.
 

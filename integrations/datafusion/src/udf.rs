@@ -165,13 +165,16 @@ impl HealthScore {
 
     /// The literal a planned call carries after its struct: which model
     /// the plan was made with (its [`Fingerprint`](healthscore::model::Fingerprint), as text), and the
-    /// options that change its results (the default as-of date, drivers).
+    /// options that change its results (the default as-of date, drivers,
+    /// the CTA rules' [content hash](healthscore::cta::RuleSet::content_hash)).
     fn planned_with(&self) -> String {
         format!("{PLANNED_WITH}{}", self.scoring())
     }
 
     /// This UDF's model and the options that change its results:
-    /// `reference model v0m v0m (d79b…); as_of 2026-11-30; drivers`.
+    /// `reference model v0m v0m (d79b…); as_of 2026-11-30; drivers; no
+    /// rules` (with rules: `rules 3 (5e1f…)`, their count and content
+    /// hash).
     fn scoring(&self) -> String {
         let as_of = self
             .options
@@ -182,7 +185,14 @@ impl HealthScore {
         } else {
             "no drivers"
         };
-        format!("{}; as_of {as_of}; {drivers}", self.model.fingerprint())
+        let rules = self.options.rules.as_ref().map_or_else(
+            || "no rules".to_string(),
+            |r| format!("rules {} ({:016x})", r.len(), r.content_hash()),
+        );
+        format!(
+            "{}; as_of {as_of}; {drivers}; {rules}",
+            self.model.fingerprint()
+        )
     }
 
     /// Checks a planned call's fingerprint (`None`: a call not yet
@@ -200,7 +210,7 @@ impl HealthScore {
         }
         let theirs = given.strip_prefix(PLANNED_WITH).unwrap_or(given);
         plan_err!(
-            "{}: the plan was made with model {theirs}, but this process registered model {} under that name; register the same model file and options wherever the plan runs (client, scheduler and every executor)",
+            "{}: the plan was made with model {theirs}, but this process registered model {} under that name; register the same model file, rules file and options wherever the plan runs (client, scheduler and every executor)",
             self.name,
             self.scoring()
         )

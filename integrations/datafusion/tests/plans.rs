@@ -171,7 +171,7 @@ async fn fails_with_another_model(
             planned_with.model().fingerprint()
         ),
         format!("registered model {}", other.fingerprint()),
-        "register the same model file and options".to_string(),
+        "register the same model file, rules file and options".to_string(),
     ] {
         assert!(message.contains(&needed), "{needed:?} not in {message}");
     }
@@ -276,10 +276,76 @@ async fn a_plan_fails_where_the_options_differ() {
             .expect_err("other options")
             .to_string();
         assert!(
-            message.contains("; as_of 2026-11-30; no drivers, but"),
+            message.contains("; as_of 2026-11-30; no drivers; no rules, but"),
             "{message}"
         );
         assert!(message.contains(theirs), "{message}");
+        assert_eq!(udf.rows_scored(), 0);
+    }
+}
+
+/// Rules compiled from a rules file, with the score below which the one
+/// rule opens a risk CTA.
+fn rules(below: u32) -> Option<Arc<healthscore::cta::RuleSet>> {
+    let config = serde_json::from_str(&format!(
+        r#"{{"rules": [{{"id": "low", "title": "Low score", "kind": "risk", "touch": "high-touch",
+             "owner": "csm", "when": {{"compare": {{"left": "overall", "op": "<", "right": {below}}}}}}}]}}"#
+    ))
+    .unwrap();
+    Some(Arc::new(
+        healthscore::cta::RuleSet::new(config, &model(|_| {})).unwrap(),
+    ))
+}
+
+/// A plan made with CTA rules runs where the same rules file is
+/// registered (compiled again there), and fails where other rules, or
+/// none, are: their CTAs would differ row by row.
+#[tokio::test]
+async fn a_plan_with_rules_runs_only_where_the_same_rules_are() {
+    let path = parquet("rules");
+    let with = |below| Options {
+        rules: rules(below),
+        ..options()
+    };
+    let (client, planned_with) = session_with(model(|_| {}), &path, with(50)).await;
+    let sql = format!(
+        "SELECT count(*) AS n, count(h['ctas']) AS opened FROM (SELECT {} AS h FROM accounts)",
+        planned_with.sql_call()
+    );
+    let df = client.sql(&sql).await.unwrap();
+    let bytes = physical_plan_to_bytes(df.create_physical_plan().await.unwrap()).unwrap();
+    let here = client.sql(&sql).await.unwrap().collect().await.unwrap();
+
+    let (executor, udf) = session_with(model(|_| {}), &path, with(50)).await;
+    let there = run(&bytes, &executor).await.unwrap();
+    assert_eq!(here, there);
+    assert_eq!(udf.rows_scored(), 3_000);
+    let opened = there[0]
+        .column(1)
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::Int64Array>()
+        .unwrap()
+        .value(0);
+    assert!(opened > 0 && opened < 3_000, "{opened} CTAs opened");
+
+    let hash = rules(50).unwrap().content_hash();
+    for (options, theirs) in [
+        (
+            with(51),
+            format!("rules 1 ({:016x})", rules(51).unwrap().content_hash()),
+        ),
+        (options(), "no rules".to_string()),
+    ] {
+        let (executor, udf) = session_with(model(|_| {}), &path, options).await;
+        let message = run(&bytes, &executor)
+            .await
+            .expect_err("other rules")
+            .to_string();
+        assert!(
+            message.contains(&format!("; no drivers; rules 1 ({hash:016x}), but")),
+            "{message}"
+        );
+        assert!(message.contains(&theirs), "{message}");
         assert_eq!(udf.rows_scored(), 0);
     }
 }
