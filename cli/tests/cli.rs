@@ -586,8 +586,12 @@ fn score_reads_csv_and_writes_by_extension() {
         score_v0m(&input, &out, &[])
             .assert()
             .code(3)
+            .stderr(contains(format!(
+                "scored 2 of 3 accounts into {}",
+                out.display()
+            )))
             .stderr(contains(
-                "scored 3 accounts (1 rejected, see the error column)",
+                "; 1 rejected (see the error column), the first: account 3: weekly_active_ratio",
             ));
         assert!(out.exists());
     }
@@ -774,11 +778,17 @@ fn columnar_accounts_get_their_ctas() {
         .arg(&out);
         cmd
     };
-    // Every date column is one the rules read: no note.
+    // Every date column is one the rules read: no note. No row rejected:
+    // nothing said of rejections.
     score(&[])
         .assert()
         .success()
-        .stderr(contains("no rule reads").not());
+        .stderr(contains("no rule reads").not())
+        .stderr(contains(format!(
+            "scored 2 accounts into {} in ",
+            out.display()
+        )))
+        .stderr(contains("rejected").not());
     let rows: Vec<serde_json::Value> = std::fs::read_to_string(&out)
         .unwrap()
         .lines()

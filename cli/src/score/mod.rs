@@ -218,12 +218,23 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
         }
         Err(e) => return Err(e.to_string()),
     };
-    eprintln!(
-        "scored {} accounts ({} rejected, see the error column) into {out} in {:.1?}",
-        stats.rows,
-        stats.rejected,
-        started.elapsed()
-    );
+    // Rejections say how many, and the first one's why: where every row
+    // is rejected for one reason (a file in another encoding, a column of
+    // the wrong unit), the screen says what to fix.
+    match &stats.first_rejected {
+        Some(first) if stats.rejected > 0 => eprintln!(
+            "scored {} of {} accounts into {out} in {:.1?}; {} rejected (see the error column), the first: {first}",
+            stats.rows - stats.rejected,
+            stats.rows,
+            started.elapsed(),
+            stats.rejected,
+        ),
+        _ => eprintln!(
+            "scored {} accounts into {out} in {:.1?}",
+            stats.rows,
+            started.elapsed()
+        ),
+    }
     if !stats.unread_dates.is_empty() {
         eprintln!(
             "no rule reads (ignored): column {}",

@@ -61,6 +61,9 @@ pub struct FileStats {
     pub rows: u64,
     /// Rows rejected (their `error` column says why).
     pub rejected: u64,
+    /// The first rejected row's `error` (`account 7: line 9 is not UTF-8
+    /// text …`): where every row is rejected for one reason, what to fix.
+    pub first_rejected: Option<String>,
     /// Record batches read.
     pub batches: u64,
     /// The rows the file says it holds, known before they are read
@@ -427,6 +430,13 @@ fn run(
         stats.batches += 1;
         if let Some(e) = scored.column_by_name("error") {
             stats.rejected += (e.len() - e.null_count()) as u64;
+            if stats.first_rejected.is_none() && e.null_count() < e.len() {
+                use arrow_array::cast::AsArray;
+                stats.first_rejected = e
+                    .as_string_opt::<i32>()
+                    .and_then(|e| e.iter().flatten().next())
+                    .map(str::to_string);
+            }
         }
         writer.write(scored).map_err(written)?;
         progress(&stats);

@@ -124,20 +124,6 @@ impl<R: Read> Ragged<R> {
             self.lines += 1;
             self.rows += 1;
         }
-        // The run is cut before a line that is not UTF-8, which goes
-        // through `csv_core` and is noted (Arrow's reader would fail the
-        // file on it). One check of the whole run: ASCII goes 16 bytes at
-        // a time.
-        if let Err(e) = std::str::from_utf8(rest.get(..good).unwrap_or_default()) {
-            let bad = e.valid_up_to();
-            let start =
-                memchr::memrchr(b'\n', rest.get(..bad).unwrap_or_default()).map_or(0, |at| at + 1);
-            let dropped = memchr::memchr_iter(b'\n', rest.get(start..good).unwrap_or_default())
-                .count() as u64;
-            self.lines -= dropped;
-            self.rows -= dropped;
-            good = start;
-        }
         if good > 0 {
             self.out
                 .extend_from_slice(rest.get(..good).unwrap_or_default());
@@ -290,25 +276,35 @@ impl<R: Read> Read for Ragged<R> {
     }
 }
 
-/// The fields of a line without quotes or a carriage return in it (its
-/// commas plus one); `None` for any other line. One pass, 255 bytes at a
-/// time in `u8` counters, which the compiler turns into compares of 16 or
-/// 32 bytes at once (counting into `usize`, and looking for quotes in a
-/// second pass, went 4 bytes at a time and took most of the time of a
-/// good line).
+/// The fields of a line of UTF-8 without quotes or a carriage return in
+/// it (its commas plus one); `None` for any other line. One pass, 255
+/// bytes at a time in `u8` counters, which the compiler turns into
+/// compares of 16 or 32 bytes at once (counting into `usize`, and looking
+/// for quotes in a second pass, went 4 bytes at a time and took most of
+/// the time of a good line); the same pass notes a byte above ASCII, and
+/// only a line with one is checked for UTF-8. (A line that is not UTF-8
+/// then goes through `csv_core` as a ragged one does, each once: a check
+/// of the whole run of lines, cut at the first bad one, would look at the
+/// lines after it again for every bad line.)
 fn plain_fields(line: &[u8]) -> Option<usize> {
     let mut commas = 0;
+    let mut above_ascii = 0;
     for chunk in line.chunks(255) {
-        let (n, odd) = chunk.iter().fold((0u8, 0u8), |(n, odd), b| {
+        let (n, odd, high) = chunk.iter().fold((0u8, 0u8, 0u8), |(n, odd, high), b| {
             (
                 n + u8::from(*b == b','),
                 odd | u8::from(*b == b'"') | u8::from(*b == b'\r'),
+                high | *b,
             )
         });
         if odd != 0 {
             return None;
         }
         commas += usize::from(n);
+        above_ascii |= high;
+    }
+    if above_ascii >= 0x80 && std::str::from_utf8(line).is_err() {
+        return None;
     }
     Some(commas + 1)
 }

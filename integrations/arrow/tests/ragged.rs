@@ -114,6 +114,7 @@ fn a_ragged_line_rejects_its_row_not_the_file() {
             (rows as u64, 5),
             "{threads} threads"
         );
+        assert_eq!(stats.first_rejected.as_deref(), Some(expected_errors[0].1));
         let got = results(&out);
         assert_eq!(got.len(), rows);
         for (id, row) in &got {
