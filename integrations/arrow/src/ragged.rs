@@ -1,5 +1,6 @@
-//! CSV lines with more or fewer fields than the header, or that are not
-//! UTF-8: each rejects its own row, not the file.
+//! CSV lines with more or fewer fields than the header, that are not
+//! UTF-8, or that repeat the header: each rejects its own row, not the
+//! file.
 //!
 //! Arrow's CSV reader fails the whole file on a line whose field count
 //! differs from the header's (a line cut short at the end of an export
@@ -11,7 +12,9 @@
 //! fields, with U+FFFD for each byte that is not UTF-8, the rest empty)
 //! and notes its row, so that the row is rejected with its line (`account
 //! a7: line 9 has 16 fields, the header 15`) and every other row is
-//! scored. A header that is not UTF-8 still fails the file.
+//! scored. A line that repeats the header (the next of several exports
+//! joined together) is noted too, its fields made empty. A header that is
+//! not UTF-8 still fails the file.
 
 use std::io::Read;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -35,6 +38,11 @@ pub(crate) struct Ragged<R> {
     ends: Vec<usize>,
     /// The header's field count, once read.
     width: Option<usize>,
+    /// The header's fields (the first without a byte order mark), and
+    /// joined by commas where none holds a comma, quote or line end (what
+    /// a plain line repeating it is).
+    header: Vec<Vec<u8>>,
+    plain_header: Option<Vec<u8>>,
     /// Data records passed on.
     rows: u64,
     /// Lines (`\n`) passed before the record being parsed.
@@ -62,6 +70,8 @@ impl<R: Read> Ragged<R> {
             fields: vec![0; 4 * 1024],
             ends: vec![0; 64],
             width: None,
+            header: Vec::new(),
+            plain_header: None,
             rows: 0,
             lines: 0,
             out: Vec::new(),
@@ -116,7 +126,9 @@ impl<R: Read> Ragged<R> {
         for end in memchr::memchr_iter(b'\n', rest) {
             let line = rest.get(good..end).unwrap_or_default();
             let body = line.strip_suffix(b"\r").unwrap_or(line);
-            let fits = !body.is_empty() && plain_fields(body) == Some(width);
+            let fits = !body.is_empty()
+                && plain_fields(body) == Some(width)
+                && self.plain_header.as_deref() != Some(body.strip_prefix(BOM).unwrap_or(body));
             if !fits {
                 break;
             }
@@ -191,13 +203,21 @@ impl<R: Read> Ragged<R> {
         self.lines += newlines(&self.raw);
         let Some(width) = self.width else {
             self.width = Some(count);
+            self.header = self.record(count).map(<[u8]>::to_vec).collect();
+            let plain = |f: &Vec<u8>| !f.iter().any(|c| matches!(c, b',' | b'"' | b'\r' | b'\n'));
+            self.plain_header = self
+                .header
+                .iter()
+                .all(plain)
+                .then(|| self.header.join(&b","[..]));
             self.out.append(&mut self.raw);
             return;
         };
         let row = self.rows;
         self.rows += 1;
         let text = std::str::from_utf8(&self.raw);
-        if count == width && text.is_ok() {
+        let header = count == width && self.record(count).eq(self.header.iter().map(Vec::as_slice));
+        if count == width && text.is_ok() && !header {
             self.out.append(&mut self.raw);
             return;
         }
@@ -207,7 +227,9 @@ impl<R: Read> Ragged<R> {
             .take_while(|c| matches!(c, b'\n' | b'\r'))
             .count();
         let cut = !self.raw.ends_with(b"\n") && !self.raw.ends_with(b"\r");
-        let why = if let Err(e) = text {
+        let why = if header {
+            format!("line {line} repeats the header line (files joined with their headers?)")
+        } else if let Err(e) = text {
             let at = e.valid_up_to();
             let byte = self.raw.get(at).copied().unwrap_or_default();
             format!(
@@ -234,7 +256,7 @@ impl<R: Read> Ragged<R> {
             if i > 0 {
                 self.out.push(b',');
             }
-            let end = self.ends.get(i).copied().filter(|_| i < count);
+            let end = self.ends.get(i).copied().filter(|_| i < count && !header);
             if let Some(field) = end.and_then(|end| self.fields.get(start..end)) {
                 let field = String::from_utf8_lossy(field);
                 self.out.push(b'"');
@@ -275,6 +297,29 @@ impl<R: Read> Read for Ragged<R> {
         Ok(n)
     }
 }
+
+impl<R> Ragged<R> {
+    /// The fields of the record just parsed (`count` of them), the first
+    /// without a byte order mark.
+    fn record(&self, count: usize) -> impl Iterator<Item = &[u8]> {
+        let ends = self.ends.get(..count).unwrap_or_default();
+        ends.iter().enumerate().map(move |(i, end)| {
+            let start = i
+                .checked_sub(1)
+                .and_then(|j| ends.get(j))
+                .copied()
+                .unwrap_or(0);
+            let field = self.fields.get(start..*end).unwrap_or_default();
+            if i == 0 {
+                field.strip_prefix(BOM).unwrap_or(field)
+            } else {
+                field
+            }
+        })
+    }
+}
+
+const BOM: &[u8] = "\u{feff}".as_bytes();
 
 /// The fields of a line of UTF-8 without quotes or a carriage return in
 /// it (its commas plus one); `None` for any other line. One pass, 255
@@ -379,6 +424,27 @@ mod tests {
                     (3, "line 6 is not UTF-8 text (byte 0xE9 at byte 1 of the line): save the file as CSV UTF-8".to_string()),
                     (4, "line 7 is not UTF-8 text (byte 0xFF at byte 3 of the line): save the file as CSV UTF-8".to_string()),
                 ],
+                "chunk {chunk}"
+            );
+        }
+        // The header again (files joined together), plain, with a byte
+        // order mark, or quoted: its row's fields empty, noted.
+        let joined = "\u{feff}id,name,mrr\na,x,1\nid,name,mrr\nb,y,2\r\n\u{feff}id,name,mrr\r\n\"id\",\"name\",mrr\nid,name,mrr2\n";
+        for chunk in [1, 3, 64, 1 << 20] {
+            let (out, found) = through(joined, chunk);
+            assert_eq!(
+                out,
+                // (The `\n` of a `\r\n` that ends a record `csv_core`
+                // took stays with the next one, as a blank line.)
+                "\u{feff}id,name,mrr\na,x,1\n,,\nb,y,2\r\n,,\n\n,,\nid,name,mrr2\n",
+                "chunk {chunk}"
+            );
+            let why = |line| {
+                format!("line {line} repeats the header line (files joined with their headers?)")
+            };
+            assert_eq!(
+                found,
+                [(1, why(3)), (3, why(5)), (4, why(6))],
                 "chunk {chunk}"
             );
         }

@@ -1,6 +1,7 @@
 //! A CSV line with more or fewer fields than the header (a value with an
 //! unquoted comma, a field left out, the last line of an export cut off),
-//! or one that is not UTF-8, rejects its own row with its line number;
+//! or one that is not UTF-8, or the header again, rejects its own row
+//! with its line number;
 //! every other row is scored as in the same file without it, on one
 //! thread or two, in batches or not.
 
@@ -29,14 +30,24 @@ fn line(i: usize) -> String {
     )
 }
 
-/// Per id: the JSON line of its results.
+/// Per id: the JSON line of its results (a row without an id, under its
+/// place in the file, counted from 0).
 fn results(path: &std::path::Path) -> BTreeMap<u64, serde_json::Value> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            let id = v["id"].as_str().and_then(|s| s.parse().ok()).unwrap();
+            let id = v["id"].as_str().map_or_else(
+                || {
+                    let error = v["error"].as_str().unwrap();
+                    let row: u64 = error["row ".len()..error.find(':').unwrap()]
+                        .parse()
+                        .unwrap();
+                    row - 1
+                },
+                |s| s.parse().unwrap(),
+            );
             (id, v)
         })
         .collect()
@@ -56,6 +67,8 @@ fn a_ragged_line_rejects_its_row_not_the_file() {
     // An unquoted comma in a value; a field left out; the last line cut.
     lines[3] = lines[3].replacen(",4.5,", ",4,5,", 1);
     lines[66_000] = lines[66_000].replacen(",12,", ",", 1);
+    // The header again: two exports joined together.
+    lines[40_000] = HEADER.to_string();
     let last = lines.len() - 1;
     lines[last] = lines[last][..20].to_string();
     let mut ragged: Vec<u8> = std::iter::once(HEADER.to_string())
@@ -97,6 +110,7 @@ fn a_ragged_line_rejects_its_row_not_the_file() {
         (3, "account 3: line 5 has 16 fields, the header 15 (a value with an unquoted comma, or a field missing)"),
         (10, "account 10: line 12 is not UTF-8 text (byte 0xA3 at byte 4 of the line): save the file as CSV UTF-8; mrr: \"\u{fffd}110.10\" is not a decimal number (Invalid decimal: unknown character)"),
         (66_999, "account 66999: line 67001 is not UTF-8 text (byte 0xE9 at byte 10 of the line): save the file as CSV UTF-8; mrr: \"209\u{fffd}9.99\" is not a decimal number (Invalid decimal: unknown character)"),
+        (40_000, "row 40001: line 40002 repeats the header line (files joined with their headers?); id: missing; mrr: missing; employees: missing"),
         (66_000, "account 66000: line 66002 has 14 fields, the header 15 (a value with an unquoted comma, or a field missing)"),
         (69_999, "account 69999: line 70001 is cut short: 5 of the header's 15 fields, and no line end (a file cut off?)"),
     ];
@@ -111,7 +125,7 @@ fn a_ragged_line_rejects_its_row_not_the_file() {
         .unwrap();
         assert_eq!(
             (stats.rows, stats.rejected),
-            (rows as u64, 5),
+            (rows as u64, 6),
             "{threads} threads"
         );
         assert_eq!(stats.first_rejected.as_deref(), Some(expected_errors[0].1));
