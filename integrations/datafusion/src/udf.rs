@@ -149,8 +149,19 @@ impl HealthScore {
                 .collect::<Vec<_>>(),
         );
         let empty = RecordBatch::new_empty(Arc::new(schema));
-        score_batch(&Scorer::new(&self.model), &empty, &self.options)
-            .map_err(|e| plan_datafusion_err!("{}: {e}", self.name))?;
+        score_batch(&Scorer::new(&self.model), &empty, &self.options).map_err(|e| {
+            // A float MRR mostly comes from a CSV table whose types
+            // DataFusion inferred: say how to read it exactly.
+            let hint = match &e {
+                healthscore_arrow::Error::Column { column, problem }
+                    if column == "mrr" && problem.starts_with("is Float") =>
+                {
+                    "; a CSV table's inferred types make it one: create the table with every column as text (OPTIONS ('format.schema_infer_max_rec' '0')), which health_score reads exactly, or declare mrr DECIMAL(18, 2)"
+                }
+                _ => "",
+            };
+            plan_datafusion_err!("{}: {e}{hint}", self.name)
+        })?;
         Ok(())
     }
 

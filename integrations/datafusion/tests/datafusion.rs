@@ -746,3 +746,65 @@ async fn aggregates_and_arithmetic_over_results_are_exact() {
         );
     }
 }
+
+/// A CSV export registered as a DataFusion table: with its types inferred,
+/// MRR is a float and the call fails at planning, saying how to read it;
+/// with every column read as text (`format.schema_infer_max_rec` 0), the
+/// same rows score as the Arrow path scores the batch, and a bad cell
+/// rejects its row.
+#[tokio::test]
+async fn a_csv_table_read_as_text_scores_exactly() {
+    let model = model();
+    let (_, batch) = accounts(3_000, 31);
+    let dir = std::env::temp_dir().join(format!("healthscore-df-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("accounts.csv");
+    let mut w = datafusion::arrow::csv::WriterBuilder::new()
+        .with_header(true)
+        .build(std::fs::File::create(&path).unwrap());
+    w.write(&batch).unwrap();
+    drop(w);
+    let table = |infer: &str| {
+        format!(
+            "CREATE EXTERNAL TABLE accounts STORED AS CSV LOCATION '{}'
+             OPTIONS ('format.has_header' 'true'{infer})",
+            path.display()
+        )
+    };
+    let ctx = SessionContext::new();
+    ctx.sql(&table("")).await.unwrap();
+    let udf = register(&ctx, model.clone(), options());
+    let err = ctx
+        .sql(&format!(
+            "SELECT {FIELDS} FROM (SELECT id, {} AS h FROM accounts)",
+            udf.sql_call()
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("column mrr: is Float64"), "{err}");
+    assert!(err.contains("'format.schema_infer_max_rec' '0'"), "{err}");
+
+    let ctx = SessionContext::new();
+    ctx.sql(&table(", 'format.schema_infer_max_rec' '0'"))
+        .await
+        .unwrap();
+    let udf = register(&ctx, model.clone(), options());
+    let got = sql_rows(
+        &ctx,
+        &format!(
+            "SELECT CAST(id AS BIGINT) AS id, h['score'], CAST(h['band'] AS VARCHAR), CAST(h['segment'] AS VARCHAR),
+                    CAST(h['pulls_down_most'] AS VARCHAR), h['error']
+             FROM (SELECT id, {} AS h FROM accounts)",
+            udf.sql_call()
+        ),
+    )
+    .await;
+    let want = expected(&model, &batch);
+    assert_eq!(got.len(), 3_000);
+    assert!(want.values().any(|row| row.4.is_some()), "a rejected row");
+    for (id, row) in &want {
+        assert_eq!(got.get(id), Some(row), "id {id}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
