@@ -50,6 +50,19 @@ pub(crate) fn for_each_chunk(
     path: &str,
     mut visit: impl FnMut(Chunk, &Rejections<'_>) -> Result<(), String>,
 ) -> Result<u64, String> {
+    // A file of columns read as JSON lines would reject every line, one
+    // message each: say what the file is and what reads it.
+    if let Ok(format @ (healthscore_arrow::Format::Parquet | healthscore_arrow::Format::Csv)) =
+        healthscore_arrow::Format::of(path.as_ref())
+    {
+        let kind = match format {
+            healthscore_arrow::Format::Parquet => "a Parquet file",
+            _ => "a CSV file",
+        };
+        return Err(format!(
+            "{path}: {kind} of columns; this command reads accounts as JSON lines (or a JSON array). Score the file with `healthscore score --accounts {path} --out scores.parquet`, or export the accounts as JSON lines"
+        ));
+    }
     let progress = Progress::for_input("reading", path);
     let mut input = progress.reader(open_input(path)?);
     let rejections = Rejections {

@@ -13,12 +13,12 @@ pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
     let (scores, bad_scores) = read_lines::<DatedScore>(&a.scores)?;
     let (outcomes, bad_outcomes) = read_lines::<DatedOutcome>(&a.outcomes)?;
     let bt = Backtest::run(&scores, &outcomes, a.horizon);
-    print!("{}", table(&bt, scores.len(), outcomes.len()));
+    out!("{}", table(&bt, scores.len(), outcomes.len()));
     let rejected = bad_scores + bad_outcomes;
     Ok(if rejected == 0 {
         ExitCode::SUCCESS
     } else {
-        eprintln!("{rejected} lines rejected (see above); the table counts the rest");
+        say!("{rejected} lines rejected (see above); the table counts the rest");
         ExitCode::from(exit::REJECTED)
     })
 }
@@ -92,7 +92,7 @@ pub(crate) fn read_lines<T: serde::de::DeserializeOwned>(
         let line = match line {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("rejected {path} line {}: {e}", n + 1);
+                say!("rejected {path} line {}: {e}", n + 1);
                 bad += 1;
                 continue;
             }
@@ -103,7 +103,7 @@ pub(crate) fn read_lines<T: serde::de::DeserializeOwned>(
         match serde_json::from_str(&line) {
             Ok(row) => rows.push(row),
             Err(e) => {
-                eprintln!("rejected {path} line {}: {e}", n + 1);
+                say!("rejected {path} line {}: {e}", n + 1);
                 bad += 1;
             }
         }

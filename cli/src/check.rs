@@ -11,7 +11,7 @@ pub(crate) fn run(a: CheckArgs) -> Result<ExitCode, String> {
     let model = match Model::from_path(&a.model) {
         Ok(m) => m,
         Err(e) => {
-            println!("{e}");
+            outln!("{e}");
             return Ok(ExitCode::from(exit::USAGE));
         }
     };
@@ -21,7 +21,7 @@ pub(crate) fn run(a: CheckArgs) -> Result<ExitCode, String> {
         .as_ref()
         .map(|path| Lifecycle::from_path(path, &model));
     if let Some(Err(e)) = &lifecycle {
-        println!("{e}");
+        outln!("{e}");
         bad = true;
     }
     let valid_lifecycle = lifecycle.as_ref().and_then(|l| l.as_ref().ok());
@@ -30,7 +30,7 @@ pub(crate) fn run(a: CheckArgs) -> Result<ExitCode, String> {
         .as_ref()
         .map(|path| load_rules(path, &model, valid_lifecycle));
     if let Some(Err(e)) = &rules {
-        println!("{e}");
+        outln!("{e}");
         bad = true;
     }
     if bad {
@@ -38,14 +38,14 @@ pub(crate) fn run(a: CheckArgs) -> Result<ExitCode, String> {
     }
     summary(&model);
     if let Some(Ok(r)) = &rules {
-        println!(
+        outln!(
             "\nrules: {} valid ({})",
             r.len(),
             r.rule_ids().collect::<Vec<_>>().join(", ")
         );
     }
     if let Some(Ok(l)) = &lifecycle {
-        println!(
+        outln!(
             "\nlifecycle: {}",
             l.stage_ids().collect::<Vec<_>>().join(" → ")
         );
@@ -71,14 +71,14 @@ pub(crate) fn load_rules(
 /// One screen about a valid model.
 fn summary(model: &Model) {
     let config = model.config();
-    println!("{}: valid", model.fingerprint());
-    println!("\nmetrics ({}):", model.metric_count());
+    outln!("{}: valid", model.fingerprint());
+    outln!("\nmetrics ({}):", model.metric_count());
     for d in Dimension::ALL {
         let ids: Vec<&str> = model
             .metric_ids()
             .filter(|id| model.metric(id).is_some_and(|(dim, _)| dim == d))
             .collect();
-        println!(
+        outln!(
             "  {:<11} {}",
             d.name(),
             if ids.is_empty() {
@@ -96,18 +96,18 @@ fn summary(model: &Model) {
         }
     };
     let segments = &config.segments;
-    println!("\nsegments:");
-    println!("  MRR tiers   {}", tier_list(&segments.mrr_tiers));
-    println!("  size tiers  {}", tier_list(&segments.size_tiers));
-    println!("  stages      {}", tiers(segments.stages.clone()));
-    println!("\nscorecards (first match wins):");
+    outln!("\nsegments:");
+    outln!("  MRR tiers   {}", tier_list(&segments.mrr_tiers));
+    outln!("  size tiers  {}", tier_list(&segments.size_tiers));
+    outln!("  stages      {}", tiers(segments.stages.clone()));
+    outln!("\nscorecards (first match wins):");
     for card in &config.scorecards {
         let served: Vec<String> = model
             .segments()
             .filter(|(_, c)| *c == card.id)
             .map(|(s, _)| s.to_string())
             .collect();
-        println!(
+        outln!(
             "  {:<12} bands {}/{}/{}, min coverage {}: {} segment{}{}",
             card.id,
             card.bands.green,

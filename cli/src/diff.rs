@@ -120,11 +120,11 @@ pub(crate) fn run(a: DiffArgs) -> Result<ExitCode, String> {
         cmp.add(&sb, &sa, a.show);
         Ok(())
     })?;
-    print!("{}", report(&old, &new, &cmp));
+    out!("{}", report(&old, &new, &cmp));
     Ok(if rejected == 0 {
         ExitCode::SUCCESS
     } else {
-        eprintln!("{rejected} accounts rejected (see above); the comparison counts the rest");
+        say!("{rejected} accounts rejected (see above); the comparison counts the rest");
         ExitCode::from(exit::REJECTED)
     })
 }

@@ -6,6 +6,33 @@
 //! self-contained HTML report. `healthscore --help` and `healthscore
 //! COMMAND --help` say the rest.
 
+/// `eprintln!` that never panics: where standard error is a pipe its
+/// reader closed (`healthscore portfolio ... 2>&1 | head`), the message
+/// is lost and the command goes on to its exit status, where `eprintln!`
+/// would end it in a panic (status 101).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `print!` through [`output::print`]: a closed standard output is the
+/// command's status 4, not a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::output::print(format_args!($($arg)*))
+    };
+}
+
+/// `println!` through [`output::print`].
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        $crate::output::print(format_args!($($arg)*));
+        $crate::output::print(format_args!("\n"));
+    }};
+}
+
 mod accounts;
 mod atomic;
 mod backtest;
@@ -15,6 +42,7 @@ mod diff;
 #[allow(dead_code)]
 mod generate;
 mod interrupt;
+mod output;
 mod portfolio;
 mod progress;
 mod report;
@@ -239,12 +267,19 @@ fn main() -> ExitCode {
         Command::Generate(a) => generate_accounts(a),
         Command::Report(a) => report::run(a),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("error: {message}");
+            say!("error: {message}");
             ExitCode::from(exit::USAGE)
         }
+    };
+    match output::failed() {
+        Some(e) => {
+            say!("error: standard output: {e}");
+            ExitCode::from(exit::OUTPUT)
+        }
+        None => code,
     }
 }
 
@@ -258,7 +293,7 @@ fn generate_accounts(a: GenerateArgs) -> Result<ExitCode, String> {
     {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => {
-            eprintln!("error: standard output: {e}");
+            say!("error: standard output: {e}");
             Ok(ExitCode::from(exit::OUTPUT))
         }
     }

@@ -75,7 +75,7 @@ pub(crate) fn digest<'m>(
 pub(crate) fn run(a: PortfolioArgs) -> Result<ExitCode, String> {
     let model = Model::from_path(&a.input.model).map_err(|e| e.to_string())?;
     let (d, rejected) = digest(&model, &a.input.accounts, a.lowest)?;
-    print!("{}", table(&model, &d));
+    out!("{}", table(&model, &d));
     Ok(done(rejected))
 }
 
@@ -98,11 +98,11 @@ pub(crate) fn explain(a: ExplainArgs) -> Result<ExitCode, String> {
     })?;
     match found {
         Some(text) => {
-            print!("{text}");
+            out!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         None => {
-            eprintln!("error: no account {:?} in {}", a.id, a.input.accounts);
+            say!("error: no account {:?} in {}", a.id, a.input.accounts);
             Ok(ExitCode::from(exit::NOT_FOUND))
         }
     }
@@ -165,7 +165,7 @@ pub(crate) fn done(rejected: u64) -> ExitCode {
     if rejected == 0 {
         ExitCode::SUCCESS
     } else {
-        eprintln!("{rejected} accounts rejected (see above); the table counts the rest");
+        say!("{rejected} accounts rejected (see above); the table counts the rest");
         ExitCode::from(exit::REJECTED)
     }
 }

@@ -121,8 +121,8 @@ impl Progress {
     /// Prints to stderr above the bar (or plainly without one).
     pub(crate) fn eprint(&self, text: &str) {
         match &self.bar {
-            Some(b) => b.suspend(|| eprint!("{text}")),
-            None => eprint!("{text}"),
+            Some(b) => b.suspend(|| write_stderr(text)),
+            None => write_stderr(text),
         }
     }
 
@@ -149,4 +149,11 @@ impl Read for Counting {
         self.bar.inc(n as u64);
         Ok(n)
     }
+}
+
+/// `text` to standard error; lost, not a panic, where that is a closed
+/// pipe (see `say!`).
+fn write_stderr(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }

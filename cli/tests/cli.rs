@@ -818,3 +818,119 @@ fn columnar_accounts_get_their_ctas() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(!text.contains("renewal-review"), "{text}");
 }
+
+/// The commands that read a whole portfolio as JSON (portfolio, explain,
+/// diff, report) refuse a file of columns by its extension, saying what
+/// reads it, instead of rejecting each of its lines as broken JSON.
+#[test]
+fn json_commands_refuse_a_file_of_columns() {
+    let csv = tmp("columns.CSV");
+    std::fs::write(&csv, "id,mrr,employees\n1,100,10\n").unwrap();
+    let parquet = tmp("columns.parquet");
+    std::fs::write(&parquet, "PAR1").unwrap();
+    for (file, kind) in [(&csv, "a CSV file"), (&parquet, "a Parquet file")] {
+        let file = file.to_str().unwrap();
+        for args in [
+            vec!["portfolio", "--accounts", file],
+            vec!["explain", "1", "--accounts", file],
+            vec!["report", "-o", "/dev/null", "--accounts", file],
+            vec![
+                "diff",
+                "examples/data/model.json",
+                "examples/data/model.json",
+                "--accounts",
+                file,
+            ],
+        ] {
+            hs().args(&args)
+                .assert()
+                .code(2)
+                .stderr(contains(format!(
+                    "error: {file}: {kind} of columns; this command reads accounts as JSON lines"
+                )))
+                .stderr(contains(format!(
+                    "healthscore score --accounts {file} --out"
+                )))
+                .stderr(contains("rejected").not());
+        }
+    }
+}
+
+/// A closed standard error (`2>&1 | head`, a log reader that went away)
+/// loses the messages, not the run: the command ends with its own status
+/// (3: accounts were rejected), not a panic's 101.
+#[test]
+fn a_closed_standard_error_is_not_a_panic() {
+    let bad: Vec<String> = (0..5_000).map(|i| format!(r#"{{"id": "x{i}"}}"#)).collect();
+    let bad: Vec<&str> = bad.iter().map(String::as_str).collect();
+    let input = accounts("closed-stderr.jsonl", 3, &bad);
+    for command in ["score", "portfolio"] {
+        // A pipe whose reader is gone before the command starts.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("healthscore"))
+            .current_dir(root())
+            .args([command, "--model", "examples/data/model.json", "--accounts"])
+            .arg(&input)
+            .stdout(std::process::Stdio::null())
+            .stderr(writer)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(3), "{command}: {status}");
+    }
+}
+
+/// A table that cannot be written (a reader that closed the pipe, `|
+/// head -1`; a full disk) ends the command with status 4 and one line
+/// saying so, not a panic, for every command that prints one.
+#[test]
+fn a_closed_standard_output_is_status_4() {
+    let commands: [&[&str]; 5] = [
+        &["portfolio", "--lowest", "100000"],
+        &[
+            "diff",
+            "examples/data/model.json",
+            "examples/data/model.json",
+            "--show",
+            "100000",
+        ],
+        &["check", "examples/data/model.json"],
+        &["backtest"],
+        &["explain", "acct-0000042"],
+    ];
+    let run = |args: &[&str], stdout: std::process::Stdio| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("healthscore"))
+            .current_dir(root())
+            .args(args)
+            .stdout(stdout)
+            .output()
+            .unwrap()
+    };
+    for args in commands {
+        // A pipe whose reader is gone before the command starts.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = run(args, writer.into());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {stderr}");
+        assert!(
+            stderr.ends_with("error: standard output: Broken pipe (os error 32)\n"),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    #[cfg(target_os = "linux")]
+    if std::path::Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = run(&["portfolio"], full.into());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        assert!(
+            stderr.ends_with("error: standard output: No space left on device (os error 28)\n"),
+            "{stderr}"
+        );
+    }
+}

@@ -39,14 +39,14 @@ pub(crate) fn run(a: ReportArgs) -> Result<ExitCode, String> {
         file.commit()
     });
     if let Err(e) = written {
-        eprintln!("error: {e}");
+        say!("error: {e}");
         return Ok(ExitCode::from(exit::OUTPUT));
     }
-    eprintln!("wrote {} ({} KB)", a.out, html.len().div_ceil(1024));
+    say!("wrote {} ({} KB)", a.out, html.len().div_ceil(1024));
     Ok(if rejected + bad_lines == 0 {
         ExitCode::SUCCESS
     } else {
-        eprintln!(
+        say!(
             "{} inputs rejected (see above); the report counts the rest",
             rejected + bad_lines
         );

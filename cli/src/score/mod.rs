@@ -78,7 +78,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         Some(file) => Some(crate::check::load_rules(file, &model, lifecycle.as_ref())?),
         None => None,
     };
-    let warn = |w: String| eprintln!("warning: {w}");
+    let warn = |w: String| say!("warning: {w}");
     let state = match (&args.state, &rules) {
         (Some(file), Some(rules)) => Some(state::StateIndex::open(file, rules, &mut |w| warn(w))?),
         _ => None,
@@ -116,15 +116,15 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
             None => Ok(()),
         }
     });
-    eprintln!(
+    say!(
         "{} read, {} scored, {} rejected",
-        totals.read, totals.scored, totals.rejected
+        totals.read,
+        totals.scored,
+        totals.rejected
     );
     if ctas.is_some() {
         let [opened, updated, quiet, closed] = totals.actions;
-        eprintln!(
-            "CTAs: {opened} opened, {updated} updated, {quiet} quiet, {closed} proposed to close"
-        );
+        say!("CTAs: {opened} opened, {updated} updated, {quiet} quiet, {closed} proposed to close");
         // Names no rule reads are ignored, as they should be, but a
         // misspelt one is ignored the same way: list them.
         if !totals.unread.is_empty() {
@@ -133,7 +133,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
                 .iter()
                 .map(|(name, n)| format!("{name} ({n} account{})", if *n == 1 { "" } else { "s" }))
                 .collect();
-            eprintln!("no rule reads (ignored): {}", names.join(", "));
+            say!("no rule reads (ignored): {}", names.join(", "));
         }
     }
     match outcome {
@@ -141,7 +141,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         Ok(()) => Ok(ExitCode::from(exit::REJECTED)),
         Err(Ok(input_error)) => Err(format!("{path}: {input_error}")),
         Err(Err(OutputFailed(message))) => {
-            eprintln!("error: {message}; stopped (any state file is unchanged)");
+            say!("error: {message}; stopped (any state file is unchanged)");
             Ok(ExitCode::from(exit::OUTPUT))
         }
     }
@@ -213,7 +213,7 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
         Ok(stats) => stats,
         // A full disk, a missing directory: the output's exit status.
         Err(e @ healthscore_arrow::Error::Output { .. }) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return Ok(ExitCode::from(crate::exit::OUTPUT));
         }
         Err(e) => return Err(e.to_string()),
@@ -222,21 +222,21 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
     // is rejected for one reason (a file in another encoding, a column of
     // the wrong unit), the screen says what to fix.
     match &stats.first_rejected {
-        Some(first) if stats.rejected > 0 => eprintln!(
+        Some(first) if stats.rejected > 0 => say!(
             "scored {} of {} accounts into {out} in {:.1?}; {} rejected (see the error column), the first: {first}",
             stats.rows - stats.rejected,
             stats.rows,
             started.elapsed(),
             stats.rejected,
         ),
-        _ => eprintln!(
+        _ => say!(
             "scored {} accounts into {out} in {:.1?}",
             stats.rows,
             started.elapsed()
         ),
     }
     if !stats.unread_dates.is_empty() {
-        eprintln!(
+        say!(
             "no rule reads (ignored): column {}",
             stats.unread_dates.join(", column ")
         );
