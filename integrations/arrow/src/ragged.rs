@@ -380,73 +380,64 @@ mod tests {
     }
 
     /// Well formed lines pass as they are (quotes, `\r\n`, a byte order
-    /// mark, blank lines, a last line without a line end); ragged ones are
-    /// made header-wide and noted with their rows and lines; at any chunk
-    /// size of the reader underneath.
+    /// mark, blank lines, a last line without a line end); ragged ones, ones
+    /// that are not UTF-8 and repeats of the header are made header-wide
+    /// and noted with their rows and lines; at any chunk size of the
+    /// reader underneath.
     #[test]
     fn ragged_lines_are_made_header_wide_and_noted() {
+        let ragged = |line, n, header| {
+            format!("line {line} has {n} fields, the header {header} (a value with an unquoted comma, or a field missing)")
+        };
+        let latin = |line, byte, at| {
+            format!("line {line} is not UTF-8 text (byte {byte} at byte {at} of the line): save the file as CSV UTF-8")
+        };
+        let header = |line| {
+            format!("line {line} repeats the header line (files joined with their headers?)")
+        };
         let good = "\u{feff}id,note,mrr\r\na,\"x, \"\"y\"\"\",1\r\n\nb,\"two\nlines\",2\nc,,3";
-        let ragged = "id,note,mrr\na,x,1\nb,x,y,2\nc\nd,\"q\"\"\",4\ne,x";
-        for chunk in [1, 2, 3, 7, 64, 1 << 20] {
-            let (out, found) = through(good, chunk);
-            assert_eq!(out, good, "chunk {chunk}");
-            assert!(found.is_empty(), "{found:?}");
-            let (out, found) = through(ragged, chunk);
-            assert_eq!(
-                out,
+        // Input, output, and the rows noted with why.
+        type Case<'a> = (&'a [u8], &'a str, Vec<(u64, String)>);
+        let cases: [Case; 4] = [
+            (good.as_bytes(), good, vec![]),
+            (
+                b"id,note,mrr\na,x,1\nb,x,y,2\nc\nd,\"q\"\"\",4\ne,x",
                 "id,note,mrr\na,x,1\n\"b\",\"x\",\"y\"\n\"c\",,\nd,\"q\"\"\",4\n\"e\",\"x\",\n",
-                "chunk {chunk}"
-            );
-            assert_eq!(
-                found,
-                [
-                    (1, "line 3 has 4 fields, the header 3 (a value with an unquoted comma, or a field missing)".to_string()),
-                    (2, "line 4 has 1 fields, the header 3 (a value with an unquoted comma, or a field missing)".to_string()),
-                    (4, "line 6 is cut short: 2 of the header's 3 fields, and no line end (a file cut off?)".to_string()),
+                vec![
+                    (1, ragged(3, 4, 3)),
+                    (2, ragged(4, 1, 3)),
+                    (4, "line 6 is cut short: 2 of the header's 3 fields, and no line end (a file cut off?)".into()),
                 ],
-                "chunk {chunk}"
-            );
-        }
-        // Lines that are not UTF-8, in the plain run and among quotes, or
-        // ragged too: their fields with U+FFFD, noted.
-        let latin = b"id,name,mrr\na,x,1\nb,caf\xe9,2\nc,y,3\n\n\xe9,\"\xe9\"\"\",4\nf,\xff\xfe,5,6\ng,z,7\n";
-        for chunk in [1, 2, 5, 64, 1 << 20] {
-            let (out, found) = through(latin, chunk);
-            assert_eq!(
-                out,
+            ),
+            // Not UTF-8, in the plain run and among quotes, or ragged too:
+            // the fields with U+FFFD.
+            (
+                b"id,name,mrr\na,x,1\nb,caf\xe9,2\nc,y,3\n\n\xe9,\"\xe9\"\"\",4\nf,\xff\xfe,5,6\ng,z,7\n",
                 "id,name,mrr\na,x,1\n\"b\",\"caf\u{fffd}\",\"2\"\nc,y,3\n\n\"\u{fffd}\",\"\u{fffd}\"\"\",\"4\"\n\"f\",\"\u{fffd}\u{fffd}\",\"5\"\ng,z,7\n",
-                "chunk {chunk}"
-            );
-            assert_eq!(
-                found,
-                [
-                    (1, "line 3 is not UTF-8 text (byte 0xE9 at byte 6 of the line): save the file as CSV UTF-8".to_string()),
-                    (3, "line 6 is not UTF-8 text (byte 0xE9 at byte 1 of the line): save the file as CSV UTF-8".to_string()),
-                    (4, "line 7 is not UTF-8 text (byte 0xFF at byte 3 of the line): save the file as CSV UTF-8".to_string()),
+                vec![
+                    (1, latin(3, "0xE9", 6)),
+                    (3, latin(6, "0xE9", 1)),
+                    (4, latin(7, "0xFF", 3)),
                 ],
-                "chunk {chunk}"
-            );
-        }
-        // The header again (files joined together), plain, with a byte
-        // order mark, or quoted: its row's fields empty, noted.
-        let joined = "\u{feff}id,name,mrr\na,x,1\nid,name,mrr\nb,y,2\r\n\u{feff}id,name,mrr\r\n\"id\",\"name\",mrr\nid,name,mrr2\n";
-        for chunk in [1, 3, 64, 1 << 20] {
-            let (out, found) = through(joined, chunk);
-            assert_eq!(
-                out,
-                // (The `\n` of a `\r\n` that ends a record `csv_core`
-                // took stays with the next one, as a blank line.)
+            ),
+            // The header again (files joined together), plain, with a byte
+            // order mark, or quoted: the fields empty. (The `\n` of a
+            // `\r\n` that ends a record `csv_core` took stays with the
+            // next one, as a blank line.)
+            (
+                "\u{feff}id,name,mrr\na,x,1\nid,name,mrr\nb,y,2\r\n\u{feff}id,name,mrr\r\n\"id\",\"name\",mrr\nid,name,mrr2\n".as_bytes(),
                 "\u{feff}id,name,mrr\na,x,1\n,,\nb,y,2\r\n,,\n\n,,\nid,name,mrr2\n",
-                "chunk {chunk}"
-            );
-            let why = |line| {
-                format!("line {line} repeats the header line (files joined with their headers?)")
-            };
-            assert_eq!(
-                found,
-                [(1, why(3)), (3, why(5)), (4, why(6))],
-                "chunk {chunk}"
-            );
+                vec![(1, header(3)), (3, header(5)), (4, header(6))],
+            ),
+        ];
+        for (text, out, found) in cases {
+            for chunk in [1, 2, 3, 7, 64, 1 << 20] {
+                assert_eq!(
+                    through(text, chunk),
+                    (out.to_string(), found.clone()),
+                    "chunk {chunk}"
+                );
+            }
         }
         assert_eq!(through("", 8), (String::new(), Vec::new()));
         assert_eq!(through("\n\n", 8).1, Vec::new());

@@ -125,6 +125,14 @@ fn text_at(b: &RecordBatch, i: usize, r: usize) -> Option<String> {
 const FIELDS: &str = "id, h['score'], CAST(h['band'] AS VARCHAR), CAST(h['segment'] AS VARCHAR), \
      CAST(h['pulls_down_most'] AS VARCHAR), h['error']";
 
+/// A directory of this test's own, made anew.
+fn dir(test: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("healthscore-df-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 /// v0m accounts with two bad rows (a ratio of 1.7 and a NaN).
 fn accounts(n: usize, seed: u64) -> (v0m::Columns, RecordBatch) {
     let mut c = v0m::generate(n, seed);
@@ -243,8 +251,7 @@ fn sql_type(t: &datafusion::arrow::datatypes::DataType) -> String {
 async fn group_by_band_and_segment_over_parquet() {
     let model = model();
     let (c, batch) = accounts(6_000, 22);
-    let dir = std::env::temp_dir().join(format!("healthscore-df-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = dir("parquet");
     let path = dir.join("accounts.parquet");
     v0m_arrow::write_parquet(&path, &batch, 1_000);
 
@@ -756,8 +763,7 @@ async fn aggregates_and_arithmetic_over_results_are_exact() {
 async fn a_csv_table_read_as_text_scores_exactly() {
     let model = model();
     let (_, batch) = accounts(3_000, 31);
-    let dir = std::env::temp_dir().join(format!("healthscore-df-csv-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = dir("csv");
     let path = dir.join("accounts.csv");
     let mut w = datafusion::arrow::csv::WriterBuilder::new()
         .with_header(true)

@@ -270,18 +270,29 @@ async fn a_plan_fails_where_the_options_differ() {
         (later, "as_of 2026-12-31; no drivers"),
         (drivers, "as_of 2026-11-30; drivers"),
     ] {
-        let (executor, udf) = session_with(model(|_| {}), &path, options).await;
-        let message = run(&bytes, &executor)
-            .await
-            .expect_err("other options")
-            .to_string();
-        assert!(
-            message.contains("; as_of 2026-11-30; no drivers; no rules, but"),
-            "{message}"
-        );
-        assert!(message.contains(theirs), "{message}");
-        assert_eq!(udf.rows_scored(), 0);
+        refused(
+            &bytes,
+            &path,
+            options,
+            "as_of 2026-11-30; no drivers; no rules",
+            theirs,
+        )
+        .await;
     }
+}
+
+/// The plan `bytes` run where `health_score` was registered with the same
+/// model and these options: it fails naming both sides' options (`ours`,
+/// the plan's; `theirs`, this process's), and scores no row.
+async fn refused(bytes: &[u8], path: &std::path::Path, options: Options, ours: &str, theirs: &str) {
+    let (executor, udf) = session_with(model(|_| {}), path, options).await;
+    let message = run(bytes, &executor)
+        .await
+        .expect_err("other options")
+        .to_string();
+    assert!(message.contains(&format!("; {ours}, but")), "{message}");
+    assert!(message.contains(theirs), "{message}");
+    assert_eq!(udf.rows_scored(), 0);
 }
 
 /// Rules compiled from a rules file, with the score below which the one
@@ -336,16 +347,7 @@ async fn a_plan_with_rules_runs_only_where_the_same_rules_are() {
         ),
         (options(), "no rules".to_string()),
     ] {
-        let (executor, udf) = session_with(model(|_| {}), &path, options).await;
-        let message = run(&bytes, &executor)
-            .await
-            .expect_err("other rules")
-            .to_string();
-        assert!(
-            message.contains(&format!("; no drivers; rules 1 ({hash:016x}), but")),
-            "{message}"
-        );
-        assert!(message.contains(&theirs), "{message}");
-        assert_eq!(udf.rows_scored(), 0);
+        let ours = format!("as_of 2026-11-30; no drivers; rules 1 ({hash:016x})");
+        refused(&bytes, &path, options, &ours, &theirs).await;
     }
 }
