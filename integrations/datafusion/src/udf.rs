@@ -149,16 +149,19 @@ impl HealthScore {
                 .collect::<Vec<_>>(),
         );
         let empty = RecordBatch::new_empty(Arc::new(schema));
+        // A float MRR (refused below) mostly comes from a CSV table whose
+        // types DataFusion inferred: say how to read it exactly.
+        let float_mrr = empty
+            .schema_ref()
+            .field_with_name("mrr")
+            .is_ok_and(|f| f.data_type().is_floating());
         score_batch(&Scorer::new(&self.model), &empty, &self.options).map_err(|e| {
-            // A float MRR mostly comes from a CSV table whose types
-            // DataFusion inferred: say how to read it exactly.
-            let hint = match &e {
-                healthscore_arrow::Error::Column { column, problem }
-                    if column == "mrr" && problem.starts_with("is Float") =>
-                {
-                    "; a CSV table's inferred types make it one: create the table with every column as text (OPTIONS ('format.schema_infer_max_rec' '0')), which health_score reads exactly, or declare mrr DECIMAL(18, 2)"
-                }
-                _ => "",
+            let about_mrr =
+                matches!(&e, healthscore_arrow::Error::Column { column, .. } if column == "mrr");
+            let hint = if float_mrr && about_mrr {
+                "; a CSV table's inferred types make it one: create the table with every column as text (OPTIONS ('format.schema_infer_max_rec' '0')), which health_score reads exactly, or declare mrr DECIMAL(18, 2)"
+            } else {
+                ""
             };
             plan_datafusion_err!("{}: {e}{hint}", self.name)
         })?;
