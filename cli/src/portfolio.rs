@@ -193,11 +193,18 @@ pub(crate) fn table(model: &Model, d: &Digest<'_>) -> String {
     let summary = &d.summary;
     let mut t = String::new();
     let total = summary.totals().total();
+    // `v2026.11`, and a version that says `v` itself once (`v0m`, not
+    // `vv0m`).
+    let version = model.version();
+    let v = if version.starts_with(['v', 'V']) {
+        ""
+    } else {
+        "v"
+    };
     let _ = writeln!(
         t,
-        "model {} v{}: {} accounts, MRR {}",
+        "model {} {v}{version}: {} accounts, MRR {}",
         model.name(),
-        model.version(),
         total.count,
         money(total.mrr)
     );

@@ -934,3 +934,27 @@ fn a_closed_standard_output_is_status_4() {
         );
     }
 }
+
+/// The portfolio table names the model's version with one `v`, whether
+/// the version says it (`v0m`) or not (`2026.11`, covered above).
+#[test]
+fn a_version_that_starts_with_v_is_not_doubled() {
+    let generated = hs()
+        .args(["generate", "5", "--model", "examples/data/model-v0m.json"])
+        .output()
+        .unwrap();
+    assert!(generated.status.success());
+    let input = tmp("v0m-five.jsonl");
+    std::fs::write(&input, generated.stdout).unwrap();
+    hs().args([
+        "portfolio",
+        "--model",
+        "examples/data/model-v0m.json",
+        "--accounts",
+    ])
+    .arg(&input)
+    .assert()
+    .success()
+    .stdout(contains("model reference model v0m v0m: 5 accounts"))
+    .stdout(contains("vv0m").not());
+}
