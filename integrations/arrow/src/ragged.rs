@@ -106,11 +106,12 @@ impl<R: Read> Ragged<R> {
 
     /// Parses until at least one record is passed on to `out`, or the end.
     ///
-    /// A line without quotes or a carriage return inside it, as many
-    /// fields as the header, is passed on as it is after a count of its
-    /// commas (most lines of most exports): Arrow's reader parses it the
-    /// same way. Any other line (the header, one with quotes, a ragged
-    /// one) goes through `csv_core`, Arrow's own parser.
+    /// A line of UTF-8 without quotes or a carriage return inside it, as
+    /// many fields as the header and not the header again, is passed on
+    /// as it is after a count of its commas (most lines of most exports):
+    /// Arrow's reader parses it the same way. Any other line (the header,
+    /// one with quotes, a ragged one, one that is not UTF-8, the header
+    /// again) goes through `csv_core`, Arrow's own parser.
     fn fill(&mut self) -> std::io::Result<()> {
         let Some(width) = self.width else {
             return self.parse();
