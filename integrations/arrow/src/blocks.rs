@@ -10,7 +10,7 @@ use crate::output::Results;
 use crate::widen::Widen;
 use crate::Error;
 use arrow_array::RecordBatch;
-use healthscore::batch::{BatchCtas, BatchScores, Scorer};
+use healthscore::batch::{Batch, BatchCtas, BatchScores, Scorer};
 use healthscore::Dimension;
 use std::ops::Range;
 use std::sync::{Mutex, PoisonError};
@@ -51,7 +51,22 @@ pub(crate) fn score_blocks(
     results: &mut Results,
     scores: &mut Vec<BatchScores>,
 ) -> Result<Vec<(usize, String)>, Error> {
-    let model = scorer.model();
+    with_batch(scorer.model(), layout, input, options, |whole, problems| {
+        score_read(scorer, whole, problems, options, results, scores)
+    })
+}
+
+/// `input` as the batch path's [`Batch`] (its columns borrowed where the
+/// types allow, converted where not), handed to `f` with the rows whose
+/// columns could not be read (a null MRR, a negative employee count, a
+/// date past chrono's years…) and why.
+pub(crate) fn with_batch<R>(
+    model: &healthscore::Model,
+    layout: &Layout,
+    input: &RecordBatch,
+    options: &Options,
+    f: impl FnOnce(&Batch<'_>, Vec<(usize, String)>) -> Result<R, Error>,
+) -> Result<R, Error> {
     // Read from Utf8 text columns; the results keep the input's own `id`.
     // (A cast batch has the input's columns in the same places.)
     let as_utf8 = utf8(model, layout, input)?;
@@ -62,6 +77,19 @@ pub(crate) fn score_blocks(
     if as_utf8.is_some() {
         problems.extend(crate::cast::far_days(model, input));
     }
+    let problems = read_problems(problems, layout, read, &owned, &text);
+    f(&whole, problems)
+}
+
+/// [`score_blocks`] once the batch is read.
+fn score_read(
+    scorer: &Scorer<'_>,
+    whole: &Batch<'_>,
+    problems: Vec<(usize, String)>,
+    options: &Options,
+    results: &mut Results,
+    scores: &mut Vec<BatchScores>,
+) -> Result<Vec<(usize, String)>, Error> {
     let runs = runs(whole.len(), scorer.threads_for(whole.len()));
     if scores.len() < runs.len() {
         scores.resize_with(runs.len(), BatchScores::new);
@@ -77,7 +105,7 @@ pub(crate) fn score_blocks(
             // itself: slicing it copies every metric's column view.
             let sliced;
             let part = if start == 0 && end == whole.len() {
-                &whole
+                whole
             } else {
                 sliced = whole.rows(start..end);
                 &sliced
@@ -102,7 +130,7 @@ pub(crate) fn score_blocks(
         let outcome = run(&mut share, scores, rows.clone());
         share.finish().add_to(results);
         outcome?;
-        return Ok(read_problems(problems, layout, read, &owned, &text));
+        return Ok(problems);
     }
     let lengths: Vec<usize> = runs.iter().map(|r| r.len()).collect();
     let threads = runs.len();
@@ -153,7 +181,7 @@ pub(crate) fn score_blocks(
     if let Some(e) = first_error {
         return Err(e);
     }
-    Ok(read_problems(problems, layout, read, &owned, &text))
+    Ok(problems)
 }
 
 /// `problems` and the rows whose columns could not be read (a null MRR,

@@ -319,6 +319,72 @@ pub fn score_file_with_progress(
     }
 }
 
+/// An accounts file opened for record batches of [`BATCH_ROWS`] rows.
+pub(crate) struct Opened {
+    /// The record batches.
+    pub(crate) reader: Box<dyn arrow_array::RecordBatchReader + Send>,
+    /// The ids seen so far (none yet).
+    pub(crate) ids: Ids,
+    /// The rows the file says it holds (Parquet's metadata).
+    pub(crate) expected_rows: Option<u64>,
+    /// The CSV rows `Ragged` notes as they are read.
+    pub(crate) ragged: crate::ragged::Found,
+}
+
+/// Opens `input` (Parquet or CSV) for reading: only the columns `model`
+/// reads are decoded, a CSV file's columns as text and through
+/// [`Ragged`](crate::ragged::Ragged). Errors name the file.
+pub(crate) fn open(
+    model: &healthscore::Model,
+    input: &Path,
+    in_format: Format,
+) -> Result<Opened, Error> {
+    let read = |e: Error| e.in_file(input);
+    let file = File::open(input).map_err(io(input))?;
+    let mut ids = Ids::default();
+    let mut expected_rows = None;
+    let ragged = crate::ragged::Found::default();
+    let reader: Box<dyn arrow_array::RecordBatchReader + Send> = match in_format {
+        Format::Parquet => {
+            let mut builder =
+                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+                    .map_err(|e| read(e.into()))?;
+            let rows = builder.metadata().file_metadata().num_rows();
+            ids.expect(rows);
+            expected_rows = u64::try_from(rows).ok();
+            // Columns the model does not read are not decoded.
+            if let Some(columns) = projection(model, builder.schema()) {
+                let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), columns);
+                builder = builder.with_projection(mask);
+            }
+            Box::new(
+                builder
+                    .with_batch_size(BATCH_ROWS)
+                    .build()
+                    .map_err(|e| read(e.into()))?,
+            )
+        }
+        _ => {
+            let schema = csv_schema(input).map_err(read)?;
+            let columns = projection(model, &schema);
+            let mut builder = arrow_csv::ReaderBuilder::new(Arc::new(schema))
+                .with_header(true)
+                .with_batch_size(BATCH_ROWS);
+            if let Some(columns) = columns {
+                builder = builder.with_projection(columns);
+            }
+            let file = crate::ragged::Ragged::new(file, ragged.clone());
+            Box::new(builder.build(file).map_err(|e| read(e.into()))?)
+        }
+    };
+    Ok(Opened {
+        reader,
+        ids,
+        expected_rows,
+        ragged,
+    })
+}
+
 /// How results are written as Parquet: the parquet crate's defaults
 /// (uncompressed, dictionary pages), except that `id`, `score` and the
 /// four dimension scores go without a dictionary. Their values are
@@ -352,43 +418,12 @@ fn run(
     // caller named them (not their temporary file's).
     let read = |e: Error| e.in_file(input);
     let written = |e: Error| e.writing(output);
-    let file = File::open(input).map_err(io(input))?;
-    let mut ids = Ids::default();
-    let mut expected_rows = None;
-    let ragged = crate::ragged::Found::default();
-    let reader: Box<dyn arrow_array::RecordBatchReader + Send> = match in_format {
-        Format::Parquet => {
-            let mut builder =
-                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-                    .map_err(|e| read(e.into()))?;
-            let rows = builder.metadata().file_metadata().num_rows();
-            ids.expect(rows);
-            expected_rows = u64::try_from(rows).ok();
-            // Columns the model does not read are not decoded.
-            if let Some(columns) = projection(scorer.model(), builder.schema()) {
-                let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), columns);
-                builder = builder.with_projection(mask);
-            }
-            Box::new(
-                builder
-                    .with_batch_size(BATCH_ROWS)
-                    .build()
-                    .map_err(|e| read(e.into()))?,
-            )
-        }
-        _ => {
-            let schema = csv_schema(input).map_err(read)?;
-            let columns = projection(scorer.model(), &schema);
-            let mut builder = arrow_csv::ReaderBuilder::new(Arc::new(schema))
-                .with_header(true)
-                .with_batch_size(BATCH_ROWS);
-            if let Some(columns) = columns {
-                builder = builder.with_projection(columns);
-            }
-            let file = crate::ragged::Ragged::new(file, ragged.clone());
-            Box::new(builder.build(file).map_err(|e| read(e.into()))?)
-        }
-    };
+    let Opened {
+        reader,
+        ids,
+        expected_rows,
+        ragged,
+    } = open(scorer.model(), input, in_format)?;
     // The output's schema is known before the first row: `id` as read,
     // then the result columns. A file with no rows still gets it.
     let mut fields: Vec<Arc<Field>> = Vec::new();

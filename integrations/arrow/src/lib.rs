@@ -104,6 +104,7 @@
 // AVX-512 and AVX2 stores of the Decimal128 result columns (`widen`).
 #![deny(unsafe_code)]
 
+mod accounts;
 mod blocks;
 mod buffers;
 mod cast;
@@ -123,6 +124,7 @@ mod ragged;
 mod rng;
 mod widen;
 
+pub use accounts::{account_data, read_accounts};
 pub use buffers::ScoreBuffers;
 pub use destination::{temporary_path, Destination};
 pub use files::{score_file, score_file_with_progress, FileStats, Format};

@@ -183,13 +183,7 @@ impl Results {
             };
             let row = *row;
             let why: Vec<&str> = group.iter().map(|(_, p)| p.as_str()).collect();
-            let label = match id.filter(|a| a.is_valid(row)) {
-                Some(a) => match arrow_cast::display::array_value_to_string(a, row) {
-                    Ok(id) => format!("account {id}"),
-                    Err(_) => format!("row {}", row_number(options, row)),
-                },
-                None => format!("row {}", row_number(options, row)),
-            };
+            let label = label(id, options, row);
             self.errors
                 .push((row, format!("{label}: {}", why.join("; "))));
             self.score.clear(row);
@@ -254,6 +248,18 @@ impl Results {
         // One schema for every batch (a file writer compares them),
         // whatever this batch's nulls.
         Ok(RecordBatch::try_new(schema, columns)?)
+    }
+}
+
+/// Row `row` as a rejection names it: `account 7` by its `id`, else `row
+/// 65537` by its place in the whole stream.
+pub(crate) fn label(id: Option<&ArrayRef>, options: &Options, row: usize) -> String {
+    match id.filter(|a| a.is_valid(row)) {
+        Some(a) => match arrow_cast::display::array_value_to_string(a, row) {
+            Ok(id) => format!("account {id}"),
+            Err(_) => format!("row {}", row_number(options, row)),
+        },
+        None => format!("row {}", row_number(options, row)),
     }
 }
 

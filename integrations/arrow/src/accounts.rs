@@ -1,0 +1,148 @@
+//! Accounts of a record batch, or of a Parquet or CSV file, as the row
+//! API's input: for what explains single accounts or summarises a
+//! portfolio with the row API (`healthscore portfolio`, `explain` and
+//! `report` on a warehouse export), by the same column conventions as
+//! [`score_batch`](crate::score_batch).
+
+use crate::files::{open, Format, Opened};
+use crate::input::Options;
+use crate::layout::{Convention, Layout};
+use crate::Error;
+use arrow_array::RecordBatch;
+use healthscore::batch::Scorer;
+use healthscore::{AccountData, Model};
+use std::path::Path;
+use std::sync::PoisonError;
+
+/// Each row of `input` as the row API's input, read by the conventions of
+/// [`score_batch`](crate::score_batch): `Ok` with the row's id, MRR,
+/// employees, as-of date, stage, previous band and score, named dates and
+/// one observation per metric value (dated its `<metric>__observed_on`,
+/// else the as-of date), or `Err` with why its columns cannot be read, as
+/// `score_batch`'s `error` column says it (`account 7: mrr: missing`).
+///
+/// Bound with [`Model::bind`] and scored, an `Ok` row scores as the batch
+/// path scores it; a value the row API refuses (a ratio of 1.7, a date
+/// after the as-of date) is refused by `bind`, with the row API's message.
+///
+/// # Errors
+///
+/// As [`score_batch`](crate::score_batch): columns that do not fit the
+/// model (a metric without a column, a float MRR), named.
+///
+/// # Examples
+///
+/// ```
+/// use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray, UInt32Array};
+/// use healthscore::Model;
+/// use healthscore_arrow::{account_data, Options};
+/// use std::sync::Arc;
+///
+/// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+/// let mut columns: Vec<(&str, ArrayRef)> = vec![
+///     ("id", Arc::new(StringArray::from(vec!["acme", "globex"]))),
+///     ("mrr", Arc::new(StringArray::from(vec![Some("1200.50"), None]))),
+///     ("employees", Arc::new(UInt32Array::from(vec![80, 12]))),
+/// ];
+/// let ids: Vec<String> = model.metric_ids().map(str::to_string).collect();
+/// for id in &ids {
+///     columns.push((id, Arc::new(Float64Array::from(vec![Some(1.0), None]))));
+/// }
+/// let batch = RecordBatch::try_from_iter(columns)?;
+/// let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 30);
+/// let rows = account_data(&model, &batch, &Options { as_of: day, ..Options::default() })?;
+/// let acme = rows[0].as_ref().map_err(|e| e.clone())?;
+/// assert_eq!((acme.id.as_str(), acme.observations.len()), ("acme", ids.len()));
+/// assert_eq!(rows[1], Err("account globex: mrr: missing".to_string()));
+/// let account = model.bind(acme.clone())?;
+/// assert!(account.score().overall().is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn account_data(
+    model: &Model,
+    input: &RecordBatch,
+    options: &Options,
+) -> Result<Vec<Result<AccountData, String>>, Error> {
+    let layout = Layout::find(model, input.schema_ref());
+    crate::input::near_misses(&layout, model, input)?;
+    let scorer = Scorer::new(model);
+    crate::blocks::with_batch(model, &layout, input, options, |batch, mut problems| {
+        problems.sort_by_key(|(row, _)| *row);
+        let id = layout.get(input, Convention::Id);
+        let mut problems = problems.iter().peekable();
+        let mut rows = Vec::with_capacity(batch.len());
+        for row in 0..batch.len() {
+            let mut why = Vec::new();
+            while let Some((_, problem)) = problems.next_if(|(r, _)| *r == row) {
+                why.push(problem.as_str());
+            }
+            rows.push(if why.is_empty() {
+                Ok(scorer.account_data(batch, row)?)
+            } else {
+                let label = crate::output::label(id, options, row);
+                Err(format!("{label}: {}", why.join("; ")))
+            });
+        }
+        Ok(rows)
+    })
+}
+
+/// The accounts of a Parquet or CSV file as the row API's input, a record
+/// batch at a time (65,536 rows): `visit` gets the place of the batch's
+/// first row in the file (from 0) and its rows as [`account_data`] reads
+/// them, with messages naming rows by their place in the whole file. Only
+/// the columns the model reads are decoded; a CSV line of another field
+/// count, not UTF-8 or repeating the header is its row's `Err`, as
+/// [`score_file`](crate::score_file) rejects it. Ids are not checked for
+/// repeats (`score_file` rejects a repeated one; here the caller decides).
+///
+/// # Errors
+///
+/// The file cannot be read (its error, naming it), its columns do not fit
+/// the model, or `visit`'s own error, which ends the reading.
+pub fn read_accounts<E: From<Error>>(
+    model: &Model,
+    input: &Path,
+    options: &Options,
+    mut visit: impl FnMut(u64, Vec<Result<AccountData, String>>) -> Result<(), E>,
+) -> Result<(), E> {
+    let format = Format::of(input)?;
+    if format == Format::JsonLines {
+        return Err(Error::Format(format!(
+            "{} (JSON lines are read by `healthscore` itself)",
+            input.display()
+        ))
+        .into());
+    }
+    let Opened { reader, ragged, .. } = open(model, input, format)?;
+    let mut options = options.clone();
+    options.first_row = 0;
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::from(e).in_file(input))?;
+        let mut rows = account_data(model, &batch, &options).map_err(|e| e.in_file(input))?;
+        // The lines `Ragged` noted in this batch: their rows' problem,
+        // before any their columns gave.
+        let end = options.first_row + batch.num_rows() as u64;
+        let mut found = ragged.lock().unwrap_or_else(PoisonError::into_inner);
+        let (here, later): (Vec<_>, Vec<_>) = found.drain(..).partition(|(row, _)| *row < end);
+        *found = later;
+        drop(found);
+        for (row, why) in here {
+            let at = row
+                .checked_sub(options.first_row)
+                .and_then(|r| usize::try_from(r).ok());
+            if let Some(slot) = at.and_then(|r| rows.get_mut(r)) {
+                *slot = Err(match slot {
+                    Ok(data) => format!("account {}: {why}", data.id),
+                    Err(e) => match e.split_once(": ") {
+                        Some((label, rest)) => format!("{label}: {why}; {rest}"),
+                        None => format!("{e}; {why}"),
+                    },
+                });
+            }
+        }
+        visit(options.first_row, rows)?;
+        options.first_row = end;
+    }
+    Ok(())
+}

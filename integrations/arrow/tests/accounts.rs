@@ -1,0 +1,131 @@
+//! `read_accounts` gives each row of a Parquet or CSV file as the row
+//! API's input: bound and scored, every row scores as `score_file` scores
+//! it, and every row `score_file` rejects for its columns or its line is
+//! an `Err` with the same message; a row the row API refuses is refused by
+//! `bind`, with the message `score_file` gives.
+
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+#[path = "support/v0m_arrow.rs"]
+mod v0m_arrow;
+
+use healthscore::batch::Scorer;
+use healthscore_arrow::{read_accounts, score_file, Error, Options};
+
+fn options() -> Options {
+    Options {
+        as_of: Some(v0m::day()),
+        drivers: false,
+        ..Options::default()
+    }
+}
+
+/// Per row of a results file (JSON lines): its score and band, or its
+/// error.
+fn results(path: &std::path::Path) -> Vec<Result<(rust_decimal::Decimal, String), String>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            match v["error"].as_str() {
+                Some(e) => Err(e.to_string()),
+                None => Ok((
+                    v["score"]
+                        .to_string()
+                        .parse::<rust_decimal::Decimal>()
+                        .unwrap()
+                        .normalize(),
+                    v["band"].as_str().unwrap().to_string(),
+                )),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_row_reads_as_score_file_scores_it() {
+    let d = std::env::temp_dir().join(format!("healthscore-accounts-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let model = v0m::model();
+    // Past one 65,536-row batch; a ratio the row API refuses, a missing MRR.
+    let rows = 70_000;
+    let mut c = v0m::generate(rows, 5);
+    c.values[6][12] = 1.7;
+    c.valid[6][12] = true;
+    let batch = v0m_arrow::record_batch(&c, Vec::new());
+    let parquet = d.join("accounts.parquet");
+    v0m_arrow::write_parquet(&parquet, &batch, 65_536);
+    let csv = d.join("accounts.csv");
+    let mut w = arrow_csv::WriterBuilder::new()
+        .with_header(true)
+        .build(std::fs::File::create(&csv).unwrap());
+    w.write(&batch).unwrap();
+    drop(w);
+    // The CSV with a line cut short in the second batch, one not UTF-8
+    // and a missing MRR in the first.
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<Vec<u8>> = text.lines().map(|l| l.as_bytes().to_vec()).collect();
+    lines[67_001].truncate(12);
+    lines[8].insert(3, 0xe9);
+    let mrr_at = lines[21].iter().position(|b| *b == b',').unwrap() + 1;
+    let mrr_end = mrr_at + lines[21][mrr_at..].iter().position(|b| *b == b',').unwrap();
+    lines[21].drain(mrr_at..mrr_end);
+    let csv_bad = d.join("accounts-bad.csv");
+    std::fs::write(&csv_bad, lines.join(&b"\n"[..])).unwrap();
+
+    for input in [&parquet, &csv, &csv_bad] {
+        let out = d.join("scores.jsonl");
+        score_file(&Scorer::new(&model), input, &out, &options()).unwrap();
+        let want = results(&out);
+        let mut got = Vec::new();
+        let mut firsts = Vec::new();
+        read_accounts(&model, input, &options(), |first, batch| {
+            firsts.push(first);
+            for row in batch {
+                got.push(row.and_then(|data| {
+                    let account = model.bind(data).map_err(|e| e.to_string())?;
+                    let score = account.score();
+                    Ok((
+                        score.overall().unwrap().to_decimal().normalize(),
+                        score.band().unwrap().to_string(),
+                    ))
+                }));
+            }
+            Ok::<(), Error>(())
+        })
+        .unwrap();
+        assert_eq!(firsts, [0, 65_536], "{}", input.display());
+        assert_eq!(got.len(), want.len());
+        let mut rejected = 0;
+        for (row, (got, want)) in got.iter().zip(&want).enumerate() {
+            match (got, want) {
+                (Ok(g), Ok(w)) => assert_eq!(g, w, "row {row} of {}", input.display()),
+                // The row API's message is the batch path's.
+                (Err(g), Err(w)) => {
+                    rejected += 1;
+                    assert_eq!(g, w, "row {row} of {}", input.display());
+                }
+                _ => panic!("row {row} of {}: {got:?} / {want:?}", input.display()),
+            }
+        }
+        let expected = if input == &csv_bad { 4 } else { 1 };
+        assert_eq!(rejected, expected, "{}", input.display());
+    }
+    // Its own errors: a file of another kind, a missing column.
+    let e = read_accounts(&model, &d.join("x.jsonl"), &options(), |_, _| {
+        Ok::<(), Error>(())
+    })
+    .unwrap_err();
+    assert!(matches!(e, Error::Format(_)), "{e}");
+    let narrow = d.join("narrow.csv");
+    std::fs::write(&narrow, "id,mrr,employees\n1,100,10\n").unwrap();
+    let e = read_accounts(&model, &narrow, &options(), |_, _| Ok::<(), Error>(())).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with(&format!("{}: column ", narrow.display())),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
