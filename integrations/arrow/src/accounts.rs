@@ -10,7 +10,7 @@ use crate::layout::{Convention, Layout};
 use crate::Error;
 use arrow_array::RecordBatch;
 use healthscore::batch::Scorer;
-use healthscore::{AccountData, Model};
+use healthscore::{AccountData, Model, Value};
 use std::path::Path;
 use std::sync::PoisonError;
 
@@ -77,7 +77,9 @@ pub fn account_data(
                 why.push(problem.as_str());
             }
             rows.push(if why.is_empty() {
-                Ok(scorer.account_data(batch, row)?)
+                let mut data = scorer.account_data(batch, row)?;
+                flags_as_flags(model, &mut data);
+                Ok(data)
             } else {
                 let label = crate::output::label(id, options, row);
                 Err(format!("{label}: {}", why.join("; ")))
@@ -85,6 +87,23 @@ pub fn account_data(
         }
         Ok(rows)
     })
+}
+
+/// A flag metric's 0 or 1 (as a column holds it) as the flag it stands
+/// for: scored the same, and an explanation says `sso_enabled no`, as for
+/// the same account given in JSON, not `sso_enabled 0`. Any other value
+/// stays the number it is (a flag of 0.5 is refused as such by `bind`).
+fn flags_as_flags(model: &Model, data: &mut AccountData) {
+    for obs in &mut data.observations {
+        let flag = model
+            .metric(&obs.metric)
+            .is_some_and(|(_, kind)| matches!(kind, healthscore::model::MetricKind::Flag));
+        if let (true, Value::Number(x)) = (flag, &obs.value) {
+            if *x == 0.0 || *x == 1.0 {
+                obs.value = Value::Flag(*x == 1.0);
+            }
+        }
+    }
 }
 
 /// The accounts of a Parquet or CSV file as the row API's input, a record

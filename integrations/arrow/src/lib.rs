@@ -64,6 +64,13 @@
 //! between runs belongs to a service or the JSON path); rules on events
 //! never hold, events not being columns.
 //!
+//! For the row API (an explanation per account, a portfolio summary
+//! with the lowest accounts explained), [`account_data`] reads each row of
+//! a record batch as an [`AccountData`](healthscore::AccountData), and
+//! [`read_accounts`] each row of a Parquet or CSV file, by the same
+//! conventions: bound and scored, a row scores as the batch path scores
+//! it, and a row that cannot be read gives the same message.
+//!
 //! # Examples
 //!
 //! ```
