@@ -46,22 +46,29 @@ impl Rejections<'_> {
 /// Reads `path` in chunks, calling `visit` with each chunk of parsed
 /// accounts (duplicates of an earlier id and unparsable texts rejected).
 /// Returns the number of rejections, including those `visit` reported.
+///
+/// A Parquet or CSV file (by its extension) is read by its columns, as
+/// `score` reads it, where `columns` gives the model they are read for
+/// and the as-of date of rows without one; without it (`diff`, whose two
+/// models may read different columns), such a file is refused.
 pub(crate) fn for_each_chunk(
     path: &str,
+    columns: Option<(&Model, Option<chrono::NaiveDate>)>,
     mut visit: impl FnMut(Chunk, &Rejections<'_>) -> Result<(), String>,
 ) -> Result<u64, String> {
-    // A file of columns read as JSON lines would reject every line, one
-    // message each: say what the file is and what reads it.
     if let Ok(format @ (healthscore_arrow::Format::Parquet | healthscore_arrow::Format::Csv)) =
         healthscore_arrow::Format::of(path.as_ref())
     {
-        let kind = match format {
-            healthscore_arrow::Format::Parquet => "a Parquet file",
-            _ => "a CSV file",
+        let Some((model, as_of)) = columns else {
+            let kind = match format {
+                healthscore_arrow::Format::Parquet => "a Parquet file",
+                _ => "a CSV file",
+            };
+            return Err(format!(
+                "{path}: {kind} of columns; this command reads accounts as JSON lines (or a JSON array): its two models may read different columns. Export the accounts as JSON lines"
+            ));
         };
-        return Err(format!(
-            "{path}: {kind} of columns; this command reads accounts as JSON lines (or a JSON array). Score the file with `healthscore score --accounts {path} --out scores.parquet`, or export the accounts as JSON lines"
-        ));
+        return for_each_row_chunk(path, model, as_of, visit);
     }
     let progress = Progress::for_input("reading", path);
     let mut input = progress.reader(open_input(path)?);
@@ -124,6 +131,68 @@ pub(crate) fn for_each_chunk(
     progress.finish();
     read.map_err(|e| format!("{path}: {e}"))?;
     Ok(rejections.count())
+}
+
+/// [`for_each_chunk`] for a Parquet or CSV file: the rows of its record
+/// batches as accounts, read by `model`'s columns.
+fn for_each_row_chunk(
+    path: &str,
+    model: &Model,
+    as_of: Option<chrono::NaiveDate>,
+    mut visit: impl FnMut(Chunk, &Rejections<'_>) -> Result<(), String>,
+) -> Result<u64, String> {
+    let progress = Progress::for_rows("reading");
+    let rejections = Rejections {
+        progress: &progress,
+        count: Cell::new(0),
+    };
+    let mut seen: HashSet<String> = HashSet::new();
+    let options = healthscore_arrow::Options {
+        as_of,
+        ..healthscore_arrow::Options::default()
+    };
+    let mut done = 0u64;
+    healthscore_arrow::read_accounts(model, path.as_ref(), &options, |first, rows| {
+        let mut accounts = Vec::with_capacity(rows.len());
+        for (place, row) in (first + 1..).zip(rows) {
+            match row {
+                Ok(d) if seen.insert(d.id.clone()) => accounts.push((place, d)),
+                Ok(d) => rejections.reject(
+                    Shape::Rows,
+                    place,
+                    &format!("account {}: duplicate id (the first is kept)", d.id),
+                ),
+                Err(why) => rejections.reject(Shape::Rows, place, &why),
+            }
+            done += 1;
+        }
+        progress.rows(done, None);
+        let chunk = Chunk {
+            shape: Shape::Rows,
+            accounts,
+        };
+        visit(chunk, &rejections).map_err(StopReading::Visit)
+    })
+    .map_err(|e| match e {
+        StopReading::Visit(e) => e,
+        StopReading::File(e) => e.to_string(),
+    })?;
+    progress.finish();
+    Ok(rejections.count())
+}
+
+/// Why reading a file of columns stopped.
+enum StopReading {
+    /// The file's own error.
+    File(healthscore_arrow::Error),
+    /// What the caller's visit returned.
+    Visit(String),
+}
+
+impl From<healthscore_arrow::Error> for StopReading {
+    fn from(e: healthscore_arrow::Error) -> Self {
+        StopReading::File(e)
+    }
 }
 
 /// Binds accounts under a model on every core, keeping their places (in

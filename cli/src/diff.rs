@@ -81,7 +81,7 @@ pub(crate) fn run(a: DiffArgs) -> Result<ExitCode, String> {
     let mut cmp = Comparison::default();
     // An account is compared when both models accept it; refused by
     // either, it is rejected once (with what each model said) and left out.
-    let rejected = for_each_chunk(&a.accounts, |chunk, rejections| {
+    let rejected = for_each_chunk(&a.accounts, None, |chunk, rejections| {
         let shape = chunk.shape;
         let (before, refused_old) = try_bind(&old, chunk.accounts.clone());
         let (after, refused_new) = try_bind(&new, chunk.accounts);

@@ -114,9 +114,26 @@ pub(crate) struct Input {
     /// The model, JSON or TOML (by extension).
     #[arg(long, default_value = "examples/data/model.json")]
     pub model: String,
-    /// Accounts: JSON lines or a JSON array; `-` for stdin.
+    /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
+    /// extension a `.parquet` or `.csv` file of columns (as `score` reads
+    /// them).
     #[arg(long, default_value = "examples/data/portfolio.jsonl")]
     pub accounts: String,
+    /// For columnar accounts without an `as_of` column: the date the
+    /// scores are as of (YYYY-MM-DD).
+    #[arg(long)]
+    pub as_of: Option<String>,
+}
+
+impl Input {
+    /// How `for_each_chunk` reads a file of columns: by `model`'s columns,
+    /// as of `--as-of` (checked here).
+    pub(crate) fn columns<'m>(
+        &self,
+        model: &'m healthscore::Model,
+    ) -> Result<Option<(&'m healthscore::Model, Option<chrono::NaiveDate>)>, String> {
+        Ok(Some((model, score::as_of(self.as_of.as_deref())?)))
+    }
 }
 
 #[derive(Args)]

@@ -60,21 +60,25 @@ impl<'m> Digest<'m> {
 /// Reads a portfolio into a digest; returns it and the rejections.
 pub(crate) fn digest<'m>(
     model: &'m Model,
-    path: &str,
+    input: &crate::Input,
     keep: usize,
 ) -> Result<(Digest<'m>, u64), String> {
     let mut d = Digest::new(model, keep);
-    let rejected = for_each_chunk(path, |chunk, rejections| {
-        let accounts = bind(model, chunk.shape, chunk.accounts, rejections);
-        let scores: Vec<Score<'_>> = accounts.par_iter().map(|(_, a)| a.score()).collect();
-        d.add(model, &scores)
-    })?;
+    let rejected = for_each_chunk(
+        &input.accounts,
+        input.columns(model)?,
+        |chunk, rejections| {
+            let accounts = bind(model, chunk.shape, chunk.accounts, rejections);
+            let scores: Vec<Score<'_>> = accounts.par_iter().map(|(_, a)| a.score()).collect();
+            d.add(model, &scores)
+        },
+    )?;
     Ok((d, rejected))
 }
 
 pub(crate) fn run(a: PortfolioArgs) -> Result<ExitCode, String> {
     let model = Model::from_path(&a.input.model).map_err(|e| e.to_string())?;
-    let (d, rejected) = digest(&model, &a.input.accounts, a.lowest)?;
+    let (d, rejected) = digest(&model, &a.input, a.lowest)?;
     out!("{}", table(&model, &d));
     Ok(done(rejected))
 }
@@ -82,20 +86,24 @@ pub(crate) fn run(a: PortfolioArgs) -> Result<ExitCode, String> {
 pub(crate) fn explain(a: ExplainArgs) -> Result<ExitCode, String> {
     let model = Model::from_path(&a.input.model).map_err(|e| e.to_string())?;
     let mut found: Option<String> = None;
-    for_each_chunk(&a.input.accounts, |chunk, rejections| {
-        if found.is_some() {
-            return Ok(());
-        }
-        let mine: Vec<(u64, healthscore::AccountData)> = chunk
-            .accounts
-            .into_iter()
-            .filter(|(_, d)| d.id == a.id)
-            .collect();
-        if let Some((_, account)) = bind(&model, chunk.shape, mine, rejections).first() {
-            found = Some(explanation(&model, &account.score()));
-        }
-        Ok(())
-    })?;
+    for_each_chunk(
+        &a.input.accounts,
+        a.input.columns(&model)?,
+        |chunk, rejections| {
+            if found.is_some() {
+                return Ok(());
+            }
+            let mine: Vec<(u64, healthscore::AccountData)> = chunk
+                .accounts
+                .into_iter()
+                .filter(|(_, d)| d.id == a.id)
+                .collect();
+            if let Some((_, account)) = bind(&model, chunk.shape, mine, rejections).first() {
+                found = Some(explanation(&model, &account.score()));
+            }
+            Ok(())
+        },
+    )?;
     match found {
         Some(text) => {
             out!("{text}");

@@ -21,7 +21,7 @@ const BAND_NAMES: [&str; 5] = ["green", "lime", "yellow", "red", "no band"];
 
 pub(crate) fn run(a: ReportArgs) -> Result<ExitCode, String> {
     let model = Model::from_path(&a.input.model).map_err(|e| e.to_string())?;
-    let (d, rejected) = digest(&model, &a.input.accounts, 10)?;
+    let (d, rejected) = digest(&model, &a.input, 10)?;
     let mut html = page_start(&model, &d);
     portfolio_sections(&mut html, &model, &d);
     let mut bad_lines = 0;

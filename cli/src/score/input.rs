@@ -28,6 +28,8 @@ pub struct Unit {
 pub enum Shape {
     Lines,
     Array,
+    /// Rows of a Parquet or CSV file, counted from 1.
+    Rows,
 }
 
 impl Shape {
@@ -36,6 +38,7 @@ impl Shape {
         match self {
             Shape::Lines => "line",
             Shape::Array => "element",
+            Shape::Rows => "row",
         }
     }
 }

@@ -149,6 +149,23 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     }
 }
 
+/// `--as-of`, for columnar accounts without an `as_of` column: exactly
+/// YYYY-MM-DD in the years the library accepts (a date past them would
+/// reject every row one by one instead of the command).
+pub(crate) fn as_of(given: Option<&str>) -> Result<Option<chrono::NaiveDate>, String> {
+    let Some(d) = given else {
+        return Ok(None);
+    };
+    let day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+        .map_err(|e| format!("--as-of {d}: {e} (expected YYYY-MM-DD)"))?;
+    if d.len() != 10 || !(1..=9999).contains(&chrono::Datelike::year(&day)) {
+        return Err(format!(
+            "--as-of {d}: expected YYYY-MM-DD, years 0001 to 9999"
+        ));
+    }
+    Ok(Some(day))
+}
+
 /// Columnar accounts (Parquet or CSV) scored with the batch path into a
 /// Parquet, CSV or JSON-lines file; with `--rules`, each row's CTAs too.
 fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
@@ -160,21 +177,7 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
         .as_deref()
         .ok_or("columnar accounts need --out FILE (.parquet, .csv or .jsonl)")?;
     let model = Model::from_path(&args.model).map_err(|e| e.to_string())?;
-    // Exactly YYYY-MM-DD in the years the library accepts: a date past
-    // them would reject every row one by one instead of the command.
-    let as_of = match &args.as_of {
-        Some(d) => {
-            let day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map_err(|e| format!("--as-of {d}: {e} (expected YYYY-MM-DD)"))?;
-            if d.len() != 10 || !(1..=9999).contains(&chrono::Datelike::year(&day)) {
-                return Err(format!(
-                    "--as-of {d}: expected YYYY-MM-DD, years 0001 to 9999"
-                ));
-            }
-            Some(day)
-        }
-        None => None,
-    };
+    let as_of = as_of(args.as_of.as_deref())?;
     let threads = match args.threads {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
