@@ -71,6 +71,9 @@ pub(crate) fn with_batch<R>(
     // (A cast batch has the input's columns in the same places.)
     let as_utf8 = utf8(model, layout, input)?;
     let read = as_utf8.as_ref().unwrap_or(input);
+    // Blank text cells as the nulls they stand for.
+    let unblanked = crate::blank::as_nulls(model, read)?;
+    let read = unblanked.as_ref().unwrap_or(read);
     let owned = own(model, layout, read)?;
     let text = text(layout, read)?;
     let (whole, mut problems) = batch(model, layout, read, &owned, &text, options)?;

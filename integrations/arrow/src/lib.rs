@@ -112,6 +112,7 @@
 #![deny(unsafe_code)]
 
 mod accounts;
+mod blank;
 mod blocks;
 mod buffers;
 mod cast;

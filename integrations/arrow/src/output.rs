@@ -254,11 +254,13 @@ impl Results {
 /// Row `row` as a rejection names it: `account 7` by its `id`, else `row
 /// 65537` by its place in the whole stream.
 pub(crate) fn label(id: Option<&ArrayRef>, options: &Options, row: usize) -> String {
-    match id.filter(|a| a.is_valid(row)) {
-        Some(a) => match arrow_cast::display::array_value_to_string(a, row) {
-            Ok(id) => format!("account {id}"),
-            Err(_) => format!("row {}", row_number(options, row)),
-        },
+    // (A blank id is a missing one: see `crate::blank`.)
+    match id
+        .filter(|a| a.is_valid(row))
+        .and_then(|a| arrow_cast::display::array_value_to_string(a, row).ok())
+        .filter(|id| !id.trim().is_empty())
+    {
+        Some(id) => format!("account {id}"),
         None => format!("row {}", row_number(options, row)),
     }
 }

@@ -261,3 +261,87 @@ fn employees_as_whole_floats_are_counts() {
         "employees: NaN is not a count from 0 to 4294967295"
     );
 }
+
+/// A blank text cell (`""` or spaces, as pandas and pyarrow write a
+/// missing string to Parquet) is the null it stands for, in every text
+/// column the scorer reads (`Utf8`, `Utf8View` and `LargeUtf8` alike):
+/// the same results as the same batch with nulls in those cells.
+#[test]
+fn blank_text_cells_are_nulls() {
+    let model = model();
+    let c = v0m::generate(500, 17);
+    let text = as_text(&typed(&c), &DataType::Utf8);
+    // Every other column as text too: id, MRR.
+    let text = RecordBatch::try_from_iter(text.schema().fields().iter().zip(text.columns()).map(
+        |(f, a)| {
+            (
+                f.name().clone(),
+                arrow_cast::cast(a, &DataType::Utf8).unwrap(),
+            )
+        },
+    ))
+    .unwrap();
+    // Cells made blank in one copy and null in the other.
+    let cells = [
+        ("id", 3),
+        ("mrr", 5),
+        ("nps", 7),
+        ("nps__observed_on", 7),
+        ("weekly_active_ratio", 9),
+        ("employees", 11),
+    ];
+    let with = |blank: bool| {
+        let columns: Vec<(String, ArrayRef)> = text
+            .schema()
+            .fields()
+            .iter()
+            .zip(text.columns())
+            .map(|(f, a)| {
+                let a = a.as_string::<i32>();
+                let column: StringArray = (0..a.len())
+                    .map(|r| {
+                        let hit = cells.iter().any(|(n, row)| n == f.name() && *row == r);
+                        match (hit, blank) {
+                            (true, true) => Some(if r % 2 == 0 { "" } else { "  " }),
+                            (true, false) => None,
+                            (false, _) => a.is_valid(r).then(|| a.value(r)),
+                        }
+                    })
+                    .collect();
+                (f.name().clone(), Arc::new(column) as ArrayRef)
+            })
+            .collect();
+        RecordBatch::try_from_iter(columns).unwrap()
+    };
+    let options = Options::default();
+    let want = score_batch(&Scorer::new(&model), &with(false), &options).unwrap();
+    for to in [DataType::Utf8, DataType::Utf8View, DataType::LargeUtf8] {
+        let blank = with(true);
+        let blank = RecordBatch::try_from_iter(
+            blank
+                .schema()
+                .fields()
+                .iter()
+                .zip(blank.columns())
+                .map(|(f, a)| (f.name().clone(), arrow_cast::cast(a, &to).unwrap())),
+        )
+        .unwrap();
+        let got = score_batch(&Scorer::new(&model), &blank, &options).unwrap();
+        for name in ["score", "band", "coverage", "error"] {
+            let (g, w) = (
+                got.column_by_name(name).unwrap(),
+                want.column_by_name(name).unwrap(),
+            );
+            let (g, w) = (
+                arrow_cast::cast(g, &DataType::Utf8).unwrap(),
+                arrow_cast::cast(w, &DataType::Utf8).unwrap(),
+            );
+            assert_eq!(g.as_string::<i32>(), w.as_string::<i32>(), "{name}, {to}");
+        }
+        let error = got.column_by_name("error").unwrap().as_string::<i32>();
+        assert_eq!(error.value(3), "row 4: id: missing");
+        assert_eq!(error.value(5), "account 6: mrr: missing");
+        assert_eq!(error.value(11), "account 12: employees: missing");
+        assert!(error.is_null(7) && error.is_null(9), "{to}");
+    }
+}
