@@ -22,6 +22,10 @@
 //! as `Decimal128`: ids, employee counts and metrics are read from them
 //! as above, so an unload scores without a cast.
 //!
+//! A blank text cell (`""`, or only white space: how pandas and pyarrow
+//! write a missing string to Parquet) is read as a null, as a CSV file's
+//! empty field is.
+//!
 //! Wherever `Utf8` is read, `Utf8View` (how DataFusion reads Parquet
 //! strings) and `LargeUtf8` are read too. A CSV file's columns are all
 //! read as text (see [`score_file`]), so that one cell that is not a
