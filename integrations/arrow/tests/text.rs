@@ -262,6 +262,19 @@ fn employees_as_whole_floats_are_counts() {
     );
 }
 
+/// Every column of `batch` cast to `to`.
+fn all_as(batch: &RecordBatch, to: &DataType) -> RecordBatch {
+    RecordBatch::try_from_iter(
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .map(|(f, a)| (f.name().clone(), arrow_cast::cast(a, to).unwrap())),
+    )
+    .unwrap()
+}
+
 /// A blank text cell (`""` or spaces, as pandas and pyarrow write a
 /// missing string to Parquet) is the null it stands for, in every text
 /// column the scorer reads (`Utf8`, `Utf8View` and `LargeUtf8` alike):
@@ -270,17 +283,8 @@ fn employees_as_whole_floats_are_counts() {
 fn blank_text_cells_are_nulls() {
     let model = model();
     let c = v0m::generate(500, 17);
-    let text = as_text(&typed(&c), &DataType::Utf8);
-    // Every other column as text too: id, MRR.
-    let text = RecordBatch::try_from_iter(text.schema().fields().iter().zip(text.columns()).map(
-        |(f, a)| {
-            (
-                f.name().clone(),
-                arrow_cast::cast(a, &DataType::Utf8).unwrap(),
-            )
-        },
-    ))
-    .unwrap();
+    // Every column as text, id and MRR too.
+    let text = all_as(&typed(&c), &DataType::Utf8);
     // Cells made blank in one copy and null in the other.
     let cells = [
         ("id", 3),
@@ -316,16 +320,7 @@ fn blank_text_cells_are_nulls() {
     let options = Options::default();
     let want = score_batch(&Scorer::new(&model), &with(false), &options).unwrap();
     for to in [DataType::Utf8, DataType::Utf8View, DataType::LargeUtf8] {
-        let blank = with(true);
-        let blank = RecordBatch::try_from_iter(
-            blank
-                .schema()
-                .fields()
-                .iter()
-                .zip(blank.columns())
-                .map(|(f, a)| (f.name().clone(), arrow_cast::cast(a, &to).unwrap())),
-        )
-        .unwrap();
+        let blank = all_as(&with(true), &to);
         let got = score_batch(&Scorer::new(&model), &blank, &options).unwrap();
         for name in ["score", "band", "coverage", "error"] {
             let (g, w) = (
