@@ -175,10 +175,29 @@ fn for_each_row_chunk(
     })
     .map_err(|e| match e {
         StopReading::Visit(e) => e,
-        StopReading::File(e) => e.to_string(),
+        StopReading::File(e) => describe(&e),
     })?;
     progress.finish();
     Ok(rejections.count())
+}
+
+/// A columnar file's error as the command-line tool says it: with the
+/// flag that mends it where there is one (a file without an `as_of`
+/// column needs `--as-of`).
+pub(crate) fn describe(e: &healthscore_arrow::Error) -> String {
+    use healthscore_arrow::Error;
+    let source = match e {
+        Error::File { source, .. } => source.as_ref(),
+        other => other,
+    };
+    match source {
+        Error::Column { column, problem }
+            if column == "as_of" && problem.starts_with("missing") =>
+        {
+            format!("{e} (pass --as-of YYYY-MM-DD: the date the scores are as of)")
+        }
+        _ => e.to_string(),
+    }
 }
 
 /// Why reading a file of columns stopped.

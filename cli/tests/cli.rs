@@ -941,6 +941,43 @@ fn portfolio_explain_and_report_read_columns() {
         .assert()
         .code(3)
         .stderr(contains("rejected row 3: account acct-0000002: mrr: \"n/a"));
+    // Without an as_of column: --as-of, as `score` takes it, and the
+    // error says so.
+    let undated = tmp("columns-undated.csv");
+    let text: String = std::fs::read_to_string(&columns)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut cells: Vec<&str> = l.split(',').collect();
+            cells.remove(3);
+            cells.join(",") + "\n"
+        })
+        .collect();
+    std::fs::write(&undated, text).unwrap();
+    let scores = tmp("columns-undated-scores.jsonl");
+    let scores = scores.to_str().unwrap();
+    for command in [&["portfolio"][..], &["score", "--out", scores]] {
+        hs().args(command)
+            .args(["--model", model, "--accounts"])
+            .arg(&undated)
+            .assert()
+            .code(2)
+            .stderr(contains(
+                "column as_of: missing, and no as-of date was given (pass --as-of YYYY-MM-DD",
+            ));
+    }
+    hs().args([
+        "portfolio",
+        "--as-of",
+        "2026-11-01",
+        "--model",
+        model,
+        "--accounts",
+    ])
+    .arg(&undated)
+    .assert()
+    .success()
+    .stdout(contains("300 accounts"));
     let narrow = tmp("columns-narrow.csv");
     std::fs::write(&narrow, "id,mrr,employees\n1,100,10\n").unwrap();
     hs().args(["portfolio", "--accounts"])

@@ -221,7 +221,7 @@ fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
             say!("error: {e}");
             return Ok(ExitCode::from(crate::exit::OUTPUT));
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(crate::accounts::describe(&e)),
     };
     // Rejections say how many, and the first one's why: where every row
     // is rejected for one reason (a file in another encoding, a column of
