@@ -49,8 +49,9 @@ impl Rejections<'_> {
 ///
 /// A Parquet or CSV file (by its extension) is read by its columns, as
 /// `score` reads it, where `columns` gives the model they are read for
-/// and the as-of date of rows without one; without it (`diff`, whose two
-/// models may read different columns), such a file is refused.
+/// and the as-of date of rows without one; without it, such a file is
+/// refused (`diff`, whose two models may read different columns, reads
+/// one with [`for_each_row_pair`]).
 pub(crate) fn for_each_chunk(
     path: &str,
     columns: Option<(&Model, Option<chrono::NaiveDate>)>,
@@ -65,7 +66,7 @@ pub(crate) fn for_each_chunk(
                 _ => "a CSV file",
             };
             return Err(format!(
-                "{path}: {kind} of columns; this command reads accounts as JSON lines (or a JSON array): its two models may read different columns. Export the accounts as JSON lines"
+                "{path}: {kind} of columns; here accounts are read as JSON lines (or a JSON array)"
             ));
         };
         return for_each_row_chunk(path, model, as_of, visit);
@@ -179,6 +180,105 @@ fn for_each_row_chunk(
     })?;
     progress.finish();
     Ok(rejections.count())
+}
+
+/// Two accounts per row of a Parquet or CSV file, as each of two models
+/// reads it (`diff`: a metric one model adds or drops is a column only
+/// one of them reads): the file is read once per model, on two threads in
+/// step, a record batch at a time. `visit` gets each batch's rows that
+/// both read, with their places (counted from 1); a row either cannot
+/// read is rejected, once, with what each said (once where they said the
+/// same), and so is a repeated id. Returns the number of rejections,
+/// including those `visit` reported.
+pub(crate) fn for_each_row_pair(
+    path: &str,
+    models: [&Model; 2],
+    as_of: Option<chrono::NaiveDate>,
+    mut visit: impl FnMut(Vec<(u64, AccountData, AccountData)>, &Rejections<'_>) -> Result<(), String>,
+) -> Result<u64, String> {
+    type Rows = (u64, Vec<Result<AccountData, String>>);
+    let progress = Progress::for_rows("reading");
+    let rejections = Rejections {
+        progress: &progress,
+        count: Cell::new(0),
+    };
+    let options = healthscore_arrow::Options {
+        as_of,
+        ..healthscore_arrow::Options::default()
+    };
+    let [old, new] = models;
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut done = 0u64;
+    let (send, receive) = std::sync::mpsc::sync_channel::<Rows>(1);
+    let (old_read, new_read) = std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let send = send;
+            healthscore_arrow::read_accounts(old, path.as_ref(), &options, |first, rows| {
+                // A closed channel: the other reading ended first.
+                send.send((first, rows))
+                    .map_err(|_| StopReading::Visit(String::new()))
+            })
+        });
+        let new_read =
+            healthscore_arrow::read_accounts(new, path.as_ref(), &options, |first, rows| {
+                let Ok((old_first, old_rows)) = receive.recv() else {
+                    // The old model's reading failed: its error is the one to say.
+                    return Err(StopReading::Visit(String::new()));
+                };
+                if old_first != first || old_rows.len() != rows.len() {
+                    return Err(StopReading::Visit(format!(
+                        "{path}: the two readings of the file parted at row {}",
+                        first + 1
+                    )));
+                }
+                let mut pairs = Vec::with_capacity(rows.len());
+                for ((place, o), n) in (first + 1..).zip(old_rows).zip(rows) {
+                    done += 1;
+                    let id = match (&o, &n) {
+                        (Ok(d), _) | (_, Ok(d)) => d.id.clone(),
+                        _ => String::new(),
+                    };
+                    match (o, n) {
+                        (Ok(o), Ok(n)) if seen.insert(id.clone()) => pairs.push((place, o, n)),
+                        (Ok(_), Ok(_)) => rejections.reject(
+                            Shape::Rows,
+                            place,
+                            &format!("account {id}: duplicate id (the first is kept)"),
+                        ),
+                        (Err(a), Err(b)) if a == b => rejections.reject(Shape::Rows, place, &a),
+                        (o, n) => {
+                            let whys: Vec<String> =
+                                [("old model", o.err()), ("new model", n.err())]
+                                    .into_iter()
+                                    .filter_map(|(which, why)| Some(format!("{which}: {}", why?)))
+                                    .collect();
+                            rejections.reject(Shape::Rows, place, &whys.join("; "));
+                        }
+                    }
+                }
+                progress.rows(done, None);
+                visit(pairs, &rejections).map_err(StopReading::Visit)
+            });
+        // Ends the old model's reading if the new one's ended first.
+        drop(receive);
+        let old_read = reader
+            .join()
+            .unwrap_or_else(|_| Err(StopReading::Visit("the old model's reading failed".into())));
+        (old_read, new_read)
+    });
+    progress.finish();
+    let say = |which: &str, e: StopReading| match e {
+        StopReading::Visit(e) => e,
+        StopReading::File(e) => format!("{which}: {}", describe(&e)),
+    };
+    match (old_read, new_read) {
+        // The old model's own error (its columns do not fit the file) is
+        // what stopped both.
+        (Err(e @ StopReading::File(_)), _) => Err(say("old model", e)),
+        (_, Err(e)) => Err(say("new model", e)),
+        (Err(e), Ok(())) => Err(say("old model", e)),
+        (Ok(()), Ok(())) => Ok(rejections.count()),
+    }
 }
 
 /// A columnar file's error as the command-line tool says it: with the

@@ -1,10 +1,11 @@
 //! `healthscore diff`: the same accounts under two models, before a new
 //! model version rolls out.
 
-use crate::accounts::{for_each_chunk, try_bind};
+use crate::accounts::{for_each_chunk, for_each_row_pair, try_bind, Rejections};
 use crate::portfolio::money;
+use crate::score::Shape;
 use crate::{exit, DiffArgs};
-use healthscore::{Band, Model, Score};
+use healthscore::{AccountData, Band, Model, Score};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -79,47 +80,30 @@ pub(crate) fn run(a: DiffArgs) -> Result<ExitCode, String> {
     let old = Model::from_path(&a.old_model).map_err(|e| format!("old model: {e}"))?;
     let new = Model::from_path(&a.new_model).map_err(|e| format!("new model: {e}"))?;
     let mut cmp = Comparison::default();
-    // An account is compared when both models accept it; refused by
-    // either, it is rejected once (with what each model said) and left out.
-    let rejected = for_each_chunk(&a.accounts, None, |chunk, rejections| {
-        let shape = chunk.shape;
-        let (before, refused_old) = try_bind(&old, chunk.accounts.clone());
-        let (after, refused_new) = try_bind(&new, chunk.accounts);
-        // Each refused account once, with what each model said.
-        let mut refused: BTreeMap<u64, Vec<String>> = BTreeMap::new();
-        for (which, list) in [("old model", refused_old), ("new model", refused_new)] {
-            for (place, why) in list {
-                refused
-                    .entry(place)
-                    .or_default()
-                    .push(format!("{which}: {why}"));
-            }
-        }
-        for (place, whys) in refused {
-            rejections.reject(shape, place, &whys.join("; "));
-        }
-        // Both lists are in input order: keep the places both accepted.
-        let (mut i, mut j) = (0, 0);
-        let (mut sb, mut sa) = (Vec::new(), Vec::new());
-        while let (Some((pb, xb)), Some((pa, xa))) = (before.get(i), after.get(j)) {
-            match pb.cmp(pa) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    sb.push(xb);
-                    sa.push(xa);
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        let (sb, sa): (Vec<Score<'_>>, Vec<Score<'_>>) = (
-            sb.par_iter().map(|x| x.score()).collect(),
-            sa.par_iter().map(|x| x.score()).collect(),
-        );
-        cmp.add(&sb, &sa, a.show);
-        Ok(())
-    })?;
+    let rejected = if healthscore_arrow::Format::of(a.accounts.as_ref())
+        .is_ok_and(|f| f != healthscore_arrow::Format::JsonLines)
+    {
+        // Columns: each model reads its own (a metric one of them dropped
+        // or added is a column only one reads).
+        let as_of = crate::score::as_of(a.as_of.as_deref())?;
+        for_each_row_pair(&a.accounts, [&old, &new], as_of, |pairs, rejections| {
+            compare(&old, &new, Shape::Rows, pairs, rejections, &mut cmp, a.show);
+            Ok(())
+        })?
+    } else {
+        for_each_chunk(&a.accounts, None, |chunk, rejections| {
+            let pairs = chunk
+                .accounts
+                .into_iter()
+                .map(|(place, data)| {
+                    let mine = for_model(&old, &new, data.clone());
+                    (place, mine, for_model(&new, &old, data))
+                })
+                .collect();
+            compare(&old, &new, chunk.shape, pairs, rejections, &mut cmp, a.show);
+            Ok(())
+        })?
+    };
     out!("{}", report(&old, &new, &cmp));
     Ok(if rejected == 0 {
         ExitCode::SUCCESS
@@ -127,6 +111,70 @@ pub(crate) fn run(a: DiffArgs) -> Result<ExitCode, String> {
         say!("{rejected} accounts rejected (see above); the comparison counts the rest");
         ExitCode::from(exit::REJECTED)
     })
+}
+
+/// An account's data as `model` is to read it when `other` is the model
+/// it is compared with: without the observations of a metric only `other`
+/// has (a metric the new model adds or the old one drops is not an
+/// unknown metric to the model without it). An observation neither model
+/// has stays, and is refused as the unknown metric it is.
+fn for_model(model: &Model, other: &Model, mut data: AccountData) -> AccountData {
+    data.observations
+        .retain(|o| model.metric(&o.metric).is_some() || other.metric(&o.metric).is_none());
+    data
+}
+
+/// Compares one chunk of accounts, each as the old and the new model read
+/// it. An account is compared when both models accept it; refused by
+/// either, it is rejected once (with what each model said) and left out.
+fn compare(
+    old: &Model,
+    new: &Model,
+    shape: Shape,
+    pairs: Vec<(u64, AccountData, AccountData)>,
+    rejections: &Rejections<'_>,
+    cmp: &mut Comparison,
+    show: usize,
+) {
+    let (for_old, for_new): (Vec<_>, Vec<_>) = pairs
+        .into_iter()
+        .map(|(place, o, n)| ((place, o), (place, n)))
+        .unzip();
+    let (before, refused_old) = try_bind(old, for_old);
+    let (after, refused_new) = try_bind(new, for_new);
+    // Each refused account once, with what each model said.
+    let mut refused: BTreeMap<u64, Vec<String>> = BTreeMap::new();
+    for (which, list) in [("old model", refused_old), ("new model", refused_new)] {
+        for (place, why) in list {
+            refused
+                .entry(place)
+                .or_default()
+                .push(format!("{which}: {why}"));
+        }
+    }
+    for (place, whys) in refused {
+        rejections.reject(shape, place, &whys.join("; "));
+    }
+    // Both lists are in input order: keep the places both accepted.
+    let (mut i, mut j) = (0, 0);
+    let (mut sb, mut sa) = (Vec::new(), Vec::new());
+    while let (Some((pb, xb)), Some((pa, xa))) = (before.get(i), after.get(j)) {
+        match pb.cmp(pa) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sb.push(xb);
+                sa.push(xa);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let (sb, sa): (Vec<Score<'_>>, Vec<Score<'_>>) = (
+        sb.par_iter().map(|x| x.score()).collect(),
+        sa.par_iter().map(|x| x.score()).collect(),
+    );
+    cmp.add(&sb, &sa, show);
 }
 
 fn report(old: &Model, new: &Model, c: &Comparison) -> String {

@@ -232,9 +232,15 @@ pub(crate) struct DiffArgs {
     pub old_model: String,
     /// The model to roll out.
     pub new_model: String,
-    /// Accounts: JSON lines or a JSON array; `-` for stdin.
+    /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
+    /// extension a `.parquet` or `.csv` file of columns (as `score` reads
+    /// them; each model reads the columns of its metrics).
     #[arg(long, default_value = "examples/data/portfolio.jsonl")]
     pub accounts: String,
+    /// For columnar accounts without an `as_of` column: the date the
+    /// scores are as of (YYYY-MM-DD).
+    #[arg(long)]
+    pub as_of: Option<String>,
     /// How many changed accounts to list.
     #[arg(long, default_value_t = 20)]
     pub show: usize,
