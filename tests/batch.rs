@@ -1199,9 +1199,17 @@ mod hostile {
                         prop_assert_eq!(out.len(), rows);
                         let rejected = out.rejected().iter().filter(|r| **r).count();
                         prop_assert_eq!(rejected, out.errors().len());
-                        for row in 0..rows {
+                        // Every row at once, bound once: what each row
+                        // alone gives, and nothing past the last row.
+                        let reader = Scorer::new(&model);
+                        let all: Vec<_> = reader.accounts(&b).unwrap().collect();
+                        prop_assert_eq!(all.len(), rows);
+                        prop_assert!(reader.account_data(&b, rows).is_err());
+                        for (row, whole) in all.into_iter().enumerate() {
                             // Scored exactly where the row API binds the row.
-                            let data = Scorer::new(&model).account_data(&b, row).unwrap();
+                            let data = reader.account_data(&b, row).unwrap();
+                            // (Compared as text: a NaN value is not equal to itself.)
+                            prop_assert_eq!(format!("{data:?}"), format!("{whole:?}"), "row {}", row);
                             prop_assert_eq!(
                                 out.rejected()[row],
                                 model.bind(data).is_err(),
@@ -1312,4 +1320,51 @@ fn every_kernel_gives_the_same_columns() {
     for (scorer, out) in scorers.iter().zip(&outs).skip(1) {
         assert!(key(out) == first, "{} differs", scorer.instruction_set());
     }
+}
+
+/// A row past the batch's end is an error naming the row and the batch's
+/// rows (it was an account with an empty id and no data), for
+/// `account_data` and `record` alike; every row before it reads.
+#[test]
+fn a_row_past_the_end_is_an_error() {
+    let model =
+        Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON).unwrap()).unwrap();
+    let ids = [1_i64, 2];
+    let (mrr, employees, values) = ([120_000_i64, 4_500], [80_u32, 12], [0.5, 0.9]);
+    let mut b = Batch::new(
+        Ids::Int(&ids),
+        Mrr::Scaled64 {
+            values: &mrr,
+            scale: 2,
+        },
+        &employees,
+        Dates::One(day(28)),
+    );
+    for id in model.metric_ids() {
+        b.push_metric(id, MetricColumn::new(&values));
+    }
+    let scorer = Scorer::new(&model);
+    assert_eq!(scorer.account_data(&b, 1).unwrap().id, "2");
+    assert!(scorer.record(&b, 1).is_ok());
+    for row in [2, usize::MAX] {
+        let e = scorer.account_data(&b, row).unwrap_err();
+        assert_eq!(e.to_string(), format!("row {row}: the batch has 2 rows"));
+        assert_eq!(
+            scorer.record(&b, row).unwrap_err().to_string(),
+            e.to_string()
+        );
+    }
+    // Every row at once: the columns are checked first.
+    assert_eq!(scorer.accounts(&b).unwrap().len(), 2);
+    let bare = Batch::new(
+        Ids::Int(&ids),
+        Mrr::Scaled64 {
+            values: &mrr,
+            scale: 2,
+        },
+        &employees,
+        Dates::One(day(28)),
+    );
+    let e = scorer.accounts(&bare).err().unwrap();
+    assert!(e.to_string().starts_with("column "), "{e}");
 }

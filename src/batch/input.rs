@@ -165,6 +165,15 @@ pub enum ColumnProblem {
     /// A scaled MRR column with more than 28 decimal places.
     #[error("column mrr: scale {0} is beyond 28 decimal places")]
     Scale(u32),
+    /// A row asked for ([`Scorer::account_data`](super::Scorer::account_data))
+    /// that the batch does not have.
+    #[error("row {row}: the batch has {rows} rows")]
+    Row {
+        /// The row asked for.
+        row: usize,
+        /// The batch's rows.
+        rows: usize,
+    },
 }
 
 /// A row that could not be scored, and why: the same

@@ -101,6 +101,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod accounts;
 mod bits;
 mod columns;
 mod general;
@@ -113,6 +114,7 @@ mod shared_plan;
 mod slice;
 mod summary;
 
+pub use accounts::RecordError;
 pub use bits::validity_bits;
 pub use columns::{Dates, Ids, MetricColumn, Mrr, RowId, Validity};
 pub use input::{Batch, BatchError, ColumnProblem, RowError};
@@ -121,7 +123,7 @@ pub use summary::{BatchCtas, BatchUseError};
 
 use crate::model::Model;
 use crate::slots::Slot;
-use crate::{AccountData, AccountError, ScoreRecord};
+use crate::AccountError;
 use output::Out;
 use rows::Bound;
 pub(crate) use shared_plan::PlanCache;
@@ -510,39 +512,4 @@ impl<'m> Scorer<'m> {
             kernel::Scratch::give_back(s);
         }
     }
-
-    /// Row `row` of a batch as the row API's input (for binding, scoring
-    /// and explaining it with the row API).
-    ///
-    /// # Errors
-    ///
-    /// [`BatchError`] when the columns do not fit the model.
-    pub fn account_data(&self, batch: &Batch<'_>, row: usize) -> Result<AccountData, BatchError> {
-        let bound = Bound::new(self.model, batch)?;
-        Ok(rows::account_data(self.model, batch, &bound, row))
-    }
-
-    /// Explains one row: the row API's [`ScoreRecord`] for it, with every
-    /// dimension's and metric's contribution, what is missing or stale,
-    /// and what pulls the score down most.
-    ///
-    /// # Errors
-    ///
-    /// [`RecordError`]: the columns do not fit, or the row has bad data.
-    pub fn record(&self, batch: &Batch<'_>, row: usize) -> Result<ScoreRecord, RecordError> {
-        let data = self.account_data(batch, row)?;
-        Ok(self.model.bind(data)?.score().record())
-    }
-}
-
-/// Why a row could not be explained.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RecordError {
-    /// The batch's columns do not fit the model.
-    #[error(transparent)]
-    Batch(#[from] BatchError),
-    /// The row's data is bad.
-    #[error(transparent)]
-    Row(#[from] AccountError),
 }

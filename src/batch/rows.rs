@@ -299,6 +299,8 @@ pub(crate) fn account_data(
     let employees = batch.employees.get(row).copied().unwrap_or(0);
     let as_of = day_of(&batch.as_of, row);
     let mut data = AccountData::new(id, mrr, employees, as_of);
+    // One observation per metric at most: no vector grown twice or thrice.
+    data.observations.reserve_exact(bound.metrics.len());
     if let Some(Some(stage)) = batch.stages.and_then(|s| s.get(row)) {
         data.stage = Some((*stage).to_string());
     }
