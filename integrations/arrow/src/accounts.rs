@@ -71,13 +71,13 @@ pub fn account_data(
         let id = layout.get(input, Convention::Id);
         let mut problems = problems.iter().peekable();
         let mut rows = Vec::with_capacity(batch.len());
-        for row in 0..batch.len() {
+        // The columns bound to the model once, not once a row.
+        for (row, mut data) in scorer.accounts(batch)?.enumerate() {
             let mut why = Vec::new();
             while let Some((_, problem)) = problems.next_if(|(r, _)| *r == row) {
                 why.push(problem.as_str());
             }
             rows.push(if why.is_empty() {
-                let mut data = scorer.account_data(batch, row)?;
                 flags_as_flags(model, &mut data);
                 Ok(data)
             } else {
@@ -106,10 +106,14 @@ fn flags_as_flags(model: &Model, data: &mut AccountData) {
     }
 }
 
-/// The accounts of a Parquet or CSV file as the row API's input, a record
-/// batch at a time (65,536 rows): `visit` gets the place of the batch's
-/// first row in the file (from 0) and its rows as [`account_data`] reads
-/// them, with messages naming rows by their place in the whole file. Only
+/// Rows handed to `read_accounts`'s visit at a time.
+const ROWS_PER_VISIT: usize = 8_192;
+
+/// The accounts of a Parquet or CSV file as the row API's input, up to
+/// 8,192 rows at a time (a piece of a record batch, so that what is in
+/// hand stays some 16 MB): `visit` gets the place of the piece's first
+/// row in the file (from 0) and its rows as [`account_data`] reads them,
+/// with messages naming rows by their place in the whole file. Only
 /// the columns the model reads are decoded; a CSV line of another field
 /// count, not UTF-8 or repeating the header is its row's `Err`, as
 /// [`score_file`](crate::score_file) rejects it. Ids are not checked for
@@ -138,29 +142,38 @@ pub fn read_accounts<E: From<Error>>(
     options.first_row = 0;
     for batch in reader {
         let batch = batch.map_err(|e| Error::from(e).in_file(input))?;
-        let mut rows = account_data(model, &batch, &options).map_err(|e| e.in_file(input))?;
         // The lines `Ragged` noted in this batch: their rows' problem,
         // before any their columns gave.
         let end = options.first_row + batch.num_rows() as u64;
         let mut found = ragged.lock().unwrap_or_else(PoisonError::into_inner);
-        let (here, later): (Vec<_>, Vec<_>) = found.drain(..).partition(|(row, _)| *row < end);
+        let (mut here, later): (Vec<_>, Vec<_>) = found.drain(..).partition(|(row, _)| *row < end);
         *found = later;
         drop(found);
-        for (row, why) in here {
-            let at = row
-                .checked_sub(options.first_row)
-                .and_then(|r| usize::try_from(r).ok());
-            if let Some(slot) = at.and_then(|r| rows.get_mut(r)) {
-                *slot = Err(match slot {
-                    Ok(data) => format!("account {}: {why}", data.id),
-                    Err(e) => match e.split_once(": ") {
-                        Some((label, rest)) => format!("{label}: {why}; {rest}"),
-                        None => format!("{e}; {why}"),
-                    },
-                });
+        here.sort_by_key(|(row, _)| *row);
+        let mut here = here.into_iter().peekable();
+        // A piece of the batch at a time: a row as the row API's input
+        // holds a string per observation, some 2 kB a row where a column
+        // holds 8 bytes, so the rows in hand are kept to a piece's.
+        for start in (0..batch.num_rows()).step_by(ROWS_PER_VISIT) {
+            let piece = batch.slice(start, ROWS_PER_VISIT.min(batch.num_rows() - start));
+            let first = options.first_row;
+            let mut rows = account_data(model, &piece, &options).map_err(|e| e.in_file(input))?;
+            let after = first + piece.num_rows() as u64;
+            while let Some((row, why)) = here.next_if(|(row, _)| *row < after) {
+                let at = row.checked_sub(first).and_then(|r| usize::try_from(r).ok());
+                if let Some(slot) = at.and_then(|r| rows.get_mut(r)) {
+                    *slot = Err(match slot {
+                        Ok(data) => format!("account {}: {why}", data.id),
+                        Err(e) => match e.split_once(": ") {
+                            Some((label, rest)) => format!("{label}: {why}; {rest}"),
+                            None => format!("{e}; {why}"),
+                        },
+                    });
+                }
             }
+            visit(first, rows)?;
+            options.first_row = after;
         }
-        visit(options.first_row, rows)?;
         options.first_row = end;
     }
     Ok(())
