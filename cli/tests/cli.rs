@@ -818,3 +818,38 @@ fn a_version_that_starts_with_v_is_not_doubled() {
     .stdout(contains("model reference model v0m v0m: 5 accounts"))
     .stdout(contains("vv0m").not());
 }
+
+/// A CSV or gzip file given where JSON is read (named `.txt`, `.jsonl.gz`
+/// or piped) is refused as a whole, exit 2, saying what it looks like:
+/// not one rejection per line.
+#[test]
+fn a_file_of_another_kind_is_refused_whole() {
+    let csv = tmp("accounts-as-text.txt");
+    std::fs::write(&csv, "id,mrr,employees\n1,10,5\n2,20,6\n").unwrap();
+    for command in ["score", "portfolio", "diff"] {
+        let mut cmd = hs();
+        cmd.arg(command);
+        if command == "diff" {
+            cmd.args(["examples/data/model.json", "examples/data/model.json"]);
+        } else {
+            cmd.args(["--model", "examples/data/model.json"]);
+        }
+        cmd.arg("--accounts")
+            .arg(&csv)
+            .assert()
+            .code(2)
+            .stderr(contains("not JSON lines or a JSON array: its first line looks like a CSV header (\"id,mrr,employees\")"))
+            .stderr(contains("rejected line").not());
+    }
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--accounts",
+        "-",
+    ])
+    .write_stdin(&[0x1f, 0x8b, 0x08, 0x00, 0x00][..])
+    .assert()
+    .code(2)
+    .stderr(contains("gzip-compressed"));
+}

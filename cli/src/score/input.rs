@@ -56,12 +56,55 @@ pub fn split(
     warn: &mut dyn FnMut(String),
 ) -> io::Result<()> {
     skip_bom_and_space(input)?;
-    let first = input.fill_buf()?.first().copied();
+    let head = input.fill_buf()?;
+    if let Some(what) = not_json(head) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("not JSON lines or a JSON array: {what}"),
+        ));
+    }
+    let first = head.first().copied();
     if first == Some(b'[') {
         input.consume(1);
         split_array(input, &mut |u| emit(Shape::Array, u), warn)
     } else {
         split_lines(input, &mut |u| emit(Shape::Lines, u))
+    }
+}
+
+/// What a stream is, where its first bytes say it is not JSON at all (a
+/// file of another kind, named or piped as JSON): read on, each of its
+/// lines would be rejected on its own, a screen of the same error per
+/// line. A stream that starts as JSON does (`{`, `[`) is read, whatever
+/// follows; so is one whose first line is not JSON but not recognisably
+/// anything else (a fault of that line alone).
+fn not_json(head: &[u8]) -> Option<String> {
+    match head {
+        [b'{' | b'[', ..] | [] => None,
+        [b'P', b'A', b'R', b'1', ..] => {
+            Some("a Parquet file (save it as a .parquet file to read its columns)".into())
+        }
+        [0x1f, 0x8b, ..] => Some(
+            "gzip-compressed (decompress it first: gunzip -c FILE | healthscore ... --accounts -)"
+                .into(),
+        ),
+        [b'P', b'K', 3, 4, ..] => Some(
+            "a zip archive (a spreadsheet workbook? export the sheet as CSV UTF-8, named .csv)"
+                .into(),
+        ),
+        _ => {
+            let line = head.split(|b| *b == b'\n').next().unwrap_or(head);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.contains(&b'{') || !line.iter().any(|b| matches!(b, b',' | b'\t' | b';')) {
+                return None;
+            }
+            let shown: String = String::from_utf8_lossy(line).chars().take(60).collect();
+            let more = if shown.len() < line.len() { "…" } else { "" };
+            Some(format!(
+                "its first line looks like a CSV header ({:?}{more}): save it as a .csv file to read its columns",
+                shown
+            ))
+        }
     }
 }
 
@@ -264,6 +307,57 @@ mod tests {
         assert!(u[1].1.as_ref().unwrap_err().starts_with("not valid UTF-8"));
         assert_eq!(u[2], (4, Ok("{\"id\":3}".into())));
         assert!(w.is_empty());
+    }
+
+    /// A stream that is surely not JSON (Parquet, gzip, zip, a CSV
+    /// header) is refused as a whole, saying what it looks like, before
+    /// any unit; one that starts as JSON, or whose first line is some
+    /// other fault, is read unit by unit.
+    #[test]
+    fn a_stream_of_another_kind_is_refused_whole() {
+        let refused = |text: &[u8]| {
+            let mut input = io::BufReader::with_capacity(64, text);
+            let mut units = 0;
+            let e = split(
+                &mut input,
+                &mut |_, _| {
+                    units += 1;
+                    true
+                },
+                &mut |_| (),
+            )
+            .err()
+            .map(|e| e.to_string());
+            assert_eq!(units, 0, "{e:?}");
+            e
+        };
+        for (text, says) in [
+            (&b"PAR1\x15\x04"[..], "a Parquet file"),
+            (b"\x1f\x8b\x08\x00", "gzip-compressed"),
+            (b"PK\x03\x04\x14\x00", "a zip archive"),
+            (
+                b"\xEF\xBB\xBF id,mrr,employees\r\n1,2,3\n",
+                "looks like a CSV header (\"id,mrr,employees\")",
+            ),
+            (b"id\tmrr\n", "looks like a CSV header"),
+        ] {
+            let e = refused(text).unwrap_or_default();
+            assert!(e.starts_with("not JSON lines or a JSON array: "), "{e}");
+            assert!(e.contains(says), "{e}");
+        }
+        let long = format!("{}\n", ["column"; 40].join(","));
+        assert!(refused(long.as_bytes()).unwrap_or_default().contains("…)"));
+        for read in [
+            &b"{\"id\": 1}\n"[..],
+            b"[{\"id\": 1}]",
+            b"",
+            b"  \n",
+            b"oops\n{\"id\": 1}\n",
+            b"{\"id\": \"a,b\"}",
+        ] {
+            let mut input = io::BufReader::with_capacity(7, read);
+            assert!(split(&mut input, &mut |_, _| true, &mut |_| ()).is_ok());
+        }
     }
 
     #[test]
