@@ -164,6 +164,11 @@ pub fn read_accounts<E: From<Error>>(
                 if let Some(slot) = at.and_then(|r| rows.get_mut(r)) {
                     *slot = Err(match slot {
                         Ok(data) => format!("account {}: {why}", data.id),
+                        // A repeat of the header line: its note alone.
+                        Err(e) if crate::ragged::stands_alone(&why) => {
+                            let label = e.split_once(": ").map_or(e.as_str(), |(l, _)| l);
+                            format!("{label}: {why}")
+                        }
                         Err(e) => match e.split_once(": ") {
                             Some((label, rest)) => format!("{label}: {why}; {rest}"),
                             None => format!("{e}; {why}"),

@@ -182,7 +182,11 @@ impl Results {
                 continue;
             };
             let row = *row;
-            let why: Vec<&str> = group.iter().map(|(_, p)| p.as_str()).collect();
+            let mut why: Vec<&str> = group.iter().map(|(_, p)| p.as_str()).collect();
+            // A repeat of the header line: its note alone.
+            if let Some(alone) = why.iter().find(|p| crate::ragged::stands_alone(p)) {
+                why = vec![*alone];
+            }
             let label = label(id, options, row);
             self.errors
                 .push((row, format!("{label}: {}", why.join("; "))));

@@ -19,6 +19,20 @@
 use std::io::Read;
 use std::sync::{Arc, Mutex, PoisonError};
 
+/// The note of a line that repeats the header.
+fn repeated_header(line: impl std::fmt::Display) -> String {
+    format!("line {line} {REPEATED_HEADER}")
+}
+
+const REPEATED_HEADER: &str = "repeats the header line (files joined with their headers?)";
+
+/// Whether a note is of a line that repeats the header: its fields were
+/// made empty, so what its columns make of them (`id: missing; mrr:
+/// missing; …`) says nothing, and the note stands alone.
+pub(crate) fn stands_alone(note: &str) -> bool {
+    note.ends_with(REPEATED_HEADER)
+}
+
 /// The rows found ragged so far: row (from 0, after the header) and why.
 pub(crate) type Found = Arc<Mutex<Vec<(u64, String)>>>;
 
@@ -229,7 +243,7 @@ impl<R: Read> Ragged<R> {
             .count();
         let cut = !self.raw.ends_with(b"\n") && !self.raw.ends_with(b"\r");
         let why = if header {
-            format!("line {line} repeats the header line (files joined with their headers?)")
+            repeated_header(line)
         } else if let Err(e) = text {
             let at = e.valid_up_to();
             let byte = self.raw.get(at).copied().unwrap_or_default();

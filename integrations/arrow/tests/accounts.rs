@@ -70,6 +70,8 @@ fn every_row_reads_as_score_file_scores_it() {
     let mut lines: Vec<Vec<u8>> = text.lines().map(|l| l.as_bytes().to_vec()).collect();
     lines[67_001].truncate(12);
     lines[20_000].truncate(12);
+    // A line that repeats the header: its note alone, in both.
+    lines[30_000] = lines[0].clone();
     lines[8].insert(3, 0xe9);
     let mrr_at = lines[21].iter().position(|b| *b == b',').unwrap() + 1;
     let mrr_end = mrr_at + lines[21][mrr_at..].iter().position(|b| *b == b',').unwrap();
@@ -108,12 +110,15 @@ fn every_row_reads_as_score_file_scores_it() {
                 // The row API's message is the batch path's.
                 (Err(g), Err(w)) => {
                     rejected += 1;
+                    if row == 29_999 {
+                        assert_eq!(g, "row 30000: line 30001 repeats the header line (files joined with their headers?)");
+                    }
                     assert_eq!(g, w, "row {row} of {}", input.display());
                 }
                 _ => panic!("row {row} of {}: {got:?} / {want:?}", input.display()),
             }
         }
-        let expected = if input == &csv_bad { 5 } else { 1 };
+        let expected = if input == &csv_bad { 6 } else { 1 };
         assert_eq!(rejected, expected, "{}", input.display());
     }
     // Its own errors: a file of another kind, a missing column.
