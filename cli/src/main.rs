@@ -173,11 +173,13 @@ pub(crate) struct ScoreArgs {
     /// columns).
     #[arg(long)]
     pub rules: Option<String>,
-    /// The CTA state of an earlier run (needs --rules; JSON accounts).
+    /// The CTA state of an earlier run (needs --rules). Columnar accounts
+    /// are then scored as the same accounts in JSON are: to standard
+    /// output, JSON lines with each account's CTA actions.
     #[arg(long)]
     pub state: Option<String>,
     /// Where to write the state after this run, atomically (needs --rules;
-    /// JSON accounts; may name the --state file).
+    /// may name the --state file; columnar accounts as with --state).
     #[arg(long)]
     pub state_out: Option<String>,
     /// A lifecycle, so that the rules may use its verdicts

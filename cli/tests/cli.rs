@@ -783,7 +783,9 @@ fn columnar_accounts_get_their_ctas() {
     score(&["--state-out", "state.jsonl"])
         .assert()
         .code(2)
-        .stderr(contains("--state and --state-out are for JSON accounts"));
+        .stderr(contains(
+            "with --state or --state-out, columnar accounts are scored as JSON accounts are",
+        ));
     // A misspelt date column is ignored, and named: no renewal rule fires.
     let text = std::fs::read_to_string(&input).unwrap();
     std::fs::write(&input, text.replacen("renewal__date", "renewwal__date", 1)).unwrap();

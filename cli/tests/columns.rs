@@ -12,17 +12,30 @@ const V0M: &str = "examples/data/model-v0m.json";
 
 /// 300 accounts generated for the bundled v0m model, as JSON lines and
 /// as the same accounts in a CSV file of columns (`name.jsonl`,
-/// `name.csv`): each metric's value and `<metric>__observed_on`.
+/// `name.csv`).
 fn v0m_accounts(name: &str) -> (PathBuf, PathBuf) {
-    let model = V0M;
+    let (generated, _, columns) = generated_as_columns(V0M, 300, name);
+    (generated, columns)
+}
+
+/// `n` accounts generated for `model`: as generated (`name.jsonl`), as
+/// JSON lines of what columns hold (`name-columnar.jsonl`: a metric's
+/// latest observation as a number, its author but no note; no events or
+/// parent),
+/// and as the same accounts in a CSV file of columns (`name.csv`): id,
+/// MRR, employees, as-of date, stage, previous band and score, each date
+/// as `<name>__date`, and each metric's value, `<metric>__observed_on`
+/// and, where it has authors, `<metric>__author`.
+fn generated_as_columns(model: &str, n: usize, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    use serde_json::Value;
     let generated = hs()
-        .args(["generate", "300", "--model", model])
+        .args(["generate", &n.to_string(), "--model", model])
         .output()
         .unwrap();
     assert!(generated.status.success());
     let json = tmp(&format!("{name}.jsonl"));
     std::fs::write(&json, &generated.stdout).unwrap();
-    let config: serde_json::Value =
+    let config: Value =
         serde_json::from_str(&std::fs::read_to_string(root().join(model)).unwrap()).unwrap();
     let metrics: Vec<&str> = config["metrics"]
         .as_array()
@@ -30,53 +43,100 @@ fn v0m_accounts(name: &str) -> (PathBuf, PathBuf) {
         .iter()
         .map(|m| m["id"].as_str().unwrap())
         .collect();
-    let mut header = vec![
-        "id".to_string(),
-        "mrr".into(),
-        "employees".into(),
-        "as_of".into(),
-    ];
-    header.extend(["previous_band".to_string(), "previous_score".into()]);
-    for m in &metrics {
-        header.extend([m.to_string(), format!("{m}__observed_on")]);
-    }
-    let mut csv = header.join(",") + "\n";
-    for line in String::from_utf8(generated.stdout).unwrap().lines() {
-        let a: serde_json::Value = serde_json::from_str(line).unwrap();
-        let text = |v: &serde_json::Value| match v {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Bool(b) => u8::from(*b).to_string(),
-            serde_json::Value::Null => String::new(),
-            other => other.to_string(),
-        };
-        let mut row: Vec<String> = [
-            "id",
-            "mrr",
-            "employees",
-            "as_of",
-            "previous_band",
-            "previous_score",
-        ]
-        .iter()
-        .map(|k| text(&a[*k]))
+    let accounts: Vec<Value> = String::from_utf8(generated.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-        for m in &metrics {
-            // The latest of a metric's observations (what the row API
-            // scores): one column holds one.
-            let o = a["observations"]
-                .as_array()
-                .unwrap()
+    // Each account's latest observation of each metric (what the row API
+    // scores): one column holds one.
+    let latest = |a: &Value, m: &str| -> Option<Value> {
+        a["observations"]
+            .as_array()?
+            .iter()
+            .filter(|o| o["metric"] == *m)
+            .max_by_key(|o| o["observed_on"].as_str())
+            .cloned()
+    };
+    let dates: std::collections::BTreeSet<String> = accounts
+        .iter()
+        .filter_map(|a| a["dates"].as_object())
+        .flat_map(|d| d.keys().cloned())
+        .collect();
+    let authored: Vec<bool> = metrics
+        .iter()
+        .map(|m| {
+            accounts
                 .iter()
-                .filter(|o| o["metric"] == *m)
-                .max_by_key(|o| o["observed_on"].as_str());
-            row.push(o.map_or_else(String::new, |o| text(&o["value"])));
-            row.push(o.map_or_else(String::new, |o| text(&o["observed_on"])));
+                .any(|a| latest(a, m).is_some_and(|o| o["author"].is_string()))
+        })
+        .collect();
+    let fields = [
+        "id",
+        "mrr",
+        "employees",
+        "as_of",
+        "stage",
+        "previous_band",
+        "previous_score",
+    ];
+    let mut header: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    header.extend(dates.iter().map(|d| format!("{d}__date")));
+    for (m, authored) in metrics.iter().zip(&authored) {
+        header.extend([m.to_string(), format!("{m}__observed_on")]);
+        if *authored {
+            header.push(format!("{m}__author"));
         }
-        csv += &(row.join(",") + "\n");
     }
-    let columns = tmp(&format!("{name}.csv"));
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => u8::from(*b).to_string(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let (mut csv, mut reduced) = (header.join(",") + "\n", String::new());
+    for a in &accounts {
+        let mut row: Vec<String> = fields.iter().map(|k| text(&a[*k])).collect();
+        row.extend(dates.iter().map(|d| text(&a["dates"][d])));
+        let mut kept = serde_json::Map::new();
+        for f in fields.iter().chain(&["dates"]) {
+            if !a[*f].is_null() {
+                kept.insert(f.to_string(), a[*f].clone());
+            }
+        }
+        let mut observations = Vec::new();
+        for (m, authored) in metrics.iter().zip(&authored) {
+            let o = latest(a, m);
+            row.push(o.as_ref().map_or_else(String::new, |o| text(&o["value"])));
+            row.push(
+                o.as_ref()
+                    .map_or_else(String::new, |o| text(&o["observed_on"])),
+            );
+            if *authored {
+                row.push(o.as_ref().map_or_else(String::new, |o| text(&o["author"])));
+            }
+            if let Some(mut o) = o {
+                o.as_object_mut().unwrap().remove("note");
+                // A column holds numbers: money given as a decimal string
+                // in JSON (which the explanation shows as given) is a
+                // number there.
+                if let Some(n) = o["value"].as_str().and_then(|t| t.parse::<f64>().ok()) {
+                    o["value"] = n.into();
+                }
+                observations.push(o);
+            }
+        }
+        kept.insert("observations".into(), observations.into());
+        csv += &(row.join(",") + "\n");
+        reduced += &(Value::Object(kept).to_string() + "\n");
+    }
+    let (columnar, columns) = (
+        tmp(&format!("{name}-columnar.jsonl")),
+        tmp(&format!("{name}.csv")),
+    );
+    std::fs::write(&columnar, reduced).unwrap();
     std::fs::write(&columns, csv).unwrap();
-    (json, columns)
+    (json, columnar, columns)
 }
 
 /// `portfolio`, `explain` and `report` read a CSV file of columns as
@@ -280,4 +340,118 @@ fn without(csv: &PathBuf, column: &str, name: &str) -> PathBuf {
     let path = tmp(name);
     std::fs::write(&path, kept).unwrap();
     path
+}
+
+/// `score --state-out` and `--state` on a CSV file of columns: its rows
+/// are scored as the same accounts in JSON lines are, to standard output
+/// with each account's CTA actions, and the state files of both runs are
+/// byte for byte those of the JSON accounts (the bundled playbook over
+/// the bundled model's generated accounts: stages, dates, judgements).
+#[test]
+fn columnar_accounts_keep_cta_state_as_json_accounts_do() {
+    let (_, json, csv) = generated_as_columns("examples/data/model.json", 400, "stateful");
+    let run = |accounts: &PathBuf, state: Option<&PathBuf>, out: &PathBuf| {
+        let mut cmd = hs();
+        cmd.args([
+            "score",
+            "--model",
+            "examples/data/model.json",
+            "--rules",
+            "examples/data/playbook.json",
+            "--accounts",
+        ])
+        .arg(accounts)
+        .arg("--state-out")
+        .arg(out);
+        if let Some(state) = state {
+            cmd.arg("--state").arg(state);
+        }
+        let output = cmd.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let files = |what: &str| ["json", "csv"].map(|k| tmp(&format!("stateful-{what}-{k}.jsonl")));
+    let [first_json, first_csv] = files("first");
+    let (a, a_err) = run(&json, None, &first_json);
+    let (b, b_err) = run(&csv, None, &first_csv);
+    assert_eq!(a.lines().count(), 400);
+    assert!(a.contains(r#""ctas":[{"action":"open""#));
+    same_lines(&a, &b);
+    assert_eq!(
+        std::fs::read(&first_json).unwrap(),
+        std::fs::read(&first_csv).unwrap()
+    );
+    assert!(
+        b_err.contains("400 read, 400 scored, 0 rejected"),
+        "{b_err}"
+    );
+    let opened = a_err.lines().find(|l| l.starts_with("CTAs: ")).unwrap();
+    assert!(b_err.contains(opened), "{b_err}");
+    // The second run, from the first's state: nothing opened again.
+    let [second_json, second_csv] = files("second");
+    let (a, a_err) = run(&json, Some(&first_json), &second_json);
+    let (b, b_err) = run(&csv, Some(&first_csv), &second_csv);
+    same_lines(&a, &b);
+    assert_eq!(
+        std::fs::read(&second_json).unwrap(),
+        std::fs::read(&second_csv).unwrap()
+    );
+    assert!(a_err.contains("CTAs: 0 opened"), "{a_err}");
+    assert!(b_err.contains("CTAs: 0 opened"), "{b_err}");
+    // The results table is the other form: not with state.
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--rules",
+        "examples/data/playbook.json",
+        "--accounts",
+    ])
+    .arg(&csv)
+    .arg("--state-out")
+    .arg(tmp("stateful-never.jsonl"))
+    .args(["--out", "x.parquet"])
+    .assert()
+    .code(2)
+    .stderr(contains(
+        "with --state or --state-out, columnar accounts are scored as JSON accounts are",
+    ));
+    assert!(!tmp("stateful-never.jsonl").exists());
+    // A file without a metric's column: the run stops, naming the file
+    // once and the column.
+    let narrow = without(&csv, "nps", "stateful-no-nps.csv");
+    hs().args([
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--rules",
+        "examples/data/playbook.json",
+        "--accounts",
+    ])
+    .arg(&narrow)
+    .arg("--state-out")
+    .arg(tmp("stateful-never.jsonl"))
+    .assert()
+    .code(2)
+    .stderr(contains(format!(
+        "error: {}: column nps: missing",
+        narrow.display()
+    )));
+    assert!(!tmp("stateful-never.jsonl").exists());
+}
+
+/// Two outputs line by line, showing the first line that differs (not
+/// both outputs whole).
+fn same_lines(a: &str, b: &str) {
+    assert_eq!(a.lines().count(), b.lines().count());
+    for (n, (x, y)) in a.lines().zip(b.lines()).enumerate() {
+        assert_eq!(x, y, "line {}", n + 1);
+    }
 }

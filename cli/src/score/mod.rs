@@ -50,7 +50,11 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         healthscore_arrow::Format::of(args.accounts.as_ref()),
         Ok(healthscore_arrow::Format::Parquet | healthscore_arrow::Format::Csv)
     );
-    if columnar {
+    // With CTA state between runs, a columnar file's rows are scored as
+    // the same accounts in JSON are (below); without, into a results
+    // table.
+    let stateful = args.state.is_some() || args.state_out.is_some();
+    if columnar && !stateful {
         return columns(&args);
     }
     if let Some(n) = args.threads {
@@ -63,15 +67,31 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
             .build_global()
             .map_err(|e| format!("--threads {n}: {e}"))?;
     }
-    if args.out.is_some() || args.as_of.is_some() || args.no_drivers {
+    if columnar && (args.out.is_some() || args.no_drivers) {
+        return Err("with --state or --state-out, columnar accounts are scored as JSON accounts are: to standard output, as JSON lines with each account's CTA actions (--out and --no-drivers are for the results table, without state)".into());
+    }
+    if !columnar && (args.out.is_some() || args.as_of.is_some() || args.no_drivers) {
         return Err("--out, --as-of and --no-drivers are for columnar accounts (.parquet or .csv); JSON accounts are scored to standard output".into());
     }
     let model = Model::from_path(&args.model).map_err(|e| e.to_string())?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let path = args.accounts.clone();
-    let progress = crate::progress::Progress::for_input("scoring", &path);
-    let input = progress.reader(open_input(&path)?);
+    let (progress, input) = if columnar {
+        let as_of = as_of(args.as_of.as_deref())?;
+        let progress = crate::progress::Progress::for_rows("scoring");
+        (
+            progress,
+            pipeline::Source::Rows {
+                path: path.clone(),
+                as_of,
+            },
+        )
+    } else {
+        let progress = crate::progress::Progress::for_input("scoring", &path);
+        let input = progress.reader(open_input(&path)?);
+        (progress, pipeline::Source::Stream(input))
+    };
     let lifecycle = match &args.lifecycle {
         Some(file) => Some(Lifecycle::from_path(file, &model).map_err(|e| e.to_string())?),
         None => None,
@@ -141,6 +161,8 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     match outcome {
         Ok(()) if totals.rejected == 0 => Ok(ExitCode::SUCCESS),
         Ok(()) => Ok(ExitCode::from(exit::REJECTED)),
+        // A columnar file's error names the file itself.
+        Err(Ok(input_error)) if columnar => Err(input_error),
         Err(Ok(input_error)) => Err(format!("{path}: {input_error}")),
         Err(Err(OutputFailed(message))) => {
             say!("error: {message}; stopped (any state file is unchanged)");
@@ -169,9 +191,6 @@ pub(crate) fn as_of(given: Option<&str>) -> Result<Option<chrono::NaiveDate>, St
 /// Columnar accounts (Parquet or CSV) scored with the batch path into a
 /// Parquet, CSV or JSON-lines file; with `--rules`, each row's CTAs too.
 fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
-    if args.state.is_some() || args.state_out.is_some() {
-        return Err("--state and --state-out are for JSON accounts: columnar accounts get each row's CTAs (ctas, cta_kinds columns) without state between runs".into());
-    }
     let out = args
         .out
         .as_deref()

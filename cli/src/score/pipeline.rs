@@ -50,7 +50,27 @@ pub struct OutputFailed(pub String);
 struct Batch {
     index: u64,
     shape: Shape,
-    units: Vec<Unit>,
+    /// Each unit's place and what was read of it.
+    units: Vec<(u64, Result<Read, String>)>,
+}
+
+/// What was read of one account: its JSON text, or a columnar file's row.
+enum Read {
+    Text(String),
+    Data(AccountData),
+}
+
+/// Where the accounts come from.
+pub enum Source {
+    /// JSON lines or a JSON array.
+    Stream(Box<dyn BufRead + Send>),
+    /// The rows of a Parquet or CSV file (read by the model's columns, as
+    /// of the date given for rows without one), each an account as the
+    /// same account in JSON would be.
+    Rows {
+        path: String,
+        as_of: Option<chrono::NaiveDate>,
+    },
 }
 
 /// One scored account in a batch's buffers.
@@ -97,7 +117,7 @@ struct Output {
 pub fn score_stream(
     model: &Model,
     ctas: Option<&Ctas<'_>>,
-    mut input: Box<dyn BufRead + Send>,
+    mut input: Source,
     out: &mut dyn Write,
     out_name: &str,
     mut state_out: Option<(&mut dyn Write, String)>,
@@ -111,7 +131,10 @@ pub fn score_stream(
     let (done_tx, done_rx) = sync_channel::<Done>(workers * 2);
     let mut totals = Totals::default();
     let outcome = std::thread::scope(|s| {
-        let reader = s.spawn(move || read_batches(&mut input, &job_tx, warn));
+        let reader = s.spawn(move || match &mut input {
+            Source::Stream(input) => read_batches(input, &job_tx, warn),
+            Source::Rows { path, as_of } => read_rows(model, path, *as_of, &job_tx),
+        });
         // Batches are scored on rayon's pool, as they arrive; the jobs run
         // dry when the reader is done or the writer took the receiver.
         let jobs = std::iter::from_fn(|| job_rx.lock().ok()?.as_ref()?.recv().ok());
@@ -251,10 +274,10 @@ fn read_batches(
     warn: &(dyn Fn(String) + Sync),
 ) -> Result<(), String> {
     let mut index = 0u64;
-    let mut batch: Vec<Unit> = Vec::with_capacity(BATCH);
+    let mut batch = Vec::with_capacity(BATCH);
     let mut current = Shape::Lines;
     let mut open = true;
-    let send = |shape: Shape, units: Vec<Unit>, index: &mut u64| -> bool {
+    let send = |shape: Shape, units: Vec<_>, index: &mut u64| -> bool {
         let ok = jobs
             .send(Batch {
                 index: *index,
@@ -267,9 +290,9 @@ fn read_batches(
     };
     let result = input::split(
         input,
-        &mut |shape, unit| {
+        &mut |shape, Unit { place, text }| {
             current = shape;
-            batch.push(unit);
+            batch.push((place, text.map(Read::Text)));
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                 open = send(shape, full, &mut index);
@@ -285,6 +308,60 @@ fn read_batches(
     result.map_err(|e| e.to_string())
 }
 
+/// Splits a Parquet or CSV file's rows into batches for the workers.
+fn read_rows(
+    model: &Model,
+    path: &str,
+    as_of: Option<chrono::NaiveDate>,
+    jobs: &SyncSender<Batch>,
+) -> Result<(), String> {
+    /// Why the reading stopped early.
+    enum Stop {
+        /// The writer stopped the run.
+        Closed,
+        File(healthscore_arrow::Error),
+    }
+    impl From<healthscore_arrow::Error> for Stop {
+        fn from(e: healthscore_arrow::Error) -> Self {
+            Stop::File(e)
+        }
+    }
+    let options = healthscore_arrow::Options {
+        as_of,
+        ..healthscore_arrow::Options::default()
+    };
+    let mut index = 0u64;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut send = |units: Vec<_>| -> Result<(), Stop> {
+        let sent = jobs.send(Batch {
+            index,
+            shape: Shape::Rows,
+            units,
+        });
+        index += 1;
+        sent.map_err(|_| Stop::Closed)
+    };
+    let read = healthscore_arrow::read_accounts(model, path.as_ref(), &options, |first, rows| {
+        for (place, row) in (first + 1..).zip(rows) {
+            batch.push((place, row.map(Read::Data)));
+            if batch.len() == BATCH {
+                send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
+            }
+        }
+        Ok(())
+    });
+    // What was read before a fault or the end is always scored.
+    let rest = if batch.is_empty() {
+        Ok(())
+    } else {
+        send(batch)
+    };
+    match read.and(rest) {
+        Ok(()) | Err(Stop::Closed) => Ok(()),
+        Err(Stop::File(e)) => Err(crate::accounts::describe(&e)),
+    }
+}
+
 fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch) -> Done {
     let unit = batch.shape.unit();
     let mut done = Done {
@@ -296,13 +373,17 @@ fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch) -> Done {
         errors: String::new(),
         rejected: 0,
     };
-    for Unit { place, text } in batch.units {
+    for (place, read) in batch.units {
         let mut reject = |why: String| {
             done.errors += &format!("rejected {unit} {place}: {}\n", crate::terminal::clip(&why));
             done.rejected += 1;
         };
-        let text = match text {
-            Ok(t) => t,
+        let text = match read {
+            Ok(Read::Text(t)) => t,
+            Ok(Read::Data(data)) => {
+                score_account(model, ctas, data, place, &mut done);
+                continue;
+            }
             Err(why) => {
                 reject(why);
                 continue;
@@ -316,52 +397,69 @@ fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch) -> Done {
                 continue;
             }
         };
-        let account = match model.bind(data) {
-            Ok(a) => a,
-            Err(e) => {
-                reject(e.to_string());
-                continue;
-            }
-        };
-        let score = account.score();
-        let (out_start, state_start) = (done.out.len(), done.state.len());
-        let mut actions = [0u64; 4];
-        let mut carried = false;
-        let ctas_out =
-            match ctas.map(|c| evaluate(c, &score, &mut done.state, &mut actions, &mut carried)) {
-                Some(Ok(a)) => Some(a),
-                Some(Err(e)) => {
-                    reject(format!("account {}: {e}", account.id()));
-                    done.state.truncate(state_start);
-                    continue;
-                }
-                None => None,
-            };
-        // Writing to a Vec cannot fail.
-        let _ = serde_json::to_writer(
-            &mut done.out,
-            &Output {
-                record: score.record(),
-                ctas: ctas_out,
-            },
-        );
-        done.out.push(b'\n');
-        done.entries.push(Entry {
-            id: account.id().to_string(),
-            place,
-            out: out_start..done.out.len(),
-            state: state_start..done.state.len(),
-            actions,
-            carried,
-            unread: ctas.map_or_else(Vec::new, |c| {
-                c.rules
-                    .unread(account.data())
-                    .map(|u| u.to_string())
-                    .collect()
-            }),
-        });
+        score_account(model, ctas, data, place, &mut done);
     }
     done
+}
+
+/// Binds, scores and evaluates one account into a batch's buffers, or
+/// rejects it there.
+fn score_account(
+    model: &Model,
+    ctas: Option<&Ctas<'_>>,
+    data: AccountData,
+    place: u64,
+    done: &mut Done,
+) {
+    let unit = done.shape.unit();
+    let mut reject = |why: String| {
+        done.errors += &format!("rejected {unit} {place}: {}\n", crate::terminal::clip(&why));
+        done.rejected += 1;
+    };
+    let account = match model.bind(data) {
+        Ok(a) => a,
+        Err(e) => {
+            reject(e.to_string());
+            return;
+        }
+    };
+    let score = account.score();
+    let (out_start, state_start) = (done.out.len(), done.state.len());
+    let mut actions = [0u64; 4];
+    let mut carried = false;
+    let ctas_out =
+        match ctas.map(|c| evaluate(c, &score, &mut done.state, &mut actions, &mut carried)) {
+            Some(Ok(a)) => Some(a),
+            Some(Err(e)) => {
+                reject(format!("account {}: {e}", account.id()));
+                done.state.truncate(state_start);
+                return;
+            }
+            None => None,
+        };
+    // Writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(
+        &mut done.out,
+        &Output {
+            record: score.record(),
+            ctas: ctas_out,
+        },
+    );
+    done.out.push(b'\n');
+    done.entries.push(Entry {
+        id: account.id().to_string(),
+        place,
+        out: out_start..done.out.len(),
+        state: state_start..done.state.len(),
+        actions,
+        carried,
+        unread: ctas.map_or_else(Vec::new, |c| {
+            c.rules
+                .unread(account.data())
+                .map(|u| u.to_string())
+                .collect()
+        }),
+    });
 }
 
 /// Evaluates the rules for a scored account against its earlier state,

@@ -65,8 +65,9 @@
 //! Text rather than lists, so that CSV output carries them too. Each row
 //! is evaluated as the row API's [`RuleSet::evaluate`](healthscore::cta::RuleSet::evaluate)
 //! evaluates the same account alone, with no CTAs open before (CTA state
-//! between runs belongs to a service or the JSON path); rules on events
-//! never hold, events not being columns.
+//! between runs belongs to a service, which can read each row with
+//! [`read_accounts`], as the command-line tool's `score --state` does);
+//! rules on events never hold, events not being columns.
 //!
 //! For the row API (an explanation per account, a portfolio summary
 //! with the lowest accounts explained), [`account_data`] reads each row of
