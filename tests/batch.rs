@@ -1331,15 +1331,18 @@ fn a_row_past_the_end_is_an_error() {
         Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON).unwrap()).unwrap();
     let ids = [1_i64, 2];
     let (mrr, employees, values) = ([120_000_i64, 4_500], [80_u32, 12], [0.5, 0.9]);
-    let mut b = Batch::new(
-        Ids::Int(&ids),
-        Mrr::Scaled64 {
-            values: &mrr,
-            scale: 2,
-        },
-        &employees,
-        Dates::One(day(28)),
-    );
+    let columns = || {
+        Batch::new(
+            Ids::Int(&ids),
+            Mrr::Scaled64 {
+                values: &mrr,
+                scale: 2,
+            },
+            &employees,
+            Dates::One(day(28)),
+        )
+    };
+    let mut b = columns();
     for id in model.metric_ids() {
         b.push_metric(id, MetricColumn::new(&values));
     }
@@ -1356,15 +1359,7 @@ fn a_row_past_the_end_is_an_error() {
     }
     // Every row at once: the columns are checked first.
     assert_eq!(scorer.accounts(&b).unwrap().len(), 2);
-    let bare = Batch::new(
-        Ids::Int(&ids),
-        Mrr::Scaled64 {
-            values: &mrr,
-            scale: 2,
-        },
-        &employees,
-        Dates::One(day(28)),
-    );
+    let bare = columns();
     let e = scorer.accounts(&bare).err().unwrap();
     assert!(e.to_string().starts_with("column "), "{e}");
 }

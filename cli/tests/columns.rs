@@ -71,15 +71,8 @@ fn generated_as_columns(model: &str, n: usize, name: &str) -> (PathBuf, PathBuf,
                 .any(|a| latest(a, m).is_some_and(|o| o["author"].is_string()))
         })
         .collect();
-    let fields = [
-        "id",
-        "mrr",
-        "employees",
-        "as_of",
-        "stage",
-        "previous_band",
-        "previous_score",
-    ];
+    // id, mrr, employees, as_of, stage, previous_band, previous_score.
+    let fields = healthscore_arrow::CONVENTION_COLUMNS;
     let mut header: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
     header.extend(dates.iter().map(|d| format!("{d}__date")));
     for (m, authored) in metrics.iter().zip(&authored) {
@@ -350,7 +343,8 @@ fn without(csv: &PathBuf, column: &str, name: &str) -> PathBuf {
 #[test]
 fn columnar_accounts_keep_cta_state_as_json_accounts_do() {
     let (_, json, csv) = generated_as_columns("examples/data/model.json", 400, "stateful");
-    let run = |accounts: &PathBuf, state: Option<&PathBuf>, out: &PathBuf| {
+    // `score` with the bundled playbook, its state written to `out`.
+    let score = |accounts: &PathBuf, out: &PathBuf| {
         let mut cmd = hs();
         cmd.args([
             "score",
@@ -363,6 +357,10 @@ fn columnar_accounts_keep_cta_state_as_json_accounts_do() {
         .arg(accounts)
         .arg("--state-out")
         .arg(out);
+        cmd
+    };
+    let run = |accounts: &PathBuf, state: Option<&PathBuf>, out: &PathBuf| {
+        let mut cmd = score(accounts, out);
         if let Some(state) = state {
             cmd.arg("--state").arg(state);
         }
@@ -406,45 +404,26 @@ fn columnar_accounts_keep_cta_state_as_json_accounts_do() {
     assert!(a_err.contains("CTAs: 0 opened"), "{a_err}");
     assert!(b_err.contains("CTAs: 0 opened"), "{b_err}");
     // The results table is the other form: not with state.
-    hs().args([
-        "score",
-        "--model",
-        "examples/data/model.json",
-        "--rules",
-        "examples/data/playbook.json",
-        "--accounts",
-    ])
-    .arg(&csv)
-    .arg("--state-out")
-    .arg(tmp("stateful-never.jsonl"))
-    .args(["--out", "x.parquet"])
-    .assert()
-    .code(2)
-    .stderr(contains(
-        "with --state or --state-out, columnar accounts are scored as JSON accounts are",
-    ));
-    assert!(!tmp("stateful-never.jsonl").exists());
+    let never = tmp("stateful-never.jsonl");
+    score(&csv, &never)
+        .args(["--out", "x.parquet"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "with --state or --state-out, columnar accounts are scored as JSON accounts are",
+        ));
+    assert!(!never.exists());
     // A file without a metric's column: the run stops, naming the file
     // once and the column.
     let narrow = without(&csv, "nps", "stateful-no-nps.csv");
-    hs().args([
-        "score",
-        "--model",
-        "examples/data/model.json",
-        "--rules",
-        "examples/data/playbook.json",
-        "--accounts",
-    ])
-    .arg(&narrow)
-    .arg("--state-out")
-    .arg(tmp("stateful-never.jsonl"))
-    .assert()
-    .code(2)
-    .stderr(contains(format!(
-        "error: {}: column nps: missing",
-        narrow.display()
-    )));
-    assert!(!tmp("stateful-never.jsonl").exists());
+    score(&narrow, &never)
+        .assert()
+        .code(2)
+        .stderr(contains(format!(
+            "error: {}: column nps: missing",
+            narrow.display()
+        )));
+    assert!(!never.exists());
 }
 
 /// Two outputs line by line, showing the first line that differs (not
