@@ -7,7 +7,6 @@
 use crate::progress::Progress;
 use crate::score::pipeline::{describe_json_error, id_in_text};
 use crate::score::{open_input, split, Shape, Unit};
-use crate::terminal::clip;
 use healthscore::{Account, AccountData, Model};
 use rayon::prelude::*;
 use std::cell::Cell;
@@ -30,11 +29,7 @@ pub(crate) struct Rejections<'p> {
 
 impl Rejections<'_> {
     pub(crate) fn reject(&self, shape: Shape, place: u64, why: &str) {
-        self.progress.eprint(&format!(
-            "rejected {} {place}: {}\n",
-            shape.unit(),
-            clip(why)
-        ));
+        self.progress.eprint(&shape.rejection(place, why));
         self.count.set(self.count.get() + 1);
     }
 

@@ -231,12 +231,7 @@ impl Writer {
                         e.id,
                         shape.unit()
                     );
-                    progress.eprint(&format!(
-                        "rejected {} {}: {}\n",
-                        d.shape.unit(),
-                        e.place,
-                        crate::terminal::clip(&why)
-                    ));
+                    progress.eprint(&d.shape.rejection(e.place, &why));
                     totals.read += 1;
                     totals.rejected += 1;
                     continue;
@@ -363,7 +358,6 @@ fn read_rows(
 }
 
 fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch) -> Done {
-    let unit = batch.shape.unit();
     let mut done = Done {
         index: batch.index,
         shape: batch.shape,
@@ -375,7 +369,7 @@ fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch) -> Done {
     };
     for (place, read) in batch.units {
         let mut reject = |why: String| {
-            done.errors += &format!("rejected {unit} {place}: {}\n", crate::terminal::clip(&why));
+            done.errors += &done.shape.rejection(place, &why);
             done.rejected += 1;
         };
         let text = match read {
@@ -411,9 +405,8 @@ fn score_account(
     place: u64,
     done: &mut Done,
 ) {
-    let unit = done.shape.unit();
     let mut reject = |why: String| {
-        done.errors += &format!("rejected {unit} {place}: {}\n", crate::terminal::clip(&why));
+        done.errors += &done.shape.rejection(place, &why);
         done.rejected += 1;
     };
     let account = match model.bind(data) {
