@@ -19,6 +19,7 @@
 
 mod input;
 pub(crate) mod pipeline;
+mod reader;
 mod state;
 
 pub(crate) use input::{split, Shape, Unit};

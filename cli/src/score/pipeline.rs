@@ -10,18 +10,17 @@
 //! * a failed write (a closed pipe, a full disk) stops the run at once: the
 //!   reader and workers see their channels close and return.
 
-use super::input::{self, Shape, Unit};
+use super::input::Shape;
+pub use super::reader::Source;
+use super::reader::{read_batches, read_rows, Batch, Read};
 use super::state::{id_key, AccountState, StateIndex};
 use healthscore::cta::{Action, RuleSet};
 use healthscore::{AccountData, Model, Score};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::ops::Range;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Mutex;
-
-/// Accounts per batch handed to a worker.
-const BATCH: usize = 1024;
 
 /// What the rules need: the rule set, the earlier state, and whether to
 /// write the next one.
@@ -46,32 +45,6 @@ pub struct Totals {
 
 /// Where the output went wrong, naming it.
 pub struct OutputFailed(pub String);
-
-struct Batch {
-    index: u64,
-    shape: Shape,
-    /// Each unit's place and what was read of it.
-    units: Vec<(u64, Result<Read, String>)>,
-}
-
-/// What was read of one account: its JSON text, or a columnar file's row.
-enum Read {
-    Text(String),
-    Data(AccountData),
-}
-
-/// Where the accounts come from.
-pub enum Source {
-    /// JSON lines or a JSON array.
-    Stream(Box<dyn BufRead + Send>),
-    /// The rows of a Parquet or CSV file (read by the model's columns, as
-    /// of the date given for rows without one), each an account as the
-    /// same account in JSON would be.
-    Rows {
-        path: String,
-        as_of: Option<chrono::NaiveDate>,
-    },
-}
 
 /// One scored account in a batch's buffers.
 struct Entry {
@@ -259,101 +232,6 @@ impl Writer {
             }
         }
         Ok(())
-    }
-}
-
-/// Splits the input into batches for the workers.
-fn read_batches(
-    input: &mut Box<dyn BufRead + Send>,
-    jobs: &SyncSender<Batch>,
-    warn: &(dyn Fn(String) + Sync),
-) -> Result<(), String> {
-    let mut index = 0u64;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut current = Shape::Lines;
-    let mut open = true;
-    let send = |shape: Shape, units: Vec<_>, index: &mut u64| -> bool {
-        let ok = jobs
-            .send(Batch {
-                index: *index,
-                shape,
-                units,
-            })
-            .is_ok();
-        *index += 1;
-        ok
-    };
-    let result = input::split(
-        input,
-        &mut |shape, Unit { place, text }| {
-            current = shape;
-            batch.push((place, text.map(Read::Text)));
-            if batch.len() == BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                open = send(shape, full, &mut index);
-            }
-            open
-        },
-        &mut |w| warn(w),
-    );
-    // What was read before a fault or the end is always scored.
-    if open && !batch.is_empty() {
-        send(current, batch, &mut index);
-    }
-    result.map_err(|e| e.to_string())
-}
-
-/// Splits a Parquet or CSV file's rows into batches for the workers.
-fn read_rows(
-    model: &Model,
-    path: &str,
-    as_of: Option<chrono::NaiveDate>,
-    jobs: &SyncSender<Batch>,
-) -> Result<(), String> {
-    /// Why the reading stopped early.
-    enum Stop {
-        /// The writer stopped the run.
-        Closed,
-        File(healthscore_arrow::Error),
-    }
-    impl From<healthscore_arrow::Error> for Stop {
-        fn from(e: healthscore_arrow::Error) -> Self {
-            Stop::File(e)
-        }
-    }
-    let options = healthscore_arrow::Options {
-        as_of,
-        ..healthscore_arrow::Options::default()
-    };
-    let mut index = 0u64;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut send = |units: Vec<_>| -> Result<(), Stop> {
-        let sent = jobs.send(Batch {
-            index,
-            shape: Shape::Rows,
-            units,
-        });
-        index += 1;
-        sent.map_err(|_| Stop::Closed)
-    };
-    let read = healthscore_arrow::read_accounts(model, path.as_ref(), &options, |first, rows| {
-        for (place, row) in (first + 1..).zip(rows) {
-            batch.push((place, row.map(Read::Data)));
-            if batch.len() == BATCH {
-                send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
-            }
-        }
-        Ok(())
-    });
-    // What was read before a fault or the end is always scored.
-    let rest = if batch.is_empty() {
-        Ok(())
-    } else {
-        send(batch)
-    };
-    match read.and(rest) {
-        Ok(()) | Err(Stop::Closed) => Ok(()),
-        Err(Stop::File(e)) => Err(crate::accounts::describe(&e)),
     }
 }
 

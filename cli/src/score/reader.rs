@@ -1,0 +1,133 @@
+//! The pipeline's reader: splits the accounts into batches for the
+//! workers, from JSON lines or a JSON array, or from a Parquet or CSV
+//! file's rows.
+
+use super::input::{self, Shape, Unit};
+use healthscore::{AccountData, Model};
+use std::io::BufRead;
+use std::sync::mpsc::SyncSender;
+
+/// Accounts per batch handed to a worker.
+const BATCH: usize = 1024;
+
+/// A batch of accounts as read, numbered in input order.
+pub(super) struct Batch {
+    pub(super) index: u64,
+    pub(super) shape: Shape,
+    /// Each unit's place and what was read of it.
+    pub(super) units: Vec<(u64, Result<Read, String>)>,
+}
+
+/// What was read of one account: its JSON text, or a columnar file's row.
+pub(super) enum Read {
+    Text(String),
+    Data(AccountData),
+}
+
+/// Where the accounts come from.
+pub enum Source {
+    /// JSON lines or a JSON array.
+    Stream(Box<dyn BufRead + Send>),
+    /// The rows of a Parquet or CSV file (read by the model's columns, as
+    /// of the date given for rows without one), each an account as the
+    /// same account in JSON would be.
+    Rows {
+        path: String,
+        as_of: Option<chrono::NaiveDate>,
+    },
+}
+
+/// Splits the input into batches for the workers.
+pub(super) fn read_batches(
+    input: &mut Box<dyn BufRead + Send>,
+    jobs: &SyncSender<Batch>,
+    warn: &(dyn Fn(String) + Sync),
+) -> Result<(), String> {
+    let mut index = 0u64;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut current = Shape::Lines;
+    let mut open = true;
+    let send = |shape: Shape, units: Vec<_>, index: &mut u64| -> bool {
+        let ok = jobs
+            .send(Batch {
+                index: *index,
+                shape,
+                units,
+            })
+            .is_ok();
+        *index += 1;
+        ok
+    };
+    let result = input::split(
+        input,
+        &mut |shape, Unit { place, text }| {
+            current = shape;
+            batch.push((place, text.map(Read::Text)));
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                open = send(shape, full, &mut index);
+            }
+            open
+        },
+        &mut |w| warn(w),
+    );
+    // What was read before a fault or the end is always scored.
+    if open && !batch.is_empty() {
+        send(current, batch, &mut index);
+    }
+    result.map_err(|e| e.to_string())
+}
+
+/// Splits a Parquet or CSV file's rows into batches for the workers.
+pub(super) fn read_rows(
+    model: &Model,
+    path: &str,
+    as_of: Option<chrono::NaiveDate>,
+    jobs: &SyncSender<Batch>,
+) -> Result<(), String> {
+    /// Why the reading stopped early.
+    enum Stop {
+        /// The writer stopped the run.
+        Closed,
+        File(healthscore_arrow::Error),
+    }
+    impl From<healthscore_arrow::Error> for Stop {
+        fn from(e: healthscore_arrow::Error) -> Self {
+            Stop::File(e)
+        }
+    }
+    let options = healthscore_arrow::Options {
+        as_of,
+        ..healthscore_arrow::Options::default()
+    };
+    let mut index = 0u64;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut send = |units: Vec<_>| -> Result<(), Stop> {
+        let sent = jobs.send(Batch {
+            index,
+            shape: Shape::Rows,
+            units,
+        });
+        index += 1;
+        sent.map_err(|_| Stop::Closed)
+    };
+    let read = healthscore_arrow::read_accounts(model, path.as_ref(), &options, |first, rows| {
+        for (place, row) in (first + 1..).zip(rows) {
+            batch.push((place, row.map(Read::Data)));
+            if batch.len() == BATCH {
+                send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
+            }
+        }
+        Ok(())
+    });
+    // What was read before a fault or the end is always scored.
+    let rest = if batch.is_empty() {
+        Ok(())
+    } else {
+        send(batch)
+    };
+    match read.and(rest) {
+        Ok(()) | Err(Stop::Closed) => Ok(()),
+        Err(Stop::File(e)) => Err(crate::accounts::describe(&e)),
+    }
+}
