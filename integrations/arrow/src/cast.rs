@@ -202,17 +202,52 @@ pub(crate) fn far_days(model: &Model, input: &RecordBatch) -> Vec<(usize, String
         for (row, v) in values.iter().enumerate() {
             let day = v.div_euclid(per_day);
             if is_far(c.data_type(), day) && c.is_valid(row) {
-                far.push((
-                    row,
-                    format!(
-                        "{}: {day} days from 1970-01-01 is outside the years 1 to 9999",
-                        f.name()
-                    ),
-                ));
+                far.push((row, far_message(f.name(), *v, per_day)));
             }
         }
     }
     far
+}
+
+/// Why a date column's value is past the years a date holds, as the
+/// column gives it: its value in its own unit (`as_of: 1732924800000000000
+/// seconds from 1970-01-01 …`), and where the same number in a finer unit
+/// is a date of 1900 to 2200, that date (nanoseconds written as seconds, a
+/// data frame's integer times under the wrong unit, is the usual cause).
+fn far_message(column: &str, value: i64, per_day: i64) -> String {
+    let unit = |per_day: i64| match per_day {
+        86_400 => "seconds",
+        86_400_000 => "milliseconds",
+        86_400_000_000 => "microseconds",
+        _ => "nanoseconds",
+    };
+    let mut text = format!(
+        "{column}: {value} {} from 1970-01-01 is outside the years 1 to 9999",
+        unit(per_day)
+    );
+    let finer = [1_000i64, 1_000_000, 1_000_000_000]
+        .iter()
+        .filter_map(|f| per_day.checked_mul(*f))
+        .filter(|p| *p <= 86_400_000_000_000)
+        .find_map(|p| {
+            let day = i32::try_from(value.div_euclid(p)).ok()?;
+            let date = chrono::NaiveDate::from_num_days_from_ce_opt(day.checked_add(719_163)?)?;
+            // Only a date such data would hold: every far value is some
+            // date in nanoseconds (an `i64` of them spans 1677 to 2262),
+            // and a sentinel (`i64::MAX`) is no unit mix-up.
+            (1900..=2200)
+                .contains(&chrono::Datelike::year(&date))
+                .then_some((p, date))
+        });
+    if let Some((p, date)) = finer {
+        text += &format!(
+            " (as {} it is {date}: {} written as {}?)",
+            unit(p),
+            unit(p),
+            unit(per_day)
+        );
+    }
+    text
 }
 
 /// A `Date64` or zone-less `Timestamp` column as the days of its values
@@ -236,4 +271,40 @@ fn naive_days(column: &dyn Array) -> Option<ArrayRef> {
         days,
         column.nulls().cloned(),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::far_message;
+
+    /// A far value is given in its column's unit; where a finer unit
+    /// makes it a date in the years a date holds, that date is named.
+    #[test]
+    fn far_values_are_given_in_their_unit_with_the_unit_they_fit() {
+        let second = 86_400;
+        assert_eq!(
+            far_message("as_of", 1_732_924_800_000_000_000, second),
+            "as_of: 1732924800000000000 seconds from 1970-01-01 is outside the years 1 to 9999 \
+             (as nanoseconds it is 2024-11-30: nanoseconds written as seconds?)"
+        );
+        assert_eq!(
+            far_message("renewal__date", i64::MAX, second * 1_000),
+            format!(
+                "renewal__date: {} milliseconds from 1970-01-01 is outside the years 1 to 9999",
+                i64::MAX
+            )
+        );
+        // A sentinel, in no unit a date such data holds: no guess.
+        assert_eq!(
+            far_message("renewal__date", i64::MAX, second),
+            format!(
+                "renewal__date: {} seconds from 1970-01-01 is outside the years 1 to 9999",
+                i64::MAX
+            )
+        );
+        assert_eq!(
+            far_message("as_of", -1_732_924_800_000_000_000, second * 1_000_000_000),
+            "as_of: -1732924800000000000 nanoseconds from 1970-01-01 is outside the years 1 to 9999"
+        );
+    }
 }
