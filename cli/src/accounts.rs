@@ -180,7 +180,8 @@ fn for_each_row_chunk(
 /// Two accounts per row of a Parquet or CSV file, as each of two models
 /// reads it (`diff`: a metric one model adds or drops is a column only
 /// one of them reads): the file is read once per model, on two threads in
-/// step, a record batch at a time. `visit` gets each batch's rows that
+/// step, a piece at a time (as [`healthscore_arrow::read_accounts`] hands
+/// them out). `visit` gets each piece's rows that
 /// both read, with their places (counted from 1); a row either cannot
 /// read is rejected, once, with what each said (once where they said the
 /// same), and so is a repeated id. Returns the number of rejections,
@@ -214,15 +215,18 @@ pub(crate) fn for_each_row_pair(
                     .map_err(|_| StopReading::Visit(String::new()))
             })
         });
-        let new_read =
-            healthscore_arrow::read_accounts(new, path.as_ref(), &options, |first, rows| {
+        let new_read = healthscore_arrow::read_accounts(
+            new,
+            path.as_ref(),
+            &options,
+            |first, rows| {
                 let Ok((old_first, old_rows)) = receive.recv() else {
                     // The old model's reading failed: its error is the one to say.
                     return Err(StopReading::Visit(String::new()));
                 };
                 if old_first != first || old_rows.len() != rows.len() {
                     return Err(StopReading::Visit(format!(
-                        "{path}: the two readings of the file parted at row {}",
+                        "{path}: the two readings of the file parted at row {} (did it change while read?)",
                         first + 1
                     )));
                 }
@@ -253,7 +257,8 @@ pub(crate) fn for_each_row_pair(
                 }
                 progress.rows(done, None);
                 visit(pairs, &rejections).map_err(StopReading::Visit)
-            });
+            },
+        );
         // Ends the old model's reading if the new one's ended first.
         drop(receive);
         let old_read = reader
@@ -271,7 +276,10 @@ pub(crate) fn for_each_row_pair(
         // what stopped both.
         (Err(e @ StopReading::File(_)), _) => Err(say("old model", e)),
         (_, Err(e)) => Err(say("new model", e)),
-        (Err(e), Ok(())) => Err(say("old model", e)),
+        // The old model's reading had rows left when the new one's ended.
+        (Err(_), Ok(())) => Err(format!(
+            "{path}: the two readings of the file parted at its end (did it change while read?)"
+        )),
         (Ok(()), Ok(())) => Ok(rejections.count()),
     }
 }
