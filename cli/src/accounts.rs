@@ -304,7 +304,7 @@ pub(crate) fn describe(e: &healthscore_arrow::Error) -> String {
 }
 
 /// Why reading a file of columns stopped.
-enum StopReading {
+pub(crate) enum StopReading {
     /// The file's own error.
     File(healthscore_arrow::Error),
     /// What the caller's visit returned.

@@ -3,6 +3,7 @@
 //! file's rows.
 
 use super::input::{self, Shape, Unit};
+use crate::accounts::StopReading;
 use healthscore::{AccountData, Model};
 use std::io::BufRead;
 use std::sync::mpsc::SyncSender;
@@ -85,31 +86,21 @@ pub(super) fn read_rows(
     as_of: Option<chrono::NaiveDate>,
     jobs: &SyncSender<Batch>,
 ) -> Result<(), String> {
-    /// Why the reading stopped early.
-    enum Stop {
-        /// The writer stopped the run.
-        Closed,
-        File(healthscore_arrow::Error),
-    }
-    impl From<healthscore_arrow::Error> for Stop {
-        fn from(e: healthscore_arrow::Error) -> Self {
-            Stop::File(e)
-        }
-    }
     let options = healthscore_arrow::Options {
         as_of,
         ..healthscore_arrow::Options::default()
     };
     let mut index = 0u64;
     let mut batch = Vec::with_capacity(BATCH);
-    let mut send = |units: Vec<_>| -> Result<(), Stop> {
+    // A closed channel: the writer stopped the run.
+    let mut send = |units: Vec<_>| -> Result<(), StopReading> {
         let sent = jobs.send(Batch {
             index,
             shape: Shape::Rows,
             units,
         });
         index += 1;
-        sent.map_err(|_| Stop::Closed)
+        sent.map_err(|_| StopReading::Visit(String::new()))
     };
     let read = healthscore_arrow::read_accounts(model, path.as_ref(), &options, |first, rows| {
         for (place, row) in (first + 1..).zip(rows) {
@@ -127,7 +118,7 @@ pub(super) fn read_rows(
         send(batch)
     };
     match read.and(rest) {
-        Ok(()) | Err(Stop::Closed) => Ok(()),
-        Err(Stop::File(e)) => Err(crate::accounts::describe(&e)),
+        Ok(()) | Err(StopReading::Visit(_)) => Ok(()),
+        Err(StopReading::File(e)) => Err(crate::accounts::describe(&e)),
     }
 }
