@@ -100,6 +100,9 @@ fn not_json(head: &[u8]) -> Option<String> {
             "gzip-compressed (decompress it first: gunzip -c FILE | healthscore ... --accounts -)"
                 .into(),
         ),
+        [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => {
+            Some("UTF-16 text (a spreadsheet's \"Unicode text\"? save it as UTF-8)".into())
+        }
         [b'P', b'K', 3, 4, ..] => Some(
             "a zip archive (a spreadsheet workbook? export the sheet as CSV UTF-8, named .csv)"
                 .into(),
@@ -347,6 +350,8 @@ mod tests {
             (&b"PAR1\x15\x04"[..], "a Parquet file"),
             (b"\x1f\x8b\x08\x00", "gzip-compressed"),
             (b"PK\x03\x04\x14\x00", "a zip archive"),
+            (b"\xFF\xFEi\x00d\x00\t\x00", "UTF-16 text"),
+            (b"\xFE\xFF\x00{\x00\"", "UTF-16 text"),
             (
                 b"\xEF\xBB\xBF id,mrr,employees\r\n1,2,3\n",
                 "looks like a CSV header (\"id,mrr,employees\")",
