@@ -33,6 +33,9 @@ struct Owned {
     previous_scores: Vec<Option<Points>>,
     renewal: Vec<i32>,
     has_renewal: Vec<bool>,
+    /// The day the champion was lost (an event column).
+    lost: Vec<i32>,
+    has_lost: Vec<bool>,
     as_of: Vec<i32>,
     /// Per metric: values, validity, observed day (Date32).
     metrics: Vec<MetricColumns>,
@@ -60,6 +63,8 @@ fn columns(model: &Model, accounts: &mut [AccountData]) -> Owned {
         previous_scores: vec![],
         renewal: vec![],
         has_renewal: vec![],
+        lost: vec![],
+        has_lost: vec![],
         as_of: vec![],
         metrics: ids
             .iter()
@@ -79,7 +84,8 @@ fn columns(model: &Model, accounts: &mut [AccountData]) -> Owned {
         o.stages.push(a.stage.clone());
         o.previous.push(a.previous_band);
         // CTA inputs that are columns: a previous score, a renewal date
-        // (now and then none); events are not columns.
+        // and the day the champion was lost (now and then none; an event
+        // column holds one day of it, the latest).
         a.previous_score = (i % 3 != 0)
             .then(|| Points::from_micros(((i as u64 * 7_000_003) % 100_000_001) as u32).unwrap());
         a.dates.clear();
@@ -91,6 +97,15 @@ fn columns(model: &Model, accounts: &mut [AccountData]) -> Owned {
         o.previous_scores.push(a.previous_score);
         o.renewal.push(date32(renewal));
         o.has_renewal.push(i % 4 != 0);
+        let lost = a.as_of - chrono::Days::new((i as u64 * 7) % 60);
+        if i % 5 != 0 {
+            a.events.push(healthscore::score::Event {
+                name: "champion_lost".into(),
+                date: lost,
+            });
+        }
+        o.lost.push(date32(lost));
+        o.has_lost.push(i % 5 != 0);
         o.as_of.push(date32(a.as_of));
         let mut kept = Vec::new();
         for (id, values, valid, days, authors) in o.metrics.iter_mut() {
@@ -176,6 +191,11 @@ fn batch<'a>(
             "renewal",
             Dates::Days(&o.renewal),
             Validity::Bools(&o.has_renewal),
+        )
+        .event(
+            "champion_lost",
+            Dates::Days(&o.lost),
+            Validity::Bools(&o.has_lost),
         );
     for (((id, values, valid, days, _), authors), bits) in
         o.metrics.iter().zip(authors).zip(&o.bitmaps)

@@ -20,12 +20,13 @@ fn v0m_accounts(name: &str) -> (PathBuf, PathBuf) {
 
 /// `n` accounts generated for `model`: as generated (`name.jsonl`), as
 /// JSON lines of what columns hold (`name-columnar.jsonl`: a metric's
-/// latest observation as a number, its author but no note; no events or
-/// parent),
+/// latest observation as a number, its author but no note; each event's
+/// latest day; no parent),
 /// and as the same accounts in a CSV file of columns (`name.csv`): id,
 /// MRR, employees, as-of date, stage, previous band and score, each date
-/// as `<name>__date`, and each metric's value, `<metric>__observed_on`
-/// and, where it has authors, `<metric>__author`.
+/// as `<name>__date`, each event as `<name>__event`, and each metric's
+/// value, `<metric>__observed_on` and, where it has authors,
+/// `<metric>__author`.
 fn generated_as_columns(model: &str, n: usize, name: &str) -> (PathBuf, PathBuf, PathBuf) {
     use serde_json::Value;
     let generated = hs()
@@ -63,6 +64,22 @@ fn generated_as_columns(model: &str, n: usize, name: &str) -> (PathBuf, PathBuf,
         .filter_map(|a| a["dates"].as_object())
         .flat_map(|d| d.keys().cloned())
         .collect();
+    // Each account's latest day of each event: one column holds one.
+    let events: std::collections::BTreeSet<String> = accounts
+        .iter()
+        .filter_map(|a| a["events"].as_array())
+        .flatten()
+        .filter_map(|e| e["name"].as_str().map(str::to_string))
+        .collect();
+    let last_event = |a: &Value, name: &str| -> Option<String> {
+        a["events"]
+            .as_array()?
+            .iter()
+            .filter(|e| e["name"] == *name)
+            .filter_map(|e| e["date"].as_str())
+            .max()
+            .map(str::to_string)
+    };
     let authored: Vec<bool> = metrics
         .iter()
         .map(|m| {
@@ -75,6 +92,7 @@ fn generated_as_columns(model: &str, n: usize, name: &str) -> (PathBuf, PathBuf,
     let fields = healthscore_arrow::CONVENTION_COLUMNS;
     let mut header: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
     header.extend(dates.iter().map(|d| format!("{d}__date")));
+    header.extend(events.iter().map(|e| format!("{e}__event")));
     for (m, authored) in metrics.iter().zip(&authored) {
         header.extend([m.to_string(), format!("{m}__observed_on")]);
         if *authored {
@@ -91,6 +109,11 @@ fn generated_as_columns(model: &str, n: usize, name: &str) -> (PathBuf, PathBuf,
     for a in &accounts {
         let mut row: Vec<String> = fields.iter().map(|k| text(&a[*k])).collect();
         row.extend(dates.iter().map(|d| text(&a["dates"][d])));
+        let latest_events: Vec<(String, String)> = events
+            .iter()
+            .filter_map(|e| Some((e.clone(), last_event(a, e)?)))
+            .collect();
+        row.extend(events.iter().map(|e| last_event(a, e).unwrap_or_default()));
         let mut kept = serde_json::Map::new();
         for f in fields.iter().chain(&["dates"]) {
             if !a[*f].is_null() {
@@ -120,6 +143,11 @@ fn generated_as_columns(model: &str, n: usize, name: &str) -> (PathBuf, PathBuf,
             }
         }
         kept.insert("observations".into(), observations.into());
+        let kept_events: Vec<Value> = latest_events
+            .into_iter()
+            .map(|(name, date)| serde_json::json!({"name": name, "date": date}))
+            .collect();
+        kept.insert("events".into(), kept_events.into());
         csv += &(row.join(",") + "\n");
         reduced += &(Value::Object(kept).to_string() + "\n");
     }
@@ -339,7 +367,8 @@ fn without(csv: &PathBuf, column: &str, name: &str) -> PathBuf {
 /// are scored as the same accounts in JSON lines are, to standard output
 /// with each account's CTA actions, and the state files of both runs are
 /// byte for byte those of the JSON accounts (the bundled playbook over
-/// the bundled model's generated accounts: stages, dates, judgements).
+/// the bundled model's generated accounts: stages, dates, events,
+/// judgements).
 #[test]
 fn columnar_accounts_keep_cta_state_as_json_accounts_do() {
     let (_, json, csv) = generated_as_columns("examples/data/model.json", 400, "stateful");
@@ -381,6 +410,8 @@ fn columnar_accounts_keep_cta_state_as_json_accounts_do() {
     let (b, b_err) = run(&csv, None, &first_csv);
     assert_eq!(a.lines().count(), 400);
     assert!(a.contains(r#""ctas":[{"action":"open""#));
+    // Rules on events fire from `<event>__event` columns.
+    assert!(a.contains(r#""rule":"champion-lost""#));
     same_lines(&a, &b);
     assert_eq!(
         std::fs::read(&first_json).unwrap(),

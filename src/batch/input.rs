@@ -37,6 +37,7 @@ pub struct Batch<'a> {
     pub(crate) previous: Option<&'a [Option<Band>]>,
     pub(crate) previous_scores: Option<&'a [Option<crate::Points>]>,
     pub(crate) dates: Vec<(&'a str, Dates<'a>, super::columns::Validity<'a>)>,
+    pub(crate) events: Vec<(&'a str, Dates<'a>, super::columns::Validity<'a>)>,
     pub(crate) metrics: Vec<(&'a str, MetricColumn<'a>)>,
 }
 
@@ -52,6 +53,7 @@ impl<'a> Batch<'a> {
             previous: None,
             previous_scores: None,
             dates: Vec::new(),
+            events: Vec::new(),
             metrics: Vec::new(),
         }
     }
@@ -96,6 +98,20 @@ impl<'a> Batch<'a> {
         validity: super::columns::Validity<'a>,
     ) -> Self {
         self.dates.push((name, dates, validity));
+        self
+    }
+
+    /// A named event's column (e.g. `champion_lost`) for CTA rules on
+    /// events: each row's date of it (its latest, where it happened more
+    /// than once: what `event_within` reads); rows where `validity` says
+    /// so have none.
+    pub fn event(
+        mut self,
+        name: &'a str,
+        dates: Dates<'a>,
+        validity: super::columns::Validity<'a>,
+    ) -> Self {
+        self.events.push((name, dates, validity));
         self
     }
 

@@ -200,12 +200,16 @@ pub(crate) fn locate(
 /// others).
 #[inline]
 pub(crate) fn dates_ok(batch: &Batch<'_>, bound: &Bound<'_>, row: usize) -> bool {
-    batch.dates.iter().all(|(_, dates, validity)| {
-        !validity.is_valid(row)
-            || dates
-                .ce_day(row)
-                .is_some_and(|d| (bound.first_day..=bound.last_day).contains(&d))
-    })
+    batch
+        .dates
+        .iter()
+        .chain(&batch.events)
+        .all(|(_, dates, validity)| {
+            !validity.is_valid(row)
+                || dates
+                    .ce_day(row)
+                    .is_some_and(|d| (bound.first_day..=bound.last_day).contains(&d))
+        })
 }
 
 /// A date of a row as the row API would hold it: out-of-range day numbers
@@ -252,6 +256,11 @@ pub(crate) fn far_values(
     for (name, dates, validity) in &batch.dates {
         if validity.is_valid(row) {
             day(&|| format!("date {name}"), dates);
+        }
+    }
+    for (name, dates, validity) in &batch.events {
+        if validity.is_valid(row) {
+            day(&|| format!("event {name}"), dates);
         }
     }
     for (metric, column) in model.metrics.iter().zip(&bound.metrics) {
@@ -311,6 +320,14 @@ pub(crate) fn account_data(
     for (name, dates, validity) in &batch.dates {
         if validity.is_valid(row) {
             data.dates.insert((*name).to_string(), day_of(dates, row));
+        }
+    }
+    for (name, dates, validity) in &batch.events {
+        if validity.is_valid(row) {
+            data.events.push(crate::account::Event {
+                name: (*name).to_string(),
+                date: day_of(dates, row),
+            });
         }
     }
     for (metric, column) in model.metrics.iter().zip(&bound.metrics) {

@@ -65,6 +65,11 @@ impl<'a> Batch<'a> {
                 .iter()
                 .map(|(name, dates, validity)| (*name, dates.rows(&rows), validity.rows(&rows)))
                 .collect(),
+            events: self
+                .events
+                .iter()
+                .map(|(name, dates, validity)| (*name, dates.rows(&rows), validity.rows(&rows)))
+                .collect(),
             metrics: self
                 .metrics
                 .iter()

@@ -192,6 +192,17 @@ impl Refill {
                 }
             }
         }
+        data.events.clear();
+        for (name, dates, validity) in &batch.events {
+            if validity.is_valid(row) {
+                if let Some(date) = dates.get(row) {
+                    data.events.push(crate::account::Event {
+                        name: (*name).to_string(),
+                        date,
+                    });
+                }
+            }
+        }
         data.observations.clear();
         for ((handle, column), metric) in self
             .handles
@@ -231,8 +242,8 @@ impl Scorer<'_> {
     /// [`RuleSet::evaluate`] (no records, no rules held before) on each
     /// row, refilling one reusable account from the columns, so that rules
     /// see exactly what they would see for the same account scored alone
-    /// (named dates and previous scores from the batch's columns; events
-    /// are not columns: rules on events never hold here).
+    /// (named dates, events and previous scores from the batch's
+    /// columns).
     ///
     /// # Errors
     ///

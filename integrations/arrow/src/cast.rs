@@ -60,7 +60,10 @@ pub(crate) fn cast_to(name: &str, t: &DataType) -> Option<DataType> {
 /// A column of dates by its name: the as-of date, an observation date, a
 /// named date for the rules.
 pub(crate) fn is_date(name: &str) -> bool {
-    name == "as_of" || name.ends_with("__observed_on") || name.ends_with("__date")
+    name == "as_of"
+        || name.ends_with("__observed_on")
+        || name.ends_with("__date")
+        || name.ends_with("__event")
 }
 
 /// The record batch with the columns the scorer reads cast as

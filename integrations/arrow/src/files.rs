@@ -69,9 +69,10 @@ pub struct FileStats {
     /// The rows the file says it holds, known before they are read
     /// (Parquet's metadata); `None` for CSV.
     pub expected_rows: Option<u64>,
-    /// With [`Options::rules`]: the `<name>__date` columns whose date no
-    /// rule reads, which are ignored (a misspelt `renewwal__date` would
-    /// otherwise keep every renewal rule quiet without a word).
+    /// With [`Options::rules`]: the `<name>__date` and `<name>__event`
+    /// columns that no rule reads, which are ignored (a misspelt
+    /// `renewwal__date` would otherwise keep every renewal rule quiet
+    /// without a word).
     pub unread_dates: Vec<String>,
 }
 
@@ -199,7 +200,8 @@ impl Writer {
 /// naming the line.
 ///
 /// Only the columns scoring reads are decoded (the conventions', the
-/// metrics', their `__observed_on` and `__author`, `__date` columns): a
+/// metrics', their `__observed_on` and `__author`, `__date` and `__event`
+/// columns): a
 /// warehouse export's notes, names and attributes are skipped, in Parquet
 /// without being decompressed. Where a column the model needs is not
 /// there by its exact name, every column is read, so that the error can
@@ -455,6 +457,8 @@ fn run(
             .filter(|n| {
                 n.strip_suffix("__date")
                     .is_some_and(|d| !rules.reads_date(d))
+                    || n.strip_suffix("__event")
+                        .is_some_and(|e| !rules.reads_event(e))
             })
             .cloned()
             .collect();

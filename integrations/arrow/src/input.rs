@@ -156,7 +156,8 @@ pub(crate) fn wrong(name: &str, got: &DataType, expected: &str) -> Error {
 }
 
 /// True for a column the scorer reads: a convention column, a metric,
-/// a metric's `__observed_on` or `__author`, or a named `__date`.
+/// a metric's `__observed_on` or `__author`, or a named `__date` or
+/// `__event`.
 pub(crate) fn reads(model: &Model, name: &str) -> bool {
     // (A scan of the ids: for a dozen short names, faster than hashing
     // each name for the model's map. It runs per column of each new
@@ -165,6 +166,7 @@ pub(crate) fn reads(model: &Model, name: &str) -> bool {
     crate::CONVENTION_COLUMNS.contains(&name)
         || metric(name)
         || name.ends_with("__date")
+        || name.ends_with("__event")
         || ["__observed_on", "__author"]
             .iter()
             .any(|end| name.strip_suffix(end).is_some_and(metric))
@@ -374,17 +376,29 @@ pub(crate) fn batch<'a>(
     if let Some(scores) = &owned.previous_scores {
         batch = batch.previous_scores(scores);
     }
-    // Named dates for CTA rules: `renewal__date` is the date `renewal`.
+    // Named dates and events for CTA rules: `renewal__date` is the date
+    // `renewal`, `champion_lost__event` the day of the event
+    // `champion_lost`.
     for (field, array) in layout.dates.iter().filter_map(|at| column_at(input, *at)) {
-        let Some(name) = field.name().strip_suffix("__date") else {
-            continue;
+        let column = field.name();
+        let (name, event) = match column.strip_suffix("__date") {
+            Some(name) => (name, false),
+            None => match column.strip_suffix("__event") {
+                Some(name) => (name, true),
+                None => continue,
+            },
         };
         let days = match array.data_type() {
             DataType::Date32 => array.as_primitive::<Date32Type>().values(),
-            DataType::Utf8 => owned.days(field.name()).unwrap_or_default(),
-            other => return Err(wrong(field.name(), other, "Date32 or dates as text")),
+            DataType::Utf8 => owned.days(column).unwrap_or_default(),
+            other => return Err(wrong(column, other, "Date32 or dates as text")),
         };
-        batch = batch.date(name, Dates::Days(days), validity(array.as_ref()));
+        let (days, valid) = (Dates::Days(days), validity(array.as_ref()));
+        batch = if event {
+            batch.event(name, days, valid)
+        } else {
+            batch.date(name, days, valid)
+        };
     }
     for (id, columns) in model.metric_ids().zip(&layout.metrics) {
         let Some((_, array)) = columns.value.and_then(|at| column_at(input, at)) else {

@@ -58,10 +58,12 @@ pub(crate) struct Layout {
     convention: [Option<usize>; 7],
     /// Per metric of the model, in its order.
     pub(crate) metrics: Vec<MetricColumns>,
-    /// Every `<name>__date` column, in the schema's order.
+    /// Every `<name>__date` and `<name>__event` column, in the schema's
+    /// order.
     pub(crate) dates: Vec<usize>,
     /// Every column of dates the scorer reads (`as_of`,
-    /// `<metric>__observed_on`, `<name>__date`), in the schema's order.
+    /// `<metric>__observed_on`, `<name>__date`, `<name>__event`), in the
+    /// schema's order.
     pub(crate) read_dates: Vec<usize>,
     /// Every `<name>__author` column, in the schema's order.
     pub(crate) authors: Vec<usize>,
@@ -110,7 +112,7 @@ impl Layout {
             if name.ends_with("__author") {
                 layout.authors.push(at);
             }
-            if name.ends_with("__date") {
+            if name.ends_with("__date") || name.ends_with("__event") {
                 layout.dates.push(at);
             }
             let read = reads(model, name);

@@ -16,6 +16,7 @@
 //! | *metric id*`__observed_on` | `Date32`, `Utf8` (`YYYY-MM-DD`, or a timestamp as text, `2026-11-30 13:45:00`: its date as written), `Date64` or `Timestamp` (its day; with a time zone, its day there) (optional) | when that metric's values were observed (default: the as-of date) |
 //! | *metric id*`__author` | `Utf8` | who made a judgement (a judgement metric's value without one is refused, as in the row API) |
 //! | *name*`__date` | `Date32`, `Utf8` (`YYYY-MM-DD`, or a timestamp as text, `2026-11-30 13:45:00`: its date as written), `Date64` or `Timestamp` (its day; with a time zone, its day there) (optional) | the account date *name* (e.g. `renewal__date`) for CTA rules; null = none |
+//! | *name*`__event` | as `__date` (optional) | the day the event *name* last happened (e.g. `champion_lost__event`), for CTA rules on events (`event_within`); null = none |
 //!
 //! Warehouses export numbers as decimals (Snowflake's `NUMBER`, even for
 //! keys and counts; BigQuery's `NUMERIC`), which Parquet and Arrow carry
@@ -66,8 +67,7 @@
 //! is evaluated as the row API's [`RuleSet::evaluate`](healthscore::cta::RuleSet::evaluate)
 //! evaluates the same account alone, with no CTAs open before (CTA state
 //! between runs belongs to a service, which can read each row with
-//! [`read_accounts`], as the command-line tool's `score --state` does);
-//! rules on events never hold, events not being columns.
+//! [`read_accounts`], as the command-line tool's `score --state` does).
 //!
 //! For the row API (an explanation per account, a portfolio summary
 //! with the lowest accounts explained), [`account_data`] reads each row of
@@ -146,7 +146,8 @@ pub use output::{result_fields, score_batch, score_batch_into};
 
 /// The convention columns read by name (see the [crate documentation](crate)),
 /// besides each metric's own (`<metric>`, `<metric>__observed_on`,
-/// `<metric>__author`) and named dates (`<name>__date`).
+/// `<metric>__author`), named dates (`<name>__date`) and events
+/// (`<name>__event`).
 ///
 /// # Examples
 ///

@@ -1,6 +1,7 @@
 //! CTA rules over a record batch: the `ctas` and `cta_kinds` columns equal
 //! what the row API's rules open for the same accounts, with named dates
-//! from `<name>__date` columns and score changes from `previous_score`.
+//! from `<name>__date` columns, events from `<name>__event` columns and
+//! score changes from `previous_score`.
 
 use arrow_array::cast::AsArray;
 use arrow_array::{
@@ -58,6 +59,13 @@ fn renewal(i: usize) -> Option<chrono::NaiveDate> {
     (i % 3 != 1).then(|| day() + chrono::Days::new((i * 7 % 150) as u64))
 }
 
+/// The day the champion was lost: some within the playbook's 30 days of
+/// the as-of date, some before, some after (which does not count), some
+/// never.
+fn champion_lost(i: usize) -> Option<chrono::NaiveDate> {
+    (i % 5 != 2).then(|| day() + chrono::Days::new(3) - chrono::Days::new((i * 11 % 60) as u64))
+}
+
 fn previous_score(i: usize) -> Option<Points> {
     i.is_multiple_of(4)
         .then(|| Points::from_micros(95_500_000).unwrap())
@@ -101,14 +109,8 @@ fn record_batch(model: &Model) -> RecordBatch {
                 .unwrap(),
             ),
         ),
-        (
-            "renewal__date".into(),
-            Arc::new(Date32Array::from_iter((0..ROWS).map(|i| {
-                renewal(i).map(|d| {
-                    (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
-                })
-            }))),
-        ),
+        ("renewal__date".into(), date32(renewal)),
+        ("champion_lost__event".into(), date32(champion_lost)),
     ];
     // A judgement needs its author, as in the row API.
     columns.push((
@@ -126,6 +128,14 @@ fn record_batch(model: &Model) -> RecordBatch {
     RecordBatch::try_from_iter(columns).unwrap()
 }
 
+/// A `Date32` column of each row's day.
+fn date32(day: fn(usize) -> Option<chrono::NaiveDate>) -> ArrayRef {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    Arc::new(Date32Array::from_iter(
+        (0..ROWS).map(|i| day(i).map(|d| (d - epoch).num_days() as i32)),
+    ))
+}
+
 /// What the row API's rules open for row `i`: rule ids and kinds.
 fn expected(model: &Model, rules: &RuleSet, i: usize) -> (Option<String>, Option<String>) {
     let mut data = AccountData::new(
@@ -140,6 +150,9 @@ fn expected(model: &Model, rules: &RuleSet, i: usize) -> (Option<String>, Option
     data.previous_score = previous_score(i);
     if let Some(d) = renewal(i) {
         data = data.date("renewal", d);
+    }
+    if let Some(d) = champion_lost(i) {
+        data = data.event("champion_lost", d);
     }
     for id in model.metric_ids() {
         if let Some(v) = value(id, i) {
@@ -195,8 +208,13 @@ fn ctas_are_the_row_apis() {
                 .flat_map(|s| s.split("; ").map(str::to_string).collect::<Vec<_>>()),
         );
     }
-    // The data reaches rules on bands, dates and score changes.
-    for rule in ["red-band", "low-adoption-near-renewal", "score-fell"] {
+    // The data reaches rules on bands, dates, events and score changes.
+    for rule in [
+        "red-band",
+        "low-adoption-near-renewal",
+        "score-fell",
+        "champion-lost",
+    ] {
         assert!(fired.contains(rule), "{rule} never fired: {fired:?}");
     }
     // Without its author column, a judgement is refused row by row, as the

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 // The columns a `health_score` argument may be named after, besides the
 // model's metric ids, `<metric>__observed_on`, `<metric>__author` and
-// (with rules) named dates `<name>__date`.
+// (with rules) named dates `<name>__date` and events `<name>__event`.
 use healthscore_arrow::CONVENTION_COLUMNS as CONVENTIONS;
 
 /// A model as a DataFusion scalar UDF, `health_score` unless
@@ -132,7 +132,7 @@ impl HealthScore {
         for (i, name) in names.iter().enumerate() {
             if !self.knows(name) {
                 return plan_err!(
-                    "{}: argument {} `{name}` is not a column the model reads (id, mrr, employees, as_of, stage, previous_band, previous_score, a metric id, <metric>__observed_on, <metric>__author, or with rules <name>__date); pass columns by their names, or name an expression in a subquery (`... AS weekly_active_ratio`)",
+                    "{}: argument {} `{name}` is not a column the model reads (id, mrr, employees, as_of, stage, previous_band, previous_score, a metric id, <metric>__observed_on, <metric>__author, or with rules <name>__date or <name>__event); pass columns by their names, or name an expression in a subquery (`... AS weekly_active_ratio`)",
                     self.name,
                     i + 1
                 );
@@ -174,7 +174,8 @@ impl HealthScore {
             || metric(name)
             || name.strip_suffix("__observed_on").is_some_and(metric)
             || name.strip_suffix("__author").is_some_and(metric)
-            || (self.options.rules.is_some() && name.ends_with("__date"))
+            || (self.options.rules.is_some()
+                && (name.ends_with("__date") || name.ends_with("__event")))
     }
 
     /// The literal a planned call carries after its struct: which model

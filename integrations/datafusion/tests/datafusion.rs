@@ -595,6 +595,10 @@ async fn ctas_in_sql() {
             ])),
         ),
         (
+            "champion_lost__event",
+            Arc::new(Date32Array::from(vec![Some(days(2026, 11, 20)), None])),
+        ),
+        (
             "csm_sentiment__author",
             Arc::new(StringArray::from(vec!["csm-1", "csm-2"])),
         ),
@@ -614,7 +618,8 @@ async fn ctas_in_sql() {
     let sql = format!(
         "SELECT id, h['band'] AS band, h['ctas'] AS ctas, h['cta_kinds'] AS kinds FROM (
            SELECT id, health_score(id, mrr, employees, previous_score, renewal__date,
-                                   csm_sentiment__author, {}) AS h FROM accounts)
+                                   champion_lost__event, csm_sentiment__author, {}) AS h
+           FROM accounts)
          ORDER BY id DESC",
         metrics.join(", ")
     );
@@ -625,7 +630,7 @@ async fn ctas_in_sql() {
     assert_eq!(text(1, 0).as_deref(), Some("red"));
     assert_eq!(
         text(2, 0).as_deref(),
-        Some("red-band; low-adoption-near-renewal; score-fell; renewal-review; shared-logins")
+        Some("champion-lost; red-band; low-adoption-near-renewal; score-fell; renewal-review; shared-logins")
     );
     assert_eq!(text(3, 0).as_deref(), Some("risk; lifecycle; expansion"));
     assert_eq!(text(2, 1).as_deref(), Some("quota-expansion"));
