@@ -1186,6 +1186,9 @@ mod hostile {
             ids in proptest::collection::vec(any::<u8>(), 0..60),
             offsets in proptest::collection::vec(-5i32..70, 41),
             threads in 1usize..4,
+            // An event column of any days (a batch without named dates,
+            // whose rows are still checked for them).
+            event in proptest::option::of(proptest::collection::vec(any::<i32>(), 40)),
         ) {
             let model = bundled();
             let ids_col = Ids::Utf8 { offsets: &offsets[..=rows], data: &ids };
@@ -1211,6 +1214,9 @@ mod hostile {
                     column
                 };
                 b.push_metric(id, column);
+            }
+            if let Some(event) = &event {
+                b = b.event("champion_lost", Dates::Days(&event[..rows]), Validity::All);
             }
             for scorer in [Scorer::new(&model), Scorer::new(&model).avx2_isa(), Scorer::new(&model).baseline_isa(), Scorer::new(&model).row_at_a_time()] {
                 match scorer.threads(threads).with_drivers(true).score(&b) {
@@ -1382,4 +1388,49 @@ fn a_row_past_the_end_is_an_error() {
     let bare = columns();
     let e = scorer.accounts(&bare).err().unwrap();
     assert!(e.to_string().starts_with("column "), "{e}");
+}
+
+/// An event column's day past the documented years rejects its row, as
+/// the row API refuses the account, on every scorer, also in a batch with
+/// no named dates; the row beside it, with its event in range, scores.
+#[test]
+fn an_event_out_of_range_rejects_its_row() {
+    let model =
+        Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON).unwrap()).unwrap();
+    let ids = [1_i64, 2];
+    let (mrr, employees, values) = ([120_000_i64, 4_500], [80_u32, 12], [0.5, 0.9]);
+    let events = [date32(day(20)), i32::MAX];
+    let mut b = Batch::new(
+        Ids::Int(&ids),
+        Mrr::Scaled64 {
+            values: &mrr,
+            scale: 2,
+        },
+        &employees,
+        Dates::One(day(28)),
+    )
+    .event("champion_lost", Dates::Days(&events), Validity::All);
+    for id in model.metric_ids() {
+        b.push_metric(id, MetricColumn::new(&values).observed(Dates::One(day(28))));
+    }
+    for scorer in [
+        Scorer::new(&model),
+        Scorer::new(&model).avx2_isa(),
+        Scorer::new(&model).baseline_isa(),
+        Scorer::new(&model).row_at_a_time(),
+    ] {
+        let out = scorer.score(&b).unwrap();
+        assert_eq!(
+            out.rejected(),
+            &[false, true],
+            "{:?} {:?}",
+            scorer.instruction_set(),
+            out.errors()
+        );
+        let error = out.errors()[0].to_string();
+        assert!(
+            error.contains("event champion_lost 2147483647 days from 1970-01-01 is outside the years 1 to 9999"),
+            "{error}"
+        );
+    }
 }

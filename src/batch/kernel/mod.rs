@@ -334,7 +334,8 @@ fn chunk_impl<const W: u8>(
             }
         }
     }
-    if !batch.dates.is_empty() {
+    // Named dates and events: days past the documented years reject.
+    if !batch.dates.is_empty() || !batch.events.is_empty() {
         for r in 0..n {
             s.bad[r] |= !super::rows::dates_ok(batch, bound, r0 + r);
         }
