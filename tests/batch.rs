@@ -1001,12 +1001,7 @@ fn mrr_with_more_digits_than_a_decimal_holds_is_truncated_not_refused() {
     let long: Decimal = "157354357750.62782313167777900".parse().unwrap();
     assert_eq!(b.mrr().get(0), Some(long));
     assert_eq!(b.mrr().get(1), Some(Decimal::from(2_500)));
-    for scorer in [
-        Scorer::new(&model),
-        Scorer::new(&model).avx2_isa(),
-        Scorer::new(&model).baseline_isa(),
-        Scorer::new(&model).row_at_a_time(),
-    ] {
+    for scorer in every_scorer(&model) {
         let out = scorer.score(&b).unwrap();
         assert_eq!(out.errors(), &[], "{:?}", scorer.instruction_set());
         for row in 0..2 {
@@ -1218,7 +1213,7 @@ mod hostile {
             if let Some(event) = &event {
                 b = b.event("champion_lost", Dates::Days(&event[..rows]), Validity::All);
             }
-            for scorer in [Scorer::new(&model), Scorer::new(&model).avx2_isa(), Scorer::new(&model).baseline_isa(), Scorer::new(&model).row_at_a_time()] {
+            for scorer in every_scorer(&model) {
                 match scorer.threads(threads).with_drivers(true).score(&b) {
                     Err(e) => prop_assert!(!e.problems.is_empty()),
                     Ok(out) => {
@@ -1348,29 +1343,51 @@ fn every_kernel_gives_the_same_columns() {
     }
 }
 
+/// A model's scorer on each kernel: the widest the CPU has, AVX2, the
+/// baseline, and row at a time.
+fn every_scorer(model: &Model) -> [Scorer<'_>; 4] {
+    [
+        Scorer::new(model),
+        Scorer::new(model).avx2_isa(),
+        Scorer::new(model).baseline_isa(),
+        Scorer::new(model).row_at_a_time(),
+    ]
+}
+
+/// The crate's example model (`model::EXAMPLE_JSON`).
+fn example() -> Model {
+    Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON).unwrap()).unwrap()
+}
+
+static TWO_IDS: [i64; 2] = [1, 2];
+static TWO_CENTS: [i64; 2] = [120_000, 4_500];
+static TWO_EMPLOYEES: [u32; 2] = [80, 12];
+/// A value for each of two rows that every metric of the example model
+/// accepts.
+static TWO_VALUES: [f64; 2] = [0.5, 0.9];
+
+/// Two accounts as of the 28th, without metric columns yet.
+fn two_accounts() -> Batch<'static> {
+    Batch::new(
+        Ids::Int(&TWO_IDS),
+        Mrr::Scaled64 {
+            values: &TWO_CENTS,
+            scale: 2,
+        },
+        &TWO_EMPLOYEES,
+        Dates::One(day(28)),
+    )
+}
+
 /// A row past the batch's end is an error naming the row and the batch's
 /// rows (it was an account with an empty id and no data), for
 /// `account_data` and `record` alike; every row before it reads.
 #[test]
 fn a_row_past_the_end_is_an_error() {
-    let model =
-        Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON).unwrap()).unwrap();
-    let ids = [1_i64, 2];
-    let (mrr, employees, values) = ([120_000_i64, 4_500], [80_u32, 12], [0.5, 0.9]);
-    let columns = || {
-        Batch::new(
-            Ids::Int(&ids),
-            Mrr::Scaled64 {
-                values: &mrr,
-                scale: 2,
-            },
-            &employees,
-            Dates::One(day(28)),
-        )
-    };
-    let mut b = columns();
+    let model = example();
+    let mut b = two_accounts();
     for id in model.metric_ids() {
-        b.push_metric(id, MetricColumn::new(&values));
+        b.push_metric(id, MetricColumn::new(&TWO_VALUES));
     }
     let scorer = Scorer::new(&model);
     assert_eq!(scorer.account_data(&b, 1).unwrap().id, "2");
@@ -1385,8 +1402,7 @@ fn a_row_past_the_end_is_an_error() {
     }
     // Every row at once: the columns are checked first.
     assert_eq!(scorer.accounts(&b).unwrap().len(), 2);
-    let bare = columns();
-    let e = scorer.accounts(&bare).err().unwrap();
+    let e = scorer.accounts(&two_accounts()).err().unwrap();
     assert!(e.to_string().starts_with("column "), "{e}");
 }
 
@@ -1395,30 +1411,16 @@ fn a_row_past_the_end_is_an_error() {
 /// no named dates; the row beside it, with its event in range, scores.
 #[test]
 fn an_event_out_of_range_rejects_its_row() {
-    let model =
-        Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON).unwrap()).unwrap();
-    let ids = [1_i64, 2];
-    let (mrr, employees, values) = ([120_000_i64, 4_500], [80_u32, 12], [0.5, 0.9]);
+    let model = example();
     let events = [date32(day(20)), i32::MAX];
-    let mut b = Batch::new(
-        Ids::Int(&ids),
-        Mrr::Scaled64 {
-            values: &mrr,
-            scale: 2,
-        },
-        &employees,
-        Dates::One(day(28)),
-    )
-    .event("champion_lost", Dates::Days(&events), Validity::All);
+    let mut b = two_accounts().event("champion_lost", Dates::Days(&events), Validity::All);
     for id in model.metric_ids() {
-        b.push_metric(id, MetricColumn::new(&values).observed(Dates::One(day(28))));
+        b.push_metric(
+            id,
+            MetricColumn::new(&TWO_VALUES).observed(Dates::One(day(28))),
+        );
     }
-    for scorer in [
-        Scorer::new(&model),
-        Scorer::new(&model).avx2_isa(),
-        Scorer::new(&model).baseline_isa(),
-        Scorer::new(&model).row_at_a_time(),
-    ] {
+    for scorer in every_scorer(&model) {
         let out = scorer.score(&b).unwrap();
         assert_eq!(
             out.rejected(),
