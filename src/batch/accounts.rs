@@ -7,7 +7,7 @@ use super::rows::{self, Bound};
 use super::Scorer;
 use crate::{AccountData, AccountError, ScoreRecord};
 
-impl Scorer<'_> {
+impl<'m> Scorer<'m> {
     /// Row `row` of a batch as the row API's input (for binding, scoring
     /// and explaining it with the row API).
     ///
@@ -53,7 +53,8 @@ impl Scorer<'_> {
 
     /// Every row of a batch as the row API's input, in row order: what
     /// [`account_data`](Self::account_data) gives for each, with the
-    /// columns bound to the model once rather than once a row.
+    /// columns bound to the model once rather than once a row. The rows
+    /// borrow the model and the batch, not the scorer.
     ///
     /// # Errors
     ///
@@ -74,15 +75,19 @@ impl Scorer<'_> {
     /// for id in model.metric_ids() {
     ///     batch.push_metric(id, MetricColumn::new(&values));
     /// }
-    /// let scorer = Scorer::new(&model);
-    /// let ids: Vec<String> = scorer.accounts(&batch)?.map(|a| a.id).collect();
-    /// assert_eq!(ids, ["1", "2"]);
+    /// // The rows borrow the model and the batch, not the scorer: a
+    /// // function may build its scorer and return the rows.
+    /// fn row_ids(model: &Model, batch: &Batch<'_>) -> Result<Vec<String>, healthscore::batch::BatchError> {
+    ///     let rows = Scorer::new(model).accounts(batch)?;
+    ///     Ok(rows.map(|a| a.id).collect())
+    /// }
+    /// assert_eq!(row_ids(&model, &batch)?, ["1", "2"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn accounts<'s>(
-        &'s self,
-        batch: &'s Batch<'s>,
-    ) -> Result<impl ExactSizeIterator<Item = AccountData> + 's, BatchError> {
+    pub fn accounts<'b>(
+        &self,
+        batch: &'b Batch<'b>,
+    ) -> Result<impl ExactSizeIterator<Item = AccountData> + use<'b, 'm>, BatchError> {
         let bound = Bound::new(self.model, batch)?;
         let model = self.model;
         Ok((0..batch.len()).map(move |row| rows::account_data(model, batch, &bound, row)))
