@@ -272,6 +272,11 @@ pub(crate) fn for_each_row_pair(
         StopReading::File(e) => format!("{which}: {}", describe(&e)),
     };
     match (old_read, new_read) {
+        // The file's own error, whichever model reads it (no `as_of`
+        // column, a file that cannot be read): said once, of neither.
+        (Err(StopReading::File(a)), Err(StopReading::File(b))) if describe(&a) == describe(&b) => {
+            Err(describe(&a))
+        }
         // The old model's own error (its columns do not fit the file) is
         // what stopped both.
         (Err(e @ StopReading::File(_)), _) => Err(say("old model", e)),

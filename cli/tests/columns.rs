@@ -333,6 +333,14 @@ fn diff_compares_models_that_read_different_metrics() {
     assert_eq!(stderr.matches("rejected row").count(), 2, "{stderr}");
     assert!(stderr.contains("2 accounts rejected"), "{stderr}");
 
+    // A file without an as-of date: the file's error, of neither model.
+    hs().args(["diff", V0M])
+        .arg(&next)
+        .arg("--accounts")
+        .arg(without(&columns, "as_of", "diff-columns-undated.csv"))
+        .assert()
+        .code(2)
+        .stderr(contains("column as_of: missing").and(contains("model:").not()));
     // The other way round, the new model's file lacks a column the old
     // one reads: the run stops, naming the model and the column.
     hs().args(["diff"])
