@@ -109,11 +109,8 @@ fn generated_as_columns(model: &str, n: usize, name: &str) -> (PathBuf, PathBuf,
     for a in &accounts {
         let mut row: Vec<String> = fields.iter().map(|k| text(&a[*k])).collect();
         row.extend(dates.iter().map(|d| text(&a["dates"][d])));
-        let latest_events: Vec<(String, String)> = events
-            .iter()
-            .filter_map(|e| Some((e.clone(), last_event(a, e)?)))
-            .collect();
-        row.extend(events.iter().map(|e| last_event(a, e).unwrap_or_default()));
+        let last_events: Vec<Option<String>> = events.iter().map(|e| last_event(a, e)).collect();
+        row.extend(last_events.iter().map(|d| d.clone().unwrap_or_default()));
         let mut kept = serde_json::Map::new();
         for f in fields.iter().chain(&["dates"]) {
             if !a[*f].is_null() {
@@ -143,9 +140,10 @@ fn generated_as_columns(model: &str, n: usize, name: &str) -> (PathBuf, PathBuf,
             }
         }
         kept.insert("observations".into(), observations.into());
-        let kept_events: Vec<Value> = latest_events
-            .into_iter()
-            .map(|(name, date)| serde_json::json!({"name": name, "date": date}))
+        let kept_events: Vec<Value> = events
+            .iter()
+            .zip(last_events)
+            .filter_map(|(name, date)| Some(serde_json::json!({"name": name, "date": date?})))
             .collect();
         kept.insert("events".into(), kept_events.into());
         csv += &(row.join(",") + "\n");
