@@ -160,6 +160,21 @@ fn is_far(t: &DataType, day: i64) -> bool {
     }
 }
 
+/// The day of 0001-01-01 and of 9999-12-31, from 1970-01-01: the years
+/// a date holds.
+const YEARS: std::ops::RangeInclusive<i64> = -719_162..=2_932_896;
+
+/// Whether a day (from 1970-01-01, in UTC) of a column of this type is
+/// outside the years 1 to 9999, which binding refuses: for a `Timestamp`
+/// with a time zone, by more than a day (its day in that zone may be
+/// within them). Such a value read in its own unit is often a finer unit
+/// written as a coarser one (milliseconds as seconds: the year 56884),
+/// which [`far_message`] says; binding's own message gives only the date.
+fn past_years(t: &DataType, day: i64) -> bool {
+    let margin = i64::from(matches!(t, DataType::Timestamp(_, Some(_))));
+    day < YEARS.start() - margin || day > YEARS.end() + margin
+}
+
 /// A zoned `Timestamp` column with its values past [`is_far`] read as
 /// 1970-01-01, so that Arrow's cast reads the others ([`far_days`]
 /// rejects those rows with their own days); the column itself when none
@@ -191,8 +206,9 @@ fn within_reach(column: &ArrayRef) -> ArrayRef {
 
 /// The rows of `input` with a `Date64` or `Timestamp` date the model
 /// reads whose day is past what reading it can hold ([`is_far`]: a
-/// timestamp in seconds of 10¹⁵), with the day as the column gives it
-/// (in UTC), not the day that stands in for it.
+/// timestamp in seconds of 10¹⁵) or outside the years a date holds
+/// ([`past_years`]: milliseconds written as seconds), with the value as
+/// the column gives it, not the day that stands in for it.
 pub(crate) fn far_days(model: &Model, input: &RecordBatch) -> Vec<(usize, String)> {
     let mut far = Vec::new();
     for (f, c) in input.schema_ref().fields().iter().zip(input.columns()) {
@@ -204,7 +220,7 @@ pub(crate) fn far_days(model: &Model, input: &RecordBatch) -> Vec<(usize, String
         };
         for (row, v) in values.iter().enumerate() {
             let day = v.div_euclid(per_day);
-            if is_far(c.data_type(), day) && c.is_valid(row) {
+            if (is_far(c.data_type(), day) || past_years(c.data_type(), day)) && c.is_valid(row) {
                 far.push((row, far_message(f.name(), *v, per_day)));
             }
         }
@@ -278,7 +294,33 @@ fn naive_days(column: &dyn Array) -> Option<ArrayRef> {
 
 #[cfg(test)]
 mod tests {
-    use super::far_message;
+    use super::{far_message, past_years, YEARS};
+    use arrow_schema::{DataType, TimeUnit};
+
+    /// `YEARS` is 0001-01-01 to 9999-12-31; a zoned timestamp's day in
+    /// UTC may be a day past them.
+    #[test]
+    fn the_years_a_date_holds() {
+        let day = |y, m, d| {
+            chrono::NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .signed_duration_since(chrono::NaiveDate::default())
+                .num_days()
+        };
+        assert_eq!(YEARS, day(1, 1, 1)..=day(9999, 12, 31));
+        let naive = DataType::Timestamp(TimeUnit::Second, None);
+        let zoned = DataType::Timestamp(TimeUnit::Second, Some("-05:00".into()));
+        for t in [&naive, &zoned, &DataType::Date64] {
+            assert!(!past_years(t, day(9999, 12, 31)));
+            assert!(!past_years(t, day(1, 1, 1)));
+            assert!(past_years(t, day(10000, 1, 2)));
+            assert!(past_years(t, day(0, 12, 30)));
+        }
+        assert!(past_years(&naive, day(10000, 1, 1)));
+        assert!(!past_years(&zoned, day(10000, 1, 1)));
+        assert!(past_years(&naive, day(0, 12, 31)));
+        assert!(!past_years(&zoned, day(0, 12, 31)));
+    }
 
     /// A far value is given in its column's unit; where a finer unit
     /// makes it a date in the years a date holds, that date is named.
@@ -308,6 +350,12 @@ mod tests {
         assert_eq!(
             far_message("as_of", -1_732_924_800_000_000_000, second * 1_000_000_000),
             "as_of: -1732924800000000000 nanoseconds from 1970-01-01 is outside the years 1 to 9999"
+        );
+        // Within `Date32`'s days but past the year 9999.
+        assert_eq!(
+            far_message("as_of", 1_732_924_800_000, second),
+            "as_of: 1732924800000 seconds from 1970-01-01 is outside the years 1 to 9999 \
+             (as milliseconds it is 2024-11-30: milliseconds written as seconds?)"
         );
     }
 }

@@ -468,6 +468,9 @@ fn timestamps_read_as_their_days_and_narrow_mrr_as_int64() {
     far[3] = i64::MIN;
     far[4] = i64::MAX;
     far[5] = 9 * 10i64.pow(15);
+    // Milliseconds written as seconds: within Date32's days, past the
+    // year 9999, and named as what it likely is.
+    far[6] = 1_732_924_800_000;
     for zone in [None, Some("America/New_York")] {
         let seen = date32(&observed);
         let as_of = TimestampSecondArray::from(far.clone()).with_timezone_opt(zone);
@@ -475,7 +478,7 @@ fn timestamps_read_as_their_days_and_narrow_mrr_as_int64() {
             .unwrap_or_else(|e| panic!("{zone:?}: {e}"));
         let error = got.column_by_name("error").unwrap().as_string::<i32>();
         // The day as the column gives it, not a day standing in for it.
-        for (r, v) in [(3, i64::MIN), (4, i64::MAX), (5, far[5])] {
+        for (r, v) in [(3, i64::MIN), (4, i64::MAX), (5, far[5]), (6, far[6])] {
             let want = format!("as_of: {v} seconds from 1970-01-01 is outside the years 1 to 9999");
             assert!(
                 error.value(r).contains(&want),
@@ -483,10 +486,21 @@ fn timestamps_read_as_their_days_and_narrow_mrr_as_int64() {
                 error.value(r)
             );
         }
+        // Said once, with the unit it likely is; not also as binding's
+        // `+56884-03-14`.
+        assert_eq!(
+            error.value(6),
+            format!(
+                "account 7: as_of: {} seconds from 1970-01-01 is outside the years 1 to 9999 \
+                 (as milliseconds it is 2024-11-30: milliseconds written as seconds?)",
+                far[6]
+            ),
+            "{zone:?}"
+        );
         if zone.is_none() {
             assert_eq!(
-                micros_column(&got, "score")[6..],
-                micros_column(&want, "score")[6..]
+                micros_column(&got, "score")[7..],
+                micros_column(&want, "score")[7..]
             );
         }
     }
