@@ -18,15 +18,7 @@ use healthscore::Model;
 use healthscore_arrow::{score_batch, score_batch_into, score_file, Error, Options, ScoreBuffers};
 use results::micros_column;
 use std::sync::Arc;
-
-fn model() -> Model {
-    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
-        .unwrap()
-}
-
-fn day() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
-}
+use v0m::{day, model};
 
 fn options() -> Options {
     Options {

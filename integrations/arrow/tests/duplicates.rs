@@ -13,14 +13,9 @@ mod v0m_arrow;
 use arrow_array::cast::AsArray;
 use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use healthscore::batch::Scorer;
-use healthscore::Model;
 use healthscore_arrow::{score_file, Options};
 use std::sync::Arc;
-
-fn model() -> Model {
-    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
-        .unwrap()
-}
+use v0m::model;
 
 /// `batch` with its `id` column replaced.
 fn with_ids(batch: &RecordBatch, ids: ArrayRef) -> RecordBatch {

@@ -2,16 +2,15 @@
 //! input, files without rows, files cut short and results that cannot be
 //! written.
 
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+
 use healthscore::batch::Scorer;
-use healthscore::Model;
 use healthscore_arrow::{score_file, Error, Options};
 #[cfg(unix)]
 use std::os::unix::fs::FileTypeExt;
-
-fn model() -> Model {
-    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
-        .unwrap()
-}
+use v0m::model;
 
 fn options() -> Options {
     Options {

@@ -5,15 +5,14 @@
 //! every other row is scored as in the same file without it, on one
 //! thread or two, in batches or not.
 
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+
 use healthscore::batch::Scorer;
-use healthscore::Model;
 use healthscore_arrow::{score_file, Options};
 use std::collections::BTreeMap;
-
-fn model() -> Model {
-    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
-        .unwrap()
-}
+use v0m::model;
 
 const HEADER: &str = "id,mrr,employees,seats_provisioned_ratio,sso_enabled,integrations_count,exec_sponsor_meetings_90d,nps,support_csat,weekly_active_ratio,feature_breadth_ratio,logins_per_user_30d,value_realized_ratio,quota_utilization_ratio,renewal_days_left\n";
 

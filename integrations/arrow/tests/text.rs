@@ -14,19 +14,10 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, Date32Array, RecordBatch, StringArray};
 use arrow_schema::DataType;
 use healthscore::batch::Scorer;
-use healthscore::Model;
 use healthscore_arrow::{score_batch, score_file, Options};
 use results::{micros_column, MICROS};
 use std::sync::Arc;
-
-fn model() -> Model {
-    Model::new(serde_json::from_str(include_str!("../../../examples/data/model-v0m.json")).unwrap())
-        .unwrap()
-}
-
-fn day() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
-}
+use v0m::{day, model};
 
 /// Days since 1970-01-01.
 fn days(d: chrono::NaiveDate) -> i32 {
