@@ -85,8 +85,9 @@ enum Command {
     /// Validate a model (and rules, and a lifecycle): print every problem
     /// with its path, or a one-screen summary of a valid model.
     Check(CheckArgs),
-    /// Score accounts (JSON lines or a JSON array) into JSON lines on
-    /// stdout, with CTAs and their state between runs.
+    /// Score accounts (JSON lines, a JSON array, or a Parquet or CSV file
+    /// of columns) into JSON lines on stdout, with CTAs and their state
+    /// between runs; or columns into a results table (--out).
     Score(ScoreArgs),
     /// The portfolio table: bands × segments with MRR, stale data,
     /// concentration, and the lowest accounts explained.
@@ -159,9 +160,11 @@ pub(crate) struct ScoreArgs {
     /// see the healthscore-arrow crate for the column conventions).
     #[arg(long)]
     pub accounts: String,
-    /// For columnar accounts: where to write the results, a `.parquet`,
-    /// `.csv` or `.jsonl` file by extension (written beside, then renamed
-    /// into place).
+    /// For columnar accounts: where to write the results table, a
+    /// `.parquet`, `.csv` or `.jsonl` file by extension (written beside,
+    /// then renamed into place). Without it, columnar accounts are scored
+    /// as JSON accounts are: to standard output, each with its
+    /// explanation.
     #[arg(long)]
     pub out: Option<String>,
     /// For columnar accounts without an `as_of` column: the date the

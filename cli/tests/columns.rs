@@ -369,6 +369,62 @@ fn without(csv: &PathBuf, column: &str, name: &str) -> PathBuf {
     path
 }
 
+/// Without `--out`, a CSV file's accounts are scored to standard output
+/// as the same accounts in JSON lines are, line for line, with their
+/// explanations; a row it cannot read is rejected on stderr naming its
+/// line, and the others are scored (exit 3), as a JSON line would be.
+#[test]
+fn columnar_accounts_without_out_are_scored_as_json_accounts_are() {
+    let (_, json, csv) = generated_as_columns("examples/data/model.json", 300, "to-stdout");
+    let score = |accounts: &PathBuf| {
+        hs().args([
+            "score",
+            "--model",
+            "examples/data/model.json",
+            "--as-of",
+            "2026-11-30",
+            "--accounts",
+        ])
+        .arg(accounts)
+        .output()
+        .unwrap()
+    };
+    // (`--as-of` is for columns; the JSON accounts carry their own.)
+    let a = hs()
+        .args(["score", "--model", "examples/data/model.json", "--accounts"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let b = score(&csv);
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    let (a, b) = (
+        String::from_utf8(a.stdout).unwrap(),
+        String::from_utf8(b.stdout).unwrap(),
+    );
+    assert_eq!(b.lines().count(), 300);
+    assert!(b.contains(r#""pulls_down_most""#) && b.contains(r#""metrics""#));
+    same_lines(&a, &b);
+    assert!(String::from_utf8(score(&csv).stderr)
+        .unwrap()
+        .contains("300 read, 300 scored, 0 rejected"));
+    // A bad MRR cell on the third account's line rejects that row alone.
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mrr = lines[0].split(',').position(|c| c == "mrr").unwrap();
+    let mut cells: Vec<String> = lines[3].split(',').map(str::to_string).collect();
+    cells[mrr] = "$1,200".replace(',', "");
+    lines[3] = cells.join(",");
+    let bad = tmp("to-stdout-bad-mrr.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let c = score(&bad);
+    assert_eq!(c.status.code(), Some(3));
+    let stderr = String::from_utf8(c.stderr).unwrap();
+    assert!(stderr.contains("299 scored, 1 rejected"), "{stderr}");
+    assert!(stderr.contains("mrr"), "{stderr}");
+    assert_eq!(String::from_utf8(c.stdout).unwrap().lines().count(), 299);
+}
+
 /// `score --state-out` and `--state` on a CSV file of columns: its rows
 /// are scored as the same accounts in JSON lines are, to standard output
 /// with each account's CTA actions, and the state files of both runs are

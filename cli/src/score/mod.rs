@@ -11,6 +11,11 @@
 //! A byte-order mark is skipped. Stderr always ends with `N read, N scored,
 //! N rejected`, and read = scored + rejected.
 //!
+//! Columnar accounts (a `.parquet` or `.csv` file) are scored into a
+//! results table with `--out FILE`; without it they are read by the
+//! model's columns and scored as the same accounts in JSON are, to
+//! standard output.
+//!
 //! With `--rules`, CTA state between runs: `--state FILE` (JSON lines, one
 //! per account: its CTA records and the rules that held; indexed, about 40
 //! bytes an account, not held in memory) and `--state-out FILE`, written
@@ -51,11 +56,11 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         healthscore_arrow::Format::of(args.accounts.as_ref()),
         Ok(healthscore_arrow::Format::Parquet | healthscore_arrow::Format::Csv)
     );
-    // With CTA state between runs, a columnar file's rows are scored as
-    // the same accounts in JSON are (below); without, into a results
-    // table.
+    // Into a results table (`--out`), without CTA state; else a columnar
+    // file's rows are scored as the same accounts in JSON are (below): to
+    // standard output, with CTA state between runs where asked.
     let stateful = args.state.is_some() || args.state_out.is_some();
-    if columnar && !stateful {
+    if columnar && !stateful && args.out.is_some() {
         return columns(&args);
     }
     if let Some(n) = args.threads {
@@ -68,8 +73,11 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
             .build_global()
             .map_err(|e| format!("--threads {n}: {e}"))?;
     }
-    if columnar && (args.out.is_some() || args.no_drivers) {
+    if columnar && stateful && (args.out.is_some() || args.no_drivers) {
         return Err("with --state or --state-out, columnar accounts are scored as JSON accounts are: to standard output, as JSON lines with each account's CTA actions (--out and --no-drivers are for the results table, without state)".into());
+    }
+    if columnar && args.no_drivers {
+        return Err("--no-drivers is for the results table (--out FILE); to standard output, columnar accounts are scored as JSON accounts are, each with its explanation".into());
     }
     if !columnar && (args.out.is_some() || args.as_of.is_some() || args.no_drivers) {
         return Err("--out, --as-of and --no-drivers are for columnar accounts (.parquet or .csv); JSON accounts are scored to standard output".into());
@@ -192,10 +200,7 @@ pub(crate) fn as_of(given: Option<&str>) -> Result<Option<chrono::NaiveDate>, St
 /// Columnar accounts (Parquet or CSV) scored with the batch path into a
 /// Parquet, CSV or JSON-lines file; with `--rules`, each row's CTAs too.
 fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
-    let out = args
-        .out
-        .as_deref()
-        .ok_or("columnar accounts need --out FILE (.parquet, .csv or .jsonl)")?;
+    let out = args.out.as_deref().ok_or("--out FILE is missing")?;
     let model = Model::from_path(&args.model).map_err(|e| e.to_string())?;
     let as_of = as_of(args.as_of.as_deref())?;
     let threads = match args.threads {
