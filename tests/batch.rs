@@ -123,6 +123,19 @@ fn columns(model: &Model, accounts: &mut [AccountData]) -> Owned {
                         Value::Exact(d) => d.to_string().parse().unwrap(),
                     };
                     obs.value = Value::Number(x);
+                    // Money comes back as the decimal the column held
+                    // (its double's shortest form), where that has at
+                    // most six places below 10⁹.
+                    let money = model.config().metrics.iter().any(|m| {
+                        &m.id == id && matches!(m.kind, healthscore::model::MetricKind::Money)
+                    });
+                    if money && x.is_finite() && x.abs() < 1e9 {
+                        if let Ok(d) = x.to_string().parse::<Decimal>() {
+                            if d.scale() <= 6 {
+                                obs.value = Value::Exact(d.normalize());
+                            }
+                        }
+                    }
                     values.push(x);
                     valid.push(true);
                     days.push(date32(obs.observed_on));

@@ -338,7 +338,7 @@ pub(crate) fn account_data(
             continue;
         };
         let observed = column.observed.map_or(as_of, |d| day_of(&d, row));
-        let mut obs = Observation::new(metric.id.clone(), Value::Number(x), observed);
+        let mut obs = Observation::new(metric.id.clone(), column_value(&metric.kind, x), observed);
         if let Some(Some(author)) = column.authors.and_then(|a| a.get(row)) {
             obs = obs.by(*author, "");
             obs.note = None;
@@ -346,4 +346,104 @@ pub(crate) fn account_data(
         data.observations.push(obs);
     }
     data
+}
+
+/// A metric's value read from a column, as the row API's [`Value`]: a
+/// money amount as the decimal it was written as (`Value::Exact`, which
+/// an explanation shows as `"8818.51"`, as it shows the same account's
+/// JSON), a number otherwise.
+///
+/// The decimal is `x`'s shortest form, the one that reads back as `x`;
+/// with at most six places and `|x| < 10⁹` it is the decimal the column
+/// held (a `Decimal128` or a CSV cell of up to 15 digits) and its
+/// millionths are `x`'s, so the kernel, which scores `x`, and the row
+/// API, which scores the decimal, agree. Any other amount stays a number.
+pub(crate) fn column_value(kind: &crate::MetricKind, x: f64) -> Value {
+    if matches!(kind, crate::MetricKind::Money) {
+        if let Some(d) = money_decimal(x) {
+            return Value::Exact(d);
+        }
+    }
+    Value::Number(x)
+}
+
+/// `x`'s shortest decimal form when it has at most six places and
+/// `|x| < 10⁹` (see [`column_value`]), without allocating.
+fn money_decimal(x: f64) -> Option<Decimal> {
+    use std::io::Write;
+    if !x.is_finite() || x.abs() >= 1e9 || (x != 0.0 && x.abs() < 1e-6) {
+        return None;
+    }
+    // `{x}` is the shortest form that reads back as `x`, never with an
+    // exponent: at most a sign, nine digits, a point and seventeen more
+    // digits for these magnitudes.
+    let mut buf = [0u8; 48];
+    let len = {
+        let mut cursor = std::io::Cursor::new(&mut buf[..]);
+        write!(cursor, "{x}").ok()?;
+        usize::try_from(cursor.position()).ok()?
+    };
+    let text = std::str::from_utf8(buf.get(..len)?).ok()?;
+    let d: Decimal = text.parse().ok()?;
+    (d.scale() <= 6).then_some(d.normalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{column_value, money_decimal};
+    use crate::points::f64_to_micros;
+    use crate::value::Value;
+    use crate::MetricKind;
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    /// Worked cases: a money cell comes back as the decimal written, a
+    /// number of any other kind stays a number, and amounts the column
+    /// cannot hold exactly stay numbers.
+    #[test]
+    fn money_read_from_a_column_is_the_decimal_written() {
+        let exact = |s: &str| Value::Exact(s.parse().unwrap());
+        assert_eq!(column_value(&MetricKind::Money, 8818.51), exact("8818.51"));
+        assert_eq!(column_value(&MetricKind::Money, 1200.0), exact("1200"));
+        assert_eq!(column_value(&MetricKind::Money, 0.1), exact("0.1"));
+        assert_eq!(column_value(&MetricKind::Money, -0.0), exact("0"));
+        assert_eq!(
+            column_value(&MetricKind::Money, 0.000001),
+            exact("0.000001")
+        );
+        assert_eq!(
+            column_value(&MetricKind::Money, 999_999_999.999999),
+            exact("999999999.999999")
+        );
+        assert_eq!(column_value(&MetricKind::Ratio, 0.5), Value::Number(0.5));
+        // Seven places, 10⁹ and past, and what is not a number.
+        for x in [0.0000001, 0.1234567, 1e9, 2.5e12, f64::NAN, f64::INFINITY] {
+            assert!(money_decimal(x).is_none(), "{x}");
+            assert!(matches!(
+                column_value(&MetricKind::Money, x),
+                Value::Number(_)
+            ));
+        }
+    }
+
+    proptest! {
+        /// Any decimal of up to six places below 10⁹, read from a column
+        /// as the nearest double, comes back as itself, and its
+        /// millionths from the double (what the kernel scores) are its
+        /// own (what the row API scores).
+        #[test]
+        fn money_decimals_come_back_with_their_own_millionths(
+            (scale, mantissa) in (0u32..=6).prop_flat_map(|s| {
+                let top = 10i64.pow(9 + s) - 1;
+                (Just(s), -top..=top)
+            }),
+        ) {
+            let d = Decimal::new(mantissa, scale);
+            let x: f64 = d.to_string().parse().unwrap();
+            let back = money_decimal(x);
+            prop_assert_eq!(back, Some(d.normalize()));
+            let micros = i64::try_from(mantissa as i128 * 10i128.pow(6 - scale)).unwrap();
+            prop_assert_eq!(f64_to_micros(x).unwrap(), micros);
+        }
+    }
 }
