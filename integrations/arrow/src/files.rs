@@ -350,7 +350,14 @@ pub(crate) fn open(
         Format::Parquet => {
             let mut builder =
                 parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-                    .map_err(|e| read(e.into()))?;
+                    .map_err(|e| match crate::parquet_file::not_parquet(input) {
+                        Some(what) => Error::NotParquet {
+                            path: input.display().to_string(),
+                            what,
+                            source: e,
+                        },
+                        None => read(e.into()),
+                    })?;
             let rows = builder.metadata().file_metadata().num_rows();
             ids.expect(rows);
             expected_rows = u64::try_from(rows).ok();

@@ -130,6 +130,7 @@ mod input;
 mod keys;
 mod layout;
 mod output;
+mod parquet_file;
 mod pipeline;
 mod projection;
 mod ragged;
@@ -259,6 +260,19 @@ pub enum Error {
     /// replace the accounts.
     #[error("{0}: the output would replace the accounts it is read from")]
     SameFile(String),
+    /// A `.parquet` file that is not a whole Parquet file: cut short (it
+    /// does not end as one does: a copy or a writer stopped midway), or
+    /// not Parquet at all (it does not start as one does), with what the
+    /// Parquet reader said.
+    #[error("{path}: {what} ({source})")]
+    NotParquet {
+        /// The file.
+        path: String,
+        /// What the file is, as its first and last bytes say.
+        what: &'static str,
+        /// What the Parquet reader said.
+        source: parquet::errors::ParquetError,
+    },
 }
 
 impl Error {
@@ -273,6 +287,7 @@ impl Error {
             | Error::NotCommaSeparated { .. }
             | Error::NotUtf8 { .. }
             | Error::HeaderNotUtf8 { .. }
+            | Error::NotParquet { .. }
             | Error::EmptyCsv(_)
             | Error::SameFile(_) => self,
             // The I/O error itself where the reader wrapped one (a

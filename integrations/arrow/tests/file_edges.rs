@@ -215,10 +215,46 @@ fn errors_name_the_file_and_leave_earlier_results_whole() {
     let cut = d.join("cut.parquet");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let e = score_file(&scorer, &cut, &results, &options()).unwrap_err();
+    assert!(matches!(e, Error::NotParquet { .. }), "{e:?}");
+    assert!(
+        e.to_string().starts_with(&format!(
+            "{}: not a whole Parquet file: it does not end as one does (cut short while copied or written?) (Parquet error: ",
+            cut.display()
+        )),
+        "{e}"
+    );
+    // A CSV file named .parquet, and an empty one: said what they are.
+    let named = d.join("named.parquet");
+    std::fs::copy(&csv, &named).unwrap();
+    let empty = d.join("empty.parquet");
+    std::fs::write(&empty, b"").unwrap();
+    for (file, what) in [
+        (
+            &named,
+            "not a Parquet file: it does not start as one does (another format, named .parquet?)",
+        ),
+        (&empty, "an empty file, not a Parquet file"),
+    ] {
+        let e = score_file(&scorer, file, &results, &options()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with(&format!("{}: {what} (", file.display())),
+            "{e}"
+        );
+    }
+    // A whole file whose footer is corrupt: the Parquet reader's error.
+    let mut broken = bytes.clone();
+    let at = broken.len() - 8;
+    broken[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+    let corrupt = d.join("corrupt.parquet");
+    std::fs::write(&corrupt, broken).unwrap();
+    let e = score_file(&scorer, &corrupt, &results, &options()).unwrap_err();
     assert!(matches!(e, Error::File { .. }), "{e:?}");
     assert!(
-        e.to_string()
-            .starts_with(&format!("{}: Parquet error", cut.display())),
+        e.to_string().starts_with(&format!(
+            "{}: EOF: Parquet file too small",
+            corrupt.display()
+        )),
         "{e}"
     );
 
@@ -278,8 +314,11 @@ fn errors_name_the_file_and_leave_earlier_results_whole() {
         [
             "accounts.csv",
             "accounts.parquet",
+            "corrupt.parquet",
             "cut.parquet",
+            "empty.parquet",
             "latin1.csv",
+            "named.parquet",
             "scores.csv"
         ]
     );
