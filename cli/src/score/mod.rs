@@ -60,8 +60,8 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     // file's rows are scored as the same accounts in JSON are (below): to
     // standard output, with CTA state between runs where asked.
     let stateful = args.state.is_some() || args.state_out.is_some();
-    if columnar && !stateful && args.out.is_some() {
-        return columns(&args);
+    if let (true, false, Some(out)) = (columnar, stateful, args.out.as_deref()) {
+        return columns(&args, out);
     }
     if let Some(n) = args.threads {
         // The JSON path scores on rayon's global pool (started only here:
@@ -197,10 +197,9 @@ pub(crate) fn as_of(given: Option<&str>) -> Result<Option<chrono::NaiveDate>, St
     Ok(Some(day))
 }
 
-/// Columnar accounts (Parquet or CSV) scored with the batch path into a
-/// Parquet, CSV or JSON-lines file; with `--rules`, each row's CTAs too.
-fn columns(args: &ScoreArgs) -> Result<ExitCode, String> {
-    let out = args.out.as_deref().ok_or("--out FILE is missing")?;
+/// Columnar accounts (Parquet or CSV) scored with the batch path into
+/// `out`, a Parquet, CSV or JSON-lines file; with `--rules`, each row's CTAs too.
+fn columns(args: &ScoreArgs, out: &str) -> Result<ExitCode, String> {
     let model = Model::from_path(&args.model).map_err(|e| e.to_string())?;
     let as_of = as_of(args.as_of.as_deref())?;
     let threads = match args.threads {
