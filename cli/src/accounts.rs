@@ -25,10 +25,16 @@ pub(crate) struct Chunk {
 pub(crate) struct Rejections<'p> {
     progress: &'p Progress,
     count: Cell<u64>,
+    /// Rows of a CSV file: the first rejection says how they are counted.
+    csv: bool,
 }
 
 impl Rejections<'_> {
     pub(crate) fn reject(&self, shape: Shape, place: u64, why: &str) {
+        if self.csv && self.count.get() == 0 {
+            self.progress
+                .eprint(&format!("{}\n", crate::score::CSV_ROWS));
+        }
         self.progress.eprint(&shape.rejection(place, why));
         self.count.set(self.count.get() + 1);
     }
@@ -71,6 +77,7 @@ pub(crate) fn for_each_chunk(
     let rejections = Rejections {
         progress: &progress,
         count: Cell::new(0),
+        csv: crate::score::is_csv(path),
     };
     let mut seen: HashSet<String> = HashSet::new();
     let mut units: Vec<Unit> = Vec::with_capacity(CHUNK);
@@ -141,6 +148,7 @@ fn for_each_row_chunk(
     let rejections = Rejections {
         progress: &progress,
         count: Cell::new(0),
+        csv: crate::score::is_csv(path),
     };
     let mut seen: HashSet<String> = HashSet::new();
     let options = healthscore_arrow::Options {
@@ -197,6 +205,7 @@ pub(crate) fn for_each_row_pair(
     let rejections = Rejections {
         progress: &progress,
         count: Cell::new(0),
+        csv: crate::score::is_csv(path),
     };
     let options = healthscore_arrow::Options {
         as_of,

@@ -221,6 +221,46 @@ fn portfolio_explain_and_report_read_columns() {
         .assert()
         .code(3)
         .stderr(contains("rejected row 3: account acct-0000002: mrr: \"n/a"));
+    // Row 3 is the third account, the spreadsheet's row 4 (the header is
+    // its row 1): every command that names a CSV file's rows says so once.
+    assert!(std::fs::read_to_string(&bad)
+        .unwrap()
+        .lines()
+        .nth(3)
+        .unwrap()
+        .starts_with("acct-0000002,"));
+    let counted =
+        "(a CSV file's rows are counted after its header line: row N is row N+1 in a spreadsheet)";
+    let scores = tmp("columns-bad-scores.csv");
+    for command in [
+        &["portfolio"][..],
+        &["score"],
+        &["score", "--out", scores.to_str().unwrap()],
+    ] {
+        let out = hs()
+            .args(command)
+            .args(["--model", model, "--accounts"])
+            .arg(&bad)
+            .assert()
+            .code(3)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(stderr.matches(counted).count(), 1, "{command:?}: {stderr}");
+    }
+    // Not where nothing is rejected.
+    for command in [&["portfolio"][..], &["score"]] {
+        let out = hs()
+            .args(command)
+            .args(["--model", model, "--accounts"])
+            .arg(&columns)
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(!stderr.contains(counted), "{command:?}: {stderr}");
+    }
     // Without an as_of column: --as-of, as `score` takes it, and the
     // error says so.
     let undated = without(&columns, "as_of", "columns-undated.csv");

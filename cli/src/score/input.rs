@@ -23,6 +23,21 @@ pub struct Unit {
     pub text: Result<String, String>,
 }
 
+/// Said once where a CSV file's rows are rejected by number: its rows
+/// are counted after the header, as records (a value may span lines), so
+/// that `row 7` is the seventh account, and a spreadsheet, whose row 1 is
+/// the header, shows it as row 8.
+pub const CSV_ROWS: &str =
+    "(a CSV file's rows are counted after its header line: row N is row N+1 in a spreadsheet)";
+
+/// Whether `path` names a CSV file of columns (by its extension).
+pub fn is_csv(path: &str) -> bool {
+    matches!(
+        healthscore_arrow::Format::of(path.as_ref()),
+        Ok(healthscore_arrow::Format::Csv)
+    )
+}
+
 /// How the stream was written.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Shape {

@@ -27,7 +27,7 @@ pub(crate) mod pipeline;
 mod reader;
 mod state;
 
-pub(crate) use input::{split, Shape, Unit};
+pub(crate) use input::{is_csv, split, Shape, Unit, CSV_ROWS};
 
 use crate::{exit, ScoreArgs};
 use healthscore::lifecycle::Lifecycle;
@@ -153,6 +153,9 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         totals.scored,
         totals.rejected
     );
+    if totals.rejected > 0 && is_csv(&path) {
+        say!("{CSV_ROWS}");
+    }
     if ctas.is_some() {
         let [opened, updated, quiet, closed] = totals.actions;
         say!("CTAs: {opened} opened, {updated} updated, {quiet} quiet, {closed} proposed to close");
@@ -263,6 +266,9 @@ fn columns(args: &ScoreArgs, out: &str) -> Result<ExitCode, String> {
             stats.rows,
             started.elapsed()
         ),
+    }
+    if stats.rejected > 0 && is_csv(&args.accounts) {
+        say!("{CSV_ROWS}");
     }
     if !stats.unread_dates.is_empty() {
         say!(
