@@ -9,7 +9,7 @@ use crate::score::pipeline::{describe_json_error, id_in_text};
 use crate::score::{open_input, split, Shape, Unit};
 use healthscore::{Account, AccountData, Model};
 use rayon::prelude::*;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 
 /// Accounts parsed per parallel step.
@@ -21,22 +21,50 @@ pub(crate) struct Chunk {
     pub accounts: Vec<(u64, AccountData)>,
 }
 
-/// Counts rejections and prints them above the progress bar.
+/// Counts rejections and prints them above the progress bar, a chunk's
+/// in the order of their places: those found reading it (a line that is
+/// not JSON, a repeated id) and those its visit found (an account the
+/// model refuses) together, as `score` prints them.
 pub(crate) struct Rejections<'p> {
     progress: &'p Progress,
     count: Cell<u64>,
     /// Rows of a CSV file: the first rejection says how they are counted.
     csv: bool,
+    /// The chunk's rejections so far: place and line.
+    pending: RefCell<Vec<(u64, String)>>,
 }
 
-impl Rejections<'_> {
+impl<'p> Rejections<'p> {
+    fn new(progress: &'p Progress, path: &str) -> Rejections<'p> {
+        Rejections {
+            progress,
+            count: Cell::new(0),
+            csv: crate::score::is_csv(path),
+            pending: RefCell::new(Vec::new()),
+        }
+    }
+
     pub(crate) fn reject(&self, shape: Shape, place: u64, why: &str) {
-        if self.csv && self.count.get() == 0 {
+        self.pending
+            .borrow_mut()
+            .push((place, shape.rejection(place, why)));
+        self.count.set(self.count.get() + 1);
+    }
+
+    /// Prints the chunk's rejections, in the order of their places (a
+    /// stable sort: one place's in the order found).
+    fn flush(&self) {
+        let mut pending = self.pending.take();
+        if pending.is_empty() {
+            return;
+        }
+        if self.csv && self.count.get() == pending.len() as u64 {
             self.progress
                 .eprint(&format!("{}\n", crate::score::CSV_ROWS));
         }
-        self.progress.eprint(&shape.rejection(place, why));
-        self.count.set(self.count.get() + 1);
+        pending.sort_by_key(|(place, _)| *place);
+        let lines: String = pending.into_iter().map(|(_, line)| line).collect();
+        self.progress.eprint(&lines);
     }
 
     pub(crate) fn count(&self) -> u64 {
@@ -74,11 +102,7 @@ pub(crate) fn for_each_chunk(
     }
     let progress = Progress::for_input("reading", path);
     let mut input = progress.reader(open_input(path)?);
-    let rejections = Rejections {
-        progress: &progress,
-        count: Cell::new(0),
-        csv: crate::score::is_csv(path),
-    };
+    let rejections = Rejections::new(&progress, path);
     let mut seen: HashSet<String> = HashSet::new();
     let mut units: Vec<Unit> = Vec::with_capacity(CHUNK);
     let mut shape = Shape::Lines;
@@ -109,7 +133,9 @@ pub(crate) fn for_each_chunk(
                 Err(why) => rejections.reject(shape, place, &why),
             }
         }
-        visit(Chunk { shape, accounts }, &rejections)
+        let visited = visit(Chunk { shape, accounts }, &rejections);
+        rejections.flush();
+        visited
     };
     let read = split(
         &mut input,
@@ -145,11 +171,7 @@ fn for_each_row_chunk(
     mut visit: impl FnMut(Chunk, &Rejections<'_>) -> Result<(), String>,
 ) -> Result<u64, String> {
     let progress = Progress::for_rows("reading");
-    let rejections = Rejections {
-        progress: &progress,
-        count: Cell::new(0),
-        csv: crate::score::is_csv(path),
-    };
+    let rejections = Rejections::new(&progress, path);
     let mut seen: HashSet<String> = HashSet::new();
     let options = healthscore_arrow::Options {
         as_of,
@@ -175,7 +197,9 @@ fn for_each_row_chunk(
             shape: Shape::Rows,
             accounts,
         };
-        visit(chunk, &rejections).map_err(StopReading::Visit)
+        let visited = visit(chunk, &rejections).map_err(StopReading::Visit);
+        rejections.flush();
+        visited
     })
     .map_err(|e| match e {
         StopReading::Visit(e) => e,
@@ -202,11 +226,7 @@ pub(crate) fn for_each_row_pair(
 ) -> Result<u64, String> {
     type Rows = (u64, Vec<Result<AccountData, String>>);
     let progress = Progress::for_rows("reading");
-    let rejections = Rejections {
-        progress: &progress,
-        count: Cell::new(0),
-        csv: crate::score::is_csv(path),
-    };
+    let rejections = Rejections::new(&progress, path);
     let options = healthscore_arrow::Options {
         as_of,
         ..healthscore_arrow::Options::default()
@@ -265,7 +285,9 @@ pub(crate) fn for_each_row_pair(
                     }
                 }
                 progress.rows(done, None);
-                visit(pairs, &rejections).map_err(StopReading::Visit)
+                let visited = visit(pairs, &rejections).map_err(StopReading::Visit);
+                rejections.flush();
+                visited
             },
         );
         // Ends the old model's reading if the new one's ended first.

@@ -311,6 +311,47 @@ fn portfolio_prints_the_table_and_counts_rejections() {
         .code(3)
         .stdout(contains("5 accounts"))
         .stderr(contains("rejected line 6: account bad"));
+    // Rejections in the order of their lines, whether found reading (a
+    // line cut short, a repeated id) or binding (a negative MRR): as
+    // `score` prints them, for portfolio, explain, report and diff alike.
+    let mixed = accounts(
+        "portfolio-mixed.jsonl",
+        2,
+        &[
+            NEGATIVE_MRR,
+            "{\"id\": \"cut",
+            NEGATIVE_MRR,
+            "{\"id\": \"cut",
+        ],
+    );
+    let stderr = |args: &[&str]| {
+        let out = hs()
+            .args(args)
+            .arg("--accounts")
+            .arg(&mixed)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let report = tmp("portfolio-mixed.html");
+    for args in [
+        &["portfolio"][..],
+        &["report", "-o", report.to_str().unwrap()],
+        &[
+            "diff",
+            "examples/data/model.json",
+            "examples/data/model.toml",
+        ],
+    ] {
+        let err = stderr(args);
+        let lines: Vec<u64> = err
+            .lines()
+            .filter_map(|l| l.strip_prefix("rejected line "))
+            .filter_map(|l| l.split(':').next()?.parse().ok())
+            .collect();
+        assert_eq!(lines, [3, 4, 5, 6], "{args:?}: {err}");
+    }
     hs().args(["portfolio", "--accounts", "missing.jsonl"])
         .assert()
         .code(2);
