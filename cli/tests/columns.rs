@@ -20,7 +20,7 @@ fn v0m_accounts(name: &str) -> (PathBuf, PathBuf) {
 
 /// `n` accounts generated for `model`: as generated (`name.jsonl`), as
 /// JSON lines of what columns hold (`name-columnar.jsonl`: a metric's
-/// latest observation, money without trailing zeros, its author but no
+/// latest observation (money as written), its author but no
 /// note; each event's
 /// latest day; no parent),
 /// and as the same accounts in a CSV file of columns (`name.csv`): id,
@@ -131,15 +131,6 @@ fn generated_as_columns(model: &str, n: usize, name: &str) -> (PathBuf, PathBuf,
             }
             if let Some(mut o) = o {
                 o.as_object_mut().unwrap().remove("note");
-                // A column holds numbers: money given as a decimal string
-                // comes back from one as that decimal without trailing
-                // zeros (`"1200.50"` as `"1200.5"`).
-                if let Some(d) = o["value"]
-                    .as_str()
-                    .and_then(|t| t.parse::<healthscore::rust_decimal::Decimal>().ok())
-                {
-                    o["value"] = d.normalize().to_string().into();
-                }
                 observations.push(o);
             }
         }

@@ -24,6 +24,10 @@ use std::sync::PoisonError;
 /// Bound with [`Model::bind`] and scored, an `Ok` row scores as the batch
 /// path scores it; a value the row API refuses (a ratio of 1.7, a date
 /// after the as-of date) is refused by `bind`, with the row API's message.
+/// A flag metric's 0 or 1 is the flag (`sso_enabled no`); a money metric
+/// from a text or `Decimal128` column is the decimal its cell wrote
+/// (`1200.50`), from a float column the float's shortest decimal
+/// (`1200.5`): an explanation shows what the export holds.
 ///
 /// # Errors
 ///
@@ -66,6 +70,9 @@ pub fn account_data(
     let layout = Layout::find(model, input.schema_ref());
     crate::input::near_misses(&layout, model, input)?;
     let scorer = Scorer::new(model);
+    // Money as its cells wrote it (`1200.50`), where they are text or
+    // decimals: as the same account's JSON shows it.
+    let written = crate::money::Written::find(model, &layout, input);
     crate::blocks::with_batch(model, &layout, input, options, |batch, mut problems| {
         problems.sort_by_key(|(row, _)| *row);
         let id = layout.get(input, Convention::Id);
@@ -79,6 +86,7 @@ pub fn account_data(
             }
             rows.push(if why.is_empty() {
                 flags_as_flags(model, &mut data);
+                written.restore(row, &mut data);
                 Ok(data)
             } else {
                 let label = crate::output::label(id, options, row);

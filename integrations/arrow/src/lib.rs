@@ -129,6 +129,7 @@ mod ids;
 mod input;
 mod keys;
 mod layout;
+mod money;
 mod output;
 mod parquet_file;
 mod pipeline;

@@ -137,3 +137,95 @@ fn every_row_reads_as_score_file_scores_it() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A money metric read from text or `Decimal128` cells is the decimal the
+/// cell wrote (`1200.50`), as the same account given in JSON holds it; from
+/// a float column, the shortest decimal of the float (`1200.5`). The value
+/// scored is the same either way.
+#[test]
+fn money_is_the_decimal_its_cell_wrote() {
+    use arrow_array::{ArrayRef, Decimal128Array, Float64Array, RecordBatch, StringArray};
+    use healthscore::{Model, Value};
+    use healthscore_arrow::account_data;
+    use std::sync::Arc;
+    let json = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/data/model.json"
+    ))
+    .unwrap();
+    let model = Model::new(serde_json::from_str(&json).unwrap()).unwrap();
+    let money: [(&str, ArrayRef); 3] = [
+        (
+            "text",
+            Arc::new(StringArray::from(vec![Some("1200.50"), Some(" 7 "), None])),
+        ),
+        (
+            "decimal",
+            Arc::new(
+                Decimal128Array::from(vec![Some(120_050), Some(700), None])
+                    .with_precision_and_scale(12, 2)
+                    .unwrap(),
+            ),
+        ),
+        (
+            "float",
+            Arc::new(Float64Array::from(vec![Some(1200.5), Some(7.0), None])),
+        ),
+    ];
+    let mut scores = Vec::new();
+    for (kind, column) in money {
+        let mut columns: Vec<(&str, ArrayRef)> = vec![
+            ("id", Arc::new(StringArray::from(vec!["a", "b", "c"]))),
+            (
+                "mrr",
+                Arc::new(StringArray::from(vec!["100", "100", "100"])),
+            ),
+            (
+                "employees",
+                Arc::new(Float64Array::from(vec![10.0, 10.0, 10.0])),
+            ),
+        ];
+        let ids: Vec<String> = model.metric_ids().map(str::to_string).collect();
+        for id in &ids {
+            if id == "value_realised" {
+                columns.push((id, column.clone()));
+            } else {
+                columns.push((id, Arc::new(Float64Array::from(vec![1.0, 1.0, 1.0]))));
+            }
+        }
+        let author: ArrayRef = Arc::new(StringArray::from(vec!["kim", "kim", "kim"]));
+        columns.push(("csm_sentiment__author", author));
+        let batch = RecordBatch::try_from_iter(columns).unwrap();
+        let rows = account_data(&model, &batch, &options()).unwrap();
+        let value = |row: usize| {
+            let data = rows[row].as_ref().unwrap();
+            data.observations
+                .iter()
+                .find(|o| o.metric == "value_realised")
+                .map(|o| o.value)
+        };
+        let shown = |row| match value(row) {
+            Some(Value::Exact(d)) => Some(d.to_string()),
+            other => other.map(|v| format!("{v:?}")),
+        };
+        let (first, second) = if kind == "float" {
+            ("1200.5", "7")
+        } else {
+            ("1200.50", if kind == "text" { "7" } else { "7.00" })
+        };
+        assert_eq!(shown(0).as_deref(), Some(first), "{kind}");
+        assert_eq!(shown(1).as_deref(), Some(second), "{kind}");
+        assert_eq!(value(2), None, "{kind}: a null cell is no observation");
+        let data = rows[0].as_ref().unwrap().clone();
+        scores.push(
+            model
+                .bind(data)
+                .unwrap()
+                .score()
+                .overall()
+                .unwrap()
+                .to_decimal(),
+        );
+    }
+    assert!(scores.windows(2).all(|w| w[0] == w[1]), "{scores:?}");
+}
