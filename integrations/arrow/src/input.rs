@@ -137,14 +137,27 @@ pub(crate) fn near_miss<'a>(schema: &'a SchemaRef, name: &str) -> Option<&'a str
         .map(|f| f.name().as_str())
 }
 
-/// The first metric of the model without a column but with a column
-/// named like it ([`missing`]); a metric with no column like it is left
-/// to the batch path's check, which names every one.
+/// What is wrong with the columns as named, before any is read: a column
+/// the scorer reads that the input has twice (a join that kept both
+/// sides' `nps`), or the first metric of the model without a column but
+/// with a column named like it ([`missing`]); a metric with no column
+/// like it is left to the batch path's check, which names every one.
 pub(crate) fn near_misses(
     layout: &Layout,
     model: &Model,
     batch: &RecordBatch,
 ) -> Result<(), Error> {
+    let schema = batch.schema_ref();
+    if let Some(field) = layout.repeated.and_then(|at| schema.fields().get(at)) {
+        let name = field.name();
+        let times = schema.fields().iter().filter(|f| f.name() == name).count();
+        return Err(Error::column(
+            name,
+            format!(
+                "the input has {times} columns of this name: keep one (which of them to score cannot be told)"
+            ),
+        ));
+    }
     match layout.near_miss.and_then(|m| model.metric_ids().nth(m)) {
         Some(id) => Err(missing(batch.schema_ref(), id)),
         None => Ok(()),

@@ -73,6 +73,9 @@ pub(crate) struct Layout {
     /// Whether a column the scorer reads is of a type it casts first
     /// ([`cast_to`]).
     pub(crate) cast: bool,
+    /// The first column the scorer reads whose name an earlier column
+    /// has too (two `nps` columns: which to score cannot be told).
+    pub(crate) repeated: Option<usize>,
 }
 
 impl Layout {
@@ -90,6 +93,7 @@ impl Layout {
             authors: Vec::new(),
             near_miss: None,
             cast: false,
+            repeated: None,
         };
         let first = |slot: &mut Option<usize>, at: usize| {
             slot.get_or_insert(at);
@@ -116,6 +120,10 @@ impl Layout {
                 layout.dates.push(at);
             }
             let read = reads(model, name);
+            let earlier = || schema.fields().iter().take(at).any(|f| f.name() == name);
+            if read && layout.repeated.is_none() && earlier() {
+                layout.repeated = Some(at);
+            }
             if is_date(name) && read {
                 layout.read_dates.push(at);
             }
@@ -185,7 +193,8 @@ mod tests {
     }
 
     /// Each column is found where `column_by_name` finds it: the first of
-    /// its name, duplicates after it ignored.
+    /// its name; a repeat of a name read is noted (and refused by
+    /// `near_misses`).
     #[test]
     fn columns_are_found_where_a_lookup_by_name_finds_them() {
         let model = model();
@@ -221,6 +230,8 @@ mod tests {
         assert_eq!(layout.read_dates, [5, 6, 10]);
         assert_eq!(layout.authors, [7, 8]);
         assert_eq!(layout.near_miss, None);
+        // The second `id` (the first column read that repeats a name).
+        assert_eq!(layout.repeated, Some(4));
         // `as_of` as text is read from text, not cast; an `id` as Utf8
         // after the first is not read at all.
         assert!(!layout.cast);

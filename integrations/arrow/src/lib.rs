@@ -32,9 +32,11 @@
 //! read as text (see [`score_file`]), so that one cell that is not a
 //! number or a date rejects its row, not the file.
 //!
-//! Other columns are ignored (a warehouse export carries its own). A
-//! metric of the model without a column, or a convention column of the
-//! wrong type, is an [`Error`] naming the column. A row whose values
+//! Other columns are ignored (a warehouse export carries its own, and may
+//! repeat a name). A metric of the model without a column, a convention
+//! column of the wrong type, or a column the scorer reads that the input
+//! has twice (which of the two to score cannot be told) is an [`Error`]
+//! naming the column. A row whose values
 //! cannot be read is rejected as a row, not the batch: a null `id`, `mrr`,
 //! `employees` or `as_of`, a negative employee count, MRR text that is not
 //! a number, a text cell that is not a number, count or date (`nps: "n/a"

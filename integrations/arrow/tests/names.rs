@@ -1,0 +1,98 @@
+//! A column the scorer reads that the input has twice (a join that kept
+//! both sides' `nps`, a CSV export with a column pasted in again) is
+//! refused, naming it: which of the two holds the values to score cannot
+//! be told, and scoring the first would drop the second silently. A
+//! column the scorer does not read may repeat (an export carries its own).
+
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+#[path = "support/v0m_arrow.rs"]
+mod v0m_arrow;
+
+use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use healthscore::batch::Scorer;
+use healthscore_arrow::{read_accounts, score_batch, score_file, Error, Options};
+use std::sync::Arc;
+
+fn options() -> Options {
+    Options {
+        as_of: Some(v0m::day()),
+        ..Options::default()
+    }
+}
+
+/// `batch` with `extra` columns appended.
+fn with(batch: &RecordBatch, extra: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    let mut columns: Vec<(String, ArrayRef)> = batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, a)| (f.name().clone(), a.clone()))
+        .collect();
+    columns.extend(extra.into_iter().map(|(n, a)| (n.to_string(), a)));
+    RecordBatch::try_from_iter(columns).unwrap()
+}
+
+#[test]
+fn a_column_read_twice_is_refused_and_one_not_read_may_repeat() {
+    let model = v0m::model();
+    let scorer = Scorer::new(&model);
+    let good = v0m_arrow::record_batch(&v0m::generate(20, 4), Vec::new());
+    let detractors: ArrayRef = Arc::new(Float64Array::from(vec![-90.0; 20]));
+    for name in ["nps", "mrr", "id", "nps__observed_on", "renewal__date"] {
+        let array: ArrayRef = if name == "nps" {
+            detractors.clone()
+        } else {
+            Arc::new(StringArray::from(vec!["2026-11-01"; 20]))
+        };
+        let mut extra = vec![(name, array.clone())];
+        if name.ends_with("__observed_on") || name.ends_with("__date") {
+            extra.push((name, array));
+        }
+        let twice = with(&good, extra);
+        let e = score_batch(&scorer, &twice, &options()).unwrap_err();
+        assert!(matches!(e, Error::Column { .. }), "{name}: {e}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "column {name}: the input has 2 columns of this name: keep one (which of them to score cannot be told)"
+            )
+        );
+    }
+    // Notes twice: not read, so scored as without them.
+    let notes: ArrayRef = Arc::new(StringArray::from(vec!["call back"; 20]));
+    let noted = with(&good, vec![("notes", notes.clone()), ("notes", notes)]);
+    assert_eq!(
+        score_batch(&scorer, &noted, &options()).unwrap(),
+        score_batch(&scorer, &good, &options()).unwrap()
+    );
+}
+
+#[test]
+fn a_csv_file_with_a_metric_twice_is_refused_by_every_reader() {
+    let model = v0m::model();
+    let scorer = Scorer::new(&model);
+    let d = std::env::temp_dir().join(format!("healthscore-names-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let header = "id,mrr,employees,seats_provisioned_ratio,sso_enabled,integrations_count,exec_sponsor_meetings_90d,nps,support_csat,weekly_active_ratio,feature_breadth_ratio,logins_per_user_30d,value_realized_ratio,quota_utilization_ratio,renewal_days_left";
+    let row = "1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120";
+    let input = d.join("joined.csv");
+    std::fs::write(&input, format!("{header},notes,nps,notes\n{row},a,-90,b\n")).unwrap();
+    let out = d.join("scores.csv");
+    let e = score_file(&scorer, &input, &out, &options()).unwrap_err();
+    let want = format!(
+        "{}: column nps: the input has 2 columns of this name: keep one (which of them to score cannot be told)",
+        input.display()
+    );
+    assert_eq!(e.to_string(), want);
+    assert!(!out.exists(), "no results file for a refused input");
+    let e = read_accounts(&model, &input, &options(), |_, _| Ok::<(), Error>(())).unwrap_err();
+    assert_eq!(e.to_string(), want);
+    // Without the second nps, the repeated notes are no matter.
+    std::fs::write(&input, format!("{header},notes,notes\n{row},a,b\n")).unwrap();
+    let stats = score_file(&scorer, &input, &out, &options()).unwrap();
+    assert_eq!((stats.rows, stats.rejected), (1, 0));
+    std::fs::remove_dir_all(&d).unwrap();
+}
