@@ -178,10 +178,12 @@ fn whole(x: f64) -> Option<u32> {
 /// A metric column's values as `f64` when they are not already. Text (as
 /// a CSV file has it) is read as a number, or `true` / `false` as 1 / 0
 /// (as a `Boolean` column); a text that is neither reads as 0 and its row
-/// is added to `problems`.
+/// is added to `problems`, saying what was expected: for a flag metric
+/// (`flag`), `sso_enabled: "yes" is not a flag (true, false, 1 or 0)`.
 pub(crate) fn to_f64(
     name: &str,
     array: &dyn Array,
+    flag: bool,
     problems: &mut Vec<(usize, String)>,
 ) -> Result<Vec<f64>, Error> {
     macro_rules! convert {
@@ -217,15 +219,22 @@ pub(crate) fn to_f64(
             .collect(),
         // A warehouse's NUMBER / NUMERIC: the nearest f64, as its text reads.
         DataType::Decimal128(..) => crate::decimal::column_f64(array),
-        DataType::Utf8 => from_text(name, array, "a number", problems, |t| {
-            if t.eq_ignore_ascii_case("true") {
-                Some(1.0)
-            } else if t.eq_ignore_ascii_case("false") {
-                Some(0.0)
+        DataType::Utf8 => {
+            let what = if flag {
+                "a flag (true, false, 1 or 0)"
             } else {
-                t.parse::<f64>().ok()
-            }
-        }),
+                "a number"
+            };
+            from_text(name, array, what, problems, |t| {
+                if t.eq_ignore_ascii_case("true") {
+                    Some(1.0)
+                } else if t.eq_ignore_ascii_case("false") {
+                    Some(0.0)
+                } else {
+                    t.parse::<f64>().ok()
+                }
+            })
+        }
         other => {
             return Err(wrong(
                 name,

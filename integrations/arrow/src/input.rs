@@ -11,6 +11,7 @@ use arrow_schema::{DataType, SchemaRef};
 use chrono::NaiveDate;
 use healthscore::batch::{Batch, Dates, Ids, MetricColumn, Mrr, Validity};
 use healthscore::cta::RuleSet;
+use healthscore::model::MetricKind;
 use healthscore::{Band, Model, Points};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -233,7 +234,8 @@ pub(crate) fn own(model: &Model, layout: &Layout, input: &RecordBatch) -> Result
     for (id, columns) in model.metric_ids().zip(&layout.metrics) {
         if let Some((_, array)) = columns.value.and_then(|at| column_at(input, at)) {
             if array.data_type() != &DataType::Float64 {
-                let values = to_f64(id, array.as_ref(), &mut owned.problems)?;
+                let flag = matches!(model.metric(id), Some((_, MetricKind::Flag)));
+                let values = to_f64(id, array.as_ref(), flag, &mut owned.problems)?;
                 owned.metrics.push((id.to_string(), values));
             }
         }

@@ -99,7 +99,7 @@ id,mrr,employees,as_of,nps__observed_on,previous_score,renewal__date,seats_provi
 good,100,10,2026-11-30,2026-11-29,55.5,2027-01-01,1.0,TRUE,6,2,40,4.5,0.5,0.5,12,1.0,0.9,120
 spaced, 100 , 10 ,2026-11-30, 2026-11-29 ,,,1.0, True ,6,2, 40 ,4.5,0.5,0.5,12,1.0,0.9,120
 ones,100,10.0,2026-11-30 08:15:00.000,2026-11-29T23:00:00-05:00,,,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120
-metric,100,10,2026-11-30,2026-11-29,,,1.0,1,6,2,n/a,4.5,0.5,0.5,12,1.0,0.9,120
+metric,100,10,2026-11-30,2026-11-29,,,1.0,yes,6,2,n/a,4.5,0.5,0.5,12,1.0,0.9,120
 count,100,-1,2026-11-30,2026-11-29,,,1.0,1,6,2,40,4.5,0.5,0.5,12,1.0,0.9,120
 dates,100,10,2026-02-30,2026-11-29,abc,2027-13-01,1.0,1,6,2,40,4.5,0.5,0.5,12,1.0,0.9,120
 observed,100,10,2026-11-30,yesterday,,,1.0,1,6,2,40,4.5,0.5,0.5,12,1.0,0.9,120
@@ -154,7 +154,10 @@ fn a_csv_cell_that_cannot_be_read_rejects_its_row_not_the_file() {
     assert!(scores[0] <= 100_000_000);
     assert_eq!(
         error(3).as_deref(),
-        Some("account metric: nps: \"n/a\" is not a number")
+        Some(
+            "account metric: sso_enabled: \"yes\" is not a flag (true, false, 1 or 0); \
+             nps: \"n/a\" is not a number"
+        )
     );
     assert_eq!(
         error(4).as_deref(),
