@@ -32,19 +32,31 @@ pub(crate) struct Rejections<'p> {
     csv: bool,
     /// The chunk's rejections so far: place and line.
     pending: RefCell<Vec<(u64, String)>>,
+    /// The account `explain` looks for, as its rejections begin
+    /// (`account <id>: `).
+    watch: Option<String>,
+    /// Where the watched account was first rejected.
+    watched: Cell<Option<(Shape, u64)>>,
 }
 
 impl<'p> Rejections<'p> {
-    fn new(progress: &'p Progress, path: &str) -> Rejections<'p> {
+    fn new(progress: &'p Progress, path: &str, watch: Option<&str>) -> Rejections<'p> {
         Rejections {
             progress,
             count: Cell::new(0),
             csv: crate::score::is_csv(path),
             pending: RefCell::new(Vec::new()),
+            watch: watch.map(|id| format!("account {id}: ")),
+            watched: Cell::new(None),
         }
     }
 
     pub(crate) fn reject(&self, shape: Shape, place: u64, why: &str) {
+        if let Some(prefix) = &self.watch {
+            if self.watched.get().is_none() && why.starts_with(prefix.as_str()) {
+                self.watched.set(Some((shape, place)));
+            }
+        }
         self.pending
             .borrow_mut()
             .push((place, shape.rejection(place, why)));
@@ -70,6 +82,12 @@ impl<'p> Rejections<'p> {
     pub(crate) fn count(&self) -> u64 {
         self.count.get()
     }
+
+    /// Where the watched account (see [`for_each_chunk_watching`]) was
+    /// first rejected, if it was.
+    pub(crate) fn watched(&self) -> Option<(Shape, u64)> {
+        self.watched.get()
+    }
 }
 
 /// Reads `path` in chunks, calling `visit` with each chunk of parsed
@@ -84,6 +102,19 @@ impl<'p> Rejections<'p> {
 pub(crate) fn for_each_chunk(
     path: &str,
     columns: Option<(&Model, Option<chrono::NaiveDate>)>,
+    visit: impl FnMut(Chunk, &Rejections<'_>) -> Result<(), String>,
+) -> Result<u64, String> {
+    for_each_chunk_watching(path, columns, None, visit)
+}
+
+/// [`for_each_chunk`], noting where the account `watch` is first
+/// rejected ([`Rejections::watched`], by the time `visit` sees the chunk
+/// it is in, and after `visit` binds it): `explain` then says the account
+/// is there but was rejected, not that there is no such account.
+pub(crate) fn for_each_chunk_watching(
+    path: &str,
+    columns: Option<(&Model, Option<chrono::NaiveDate>)>,
+    watch: Option<&str>,
     mut visit: impl FnMut(Chunk, &Rejections<'_>) -> Result<(), String>,
 ) -> Result<u64, String> {
     if let Ok(format @ (healthscore_arrow::Format::Parquet | healthscore_arrow::Format::Csv)) =
@@ -98,11 +129,11 @@ pub(crate) fn for_each_chunk(
                 "{path}: {kind} of columns; here accounts are read as JSON lines (or a JSON array)"
             ));
         };
-        return for_each_row_chunk(path, model, as_of, visit);
+        return for_each_row_chunk(path, model, as_of, watch, visit);
     }
     let progress = Progress::for_input("reading", path);
     let mut input = progress.reader(open_input(path)?);
-    let rejections = Rejections::new(&progress, path);
+    let rejections = Rejections::new(&progress, path, watch);
     let mut seen: HashSet<String> = HashSet::new();
     let mut units: Vec<Unit> = Vec::with_capacity(CHUNK);
     let mut shape = Shape::Lines;
@@ -168,10 +199,11 @@ fn for_each_row_chunk(
     path: &str,
     model: &Model,
     as_of: Option<chrono::NaiveDate>,
+    watch: Option<&str>,
     mut visit: impl FnMut(Chunk, &Rejections<'_>) -> Result<(), String>,
 ) -> Result<u64, String> {
     let progress = Progress::for_rows("reading");
-    let rejections = Rejections::new(&progress, path);
+    let rejections = Rejections::new(&progress, path, watch);
     let mut seen: HashSet<String> = HashSet::new();
     let options = healthscore_arrow::Options {
         as_of,
@@ -226,7 +258,7 @@ pub(crate) fn for_each_row_pair(
 ) -> Result<u64, String> {
     type Rows = (u64, Vec<Result<AccountData, String>>);
     let progress = Progress::for_rows("reading");
-    let rejections = Rejections::new(&progress, path);
+    let rejections = Rejections::new(&progress, path, None);
     let options = healthscore_arrow::Options {
         as_of,
         ..healthscore_arrow::Options::default()

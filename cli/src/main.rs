@@ -70,7 +70,8 @@ pub(crate) mod exit {
 /// state or input file (every problem is printed with its path); 3 some
 /// accounts were rejected (the rest were processed; each rejection is
 /// printed with its line and account id); 4 the output could not be
-/// written; 5 `explain` found no such account. Stopped by SIGINT, SIGTERM
+/// written; 5 `explain` found no such account (3 where it is there but
+/// was rejected: its rejection says why). Stopped by SIGINT, SIGTERM
 /// or SIGHUP, the temporary files being written are removed first, then
 /// the process ends as killed by the signal.
 #[derive(Parser)]

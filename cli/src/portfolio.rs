@@ -1,6 +1,7 @@
 //! `healthscore portfolio` and `healthscore explain`.
 
-use crate::accounts::{bind, for_each_chunk};
+use crate::accounts::{bind, for_each_chunk, for_each_chunk_watching};
+use crate::score::Shape;
 use crate::{exit, ExplainArgs, PortfolioArgs};
 use healthscore::portfolio::BandTallies;
 use healthscore::{Band, Model, Points, PortfolioSummary, Score};
@@ -86,9 +87,11 @@ pub(crate) fn run(a: PortfolioArgs) -> Result<ExitCode, String> {
 pub(crate) fn explain(a: ExplainArgs) -> Result<ExitCode, String> {
     let model = Model::from_path(&a.input.model).map_err(|e| e.to_string())?;
     let mut found: Option<String> = None;
-    for_each_chunk(
+    let mut rejected: Option<(Shape, u64)> = None;
+    for_each_chunk_watching(
         &a.input.accounts,
         a.input.columns(&model)?,
+        Some(&a.id),
         |chunk, rejections| {
             if found.is_some() {
                 return Ok(());
@@ -101,15 +104,27 @@ pub(crate) fn explain(a: ExplainArgs) -> Result<ExitCode, String> {
             if let Some((_, account)) = bind(&model, chunk.shape, mine, rejections).first() {
                 found = Some(explanation(&model, &account.score()));
             }
+            rejected = rejected.or(rejections.watched());
             Ok(())
         },
     )?;
-    match found {
-        Some(text) => {
+    match (found, rejected) {
+        (Some(text), _) => {
             out!("{text}");
             Ok(ExitCode::SUCCESS)
         }
-        None => {
+        // There, but not readable or refused by the model: its rejection
+        // (printed above) is why there is no explanation.
+        (None, Some((shape, place))) => {
+            say!(
+                "error: account {:?} is in {} but was rejected ({} {place}, above): it has no explanation",
+                a.id,
+                a.input.accounts,
+                shape.unit()
+            );
+            Ok(ExitCode::from(exit::REJECTED))
+        }
+        (None, None) => {
             say!("error: no account {:?} in {}", a.id, a.input.accounts);
             Ok(ExitCode::from(exit::NOT_FOUND))
         }

@@ -371,6 +371,35 @@ fn explain_shows_one_account_or_says_it_is_not_there() {
         .assert()
         .code(5)
         .stderr(contains("no account \"acct-nope\""));
+    // An account that is there but rejected is not "no account": its
+    // rejection is printed, and said to be why (status 3), whether the
+    // model refused it or its line could not be read.
+    let bad = accounts(
+        "explain-rejected.jsonl",
+        3,
+        &[NEGATIVE_MRR, "{\"id\": \"cut\", \"mrr\": "],
+    );
+    hs().args(["explain", "bad", "--accounts"])
+        .arg(&bad)
+        .assert()
+        .code(3)
+        .stdout("")
+        .stderr(
+            contains("rejected line 4: account bad: mrr -1 is negative").and(contains(
+                "error: account \"bad\" is in ",
+            ))
+            .and(contains("explain-rejected.jsonl but was rejected (line 4, above): it has no explanation")),
+        );
+    hs().args(["explain", "cut", "--accounts"])
+        .arg(&bad)
+        .assert()
+        .code(3)
+        .stderr(contains("but was rejected (line 5, above)"));
+    hs().args(["explain", "acct-0000001", "--accounts"])
+        .arg(&bad)
+        .assert()
+        .success()
+        .stderr(contains("rejected line 5"));
 }
 
 #[test]
