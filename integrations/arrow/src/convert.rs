@@ -179,7 +179,8 @@ fn whole(x: f64) -> Option<u32> {
 /// a CSV file has it) is read as a number, or `true` / `false` as 1 / 0
 /// (as a `Boolean` column); a text that is neither reads as 0 and its row
 /// is added to `problems`, saying what was expected: for a flag metric
-/// (`flag`), `sso_enabled: "yes" is not a flag (true, false, 1 or 0)`.
+/// (`flag`), `sso_enabled: "yes" is not a flag (true, false, 1 or 0)`;
+/// `nps: "1e400" is not a finite number`.
 pub(crate) fn to_f64(
     name: &str,
     array: &dyn Array,
@@ -225,13 +226,19 @@ pub(crate) fn to_f64(
             } else {
                 "a number"
             };
-            from_text(name, array, what, problems, |t| {
+            from_text(name, array, problems, |t| {
                 if t.eq_ignore_ascii_case("true") {
-                    Some(1.0)
+                    Ok(1.0)
                 } else if t.eq_ignore_ascii_case("false") {
-                    Some(0.0)
+                    Ok(0.0)
                 } else {
-                    t.parse::<f64>().ok()
+                    // `1e400` reads as infinity, `NaN` as NaN: named as
+                    // the cell wrote them, not as the float they became.
+                    match t.parse::<f64>() {
+                        Ok(x) if x.is_finite() => Ok(x),
+                        Ok(_) => Err("a finite number"),
+                        Err(_) => Err(what),
+                    }
                 }
             })
         }
@@ -246,15 +253,15 @@ pub(crate) fn to_f64(
 }
 
 /// A text column (as a CSV file has it) read cell by cell with `read`
-/// (given the trimmed text): a cell it cannot read reads as the default
-/// and its row is added to `problems` (`nps: "n/a" is not a number`); a
-/// null stays null (its validity says so) and reads as the default.
+/// (given the trimmed text, it gives the value or what the cell is not):
+/// a cell it cannot read reads as the default and its row is added to
+/// `problems` (`nps: "n/a" is not a number`); a null stays null (its
+/// validity says so) and reads as the default.
 fn from_text<T: Default>(
     name: &str,
     array: &dyn Array,
-    what: &str,
     problems: &mut Vec<(usize, String)>,
-    read: impl Fn(&str) -> Option<T>,
+    read: impl Fn(&str) -> Result<T, &'static str>,
 ) -> Vec<T> {
     array
         .as_string::<i32>()
@@ -262,7 +269,7 @@ fn from_text<T: Default>(
         .enumerate()
         .map(|(row, s)| {
             let Some(s) = s else { return T::default() };
-            read(s.trim()).unwrap_or_else(|| {
+            read(s.trim()).unwrap_or_else(|what| {
                 problems.push((row, format!("{name}: {s:?} is not {what}")));
                 T::default()
             })
@@ -277,9 +284,10 @@ pub(crate) fn text_days(
     problems: &mut Vec<(usize, String)>,
 ) -> Vec<i32> {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    from_text(name, array, "a date (YYYY-MM-DD)", problems, |t| {
-        let d = text_date(t)?;
-        i32::try_from((d - epoch).num_days()).ok()
+    from_text(name, array, problems, |t| {
+        text_date(t)
+            .and_then(|d| i32::try_from((d - epoch).num_days()).ok())
+            .ok_or("a date (YYYY-MM-DD)")
     })
 }
 
@@ -331,6 +339,9 @@ fn plain_date(t: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, number(&[m0, m1])?, number(&[d0, d1])?)
 }
 
+/// What a count cell must be (`u32::MAX` written out).
+const COUNT: &str = "a count from 0 to 4294967295";
+
 /// A count column given as text. A whole number written as a decimal
 /// (`80.0`, as a data frame with a missing value writes its integers) is
 /// that count.
@@ -339,17 +350,50 @@ pub(crate) fn text_u32(
     array: &dyn Array,
     problems: &mut Vec<(usize, String)>,
 ) -> Vec<u32> {
-    let what = format!("a count from 0 to {}", u32::MAX);
-    from_text(name, array, &what, problems, |t| {
+    from_text(name, array, problems, |t| {
         t.parse::<u32>()
             .ok()
             .or_else(|| whole(t.parse::<f64>().ok()?))
+            .ok_or(COUNT)
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A metric cell that is not a finite number is named as written
+    /// (`"1e400"`, not the infinity it reads as); a flag's says what a
+    /// flag is; a count's message names `u32::MAX`.
+    #[test]
+    fn text_cells_are_named_as_written() {
+        let cells = arrow_array::StringArray::from(vec![
+            Some("1e400"),
+            Some(" NaN "),
+            Some("n/a"),
+            Some("-1.5"),
+            Some("TRUE"),
+            None,
+        ]);
+        let mut problems = Vec::new();
+        let values = to_f64("nps", &cells, false, &mut problems).unwrap();
+        assert_eq!(values, [0.0, 0.0, 0.0, -1.5, 1.0, 0.0]);
+        assert_eq!(
+            problems,
+            [
+                (0, "nps: \"1e400\" is not a finite number".to_string()),
+                (1, "nps: \" NaN \" is not a finite number".to_string()),
+                (2, "nps: \"n/a\" is not a number".to_string()),
+            ]
+        );
+        let mut problems = Vec::new();
+        to_f64("sso_enabled", &cells, true, &mut problems).unwrap();
+        assert_eq!(
+            problems.get(2).map(|(_, p)| p.as_str()),
+            Some("sso_enabled: \"n/a\" is not a flag (true, false, 1 or 0)")
+        );
+        assert_eq!(COUNT, format!("a count from 0 to {}", u32::MAX));
+    }
 
     /// The fast path reads what chrono's `%Y-%m-%d` reads: every text of
     /// ten digits and dashes (years 0 to 9999, months and days past their

