@@ -104,10 +104,7 @@ pub(crate) fn to_u32(
                     Ok(v) => v,
                     Err(_) if array.is_null(row) => 0,
                     Err(_) => {
-                        problems.push((
-                            row,
-                            format!("{name}: {v} is not a count from 0 to {}", u32::MAX),
-                        ));
+                        problems.push((row, format!("{name}: {v} is not {COUNT}")));
                         0
                     }
                 })
@@ -159,10 +156,7 @@ fn whole_counts(
             Some(v) => v,
             None if array.is_null(row) => 0,
             None => {
-                problems.push((
-                    row,
-                    format!("{name}: {x} is not a count from 0 to {}", u32::MAX),
-                ));
+                problems.push((row, format!("{name}: {x} is not {COUNT}")));
                 0
             }
         })
@@ -340,7 +334,7 @@ fn plain_date(t: &str) -> Option<NaiveDate> {
 }
 
 /// What a count cell must be (`u32::MAX` written out).
-const COUNT: &str = "a count from 0 to 4294967295";
+pub(crate) const COUNT: &str = "a count from 0 to 4294967295";
 
 /// A count column given as text. A whole number written as a decimal
 /// (`80.0`, as a data frame with a missing value writes its integers) is

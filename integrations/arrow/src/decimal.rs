@@ -87,7 +87,7 @@ pub(crate) fn column_counts(
                 let shown = a.value_as_string(row);
                 problems.push((
                     row,
-                    format!("{name}: {shown} is not a count from 0 to {}", u32::MAX),
+                    format!("{name}: {shown} is not {}", crate::convert::COUNT),
                 ));
                 0
             }
