@@ -5,6 +5,30 @@ use healthscore_arrow::Destination;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long a temporary file of a process that has ended must have been
+/// left alone before a run removes it: long enough that a run writing the
+/// same file from another container (whose processes this one cannot
+/// see) is not mistaken for a killed one, short enough that a nightly
+/// job tidies what the night before left.
+const LEFTOVER_IDLE: Duration = Duration::from_secs(3600);
+
+/// Removes the temporary files that runs killed outright (`SIGKILL`, the
+/// out-of-memory killer) left beside `output`, saying so on standard
+/// error (see [`Destination::leftovers`]).
+pub fn remove_leftovers(output: &Path) {
+    for path in Destination::of(output).leftovers(LEFTOVER_IDLE) {
+        // One that cannot be removed (another run removed it first, a
+        // directory without write permission) is left as it is.
+        if std::fs::remove_file(&path).is_ok() {
+            say!(
+                "note: removed {}, which a run killed before it finished had left",
+                path.display()
+            );
+        }
+    }
+}
 
 /// A file written in full or not at all: to a temporary file beside the
 /// target, renamed over it by [`commit`](AtomicFile::commit). Dropped
@@ -32,6 +56,7 @@ impl AtomicFile {
     /// The file (or the temporary file beside it) cannot be created.
     pub fn create(given: &str) -> Result<AtomicFile, String> {
         let err = |e: std::io::Error| format!("{given}: {e}");
+        remove_leftovers(Path::new(given));
         // The rules `score_file` follows for its results: a device or a
         // pipe written directly, a symbolic link's own file replaced.
         let (temp, target) = match Destination::of(Path::new(given)) {

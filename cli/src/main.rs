@@ -73,7 +73,10 @@ pub(crate) mod exit {
 /// written; 5 `explain` found no such account (3 where it is there but
 /// was rejected: its rejection says why). Stopped by SIGINT, SIGTERM
 /// or SIGHUP, the temporary files being written are removed first, then
-/// the process ends as killed by the signal.
+/// the process ends as killed by the signal. Killed outright (SIGKILL),
+/// it leaves its temporary file (.NAME.tmp-PID), which a later run
+/// writing NAME removes once that process has ended and an hour has
+/// passed.
 #[derive(Parser)]
 #[command(name = "healthscore", version, about, long_about)]
 struct Cli {

@@ -67,20 +67,16 @@ fn names(dir: &Path) -> Vec<String> {
     v
 }
 
-/// JSON accounts read from a pipe that stays open, with the CTA state
-/// written to `--state-out`: the state's temporary file exists from the
-/// start of the run.
-#[test]
-fn a_terminated_json_run_removes_its_state_file_in_progress() {
-    let d = dir("state");
-    let state = d.join("state.jsonl");
-    std::fs::write(&state, "earlier\n").unwrap();
+/// A `score --state-out` run of the bundled model and playbook, reading
+/// JSON accounts from a pipe it is sent three of and that stays open: the
+/// state's temporary file exists from the start of the run.
+fn state_run(state: &Path) -> (Child, std::process::ChildStdin) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_healthscore"))
         .current_dir(root())
         .args(["score", "--model", "examples/data/model.json"])
         .args(["--rules", "examples/data/playbook.json", "--accounts", "-"])
         .arg("--state-out")
-        .arg(&state)
+        .arg(state)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -92,12 +88,82 @@ fn a_terminated_json_run_removes_its_state_file_in_progress() {
         writeln!(stdin, "{line}").unwrap();
     }
     stdin.flush().unwrap();
+    (child, stdin)
+}
+
+/// JSON accounts read from a pipe that stays open, with the CTA state
+/// written to `--state-out`: the state's temporary file exists from the
+/// start of the run.
+#[test]
+fn a_terminated_json_run_removes_its_state_file_in_progress() {
+    let d = dir("state");
+    let state = d.join("state.jsonl");
+    std::fs::write(&state, "earlier\n").unwrap();
+    let (mut child, stdin) = state_run(&state);
     let temp = d.join(format!(".state.jsonl.tmp-{}", child.id()));
     until_written(&mut child, &temp);
     terminate(child, &temp);
     drop(stdin);
     assert_eq!(std::fs::read_to_string(&state).unwrap(), "earlier\n");
     assert_eq!(names(&d), ["state.jsonl"]);
+}
+
+/// Sets `path`'s modification time `ago` back.
+fn age(path: &Path, ago: Duration) {
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - ago)
+        .unwrap();
+}
+
+/// A run killed outright (`SIGKILL`: the out-of-memory killer) cannot
+/// remove its temporary file; a later run writing the same file removes
+/// it once it has been left alone for an hour, and says so. One more
+/// recent, or of a process still running, it leaves.
+#[test]
+fn a_killed_runs_temporary_file_is_removed_by_a_later_run() {
+    let d = dir("killed");
+    let state = d.join("state.jsonl");
+    std::fs::write(&state, "earlier\n").unwrap();
+    let (mut child, stdin) = state_run(&state);
+    let left = d.join(format!(".state.jsonl.tmp-{}", child.id()));
+    until_written(&mut child, &left);
+    child.kill().unwrap();
+    assert_eq!(child.wait().unwrap().signal(), Some(9));
+    drop(stdin);
+    assert!(left.exists());
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), "earlier\n");
+    // Of a process still running (this test's), and of a run killed a
+    // minute ago: both stay.
+    let running = d.join(format!(".state.jsonl.tmp-{}", std::process::id()));
+    std::fs::write(&running, "").unwrap();
+    age(&running, Duration::from_secs(7200));
+    age(&left, Duration::from_secs(60));
+    let run_again = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_healthscore"))
+            .current_dir(root())
+            .args(["score", "--model", "examples/data/model.json"])
+            .args(["--rules", "examples/data/playbook.json"])
+            .args(["--accounts", "examples/data/portfolio.jsonl", "--state-out"])
+            .arg(&state)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = run_again();
+    assert!(!stderr.contains("removed"), "{stderr}");
+    assert!(left.exists() && running.exists());
+    // Two hours on, the killed run's file goes, and the run says so.
+    age(&left, Duration::from_secs(7200));
+    let stderr = run_again();
+    let said = format!(
+        "note: removed {}, which a run killed before it finished had left\n",
+        left.display()
+    );
+    assert!(stderr.starts_with(&said), "{stderr}");
+    assert!(!left.exists());
+    assert!(running.exists());
+    assert_ne!(std::fs::read_to_string(&state).unwrap(), "earlier\n");
 }
 
 /// Columnar accounts into a Parquet file: stopped while the results are
@@ -132,5 +198,26 @@ fn a_terminated_columnar_run_removes_its_results_in_progress() {
     until_written(&mut child, &temp);
     terminate(child, &temp);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "earlier");
+    assert_eq!(names(&d), ["accounts.csv", "scores.parquet"]);
+    // What a run killed outright two hours ago left, the next run removes
+    // (process ids stop short of 4,000,000,000: that one has ended).
+    let left = d.join(".scores.parquet.tmp-4000000000");
+    std::fs::write(&left, "half").unwrap();
+    age(&left, Duration::from_secs(7200));
+    let run = Command::new(env!("CARGO_BIN_EXE_healthscore"))
+        .current_dir(root())
+        .args(["score", "--model", "examples/data/model-v0m.json"])
+        .args(["--as-of", "2026-11-30", "--accounts"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.starts_with(&format!("note: removed {}, ", left.display())),
+        "{stderr}"
+    );
     assert_eq!(names(&d), ["accounts.csv", "scores.parquet"]);
 }

@@ -229,6 +229,7 @@ fn columns(args: &ScoreArgs, out: &str) -> Result<ExitCode, String> {
         ..Default::default()
     };
     let started = std::time::Instant::now();
+    crate::atomic::remove_leftovers(out.as_ref());
     // Removed if the run is interrupted by a signal.
     let _writing =
         healthscore_arrow::temporary_path(out.as_ref()).map(crate::interrupt::Writing::new);
