@@ -1,28 +1,40 @@
 //! Text from the input as it is shown on a terminal: control characters
 //! escaped (an id with `\u001b[2J` in it must not clear the screen, nor a
-//! `\n` split a rejection over two lines), and messages that quote a huge
-//! value clipped to their start and end.
+//! `\n` split a rejection over two lines), and so are the characters
+//! that reorder the text around them (an id `acct-\u{202e}1000` must not
+//! show as `acct-0001`), and messages that quote a huge value clipped to
+//! their start and end.
 
 use std::borrow::Cow;
 
 /// The longest rejection message printed whole, in characters.
 const MESSAGE_CHARS: usize = 400;
 
-/// `text` with each control character written as its Rust escape
-/// (`\u{1b}`, `\n`, `\t`); borrowed when it has none.
+/// `text` with each control character and each [bidirectional
+/// control](is_bidi_control) written as its Rust escape (`\u{1b}`, `\n`,
+/// `\t`, `\u{202e}`); borrowed when it has none.
 pub(crate) fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    let hidden = |c: char| c.is_control() || is_bidi_control(c);
+    if !text.chars().any(hidden) {
         return text.into();
     }
     let mut shown = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() {
+        if hidden(c) {
             shown.extend(c.escape_default());
         } else {
             shown.push(c);
         }
     }
     shown.into()
+}
+
+/// Whether `c` is one of Unicode's bidirectional formatting characters
+/// (the marks, embeddings, overrides and isolates): invisible, they
+/// reorder the text after them, so an id holding one shows as another.
+/// Right-to-left text itself (Arabic, Hebrew) needs none of them.
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// `why` as printed with a rejection: [`printable`], and whole up to
@@ -59,6 +71,15 @@ mod tests {
             "evil\\u{1b}[2J\\nnext\\t"
         );
         assert_eq!(clip("a\u{7}b"), "a\\u{7}b");
+        // Reordering characters are shown; right-to-left text is not
+        // touched.
+        assert_eq!(printable("acct-\u{202e}1000"), "acct-\\u{202e}1000");
+        assert_eq!(
+            printable("\u{2067}x\u{2069}\u{200f}\u{61c}"),
+            "\\u{2067}x\\u{2069}\\u{200f}\\u{61c}"
+        );
+        assert!(matches!(printable("שלום مرحبا"), Cow::Borrowed(_)));
+        assert!(!is_bidi_control('\u{202f}') && !is_bidi_control('\u{2065}'));
     }
 
     #[test]

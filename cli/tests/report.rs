@@ -164,3 +164,39 @@ fn the_report_renders_in_chromium_without_console_errors() {
     );
     eprintln!("screenshot: {}", shot.display());
 }
+
+/// Ids are shown as what they are: markup as text, and the invisible
+/// characters that reorder the text after them (`acct-\u{202e}1000`
+/// would show as `acct-0001`) as their escapes, in the report as in the
+/// portfolio table on the terminal.
+#[test]
+fn hostile_ids_are_shown_as_written() {
+    let portfolio = std::fs::read_to_string(root().join("examples/data/portfolio.jsonl"))
+        .expect("bundled accounts");
+    let ids = ["<script>alert(1)</script>", "acct-\u{202e}1000", "שלום-7"];
+    let accounts: String = portfolio
+        .lines()
+        .zip(ids)
+        .map(|(line, id)| {
+            let mut account: serde_json::Value = serde_json::from_str(line).expect("JSON");
+            account["id"] = id.into();
+            format!("{account}\n")
+        })
+        .collect();
+    let dir = out_dir();
+    let input = dir.join("hostile.jsonl");
+    std::fs::write(&input, accounts).expect("written");
+    let out = dir.join("hostile.html");
+    let (input, out) = (input.to_str().expect("UTF-8"), out.to_str().expect("UTF-8"));
+    run(&["report", "--accounts", input, "-o", out]);
+    let html = std::fs::read_to_string(out).expect("report written");
+    assert!(!html.contains("<script"), "markup from an id");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains('\u{202e}'), "a reordering character");
+    assert!(html.contains("acct-\\u{202e}1000"));
+    // Right-to-left text needs no such character: it is shown as it is.
+    assert!(html.contains("שלום-7"));
+    let table = run(&["portfolio", "--accounts", input]);
+    assert!(table.contains("acct-\\u{202e}1000") && !table.contains('\u{202e}'));
+    assert!(table.contains("שלום-7"));
+}

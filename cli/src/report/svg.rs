@@ -8,12 +8,23 @@ use std::fmt::Write as _;
 /// The band colours, healthiest first, then "no band".
 pub(crate) const COLOURS: [&str; 5] = ["#2e7d32", "#9ccc65", "#fbc02d", "#d32f2f", "#9e9e9e"];
 
-/// Escapes text for HTML and SVG.
+/// Escapes text for HTML and SVG; the characters that reorder the text
+/// around them (see [`is_bidi_control`](crate::terminal::is_bidi_control))
+/// are shown as their escapes, as on the terminal, so that an id shows as
+/// what it is.
 pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c if crate::terminal::is_bidi_control(c) => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Horizontal stacked bars, one per row, each part coloured by position,
