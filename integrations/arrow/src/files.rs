@@ -2,9 +2,9 @@
 //! at a time (memory bounded by the batch size and the ids seen, not the
 //! rest of the file).
 
-use crate::destination::Destination;
 use crate::ids::Ids;
 use crate::projection::projection;
+use crate::results_file::ResultsFile;
 use crate::{result_fields, score_batch_into, Error, Options, ScoreBuffers};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema};
@@ -149,44 +149,6 @@ fn csv_schema(path: &Path) -> Result<Schema, Error> {
     Ok(Schema::new(fields))
 }
 
-enum Writer {
-    Parquet(parquet::arrow::ArrowWriter<File>),
-    Csv(arrow_csv::Writer<File>),
-    Json(arrow_json::LineDelimitedWriter<File>),
-}
-
-impl Writer {
-    fn write(&mut self, batch: &RecordBatch) -> Result<(), Error> {
-        match self {
-            Writer::Parquet(w) => w.write(batch)?,
-            Writer::Csv(w) => w.write(batch)?,
-            Writer::Json(w) => w.write(batch)?,
-        }
-        Ok(())
-    }
-
-    /// Writes what is left (a Parquet footer) and the file's data to the
-    /// disk, so that the rename that follows never points the output's name
-    /// at a file that a power cut would leave empty. Without `sync` (a
-    /// named pipe, a device: nothing to sync), only the first.
-    fn finish(self, path: &Path, sync: bool) -> Result<(), Error> {
-        let file = match self {
-            // The footer, and everything buffered, written to the file.
-            Writer::Parquet(w) => w.into_inner()?,
-            // Every `write` flushed its batch already.
-            Writer::Csv(w) => w.into_inner(),
-            Writer::Json(mut w) => {
-                w.finish()?;
-                w.into_inner()
-            }
-        };
-        if !sync {
-            return Ok(());
-        }
-        file.sync_all().map_err(io(path))
-    }
-}
-
 /// Scores a Parquet or CSV file of accounts into a Parquet, CSV or
 /// JSON-lines file of results, a record batch (65,536 rows) at a time.
 /// The output is written to a temporary file beside `output` (see
@@ -275,7 +237,8 @@ pub fn score_file_with_progress(
     mut progress: impl FnMut(&FileStats),
 ) -> Result<FileStats, Error> {
     let in_format = Format::of(input)?;
-    let out_format = Format::of(output)?;
+    // An output of an unknown extension fails before a row is read.
+    Format::of(output)?;
     if in_format == Format::JsonLines {
         return Err(Error::Format(format!(
             "{} (JSON lines are read by `healthscore score`)",
@@ -289,36 +252,7 @@ pub fn score_file_with_progress(
             return Err(Error::SameFile(output.display().to_string()));
         }
     }
-    // Hidden, beside the output (the same file system, so the rename is
-    // atomic), named as the CLI's state and report files are while written.
-    let destination = Destination::of(output);
-    let result = run(
-        scorer,
-        (input, in_format),
-        (&destination, output, out_format),
-        options,
-        &mut progress,
-    );
-    let Destination::Renamed { temp, target } = &destination else {
-        return result;
-    };
-    match result {
-        Ok(stats) => {
-            if let Err(e) = std::fs::rename(temp, target) {
-                let _ = std::fs::remove_file(temp);
-                return Err(io(output)(e).writing(output));
-            }
-            // The rename itself to the disk too (best effort: not every
-            // system can open a directory).
-            let dir = target.parent().filter(|d| !d.as_os_str().is_empty());
-            let _ = File::open(dir.unwrap_or(Path::new("."))).and_then(|d| d.sync_all());
-            Ok(stats)
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(temp);
-            Err(e)
-        }
-    }
+    run(scorer, (input, in_format), output, options, &mut progress)
 }
 
 /// An accounts file opened for record batches of [`BATCH_ROWS`] rows.
@@ -407,7 +341,7 @@ pub(crate) fn open(
 /// had held the first rows of each row group). Bands, segments,
 /// scorecards, drivers, coverage, CTAs and errors, which repeat, keep
 /// theirs (a test reads the encodings back).
-fn parquet_properties() -> parquet::file::properties::WriterProperties {
+pub(crate) fn parquet_properties() -> parquet::file::properties::WriterProperties {
     use parquet::schema::types::ColumnPath;
     let mut properties = parquet::file::properties::WriterProperties::builder();
     for column in ["id", "score", "deployment", "engagement", "adoption", "roi"] {
@@ -419,14 +353,13 @@ fn parquet_properties() -> parquet::file::properties::WriterProperties {
 fn run(
     scorer: &Scorer<'_>,
     (input, in_format): (&Path, Format),
-    (destination, output, out_format): (&Destination, &Path, Format),
+    output: &Path,
     options: &Options,
     progress: &mut dyn FnMut(&FileStats),
 ) -> Result<FileStats, Error> {
     // Every error names its file: the accounts', or the results' as the
     // caller named them (not their temporary file's).
     let read = |e: Error| e.in_file(input);
-    let written = |e: Error| e.writing(output);
     let Opened {
         reader,
         ids,
@@ -440,17 +373,10 @@ fn run(
         fields.push(Arc::new(id.clone()));
     }
     fields.extend(result_fields(options).iter().cloned());
-    let schema = Arc::new(Schema::new(fields));
-    let tmp = destination.written();
-    let out = File::create(tmp).map_err(|e| written(io(tmp)(e)))?;
-    let mut writer = match out_format {
-        Format::Parquet => Writer::Parquet(
-            parquet::arrow::ArrowWriter::try_new(out, schema.clone(), Some(parquet_properties()))
-                .map_err(|e| written(e.into()))?,
-        ),
-        Format::Csv => Writer::Csv(arrow_csv::WriterBuilder::new().with_header(true).build(out)),
-        Format::JsonLines => Writer::Json(arrow_json::LineDelimitedWriter::new(out)),
-    };
+    // Hidden, beside the output (the same file system, so the rename is
+    // atomic), named as the CLI's state and report files are while
+    // written; removed if anything below fails.
+    let mut writer = ResultsFile::create(output, Arc::new(Schema::new(fields)))?;
     let mut stats = FileStats {
         expected_rows,
         ..FileStats::default()
@@ -484,14 +410,14 @@ fn run(
                     .map(str::to_string);
             }
         }
-        writer.write(scored).map_err(written)?;
+        writer.write(scored)?;
         progress(&stats);
         Ok(())
     })?;
     if stats.rows == 0 {
         // A file without rows still has columns to check (a CSV file
         // with only its header line, or nothing at all): the same errors
-        // as with rows.
+        // as with rows. (A CSV results file gets its header line.)
         score_batch_into(
             scorer,
             &RecordBatch::new_empty(input_schema),
@@ -499,12 +425,7 @@ fn run(
             &mut ScoreBuffers::new(),
         )
         .map_err(read)?;
-        // A CSV file gets its header line.
-        writer
-            .write(&RecordBatch::new_empty(schema))
-            .map_err(written)?;
     }
-    let sync = matches!(destination, Destination::Renamed { .. });
-    writer.finish(output, sync).map_err(written)?;
+    writer.finish()?;
     Ok(stats)
 }
