@@ -91,7 +91,8 @@ enum Command {
     Check(CheckArgs),
     /// Score accounts (JSON lines, a JSON array, or a Parquet or CSV file
     /// of columns) into JSON lines on stdout, with CTAs and their state
-    /// between runs; or columns into a results table (--out).
+    /// between runs; or into a results table (--out: Parquet, CSV or JSON
+    /// lines).
     Score(ScoreArgs),
     /// The portfolio table: bands × segments with MRR, stale data,
     /// concentration, and the lowest accounts explained.
@@ -164,10 +165,10 @@ pub(crate) struct ScoreArgs {
     /// see the healthscore-arrow crate for the column conventions).
     #[arg(long)]
     pub accounts: String,
-    /// For columnar accounts: where to write the results table, a
-    /// `.parquet`, `.csv` or `.jsonl` file by extension (written beside,
-    /// then renamed into place). Without it, columnar accounts are scored
-    /// as JSON accounts are: to standard output, each with its
+    /// Where to write the results table, a `.parquet`, `.csv` or `.jsonl`
+    /// file by extension (written beside, then renamed into place): a row
+    /// per account read, a rejected one with its `error`; no CTA state.
+    /// Without it, accounts are scored to standard output, each with its
     /// explanation.
     #[arg(long)]
     pub out: Option<String>,
@@ -193,9 +194,9 @@ pub(crate) struct ScoreArgs {
     /// (`{"lifecycle": "overdue"}`).
     #[arg(long, requires = "rules")]
     pub lifecycle: Option<String>,
-    /// For columnar accounts: leave out `pulls_down_most` (the metric that
-    /// pulls each score down most), a second, row-at-a-time pass that
-    /// about doubles a Parquet file's run.
+    /// For the results table (--out): leave out `pulls_down_most` (the
+    /// metric that pulls each score down most); for columnar accounts a
+    /// second, row-at-a-time pass that about doubles a Parquet file's run.
     #[arg(long)]
     pub no_drivers: bool,
     /// Threads to score on (default: one per core); with more than one, a

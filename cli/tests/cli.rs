@@ -770,13 +770,13 @@ fn score_reads_csv_and_writes_by_extension() {
         "examples/data/model.json",
         "--accounts",
         "examples/data/portfolio.jsonl",
-        "--out",
-        "x.parquet",
+        "--as-of",
+        "2026-11-30",
     ])
     .assert()
     .code(2)
     .stderr(contains(
-        "--out, --as-of and --no-drivers are for columnar accounts",
+        "--as-of is for columnar accounts (.parquet or .csv) without an as_of column",
     ));
 }
 

@@ -52,12 +52,25 @@ impl Shape {
     /// a7: mrr -1 is negative`, clipped for the terminal. A row without
     /// an id is labelled by its row (`row 3: …`), which is not said twice.
     pub fn rejection(self, place: u64, why: &str) -> String {
+        let (label, why) = self.label(place, why);
+        format!("rejected {label}: {}\n", crate::terminal::clip(why))
+    }
+
+    /// `why`, once prefixed by its place (`line 4: account x: …`): a
+    /// rejected account's `error` cell in a results table.
+    pub fn located(self, place: u64, why: &str) -> String {
+        let (label, why) = self.label(place, why);
+        format!("{label}: {why}")
+    }
+
+    /// The place's label, and `why` without it where it starts with it.
+    fn label(self, place: u64, why: &str) -> (String, &str) {
         let label = format!("{} {place}", self.unit());
         let why = why
             .strip_prefix(label.as_str())
             .and_then(|rest| rest.strip_prefix(": "))
             .unwrap_or(why);
-        format!("rejected {label}: {}\n", crate::terminal::clip(why))
+        (label, why)
     }
 
     /// What a place counts: `line` or `element`.

@@ -11,10 +11,13 @@
 //! A byte-order mark is skipped. Stderr always ends with `N read, N scored,
 //! N rejected`, and read = scored + rejected.
 //!
-//! Columnar accounts (a `.parquet` or `.csv` file) are scored into a
-//! results table with `--out FILE`; without it they are read by the
-//! model's columns and scored as the same accounts in JSON are, to
-//! standard output.
+//! With `--out FILE` the results go to a results table (Parquet, CSV or
+//! JSON lines, by extension) instead: columnar accounts (a `.parquet` or
+//! `.csv` file) through the batch path, JSON accounts through this
+//! pipeline, each account a row (`healthscore_arrow::ResultRow`) written
+//! a record batch at a time; the same accounts either way give the same
+//! file. Without it, columnar accounts are read by the model's columns
+//! and scored as the same accounts in JSON are, to standard output.
 //!
 //! With `--rules`, CTA state between runs: `--state FILE` (JSON lines, one
 //! per account: its CTA records and the rules that held; indexed, about 40
@@ -26,6 +29,7 @@ mod input;
 pub(crate) mod pipeline;
 mod reader;
 mod state;
+mod table;
 
 pub(crate) use input::{is_csv, split, Shape, Unit, CSV_ROWS};
 
@@ -79,8 +83,14 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     if columnar && args.no_drivers {
         return Err("--no-drivers is for the results table (--out FILE); to standard output, columnar accounts are scored as JSON accounts are, each with its explanation".into());
     }
-    if !columnar && (args.out.is_some() || args.as_of.is_some() || args.no_drivers) {
-        return Err("--out, --as-of and --no-drivers are for columnar accounts (.parquet or .csv); JSON accounts are scored to standard output".into());
+    if !columnar && args.as_of.is_some() {
+        return Err("--as-of is for columnar accounts (.parquet or .csv) without an as_of column; JSON accounts carry their own".into());
+    }
+    if !columnar && stateful && args.out.is_some() {
+        return Err("--out writes the results table, without CTA state: with --state or --state-out, accounts are scored to standard output, as JSON lines with each account's CTA actions".into());
+    }
+    if !columnar && args.no_drivers && args.out.is_none() {
+        return Err("--no-drivers is for the results table (--out FILE); to standard output, each account comes with its explanation".into());
     }
     let model = Model::from_path(&args.model).map_err(|e| e.to_string())?;
     let stdout = std::io::stdout();
@@ -106,7 +116,11 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         None => None,
     };
     let rules = match &args.rules {
-        Some(file) => Some(crate::check::load_rules(file, &model, lifecycle.as_ref())?),
+        Some(file) => Some(std::sync::Arc::new(crate::check::load_rules(
+            file,
+            &model,
+            lifecycle.as_ref(),
+        )?)),
         None => None,
     };
     let warn = |w: String| say!("warning: {w}");
@@ -114,7 +128,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         (Some(file), Some(rules)) => Some(state::StateIndex::open(file, rules, &mut |w| warn(w))?),
         _ => None,
     };
-    let ctas = rules.as_ref().map(|rules| Ctas {
+    let ctas = rules.as_deref().map(|rules| Ctas {
         rules,
         state: state.as_ref(),
         keep: args.state_out.is_some(),
@@ -128,30 +142,63 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         let name = f.name();
         (f.writer() as &mut dyn Write, name)
     });
+    // JSON accounts into a results file (`--out`): a row per account.
+    let mut table = match args.out.as_deref() {
+        Some(file) => match table::create(file, &path, !args.no_drivers, rules.clone()) {
+            Ok(table) => Some(table),
+            // A directory that is not there: the output's exit status.
+            Err(e @ healthscore_arrow::Error::Output { .. }) => {
+                say!("error: {e}");
+                return Ok(ExitCode::from(exit::OUTPUT));
+            }
+            Err(e) => return Err(e.to_string()),
+        },
+        None => None,
+    };
+    // Removed if the run is interrupted by a signal.
+    let _writing = args
+        .out
+        .as_deref()
+        .and_then(|f| healthscore_arrow::temporary_path(f.as_ref()))
+        .map(crate::interrupt::Writing::new);
+    let sink = match table.as_mut() {
+        Some(table) => table::Sink::Table(table),
+        None => table::Sink::Json(&mut out, "standard output"),
+    };
     let (totals, outcome) = pipeline::score_stream(
         &model,
         ctas.as_ref(),
         input,
-        &mut out,
-        "standard output",
+        sink,
         state_writer,
         &warn,
         &progress,
     );
     progress.finish();
     let outcome = outcome.and_then(|()| {
-        out.flush()
-            .map_err(|e| Err(OutputFailed(format!("standard output: {e}"))))?;
+        match table {
+            Some(table) => table.finish().map_err(Err)?,
+            None => out
+                .flush()
+                .map_err(|e| Err(OutputFailed(format!("standard output: {e}"))))?,
+        }
         match state_out {
             Some(file) => file.commit().map_err(|e| Err(OutputFailed(e))),
             None => Ok(()),
         }
     });
     say!(
-        "{} read, {} scored, {} rejected",
+        "{} read, {} scored, {} rejected{}",
         totals.read,
         totals.scored,
-        totals.rejected
+        totals.rejected,
+        match (&args.out, outcome.is_ok(), totals.rejected) {
+            (Some(file), true, 0) => format!("; results in {file}, a row per account"),
+            (Some(file), true, _) => format!(
+                "; results in {file}, a row per account read (a rejected one with its error)"
+            ),
+            _ => String::new(),
+        }
     );
     if totals.rejected > 0 && is_csv(&path) {
         say!("{CSV_ROWS}");

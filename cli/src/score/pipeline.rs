@@ -14,8 +14,10 @@ use super::input::Shape;
 pub use super::reader::Source;
 use super::reader::{read_batches, read_rows, Batch, Read};
 use super::state::{id_key, AccountState, StateIndex};
-use healthscore::cta::{Action, RuleSet};
+use super::table::Sink;
+use healthscore::cta::{Action, Evaluation, RuleSet};
 use healthscore::{AccountData, Model, Score};
+use healthscore_arrow::ResultRow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::ops::Range;
@@ -56,6 +58,21 @@ struct Entry {
     carried: bool,
     /// Its dates and events no rule reads (`date renewwal`).
     unread: Vec<String>,
+    /// Its row, for a results table.
+    row: Option<ResultRow>,
+}
+
+impl Done {
+    /// Rejects the unit at `place`: its line on stderr, and for a results
+    /// table its row (`id` where one could be read).
+    fn reject(&mut self, place: u64, id: Option<String>, why: String) {
+        self.errors += &self.shape.rejection(place, &why);
+        self.rejected += 1;
+        if self.table {
+            let cell = self.shape.located(place, &why);
+            self.rejects.push((place, id, cell));
+        }
+    }
 }
 
 struct Done {
@@ -67,6 +84,11 @@ struct Done {
     /// Rejections, in input order, already worded.
     errors: String,
     rejected: u64,
+    /// For a results table: each rejection's place, id (where one could
+    /// be read) and error cell.
+    rejects: Vec<(u64, Option<String>, String)>,
+    /// Whether rows for a results table are made.
+    table: bool,
 }
 
 /// One output object: the score record, and the CTA actions with `--rules`.
@@ -91,8 +113,7 @@ pub fn score_stream(
     model: &Model,
     ctas: Option<&Ctas<'_>>,
     mut input: Source,
-    out: &mut dyn Write,
-    out_name: &str,
+    mut out: Sink<'_>,
     mut state_out: Option<(&mut dyn Write, String)>,
     warn: &(dyn Fn(String) + Sync),
     progress: &crate::progress::Progress,
@@ -111,13 +132,14 @@ pub fn score_stream(
         // Batches are scored on rayon's pool, as they arrive; the jobs run
         // dry when the reader is done or the writer took the receiver.
         let jobs = std::iter::from_fn(|| job_rx.lock().ok()?.as_ref()?.recv().ok());
+        let table = matches!(out, Sink::Table(_));
         let scoring = {
             let done_tx = done_tx.clone();
             s.spawn(move || {
                 use rayon::iter::{ParallelBridge, ParallelIterator};
                 jobs.par_bridge().for_each_with(done_tx, |tx, batch| {
                     // A closed channel means the writer stopped: drop the rest.
-                    let _ = tx.send(score_batch(model, ctas, batch));
+                    let _ = tx.send(score_batch(model, ctas, batch, table));
                 });
             })
         };
@@ -130,14 +152,7 @@ pub fn score_stream(
         };
         let mut failure = None;
         for done in done_rx.iter() {
-            if let Err(e) = writer.take(
-                done,
-                &mut totals,
-                out,
-                out_name,
-                state_out.as_mut(),
-                progress,
-            ) {
+            if let Err(e) = writer.take(done, &mut totals, &mut out, state_out.as_mut(), progress) {
                 failure = Some(e);
                 // Stop everything: the reader's and the workers' channels close.
                 if let Ok(mut rx) = job_rx.lock() {
@@ -182,21 +197,26 @@ impl Writer {
         &mut self,
         done: Done,
         totals: &mut Totals,
-        out: &mut dyn Write,
-        out_name: &str,
+        out: &mut Sink<'_>,
         mut state_out: Option<&mut (&mut dyn Write, String)>,
         progress: &crate::progress::Progress,
     ) -> Result<(), OutputFailed> {
         self.pending.insert(done.index, done);
-        while let Some(d) = self.pending.remove(&self.next) {
+        while let Some(mut d) = self.pending.remove(&self.next) {
             self.next += 1;
+            // A results table's rows, by place: the rejected accounts'
+            // first, then the scored ones' as they are written.
+            let mut rows: Vec<(u64, ResultRow)> = std::mem::take(&mut d.rejects)
+                .into_iter()
+                .map(|(place, id, why)| (place, ResultRow::rejected(id.as_deref(), &why)))
+                .collect();
             // Counted as they are reported, so that read = scored + rejected
             // also when a failed write stops the run mid-batch.
             progress.eprint(&d.errors);
             progress.add(d.entries.len() as u64 + d.rejected);
             totals.read += d.rejected;
             totals.rejected += d.rejected;
-            for e in &d.entries {
+            for e in &mut d.entries {
                 let key = id_key(&e.id);
                 if let Some((shape, first)) = self.seen.get(&key) {
                     let why = format!(
@@ -205,6 +225,10 @@ impl Writer {
                         shape.unit()
                     );
                     progress.eprint(&d.shape.rejection(e.place, &why));
+                    if d.table {
+                        let cell = d.shape.located(e.place, &why);
+                        rows.push((e.place, ResultRow::rejected(Some(&e.id), &cell)));
+                    }
                     totals.read += 1;
                     totals.rejected += 1;
                     continue;
@@ -212,8 +236,13 @@ impl Writer {
                 self.seen.insert(key, (d.shape, e.place));
                 let slice =
                     |buf: &[u8], r: &Range<usize>| buf.get(r.clone()).unwrap_or(&[]).to_vec();
-                out.write_all(&slice(&d.out, &e.out))
-                    .map_err(|err| OutputFailed(format!("{out_name}: {err}")))?;
+                match (&mut *out, e.row.take()) {
+                    (Sink::Json(w, name), _) => w
+                        .write_all(&slice(&d.out, &e.out))
+                        .map_err(|err| OutputFailed(format!("{name}: {err}")))?,
+                    (Sink::Table(_), Some(row)) => rows.push((e.place, row)),
+                    (Sink::Table(_), None) => {}
+                }
                 if let Some((w, name)) = state_out.as_mut() {
                     w.write_all(&slice(&d.state, &e.state))
                         .map_err(|err| OutputFailed(format!("{name}: {err}")))?;
@@ -230,26 +259,33 @@ impl Writer {
                     *totals.unread.entry(u.clone()).or_default() += 1;
                 }
             }
+            if let Sink::Table(table) = &mut *out {
+                rows.sort_by_key(|(place, _)| *place);
+                for (_, row) in rows {
+                    table.push(row)?;
+                }
+            }
         }
         Ok(())
     }
 }
 
-fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch) -> Done {
+/// Scores a batch: into JSON lines, or with `table` into rows of a
+/// results table.
+fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch, table: bool) -> Done {
     let mut done = Done {
         index: batch.index,
         shape: batch.shape,
-        out: Vec::with_capacity(batch.units.len() * 700),
+        out: Vec::with_capacity(if table { 0 } else { batch.units.len() * 700 }),
         state: Vec::new(),
         entries: Vec::with_capacity(batch.units.len()),
         errors: String::new(),
         rejected: 0,
+        rejects: Vec::new(),
+        table,
     };
     for (place, read) in batch.units {
-        let mut reject = |why: String| {
-            done.errors += &done.shape.rejection(place, &why);
-            done.rejected += 1;
-        };
+        let mut reject = |why: String| done.reject(place, None, why);
         let text = match read {
             Ok(Read::Text(t)) => t,
             Ok(Read::Data(data)) => {
@@ -264,8 +300,13 @@ fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch) -> Done {
         let data: AccountData = match serde_json::from_str(&text) {
             Ok(d) => d,
             Err(e) => {
-                let id = id_in_text(&text).unwrap_or_else(|| "(no id)".to_string());
-                reject(format!("account {id}: {}", describe_json_error(&text, &e)));
+                let id = id_in_text(&text);
+                let why = format!(
+                    "account {}: {}",
+                    id.as_deref().unwrap_or("(no id)"),
+                    describe_json_error(&text, &e)
+                );
+                done.reject(place, id, why);
                 continue;
             }
         };
@@ -283,14 +324,11 @@ fn score_account(
     place: u64,
     done: &mut Done,
 ) {
-    let mut reject = |why: String| {
-        done.errors += &done.shape.rejection(place, &why);
-        done.rejected += 1;
-    };
+    let id = done.table.then(|| data.id.clone());
     let account = match model.bind(data) {
         Ok(a) => a,
         Err(e) => {
-            reject(e.to_string());
+            done.reject(place, id, e.to_string());
             return;
         }
     };
@@ -298,25 +336,30 @@ fn score_account(
     let (out_start, state_start) = (done.out.len(), done.state.len());
     let mut actions = [0u64; 4];
     let mut carried = false;
-    let ctas_out =
-        match ctas.map(|c| evaluate(c, &score, &mut done.state, &mut actions, &mut carried)) {
-            Some(Ok(a)) => Some(a),
-            Some(Err(e)) => {
-                reject(format!("account {}: {e}", account.id()));
-                done.state.truncate(state_start);
-                return;
-            }
-            None => None,
-        };
-    // Writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(
-        &mut done.out,
-        &Output {
-            record: score.record(),
-            ctas: ctas_out,
-        },
-    );
-    done.out.push(b'\n');
+    let eval = match ctas.map(|c| evaluate(c, &score, &mut done.state, &mut actions, &mut carried))
+    {
+        Some(Ok(eval)) => Some(eval),
+        Some(Err(e)) => {
+            done.reject(place, id, format!("account {}: {e}", account.id()));
+            done.state.truncate(state_start);
+            return;
+        }
+        None => None,
+    };
+    let row = if done.table {
+        Some(ResultRow::scored(&score.record(), eval.as_ref()))
+    } else {
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(
+            &mut done.out,
+            &Output {
+                record: score.record(),
+                ctas: eval.map(|e| e.actions),
+            },
+        );
+        done.out.push(b'\n');
+        None
+    };
     done.entries.push(Entry {
         id: account.id().to_string(),
         place,
@@ -330,6 +373,7 @@ fn score_account(
                 .map(|u| u.to_string())
                 .collect()
         }),
+        row,
     });
 }
 
@@ -341,7 +385,7 @@ fn evaluate(
     state: &mut Vec<u8>,
     actions: &mut [u64; 4],
     carried: &mut bool,
-) -> Result<Vec<Action>, String> {
+) -> Result<Evaluation, String> {
     let id = score.account().id();
     let before = match ctas.state {
         Some(s) => s.get(id)?,
@@ -374,7 +418,7 @@ fn evaluate(
             state.push(b'\n');
         }
     }
-    Ok(eval.actions)
+    Ok(eval)
 }
 
 /// The account id in a text that is not valid JSON, when one can be read:

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // not every test file uses every helper
 
+pub mod generated;
+
 use assert_cmd::Command;
 use std::path::PathBuf;
 

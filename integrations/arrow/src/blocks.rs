@@ -359,17 +359,9 @@ impl<'a> Share<'a> {
             return;
         };
         for (row, eval) in ctas.rows {
-            let mut rules: Vec<&str> = Vec::new();
-            let mut kinds: Vec<String> = Vec::new();
-            for cta in eval.opened() {
-                rules.push(&cta.rule);
-                let kind = cta.kind.to_string();
-                if !kinds.contains(&kind) {
-                    kinds.push(kind);
-                }
-            }
+            let (rules, kinds) = crate::records::cta_cells(&eval);
             if !rules.is_empty() {
-                out.push((start + row, rules.join("; "), kinds.join("; ")));
+                out.push((start + row, rules, kinds));
             }
         }
     }

@@ -137,6 +137,7 @@ mod parquet_file;
 mod pipeline;
 mod projection;
 mod ragged;
+mod records;
 mod results_file;
 #[cfg(test)]
 mod rng;
@@ -148,6 +149,7 @@ pub use destination::{temporary_path, Destination};
 pub use files::{score_file, score_file_with_progress, FileStats, Format};
 pub use input::Options;
 pub use output::{result_fields, score_batch, score_batch_into};
+pub use records::{ResultRow, ResultTable};
 pub use results_file::ResultsFile;
 
 /// The convention columns read by name (see the [crate documentation](crate)),

@@ -1,0 +1,317 @@
+//! The row API's results as the results table the Arrow path writes: for
+//! accounts scored one at a time (JSON accounts, a service's requests)
+//! whose results go to the same Parquet, CSV or JSON-lines file.
+
+use crate::{result_fields, Error, Options};
+use arrow_array::builder::{Decimal128Builder, StringBuilder, StringDictionaryBuilder};
+use arrow_array::types::UInt32Type;
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use healthscore::cta::Evaluation;
+use healthscore::{Dimension, ScoreRecord};
+use std::sync::Arc;
+
+/// One account's row of the results table, made from the row API's
+/// [`ScoreRecord`] (and its CTA evaluation), or a rejected account's: its
+/// id where known, and why.
+///
+/// The cells are those [`score_batch`](crate::score_batch) writes for the
+/// same account: the score, coverage and dimension scores as millionths,
+/// the band (none when data is insufficient), segment, scorecard, the
+/// metric that pulls the score down most, and with rules the CTAs opened
+/// (most urgent first) and their kinds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResultRow {
+    id: Option<String>,
+    cells: Result<Cells, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Cells {
+    score: Option<u32>,
+    band: Option<&'static str>,
+    coverage: u32,
+    segment: String,
+    scorecard: String,
+    dims: [Option<u32>; 4],
+    driver: Option<String>,
+    ctas: Option<(String, String)>,
+}
+
+impl ResultRow {
+    /// A scored account's row; `ctas` is its evaluation with the rules
+    /// (none without rules: the table then has no CTA columns).
+    pub fn scored(record: &ScoreRecord, ctas: Option<&Evaluation>) -> ResultRow {
+        let dimension = |d: Dimension| {
+            record
+                .dimensions
+                .iter()
+                .find(|r| r.dimension == d)
+                .and_then(|r| r.score)
+                .map(|p| p.micros())
+        };
+        ResultRow {
+            id: Some(record.id.clone()),
+            cells: Ok(Cells {
+                score: record.score.map(|p| p.micros()),
+                band: record.band.map(|b| b.name()),
+                coverage: record.coverage.micros(),
+                segment: record.segment.clone(),
+                scorecard: record.scorecard.clone(),
+                dims: Dimension::ALL.map(dimension),
+                driver: record.pulls_down_most.as_ref().map(|s| s.metric.clone()),
+                ctas: ctas.map(cta_cells),
+            }),
+        }
+    }
+
+    /// A rejected account's row: its id where one could be read, and why
+    /// (the `error` column); its scores are null.
+    pub fn rejected(id: Option<&str>, why: &str) -> ResultRow {
+        ResultRow {
+            id: id.map(str::to_string),
+            cells: Err(why.to_string()),
+        }
+    }
+}
+
+/// An evaluation's opened CTAs, most urgent first, as `"rule; rule"`,
+/// and their kinds without repeats as `"risk; expansion"` (both empty
+/// when none opened).
+pub(crate) fn cta_cells(eval: &Evaluation) -> (String, String) {
+    let mut rules: Vec<&str> = Vec::new();
+    let mut kinds: Vec<String> = Vec::new();
+    for cta in eval.opened() {
+        rules.push(&cta.rule);
+        let kind = cta.kind.to_string();
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    (rules.join("; "), kinds.join("; "))
+}
+
+/// Rows of the results table, turned into record batches of the
+/// table's schema: `id` as text, then [`result_fields`] for the options
+/// (`pulls_down_most` with [`Options::drivers`], `ctas` and `cta_kinds`
+/// with [`Options::rules`]).
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::{AccountData, Model};
+/// use healthscore_arrow::{Options, ResultRow, ResultTable};
+/// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+/// let account: AccountData = serde_json::from_str(
+///     r#"{"id": "acme", "mrr": "1200.50", "employees": 80, "as_of": "2026-11-20",
+///         "observations": [{"metric": "weekly_active", "value": 0.62, "observed_on": "2026-11-18"}]}"#,
+/// )?;
+/// let record = model.bind(account)?.score().record();
+/// let mut table = ResultTable::new(&Options::default());
+/// table.push(ResultRow::scored(&record, None));
+/// table.push(ResultRow::rejected(Some("globex"), "account globex: mrr -5 is negative"));
+/// let batch = table.take_batch()?;
+/// assert_eq!(batch.num_rows(), 2);
+/// assert_eq!(batch.schema().field(0).name(), "id");
+/// assert_eq!(table.len(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct ResultTable {
+    schema: SchemaRef,
+    drivers: bool,
+    rules: bool,
+    rows: Vec<ResultRow>,
+}
+
+impl ResultTable {
+    /// An empty table for these options.
+    pub fn new(options: &Options) -> ResultTable {
+        let mut fields = vec![Arc::new(Field::new("id", DataType::Utf8, true))];
+        fields.extend(result_fields(options).iter().cloned());
+        ResultTable {
+            schema: Arc::new(Schema::new(fields)),
+            drivers: options.drivers,
+            rules: options.rules.is_some(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The schema of the batches it makes.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Adds a row.
+    pub fn push(&mut self, row: ResultRow) {
+        self.rows.push(row);
+    }
+
+    /// Rows added since the last batch.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no row was added since the last batch.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows added since the last batch, as a record batch (they are
+    /// then taken out).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Arrow`] if Arrow refuses the columns (it does not for
+    /// rows made as above).
+    pub fn take_batch(&mut self) -> Result<RecordBatch, Error> {
+        let rows = std::mem::take(&mut self.rows);
+        let n = rows.len();
+        let micros =
+            || Decimal128Builder::with_capacity(n).with_data_type(DataType::Decimal128(9, 6));
+        let names = || StringDictionaryBuilder::<UInt32Type>::new();
+        let (mut id, mut error) = (StringBuilder::new(), StringBuilder::new());
+        let (mut score, mut coverage) = (micros(), micros());
+        let mut dims = [micros(), micros(), micros(), micros()];
+        let (mut band, mut segment, mut scorecard, mut driver) =
+            (names(), names(), names(), names());
+        let (mut ctas, mut kinds) = (StringBuilder::new(), StringBuilder::new());
+        let value = |b: &mut Decimal128Builder, m: Option<u32>| {
+            b.append_option(m.map(i128::from));
+        };
+        for row in &rows {
+            id.append_option(row.id.as_deref());
+            match &row.cells {
+                Ok(c) => {
+                    value(&mut score, c.score);
+                    band.append_option(c.band);
+                    value(&mut coverage, Some(c.coverage));
+                    segment.append_value(&c.segment);
+                    scorecard.append_value(&c.scorecard);
+                    for (b, d) in dims.iter_mut().zip(c.dims) {
+                        value(b, d);
+                    }
+                    driver.append_option(c.driver.as_deref());
+                    // A row that opened no CTA has none (null), as in
+                    // the Arrow path.
+                    let opened = c.ctas.as_ref().filter(|(rules, _)| !rules.is_empty());
+                    ctas.append_option(opened.map(|(r, _)| r.as_str()));
+                    kinds.append_option(opened.map(|(_, k)| k.as_str()));
+                    error.append_null();
+                }
+                Err(why) => {
+                    for b in [&mut score, &mut coverage] {
+                        b.append_null();
+                    }
+                    for b in &mut dims {
+                        b.append_null();
+                    }
+                    for b in [&mut band, &mut segment, &mut scorecard, &mut driver] {
+                        b.append_null();
+                    }
+                    ctas.append_null();
+                    kinds.append_null();
+                    error.append_value(why);
+                }
+            }
+        }
+        let [deployment, engagement, adoption, roi] =
+            dims.map(|mut b| Arc::new(b.finish()) as ArrayRef);
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(id.finish()),
+            Arc::new(score.finish()),
+            Arc::new(band.finish()),
+            Arc::new(coverage.finish()),
+            Arc::new(segment.finish()),
+            Arc::new(scorecard.finish()),
+            deployment,
+            engagement,
+            adoption,
+            roi,
+        ];
+        if self.drivers {
+            columns.push(Arc::new(driver.finish()));
+        }
+        if self.rules {
+            columns.push(Arc::new(ctas.finish()));
+            columns.push(Arc::new(kinds.finish()));
+        }
+        columns.push(Arc::new(error.finish()));
+        Ok(RecordBatch::try_new(self.schema.clone(), columns)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::cast::AsArray;
+    use arrow_array::Array;
+    use healthscore::{AccountData, Model};
+
+    fn record(model: &Model, json: &str) -> ScoreRecord {
+        let data: AccountData = serde_json::from_str(json).expect("an account");
+        model.bind(data).expect("binds").score().record()
+    }
+
+    #[test]
+    fn rows_are_the_cells_score_batch_writes() {
+        let model =
+            Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON).expect("parses"))
+                .expect("valid");
+        let acme = record(
+            &model,
+            r#"{"id": "acme", "mrr": "1200.50", "employees": 80, "as_of": "2026-11-20",
+                "observations": [{"metric": "weekly_active", "value": 0.62, "observed_on": "2026-11-18"}]}"#,
+        );
+        let options = Options {
+            drivers: false,
+            ..Options::default()
+        };
+        let mut table = ResultTable::new(&options);
+        let names: Vec<String> = table
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let mut expected = vec!["id".to_string()];
+        expected.extend(result_fields(&options).iter().map(|f| f.name().clone()));
+        assert_eq!(names, expected);
+        assert!(table.is_empty());
+        table.push(ResultRow::scored(&acme, None));
+        table.push(ResultRow::rejected(None, "line 2: not JSON"));
+        let batch = table.take_batch().expect("a batch");
+        assert!(table.is_empty());
+        assert_eq!(batch.num_rows(), 2);
+        let micros = |name: &str, row: usize| {
+            let c = batch.column_by_name(name).expect("a column");
+            let c = c.as_primitive::<arrow_array::types::Decimal128Type>();
+            c.is_valid(row).then(|| c.value(row))
+        };
+        // The record's own millionths, cell for cell.
+        assert_eq!(
+            micros("score", 0),
+            acme.score.map(|p| i128::from(p.micros()))
+        );
+        assert_eq!(
+            micros("coverage", 0),
+            Some(i128::from(acme.coverage.micros()))
+        );
+        // The rejected row: no id, no scores, its error.
+        assert_eq!(micros("score", 1), None);
+        assert_eq!(micros("coverage", 1), None);
+        let id = batch.column(0).as_string::<i32>();
+        assert_eq!((id.value(0), id.is_null(1)), ("acme", true));
+        let error = batch
+            .column_by_name("error")
+            .expect("error")
+            .as_string::<i32>();
+        assert_eq!(
+            (error.is_null(0), error.value(1)),
+            (true, "line 2: not JSON")
+        );
+        // No rows: an empty batch of the same schema.
+        let empty = table.take_batch().expect("a batch");
+        assert_eq!((empty.num_rows(), empty.schema()), (0, batch.schema()));
+    }
+}
