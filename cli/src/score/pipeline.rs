@@ -62,19 +62,6 @@ struct Entry {
     row: Option<ResultRow>,
 }
 
-impl Done {
-    /// Rejects the unit at `place`: its line on stderr, and for a results
-    /// table its row (`id` where one could be read).
-    fn reject(&mut self, place: u64, id: Option<String>, why: String) {
-        self.errors += &self.shape.rejection(place, &why);
-        self.rejected += 1;
-        if self.table {
-            let cell = self.shape.located(place, &why);
-            self.rejects.push((place, id, cell));
-        }
-    }
-}
-
 struct Done {
     index: u64,
     shape: Shape,
@@ -89,6 +76,19 @@ struct Done {
     rejects: Vec<(u64, Option<String>, String)>,
     /// Whether rows for a results table are made.
     table: bool,
+}
+
+impl Done {
+    /// Rejects the unit at `place`: its line on stderr, and for a results
+    /// table its row (`id` where one could be read).
+    fn reject(&mut self, place: u64, id: Option<String>, why: String) {
+        self.errors += &self.shape.rejection(place, &why);
+        self.rejected += 1;
+        if self.table {
+            let cell = self.shape.located(place, &why);
+            self.rejects.push((place, id, cell));
+        }
+    }
 }
 
 /// One output object: the score record, and the CTA actions with `--rules`.
