@@ -91,17 +91,25 @@ fn state_run(state: &Path) -> (Child, std::process::ChildStdin) {
     (child, stdin)
 }
 
-/// JSON accounts read from a pipe that stays open, with the CTA state
-/// written to `--state-out`: the state's temporary file exists from the
-/// start of the run.
-#[test]
-fn a_terminated_json_run_removes_its_state_file_in_progress() {
-    let d = dir("state");
+/// [`state_run`] in a directory of its own, over a `state.jsonl` that
+/// holds `earlier`, once its temporary file is there: the directory, the
+/// state file, the run, its input and its temporary file.
+fn state_run_started(name: &str) -> (PathBuf, PathBuf, Child, std::process::ChildStdin, PathBuf) {
+    let d = dir(name);
     let state = d.join("state.jsonl");
     std::fs::write(&state, "earlier\n").unwrap();
     let (mut child, stdin) = state_run(&state);
     let temp = d.join(format!(".state.jsonl.tmp-{}", child.id()));
     until_written(&mut child, &temp);
+    (d, state, child, stdin, temp)
+}
+
+/// JSON accounts read from a pipe that stays open, with the CTA state
+/// written to `--state-out`: the state's temporary file exists from the
+/// start of the run.
+#[test]
+fn a_terminated_json_run_removes_its_state_file_in_progress() {
+    let (d, state, child, stdin, temp) = state_run_started("state");
     terminate(child, &temp);
     drop(stdin);
     assert_eq!(std::fs::read_to_string(&state).unwrap(), "earlier\n");
@@ -121,12 +129,7 @@ fn age(path: &Path, ago: Duration) {
 /// recent, or of a process still running, it leaves.
 #[test]
 fn a_killed_runs_temporary_file_is_removed_by_a_later_run() {
-    let d = dir("killed");
-    let state = d.join("state.jsonl");
-    std::fs::write(&state, "earlier\n").unwrap();
-    let (mut child, stdin) = state_run(&state);
-    let left = d.join(format!(".state.jsonl.tmp-{}", child.id()));
-    until_written(&mut child, &left);
+    let (d, state, mut child, stdin, left) = state_run_started("killed");
     child.kill().unwrap();
     assert_eq!(child.wait().unwrap().signal(), Some(9));
     drop(stdin);
