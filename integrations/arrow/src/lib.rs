@@ -78,6 +78,16 @@
 //! conventions: bound and scored, a row scores as the batch path scores
 //! it, and a row that cannot be read gives the same message.
 //!
+//! The other way round, accounts scored with the row API (JSON accounts,
+//! a service's requests) go into the same results table:
+//! [`ResultRow::scored`] makes an account's row from its
+//! [`ScoreRecord`](healthscore::ScoreRecord), [`ResultTable`] turns rows
+//! into record batches of the results' schema, and [`ResultsFile`]
+//! writes them as Parquet, CSV or JSON lines in full or not at all, as
+//! [`score_file`] writes its own (the command-line tool's `score --out`
+//! on JSON accounts; a test checks the file equals the one the same
+//! accounts as columns give, byte for byte).
+//!
 //! # Examples
 //!
 //! ```
