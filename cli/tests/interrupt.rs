@@ -186,13 +186,19 @@ fn a_terminated_columnar_run_removes_its_results_in_progress() {
     std::fs::write(&input, csv).unwrap();
     let out = d.join("scores.parquet");
     std::fs::write(&out, "earlier").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_healthscore"))
-        .current_dir(root())
-        .args(["score", "--model", "examples/data/model-v0m.json"])
-        .args(["--as-of", "2026-11-30", "--accounts"])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
+    // `score` of the accounts into `out`.
+    let score = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_healthscore"));
+        command
+            .current_dir(root())
+            .args(["score", "--model", "examples/data/model-v0m.json"])
+            .args(["--as-of", "2026-11-30", "--accounts"])
+            .arg(&input)
+            .arg("--out")
+            .arg(&out);
+        command
+    };
+    let mut child = score()
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -207,15 +213,7 @@ fn a_terminated_columnar_run_removes_its_results_in_progress() {
     let left = d.join(".scores.parquet.tmp-4000000000");
     std::fs::write(&left, "half").unwrap();
     age(&left, Duration::from_secs(7200));
-    let run = Command::new(env!("CARGO_BIN_EXE_healthscore"))
-        .current_dir(root())
-        .args(["score", "--model", "examples/data/model-v0m.json"])
-        .args(["--as-of", "2026-11-30", "--accounts"])
-        .arg(&input)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = score().output().unwrap();
     assert!(run.status.success(), "{run:?}");
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
