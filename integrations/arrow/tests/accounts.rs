@@ -10,16 +10,10 @@ mod v0m;
 #[path = "support/v0m_arrow.rs"]
 mod v0m_arrow;
 
-use healthscore::batch::Scorer;
-use healthscore_arrow::{read_accounts, score_file, Error, Options};
+use v0m_arrow::options;
 
-fn options() -> Options {
-    Options {
-        as_of: Some(v0m::day()),
-        drivers: false,
-        ..Options::default()
-    }
-}
+use healthscore::batch::Scorer;
+use healthscore_arrow::{read_accounts, score_file, Error};
 
 /// Per row of a results file (JSON lines): its score and band, or its
 /// error.
@@ -81,11 +75,11 @@ fn every_row_reads_as_score_file_scores_it() {
 
     for input in [&parquet, &csv, &csv_bad] {
         let out = d.join("scores.jsonl");
-        score_file(&Scorer::new(&model), input, &out, &options()).unwrap();
+        score_file(&Scorer::new(&model), input, &out, &options(false)).unwrap();
         let want = results(&out);
         let mut got = Vec::new();
         let mut firsts = Vec::new();
-        read_accounts(&model, input, &options(), |first, batch| {
+        read_accounts(&model, input, &options(false), |first, batch| {
             firsts.push(first);
             for row in batch {
                 got.push(row.and_then(|data| {
@@ -122,14 +116,15 @@ fn every_row_reads_as_score_file_scores_it() {
         assert_eq!(rejected, expected, "{}", input.display());
     }
     // Its own errors: a file of another kind, a missing column.
-    let e = read_accounts(&model, &d.join("x.jsonl"), &options(), |_, _| {
+    let e = read_accounts(&model, &d.join("x.jsonl"), &options(false), |_, _| {
         Ok::<(), Error>(())
     })
     .unwrap_err();
     assert!(matches!(e, Error::Format(_)), "{e}");
     let narrow = d.join("narrow.csv");
     std::fs::write(&narrow, "id,mrr,employees\n1,100,10\n").unwrap();
-    let e = read_accounts(&model, &narrow, &options(), |_, _| Ok::<(), Error>(())).unwrap_err();
+    let e =
+        read_accounts(&model, &narrow, &options(false), |_, _| Ok::<(), Error>(())).unwrap_err();
     assert!(
         e.to_string()
             .starts_with(&format!("{}: column ", narrow.display())),
@@ -196,7 +191,7 @@ fn money_is_the_decimal_its_cell_wrote() {
         let author: ArrayRef = Arc::new(StringArray::from(vec!["kim", "kim", "kim"]));
         columns.push(("csm_sentiment__author", author));
         let batch = RecordBatch::try_from_iter(columns).unwrap();
-        let rows = account_data(&model, &batch, &options()).unwrap();
+        let rows = account_data(&model, &batch, &options(false)).unwrap();
         let value = |row: usize| {
             let data = rows[row].as_ref().unwrap();
             data.observations

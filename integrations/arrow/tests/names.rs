@@ -10,17 +10,12 @@ mod v0m;
 #[path = "support/v0m_arrow.rs"]
 mod v0m_arrow;
 
+use v0m_arrow::options;
+
 use arrow_array::{ArrayRef, Float64Array, StringArray};
 use healthscore::batch::Scorer;
-use healthscore_arrow::{read_accounts, score_batch, score_file, Error, Options};
+use healthscore_arrow::{read_accounts, score_batch, score_file, Error};
 use std::sync::Arc;
-
-fn options() -> Options {
-    Options {
-        as_of: Some(v0m::day()),
-        ..Options::default()
-    }
-}
 
 #[test]
 fn a_column_read_twice_is_refused_and_one_not_read_may_repeat() {
@@ -43,7 +38,7 @@ fn a_column_read_twice_is_refused_and_one_not_read_may_repeat() {
             extra.push((name, array));
         }
         let twice = with(extra);
-        let e = score_batch(&scorer, &twice, &options()).unwrap_err();
+        let e = score_batch(&scorer, &twice, &options(false)).unwrap_err();
         assert!(matches!(e, Error::Column { .. }), "{name}: {e}");
         assert_eq!(
             e.to_string(),
@@ -56,8 +51,8 @@ fn a_column_read_twice_is_refused_and_one_not_read_may_repeat() {
     let notes: ArrayRef = Arc::new(StringArray::from(vec!["call back"; 20]));
     let noted = with(vec![("notes", notes.clone()), ("notes", notes)]);
     assert_eq!(
-        score_batch(&scorer, &noted, &options()).unwrap(),
-        score_batch(&scorer, &good, &options()).unwrap()
+        score_batch(&scorer, &noted, &options(false)).unwrap(),
+        score_batch(&scorer, &good, &options(false)).unwrap()
     );
 }
 
@@ -72,18 +67,18 @@ fn a_csv_file_with_a_metric_twice_is_refused_by_every_reader() {
     let input = d.join("joined.csv");
     std::fs::write(&input, format!("{header},notes,nps,notes\n{row},a,-90,b\n")).unwrap();
     let out = d.join("scores.csv");
-    let e = score_file(&scorer, &input, &out, &options()).unwrap_err();
+    let e = score_file(&scorer, &input, &out, &options(false)).unwrap_err();
     let want = format!(
         "{}: column nps: the input has 2 columns of this name: keep one (which of them to score cannot be told)",
         input.display()
     );
     assert_eq!(e.to_string(), want);
     assert!(!out.exists(), "no results file for a refused input");
-    let e = read_accounts(&model, &input, &options(), |_, _| Ok::<(), Error>(())).unwrap_err();
+    let e = read_accounts(&model, &input, &options(false), |_, _| Ok::<(), Error>(())).unwrap_err();
     assert_eq!(e.to_string(), want);
     // Without the second nps, the repeated notes are no matter.
     std::fs::write(&input, format!("{header},notes,notes\n{row},a,b\n")).unwrap();
-    let stats = score_file(&scorer, &input, &out, &options()).unwrap();
+    let stats = score_file(&scorer, &input, &out, &options(false)).unwrap();
     assert_eq!((stats.rows, stats.rejected), (1, 0));
     std::fs::remove_dir_all(&d).unwrap();
 }

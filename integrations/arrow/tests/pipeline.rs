@@ -11,19 +11,13 @@ mod v0m;
 #[path = "support/v0m_arrow.rs"]
 mod v0m_arrow;
 
+use v0m_arrow::options;
+
 use arrow_array::{ArrayRef, Int64Array};
 use healthscore::batch::Scorer;
-use healthscore_arrow::{score_file_with_progress, Error, FileStats, Options};
+use healthscore_arrow::{score_file_with_progress, Error, FileStats};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-fn options() -> Options {
-    Options {
-        as_of: Some(v0m::day()),
-        drivers: true,
-        ..Options::default()
-    }
-}
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!(
@@ -65,7 +59,7 @@ fn run(input: &Path, output: &Path, threads: usize) -> (FileStats, Vec<FileStats
     let model = v0m::model();
     let scorer = Scorer::new(&model).threads(threads);
     let mut reports = Vec::new();
-    let stats = score_file_with_progress(&scorer, input, output, &options(), |s| {
+    let stats = score_file_with_progress(&scorer, input, output, &options(true), |s| {
         reports.push(s.clone())
     })
     .unwrap();
@@ -151,8 +145,9 @@ fn a_bad_row_group_late_in_the_file_fails_the_run_either_way() {
     for threads in [1, 2] {
         let scorer = Scorer::new(&model).threads(threads);
         let mut reports = 0;
-        let err = score_file_with_progress(&scorer, &broken, &output, &options(), |_| reports += 1)
-            .unwrap_err();
+        let err =
+            score_file_with_progress(&scorer, &broken, &output, &options(true), |_| reports += 1)
+                .unwrap_err();
         assert!(matches!(err, Error::File { .. }), "{err:?}");
         assert_eq!(reports, 1, "the batch before the bad row group was written");
         errors.push(err.to_string());
@@ -189,8 +184,9 @@ fn a_full_disk_stops_the_reading_thread_too() {
     let model = v0m::model();
     let scorer = Scorer::new(&model).threads(2);
     let mut reports = 0;
-    let err = score_file_with_progress(&scorer, &parquet, &output, &options(), |_| reports += 1)
-        .unwrap_err();
+    let err =
+        score_file_with_progress(&scorer, &parquet, &output, &options(true), |_| reports += 1)
+            .unwrap_err();
     assert!(matches!(err, Error::Output { .. }), "{err:?}");
     assert!(err.to_string().contains("scores.csv"), "{err}");
     assert_eq!(reports, 0, "no batch was written");

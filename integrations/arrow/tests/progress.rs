@@ -9,16 +9,10 @@ mod v0m;
 #[path = "support/v0m_arrow.rs"]
 mod v0m_arrow;
 
-use healthscore::batch::Scorer;
-use healthscore_arrow::{score_file, score_file_with_progress, FileStats, Options};
+use v0m_arrow::options;
 
-fn options() -> Options {
-    Options {
-        as_of: Some(v0m::day()),
-        drivers: false,
-        ..Options::default()
-    }
-}
+use healthscore::batch::Scorer;
+use healthscore_arrow::{score_file, score_file_with_progress, FileStats};
 
 #[test]
 fn each_batch_is_reported_and_the_last_report_is_the_result() {
@@ -42,7 +36,7 @@ fn each_batch_is_reported_and_the_last_report_is_the_result() {
     for (input, expected_rows) in [(&parquet, Some(rows as u64)), (&csv, None)] {
         let mut reports: Vec<FileStats> = Vec::new();
         let output = dir.join("scores.jsonl");
-        let stats = score_file_with_progress(&scorer, input, &output, &options(), |s| {
+        let stats = score_file_with_progress(&scorer, input, &output, &options(false), |s| {
             reports.push(s.clone())
         })
         .unwrap();
@@ -60,7 +54,7 @@ fn each_batch_is_reported_and_the_last_report_is_the_result() {
         assert_eq!(reports.last(), Some(&stats));
         // The results written are those of `score_file`.
         let with = std::fs::read(&output).unwrap();
-        score_file(&scorer, input, &output, &options()).unwrap();
+        score_file(&scorer, input, &output, &options(false)).unwrap();
         assert_eq!(std::fs::read(&output).unwrap(), with);
     }
     std::fs::remove_dir_all(&dir).unwrap();

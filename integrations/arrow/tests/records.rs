@@ -11,18 +11,10 @@ mod v0m_arrow;
 
 use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch};
 use healthscore::batch::Scorer;
-use healthscore::Model;
-use healthscore_arrow::{account_data, score_batch, Options, ResultRow, ResultTable};
+use healthscore_arrow::{account_data, score_batch, ResultRow, ResultTable};
 use proptest::prelude::*;
 use std::sync::Arc;
-
-fn model() -> Model {
-    Model::new(
-        serde_json::from_str(include_str!("../../../examples/data/model-v0m.json"))
-            .expect("v0m parses"),
-    )
-    .expect("v0m is valid")
-}
+use v0m::model;
 
 /// A column as text, for comparing dictionary columns by their values.
 fn text(column: &ArrayRef) -> Vec<Option<String>> {
@@ -61,7 +53,7 @@ proptest! {
         let mut columns = base.columns().to_vec();
         columns[index] = Arc::new(Float64Array::from(nps));
         let input = RecordBatch::try_new(base.schema(), columns).expect("a batch");
-        let options = Options { as_of: Some(v0m::day()), drivers, ..Options::default() };
+        let options = v0m_arrow::options(drivers);
         let batch_results = score_batch(&Scorer::new(&model), &input, &options).expect("scores");
         let mut table = ResultTable::new(&options);
         let ids = text(input.column_by_name("id").expect("id"));

@@ -15,23 +15,18 @@ mod v0m;
 #[path = "support/v0m_arrow.rs"]
 mod v0m_arrow;
 
+use v0m_arrow::options;
+
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float64Type;
 use arrow_array::{Array, ArrayRef, Decimal128Array, Int32Array, RecordBatch};
 use columns::with_columns;
 use healthscore::batch::Scorer;
-use healthscore_arrow::{score_batch, score_file, Options};
+use healthscore_arrow::{score_batch, score_file};
 use results::{micros_column, MICROS};
 use std::sync::Arc;
 
 use v0m::model;
-
-fn options() -> Options {
-    Options {
-        as_of: Some(v0m::day()),
-        ..Options::default()
-    }
-}
 
 fn decimals(values: impl IntoIterator<Item = Option<i128>>, scale: i8) -> ArrayRef {
     Arc::new(
@@ -148,12 +143,12 @@ fn decimal_and_narrow_integer_columns_score_as_the_canonical_types() {
     // 6 places: every value exactly what the batch path reads (millionths);
     // 2 and 9 places: a warehouse's coarser and finer decimals.
     for scale in [6, 2, 9] {
-        let want = score_batch(&scorer, &rounded(&canonical, scale), &options()).unwrap();
+        let want = score_batch(&scorer, &rounded(&canonical, scale), &options(false)).unwrap();
         for int32_ids in [false, true] {
             let got = score_batch(
                 &scorer,
                 &warehouse(&canonical, scale, int32_ids),
-                &options(),
+                &options(false),
             )
             .unwrap();
             assert_same_scores(&got, &want);
@@ -168,8 +163,8 @@ fn decimal_and_narrow_integer_columns_score_as_the_canonical_types() {
         }
     }
     // At 6 places the decimals are the canonical values' own millionths.
-    let got = score_batch(&scorer, &warehouse(&canonical, 6, false), &options()).unwrap();
-    let want = score_batch(&scorer, &canonical, &options()).unwrap();
+    let got = score_batch(&scorer, &warehouse(&canonical, 6, false), &options(false)).unwrap();
+    let want = score_batch(&scorer, &canonical, &options(false)).unwrap();
     assert_same_scores(&got, &want);
 }
 
@@ -213,7 +208,7 @@ fn decimals_that_do_not_fit_reject_their_rows() {
             ),
         ],
     );
-    let out = score_batch(&scorer, &batch, &options()).unwrap();
+    let out = score_batch(&scorer, &batch, &options(false)).unwrap();
     let error = out.column_by_name("error").unwrap().as_string::<i32>();
     let errors: Vec<Option<&str>> = error.iter().collect();
     let id = |r: usize| c.ids[r];
@@ -274,7 +269,7 @@ fn score_file_finds_a_repeated_decimal_or_int32_id() {
         let input = dir.join("accounts.parquet");
         columns::write_parquet(&input, &batch);
         let output = dir.join("scores.csv");
-        let stats = score_file(&scorer, &input, &output, &options()).unwrap();
+        let stats = score_file(&scorer, &input, &output, &options(false)).unwrap();
         assert_eq!(
             (stats.rows, stats.rejected),
             (300, 1),
@@ -339,8 +334,8 @@ fn dictionary_encoded_columns_score_as_their_values() {
             ),
         ],
     );
-    let want = score_batch(&scorer, &plain, &options()).unwrap();
-    let got = score_batch(&scorer, &encoded, &options()).unwrap();
+    let want = score_batch(&scorer, &plain, &options(false)).unwrap();
+    let got = score_batch(&scorer, &encoded, &options(false)).unwrap();
     assert_same_scores(&got, &want);
     assert!(matches!(
         got.column_by_name("id").unwrap().data_type(),
@@ -359,7 +354,7 @@ fn dictionary_encoded_columns_score_as_their_values() {
     let input = dir.join("accounts.parquet");
     columns::write_parquet(&input, &batch);
     let output = dir.join("scores.jsonl");
-    let stats = score_file(&scorer, &input, &output, &options()).unwrap();
+    let stats = score_file(&scorer, &input, &output, &options(false)).unwrap();
     assert_eq!((stats.rows, stats.rejected), (2_000, 1));
     let text = std::fs::read_to_string(&output).unwrap();
     assert!(
@@ -405,7 +400,7 @@ fn timestamps_read_as_their_days_and_narrow_mrr_as_int64() {
         Arc::new(Date32Array::from_iter_values((0..n).map(|r| f(r) as i32)))
     };
     let canonical = with_dates(date32(&day), date32(&observed));
-    let want = score_batch(&scorer, &canonical, &options()).unwrap();
+    let want = score_batch(&scorer, &canonical, &options(false)).unwrap();
     let rejected = want.column_by_name("error").unwrap().null_count();
     assert!(rejected < n && rejected > 0, "{rejected} rejected");
     const S: i64 = 86_400;
@@ -447,7 +442,7 @@ fn timestamps_read_as_their_days_and_narrow_mrr_as_int64() {
         ),
     ];
     for (name, as_of, seen) in variants {
-        let got = score_batch(&scorer, &with_dates(as_of, seen), &options()).unwrap();
+        let got = score_batch(&scorer, &with_dates(as_of, seen), &options(false)).unwrap();
         assert_same(&got, &want, name);
     }
     // MRR as Int32 whole units: as Int64.
@@ -460,7 +455,10 @@ fn timestamps_read_as_their_days_and_narrow_mrr_as_int64() {
             )) as ArrayRef,
         )],
     );
-    assert_same_scores(&score_batch(&scorer, &narrow, &options()).unwrap(), &want);
+    assert_same_scores(
+        &score_batch(&scorer, &narrow, &options(false)).unwrap(),
+        &want,
+    );
     // A timestamp past what its reading holds (Date32's days; with a
     // time zone, chrono's years, past which Arrow's cast fails the whole
     // batch) rejects its row alone.
@@ -474,7 +472,7 @@ fn timestamps_read_as_their_days_and_narrow_mrr_as_int64() {
     for zone in [None, Some("America/New_York")] {
         let seen = date32(&observed);
         let as_of = TimestampSecondArray::from(far.clone()).with_timezone_opt(zone);
-        let got = score_batch(&scorer, &with_dates(Arc::new(as_of), seen), &options())
+        let got = score_batch(&scorer, &with_dates(Arc::new(as_of), seen), &options(false))
             .unwrap_or_else(|e| panic!("{zone:?}: {e}"));
         let error = got.column_by_name("error").unwrap().as_string::<i32>();
         // The day as the column gives it, not a day standing in for it.

@@ -6,6 +6,17 @@ use super::v0m;
 use arrow_array::{ArrayRef, Decimal128Array, Float64Array, Int64Array, RecordBatch, UInt32Array};
 use std::sync::Arc;
 
+/// Options for v0m accounts: as of the generator's day, with or without
+/// the metric that pulls each score down most.
+#[allow(dead_code)] // the bench sets its own
+pub fn options(drivers: bool) -> healthscore_arrow::Options {
+    healthscore_arrow::Options {
+        as_of: Some(v0m::day()),
+        drivers,
+        ..healthscore_arrow::Options::default()
+    }
+}
+
 pub fn record_batch(c: &v0m::Columns, extra: Vec<(&str, ArrayRef)>) -> RecordBatch {
     let cents: Vec<i128> = c.cents.iter().map(|v| i128::from(*v)).collect();
     let mrr = Decimal128Array::from(cents)
