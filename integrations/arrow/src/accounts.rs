@@ -1,4 +1,4 @@
-//! Accounts of a record batch, or of a Parquet or CSV file, as the row
+//! Accounts of a record batch, or of a Parquet, CSV or Arrow file, as the row
 //! API's input: for what explains single accounts or summarises a
 //! portfolio with the row API (`healthscore portfolio`, `explain` and
 //! `report` on a warehouse export), by the same column conventions as
@@ -117,7 +117,7 @@ fn flags_as_flags(model: &Model, data: &mut AccountData) {
 /// Rows handed to `read_accounts`'s visit at a time.
 const ROWS_PER_VISIT: usize = 8_192;
 
-/// The accounts of a Parquet or CSV file as the row API's input, up to
+/// The accounts of a Parquet, CSV or Arrow IPC file as the row API's input, up to
 /// 8,192 rows at a time (a piece of a record batch, so that what is in
 /// hand stays some 16 MB): `visit` gets the place of the piece's first
 /// row in the file (from 0) and its rows as [`account_data`] reads them,
@@ -138,7 +138,7 @@ pub fn read_accounts<E: From<Error>>(
     mut visit: impl FnMut(u64, Vec<Result<AccountData, String>>) -> Result<(), E>,
 ) -> Result<(), E> {
     let format = Format::of(input)?;
-    if format == Format::JsonLines {
+    if !format.is_columnar() {
         return Err(Error::Format(format!(
             "{} (JSON lines are read by `healthscore` itself)",
             input.display()

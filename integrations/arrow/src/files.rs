@@ -1,5 +1,5 @@
-//! Parquet, CSV and JSON-lines files in and out, streamed a record batch
-//! at a time (memory bounded by the batch size and the ids seen, not the
+//! Parquet, CSV, Arrow IPC and JSON-lines files in and out, streamed a
+//! record batch at a time (memory bounded by the batch size and the ids seen, not the
 //! rest of the file).
 
 use crate::ids::Ids;
@@ -23,6 +23,12 @@ pub enum Format {
     Csv,
     /// `.jsonl` (output only)
     JsonLines,
+    /// `.arrow`, `.feather` or `.ipc`: Arrow's IPC file format (Feather
+    /// version 2), read uncompressed or compressed (LZ4, ZSTD), written
+    /// uncompressed.
+    Arrow,
+    /// `.arrows`: Arrow's IPC stream format.
+    ArrowStream,
 }
 
 impl Format {
@@ -40,7 +46,9 @@ impl Format {
     /// use std::path::Path;
     /// assert_eq!(Format::of(Path::new("accounts.parquet"))?, Format::Parquet);
     /// assert_eq!(Format::of(Path::new("EXPORT.CSV"))?, Format::Csv);
+    /// assert_eq!(Format::of(Path::new("accounts.feather"))?, Format::Arrow);
     /// assert!(Format::of(Path::new("scores.json")).is_err());
+    /// assert!(Format::Arrow.is_columnar() && !Format::JsonLines.is_columnar());
     /// # Ok::<(), healthscore_arrow::Error>(())
     /// ```
     pub fn of(path: &Path) -> Result<Format, Error> {
@@ -49,8 +57,18 @@ impl Format {
             Some("parquet") => Ok(Format::Parquet),
             Some("csv") => Ok(Format::Csv),
             Some("jsonl") => Ok(Format::JsonLines),
+            Some("arrow" | "feather" | "ipc") => Ok(Format::Arrow),
+            Some("arrows") => Ok(Format::ArrowStream),
             _ => Err(Error::Format(path.display().to_string())),
         }
+    }
+
+    /// True for the formats of accounts as columns, which
+    /// [`score_file`] and [`read_accounts`](crate::read_accounts) read:
+    /// all but JSON lines (accounts as the row API's JSON objects, read
+    /// by `healthscore` itself).
+    pub fn is_columnar(self) -> bool {
+        self != Format::JsonLines
     }
 }
 
@@ -149,8 +167,9 @@ fn csv_schema(path: &Path) -> Result<Schema, Error> {
     Ok(Schema::new(fields))
 }
 
-/// Scores a Parquet or CSV file of accounts into a Parquet, CSV or
-/// JSON-lines file of results, a record batch (65,536 rows) at a time.
+/// Scores a Parquet, CSV or Arrow IPC file of accounts into a Parquet,
+/// CSV, JSON-lines or Arrow IPC file of results ([`Format`], by
+/// extension), a record batch (65,536 rows) at a time.
 /// The output is written to a temporary file beside `output` (see
 /// [`temporary_path`](crate::temporary_path)) and renamed over it at the
 /// end, so an interrupted run leaves any previous output whole; a
@@ -239,7 +258,7 @@ pub fn score_file_with_progress(
     let in_format = Format::of(input)?;
     // An output of an unknown extension fails before a row is read.
     Format::of(output)?;
-    if in_format == Format::JsonLines {
+    if !in_format.is_columnar() {
         return Err(Error::Format(format!(
             "{} (JSON lines are read by `healthscore score`)",
             input.display()
@@ -267,7 +286,7 @@ pub(crate) struct Opened {
     pub(crate) ragged: crate::ragged::Found,
 }
 
-/// Opens `input` (Parquet or CSV) for reading: only the columns `model`
+/// Opens `input` (Parquet, CSV or Arrow IPC) for reading: only the columns `model`
 /// reads are decoded, a CSV file's columns as text and through
 /// [`Ragged`](crate::ragged::Ragged). Errors name the file.
 pub(crate) fn open(
@@ -307,7 +326,14 @@ pub(crate) fn open(
                     .map_err(|e| read(e.into()))?,
             )
         }
-        _ => {
+        Format::Arrow | Format::ArrowStream => crate::ipc_file::open(
+            input,
+            in_format == Format::ArrowStream,
+            |schema| projection(model, schema),
+            BATCH_ROWS,
+        )
+        .map_err(read)?,
+        Format::Csv | Format::JsonLines => {
             let schema = csv_schema(input).map_err(read)?;
             let columns = projection(model, &schema);
             let mut builder = arrow_csv::ReaderBuilder::new(Arc::new(schema))
@@ -369,8 +395,18 @@ fn run(
     // The output's schema is known before the first row: `id` as read,
     // then the result columns. A file with no rows still gets it.
     let mut fields: Vec<Arc<Field>> = Vec::new();
+    // An Arrow IPC file holds one dictionary per column for the whole
+    // file: a dictionary-encoded `id` (a pandas categorical in Parquet),
+    // whose values change from batch to batch, goes as its values.
+    let mut plain_id = None;
     if let Some((_, id)) = reader.schema().column_with_name("id") {
-        fields.push(Arc::new(id.clone()));
+        match id.data_type() {
+            DataType::Dictionary(_, values) if Format::of(output)? == Format::Arrow => {
+                plain_id = Some(values.as_ref().clone());
+                fields.push(Arc::new(id.clone().with_data_type(values.as_ref().clone())));
+            }
+            _ => fields.push(Arc::new(id.clone())),
+        }
     }
     fields.extend(result_fields(options).iter().cloned());
     // Hidden, beside the output (the same file system, so the rename is
@@ -410,7 +446,10 @@ fn run(
                     .map(str::to_string);
             }
         }
-        writer.write(scored)?;
+        match &plain_id {
+            Some(values) => writer.write(&with_plain_id(scored, values)?)?,
+            None => writer.write(scored)?,
+        }
         progress(&stats);
         Ok(())
     })?;
@@ -428,4 +467,19 @@ fn run(
     }
     writer.finish()?;
     Ok(stats)
+}
+
+/// `batch` with its first column, `id`, cast from a dictionary to its
+/// values (`values`).
+fn with_plain_id(batch: &RecordBatch, values: &DataType) -> Result<RecordBatch, Error> {
+    let mut columns = batch.columns().to_vec();
+    let mut fields: Vec<Arc<Field>> = batch.schema().fields().iter().cloned().collect();
+    if let (Some(column), Some(field)) = (columns.first_mut(), fields.first_mut()) {
+        *column = arrow_cast::cast(column, values)?;
+        *field = Arc::new(field.as_ref().clone().with_data_type(values.clone()));
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }

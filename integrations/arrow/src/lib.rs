@@ -1,4 +1,4 @@
-//! Score Arrow record batches, Parquet and CSV files with
+//! Score Arrow record batches, Parquet, CSV and Arrow IPC files with
 //! [`healthscore::batch`]: where a portfolio already lives as columns.
 //!
 //! # Schema conventions
@@ -54,6 +54,17 @@
 //! [`score_file`] rejects a repeated id across the whole file, as the
 //! command-line tool's JSON path does.
 //!
+//! Files, by extension ([`Format`]): Parquet (`.parquet`), CSV with a
+//! header line (`.csv`, its columns read as text), Arrow's IPC file
+//! format (`.arrow`, `.feather`, `.ipc`: Feather version 2, as pyarrow's
+//! `write_feather`, polars' `write_ipc` and DataFusion's `COPY … STORED AS
+//! ARROW` write it; uncompressed, LZ4 or ZSTD) and stream format
+//! (`.arrows`) in; the same and JSON lines (`.jsonl`) out. An Arrow
+//! file's record batches are scored in slices of 65,536 rows as written,
+//! without conversion; a batch is read whole (the format stores it as one
+//! message), so a file written as one batch of millions of rows takes
+//! that batch's memory.
+//!
 //! Results ([`score_batch`]) are a record batch: `id` (the input's array),
 //! `score`, `coverage` and the four dimension scores as `Decimal128(9, 6)`
 //! (exact millionths), `band`, `segment`, `scorecard` and optionally
@@ -74,7 +85,7 @@
 //! For the row API (an explanation per account, a portfolio summary
 //! with the lowest accounts explained), [`account_data`] reads each row of
 //! a record batch as an [`AccountData`](healthscore::AccountData), and
-//! [`read_accounts`] each row of a Parquet or CSV file, by the same
+//! [`read_accounts`] each row of a Parquet, CSV or Arrow file, by the same
 //! conventions: bound and scored, a row scores as the batch path scores
 //! it, and a row that cannot be read gives the same message.
 //!
@@ -83,7 +94,7 @@
 //! [`ResultRow::scored`] makes an account's row from its
 //! [`ScoreRecord`](healthscore::ScoreRecord), [`ResultTable`] turns rows
 //! into record batches of the results' schema, and [`ResultsFile`]
-//! writes them as Parquet, CSV or JSON lines in full or not at all, as
+//! writes them as Parquet, CSV, JSON lines or Arrow IPC in full or not at all, as
 //! [`score_file`] writes its own (the command-line tool's `score --out`
 //! on JSON accounts; a test checks the file equals the one the same
 //! accounts as columns give, byte for byte).
@@ -139,6 +150,7 @@ mod destination;
 mod files;
 mod ids;
 mod input;
+mod ipc_file;
 mod keys;
 mod layout;
 mod money;
@@ -236,8 +248,8 @@ pub enum Error {
         /// The error writing it (an I/O, Parquet or Arrow error).
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// A file name whose extension is not `.parquet`, `.csv` or `.jsonl`.
-    #[error("{0}: expected a .parquet, .csv or .jsonl file")]
+    /// A file name whose extension is not one of [`Format`]'s.
+    #[error("{0}: expected a .parquet, .csv, .arrow (.feather), .arrows or .jsonl file")]
     Format(String),
     /// A CSV file whose header line is separated by another character
     /// (`;` as spreadsheets in some locales write, or a tab), not commas.
@@ -290,6 +302,20 @@ pub enum Error {
         /// What the Parquet reader said.
         source: parquet::errors::ParquetError,
     },
+    /// A file named as an Arrow IPC file or stream that is not one
+    /// (`accounts.arrow: a Parquet file, named as an Arrow one: name it
+    /// .parquet`), or not a whole one (`not a whole Arrow IPC file: it
+    /// does not end as one does (cut short while copied or written?)`),
+    /// with what Arrow's reader said.
+    #[error("{path}: {what} ({source})")]
+    NotArrow {
+        /// The file.
+        path: String,
+        /// What the file is, as its first and last bytes say.
+        what: &'static str,
+        /// What Arrow's reader said.
+        source: arrow_schema::ArrowError,
+    },
 }
 
 impl Error {
@@ -305,6 +331,7 @@ impl Error {
             | Error::NotUtf8 { .. }
             | Error::HeaderNotUtf8 { .. }
             | Error::NotParquet { .. }
+            | Error::NotArrow { .. }
             | Error::EmptyCsv(_)
             | Error::SameFile(_) => self,
             // The I/O error itself where the reader wrapped one (a

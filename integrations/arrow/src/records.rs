@@ -1,6 +1,6 @@
 //! The row API's results as the results table the Arrow path writes: for
 //! accounts scored one at a time (JSON accounts, a service's requests)
-//! whose results go to the same Parquet, CSV or JSON-lines file.
+//! whose results go to the same Parquet, CSV, JSON-lines or Arrow file.
 
 use crate::{result_fields, Error, Options};
 use arrow_array::builder::{Decimal128Builder, StringBuilder, StringDictionaryBuilder};

@@ -1,4 +1,4 @@
-//! A results file (Parquet, CSV or JSON lines, by extension) written in
+//! A results file (Parquet, CSV, JSON lines or Arrow IPC, by extension) written in
 //! full or not at all: to a hidden temporary file beside it, synced, then
 //! renamed over it.
 
@@ -55,8 +55,9 @@ impl std::fmt::Debug for ResultsFile {
 }
 
 impl ResultsFile {
-    /// Starts `output` (its format by extension: `.parquet`, `.csv` or
-    /// `.jsonl`) for record batches of `schema`.
+    /// Starts `output` (its format by extension: `.parquet`, `.csv`,
+    /// `.jsonl`, `.arrow` or `.arrows`, see [`Format`]) for record batches
+    /// of `schema`.
     ///
     /// # Errors
     ///
@@ -89,6 +90,10 @@ impl ResultsFile {
                     .build(file),
             ),
             Format::JsonLines => Writer::Json(arrow_json::LineDelimitedWriter::new(file)),
+            Format::Arrow | Format::ArrowStream => Writer::Ipc(
+                crate::ipc_file::IpcWriter::new(file, &schema, format == Format::ArrowStream)
+                    .map_err(|e| e.writing(output))?,
+            ),
         };
         Ok(ResultsFile {
             writer: Some(writer),
@@ -173,6 +178,7 @@ enum Writer {
     Parquet(parquet::arrow::ArrowWriter<File>),
     Csv(arrow_csv::Writer<File>),
     Json(arrow_json::LineDelimitedWriter<File>),
+    Ipc(crate::ipc_file::IpcWriter),
 }
 
 impl Writer {
@@ -181,6 +187,7 @@ impl Writer {
             Writer::Parquet(w) => w.write(batch)?,
             Writer::Csv(w) => w.write(batch)?,
             Writer::Json(w) => w.write(batch)?,
+            Writer::Ipc(w) => w.write(batch)?,
         }
         Ok(())
     }
@@ -205,6 +212,8 @@ impl Writer {
                 w.finish()?;
                 w.into_inner()
             }
+            // The footer or end marker, and the buffer, written.
+            Writer::Ipc(w) => w.finish()?,
         };
         if !sync {
             return Ok(());
