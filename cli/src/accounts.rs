@@ -94,7 +94,7 @@ impl<'p> Rejections<'p> {
 /// accounts (duplicates of an earlier id and unparsable texts rejected).
 /// Returns the number of rejections, including those `visit` reported.
 ///
-/// A Parquet or CSV file (by its extension) is read by its columns, as
+/// A Parquet, CSV or Arrow IPC file (by its extension) is read by its columns, as
 /// `score` reads it, where `columns` gives the model they are read for
 /// and the as-of date of rows without one; without it, such a file is
 /// refused (`diff`, whose two models may read different columns, reads
@@ -117,13 +117,15 @@ pub(crate) fn for_each_chunk_watching(
     watch: Option<&str>,
     mut visit: impl FnMut(Chunk, &Rejections<'_>) -> Result<(), String>,
 ) -> Result<u64, String> {
-    if let Ok(format @ (healthscore_arrow::Format::Parquet | healthscore_arrow::Format::Csv)) =
-        healthscore_arrow::Format::of(path.as_ref())
-    {
+    let columnar = healthscore_arrow::Format::of(path.as_ref())
+        .ok()
+        .filter(|f| f.is_columnar());
+    if let Some(format) = columnar {
         let Some((model, as_of)) = columns else {
             let kind = match format {
                 healthscore_arrow::Format::Parquet => "a Parquet file",
-                _ => "a CSV file",
+                healthscore_arrow::Format::Csv => "a CSV file",
+                _ => "an Arrow file",
             };
             return Err(format!(
                 "{path}: {kind} of columns; here accounts are read as JSON lines (or a JSON array)"
@@ -193,7 +195,7 @@ pub(crate) fn for_each_chunk_watching(
     Ok(rejections.count())
 }
 
-/// [`for_each_chunk`] for a Parquet or CSV file: the rows of its record
+/// [`for_each_chunk`] for a Parquet, CSV or Arrow file: the rows of its record
 /// batches as accounts, read by `model`'s columns.
 fn for_each_row_chunk(
     path: &str,
@@ -241,7 +243,7 @@ fn for_each_row_chunk(
     Ok(rejections.count())
 }
 
-/// Two accounts per row of a Parquet or CSV file, as each of two models
+/// Two accounts per row of a Parquet, CSV or Arrow file, as each of two models
 /// reads it (`diff`: a metric one model adds or drops is a column only
 /// one of them reads): the file is read once per model, on two threads in
 /// step, a piece at a time (as [`healthscore_arrow::read_accounts`] hands

@@ -81,7 +81,7 @@ pub(crate) fn run(a: DiffArgs) -> Result<ExitCode, String> {
     let new = Model::from_path(&a.new_model).map_err(|e| format!("new model: {e}"))?;
     let mut cmp = Comparison::default();
     let rejected = if healthscore_arrow::Format::of(a.accounts.as_ref())
-        .is_ok_and(|f| f != healthscore_arrow::Format::JsonLines)
+        .is_ok_and(healthscore_arrow::Format::is_columnar)
     {
         // Columns: each model reads its own (a metric one of them dropped
         // or added is a column only one reads).

@@ -89,10 +89,10 @@ enum Command {
     /// Validate a model (and rules, and a lifecycle): print every problem
     /// with its path, or a one-screen summary of a valid model.
     Check(CheckArgs),
-    /// Score accounts (JSON lines, a JSON array, or a Parquet or CSV file
-    /// of columns) into JSON lines on stdout, with CTAs and their state
-    /// between runs; or into a results table (--out: Parquet, CSV or JSON
-    /// lines).
+    /// Score accounts (JSON lines, a JSON array, or a Parquet, CSV or
+    /// Arrow file of columns) into JSON lines on stdout, with CTAs and
+    /// their state between runs; or into a results table (--out: Parquet,
+    /// CSV, JSON lines or Arrow).
     Score(ScoreArgs),
     /// The portfolio table: bands × segments with MRR, stale data,
     /// concentration, and the lowest accounts explained.
@@ -121,8 +121,8 @@ pub(crate) struct Input {
     #[arg(long, default_value = "examples/data/model.json")]
     pub model: String,
     /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
-    /// extension a `.parquet` or `.csv` file of columns (as `score` reads
-    /// them).
+    /// extension a `.parquet`, `.csv` or `.arrow` (Arrow IPC: `.feather`,
+    /// `.arrows` too) file of columns (as `score` reads them).
     #[arg(long, default_value = "examples/data/portfolio.jsonl")]
     pub accounts: String,
     /// For columnar accounts without an `as_of` column: the date the
@@ -161,12 +161,13 @@ pub(crate) struct ScoreArgs {
     #[arg(long)]
     pub model: String,
     /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
-    /// extension a `.parquet` or `.csv` file of columns (one per metric;
-    /// see the healthscore-arrow crate for the column conventions).
+    /// extension a `.parquet`, `.csv` or `.arrow` (Arrow IPC: `.feather`,
+    /// `.arrows` too) file of columns (one per metric; see the
+    /// healthscore-arrow crate for the column conventions).
     #[arg(long)]
     pub accounts: String,
-    /// Where to write the results table, a `.parquet`, `.csv` or `.jsonl`
-    /// file by extension (written beside, then renamed into place): a row
+    /// Where to write the results table, a `.parquet`, `.csv`, `.jsonl`,
+    /// `.arrow` or `.arrows` file by extension (written beside, then renamed into place): a row
     /// per account read, a rejected one with its `error`; no CTA state.
     /// Without it, accounts are scored to standard output, each with its
     /// explanation.
@@ -243,8 +244,8 @@ pub(crate) struct DiffArgs {
     /// The model to roll out.
     pub new_model: String,
     /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
-    /// extension a `.parquet` or `.csv` file of columns (as `score` reads
-    /// them; each model reads the columns of its metrics).
+    /// extension a `.parquet`, `.csv` or `.arrow` file of columns (as
+    /// `score` reads them; each model reads the columns of its metrics).
     #[arg(long, default_value = "examples/data/portfolio.jsonl")]
     pub accounts: String,
     /// For columnar accounts without an `as_of` column: the date the

@@ -776,7 +776,7 @@ fn score_reads_csv_and_writes_by_extension() {
     .assert()
     .code(2)
     .stderr(contains(
-        "--as-of is for columnar accounts (.parquet or .csv) without an as_of column",
+        "--as-of is for columnar accounts (.parquet, .csv, .arrow) without an as_of column",
     ));
 }
 

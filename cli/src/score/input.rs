@@ -43,7 +43,7 @@ pub fn is_csv(path: &str) -> bool {
 pub enum Shape {
     Lines,
     Array,
-    /// Rows of a Parquet or CSV file, counted from 1.
+    /// Rows of a Parquet, CSV or Arrow file, counted from 1.
     Rows,
 }
 
@@ -123,6 +123,12 @@ fn not_json(head: &[u8]) -> Option<String> {
         [b'{' | b'[', ..] | [] => None,
         [b'P', b'A', b'R', b'1', ..] => {
             Some("a Parquet file (save it as a .parquet file to read its columns)".into())
+        }
+        [b'A', b'R', b'R', b'O', b'W', b'1', ..] => {
+            Some("an Arrow IPC file (save it as a .arrow file to read its columns)".into())
+        }
+        [0xFF, 0xFF, 0xFF, 0xFF, ..] => {
+            Some("an Arrow IPC stream (save it as a .arrows file to read its columns)".into())
         }
         [0x1f, 0x8b, ..] => Some(
             "gzip-compressed (decompress it first: gunzip -c FILE | healthscore ... --accounts -)"

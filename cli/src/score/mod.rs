@@ -11,9 +11,9 @@
 //! A byte-order mark is skipped. Stderr always ends with `N read, N scored,
 //! N rejected`, and read = scored + rejected.
 //!
-//! With `--out FILE` the results go to a results table (Parquet, CSV or
-//! JSON lines, by extension) instead: columnar accounts (a `.parquet` or
-//! `.csv` file) through the batch path, JSON accounts through this
+//! With `--out FILE` the results go to a results table (Parquet, CSV,
+//! JSON lines or Arrow IPC, by extension) instead: columnar accounts (a
+//! `.parquet`, `.csv` or `.arrow` file) through the batch path, JSON accounts through this
 //! pipeline, each account a row (`healthscore_arrow::ResultRow`) written
 //! a record batch at a time; the same accounts either way give the same
 //! file. Without it, columnar accounts are read by the model's columns
@@ -56,10 +56,8 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         return Err("--state and --state-out need --rules FILE".into());
     }
     // By extension, in any case (a spreadsheet's `EXPORT.CSV` too).
-    let columnar = matches!(
-        healthscore_arrow::Format::of(args.accounts.as_ref()),
-        Ok(healthscore_arrow::Format::Parquet | healthscore_arrow::Format::Csv)
-    );
+    let columnar =
+        healthscore_arrow::Format::of(args.accounts.as_ref()).is_ok_and(|f| f.is_columnar());
     // Into a results table (`--out`), without CTA state; else a columnar
     // file's rows are scored as the same accounts in JSON are (below): to
     // standard output, with CTA state between runs where asked.
@@ -84,7 +82,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         return Err("--no-drivers is for the results table (--out FILE); to standard output, columnar accounts are scored as JSON accounts are, each with its explanation".into());
     }
     if !columnar && args.as_of.is_some() {
-        return Err("--as-of is for columnar accounts (.parquet or .csv) without an as_of column; JSON accounts carry their own".into());
+        return Err("--as-of is for columnar accounts (.parquet, .csv, .arrow) without an as_of column; JSON accounts carry their own".into());
     }
     if !columnar && stateful && args.out.is_some() {
         return Err("--out writes the results table, without CTA state: with --state or --state-out, accounts are scored to standard output, as JSON lines with each account's CTA actions".into());
@@ -247,8 +245,8 @@ pub(crate) fn as_of(given: Option<&str>) -> Result<Option<chrono::NaiveDate>, St
     Ok(Some(day))
 }
 
-/// Columnar accounts (Parquet or CSV) scored with the batch path into
-/// `out`, a Parquet, CSV or JSON-lines file; with `--rules`, each row's CTAs too.
+/// Columnar accounts (Parquet, CSV or Arrow IPC) scored with the batch
+/// path into `out`, a Parquet, CSV, JSON-lines or Arrow IPC file; with `--rules`, each row's CTAs too.
 fn columns(args: &ScoreArgs, out: &str) -> Result<ExitCode, String> {
     let model = Model::from_path(&args.model).map_err(|e| e.to_string())?;
     let as_of = as_of(args.as_of.as_deref())?;

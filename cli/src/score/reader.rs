@@ -1,5 +1,5 @@
 //! The pipeline's reader: splits the accounts into batches for the
-//! workers, from JSON lines or a JSON array, or from a Parquet or CSV
+//! workers, from JSON lines or a JSON array, or from a Parquet, CSV or Arrow
 //! file's rows.
 
 use super::input::{self, Shape, Unit};
@@ -29,7 +29,7 @@ pub(super) enum Read {
 pub enum Source {
     /// JSON lines or a JSON array.
     Stream(Box<dyn BufRead + Send>),
-    /// The rows of a Parquet or CSV file (read by the model's columns, as
+    /// The rows of a Parquet, CSV or Arrow file (read by the model's columns, as
     /// of the date given for rows without one), each an account as the
     /// same account in JSON would be.
     Rows {
@@ -79,7 +79,7 @@ pub(super) fn read_batches(
     result.map_err(|e| e.to_string())
 }
 
-/// Splits a Parquet or CSV file's rows into batches for the workers.
+/// Splits a Parquet, CSV or Arrow file's rows into batches for the workers.
 pub(super) fn read_rows(
     model: &Model,
     path: &str,
