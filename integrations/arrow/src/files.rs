@@ -326,13 +326,10 @@ pub(crate) fn open(
                     .map_err(|e| read(e.into()))?,
             )
         }
-        Format::Arrow | Format::ArrowStream => crate::ipc_file::open(
-            input,
-            in_format == Format::ArrowStream,
-            |schema| projection(model, schema),
-            BATCH_ROWS,
-        )
-        .map_err(read)?,
+        Format::Arrow | Format::ArrowStream => {
+            crate::ipc_file::open(input, |schema| projection(model, schema), BATCH_ROWS)
+                .map_err(read)?
+        }
         Format::Csv | Format::JsonLines => {
             let schema = csv_schema(input).map_err(read)?;
             let columns = projection(model, &schema);

@@ -17,8 +17,9 @@ use std::path::Path;
 /// its results written slice by slice (the batch itself is read whole:
 /// the format stores it as one message). A regular file is read as what
 /// its first bytes say it is (an IPC file starts with `ARROW1`; a stream
-/// named `.arrow` is read as a stream), anything else (a named pipe) as
-/// `stream` says. An IPC file decodes only the columns at `projection`'s
+/// named `.arrow` is read as a stream), anything else (a named pipe,
+/// which cannot be read from its end as an IPC file is) as a stream.
+/// An IPC file decodes only the columns at `projection`'s
 /// positions (all without one); a stream decodes every column (its
 /// schema comes first in the stream, which may be a pipe that cannot be
 /// read twice), and scoring reads those it needs. LZ4- and
@@ -26,7 +27,6 @@ use std::path::Path;
 /// is cut short, is [`Error::NotArrow`], saying which.
 pub(crate) fn open(
     path: &Path,
-    stream: bool,
     projection: impl FnOnce(&arrow_schema::Schema) -> Option<Vec<usize>>,
     rows: usize,
 ) -> Result<Box<dyn RecordBatchReader + Send>, Error> {
@@ -36,25 +36,41 @@ pub(crate) fn open(
             source,
         })
     };
-    let stream = match start(path) {
-        Some(start) => !start.starts_with(FILE_MAGIC),
-        None => stream,
-    };
-    let not_arrow = |source: ArrowError| match not_arrow(path, stream) {
-        Some(what) => Error::NotArrow {
+    let start = start(path);
+    let stream = start
+        .as_ref()
+        .is_none_or(|start| !start.starts_with(FILE_MAGIC));
+    if start.is_some() {
+        // A regular file: what it is, and whether its lengths fit in it,
+        // before Arrow's reader trusts them.
+        let damaged = |what| Error::NotArrow {
             path: path.display().to_string(),
             what,
-            source,
-        },
-        None => Error::Arrow(source),
-    };
+        };
+        if let Some(what) = not_arrow(path) {
+            return Err(damaged(what));
+        }
+        let mut checked = file()?;
+        let len = checked.metadata().map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        crate::ipc_check::check(&mut checked, len.len(), stream).map_err(damaged)?;
+    }
     let batches: Box<dyn RecordBatchReader + Send> = if stream {
-        Box::new(StreamReader::try_new_buffered(file()?, None).map_err(not_arrow)?)
+        let first = file()?;
+        Box::new(guarded(move || {
+            StreamReader::try_new_buffered(first, None)
+        })?)
     } else {
-        let whole = FileReader::try_new_buffered(file()?, None).map_err(not_arrow)?;
+        let first = file()?;
+        let whole = guarded(move || FileReader::try_new_buffered(first, None))?;
         match projection(&whole.schema()) {
             Some(columns) => {
-                Box::new(FileReader::try_new_buffered(file()?, Some(columns)).map_err(not_arrow)?)
+                let file = file()?;
+                Box::new(guarded(move || {
+                    FileReader::try_new_buffered(file, Some(columns))
+                })?)
             }
             None => Box::new(whole),
         }
@@ -64,7 +80,43 @@ pub(crate) fn open(
         batches,
         rows: rows.max(1),
         current: None,
+        failed: false,
     }))
+}
+
+/// Runs a step of Arrow's IPC reader: its errors on damaged data say so,
+/// and a panic in it (which a damaged schema or batch can cause:
+/// `FloatingPoint type with precision of Precision(7) not supported`, an
+/// offset past its buffer) is such an error too, without the panic's
+/// message on standard error (see [`crate::quiet_panics`]).
+fn guarded<T>(step: impl FnOnce() -> Result<T, ArrowError>) -> Result<T, ArrowError> {
+    let damaged = |why: String| {
+        ArrowError::IpcError(format!(
+            "the Arrow data cannot be read ({why}): a damaged file?"
+        ))
+    };
+    match crate::quiet_panics::catch(step) {
+        Ok(Ok(value)) => Ok(value),
+        // A stream cut short: said so, not `failed to fill whole buffer`.
+        Ok(Err(ArrowError::IoError(_, e))) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(ArrowError::IpcError(
+                "the Arrow data ends in the middle of a record batch (cut short while copied or written?)".into(),
+            ))
+        }
+        // The file could not be read at all (a directory, no permission):
+        // the system's own error. (A decompressor's complaint about the
+        // data comes as an I/O error of another kind.)
+        Ok(Err(ArrowError::IoError(_, e)))
+            if !matches!(
+                e.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::Other
+            ) =>
+        {
+            Err(ArrowError::IoError(e.to_string(), e))
+        }
+        Ok(Err(e)) => Err(damaged(e.to_string())),
+        Err(panic) => Err(damaged(format!("Arrow's reader stopped: {panic}"))),
+    }
 }
 
 /// An IPC file's first bytes (and two of padding).
@@ -88,7 +140,7 @@ fn start(path: &Path) -> Option<Vec<u8>> {
 /// bytes say; `None` when they are those of an IPC file or stream (the
 /// reader's own error then says what is wrong inside), or the file is
 /// not a regular one.
-fn not_arrow(path: &Path, stream: bool) -> Option<&'static str> {
+fn not_arrow(path: &Path) -> Option<&'static str> {
     use std::io::{Read, Seek, SeekFrom};
     let start = start(path)?;
     let what = match &start[..] {
@@ -108,7 +160,7 @@ fn not_arrow(path: &Path, stream: bool) -> Option<&'static str> {
             }
             "not a whole Arrow IPC file: it does not end as one does (cut short while copied or written?)"
         }
-        [0xFF, 0xFF, 0xFF, 0xFF, ..] if stream => return None,
+        [0xFF, 0xFF, 0xFF, 0xFF, ..] => return None,
         _ => "not an Arrow IPC file or stream: it does not start as one does (another format, named .arrow?)",
     };
     Some(what)
@@ -121,6 +173,8 @@ struct Sliced {
     rows: usize,
     /// The batch being sliced, and the next slice's first row.
     current: Option<(RecordBatch, usize)>,
+    /// Arrow's reader failed on a batch: nothing more is read from it.
+    failed: bool,
 }
 
 impl Iterator for Sliced {
@@ -137,19 +191,20 @@ impl Iterator for Sliced {
                 }
                 self.current = None;
             }
-            match self.batches.next()? {
+            if self.failed {
+                return None;
+            }
+            let batches = &mut self.batches;
+            match guarded(|| batches.next().transpose()) {
+                Ok(None) => return None,
                 // A batch without rows is passed on as it is (its columns
                 // are checked like any other's).
-                Ok(batch) if batch.num_rows() == 0 => return Some(Ok(batch)),
-                Ok(batch) => self.current = Some((batch, 0)),
-                // A stream cut short: said so, not `failed to fill
-                // whole buffer`.
-                Err(ArrowError::IoError(_, e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    return Some(Err(ArrowError::IpcError(
-                        "the Arrow data ends in the middle of a record batch (cut short while copied or written?)".into(),
-                    )))
+                Ok(Some(batch)) if batch.num_rows() == 0 => return Some(Ok(batch)),
+                Ok(Some(batch)) => self.current = Some((batch, 0)),
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
                 }
-                Err(e) => return Some(Err(e)),
             }
         }
     }
@@ -233,6 +288,7 @@ mod tests {
             batches: Box::new(reader),
             rows: 4,
             current: None,
+            failed: false,
         };
         let lengths: Vec<usize> = sliced.map(|b| b.unwrap().num_rows()).collect();
         // The empty batch passed on as it is, in its place.
@@ -255,6 +311,7 @@ mod tests {
             batches: Box::new(reader),
             rows: 4,
             current: None,
+            failed: false,
         };
         assert_eq!(sliced.next().unwrap().unwrap().num_rows(), 2);
         let e = sliced.next().unwrap().unwrap_err().to_string();

@@ -63,7 +63,11 @@
 //! file's record batches are scored in slices of 65,536 rows as written,
 //! without conversion; a batch is read whole (the format stores it as one
 //! message), so a file written as one batch of millions of rows takes
-//! that batch's memory.
+//! that batch's memory. A damaged IPC file is an error naming it, never a
+//! panic: its framing is checked before Arrow's reader trusts its lengths,
+//! and a panic of the reader is caught (reading one installs, once, a
+//! panic hook that keeps such a caught panic's message off standard error
+//! and passes every other panic on to the hook before it).
 //!
 //! Results ([`score_batch`]) are a record batch: `id` (the input's array),
 //! `score`, `coverage` and the four dimension scores as `Decimal128(9, 6)`
@@ -150,6 +154,7 @@ mod destination;
 mod files;
 mod ids;
 mod input;
+mod ipc_check;
 mod ipc_file;
 mod keys;
 mod layout;
@@ -158,6 +163,7 @@ mod output;
 mod parquet_file;
 mod pipeline;
 mod projection;
+mod quiet_panics;
 mod ragged;
 mod records;
 mod results_file;
@@ -305,16 +311,16 @@ pub enum Error {
     /// A file named as an Arrow IPC file or stream that is not one
     /// (`accounts.arrow: a Parquet file, named as an Arrow one: name it
     /// .parquet`), or not a whole one (`not a whole Arrow IPC file: it
-    /// does not end as one does (cut short while copied or written?)`),
-    /// with what Arrow's reader said.
-    #[error("{path}: {what} ({source})")]
+    /// does not end as one does (cut short while copied or written?)`), or
+    /// whose framing is damaged (a length past the end of the file, a
+    /// compressed buffer said to expand to more than 2 GiB), found before
+    /// Arrow's reader, which would trust such a length, reads it.
+    #[error("{path}: {what}")]
     NotArrow {
         /// The file.
         path: String,
-        /// What the file is, as its first and last bytes say.
+        /// What the file is, or what is wrong with it.
         what: &'static str,
-        /// What Arrow's reader said.
-        source: arrow_schema::ArrowError,
     },
 }
 

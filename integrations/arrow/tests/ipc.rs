@@ -7,6 +7,8 @@
 
 #[path = "support/columns.rs"]
 mod columns;
+#[path = "support/ipc.rs"]
+mod ipc;
 #[path = "../../../examples/support/v0m.rs"]
 #[allow(dead_code)]
 mod v0m;
@@ -15,10 +17,10 @@ mod v0m_arrow;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
-use arrow_ipc::writer::{FileWriter, IpcWriteOptions, StreamWriter};
 use arrow_ipc::CompressionType;
 use healthscore::batch::Scorer;
 use healthscore_arrow::{score_batch, score_file, Error};
+use ipc::write_ipc;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use v0m_arrow::options;
@@ -36,38 +38,6 @@ fn accounts(rows: usize) -> RecordBatch {
     c.values[6][rows / 2] = 1.7;
     c.valid[6][rows / 2] = true;
     v0m_arrow::record_batch(&c, Vec::new())
-}
-
-fn ipc_options(compression: Option<CompressionType>) -> IpcWriteOptions {
-    IpcWriteOptions::default()
-        .try_with_compression(compression)
-        .unwrap()
-}
-
-/// Writes `batch` as an IPC file (or stream), `rows` rows a batch.
-fn write_ipc(
-    path: &Path,
-    batch: &RecordBatch,
-    rows: usize,
-    stream: bool,
-    compression: Option<CompressionType>,
-) {
-    let file = std::fs::File::create(path).unwrap();
-    let schema = batch.schema();
-    let slices = (0..batch.num_rows())
-        .step_by(rows)
-        .map(|at| batch.slice(at, rows.min(batch.num_rows() - at)));
-    if stream {
-        let mut w =
-            StreamWriter::try_new_with_options(file, &schema, ipc_options(compression)).unwrap();
-        slices.for_each(|b| w.write(&b).unwrap());
-        w.finish().unwrap();
-    } else {
-        let mut w =
-            FileWriter::try_new_with_options(file, &schema, ipc_options(compression)).unwrap();
-        slices.for_each(|b| w.write(&b).unwrap());
-        w.finish().unwrap();
-    }
 }
 
 /// The record batches of an IPC file or stream, as one.
@@ -190,15 +160,15 @@ fn a_file_that_is_not_whole_says_so() {
     let d = dir("broken");
     let model = v0m::model();
     let scorer = Scorer::new(&model);
-    let batch = accounts(20_000);
+    let batch = accounts(4_000);
     let whole = d.join("whole.arrow");
-    write_ipc(&whole, &batch, 5_000, false, None);
+    write_ipc(&whole, &batch, 1_000, false, None);
     let stream = d.join("whole.arrows");
-    write_ipc(&stream, &batch, 5_000, true, None);
+    write_ipc(&stream, &batch, 1_000, true, None);
     let bytes = std::fs::read(&whole).unwrap();
     let stream_bytes = std::fs::read(&stream).unwrap();
     let parquet = d.join("accounts.parquet");
-    v0m_arrow::write_parquet(&parquet, &batch, 20_000);
+    v0m_arrow::write_parquet(&parquet, &batch, 4_000);
     let cases: [(&str, Vec<u8>, &str); 6] = [
         (
             "cut.arrow",
@@ -250,6 +220,44 @@ fn a_file_that_is_not_whole_says_so() {
         assert_eq!(
             std::fs::read_to_string(&output).unwrap(),
             "earlier results\n"
+        );
+    }
+}
+
+/// A stream through a named pipe (a producer writing while scoring
+/// reads), named `.arrow` or `.arrows`: read as the stream it is (a pipe
+/// cannot be read from its end, as an IPC file is).
+#[cfg(unix)]
+#[test]
+fn a_stream_through_a_named_pipe_is_read_as_it_arrives() {
+    let d = dir("pipe");
+    let model = v0m::model();
+    let scorer = Scorer::new(&model);
+    let batch = accounts(20_000);
+    let stream = d.join("accounts.arrows");
+    write_ipc(&stream, &batch, 3_000, true, None);
+    let expected = d.join("expected.csv");
+    score_file(&scorer, &stream, &expected, &options(false)).unwrap();
+    for name in ["pipe.arrows", "pipe.arrow"] {
+        let pipe = d.join(name);
+        let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("no mkfifo here: skipped");
+            return;
+        }
+        let bytes = std::fs::read(&stream).unwrap();
+        let writer = {
+            let pipe = pipe.clone();
+            std::thread::spawn(move || std::fs::write(pipe, bytes).unwrap())
+        };
+        let output = d.join(format!("{name}.csv"));
+        let stats = score_file(&scorer, &pipe, &output, &options(false)).unwrap();
+        writer.join().unwrap();
+        assert_eq!(stats.rows, 20_000, "{name}");
+        assert_eq!(
+            std::fs::read(&output).unwrap(),
+            std::fs::read(&expected).unwrap(),
+            "{name}"
         );
     }
 }
