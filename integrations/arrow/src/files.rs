@@ -301,16 +301,25 @@ pub(crate) fn open(
     let ragged = crate::ragged::Found::default();
     let reader: Box<dyn arrow_array::RecordBatchReader + Send> = match in_format {
         Format::Parquet => {
-            let mut builder =
+            // (A damaged Arrow schema in the file's metadata panics the
+            // reader, and page decoding may: caught, as damaged data.)
+            let stopped = |panic: String| {
+                parquet::errors::ParquetError::General(format!(
+                    "the Parquet reader stopped on this file ({panic}): a damaged file?"
+                ))
+            };
+            let mut builder = crate::quiet_panics::catch(|| {
                 parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-                    .map_err(|e| match crate::parquet_file::not_parquet(input) {
-                        Some(what) => Error::NotParquet {
-                            path: input.display().to_string(),
-                            what,
-                            source: e,
-                        },
-                        None => read(e.into()),
-                    })?;
+            })
+            .unwrap_or_else(|panic| Err(stopped(panic)))
+            .map_err(|e| match crate::parquet_file::not_parquet(input) {
+                Some(what) => Error::NotParquet {
+                    path: input.display().to_string(),
+                    what,
+                    source: e,
+                },
+                None => read(e.into()),
+            })?;
             let rows = builder.metadata().file_metadata().num_rows();
             ids.expect(rows);
             expected_rows = u64::try_from(rows).ok();
@@ -319,12 +328,10 @@ pub(crate) fn open(
                 let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), columns);
                 builder = builder.with_projection(mask);
             }
-            Box::new(
-                builder
-                    .with_batch_size(BATCH_ROWS)
-                    .build()
-                    .map_err(|e| read(e.into()))?,
-            )
+            let built = crate::quiet_panics::catch(|| builder.with_batch_size(BATCH_ROWS).build())
+                .unwrap_or_else(|panic| Err(stopped(panic)))
+                .map_err(|e| read(e.into()))?;
+            Box::new(crate::quiet_panics::Caught::new(Box::new(built), "Parquet"))
         }
         Format::Arrow | Format::ArrowStream => {
             crate::ipc_file::open(input, |schema| projection(model, schema), BATCH_ROWS)

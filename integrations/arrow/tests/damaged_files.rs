@@ -1,8 +1,10 @@
-//! Damaged Arrow IPC files and streams are errors naming the file, never
-//! a panic or an allocation that ends the process: Arrow's reader trusts
-//! the lengths a file declares (a body of 2⁵⁰ bytes, a compressed buffer
-//! said to expand to a terabyte) and panics on some damaged schemas, so
-//! `score_file` checks the lengths first and catches what is left.
+//! Damaged Arrow IPC files and streams, and Parquet files with a damaged
+//! Arrow schema, are errors naming the file, never a panic or an
+//! allocation that ends the process: Arrow's IPC reader trusts the
+//! lengths a file declares (a body of 2⁵⁰ bytes, a compressed buffer said
+//! to expand to a terabyte) and panics on some damaged schemas (which the
+//! Parquet reader decodes with its code), so `score_file` checks an IPC
+//! file's lengths first and catches what panics are left.
 
 #[path = "support/ipc.rs"]
 mod ipc;
@@ -20,10 +22,7 @@ use std::path::{Path, PathBuf};
 use v0m_arrow::options;
 
 fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "healthscore-ipc-damage-{}-{name}",
-        std::process::id()
-    ));
+    let d = std::env::temp_dir().join(format!("healthscore-damaged-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -162,4 +161,48 @@ fn damaged_bytes_are_errors_never_panics() {
         }
     }
     assert!(runs > 2_000, "{runs}");
+}
+
+/// A Parquet file keeps its Arrow schema in its metadata (`ARROW:schema`,
+/// base64 of an IPC schema message), which the Parquet reader decodes
+/// with the IPC reader's code, panics and all: every character of it
+/// changed in turn gives an error naming the file or the same results,
+/// never a panic.
+#[test]
+fn a_damaged_arrow_schema_in_a_parquet_file_is_an_error() {
+    let d = dir("parquet-schema");
+    let model = v0m::model();
+    let scorer = Scorer::new(&model);
+    let batch = v0m_arrow::record_batch(&v0m::generate(20, 8), Vec::new());
+    let path = d.join("accounts.parquet");
+    v0m_arrow::write_parquet(&path, &batch, 20);
+    let whole = std::fs::read(&path).unwrap();
+    let key = b"ARROW:schema";
+    let start = whole
+        .windows(key.len())
+        .rposition(|w| w == key)
+        .expect("the Arrow schema is kept")
+        + key.len();
+    // The base64 text after the key (and its length prefix).
+    let text: Vec<usize> = (start..whole.len())
+        .skip_while(|&i| !whole[i].is_ascii_alphanumeric())
+        .take_while(|&i| whole[i].is_ascii_alphanumeric() || b"+/=".contains(&whole[i]))
+        .collect();
+    assert!(text.len() > 500, "{}", text.len());
+    let mut errors = 0;
+    for (k, &at) in text.iter().enumerate() {
+        let mut bytes = whole.clone();
+        bytes[at] = [b'A', b'/', b'7', b'h'][k % 4];
+        let damaged = d.join("damaged.parquet");
+        std::fs::write(&damaged, &bytes).unwrap();
+        if let Err(e) = score_file(&scorer, &damaged, &d.join("scores.csv"), &options(false)) {
+            let message = e.to_string();
+            assert!(
+                message.starts_with(&damaged.display().to_string()),
+                "at {at}: {message}"
+            );
+            errors += 1;
+        }
+    }
+    assert!(errors > 0);
 }
