@@ -28,7 +28,8 @@ fn score(accounts: &Path, out: &Path, extra: &[&str]) -> (Option<i32>, String) {
 }
 
 /// The same accounts as JSON lines and as a CSV file of columns give the
-/// same results file, byte for byte, in each format: scores, bands,
+/// same results file, byte for byte, in each format (CSV, JSON lines,
+/// Parquet; Arrow IPC file and stream batch for batch): scores, bands,
 /// segments, drivers, CTAs and their kinds (the bundled playbook over
 /// generated accounts with stages, dates, events and judgements).
 #[test]
@@ -38,6 +39,8 @@ fn json_accounts_give_the_results_file_their_columns_give() {
         ("csv", &[][..]),
         ("jsonl", &[][..]),
         ("parquet", &["--no-drivers"][..]),
+        ("arrow", &[][..]),
+        ("arrows", &["--no-drivers"][..]),
     ] {
         let (a, b) = (
             tmp(&format!("json-table-from-json.{ext}")),
@@ -54,6 +57,13 @@ fn json_accounts_give_the_results_file_their_columns_give() {
         );
         let (status, stderr) = score(&csv, &b, extra);
         assert_eq!(status, Some(0), "{stderr}");
+        if ext.starts_with("arrow") {
+            // The same batches, dictionaries included (an IPC file also
+            // keeps what is under a null, which the two paths fill
+            // differently).
+            assert_eq!(ipc_batches(&a), ipc_batches(&b), "{ext}");
+            continue;
+        }
         let (a, b) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
         assert!(a == b, "{ext}: the two results files differ");
         if ext == "csv" {
@@ -62,6 +72,18 @@ fn json_accounts_give_the_results_file_their_columns_give() {
             assert!(text.starts_with("id,score,band,coverage,segment,scorecard,deployment,engagement,adoption,roi,pulls_down_most,ctas,cta_kinds,error\n"));
             assert!(text.contains(",risk"), "some account has a risk CTA");
         }
+    }
+}
+
+/// The record batches of an Arrow IPC file or stream, as written.
+fn ipc_batches(path: &Path) -> Vec<arrow_array::RecordBatch> {
+    let file = std::fs::File::open(path).unwrap();
+    if path.extension().is_some_and(|e| e == "arrows") {
+        let reader = arrow_ipc::reader::StreamReader::try_new(file, None).unwrap();
+        reader.map(Result::unwrap).collect()
+    } else {
+        let reader = arrow_ipc::reader::FileReader::try_new(file, None).unwrap();
+        reader.map(Result::unwrap).collect()
     }
 }
 

@@ -142,7 +142,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     });
     // JSON accounts into a results file (`--out`): a row per account.
     let mut table = match args.out.as_deref() {
-        Some(file) => match table::create(file, &path, !args.no_drivers, rules.clone()) {
+        Some(file) => match table::create(file, &path, &model, !args.no_drivers, rules.clone()) {
             Ok(table) => Some(table),
             // A directory that is not there: the output's exit status.
             Err(e @ healthscore_arrow::Error::Output { .. }) => {

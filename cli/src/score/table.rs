@@ -58,6 +58,7 @@ impl Table {
 pub fn create(
     file: &str,
     accounts: &str,
+    model: &healthscore::Model,
     drivers: bool,
     rules: Option<std::sync::Arc<healthscore::cta::RuleSet>>,
 ) -> Result<Table, healthscore_arrow::Error> {
@@ -72,7 +73,7 @@ pub fn create(
         rules,
         ..Default::default()
     };
-    let rows = healthscore_arrow::ResultTable::new(&options);
+    let rows = healthscore_arrow::ResultTable::new(model, &options);
     crate::atomic::remove_leftovers(file.as_ref());
     let file = healthscore_arrow::ResultsFile::create(file.as_ref(), rows.schema().clone())?;
     Ok(Table { rows, file })

@@ -98,7 +98,7 @@ pub(crate) struct Names {
 }
 
 impl Names {
-    fn of(model: &Model) -> Names {
+    pub(crate) fn of(model: &Model) -> Names {
         let array = |names: Vec<String>| -> ArrayRef { Arc::new(StringArray::from(names)) };
         Names {
             model: model.fingerprint().clone(),

@@ -55,7 +55,7 @@ proptest! {
         let input = RecordBatch::try_new(base.schema(), columns).expect("a batch");
         let options = v0m_arrow::options(drivers);
         let batch_results = score_batch(&Scorer::new(&model), &input, &options).expect("scores");
-        let mut table = ResultTable::new(&options);
+        let mut table = ResultTable::new(&model, &options);
         let ids = text(input.column_by_name("id").expect("id"));
         for (row, read) in account_data(&model, &input, &options).expect("reads").into_iter().enumerate() {
             let id = ids[row].as_deref();
