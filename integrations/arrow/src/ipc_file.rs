@@ -40,14 +40,14 @@ pub(crate) fn open(
     let stream = start
         .as_ref()
         .is_none_or(|start| !start.starts_with(FILE_MAGIC));
-    if start.is_some() {
+    if let Some(start) = &start {
         // A regular file: what it is, and whether its lengths fit in it,
         // before Arrow's reader trusts them.
         let damaged = |what| Error::NotArrow {
             path: path.display().to_string(),
             what,
         };
-        if let Some(what) = not_arrow(path) {
+        if let Some(what) = not_arrow(path, start) {
             return Err(damaged(what));
         }
         let mut checked = file()?;
@@ -86,7 +86,7 @@ pub(crate) fn open(
 
 /// Runs a step of Arrow's IPC reader: its errors on damaged data say so,
 /// and a panic in it (which a damaged schema or batch can cause:
-/// `FloatingPoint type with precision of Precision(7) not supported`, an
+/// `FloatingPoint type with precision of <UNKNOWN 7> not supported`, an
 /// offset past its buffer) is such an error too, without the panic's
 /// message on standard error (see [`crate::quiet_panics`]).
 fn guarded<T>(step: impl FnOnce() -> Result<T, ArrowError>) -> Result<T, ArrowError> {
@@ -136,14 +136,11 @@ fn start(path: &Path) -> Option<Vec<u8>> {
     Some(start)
 }
 
-/// What a file that Arrow's IPC reader refused is, as its first and last
-/// bytes say; `None` when they are those of an IPC file or stream (the
-/// reader's own error then says what is wrong inside), or the file is
-/// not a regular one.
-fn not_arrow(path: &Path) -> Option<&'static str> {
+/// What a regular file is when its first bytes (`start`) or its last
+/// are not those of an IPC file or stream; `None` when they are.
+fn not_arrow(path: &Path, start: &[u8]) -> Option<&'static str> {
     use std::io::{Read, Seek, SeekFrom};
-    let start = start(path)?;
-    let what = match &start[..] {
+    let what = match start {
         [] => "an empty file, not an Arrow IPC file or stream",
         [b'P', b'A', b'R', b'1', ..] => "a Parquet file, named as an Arrow one: name it .parquet",
         [b'F', b'E', b'A', b'1', ..] => {
