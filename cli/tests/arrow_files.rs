@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 mod common;
 use common::generated::generated_as_columns;
-use common::{hs, tmp};
+use common::{hs, ipc_batches, tmp};
 
 const V0M: &str = "examples/data/model-v0m.json";
 
@@ -101,18 +101,7 @@ fn arrow_accounts_read_as_their_csv_columns_are() {
         let (code, _, stderr) = run(&["score", "--out", out.to_str().unwrap()], &stream);
         assert_eq!(code, Some(0), "{stderr}");
         assert!(stderr.contains("scored 300 accounts"), "{stderr}");
-        let file = std::fs::File::open(&out).unwrap();
-        let rows: usize = if out.extension().is_some_and(|e| e == "arrows") {
-            arrow_ipc::reader::StreamReader::try_new(file, None)
-                .unwrap()
-                .map(|b| b.unwrap().num_rows())
-                .sum()
-        } else {
-            arrow_ipc::reader::FileReader::try_new(file, None)
-                .unwrap()
-                .map(|b| b.unwrap().num_rows())
-                .sum()
-        };
+        let rows: usize = ipc_batches(&out).iter().map(|b| b.num_rows()).sum();
         assert_eq!(rows, 300);
     }
 }

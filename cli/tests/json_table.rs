@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 use common::generated::generated_as_columns;
-use common::{accounts, hs, tmp};
+use common::{accounts, hs, ipc_batches, tmp};
 
 const MODEL: &str = "examples/data/model.json";
 const PLAYBOOK: &str = "examples/data/playbook.json";
@@ -72,18 +72,6 @@ fn json_accounts_give_the_results_file_their_columns_give() {
             assert!(text.starts_with("id,score,band,coverage,segment,scorecard,deployment,engagement,adoption,roi,pulls_down_most,ctas,cta_kinds,error\n"));
             assert!(text.contains(",risk"), "some account has a risk CTA");
         }
-    }
-}
-
-/// The record batches of an Arrow IPC file or stream, as written.
-fn ipc_batches(path: &Path) -> Vec<arrow_array::RecordBatch> {
-    let file = std::fs::File::open(path).unwrap();
-    if path.extension().is_some_and(|e| e == "arrows") {
-        let reader = arrow_ipc::reader::StreamReader::try_new(file, None).unwrap();
-        reader.map(Result::unwrap).collect()
-    } else {
-        let reader = arrow_ipc::reader::FileReader::try_new(file, None).unwrap();
-        reader.map(Result::unwrap).collect()
     }
 }
 

@@ -34,3 +34,15 @@ pub fn accounts(name: &str, n: usize, extra: &[&str]) -> PathBuf {
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     path
 }
+
+/// The record batches of an Arrow IPC file or stream, as written.
+pub fn ipc_batches(path: &std::path::Path) -> Vec<arrow_array::RecordBatch> {
+    let file = std::fs::File::open(path).unwrap();
+    if path.extension().is_some_and(|e| e == "arrows") {
+        let reader = arrow_ipc::reader::StreamReader::try_new(file, None).unwrap();
+        reader.map(Result::unwrap).collect()
+    } else {
+        let reader = arrow_ipc::reader::FileReader::try_new(file, None).unwrap();
+        reader.map(Result::unwrap).collect()
+    }
+}
