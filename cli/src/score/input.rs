@@ -313,9 +313,18 @@ fn split_array(
         let cut = !element.iter().all(u8::is_ascii_whitespace);
         if cut {
             place += 1;
+            // The id, where the part read holds it (its key comes first
+            // in most exports): which account was lost.
+            let id = std::str::from_utf8(&element)
+                .ok()
+                .and_then(crate::score::pipeline::id_in_text);
+            let why = "the input ends inside this element (cut?): skipped";
             emit(Unit {
                 place,
-                text: Err("the input ends inside this element (cut?): skipped".into()),
+                text: Err(match id {
+                    Some(id) => format!("account {id}: {why}"),
+                    None => why.to_string(),
+                }),
             });
         }
         warn(format!(
@@ -447,11 +456,16 @@ mod tests {
         let (u, w) = units(br#"[{"id": "a"}, {"id": "b"}, {"id": "c", "mr"#);
         assert_eq!(u.len(), 3);
         assert!(u[0].1.is_ok() && u[1].1.is_ok());
-        assert!(u[2]
-            .1
-            .as_ref()
-            .unwrap_err()
-            .contains("ends inside this element"));
+        assert_eq!(
+            u[2].1.as_ref().unwrap_err(),
+            "account c: the input ends inside this element (cut?): skipped"
+        );
+        // Cut before its id: no id to say.
+        let (u, _) = units(br#"[{"id": "a"}, {"emp"#);
+        assert_eq!(
+            u[1].1.as_ref().unwrap_err(),
+            "the input ends inside this element (cut?): skipped"
+        );
         assert_eq!(
             w,
             ["the JSON array is not closed: the input ends after element 3 (cut?)"]
