@@ -160,20 +160,36 @@ fn explanation(model: &Model, s: &Score<'_>) -> String {
             format!("{:.2}", d.contribution)
         );
     }
+    // In words (`stale, 40 days`), and said where the missing policy gave
+    // the score (`missing, imputed`): the column as wide as its longest.
+    let status: Vec<String> = why
+        .metrics
+        .iter()
+        .map(|m| match m.is_imputed() {
+            true => format!("{}, imputed", m.status),
+            false => m.status.to_string(),
+        })
+        .collect();
+    let width = status
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(12);
     let _ = writeln!(
         t,
-        "\n{:<36} {:<12} {:>14} {:>8} {:>13} {:>10}",
+        "\n{:<36} {:<width$} {:>14} {:>8} {:>13} {:>10}",
         "metric", "status", "value", "score", "contribution", "shortfall"
     );
-    for m in &why.metrics {
+    for (m, status) in why.metrics.iter().zip(&status) {
         let value = m
             .observation
             .map_or("-".to_string(), |o| o.value.to_string());
         let _ = writeln!(
             t,
-            "{:<36} {:<12} {:>14} {:>8} {:>13} {:>10}",
+            "{:<36} {:<width$} {:>14} {:>8} {:>13} {:>10}",
             m.label,
-            format!("{:?}", m.status).to_lowercase(),
+            status,
             value,
             m.score.map_or("-".into(), |p| format!("{p:.1}")),
             format!("{:.2}", m.contribution),

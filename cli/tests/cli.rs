@@ -367,6 +367,24 @@ fn explain_shows_one_account_or_says_it_is_not_there() {
                 .and(contains("weekly active"))
                 .and(contains("shortfall")),
         );
+    // Each metric's status in words, as wide as the longest: a stale
+    // value's age (not Rust's `stale { age_days: 178 }`), and a missing
+    // value the model's policy scored.
+    let stale = hs().args(["explain", "acct-0000017"]).assert().success();
+    let table = String::from_utf8_lossy(&stale.get_output().stdout).to_string();
+    assert!(
+        table.contains(
+            "weekly active                        stale, 178 days          0.494        -"
+        ),
+        "{table}"
+    );
+    assert!(!table.contains('{'), "{table}");
+    hs().args(["explain", "acct-0000009"])
+        .assert()
+        .success()
+        .stdout(contains(
+            "integrations connected               missing, imputed              -      0.0",
+        ));
     hs().args(["explain", "acct-nope"])
         .assert()
         .code(5)

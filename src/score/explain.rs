@@ -81,6 +81,30 @@ pub enum MetricStatus {
     },
 }
 
+/// For people: `observed`, `missing`, `out of range`, `stale, 40 days`
+/// (the `Debug` form, `Stale { age_days: 40 }`, is for programmers; the
+/// serialised form is above).
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::score::MetricStatus;
+/// assert_eq!(MetricStatus::Stale { age_days: 1 }.to_string(), "stale, 1 day");
+/// assert_eq!(MetricStatus::Stale { age_days: 178 }.to_string(), "stale, 178 days");
+/// assert_eq!(MetricStatus::OutOfRange.to_string(), "out of range");
+/// ```
+impl fmt::Display for MetricStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetricStatus::Observed => f.write_str("observed"),
+            MetricStatus::Missing => f.write_str("missing"),
+            MetricStatus::OutOfRange => f.write_str("out of range"),
+            MetricStatus::Stale { age_days: 1 } => f.write_str("stale, 1 day"),
+            MetricStatus::Stale { age_days } => write!(f, "stale, {age_days} days"),
+        }
+    }
+}
+
 /// A metric's part in a score.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MetricPart<'a> {
