@@ -1,7 +1,8 @@
 //! Columns cast, before they are read, to the types the scorer reads:
 //! dictionaries to their values, wide text to `Utf8`, narrower integer ids
-//! and MRR to `Int64`, decimal ids to text, timestamps and `Date64` to
-//! days. A batch that needs none is not copied.
+//! and MRR to `Int64`, decimal ids to text, `Decimal32` and `Decimal64` to
+//! `Decimal128`, `Decimal256` to text, `Float16` to `Float64`, timestamps
+//! and `Date64` to days. A batch that needs none is not copied.
 
 use crate::input::reads;
 use crate::layout::Layout;
@@ -26,6 +27,19 @@ pub(crate) fn cast_to(name: &str, t: &DataType) -> Option<DataType> {
             Some(cast_to(name, value).unwrap_or_else(|| value.as_ref().clone()))
         }
         DataType::Utf8View | DataType::LargeUtf8 => Some(DataType::Utf8),
+        // Decimals of Arrow's other widths: `Decimal32` and `Decimal64`
+        // (pyarrow's for small precisions) widened to `Decimal128`, which
+        // changes no value, then read as one; `Decimal256` (BigQuery's
+        // `BIGNUMERIC`) as its text, which reads each value or rejects its
+        // row with why (a value past `Decimal128`'s 38 digits is not cut
+        // short, nor the column refused for it).
+        DataType::Decimal32(p, s) | DataType::Decimal64(p, s) if !is_date(name) => {
+            let wide = DataType::Decimal128(*p, *s);
+            Some(cast_to(name, &wide).unwrap_or(wide))
+        }
+        DataType::Decimal256(..) if !is_date(name) => Some(DataType::Utf8),
+        // Half-precision floats, as `f64` (exact); MRR is never a float.
+        DataType::Float16 if name != "mrr" && !is_date(name) => Some(DataType::Float64),
         DataType::Int8
         | DataType::Int16
         | DataType::Int32

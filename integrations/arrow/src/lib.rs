@@ -28,7 +28,11 @@
 //! empty field is.
 //!
 //! Wherever `Utf8` is read, `Utf8View` (how DataFusion reads Parquet
-//! strings) and `LargeUtf8` are read too. A CSV file's columns are all
+//! strings) and `LargeUtf8` are read too. Wherever `Decimal128` is read,
+//! so are `Decimal32` and `Decimal64` (widened: no value changes) and
+//! `Decimal256` (read as its text: a value past the 28 digits a decimal
+//! here holds rejects its row, not the batch); wherever `Float64` is,
+//! `Float16` (but MRR is never a float). A CSV file's columns are all
 //! read as text (see [`score_file`]), so that one cell that is not a
 //! number or a date rejects its row, not the file.
 //!

@@ -503,3 +503,115 @@ fn timestamps_read_as_their_days_and_narrow_mrr_as_int64() {
         }
     }
 }
+
+/// `column` cast to `t` (the test's own conversion, by Arrow's cast).
+fn as_type(batch: &RecordBatch, name: &str, t: arrow_schema::DataType) -> ArrayRef {
+    arrow_cast::cast(batch.column_by_name(name).unwrap(), &t).unwrap()
+}
+
+/// Decimals of Arrow's other widths (`Decimal32` and `Decimal64`, which
+/// pyarrow writes for small precisions; `Decimal256`, BigQuery's
+/// `BIGNUMERIC`) score as `Decimal128` does, in Parquet too; a
+/// `Decimal256` MRR past what any decimal here holds rejects its row, not
+/// the file; a `Float16` metric scores as the `Float64` of its values.
+#[test]
+fn decimals_of_every_width_and_half_floats_score_as_the_canonical_types() {
+    use arrow_schema::DataType::{Decimal256, Decimal32, Decimal64, Float16, Float64};
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let c = v0m::generate(2_000, 13);
+    let canonical = v0m_arrow::record_batch(&c, Vec::new());
+    let decimal = warehouse(&canonical, 6, false);
+    let want = score_batch(&scorer, &decimal, &options(false)).unwrap();
+    assert_same_scores(
+        &want,
+        &score_batch(&scorer, &canonical, &options(false)).unwrap(),
+    );
+    let dir = std::env::temp_dir().join(format!("healthscore-widths-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let widths: [(&str, fn(u8, i8) -> arrow_schema::DataType, u8); 3] = [
+        ("Decimal64", Decimal64, 18),
+        ("Decimal256", Decimal256, 40),
+        ("Decimal32", Decimal32, 9),
+    ];
+    for (what, width, precision) in widths {
+        // Decimal32 holds 9 digits: MRR's cents as Decimal64 beside it,
+        // and of the metrics only the ratios (at 6 places).
+        let mrr = match what {
+            "Decimal32" => Decimal64(18, 2),
+            _ => width(precision, 2),
+        };
+        let mut with: Vec<(&str, ArrayRef)> = vec![
+            ("id", as_type(&decimal, "id", width(precision, 0))),
+            (
+                "employees",
+                as_type(&decimal, "employees", width(precision, 0)),
+            ),
+            ("mrr", as_type(&decimal, "mrr", mrr)),
+        ];
+        for id in v0m::METRICS {
+            if what != "Decimal32" || id.ends_with("ratio") {
+                with.push((id, as_type(&decimal, id, width(precision, 6))));
+            }
+        }
+        let batch = with_columns(&decimal, &with);
+        let got = score_batch(&scorer, &batch, &options(false)).unwrap();
+        assert_same(&got, &want, what);
+        // Read from Parquet as written (its Arrow schema keeps the width).
+        let input = dir.join(format!("{what}.parquet"));
+        columns::write_parquet(&input, &batch);
+        let output = dir.join(format!("{what}.csv"));
+        let stats = score_file(&scorer, &input, &output, &options(false)).unwrap();
+        assert_eq!((stats.rows, stats.rejected), (2_000, 0), "{what}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    // A Decimal256 MRR of 10^45: its row rejected, the others scored.
+    let mrr = as_type(&decimal, "mrr", Decimal256(50, 2));
+    let mut values: Vec<Option<arrow_buffer::i256>> = mrr
+        .as_primitive::<arrow_array::types::Decimal256Type>()
+        .iter()
+        .collect();
+    values[3] = Some(
+        arrow_buffer::i256::from_i128(10i128.pow(30))
+            .wrapping_mul(arrow_buffer::i256::from_i128(10i128.pow(17))),
+    );
+    let huge: ArrayRef = Arc::new(
+        arrow_array::Decimal256Array::from(values)
+            .with_precision_and_scale(50, 2)
+            .unwrap(),
+    );
+    let got = score_batch(
+        &scorer,
+        &with_columns(&decimal, &[("mrr", huge)]),
+        &options(false),
+    )
+    .unwrap();
+    let error = got.column_by_name("error").unwrap().as_string::<i32>();
+    assert_eq!(error.null_count(), 1_999);
+    assert!(
+        error
+            .value(3)
+            .starts_with(&format!("account {}: mrr: ", c.ids[3])),
+        "{}",
+        error.value(3)
+    );
+    // Half floats: the metric's values as f16 holds them, as Float64.
+    let metric = v0m::METRICS[0];
+    let half = as_type(&canonical, metric, Float16);
+    let widened = arrow_cast::cast(&half, &Float64).unwrap();
+    assert_same(
+        &score_batch(
+            &scorer,
+            &with_columns(&canonical, &[(metric, half)]),
+            &options(false),
+        )
+        .unwrap(),
+        &score_batch(
+            &scorer,
+            &with_columns(&canonical, &[(metric, widened)]),
+            &options(false),
+        )
+        .unwrap(),
+        "Float16",
+    );
+}
