@@ -529,7 +529,9 @@ fn decimals_of_every_width_and_half_floats_score_as_the_canonical_types() {
     );
     let dir = std::env::temp_dir().join(format!("healthscore-widths-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let widths: [(&str, fn(u8, i8) -> arrow_schema::DataType, u8); 3] = [
+    /// A decimal type of one width, by precision and scale.
+    type Width = fn(u8, i8) -> arrow_schema::DataType;
+    let widths: [(&str, Width, u8); 3] = [
         ("Decimal64", Decimal64, 18),
         ("Decimal256", Decimal256, 40),
         ("Decimal32", Decimal32, 9),
