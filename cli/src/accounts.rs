@@ -143,7 +143,7 @@ pub(crate) fn for_each_chunk_watching(
     let mut flush = |shape: Shape, units: &mut Vec<Unit>| -> Result<(), String> {
         let parsed: Vec<(u64, Result<AccountData, String>)> = std::mem::take(units)
             .into_par_iter()
-            .map(|Unit { place, text }| {
+            .map(|Unit { place, text, .. }| {
                 let data = text.and_then(|text| {
                     serde_json::from_str::<AccountData>(&text).map_err(|e| {
                         let id = id_in_text(&text).unwrap_or_else(|| "(no id)".to_string());

@@ -132,6 +132,39 @@ fn rejected_json_accounts_are_rows_with_their_error() {
     );
 }
 
+/// A JSON array cut off inside its last element (a download stopped
+/// short): the element's row has the id its part read holds, in the id
+/// cell as in the error, so that a join on ids finds the lost account.
+#[test]
+fn a_cut_json_array_s_last_row_keeps_its_id() {
+    let input = tmp("json-table-cut.json");
+    std::fs::write(
+        &input,
+        concat!(
+            r#"[{"id":"a1","mrr":"10","employees":3,"as_of":"2026-11-01","observations":[]},"#,
+            "\n",
+            r#" {"id":"a2","mrr":"#
+        ),
+    )
+    .unwrap();
+    let out = tmp("json-table-cut.csv");
+    let (status, stderr) = score(&input, &out, &[]);
+    assert_eq!(status, Some(3), "{stderr}");
+    assert!(
+        stderr.contains("the JSON array is not closed: the input ends after element 2 (cut?)"),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(
+        rows[1].starts_with(
+            "a2,,,,,,,,,,,,,element 2: account a2: the input ends inside this element (cut?): skipped"
+        ),
+        "{text}"
+    );
+}
+
 /// What `--out` with JSON accounts refuses: CTA state (the table has
 /// none), `--as-of` (JSON accounts carry theirs), the accounts' own file;
 /// and an output that cannot be written is exit status 4, the earlier

@@ -21,6 +21,9 @@ pub const MAX_TEXT: usize = 16 << 20;
 pub struct Unit {
     pub place: u64,
     pub text: Result<String, String>,
+    /// Where the text cannot be read, the account's id if the part read
+    /// holds it (a cut JSON array's last element).
+    pub id: Option<String>,
 }
 
 /// Said once where a CSV file's rows are rejected by number: its rows
@@ -202,7 +205,11 @@ fn split_lines(input: &mut impl BufRead, emit: &mut dyn FnMut(Unit) -> bool) -> 
             continue;
         }
         let text = text_of(std::mem::take(&mut line), too_long);
-        if !emit(Unit { place, text }) {
+        if !emit(Unit {
+            place,
+            text,
+            id: None,
+        }) {
             return Ok(());
         }
     }
@@ -256,6 +263,7 @@ fn split_array(
             emit(Unit {
                 place: *place,
                 text,
+                id: None,
             })
         };
         element.clear();
@@ -321,10 +329,11 @@ fn split_array(
             let why = "the input ends inside this element (cut?): skipped";
             emit(Unit {
                 place,
-                text: Err(match id {
+                text: Err(match &id {
                     Some(id) => format!("account {id}: {why}"),
                     None => why.to_string(),
                 }),
+                id,
             });
         }
         warn(format!(

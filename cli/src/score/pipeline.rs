@@ -285,15 +285,14 @@ fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch, table: bool
         table,
     };
     for (place, read) in batch.units {
-        let mut reject = |why: String| done.reject(place, None, why);
         let text = match read {
             Ok(Read::Text(t)) => t,
             Ok(Read::Data(data)) => {
                 score_account(model, ctas, data, place, &mut done);
                 continue;
             }
-            Err(why) => {
-                reject(why);
+            Err((id, why)) => {
+                done.reject(place, id, why);
                 continue;
             }
         };

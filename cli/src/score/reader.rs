@@ -15,8 +15,9 @@ const BATCH: usize = 1024;
 pub(super) struct Batch {
     pub(super) index: u64,
     pub(super) shape: Shape,
-    /// Each unit's place and what was read of it.
-    pub(super) units: Vec<(u64, Result<Read, String>)>,
+    /// Each unit's place and what was read of it, or its id (where known)
+    /// and why it could not be read.
+    pub(super) units: Vec<(u64, Result<Read, (Option<String>, String)>)>,
 }
 
 /// What was read of one account: its JSON text, or a columnar file's row.
@@ -61,9 +62,9 @@ pub(super) fn read_batches(
     };
     let result = input::split(
         input,
-        &mut |shape, Unit { place, text }| {
+        &mut |shape, Unit { place, text, id }| {
             current = shape;
-            batch.push((place, text.map(Read::Text)));
+            batch.push((place, text.map(Read::Text).map_err(|why| (id, why))));
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                 open = send(shape, full, &mut index);
@@ -104,7 +105,7 @@ pub(super) fn read_rows(
     };
     let read = healthscore_arrow::read_accounts(model, path.as_ref(), &options, |first, rows| {
         for (place, row) in (first + 1..).zip(rows) {
-            batch.push((place, row.map(Read::Data)));
+            batch.push((place, row.map(Read::Data).map_err(|why| (None, why))));
             if batch.len() == BATCH {
                 send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
             }
