@@ -17,8 +17,12 @@ pub(super) struct Batch {
     pub(super) shape: Shape,
     /// Each unit's place and what was read of it, or its id (where known)
     /// and why it could not be read.
-    pub(super) units: Vec<(u64, Result<Read, (Option<String>, String)>)>,
+    pub(super) units: Vec<(u64, Result<Read, Unread>)>,
 }
+
+/// A unit that could not be read: its account's id where the part read
+/// holds it, and why.
+pub(super) type Unread = (Option<String>, String);
 
 /// What was read of one account: its JSON text, or a columnar file's row.
 pub(super) enum Read {
