@@ -698,11 +698,19 @@ fn score_reads_csv_and_writes_by_extension() {
     .stderr(contains("--threads"));
     // An as-of date past the years accepted, or not YYYY-MM-DD: the
     // command's error, not one rejection per row.
-    for bad in [
-        "+10000-01-01",
-        "2026-13-01",
-        " 2026-11-30",
-        "2026-11-30T00:00",
+    // What is wrong, said: the shape and years, or a day the calendar
+    // does not have.
+    for (bad, why) in [
+        ("+10000-01-01", "expected YYYY-MM-DD, years 0001 to 9999"),
+        ("99999-01-01", "expected YYYY-MM-DD, years 0001 to 9999"),
+        ("0000-01-01", "expected YYYY-MM-DD, years 0001 to 9999"),
+        ("2026-13-01", "no such day (expected YYYY-MM-DD)"),
+        ("2026-02-30", "no such day (expected YYYY-MM-DD)"),
+        (" 2026-11-30", "expected YYYY-MM-DD, years 0001 to 9999"),
+        (
+            "2026-11-30T00:00",
+            "expected YYYY-MM-DD, years 0001 to 9999",
+        ),
     ] {
         hs().args([
             "score",
@@ -717,7 +725,7 @@ fn score_reads_csv_and_writes_by_extension() {
         .arg(tmp("never.jsonl"))
         .assert()
         .code(2)
-        .stderr(contains(format!("--as-of {bad}: ")));
+        .stderr(contains(format!("--as-of {bad}: {why}")));
     }
     assert!(!tmp("never.jsonl").exists());
     // Extensions in any case: a spreadsheet's EXPORT.CSV is CSV.

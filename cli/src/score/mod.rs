@@ -235,12 +235,21 @@ pub(crate) fn as_of(given: Option<&str>) -> Result<Option<chrono::NaiveDate>, St
     let Some(d) = given else {
         return Ok(None);
     };
+    // The shape first: chrono's own message for `99999-01-01` ("input
+    // contains invalid characters") does not say what is wrong.
+    let shaped = d.len() == 10
+        && d.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    let wrong = || format!("--as-of {d}: expected YYYY-MM-DD, years 0001 to 9999");
+    if !shaped {
+        return Err(wrong());
+    }
     let day = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-        .map_err(|e| format!("--as-of {d}: {e} (expected YYYY-MM-DD)"))?;
-    if d.len() != 10 || !(1..=9999).contains(&chrono::Datelike::year(&day)) {
-        return Err(format!(
-            "--as-of {d}: expected YYYY-MM-DD, years 0001 to 9999"
-        ));
+        .map_err(|_| format!("--as-of {d}: no such day (expected YYYY-MM-DD)"))?;
+    if chrono::Datelike::year(&day) < 1 {
+        return Err(wrong());
     }
     Ok(Some(day))
 }
