@@ -236,6 +236,35 @@ async fn decimal_columns_plan_and_score() {
         columns.join(", ")
     );
     assert_eq!(sql_rows(&ctx, &sql).await, want);
+    // A table whose columns are Decimal64 (pyarrow's type for small
+    // precisions, which its Parquet files bring back): planned and scored
+    // as the same values in Decimal128.
+    let narrow = |name: &str| match name {
+        "employees" | "id" => Some(DataType::Decimal64(18, 0)),
+        "mrr" => Some(DataType::Decimal64(18, 2)),
+        _ => Some(DataType::Decimal64(18, 6)),
+    };
+    let columns: Vec<(String, ArrayRef)> = batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, a)| {
+            let t = narrow(f.name()).unwrap();
+            let a = datafusion::arrow::compute::cast(a, &t).unwrap();
+            (f.name().clone(), a)
+        })
+        .collect();
+    let decimal64 = RecordBatch::try_from_iter(columns).unwrap();
+    let ctx = SessionContext::new();
+    let table = MemTable::try_new(decimal64.schema(), vec![vec![decimal64]]).unwrap();
+    ctx.register_table("accounts", Arc::new(table)).unwrap();
+    let udf = register(&ctx, model.clone(), options());
+    let sql = format!(
+        "SELECT {FIELDS} FROM (SELECT CAST(id AS BIGINT) AS id, {} AS h FROM accounts)",
+        udf.sql_call()
+    );
+    assert_eq!(sql_rows(&ctx, &sql).await, want);
 }
 
 fn sql_type(t: &datafusion::arrow::datatypes::DataType) -> String {
