@@ -99,11 +99,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     println!(
         "churn falls as health rises (red ≥ yellow ≥ lime ≥ green): {}",
-        if bt.churn_is_monotonic() {
-            "yes"
-        } else {
-            "NO: the bands do not order risk"
-        }
+        bt.churn_order()
     );
 
     let distribution = Distribution::of(scores.iter().map(|s| s.band));

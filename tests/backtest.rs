@@ -89,6 +89,10 @@ fn rates_mrr_and_auc_by_hand() {
     assert_eq!((auc.numerator, auc.denominator), (22, 30));
     assert!((auc.value() - 11.0 / 15.0).abs() < 1e-12);
     assert!(bt.churn_is_monotonic());
+    // Red, yellow and lime churn 1 in 2 each, green none: equal rates
+    // keep the order.
+    assert_eq!(bt.churn_order(), ChurnOrder::Ordered);
+    assert_eq!(bt.churn_order().to_string(), "yes");
 }
 
 #[test]
@@ -171,6 +175,20 @@ fn non_monotonic_churn_is_reported() {
     let o = [outcome("g1", d(1, 5), Outcome::Churned)];
     let bt = Backtest::run(&s, &o, 30);
     assert!(!bt.churn_is_monotonic());
+    // Green churns 1 in 2, red none.
+    assert_eq!(
+        bt.churn_order(),
+        ChurnOrder::Disordered {
+            healthier: Band::Green,
+            healthier_rate: Share::from_micros(500_000).unwrap(),
+            riskier: Band::Red,
+            riskier_rate: Share::ZERO,
+        }
+    );
+    assert_eq!(
+        bt.churn_order().to_string(),
+        "NO: green churns more than red (50% against 0%)"
+    );
     assert_eq!(
         bt.bands[Band::Lime.index()].churn_rate(),
         None,
@@ -319,4 +337,77 @@ fn the_roc_curve_at_whole_points() {
     assert_eq!(at(101), (101, 1_000_000, 1_000_000));
     // No churn: no curve.
     assert!(Backtest::run(&scores, &[], 90).roc.is_empty());
+}
+
+/// A back-test that orders nothing says so: no scores, one band, no
+/// churn, or nothing but churn is "cannot tell", not a model that passed
+/// (`churn_is_monotonic` is true for all of them).
+#[test]
+fn churn_order_says_when_it_cannot_tell() {
+    let churned = |a: &str| outcome(a, d(1, 5), Outcome::Churned);
+    let cases: [(Vec<DatedScore>, Vec<DatedOutcome>, ChurnOrder, &str); 4] = [
+        (
+            vec![],
+            vec![churned("a")],
+            ChurnOrder::TooFewBands,
+            "cannot tell: fewer than two bands have scores",
+        ),
+        (
+            vec![
+                score("a", 20, Band::Red, dec!(1)),
+                score("b", 25, Band::Red, dec!(1)),
+            ],
+            vec![churned("a")],
+            ChurnOrder::TooFewBands,
+            "cannot tell: fewer than two bands have scores",
+        ),
+        (
+            vec![
+                score("a", 20, Band::Red, dec!(1)),
+                score("b", 90, Band::Green, dec!(1)),
+            ],
+            vec![],
+            ChurnOrder::NoChurn,
+            "cannot tell: no score was followed by churn within the horizon",
+        ),
+        (
+            vec![
+                score("a", 20, Band::Red, dec!(1)),
+                score("b", 90, Band::Green, dec!(1)),
+            ],
+            vec![churned("a"), churned("b")],
+            ChurnOrder::AllChurn,
+            "cannot tell: every score was followed by churn within the horizon",
+        ),
+    ];
+    for (scores, outcomes, order, said) in cases {
+        let bt = Backtest::run(&scores, &outcomes, 30);
+        assert!(bt.churn_is_monotonic());
+        assert_eq!(bt.churn_order(), order);
+        assert!(!order.is_ordered());
+        assert_eq!(order.to_string(), said);
+    }
+}
+
+/// A negative MRR in a scores or outcomes file is refused with why, not
+/// summed into the MRR lost or gained.
+#[test]
+fn a_negative_mrr_is_refused_when_read() {
+    let score = r#"{"account":"a","date":"2026-01-01","score":50,"band":"lime","mrr":"-1.50"}"#;
+    let err = serde_json::from_str::<DatedScore>(score).unwrap_err();
+    assert!(err.to_string().contains("mrr -1.50 is negative"), "{err}");
+    let zero = score.replace("-1.50", "-0");
+    assert_eq!(
+        serde_json::from_str::<DatedScore>(&zero).unwrap().mrr,
+        Decimal::ZERO
+    );
+    let expanded =
+        r#"{"account":"a","date":"2026-01-01","outcome":{"type":"expanded","mrr":"-10"}}"#;
+    let err = serde_json::from_str::<DatedOutcome>(expanded).unwrap_err();
+    assert!(err.to_string().contains("mrr -10 is negative"), "{err}");
+    let fine = expanded.replace("-10", "10");
+    assert_eq!(
+        serde_json::from_str::<DatedOutcome>(&fine).unwrap().outcome,
+        Outcome::Expanded { mrr: dec!(10) }
+    );
 }

@@ -18,7 +18,8 @@ pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
     Ok(if rejected == 0 {
         ExitCode::SUCCESS
     } else {
-        say!("{rejected} lines rejected (see above); the table counts the rest");
+        let lines = if rejected == 1 { "line" } else { "lines" };
+        say!("{rejected} {lines} rejected (see above); the table counts the rest");
         ExitCode::from(exit::REJECTED)
     })
 }
@@ -67,11 +68,7 @@ pub(crate) fn table(bt: &Backtest, scores: usize, outcomes: usize) -> String {
     let _ = writeln!(
         t,
         "churn falls as health rises (red ≥ yellow ≥ lime ≥ green): {}",
-        if bt.churn_is_monotonic() {
-            "yes"
-        } else {
-            "NO: the bands do not order risk"
-        }
+        bt.churn_order()
     );
     t
 }

@@ -425,15 +425,27 @@ fn backtest_prints_the_table() {
     hs().arg("backtest").assert().success().stdout(
         contains("red        3155      990   31.4%")
             .and(contains("746 accounts churned, 4,475,204.57 MRR lost"))
-            .and(contains("AUC of the score as a churn predictor: 0.796")),
+            .and(contains("AUC of the score as a churn predictor: 0.796"))
+            .and(contains(
+                "churn falls as health rises (red ≥ yellow ≥ lime ≥ green): yes",
+            )),
     );
+    // A bad line, and a negative MRR, are rejected with why; what is left
+    // (nothing) orders nothing, and says so rather than "yes".
     let scores = tmp("scores-bad.jsonl");
-    std::fs::write(&scores, "{\"account\": 1}\n").unwrap();
+    std::fs::write(
+        &scores,
+        "{\"account\": 1}\n{\"account\":\"a\",\"date\":\"2026-01-01\",\"score\":50,\"band\":\"lime\",\"mrr\":\"-1\"}\n",
+    )
+    .unwrap();
     hs().args(["backtest", "--scores"])
         .arg(&scores)
         .assert()
         .code(3)
-        .stderr(contains("line 1"));
+        .stderr(contains("line 1").and(contains("line 2: mrr -1 is negative")))
+        .stdout(contains(
+            "churn falls as health rises (red ≥ yellow ≥ lime ≥ green): cannot tell: fewer than two bands have scores",
+        ));
     hs().args(["backtest", "--scores", "missing.jsonl"])
         .assert()
         .code(2);

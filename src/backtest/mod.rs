@@ -10,8 +10,10 @@
 //! a proposal only.
 
 mod calibration;
+mod order;
 
 pub use calibration::{propose_thresholds, Distribution, Proposal, ProposalError};
+pub use order::ChurnOrder;
 
 use crate::band::Band;
 use crate::points::{Points, Share, MICRO};
@@ -33,8 +35,19 @@ pub struct DatedScore {
     pub score: Points,
     /// The band.
     pub band: Band,
-    /// MRR on that date (what a churn would lose).
+    /// MRR on that date (what a churn would lose). Deserialising refuses
+    /// a negative one; [`Backtest::run`] takes one given in code as it is.
+    #[serde(deserialize_with = "non_negative")]
     pub mrr: Decimal,
+}
+
+/// A decimal MRR that is not negative (`mrr -5 is negative`).
+fn non_negative<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    let v = <Decimal as Deserialize>::deserialize(d)?;
+    if v.is_sign_negative() && !v.is_zero() {
+        return Err(serde::de::Error::custom(format!("mrr {v} is negative")));
+    }
+    Ok(v)
 }
 
 /// What happened to an account.
@@ -48,7 +61,8 @@ pub enum Outcome {
     Renewed,
     /// The account bought more.
     Expanded {
-        /// The added MRR.
+        /// The added MRR (deserialising refuses a negative one).
+        #[serde(deserialize_with = "non_negative")]
         mrr: Decimal,
     },
 }
@@ -225,6 +239,7 @@ impl Backtest {
     /// assert_eq!(bt.bands[Band::Red.index()].churned, 1);
     /// assert_eq!(bt.auc.map(|a| a.value()), Some(1.0));
     /// assert!(bt.churn_is_monotonic());
+    /// assert!(bt.churn_order().is_ordered());
     /// ```
     pub fn run(scores: &[DatedScore], outcomes: &[DatedOutcome], horizon_days: u32) -> Backtest {
         // Per account: (date, outcome, its index in `outcomes`).
@@ -312,6 +327,8 @@ impl Backtest {
 
     /// True when churn rates do not rise with health: red ≥ yellow ≥ lime ≥
     /// green, comparing exact fractions and skipping bands without scores.
+    /// Also true where nothing is ordered (no scores, a single band, no
+    /// churn): [`churn_order`](Backtest::churn_order) tells those apart.
     pub fn churn_is_monotonic(&self) -> bool {
         let mut prev: Option<&BandOutcomes> = None;
         for band in [Band::Red, Band::Yellow, Band::Lime, Band::Green] {
