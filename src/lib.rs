@@ -172,7 +172,9 @@
 //!
 //! * `json`: `Model`, `ModelConfig`, `RuleSet` and `RuleSetConfig` loaders
 //!   from JSON text and `.json` files (`from_json_str`, `from_path`), with
-//!   the file in every [`LoadError`](model::LoadError).
+//!   the file in every [`LoadError`](model::LoadError), and where in the
+//!   document a value is wrong (`metrics[0].weight: …`, through
+//!   serde_json and serde_path_to_error).
 //! * `toml`: the same for TOML (`from_toml_str`, `.toml` files).
 //! * `proptest`: `healthscore::strategy` gives proptest strategies for
 //!   values of any metric kind and for accounts valid under any model, for

@@ -273,11 +273,36 @@ fn loaders_name_the_file_and_the_format() {
     assert!(matches!(err, LoadError::Parse { .. }));
     assert!(
         err.to_string().starts_with(&format!(
-            "{}: JSON: expected value at line 2",
+            "{}: JSON: version: expected value at line 2",
             broken.display()
         )),
         "{err}"
     );
+    // A value of the wrong type deep in the document: where, as a path,
+    // before the parser's line and column; the same for a rule set.
+    let text = std::fs::read_to_string("examples/data/model.json").unwrap();
+    let negative = text.replacen("\"max_age_days\": 35", "\"max_age_days\": -35", 1);
+    assert_ne!(negative, text);
+    let err = Model::from_json_str(&negative).unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "JSON: metrics[0].max_age_days: invalid value: integer `-35`, expected u32 at line 6"
+        ),
+        "{err}"
+    );
+    let rules = std::fs::read_to_string("examples/data/playbook.json").unwrap();
+    let err = RuleSet::from_json_str(
+        &rules.replacen("\"priority\": \"critical\"", "\"priority\": 7", 1),
+        &model,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with("JSON: rules[0].priority: "),
+        "{err}"
+    );
+    // Text after the document is still refused.
+    let err = Model::from_json_str(&format!("{text} junk")).unwrap_err();
+    assert!(err.to_string().contains("trailing characters"), "{err}");
     let invalid = dir.join("invalid.toml");
     let text = std::fs::read_to_string("examples/data/model.toml")
         .unwrap()

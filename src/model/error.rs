@@ -82,8 +82,9 @@ impl fmt::Display for ConfigError {
 /// Why a configuration (a model or a CTA rule set) could not be loaded
 /// from text or a file.
 ///
-/// `Display` names the file when there is one:
-/// `model.json: JSON: expected `,` or `}` at line 3 column 5`.
+/// `Display` names the file when there is one, and for JSON where in the
+/// document (a path) before the parser's line and column:
+/// `model.json: JSON: metrics[0].max_age_days: invalid value: integer `-35`, expected u32 at line 6 column 117`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -110,7 +111,8 @@ pub enum LoadError {
         path: Option<String>,
         /// `JSON` or `TOML`.
         format: String,
-        /// The parser's message, with line and column.
+        /// The parser's message, with line and column (for JSON, after
+        /// where in the document: `metrics[0].weight: …`).
         message: String,
     },
     /// The configuration parsed but is invalid.

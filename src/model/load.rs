@@ -51,7 +51,14 @@ pub(crate) fn parse<T: DeserializeOwned>(
 ) -> Result<T, LoadError> {
     let result: Result<T, String> = match format {
         #[cfg(feature = "json")]
-        Format::Json => serde_json::from_str(text).map_err(|e| e.to_string()),
+        // Where in the document, as a path (`metrics[0].max_age_days: …`),
+        // before the parser's line and column.
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            serde_path_to_error::deserialize(&mut de)
+                .map_err(|e| e.to_string())
+                .and_then(|v| de.end().map(|()| v).map_err(|e| e.to_string()))
+        }
         #[cfg(feature = "toml")]
         Format::Toml => toml::from_str(text).map_err(|e| e.to_string()),
     };
