@@ -221,7 +221,7 @@ fn rejections_quoting_huge_values_are_clipped() {
             .find(|l| l.contains("invalid value"))
             .unwrap();
         assert!(
-            huge.starts_with("rejected line 1: account huge: invalid value"),
+            huge.starts_with("rejected line 1: account huge: mrr: invalid value"),
             "{huge}"
         );
         assert!(huge.ends_with("at line 1 column 100024"), "{huge}");
@@ -232,6 +232,40 @@ fn rejections_quoting_huge_values_are_clipped() {
         for line in [huge, repeated] {
             assert!(line.chars().count() < 500, "{command}: {line:.2000}");
             assert!(line.contains("characters left out"), "{command}: {line}");
+        }
+    }
+}
+
+/// A line whose value is of the wrong type or out of range says where in
+/// the account (`employees`, `observations[0].value`), in `score` and in
+/// the commands that read accounts for a table.
+#[test]
+fn a_rejected_line_says_where_in_the_account() {
+    let path = accounts(
+        "score-where.jsonl",
+        1,
+        &[
+            r#"{"id":"a","mrr":"10","employees":3,"as_of":"2026-11-01","observations":[{"metric":"nps","value":"abc","observed_on":"2026-11-01"}]}"#,
+            r#"{"id":"b","mrr":"10","employees":-3,"as_of":"2026-11-01","observations":[]}"#,
+            r#"{"id":"c","mrr":"10","employees":3,"as_of":"2026-11-01","observations":[{"metric":"nps","value":1,"observed_on":"2026-11-01"},{"metric":"nps","value":2,"observed_on":"2026-13-01"}]}"#,
+            r#"{"id":["x"],"mrr":"10","employees":3,"as_of":"2026-11-01","observations":[]}"#,
+        ],
+    );
+    for command in ["score", "portfolio"] {
+        let out = hs()
+            .args([command, "--model", "examples/data/model.json", "--accounts"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{command}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        for want in [
+            "rejected line 2: account a: observations[0].value: \"abc\" is not a decimal number",
+            "rejected line 3: account b: employees: invalid value: integer `-3`",
+            "rejected line 4: account c: observations[1].observed_on: \"2026-13-01\" is not a date",
+            "rejected line 5: account (no id): id: invalid type: sequence",
+        ] {
+            assert!(stderr.contains(want), "{command}: {want}\n{stderr}");
         }
     }
 }

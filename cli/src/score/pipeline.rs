@@ -458,5 +458,11 @@ pub(crate) fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
             );
         }
     }
-    e.to_string()
+    // Where in the account (`employees: …`, `observations[2].value: …`):
+    // read again, tracking the path, only for a line that failed.
+    let mut again = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, healthscore::AccountData>(&mut again) {
+        Err(at) if at.path().iter().next().is_some() => format!("{}: {e}", at.path()),
+        _ => e.to_string(),
+    }
 }
