@@ -395,7 +395,11 @@ fn churn_order_says_when_it_cannot_tell() {
 fn a_negative_mrr_is_refused_when_read() {
     let score = r#"{"account":"a","date":"2026-01-01","score":50,"band":"lime","mrr":"-1.50"}"#;
     let err = serde_json::from_str::<DatedScore>(score).unwrap_err();
-    assert!(err.to_string().contains("mrr -1.50 is negative"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("-1.50 is negative: MRR is never below zero"),
+        "{err}"
+    );
     let zero = score.replace("-1.50", "-0");
     assert_eq!(
         serde_json::from_str::<DatedScore>(&zero).unwrap().mrr,
@@ -404,7 +408,7 @@ fn a_negative_mrr_is_refused_when_read() {
     let expanded =
         r#"{"account":"a","date":"2026-01-01","outcome":{"type":"expanded","mrr":"-10"}}"#;
     let err = serde_json::from_str::<DatedOutcome>(expanded).unwrap_err();
-    assert!(err.to_string().contains("mrr -10 is negative"), "{err}");
+    assert!(err.to_string().contains("-10 is negative"), "{err}");
     let fine = expanded.replace("-10", "10");
     assert_eq!(
         serde_json::from_str::<DatedOutcome>(&fine).unwrap().outcome,

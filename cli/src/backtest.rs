@@ -100,6 +100,7 @@ pub(crate) fn read_lines<T: serde::de::DeserializeOwned>(
         match serde_json::from_str(&line) {
             Ok(row) => rows.push(row),
             Err(e) => {
+                let e = crate::score::pipeline::where_in::<T>(&line, &e);
                 say!("rejected {path} line {}: {e}", n + 1);
                 bad += 1;
             }

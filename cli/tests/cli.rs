@@ -476,7 +476,7 @@ fn backtest_prints_the_table() {
         .arg(&scores)
         .assert()
         .code(3)
-        .stderr(contains("line 1").and(contains("line 2: mrr -1 is negative")))
+        .stderr(contains("line 1").and(contains("line 2: mrr: -1 is negative: MRR is never below zero")))
         .stdout(contains(
             "churn falls as health rises (red ≥ yellow ≥ lime ≥ green): cannot tell: fewer than two bands have scores",
         ));

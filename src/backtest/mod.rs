@@ -41,11 +41,13 @@ pub struct DatedScore {
     pub mrr: Decimal,
 }
 
-/// A decimal MRR that is not negative (`mrr -5 is negative`).
+/// A decimal MRR that is not negative (`-5 is negative: …`).
 fn non_negative<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     let v = <Decimal as Deserialize>::deserialize(d)?;
     if v.is_sign_negative() && !v.is_zero() {
-        return Err(serde::de::Error::custom(format!("mrr {v} is negative")));
+        return Err(serde::de::Error::custom(format!(
+            "{v} is negative: MRR is never below zero"
+        )));
     }
     Ok(v)
 }

@@ -458,10 +458,18 @@ pub(crate) fn describe_json_error(text: &str, e: &serde_json::Error) -> String {
             );
         }
     }
-    // Where in the account (`employees: …`, `observations[2].value: …`):
-    // read again, tracking the path, only for a line that failed.
+    where_in::<healthscore::AccountData>(text, e)
+}
+
+/// `e`, the error of reading `text` as a `T`, after where in the value it
+/// is (`employees: …`, `observations[2].value: …`): read again, tracking
+/// the path, only for a line that failed.
+pub(crate) fn where_in<T: serde::de::DeserializeOwned>(
+    text: &str,
+    e: &serde_json::Error,
+) -> String {
     let mut again = serde_json::Deserializer::from_str(text);
-    match serde_path_to_error::deserialize::<_, healthscore::AccountData>(&mut again) {
+    match serde_path_to_error::deserialize::<_, T>(&mut again) {
         Err(at) if at.path().iter().next().is_some() => format!("{}: {e}", at.path()),
         _ => e.to_string(),
     }
