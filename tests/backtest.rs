@@ -415,3 +415,65 @@ fn a_negative_mrr_is_refused_when_read() {
         Outcome::Expanded { mrr: dec!(10) }
     );
 }
+
+/// A back-test with these (scores, churned) per band, green first.
+fn with_bands(counts: [(u64, u64); 4]) -> Backtest {
+    let mut bt = Backtest::run(&[], &[], 30);
+    for (b, (scores, churned)) in bt.bands.iter_mut().zip(counts) {
+        b.scores = scores;
+        b.churned = churned.min(scores);
+    }
+    bt
+}
+
+proptest! {
+    /// `churn_order` against its definition, by brute force over every
+    /// pair of bands with scores (not only neighbours): out of order
+    /// exactly when some healthier band's exact churn rate is above a less
+    /// healthy one's, the pair it names being such a pair; "cannot tell"
+    /// exactly when fewer than two bands have scores, or none or all of
+    /// the scores churned; and `churn_is_monotonic` is every verdict but
+    /// "out of order".
+    #[test]
+    fn churn_order_is_its_definition(counts in prop::array::uniform4((0u64..6, 0u64..6))) {
+        let bt = with_bands(counts);
+        let rate = |b: Band| {
+            let o = bt.bands[b.index()];
+            (o.churned, o.scores)
+        };
+        let scored: Vec<Band> = [Band::Red, Band::Yellow, Band::Lime, Band::Green]
+            .into_iter()
+            .filter(|b| rate(*b).1 > 0)
+            .collect();
+        let above = |h: Band, r: Band| {
+            let ((hc, hs), (rc, rs)) = (rate(h), rate(r));
+            u128::from(hc) * u128::from(rs) > u128::from(rc) * u128::from(hs)
+        };
+        let broken = scored.iter().enumerate().any(|(i, r)| {
+            scored[i + 1..].iter().any(|h| above(*h, *r))
+        });
+        let (churned, scores) = scored
+            .iter()
+            .fold((0, 0), |(c, s), b| (c + rate(*b).0, s + rate(*b).1));
+        let order = bt.churn_order();
+        match order {
+            ChurnOrder::TooFewBands => prop_assert!(scored.len() < 2),
+            ChurnOrder::NoChurn => prop_assert!(scored.len() >= 2 && churned == 0),
+            ChurnOrder::AllChurn => prop_assert!(scored.len() >= 2 && churned == scores),
+            ChurnOrder::Disordered { healthier, riskier, .. } => {
+                prop_assert!(broken);
+                prop_assert!(healthier.index() < riskier.index());
+                prop_assert!(above(healthier, riskier));
+            }
+            ChurnOrder::Ordered => {
+                prop_assert!(scored.len() >= 2 && churned > 0 && churned < scores);
+                prop_assert!(!broken);
+            }
+            _ => prop_assert!(false, "a verdict this test does not know: {order:?}"),
+        }
+        if scored.len() >= 2 && churned > 0 && churned < scores {
+            prop_assert_eq!(broken, matches!(order, ChurnOrder::Disordered { .. }));
+        }
+        prop_assert_eq!(bt.churn_is_monotonic(), !broken);
+    }
+}

@@ -332,23 +332,7 @@ impl Backtest {
     /// Also true where nothing is ordered (no scores, a single band, no
     /// churn): [`churn_order`](Backtest::churn_order) tells those apart.
     pub fn churn_is_monotonic(&self) -> bool {
-        let mut prev: Option<&BandOutcomes> = None;
-        for band in [Band::Red, Band::Yellow, Band::Lime, Band::Green] {
-            let b = &self.bands[band.index()];
-            if b.scores == 0 {
-                continue;
-            }
-            if let Some(p) = prev {
-                // b.churned / b.scores > p.churned / p.scores  ⇔  cross-multiplied.
-                if u128::from(b.churned) * u128::from(p.scores)
-                    > u128::from(p.churned) * u128::from(b.scores)
-                {
-                    return false;
-                }
-            }
-            prev = Some(b);
-        }
-        true
+        !matches!(self.churn_order(), ChurnOrder::Disordered { .. })
     }
 }
 
