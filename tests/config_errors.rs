@@ -158,6 +158,50 @@ fn default_must_be_last_and_cards_reachable() {
     );
 }
 
+/// An id with a control character (an escape sequence that clears the
+/// screen) or an invisible bidirectional override (which shows
+/// `acct-\u{202e}1000` as `acct-0001`) is refused wherever ids are named:
+/// they are printed in tables, explanations and reports.
+#[test]
+fn ids_that_would_not_print_as_written_are_refused() {
+    let mut c = bundled_config();
+    c.metrics[0].id = "seats\u{1b}[2J".into();
+    c.scorecards[0].id = "mid\u{202e}market".into();
+    c.segments.stages[0] = "onboard\ning".into();
+    c.segments.mrr_tiers[0].id = "smb\t".into();
+    let p = problems(c);
+    for want in [
+        r#"metrics[0].id: id "seats\u{1b}[2J" holds a control or bidirectional formatting character (ids are printed in tables and reports)"#,
+        r#"scorecards[0].id: id "mid\u{202e}market" holds a control"#,
+        r#"segments.stages[0]: id "onboard\ning" holds a control"#,
+        r#"segments.mrr_tiers[0]: id "smb\t" holds a control"#,
+    ] {
+        assert!(p.iter().any(|x| x.starts_with(want)), "{want}\n{p:#?}");
+    }
+    // A CTA rule's id too.
+    let model = Model::from_path("examples/data/model.json").unwrap();
+    let rules = std::fs::read_to_string("examples/data/playbook.json")
+        .unwrap()
+        .replacen(
+            r#""id": "champion-lost""#,
+            r#""id": "champion\u0007lost""#,
+            1,
+        );
+    let err = healthscore::cta::RuleSet::from_json_str(&rules, &model).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(r#"rules[0].id: id "champion\u{7}lost" holds a control"#),
+        "{err}"
+    );
+    // Right-to-left text itself is an id like any other.
+    let mut c = golden_config();
+    c.metrics[0].label = Some("مقاعد".into());
+    c.scorecards[0].id = "בטא".into();
+    if let Err(e) = Model::new(c) {
+        panic!("{e}");
+    }
+}
+
 #[test]
 fn duplicates_and_empties() {
     let mut c = golden_config();

@@ -11,7 +11,7 @@ pub(crate) fn run(a: CheckArgs) -> Result<ExitCode, String> {
     let model = match Model::from_path(&a.model) {
         Ok(m) => m,
         Err(e) => {
-            outln!("{e}");
+            outln!("{}", crate::terminal::clip_lines(&e.to_string()));
             return Ok(ExitCode::from(exit::USAGE));
         }
     };
@@ -21,7 +21,7 @@ pub(crate) fn run(a: CheckArgs) -> Result<ExitCode, String> {
         .as_ref()
         .map(|path| Lifecycle::from_path(path, &model));
     if let Some(Err(e)) = &lifecycle {
-        outln!("{e}");
+        outln!("{}", crate::terminal::clip_lines(&e.to_string()));
         bad = true;
     }
     let valid_lifecycle = lifecycle.as_ref().and_then(|l| l.as_ref().ok());
@@ -30,7 +30,7 @@ pub(crate) fn run(a: CheckArgs) -> Result<ExitCode, String> {
         .as_ref()
         .map(|path| load_rules(path, &model, valid_lifecycle));
     if let Some(Err(e)) = &rules {
-        outln!("{e}");
+        outln!("{}", crate::terminal::clip_lines(&e.to_string()));
         bad = true;
     }
     if bad {

@@ -304,7 +304,7 @@ fn main() -> ExitCode {
     let code = match result {
         Ok(code) => code,
         Err(message) => {
-            say!("error: {message}");
+            say!("error: {}", terminal::clip_lines(&message));
             ExitCode::from(exit::USAGE)
         }
     };

@@ -43,11 +43,32 @@ pub(crate) fn is_bidi_control(c: char) -> bool {
 /// `invalid value: string "1000…"`, an unknown metric's name, an id), and
 /// one hostile value must not print a megabyte on the terminal.
 pub(crate) fn clip(why: &str) -> Cow<'_, str> {
+    clip_to(why, MESSAGE_CHARS)
+}
+
+/// A command's error, as printed: each line [`printable`] and whole up to
+/// [`ERROR_LINE_CHARS`] characters, else clipped as [`clip`] clips (a
+/// TOML parser's message quotes the whole line it failed on, a
+/// configuration's the values it refuses: a file of one 200,000-character
+/// line must not fill the terminal, nor one holding escape sequences
+/// drive it).
+pub(crate) fn clip_lines(text: &str) -> String {
+    text.lines()
+        .map(|line| clip_to(line, ERROR_LINE_CHARS))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The longest line of a command's error printed whole.
+const ERROR_LINE_CHARS: usize = 2_000;
+
+/// [`clip`] at `max` characters.
+fn clip_to(why: &str, max: usize) -> Cow<'_, str> {
     let chars = why.chars().count();
-    if chars <= MESSAGE_CHARS {
+    if chars <= max {
         return printable(why);
     }
-    let (head, tail) = (MESSAGE_CHARS / 2, MESSAGE_CHARS * 2 / 5);
+    let (head, tail) = (max / 2, max * 2 / 5);
     let byte = |n: usize| why.char_indices().nth(n).map_or(why.len(), |(i, _)| i);
     let (start, end) = (byte(head), byte(chars - tail));
     format!(
@@ -62,6 +83,23 @@ pub(crate) fn clip(why: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_is_clipped_line_by_line() {
+        let long = format!("1 | x = {}", "[".repeat(10_000));
+        let text = format!("model.toml: TOML: parse error\n{long}\n  |\nbad \u{1b}[2J id");
+        let shown = clip_lines(&text);
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines.len(), 4, "{shown}");
+        assert_eq!(lines[0], "model.toml: TOML: parse error");
+        assert!(lines[1].starts_with("1 | x = [[[") && lines[1].contains("characters left out"));
+        assert!(lines[1].chars().count() < ERROR_LINE_CHARS + 40);
+        assert_eq!(lines[2], "  |");
+        assert_eq!(lines[3], "bad \\u{1b}[2J id");
+        // A line up to the limit is whole.
+        let whole = "y".repeat(ERROR_LINE_CHARS);
+        assert_eq!(clip_lines(&whole), whole);
+    }
 
     #[test]
     fn control_characters_are_escaped_and_plain_text_borrowed() {

@@ -149,6 +149,12 @@ pub enum ProblemKind {
     /// An id is empty.
     #[error("id must not be empty")]
     EmptyId,
+    /// An id holds a control character or one of Unicode's invisible
+    /// bidirectional formatting characters: shown in a terminal or a
+    /// report it would move the cursor, clear the screen or reorder the
+    /// text after it, so that one id reads as another.
+    #[error("id {0:?} holds a control or bidirectional formatting character (ids are printed in tables and reports)")]
+    UnprintableId(String),
     /// Two entries share an id.
     #[error("duplicate id {0:?}")]
     DuplicateId(String),
@@ -383,8 +389,8 @@ impl Problems {
         id: &'a str,
         seen: &mut std::collections::BTreeSet<&'a str>,
     ) {
-        if id.is_empty() {
-            self.push(path, ProblemKind::EmptyId);
+        if let Some(problem) = id_problem(id) {
+            self.push(path, problem);
         } else if !seen.insert(id) {
             self.push(path, ProblemKind::DuplicateId(id.to_string()));
         }
@@ -395,5 +401,22 @@ impl Problems {
             omitted: self.total - self.list.len(),
             problems: self.list,
         }
+    }
+}
+
+/// What is wrong with `id` as an id, if anything: empty, or holding a
+/// control character or a bidirectional formatting character (marks,
+/// embeddings, overrides, isolates).
+pub(crate) fn id_problem(id: &str) -> Option<ProblemKind> {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if id.is_empty() {
+        Some(ProblemKind::EmptyId)
+    } else if id.chars().any(hidden) {
+        Some(ProblemKind::UnprintableId(id.to_string()))
+    } else {
+        None
     }
 }

@@ -260,8 +260,8 @@ impl Metric {
         problems: &mut Problems,
     ) -> Option<Metric> {
         let before = problems.len();
-        if cfg.id.is_empty() {
-            problems.push(format!("{path}.id"), ProblemKind::EmptyId);
+        if let Some(problem) = super::error::id_problem(&cfg.id) {
+            problems.push(format!("{path}.id"), problem);
         }
         let domain = compile_domain(&cfg.kind, &format!("{path}.kind"), problems);
         let weight = compile_weight(cfg.weight, &format!("{path}.weight"), problems);

@@ -262,8 +262,8 @@ impl Scorecard {
         problems: &mut Problems,
     ) -> Option<Scorecard> {
         let before = problems.len();
-        if cfg.id.is_empty() {
-            problems.push(format!("{path}.id"), ProblemKind::EmptyId);
+        if let Some(problem) = super::error::id_problem(&cfg.id) {
+            problems.push(format!("{path}.id"), problem);
         }
         let mut dim_weight = [0u64; 4];
         for (d, w) in &cfg.dimension_weights {

@@ -166,8 +166,8 @@ impl Segmentation {
 fn check_ids<'a>(ids: impl Iterator<Item = &'a str>, path: &str, problems: &mut Problems) {
     let mut seen = std::collections::BTreeSet::new();
     for (i, id) in ids.enumerate() {
-        if id.is_empty() {
-            problems.push(format!("{path}[{i}]"), ProblemKind::EmptyId);
+        if let Some(problem) = super::error::id_problem(id) {
+            problems.push(format!("{path}[{i}]"), problem);
         } else if !seen.insert(id) {
             problems.push(
                 format!("{path}[{i}]"),
