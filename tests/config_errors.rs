@@ -169,12 +169,14 @@ fn ids_that_would_not_print_as_written_are_refused() {
     c.scorecards[0].id = "mid\u{202e}market".into();
     c.segments.stages[0] = "onboard\ning".into();
     c.segments.mrr_tiers[0].id = "smb\t".into();
+    c.metrics[1].label = Some("SSO \u{202e}delbane".into());
     let p = problems(c);
     for want in [
         r#"metrics[0].id: id "seats\u{1b}[2J" holds a control or bidirectional formatting character (ids are printed in tables and reports)"#,
         r#"scorecards[0].id: id "mid\u{202e}market" holds a control"#,
         r#"segments.stages[0]: id "onboard\ning" holds a control"#,
         r#"segments.mrr_tiers[0]: id "smb\t" holds a control"#,
+        r#"metrics[1].label: label "SSO \u{202e}delbane" holds a control or bidirectional formatting character (labels are printed in explanations)"#,
     ] {
         assert!(p.iter().any(|x| x.starts_with(want)), "{want}\n{p:#?}");
     }

@@ -155,6 +155,10 @@ pub enum ProblemKind {
     /// text after it, so that one id reads as another.
     #[error("id {0:?} holds a control or bidirectional formatting character (ids are printed in tables and reports)")]
     UnprintableId(String),
+    /// A metric's label holds such a character (labels are printed in
+    /// explanations).
+    #[error("label {0:?} holds a control or bidirectional formatting character (labels are printed in explanations)")]
+    UnprintableLabel(String),
     /// Two entries share an id.
     #[error("duplicate id {0:?}")]
     DuplicateId(String),
@@ -408,15 +412,20 @@ impl Problems {
 /// control character or a bidirectional formatting character (marks,
 /// embeddings, overrides, isolates).
 pub(crate) fn id_problem(id: &str) -> Option<ProblemKind> {
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
     if id.is_empty() {
         Some(ProblemKind::EmptyId)
-    } else if id.chars().any(hidden) {
+    } else if !printable(id) {
         Some(ProblemKind::UnprintableId(id.to_string()))
     } else {
         None
     }
+}
+
+/// Whether `text` prints as written: no control character and none of
+/// Unicode's bidirectional formatting characters.
+pub(crate) fn printable(text: &str) -> bool {
+    !text.chars().any(|c| {
+        c.is_control()
+            || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
 }

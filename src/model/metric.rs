@@ -263,6 +263,12 @@ impl Metric {
         if let Some(problem) = super::error::id_problem(&cfg.id) {
             problems.push(format!("{path}.id"), problem);
         }
+        if let Some(label) = cfg.label.as_ref().filter(|l| !super::error::printable(l)) {
+            problems.push(
+                format!("{path}.label"),
+                ProblemKind::UnprintableLabel(label.clone()),
+            );
+        }
         let domain = compile_domain(&cfg.kind, &format!("{path}.kind"), problems);
         let weight = compile_weight(cfg.weight, &format!("{path}.weight"), problems);
         let missing = match &cfg.missing {
