@@ -152,10 +152,26 @@ fn not_json(head: &[u8]) -> Option<String> {
             }
             let shown: String = String::from_utf8_lossy(line).chars().take(60).collect();
             let more = if shown.len() < line.len() { "…" } else { "" };
-            Some(format!(
-                "its first line looks like a CSV header ({:?}{more}): save it as a .csv file to read its columns",
-                shown
-            ))
+            // Separated by tabs or semicolons, not commas: said now, not
+            // after the file is renamed .csv (which reads commas only).
+            let separator = match (
+                line.contains(&b','),
+                line.contains(&b'\t'),
+                line.contains(&b';'),
+            ) {
+                (false, true, _) => Some("tabs"),
+                (false, false, true) => Some("semicolons"),
+                _ => None,
+            };
+            Some(match separator {
+                Some(by) => format!(
+                    "its first line looks like a header separated by {by} ({shown:?}{more}): \
+                     export it comma-separated (decimals with a point) as a .csv file to read its columns"
+                ),
+                None => format!(
+                    "its first line looks like a CSV header ({shown:?}{more}): save it as a .csv file to read its columns"
+                ),
+            })
         }
     }
 }
@@ -408,7 +424,14 @@ mod tests {
                 b"\xEF\xBB\xBF id,mrr,employees\r\n1,2,3\n",
                 "looks like a CSV header (\"id,mrr,employees\")",
             ),
-            (b"id\tmrr\n", "looks like a CSV header"),
+            (
+                b"id\tmrr\n",
+                "looks like a header separated by tabs (\"id\\tmrr\"): export it comma-separated",
+            ),
+            (
+                b"id;mrr;employees\n",
+                "looks like a header separated by semicolons (\"id;mrr;employees\"): export it comma-separated",
+            ),
         ] {
             let e = refused(text).unwrap_or_default();
             assert!(e.starts_with("not JSON lines or a JSON array: "), "{e}");
