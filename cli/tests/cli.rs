@@ -195,13 +195,7 @@ fn rejections_quoting_huge_values_are_clipped() {
     let control = r#"{"id": "x\u001b[2J\ny", "mrr": "-5", "employees": 3, "as_of": "2026-11-20"}"#;
     let path = accounts("score-huge.jsonl", 0, &[&huge_mrr, &first, &first, control]);
     for command in ["score", "portfolio"] {
-        let out = hs()
-            .args([command, "--model", "examples/data/model.json", "--accounts"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(3), "{command}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
+        let stderr = rejecting(command, &path);
         let rejections: Vec<&str> = stderr
             .lines()
             .filter(|l| l.starts_with("rejected"))
@@ -236,6 +230,18 @@ fn rejections_quoting_huge_values_are_clipped() {
     }
 }
 
+/// `command` over `accounts` with the bundled model: its stderr, the run
+/// having ended with status 3 (some accounts rejected).
+fn rejecting(command: &str, accounts: &std::path::Path) -> String {
+    let out = hs()
+        .args([command, "--model", "examples/data/model.json", "--accounts"])
+        .arg(accounts)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{command}");
+    String::from_utf8(out.stderr).unwrap()
+}
+
 /// A line whose value is of the wrong type or out of range says where in
 /// the account (`employees`, `observations[0].value`), in `score` and in
 /// the commands that read accounts for a table.
@@ -252,13 +258,7 @@ fn a_rejected_line_says_where_in_the_account() {
         ],
     );
     for command in ["score", "portfolio"] {
-        let out = hs()
-            .args([command, "--model", "examples/data/model.json", "--accounts"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(3), "{command}");
-        let stderr = String::from_utf8(out.stderr).unwrap();
+        let stderr = rejecting(command, &path);
         for want in [
             "rejected line 2: account a: observations[0].value: \"abc\" is not a decimal number",
             "rejected line 3: account b: employees: invalid value: integer `-3`",
