@@ -181,7 +181,7 @@ fn ids_that_would_not_print_as_written_are_refused() {
         assert!(p.iter().any(|x| x.starts_with(want)), "{want}\n{p:#?}");
     }
     // A CTA rule's id too.
-    let model = Model::from_path("examples/data/model.json").unwrap();
+    let model = Model::new(bundled_config()).unwrap();
     let rules = std::fs::read_to_string("examples/data/playbook.json")
         .unwrap()
         .replacen(
@@ -189,7 +189,8 @@ fn ids_that_would_not_print_as_written_are_refused() {
             r#""id": "champion\u0007lost""#,
             1,
         );
-    let err = healthscore::cta::RuleSet::from_json_str(&rules, &model).unwrap_err();
+    let config: healthscore::cta::RuleSetConfig = serde_json::from_str(&rules).unwrap();
+    let err = healthscore::cta::RuleSet::new(config, &model).unwrap_err();
     assert!(
         err.to_string()
             .contains(r#"rules[0].id: id "champion\u{7}lost" holds a control"#),
