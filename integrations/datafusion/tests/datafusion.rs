@@ -203,20 +203,7 @@ async fn decimal_columns_plan_and_score() {
         "id" | "mrr" => None,
         _ => Some(DataType::Decimal128(38, 6)),
     };
-    let cast: Vec<(String, ArrayRef)> = batch
-        .schema()
-        .fields()
-        .iter()
-        .zip(batch.columns())
-        .map(|(f, a)| {
-            let a = match cast_to(f.name()) {
-                Some(t) => datafusion::arrow::compute::cast(a, &t).unwrap(),
-                None => a.clone(),
-            };
-            (f.name().clone(), a)
-        })
-        .collect();
-    let want = expected(&model, &RecordBatch::try_from_iter(cast).unwrap());
+    let want = expected(&model, &cast_columns(&batch, cast_to));
     let ctx = SessionContext::new();
     let table = MemTable::try_new(batch.schema(), vec![vec![batch.clone()]]).unwrap();
     ctx.register_table("accounts", Arc::new(table)).unwrap();
@@ -244,18 +231,7 @@ async fn decimal_columns_plan_and_score() {
         "mrr" => Some(DataType::Decimal64(18, 2)),
         _ => Some(DataType::Decimal64(18, 6)),
     };
-    let columns: Vec<(String, ArrayRef)> = batch
-        .schema()
-        .fields()
-        .iter()
-        .zip(batch.columns())
-        .map(|(f, a)| {
-            let t = narrow(f.name()).unwrap();
-            let a = datafusion::arrow::compute::cast(a, &t).unwrap();
-            (f.name().clone(), a)
-        })
-        .collect();
-    let decimal64 = RecordBatch::try_from_iter(columns).unwrap();
+    let decimal64 = cast_columns(&batch, narrow);
     let ctx = SessionContext::new();
     let table = MemTable::try_new(decimal64.schema(), vec![vec![decimal64]]).unwrap();
     ctx.register_table("accounts", Arc::new(table)).unwrap();
@@ -265,6 +241,23 @@ async fn decimal_columns_plan_and_score() {
         udf.sql_call()
     );
     assert_eq!(sql_rows(&ctx, &sql).await, want);
+}
+
+/// `batch` with each column cast to the type `to` gives its name (kept
+/// where it gives none), by Arrow's cast.
+fn cast_columns(
+    batch: &RecordBatch,
+    to: impl Fn(&str) -> Option<datafusion::arrow::datatypes::DataType>,
+) -> RecordBatch {
+    let schema = batch.schema();
+    let columns = schema.fields().iter().zip(batch.columns()).map(|(f, a)| {
+        let a = match to(f.name()) {
+            Some(t) => datafusion::arrow::compute::cast(a, &t).unwrap(),
+            None => a.clone(),
+        };
+        (f.name().clone(), a)
+    });
+    RecordBatch::try_from_iter(columns).unwrap()
 }
 
 fn sql_type(t: &datafusion::arrow::datatypes::DataType) -> String {
