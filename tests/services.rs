@@ -265,7 +265,10 @@ fn loaders_name_the_file_and_the_format() {
         &Model::from_path("examples/data/model.json").unwrap()
     );
     assert!(RuleSet::from_path("examples/data/playbook.json", &model).is_ok());
-    let dir = std::env::temp_dir().join(format!("healthscore-loaders-{}", std::process::id()));
+    // Cargo's directory for integration tests' files, inside the target
+    // directory: the same two files are rewritten on every run, not left in
+    // the system's temporary directory one set a run.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("loaders");
     std::fs::create_dir_all(&dir).unwrap();
     let broken = dir.join("broken.json");
     std::fs::write(&broken, "{\"name\": \"x\",\n  \"version\": }").unwrap();

@@ -40,8 +40,11 @@ fn results(path: &std::path::Path) -> Vec<Result<(rust_decimal::Decimal, String)
 
 #[test]
 fn every_row_reads_as_score_file_scores_it() {
-    let d = std::env::temp_dir().join(format!("healthscore-accounts-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
+    let scratch = tempfile::Builder::new()
+        .prefix("healthscore-accounts-")
+        .tempdir()
+        .unwrap();
+    let d = scratch.path();
     let model = v0m::model();
     // Past one 65,536-row batch; a ratio the row API refuses, a missing MRR.
     let rows = 70_000;
@@ -130,7 +133,6 @@ fn every_row_reads_as_score_file_scores_it() {
             .starts_with(&format!("{}: column ", narrow.display())),
         "{e}"
     );
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 /// A money metric read from text or `Decimal128` cells is the decimal the

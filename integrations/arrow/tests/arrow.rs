@@ -318,8 +318,11 @@ fn one_score_buffers_follows_each_batchs_columns() {
 fn parquet_in_parquet_csv_and_json_lines_out() {
     let model = model();
     let c = v0m::generate(3_000, 11);
-    let dir = std::env::temp_dir().join(format!("healthscore-arrow-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new()
+        .prefix("healthscore-arrow-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path();
     let input = dir.join("accounts.parquet");
     let batch = record_batch(&c);
     columns::write_parquet(&input, &batch);
@@ -369,7 +372,6 @@ fn parquet_in_parquet_csv_and_json_lines_out() {
         scores.extend(score_micros(&b.unwrap()));
     }
     assert_eq!(scores, expected.overall_micros());
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -739,8 +741,11 @@ fn slices_and_empty_batches() {
 #[test]
 fn files_whose_batches_differ_and_files_with_no_rows() {
     let model = model();
-    let dir = std::env::temp_dir().join(format!("healthscore-arrow-b-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new()
+        .prefix("healthscore-arrow-b-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path();
     let mut c = v0m::generate(70_000, 17);
     let last = c.len() - 1;
     c.values[6][last] = 1.7;
@@ -806,7 +811,6 @@ fn files_whose_batches_differ_and_files_with_no_rows() {
     let csv = std::fs::read_to_string(dir.join("none.csv")).unwrap();
     assert!(csv.starts_with("id,score,band,"), "{csv:?}");
     assert_eq!(std::fs::read_to_string(dir.join("none.jsonl")).unwrap(), "");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Text convention columns as `Utf8View` (DataFusion's Parquet strings)

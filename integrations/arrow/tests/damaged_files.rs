@@ -18,14 +18,16 @@ use arrow_ipc::CompressionType;
 use healthscore::batch::Scorer;
 use healthscore_arrow::{score_file, Error};
 use ipc::write_ipc;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use v0m_arrow::options;
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("healthscore-damaged-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A directory of this test's own, removed when dropped (also when the
+/// test fails), so that test runs leave nothing in the temporary directory.
+fn dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("healthscore-damaged-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// Where `value` (little-endian) first occurs in `bytes[from..to]`.
@@ -71,7 +73,8 @@ fn refused(path: &Path, says: &str) {
 
 #[test]
 fn lengths_past_the_file_are_refused_before_they_are_read() {
-    let d = dir("lengths");
+    let scratch = dir("lengths");
+    let d = scratch.path();
     let batch = v0m_arrow::record_batch(&v0m::generate(500, 3), Vec::new());
 
     // A record batch's body length in the footer, 2⁵⁰ bytes.
@@ -127,7 +130,8 @@ fn lengths_past_the_file_are_refused_before_they_are_read() {
 /// (which would fail this test) or an abort (which would end it).
 #[test]
 fn damaged_bytes_are_errors_never_panics() {
-    let d = dir("bytes");
+    let scratch = dir("bytes");
+    let d = scratch.path();
     let model = v0m::model();
     let scorer = Scorer::new(&model);
     let batch = v0m_arrow::record_batch(&v0m::generate(40, 5), Vec::new());
@@ -170,7 +174,8 @@ fn damaged_bytes_are_errors_never_panics() {
 /// never a panic.
 #[test]
 fn a_damaged_arrow_schema_in_a_parquet_file_is_an_error() {
-    let d = dir("parquet-schema");
+    let scratch = dir("parquet-schema");
+    let d = scratch.path();
     let model = v0m::model();
     let scorer = Scorer::new(&model);
     let batch = v0m_arrow::record_batch(&v0m::generate(20, 8), Vec::new());

@@ -40,8 +40,11 @@ fn with_ids(batch: &RecordBatch, ids: ArrayRef) -> RecordBatch {
 fn errors_of(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
     let model = model();
     let scorer = Scorer::new(&model);
-    let dir = std::env::temp_dir().join(format!("healthscore-dup-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new()
+        .prefix(&format!("healthscore-dup-{name}-"))
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path();
     let input = dir.join("accounts.parquet");
     columns::write_parquet(&input, batch);
     let output = dir.join("scores.parquet");
@@ -65,7 +68,6 @@ fn errors_of(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
     assert_eq!(stats.rows as usize, errors.len());
     let rejected = errors.iter().filter(|e| e.is_some()).count();
     assert_eq!(stats.rejected as usize, rejected);
-    std::fs::remove_dir_all(&dir).unwrap();
     errors
 }
 

@@ -19,10 +19,13 @@ fn options() -> Options {
     }
 }
 
-fn dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("healthscore-edges-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A directory of this test's own, removed when dropped (also when the
+/// test fails), so that test runs leave nothing in the temporary directory.
+fn dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("healthscore-edges-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 const HEADER: &str = "id,mrr,employees,seats_provisioned_ratio,sso_enabled,integrations_count,exec_sponsor_meetings_90d,nps,support_csat,weekly_active_ratio,feature_breadth_ratio,logins_per_user_30d,value_realized_ratio,quota_utilization_ratio,renewal_days_left\n";
@@ -31,7 +34,8 @@ const HEADER: &str = "id,mrr,employees,seats_provisioned_ratio,sso_enabled,integ
 fn the_output_never_replaces_the_accounts() {
     let model = model();
     let scorer = Scorer::new(&model);
-    let d = dir("same");
+    let scratch = dir("same");
+    let d = scratch.path();
     let input = d.join("accounts.csv");
     let text = format!("{HEADER}1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n");
     std::fs::write(&input, &text).unwrap();
@@ -49,14 +53,14 @@ fn the_output_never_replaces_the_accounts() {
     let other = d.join("scores.csv");
     let stats = score_file(&scorer, &input, &other, &options()).unwrap();
     assert_eq!((stats.rows, stats.rejected), (1, 0));
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
 fn a_file_without_rows_has_its_columns_checked() {
     let model = model();
     let scorer = Scorer::new(&model);
-    let d = dir("empty");
+    let scratch = dir("empty");
+    let d = scratch.path();
     let output = d.join("scores.jsonl");
     // Every column, no row: nothing to score, nothing wrong.
     let header_only = d.join("header.csv");
@@ -88,7 +92,6 @@ fn a_file_without_rows_has_its_columns_checked() {
     std::fs::write(&nps_missing, HEADER.replace(",nps,", ",")).unwrap();
     let e = score_file(&scorer, &nps_missing, &output, &options()).unwrap_err();
     assert!(e.to_string().contains("nps"), "{e}");
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -97,7 +100,8 @@ fn a_file_separated_by_semicolons_or_tabs_is_named_as_such() {
     // rather than that a column it plainly has is missing.
     let model = model();
     let scorer = Scorer::new(&model);
-    let d = dir("separators");
+    let scratch = dir("separators");
+    let d = scratch.path();
     let output = d.join("scores.jsonl");
     let row = "1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n";
     for (separator, name) in [(';', "semicolons.csv"), ('\t', "tabs.csv")] {
@@ -112,7 +116,6 @@ fn a_file_separated_by_semicolons_or_tabs_is_named_as_such() {
         assert!(e.to_string().contains("not commas"), "{e}");
         assert!(!output.exists());
     }
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -121,7 +124,8 @@ fn a_utf16_file_is_named_as_such() {
     // broken UTF-8; say what the file is instead.
     let model = model();
     let scorer = Scorer::new(&model);
-    let d = dir("utf16");
+    let scratch = dir("utf16");
+    let d = scratch.path();
     let output = d.join("scores.jsonl");
     let text = format!("{HEADER}1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n");
     for (bom, order, big) in [
@@ -154,7 +158,6 @@ fn a_utf16_file_is_named_as_such() {
     std::fs::write(&input, format!("\u{feff}{text}")).unwrap();
     let stats = score_file(&scorer, &input, &output, &options()).unwrap();
     assert_eq!((stats.rows, stats.rejected), (1, 0));
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]
@@ -163,7 +166,8 @@ fn a_column_named_almost_as_the_model_says_is_pointed_at() {
     // from a spreadsheet: not read, but named in the error.
     let model = model();
     let scorer = Scorer::new(&model);
-    let d = dir("names");
+    let scratch = dir("names");
+    let d = scratch.path();
     let output = d.join("scores.jsonl");
     let row = "1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n";
     for (from, to, column) in [
@@ -186,7 +190,6 @@ fn a_column_named_almost_as_the_model_says_is_pointed_at() {
         );
         assert_eq!(e.to_string(), want);
     }
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 /// Every error names its file: a Parquet file cut short (its footer
@@ -197,7 +200,8 @@ fn a_column_named_almost_as_the_model_says_is_pointed_at() {
 fn errors_name_the_file_and_leave_earlier_results_whole() {
     let model = model();
     let scorer = Scorer::new(&model);
-    let d = dir("named");
+    let scratch = dir("named");
+    let d = scratch.path();
     let csv = d.join("accounts.csv");
     let row = "1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120\n";
     std::fs::write(
@@ -304,7 +308,7 @@ fn errors_name_the_file_and_leave_earlier_results_whole() {
         "{e}"
     );
     // Nothing left behind but the files written on purpose.
-    let mut names: Vec<String> = std::fs::read_dir(&d)
+    let mut names: Vec<String> = std::fs::read_dir(d)
         .unwrap()
         .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -322,7 +326,6 @@ fn errors_name_the_file_and_leave_earlier_results_whole() {
             "scores.csv"
         ]
     );
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 /// A results path that is a symbolic link (`latest.csv`, pointing at the
@@ -334,7 +337,8 @@ fn a_link_is_followed_and_a_named_pipe_is_written_in_place() {
     use healthscore_arrow::temporary_path;
     let model = model();
     let scorer = Scorer::new(&model);
-    let d = dir("link");
+    let scratch = dir("link");
+    let d = scratch.path();
     let input = d.join("accounts.csv");
     std::fs::write(
         &input,
@@ -364,7 +368,6 @@ fn a_link_is_followed_and_a_named_pipe_is_written_in_place() {
     let made = std::process::Command::new("mkfifo").arg(&pipe).status();
     if !made.is_ok_and(|s| s.success()) {
         eprintln!("no mkfifo here: the named pipe case is not checked");
-        std::fs::remove_dir_all(&d).unwrap();
         return;
     }
     assert_eq!(temporary_path(&pipe), None);
@@ -377,7 +380,6 @@ fn a_link_is_followed_and_a_named_pipe_is_written_in_place() {
     let line = reader.join().unwrap();
     assert!(line.starts_with("{\"id\":\"1\",\"score\":"), "{line}");
     assert!(std::fs::metadata(&pipe).unwrap().file_type().is_fifo());
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 /// A warehouse export carries columns the model does not read: they are
@@ -391,7 +393,8 @@ fn columns_the_model_does_not_read_are_left_alone() {
     use std::sync::Arc;
     let model = model();
     let scorer = Scorer::new(&model);
-    let d = dir("unread");
+    let scratch = dir("unread");
+    let d = scratch.path();
     let row = |i: usize| {
         format!(
             "{i},{}.50,{},1.0,1,6,2,40,4.5,0.{},0.5,12,1.0,0.9,120",
@@ -468,5 +471,4 @@ fn columns_the_model_does_not_read_are_left_alone() {
         lean_parquet
     );
     assert_eq!(lean_parquet, expected);
-    std::fs::remove_dir_all(&d).unwrap();
 }

@@ -21,15 +21,17 @@ use arrow_ipc::CompressionType;
 use healthscore::batch::Scorer;
 use healthscore_arrow::{score_batch, score_file, Error};
 use ipc::write_ipc;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use v0m_arrow::options;
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("healthscore-ipc-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A directory of this test's own, removed when dropped (also when the
+/// test fails), so that test runs leave nothing in the temporary directory.
+fn dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("healthscore-ipc-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// `rows` v0m accounts, one with a ratio out of range (a rejected row).
@@ -60,7 +62,8 @@ fn read_ipc(path: &Path) -> RecordBatch {
 
 #[test]
 fn ipc_files_and_streams_score_as_parquet_does() {
-    let d = dir("same");
+    let scratch = dir("same");
+    let d = scratch.path();
     let model = v0m::model();
     let scorer = Scorer::new(&model);
     let batch = accounts(150_000);
@@ -104,7 +107,8 @@ fn ipc_files_and_streams_score_as_parquet_does() {
 
 #[test]
 fn results_read_back_as_score_batch_gives_them() {
-    let d = dir("results");
+    let scratch = dir("results");
+    let d = scratch.path();
     let model = v0m::model();
     let scorer = Scorer::new(&model);
     let batch = accounts(70_001);
@@ -124,7 +128,8 @@ fn results_read_back_as_score_batch_gives_them() {
 fn a_dictionary_id_goes_to_an_ipc_file_as_its_values() {
     // Each Parquet row group has its own dictionary: an IPC file allows
     // one per column, so `id` is written as text there.
-    let d = dir("dictionary-id");
+    let scratch = dir("dictionary-id");
+    let d = scratch.path();
     let model = v0m::model();
     let scorer = Scorer::new(&model);
     let rows = 70_000;
@@ -157,7 +162,8 @@ fn a_dictionary_id_goes_to_an_ipc_file_as_its_values() {
 
 #[test]
 fn a_file_that_is_not_whole_says_so() {
-    let d = dir("broken");
+    let scratch = dir("broken");
+    let d = scratch.path();
     let model = v0m::model();
     let scorer = Scorer::new(&model);
     let batch = accounts(4_000);
@@ -230,7 +236,8 @@ fn a_file_that_is_not_whole_says_so() {
 #[cfg(unix)]
 #[test]
 fn a_stream_through_a_named_pipe_is_read_as_it_arrives() {
-    let d = dir("pipe");
+    let scratch = dir("pipe");
+    let d = scratch.path();
     let model = v0m::model();
     let scorer = Scorer::new(&model);
     let batch = accounts(20_000);

@@ -60,8 +60,11 @@ fn a_column_read_twice_is_refused_and_one_not_read_may_repeat() {
 fn a_csv_file_with_a_metric_twice_is_refused_by_every_reader() {
     let model = v0m::model();
     let scorer = Scorer::new(&model);
-    let d = std::env::temp_dir().join(format!("healthscore-names-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
+    let scratch = tempfile::Builder::new()
+        .prefix("healthscore-names-")
+        .tempdir()
+        .unwrap();
+    let d = scratch.path();
     let header = "id,mrr,employees,seats_provisioned_ratio,sso_enabled,integrations_count,exec_sponsor_meetings_90d,nps,support_csat,weekly_active_ratio,feature_breadth_ratio,logins_per_user_30d,value_realized_ratio,quota_utilization_ratio,renewal_days_left";
     let row = "1,100,10,1,1,6,2,40,4.5,0.5,0.5,12,1,0.9,120";
     let input = d.join("joined.csv");
@@ -80,5 +83,4 @@ fn a_csv_file_with_a_metric_twice_is_refused_by_every_reader() {
     std::fs::write(&input, format!("{header},notes,notes\n{row},a,b\n")).unwrap();
     let stats = score_file(&scorer, &input, &out, &options(false)).unwrap();
     assert_eq!((stats.rows, stats.rejected), (1, 0));
-    std::fs::remove_dir_all(&d).unwrap();
 }

@@ -19,14 +19,13 @@ use healthscore_arrow::{score_file_with_progress, Error, FileStats};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "healthscore-pipeline-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A directory of this test's own, removed when dropped (also when the
+/// test fails), so that test runs leave nothing in the temporary directory.
+fn dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("healthscore-pipeline-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// 70,001 accounts (two record batches of the readers: 65,536 rows and
@@ -68,8 +67,9 @@ fn run(input: &Path, output: &Path, threads: usize) -> (FileStats, Vec<FileStats
 
 #[test]
 fn two_threads_write_what_one_writes() {
-    let d = dir("same");
-    let (parquet, csv) = accounts(&d);
+    let scratch = dir("same");
+    let d = scratch.path();
+    let (parquet, csv) = accounts(d);
     let runs = [
         (&parquet, "scores.parquet"),
         (&parquet, "scores.jsonl"),
@@ -110,7 +110,6 @@ fn two_threads_write_what_one_writes() {
             "{rejected:?}"
         );
     }
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 /// A file that cannot be read past its first batch (a Parquet row group
@@ -120,7 +119,8 @@ fn two_threads_write_what_one_writes() {
 /// tests/ragged.rs.)
 #[test]
 fn a_bad_row_group_late_in_the_file_fails_the_run_either_way() {
-    let d = dir("bad");
+    let scratch = dir("bad");
+    let d = scratch.path();
     let rows = 70_001;
     let batch = v0m_arrow::record_batch(&v0m::generate(rows, 9), Vec::new());
     let broken = d.join("broken.parquet");
@@ -159,13 +159,12 @@ fn a_bad_row_group_late_in_the_file_fails_the_run_either_way() {
         errors[0]
     );
     assert_eq!(std::fs::read_to_string(&output).unwrap(), "earlier");
-    let mut names: Vec<String> = std::fs::read_dir(&d)
+    let mut names: Vec<String> = std::fs::read_dir(d)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
     assert_eq!(names, ["broken.parquet", "scores.parquet"]);
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 /// Results that cannot be written (a full device, through a link): the
@@ -177,8 +176,9 @@ fn a_full_disk_stops_the_reading_thread_too() {
     if !Path::new("/dev/full").exists() {
         return;
     }
-    let d = dir("full");
-    let (parquet, _) = accounts(&d);
+    let scratch = dir("full");
+    let d = scratch.path();
+    let (parquet, _) = accounts(d);
     let output = d.join("scores.csv");
     std::os::unix::fs::symlink("/dev/full", &output).unwrap();
     let model = v0m::model();
@@ -190,7 +190,6 @@ fn a_full_disk_stops_the_reading_thread_too() {
     assert!(matches!(err, Error::Output { .. }), "{err:?}");
     assert!(err.to_string().contains("scores.csv"), "{err}");
     assert_eq!(reports, 0, "no batch was written");
-    std::fs::remove_dir_all(&d).unwrap();
 }
 
 /// Parquet results: `id`, `score` and the dimension scores (mostly
@@ -199,8 +198,9 @@ fn a_full_disk_stops_the_reading_thread_too() {
 #[test]
 fn distinct_columns_go_without_a_dictionary() {
     use parquet::basic::Encoding;
-    let d = dir("dictionary");
-    let (parquet, _) = accounts(&d);
+    let scratch = dir("dictionary");
+    let d = scratch.path();
+    let (parquet, _) = accounts(d);
     let output = d.join("scores.parquet");
     run(&parquet, &output, 1);
     let reader =
@@ -229,5 +229,4 @@ fn distinct_columns_go_without_a_dictionary() {
     ] {
         assert!(dictionary(name), "{name}");
     }
-    std::fs::remove_dir_all(&d).unwrap();
 }

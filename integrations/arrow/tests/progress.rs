@@ -23,8 +23,11 @@ fn each_batch_is_reported_and_the_last_report_is_the_result() {
     c.values[6][66_000] = 1.7; // out of range: one rejected row
     c.valid[6][66_000] = true;
     let batch = v0m_arrow::record_batch(&c, Vec::new());
-    let dir = std::env::temp_dir().join(format!("healthscore-progress-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new()
+        .prefix("healthscore-progress-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path();
     let parquet = dir.join("accounts.parquet");
     columns::write_parquet(&parquet, &batch);
     let csv = dir.join("accounts.csv");
@@ -57,5 +60,4 @@ fn each_batch_is_reported_and_the_last_report_is_the_result() {
         score_file(&scorer, input, &output, &options(false)).unwrap();
         assert_eq!(std::fs::read(&output).unwrap(), with);
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -55,8 +55,11 @@ fn results(path: &std::path::Path) -> BTreeMap<u64, serde_json::Value> {
 #[test]
 fn a_ragged_line_rejects_its_row_not_the_file() {
     let model = model();
-    let d = std::env::temp_dir().join(format!("healthscore-ragged-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
+    let scratch = tempfile::Builder::new()
+        .prefix("healthscore-ragged-")
+        .tempdir()
+        .unwrap();
+    let d = scratch.path();
     // Past one 65,536-row batch, so that ragged rows fall in both.
     let rows = 70_000;
     let clean: String = std::iter::once(HEADER.to_string())
@@ -140,5 +143,4 @@ fn a_ragged_line_rejects_its_row_not_the_file() {
             }
         }
     }
-    std::fs::remove_dir_all(&d).unwrap();
 }

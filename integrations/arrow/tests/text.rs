@@ -109,8 +109,11 @@ observed,100,10,2026-11-30,yesterday,,,1.0,1,6,2,40,4.5,0.5,0.5,12,1.0,0.9,120
 fn a_csv_cell_that_cannot_be_read_rejects_its_row_not_the_file() {
     let model = model();
     let scorer = Scorer::new(&model);
-    let dir = std::env::temp_dir().join(format!("healthscore-text-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new()
+        .prefix("healthscore-text-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path();
     // The bad cells come after the 1,000 rows a CSV reader infers its
     // column types from: text there is no reason to refuse the file.
     const FILL: usize = 1_100;
@@ -176,7 +179,6 @@ fn a_csv_cell_that_cannot_be_read_rejects_its_row_not_the_file() {
         Some("account observed: nps__observed_on: \"yesterday\" is not a date (YYYY-MM-DD)")
     );
     assert_eq!(scores.get(3..), Some(&[healthscore::batch::NONE; 4][..]));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

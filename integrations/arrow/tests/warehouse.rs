@@ -255,8 +255,11 @@ fn score_file_finds_a_repeated_decimal_or_int32_id() {
     let scorer = Scorer::new(&model);
     let c = v0m::generate(300, 10);
     let canonical = v0m_arrow::record_batch(&c, Vec::new());
-    let dir = std::env::temp_dir().join(format!("healthscore-warehouse-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new()
+        .prefix("healthscore-warehouse-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path();
     for int32_ids in [false, true] {
         let mut ids: Vec<i64> = c.ids.clone();
         ids[200] = ids[5];
@@ -287,7 +290,6 @@ fn score_file_finds_a_repeated_decimal_or_int32_id() {
                 .unwrap_or("no duplicate reported")
         );
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Dictionary-encoded columns, as pandas' categoricals reach Parquet (with
@@ -349,8 +351,11 @@ fn dictionary_encoded_columns_score_as_their_values() {
         &encoded,
         &[("id", dictionary(&ids, DataType::Int32, DataType::Utf8))],
     );
-    let dir = std::env::temp_dir().join(format!("healthscore-dictionary-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new()
+        .prefix("healthscore-dictionary-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path();
     let input = dir.join("accounts.parquet");
     columns::write_parquet(&input, &batch);
     let output = dir.join("scores.jsonl");
@@ -367,7 +372,6 @@ fn dictionary_encoded_columns_score_as_their_values() {
             .find(|l| l.contains("error"))
             .unwrap_or("no error")
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Dates as a warehouse's timestamps: `Date64`, zone-less timestamps of
@@ -527,8 +531,11 @@ fn decimals_of_every_width_and_half_floats_score_as_the_canonical_types() {
         &want,
         &score_batch(&scorer, &canonical, &options(false)).unwrap(),
     );
-    let dir = std::env::temp_dir().join(format!("healthscore-widths-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = tempfile::Builder::new()
+        .prefix("healthscore-widths-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path();
     /// A decimal type of one width, by precision and scale.
     type Width = fn(u8, i8) -> arrow_schema::DataType;
     let widths: [(&str, Width, u8); 3] = [
@@ -566,7 +573,6 @@ fn decimals_of_every_width_and_half_floats_score_as_the_canonical_types() {
         let stats = score_file(&scorer, &input, &output, &options(false)).unwrap();
         assert_eq!((stats.rows, stats.rejected), (2_000, 0), "{what}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
     // A Decimal256 MRR of 10^45: its row rejected, the others scored.
     let mrr = as_type(&decimal, "mrr", Decimal256(50, 2));
     let mut values: Vec<Option<arrow_buffer::i256>> = mrr

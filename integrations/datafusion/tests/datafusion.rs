@@ -125,12 +125,13 @@ fn text_at(b: &RecordBatch, i: usize, r: usize) -> Option<String> {
 const FIELDS: &str = "id, h['score'], CAST(h['band'] AS VARCHAR), CAST(h['segment'] AS VARCHAR), \
      CAST(h['pulls_down_most'] AS VARCHAR), h['error']";
 
-/// A directory of this test's own, made anew.
-fn dir(test: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("healthscore-df-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A directory of this test's own, removed when dropped (also when the
+/// test fails), so that test runs leave nothing in the temporary directory.
+fn dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("healthscore-df-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// v0m accounts with two bad rows (a ratio of 1.7 and a NaN).
@@ -273,7 +274,8 @@ fn sql_type(t: &datafusion::arrow::datatypes::DataType) -> String {
 async fn group_by_band_and_segment_over_parquet() {
     let model = model();
     let (c, batch) = accounts(6_000, 22);
-    let dir = dir("parquet");
+    let scratch = dir("parquet");
+    let dir = scratch.path();
     let path = dir.join("accounts.parquet");
     v0m_arrow::write_parquet(&path, &batch, 1_000);
 
@@ -337,7 +339,6 @@ async fn group_by_band_and_segment_over_parquet() {
     // Each row scored once, though the query reads three fields and
     // filters on a fourth.
     assert_eq!(udf.rows_scored(), 6_000);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Arguments are bound by name: in any order, renamed in a subquery whose
@@ -790,7 +791,8 @@ async fn aggregates_and_arithmetic_over_results_are_exact() {
 async fn a_csv_table_read_as_text_scores_exactly() {
     let model = model();
     let (_, batch) = accounts(3_000, 31);
-    let dir = dir("csv");
+    let scratch = dir("csv");
+    let dir = scratch.path();
     let path = dir.join("accounts.csv");
     let mut w = datafusion::arrow::csv::WriterBuilder::new()
         .with_header(true)
@@ -844,5 +846,4 @@ async fn a_csv_table_read_as_text_scores_exactly() {
         }
         assert_eq!(got.as_ref(), Some(row), "id {id}");
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }

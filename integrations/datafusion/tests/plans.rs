@@ -45,14 +45,17 @@ fn options() -> Options {
 }
 
 /// 3,000 generated accounts in a Parquet file of three row groups, in a
-/// directory of this test's own.
-fn parquet(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("healthscore-plans-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("accounts.parquet");
+/// directory of this test's own (removed when the guard returned with it is
+/// dropped).
+fn parquet(test: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("healthscore-plans-{test}-"))
+        .tempdir()
+        .unwrap();
+    let path = dir.path().join("accounts.parquet");
     let batch = v0m_arrow::record_batch(&v0m::generate(3_000, 41), vec![]);
     v0m_arrow::write_parquet(&path, &batch, 1_000);
-    path
+    (dir, path)
 }
 
 /// A session of two partitions with `model` registered, the table
@@ -120,7 +123,7 @@ fn portfolio(call: &str) -> String {
 
 #[tokio::test]
 async fn a_physical_plan_runs_where_the_same_model_is_registered() {
-    let path = parquet("same");
+    let (_scratch, path) = parquet("same");
     let (client, planned_with) = session(model(|_| {}), &path).await;
     let df = client.sql(&query(&planned_with)).await.unwrap();
     let plan = df.create_physical_plan().await.unwrap();
@@ -143,7 +146,7 @@ async fn a_physical_plan_runs_where_the_same_model_is_registered() {
 
 #[tokio::test]
 async fn a_physical_plan_fails_where_another_model_is_registered() {
-    let path = parquet("other");
+    let (_scratch, path) = parquet("other");
     for sql in [query, struct_query] {
         let (client, planned_with) = session(model(|_| {}), &path).await;
         let df = client.sql(&sql(&planned_with)).await.unwrap();
@@ -180,7 +183,7 @@ async fn fails_with_another_model(
 
 #[tokio::test]
 async fn an_optimized_logical_plan_checks_its_model_too() {
-    let path = parquet("logical");
+    let (_scratch, path) = parquet("logical");
     let (client, planned_with) = session(model(|_| {}), &path).await;
     let df = client.sql(&query(&planned_with)).await.unwrap();
     let plan = df.into_optimized_plan().unwrap();
@@ -213,7 +216,7 @@ async fn an_optimized_logical_plan_checks_its_model_too() {
 /// is refused.
 #[tokio::test]
 async fn a_planned_call_with_another_fingerprint_fails() {
-    let path = parquet("literal");
+    let (_scratch, path) = parquet("literal");
     let (ctx, udf) = session(model(|_| {}), &path).await;
     let call = |last: &str| {
         format!(
@@ -254,7 +257,7 @@ async fn a_planned_call_with_another_fingerprint_fails() {
 /// drivers) would score the same plan differently: it fails too.
 #[tokio::test]
 async fn a_plan_fails_where_the_options_differ() {
-    let path = parquet("options");
+    let (_scratch, path) = parquet("options");
     let (client, planned_with) = session(model(|_| {}), &path).await;
     let df = client.sql(&query(&planned_with)).await.unwrap();
     let bytes = physical_plan_to_bytes(df.create_physical_plan().await.unwrap()).unwrap();
@@ -313,7 +316,7 @@ fn rules(below: u32) -> Option<Arc<healthscore::cta::RuleSet>> {
 /// none, are: their CTAs would differ row by row.
 #[tokio::test]
 async fn a_plan_with_rules_runs_only_where_the_same_rules_are() {
-    let path = parquet("rules");
+    let (_scratch, path) = parquet("rules");
     let with = |below| Options {
         rules: rules(below),
         ..options()
