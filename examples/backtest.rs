@@ -38,14 +38,17 @@ fn main() -> Result<(), Box<dyn Error>> {
                 None => Ok(default),
             }
         };
+        // The bundled files are rewritten: a history of no accounts or no
+        // months would leave them empty, so both start at 1.
         let n = args.get(1).ok_or("--generate N")?.parse()?;
-        let (scores, outcomes) = generate::history(
-            &config,
-            &model,
-            n,
-            arg("--months", 12)? as u32,
-            arg("--seed", 11)?,
-        );
+        let months =
+            u32::try_from(arg("--months", 12)?).map_err(|_| "--months M: at most 4294967295")?;
+        if n == 0 || months == 0 {
+            return Err(
+                "--generate N and --months M start at 1 (they rewrite the bundled history)".into(),
+            );
+        }
+        let (scores, outcomes) = generate::history(&config, &model, n, months, arg("--seed", 11)?);
         write_lines(&format!("{DATA}/history_scores.jsonl"), &scores)?;
         write_lines(&format!("{DATA}/history_outcomes.jsonl"), &outcomes)?;
         println!(

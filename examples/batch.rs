@@ -23,10 +23,12 @@ const MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/model-v0
 
 fn main() -> Result<(), Box<dyn Error>> {
     let model = Model::new(serde_json::from_str(&std::fs::read_to_string(MODEL)?)?)?;
-    let rows: usize = std::env::var("BATCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let rows: usize = match std::env::var("BATCH_ROWS") {
+        Ok(v) => v
+            .parse()
+            .map_err(|_| format!("BATCH_ROWS={v:?} is not a whole number of accounts"))?,
+        Err(_) => 1_000_000,
+    };
     let t = Instant::now();
     let mut columns = v0m::generate(rows, 20_240_601);
     println!(

@@ -24,6 +24,9 @@ use healthscore_datafusion::{register, Options};
 use std::sync::Arc;
 use std::time::Instant;
 
+const USAGE: &str = "usage: sql [--accounts FILE.parquet --out FILE.parquet [--partitions N]] \
+                     (without arguments: ROWS=N generated accounts, 1,000,000 if unset)";
+
 /// `--accounts IN --out OUT [--partitions N]`: SQL from Parquet to Parquet.
 async fn copy(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let flag = |name: &str| {
@@ -32,8 +35,8 @@ async fn copy(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let input = flag("--accounts").ok_or("--accounts FILE.parquet")?;
-    let out = flag("--out").ok_or("--out FILE.parquet")?;
+    let input = flag("--accounts").ok_or(USAGE)?;
+    let out = flag("--out").ok_or(USAGE)?;
     let partitions = match flag("--partitions") {
         Some(n) => n.parse()?,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -70,10 +73,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !args.is_empty() {
         return copy(&args).await;
     }
-    let rows: usize = std::env::var("ROWS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(1_000_000);
+    let rows: usize = match std::env::var("ROWS") {
+        Ok(r) => r.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+            format!("ROWS={r:?}: expected a whole number of accounts from 1; {USAGE}")
+        })?,
+        Err(_) => 1_000_000,
+    };
     let model = Arc::new(Model::new(serde_json::from_str(include_str!(
         "../../../examples/data/model-v0m.json"
     ))?)?);
@@ -81,9 +86,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The accounts as a warehouse would export them: Parquet, zstd, row
     // groups of 65,536 (DataFusion splits the file across partitions by
     // row group).
-    let dir = std::env::temp_dir().join(format!("healthscore-sql-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("accounts.parquet");
+    // In a directory removed when `dir` is dropped, also when a step fails.
+    let dir = tempfile::Builder::new()
+        .prefix("healthscore-sql-")
+        .tempdir()?;
+    let path = dir.path().join("accounts.parquet");
     let mut c = v0m::generate(rows, 20_240_601);
     // One account with a bad value: it is reported, not dropped.
     c.values[6][0] = 1.7;
@@ -185,6 +192,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             one / all
         );
     }
-    std::fs::remove_dir_all(&dir)?;
+    dir.close()?;
     Ok(())
 }
