@@ -33,10 +33,25 @@ struct Comparison {
     changed: u64,
     /// The largest moves, at most `show`.
     moved: Vec<Moved>,
+    /// Per metric of the old and of the new model (in model order): the
+    /// compared accounts with a value of it, so that a metric the new
+    /// model renamed shows as one no account has a value of.
+    measured: [Vec<u64>; 2],
 }
 
 impl Comparison {
     fn add(&mut self, before: &[Score<'_>], after: &[Score<'_>], show: usize) {
+        for (side, scores) in self.measured.iter_mut().zip([before, after]) {
+            for s in scores {
+                let ids = s.model().metric_ids();
+                if side.len() < s.model().metric_count() {
+                    side.resize(s.model().metric_count(), 0);
+                }
+                for (n, id) in side.iter_mut().zip(ids) {
+                    *n += u64::from(s.account().observation(id).is_some());
+                }
+            }
+        }
         for (b, a) in before.iter().zip(after) {
             let (from, to) = (slot(b.band()), slot(a.band()));
             let mrr = a.account().data().mrr;
@@ -187,6 +202,7 @@ fn report(old: &Model, new: &Model, c: &Comparison) -> String {
         c.compared,
         c.changed
     );
+    t.push_str(&metrics(old, new, c));
     let _ = writeln!(t, "band transitions (rows old, columns new): accounts");
     let _ = write!(t, "{:<9}", "");
     for n in NAMES {
@@ -226,6 +242,69 @@ fn report(old: &Model, new: &Model, c: &Comparison) -> String {
                 money(*mrr)
             );
         }
+    }
+    t
+}
+
+/// What each model reads that the other does not, with how many of the
+/// compared accounts have a value of it; and a warning naming any metric of
+/// either model that no compared account has a value of (a renamed metric,
+/// or one not exported yet), which would otherwise show only as accounts
+/// changing band. Empty when both read the same metrics and every metric
+/// has data.
+fn metrics(old: &Model, new: &Model, c: &Comparison) -> String {
+    let mut t = String::new();
+    let [in_old, in_new] = &c.measured;
+    let counted = |model: &Model, counts: &[u64]| -> Vec<(String, u64)> {
+        model
+            .metric_ids()
+            .zip(counts.iter().copied().chain(std::iter::repeat(0)))
+            .map(|(id, n)| (crate::terminal::printable(id).into_owned(), n))
+            .collect()
+    };
+    let (old_counts, new_counts) = (counted(old, in_old), counted(new, in_new));
+    let only = |mine: &[(String, u64)], model: &Model, other: &Model| -> Vec<String> {
+        mine.iter()
+            .zip(model.metric_ids())
+            .filter(|(_, id)| other.metric(id).is_none())
+            .map(|((shown, n), _)| format!("{shown} {n}"))
+            .collect()
+    };
+    for (which, list) in [
+        ("only the old model reads", only(&old_counts, old, new)),
+        ("only the new model reads", only(&new_counts, new, old)),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(
+                t,
+                "{which} (accounts with a value, of {}): {}",
+                c.compared,
+                list.join(", ")
+            );
+        }
+    }
+    if c.compared > 0 {
+        for (which, counts) in [("old", &old_counts), ("new", &new_counts)] {
+            let none: Vec<&str> = counts
+                .iter()
+                .filter(|(_, n)| *n == 0)
+                .map(|(id, _)| id.as_str())
+                .collect();
+            if !none.is_empty() {
+                let _ = writeln!(
+                    t,
+                    "warning: no account compared has a value of the {which} model's {} ({} of its {} metrics): \
+                     renamed, or not exported yet? Every account is scored without {}",
+                    none.join(", "),
+                    none.len(),
+                    counts.len(),
+                    if none.len() == 1 { "it" } else { "them" }
+                );
+            }
+        }
+    }
+    if !t.is_empty() {
+        t.push('\n');
     }
     t
 }

@@ -516,6 +516,63 @@ fn diff_shows_transitions_between_two_models() {
         .stderr(contains("new model"));
 }
 
+/// A metric the new model renamed (`weekly_active` to
+/// `weekly_active_ratio`) has no data in accounts exported for the old
+/// one: `diff` says what only each model reads, with how many accounts
+/// have a value of it, and warns that no account has the new name's,
+/// before the transitions it causes.
+#[test]
+fn diff_names_a_metric_no_account_has_a_value_of() {
+    let text = std::fs::read_to_string(root().join("examples/data/model.json")).unwrap();
+    let renamed = tmp("renamed-metric-model.json");
+    let next = text
+        .replace(r#""weekly_active""#, r#""weekly_active_ratio""#)
+        .replace("2026.11", "2026.12");
+    assert_ne!(next, text);
+    std::fs::write(&renamed, next).unwrap();
+    let out = hs()
+        .args(["diff", "examples/data/model.json"])
+        .arg(&renamed)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[4..7],
+        [
+            "only the old model reads (accounts with a value, of 2000): weekly_active 1821",
+            "only the new model reads (accounts with a value, of 2000): weekly_active_ratio 0",
+            "warning: no account compared has a value of the new model's weekly_active_ratio \
+             (1 of its 14 metrics): renamed, or not exported yet? Every account is scored without it",
+        ],
+        "{out}"
+    );
+    // The same model twice: nothing to say about metrics.
+    let same = hs()
+        .args([
+            "diff",
+            "examples/data/model.json",
+            "examples/data/model.json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let same = String::from_utf8(same).unwrap();
+    assert!(
+        !same.contains("only the") && !same.contains("warning"),
+        "{same}"
+    );
+    assert!(
+        same.contains("0 changed band\n\nband transitions"),
+        "{same}"
+    );
+}
+
 #[test]
 fn generate_is_deterministic_by_seed() {
     let run = |seed: &str| {
