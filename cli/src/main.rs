@@ -94,8 +94,8 @@ enum Command {
     /// their state between runs; or into a results table (--out: Parquet,
     /// CSV, JSON lines or Arrow).
     Score(ScoreArgs),
-    /// The portfolio table: bands × segments with MRR, stale data,
-    /// concentration, and the lowest accounts explained.
+    /// The portfolio table: bands × segments with MRR, stale and missing
+    /// data per metric, concentration, and the lowest accounts explained.
     Portfolio(PortfolioArgs),
     /// One account's full explanation.
     Explain(ExplainArgs),
@@ -108,7 +108,8 @@ enum Command {
     /// Synthetic accounts that fit a model (JSON lines on stdout).
     Generate(GenerateArgs),
     /// A self-contained HTML report (inline SVG, no network): bands per
-    /// segment, MRR per band, concentration, stale data, lowest accounts,
+    /// segment, MRR per band, concentration, stale and missing data,
+    /// lowest accounts,
     /// and with --scores/--outcomes churn and expansion per band, the ROC
     /// curve and the band mix over time.
     Report(ReportArgs),

@@ -19,6 +19,8 @@ pub(crate) struct Digest<'m> {
     /// (score, id, segment, explanation), lowest first, at most `keep`.
     pub lowest: Vec<(Points, String, String, String)>,
     pub stale: BTreeMap<String, u64>,
+    /// Per metric of the model, in model order: accounts without a value.
+    pub missing: Vec<u64>,
     keep: usize,
 }
 
@@ -28,6 +30,7 @@ impl<'m> Digest<'m> {
             summary: PortfolioSummary::new(model),
             lowest: Vec::new(),
             stale: BTreeMap::new(),
+            missing: vec![0; model.metric_count()],
             keep,
         }
     }
@@ -52,6 +55,9 @@ impl<'m> Digest<'m> {
         for s in scores {
             for (id, _) in s.account().stale_metrics() {
                 *self.stale.entry(id.to_string()).or_default() += 1;
+            }
+            for (n, id) in self.missing.iter_mut().zip(model.metric_ids()) {
+                *n += u64::from(s.account().observation(id).is_none());
             }
         }
         Ok(())
@@ -279,6 +285,9 @@ pub(crate) fn table(model: &Model, d: &Digest<'_>) -> String {
         t,
         "\nstale data: {stale_values} values in {stale_accounts} accounts are older than their metric's max age (scored as missing)"
     );
+    if let Some(line) = missing_line(model, &d.missing, total.count) {
+        let _ = writeln!(t, "{line}");
+    }
     let _ = match summary.concentration() {
         Some(c) => writeln!(
             t,
@@ -326,6 +335,39 @@ pub(crate) fn money(d: Decimal) -> String {
         ""
     };
     format!("{sign}{out}.{cents}")
+}
+
+/// The metrics some accounts have no value of, most often missing first,
+/// each with its count of accounts; a metric no account has a value of is
+/// called out (not exported, or renamed?), since it is missing from every
+/// score. `None` when every account has a value of every metric.
+pub(crate) fn missing_line(model: &Model, missing: &[u64], accounts: u64) -> Option<String> {
+    let mut by_metric: Vec<(u64, &str)> = missing
+        .iter()
+        .copied()
+        .zip(model.metric_ids())
+        .filter(|(n, _)| *n > 0)
+        .collect();
+    if by_metric.is_empty() || accounts == 0 {
+        return None;
+    }
+    // Most often missing first; ties in model order (a stable sort).
+    by_metric.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    let list: Vec<String> = by_metric
+        .iter()
+        .map(|(n, id)| {
+            let id = crate::terminal::printable(id);
+            if *n >= accounts {
+                format!("{id} {n} (every account: not exported, or renamed?)")
+            } else {
+                format!("{id} {n}")
+            }
+        })
+        .collect();
+    Some(format!(
+        "missing data (accounts without a value of the metric): {}",
+        list.join(", ")
+    ))
 }
 
 #[cfg(test)]

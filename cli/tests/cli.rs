@@ -573,6 +573,87 @@ fn diff_names_a_metric_no_account_has_a_value_of() {
     );
 }
 
+/// `portfolio` and `report` say, per metric, how many accounts have no
+/// value of it (counted here from the accounts themselves), most often
+/// missing first, and call out a metric no account has a value of.
+#[test]
+fn portfolio_counts_missing_values_and_names_a_metric_nobody_sent() {
+    let text = std::fs::read_to_string(root().join("examples/data/portfolio.jsonl")).unwrap();
+    let accounts: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let without = |metric: &str| {
+        accounts
+            .iter()
+            .filter(|a| {
+                !a["observations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|o| o["metric"] == metric)
+            })
+            .count()
+    };
+    let (escalations, breadth) = (without("open_escalations"), without("feature_breadth"));
+    assert!(escalations > breadth && breadth > 0);
+    let out = hs()
+        .arg("portfolio")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("missing data (accounts without a value of the metric): "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains(&format!(": open_escalations {escalations}, "))
+            && line.ends_with(&format!(", feature_breadth {breadth}")),
+        "{line}"
+    );
+    assert!(!line.contains("every account"), "{line}");
+
+    // weekly_active taken out of every account, as a warehouse export
+    // that lost the column would send them.
+    let stripped: String = accounts
+        .into_iter()
+        .map(|mut a| {
+            a["observations"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|o| o["metric"] != "weekly_active");
+            a.to_string() + "\n"
+        })
+        .collect();
+    let file = tmp("portfolio-without-weekly-active.jsonl");
+    std::fs::write(&file, stripped).unwrap();
+    hs().args(["portfolio", "--accounts"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(contains(
+            "missing data (accounts without a value of the metric): \
+             weekly_active 2000 (every account: not exported, or renamed?), open_escalations",
+        ));
+    let html = tmp("portfolio-without-weekly-active.html");
+    hs().args(["report", "--accounts"])
+        .arg(&file)
+        .arg("-o")
+        .arg(&html)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        html.contains("<section id=\"missing\">")
+            && html.contains("No account has a value of weekly_active: not exported, or renamed?")
+            && html.contains("<svg id=\"missing-by-metric\""),
+        "{html}"
+    );
+}
+
 #[test]
 fn generate_is_deterministic_by_seed() {
     let run = |seed: &str| {

@@ -139,6 +139,7 @@ fn the_report_renders_in_chromium_without_console_errors() {
         "bands-by-segment",
         "mrr-by-band",
         "stale-by-metric",
+        "missing-by-metric",
         "churn-by-band",
         "expansion-by-band",
         "roc",

@@ -143,6 +143,38 @@ fn portfolio_sections(html: &mut String, model: &Model, d: &Digest<'_>) {
             svg::bars("stale-by-metric", &items, &[])
         }
     );
+    // Accounts without a value, per metric, in model order; a metric no
+    // account has a value of is named in the text.
+    let accounts = summary.totals().total().count;
+    let items: Vec<(String, f64, String)> = model
+        .metric_ids()
+        .zip(&d.missing)
+        .filter(|(_, n)| **n > 0)
+        .map(|(id, n)| (id.to_string(), *n as f64, n.to_string()))
+        .collect();
+    let nowhere: Vec<&str> = model
+        .metric_ids()
+        .zip(&d.missing)
+        .filter(|(_, n)| accounts > 0 && **n >= accounts)
+        .map(|(id, _)| id)
+        .collect();
+    let _ = write!(
+        html,
+        r#"<section id="missing"><h2>Missing data</h2><p>Accounts without a value of each metric.{}</p>{}</section>"#,
+        if nowhere.is_empty() {
+            String::new()
+        } else {
+            svg::esc(&format!(
+                " No account has a value of {}: not exported, or renamed?",
+                nowhere.join(", ")
+            ))
+        },
+        if items.is_empty() {
+            String::new()
+        } else {
+            svg::bars("missing-by-metric", &items, &[])
+        }
+    );
     let _ = write!(
         html,
         r#"<section><h2>Lowest-scoring accounts</h2><table id="lowest"><tr><th>account</th><th>segment</th><th>explanation</th></tr>"#

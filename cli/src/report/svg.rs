@@ -83,14 +83,24 @@ pub(crate) fn bars(id: &str, items: &[(String, f64, String)], colours: &[&str]) 
         .map(|i| i.1)
         .fold(0.0, f64::max)
         .max(f64::MIN_POSITIVE);
-    let width = (w + gap) * items.len() as f64 + gap;
+    // Slanted labels end under their bar and run left: room on the left
+    // for the first one (about 7 px a character at 30°), so that it is
+    // not cut off at the chart's edge.
+    let slanted = items.len() > 6;
+    let longest = items.iter().map(|i| i.0.chars().count()).max().unwrap_or(0);
+    let left = if slanted {
+        (longest as f64 * 7.0 * 0.87 - gap - w / 2.0).max(0.0)
+    } else {
+        0.0
+    };
+    let width = left + (w + gap) * items.len() as f64 + gap;
     let mut s = format!(
         r#"<svg id="{id}" class="chart" width="{width}" height="{}" viewBox="0 0 {width} {}" role="img">"#,
         h + 110.0,
         h + 110.0
     );
     for (i, (label, value, text)) in items.iter().enumerate() {
-        let x = gap + i as f64 * (w + gap);
+        let x = left + gap + i as f64 * (w + gap);
         let bh = h * value / max;
         let _ = write!(
             s,
@@ -108,7 +118,7 @@ pub(crate) fn bars(id: &str, items: &[(String, f64, String)], colours: &[&str]) 
             esc(text)
         );
         let (lx, ly) = (x + w / 2.0, h + 36.0);
-        if items.len() > 6 {
+        if slanted {
             // Many bars: labels slanted so they do not run into each other.
             let _ = write!(
                 s,
