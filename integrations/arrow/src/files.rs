@@ -92,6 +92,12 @@ pub struct FileStats {
     /// `renewwal__date` would otherwise keep every renewal rule quiet
     /// without a word).
     pub unread_dates: Vec<String>,
+    /// The model's metrics whose column has no value in any row read so
+    /// far (every cell empty), in model order; empty when no row was read.
+    /// Every account is scored without them: a column an export lost, or
+    /// a metric renamed upstream, shows here rather than only as
+    /// "missing" in each row's explanation.
+    pub metrics_without_values: Vec<String>,
 }
 
 /// Rows per record batch read.
@@ -437,7 +443,24 @@ fn run(
             .collect();
     }
     let ids = (ids, ragged);
-    crate::pipeline::score_all(scorer, reader, input, options, ids, |scored| {
+    // Per metric, in model order: the cells read with a value.
+    let mut valued = vec![0u64; scorer.model().metric_count()];
+    crate::pipeline::score_all(scorer, reader, input, options, ids, |accounts, scored| {
+        for (n, id) in valued.iter_mut().zip(scorer.model().metric_ids()) {
+            if let Some(column) = accounts.column_by_name(id) {
+                *n += (column.len() - column.logical_null_count()) as u64;
+            }
+        }
+        // So far: each progress report says it too.
+        if accounts.num_rows() > 0 {
+            stats.metrics_without_values = scorer
+                .model()
+                .metric_ids()
+                .zip(&valued)
+                .filter(|(_, n)| **n == 0)
+                .map(|(id, _)| id.to_string())
+                .collect();
+        }
         stats.rows += scored.num_rows() as u64;
         stats.batches += 1;
         if let Some(e) = scored.column_by_name("error") {

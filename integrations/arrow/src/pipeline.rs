@@ -34,7 +34,7 @@ pub(crate) fn score_all(
     input: &Path,
     options: &Options,
     (mut ids, ragged): (Ids, crate::ragged::Found),
-    mut write: impl FnMut(&RecordBatch) -> Result<(), Error>,
+    mut write: impl FnMut(&RecordBatch, &RecordBatch) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let read = |e: Error| e.in_file(input);
     let mut options = options.clone();
@@ -65,10 +65,10 @@ pub(crate) fn score_all(
         first_row += batch.num_rows() as u64;
         Ok::<_, Error>((batch, scored))
     };
-    // The results, then the accounts, dropped once written.
+    // The accounts and their results, dropped once written.
     let mut write = |scored: Result<(RecordBatch, RecordBatch), Error>| {
-        let (_accounts, scored) = scored?;
-        write(&scored)
+        let (accounts, scored) = scored?;
+        write(&accounts, &scored)
     };
     if scorer.thread_count() < 2 {
         return reader.into_iter().try_for_each(|batch| write(score(batch)));
@@ -177,7 +177,7 @@ mod tests {
                 Path::new("accounts.parquet"),
                 &options,
                 (Ids::default(), Default::default()),
-                |_| {
+                |_, _| {
                     written += 1;
                     Ok(())
                 },
