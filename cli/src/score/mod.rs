@@ -8,8 +8,10 @@
 //! readable: a line of invalid UTF-8 or over 16 MiB, a syntax error (a bare
 //! `NaN` is named as such), an invalid account, a duplicate id (the later
 //! one is rejected, the first kept), the unfinished element of a cut array.
-//! A byte-order mark is skipped. Stderr always ends with `N read, N scored,
-//! N rejected`, and read = scored + rejected.
+//! A byte-order mark is skipped. Stderr's last lines start with `N read, N
+//! scored, N rejected`, and read = scored + rejected (then, with rules,
+//! the CTA counts, and a warning naming any metric no scored account has
+//! a value of).
 //!
 //! With `--out FILE` the results go to a results table (Parquet, CSV,
 //! JSON lines or Arrow IPC, by extension) instead: columnar accounts (a
@@ -39,6 +41,23 @@ use healthscore::Model;
 use pipeline::{Ctas, OutputFailed};
 use std::io::{BufReader, BufWriter, Write};
 use std::process::ExitCode;
+
+/// The warning for the model's metrics that no `unit` (row, account) had
+/// a value of: every account was scored without them, which otherwise
+/// shows only as "missing" in each one's explanation.
+fn without_values(metrics: &[impl AsRef<str>], unit: &str) -> Option<String> {
+    let names: Vec<String> = metrics
+        .iter()
+        .map(|m| crate::terminal::printable(m.as_ref()).into_owned())
+        .collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "warning: no {unit} has a value of {}: not exported, or renamed? Every account is scored without {}",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        )
+    })
+}
 
 /// Opens `path` (`-` for standard input) for reading.
 pub(crate) fn open_input(path: &str) -> Result<Box<dyn std::io::BufRead + Send>, String> {
@@ -201,6 +220,17 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     if totals.rejected > 0 && is_csv(&path) {
         say!("{CSV_ROWS}");
     }
+    if totals.scored > 0 {
+        let none: Vec<&str> = model
+            .metric_ids()
+            .zip(totals.valued.iter().chain(std::iter::repeat(&0)))
+            .filter(|(_, n)| **n == 0)
+            .map(|(id, _)| id)
+            .collect();
+        if let Some(warning) = without_values(&none, "account scored") {
+            say!("{warning}");
+        }
+    }
     if ctas.is_some() {
         let [opened, updated, quiet, closed] = totals.actions;
         say!("CTAs: {opened} opened, {updated} updated, {quiet} quiet, {closed} proposed to close");
@@ -330,6 +360,9 @@ fn columns(args: &ScoreArgs, out: &str) -> Result<ExitCode, String> {
             "no rule reads (ignored): column {}",
             stats.unread_dates.join(", column ")
         );
+    }
+    if let Some(warning) = without_values(&stats.metrics_without_values, "row") {
+        say!("{warning}");
     }
     Ok(if stats.rejected > 0 {
         ExitCode::from(crate::exit::REJECTED)

@@ -43,6 +43,9 @@ pub struct Totals {
     /// With rules: each date or event no rule reads (`date renewwal`),
     /// with the number of scored accounts that carry it.
     pub unread: std::collections::BTreeMap<String, u64>,
+    /// Per metric of the model, in model order: scored accounts with a
+    /// value of it (shorter while no account has been scored).
+    pub valued: Vec<u64>,
 }
 
 /// Where the output went wrong, naming it.
@@ -58,6 +61,8 @@ struct Entry {
     carried: bool,
     /// Its dates and events no rule reads (`date renewwal`).
     unread: Vec<String>,
+    /// The metrics (by index in the model) it has no value of.
+    without: Vec<u32>,
     /// Its row, for a results table.
     row: Option<ResultRow>,
 }
@@ -123,7 +128,10 @@ pub fn score_stream(
     // Taken (dropped) by the writer to stop the reader when output fails.
     let job_rx: Mutex<Option<Receiver<Batch>>> = Mutex::new(Some(job_rx));
     let (done_tx, done_rx) = sync_channel::<Done>(workers * 2);
-    let mut totals = Totals::default();
+    let mut totals = Totals {
+        valued: vec![0; model.metric_count()],
+        ..Totals::default()
+    };
     let outcome = std::thread::scope(|s| {
         let reader = s.spawn(move || match &mut input {
             Source::Stream(input) => read_batches(input, &job_tx, warn),
@@ -258,6 +266,14 @@ impl Writer {
                 for u in &e.unread {
                     *totals.unread.entry(u.clone()).or_default() += 1;
                 }
+                for n in &mut totals.valued {
+                    *n += 1;
+                }
+                for &i in &e.without {
+                    if let Some(n) = totals.valued.get_mut(i as usize) {
+                        *n -= 1;
+                    }
+                }
             }
             if let Sink::Table(table) = &mut *out {
                 rows.sort_by_key(|(place, _)| *place);
@@ -366,6 +382,12 @@ fn score_account(
         state: state_start..done.state.len(),
         actions,
         carried,
+        without: model
+            .metric_ids()
+            .enumerate()
+            .filter(|(_, id)| account.observation(id).is_none())
+            .filter_map(|(i, _)| u32::try_from(i).ok())
+            .collect(),
         unread: ctas.map_or_else(Vec::new, |c| {
             c.rules
                 .unread(account.data())
