@@ -41,6 +41,46 @@ pub struct DatedScore {
     pub mrr: Decimal,
 }
 
+impl DatedScore {
+    /// A stored [`ScoreRecord`](crate::ScoreRecord) (a `healthscore score`
+    /// output line, a service's stored result) as a dated score: its
+    /// account id, as-of date, score, band and MRR. `None` for a record
+    /// without a band (insufficient data), which a back-test cannot place
+    /// in a band.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use healthscore::backtest::DatedScore;
+    /// use healthscore::{AccountData, Band, Model, Observation};
+    /// use rust_decimal_macros::dec;
+    ///
+    /// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+    /// let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    /// let scored = |data: AccountData| model.bind(data).map(|a| a.score().record());
+    /// let record = scored(AccountData::new("acme", dec!(1200.50), 80, day)
+    ///     .observe(Observation::new("weekly_active", 0.5, day))
+    ///     .observe(Observation::new("nps", 20.0, day)))?;
+    /// let dated = DatedScore::from_record(&record).unwrap();
+    /// assert_eq!((dated.account.as_str(), dated.date, dated.band), ("acme", day, Band::Lime));
+    /// assert_eq!((dated.score.to_string(), dated.mrr), ("61.25".to_string(), dec!(1200.50)));
+    /// // No data, no band: nothing to back-test.
+    /// let empty = scored(AccountData::new("beta", dec!(99), 5, day))?;
+    /// assert_eq!(DatedScore::from_record(&empty), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_record(record: &crate::ScoreRecord) -> Option<DatedScore> {
+        Some(DatedScore {
+            account: record.id.clone(),
+            date: record.as_of,
+            score: record.score?,
+            band: record.band?,
+            mrr: record.mrr,
+        })
+    }
+}
+
 /// A decimal MRR that is not negative (`-5 is negative: …`).
 fn non_negative<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     let v = <Decimal as Deserialize>::deserialize(d)?;
@@ -220,7 +260,10 @@ impl Backtest {
     /// outcome instead: churned MRR counts each churned account once (per
     /// band, and once in [`churned_mrr`](Backtest::churned_mrr)), expansion
     /// MRR each expansion once.
-    /// Input order does not matter; memory grows with the input.
+    /// Input order does not matter; memory grows with the input. A score
+    /// given twice (the same account and date) counts twice, as an
+    /// expansion given twice does: `healthscore backtest` rejects the
+    /// second of each when it reads its files.
     ///
     /// # Examples
     ///

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// account, store it, send it, read it back ([`Deserialize`]).
 ///
 /// It names the model by name, version and fingerprint (hex), the segment
-/// and scorecard; gives the score, band (or insufficient data), coverage
+/// and scorecard; gives the account's MRR, the score, band (or insufficient data), coverage
 /// and the one-line summary a person reads; and lists every dimension and
 /// metric of the scorecard with its status, value, score, contribution and
 /// shortfall, in the documented orders (dimensions in DEAR order, metrics in
@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 /// let record: ScoreRecord = account.score().record();
 /// let json = serde_json::to_string(&record)?;
 /// assert!(json.starts_with(r#"{"id":"acme","as_of":"2026-11-20","model":"example","model_version":"1""#));
-/// assert!(json.contains(r#""score":61.25,"band":"lime""#));
+/// assert!(json.contains(r#""mrr":"1200","score":61.25,"band":"lime""#));
 /// assert_eq!(serde_json::from_str::<ScoreRecord>(&json)?, record); // reads back exactly
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -60,6 +60,10 @@ pub struct ScoreRecord {
     pub segment: String,
     /// The scorecard that produced the score.
     pub scorecard: String,
+    /// The account's MRR, as given (exact; a JSON string such as
+    /// `"4200.00"`): what a churn would lose, and what a back-test of
+    /// stored records counts ([`DatedScore::from_record`](crate::backtest::DatedScore::from_record)).
+    pub mrr: rust_decimal::Decimal,
     /// The overall score; `null` when no metric of the scorecard has data.
     pub score: Option<Points>,
     /// The band; `null` when data is insufficient.
@@ -184,6 +188,7 @@ impl Score<'_> {
             model_fingerprint: format!("{:016x}", model.fingerprint().hash),
             segment: self.segment().to_string(),
             scorecard: self.scorecard().to_string(),
+            mrr: data.mrr,
             score: self.overall(),
             band: self.band,
             plain_band: self.plain_band(),
