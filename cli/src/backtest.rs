@@ -4,17 +4,20 @@
 use crate::portfolio::money;
 use crate::{exit, BacktestArgs};
 use healthscore::backtest::{Backtest, DatedOutcome, DatedScore};
-use healthscore::{Band, Share};
+use healthscore::{Band, ScoreRecord, Share};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::BufRead;
 use std::process::ExitCode;
 
 pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
-    let (scores, bad_scores) = read_lines::<DatedScore>(&a.scores)?;
-    let (outcomes, bad_outcomes) = read_lines::<DatedOutcome>(&a.outcomes)?;
-    let bt = Backtest::run(&scores, &outcomes, a.horizon);
-    out!("{}", table(&bt, scores.len(), outcomes.len()));
-    let rejected = bad_scores + bad_outcomes;
+    let scores = read_scores(&a.scores)?;
+    let (outcomes, bad_outcomes) = read_outcomes(&a.outcomes)?;
+    let bt = Backtest::run(&scores.scores, &outcomes, a.horizon);
+    out!("{}", table(&bt, scores.scores.len(), outcomes.len()));
+    scores.tell();
+    let rejected = scores.rejected + bad_outcomes;
     Ok(if rejected == 0 {
         ExitCode::SUCCESS
     } else {
@@ -22,6 +25,122 @@ pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
         say!("{rejected} {lines} rejected (see above); the table counts the rest");
         ExitCode::from(exit::REJECTED)
     })
+}
+
+/// A scores file as read: its dated scores, and what it held besides.
+#[derive(Default)]
+pub(crate) struct Scores {
+    pub scores: Vec<DatedScore>,
+    /// Lines rejected (each reported with its number).
+    pub rejected: u64,
+    /// Lines that were `healthscore score` records without a band
+    /// (insufficient data): left out, as no band can count them.
+    unbanded: u64,
+    /// The models of the `healthscore score` records read, as `name
+    /// version (fingerprint)`, with their counts.
+    models: BTreeMap<String, u64>,
+}
+
+impl Scores {
+    /// Says on stderr what was left out, and warns when the records are
+    /// of more than one model (their bands are counted together).
+    pub(crate) fn tell(&self) {
+        if self.unbanded > 0 {
+            say!(
+                "left out: {} score records without a band (insufficient data)",
+                self.unbanded
+            );
+        }
+        if self.models.len() > 1 {
+            let list: Vec<String> = self
+                .models
+                .iter()
+                .map(|(model, n)| format!("{model}: {n}"))
+                .collect();
+            say!(
+                "warning: the score records are of {} models ({}): their bands are counted together",
+                self.models.len(),
+                list.join(", ")
+            );
+        }
+    }
+}
+
+/// Dated scores (JSON lines of `{account, date, score, band, mrr}`), or
+/// the records `healthscore score` writes (one per account, with `id`,
+/// `as_of`, `mrr`, `score` and `band`), or both. A second score of an
+/// account on one date is rejected (a run appended twice would otherwise
+/// count each of its scores twice), naming the line of the first.
+pub(crate) fn read_scores(path: &str) -> Result<Scores, String> {
+    let mut read = Scores::default();
+    let mut first: HashMap<(String, chrono::NaiveDate), usize> = HashMap::new();
+    read.rejected = each_line(path, |n, line| {
+        let score = match serde_json::from_str::<DatedScore>(line) {
+            Ok(score) => score,
+            // A `healthscore score` output line.
+            Err(_) if line.contains("\"as_of\"") => {
+                let record: ScoreRecord = serde_json::from_str(line)
+                    .map_err(|e| crate::score::pipeline::where_in::<ScoreRecord>(line, &e))?;
+                *read
+                    .models
+                    .entry(format!(
+                        "{} {} ({})",
+                        record.model, record.model_version, record.model_fingerprint
+                    ))
+                    .or_default() += 1;
+                match DatedScore::from_record(&record) {
+                    Some(score) => score,
+                    None => {
+                        read.unbanded += 1;
+                        return Ok(());
+                    }
+                }
+            }
+            Err(e) => return Err(crate::score::pipeline::where_in::<DatedScore>(line, &e)),
+        };
+        match first.entry((score.account.clone(), score.date)) {
+            Entry::Occupied(at) => Err(format!(
+                "account {}: a second score on {}, the first at line {} (the first is kept)",
+                crate::terminal::printable(&score.account),
+                score.date,
+                at.get()
+            )),
+            Entry::Vacant(slot) => {
+                slot.insert(n);
+                read.scores.push(score);
+                Ok(())
+            }
+        }
+    })?;
+    Ok(read)
+}
+
+/// Outcomes (JSON lines of `{account, date, outcome}`); a line that
+/// repeats an earlier one exactly is rejected, naming it (an expansion
+/// given twice would otherwise count its MRR twice).
+pub(crate) fn read_outcomes(path: &str) -> Result<(Vec<DatedOutcome>, u64), String> {
+    let mut outcomes = Vec::new();
+    let mut first: HashMap<String, usize> = HashMap::new();
+    let rejected = each_line(path, |n, line| {
+        let outcome: DatedOutcome = serde_json::from_str(line)
+            .map_err(|e| crate::score::pipeline::where_in::<DatedOutcome>(line, &e))?;
+        // The outcome as written back: the same whatever the spacing or
+        // the order of its fields.
+        let key = serde_json::to_string(&outcome).unwrap_or_default();
+        match first.entry(key) {
+            Entry::Occupied(at) => Err(format!(
+                "account {}: the same outcome as line {} (the first is kept)",
+                crate::terminal::printable(&outcome.account),
+                at.get()
+            )),
+            Entry::Vacant(slot) => {
+                slot.insert(n);
+                outcomes.push(outcome);
+                Ok(())
+            }
+        }
+    })?;
+    Ok((outcomes, rejected))
 }
 
 /// The back-test table, as `backtest` prints it.
@@ -78,33 +197,25 @@ pub(crate) fn pct(r: Option<Share>) -> String {
     r.map_or("-".to_string(), |r| format!("{}%", r.percent().round_dp(1)))
 }
 
-/// JSON lines of `T`, each bad line reported with its number and skipped.
-pub(crate) fn read_lines<T: serde::de::DeserializeOwned>(
+/// Calls `each` with the number (from 1) and text of every line that is
+/// not blank; a line it refuses (`Err(why)`), or that is not text, is
+/// reported with its number and counted. Returns the count.
+fn each_line(
     path: &str,
-) -> Result<(Vec<T>, u64), String> {
+    mut each: impl FnMut(usize, &str) -> Result<(), String>,
+) -> Result<u64, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
-    let mut rows = Vec::new();
     let mut bad = 0;
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                say!("rejected {path} line {}: {e}", n + 1);
-                bad += 1;
-                continue;
-            }
+        let refused = match line {
+            Ok(line) if line.trim().is_empty() => continue,
+            Ok(line) => each(n + 1, &line),
+            Err(e) => Err(e.to_string()),
         };
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str(&line) {
-            Ok(row) => rows.push(row),
-            Err(e) => {
-                let e = crate::score::pipeline::where_in::<T>(&line, &e);
-                say!("rejected {path} line {}: {e}", n + 1);
-                bad += 1;
-            }
+        if let Err(why) = refused {
+            say!("rejected {path} line {}: {why}", n + 1);
+            bad += 1;
         }
     }
-    Ok((rows, bad))
+    Ok(bad)
 }

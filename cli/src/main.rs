@@ -227,7 +227,8 @@ pub(crate) struct ExplainArgs {
 
 #[derive(Args)]
 pub(crate) struct BacktestArgs {
-    /// Dated scores (JSON lines of {account, date, score, band, mrr}).
+    /// Dated scores (JSON lines of {account, date, score, band, mrr}), or
+    /// the records `healthscore score` wrote (its output lines), or both.
     #[arg(long, default_value = "examples/data/history_scores.jsonl")]
     pub scores: String,
     /// Outcomes (JSON lines of {account, date, outcome}).
@@ -274,7 +275,8 @@ pub(crate) struct GenerateArgs {
 pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub input: Input,
-    /// Dated scores for the back-test charts (JSON lines).
+    /// Dated scores for the back-test charts (JSON lines, as `backtest`
+    /// reads them).
     #[arg(long, requires = "outcomes")]
     pub scores: Option<String>,
     /// Outcomes for the back-test charts (JSON lines).

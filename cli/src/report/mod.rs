@@ -6,7 +6,7 @@
 
 mod svg;
 
-use crate::backtest::{pct, read_lines};
+use crate::backtest::{pct, read_outcomes, read_scores};
 use crate::portfolio::{digest, money, table, Digest};
 use crate::{backtest, exit, ReportArgs};
 use healthscore::backtest::{Backtest, DatedOutcome, DatedScore};
@@ -26,10 +26,11 @@ pub(crate) fn run(a: ReportArgs) -> Result<ExitCode, String> {
     portfolio_sections(&mut html, &model, &d);
     let mut bad_lines = 0;
     if let (Some(s), Some(o)) = (&a.scores, &a.outcomes) {
-        let (dated, bad_s) = read_lines::<DatedScore>(s)?;
-        let (outcomes, bad_o) = read_lines::<DatedOutcome>(o)?;
-        bad_lines = bad_s + bad_o;
-        backtest_sections(&mut html, &dated, &outcomes, a.horizon);
+        let scores = read_scores(s)?;
+        let (outcomes, bad_o) = read_outcomes(o)?;
+        scores.tell();
+        bad_lines = scores.rejected + bad_o;
+        backtest_sections(&mut html, &scores.scores, &outcomes, a.horizon);
     }
     html.push_str("</main></body></html>\n");
     let written = crate::atomic::AtomicFile::create(&a.out).and_then(|mut file| {

@@ -1,0 +1,214 @@
+//! `backtest` (and `report --scores`) read what teams have: the records
+//! `healthscore score` wrote on each run, beside or instead of dated
+//! scores; a run appended twice, or an outcome repeated, is rejected
+//! rather than counted twice; records of several models are warned of.
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+mod common;
+use common::{hs, root, tmp};
+
+/// `healthscore score` of the bundled portfolio (as of 2026-11-01): a
+/// month's records.
+fn a_month_of_records() -> String {
+    let out = hs()
+        .args(["score", "--model", "examples/data/model.json", "--accounts"])
+        .arg(root().join("examples/data/portfolio.jsonl"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The table's row for a band: its numbers, as printed.
+fn row<'a>(table: &'a str, band: &str) -> Vec<&'a str> {
+    table
+        .lines()
+        .find(|l| l.starts_with(&format!("{band} ")))
+        .unwrap_or_else(|| panic!("{table}"))
+        .split_whitespace()
+        .skip(1)
+        .collect()
+}
+
+#[test]
+fn score_records_are_back_tested_as_dated_scores() {
+    let month = a_month_of_records();
+    let records: Vec<serde_json::Value> = month
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The same scores written as dated scores, by hand, from the records.
+    let dated: String = records
+        .iter()
+        .filter(|r| !r["band"].is_null())
+        .map(|r| {
+            serde_json::json!({"account": r["id"], "date": r["as_of"], "score": r["score"],
+                               "band": r["band"], "mrr": r["mrr"]})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    let unbanded = records.iter().filter(|r| r["band"].is_null()).count();
+    assert!(unbanded > 0);
+    // Each red account churns a month later; each green one expands.
+    let outcomes: String = records
+        .iter()
+        .filter_map(|r| {
+            let outcome = match r["band"].as_str()? {
+                "red" => serde_json::json!({"type": "churned"}),
+                "green" => serde_json::json!({"type": "expanded", "mrr": "10"}),
+                _ => return None,
+            };
+            Some(
+                serde_json::json!({"account": r["id"], "date": "2026-12-01", "outcome": outcome})
+                    .to_string()
+                    + "\n",
+            )
+        })
+        .collect();
+    let (records_file, dated_file, outcomes_file) = (
+        tmp("backtest-records.jsonl"),
+        tmp("backtest-dated.jsonl"),
+        tmp("backtest-outcomes.jsonl"),
+    );
+    std::fs::write(&records_file, &month).unwrap();
+    std::fs::write(&dated_file, &dated).unwrap();
+    std::fs::write(&outcomes_file, &outcomes).unwrap();
+    let backtest = |scores: &std::path::Path| {
+        let out = hs()
+            .args(["backtest", "--scores"])
+            .arg(scores)
+            .arg("--outcomes")
+            .arg(&outcomes_file)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, from_records, said) = backtest(&records_file);
+    assert_eq!(code, Some(0), "{said}");
+    assert_eq!(
+        said,
+        format!("left out: {unbanded} score records without a band (insufficient data)\n")
+    );
+    let (code, from_dated, said) = backtest(&dated_file);
+    assert_eq!((code, said.as_str()), (Some(0), ""));
+    assert_eq!(from_records, from_dated);
+    let reds = records.iter().filter(|r| r["band"] == "red").count();
+    assert_eq!(
+        row(&from_records, "red")[..3],
+        [reds.to_string(), reds.to_string(), "100%".into()]
+    );
+
+    // The month appended again, and an outcome repeated: each second one
+    // is rejected, naming the first, and the table is unchanged.
+    let twice = tmp("backtest-records-twice.jsonl");
+    std::fs::write(&twice, format!("{month}{month}")).unwrap();
+    let first_outcome = outcomes.lines().next().unwrap();
+    std::fs::write(&outcomes_file, format!("{outcomes}{first_outcome}\n")).unwrap();
+    let (code, table, said) = backtest(&twice);
+    assert_eq!(code, Some(3));
+    assert_eq!(table, from_records);
+    let n = records.len();
+    assert!(
+        said.contains(&format!(
+            "rejected {} line {}: account acct-0000000: a second score on 2026-11-01, the first at line 1 (the first is kept)",
+            twice.display(),
+            n + 1
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!(
+            "rejected {} line {}: account {}: the same outcome as line 1 (the first is kept)",
+            outcomes_file.display(),
+            outcomes.lines().count() + 1,
+            records
+                .iter()
+                .find(|r| r["band"] == "red" || r["band"] == "green")
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+        )),
+        "{said}"
+    );
+    let banded = n - unbanded;
+    assert!(
+        said.ends_with(&format!(
+            "{} lines rejected (see above); the table counts the rest\n",
+            banded + 1
+        )),
+        "{said}"
+    );
+}
+
+/// Records of two models in one file are counted, with a warning naming
+/// each model and how many records it has.
+#[test]
+fn records_of_two_models_are_warned_of() {
+    let month = a_month_of_records();
+    let v0m = hs()
+        .args([
+            "generate",
+            "5",
+            "--model",
+            "examples/data/model-v0m.json",
+            "--seed",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    let renamed = String::from_utf8(v0m.stdout)
+        .unwrap()
+        .replace("acct-", "v0m-");
+    let accounts = tmp("backtest-v0m-accounts.jsonl");
+    std::fs::write(&accounts, renamed).unwrap();
+    let other = hs()
+        .args([
+            "score",
+            "--model",
+            "examples/data/model-v0m.json",
+            "--accounts",
+        ])
+        .arg(&accounts)
+        .output()
+        .unwrap();
+    let scores = tmp("backtest-two-models.jsonl");
+    std::fs::write(
+        &scores,
+        format!("{month}{}", String::from_utf8(other.stdout).unwrap()),
+    )
+    .unwrap();
+    hs().args([
+        "backtest",
+        "--outcomes",
+        "examples/data/history_outcomes.jsonl",
+        "--scores",
+    ])
+    .arg(&scores)
+    .assert()
+    .success()
+    .stderr(contains(
+        "warning: the score records are of 2 models (default 2026.11 (b0a2335dba3e8402): 2000, \
+             reference model v0m v0m (d79b749394fc4f5a): 5): their bands are counted together",
+    ))
+    .stdout(contains("dated scores"));
+    // One model: no warning.
+    let one = tmp("backtest-one-model.jsonl");
+    std::fs::write(&one, &month).unwrap();
+    hs().args([
+        "backtest",
+        "--outcomes",
+        "examples/data/history_outcomes.jsonl",
+        "--scores",
+    ])
+    .arg(&one)
+    .assert()
+    .success()
+    .stderr(contains("warning").not());
+}
