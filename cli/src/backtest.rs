@@ -60,7 +60,7 @@ impl Scores {
             say!(
                 "warning: the score records are of {} models ({}): their bands are counted together",
                 self.models.len(),
-                list.join(", ")
+                crate::terminal::listed(&list)
             );
         }
     }

@@ -279,23 +279,23 @@ fn metrics(old: &Model, new: &Model, c: &Comparison) -> String {
                 t,
                 "{which} (accounts with a value, of {}): {}",
                 c.compared,
-                list.join(", ")
+                crate::terminal::listed(&list)
             );
         }
     }
     if c.compared > 0 {
         for (which, counts) in [("old", &old_counts), ("new", &new_counts)] {
-            let none: Vec<&str> = counts
+            let none: Vec<String> = counts
                 .iter()
                 .filter(|(_, n)| *n == 0)
-                .map(|(id, _)| id.as_str())
+                .map(|(id, _)| id.clone())
                 .collect();
             if !none.is_empty() {
                 let _ = writeln!(
                     t,
                     "warning: no account compared has a value of the {which} model's {} ({} of its {} metrics): \
                      renamed, or not exported yet? Every account is scored without {}",
-                    none.join(", "),
+                    crate::terminal::listed(&none),
                     none.len(),
                     counts.len(),
                     if none.len() == 1 { "it" } else { "them" }

@@ -358,16 +358,28 @@ pub(crate) fn missing_line(model: &Model, missing: &[u64], accounts: u64) -> Opt
         .map(|(n, id)| {
             let id = crate::terminal::printable(id);
             if *n >= accounts {
-                format!("{id} {n} (every account: not exported, or renamed?)")
+                format!("{id} {n} (every account)")
             } else {
                 format!("{id} {n}")
             }
         })
         .collect();
-    Some(format!(
+    let nowhere: Vec<String> = by_metric
+        .iter()
+        .filter(|(n, _)| *n >= accounts)
+        .map(|(_, id)| crate::terminal::printable(id).into_owned())
+        .collect();
+    let mut line = format!(
         "missing data (accounts without a value of the metric): {}",
-        list.join(", ")
-    ))
+        crate::terminal::listed(&list)
+    );
+    if !nowhere.is_empty() {
+        line += &format!(
+            "\nno account has a value of {}: not exported, or renamed?",
+            crate::terminal::listed(&nowhere)
+        );
+    }
+    Some(line)
 }
 
 #[cfg(test)]

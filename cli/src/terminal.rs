@@ -59,6 +59,23 @@ pub(crate) fn clip_lines(text: &str) -> String {
         .join("\n")
 }
 
+/// Items joined by ", ", the first [`LISTED`] of them and then how many
+/// more (`a, b, c and 1,990 more`): a model of 2,000 metrics none of which
+/// has data must not print all their names in one warning.
+pub(crate) fn listed(items: &[String]) -> String {
+    match items.get(LISTED..) {
+        Some(rest) if !rest.is_empty() => format!(
+            "{} and {} more",
+            items.get(..LISTED).unwrap_or(items).join(", "),
+            rest.len()
+        ),
+        _ => items.join(", "),
+    }
+}
+
+/// How many items [`listed`] names.
+pub(crate) const LISTED: usize = 20;
+
 /// The longest line of a command's error printed whole.
 const ERROR_LINE_CHARS: usize = 2_000;
 
@@ -82,6 +99,18 @@ fn clip_to(why: &str, max: usize) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn listed_names_the_first_twenty_and_counts_the_rest() {
+        let names = |n: usize| (0..n).map(|i| format!("m{i}")).collect::<Vec<_>>();
+        assert_eq!(listed(&[]), "");
+        assert_eq!(listed(&names(2)), "m0, m1");
+        assert_eq!(listed(&names(20)), names(20).join(", "));
+        assert_eq!(
+            listed(&names(2_000)),
+            format!("{} and 1980 more", names(20).join(", "))
+        );
+    }
     use super::*;
 
     #[test]

@@ -223,7 +223,10 @@ fn portfolio_counts_missing_values_and_names_a_metric_nobody_sent() {
         .success()
         .stdout(contains(
             "missing data (accounts without a value of the metric): \
-             weekly_active 2000 (every account: not exported, or renamed?), open_escalations",
+             weekly_active 2000 (every account), open_escalations",
+        ))
+        .stdout(contains(
+            "\nno account has a value of weekly_active: not exported, or renamed?\n",
         ));
     let html = tmp("portfolio-without-weekly-active.html");
     hs().args(["report", "--accounts"])
@@ -239,4 +242,38 @@ fn portfolio_counts_missing_values_and_names_a_metric_nobody_sent() {
             && html.contains("<svg id=\"missing-by-metric\""),
         "{html}"
     );
+}
+
+/// A model of many metrics none of which has data: the warning names the
+/// first twenty and counts the rest, rather than printing every name.
+#[test]
+fn a_long_list_of_metrics_without_values_is_cut_to_twenty() {
+    let mut model: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/data/model.json")).unwrap(),
+    )
+    .unwrap();
+    let first = model["metrics"][0].clone();
+    for i in 0..25 {
+        let mut extra = first.clone();
+        extra["id"] = format!("extra_{i}").into();
+        extra["label"] = format!("extra {i}").into();
+        model["metrics"].as_array_mut().unwrap().push(extra);
+    }
+    let file = tmp("model-with-25-extra-metrics.json");
+    std::fs::write(&file, model.to_string()).unwrap();
+    let named: Vec<String> = (0..20).map(|i| format!("extra_{i}")).collect();
+    hs().args([
+        "score",
+        "--accounts",
+        "examples/data/portfolio.jsonl",
+        "--model",
+    ])
+    .arg(&file)
+    .assert()
+    .success()
+    .stderr(contains(format!(
+        "warning: no account scored has a value of {} and 5 more: not exported, or renamed? \
+             Every account is scored without them",
+        named.join(", ")
+    )));
 }

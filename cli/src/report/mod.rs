@@ -153,11 +153,11 @@ fn portfolio_sections(html: &mut String, model: &Model, d: &Digest<'_>) {
         .filter(|(_, n)| **n > 0)
         .map(|(id, n)| (id.to_string(), *n as f64, n.to_string()))
         .collect();
-    let nowhere: Vec<&str> = model
+    let nowhere: Vec<String> = model
         .metric_ids()
         .zip(&d.missing)
         .filter(|(_, n)| accounts > 0 && **n >= accounts)
-        .map(|(id, _)| id)
+        .map(|(id, _)| id.to_string())
         .collect();
     let _ = write!(
         html,
@@ -167,7 +167,7 @@ fn portfolio_sections(html: &mut String, model: &Model, d: &Digest<'_>) {
         } else {
             svg::esc(&format!(
                 " No account has a value of {}: not exported, or renamed?",
-                nowhere.join(", ")
+                crate::terminal::listed(&nowhere)
             ))
         },
         if items.is_empty() {

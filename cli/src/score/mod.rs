@@ -53,7 +53,7 @@ fn without_values(metrics: &[impl AsRef<str>], unit: &str) -> Option<String> {
     (!names.is_empty()).then(|| {
         format!(
             "warning: no {unit} has a value of {}: not exported, or renamed? Every account is scored without {}",
-            names.join(", "),
+            crate::terminal::listed(&names),
             if names.len() == 1 { "it" } else { "them" }
         )
     })
