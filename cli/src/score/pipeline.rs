@@ -134,7 +134,12 @@ pub fn score_stream(
     };
     let outcome = std::thread::scope(|s| {
         let reader = s.spawn(move || match &mut input {
-            Source::Stream(input) => read_batches(input, &job_tx, warn),
+            Source::Stream(input) => read_batches(
+                input,
+                super::reader::batch_size(model.metric_count()),
+                &job_tx,
+                warn,
+            ),
             Source::Rows { path, as_of } => read_rows(model, path, *as_of, &job_tx),
         });
         // Batches are scored on rayon's pool, as they arrive; the jobs run
