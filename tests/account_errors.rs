@@ -239,3 +239,45 @@ fn employees_in_json_are_whole_numbers_however_written() {
         );
     }
 }
+
+/// Two values of a metric on one date are an error when that date is the
+/// metric's latest (which value to score cannot be told), in whatever
+/// order the observations come; a repeated earlier date is not read (the
+/// latest wins) and binds, also in any order. Each tie is named once.
+#[test]
+fn a_tie_on_the_latest_date_is_an_error_in_any_order() {
+    let tie = |order: &[(f64, u32)]| {
+        let mut data = account(dec!(10), &[]);
+        for (v, d) in order {
+            data.observations
+                .push(Observation::new("weekly_active", *v, day(*d)));
+        }
+        Model::new(golden_config())
+            .unwrap()
+            .bind(data)
+            .map(|a| a.score().overall())
+            .map_err(|e| e.to_string())
+    };
+    let latest_tie = "account acme: weekly_active: two observations on 2026-11-20";
+    for order in [
+        [(0.2, 1), (0.4, 20), (0.6, 20)],
+        [(0.4, 20), (0.2, 1), (0.6, 20)],
+        [(0.4, 20), (0.6, 20), (0.2, 1)],
+    ] {
+        assert_eq!(tie(&order).unwrap_err(), latest_tie, "{order:?}");
+    }
+    // Three on the latest date: named once.
+    assert_eq!(
+        tie(&[(0.4, 20), (0.6, 20), (0.8, 20)]).unwrap_err(),
+        latest_tie
+    );
+    // A tie on an earlier date: the latest value is scored, in any order.
+    let scored = tie(&[(0.5, 20)]).unwrap();
+    for order in [
+        [(0.2, 1), (0.3, 1), (0.5, 20)],
+        [(0.2, 1), (0.5, 20), (0.3, 1)],
+        [(0.5, 20), (0.2, 1), (0.3, 1)],
+    ] {
+        assert_eq!(tie(&order), Ok(scored), "{order:?}");
+    }
+}

@@ -18,6 +18,19 @@ fn bundled_account() -> impl Strategy<Value = AccountData> {
     strategy::account(bundled(), day(28))
 }
 
+/// The account with its observations in an order drawn from `seed`.
+fn shuffled(mut data: AccountData, seed: u64) -> AccountData {
+    let n = data.observations.len();
+    let mut state = seed | 1;
+    for i in (1..n).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        data.observations.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    data
+}
+
 fn record_json(model: &Model, data: AccountData) -> String {
     let account = model.bind(data).expect("generated accounts are valid");
     serde_json::to_string(&account.score().record()).expect("records serialize")
@@ -66,14 +79,48 @@ proptest! {
     ) {
         let first = record_json(bundled(), data.clone());
         prop_assert_eq!(&first, &record_json(bundled(), data.clone()));
-        let mut shuffled = data;
-        let n = shuffled.observations.len();
-        let mut state = seed | 1;
-        for i in (1..n).rev() {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17;
-            shuffled.observations.swap(i, (state % (i as u64 + 1)) as usize);
+        prop_assert_eq!(first, record_json(bundled(), shuffled(data, seed)));
+    }
+
+    /// Values repeated on their own date or an earlier one (an export that
+    /// sent a day twice): the account binds or fails alike in any order,
+    /// failing exactly when a metric's latest date holds two values.
+    #[test]
+    fn repeated_dates_bind_or_fail_alike_in_any_order(
+        data in bundled_account(),
+        repeats in prop::collection::vec((any::<prop::sample::Index>(), 0u64..3), 0..4),
+        seed in any::<u64>(),
+    ) {
+        let mut data = data;
+        for (pick, back) in repeats {
+            if data.observations.is_empty() {
+                break;
+            }
+            let mut copy = pick.get(&data.observations).clone();
+            copy.observed_on = copy.observed_on - chrono::Days::new(back);
+            data.observations.push(copy);
         }
-        prop_assert_eq!(first, record_json(bundled(), shuffled));
+        // A tie on a metric's latest date, worked out here from the data.
+        let mut latest: std::collections::HashMap<&str, (chrono::NaiveDate, u32)> = Default::default();
+        for o in &data.observations {
+            let e = latest.entry(o.metric.as_str()).or_insert((o.observed_on, 0));
+            if o.observed_on > e.0 {
+                *e = (o.observed_on, 1);
+            } else if o.observed_on == e.0 {
+                e.1 += 1;
+            }
+        }
+        let tied = latest.values().any(|(_, n)| *n > 1);
+        let outcome = |d: AccountData| {
+            bundled().bind(d).map(|a| serde_json::to_string(&a.score().record()).unwrap()).map_err(|e| {
+                let mut problems: Vec<String> = e.problems.iter().map(|p| p.to_string()).collect();
+                problems.sort();
+                problems
+            })
+        };
+        let first = outcome(data.clone());
+        prop_assert_eq!(first.is_err(), tied, "{:?}", first);
+        prop_assert_eq!(first, outcome(shuffled(data, seed)));
     }
 
     #[test]

@@ -20,7 +20,9 @@ impl Model {
     /// used, whatever the order given. Nothing is dropped silently: an
     /// unknown metric, a value out of its kind's range (NaN, ±inf, a ratio of
     /// 1.7, an NPS of 140, a negative count), a value dated after `as_of`,
-    /// two values of one metric on one date, or a negative MRR is an error.
+    /// two values of one metric on its latest date (which one to score
+    /// cannot be told), or a negative MRR is an error. Two values on an
+    /// earlier date are not read, as every value but the latest is not.
     ///
     /// # Errors
     ///
@@ -86,6 +88,11 @@ impl Model {
         // date subtraction, which binding would pay per observation).
         let as_of_days = i64::from(data.as_of.num_days_from_ce());
         let slot_of = slots.as_mut_slice();
+        // (metric, date) of each value dated as the one its metric held
+        // then: an error if that date is still the metric's latest at the
+        // end (which value to score cannot be told), whatever the order.
+        // Empty, without an allocation, for an account without ties.
+        let mut ties: Vec<(usize, NaiveDate)> = Vec::new();
         for (n, obs) in data.observations.iter().enumerate() {
             let index = match obs.handle {
                 Some(h) if h.model == self.fingerprint.hash => Some(h.index()),
@@ -147,12 +154,7 @@ impl Model {
                 .and_then(|i| data.observations.get(i))
                 .map(|o| o.observed_on);
             match held {
-                Some(d) if d == obs.observed_on => {
-                    problems.push(AccountProblem::DuplicateObservation {
-                        metric: name(),
-                        date: d,
-                    });
-                }
+                Some(d) if d == obs.observed_on => ties.push((i, d)),
                 Some(d) if d > obs.observed_on => {}
                 _ => {
                     let stale = metric.max_age_days.is_some_and(|max| {
@@ -161,6 +163,22 @@ impl Model {
                     });
                     *slot = Slot::new(value, n, stale);
                 }
+            }
+        }
+        // Each tie still on its metric's latest date, once, in model order.
+        ties.sort_unstable();
+        ties.dedup();
+        for (i, date) in ties {
+            let latest = slot_of
+                .get(i)
+                .and_then(|slot| slot.observation())
+                .and_then(|k| data.observations.get(k))
+                .map(|o| o.observed_on);
+            if let (Some(metric), true) = (self.metrics.get(i), latest == Some(date)) {
+                problems.push(AccountProblem::DuplicateObservation {
+                    metric: metric.id.clone(),
+                    date,
+                });
             }
         }
         if !problems.is_empty() {
