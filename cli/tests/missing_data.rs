@@ -133,15 +133,19 @@ fn diff_names_a_metric_no_account_has_a_value_of() {
         .replace("2026.11", "2026.12");
     assert_ne!(next, text);
     std::fs::write(&renamed, next).unwrap();
-    let out = hs()
-        .args(["diff", "examples/data/model.json"])
-        .arg(&renamed)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let out = String::from_utf8(out).unwrap();
+    // `diff` of the bundled model and `new`: what it prints.
+    let diff = |new: &std::path::Path| {
+        let out = hs()
+            .args(["diff", "examples/data/model.json"])
+            .arg(new)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let out = diff(&renamed);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines[4..7],
@@ -154,18 +158,7 @@ fn diff_names_a_metric_no_account_has_a_value_of() {
         "{out}"
     );
     // The same model twice: nothing to say about metrics.
-    let same = hs()
-        .args([
-            "diff",
-            "examples/data/model.json",
-            "examples/data/model.json",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let same = String::from_utf8(same).unwrap();
+    let same = diff(&root().join("examples/data/model.json"));
     assert!(
         !same.contains("only the") && !same.contains("warning"),
         "{same}"

@@ -138,11 +138,7 @@ fn portfolio_sections(html: &mut String, model: &Model, d: &Digest<'_>) {
     let _ = write!(
         html,
         r#"<section id="stale"><h2>Stale data</h2><p>{stale_values} values in {stale_accounts} accounts are older than their metric's max age and are scored as missing.</p>{}</section>"#,
-        if items.is_empty() {
-            String::new()
-        } else {
-            svg::bars("stale-by-metric", &items, &[])
-        }
+        svg::bars("stale-by-metric", &items, &[])
     );
     // Accounts without a value, per metric, in model order; a metric no
     // account has a value of is named in the text.
@@ -170,11 +166,7 @@ fn portfolio_sections(html: &mut String, model: &Model, d: &Digest<'_>) {
                 crate::terminal::listed(&nowhere)
             ))
         },
-        if items.is_empty() {
-            String::new()
-        } else {
-            svg::bars("missing-by-metric", &items, &[])
-        }
+        svg::bars("missing-by-metric", &items, &[])
     );
     let _ = write!(
         html,

@@ -73,8 +73,12 @@ pub(crate) fn stacked_bars(id: &str, rows: &[(String, Vec<u64>)], names: &[&str]
     s
 }
 
-/// Vertical bars with a label under each and a value text above.
+/// Vertical bars with a label under each and a value text above; no
+/// chart at all (an empty string) without items.
 pub(crate) fn bars(id: &str, items: &[(String, f64, String)], colours: &[&str]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
     // Bars share at most 900 px, up to 90 px each.
     let per = (900.0 / items.len().max(1) as f64).min(120.0);
     let (w, h, gap) = (per * 0.75, 180.0, per * 0.25);
