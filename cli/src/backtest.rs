@@ -21,8 +21,10 @@ pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
     Ok(if rejected == 0 {
         ExitCode::SUCCESS
     } else {
-        let lines = if rejected == 1 { "line" } else { "lines" };
-        say!("{rejected} {lines} rejected (see above); the table counts the rest");
+        say!(
+            "{} rejected (see above); the table counts the rest",
+            crate::terminal::counted(rejected, "line", "lines")
+        );
         ExitCode::from(exit::REJECTED)
     })
 }

@@ -123,7 +123,10 @@ pub(crate) fn run(a: DiffArgs) -> Result<ExitCode, String> {
     Ok(if rejected == 0 {
         ExitCode::SUCCESS
     } else {
-        say!("{rejected} accounts rejected (see above); the comparison counts the rest");
+        say!(
+            "{} rejected (see above); the comparison counts the rest",
+            crate::terminal::counted(rejected, "account", "accounts")
+        );
         ExitCode::from(exit::REJECTED)
     })
 }

@@ -210,7 +210,10 @@ pub(crate) fn done(rejected: u64) -> ExitCode {
     if rejected == 0 {
         ExitCode::SUCCESS
     } else {
-        say!("{rejected} accounts rejected (see above); the table counts the rest");
+        say!(
+            "{} rejected (see above); the table counts the rest",
+            crate::terminal::counted(rejected, "account", "accounts")
+        );
         ExitCode::from(exit::REJECTED)
     }
 }

@@ -73,6 +73,12 @@ pub(crate) fn listed(items: &[String]) -> String {
     }
 }
 
+/// `n` and the noun for it: `1 account`, `2 accounts` (`plural` for
+/// every count but one).
+pub(crate) fn counted(n: u64, one: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { plural })
+}
+
 /// How many items [`listed`] names.
 pub(crate) const LISTED: usize = 20;
 
@@ -99,6 +105,13 @@ fn clip_to(why: &str, max: usize) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn counted_says_one_or_many() {
+        assert_eq!(counted(0, "line", "lines"), "0 lines");
+        assert_eq!(counted(1, "line", "lines"), "1 line");
+        assert_eq!(counted(2, "account", "accounts"), "2 accounts");
+    }
 
     #[test]
     fn listed_names_the_first_twenty_and_counts_the_rest() {

@@ -644,7 +644,7 @@ fn diff_rejects_an_account_both_models_refuse_once() {
         err.contains("old model: account bad: mrr -1 is negative; new model: account bad"),
         "{err}"
     );
-    assert!(err.contains("1 accounts rejected"), "{err}");
+    assert!(err.contains("1 account rejected"), "{err}");
 }
 
 /// `healthscore score` of a v0m columnar file as of 2026-11-30 into `out`,

@@ -48,8 +48,8 @@ pub(crate) fn run(a: ReportArgs) -> Result<ExitCode, String> {
         ExitCode::SUCCESS
     } else {
         say!(
-            "{} inputs rejected (see above); the report counts the rest",
-            rejected + bad_lines
+            "{} rejected (see above); the report counts the rest",
+            crate::terminal::counted(rejected + bad_lines, "input", "inputs")
         );
         ExitCode::from(exit::REJECTED)
     })
