@@ -345,6 +345,20 @@ fn score_account(
     done: &mut Done,
 ) {
     let id = done.table.then(|| data.id.clone());
+    // The account's earlier state: its CTA records and rules, and its last
+    // band and score (its previous ones, where the input gives neither).
+    let before = match ctas.and_then(|c| c.state).map(|s| s.get(&data.id)) {
+        Some(Ok(before)) => before,
+        Some(Err(e)) => {
+            done.reject(place, id, format!("account {}: {e}", data.id));
+            return;
+        }
+        None => None,
+    };
+    let mut data = data;
+    if let Some(last) = before.as_ref().and_then(|b| b.last.as_ref()) {
+        last.fill(&mut data);
+    }
     let account = match model.bind(data) {
         Ok(a) => a,
         Err(e) => {
@@ -356,8 +370,16 @@ fn score_account(
     let (out_start, state_start) = (done.out.len(), done.state.len());
     let mut actions = [0u64; 4];
     let mut carried = false;
-    let eval = match ctas.map(|c| evaluate(c, &score, &mut done.state, &mut actions, &mut carried))
-    {
+    let eval = match ctas.map(|c| {
+        evaluate(
+            c,
+            &score,
+            before.as_ref(),
+            &mut done.state,
+            &mut actions,
+            &mut carried,
+        )
+    }) {
         Some(Ok(eval)) => Some(eval),
         Some(Err(e)) => {
             done.reject(place, id, format!("account {}: {e}", account.id()));
@@ -408,18 +430,13 @@ fn score_account(
 fn evaluate(
     ctas: &Ctas<'_>,
     score: &Score<'_>,
+    before: Option<&AccountState>,
     state: &mut Vec<u8>,
     actions: &mut [u64; 4],
     carried: &mut bool,
 ) -> Result<Evaluation, String> {
     let id = score.account().id();
-    let before = match ctas.state {
-        Some(s) => s.get(id)?,
-        None => None,
-    };
-    let (records, held) = before
-        .as_ref()
-        .map_or((&[][..], &[][..]), |s| (&s.records[..], &s.held[..]));
+    let (records, held) = before.map_or((&[][..], &[][..]), |s| (&s.records[..], &s.held[..]));
     let eval = ctas
         .rules
         .evaluate(score, records, held)
@@ -437,12 +454,9 @@ fn evaluate(
     }
     if ctas.keep {
         *carried = before.is_some();
-        let as_of = score.account().data().as_of;
-        let next = AccountState::after(id, before.as_ref(), &eval, as_of);
-        if !next.is_empty() {
-            let _ = serde_json::to_writer(&mut *state, &next);
-            state.push(b'\n');
-        }
+        let next = AccountState::after(id, before, &eval, score);
+        let _ = serde_json::to_writer(&mut *state, &next);
+        state.push(b'\n');
     }
     Ok(eval)
 }

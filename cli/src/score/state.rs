@@ -4,8 +4,17 @@
 //! One JSON object per line:
 //!
 //! ```text
-//! {"account":"acme","records":[{"rule":"red-band","kind":"risk","opened_on":"2026-11-01","status":{"state":"open"}}],"held":["red-band"]}
+//! {"account":"acme","records":[{"rule":"red-band","kind":"risk","opened_on":"2026-11-01","status":{"state":"open"}}],"held":["red-band"],
+//!  "last":{"as_of":"2026-11-01","band":"red","score":31.5,"previous_band":"yellow","previous_score":44.2}}
 //! ```
+//!
+//! `last` is the account's band and score at its last scoring. The next
+//! run takes them as the account's `previous_band` and `previous_score`
+//! where its input gives neither (input that gives one wins), so that
+//! hysteresis and the rules on band changes and falling scores work from
+//! one nightly run to the next without the input carrying them; a run
+//! again on the same as-of date takes the previous values that scoring
+//! took, not its own result; a state from a later date gives none.
 //!
 //! * Reading (`--state`) keeps an index, not the states: a 128-bit hash of
 //!   each account id with its line's offset in the file (about 40 bytes an
@@ -18,6 +27,7 @@
 //!   `--state` file.
 
 use healthscore::cta::{Action, CtaRecord, Evaluation, RuleSet};
+use healthscore::{AccountData, Band, Points, Score};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -37,6 +47,51 @@ pub struct AccountState {
     /// Ids of the rules that held at the previous evaluation.
     #[serde(default)]
     pub held: Vec<String>,
+    /// The band and score of its last scoring (absent in state files
+    /// written before they were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<LastScore>,
+}
+
+/// An account's band and score at a scoring, with the previous ones that
+/// scoring took (kept for a run again on the same date).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LastScore {
+    pub as_of: chrono::NaiveDate,
+    pub band: Option<Band>,
+    pub score: Option<Points>,
+    pub previous_band: Option<Band>,
+    pub previous_score: Option<Points>,
+}
+
+impl LastScore {
+    /// The account's last scoring as stored in the next state.
+    pub fn of(score: &Score<'_>) -> LastScore {
+        let data = score.account().data();
+        LastScore {
+            as_of: data.as_of,
+            band: score.band(),
+            score: score.overall(),
+            previous_band: data.previous_band,
+            previous_score: data.previous_score,
+        }
+    }
+
+    /// Gives `data` the previous band and score from this state, unless its
+    /// input gives either: from a scoring before `data`'s as-of date, its
+    /// result; on the same date, what that scoring took as previous; from
+    /// a later date, nothing.
+    pub fn fill(&self, data: &mut AccountData) {
+        if data.previous_band.is_some() || data.previous_score.is_some() {
+            return;
+        }
+        (data.previous_band, data.previous_score) = match self.as_of.cmp(&data.as_of) {
+            std::cmp::Ordering::Less => (self.band, self.score),
+            std::cmp::Ordering::Equal => (self.previous_band, self.previous_score),
+            std::cmp::Ordering::Greater => (None, None),
+        };
+    }
 }
 
 impl AccountState {
@@ -48,8 +103,9 @@ impl AccountState {
         account: &str,
         before: Option<&AccountState>,
         eval: &Evaluation,
-        as_of: chrono::NaiveDate,
+        score: &Score<'_>,
     ) -> AccountState {
+        let as_of = score.account().data().as_of;
         let mut records = before.map(|s| s.records.clone()).unwrap_or_default();
         records.extend(eval.actions.iter().filter_map(|a| match a {
             Action::Open(cta) => Some(cta.record(as_of)),
@@ -59,12 +115,8 @@ impl AccountState {
             account: account.to_string(),
             records,
             held: eval.held.clone(),
+            last: Some(LastScore::of(score)),
         }
-    }
-
-    /// Whether there is anything to keep.
-    pub fn is_empty(&self) -> bool {
-        self.records.is_empty() && self.held.is_empty()
     }
 }
 
