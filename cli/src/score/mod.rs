@@ -223,8 +223,8 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     if totals.scored > 0 {
         let none: Vec<&str> = model
             .metric_ids()
-            .zip(totals.valued.iter().chain(std::iter::repeat(&0)))
-            .filter(|(_, n)| **n == 0)
+            .zip(&totals.missing)
+            .filter(|(_, n)| **n == totals.scored)
             .map(|(id, _)| id)
             .collect();
         if let Some(warning) = without_values(&none, "account scored") {

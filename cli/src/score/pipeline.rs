@@ -43,9 +43,9 @@ pub struct Totals {
     /// With rules: each date or event no rule reads (`date renewwal`),
     /// with the number of scored accounts that carry it.
     pub unread: std::collections::BTreeMap<String, u64>,
-    /// Per metric of the model, in model order: scored accounts with a
-    /// value of it (shorter while no account has been scored).
-    pub valued: Vec<u64>,
+    /// Per metric of the model, in model order: scored accounts without a
+    /// value of it.
+    pub missing: Vec<u64>,
 }
 
 /// Where the output went wrong, naming it.
@@ -129,7 +129,7 @@ pub fn score_stream(
     let job_rx: Mutex<Option<Receiver<Batch>>> = Mutex::new(Some(job_rx));
     let (done_tx, done_rx) = sync_channel::<Done>(workers * 2);
     let mut totals = Totals {
-        valued: vec![0; model.metric_count()],
+        missing: vec![0; model.metric_count()],
         ..Totals::default()
     };
     let outcome = std::thread::scope(|s| {
@@ -271,12 +271,9 @@ impl Writer {
                 for u in &e.unread {
                     *totals.unread.entry(u.clone()).or_default() += 1;
                 }
-                for n in &mut totals.valued {
-                    *n += 1;
-                }
                 for &i in &e.without {
-                    if let Some(n) = totals.valued.get_mut(i as usize) {
-                        *n -= 1;
+                    if let Some(n) = totals.missing.get_mut(i as usize) {
+                        *n += 1;
                     }
                 }
             }
