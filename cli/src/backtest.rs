@@ -79,8 +79,10 @@ pub(crate) fn read_scores(path: &str) -> Result<Scores, String> {
     read.rejected = each_line(path, |n, line| {
         let score = match serde_json::from_str::<DatedScore>(line) {
             Ok(score) => score,
-            // A `healthscore score` output line.
-            Err(_) if line.contains("\"as_of\"") => {
+            // A `healthscore score` output line (every record names its
+            // model's fingerprint; a dated score with a misnamed field is
+            // told what a dated score holds).
+            Err(_) if line.contains("\"model_fingerprint\"") => {
                 let record: ScoreRecord = serde_json::from_str(line)
                     .map_err(|e| crate::score::pipeline::where_in::<ScoreRecord>(line, &e))?;
                 *read

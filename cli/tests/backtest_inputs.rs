@@ -212,3 +212,27 @@ fn records_of_two_models_are_warned_of() {
     .success()
     .stderr(contains("warning").not());
 }
+
+/// A dated score with a misnamed field is told what a dated score holds,
+/// not what a `healthscore score` record lacks.
+#[test]
+fn a_misnamed_field_is_named_against_the_dated_score() {
+    let scores = tmp("backtest-misnamed.jsonl");
+    std::fs::write(
+        &scores,
+        "{\"account\":\"a\",\"as_of\":\"2026-01-01\",\"score\":50,\"band\":\"red\",\"mrr\":\"1\"}\n",
+    )
+    .unwrap();
+    hs().args([
+        "backtest",
+        "--outcomes",
+        "examples/data/history_outcomes.jsonl",
+        "--scores",
+    ])
+    .arg(&scores)
+    .assert()
+    .code(3)
+    .stderr(contains(
+        "line 1: as_of: unknown field `as_of`, expected one of `account`, `date`",
+    ));
+}
