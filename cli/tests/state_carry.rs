@@ -43,10 +43,21 @@ fn account(as_of: &str, usage: f64, previous: Option<(&str, f64)>) -> String {
 /// `score --rules` of one account with `--state` (if given) into
 /// `state_out`: the record and the rules it opened.
 fn run(name: &str, account: &str, state: Option<&str>, state_out: &str) -> (Value, Vec<String>) {
+    run_with("examples/data/model.json", name, account, state, state_out).0
+}
+
+/// [`run`] with another model; also what it said on stderr.
+fn run_with(
+    model: &str,
+    name: &str,
+    account: &str,
+    state: Option<&str>,
+    state_out: &str,
+) -> ((Value, Vec<String>), String) {
     let input = tmp(&format!("state-carry-{name}.jsonl"));
     std::fs::write(&input, account).unwrap();
     let mut cmd = hs();
-    cmd.args(["score", "--model", "examples/data/model.json"])
+    cmd.args(["score", "--model", model])
         .args(["--rules", "examples/data/playbook.json", "--accounts"])
         .arg(&input)
         .arg("--state-out")
@@ -70,7 +81,7 @@ fn run(name: &str, account: &str, state: Option<&str>, state_out: &str) -> (Valu
                 .collect()
         })
         .unwrap_or_default();
-    (record, opened)
+    ((record, opened), String::from_utf8(out.stderr).unwrap())
 }
 
 #[test]
@@ -160,5 +171,30 @@ fn the_last_band_and_score_are_the_next_run_s_previous_ones() {
     assert!(
         !opened.contains(&"score-fell".to_string()),
         "{oct} {opened:?}"
+    );
+
+    // The next version of the model (another fingerprint) does not take
+    // the old one's band and score as previous: a model change is not
+    // every account's band changing. It says so.
+    let text = std::fs::read_to_string(common::root().join("examples/data/model.json")).unwrap();
+    let next = tmp("carry-model-2026.12.json");
+    std::fs::write(&next, text.replace("2026.11", "2026.12")).unwrap();
+    let ((_, opened), said) = run_with(
+        next.to_str().unwrap(),
+        "next-model",
+        &dec_input,
+        Some("carry-nov.state"),
+        "carry-next.state",
+    );
+    assert!(!opened.contains(&"score-fell".to_string()), "{opened:?}");
+    assert!(
+        !opened.contains(&"dropped-two-bands".to_string()),
+        "{opened:?}"
+    );
+    assert!(
+        said.contains(
+            "note: the state holds the last band and score of 1 account by another model"
+        ),
+        "{said}"
     );
 }

@@ -231,6 +231,12 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
             say!("{warning}");
         }
     }
+    if totals.other_model > 0 {
+        say!(
+            "note: the state holds the last band and score of {} by another model: not taken as previous ones (the rules on band changes and falling scores start again from this run)",
+            crate::terminal::counted(totals.other_model, "account", "accounts")
+        );
+    }
     if ctas.is_some() {
         let [opened, updated, quiet, closed] = totals.actions;
         say!("CTAs: {opened} opened, {updated} updated, {quiet} quiet, {closed} proposed to close");

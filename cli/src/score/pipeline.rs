@@ -46,6 +46,9 @@ pub struct Totals {
     /// Per metric of the model, in model order: scored accounts without a
     /// value of it.
     pub missing: Vec<u64>,
+    /// Scored accounts whose state's last band and score were another
+    /// model's, and so not taken as their previous ones.
+    pub other_model: u64,
 }
 
 /// Where the output went wrong, naming it.
@@ -63,6 +66,8 @@ struct Entry {
     unread: Vec<String>,
     /// The metrics (by index in the model) it has no value of.
     without: Vec<u32>,
+    /// Whether its state's last band was another model's (not used).
+    other_model: bool,
     /// Its row, for a results table.
     row: Option<ResultRow>,
 }
@@ -276,6 +281,7 @@ impl Writer {
                         *n += 1;
                     }
                 }
+                totals.other_model += u64::from(e.other_model);
             }
             if let Sink::Table(table) = &mut *out {
                 rows.sort_by_key(|(place, _)| *place);
@@ -353,9 +359,10 @@ fn score_account(
         None => None,
     };
     let mut data = data;
-    if let Some(last) = before.as_ref().and_then(|b| b.last.as_ref()) {
-        last.fill(&mut data);
-    }
+    let other_model = before
+        .as_ref()
+        .and_then(|b| b.last.as_ref())
+        .is_some_and(|last| !last.fill(&mut data, &super::state::fingerprint(model)));
     let account = match model.bind(data) {
         Ok(a) => a,
         Err(e) => {
@@ -406,6 +413,7 @@ fn score_account(
         state: state_start..done.state.len(),
         actions,
         carried,
+        other_model,
         without: model
             .metric_ids()
             .enumerate()

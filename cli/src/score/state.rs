@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! {"account":"acme","records":[{"rule":"red-band","kind":"risk","opened_on":"2026-11-01","status":{"state":"open"}}],"held":["red-band"],
-//!  "last":{"as_of":"2026-11-01","band":"red","score":31.5,"previous_band":"yellow","previous_score":44.2}}
+//!  "last":{"model":"b0a2335dba3e8402","as_of":"2026-11-01","band":"red","score":31.5,"previous_band":"yellow","previous_score":44.2}}
 //! ```
 //!
 //! `last` is the account's band and score at its last scoring. The next
@@ -14,7 +14,8 @@
 //! hysteresis and the rules on band changes and falling scores work from
 //! one nightly run to the next without the input carrying them; a run
 //! again on the same as-of date takes the previous values that scoring
-//! took, not its own result; a state from a later date gives none.
+//! took, not its own result; a state from a later date, or of another
+//! model (by fingerprint), gives none.
 //!
 //! * Reading (`--state`) keeps an index, not the states: a 128-bit hash of
 //!   each account id with its line's offset in the file (about 40 bytes an
@@ -58,6 +59,8 @@ pub struct AccountState {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LastScore {
+    /// The fingerprint of the model that scored it (16 hex digits).
+    pub model: String,
     pub as_of: chrono::NaiveDate,
     pub band: Option<Band>,
     pub score: Option<Points>,
@@ -70,6 +73,7 @@ impl LastScore {
     pub fn of(score: &Score<'_>) -> LastScore {
         let data = score.account().data();
         LastScore {
+            model: fingerprint(score.model()),
             as_of: data.as_of,
             band: score.band(),
             score: score.overall(),
@@ -81,17 +85,29 @@ impl LastScore {
     /// Gives `data` the previous band and score from this state, unless its
     /// input gives either: from a scoring before `data`'s as-of date, its
     /// result; on the same date, what that scoring took as previous; from
-    /// a later date, nothing.
-    pub fn fill(&self, data: &mut AccountData) {
+    /// a later date, nothing. A scoring by another model gives nothing
+    /// (its bands are not this model's: a new model version would
+    /// otherwise read as every account's band changing) and returns
+    /// `false`, for the caller to count.
+    pub fn fill(&self, data: &mut AccountData, model: &str) -> bool {
         if data.previous_band.is_some() || data.previous_score.is_some() {
-            return;
+            return true;
+        }
+        if self.model != model {
+            return false;
         }
         (data.previous_band, data.previous_score) = match self.as_of.cmp(&data.as_of) {
             std::cmp::Ordering::Less => (self.band, self.score),
             std::cmp::Ordering::Equal => (self.previous_band, self.previous_score),
             std::cmp::Ordering::Greater => (None, None),
         };
+        true
     }
+}
+
+/// A model's fingerprint as a state file keeps it: 16 hex digits.
+pub fn fingerprint(model: &healthscore::Model) -> String {
+    format!("{:016x}", model.fingerprint().hash)
 }
 
 impl AccountState {
