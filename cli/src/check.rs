@@ -41,7 +41,7 @@ pub(crate) fn run(a: CheckArgs) -> Result<ExitCode, String> {
         outln!(
             "\nrules: {} valid ({})",
             r.len(),
-            r.rule_ids().collect::<Vec<_>>().join(", ")
+            crate::terminal::listed(&r.rule_ids().map(str::to_string).collect::<Vec<_>>())
         );
     }
     if let Some(Ok(l)) = &lifecycle {
@@ -68,15 +68,17 @@ pub(crate) fn load_rules(
     .map_err(|e| format!("{path}: {e}"))
 }
 
-/// One screen about a valid model.
+/// One screen about a valid model (a list of more than twenty names is cut
+/// to twenty and how many more).
 fn summary(model: &Model) {
     let config = model.config();
     outln!("{}: valid", model.fingerprint());
     outln!("\nmetrics ({}):", model.metric_count());
     for d in Dimension::ALL {
-        let ids: Vec<&str> = model
+        let ids: Vec<String> = model
             .metric_ids()
             .filter(|id| model.metric(id).is_some_and(|(dim, _)| dim == d))
+            .map(str::to_string)
             .collect();
         outln!(
             "  {:<11} {}",
@@ -84,7 +86,7 @@ fn summary(model: &Model) {
             if ids.is_empty() {
                 "-".into()
             } else {
-                ids.join(", ")
+                crate::terminal::listed(&ids)
             }
         );
     }
@@ -92,7 +94,7 @@ fn summary(model: &Model) {
         if t.is_empty() {
             "-".to_string()
         } else {
-            t.join(", ")
+            crate::terminal::listed(&t)
         }
     };
     let segments = &config.segments;

@@ -269,4 +269,14 @@ fn a_long_list_of_metrics_without_values_is_cut_to_twenty() {
              Every account is scored without them",
         named.join(", ")
     )));
+    // `check`'s one screen lists the deployment metrics (the bundled three
+    // and these 25) the same way.
+    hs().arg("check")
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(contains(format!(
+            "  deployment  seats_provisioned, sso_enabled, integrations, {} and 8 more\n",
+            named[..17].join(", ")
+        )));
 }
