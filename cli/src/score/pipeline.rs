@@ -362,7 +362,7 @@ fn score_account(
     let other_model = before
         .as_ref()
         .and_then(|b| b.last.as_ref())
-        .is_some_and(|last| !last.fill(&mut data, &super::state::fingerprint(model)));
+        .is_some_and(|last| !last.fill(&mut data, model));
     let account = match model.bind(data) {
         Ok(a) => a,
         Err(e) => {

@@ -89,11 +89,11 @@ impl LastScore {
     /// (its bands are not this model's: a new model version would
     /// otherwise read as every account's band changing) and returns
     /// `false`, for the caller to count.
-    pub fn fill(&self, data: &mut AccountData, model: &str) -> bool {
+    pub fn fill(&self, data: &mut AccountData, model: &healthscore::Model) -> bool {
         if data.previous_band.is_some() || data.previous_score.is_some() {
             return true;
         }
-        if self.model != model {
+        if u64::from_str_radix(&self.model, 16) != Ok(model.fingerprint().hash) {
             return false;
         }
         (data.previous_band, data.previous_score) = match self.as_of.cmp(&data.as_of) {
@@ -111,8 +111,9 @@ pub fn fingerprint(model: &healthscore::Model) -> String {
 }
 
 impl AccountState {
-    /// The state after an evaluation on `as_of`: the CTAs it opened are
-    /// recorded as open, and the rules that held are remembered. Proposed
+    /// The state after an evaluation of `score`: the CTAs it opened are
+    /// recorded as open (on its as-of date), the rules that held are
+    /// remembered, and so are its band and score ([`LastScore`]). Proposed
     /// closes stay proposals: closing is a person's decision, recorded by
     /// whoever makes it.
     pub fn after(
