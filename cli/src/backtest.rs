@@ -49,15 +49,15 @@ impl Scores {
     pub(crate) fn tell(&self) {
         if self.unbanded > 0 {
             say!(
-                "left out: {} score records without a band (insufficient data)",
-                self.unbanded
+                "left out: {} without a band (insufficient data)",
+                crate::terminal::counted(self.unbanded, "score record", "score records")
             );
         }
         if self.models.len() > 1 {
             let list: Vec<String> = self
                 .models
                 .iter()
-                .map(|(model, n)| format!("{model}: {n}"))
+                .map(|(model, n)| format!("{}: {n}", crate::terminal::clip(model)))
                 .collect();
             say!(
                 "warning: the score records are of {} models ({}): their bands are counted together",
