@@ -177,6 +177,28 @@ fn score_lists_the_dates_and_events_no_rule_reads() {
         .assert()
         .success()
         .stderr(contains("no rule reads").not());
+    // 25 names with an escape sequence each: shown escaped, the first
+    // twenty and how many more.
+    let dates: serde_json::Map<String, serde_json::Value> = (0..25)
+        .map(|i| (format!("d{i:02}\u{1b}[31m"), "2026-10-01".into()))
+        .collect();
+    let mut account: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    account["dates"] = dates.into();
+    let hostile = tmp("unread-hostile.jsonl");
+    std::fs::write(&hostile, account.to_string() + "\n").unwrap();
+    let out = score(&hostile)
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    let said = String::from_utf8(out).unwrap();
+    assert!(!said.contains('\u{1b}'), "{said}");
+    assert!(
+        said.contains("no rule reads (ignored): date d00\\u{1b}[31m (1 account), date d01")
+            && said.contains("date d19\\u{1b}[31m (1 account) and 5 more\n"),
+        "{said}"
+    );
 }
 
 /// A rejection that quotes a huge value (a 100,000-digit MRR, a

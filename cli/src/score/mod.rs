@@ -246,9 +246,18 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
             let names: Vec<String> = totals
                 .unread
                 .iter()
-                .map(|(name, n)| format!("{name} ({n} account{})", if *n == 1 { "" } else { "s" }))
+                .map(|(name, n)| {
+                    format!(
+                        "{} ({})",
+                        crate::terminal::clip(name),
+                        crate::terminal::counted(*n, "account", "accounts")
+                    )
+                })
                 .collect();
-            say!("no rule reads (ignored): {}", names.join(", "));
+            say!(
+                "no rule reads (ignored): {}",
+                crate::terminal::listed(&names)
+            );
         }
     }
     match outcome {
@@ -362,9 +371,14 @@ fn columns(args: &ScoreArgs, out: &str) -> Result<ExitCode, String> {
         say!("{CSV_ROWS}");
     }
     if !stats.unread_dates.is_empty() {
+        let columns: Vec<String> = stats
+            .unread_dates
+            .iter()
+            .map(|c| format!("column {}", crate::terminal::clip(c)))
+            .collect();
         say!(
-            "no rule reads (ignored): column {}",
-            stats.unread_dates.join(", column ")
+            "no rule reads (ignored): {}",
+            crate::terminal::listed(&columns)
         );
     }
     if let Some(warning) = without_values(&stats.metrics_without_values, "row") {
