@@ -69,6 +69,78 @@ fn keeps_the_previous_band_inside_the_margin() {
     );
 }
 
+/// A service keeps each account's last `ScoreRecord` and takes it as the
+/// next scoring's previous band and score with `previous_from`: the band
+/// is held inside the margin from one day to the next; a record of
+/// another account, of the same or a later day, or of another model is
+/// refused and changes nothing; input that gives a previous band wins.
+#[test]
+fn a_stored_record_is_the_next_scoring_s_previous_band() {
+    use healthscore::score::PreviousError;
+    let model = model(dec!(2));
+    let acme = |day_of_month: u32, weekly: f64| {
+        let mut data = account(
+            dec!(2500),
+            &[
+                ("seats", 0.62),
+                ("sentiment", 3.4),
+                ("weekly_active", weekly),
+                ("breadth", 0.3),
+            ],
+        );
+        data.as_of = day(day_of_month);
+        data
+    };
+    // Day 21: 63 points, up from yellow to lime (see above).
+    let mut first = acme(21, 0.45);
+    first.previous_band = Some(Band::Yellow);
+    let stored = model.bind(first).unwrap().score().record();
+    assert_eq!(stored.band, Some(Band::Lime));
+    // Day 23: 58.5 points, within the margin of lime: held, from the record.
+    let mut next = acme(23, 0.375);
+    next.previous_from(&stored, &model).unwrap();
+    assert_eq!(
+        (next.previous_band, next.previous_score),
+        (stored.band, stored.score)
+    );
+    let score = |data: AccountData| model.bind(data).unwrap().score().band();
+    assert_eq!(score(next), Some(Band::Lime));
+    assert_eq!(score(acme(23, 0.375)), Some(Band::Yellow)); // without it
+
+    // Refused, and nothing taken.
+    let refused = |mut data: AccountData, record: &ScoreRecord, model: &Model| {
+        let e = data.previous_from(record, model).unwrap_err();
+        assert_eq!((data.previous_band, data.previous_score), (None, None));
+        e
+    };
+    let mut other = acme(23, 0.375);
+    other.id = "beta".into();
+    assert_eq!(
+        refused(other, &stored, &model).to_string(),
+        "the record is of account acme, not beta"
+    );
+    assert_eq!(
+        refused(acme(21, 0.375), &stored, &model),
+        PreviousError::NotEarlier {
+            record: day(21),
+            account: day(21)
+        }
+    );
+    let wider = self::model(dec!(3));
+    assert!(matches!(
+        refused(acme(23, 0.375), &stored, &wider),
+        PreviousError::OtherModel { .. }
+    ));
+    // The input's own previous band wins.
+    let mut told = acme(23, 0.375);
+    told.previous_band = Some(Band::Red);
+    told.previous_from(&stored, &model).unwrap();
+    assert_eq!(
+        (told.previous_band, told.previous_score),
+        (Some(Band::Red), None)
+    );
+}
+
 #[test]
 fn a_held_band_is_explained() {
     let model = model(dec!(2));
