@@ -18,12 +18,8 @@ fn model(margin: rust_decimal::Decimal) -> Model {
 
 /// An account of the mid card whose score is exactly `weekly`-driven:
 /// seats/sentiment/breadth at 60, weekly_active chosen to move adoption.
-fn scored(
-    model: &Model,
-    weekly: f64,
-    previous: Option<Band>,
-) -> (Option<u32>, Option<Band>, Option<Band>) {
-    let mut data = account(
+fn mid_card(weekly: f64) -> AccountData {
+    account(
         dec!(2500),
         &[
             ("seats", 0.62),
@@ -31,7 +27,16 @@ fn scored(
             ("weekly_active", weekly),
             ("breadth", 0.3),
         ],
-    );
+    )
+}
+
+/// [`mid_card`] scored: its score in millionths, band and plain band.
+fn scored(
+    model: &Model,
+    weekly: f64,
+    previous: Option<Band>,
+) -> (Option<u32>, Option<Band>, Option<Band>) {
+    let mut data = mid_card(weekly);
     data.previous_band = previous;
     let a = model.bind(data).unwrap();
     let s = a.score();
@@ -79,15 +84,7 @@ fn a_stored_record_is_the_next_scoring_s_previous_band() {
     use healthscore::score::PreviousError;
     let model = model(dec!(2));
     let acme = |day_of_month: u32, weekly: f64| {
-        let mut data = account(
-            dec!(2500),
-            &[
-                ("seats", 0.62),
-                ("sentiment", 3.4),
-                ("weekly_active", weekly),
-                ("breadth", 0.3),
-            ],
-        );
+        let mut data = mid_card(weekly);
         data.as_of = day(day_of_month);
         data
     };
@@ -144,15 +141,7 @@ fn a_stored_record_is_the_next_scoring_s_previous_band() {
 #[test]
 fn a_held_band_is_explained() {
     let model = model(dec!(2));
-    let mut data = account(
-        dec!(2500),
-        &[
-            ("seats", 0.62),
-            ("sentiment", 3.4),
-            ("weekly_active", 0.375),
-            ("breadth", 0.3),
-        ],
-    );
+    let mut data = mid_card(0.375);
     data.previous_band = Some(Band::Lime);
     let a = model.bind(data).unwrap();
     let s = a.score();

@@ -21,6 +21,19 @@ fn a_month_of_records() -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `backtest` of some scores against the bundled outcomes (`--scores`
+/// follows).
+fn against_history() -> assert_cmd::Command {
+    let mut cmd = hs();
+    cmd.args([
+        "backtest",
+        "--outcomes",
+        "examples/data/history_outcomes.jsonl",
+        "--scores",
+    ]);
+    cmd
+}
+
 /// The table's row for a band: its numbers, as printed.
 fn row<'a>(table: &'a str, band: &str) -> Vec<&'a str> {
     table
@@ -184,12 +197,7 @@ fn records_of_two_models_are_warned_of() {
         format!("{month}{}", String::from_utf8(other.stdout).unwrap()),
     )
     .unwrap();
-    hs().args([
-        "backtest",
-        "--outcomes",
-        "examples/data/history_outcomes.jsonl",
-        "--scores",
-    ])
+    against_history()
     .arg(&scores)
     .assert()
     .success()
@@ -201,16 +209,11 @@ fn records_of_two_models_are_warned_of() {
     // One model: no warning.
     let one = tmp("backtest-one-model.jsonl");
     std::fs::write(&one, &month).unwrap();
-    hs().args([
-        "backtest",
-        "--outcomes",
-        "examples/data/history_outcomes.jsonl",
-        "--scores",
-    ])
-    .arg(&one)
-    .assert()
-    .success()
-    .stderr(contains("warning").not());
+    against_history()
+        .arg(&one)
+        .assert()
+        .success()
+        .stderr(contains("warning").not());
 }
 
 /// A dated score with a misnamed field is told what a dated score holds,
@@ -223,16 +226,11 @@ fn a_misnamed_field_is_named_against_the_dated_score() {
         "{\"account\":\"a\",\"as_of\":\"2026-01-01\",\"score\":50,\"band\":\"red\",\"mrr\":\"1\"}\n",
     )
     .unwrap();
-    hs().args([
-        "backtest",
-        "--outcomes",
-        "examples/data/history_outcomes.jsonl",
-        "--scores",
-    ])
-    .arg(&scores)
-    .assert()
-    .code(3)
-    .stderr(contains(
-        "line 1: as_of: unknown field `as_of`, expected one of `account`, `date`",
-    ));
+    against_history()
+        .arg(&scores)
+        .assert()
+        .code(3)
+        .stderr(contains(
+            "line 1: as_of: unknown field `as_of`, expected one of `account`, `date`",
+        ));
 }
