@@ -183,13 +183,15 @@ pub(crate) struct ScoreArgs {
     /// columns).
     #[arg(long)]
     pub rules: Option<String>,
-    /// The CTA state of an earlier run (needs --rules). Columnar accounts
-    /// are then scored as the same accounts in JSON are: to standard
-    /// output, JSON lines with each account's CTA actions.
+    /// The state of an earlier run: each account's last band and score,
+    /// taken as its previous ones (for hysteresis and the rules on band
+    /// changes) where the input gives neither, and with --rules its CTA
+    /// records. Columnar accounts are then scored as the same accounts in
+    /// JSON are: to standard output, as JSON lines.
     #[arg(long)]
     pub state: Option<String>,
-    /// Where to write the state after this run, atomically (needs --rules;
-    /// may name the --state file; columnar accounts as with --state).
+    /// Where to write the state after this run, atomically (may name the
+    /// --state file; columnar accounts as with --state).
     #[arg(long)]
     pub state_out: Option<String>,
     /// A lifecycle, so that the rules may use its verdicts

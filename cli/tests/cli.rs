@@ -326,10 +326,12 @@ fn score_exit_codes() {
         "--accounts",
         "examples/data/portfolio.jsonl",
     ])
-    .args(["--state", "x"])
+    // A state without rules carries bands and scores (state_carry.rs);
+    // a state file that is not there is the command's error.
+    .args(["--state", "no-such-state.jsonl"])
     .assert()
     .code(2)
-    .stderr(contains("need --rules"));
+    .stderr(contains("no-such-state.jsonl: No such file"));
     if std::path::Path::new("/dev/full").exists() {
         let full = std::fs::OpenOptions::new()
             .write(true)

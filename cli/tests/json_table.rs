@@ -165,7 +165,7 @@ fn a_cut_json_array_s_last_row_keeps_its_id() {
     );
 }
 
-/// What `--out` with JSON accounts refuses: CTA state (the table has
+/// What `--out` with JSON accounts refuses: state between runs (the table has
 /// none), `--as-of` (JSON accounts carry theirs), the accounts' own file;
 /// and an output that cannot be written is exit status 4, the earlier
 /// file untouched.
@@ -176,7 +176,7 @@ fn json_accounts_into_a_results_file_refuse_what_they_cannot_do() {
     let (status, stderr) = score(&input, &out, &["--state-out", "state.jsonl"]);
     assert_eq!(status, Some(2));
     assert!(
-        stderr.contains("--out writes the results table, without CTA state"),
+        stderr.contains("--out writes the results table, without state between runs"),
         "{stderr}"
     );
     let (status, stderr) = score(&input, &out, &["--as-of", "2026-11-30"]);

@@ -40,15 +40,27 @@ fn account(as_of: &str, usage: f64, previous: Option<(&str, f64)>) -> String {
     a.to_string() + "\n"
 }
 
+const PLAYBOOK: Option<&str> = Some("examples/data/playbook.json");
+
 /// `score --rules` of one account with `--state` (if given) into
 /// `state_out`: the record and the rules it opened.
 fn run(name: &str, account: &str, state: Option<&str>, state_out: &str) -> (Value, Vec<String>) {
-    run_with("examples/data/model.json", name, account, state, state_out).0
+    run_with(
+        "examples/data/model.json",
+        PLAYBOOK,
+        name,
+        account,
+        state,
+        state_out,
+    )
+    .0
 }
 
-/// [`run`] with another model; also what it said on stderr.
+/// [`run`] with another model and rules (or none); also what it said on
+/// stderr.
 fn run_with(
     model: &str,
+    rules: Option<&str>,
     name: &str,
     account: &str,
     state: Option<&str>,
@@ -57,8 +69,11 @@ fn run_with(
     let input = tmp(&format!("state-carry-{name}.jsonl"));
     std::fs::write(&input, account).unwrap();
     let mut cmd = hs();
-    cmd.args(["score", "--model", model])
-        .args(["--rules", "examples/data/playbook.json", "--accounts"])
+    cmd.args(["score", "--model", model]);
+    if let Some(rules) = rules {
+        cmd.args(["--rules", rules]);
+    }
+    cmd.arg("--accounts")
         .arg(&input)
         .arg("--state-out")
         .arg(tmp(state_out));
@@ -189,6 +204,7 @@ fn the_last_band_and_score_are_the_next_run_s_previous_ones() {
     std::fs::write(&next, text.replace("2026.11", "2026.12")).unwrap();
     let ((_, opened), said) = run_with(
         next.to_str().unwrap(),
+        PLAYBOOK,
         "next-model",
         &dec_input,
         Some("carry-nov.state"),
@@ -205,4 +221,87 @@ fn the_last_band_and_score_are_the_next_run_s_previous_ones() {
         ),
         "{said}"
     );
+}
+
+/// A state file's one line.
+fn state_of(name: &str) -> Value {
+    serde_json::from_str(std::fs::read_to_string(tmp(name)).unwrap().trim()).unwrap()
+}
+
+#[test]
+fn without_rules_the_state_carries_bands_for_hysteresis() {
+    // The bundled model with a hysteresis margin of 8 points: the test
+    // account's scorecard (mid-market: green from 78) keeps a green
+    // account green down to 70.
+    let text = std::fs::read_to_string(common::root().join("examples/data/model.json")).unwrap();
+    let mut model: Value = serde_json::from_str(&text).unwrap();
+    for card in model["scorecards"].as_array_mut().unwrap() {
+        card["hysteresis"] = 8.into();
+    }
+    let model_file = tmp("carry-hysteresis-model.json");
+    std::fs::write(&model_file, model.to_string()).unwrap();
+    let model = model_file.to_str().unwrap();
+
+    // October, with the playbook: usage collapsed from a green 97 (given
+    // in the input), risk CTAs opened.
+    let ((oct, opened), _) = run_with(
+        model,
+        PLAYBOOK,
+        "hyst-oct",
+        &account("2026-10-01", 0.05, Some(("green", 97.0))),
+        None,
+        "hyst-oct.state",
+    );
+    assert!(!opened.is_empty(), "{oct}");
+    let oct_state = state_of("hyst-oct.state");
+
+    // November, without rules: healthy again. The state keeps October's
+    // CTA records and held rules (a run without rules does not forget
+    // them) and the new band and score; no CTA counts are printed.
+    let ((nov, opened), said) = run_with(
+        model,
+        None,
+        "hyst-nov",
+        &account("2026-11-01", 1.0, None),
+        Some("hyst-oct.state"),
+        "hyst-nov.state",
+    );
+    assert_eq!(nov["band"], "green", "{nov}");
+    assert!(opened.is_empty() && nov.get("ctas").is_none(), "{nov}");
+    assert!(!said.contains("CTAs:"), "{said}");
+    let nov_state = state_of("hyst-nov.state");
+    assert_eq!(nov_state["records"], oct_state["records"]);
+    assert_eq!(nov_state["held"], oct_state["held"]);
+    assert_eq!(nov_state["last"]["band"], "green");
+    assert_eq!(nov_state["last"]["previous_band"], oct["band"]);
+
+    // December, without rules: the score falls below green's 78 but not
+    // below 70. From November's state the band holds at green (the plain
+    // band is lime); without a state it is lime.
+    let dec = account("2026-12-01", 0.5, None);
+    let ((held, _), _) = run_with(
+        model,
+        None,
+        "hyst-dec",
+        &dec,
+        Some("hyst-nov.state"),
+        "hyst-dec.state",
+    );
+    let ((plain, _), _) = run_with(
+        model,
+        None,
+        "hyst-dec-plain",
+        &dec,
+        None,
+        "hyst-dec-plain.state",
+    );
+    assert_eq!(held["score"], plain["score"]);
+    let score = held["score"].as_f64().unwrap();
+    assert!((70.0..78.0).contains(&score), "{held}");
+    assert_eq!(
+        (held["band"].as_str(), held["plain_band"].as_str()),
+        (Some("green"), Some("lime")),
+        "{held}"
+    );
+    assert_eq!(plain["band"], "lime", "{plain}");
 }

@@ -21,9 +21,10 @@
 //! file. Without it, columnar accounts are read by the model's columns
 //! and scored as the same accounts in JSON are, to standard output.
 //!
-//! With `--rules`, CTA state between runs: `--state FILE` (JSON lines, one
-//! per account: its CTA records and the rules that held; indexed, about 40
-//! bytes an account, not held in memory) and `--state-out FILE`, written
+//! State between runs: `--state FILE` (JSON lines, one per account: its
+//! last band and score and, with `--rules`, its CTA records and the rules
+//! that held; indexed, about 40 bytes an account, not held in memory) and
+//! `--state-out FILE`, written
 //! atomically (a temporary file beside it, synced, then renamed): an
 //! interrupted or failed run leaves the previous file as it was.
 
@@ -38,7 +39,7 @@ pub(crate) use input::{is_csv, split, Shape, Unit, CSV_ROWS};
 use crate::{exit, ScoreArgs};
 use healthscore::lifecycle::Lifecycle;
 use healthscore::Model;
-use pipeline::{Ctas, OutputFailed};
+use pipeline::{Carry, OutputFailed};
 use std::io::{BufReader, BufWriter, Write};
 use std::process::ExitCode;
 
@@ -71,9 +72,6 @@ pub(crate) fn open_input(path: &str) -> Result<Box<dyn std::io::BufRead + Send>,
 
 /// Runs `score`.
 pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
-    if args.rules.is_none() && (args.state.is_some() || args.state_out.is_some()) {
-        return Err("--state and --state-out need --rules FILE".into());
-    }
     // By extension, in any case (a spreadsheet's `EXPORT.CSV` too).
     let columnar =
         healthscore_arrow::Format::of(args.accounts.as_ref()).is_ok_and(|f| f.is_columnar());
@@ -95,7 +93,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("--threads {n}: {e}"))?;
     }
     if columnar && stateful && (args.out.is_some() || args.no_drivers) {
-        return Err("with --state or --state-out, columnar accounts are scored as JSON accounts are: to standard output, as JSON lines with each account's CTA actions (--out and --no-drivers are for the results table, without state)".into());
+        return Err("with --state or --state-out, columnar accounts are scored as JSON accounts are: to standard output, as JSON lines (with --rules, each with its CTA actions); --out and --no-drivers are for the results table, without state between runs".into());
     }
     if columnar && args.no_drivers {
         return Err("--no-drivers is for the results table (--out FILE); to standard output, columnar accounts are scored as JSON accounts are, each with its explanation".into());
@@ -104,7 +102,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         return Err("--as-of is for columnar accounts (.parquet, .csv, .arrow) without an as_of column; JSON accounts carry their own".into());
     }
     if !columnar && stateful && args.out.is_some() {
-        return Err("--out writes the results table, without CTA state: with --state or --state-out, accounts are scored to standard output, as JSON lines with each account's CTA actions".into());
+        return Err("--out writes the results table, without state between runs: with --state or --state-out, accounts are scored to standard output, as JSON lines (with --rules, each with its CTA actions)".into());
     }
     if !columnar && args.no_drivers && args.out.is_none() {
         return Err("--no-drivers is for the results table (--out FILE); to standard output, each account comes with its explanation".into());
@@ -141,15 +139,17 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         None => None,
     };
     let warn = |w: String| say!("warning: {w}");
-    let state = match (&args.state, &rules) {
-        (Some(file), Some(rules)) => Some(state::StateIndex::open(file, rules, &mut |w| warn(w))?),
-        _ => None,
+    let state = match &args.state {
+        Some(file) => Some(state::StateIndex::open(file, rules.as_deref(), &mut |w| {
+            warn(w)
+        })?),
+        None => None,
     };
-    let ctas = rules.as_deref().map(|rules| Ctas {
-        rules,
+    let carry = Carry {
+        rules: rules.as_deref(),
         state: state.as_ref(),
         keep: args.state_out.is_some(),
-    });
+    };
     let mut state_out = args
         .state_out
         .as_deref()
@@ -182,15 +182,8 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         Some(table) => table::Sink::Table(table),
         None => table::Sink::Json(&mut out, "standard output"),
     };
-    let (totals, outcome) = pipeline::score_stream(
-        &model,
-        ctas.as_ref(),
-        input,
-        sink,
-        state_writer,
-        &warn,
-        &progress,
-    );
+    let (totals, outcome) =
+        pipeline::score_stream(&model, &carry, input, sink, state_writer, &warn, &progress);
     progress.finish();
     let outcome = outcome.and_then(|()| {
         match table {
@@ -237,7 +230,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
             crate::terminal::counted(totals.other_model, "account", "accounts")
         );
     }
-    if ctas.is_some() {
+    if carry.rules.is_some() {
         let [opened, updated, quiet, closed] = totals.actions;
         say!("CTAs: {opened} opened, {updated} updated, {quiet} quiet, {closed} proposed to close");
         // Names no rule reads are ignored, as they should be, but a

@@ -24,10 +24,13 @@ use std::ops::Range;
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Mutex;
 
-/// What the rules need: the rule set, the earlier state, and whether to
-/// write the next one.
-pub struct Ctas<'a> {
-    pub rules: &'a RuleSet,
+/// What carries between runs and what the rules need: the rule set (with
+/// `--rules`), the earlier state (`--state`), and whether to write the
+/// next one (`--state-out`). Without rules the state carries each
+/// account's last band and score (and keeps any CTA records it holds).
+#[derive(Default)]
+pub struct Carry<'a> {
+    pub rules: Option<&'a RuleSet>,
     pub state: Option<&'a StateIndex>,
     pub keep: bool,
 }
@@ -110,7 +113,7 @@ struct Output {
     ctas: Option<Vec<Action>>,
 }
 
-/// Scores a stream. `state_out` receives the next CTA state (with `ctas`
+/// Scores a stream. `state_out` receives the next state (with `carry`
 /// keeping it): this run's accounts, then the earlier state's other
 /// accounts unchanged.
 ///
@@ -121,7 +124,7 @@ struct Output {
 #[allow(clippy::type_complexity, clippy::too_many_arguments)]
 pub fn score_stream(
     model: &Model,
-    ctas: Option<&Ctas<'_>>,
+    carry: &Carry<'_>,
     mut input: Source,
     mut out: Sink<'_>,
     mut state_out: Option<(&mut dyn Write, String)>,
@@ -157,7 +160,7 @@ pub fn score_stream(
                 use rayon::iter::{ParallelBridge, ParallelIterator};
                 jobs.par_bridge().for_each_with(done_tx, |tx, batch| {
                     // A closed channel means the writer stopped: drop the rest.
-                    let _ = tx.send(score_batch(model, ctas, batch, table));
+                    let _ = tx.send(score_batch(model, carry, batch, table));
                 });
             })
         };
@@ -190,7 +193,7 @@ pub fn score_stream(
         read.map_err(Ok)?;
         // Accounts of the earlier state not evaluated now (absent from the
         // input, or rejected) keep their state unchanged.
-        if let (Some((w, name)), Some(state)) = (state_out.as_mut(), ctas.and_then(|c| c.state)) {
+        if let (Some((w, name)), Some(state)) = (state_out.as_mut(), carry.state) {
             state
                 .copy_rest(&writer.evaluated, w)
                 .map_err(|e| Err(OutputFailed(format!("{name}: {e}"))))?;
@@ -296,7 +299,7 @@ impl Writer {
 
 /// Scores a batch: into JSON lines, or with `table` into rows of a
 /// results table.
-fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch, table: bool) -> Done {
+fn score_batch(model: &Model, carry: &Carry<'_>, batch: Batch, table: bool) -> Done {
     let mut done = Done {
         index: batch.index,
         shape: batch.shape,
@@ -312,7 +315,7 @@ fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch, table: bool
         let text = match read {
             Ok(Read::Text(t)) => t,
             Ok(Read::Data(data)) => {
-                score_account(model, ctas, data, place, &mut done);
+                score_account(model, carry, data, place, &mut done);
                 continue;
             }
             Err((id, why)) => {
@@ -333,24 +336,18 @@ fn score_batch(model: &Model, ctas: Option<&Ctas<'_>>, batch: Batch, table: bool
                 continue;
             }
         };
-        score_account(model, ctas, data, place, &mut done);
+        score_account(model, carry, data, place, &mut done);
     }
     done
 }
 
 /// Binds, scores and evaluates one account into a batch's buffers, or
 /// rejects it there.
-fn score_account(
-    model: &Model,
-    ctas: Option<&Ctas<'_>>,
-    data: AccountData,
-    place: u64,
-    done: &mut Done,
-) {
+fn score_account(model: &Model, carry: &Carry<'_>, data: AccountData, place: u64, done: &mut Done) {
     let id = done.table.then(|| data.id.clone());
     // The account's earlier state: its CTA records and rules, and its last
     // band and score (its previous ones, where the input gives neither).
-    let before = match ctas.and_then(|c| c.state).map(|s| s.get(&data.id)) {
+    let before = match carry.state.map(|s| s.get(&data.id)) {
         Some(Ok(before)) => before,
         Some(Err(e)) => {
             done.reject(place, id, format!("account {}: {e}", data.id));
@@ -374,24 +371,24 @@ fn score_account(
     let (out_start, state_start) = (done.out.len(), done.state.len());
     let mut actions = [0u64; 4];
     let mut carried = false;
-    let eval = match ctas.map(|c| {
-        evaluate(
-            c,
-            &score,
-            before.as_ref(),
-            &mut done.state,
-            &mut actions,
-            &mut carried,
-        )
-    }) {
+    let eval = match carry
+        .rules
+        .map(|rules| evaluate(rules, &score, before.as_ref(), &mut actions))
+    {
         Some(Ok(eval)) => Some(eval),
         Some(Err(e)) => {
             done.reject(place, id, format!("account {}: {e}", account.id()));
-            done.state.truncate(state_start);
             return;
         }
         None => None,
     };
+    if carry.keep {
+        carried = before.is_some();
+        let next = AccountState::after(account.id(), before.as_ref(), eval.as_ref(), &score);
+        // Writing to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut done.state, &next);
+        done.state.push(b'\n');
+    }
     let row = if done.table {
         Some(ResultRow::scored(&score.record(), eval.as_ref()))
     } else {
@@ -420,8 +417,8 @@ fn score_account(
             .filter(|(_, id)| account.observation(id).is_none())
             .filter_map(|(i, _)| u32::try_from(i).ok())
             .collect(),
-        unread: ctas.map_or_else(Vec::new, |c| {
-            c.rules
+        unread: carry.rules.map_or_else(Vec::new, |rules| {
+            rules
                 .unread(account.data())
                 .map(|u| u.to_string())
                 .collect()
@@ -430,20 +427,16 @@ fn score_account(
     });
 }
 
-/// Evaluates the rules for a scored account against its earlier state,
-/// counts the actions and, when asked, writes its next state.
+/// Evaluates the rules for a scored account against its earlier state and
+/// counts the actions.
 fn evaluate(
-    ctas: &Ctas<'_>,
+    rules: &RuleSet,
     score: &Score<'_>,
     before: Option<&AccountState>,
-    state: &mut Vec<u8>,
     actions: &mut [u64; 4],
-    carried: &mut bool,
 ) -> Result<Evaluation, String> {
-    let id = score.account().id();
     let (records, held) = before.map_or((&[][..], &[][..]), |s| (&s.records[..], &s.held[..]));
-    let eval = ctas
-        .rules
+    let eval = rules
         .evaluate(score, records, held)
         .map_err(|e| e.to_string())?;
     for a in &eval.actions {
@@ -456,12 +449,6 @@ fn evaluate(
         if let Some(n) = actions.get_mut(kind) {
             *n += 1;
         }
-    }
-    if ctas.keep {
-        *carried = before.is_some();
-        let next = AccountState::after(id, before, &eval, score);
-        let _ = serde_json::to_writer(&mut *state, &next);
-        state.push(b'\n');
     }
     Ok(eval)
 }

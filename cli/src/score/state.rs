@@ -1,5 +1,6 @@
-//! CTA state between runs of the `score` example: per account, the CTA
-//! records a service would have stored and the rules that held last time.
+//! State between runs of `score`: per account, its last band and score and,
+//! with rules, the CTA records a service would have stored and the rules
+//! that held last time.
 //!
 //! One JSON object per line:
 //!
@@ -111,27 +112,35 @@ pub fn fingerprint(model: &healthscore::Model) -> String {
 }
 
 impl AccountState {
-    /// The state after an evaluation of `score`: the CTAs it opened are
-    /// recorded as open (on its as-of date), the rules that held are
-    /// remembered, and so are its band and score ([`LastScore`]). Proposed
-    /// closes stay proposals: closing is a person's decision, recorded by
-    /// whoever makes it.
+    /// The state after scoring `score` and, with rules, evaluating them
+    /// (`eval`): the CTAs it opened are recorded as open (on its as-of
+    /// date), the rules that held are remembered, and so are its band and
+    /// score ([`LastScore`]). Proposed closes stay proposals: closing is a
+    /// person's decision, recorded by whoever makes it. Without rules the
+    /// earlier records and held rules are kept as they were (a run without
+    /// `--rules` does not forget a rule set's CTAs).
     pub fn after(
         account: &str,
         before: Option<&AccountState>,
-        eval: &Evaluation,
+        eval: Option<&Evaluation>,
         score: &Score<'_>,
     ) -> AccountState {
         let as_of = score.account().data().as_of;
         let mut records = before.map(|s| s.records.clone()).unwrap_or_default();
-        records.extend(eval.actions.iter().filter_map(|a| match a {
-            Action::Open(cta) => Some(cta.record(as_of)),
-            _ => None,
-        }));
+        let held = match eval {
+            Some(eval) => {
+                records.extend(eval.actions.iter().filter_map(|a| match a {
+                    Action::Open(cta) => Some(cta.record(as_of)),
+                    _ => None,
+                }));
+                eval.held.clone()
+            }
+            None => before.map(|s| s.held.clone()).unwrap_or_default(),
+        };
         AccountState {
             account: account.to_string(),
             records,
-            held: eval.held.clone(),
+            held,
             last: Some(LastScore::of(score)),
         }
     }
@@ -159,9 +168,9 @@ pub struct StateIndex {
 }
 
 impl StateIndex {
-    /// Indexes a state file, checking every line; rule ids the rule set
-    /// does not have are counted and reported to `warn` (the records are
-    /// kept).
+    /// Indexes a state file, checking every line; with `rules`, rule ids
+    /// the rule set does not have are counted and reported to `warn` (the
+    /// records are kept).
     ///
     /// # Errors
     ///
@@ -169,12 +178,12 @@ impl StateIndex {
     /// appears twice.
     pub fn open(
         path: &str,
-        rules: &RuleSet,
+        rules: Option<&RuleSet>,
         warn: &mut dyn FnMut(String),
     ) -> Result<StateIndex, String> {
         let file = File::open(path).map_err(|e| format!("{path}: {e}"))?;
         let mut reader = BufReader::new(file.try_clone().map_err(|e| format!("{path}: {e}"))?);
-        let known: HashSet<&str> = rules.rule_ids().collect();
+        let known: Option<HashSet<&str>> = rules.map(|r| r.rule_ids().collect());
         let (mut lines, mut by_key) = (Vec::new(), HashMap::new());
         let (mut offset, mut n, mut unknown, mut first_unknown) = (0u64, 0usize, 0u64, None);
         let mut line = String::new();
@@ -200,7 +209,7 @@ impl StateIndex {
                 .map(|r| r.rule.as_str())
                 .chain(state.held.iter().map(String::as_str))
             {
-                if !known.contains(rule) {
+                if known.as_ref().is_some_and(|k| !k.contains(rule)) {
                     unknown += 1;
                     first_unknown.get_or_insert_with(|| rule.to_string());
                 }
