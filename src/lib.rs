@@ -177,8 +177,9 @@
 //!   serde_json and serde_path_to_error).
 //! * `toml`: the same for TOML (`from_toml_str`, `.toml` files).
 //! * `proptest`: `healthscore::strategy` gives proptest strategies for
-//!   values of any metric kind and for accounts valid under any model, for
-//!   property-testing your own score rules.
+//!   values of any metric kind, for accounts valid under any model, and
+//!   for accounts with the previous band and score, dates and events a
+//!   CTA rule set reads, for property-testing your own score and CTA rules.
 //!
 //! Configuration, accounts and every result are plain serde types: any
 //! serde format crate reads and writes them.

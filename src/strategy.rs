@@ -1,7 +1,9 @@
 //! Proptest strategies for property-testing score rules (feature `proptest`).
 //!
 //! They generate inputs that are valid for a given model, so properties can
-//! be about the rules rather than about input errors:
+//! be about the rules rather than about input errors ([`account`]; with a
+//! CTA rule set's dates, events and previous values,
+//! [`account_for_rules`]):
 //!
 //! ```
 //! use chrono::NaiveDate;
@@ -21,6 +23,7 @@
 use crate::account::AccountData;
 use crate::metric::MetricKind;
 use crate::model::Model;
+use crate::value::date::{FIRST, LAST};
 use crate::value::{Observation, Value};
 use chrono::NaiveDate;
 use proptest::prelude::*;
@@ -98,22 +101,135 @@ pub fn account(model: &Model, as_of: NaiveDate) -> BoxedStrategy<AccountData> {
             let mut data = AccountData::new("generated", Decimal::new(cents, 2), employees, as_of);
             data.stage = stage;
             for (id, judged, value, ago, superseded, gap) in observed.into_iter().flatten() {
-                // Near the calendar's start, observations fall on its first day.
+                // Near the calendar's start (year 1), observations fall on
+                // its first day.
                 let back = |from: NaiveDate, days: i64| {
                     from.checked_sub_days(chrono::Days::new(days.unsigned_abs()))
-                        .unwrap_or(NaiveDate::MIN)
+                        .map_or(FIRST, |d| d.max(FIRST))
                 };
                 let on = back(as_of, ago);
                 let mut obs = Observation::new(id, value, on);
                 if judged {
                     obs = obs.by("csm", "generated");
                 }
-                if superseded {
+                // An older value, where the calendar has a day before it (on
+                // the same day it would be a tie, which binding refuses).
+                let before = back(on, gap);
+                if superseded && before < on {
                     let mut old = obs.clone();
-                    old.observed_on = back(on, gap);
+                    old.observed_on = before;
                     data.observations.push(old);
                 }
                 data.observations.push(obs);
+            }
+            data
+        })
+        .boxed()
+}
+
+/// Accounts as a rule set sees them: [`account`]'s, plus what rules read
+/// beyond the score. Each has a previous band and a previous score one
+/// time in two (independently, so that a band drop, a score fall and
+/// hysteresis all occur), each date the rule set reads (its declared
+/// dates, and a lifecycle's entry date when it was compiled with one) four
+/// times in five, and each event it reads zero to two times. Dates fall
+/// within 400 days either side of `as_of`, half of them within 120 (where
+/// "renewal in 90 days" decides); events happen on `as_of` or up to 400
+/// days before it, half of them within 60.
+///
+/// So a property can be about any rule of the set, without the test
+/// knowing the names its rules use. Evaluate the accounts with the model
+/// the rule set was compiled for: another model's scores are refused
+/// ([`ModelMismatch`](crate::model::ModelMismatch)).
+///
+/// # Examples
+///
+/// A team's own property: an account whose band dropped two or more
+/// bands opens the playbook's `dropped` CTA on its first evaluation.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use healthscore::cta::{Action, RuleSet, RuleSetConfig};
+/// use healthscore::{strategy, Model};
+/// use proptest::prelude::*;
+///
+/// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+/// let rules: RuleSetConfig = serde_json::from_str(r#"{
+///   "rules": [{"id": "dropped", "title": "Dropped two bands", "kind": "risk",
+///              "touch": "high-touch", "owner": "csm", "when": {"dropped_bands": 2}}]
+/// }"#)?;
+/// let rules = RuleSet::new(rules, &model)?;
+/// let as_of = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+/// proptest!(|(data in strategy::account_for_rules(&model, &rules, as_of))| {
+///     let account = model.bind(data).expect("generated accounts are valid");
+///     let score = account.score();
+///     let dropped = match (account.data().previous_band, score.band()) {
+///         (Some(before), Some(now)) => now.index() >= before.index() + 2,
+///         _ => false,
+///     };
+///     let eval = rules.evaluate(&score, &[], &[]).expect("rules of this model");
+///     let opened = eval.actions.iter().any(|a| matches!(a, Action::Open(c) if c.rule == "dropped"));
+///     prop_assert_eq!(opened, dropped);
+/// });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn account_for_rules(
+    model: &Model,
+    rules: &crate::cta::RuleSet,
+    as_of: NaiveDate,
+) -> BoxedStrategy<AccountData> {
+    let shifted = move |days: i64| {
+        let moved = if days >= 0 {
+            as_of.checked_add_days(chrono::Days::new(days.unsigned_abs()))
+        } else {
+            as_of.checked_sub_days(chrono::Days::new(days.unsigned_abs()))
+        };
+        // Near the ends of the years accounts may use (1 to 9999), on
+        // their first or last day.
+        moved.map_or(if days >= 0 { LAST } else { FIRST }, |d| {
+            d.clamp(FIRST, LAST)
+        })
+    };
+    let dates: Vec<_> = rules
+        .reads
+        .dates
+        .iter()
+        .map(|name| {
+            let name = name.clone();
+            let days = prop_oneof![-120i64..=120, -400i64..=400];
+            proptest::option::weighted(0.8, days).prop_map(move |d| (name.clone(), d))
+        })
+        .collect();
+    let events: Vec<_> = rules
+        .reads
+        .events
+        .iter()
+        .map(|name| {
+            let name = name.clone();
+            let ago = prop_oneof![0i64..=60, 0i64..=400];
+            prop::collection::vec(ago, 0..=2).prop_map(move |d| (name.clone(), d))
+        })
+        .collect();
+    let previous = (
+        proptest::option::of(prop::sample::select(crate::Band::ALL.to_vec())),
+        proptest::option::of(0u32..=100_000_000),
+    );
+    (account(model, as_of), previous, dates, events)
+        .prop_map(move |(mut data, (band, score), dates, events)| {
+            data.previous_band = band;
+            data.previous_score = score.and_then(crate::Points::from_micros);
+            for (name, days) in dates {
+                if let Some(days) = days {
+                    data.dates.insert(name, shifted(days));
+                }
+            }
+            for (name, ago) in events {
+                for days in ago {
+                    data.events.push(crate::account::Event {
+                        name: name.clone(),
+                        date: shifted(-days),
+                    });
+                }
             }
             data
         })

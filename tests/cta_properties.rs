@@ -19,35 +19,83 @@ fn bundled() -> &'static (Model, RuleSet, RuleSetConfig) {
     })
 }
 
-/// Bundled-model accounts with renewal dates, events and a previous score.
+/// Bundled-model accounts with the playbook's dates and events and a
+/// previous band and score (`strategy::account_for_rules`).
 fn accounts() -> impl Strategy<Value = AccountData> {
-    let (model, _, _) = bundled();
-    (
-        healthscore::strategy::account(model, day(23)),
-        proptest::option::of(-30i64..400),
-        prop::collection::vec(-20i64..90, 0..3),
-        proptest::option::of((0u32..=100, prop::sample::select(Band::ALL.to_vec()))),
-    )
-        .prop_map(|(mut data, renewal, lost, previous)| {
-            if let Some(days) = renewal {
-                data.dates
-                    .insert("renewal".into(), day(23) + Duration::days(days));
-            }
-            for ago in lost {
-                data.events.push(Event {
-                    name: "champion_lost".into(),
-                    date: day(23) - Duration::days(ago),
-                });
-            }
-            if let Some((score, band)) = previous {
-                data.previous_score = Points::from_micros(score * 1_000_000);
-                data.previous_band = Some(band);
-            }
-            data
-        })
+    let (model, set, _) = bundled();
+    healthscore::strategy::account_for_rules(model, set, day(23))
+}
+
+/// What the strategy is for: every rule of the bundled playbook, each
+/// date and event it reads and each kind of previous value occur among a
+/// few hundred generated accounts, so properties over them reach every
+/// rule (a strategy without dates never reaches "renewal in 90 days").
+#[test]
+fn generated_accounts_reach_every_rule_of_the_playbook() {
+    use proptest::strategy::ValueTree;
+    let (model, set, config) = bundled();
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = accounts();
+    let (mut fired, mut dates, mut events) = (
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+        std::collections::BTreeSet::new(),
+    );
+    let (mut previous_band, mut previous_score) = (0, 0);
+    for _ in 0..600 {
+        let data = strategy.new_tree(&mut runner).unwrap().current();
+        dates.extend(data.dates.keys().cloned());
+        events.extend(data.events.iter().map(|e| e.name.clone()));
+        previous_band += usize::from(data.previous_band.is_some());
+        previous_score += usize::from(data.previous_score.is_some());
+        let account = model.bind(data).unwrap();
+        let eval = set.evaluate(&account.score(), &[], &[]).unwrap();
+        fired.extend(eval.held);
+    }
+    let all: std::collections::BTreeSet<String> =
+        config.rules.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(
+        fired,
+        all,
+        "rules never reached: {:?}",
+        all.difference(&fired)
+    );
+    let sorted = |names: &[String]| {
+        names
+            .iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(dates, sorted(&config.dates));
+    assert_eq!(events, sorted(&config.events));
+    assert!((200..400).contains(&previous_band), "{previous_band}");
+    assert!((200..400).contains(&previous_score), "{previous_score}");
+}
+
+/// As-of dates at the ends of the years accounts may use (1 to 9999).
+fn calendar_ends() -> impl Strategy<Value = chrono::NaiveDate> {
+    let first = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap();
+    let last = chrono::NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+    prop_oneof![
+        (0i64..30).prop_map(move |d| first + Duration::days(d)),
+        (0i64..30).prop_map(move |d| last - Duration::days(d)),
+    ]
 }
 
 proptest! {
+    /// Generated accounts stay valid where their dates would fall past the
+    /// calendar the library accepts: they are clamped to its ends.
+    #[test]
+    fn generated_accounts_bind_at_the_calendar_s_ends(
+        data in calendar_ends().prop_flat_map(|as_of| {
+            healthscore::strategy::account_for_rules(&bundled().0, &bundled().1, as_of)
+        })
+    ) {
+        let (model, set, _) = bundled();
+        let account = model.bind(data).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(set.evaluate(&account.score(), &[], &[]).is_ok());
+    }
+
     #[test]
     fn evaluation_is_deterministic(data in accounts()) {
         let (model, set, _) = bundled();
