@@ -183,6 +183,11 @@ fn mean_rounds_half_up_to_the_millionth_and_unscored_children_lower_coverage() {
         ["d"]
     );
     assert!(p.to_string().ends_with("; no score from d"), "{p}");
+    assert!(
+        p.to_string()
+            .contains(": no own score; mean of 3 of 4 children 54.1; "),
+        "{p}"
+    );
     // A parent with neither own data nor scored children has no score.
     let accounts = bind(
         &m,
@@ -197,8 +202,20 @@ fn mean_rounds_half_up_to_the_millionth_and_unscored_children_lower_coverage() {
     assert_eq!((q.overall, q.band), (None, None));
     assert_eq!(
         q.to_string(),
-        "q no score: no own score; mean of 0 children no score; no score from e"
+        "q no score: no own score; no child has a score; no score from e"
     );
+    // One child, scored: "1 child".
+    let accounts = bind(
+        &m,
+        vec![
+            acct("q", dec!(0), None, None),
+            acct("e", dec!(1), Some(0.4), Some("q")),
+        ],
+    );
+    let scores: Vec<Score<'_>> = accounts.iter().map(Account::score).collect();
+    let r = RollUps::new(&scores).unwrap();
+    let q = r.get("q").unwrap().to_string();
+    assert!(q.contains("; mean of 1 child 50.0"), "{q}");
 }
 
 #[test]

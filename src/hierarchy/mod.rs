@@ -162,7 +162,8 @@ impl RolledScore {
 impl fmt::Display for RolledScore {
     /// `group 87.5 green: own 100.0 (weight 50%) and mean of 2 children
     /// 75.0; de (50.0 yellow) pulls down 12.5 points`, with the unscored
-    /// children named. The headline is rounded down, as for scores.
+    /// children named (`mean of 2 of 3 children 75.0; …; no score from
+    /// fr`; with none scored, `no child has a score; no score from fr`). The headline is rounded down, as for scores.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let head = |p: Option<Points>| p.map_or("no score".to_string(), Points::tenths_down);
         write!(f, "{} {}", self.id, head(self.overall))?;
@@ -190,12 +191,22 @@ impl fmt::Display for RolledScore {
             RollupMethod::Worst => "worst",
             _ => "mean",
         };
-        write!(
-            f,
-            "{method} of {} children {}",
-            self.children_scored,
-            head(self.children_score)
-        )?;
+        // `mean of 2 children 75.0`, `mean of 2 of 3 children 75.0` (the
+        // third named below as without a score), `mean of 1 child 75.0`;
+        // with none scored, `no child has a score`.
+        let (scored, all) = (self.children_scored, self.children.len());
+        match self.children_score {
+            Some(p) if scored > 0 => {
+                let of = if scored < all {
+                    format!("{scored} of {all}")
+                } else {
+                    scored.to_string()
+                };
+                let noun = if all == 1 { "child" } else { "children" };
+                write!(f, "{method} of {of} {noun} {}", head(Some(p)))?;
+            }
+            _ => f.write_str("no child has a score")?,
+        }
         let child = self.pulled_down_by();
         let mut sep = "; ";
         if self.own_shortfall > child.map_or(Points::ZERO, |c| c.shortfall) {
