@@ -100,7 +100,7 @@ pub(crate) fn run(a: DiffArgs) -> Result<ExitCode, String> {
     {
         // Columns: each model reads its own (a metric one of them dropped
         // or added is a column only one reads).
-        let as_of = crate::score::as_of(a.as_of.as_deref())?;
+        let as_of = crate::score::as_of_for(&a.accounts, a.as_of.as_deref())?;
         for_each_row_pair(&a.accounts, [&old, &new], as_of, |pairs, rejections| {
             compare(&old, &new, Shape::Rows, pairs, rejections, &mut cmp, a.show);
             Ok(())

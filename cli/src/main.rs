@@ -127,7 +127,8 @@ pub(crate) struct Input {
     #[arg(long, default_value = "examples/data/portfolio.jsonl")]
     pub accounts: String,
     /// For columnar accounts without an `as_of` column: the date the
-    /// scores are as of (YYYY-MM-DD).
+    /// scores are as of (YYYY-MM-DD). A file with the column is scored as
+    /// of its dates, with a note saying so.
     #[arg(long)]
     pub as_of: Option<String>,
 }
@@ -139,7 +140,10 @@ impl Input {
         &self,
         model: &'m healthscore::Model,
     ) -> Result<Option<(&'m healthscore::Model, Option<chrono::NaiveDate>)>, String> {
-        Ok(Some((model, score::as_of(self.as_of.as_deref())?)))
+        Ok(Some((
+            model,
+            score::as_of_for(&self.accounts, self.as_of.as_deref())?,
+        )))
     }
 }
 
@@ -175,7 +179,8 @@ pub(crate) struct ScoreArgs {
     #[arg(long)]
     pub out: Option<String>,
     /// For columnar accounts without an `as_of` column: the date the
-    /// scores are as of (YYYY-MM-DD).
+    /// scores are as of (YYYY-MM-DD). A file with the column is scored as
+    /// of its dates, with a note saying so.
     #[arg(long)]
     pub as_of: Option<String>,
     /// A CTA rule set: each output object then carries `ctas` (JSON
@@ -253,7 +258,8 @@ pub(crate) struct DiffArgs {
     #[arg(long, default_value = "examples/data/portfolio.jsonl")]
     pub accounts: String,
     /// For columnar accounts without an `as_of` column: the date the
-    /// scores are as of (YYYY-MM-DD).
+    /// scores are as of (YYYY-MM-DD). A file with the column is scored as
+    /// of its dates, with a note saying so.
     #[arg(long)]
     pub as_of: Option<String>,
     /// How many changed accounts to list.

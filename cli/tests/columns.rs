@@ -434,3 +434,74 @@ fn same_lines(a: &str, b: &str) {
         assert_eq!(x, y, "line {}", n + 1);
     }
 }
+
+/// `--as-of` is for a file without an `as_of` column. Given for a file
+/// with one, every command says that the file's dates are used, and they
+/// are; for a file without one it is taken, without a note.
+#[test]
+fn as_of_beside_an_as_of_column_is_noted() {
+    let (_, columns) = v0m_accounts("as-of-column");
+    let text = std::fs::read_to_string(&columns).unwrap();
+    let header = text.lines().next().unwrap();
+    assert!(header.split(',').any(|c| c == "as_of"), "{header}");
+    let note = "has an as_of column: its dates are used, not --as-of 2031-01-01";
+    let out = tmp("as-of-column.out.csv");
+    let at = header.split(',').position(|c| c == "id").unwrap();
+    let first_id = text.lines().nth(1).unwrap().split(',').nth(at).unwrap();
+    for args in [
+        &["score", "--out", out.to_str().unwrap()][..],
+        &["score"],
+        &["portfolio"],
+        &["explain", first_id],
+    ] {
+        let run = hs()
+            .args(args)
+            .args(["--model", V0M, "--as-of", "2031-01-01", "--accounts"])
+            .arg(&columns)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{args:?}: {stderr}");
+        assert!(stderr.contains(note), "{args:?}: {stderr}");
+        if args == ["score"] {
+            let first: serde_json::Value =
+                serde_json::from_slice(run.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+            assert_ne!(first["as_of"], "2031-01-01", "{first}");
+        }
+    }
+    // Without the column, the flag is the date, and nothing is noted.
+    let without: String = text
+        .lines()
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let at = header.split(',').position(|c| c == "as_of").unwrap();
+            cells
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != at)
+                .map(|(_, c)| *c)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let file = tmp("as-of-column-without.csv");
+    std::fs::write(&file, without + "\n").unwrap();
+    let run = hs()
+        .args([
+            "score",
+            "--model",
+            V0M,
+            "--as-of",
+            "2031-01-01",
+            "--accounts",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!stderr.contains("has an as_of column"), "{stderr}");
+    let first: serde_json::Value =
+        serde_json::from_slice(run.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(first["as_of"], "2031-01-01", "{first}");
+}

@@ -112,7 +112,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let path = args.accounts.clone();
     let (progress, input) = if columnar {
-        let as_of = as_of(args.as_of.as_deref())?;
+        let as_of = as_of_for(&path, args.as_of.as_deref())?;
         let progress = crate::progress::Progress::for_rows("scoring");
         (
             progress,
@@ -266,6 +266,27 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     }
 }
 
+/// `--as-of` for the columnar file `path` ([`as_of`]), with a note where
+/// the file has an `as_of` column: its dates are the ones used and the
+/// flag is ignored (a row with an empty one is rejected), which a user
+/// who meant to score the whole file as of another date would otherwise
+/// not know.
+pub(crate) fn as_of_for(
+    path: &str,
+    given: Option<&str>,
+) -> Result<Option<chrono::NaiveDate>, String> {
+    let day = as_of(given)?;
+    if let (Some(day), Ok(Some(names))) = (day, healthscore_arrow::column_names(path.as_ref())) {
+        if names.iter().any(|n| n == "as_of") {
+            say!(
+                "note: {} has an as_of column: its dates are used, not --as-of {day} (a row with none is rejected)",
+                crate::terminal::printable(path)
+            );
+        }
+    }
+    Ok(day)
+}
+
 /// `--as-of`, for columnar accounts without an `as_of` column: exactly
 /// YYYY-MM-DD in the years the library accepts (a date past them would
 /// reject every row one by one instead of the command).
@@ -296,7 +317,7 @@ pub(crate) fn as_of(given: Option<&str>) -> Result<Option<chrono::NaiveDate>, St
 /// path into `out`, a Parquet, CSV, JSON-lines or Arrow IPC file; with `--rules`, each row's CTAs too.
 fn columns(args: &ScoreArgs, out: &str) -> Result<ExitCode, String> {
     let model = Model::from_path(&args.model).map_err(|e| e.to_string())?;
-    let as_of = as_of(args.as_of.as_deref())?;
+    let as_of = as_of_for(&args.accounts, args.as_of.as_deref())?;
     let threads = match args.threads {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -178,7 +178,7 @@ mod widen;
 pub use accounts::{account_data, read_accounts};
 pub use buffers::ScoreBuffers;
 pub use destination::{temporary_path, Destination};
-pub use files::{score_file, score_file_with_progress, FileStats, Format};
+pub use files::{column_names, score_file, score_file_with_progress, FileStats, Format};
 pub use input::Options;
 pub use output::{result_fields, score_batch, score_batch_into};
 pub use records::{ResultRow, ResultTable};
