@@ -14,6 +14,10 @@ use healthscore::model::Fingerprint;
 use healthscore::{Band, Model};
 use std::sync::Arc;
 
+/// What a results schema was built from: the input's `id` field,
+/// `drivers`, the rules' content hash and the model's fingerprint hash.
+type SchemaKey = (Option<FieldRef>, bool, Option<u64>, u64);
+
 /// What [`score_batch_into`](crate::score_batch_into) reuses from call to call: the batch path's
 /// working columns, and the buffers of the results it returned last,
 /// taken back once the caller has dropped them.
@@ -74,8 +78,9 @@ pub struct ScoreBuffers {
     /// The dictionaries' names of the model scored last.
     names: Option<Arc<Names>>,
     /// The results' schema last built, with what it was built from: the
-    /// input's `id` field, `drivers`, and whether there were rules.
-    schema: Option<(Option<FieldRef>, bool, bool, SchemaRef)>,
+    /// input's `id` field, `drivers`, the rules' content hash (if any) and
+    /// the model's fingerprint hash (both in its metadata).
+    schema: Option<(SchemaKey, SchemaRef)>,
     /// Where the columns were in the schema scored last.
     layout: Option<Arc<Layout>>,
 }
@@ -251,20 +256,30 @@ impl ScoreBuffers {
     }
 
     /// The results' schema: `id` as read (when the input has one), then
-    /// [`result_fields`](crate::result_fields); the last call's when it was
-    /// built from the same.
-    pub(crate) fn schema(&mut self, id: Option<&FieldRef>, options: &Options) -> SchemaRef {
-        let (drivers, rules) = (options.drivers, options.rules.is_some());
-        if let Some((i, d, r, schema)) = &self.schema {
-            if i.as_ref() == id && *d == drivers && *r == rules {
+    /// [`result_fields`](crate::result_fields), with
+    /// [`results_metadata`](crate::results_metadata); the last call's when
+    /// it was built from the same.
+    pub(crate) fn schema(
+        &mut self,
+        model: &Model,
+        id: Option<&FieldRef>,
+        options: &Options,
+    ) -> SchemaRef {
+        let drivers = options.drivers;
+        let rules = options.rules.as_ref().map(|r| r.content_hash());
+        let print = model.fingerprint().hash;
+        let key = (id.cloned(), drivers, rules, print);
+        if let Some((built, schema)) = &self.schema {
+            if *built == key {
                 return schema.clone();
             }
         }
         let mut fields: Vec<FieldRef> = Vec::with_capacity(13);
         fields.extend(id.cloned());
         fields.extend(crate::result_fields(options).iter().cloned());
-        let schema = Arc::new(Schema::new(fields));
-        self.schema = Some((id.cloned(), drivers, rules, schema.clone()));
+        let schema =
+            Arc::new(Schema::new(fields).with_metadata(crate::results_metadata(model, options)));
+        self.schema = Some((key, schema.clone()));
         schema
     }
 

@@ -443,9 +443,26 @@ pub(crate) fn open(
 /// had held the first rows of each row group). Bands, segments,
 /// scorecards, drivers, coverage, CTAs and errors, which repeat, keep
 /// theirs (a test reads the encodings back).
-pub(crate) fn parquet_properties() -> parquet::file::properties::WriterProperties {
+///
+/// The schema's metadata ([`results_metadata`](crate::results_metadata))
+/// also goes into the file's own key-value metadata, where readers that
+/// do not decode Arrow's schema find it (polars'
+/// `read_parquet_metadata`, a Parquet tool's key-value view), in key order.
+pub(crate) fn parquet_properties(
+    metadata: &std::collections::HashMap<String, String>,
+) -> parquet::file::properties::WriterProperties {
     use parquet::schema::types::ColumnPath;
     let mut properties = parquet::file::properties::WriterProperties::builder();
+    if !metadata.is_empty() {
+        let mut pairs: Vec<_> = metadata.iter().collect();
+        pairs.sort();
+        properties = properties.set_key_value_metadata(Some(
+            pairs
+                .into_iter()
+                .map(|(k, v)| parquet::file::metadata::KeyValue::new(k.clone(), v.clone()))
+                .collect(),
+        ));
+    }
     for column in ["id", "score", "deployment", "engagement", "adoption", "roi"] {
         properties = properties.set_column_dictionary_enabled(ColumnPath::from(column), false);
     }
@@ -488,7 +505,9 @@ fn run(
     // Hidden, beside the output (the same file system, so the rename is
     // atomic), named as the CLI's state and report files are while
     // written; removed if anything below fails.
-    let mut writer = ResultsFile::create(output, Arc::new(Schema::new(fields)))?;
+    let schema =
+        Schema::new(fields).with_metadata(crate::results_metadata(scorer.model(), options));
+    let mut writer = ResultsFile::create(output, Arc::new(schema))?;
     let mut stats = FileStats {
         expected_rows,
         ..FileStats::default()

@@ -180,7 +180,7 @@ pub use buffers::ScoreBuffers;
 pub use destination::{temporary_path, Destination};
 pub use files::{column_names, score_file, score_file_with_progress, FileStats, Format};
 pub use input::Options;
-pub use output::{result_fields, score_batch, score_batch_into};
+pub use output::{result_fields, results_metadata, score_batch, score_batch_into};
 pub use records::{ResultRow, ResultTable};
 pub use results_file::ResultsFile;
 

@@ -48,6 +48,64 @@ pub fn result_fields(options: &Options) -> Fields {
     Fields::from(fields)
 }
 
+/// What a results file says of itself, in its schema's metadata (a
+/// Parquet file's key-value metadata, an Arrow IPC file's schema): the
+/// model that scored it, and the CTA rules with [`Options::rules`], so
+/// that a file found in a warehouse names what produced it, as each
+/// `ScoreRecord` does.
+///
+/// | key | value |
+/// |---|---|
+/// | `healthscore.model` | the model's name |
+/// | `healthscore.model_version` | its version |
+/// | `healthscore.model_fingerprint` | its fingerprint, 16 hex digits (a `ScoreRecord`'s `model_fingerprint`) |
+/// | `healthscore.rules` | with rules: their count and [content hash](healthscore::cta::RuleSet::content_hash), `10 rules, 3f2a…` |
+///
+/// [`score_file`](crate::score_file) and [`ResultTable`](crate::ResultTable)
+/// write it; CSV and JSON lines have nowhere to keep it.
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::Model;
+/// use healthscore_arrow::{results_metadata, Options};
+/// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+/// let meta = results_metadata(&model, &Options::default());
+/// assert_eq!(meta["healthscore.model"], model.fingerprint().name);
+/// assert_eq!(meta["healthscore.model_fingerprint"].len(), 16);
+/// assert!(!meta.contains_key("healthscore.rules"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn results_metadata(
+    model: &healthscore::Model,
+    options: &Options,
+) -> std::collections::HashMap<String, String> {
+    let print = model.fingerprint();
+    let mut meta = std::collections::HashMap::from([
+        ("healthscore.model".to_string(), print.name.clone()),
+        (
+            "healthscore.model_version".to_string(),
+            print.version.clone(),
+        ),
+        (
+            "healthscore.model_fingerprint".to_string(),
+            format!("{:016x}", print.hash),
+        ),
+    ]);
+    if let Some(rules) = &options.rules {
+        meta.insert(
+            "healthscore.rules".to_string(),
+            format!(
+                "{} rule{}, {:016x}",
+                rules.len(),
+                if rules.len() == 1 { "" } else { "s" },
+                rules.content_hash()
+            ),
+        );
+    }
+    meta
+}
+
 /// Scores a record batch (see the [crate documentation](crate) for the
 /// columns read and written).
 ///
@@ -220,7 +278,7 @@ impl Results {
         if let (Some(_), Some(column)) = (id, layout.get(input, Convention::Id)) {
             columns.push(column.clone());
         }
-        let schema = buffers.schema(id, options);
+        let schema = buffers.schema(model, id, options);
         // Band, segment, scorecard and driver as dictionaries: one small
         // array of names (built once per model) and an index per row, no
         // string built per row.

@@ -160,7 +160,9 @@ impl ResultTable {
                 .collect()
         });
         ResultTable {
-            schema: Arc::new(Schema::new(fields)),
+            schema: Arc::new(
+                Schema::new(fields).with_metadata(crate::results_metadata(model, options)),
+            ),
             drivers: options.drivers,
             rules: options.rules.is_some(),
             rows: Vec::new(),

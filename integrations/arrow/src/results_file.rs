@@ -80,7 +80,7 @@ impl ResultsFile {
                 parquet::arrow::ArrowWriter::try_new(
                     file,
                     schema.clone(),
-                    Some(crate::files::parquet_properties()),
+                    Some(crate::files::parquet_properties(schema.metadata())),
                 )
                 .map_err(|e| Error::from(e).writing(output))?,
             ),
