@@ -590,8 +590,6 @@ fn with_plain_id(batch: &RecordBatch, values: &DataType) -> Result<RecordBatch, 
         *column = arrow_cast::cast(column, values)?;
         *field = Arc::new(field.as_ref().clone().with_data_type(values.clone()));
     }
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns,
-    )?)
+    let schema = Schema::new(fields).with_metadata(batch.schema().metadata().clone());
+    Ok(RecordBatch::try_new(Arc::new(schema), columns)?)
 }
