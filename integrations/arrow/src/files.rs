@@ -367,6 +367,9 @@ pub(crate) fn open(
     in_format: Format,
 ) -> Result<Opened, Error> {
     let read = |e: Error| e.in_file(input);
+    if input.is_dir() {
+        return Err(Error::Directory(input.display().to_string()));
+    }
     let file = File::open(input).map_err(io(input))?;
     let mut ids = Ids::default();
     let mut expected_rows = None;

@@ -258,6 +258,12 @@ pub enum Error {
         /// The error writing it (an I/O, Parquet or Arrow error).
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A directory where a file of accounts was expected: a warehouse's
+    /// or Spark's export in parts (`accounts.parquet/part-0000.parquet`,
+    /// ...). Each part is a file to score; the SQL path
+    /// (`healthscore-datafusion`) reads the directory as one table.
+    #[error("{0}: a directory, not a file: score its parts one by one (part-0000.parquet, ...), or read the directory as one table with the SQL path (healthscore-datafusion: register_parquet on it)")]
+    Directory(String),
     /// A file name whose extension is not one of [`Format`]'s.
     #[error("{0}: expected a .parquet, .csv, .arrow (.feather), .arrows or .jsonl file")]
     Format(String),
@@ -337,6 +343,7 @@ impl Error {
             | Error::File { .. }
             | Error::Output { .. }
             | Error::Format(_)
+            | Error::Directory(_)
             | Error::NotCommaSeparated { .. }
             | Error::NotUtf8 { .. }
             | Error::HeaderNotUtf8 { .. }

@@ -1,0 +1,91 @@
+//! A warehouse's (or Spark's) export in parts, `accounts.parquet/part-*.parquet`
+//! beside a `_SUCCESS` marker, is what `score_file` and the CLI refuse as
+//! a directory and point at the SQL path for: registered as one table,
+//! its rows score as the same accounts in one record batch do.
+
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+#[path = "../../arrow/tests/support/v0m_arrow.rs"]
+mod v0m_arrow;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Decimal128Type, Int64Type};
+use arrow_array::{Array, RecordBatch};
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use healthscore::batch::Scorer;
+use healthscore_datafusion::{register, Options};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Per id: the score in millionths (None: no score).
+fn scores(id: &dyn Array, score: &dyn Array) -> BTreeMap<i64, Option<i128>> {
+    let (id, score) = (
+        id.as_primitive::<Int64Type>(),
+        score.as_primitive::<Decimal128Type>(),
+    );
+    (0..id.len())
+        .map(|r| (id.value(r), score.is_valid(r).then(|| score.value(r))))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_directory_of_parts_scores_as_one_table() {
+    let model = Arc::new(v0m::model());
+    let batch: RecordBatch = v0m_arrow::record_batch(&v0m::generate(5_000, 4), Vec::new());
+    let options = Options {
+        as_of: Some(v0m::day()),
+        ..Options::default()
+    };
+    let whole = healthscore_arrow::score_batch(&Scorer::new(&model), &batch, &options).unwrap();
+    let want = scores(
+        whole.column_by_name("id").unwrap(),
+        whole.column_by_name("score").unwrap(),
+    );
+
+    let scratch = tempfile::Builder::new()
+        .prefix("healthscore-df-parts-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path().join("accounts.parquet");
+    std::fs::create_dir(&dir).unwrap();
+    for (i, start) in [0, 1_700, 3_100].into_iter().enumerate() {
+        let end = [1_700, 3_100, 5_000][i];
+        let part = batch.slice(start, end - start);
+        v0m_arrow::write_parquet(&dir.join(format!("part-{i:04}.parquet")), &part, 1_000);
+    }
+    std::fs::write(dir.join("_SUCCESS"), "").unwrap();
+
+    // score_file refuses the directory, naming the SQL path.
+    let refused = healthscore_arrow::score_file(
+        &Scorer::new(&model),
+        &dir,
+        &scratch.path().join("scores.parquet"),
+        &options,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(refused.contains("a directory, not a file"), "{refused}");
+    assert!(refused.contains("SQL path"), "{refused}");
+
+    let ctx = SessionContext::new();
+    ctx.register_parquet(
+        "accounts",
+        dir.to_str().unwrap(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
+    let udf = register(&ctx, model.clone(), options.clone());
+    let sql = format!(
+        "SELECT id, h['score'] FROM (SELECT id, {} AS h FROM accounts)",
+        udf.sql_call()
+    );
+    let mut got = BTreeMap::new();
+    for b in ctx.sql(&sql).await.unwrap().collect().await.unwrap() {
+        got.extend(scores(b.column(0).as_ref(), b.column(1).as_ref()));
+    }
+    assert_eq!(got.len(), 5_000);
+    assert_eq!(got, want);
+    assert_eq!(udf.rows_scored(), 5_000);
+}
