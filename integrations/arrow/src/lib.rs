@@ -152,6 +152,7 @@ mod blank;
 mod blocks;
 mod buffers;
 mod cast;
+mod column_names;
 mod convert;
 mod decimal;
 mod destination;
@@ -177,8 +178,9 @@ mod widen;
 
 pub use accounts::{account_data, read_accounts};
 pub use buffers::ScoreBuffers;
+pub use column_names::column_names;
 pub use destination::{temporary_path, Destination};
-pub use files::{column_names, score_file, score_file_with_progress, FileStats, Format};
+pub use files::{score_file, score_file_with_progress, FileStats, Format};
 pub use input::Options;
 pub use output::{result_fields, results_metadata, score_batch, score_batch_into};
 pub use records::{ResultRow, ResultTable};
