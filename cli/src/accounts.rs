@@ -117,9 +117,7 @@ pub(crate) fn for_each_chunk_watching(
     watch: Option<&str>,
     mut visit: impl FnMut(Chunk, &Rejections<'_>) -> Result<(), String>,
 ) -> Result<u64, String> {
-    let columnar = healthscore_arrow::Format::of(path.as_ref())
-        .ok()
-        .filter(|f| f.is_columnar());
+    let columnar = columnar(path)?;
     if let Some(format) = columnar {
         let Some((model, as_of)) = columns else {
             let kind = match format {
@@ -421,4 +419,19 @@ pub(crate) fn try_bind<'m>(
         }
     }
     (bound, refused)
+}
+
+/// The format of the accounts at `path` when they are columns: a file's
+/// by its extension, a directory's by its parts' (an export of one table
+/// in several files); `None` for JSON.
+///
+/// # Errors
+///
+/// A directory that is not parts of one table, saying why.
+pub(crate) fn columnar(path: &str) -> Result<Option<healthscore_arrow::Format>, String> {
+    match healthscore_arrow::Format::of_accounts(path.as_ref()) {
+        Ok(format) => Ok(Some(format).filter(|f| f.is_columnar())),
+        Err(e) if std::path::Path::new(path).is_dir() => Err(e.to_string()),
+        Err(_) => Ok(None),
+    }
 }

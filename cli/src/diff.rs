@@ -95,9 +95,7 @@ pub(crate) fn run(a: DiffArgs) -> Result<ExitCode, String> {
     let old = Model::from_path(&a.old_model).map_err(|e| format!("old model: {e}"))?;
     let new = Model::from_path(&a.new_model).map_err(|e| format!("new model: {e}"))?;
     let mut cmp = Comparison::default();
-    let rejected = if healthscore_arrow::Format::of(a.accounts.as_ref())
-        .is_ok_and(healthscore_arrow::Format::is_columnar)
-    {
+    let rejected = if crate::accounts::columnar(&a.accounts)?.is_some() {
         // Columns: each model reads its own (a metric one of them dropped
         // or added is a column only one reads).
         let as_of = crate::score::as_of_for(&a.accounts, a.as_of.as_deref())?;

@@ -4,42 +4,12 @@
 //! CSV, and `score --out` writes them.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 mod common;
 use common::generated::generated_as_columns;
-use common::{hs, ipc_batches, tmp};
+use common::{hs, ipc_batches, tmp, to_ipc};
 
 const V0M: &str = "examples/data/model-v0m.json";
-
-/// The CSV file of columns `csv` as an Arrow IPC file (or stream) at
-/// `path`, its columns as text (as the CSV reader gives them), in
-/// batches of 64 rows.
-fn to_ipc(csv: &Path, path: &Path, stream: bool) {
-    let file = std::fs::File::open(csv).unwrap();
-    let header = std::fs::read_to_string(csv).unwrap();
-    let names = header.lines().next().unwrap().split(',');
-    let schema = Arc::new(arrow_schema::Schema::new(
-        names
-            .map(|n| arrow_schema::Field::new(n, arrow_schema::DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    ));
-    let reader = arrow_csv::ReaderBuilder::new(schema.clone())
-        .with_header(true)
-        .with_batch_size(64)
-        .build(file)
-        .unwrap();
-    let out = std::fs::File::create(path).unwrap();
-    if stream {
-        let mut w = arrow_ipc::writer::StreamWriter::try_new(out, &schema).unwrap();
-        reader.for_each(|b| w.write(&b.unwrap()).unwrap());
-        w.finish().unwrap();
-    } else {
-        let mut w = arrow_ipc::writer::FileWriter::try_new(out, &schema).unwrap();
-        reader.for_each(|b| w.write(&b.unwrap()).unwrap());
-        w.finish().unwrap();
-    }
-}
 
 fn run(args: &[&str], accounts: &Path) -> (Option<i32>, Vec<u8>, String) {
     let out = hs()

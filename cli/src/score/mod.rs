@@ -79,8 +79,7 @@ pub(crate) fn open_input(path: &str) -> Result<Box<dyn std::io::BufRead + Send>,
 /// Runs `score`.
 pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     // By extension, in any case (a spreadsheet's `EXPORT.CSV` too).
-    let columnar =
-        healthscore_arrow::Format::of(args.accounts.as_ref()).is_ok_and(|f| f.is_columnar());
+    let columnar = crate::accounts::columnar(&args.accounts)?.is_some();
     // Into a results table (`--out`), without CTA state; else a columnar
     // file's rows are scored as the same accounts in JSON are (below): to
     // standard output, with CTA state between runs where asked.

@@ -137,7 +137,7 @@ pub fn read_accounts<E: From<Error>>(
     options: &Options,
     mut visit: impl FnMut(u64, Vec<Result<AccountData, String>>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let format = Format::of(input)?;
+    let format = Format::of_accounts(input)?;
     if !format.is_columnar() {
         return Err(Error::Format(format!(
             "{} (JSON lines are read by `healthscore` itself)",

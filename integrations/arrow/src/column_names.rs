@@ -2,20 +2,21 @@
 //! caller checks before scoring (the CLI's note on `--as-of` beside an
 //! `as_of` column).
 
-use crate::files::{csv_schema, io, Format};
+use crate::files::{open_file, Format};
 use crate::Error;
-use std::fs::File;
 use std::path::Path;
 
 /// The names of the columns of a Parquet, CSV or Arrow IPC file, from its
-/// schema (a Parquet or Arrow file's footer, a CSV file's header line),
-/// without reading its rows; `None` for JSON lines (accounts, not
-/// columns) and for what is not a regular file (a named pipe's stream
-/// would be consumed by looking).
+/// schema (a Parquet or Arrow file's footer, a CSV file's header line; a
+/// directory of [`parts`](crate::parts), its first part's), without
+/// reading its rows; `None` for JSON lines (accounts, not columns) and
+/// for what is not a regular file (a named pipe's stream would be
+/// consumed by looking).
 ///
 /// A caller can tell ahead of scoring what the file will be read with:
-/// the command-line tool notes that `--as-of` ([`Options::as_of`]) only
-/// fills in rows whose `as_of` is empty when the file has that column.
+/// the command-line tool notes that `--as-of`
+/// ([`Options::as_of`](crate::Options::as_of)) is not used when the file
+/// has an `as_of` column, whose dates are.
 ///
 /// # Errors
 ///
@@ -36,39 +37,33 @@ use std::path::Path;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn column_names(input: &Path) -> Result<Option<Vec<String>>, Error> {
-    let format = Format::of(input)?;
+    let format = Format::of_accounts(input)?;
     if !format.is_columnar() {
         return Ok(None);
     }
-    if !std::fs::metadata(input).map_err(io(input))?.is_file() {
+    // A directory of parts: its first part's (every part has them).
+    let first = match input.is_dir() {
+        true => crate::parts(input)?.0.into_iter().next(),
+        false => Some(input.to_path_buf()),
+    };
+    let Some(file) = first else {
+        return Ok(None);
+    };
+    let io = |source| Error::Io {
+        path: file.display().to_string(),
+        source,
+    };
+    if !std::fs::metadata(&file).map_err(io)?.is_file() {
         return Ok(None);
     }
-    // No model reads nothing: an empty model is not at hand, so the
-    // columns are those of the reader opened without a projection.
-    let schema = match format {
-        Format::Csv | Format::JsonLines => csv_schema(input).map_err(|e| e.in_file(input))?,
-        Format::Arrow | Format::ArrowStream => crate::ipc_file::open(input, |_| None, 1)
-            .map_err(|e| e.in_file(input))?
-            .schema()
-            .as_ref()
-            .clone(),
-        Format::Parquet => {
-            let file = File::open(input).map_err(io(input))?;
-            crate::quiet_panics::catch(|| {
-                parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-            })
-            .unwrap_or_else(|panic| {
-                Err(parquet::errors::ParquetError::General(format!(
-                    "the Parquet reader stopped on this file ({panic}): a damaged file?"
-                )))
-            })
-            .map_err(|e| Error::from(e).in_file(input))?
-            .schema()
-            .as_ref()
-            .clone()
-        }
-    };
+    let opened = open_file(&file, format, |_| None)?;
     Ok(Some(
-        schema.fields().iter().map(|f| f.name().clone()).collect(),
+        opened
+            .reader
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect(),
     ))
 }

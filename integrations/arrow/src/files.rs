@@ -63,6 +63,21 @@ impl Format {
         }
     }
 
+    /// The format of accounts at `path`: a file's by its extension
+    /// ([`of`](Self::of)), a directory's by its parts' ([`parts`](crate::parts):
+    /// a warehouse's export of one table in several files).
+    ///
+    /// # Errors
+    ///
+    /// As [`of`](Self::of) for a file, as [`parts`](crate::parts) for a
+    /// directory.
+    pub fn of_accounts(path: &Path) -> Result<Format, Error> {
+        if path.is_dir() {
+            return crate::parts(path).map(|(_, format)| format);
+        }
+        Format::of(path)
+    }
+
     /// True for the formats of accounts as columns, which
     /// [`score_file`] and [`read_accounts`](crate::read_accounts) read:
     /// all but JSON lines (accounts as the row API's JSON objects, read
@@ -261,9 +276,24 @@ pub fn score_file_with_progress(
     options: &Options,
     mut progress: impl FnMut(&FileStats),
 ) -> Result<FileStats, Error> {
-    let in_format = Format::of(input)?;
+    let in_format = Format::of_accounts(input)?;
     // An output of an unknown extension fails before a row is read.
     Format::of(output)?;
+    // Nor into a directory of parts being read: the results would be
+    // read as a part of the accounts the next time.
+    if input.is_dir() {
+        let parent = output.parent().filter(|p| !p.as_os_str().is_empty());
+        let into = std::fs::canonicalize(parent.unwrap_or(Path::new(".")));
+        if into.is_ok() && into.ok() == std::fs::canonicalize(input).ok() {
+            return Err(Error::Parts {
+                path: input.display().to_string(),
+                why: format!(
+                    "the results ({}) would be written among its parts, and read as one the next time: write them elsewhere",
+                    output.display()
+                ),
+            });
+        }
+    }
     if !in_format.is_columnar() {
         return Err(Error::Format(format!(
             "{} (JSON lines are read by `healthscore score`)",
@@ -292,18 +322,29 @@ pub(crate) struct Opened {
     pub(crate) ragged: crate::ragged::Found,
 }
 
-/// Opens `input` (Parquet, CSV or Arrow IPC) for reading: only the columns `model`
-/// reads are decoded, a CSV file's columns as text and through
+/// Opens `input` (Parquet, CSV or Arrow IPC; or a directory of Parquet
+/// or Arrow parts, [`parts`](crate::parts)) for reading: only the columns
+/// `model` reads are decoded, a CSV file's columns as text and through
 /// [`Ragged`](crate::ragged::Ragged). Errors name the file.
 pub(crate) fn open(
     model: &healthscore::Model,
     input: &Path,
     in_format: Format,
 ) -> Result<Opened, Error> {
-    let read = |e: Error| e.in_file(input);
     if input.is_dir() {
-        return Err(Error::Directory(input.display().to_string()));
+        return crate::parts::open(model, input);
     }
+    open_file(input, in_format, |schema| projection(model, schema))
+}
+
+/// Opens the file `input` with the columns `project` picks from its
+/// schema (all of them for `None`).
+pub(crate) fn open_file(
+    input: &Path,
+    in_format: Format,
+    project: impl Fn(&Schema) -> Option<Vec<usize>>,
+) -> Result<Opened, Error> {
+    let read = |e: Error| e.in_file(input);
     let file = File::open(input).map_err(io(input))?;
     let mut ids = Ids::default();
     let mut expected_rows = None;
@@ -333,7 +374,7 @@ pub(crate) fn open(
             ids.expect(rows);
             expected_rows = u64::try_from(rows).ok();
             // Columns the model does not read are not decoded.
-            if let Some(columns) = projection(model, builder.schema()) {
+            if let Some(columns) = project(builder.schema()) {
                 let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), columns);
                 builder = builder.with_projection(mask);
             }
@@ -343,12 +384,11 @@ pub(crate) fn open(
             Box::new(crate::quiet_panics::Caught::new(Box::new(built), "Parquet"))
         }
         Format::Arrow | Format::ArrowStream => {
-            crate::ipc_file::open(input, |schema| projection(model, schema), BATCH_ROWS)
-                .map_err(read)?
+            crate::ipc_file::open(input, &project, BATCH_ROWS).map_err(read)?
         }
         Format::Csv | Format::JsonLines => {
             let schema = csv_schema(input).map_err(read)?;
-            let columns = projection(model, &schema);
+            let columns = project(&schema);
             let mut builder = arrow_csv::ReaderBuilder::new(Arc::new(schema))
                 .with_header(true)
                 .with_batch_size(BATCH_ROWS);

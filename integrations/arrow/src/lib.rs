@@ -166,6 +166,7 @@ mod layout;
 mod money;
 mod output;
 mod parquet_file;
+mod parts;
 mod pipeline;
 mod projection;
 mod quiet_panics;
@@ -183,6 +184,7 @@ pub use destination::{temporary_path, Destination};
 pub use files::{score_file, score_file_with_progress, FileStats, Format};
 pub use input::Options;
 pub use output::{result_fields, results_metadata, score_batch, score_batch_into};
+pub use parts::parts;
 pub use records::{ResultRow, ResultTable};
 pub use results_file::ResultsFile;
 
@@ -260,12 +262,16 @@ pub enum Error {
         /// The error writing it (an I/O, Parquet or Arrow error).
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// A directory where a file of accounts was expected: a warehouse's
-    /// or Spark's export in parts (`accounts.parquet/part-0000.parquet`,
-    /// ...). Each part is a file to score; the SQL path
-    /// (`healthscore-datafusion`) reads the directory as one table.
-    #[error("{0}: a directory, not a file: score its parts one by one (part-0000.parquet, ...), or read the directory as one table with the SQL path (healthscore-datafusion: register_parquet on it)")]
-    Directory(String),
+    /// A directory of parts that cannot be read as one table: what is
+    /// wrong with it (no part, a file that is not one, parts of two
+    /// formats, CSV parts, a subdirectory). See [`parts`].
+    #[error("{path}: {why}")]
+    Parts {
+        /// The directory.
+        path: String,
+        /// What is wrong.
+        why: String,
+    },
     /// A file name whose extension is not one of [`Format`]'s.
     #[error("{0}: expected a .parquet, .csv, .arrow (.feather), .arrows or .jsonl file")]
     Format(String),
@@ -345,7 +351,7 @@ impl Error {
             | Error::File { .. }
             | Error::Output { .. }
             | Error::Format(_)
-            | Error::Directory(_)
+            | Error::Parts { .. }
             | Error::NotCommaSeparated { .. }
             | Error::NotUtf8 { .. }
             | Error::HeaderNotUtf8 { .. }
@@ -353,6 +359,13 @@ impl Error {
             | Error::NotArrow { .. }
             | Error::EmptyCsv(_)
             | Error::SameFile(_) => self,
+            // A part of a directory's error, already named by its part.
+            Error::Arrow(arrow_schema::ArrowError::ExternalError(e)) if e.is::<Error>() => {
+                match e.downcast::<Error>() {
+                    Ok(named) => *named,
+                    Err(e) => Error::Arrow(arrow_schema::ArrowError::ExternalError(e)),
+                }
+            }
             // The I/O error itself where the reader wrapped one (a
             // directory reads as `Is a directory`, not `External: …`).
             Error::Arrow(arrow_schema::ArrowError::IoError(_, source)) => Error::Io {

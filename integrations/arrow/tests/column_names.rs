@@ -1,5 +1,5 @@
 //! `column_names`: a file's columns from its schema, without its rows, in
-//! each format; nothing for JSON lines or what is not a regular file.
+//! each format and for a directory of parts; nothing for JSON lines.
 
 #[path = "support/columns.rs"]
 mod columns;
@@ -39,10 +39,14 @@ fn column_names_reads_each_format_s_schema() {
     std::fs::write(&csv, "id,as_of,notes\na,2024-10-04,x\n").unwrap();
     assert_eq!(column_names(&csv).unwrap().unwrap(), expected);
 
-    // JSON lines are accounts, not columns; a directory is not a file.
+    // JSON lines are accounts, not columns; a directory of parts has its
+    // first part's; one without parts is an error.
     assert_eq!(column_names(&dir.join("a.jsonl")).unwrap(), None);
-    std::fs::create_dir(dir.join("d.parquet")).unwrap();
-    assert_eq!(column_names(&dir.join("d.parquet")).unwrap(), None);
+    let parts = dir.join("d.parquet");
+    std::fs::create_dir(&parts).unwrap();
+    assert!(column_names(&parts).is_err());
+    std::fs::copy(&parquet, parts.join("part-0.parquet")).unwrap();
+    assert_eq!(column_names(&parts).unwrap().unwrap(), expected);
     // Text named as Parquet, a file that is not there, an unknown
     // extension: errors naming the file.
     let fake = dir.join("fake.parquet");

@@ -262,16 +262,18 @@ fn errors_name_the_file_and_leave_earlier_results_whole() {
         "{e}"
     );
 
-    // A directory named as accounts (a Spark export of part files):
-    // said to be one, named, with what to do.
+    // A directory named as accounts is read as parts of one table
+    // (tests/parts.rs): without any, that is what it says.
     for name in ["folder.parquet", "folder.csv"] {
         let folder = d.join(name);
         std::fs::create_dir_all(&folder).unwrap();
         let e = score_file(&scorer, &folder, &results, &options()).unwrap_err();
-        assert!(matches!(e, Error::Directory(_)), "{e:?}");
+        assert!(matches!(e, Error::Parts { .. }), "{e:?}");
         assert!(
-            e.to_string()
-                .starts_with(&format!("{}: a directory, not a file", folder.display())),
+            e.to_string().starts_with(&format!(
+                "{}: no .parquet or .arrow part in it",
+                folder.display()
+            )),
             "{e}"
         );
         std::fs::remove_dir(&folder).unwrap();

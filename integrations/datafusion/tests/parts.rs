@@ -1,7 +1,7 @@
 //! A warehouse's (or Spark's) export in parts, `accounts.parquet/part-*.parquet`
-//! beside a `_SUCCESS` marker, is what `score_file` and the CLI refuse as
-//! a directory and point at the SQL path for: registered as one table,
-//! its rows score as the same accounts in one record batch do.
+//! beside a `_SUCCESS` marker, registered with SQL as one table: its rows
+//! score as the same accounts in one record batch do, and as `score_file`
+//! scores the directory.
 
 #[path = "../../../examples/support/v0m.rs"]
 #[allow(dead_code)]
@@ -56,17 +56,23 @@ async fn a_directory_of_parts_scores_as_one_table() {
     }
     std::fs::write(dir.join("_SUCCESS"), "").unwrap();
 
-    // score_file refuses the directory, naming the SQL path.
-    let refused = healthscore_arrow::score_file(
-        &Scorer::new(&model),
-        &dir,
-        &scratch.path().join("scores.parquet"),
-        &options,
-    )
-    .unwrap_err()
-    .to_string();
-    assert!(refused.contains("a directory, not a file"), "{refused}");
-    assert!(refused.contains("SQL path"), "{refused}");
+    // score_file reads the directory as one file.
+    let out = scratch.path().join("scores.parquet");
+    healthscore_arrow::score_file(&Scorer::new(&model), &dir, &out, &options).unwrap();
+    let file = std::fs::File::open(&out).unwrap();
+    let mut from_file = BTreeMap::new();
+    for b in parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+    {
+        let b = b.unwrap();
+        from_file.extend(scores(
+            b.column_by_name("id").unwrap().as_ref(),
+            b.column_by_name("score").unwrap().as_ref(),
+        ));
+    }
+    assert_eq!(from_file, want);
 
     let ctx = SessionContext::new();
     ctx.register_parquet(

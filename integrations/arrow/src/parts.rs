@@ -1,0 +1,245 @@
+//! A directory of parts: one table a warehouse or Spark exported as
+//! several files (`accounts.parquet/part-00000-….parquet`, …, beside a
+//! `_SUCCESS` marker), read as one file of accounts, part after part in
+//! name order.
+
+use crate::files::{open_file, Format, Opened};
+use crate::Error;
+use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_schema::{ArrowError, Schema, SchemaRef};
+use std::path::{Path, PathBuf};
+
+/// The parts of the directory `dir` and their format: its files named
+/// `.parquet`, or `.arrow` (`.feather`, `.ipc`, `.arrows`), in name order.
+/// Names starting with `_` or `.` are markers, not parts (Spark's
+/// `_SUCCESS` and `_committed_…`, `.crc` checksums, a writer's hidden
+/// files, Delta Lake's `_delta_log`).
+///
+/// # Errors
+///
+/// [`Error::Parts`] naming what cannot be read as a part of one table: no
+/// part at all; a file of another extension or format than the first
+/// part's (nothing is left out unseen); a subdirectory (a table
+/// partitioned by a column, `date=2026-11-30/`: name one partition, or
+/// read the table with the SQL path); CSV parts (each with its header
+/// line and line numbers: join them without their headers, or read them
+/// with the SQL path). [`Error::Io`] when the directory cannot be listed.
+///
+/// # Examples
+///
+/// ```
+/// use healthscore_arrow::{parts, Format};
+/// let dir = std::env::temp_dir().join(format!("parts-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// for name in ["part-0001.parquet", "part-0000.parquet", "_SUCCESS", ".part-0000.parquet.crc"] {
+///     std::fs::write(dir.join(name), "")?;
+/// }
+/// let (files, format) = parts(&dir)?;
+/// assert_eq!(format, Format::Parquet);
+/// assert_eq!(files, [dir.join("part-0000.parquet"), dir.join("part-0001.parquet")]);
+/// std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn parts(dir: &Path) -> Result<(Vec<PathBuf>, Format), Error> {
+    let refuse = |why: String| Error::Parts {
+        path: dir.display().to_string(),
+        why,
+    };
+    let io = |source| Error::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut found: Vec<(PathBuf, Format)> = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('_') || name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            return Err(refuse(format!(
+                "{name}/ is a directory (a table partitioned by a column?): name one partition's directory, or read the table with the SQL path"
+            )));
+        }
+        match Format::of(&path) {
+            Ok(Format::Csv) => {
+                return Err(refuse(format!(
+                    "{name}: CSV parts each have their header line and line numbers: join them without their headers, or read them with the SQL path"
+                )))
+            }
+            Ok(format) if format.is_columnar() => found.push((path, format)),
+            _ => {
+                return Err(refuse(format!(
+                    "{name} is not a part (.parquet or .arrow) nor a marker (_SUCCESS, .crc)"
+                )))
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    let Some(&(ref first, format)) = found.first() else {
+        return Err(refuse("no .parquet or .arrow part in it".into()));
+    };
+    if let Some((other, _)) = found.iter().find(|(_, f)| same(*f) != same(format)) {
+        return Err(refuse(format!(
+            "{} and {} are of two formats",
+            file_name(first),
+            file_name(other)
+        )));
+    }
+    Ok((found.into_iter().map(|(p, _)| p).collect(), format))
+}
+
+/// Arrow IPC files and streams are read alike.
+fn same(format: Format) -> Format {
+    match format {
+        Format::ArrowStream => Format::Arrow,
+        other => other,
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Opens the directory `dir`'s parts as one file: the first now, with
+/// the columns `model` reads; each later one when the one before ends,
+/// with the same columns, which must be there by the same names and
+/// types. A Parquet table's rows are counted from its parts' footers
+/// first (each part checked to be Parquet before a row is scored).
+pub(crate) fn open(model: &healthscore::Model, dir: &Path) -> Result<Opened, Error> {
+    let (files, format) = parts(dir)?;
+    let mut files = files.into_iter();
+    let Some(first) = files.next() else {
+        return Err(Error::Parts {
+            path: dir.display().to_string(),
+            why: "no part in it".into(),
+        });
+    };
+    let mut opened = open_file(&first, format, |schema| {
+        crate::projection::projection(model, schema)
+    })?;
+    if format == Format::Parquet {
+        let mut rows = opened.expected_rows.unwrap_or(0);
+        for part in files.as_slice() {
+            rows = rows.saturating_add(parquet_rows(part)?);
+        }
+        opened.expected_rows = Some(rows);
+        opened.ids.expect(i64::try_from(rows).unwrap_or(i64::MAX));
+    }
+    let schema = opened.reader.schema();
+    opened.reader = Box::new(Chain {
+        schema,
+        current: opened.reader,
+        current_path: first,
+        rest: files,
+        format,
+    });
+    Ok(opened)
+}
+
+/// The rows a Parquet part's footer says it holds.
+fn parquet_rows(part: &Path) -> Result<u64, Error> {
+    let file = std::fs::File::open(part).map_err(|source| Error::Io {
+        path: part.display().to_string(),
+        source,
+    })?;
+    let builder = crate::quiet_panics::catch(|| {
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+    })
+    .map_err(|panic| {
+        parquet::errors::ParquetError::General(format!(
+            "the Parquet reader stopped on this file ({panic}): a damaged file?"
+        ))
+    })
+    .and_then(|built| built)
+    .map_err(|e| Error::from(e).in_file(part))?;
+    Ok(u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0))
+}
+
+/// The parts' record batches, one part after the other.
+struct Chain {
+    /// The first part's columns, as read: every part's must be these.
+    schema: SchemaRef,
+    current: Box<dyn RecordBatchReader + Send>,
+    current_path: PathBuf,
+    rest: std::vec::IntoIter<PathBuf>,
+    format: Format,
+}
+
+impl Chain {
+    /// Opens `part` with the first part's columns, or says how its
+    /// columns differ.
+    fn open(&self, part: &Path) -> Result<Box<dyn RecordBatchReader + Send>, Error> {
+        let names: Vec<&String> = self.schema.fields().iter().map(|f| f.name()).collect();
+        let project = |schema: &Schema| {
+            Some(
+                names
+                    .iter()
+                    .filter_map(|n| schema.index_of(n).ok())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let reader = open_file(part, self.format, project)?.reader;
+        let got = reader.schema();
+        for want in self.schema.fields() {
+            let why = match got.field_with_name(want.name()) {
+                Err(_) => "not there".to_string(),
+                Ok(f) if f.data_type() != want.data_type() => format!(
+                    "{} here, {} in {}",
+                    f.data_type(),
+                    want.data_type(),
+                    file_name(&self.current_path)
+                ),
+                Ok(_) => continue,
+            };
+            return Err(Error::File {
+                path: part.display().to_string(),
+                source: Box::new(Error::Column {
+                    column: want.name().clone(),
+                    problem: format!("{why} (every part of a table has the same columns)"),
+                }),
+            });
+        }
+        Ok(reader)
+    }
+}
+
+impl Iterator for Chain {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.current.next() {
+                Some(Ok(batch)) => return Some(Ok(batch)),
+                Some(Err(e)) => {
+                    // Named by its part; nothing is read after it.
+                    self.rest = Vec::new().into_iter();
+                    let named = Error::from(e).in_file(&self.current_path);
+                    return Some(Err(ArrowError::ExternalError(Box::new(named))));
+                }
+                None => {}
+            }
+            let part = self.rest.next()?;
+            match self.open(&part) {
+                Ok(reader) => {
+                    self.current = reader;
+                    self.current_path = part;
+                }
+                Err(e) => {
+                    self.rest = Vec::new().into_iter();
+                    return Some(Err(ArrowError::ExternalError(Box::new(e))));
+                }
+            }
+        }
+    }
+}
+
+impl RecordBatchReader for Chain {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}
