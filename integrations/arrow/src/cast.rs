@@ -1,8 +1,8 @@
 //! Columns cast, before they are read, to the types the scorer reads:
 //! dictionaries to their values, wide text to `Utf8`, narrower integer ids
 //! and MRR to `Int64`, decimal ids to text, `Decimal32` and `Decimal64` to
-//! `Decimal128`, `Decimal256` to text, `Float16` to `Float64`, timestamps
-//! and `Date64` to days. A batch that needs none is not copied.
+//! `Decimal128`, `Decimal256` and `Null` to text, `Float16` to `Float64`,
+//! timestamps and `Date64` to days. A batch that needs none is not copied.
 
 use crate::input::reads;
 use crate::layout::Layout;
@@ -27,6 +27,10 @@ pub(crate) fn cast_to(name: &str, t: &DataType) -> Option<DataType> {
             Some(cast_to(name, value).unwrap_or_else(|| value.as_ref().clone()))
         }
         DataType::Utf8View | DataType::LargeUtf8 => Some(DataType::Utf8),
+        // A column of no values at all (pandas' all-`None` object column
+        // reaches Arrow as the `Null` type): as text, which every column
+        // the scorer reads may be, so each cell is the missing value it is.
+        DataType::Null => Some(DataType::Utf8),
         // Decimals of Arrow's other widths: `Decimal32` and `Decimal64`
         // (pyarrow's for small precisions) widened to `Decimal128`, which
         // changes no value, then read as one; `Decimal256` (BigQuery's
@@ -110,8 +114,12 @@ pub(crate) fn utf8(
                 None => arrow_cast::cast(&within_reach(c), &t)
                     .map_err(|e| Error::column(f.name(), format!("cannot be read as {t}: {e}")))?,
             };
+            // Nullable: a `Null` column, which Arrow may declare
+            // non-nullable (its values are not nulls to the declaration),
+            // casts to nulls of the new type.
+            let nullable = f.is_nullable() || column.null_count() > 0;
             columns.push(column);
-            fields.push(f.as_ref().clone().with_data_type(t));
+            fields.push(f.as_ref().clone().with_data_type(t).with_nullable(nullable));
         } else {
             columns.push(c.clone());
             fields.push(f.as_ref().clone());

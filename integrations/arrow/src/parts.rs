@@ -6,11 +6,13 @@
 use crate::files::{open_file, Format, Opened};
 use crate::Error;
 use arrow_array::{RecordBatch, RecordBatchReader};
-use arrow_schema::{ArrowError, Schema, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Schema, SchemaRef};
 use std::path::{Path, PathBuf};
 
 /// The parts of the directory `dir` and their format: its files named
-/// `.parquet`, or `.arrow` (`.feather`, `.ipc`, `.arrows`), in name order.
+/// `.parquet`, or `.arrow` (`.feather`, `.ipc`, `.arrows`), in name order,
+/// numbers by their value (`part-2` before `part-10`, as pyarrow's
+/// `write_dataset` numbers its parts without zeros in front).
 /// Names starting with `_` or `.` are markers, not parts (Spark's
 /// `_SUCCESS` and `_committed_…`, `.crc` checksums, a writer's hidden
 /// files, Delta Lake's `_delta_log`).
@@ -76,7 +78,7 @@ pub fn parts(dir: &Path) -> Result<(Vec<PathBuf>, Format), Error> {
             }
         }
     }
-    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.sort_by(|a, b| in_order(&file_name(&a.0), &file_name(&b.0)));
     let Some(&(ref first, format)) = found.first() else {
         return Err(refuse("no .parquet or .arrow part in it".into()));
     };
@@ -88,6 +90,33 @@ pub fn parts(dir: &Path) -> Result<(Vec<PathBuf>, Format), Error> {
         )));
     }
     Ok((found.into_iter().map(|(p, _)| p).collect(), format))
+}
+
+/// Names in order, runs of digits by their value: `part-2.parquet` before
+/// `part-10.parquet`; equal values by their text (`part-02` after
+/// `part-2`), so that no two names compare equal.
+fn in_order(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    // A run of digits without its zeros in front.
+    let value = |d: &[u8]| -> Vec<u8> { d.iter().copied().skip_while(|&c| c == b'0').collect() };
+    let run = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
+    while let (Some(&p), Some(&q)) = (x.first(), y.first()) {
+        if p.is_ascii_digit() && q.is_ascii_digit() {
+            let ((dx, rx), (dy, ry)) = (x.split_at(run(x)), y.split_at(run(y)));
+            let (u, v) = (value(dx), value(dy));
+            let by_value = u.len().cmp(&v.len()).then_with(|| u.cmp(&v));
+            if by_value != Ordering::Equal {
+                return by_value;
+            }
+            (x, y) = (rx, ry);
+        } else if p != q {
+            return p.cmp(&q);
+        } else {
+            (x, y) = (x.get(1..).unwrap_or(&[]), y.get(1..).unwrap_or(&[]));
+        }
+    }
+    x.len().cmp(&y.len()).then_with(|| a.cmp(b))
 }
 
 /// Arrow IPC files and streams are read alike.
@@ -188,6 +217,13 @@ impl Chain {
         for want in self.schema.fields() {
             let why = match got.field_with_name(want.name()) {
                 Err(_) => "not there".to_string(),
+                // A column of no values (`Null`, as pandas writes an
+                // all-`None` one) fits any type: every cell is missing.
+                Ok(f)
+                    if f.data_type() == &DataType::Null || want.data_type() == &DataType::Null =>
+                {
+                    continue
+                }
                 Ok(f) if f.data_type() != want.data_type() => format!(
                     "{} here, {} in {}",
                     f.data_type(),
@@ -241,5 +277,38 @@ impl Iterator for Chain {
 impl RecordBatchReader for Chain {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_order;
+
+    #[test]
+    fn parts_are_in_the_order_of_their_numbers() {
+        let mut names = vec![
+            "part-10.parquet",
+            "part-2.parquet",
+            "part-0.parquet",
+            "part-00001-c000.snappy.parquet",
+            "part-1.parquet",
+            "part-02.parquet",
+            "a.parquet",
+            "part-99999999999999999999999.parquet",
+        ];
+        names.sort_by(|a, b| in_order(a, b));
+        assert_eq!(
+            names,
+            [
+                "a.parquet",
+                "part-0.parquet",
+                "part-00001-c000.snappy.parquet",
+                "part-1.parquet",
+                "part-02.parquet",
+                "part-2.parquet",
+                "part-10.parquet",
+                "part-99999999999999999999999.parquet",
+            ]
+        );
     }
 }

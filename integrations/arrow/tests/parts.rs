@@ -13,7 +13,7 @@ mod v0m;
 #[path = "support/v0m_arrow.rs"]
 mod v0m_arrow;
 
-use arrow_array::{ArrayRef, Float32Array, Int64Array, RecordBatch};
+use arrow_array::{Array, ArrayRef, Float32Array, Int64Array, RecordBatch};
 use healthscore::batch::Scorer;
 use healthscore_arrow::{read_accounts, score_file, Error};
 use std::path::{Path, PathBuf};
@@ -233,4 +233,51 @@ fn what_is_not_a_part_of_one_table_is_refused_named() {
     .to_string();
     assert!(e.contains("would be written among its parts"), "{e}");
     assert!(!parts.join("scores.parquet").exists());
+}
+
+/// A part whose column has no value at all comes as Arrow's `Null` type
+/// (pandas writes an all-`None` column so): it fits the first part's type,
+/// every cell missing, as the same rows with nulls of that type score.
+#[test]
+fn a_part_with_a_column_of_no_values_fits() {
+    let model = v0m::model();
+    let scorer = Scorer::new(&model);
+    let options = v0m_arrow::options(false);
+    let batch = accounts().slice(0, 200);
+    let nps = batch.schema().index_of("nps").unwrap();
+    let mut nulls: Vec<Option<f64>> = Vec::new();
+    let values = batch
+        .column(nps)
+        .as_any()
+        .downcast_ref::<arrow_array::Float64Array>()
+        .unwrap();
+    for i in 0..200 {
+        nulls.push((i < 100 && values.is_valid(i)).then(|| values.value(i)));
+    }
+    let want_batch = columns::with_columns(
+        &batch,
+        &[(
+            "nps",
+            Arc::new(arrow_array::Float64Array::from(nulls)) as ArrayRef,
+        )],
+    );
+    let d = scratch("null-type");
+    let whole = d.path().join("whole.parquet");
+    v0m_arrow::write_parquet(&whole, &want_batch, 1_000);
+    let want = d.path().join("want.parquet");
+    score_file(&scorer, &whole, &want, &options).unwrap();
+
+    let dir = d.path().join("parts");
+    std::fs::create_dir(&dir).unwrap();
+    v0m_arrow::write_parquet(&dir.join("part-0.parquet"), &batch.slice(0, 100), 1_000);
+    let no_values: ArrayRef = Arc::new(arrow_array::NullArray::new(100));
+    let second = columns::with_columns(&batch.slice(100, 100), &[("nps", no_values)]);
+    assert_eq!(
+        second.schema().field_with_name("nps").unwrap().data_type(),
+        &arrow_schema::DataType::Null
+    );
+    v0m_arrow::write_parquet(&dir.join("part-1.parquet"), &second, 1_000);
+    let got = d.path().join("got.parquet");
+    score_file(&scorer, &dir, &got, &options).unwrap();
+    assert_eq!(results(&got), results(&want));
 }

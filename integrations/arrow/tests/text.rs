@@ -336,3 +336,58 @@ fn blank_text_cells_are_nulls() {
         assert!(error.is_null(7) && error.is_null(9), "{to}");
     }
 }
+
+/// A column of no values at all, as Arrow's `Null` type (pandas' all-`None`
+/// column), declared nullable or not: read as missing in every row, as
+/// the same column of typed nulls is; for `mrr`, every row rejected as
+/// missing its MRR, not the batch.
+#[test]
+fn a_column_of_the_null_type_is_missing_in_every_row() {
+    let scorer_model = model();
+    let scorer = Scorer::new(&scorer_model);
+    let options = Options {
+        as_of: Some(day()),
+        ..Options::default()
+    };
+    let batch = typed(&v0m::generate(500, 8));
+    let n = batch.num_rows();
+    let with = |name: &str, column: ArrayRef, nullable: bool| {
+        let schema = batch.schema();
+        let fields: Vec<arrow_schema::Field> = schema
+            .fields()
+            .iter()
+            .map(|f| match f.name() == name {
+                true => arrow_schema::Field::new(name, column.data_type().clone(), nullable),
+                false => f.as_ref().clone(),
+            })
+            .collect();
+        let columns: Vec<ArrayRef> = schema
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .map(|(f, c)| {
+                if f.name() == name {
+                    column.clone()
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), columns).unwrap()
+    };
+    let typed_nulls: ArrayRef = Arc::new(arrow_array::Float64Array::new_null(n));
+    let want = score_batch(&scorer, &with("nps", typed_nulls, true), &options).unwrap();
+    for nullable in [true, false] {
+        let nulls: ArrayRef = Arc::new(arrow_array::NullArray::new(n));
+        let got = score_batch(&scorer, &with("nps", nulls.clone(), nullable), &options).unwrap();
+        assert_eq!(got.columns(), want.columns(), "nullable {nullable}");
+        let no_mrr = score_batch(&scorer, &with("mrr", nulls, nullable), &options).unwrap();
+        let errors = no_mrr.column_by_name("error").unwrap().as_string::<i32>();
+        assert_eq!(errors.null_count(), 0);
+        assert!(
+            errors.value(0).ends_with("mrr: missing"),
+            "{}",
+            errors.value(0)
+        );
+    }
+}
