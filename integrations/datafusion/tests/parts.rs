@@ -95,3 +95,37 @@ async fn a_directory_of_parts_scores_as_one_table() {
     assert_eq!(got, want);
     assert_eq!(udf.rows_scored(), 5_000);
 }
+
+/// A metric a table does not have, passed as SQL's `NULL` (the `Null`
+/// type): planned, and scored as missing in every row, as a column of
+/// typed nulls is.
+#[tokio::test]
+async fn a_metric_passed_as_null_is_missing_in_every_row() {
+    let model = Arc::new(v0m::model());
+    let batch: RecordBatch = v0m_arrow::record_batch(&v0m::generate(300, 6), Vec::new());
+    let options = Options {
+        as_of: Some(v0m::day()),
+        ..Options::default()
+    };
+    let ctx = SessionContext::new();
+    ctx.register_batch("accounts", batch).unwrap();
+    let udf = register(&ctx, model.clone(), options.clone());
+    let call = udf.sql_call();
+    let run = |nps: &'static str| {
+        let sql = format!(
+            "SELECT id, h['score'] FROM (SELECT id, {call} AS h FROM \
+             (SELECT * EXCEPT (nps), {nps} AS nps FROM accounts))"
+        );
+        let ctx = ctx.clone();
+        async move {
+            let mut got = BTreeMap::new();
+            for b in ctx.sql(&sql).await.unwrap().collect().await.unwrap() {
+                got.extend(scores(b.column(0).as_ref(), b.column(1).as_ref()));
+            }
+            got
+        }
+    };
+    let as_null = run("NULL").await;
+    assert_eq!(as_null.len(), 300);
+    assert_eq!(as_null, run("CAST(NULL AS DOUBLE)").await);
+}
