@@ -1103,8 +1103,20 @@ fn columns_that_do_not_fit_are_named() {
         ),
         "{text}"
     );
-    assert!(!text.contains("column nps: missing"), "{text}");
-    assert!(text.contains("column csm_sentiment: missing"), "{text}");
+    // The metrics without a column, said once with the advice once.
+    let (_, missing) = text.split_once("; columns ").expect("the missing columns");
+    let (names, advice) = missing.split_once(": missing (").expect("said as missing");
+    let names: Vec<&str> = names.split(", ").collect();
+    assert!(
+        names.contains(&"csm_sentiment") && !names.contains(&"nps"),
+        "{text}"
+    );
+    assert!(!names.contains(&"weekly_active"), "{text}");
+    assert!(
+        advice.starts_with("the model scores these metrics"),
+        "{text}"
+    );
+    assert_eq!(text.matches("the model scores").count(), 1, "{text}");
 }
 
 /// An empty batch scores to empty columns; threads beyond the rows are fine.
@@ -1416,7 +1428,11 @@ fn a_row_past_the_end_is_an_error() {
     // Every row at once: the columns are checked first.
     assert_eq!(scorer.accounts(&b).unwrap().len(), 2);
     let e = scorer.accounts(&two_accounts()).err().unwrap();
-    assert!(e.to_string().starts_with("column "), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("columns weekly_active, nps: missing"),
+        "{e}"
+    );
 }
 
 /// An event column's day past the documented years rejects its row, as

@@ -150,8 +150,32 @@ pub struct BatchError {
     pub problems: Vec<ColumnProblem>,
 }
 
+/// The problems, `; `-separated; two or more missing metric columns said
+/// once, where the first of them was (`columns nps, roi: missing (…)`),
+/// not the same advice once a column.
 fn join(problems: &[ColumnProblem]) -> String {
-    let parts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let missing: Vec<&str> = problems
+        .iter()
+        .filter_map(|p| match p {
+            ColumnProblem::Missing(column) => Some(column.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut parts: Vec<String> = Vec::with_capacity(problems.len());
+    let mut said = false;
+    for p in problems {
+        match p {
+            ColumnProblem::Missing(_) if missing.len() > 1 => {
+                if !std::mem::replace(&mut said, true) {
+                    parts.push(format!(
+                        "columns {}: missing (the model scores these metrics; give all-missing columns if there is no data)",
+                        missing.join(", ")
+                    ));
+                }
+            }
+            other => parts.push(other.to_string()),
+        }
+    }
     parts.join("; ")
 }
 

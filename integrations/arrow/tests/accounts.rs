@@ -129,8 +129,10 @@ fn every_row_reads_as_score_file_scores_it() {
     let e =
         read_accounts(&model, &narrow, &options(false), |_, _| Ok::<(), Error>(())).unwrap_err();
     assert!(
-        e.to_string()
-            .starts_with(&format!("{}: column ", narrow.display())),
+        e.to_string().starts_with(&format!(
+            "{}: columns seats_provisioned_ratio, ",
+            narrow.display()
+        )),
         "{e}"
     );
 }
