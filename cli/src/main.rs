@@ -123,7 +123,8 @@ pub(crate) struct Input {
     pub model: String,
     /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
     /// extension a `.parquet`, `.csv` or `.arrow` (Arrow IPC: `.feather`,
-    /// `.arrows` too) file of columns (as `score` reads them).
+    /// `.arrows` too) file of columns, or a directory of `.parquet` or
+    /// `.arrow` parts of one table (as `score` reads them).
     #[arg(long, default_value = "examples/data/portfolio.jsonl")]
     pub accounts: String,
     /// For columnar accounts without an `as_of` column: the date the
@@ -168,7 +169,9 @@ pub(crate) struct ScoreArgs {
     /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
     /// extension a `.parquet`, `.csv` or `.arrow` (Arrow IPC: `.feather`,
     /// `.arrows` too) file of columns (one per metric; see the
-    /// healthscore-arrow crate for the column conventions).
+    /// healthscore-arrow crate for the column conventions), or a
+    /// directory of `.parquet` or `.arrow` parts of one table (an export
+    /// in several files, beside `_SUCCESS`), read as one file.
     #[arg(long)]
     pub accounts: String,
     /// Where to write the results table, a `.parquet`, `.csv`, `.jsonl`,
@@ -253,8 +256,9 @@ pub(crate) struct DiffArgs {
     /// The model to roll out.
     pub new_model: String,
     /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
-    /// extension a `.parquet`, `.csv` or `.arrow` file of columns (as
-    /// `score` reads them; each model reads the columns of its metrics).
+    /// extension a `.parquet`, `.csv` or `.arrow` file of columns, or a
+    /// directory of parts (as `score` reads them; each model reads the
+    /// columns of its metrics).
     #[arg(long, default_value = "examples/data/portfolio.jsonl")]
     pub accounts: String,
     /// For columnar accounts without an `as_of` column: the date the
