@@ -7,19 +7,12 @@ use std::path::{Path, PathBuf};
 
 mod common;
 use common::generated::generated_as_columns;
-use common::{hs, ipc_batches, tmp, to_ipc};
+use common::{ipc_batches, tmp, to_ipc};
 
 const V0M: &str = "examples/data/model-v0m.json";
 
 fn run(args: &[&str], accounts: &Path) -> (Option<i32>, Vec<u8>, String) {
-    let out = hs()
-        .args(args)
-        .args(["--model", V0M, "--accounts"])
-        .arg(accounts)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    (out.status.code(), out.stdout, stderr)
+    common::run_on(V0M, args, accounts)
 }
 
 #[test]

@@ -5,23 +5,13 @@
 
 mod common;
 use common::generated::generated_as_columns;
-use common::{hs, tmp, to_ipc};
+use common::{tmp, to_ipc};
 use std::path::Path;
 
 const V0M: &str = "examples/data/model-v0m.json";
 
 fn run(args: &[&str], accounts: &Path) -> (Option<i32>, Vec<u8>, String) {
-    let out = hs()
-        .args(args)
-        .args(["--model", V0M, "--accounts"])
-        .arg(accounts)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::run_on(V0M, args, accounts)
 }
 
 #[test]

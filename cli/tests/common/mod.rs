@@ -75,3 +75,20 @@ pub fn to_ipc(csv: &std::path::Path, path: &std::path::Path, stream: bool) {
         w.finish().unwrap();
     }
 }
+
+/// A command (`args`) of the tool with the model `model` over `accounts`:
+/// its exit status, standard output and standard error.
+pub fn run_on(
+    model: &str,
+    args: &[&str],
+    accounts: &std::path::Path,
+) -> (Option<i32>, Vec<u8>, String) {
+    let out = hs()
+        .args(args)
+        .args(["--model", model, "--accounts"])
+        .arg(accounts)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), out.stdout, stderr)
+}
