@@ -118,7 +118,7 @@ pub struct FileStats {
 /// Rows per record batch read.
 const BATCH_ROWS: usize = 65_536;
 
-pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.display().to_string(),
         source,
@@ -131,7 +131,7 @@ pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 /// whole file; MRR stays exact; and a column the model does not read
 /// (`region` with numbers in its first lines and `EU-West` later) is
 /// never parsed as a type its first lines suggested.
-pub(crate) fn csv_schema(path: &Path) -> Result<Schema, Error> {
+fn csv_schema(path: &Path) -> Result<Schema, Error> {
     let mut file = File::open(path).map_err(io(path))?;
     // A UTF-16 byte order mark: a spreadsheet's "Unicode text", whose
     // every byte the CSV reader would take for broken UTF-8.
@@ -281,10 +281,10 @@ pub fn score_file_with_progress(
     Format::of(output)?;
     // Nor into a directory of parts being read: the results would be
     // read as a part of the accounts the next time.
-    if input.is_dir() {
-        let parent = output.parent().filter(|p| !p.as_os_str().is_empty());
-        let into = std::fs::canonicalize(parent.unwrap_or(Path::new(".")));
-        if into.is_ok() && into.ok() == std::fs::canonicalize(input).ok() {
+    let into = output.parent().filter(|p| !p.as_os_str().is_empty());
+    let into = std::fs::canonicalize(into.unwrap_or(Path::new(".")));
+    if let (true, Ok(into), Ok(dir)) = (input.is_dir(), into, std::fs::canonicalize(input)) {
+        if into == dir {
             return Err(Error::Parts {
                 path: input.display().to_string(),
                 why: format!(
