@@ -268,12 +268,12 @@ impl ScoreBuffers {
         let drivers = options.drivers;
         let rules = options.rules.as_ref().map(|r| r.content_hash());
         let print = model.fingerprint().hash;
-        let key = (id.cloned(), drivers, rules, print);
-        if let Some((built, schema)) = &self.schema {
-            if *built == key {
+        if let Some(((i, d, r, m), schema)) = &self.schema {
+            if i.as_ref() == id && (*d, *r, *m) == (drivers, rules, print) {
                 return schema.clone();
             }
         }
+        let key = (id.cloned(), drivers, rules, print);
         let mut fields: Vec<FieldRef> = Vec::with_capacity(13);
         fields.extend(id.cloned());
         fields.extend(crate::result_fields(options).iter().cloned());
