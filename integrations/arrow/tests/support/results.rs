@@ -34,3 +34,13 @@ pub fn micros_column(out: &RecordBatch, name: &str) -> Vec<u32> {
         })
         .collect()
 }
+
+/// A dictionary-encoded string column's value at a row.
+#[allow(dead_code)] // not every test that reads results reads names
+pub fn text(b: &RecordBatch, name: &str, row: usize) -> Option<String> {
+    use arrow_array::ArrayAccessor;
+    let column = b.column_by_name(name).unwrap();
+    let dict = column.as_dictionary::<arrow_array::types::UInt32Type>();
+    let values = dict.downcast_dict::<arrow_array::StringArray>().unwrap();
+    dict.is_valid(row).then(|| values.value(row).to_string())
+}

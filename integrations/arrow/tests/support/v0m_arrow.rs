@@ -55,3 +55,10 @@ pub fn write_parquet(path: &std::path::Path, batch: &RecordBatch, rows_per_group
     w.write(batch).expect("the batch written");
     w.close().expect("the file closed");
 }
+
+/// [`record_batch`] with a column the model does not read (`region`).
+#[allow(dead_code)]
+pub fn with_region(c: &v0m::Columns) -> RecordBatch {
+    let region: ArrayRef = Arc::new(arrow_array::StringArray::from(vec!["emea"; c.len()]));
+    record_batch(c, vec![("region", region)])
+}
