@@ -28,18 +28,9 @@ fn portfolio_explain_and_report_read_columns() {
     let model = V0M;
     let (json, columns) = v0m_accounts("columns");
     let run = |args: &[&str], accounts: &PathBuf| {
-        let out = hs()
-            .args(args)
-            .args(["--model", model, "--accounts"])
-            .arg(accounts)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        let (code, stdout, stderr) = common::run_on(model, args, accounts);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        stdout
     };
     for args in [
         &["portfolio", "--lowest", "20"][..],
