@@ -7,6 +7,9 @@ use predicates::prelude::*;
 use predicates::str::contains;
 
 mod common;
+#[path = "../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
 use common::{hs, tmp};
 
 /// `healthscore score` of a v0m columnar file as of 2026-11-30 into `out`,
@@ -33,20 +36,7 @@ fn score_v0m(input: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> 
 /// that only make sense for one kind of input refused (exit 2).
 #[test]
 fn score_reads_csv_and_writes_by_extension() {
-    let metrics = [
-        "seats_provisioned_ratio",
-        "sso_enabled",
-        "integrations_count",
-        "exec_sponsor_meetings_90d",
-        "nps",
-        "support_csat",
-        "weekly_active_ratio",
-        "feature_breadth_ratio",
-        "logins_per_user_30d",
-        "value_realized_ratio",
-        "quota_utilization_ratio",
-        "renewal_days_left",
-    ];
+    let metrics = v0m::METRICS;
     let mut csv = format!("id,mrr,employees,region,{}\n", metrics.join(","));
     csv += "1,1200.50,80,emea,1.0,1,6,2,40,4.5,0.6,0.5,12,1.0,0.9,120\n";
     csv += "2,99.99,12,amer,,0,,,,,0.2,,,,,\n";

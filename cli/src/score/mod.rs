@@ -65,12 +65,6 @@ pub(crate) fn open_input(path: &str) -> Result<Box<dyn std::io::BufRead + Send>,
     Ok(if path == "-" {
         Box::new(BufReader::with_capacity(1 << 16, std::io::stdin()))
     } else {
-        if std::path::Path::new(path).is_dir() {
-            return Err(format!(
-                "{}: a directory, not a file of accounts (JSON lines, or a .parquet, .csv or .arrow file of columns)",
-                crate::terminal::printable(path)
-            ));
-        }
         let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
         Box::new(BufReader::with_capacity(1 << 16, file))
     })
