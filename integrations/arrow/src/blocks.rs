@@ -52,6 +52,14 @@ pub(crate) fn score_blocks(
     scores: &mut Vec<BatchScores>,
 ) -> Result<Vec<(usize, String)>, Error> {
     with_batch(scorer.model(), layout, input, options, |whole, problems| {
+        if options.history {
+            let mrr = crate::history::mrr_type(
+                layout
+                    .field(input, crate::layout::Convention::Mrr)
+                    .map(|f| f.data_type()),
+            );
+            results.history = Some(crate::history::History::read(whole, &mrr));
+        }
         score_read(scorer, whole, problems, options, results, scores)
     })
 }

@@ -8,7 +8,7 @@ use crate::Options;
 use arrow_array::types::UInt32Type;
 use arrow_array::{Array, ArrayRef, Decimal128Array, DictionaryArray, StringArray, UInt32Array};
 use arrow_buffer::{ArrowNativeType, BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
-use arrow_schema::{FieldRef, Schema, SchemaRef};
+use arrow_schema::{DataType, FieldRef, Schema, SchemaRef};
 use healthscore::batch::{validity_bits, BatchScores};
 use healthscore::model::Fingerprint;
 use healthscore::{Band, Model};
@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 /// What a results schema was built from: the input's `id` field,
 /// `drivers`, the rules' content hash and the model's fingerprint hash.
-type SchemaKey = (Option<FieldRef>, bool, Option<u64>, u64);
+/// The id field, the MRR type with history, drivers, the rules' hash and
+/// the model's.
+type SchemaKey = (Option<FieldRef>, Option<DataType>, bool, Option<u64>, u64);
 
 /// What [`score_batch_into`](crate::score_batch_into) reuses from call to call: the batch path's
 /// working columns, and the buffers of the results it returned last,
@@ -263,22 +265,30 @@ impl ScoreBuffers {
         &mut self,
         model: &Model,
         id: Option<&FieldRef>,
+        mrr: Option<DataType>,
         options: &Options,
     ) -> SchemaRef {
         let drivers = options.drivers;
         let rules = options.rules.as_ref().map(|r| r.content_hash());
         let print = model.fingerprint().hash;
-        if let Some(((i, d, r, m), schema)) = &self.schema {
-            if i.as_ref() == id && (*d, *r, *m) == (drivers, rules, print) {
+        if let Some(((i, h, d, r, m), schema)) = &self.schema {
+            if i.as_ref() == id && *h == mrr && (*d, *r, *m) == (drivers, rules, print) {
                 return schema.clone();
             }
         }
-        let key = (id.cloned(), drivers, rules, print);
-        let mut fields: Vec<FieldRef> = Vec::with_capacity(13);
+        let mut fields: Vec<FieldRef> = Vec::with_capacity(15);
         fields.extend(id.cloned());
-        fields.extend(crate::result_fields(options).iter().cloned());
+        if let Some(mrr) = &mrr {
+            fields.extend(crate::history::fields(mrr.clone()).map(Arc::new));
+        }
+        let history = Options {
+            history: false,
+            ..options.clone()
+        };
+        fields.extend(crate::result_fields(&history).iter().cloned());
         let schema =
             Arc::new(Schema::new(fields).with_metadata(crate::results_metadata(model, options)));
+        let key = (id.cloned(), mrr, drivers, rules, print);
         self.schema = Some((key, schema.clone()));
         schema
     }

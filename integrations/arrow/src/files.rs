@@ -407,6 +407,34 @@ pub(crate) fn open_file(
     })
 }
 
+/// `batch` in the file's `schema`, where it differs only in columns
+/// without a value (a part whose `id` or `mrr` column is all null, read
+/// as text, in a table of integers or decimals): those as nulls of the
+/// file's type. `None` where nothing differs; where a column with values
+/// differs, the batch as it is (the writer then says so).
+fn conform(
+    batch: &RecordBatch,
+    schema: &arrow_schema::SchemaRef,
+) -> Result<Option<RecordBatch>, Error> {
+    if batch.schema_ref().fields() == schema.fields() {
+        return Ok(None);
+    }
+    if batch.num_columns() != schema.fields().len() {
+        return Ok(None);
+    }
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (column, field) in batch.columns().iter().zip(schema.fields()) {
+        if column.data_type() == field.data_type() {
+            columns.push(column.clone());
+        } else if column.logical_null_count() == column.len() {
+            columns.push(arrow_array::new_null_array(field.data_type(), column.len()));
+        } else {
+            return Ok(None);
+        }
+    }
+    Ok(Some(RecordBatch::try_new(schema.clone(), columns)?))
+}
+
 /// How results are written as Parquet: the parquet crate's defaults
 /// (uncompressed, dictionary pages), except that `id`, `score` and the
 /// four dimension scores go without a dictionary. Their values are
@@ -440,7 +468,15 @@ pub(crate) fn parquet_properties(
                 .collect(),
         ));
     }
-    for column in ["id", "score", "deployment", "engagement", "adoption", "roi"] {
+    for column in [
+        "id",
+        "mrr",
+        "score",
+        "deployment",
+        "engagement",
+        "adoption",
+        "roi",
+    ] {
         properties = properties.set_column_dictionary_enabled(ColumnPath::from(column), false);
     }
     properties.build()
@@ -478,13 +514,25 @@ fn run(
             _ => fields.push(Arc::new(id.clone())),
         }
     }
-    fields.extend(result_fields(options).iter().cloned());
+    if options.history {
+        let mrr = reader
+            .schema()
+            .column_with_name("mrr")
+            .map(|(_, f)| f.data_type().clone());
+        fields.extend(crate::history::fields(crate::history::mrr_type(mrr.as_ref())).map(Arc::new));
+    }
+    let rest = Options {
+        history: false,
+        ..options.clone()
+    };
+    fields.extend(result_fields(&rest).iter().cloned());
     // Hidden, beside the output (the same file system, so the rename is
     // atomic), named as the CLI's state and report files are while
     // written; removed if anything below fails.
     let schema =
         Schema::new(fields).with_metadata(crate::results_metadata(scorer.model(), options));
-    let mut writer = ResultsFile::create(output, Arc::new(schema))?;
+    let schema = Arc::new(schema);
+    let mut writer = ResultsFile::create(output, schema.clone())?;
     let mut stats = FileStats {
         expected_rows,
         ..FileStats::default()
@@ -535,6 +583,8 @@ fn run(
                     .map(str::to_string);
             }
         }
+        let conformed = conform(scored, &schema)?;
+        let scored = conformed.as_ref().unwrap_or(scored);
         match &plain_id {
             Some(values) => writer.write(&with_plain_id(scored, values)?)?,
             None => writer.write(scored)?,

@@ -36,6 +36,16 @@ pub struct Options {
     /// named dates from `<name>__date` columns and score changes from
     /// `previous_score` (see the [crate documentation](crate)).
     pub rules: Option<Arc<RuleSet>>,
+    /// Also give each row the `as_of` date and the `mrr` it was scored
+    /// with, right after `id`: what a back-test reads from a results
+    /// table kept night after night ([`read_dated_scores`](crate::read_dated_scores)),
+    /// as it reads a `ScoreRecord`'s. `as_of` is a `Date32`; `mrr` the
+    /// input's decimal type where its MRR was a decimal (`Decimal128(p,
+    /// s)`, or a narrower one widened; its values copied, unchanged),
+    /// `Decimal128(19, 0)` for an integer (`UInt64`: 20), and exact decimal
+    /// text where it was text or `Decimal256` (`1200.50`, as a
+    /// `ScoreRecord` writes it). Both null in a rejected row.
+    pub history: bool,
 }
 
 /// What a record batch's columns are read into, when they cannot be

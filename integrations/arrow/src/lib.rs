@@ -80,6 +80,15 @@
 //! Utf8)`: no string per row), and `error` (the row API's message for a
 //! rejected row, whose other results are null).
 //!
+//! With [`Options::history`], each row's `as_of` (`Date32`) and `mrr`
+//! right after `id`: the date and amount it was scored with, MRR of the
+//! input's decimal type where it was a decimal (an integer's as
+//! `Decimal128(19, 0)`), exact decimal text where it was text; null in a
+//! rejected row. A results table kept night after night is then the
+//! history a back-test reads: [`read_dated_scores`] reads it (and
+//! [`read_dated_outcomes`] a table of outcomes) into the core's
+//! [`DatedScore`](healthscore::backtest::DatedScore)s.
+//!
 //! With [`Options::rules`], each scored row's calls to action too: `ctas`,
 //! the ids of the rules that open a CTA, most urgent first, separated by
 //! `"; "` (`"red-band; score-fell"`), and `cta_kinds`, their kinds once
@@ -154,9 +163,11 @@ mod buffers;
 mod cast;
 mod column_names;
 mod convert;
+mod dated;
 mod decimal;
 mod destination;
 mod files;
+mod history;
 mod ids;
 mod input;
 mod ipc_check;
@@ -180,6 +191,7 @@ mod widen;
 pub use accounts::{account_data, read_accounts};
 pub use buffers::ScoreBuffers;
 pub use column_names::column_names;
+pub use dated::{read_dated_outcomes, read_dated_scores, DatedFile, DatedRow};
 pub use destination::{temporary_path, Destination};
 pub use files::{score_file, score_file_with_progress, FileStats, Format};
 pub use input::Options;

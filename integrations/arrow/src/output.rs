@@ -10,11 +10,15 @@ use arrow_schema::{DataType, Field, Fields};
 use healthscore::batch::Scorer;
 use std::sync::Arc;
 
-/// The result columns after `id`, the same for every batch: `score`,
-/// `band`, `coverage`, `segment`, `scorecard`, the four dimension scores,
-/// `pulls_down_most` when [`Options::drivers`] is set, and `error`. Every
-/// one is nullable (a rejected row has only an `error`; an account short
-/// of coverage has no band).
+/// The result columns after `id`, the same for every batch: `as_of` and
+/// `mrr` when [`Options::history`] is set, `score`, `band`, `coverage`,
+/// `segment`, `scorecard`, the four dimension scores, `pulls_down_most`
+/// when [`Options::drivers`] is set, `ctas` and `cta_kinds` with
+/// [`Options::rules`], and `error`. Every one is nullable (a rejected row
+/// has only an `error`; an account short of coverage has no band). The
+/// `mrr` given here is text, as accounts scored one at a time write it
+/// ([`ResultTable`](crate::ResultTable)); a record batch whose MRR is a
+/// decimal or an integer gets a decimal `mrr` (see [`Options::history`]).
 ///
 /// # Examples
 ///
@@ -34,6 +38,9 @@ pub fn result_fields(options: &Options) -> Fields {
         Field::new("segment", names.clone(), true),
         Field::new("scorecard", names.clone(), true),
     ];
+    if options.history {
+        fields.splice(0..0, crate::history::fields(DataType::Utf8));
+    }
     for d in ["deployment", "engagement", "adoption", "roi"] {
         fields.push(Field::new(d, micros.clone(), true));
     }
@@ -196,6 +203,8 @@ pub(crate) struct Results {
     /// Rows (in the whole batch) whose columns could not be read, and why:
     /// rejected when the results are finished.
     pub(crate) problems: Vec<(usize, String)>,
+    /// With [`Options::history`]: each row's as-of date and MRR.
+    pub(crate) history: Option<crate::history::History>,
 }
 
 impl Results {
@@ -212,6 +221,7 @@ impl Results {
             errors: Vec::new(),
             ctas: options.rules.as_ref().map(|_| Vec::new()),
             problems: Vec::new(),
+            history: None,
         }
     }
 
@@ -278,7 +288,16 @@ impl Results {
         if let (Some(_), Some(column)) = (id, layout.get(input, Convention::Id)) {
             columns.push(column.clone());
         }
-        let schema = buffers.schema(model, id, options);
+        let mut mrr_type = None;
+        if options.history {
+            // Read with the batch (none when it could not be read at all).
+            let history = self.history.take().unwrap_or_default();
+            let mrr = layout.field(input, Convention::Mrr);
+            mrr_type = Some(crate::history::mrr_type(mrr.map(|f| f.data_type())));
+            let errors = self.errors.iter().map(|(row, _)| *row);
+            columns.extend(history.finish(errors)?);
+        }
+        let schema = buffers.schema(model, id, mrr_type, options);
         // Band, segment, scorecard and driver as dictionaries: one small
         // array of names (built once per model) and an index per row, no
         // string built per row.

@@ -172,11 +172,20 @@ pub(crate) fn open(model: &healthscore::Model, dir: &Path) -> Result<Opened, Err
 
 /// The rows a Parquet part's footer says it holds.
 fn parquet_rows(part: &Path) -> Result<u64, Error> {
+    let builder = parquet_footer(part)?;
+    Ok(u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0))
+}
+
+/// A Parquet file's footer read, as a reader's builder (a damaged file's
+/// panic caught, every error naming the file).
+pub(crate) fn parquet_footer(
+    part: &Path,
+) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder<std::fs::File>, Error> {
     let file = std::fs::File::open(part).map_err(|source| Error::Io {
         path: part.display().to_string(),
         source,
     })?;
-    let builder = crate::quiet_panics::catch(|| {
+    crate::quiet_panics::catch(|| {
         parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
     })
     .map_err(|panic| {
@@ -185,8 +194,7 @@ fn parquet_rows(part: &Path) -> Result<u64, Error> {
         ))
     })
     .and_then(|built| built)
-    .map_err(|e| Error::from(e).in_file(part))?;
-    Ok(u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0))
+    .map_err(|e| Error::from(e).in_file(part))
 }
 
 /// The parts' record batches, one part after the other.

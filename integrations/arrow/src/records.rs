@@ -4,7 +4,7 @@
 
 use crate::buffers::Names;
 use crate::{result_fields, Error, Options};
-use arrow_array::builder::{Decimal128Builder, StringBuilder};
+use arrow_array::builder::{Date32Builder, Decimal128Builder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::UInt32Type;
 use arrow_array::{ArrayRef, DictionaryArray, RecordBatch, UInt32Array};
@@ -41,6 +41,8 @@ struct Cells {
     dims: [Option<u32>; 4],
     driver: Option<String>,
     ctas: Option<(String, String)>,
+    /// Days since 1970-01-01, and the MRR as exact decimal text.
+    history: (i32, String),
 }
 
 impl ResultRow {
@@ -67,6 +69,7 @@ impl ResultRow {
                 dims: Dimension::ALL.map(dimension),
                 driver: record.pulls_down_most.as_ref().map(|s| s.metric.clone()),
                 ctas: ctas.map(cta_cells),
+                history: (crate::history::day(record.as_of), record.mrr.to_string()),
             }),
         }
     }
@@ -136,6 +139,7 @@ pub struct ResultTable {
     schema: SchemaRef,
     drivers: bool,
     rules: bool,
+    history: bool,
     rows: Vec<ResultRow>,
     /// The model's names, the dictionaries of every batch.
     names: Names,
@@ -165,6 +169,7 @@ impl ResultTable {
             ),
             drivers: options.drivers,
             rules: options.rules.is_some(),
+            history: options.history,
             rows: Vec::new(),
             names,
             model: format!("{:016x}", model.fingerprint().hash),
@@ -254,6 +259,7 @@ impl ResultTable {
         let [segments, cards, metrics] = &self.keys;
         let key = |keys: &HashMap<String, u32>, name: &str| keys.get(name).copied();
         let (mut ctas, mut kinds) = (StringBuilder::new(), StringBuilder::new());
+        let (mut as_of, mut mrr) = (Date32Builder::with_capacity(n), StringBuilder::new());
         let value = |b: &mut Decimal128Builder, m: Option<u32>| {
             b.append_option(m.map(i128::from));
         };
@@ -279,6 +285,8 @@ impl ResultTable {
                     let opened = c.ctas.as_ref().filter(|(rules, _)| !rules.is_empty());
                     ctas.append_option(opened.map(|(r, _)| r.as_str()));
                     kinds.append_option(opened.map(|(_, k)| k.as_str()));
+                    as_of.append_value(c.history.0);
+                    mrr.append_value(&c.history.1);
                     error.append_null();
                 }
                 Err(why) => {
@@ -293,6 +301,8 @@ impl ResultTable {
                     }
                     ctas.append_null();
                     kinds.append_null();
+                    as_of.append_null();
+                    mrr.append_null();
                     error.append_value(why);
                 }
             }
@@ -306,9 +316,13 @@ impl ResultTable {
                 values.clone(),
             )?))
         };
-        let mut columns: Vec<ArrayRef> = vec![
-            Arc::new(id.finish()),
-            Arc::new(score.finish()),
+        let mut columns: Vec<ArrayRef> = vec![Arc::new(id.finish())];
+        if self.history {
+            columns.push(Arc::new(as_of.finish()));
+            columns.push(Arc::new(mrr.finish()));
+        }
+        columns.extend([
+            Arc::new(score.finish()) as ArrayRef,
             dictionary(band, &names.bands)?,
             Arc::new(coverage.finish()),
             dictionary(segment, &names.segments)?,
@@ -317,7 +331,7 @@ impl ResultTable {
             engagement,
             adoption,
             roi,
-        ];
+        ]);
         if self.drivers {
             columns.push(dictionary(driver, &names.metrics)?);
         }

@@ -50,9 +50,12 @@ impl HealthScore {
     /// `pulls_down_most` to the result. `options.first_row` is not used:
     /// DataFusion hands the function batches of a partition in no global
     /// order, so a row without an id is named by its place in its batch
-    /// (its `error` sits beside the row's own columns).
+    /// (its `error` sits beside the row's own columns). `options.history`
+    /// is not used either: the query has each row's `as_of` and `mrr`.
     pub fn new(model: Arc<Model>, mut options: Options) -> Self {
         options.first_row = 0;
+        // The query has each row's `as_of` and `mrr` beside its result.
+        options.history = false;
         let fields = result_fields(&options);
         HealthScore {
             name: "health_score".to_string(),

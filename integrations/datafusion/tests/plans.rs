@@ -354,3 +354,24 @@ async fn a_plan_with_rules_runs_only_where_the_same_rules_are() {
         refused(&bytes, &path, options, &ours, &theirs).await;
     }
 }
+
+/// `Options::history` is not the UDF's: a query has each row's `as_of`
+/// and `mrr` beside its score. The struct a call returns is the same with
+/// it or without, and a plan made with it runs where the UDF was
+/// registered without it.
+#[tokio::test]
+async fn history_is_left_to_the_query() {
+    let (_scratch, path) = parquet("history");
+    let with = Options {
+        history: true,
+        ..options()
+    };
+    let (client, planned_with) = session_with(model(|_| {}), &path, with).await;
+    let (_, without) = session(model(|_| {}), &path).await;
+    assert_eq!(planned_with.result_type(), without.result_type());
+    let df = client.sql(&query(&planned_with)).await.unwrap();
+    let bytes = physical_plan_to_bytes(df.create_physical_plan().await.unwrap()).unwrap();
+    let (executor, udf) = session(model(|_| {}), &path).await;
+    run(&bytes, &executor).await.unwrap();
+    assert_eq!(udf.rows_scored(), 3_000);
+}
