@@ -21,10 +21,7 @@ pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
     Ok(if rejected == 0 {
         ExitCode::SUCCESS
     } else {
-        say!(
-            "{} rejected (see above); the table counts the rest",
-            crate::terminal::counted(rejected, "line", "lines")
-        );
+        say!("{rejected} rejected (see above); the table counts the rest");
         ExitCode::from(exit::REJECTED)
     })
 }
@@ -35,9 +32,12 @@ pub(crate) struct Scores {
     pub scores: Vec<DatedScore>,
     /// Lines rejected (each reported with its number).
     pub rejected: u64,
-    /// Lines that were `healthscore score` records without a band
+    /// `healthscore score` records and table rows without a band
     /// (insufficient data): left out, as no band can count them.
     unbanded: u64,
+    /// Rows of results tables that were rejected when scored (their
+    /// `error` set): left out.
+    unscored: u64,
     /// The models of the `healthscore score` records read, as `name
     /// version (fingerprint)`, with their counts.
     models: BTreeMap<String, u64>,
@@ -51,6 +51,12 @@ impl Scores {
             say!(
                 "left out: {} without a band (insufficient data)",
                 crate::terminal::counted(self.unbanded, "score record", "score records")
+            );
+        }
+        if self.unscored > 0 {
+            say!(
+                "left out: {} rejected when scored (their error column says why)",
+                crate::terminal::counted(self.unscored, "row", "rows")
             );
         }
         if self.models.len() > 1 {
@@ -68,82 +74,169 @@ impl Scores {
     }
 }
 
-/// Dated scores (JSON lines of `{account, date, score, band, mrr}`), or
-/// the records `healthscore score` writes (one per account, with `id`,
-/// `as_of`, `mrr`, `score` and `band`), or both. A second score of an
-/// account on one date is rejected (a run appended twice would otherwise
-/// count each of its scores twice), naming the line of the first.
-pub(crate) fn read_scores(path: &str) -> Result<Scores, String> {
+/// Dated scores from each of `paths`: JSON lines of `{account, date,
+/// score, band, mrr}`, or the records `healthscore score` writes (one per
+/// account, with `id`, `as_of`, `mrr`, `score` and `band`), or both; or
+/// by extension a Parquet, CSV or Arrow table of them (the results
+/// `healthscore score --out` writes, or a warehouse's table with those
+/// columns), or a directory of a table's parts. A second score of an
+/// account on one date is rejected (a run appended twice, or a night's
+/// results given twice, would otherwise count each of its scores twice),
+/// naming where the first was.
+pub(crate) fn read_scores(paths: &[String]) -> Result<Scores, String> {
     let mut read = Scores::default();
-    let mut first: HashMap<(String, chrono::NaiveDate), usize> = HashMap::new();
-    read.rejected = each_line(path, |n, line| {
-        let score = match serde_json::from_str::<DatedScore>(line) {
-            Ok(score) => score,
-            // A `healthscore score` output line (every record names its
-            // model's fingerprint; a dated score with a misnamed field is
-            // told what a dated score holds).
-            Err(_) if line.contains("\"model_fingerprint\"") => {
-                let record: ScoreRecord = serde_json::from_str(line)
-                    .map_err(|e| crate::score::pipeline::where_in::<ScoreRecord>(line, &e))?;
-                *read
-                    .models
-                    .entry(format!(
-                        "{} {} ({})",
-                        record.model, record.model_version, record.model_fingerprint
-                    ))
-                    .or_default() += 1;
-                match DatedScore::from_record(&record) {
-                    Some(score) => score,
-                    None => {
-                        read.unbanded += 1;
-                        return Ok(());
-                    }
-                }
+    let mut first: HashMap<(String, chrono::NaiveDate), String> = HashMap::new();
+    let several = paths.len() > 1;
+    for path in paths {
+        // Where a score is, as a repeat names it.
+        let at = |place: String| {
+            if several {
+                format!("{path} {place}")
+            } else {
+                place
             }
-            Err(e) => return Err(crate::score::pipeline::where_in::<DatedScore>(line, &e)),
         };
-        match first.entry((score.account.clone(), score.date)) {
-            Entry::Occupied(at) => Err(format!(
-                "account {}: a second score on {}, the first at line {} (the first is kept)",
+        let mut keep = |read: &mut Scores, place: String, score: DatedScore| match first
+            .entry((score.account.clone(), score.date))
+        {
+            Entry::Occupied(seen) => Err(format!(
+                "account {}: a second score on {}, the first at {} (the first is kept)",
                 crate::terminal::printable(&score.account),
                 score.date,
-                at.get()
+                seen.get()
             )),
             Entry::Vacant(slot) => {
-                slot.insert(n);
+                slot.insert(at(place));
                 read.scores.push(score);
                 Ok(())
             }
+        };
+        if is_table(path) {
+            read_table(path, &mut read, &mut keep)?;
+            continue;
         }
-    })?;
+        let mut lines = Scores::default();
+        lines.rejected = each_line(path, |n, line| {
+            let score = match serde_json::from_str::<DatedScore>(line) {
+                Ok(score) => score,
+                // A `healthscore score` output line (every record names its
+                // model's fingerprint; a dated score with a misnamed field is
+                // told what a dated score holds).
+                Err(_) if line.contains("\"model_fingerprint\"") => {
+                    let record: ScoreRecord = serde_json::from_str(line)
+                        .map_err(|e| crate::score::pipeline::where_in::<ScoreRecord>(line, &e))?;
+                    *read
+                        .models
+                        .entry(format!(
+                            "{} {} ({})",
+                            record.model, record.model_version, record.model_fingerprint
+                        ))
+                        .or_default() += 1;
+                    match DatedScore::from_record(&record) {
+                        Some(score) => score,
+                        None => {
+                            read.unbanded += 1;
+                            return Ok(());
+                        }
+                    }
+                }
+                Err(e) => return Err(crate::score::pipeline::where_in::<DatedScore>(line, &e)),
+            };
+            keep(&mut lines, format!("line {n}"), score)
+        })?;
+        read.rejected += lines.rejected;
+        read.scores.append(&mut lines.scores);
+    }
     Ok(read)
 }
 
-/// Outcomes (JSON lines of `{account, date, outcome}`); a line that
-/// repeats an earlier one exactly is rejected, naming it (an expansion
-/// given twice would otherwise count its MRR twice).
+/// Whether `path` is read as a table (a directory of parts, or a
+/// Parquet, CSV or Arrow file by its extension), not as JSON lines.
+fn is_table(path: &str) -> bool {
+    let path = std::path::Path::new(path);
+    path.is_dir()
+        || healthscore_arrow::Format::of(path).is_ok_and(healthscore_arrow::Format::is_columnar)
+}
+
+/// A table of dated scores ([`healthscore_arrow::read_dated_scores`]):
+/// each row kept by `keep`, or rejected with its number.
+fn read_table(
+    path: &str,
+    read: &mut Scores,
+    keep: &mut impl FnMut(&mut Scores, String, DatedScore) -> Result<(), String>,
+) -> Result<(), String> {
+    use healthscore_arrow::DatedRow;
+    let files = healthscore_arrow::read_dated_scores(path.as_ref(), |n, row| {
+        let refused = match row {
+            DatedRow::Score(score) => keep(read, format!("row {n}"), score),
+            DatedRow::Unreadable(why) => Err(why),
+            DatedRow::Rejected(_) => {
+                read.unscored += 1;
+                Ok(())
+            }
+            // Short of data.
+            _ => {
+                read.unbanded += 1;
+                Ok(())
+            }
+        };
+        if let Err(why) = refused {
+            say!("rejected {path} row {n}: {why}");
+            read.rejected += 1;
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    for file in files {
+        if let Some(model) = file.model {
+            *read.models.entry(model).or_default() += file.rows;
+        }
+    }
+    Ok(())
+}
+
+/// Outcomes: JSON lines of `{account, date, outcome}`, or by extension
+/// a Parquet, CSV or Arrow table of `account, date, outcome, mrr` (a
+/// CRM's export; [`healthscore_arrow::read_dated_outcomes`]), or a
+/// directory of a table's parts. An outcome that repeats an earlier one
+/// exactly is rejected, naming it (an expansion given twice would
+/// otherwise count its MRR twice).
 pub(crate) fn read_outcomes(path: &str) -> Result<(Vec<DatedOutcome>, u64), String> {
     let mut outcomes = Vec::new();
-    let mut first: HashMap<String, usize> = HashMap::new();
-    let rejected = each_line(path, |n, line| {
-        let outcome: DatedOutcome = serde_json::from_str(line)
-            .map_err(|e| crate::score::pipeline::where_in::<DatedOutcome>(line, &e))?;
+    let mut first: HashMap<String, String> = HashMap::new();
+    let mut keep = |place: String, outcome: DatedOutcome| {
         // The outcome as written back: the same whatever the spacing or
         // the order of its fields.
         let key = serde_json::to_string(&outcome).unwrap_or_default();
         match first.entry(key) {
             Entry::Occupied(at) => Err(format!(
-                "account {}: the same outcome as line {} (the first is kept)",
+                "account {}: the same outcome as {} (the first is kept)",
                 crate::terminal::printable(&outcome.account),
                 at.get()
             )),
             Entry::Vacant(slot) => {
-                slot.insert(n);
+                slot.insert(place);
                 outcomes.push(outcome);
                 Ok(())
             }
         }
-    })?;
+    };
+    let rejected = if is_table(path) {
+        let mut rejected = 0;
+        healthscore_arrow::read_dated_outcomes(path.as_ref(), |n, row| {
+            if let Err(why) = row.and_then(|outcome| keep(format!("row {n}"), outcome)) {
+                say!("rejected {path} row {n}: {why}");
+                rejected += 1;
+            }
+        })
+        .map_err(|e| e.to_string())?;
+        rejected
+    } else {
+        each_line(path, |n, line| {
+            let outcome: DatedOutcome = serde_json::from_str(line)
+                .map_err(|e| crate::score::pipeline::where_in::<DatedOutcome>(line, &e))?;
+            keep(format!("line {n}"), outcome)
+        })?
+    };
     Ok((outcomes, rejected))
 }
 

@@ -99,7 +99,7 @@ enum Command {
     Portfolio(PortfolioArgs),
     /// One account's full explanation.
     Explain(ExplainArgs),
-    /// The back-test table from dated scores and outcomes (JSON lines).
+    /// The back-test table from dated scores and outcomes (JSON lines, or the results tables `score --out` writes night after night).
     Backtest(BacktestArgs),
     /// Score the same accounts under two models: the band transition
     /// matrix (counts and MRR), the accounts that changed band, and the
@@ -176,7 +176,9 @@ pub(crate) struct ScoreArgs {
     pub accounts: String,
     /// Where to write the results table, a `.parquet`, `.csv`, `.jsonl`,
     /// `.arrow` or `.arrows` file by extension (written beside, then renamed into place): a row
-    /// per account read, a rejected one with its `error`; no CTA state.
+    /// per account read (its id, as_of and mrr, then its scores), a
+    /// rejected one with its `error`; no CTA state. Kept night after
+    /// night, such files are what `backtest --scores` reads.
     /// Without it, accounts are scored to standard output, each with its
     /// explanation.
     #[arg(long)]
@@ -237,11 +239,19 @@ pub(crate) struct ExplainArgs {
 
 #[derive(Args)]
 pub(crate) struct BacktestArgs {
-    /// Dated scores (JSON lines of {account, date, score, band, mrr}), or
-    /// the records `healthscore score` wrote (its output lines), or both.
+    /// Dated scores: JSON lines of {account, date, score, band, mrr}, or
+    /// the records `healthscore score` wrote (its output lines), or both;
+    /// or by extension a .parquet, .csv or .arrow table of them (the
+    /// results `score --out` writes, with as_of and mrr; or a warehouse's
+    /// table of id, as_of, score, band, mrr), or a directory of a table's
+    /// parts. Give it again for more files (the nights kept one file
+    /// each).
     #[arg(long, default_value = "examples/data/history_scores.jsonl")]
-    pub scores: String,
-    /// Outcomes (JSON lines of {account, date, outcome}).
+    pub scores: Vec<String>,
+    /// Outcomes: JSON lines of {account, date, outcome}, or by extension
+    /// a .parquet, .csv or .arrow table of account, date, outcome
+    /// (churned, renewed or expanded) and mrr (an expansion's added MRR),
+    /// or a directory of a table's parts.
     #[arg(long, default_value = "examples/data/history_outcomes.jsonl")]
     pub outcomes: String,
     /// Days after a score in which an outcome counts.
@@ -287,11 +297,11 @@ pub(crate) struct GenerateArgs {
 pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub input: Input,
-    /// Dated scores for the back-test charts (JSON lines, as `backtest`
-    /// reads them).
+    /// Dated scores for the back-test charts (as `backtest` reads them:
+    /// JSON lines, results tables, directories; give it again for more).
     #[arg(long, requires = "outcomes")]
-    pub scores: Option<String>,
-    /// Outcomes for the back-test charts (JSON lines).
+    pub scores: Vec<String>,
+    /// Outcomes for the back-test charts (as `backtest` reads them).
     #[arg(long, requires = "scores")]
     pub outcomes: Option<String>,
     /// Days after a score in which an outcome counts.

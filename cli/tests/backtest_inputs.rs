@@ -153,7 +153,7 @@ fn score_records_are_back_tested_as_dated_scores() {
     let banded = n - unbanded;
     assert!(
         said.ends_with(&format!(
-            "{} lines rejected (see above); the table counts the rest\n",
+            "{} rejected (see above); the table counts the rest\n",
             banded + 1
         )),
         "{said}"

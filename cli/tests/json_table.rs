@@ -69,7 +69,7 @@ fn json_accounts_give_the_results_file_their_columns_give() {
         if ext == "csv" {
             let text = String::from_utf8(a).unwrap();
             assert_eq!(text.lines().count(), 301);
-            assert!(text.starts_with("id,score,band,coverage,segment,scorecard,deployment,engagement,adoption,roi,pulls_down_most,ctas,cta_kinds,error\n"));
+            assert!(text.starts_with("id,as_of,mrr,score,band,coverage,segment,scorecard,deployment,engagement,adoption,roi,pulls_down_most,ctas,cta_kinds,error\n"));
             assert!(text.contains(",risk"), "some account has a risk CTA");
         }
     }
@@ -114,12 +114,12 @@ fn rejected_json_accounts_are_rows_with_their_error() {
     // that names their line (quoted where it holds a comma).
     assert!(rows[0].ends_with(',') && !rows[0].contains(",,,,,"));
     assert!(
-        rows[2].starts_with("neg,,,,,,,,,,,,,line 3: account neg: "),
+        rows[2].starts_with("neg,,,,,,,,,,,,,,,line 3: account neg: "),
         "{}",
         rows[2]
     );
     assert!(
-        rows[3].starts_with("cut,,,,,,,,,,,,,line 4: account cut: "),
+        rows[3].starts_with("cut,,,,,,,,,,,,,,,line 4: account cut: "),
         "{}",
         rows[3]
     );
@@ -159,7 +159,7 @@ fn a_cut_json_array_s_last_row_keeps_its_id() {
     assert_eq!(rows.len(), 2, "{text}");
     assert!(
         rows[1].starts_with(
-            "a2,,,,,,,,,,,,,element 2: account a2: the input ends inside this element (cut?): skipped"
+            "a2,,,,,,,,,,,,,,,element 2: account a2: the input ends inside this element (cut?): skipped"
         ),
         "{text}"
     );

@@ -25,8 +25,8 @@ pub(crate) fn run(a: ReportArgs) -> Result<ExitCode, String> {
     let mut html = page_start(&model, &d);
     portfolio_sections(&mut html, &model, &d);
     let mut bad_lines = 0;
-    if let (Some(s), Some(o)) = (&a.scores, &a.outcomes) {
-        let scores = read_scores(s)?;
+    if let (false, Some(o)) = (a.scores.is_empty(), &a.outcomes) {
+        let scores = read_scores(&a.scores)?;
         let (outcomes, bad_o) = read_outcomes(o)?;
         scores.tell();
         bad_lines = scores.rejected + bad_o;

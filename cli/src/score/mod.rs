@@ -338,6 +338,9 @@ fn columns(args: &ScoreArgs, out: &str) -> Result<ExitCode, String> {
         as_of,
         drivers: !args.no_drivers,
         rules,
+        // The date and MRR each row was scored with: the history
+        // `backtest --scores` reads from the tables kept night after night.
+        history: true,
         ..Default::default()
     };
     let started = std::time::Instant::now();

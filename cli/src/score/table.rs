@@ -71,6 +71,7 @@ pub fn create(
     let options = healthscore_arrow::Options {
         drivers,
         rules,
+        history: true,
         ..Default::default()
     };
     let rows = healthscore_arrow::ResultTable::new(model, &options);

@@ -1,0 +1,237 @@
+//! `backtest --scores` reads the results tables a nightly `score --out`
+//! writes (each row's `as_of` and `mrr` beside its score and band), one
+//! file a night or a directory of them, and `--outcomes` a CRM's table
+//! of outcomes: the same back-test as the JSON records and outcomes of
+//! the same runs give.
+
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::generated::generated_as_columns;
+use common::{hs, tmp};
+
+const MODEL: &str = "examples/data/model.json";
+
+/// Runs `healthscore` with `args`: exit status, stdout, stderr.
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = hs().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Two nights of the same generated accounts (the second a month on, its
+/// accounts otherwise the same): the nights' JSON accounts.
+fn two_nights(name: &str) -> [PathBuf; 2] {
+    let (json, _, _) = generated_as_columns(MODEL, 400, name);
+    let first = std::fs::read_to_string(&json).unwrap();
+    let day = "\"as_of\":\"2026-11-01\"";
+    assert_eq!(first.matches(day).count(), 400, "the generator's day");
+    let second = tmp(&format!("{name}-night2.jsonl"));
+    std::fs::write(&second, first.replace(day, "\"as_of\":\"2026-12-01\"")).unwrap();
+    [json, second]
+}
+
+/// Outcomes for the generated ids, as JSON lines and as a CSV table.
+fn outcomes(name: &str) -> (PathBuf, PathBuf) {
+    let (mut json, mut csv) = (String::new(), String::from("account,date,outcome,mrr\n"));
+    for i in (0..400).step_by(7) {
+        let id = format!("acct-{i:07}");
+        let (date, outcome, mrr) = match i % 3 {
+            0 => ("2026-12-15", "churned", ""),
+            1 => ("2027-01-10", "expanded", "250.50"),
+            _ => ("2027-01-20", "renewed", ""),
+        };
+        let what = match outcome {
+            "expanded" => format!(r#"{{"type":"expanded","mrr":"{mrr}"}}"#),
+            other => format!(r#"{{"type":"{other}"}}"#),
+        };
+        json.push_str(&format!(
+            "{{\"account\":\"{id}\",\"date\":\"{date}\",\"outcome\":{what}}}\n"
+        ));
+        csv.push_str(&format!("{id},{date},{outcome},{mrr}\n"));
+    }
+    let (j, c) = (
+        tmp(&format!("{name}-outcomes.jsonl")),
+        tmp(&format!("{name}-outcomes.csv")),
+    );
+    std::fs::write(&j, json).unwrap();
+    std::fs::write(&c, csv).unwrap();
+    (j, c)
+}
+
+#[test]
+fn nightly_results_tables_back_test_as_their_records_do() {
+    let nights = two_nights("bt-tables");
+    let (outcomes_json, outcomes_csv) = outcomes("bt-tables");
+    // The records each night's `score` prints, kept in one file.
+    let records = tmp("bt-tables-records.jsonl");
+    let mut kept = String::new();
+    for night in &nights {
+        let (code, out, said) = run(&["score", "--model", MODEL, "--accounts", path(night)]);
+        assert_eq!(code, Some(0), "{said}");
+        kept.push_str(&out);
+    }
+    std::fs::write(&records, kept).unwrap();
+    // The same nights as results tables: a directory of Parquet files,
+    // and the second night again as CSV.
+    let dir = tmp("bt-tables-nights");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = tmp("bt-tables-night2.csv");
+    for (night, out) in nights.iter().zip([
+        dir.join("2026-11-01.parquet"),
+        dir.join("2026-12-01.parquet"),
+    ]) {
+        let (code, _, said) = run(&[
+            "score",
+            "--model",
+            MODEL,
+            "--accounts",
+            path(night),
+            "--out",
+            path(&out),
+        ]);
+        assert_eq!(code, Some(0), "{said}");
+    }
+    let (code, _, said) = run(&[
+        "score",
+        "--model",
+        MODEL,
+        "--accounts",
+        path(&nights[1]),
+        "--out",
+        path(&csv),
+    ]);
+    assert_eq!(code, Some(0), "{said}");
+    let header = std::fs::read_to_string(&csv).unwrap();
+    assert!(header.starts_with("id,as_of,mrr,score,band,"), "{header}");
+
+    let backtest = |scores: &[&Path], outcomes: &Path| {
+        let mut args = vec!["backtest", "--outcomes", path(outcomes)];
+        for s in scores {
+            args.extend(["--scores", path(s)]);
+        }
+        run(&args)
+    };
+    let (code, from_records, said_of_records) = backtest(&[&records], &outcomes_json);
+    assert_eq!(code, Some(0), "{said_of_records}");
+    assert!(
+        from_records.contains(" dated scores, 58 outcomes"),
+        "{from_records}"
+    );
+    assert!(from_records.contains("accounts churned"), "{from_records}");
+    // Some generated accounts are short of data: no band, left out.
+    assert!(
+        said_of_records.starts_with("left out: ")
+            && said_of_records.ends_with(" score records without a band (insufficient data)\n"),
+        "{said_of_records}"
+    );
+    for (scores, outcomes) in [
+        (vec![dir.as_path()], outcomes_csv.as_path()),
+        (
+            vec![dir.join("2026-11-01.parquet").as_path(), csv.as_path()],
+            outcomes_json.as_path(),
+        ),
+    ] {
+        let (code, from_tables, said) = backtest(&scores, outcomes);
+        assert_eq!(code, Some(0), "{scores:?}: {said}");
+        assert_eq!(from_tables, from_records, "{scores:?}");
+        // The same left out, and no warning.
+        assert_eq!(said, said_of_records, "{scores:?}");
+    }
+}
+
+#[test]
+fn a_night_given_twice_is_rejected_naming_where_each_score_was() {
+    let nights = two_nights("bt-twice");
+    let night = tmp("bt-twice.parquet");
+    let (code, _, said) = run(&[
+        "score",
+        "--model",
+        MODEL,
+        "--accounts",
+        path(&nights[0]),
+        "--out",
+        path(&night),
+    ]);
+    assert_eq!(code, Some(0), "{said}");
+    let (code, table, said) = run(&[
+        "backtest",
+        "--scores",
+        path(&night),
+        "--scores",
+        path(&night),
+        "--outcomes",
+        "examples/data/history_outcomes.jsonl",
+    ]);
+    assert_eq!(code, Some(3), "{said}");
+    let n = path(&night);
+    assert!(
+        said.starts_with(&format!(
+            "rejected {n} row 1: account acct-0000000: a second score on 2026-11-01, the first at {n} row 1 (the first is kept)\n"
+        )),
+        "{said}"
+    );
+    // Each banded row of the second copy.
+    let banded = table.split_whitespace().next().unwrap();
+    assert!(
+        table.starts_with(&format!("{banded} dated scores")),
+        "{table}"
+    );
+    assert_eq!(
+        said.matches("a second score on").count().to_string(),
+        banded
+    );
+    assert!(
+        said.ends_with(&format!(
+            "{banded} rejected (see above); the table counts the rest\n"
+        )),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_table_without_the_history_columns_is_refused_naming_the_column() {
+    // A results table written before the tables had `as_of` and `mrr`.
+    let old = tmp("bt-old-results.csv");
+    std::fs::write(
+        &old,
+        "id,score,band,coverage\nacct-0000000,71.250000,lime,1.000000\n",
+    )
+    .unwrap();
+    let (code, table, said) = run(&[
+        "backtest",
+        "--scores",
+        path(&old),
+        "--outcomes",
+        "examples/data/history_outcomes.jsonl",
+    ]);
+    assert_eq!((code, table.as_str()), (Some(2), ""), "{said}");
+    assert!(
+        said.contains("bt-old-results.csv") && said.contains("as_of: not there (nor date)"),
+        "{said}"
+    );
+    // An outcome of a kind the back-test does not know: its row, named.
+    let outcomes = tmp("bt-odd-outcomes.csv");
+    std::fs::write(
+        &outcomes,
+        "account,date,outcome\nacct-0000000,2026-12-01,paused\n",
+    )
+    .unwrap();
+    let (code, _, said) = run(&["backtest", "--outcomes", path(&outcomes)]);
+    assert_eq!(code, Some(3), "{said}");
+    assert!(
+        said.contains(&format!(
+            "rejected {} row 1: outcome: \"paused\" is not an outcome (churned, renewed or expanded)",
+            path(&outcomes)
+        )),
+        "{said}"
+    );
+}
