@@ -250,6 +250,36 @@ pub(crate) fn far_days(model: &Model, input: &RecordBatch) -> Vec<(usize, String
     far
 }
 
+/// Rows of a date column past the years a date holds, and why.
+pub(crate) type FarRows = Vec<(usize, String)>;
+
+/// A `Date64` or `Timestamp` column `name` as `Date32` days (a zoned
+/// timestamp's day in its zone), and the rows whose value is past the
+/// years a date holds, with why (as [`far_days`] says it); their days
+/// stand in for them and are not to be read. `None` for other types.
+pub(crate) fn days_of(
+    name: &str,
+    column: &ArrayRef,
+) -> Option<Result<(ArrayRef, FarRows), Error>> {
+    let (values, per_day) = ticks(column.as_ref())?;
+    let t = column.data_type();
+    let far: Vec<(usize, String)> = values
+        .iter()
+        .enumerate()
+        .filter(|(row, v)| {
+            let day = v.div_euclid(per_day);
+            (is_far(t, day) || past_years(t, day)) && column.is_valid(*row)
+        })
+        .map(|(row, v)| (row, far_message(name, *v, per_day)))
+        .collect();
+    let days = match naive_days(column.as_ref()) {
+        Some(days) => Ok(days),
+        None => arrow_cast::cast(&within_reach(column), &DataType::Date32)
+            .map_err(|e| Error::column(name, format!("cannot be read as dates: {e}"))),
+    };
+    Some(days.map(|days| (days, far)))
+}
+
 /// Why a date column's value is past the years a date holds, as the
 /// column gives it: its value in its own unit (`as_of: 1732924800000000000
 /// seconds from 1970-01-01 …`), and where the same number in a finer unit

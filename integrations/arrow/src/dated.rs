@@ -8,7 +8,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Date32Type;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use healthscore::backtest::{DatedOutcome, DatedScore, Outcome};
 use healthscore::{Band, Points};
 use rust_decimal::Decimal;
@@ -271,6 +271,9 @@ fn read_file(
 /// one the table does not have); text where they are not dates.
 struct Table {
     columns: Vec<Option<ArrayRef>>,
+    /// Cells of date columns past the years a date holds (column, row),
+    /// and why.
+    far: std::collections::HashMap<(usize, usize), String>,
     /// The current row's CSV line when it was ragged: why.
     ragged: Option<String>,
 }
@@ -284,6 +287,7 @@ impl Table {
             .map(|w| w.names[0])
             .collect();
         let mut columns = Vec::with_capacity(wanted.len());
+        let mut far = std::collections::HashMap::new();
         for w in wanted {
             let Some(at) = w.names.iter().find_map(|n| schema.index_of(n).ok()) else {
                 if !w.required {
@@ -303,14 +307,21 @@ impl Table {
                     ),
                 ));
             };
-            columns.push(Some(read_as(
-                batch.column(at),
-                schema.field(at).name(),
-                w.date,
-            )?));
+            let (array, name) = (batch.column(at), schema.field(at).name());
+            let days = w.date.then(|| crate::cast::days_of(name, array)).flatten();
+            match days {
+                Some(read) => {
+                    let (days, far_rows) = read?;
+                    let c = columns.len();
+                    far.extend(far_rows.into_iter().map(|(row, why)| ((c, row), why)));
+                    columns.push(Some(days));
+                }
+                None => columns.push(Some(read_as(array, name, w.date)?)),
+            }
         }
         Ok(Table {
             columns,
+            far,
             ragged: None,
         })
     }
@@ -327,20 +338,31 @@ impl Table {
     /// Column `c`'s row `i` as a date (`name` in messages).
     fn date(&self, c: usize, i: usize, name: &str) -> Result<NaiveDate, String> {
         let missing = || format!("{name}: missing");
+        if let Some(why) = self.far.get(&(c, i)) {
+            return Err(why.clone());
+        }
         let column = self
             .columns
             .get(c)
             .and_then(Option::as_ref)
             .ok_or_else(missing)?;
-        match column.as_primitive_opt::<Date32Type>() {
+        let outside = |what: String| format!("{name}: {what} is outside the years 1 to 9999");
+        let date = match column.as_primitive_opt::<Date32Type>() {
             Some(days) if days.is_valid(i) => days
                 .value_as_date(i)
-                .ok_or_else(|| format!("{name}: day {} is past chrono's years", days.value(i))),
-            Some(_) => Err(missing()),
+                .ok_or_else(|| outside(format!("day {} from 1970-01-01", days.value(i))))?,
+            Some(_) => return Err(missing()),
             None => {
                 let t = self.text(c, i).ok_or_else(missing)?;
-                crate::convert::text_date(&t).ok_or_else(|| format!("{name}: {t:?} is not a date"))
+                crate::convert::text_date(&t)
+                    .ok_or_else(|| format!("{name}: {t:?} is not a date"))?
             }
+        };
+        // The years a date holds, as a dated score in JSON.
+        if (1..=9999).contains(&date.year()) {
+            Ok(date)
+        } else {
+            Err(outside(date.to_string()))
         }
     }
 
@@ -364,7 +386,6 @@ impl Table {
 fn read_as(array: &ArrayRef, name: &str, date: bool) -> Result<ArrayRef, Error> {
     let to = match array.data_type() {
         DataType::Date32 if date => return Ok(array.clone()),
-        DataType::Date64 | DataType::Timestamp(..) if date => DataType::Date32,
         DataType::Null => return Ok(arrow_array::new_null_array(&DataType::Utf8, array.len())),
         DataType::Float16 | DataType::Float32 | DataType::Float64 if name == "mrr" => {
             return Err(Error::column(

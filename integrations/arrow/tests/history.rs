@@ -5,6 +5,8 @@
 
 #[path = "support/columns.rs"]
 mod columns;
+#[path = "support/ipc.rs"]
+mod ipc;
 #[path = "../../../examples/support/v0m.rs"]
 #[allow(dead_code)]
 mod v0m;
@@ -418,4 +420,68 @@ fn a_part_without_mrr_values_writes_nulls_of_the_table_s_type() {
     assert!(rows[200..]
         .iter()
         .all(|r| matches!(r, DatedRow::Rejected(e) if e.contains("mrr: missing"))));
+}
+
+/// Dates past the years a date holds, in each type a table may keep them
+/// in: each rejects its row with its value as the column gives it, never
+/// the file (Arrow's own cast of such a timestamp fails the whole batch).
+#[test]
+fn a_date_past_the_years_rejects_its_row_not_the_table() {
+    use arrow_array::{Date32Array, Date64Array, TimestampNanosecondArray, TimestampSecondArray};
+    let tmp = tempfile::tempdir().unwrap();
+    let near = 20_423; // 2025-12-01
+    let dates: Vec<(ArrayRef, &str)> = vec![
+        (
+            Arc::new(TimestampSecondArray::from(vec![near * 86_400, i64::MAX]).with_timezone("Asia/Tokyo")),
+            "as_of: 9223372036854775807 seconds from 1970-01-01 is outside the years 1 to 9999",
+        ),
+        (
+            Arc::new(TimestampSecondArray::from(vec![near * 86_400, i64::MIN])),
+            "as_of: -9223372036854775808 seconds from 1970-01-01 is outside the years 1 to 9999",
+        ),
+        (
+            Arc::new(Date64Array::from(vec![near * 86_400_000, i64::MAX])),
+            "as_of: 9223372036854775807 milliseconds from 1970-01-01 is outside the years 1 to 9999",
+        ),
+        (
+            Arc::new(Date32Array::from(vec![near as i32, 3_000_000])),
+            "as_of: +10183-09-21 is outside the years 1 to 9999",
+        ),
+        // A zoned timestamp's day is its day in its zone.
+        (
+            Arc::new(
+                TimestampNanosecondArray::from(vec![near * 86_400 * 1_000_000_000 + 1, 0])
+                    .with_timezone("America/New_York"),
+            ),
+            "",
+        ),
+    ];
+    for (i, (as_of, why)) in dates.into_iter().enumerate() {
+        let given = as_of.data_type().clone();
+        let batch = RecordBatch::try_from_iter([
+            (
+                "id",
+                Arc::new(StringArray::from(vec!["a", "b"])) as ArrayRef,
+            ),
+            ("as_of", as_of),
+            ("score", Arc::new(StringArray::from(vec!["50", "60"]))),
+            ("band", Arc::new(StringArray::from(vec!["red", "lime"]))),
+            ("mrr", Arc::new(StringArray::from(vec!["1", "2"]))),
+        ])
+        .unwrap();
+        let path = tmp.path().join(format!("dates-{i}.arrow"));
+        ipc::write_ipc(&path, &batch, 2, false, None);
+        let mut rows = Vec::new();
+        read_dated_scores(&path, |_, row| rows.push(row)).unwrap();
+        let DatedRow::Score(first) = &rows[0] else {
+            panic!("{given}: {:?}", rows[0])
+        };
+        if why.is_empty() {
+            // 2025-12-01 00:00 UTC is 2025-11-30 in New York.
+            assert_eq!(first.date, day(2025, 11, 30), "{given}");
+            continue;
+        }
+        assert_eq!(first.date, day(2025, 12, 1), "{given}");
+        assert_eq!(rows[1], DatedRow::Unreadable(why.to_string()), "{given}");
+    }
 }
