@@ -79,7 +79,8 @@ impl Scores {
 /// account, with `id`, `as_of`, `mrr`, `score` and `band`), or both; or
 /// by extension a Parquet, CSV or Arrow table of them (the results
 /// `healthscore score --out` writes, or a warehouse's table with those
-/// columns), or a directory of a table's parts. A second score of an
+/// columns), or a directory of such files (a file a night, or a table's
+/// parts; each read on its own). A second score of an
 /// account on one date is rejected (a run appended twice, or a night's
 /// results given twice, would otherwise count each of its scores twice),
 /// naming where the first was.
@@ -106,7 +107,7 @@ pub(crate) fn read_scores(paths: &[String]) -> Result<Scores, String> {
                 seen.get()
             )),
             Entry::Vacant(slot) => {
-                slot.insert(at(place));
+                slot.insert(place);
                 read.scores.push(score);
                 Ok(())
             }
@@ -142,7 +143,7 @@ pub(crate) fn read_scores(paths: &[String]) -> Result<Scores, String> {
                 }
                 Err(e) => return Err(crate::score::pipeline::where_in::<DatedScore>(line, &e)),
             };
-            keep(&mut lines, format!("line {n}"), score)
+            keep(&mut lines, at(format!("line {n}")), score)
         })?;
         read.rejected += lines.rejected;
         read.scores.append(&mut lines.scores);
@@ -158,17 +159,19 @@ fn is_table(path: &str) -> bool {
         || healthscore_arrow::Format::of(path).is_ok_and(healthscore_arrow::Format::is_columnar)
 }
 
-/// A table of dated scores ([`healthscore_arrow::read_dated_scores`]):
-/// each row kept by `keep`, or rejected with its number.
+/// A table of dated scores ([`healthscore_arrow::read_dated_scores`]; a
+/// directory of them): each row kept by `keep`, or rejected with its
+/// file and number.
 fn read_table(
     path: &str,
     read: &mut Scores,
     keep: &mut impl FnMut(&mut Scores, String, DatedScore) -> Result<(), String>,
 ) -> Result<(), String> {
     use healthscore_arrow::DatedRow;
-    let files = healthscore_arrow::read_dated_scores(path.as_ref(), |n, row| {
+    let files = healthscore_arrow::read_dated_scores(path.as_ref(), |file, n, row| {
+        let place = format!("{} row {n}", file.display());
         let refused = match row {
-            DatedRow::Score(score) => keep(read, format!("row {n}"), score),
+            DatedRow::Score(score) => keep(read, place.clone(), score),
             DatedRow::Unreadable(why) => Err(why),
             DatedRow::Rejected(_) => {
                 read.unscored += 1;
@@ -181,7 +184,7 @@ fn read_table(
             }
         };
         if let Err(why) = refused {
-            say!("rejected {path} row {n}: {why}");
+            say!("rejected {place}: {why}");
             read.rejected += 1;
         }
     })
@@ -197,7 +200,7 @@ fn read_table(
 /// Outcomes: JSON lines of `{account, date, outcome}`, or by extension
 /// a Parquet, CSV or Arrow table of `account, date, outcome, mrr` (a
 /// CRM's export; [`healthscore_arrow::read_dated_outcomes`]), or a
-/// directory of a table's parts. An outcome that repeats an earlier one
+/// directory of such files. An outcome that repeats an earlier one
 /// exactly is rejected, naming it (an expansion given twice would
 /// otherwise count its MRR twice).
 pub(crate) fn read_outcomes(path: &str) -> Result<(Vec<DatedOutcome>, u64), String> {
@@ -222,9 +225,10 @@ pub(crate) fn read_outcomes(path: &str) -> Result<(Vec<DatedOutcome>, u64), Stri
     };
     let rejected = if is_table(path) {
         let mut rejected = 0;
-        healthscore_arrow::read_dated_outcomes(path.as_ref(), |n, row| {
-            if let Err(why) = row.and_then(|outcome| keep(format!("row {n}"), outcome)) {
-                say!("rejected {path} row {n}: {why}");
+        healthscore_arrow::read_dated_outcomes(path.as_ref(), |file, n, row| {
+            let place = format!("{} row {n}", file.display());
+            if let Err(why) = row.and_then(|outcome| keep(place.clone(), outcome)) {
+                say!("rejected {place}: {why}");
                 rejected += 1;
             }
         })

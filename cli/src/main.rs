@@ -243,15 +243,15 @@ pub(crate) struct BacktestArgs {
     /// the records `healthscore score` wrote (its output lines), or both;
     /// or by extension a .parquet, .csv or .arrow table of them (the
     /// results `score --out` writes, with as_of and mrr; or a warehouse's
-    /// table of id, as_of, score, band, mrr), or a directory of a table's
-    /// parts. Give it again for more files (the nights kept one file
-    /// each).
+    /// table of id, as_of, score, band, mrr), or a directory of such files
+    /// of one format (a file a night, or a table's parts; each read on its
+    /// own). Give it again for more.
     #[arg(long, default_value = "examples/data/history_scores.jsonl")]
     pub scores: Vec<String>,
     /// Outcomes: JSON lines of {account, date, outcome}, or by extension
     /// a .parquet, .csv or .arrow table of account, date, outcome
     /// (churned, renewed or expanded) and mrr (an expansion's added MRR),
-    /// or a directory of a table's parts.
+    /// or a directory of such files.
     #[arg(long, default_value = "examples/data/history_outcomes.jsonl")]
     pub outcomes: String,
     /// Days after a score in which an outcome counts.

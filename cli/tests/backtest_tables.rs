@@ -133,8 +133,27 @@ fn nightly_results_tables_back_test_as_their_records_do() {
             && said_of_records.ends_with(" score records without a band (insufficient data)\n"),
         "{said_of_records}"
     );
+    // A directory of a CSV file a night (each read on its own, with its
+    // own header).
+    let csv_dir = tmp("bt-tables-csv-nights");
+    let _ = std::fs::remove_dir_all(&csv_dir);
+    std::fs::create_dir_all(&csv_dir).unwrap();
+    for (night, name) in nights.iter().zip(["2026-11-01.csv", "2026-12-01.csv"]) {
+        let out = csv_dir.join(name);
+        let (code, _, said) = run(&[
+            "score",
+            "--model",
+            MODEL,
+            "--accounts",
+            path(night),
+            "--out",
+            path(&out),
+        ]);
+        assert_eq!(code, Some(0), "{said}");
+    }
     for (scores, outcomes) in [
         (vec![dir.as_path()], outcomes_csv.as_path()),
+        (vec![csv_dir.as_path()], outcomes_csv.as_path()),
         (
             vec![dir.join("2026-11-01.parquet").as_path(), csv.as_path()],
             outcomes_json.as_path(),

@@ -257,10 +257,7 @@ pub(crate) type FarRows = Vec<(usize, String)>;
 /// timestamp's day in its zone), and the rows whose value is past the
 /// years a date holds, with why (as [`far_days`] says it); their days
 /// stand in for them and are not to be read. `None` for other types.
-pub(crate) fn days_of(
-    name: &str,
-    column: &ArrayRef,
-) -> Option<Result<(ArrayRef, FarRows), Error>> {
+pub(crate) fn days_of(name: &str, column: &ArrayRef) -> Option<Result<(ArrayRef, FarRows), Error>> {
     let (values, per_day) = ticks(column.as_ref())?;
     let t = column.data_type();
     let far: Vec<(usize, String)> = values

@@ -88,9 +88,11 @@ const OUTCOME_COLUMNS: [Wanted; 4] = [
 
 /// Reads the dated scores at `path`: a Parquet, CSV or Arrow file
 /// ([`Format`], by extension), or a directory of parts
-/// ([`parts`](crate::parts)), calling `each` with every row's number
-/// (from 1, across the parts) and what it holds. Returns each file read
-/// ([`DatedFile`]: the model that wrote it, and its rows).
+/// ([`parts`](crate::parts), or CSV files: each file is read on its
+/// own, so that a directory may hold a file a night), calling `each`
+/// with every row's file, its number in that file (from 1) and what it
+/// holds. Returns each file read ([`DatedFile`]: the model that wrote
+/// it, and its rows).
 ///
 /// The columns: `id` (or `account`: text or integers), `as_of` (or
 /// `date`: `Date32`, `Date64`, a timestamp or text), `score` (a decimal,
@@ -118,7 +120,7 @@ const OUTCOME_COLUMNS: [Wanted; 4] = [
 ///     a2,2026-11-01,99,,,\n\
 ///     a3,2026-13-01,10,50,yellow,\n")?;
 /// let mut rows = Vec::new();
-/// read_dated_scores(&path, |n, row| rows.push((n, row)))?;
+/// read_dated_scores(&path, |_file, n, row| rows.push((n, row)))?;
 /// let DatedRow::Score(first) = &rows[0].1 else { panic!() };
 /// assert_eq!((first.account.as_str(), first.band.to_string(), first.mrr.to_string()),
 ///            ("a1", "lime".to_string(), "1200.50".to_string()));
@@ -129,17 +131,17 @@ const OUTCOME_COLUMNS: [Wanted; 4] = [
 /// ```
 pub fn read_dated_scores(
     path: &Path,
-    mut each: impl FnMut(u64, DatedRow),
+    mut each: impl FnMut(&Path, u64, DatedRow),
 ) -> Result<Vec<DatedFile>, Error> {
-    read_tables(path, &SCORE_COLUMNS, |table, i, n| {
-        each(n, score_row(table, i))
+    read_tables(path, &SCORE_COLUMNS, |file, table, i, n| {
+        each(file, n, score_row(table, i))
     })
 }
 
 /// Reads the outcomes at `path` (a Parquet, CSV or Arrow file, or a
-/// directory of parts) as [`read_dated_scores`] reads dated scores,
-/// calling `each` with every row's number (from 1) and its outcome, or
-/// why it cannot be read.
+/// directory) as [`read_dated_scores`] reads dated scores, calling
+/// `each` with every row's file, its number there (from 1) and its
+/// outcome, or why it cannot be read.
 ///
 /// The columns: `account` (or `id`), `date` (or `as_of`), `outcome`
 /// (`churned`, `renewed` or `expanded`, in any case) and, for an
@@ -162,7 +164,7 @@ pub fn read_dated_scores(
 ///     a2,2026-12-02,expanded,300\n\
 ///     a3,2026-12-03,expanded,\n")?;
 /// let mut rows = Vec::new();
-/// read_dated_outcomes(&path, |n, row| rows.push((n, row)))?;
+/// read_dated_outcomes(&path, |_file, n, row| rows.push((n, row)))?;
 /// assert_eq!(rows[0].1.as_ref().map(|o| &o.outcome), Ok(&Outcome::Churned));
 /// assert_eq!(rows[1].1.as_ref().map(|o| o.outcome.clone()),
 ///            Ok(Outcome::Expanded { mrr: 300.into() }));
@@ -172,31 +174,29 @@ pub fn read_dated_scores(
 /// ```
 pub fn read_dated_outcomes(
     path: &Path,
-    mut each: impl FnMut(u64, Result<DatedOutcome, String>),
+    mut each: impl FnMut(&Path, u64, Result<DatedOutcome, String>),
 ) -> Result<Vec<DatedFile>, Error> {
-    read_tables(path, &OUTCOME_COLUMNS, |table, i, n| {
-        each(n, outcome_row(table, i))
+    read_tables(path, &OUTCOME_COLUMNS, |file, table, i, n| {
+        each(file, n, outcome_row(table, i))
     })
 }
 
-/// Calls `each` with the columns of every record batch of the table at
-/// `path` (a file or a directory of parts), each row's place in the
-/// batch and its number in the table (from 1).
+/// Calls `each` with every row's file, the columns of its record batch,
+/// its place in the batch and its number in the file (from 1), for the
+/// file at `path` or each file of the directory.
 fn read_tables(
     path: &Path,
     wanted: &[Wanted],
-    mut each: impl FnMut(&Table, usize, u64),
+    mut each: impl FnMut(&Path, &Table, usize, u64),
 ) -> Result<Vec<DatedFile>, Error> {
     let (files, format) = if path.is_dir() {
-        crate::parts(path)?
+        crate::parts::files_of(path, true)?
     } else {
         (vec![path.to_path_buf()], Format::of(path)?)
     };
     let mut read = Vec::new();
-    let mut row = 0u64;
     for file in files {
-        let (model, rows) = read_file(&file, format, wanted, row, &mut each)?;
-        row = row.saturating_add(rows);
+        let (model, rows) = read_file(&file, format, wanted, &mut each)?;
         read.push(DatedFile {
             path: file,
             model,
@@ -206,14 +206,12 @@ fn read_tables(
     Ok(read)
 }
 
-/// One file's rows, numbered after the `before` of the files before it;
-/// returns its model and its rows.
+/// One file's rows; returns its model and its rows.
 fn read_file(
     file: &Path,
     format: Format,
     wanted: &[Wanted],
-    before: u64,
-    each: &mut impl FnMut(&Table, usize, u64),
+    each: &mut impl FnMut(&Path, &Table, usize, u64),
 ) -> Result<(Option<String>, u64), Error> {
     if !format.is_columnar() {
         return Err(Error::Format(file.display().to_string()));
@@ -260,7 +258,7 @@ fn read_file(
             let n = done + i as u64;
             while here.next_if(|(r, _)| *r < n).is_some() {}
             table.ragged = here.next_if(|(r, _)| *r == n).map(|(_, why)| why);
-            each(&table, i, before.saturating_add(n).saturating_add(1));
+            each(file, &table, i, n.saturating_add(1));
         }
         done = end;
     }

@@ -43,6 +43,13 @@ use std::path::{Path, PathBuf};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parts(dir: &Path) -> Result<(Vec<PathBuf>, Format), Error> {
+    files_of(dir, false)
+}
+
+/// [`parts`], CSV files too where `csv` (each file read on its own, with
+/// its own header and rows, as [`read_dated_scores`](crate::read_dated_scores)
+/// reads them).
+pub(crate) fn files_of(dir: &Path, csv: bool) -> Result<(Vec<PathBuf>, Format), Error> {
     let refuse = |why: String| Error::Parts {
         path: dir.display().to_string(),
         why,
@@ -65,7 +72,7 @@ pub fn parts(dir: &Path) -> Result<(Vec<PathBuf>, Format), Error> {
             )));
         }
         match Format::of(&path) {
-            Ok(Format::Csv) => {
+            Ok(Format::Csv) if !csv => {
                 return Err(refuse(format!(
                     "{name}: CSV parts each have their header line and line numbers: join them without their headers, or read them with the SQL path"
                 )))
@@ -80,7 +87,12 @@ pub fn parts(dir: &Path) -> Result<(Vec<PathBuf>, Format), Error> {
     }
     found.sort_by(|a, b| in_order(&file_name(&a.0), &file_name(&b.0)));
     let Some(&(ref first, format)) = found.first() else {
-        return Err(refuse("no .parquet or .arrow part in it".into()));
+        let what = if csv {
+            ".parquet, .csv or .arrow file"
+        } else {
+            ".parquet or .arrow part"
+        };
+        return Err(refuse(format!("no {what} in it")));
     };
     if let Some((other, _)) = found.iter().find(|(_, f)| same(*f) != same(format)) {
         return Err(refuse(format!(

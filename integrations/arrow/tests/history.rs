@@ -235,11 +235,11 @@ fn a_results_table_reads_back_as_the_row_api_s_dated_scores() {
         score_file(&scorer, &accounts, &out, &history()).unwrap();
         if ext == "jsonl" {
             // Not a table: JSON lines are the CLI's to read.
-            assert!(read_dated_scores(&out, |_, _| {}).is_err());
+            assert!(read_dated_scores(&out, |_, _, _| {}).is_err());
             continue;
         }
         let mut read = Vec::new();
-        let files = read_dated_scores(&out, |n, row| {
+        let files = read_dated_scores(&out, |_, n, row| {
             assert_eq!(n, read.len() as u64 + 1);
             read.push(match row {
                 DatedRow::Score(s) => Some(s),
@@ -276,7 +276,7 @@ fn a_table_of_dated_scores_says_which_cell_it_cannot_read() {
     )
     .unwrap();
     let mut rows = Vec::new();
-    read_dated_scores(&csv, |n, row| rows.push((n, row))).unwrap();
+    read_dated_scores(&csv, |_, n, row| rows.push((n, row))).unwrap();
     let why = |n: usize| match &rows[n].1 {
         DatedRow::Unreadable(why) => why.clone(),
         other => panic!("{other:?}"),
@@ -303,7 +303,7 @@ fn a_table_of_dated_scores_says_which_cell_it_cannot_read() {
     // A table without a column the back-test needs is refused, naming it.
     let short = dir.join("short.csv");
     std::fs::write(&short, "id,as_of,score,band\na,2026-11-01,50,red\n").unwrap();
-    let e = read_dated_scores(&short, |_, _| {})
+    let e = read_dated_scores(&short, |_, _, _| {})
         .unwrap_err()
         .to_string();
     assert!(
@@ -346,7 +346,7 @@ fn outcomes_read_from_a_table() {
     let path = dir.join("outcomes.parquet");
     columns::write_parquet(&path, &batch);
     let mut rows = Vec::new();
-    read_dated_outcomes(&path, |n, row| rows.push((n, row))).unwrap();
+    read_dated_outcomes(&path, |_, n, row| rows.push((n, row))).unwrap();
     let on = |days: i64| day(1970, 1, 1) + chrono::Days::new(days as u64);
     assert_eq!(
         rows,
@@ -415,7 +415,10 @@ fn a_part_without_mrr_values_writes_nulls_of_the_table_s_type() {
         assert_eq!((stats.rows, stats.rejected), (400, 200), "{ext}");
     }
     let mut rows = Vec::new();
-    read_dated_scores(&tmp.path().join("results.parquet"), |_, row| rows.push(row)).unwrap();
+    read_dated_scores(&tmp.path().join("results.parquet"), |_, _, row| {
+        rows.push(row)
+    })
+    .unwrap();
     assert_eq!(rows.len(), 400);
     assert!(rows[200..]
         .iter()
@@ -472,7 +475,7 @@ fn a_date_past_the_years_rejects_its_row_not_the_table() {
         let path = tmp.path().join(format!("dates-{i}.arrow"));
         ipc::write_ipc(&path, &batch, 2, false, None);
         let mut rows = Vec::new();
-        read_dated_scores(&path, |_, row| rows.push(row)).unwrap();
+        read_dated_scores(&path, |_, _, row| rows.push(row)).unwrap();
         let DatedRow::Score(first) = &rows[0] else {
             panic!("{given}: {:?}", rows[0])
         };
