@@ -123,8 +123,8 @@ pub(crate) struct Input {
     pub model: String,
     /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
     /// extension a `.parquet`, `.csv` or `.arrow` (Arrow IPC: `.feather`,
-    /// `.arrows` too) file of columns, or a directory of `.parquet` or
-    /// `.arrow` parts of one table (as `score` reads them).
+    /// `.arrows` too) file of columns, or a directory of `.parquet`, `.csv`
+    /// or `.arrow` parts of one table (as `score` reads them).
     #[arg(long, default_value = "examples/data/portfolio.jsonl")]
     pub accounts: String,
     /// For columnar accounts without an `as_of` column: the date the
@@ -170,7 +170,7 @@ pub(crate) struct ScoreArgs {
     /// extension a `.parquet`, `.csv` or `.arrow` (Arrow IPC: `.feather`,
     /// `.arrows` too) file of columns (one per metric; see the
     /// healthscore-arrow crate for the column conventions), or a
-    /// directory of `.parquet` or `.arrow` parts of one table (an export
+    /// directory of `.parquet`, `.csv` or `.arrow` parts of one table (an export
     /// in several files, beside `_SUCCESS`), read as one file.
     #[arg(long)]
     pub accounts: String,

@@ -190,7 +190,7 @@ fn read_tables(
     mut each: impl FnMut(&Path, &Table, usize, u64),
 ) -> Result<Vec<DatedFile>, Error> {
     let (files, format) = if path.is_dir() {
-        crate::parts::files_of(path, true)?
+        crate::parts(path)?
     } else {
         (vec![path.to_path_buf()], Format::of(path)?)
     };

@@ -276,7 +276,7 @@ pub enum Error {
     },
     /// A directory of parts that cannot be read as one table: what is
     /// wrong with it (no part, a file that is not one, parts of two
-    /// formats, CSV parts, a subdirectory). See [`parts`].
+    /// formats, a subdirectory). See [`parts`].
     #[error("{path}: {why}")]
     Parts {
         /// The directory.

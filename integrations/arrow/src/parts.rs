@@ -10,7 +10,7 @@ use arrow_schema::{ArrowError, DataType, Schema, SchemaRef};
 use std::path::{Path, PathBuf};
 
 /// The parts of the directory `dir` and their format: its files named
-/// `.parquet`, or `.arrow` (`.feather`, `.ipc`, `.arrows`), in name order,
+/// `.parquet`, `.csv`, or `.arrow` (`.feather`, `.ipc`, `.arrows`), in name order,
 /// numbers by their value (`part-2` before `part-10`, as pyarrow's
 /// `write_dataset` numbers its parts without zeros in front).
 /// Names starting with `_` or `.` are markers, not parts (Spark's
@@ -23,9 +23,8 @@ use std::path::{Path, PathBuf};
 /// part at all; a file of another extension or format than the first
 /// part's (nothing is left out unseen); a subdirectory (a table
 /// partitioned by a column, `date=2026-11-30/`: name one partition, or
-/// read the table with the SQL path); CSV parts (each with its header
-/// line and line numbers: join them without their headers, or read them
-/// with the SQL path). [`Error::Io`] when the directory cannot be listed.
+/// read the table with the SQL path). [`Error::Io`] when the directory
+/// cannot be listed.
 ///
 /// # Examples
 ///
@@ -43,13 +42,6 @@ use std::path::{Path, PathBuf};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parts(dir: &Path) -> Result<(Vec<PathBuf>, Format), Error> {
-    files_of(dir, false)
-}
-
-/// [`parts`], CSV files too where `csv` (each file read on its own, with
-/// its own header and rows, as [`read_dated_scores`](crate::read_dated_scores)
-/// reads them).
-pub(crate) fn files_of(dir: &Path, csv: bool) -> Result<(Vec<PathBuf>, Format), Error> {
     let refuse = |why: String| Error::Parts {
         path: dir.display().to_string(),
         why,
@@ -72,27 +64,17 @@ pub(crate) fn files_of(dir: &Path, csv: bool) -> Result<(Vec<PathBuf>, Format), 
             )));
         }
         match Format::of(&path) {
-            Ok(Format::Csv) if !csv => {
-                return Err(refuse(format!(
-                    "{name}: CSV parts each have their header line and line numbers: join them without their headers, or read them with the SQL path"
-                )))
-            }
             Ok(format) if format.is_columnar() => found.push((path, format)),
             _ => {
                 return Err(refuse(format!(
-                    "{name} is not a part (.parquet or .arrow) nor a marker (_SUCCESS, .crc)"
+                    "{name} is not a part (.parquet, .csv or .arrow) nor a marker (_SUCCESS, .crc)"
                 )))
             }
         }
     }
     found.sort_by(|a, b| in_order(&file_name(&a.0), &file_name(&b.0)));
     let Some(&(ref first, format)) = found.first() else {
-        let what = if csv {
-            ".parquet, .csv or .arrow file"
-        } else {
-            ".parquet or .arrow part"
-        };
-        return Err(refuse(format!("no {what} in it")));
+        return Err(refuse("no .parquet, .csv or .arrow part in it".into()));
     };
     if let Some((other, _)) = found.iter().find(|(_, f)| same(*f) != same(format)) {
         return Err(refuse(format!(
@@ -172,12 +154,19 @@ pub(crate) fn open(model: &healthscore::Model, dir: &Path) -> Result<Opened, Err
         opened.ids.expect(i64::try_from(rows).unwrap_or(i64::MAX));
     }
     let schema = opened.reader.schema();
+    // A CSV part notes its ragged lines by its own rows; the chain moves
+    // them to the table's, named by their part.
+    let part_ragged = std::mem::take(&mut opened.ragged);
     opened.reader = Box::new(Chain {
         schema,
         current: opened.reader,
         current_path: first,
         rest: files,
         format,
+        ragged: opened.ragged.clone(),
+        part_ragged,
+        rows: 0,
+        part_start: 0,
     });
     Ok(opened)
 }
@@ -217,12 +206,19 @@ struct Chain {
     current_path: PathBuf,
     rest: std::vec::IntoIter<PathBuf>,
     format: Format,
+    /// The table's ragged CSV lines, by the table's rows (what the
+    /// caller reads), and the current part's, by its own.
+    ragged: crate::ragged::Found,
+    part_ragged: crate::ragged::Found,
+    /// Rows read so far, and before the current part.
+    rows: u64,
+    part_start: u64,
 }
 
 impl Chain {
     /// Opens `part` with the first part's columns, or says how its
     /// columns differ.
-    fn open(&self, part: &Path) -> Result<Box<dyn RecordBatchReader + Send>, Error> {
+    fn open(&self, part: &Path) -> Result<Opened, Error> {
         let names: Vec<&String> = self.schema.fields().iter().map(|f| f.name()).collect();
         let project = |schema: &Schema| {
             Some(
@@ -232,8 +228,8 @@ impl Chain {
                     .collect::<Vec<_>>(),
             )
         };
-        let reader = open_file(part, self.format, project)?.reader;
-        let got = reader.schema();
+        let opened = open_file(part, self.format, project)?;
+        let got = opened.reader.schema();
         for want in self.schema.fields() {
             let why = match got.field_with_name(want.name()) {
                 Err(_) => "not there".to_string(),
@@ -260,7 +256,27 @@ impl Chain {
                 }),
             });
         }
-        Ok(reader)
+        Ok(opened)
+    }
+
+    /// Moves the current part's ragged lines noted so far to the
+    /// table's: its rows after the parts before it, each note naming the
+    /// part (`part-00001.csv line 9 has 16 fields, the header 15`).
+    fn forward_ragged(&self) {
+        use std::sync::PoisonError;
+        let mut from = self
+            .part_ragged
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if from.is_empty() {
+            return;
+        }
+        let name = file_name(&self.current_path);
+        let mut to = self.ragged.lock().unwrap_or_else(PoisonError::into_inner);
+        to.extend(
+            from.drain(..)
+                .map(|(row, why)| (row.saturating_add(self.part_start), format!("{name} {why}"))),
+        );
     }
 }
 
@@ -270,7 +286,11 @@ impl Iterator for Chain {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             match self.current.next() {
-                Some(Ok(batch)) => return Some(Ok(batch)),
+                Some(Ok(batch)) => {
+                    self.forward_ragged();
+                    self.rows = self.rows.saturating_add(batch.num_rows() as u64);
+                    return Some(Ok(batch));
+                }
                 Some(Err(e)) => {
                     // Named by its part; nothing is read after it.
                     self.rest = Vec::new().into_iter();
@@ -281,9 +301,11 @@ impl Iterator for Chain {
             }
             let part = self.rest.next()?;
             match self.open(&part) {
-                Ok(reader) => {
-                    self.current = reader;
+                Ok(opened) => {
+                    self.current = opened.reader;
+                    self.part_ragged = opened.ragged;
                     self.current_path = part;
+                    self.part_start = self.rows;
                 }
                 Err(e) => {
                     self.rest = Vec::new().into_iter();

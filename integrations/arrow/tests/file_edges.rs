@@ -271,7 +271,7 @@ fn errors_name_the_file_and_leave_earlier_results_whole() {
         assert!(matches!(e, Error::Parts { .. }), "{e:?}");
         assert!(
             e.to_string().starts_with(&format!(
-                "{}: no .parquet or .arrow part in it",
+                "{}: no .parquet, .csv or .arrow part in it",
                 folder.display()
             )),
             "{e}"

@@ -170,18 +170,15 @@ fn what_is_not_a_part_of_one_table_is_refused_named() {
         (
             "empty",
             vec![("_SUCCESS", None)],
-            "no .parquet or .arrow part in it",
+            "no .parquet, .csv or .arrow part in it",
         ),
         (
             "mixed",
             vec![("a.parquet", Some(&part)), ("b.arrow", Some(&arrow))],
             "a.parquet and b.arrow are of two formats",
         ),
-        (
-            "csv",
-            vec![("a.csv", None)],
-            "CSV parts each have their header line",
-        ),
+        // A CSV part of nothing at all (not even a header line).
+        ("csv", vec![("a.csv", None)], "a.csv"),
         (
             "partitioned",
             vec![("date=2026-11-30/", None)],
