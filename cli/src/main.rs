@@ -122,8 +122,8 @@ pub(crate) struct Input {
     #[arg(long, default_value = "examples/data/model.json")]
     pub model: String,
     /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
-    /// extension a `.parquet`, `.csv` or `.arrow` (Arrow IPC: `.feather`,
-    /// `.arrows` too) file of columns, or a directory of `.parquet`, `.csv`
+    /// extension a `.parquet`, `.csv` (`.csv.gz`, `.csv.zst` too) or
+    /// `.arrow` (Arrow IPC: `.feather`, `.arrows` too) file of columns, or a directory of `.parquet`, `.csv`
     /// or `.arrow` parts of one table (as `score` reads them).
     #[arg(long, default_value = "examples/data/portfolio.jsonl")]
     pub accounts: String,

@@ -46,14 +46,34 @@ impl Format {
     /// use std::path::Path;
     /// assert_eq!(Format::of(Path::new("accounts.parquet"))?, Format::Parquet);
     /// assert_eq!(Format::of(Path::new("EXPORT.CSV"))?, Format::Csv);
+    /// // gzip or zstd CSV, as warehouses unload it: read as it decompresses.
+    /// assert_eq!(Format::of(Path::new("data_0_0_0.csv.gz"))?, Format::Csv);
+    /// assert!(Format::of(Path::new("accounts.parquet.gz")).is_err());
     /// assert_eq!(Format::of(Path::new("accounts.feather"))?, Format::Arrow);
     /// assert!(Format::of(Path::new("scores.json")).is_err());
     /// assert!(Format::Arrow.is_columnar() && !Format::JsonLines.is_columnar());
     /// # Ok::<(), healthscore_arrow::Error>(())
     /// ```
     pub fn of(path: &Path) -> Result<Format, Error> {
-        let extension = path.extension().and_then(|e| e.to_str());
-        match extension.map(str::to_ascii_lowercase).as_deref() {
+        let lower = |p: &Path| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+        };
+        let mut extension = lower(path);
+        // A compressed CSV file (`accounts.csv.gz`): CSV, read as it
+        // decompresses. No other format is read compressed.
+        if extension
+            .as_deref()
+            .is_some_and(|e| crate::compressed::EXTENSIONS.contains(&e))
+        {
+            extension = path
+                .file_stem()
+                .map(Path::new)
+                .and_then(lower)
+                .filter(|e| e == "csv");
+        }
+        match extension.as_deref() {
             Some("parquet") => Ok(Format::Parquet),
             Some("csv") => Ok(Format::Csv),
             Some("jsonl") => Ok(Format::JsonLines),
@@ -132,7 +152,7 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 /// (`region` with numbers in its first lines and `EU-West` later) is
 /// never parsed as a type its first lines suggested.
 fn csv_schema(path: &Path) -> Result<Schema, Error> {
-    let mut file = File::open(path).map_err(io(path))?;
+    let mut file = crate::compressed::open(path)?;
     // A UTF-16 byte order mark: a spreadsheet's "Unicode text", whose
     // every byte the CSV reader would take for broken UTF-8.
     let mut head = Vec::new();
@@ -160,7 +180,7 @@ fn csv_schema(path: &Path) -> Result<Schema, Error> {
             at: at + 1,
         });
     }
-    let file = File::open(path).map_err(io(path))?;
+    let file = crate::compressed::open(path)?;
     let format = arrow_csv::reader::Format::default().with_header(true);
     // Through `Ragged` as the rows are: a ragged line among the first
     // thousand is its row's problem, not the file's.
@@ -395,7 +415,8 @@ pub(crate) fn open_file(
             if let Some(columns) = columns {
                 builder = builder.with_projection(columns);
             }
-            let file = crate::ragged::Ragged::new(file, ragged.clone());
+            let text = crate::compressed::open(input).map_err(read)?;
+            let file = crate::ragged::Ragged::new(text, ragged.clone());
             Box::new(builder.build(file).map_err(|e| read(e.into()))?)
         }
     };

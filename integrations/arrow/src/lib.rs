@@ -59,7 +59,9 @@
 //! command-line tool's JSON path does.
 //!
 //! Files, by extension ([`Format`]): Parquet (`.parquet`), CSV with a
-//! header line (`.csv`, its columns read as text), Arrow's IPC file
+//! header line (`.csv`, its columns read as text; gzip or zstd
+//! compressed, `.csv.gz` or `.csv.zst`, as warehouses unload it, read as
+//! it decompresses, told by its first bytes), Arrow's IPC file
 //! format (`.arrow`, `.feather`, `.ipc`: Feather version 2, as pyarrow's
 //! `write_feather`, polars' `write_ipc` and DataFusion's `COPY … STORED AS
 //! ARROW` write it; uncompressed, LZ4 or ZSTD) and stream format
@@ -162,6 +164,7 @@ mod blocks;
 mod buffers;
 mod cast;
 mod column_names;
+mod compressed;
 mod convert;
 mod dated;
 mod decimal;

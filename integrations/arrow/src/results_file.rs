@@ -66,6 +66,20 @@ impl ResultsFile {
     /// exist) or Parquet refuses the schema.
     pub fn create(output: &Path, schema: SchemaRef) -> Result<ResultsFile, Error> {
         let format = Format::of(output)?;
+        // Results are written as they are named: never a `.csv.gz` that
+        // holds plain text.
+        let compressed = output
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| {
+                crate::compressed::EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+            });
+        if compressed {
+            return Err(Error::Format(format!(
+                "{} (results are written uncompressed: name it .csv, or write .parquet, which compresses)",
+                output.display()
+            )));
+        }
         let destination = Destination::of(output);
         let written = destination.written();
         let file = File::create(written).map_err(|source| {

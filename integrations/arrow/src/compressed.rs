@@ -1,0 +1,123 @@
+//! CSV files compressed as warehouses unload them: gzip (Snowflake's
+//! default for CSV, BigQuery's and Spark's option) and zstd, told by
+//! their first bytes, whatever their names, and read as they decompress
+//! (nothing is unpacked to disk; memory holds the decoder's window).
+
+use crate::Error;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek};
+use std::path::Path;
+
+/// The compression a file's first bytes show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Compression {
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    /// The compression `head` (a file's first bytes) starts with.
+    pub(crate) fn of(head: &[u8]) -> Option<Compression> {
+        match head {
+            [0x1f, 0x8b, ..] => Some(Compression::Gzip),
+            [0x28, 0xb5, 0x2f, 0xfd, ..] => Some(Compression::Zstd),
+            _ => None,
+        }
+    }
+}
+
+/// The extensions of compressed files (`accounts.csv.gz`): their format
+/// is the extension before.
+pub(crate) const EXTENSIONS: [&str; 4] = ["gz", "gzip", "zst", "zstd"];
+
+/// `path` opened for reading its text: decompressed where its first
+/// bytes are gzip's or zstd's (a gzip file of several members, as
+/// `cat a.gz b.gz` or a parallel compressor writes, is read whole).
+pub(crate) fn open(path: &Path) -> Result<Box<dyn Read + Send>, Error> {
+    let io = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut file = File::open(path).map_err(io)?;
+    let mut head = [0u8; 4];
+    let mut have = 0;
+    while have < head.len() {
+        match file.read(head.get_mut(have..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) => have += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    file.rewind().map_err(io)?;
+    Ok(
+        match Compression::of(head.get(..have).unwrap_or_default()) {
+            Some(Compression::Gzip) => Box::new(Said {
+                inner: flate2::read::MultiGzDecoder::new(BufReader::new(file)),
+                what: "gzip",
+            }),
+            Some(Compression::Zstd) => Box::new(Said {
+                inner: zstd::stream::read::Decoder::new(file).map_err(io)?,
+                what: "zstd",
+            }),
+            None => Box::new(file),
+        },
+    )
+}
+
+/// A decoder whose errors say what was being decompressed and what the
+/// likely cause is (`gzip: incomplete deflate stream (a damaged or cut
+/// file?)`).
+struct Said<R> {
+    inner: R,
+    what: &'static str,
+}
+
+impl<R: Read> Read for Said<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                return e;
+            }
+            std::io::Error::new(
+                e.kind(),
+                format!("{}: {e} (a damaged or cut file?)", self.what),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn compressed_files_read_as_their_text() {
+        let dir = std::env::temp_dir().join(format!("hs-compressed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = "id,mrr\na,1\n".repeat(1000);
+        let gz = dir.join("a.csv.gz");
+        let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        w.write_all(text.as_bytes()).unwrap();
+        // Two members, as `cat a.gz b.gz` writes.
+        let member = w.finish().unwrap();
+        std::fs::write(&gz, [member.clone(), member].concat()).unwrap();
+        let zst = dir.join("a.csv.zst");
+        std::fs::write(&zst, zstd::encode_all(text.as_bytes(), 3).unwrap()).unwrap();
+        let plain = dir.join("a.csv");
+        std::fs::write(&plain, &text).unwrap();
+        let read = |p: &Path| {
+            let mut s = String::new();
+            open(p).unwrap().read_to_string(&mut s).unwrap();
+            s
+        };
+        assert_eq!(read(&gz), text.repeat(2));
+        assert_eq!(read(&zst), text);
+        assert_eq!(read(&plain), text);
+        // A file shorter than any magic number: as it is.
+        std::fs::write(&plain, "i").unwrap();
+        assert_eq!(read(&plain), "i");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,96 @@
+//! CSV accounts compressed as warehouses unload them (gzip, Snowflake's
+//! default; zstd), alone or as a directory of parts (`data_0_0_0.csv.gz`,
+//! …): scored as the same text uncompressed, by their first bytes; a cut
+//! file is an error naming it; results are never written compressed
+//! under a compressed name.
+
+#[path = "../../../examples/support/v0m.rs"]
+#[allow(dead_code)]
+mod v0m;
+#[path = "support/v0m_arrow.rs"]
+mod v0m_arrow;
+
+use healthscore::batch::Scorer;
+use healthscore_arrow::{score_file, Error};
+use std::io::Write;
+
+fn gzip(text: &[u8]) -> Vec<u8> {
+    let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    w.write_all(text).unwrap();
+    w.finish().unwrap()
+}
+
+#[test]
+fn compressed_csv_scores_as_its_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let batch = v0m_arrow::record_batch(&v0m::generate(3_000, 8), Vec::new());
+    let csv = d.join("accounts.csv");
+    let mut w = arrow_csv::WriterBuilder::new()
+        .with_header(true)
+        .build(std::fs::File::create(&csv).unwrap());
+    w.write(&batch).unwrap();
+    drop(w);
+    let text = std::fs::read(&csv).unwrap();
+    std::fs::write(d.join("accounts.csv.gz"), gzip(&text)).unwrap();
+    std::fs::write(
+        d.join("accounts.csv.zst"),
+        zstd::encode_all(&text[..], 3).unwrap(),
+    )
+    .unwrap();
+    // Parts as Snowflake unloads them, each with its header.
+    let parts = d.join("unload");
+    std::fs::create_dir_all(&parts).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    for (i, chunk) in rows.chunks(1_000).enumerate() {
+        let part = format!("{header}\n{}\n", chunk.join("\n"));
+        std::fs::write(
+            parts.join(format!("data_0_0_{i}.csv.gz")),
+            gzip(part.as_bytes()),
+        )
+        .unwrap();
+    }
+    let model = v0m::model();
+    let scorer = Scorer::new(&model);
+    let options = v0m_arrow::options(true);
+    let scored = |input: &std::path::Path, name: &str| {
+        let out = d.join(name);
+        let stats = score_file(&scorer, input, &out, &options).unwrap();
+        assert_eq!((stats.rows, stats.rejected), (3_000, 0), "{name}");
+        std::fs::read(out).unwrap()
+    };
+    let plain = scored(&csv, "plain.csv");
+    for (input, name) in [
+        ("accounts.csv.gz", "gz.csv"),
+        ("accounts.csv.zst", "zst.csv"),
+        ("unload", "parts.csv"),
+    ] {
+        assert!(
+            scored(&d.join(input), name) == plain,
+            "{input}: other results"
+        );
+    }
+
+    // Cut short: an error naming the file, no results.
+    let gz = std::fs::read(d.join("accounts.csv.gz")).unwrap();
+    let cut = d.join("cut.csv.gz");
+    std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+    let out = d.join("cut-results.csv");
+    let e = score_file(&scorer, &cut, &out, &options)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cut.csv.gz") && e.contains("gzip: "), "{e}");
+    assert!(!out.exists());
+
+    // A results file named compressed would hold plain text: refused.
+    let e = score_file(&scorer, &csv, &d.join("results.csv.gz"), &options).unwrap_err();
+    assert!(matches!(e, Error::Format(_)), "{e:?}");
+    assert!(
+        e.to_string().contains("results are written uncompressed"),
+        "{e}"
+    );
+    assert!(!d.join("results.csv.gz").exists());
+}
