@@ -86,36 +86,16 @@ impl Scores {
 /// naming where the first was.
 pub(crate) fn read_scores(paths: &[String]) -> Result<Scores, String> {
     let mut read = Scores::default();
-    let mut first: HashMap<(String, chrono::NaiveDate), String> = HashMap::new();
+    let mut seen = Seen::default();
     let several = paths.len() > 1;
     for path in paths {
-        // Where a score is, as a repeat names it.
-        let at = |place: String| {
-            if several {
-                format!("{path} {place}")
-            } else {
-                place
-            }
-        };
-        let mut keep = |read: &mut Scores, place: String, score: DatedScore| match first
-            .entry((score.account.clone(), score.date))
-        {
-            Entry::Occupied(seen) => Err(format!(
-                "account {}: a second score on {}, the first at {} (the first is kept)",
-                crate::terminal::printable(&score.account),
-                score.date,
-                seen.get()
-            )),
-            Entry::Vacant(slot) => {
-                slot.insert(place);
-                read.scores.push(score);
-                Ok(())
-            }
-        };
         if is_table(path) {
-            read_table(path, &mut read, &mut keep)?;
+            read_table(path, &mut read, &mut seen)?;
             continue;
         }
+        // A JSON file's lines are named by their number alone, but where
+        // several files are read.
+        let file = seen.file(if several { path.as_str() } else { "" }, "line");
         let mut lines = Scores::default();
         lines.rejected = each_line(path, |n, line| {
             let score = match serde_json::from_str::<DatedScore>(line) {
@@ -143,12 +123,72 @@ pub(crate) fn read_scores(paths: &[String]) -> Result<Scores, String> {
                 }
                 Err(e) => return Err(crate::score::pipeline::where_in::<DatedScore>(line, &e)),
             };
-            keep(&mut lines, at(format!("line {n}")), score)
+            seen.keep(&mut lines, file, n as u64, score)
         })?;
         read.rejected += lines.rejected;
         read.scores.append(&mut lines.scores);
     }
     Ok(read)
+}
+
+/// The scores kept so far, by account and date, each with where it was
+/// read (a file of `files` and its line or row), so that a second score
+/// of an account on one date names the first.
+#[derive(Default)]
+struct Seen {
+    first: HashMap<(String, chrono::NaiveDate), (u32, u64)>,
+    /// Each file as a repeat names it (empty: by its line alone), and what
+    /// its numbers count (`line`, `row`).
+    files: Vec<(String, &'static str)>,
+}
+
+impl Seen {
+    /// The index of the file `name` (the last one, or a new one).
+    fn file(&mut self, name: &str, unit: &'static str) -> u32 {
+        if self
+            .files
+            .last()
+            .is_some_and(|(last, u)| last == name && *u == unit)
+        {
+            return u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX);
+        }
+        self.files.push((name.to_string(), unit));
+        u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// Keeps `score` (read at line or row `n` of `file`) in `read`, or
+    /// refuses it as a second score of its account on its date.
+    fn keep(
+        &mut self,
+        read: &mut Scores,
+        file: u32,
+        n: u64,
+        score: DatedScore,
+    ) -> Result<(), String> {
+        match self.first.entry((score.account.clone(), score.date)) {
+            Entry::Occupied(at) => Err(format!(
+                "account {}: a second score on {}, the first at {} (the first is kept)",
+                crate::terminal::printable(&score.account),
+                score.date,
+                place(&self.files, *at.get())
+            )),
+            Entry::Vacant(slot) => {
+                slot.insert((file, n));
+                read.scores.push(score);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A place as a message names it: `line 3`, `nights/2026-11-01.parquet
+/// row 5` (the files as [`Seen`] keeps them).
+fn place(files: &[(String, &'static str)], (file, n): (u32, u64)) -> String {
+    match usize::try_from(file).ok().and_then(|f| files.get(f)) {
+        Some((name, unit)) if name.is_empty() => format!("{unit} {n}"),
+        Some((name, unit)) => format!("{name} {unit} {n}"),
+        None => format!("#{n}"),
+    }
 }
 
 /// Whether `path` is read as a table (a directory of parts, or a
@@ -160,18 +200,16 @@ fn is_table(path: &str) -> bool {
 }
 
 /// A table of dated scores ([`healthscore_arrow::read_dated_scores`]; a
-/// directory of them): each row kept by `keep`, or rejected with its
+/// directory of them): each row kept in `seen`, or rejected with its
 /// file and number.
-fn read_table(
-    path: &str,
-    read: &mut Scores,
-    keep: &mut impl FnMut(&mut Scores, String, DatedScore) -> Result<(), String>,
-) -> Result<(), String> {
+fn read_table(path: &str, read: &mut Scores, seen: &mut Seen) -> Result<(), String> {
     use healthscore_arrow::DatedRow;
     let files = healthscore_arrow::read_dated_scores(path.as_ref(), |file, n, row| {
-        let place = format!("{} row {n}", file.display());
         let refused = match row {
-            DatedRow::Score(score) => keep(read, place.clone(), score),
+            DatedRow::Score(score) => {
+                let at = seen.file(&file.to_string_lossy(), "row");
+                seen.keep(read, at, n, score)
+            }
             DatedRow::Unreadable(why) => Err(why),
             DatedRow::Rejected(_) => {
                 read.unscored += 1;
@@ -184,7 +222,7 @@ fn read_table(
             }
         };
         if let Err(why) = refused {
-            say!("rejected {place}: {why}");
+            say!("rejected {} row {n}: {why}", file.display());
             read.rejected += 1;
         }
     })

@@ -326,10 +326,10 @@ impl Table {
 
     /// Column `c`'s row `i` as trimmed text; `None` for a null, a blank
     /// cell or a column the table does not have.
-    fn text(&self, c: usize, i: usize) -> Option<String> {
+    fn text(&self, c: usize, i: usize) -> Option<&str> {
         let s = self.columns.get(c)?.as_ref()?.as_string_opt::<i32>()?;
         s.is_valid(i)
-            .then(|| s.value(i).trim().to_string())
+            .then(|| s.value(i).trim())
             .filter(|t| !t.is_empty())
     }
 
@@ -352,7 +352,7 @@ impl Table {
             Some(_) => return Err(missing()),
             None => {
                 let t = self.text(c, i).ok_or_else(missing)?;
-                crate::convert::text_date(&t)
+                crate::convert::text_date(t)
                     .ok_or_else(|| format!("{name}: {t:?} is not a date"))?
             }
         };
@@ -369,7 +369,7 @@ impl Table {
         let t = self
             .text(c, i)
             .ok_or_else(|| format!("mrr: missing{missing}"))?;
-        match Decimal::from_str(&t) {
+        match Decimal::from_str(t) {
             Ok(d) if d.is_sign_negative() && !d.is_zero() => {
                 Err(format!("mrr: {d} is negative: MRR is never below zero"))
             }
@@ -432,7 +432,7 @@ fn score_row(table: &Table, i: usize) -> DatedRow {
     }
     // Rejected when it was scored.
     if let Some(error) = table.text(5, i) {
-        return DatedRow::Rejected(error);
+        return DatedRow::Rejected(error.to_string());
     }
     let Some(band) = table.text(3, i) else {
         return DatedRow::Unbanded;
@@ -440,13 +440,13 @@ fn score_row(table: &Table, i: usize) -> DatedRow {
     let read = || -> Result<DatedScore, String> {
         let band = Band::ALL
             .into_iter()
-            .find(|x| x.to_string().eq_ignore_ascii_case(&band))
+            .find(|x| x.to_string().eq_ignore_ascii_case(band))
             .ok_or_else(|| format!("band: {band:?} is not a band (green, lime, yellow or red)"))?;
-        let account = table.text(0, i).ok_or("id: missing")?;
+        let account = table.text(0, i).ok_or("id: missing")?.to_string();
         let date = table.date(1, i, "as_of")?;
         let score = table.text(2, i).ok_or("score: missing")?;
-        let score = Decimal::from_str(&score)
-            .or_else(|_| Decimal::from_scientific(&score))
+        let score = Decimal::from_str(score)
+            .or_else(|_| Decimal::from_scientific(score))
             .map_err(|e| format!("score: {score:?} is not a number ({e})"))
             .and_then(|d| Points::from_decimal(d).map_err(|e| format!("score: {e}")))?;
         let mrr = table.money(4, i, "")?;
@@ -466,7 +466,7 @@ fn outcome_row(table: &Table, i: usize) -> Result<DatedOutcome, String> {
     if let Some(why) = &table.ragged {
         return Err(why.clone());
     }
-    let account = table.text(0, i).ok_or("account: missing")?;
+    let account = table.text(0, i).ok_or("account: missing")?.to_string();
     let date = table.date(1, i, "date")?;
     let what = table.text(2, i).ok_or("outcome: missing")?;
     let outcome = match what.to_ascii_lowercase().as_str() {
