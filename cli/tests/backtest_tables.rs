@@ -26,6 +26,28 @@ fn path(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `score --out out` of the accounts `night`, which must succeed.
+fn score_into(night: &Path, out: &Path) {
+    let (code, _, said) = run(&[
+        "score",
+        "--model",
+        MODEL,
+        "--accounts",
+        path(night),
+        "--out",
+        path(out),
+    ]);
+    assert_eq!(code, Some(0), "{said}");
+}
+
+/// An empty directory of this name under the tests' scratch directory.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = tmp(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// Two nights of the same generated accounts (the second a month on, its
 /// accounts otherwise the same): the nights' JSON accounts.
 fn two_nights(name: &str) -> [PathBuf; 2] {
@@ -81,35 +103,15 @@ fn nightly_results_tables_back_test_as_their_records_do() {
     std::fs::write(&records, kept).unwrap();
     // The same nights as results tables: a directory of Parquet files,
     // and the second night again as CSV.
-    let dir = tmp("bt-tables-nights");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("bt-tables-nights");
     let csv = tmp("bt-tables-night2.csv");
-    for (night, out) in nights.iter().zip([
-        dir.join("2026-11-01.parquet"),
-        dir.join("2026-12-01.parquet"),
-    ]) {
-        let (code, _, said) = run(&[
-            "score",
-            "--model",
-            MODEL,
-            "--accounts",
-            path(night),
-            "--out",
-            path(&out),
-        ]);
-        assert_eq!(code, Some(0), "{said}");
+    for (night, name) in nights
+        .iter()
+        .zip(["2026-11-01.parquet", "2026-12-01.parquet"])
+    {
+        score_into(night, &dir.join(name));
     }
-    let (code, _, said) = run(&[
-        "score",
-        "--model",
-        MODEL,
-        "--accounts",
-        path(&nights[1]),
-        "--out",
-        path(&csv),
-    ]);
-    assert_eq!(code, Some(0), "{said}");
+    score_into(&nights[1], &csv);
     let header = std::fs::read_to_string(&csv).unwrap();
     assert!(header.starts_with("id,as_of,mrr,score,band,"), "{header}");
 
@@ -135,21 +137,9 @@ fn nightly_results_tables_back_test_as_their_records_do() {
     );
     // A directory of a CSV file a night (each read on its own, with its
     // own header).
-    let csv_dir = tmp("bt-tables-csv-nights");
-    let _ = std::fs::remove_dir_all(&csv_dir);
-    std::fs::create_dir_all(&csv_dir).unwrap();
+    let csv_dir = fresh_dir("bt-tables-csv-nights");
     for (night, name) in nights.iter().zip(["2026-11-01.csv", "2026-12-01.csv"]) {
-        let out = csv_dir.join(name);
-        let (code, _, said) = run(&[
-            "score",
-            "--model",
-            MODEL,
-            "--accounts",
-            path(night),
-            "--out",
-            path(&out),
-        ]);
-        assert_eq!(code, Some(0), "{said}");
+        score_into(night, &csv_dir.join(name));
     }
     for (scores, outcomes) in [
         (vec![dir.as_path()], outcomes_csv.as_path()),
@@ -171,16 +161,7 @@ fn nightly_results_tables_back_test_as_their_records_do() {
 fn a_night_given_twice_is_rejected_naming_where_each_score_was() {
     let nights = two_nights("bt-twice");
     let night = tmp("bt-twice.parquet");
-    let (code, _, said) = run(&[
-        "score",
-        "--model",
-        MODEL,
-        "--accounts",
-        path(&nights[0]),
-        "--out",
-        path(&night),
-    ]);
-    assert_eq!(code, Some(0), "{said}");
+    score_into(&nights[0], &night);
     let (code, table, said) = run(&[
         "backtest",
         "--scores",

@@ -1,5 +1,5 @@
-//! Record batches with columns swapped in, and written as Parquet, for the
-//! arrow crate's tests.
+//! Record batches with columns swapped in, and written as Parquet or CSV,
+//! for the arrow crate's tests.
 
 use arrow_array::{ArrayRef, RecordBatch};
 
@@ -29,4 +29,13 @@ pub fn write_parquet(path: &std::path::Path, batch: &RecordBatch) {
     let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).expect("a writer");
     w.write(batch).expect("the batch written");
     w.close().expect("the file closed");
+}
+
+/// Writes `batch` to a CSV file at `path`, with a header line.
+#[allow(dead_code)]
+pub fn write_csv(path: &std::path::Path, batch: &RecordBatch) {
+    let mut w = arrow_csv::WriterBuilder::new()
+        .with_header(true)
+        .build(std::fs::File::create(path).expect("a file to write"));
+    w.write(batch).expect("the batch written");
 }
