@@ -235,3 +235,32 @@ fn a_table_without_the_history_columns_is_refused_naming_the_column() {
         "{said}"
     );
 }
+
+/// A results row rejected when it was scored (its `error` set) and one
+/// short of data (no band) are left out, each counted apart.
+#[test]
+fn rows_without_a_score_are_left_out_and_counted() {
+    let results = tmp("bt-left-out.csv");
+    std::fs::write(
+        &results,
+        "id,as_of,mrr,score,band,error\n\
+         a,2026-11-01,10,71.25,lime,\n\
+         b,,,,,\"line 3: account b: mrr -5 is negative\"\n\
+         c,2026-11-01,10,40,,\n",
+    )
+    .unwrap();
+    let (code, table, said) = run(&[
+        "backtest",
+        "--scores",
+        path(&results),
+        "--outcomes",
+        "examples/data/history_outcomes.jsonl",
+    ]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(table.starts_with("1 dated scores"), "{table}");
+    assert_eq!(
+        said,
+        "left out: 1 score record without a band (insufficient data)\n\
+         left out: 1 row rejected when scored (their error column says why)\n"
+    );
+}

@@ -14,10 +14,9 @@ use healthscore::model::Fingerprint;
 use healthscore::{Band, Model};
 use std::sync::Arc;
 
-/// What a results schema was built from: the input's `id` field,
-/// `drivers`, the rules' content hash and the model's fingerprint hash.
-/// The id field, the MRR type with history, drivers, the rules' hash and
-/// the model's.
+/// What a results schema was built from: the input's `id` field, the
+/// `mrr` result column's type (with [`Options::history`]), `drivers`, the
+/// rules' content hash and the model's fingerprint hash.
 type SchemaKey = (Option<FieldRef>, Option<DataType>, bool, Option<u64>, u64);
 
 /// What [`score_batch_into`](crate::score_batch_into) reuses from call to call: the batch path's

@@ -18,8 +18,8 @@ pub(crate) fn fields(mrr: DataType) -> [Field; 2] {
 }
 
 /// Each row's as-of day and MRR, as the batch path read them: MRR as
-/// `Decimal128(38, s)` where the input's was a `Decimal128` of scale `s`
-/// or an integer (scale 0), as exact decimal text where it was text.
+/// decimals of the type [`mrr_type`] gives where the input's was a
+/// decimal or an integer, as exact decimal text where it was text.
 #[derive(Debug, Default)]
 pub(crate) struct History {
     days: Vec<i32>,
