@@ -132,7 +132,7 @@ pub(crate) fn for_each_chunk_watching(
         return for_each_row_chunk(path, model, as_of, watch, visit);
     }
     let progress = Progress::for_input("reading", path);
-    let mut input = progress.reader(open_input(path)?);
+    let mut input = open_input(path, &progress)?;
     let rejections = Rejections::new(&progress, path, watch);
     let mut seen: HashSet<String> = HashSet::new();
     let mut units: Vec<Unit> = Vec::with_capacity(CHUNK);

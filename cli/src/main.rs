@@ -121,8 +121,9 @@ pub(crate) struct Input {
     /// The model, JSON or TOML (by extension).
     #[arg(long, default_value = "examples/data/model.json")]
     pub model: String,
-    /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
-    /// extension a `.parquet`, `.csv` (`.csv.gz`, `.csv.zst` too) or
+    /// Accounts: JSON lines or a JSON array (`-` for stdin; gzip or zstd
+    /// compressed too), or by extension a `.parquet`, `.csv` (`.csv.gz`,
+    /// `.csv.zst` too) or
     /// `.arrow` (Arrow IPC: `.feather`, `.arrows` too) file of columns, or a directory of `.parquet`, `.csv`
     /// or `.arrow` parts of one table (as `score` reads them).
     #[arg(long, default_value = "examples/data/portfolio.jsonl")]

@@ -320,9 +320,11 @@ fn a_version_that_starts_with_v_is_not_doubled() {
     .stdout(contains("vv0m").not());
 }
 
-/// A CSV or gzip file given where JSON is read (named `.txt`, `.jsonl.gz`
-/// or piped) is refused as a whole, exit 2, saying what it looks like:
-/// not one rejection per line.
+/// A CSV file given where JSON is read (named `.txt`, or piped) is
+/// refused as a whole, exit 2, saying what it looks like: not one
+/// rejection per line. JSON lines gzip- or zstd-compressed are read as
+/// they decompress, from a file or piped; a gzip stream cut short is an
+/// error saying so, and one compressed twice is refused as such.
 #[test]
 fn a_file_of_another_kind_is_refused_whole() {
     let csv = tmp("accounts-as-text.txt");
@@ -352,5 +354,50 @@ fn a_file_of_another_kind_is_refused_whole() {
     .write_stdin(&[0x1f, 0x8b, 0x08, 0x00, 0x00][..])
     .assert()
     .code(2)
-    .stderr(contains("gzip-compressed"));
+    .stderr(contains(
+        "gzip: unexpected end of file (a damaged or cut file?)",
+    ));
+    let gzip = |bytes: &[u8]| {
+        use std::io::Write;
+        let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        w.write_all(bytes).unwrap();
+        w.finish().unwrap()
+    };
+    let text = std::fs::read(common::root().join("examples/data/portfolio.jsonl")).unwrap();
+    let plain = hs()
+        .args(["score", "--model", "examples/data/model.json", "--accounts"])
+        .arg(common::root().join("examples/data/portfolio.jsonl"))
+        .output()
+        .unwrap();
+    assert!(plain.status.success());
+    let gz = tmp("portfolio.jsonl.gz");
+    std::fs::write(&gz, gzip(&text)).unwrap();
+    let from_file = hs()
+        .args(["score", "--model", "examples/data/model.json", "--accounts"])
+        .arg(&gz)
+        .output()
+        .unwrap();
+    assert!(from_file.status.success());
+    assert!(
+        from_file.stdout == plain.stdout,
+        "the gzip file scores as its text"
+    );
+    let args = [
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--accounts",
+        "-",
+    ];
+    let zst = zstd::encode_all(&text[..], 3).unwrap();
+    hs().args(args)
+        .write_stdin(zst)
+        .assert()
+        .success()
+        .stdout(plain.stdout.clone());
+    hs().args(args)
+        .write_stdin(gzip(&gzip(&text)))
+        .assert()
+        .code(2)
+        .stderr(contains("gzip-compressed twice"));
 }

@@ -133,8 +133,10 @@ fn not_json(head: &[u8]) -> Option<String> {
         [0xFF, 0xFF, 0xFF, 0xFF, ..] => {
             Some("an Arrow IPC stream (save it as a .arrows file to read its columns)".into())
         }
+        // (A gzip or zstd file is read as it decompresses: this is one
+        // compressed twice.)
         [0x1f, 0x8b, ..] => Some(
-            "gzip-compressed (decompress it first: gunzip -c FILE | healthscore ... --accounts -)"
+            "gzip-compressed twice (decompress it once: gunzip -c FILE | healthscore ... --accounts -)"
                 .into(),
         ),
         [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..] => {

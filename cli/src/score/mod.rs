@@ -60,14 +60,22 @@ fn without_values(metrics: &[impl AsRef<str>], unit: &str) -> Option<String> {
     })
 }
 
-/// Opens `path` (`-` for standard input) for reading.
-pub(crate) fn open_input(path: &str) -> Result<Box<dyn std::io::BufRead + Send>, String> {
-    Ok(if path == "-" {
+/// Opens `path` (`-` for standard input) for reading its text, counted
+/// by `progress` as it is read (the bytes of the file, compressed or
+/// not), and decoded as it is read where it is gzip- or zstd-compressed
+/// ([`healthscore_arrow::decompressed`]: `accounts.jsonl.gz`).
+pub(crate) fn open_input(
+    path: &str,
+    progress: &crate::progress::Progress,
+) -> Result<Box<dyn std::io::BufRead + Send>, String> {
+    let raw: Box<dyn std::io::BufRead + Send> = if path == "-" {
         Box::new(BufReader::with_capacity(1 << 16, std::io::stdin()))
     } else {
         let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
         Box::new(BufReader::with_capacity(1 << 16, file))
-    })
+    };
+    let name = if path == "-" { "standard input" } else { path };
+    healthscore_arrow::decompressed(progress.reader(raw)).map_err(|e| format!("{name}: {e}"))
 }
 
 /// Runs `score`.
@@ -122,7 +130,7 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
         )
     } else {
         let progress = crate::progress::Progress::for_input("scoring", &path);
-        let input = progress.reader(open_input(&path)?);
+        let input = open_input(&path, &progress)?;
         (progress, pipeline::Source::Stream(input))
     };
     let lifecycle = match &args.lifecycle {

@@ -1,7 +1,7 @@
-//! CSV files compressed as warehouses unload them: gzip (Snowflake's
-//! default for CSV, BigQuery's and Spark's option) and zstd, told by
-//! their first bytes, whatever their names, and read as they decompress
-//! (nothing is unpacked to disk; memory holds the decoder's window).
+//! Files compressed as warehouses unload them: gzip (Snowflake's default
+//! for CSV, BigQuery's and Spark's option) and zstd, told by their first
+//! bytes, whatever their names, and read as they decompress (nothing is
+//! unpacked to disk; memory holds the decoder's window).
 
 use crate::Error;
 use std::fs::File;
@@ -63,6 +63,51 @@ pub(crate) fn open(path: &Path) -> Result<Box<dyn Read + Send>, Error> {
             None => Box::new(file),
         },
     )
+}
+
+/// `input` read as its text: decoded as it is read where its first bytes
+/// are gzip's (several members read whole) or zstd's, as it is
+/// otherwise. For JSON lines (`accounts.jsonl.gz`, or `zcat`-less pipes
+/// into standard input) as for CSV.
+///
+/// # Errors
+///
+/// Reading the first bytes failed (the reader's error).
+///
+/// # Examples
+///
+/// ```
+/// use std::io::{BufRead, Write};
+/// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+/// gz.write_all(b"{\"id\": \"acme\"}\n")?;
+/// let bytes = gz.finish()?;
+/// let text = healthscore_arrow::decompressed(Box::new(std::io::Cursor::new(bytes)))?;
+/// assert_eq!(text.lines().next().unwrap()?, r#"{"id": "acme"}"#);
+/// let plain = healthscore_arrow::decompressed(Box::new(&b"{}\n"[..]))?;
+/// assert_eq!(plain.lines().count(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn decompressed(
+    mut input: Box<dyn std::io::BufRead + Send>,
+) -> std::io::Result<Box<dyn std::io::BufRead + Send>> {
+    let head = loop {
+        match input.fill_buf() {
+            Ok(head) => break head,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    };
+    Ok(match Compression::of(head) {
+        Some(Compression::Gzip) => Box::new(BufReader::new(Said {
+            inner: flate2::bufread::MultiGzDecoder::new(input),
+            what: "gzip",
+        })),
+        Some(Compression::Zstd) => Box::new(BufReader::new(Said {
+            inner: zstd::stream::read::Decoder::with_buffer(input)?,
+            what: "zstd",
+        })),
+        None => input,
+    })
 }
 
 /// A decoder whose errors say what was being decompressed and what the

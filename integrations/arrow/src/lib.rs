@@ -194,6 +194,7 @@ mod widen;
 pub use accounts::{account_data, read_accounts};
 pub use buffers::ScoreBuffers;
 pub use column_names::column_names;
+pub use compressed::decompressed;
 pub use dated::{read_dated_outcomes, read_dated_scores, DatedFile, DatedRow};
 pub use destination::{temporary_path, Destination};
 pub use files::{score_file, score_file_with_progress, FileStats, Format};
