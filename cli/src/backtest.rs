@@ -337,22 +337,32 @@ pub(crate) fn pct(r: Option<Share>) -> String {
 }
 
 /// Calls `each` with the number (from 1) and text of every line that is
-/// not blank; a line it refuses (`Err(why)`), or that is not text, is
-/// reported with its number and counted. Returns the count.
+/// not blank; a line it refuses (`Err(why)`), or that is not UTF-8 text,
+/// is reported with its number and counted. Returns the count. The file
+/// may be gzip- or zstd-compressed ([`healthscore_arrow::decompressed`]);
+/// a read that fails (a compressed file cut short) ends it as an error.
 fn each_line(
     path: &str,
     mut each: impl FnMut(usize, &str) -> Result<(), String>,
 ) -> Result<u64, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+    let failed = |e: std::io::Error| format!("{path}: {e}");
+    let file = std::fs::File::open(path).map_err(failed)?;
+    let mut input =
+        healthscore_arrow::decompressed(Box::new(std::io::BufReader::new(file))).map_err(failed)?;
     let mut bad = 0;
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let refused = match line {
-            Ok(line) if line.trim().is_empty() => continue,
-            Ok(line) => each(n + 1, &line),
-            Err(e) => Err(e.to_string()),
+    let mut line = Vec::new();
+    for n in 1.. {
+        line.clear();
+        if input.read_until(b'\n', &mut line).map_err(failed)? == 0 {
+            break;
+        }
+        let refused = match std::str::from_utf8(&line) {
+            Ok(text) if text.trim().is_empty() => continue,
+            Ok(text) => each(n, text.trim_end_matches(['\n', '\r'])),
+            Err(e) => Err(format!("not UTF-8 text ({e})")),
         };
         if let Err(why) = refused {
-            say!("rejected {path} line {}: {why}", n + 1);
+            say!("rejected {path} line {n}: {why}");
             bad += 1;
         }
     }

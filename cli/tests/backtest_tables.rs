@@ -155,6 +155,23 @@ fn nightly_results_tables_back_test_as_their_records_do() {
         // The same left out, and no warning.
         assert_eq!(said, said_of_records, "{scores:?}");
     }
+    // The JSON records and outcomes gzip-compressed (as kept to save room):
+    // read as they decompress.
+    let gzip = |from: &Path, name: &str| {
+        use std::io::Write;
+        let mut w = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        w.write_all(&std::fs::read(from).unwrap()).unwrap();
+        let to = tmp(name);
+        std::fs::write(&to, w.finish().unwrap()).unwrap();
+        to
+    };
+    let (records_gz, outcomes_gz) = (
+        gzip(&records, "bt-tables-records.jsonl.gz"),
+        gzip(&outcomes_json, "bt-tables-outcomes.jsonl.gz"),
+    );
+    let (code, from_gz, said) = backtest(&[&records_gz], &outcomes_gz);
+    assert_eq!((code, said.as_str()), (Some(0), said_of_records.as_str()));
+    assert_eq!(from_gz, from_records);
 }
 
 #[test]
@@ -262,5 +279,33 @@ fn rows_without_a_score_are_left_out_and_counted() {
         said,
         "left out: 1 score record without a band (insufficient data)\n\
          left out: 1 row rejected when scored (their error column says why)\n"
+    );
+}
+
+/// A line of a JSON file that is not UTF-8 text is that line's rejection;
+/// the lines after it are read.
+#[test]
+fn a_line_that_is_not_text_is_rejected_alone() {
+    let scores = tmp("bt-not-text.jsonl");
+    let mut bytes =
+        br#"{"account":"a","date":"2026-11-01","score":50,"band":"yellow","mrr":"1"}"#.to_vec();
+    bytes.extend(b"\n\xff\xfe\n");
+    bytes.extend(br#"{"account":"b","date":"2026-11-01","score":90,"band":"green","mrr":"1"}"#);
+    std::fs::write(&scores, bytes).unwrap();
+    let (code, table, said) = run(&[
+        "backtest",
+        "--scores",
+        path(&scores),
+        "--outcomes",
+        "examples/data/history_outcomes.jsonl",
+    ]);
+    assert_eq!(code, Some(3), "{said}");
+    assert!(table.starts_with("2 dated scores"), "{table}");
+    assert!(
+        said.starts_with(&format!(
+            "rejected {} line 2: not UTF-8 text",
+            path(&scores)
+        )),
+        "{said}"
     );
 }
