@@ -172,7 +172,8 @@ pub(crate) struct ScoreArgs {
     /// `.arrows` too) file of columns (one per metric; see the
     /// healthscore-arrow crate for the column conventions), or a
     /// directory of `.parquet`, `.csv` or `.arrow` parts of one table (an export
-    /// in several files, beside `_SUCCESS`), read as one file.
+    /// in several files, beside `_SUCCESS`; or partitioned in `key=value/`
+    /// directories, whose values become text columns), read as one file.
     #[arg(long)]
     pub accounts: String,
     /// Where to write the results table, a `.parquet`, `.csv`, `.jsonl`,

@@ -180,6 +180,7 @@ mod layout;
 mod money;
 mod output;
 mod parquet_file;
+mod partitions;
 mod parts;
 mod pipeline;
 mod projection;
@@ -280,7 +281,7 @@ pub enum Error {
     },
     /// A directory of parts that cannot be read as one table: what is
     /// wrong with it (no part, a file that is not one, parts of two
-    /// formats, a subdirectory). See [`parts`].
+    /// formats, a subdirectory that is not a partition). See [`parts`].
     #[error("{path}: {why}")]
     Parts {
         /// The directory.

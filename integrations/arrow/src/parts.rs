@@ -15,16 +15,20 @@ use std::path::{Path, PathBuf};
 /// `write_dataset` numbers its parts without zeros in front).
 /// Names starting with `_` or `.` are markers, not parts (Spark's
 /// `_SUCCESS` and `_committed_…`, `.crc` checksums, a writer's hidden
-/// files, Delta Lake's `_delta_log`).
+/// files, Delta Lake's `_delta_log`). A table partitioned by columns
+/// (`stage=renewal/region=EU/part-0.parquet`, as Spark's `partitionBy` and
+/// pyarrow's hive-flavoured `write_dataset` write it) gives the parts of
+/// every partition, in the order of their paths; reading the table gives
+/// each part's rows their partition values back as text columns.
 ///
 /// # Errors
 ///
 /// [`Error::Parts`] naming what cannot be read as a part of one table: no
 /// part at all; a file of another extension or format than the first
-/// part's (nothing is left out unseen); a subdirectory (a table
-/// partitioned by a column, `date=2026-11-30/`: name one partition, or
-/// read the table with the SQL path). [`Error::Io`] when the directory
-/// cannot be listed.
+/// part's (nothing is left out unseen); a subdirectory that is not a
+/// partition (`key=value`); files beside partitions, or partitions of
+/// other columns or depths than the first part's. [`Error::Io`] when a
+/// directory cannot be listed.
 ///
 /// # Examples
 ///
@@ -46,44 +50,84 @@ pub fn parts(dir: &Path) -> Result<(Vec<PathBuf>, Format), Error> {
         path: dir.display().to_string(),
         why,
     };
-    let io = |source| Error::Io {
+    let (mut found, partitions) = list(dir, dir)?;
+    if !partitions.is_empty() {
+        if let Some(file) = found.first() {
+            return Err(refuse(format!(
+                "{} is beside partitions (key=value/): not one table",
+                file_name(file)
+            )));
+        }
+        found = crate::partitions::files(dir, partitions, &|sub| list(dir, sub))?;
+    }
+    let relative = |p: &Path| p.strip_prefix(dir).unwrap_or(p).display().to_string();
+    found.sort_by(|a, b| in_order(&relative(a), &relative(b)));
+    let formats: Vec<Format> = found.iter().filter_map(|p| Format::of(p).ok()).collect();
+    let (Some(first), Some(&format)) = (found.first(), formats.first()) else {
+        return Err(refuse("no .parquet, .csv or .arrow part in it".into()));
+    };
+    if let Some((other, _)) = found
+        .iter()
+        .zip(&formats)
+        .find(|(_, f)| same(**f) != same(format))
+    {
+        return Err(refuse(format!(
+            "{} and {} are of two formats",
+            relative(first),
+            relative(other)
+        )));
+    }
+    Ok((found, format))
+}
+
+/// The parts in `sub` (a directory of the table `dir`), and its partition
+/// directories (`key=value`), markers left out.
+///
+/// # Errors
+///
+/// A file that is neither a part nor a marker, or a directory that is not
+/// a partition, as [`parts`] says.
+fn list(dir: &Path, sub: &Path) -> Result<crate::partitions::Listing, Error> {
+    let refuse = |why: String| Error::Parts {
         path: dir.display().to_string(),
+        why,
+    };
+    let io = |source| Error::Io {
+        path: sub.display().to_string(),
         source,
     };
-    let mut found: Vec<(PathBuf, Format)> = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io)? {
+    let (mut files, mut partitions) = (Vec::new(), Vec::new());
+    for entry in std::fs::read_dir(sub).map_err(io)? {
         let entry = entry.map_err(io)?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with('_') || name.starts_with('.') {
             continue;
         }
         let path = entry.path();
+        let shown = path
+            .strip_prefix(dir)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         if path.is_dir() {
-            return Err(refuse(format!(
-                "{name}/ is a directory (a table partitioned by a column?): name one partition's directory, or read the table with the SQL path"
-            )));
+            if crate::partitions::key_value(&name).is_none() {
+                return Err(refuse(format!(
+                    "{shown}/ is a directory, not a partition (key=value/): name the table's own directory"
+                )));
+            }
+            partitions.push(path);
+            continue;
         }
         match Format::of(&path) {
-            Ok(format) if format.is_columnar() => found.push((path, format)),
+            Ok(format) if format.is_columnar() => files.push(path),
             _ => {
                 return Err(refuse(format!(
-                    "{name} is not a part (.parquet, .csv or .arrow) nor a marker (_SUCCESS, .crc)"
+                    "{shown} is not a part (.parquet, .csv or .arrow) nor a marker (_SUCCESS, .crc)"
                 )))
             }
         }
     }
-    found.sort_by(|a, b| in_order(&file_name(&a.0), &file_name(&b.0)));
-    let Some(&(ref first, format)) = found.first() else {
-        return Err(refuse("no .parquet, .csv or .arrow part in it".into()));
-    };
-    if let Some((other, _)) = found.iter().find(|(_, f)| same(*f) != same(format)) {
-        return Err(refuse(format!(
-            "{} and {} are of two formats",
-            file_name(first),
-            file_name(other)
-        )));
-    }
-    Ok((found.into_iter().map(|(p, _)| p).collect(), format))
+    Ok((files, partitions))
 }
 
 /// Names in order, runs of digits by their value: `part-2.parquet` before
@@ -153,11 +197,25 @@ pub(crate) fn open(model: &healthscore::Model, dir: &Path) -> Result<Opened, Err
         opened.expected_rows = Some(rows);
         opened.ids.expect(i64::try_from(rows).unwrap_or(i64::MAX));
     }
-    let schema = opened.reader.schema();
+    // The partition columns (`stage=renewal/`) the files do not hold
+    // themselves, after the file's own: text, as a CSV file's are.
+    let read = opened.reader.schema();
+    let added: Vec<String> = crate::partitions::values(dir, &first)
+        .into_iter()
+        .map(|(key, _)| key)
+        .filter(|key| read.index_of(key).is_err())
+        .collect();
+    let mut fields: Vec<arrow_schema::FieldRef> = read.fields().iter().cloned().collect();
+    fields.extend(
+        added
+            .iter()
+            .map(|key| std::sync::Arc::new(arrow_schema::Field::new(key, DataType::Utf8, true))),
+    );
+    let schema = std::sync::Arc::new(Schema::new_with_metadata(fields, read.metadata().clone()));
     // A CSV part notes its ragged lines by its own rows; the chain moves
     // them to the table's, named by their part.
     let part_ragged = std::mem::take(&mut opened.ragged);
-    opened.reader = Box::new(Chain {
+    let mut chain = Chain {
         schema,
         current: opened.reader,
         current_path: first,
@@ -167,7 +225,12 @@ pub(crate) fn open(model: &healthscore::Model, dir: &Path) -> Result<Opened, Err
         part_ragged,
         rows: 0,
         part_start: 0,
-    });
+        dir: dir.to_path_buf(),
+        added,
+        values: Vec::new(),
+    };
+    chain.values = chain.values_of(&chain.current_path);
+    opened.reader = Box::new(chain);
     Ok(opened)
 }
 
@@ -213,13 +276,25 @@ struct Chain {
     /// Rows read so far, and before the current part.
     rows: u64,
     part_start: u64,
+    /// The table's directory, the partition columns added to each batch
+    /// (those the files do not hold), and the current part's values.
+    dir: PathBuf,
+    added: Vec<String>,
+    values: Vec<Option<String>>,
 }
 
 impl Chain {
     /// Opens `part` with the first part's columns, or says how its
     /// columns differ.
     fn open(&self, part: &Path) -> Result<Opened, Error> {
-        let names: Vec<&String> = self.schema.fields().iter().map(|f| f.name()).collect();
+        // (The partition columns added are in no file.)
+        let names: Vec<&String> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name())
+            .filter(|n| !self.added.contains(n))
+            .collect();
         let project = |schema: &Schema| {
             Some(
                 names
@@ -231,6 +306,9 @@ impl Chain {
         let opened = open_file(part, self.format, project)?;
         let got = opened.reader.schema();
         for want in self.schema.fields() {
+            if self.added.contains(want.name()) {
+                continue;
+            }
             let why = match got.field_with_name(want.name()) {
                 Err(_) => "not there".to_string(),
                 // A column of no values (`Null`, as pandas writes an
@@ -257,6 +335,40 @@ impl Chain {
             });
         }
         Ok(opened)
+    }
+
+    /// The values of the added partition columns for `part` (from its
+    /// directories' names).
+    fn values_of(&self, part: &Path) -> Vec<Option<String>> {
+        let values = crate::partitions::values(&self.dir, part);
+        self.added
+            .iter()
+            .map(|key| {
+                values
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .and_then(|(_, v)| v.clone())
+            })
+            .collect()
+    }
+
+    /// `batch` with the current part's partition columns after its own.
+    fn with_partitions(&self, batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
+        if self.added.is_empty() {
+            return Ok(batch);
+        }
+        let rows = batch.num_rows();
+        let mut columns = batch.columns().to_vec();
+        for value in &self.values {
+            let column: arrow_array::ArrayRef = match value {
+                Some(v) => std::sync::Arc::new(arrow_array::StringArray::from_iter_values(
+                    std::iter::repeat_n(v.as_str(), rows),
+                )),
+                None => arrow_array::new_null_array(&DataType::Utf8, rows),
+            };
+            columns.push(column);
+        }
+        RecordBatch::try_new(self.schema.clone(), columns)
     }
 
     /// Moves the current part's ragged lines noted so far to the
@@ -289,7 +401,7 @@ impl Iterator for Chain {
                 Some(Ok(batch)) => {
                     self.forward_ragged();
                     self.rows = self.rows.saturating_add(batch.num_rows() as u64);
-                    return Some(Ok(batch));
+                    return Some(self.with_partitions(batch));
                 }
                 Some(Err(e)) => {
                     // Named by its part; nothing is read after it.
@@ -304,6 +416,7 @@ impl Iterator for Chain {
                 Ok(opened) => {
                     self.current = opened.reader;
                     self.part_ragged = opened.ragged;
+                    self.values = self.values_of(&part);
                     self.current_path = part;
                     self.part_start = self.rows;
                 }

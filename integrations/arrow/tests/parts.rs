@@ -179,10 +179,11 @@ fn what_is_not_a_part_of_one_table_is_refused_named() {
         ),
         // A CSV part of nothing at all (not even a header line).
         ("csv", vec![("a.csv", None)], "a.csv"),
+        // A partition (tests/partitions.rs) of nothing.
         (
             "partitioned",
             vec![("date=2026-11-30/", None)],
-            "date=2026-11-30/ is a directory (a table partitioned by a column?)",
+            "no .parquet, .csv or .arrow part in it",
         ),
         (
             "stray",
