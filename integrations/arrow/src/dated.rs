@@ -196,7 +196,10 @@ fn read_tables(
     };
     let mut read = Vec::new();
     for file in files {
-        let (model, rows) = read_file(&file, format, wanted, &mut each)?;
+        // A table partitioned by `as_of=…/`: its parts' dates are in
+        // their directories' names.
+        let partitions = crate::partitions::values(path, &file);
+        let (model, rows) = read_file(&file, format, wanted, &partitions, &mut each)?;
         read.push(DatedFile {
             path: file,
             model,
@@ -211,6 +214,7 @@ fn read_file(
     file: &Path,
     format: Format,
     wanted: &[Wanted],
+    partitions: &[(String, Option<String>)],
     each: &mut impl FnMut(&Path, &Table, usize, u64),
 ) -> Result<(Option<String>, u64), Error> {
     if !format.is_columnar() {
@@ -245,6 +249,8 @@ fn read_file(
     let mut done = 0u64;
     for batch in opened.reader {
         let batch = batch.map_err(|e| in_file(e.into()))?;
+        let batch =
+            crate::partitions::with_columns(batch, partitions).map_err(|e| in_file(e.into()))?;
         let mut table = Table::of(&batch, wanted).map_err(in_file)?;
         // Ragged CSV lines (noted as they were read, by their row in the
         // file, in row order) reject their rows.

@@ -106,6 +106,59 @@ pub(crate) fn files(
     Ok(files)
 }
 
+/// The text columns of `rows` rows holding `values` (a partition's, in
+/// order; `None`: null).
+pub(crate) fn constant_columns<'a>(
+    values: impl IntoIterator<Item = &'a Option<String>>,
+    rows: usize,
+) -> Vec<arrow_array::ArrayRef> {
+    values
+        .into_iter()
+        .map(|value| match value {
+            Some(v) => std::sync::Arc::new(arrow_array::StringArray::from_iter_values(
+                std::iter::repeat_n(v.as_str(), rows),
+            )) as arrow_array::ArrayRef,
+            None => arrow_array::new_null_array(&arrow_schema::DataType::Utf8, rows),
+        })
+        .collect()
+}
+
+/// `batch` with the partition columns of `values` it does not hold
+/// itself, after its own, as text.
+pub(crate) fn with_columns(
+    batch: arrow_array::RecordBatch,
+    values: &[(String, Option<String>)],
+) -> Result<arrow_array::RecordBatch, arrow_schema::ArrowError> {
+    let schema = batch.schema();
+    let missing: Vec<&(String, Option<String>)> = values
+        .iter()
+        .filter(|(key, _)| schema.index_of(key).is_err())
+        .collect();
+    if missing.is_empty() {
+        return Ok(batch);
+    }
+    let mut fields: Vec<arrow_schema::FieldRef> = schema.fields().iter().cloned().collect();
+    fields.extend(missing.iter().map(|(key, _)| {
+        std::sync::Arc::new(arrow_schema::Field::new(
+            key,
+            arrow_schema::DataType::Utf8,
+            true,
+        ))
+    }));
+    let mut columns = batch.columns().to_vec();
+    columns.extend(constant_columns(
+        missing.iter().map(|(_, v)| v),
+        batch.num_rows(),
+    ));
+    arrow_array::RecordBatch::try_new(
+        std::sync::Arc::new(arrow_schema::Schema::new_with_metadata(
+            fields,
+            schema.metadata().clone(),
+        )),
+        columns,
+    )
+}
+
 fn listed(keys: &[String]) -> String {
     if keys.is_empty() {
         "nothing".to_string()

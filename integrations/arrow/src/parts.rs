@@ -357,17 +357,11 @@ impl Chain {
         if self.added.is_empty() {
             return Ok(batch);
         }
-        let rows = batch.num_rows();
         let mut columns = batch.columns().to_vec();
-        for value in &self.values {
-            let column: arrow_array::ArrayRef = match value {
-                Some(v) => std::sync::Arc::new(arrow_array::StringArray::from_iter_values(
-                    std::iter::repeat_n(v.as_str(), rows),
-                )),
-                None => arrow_array::new_null_array(&DataType::Utf8, rows),
-            };
-            columns.push(column);
-        }
+        columns.extend(crate::partitions::constant_columns(
+            &self.values,
+            batch.num_rows(),
+        ));
         RecordBatch::try_new(self.schema.clone(), columns)
     }
 

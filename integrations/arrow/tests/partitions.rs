@@ -167,3 +167,38 @@ fn what_is_not_one_partitioned_table_is_refused_named() {
         assert!(!out.exists());
     }
 }
+
+/// A history of dated scores partitioned by date (`as_of=2026-11-30/`, the
+/// files without the column) reads as the same rows with their dates.
+#[test]
+fn dated_scores_partitioned_by_date_read_their_dates_from_the_directories() {
+    let tmp = tempfile::tempdir().unwrap();
+    let history = tmp.path().join("history");
+    for (day, band) in [("2026-11-30", "red"), ("2026-12-31", "green")] {
+        let dir = history.join(format!("as_of={day}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("part-0.csv"),
+            format!("id,score,band,mrr\na,50,{band},10\nb,60,{band},20\n"),
+        )
+        .unwrap();
+    }
+    let mut read = Vec::new();
+    healthscore_arrow::read_dated_scores(&history, |file, n, row| {
+        let healthscore_arrow::DatedRow::Score(s) = row else {
+            panic!("{} row {n}: {row:?}", file.display())
+        };
+        read.push((s.account, s.date.to_string(), s.band.to_string()));
+    })
+    .unwrap();
+    let row = |a: &str, d: &str, b: &str| (a.to_string(), d.to_string(), b.to_string());
+    assert_eq!(
+        read,
+        [
+            row("a", "2026-11-30", "red"),
+            row("b", "2026-11-30", "red"),
+            row("a", "2026-12-31", "green"),
+            row("b", "2026-12-31", "green"),
+        ]
+    );
+}
