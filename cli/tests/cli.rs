@@ -154,18 +154,9 @@ fn score_lists_the_dates_and_events_no_rule_reads() {
     let input = tmp("unread.jsonl");
     std::fs::write(&input, lines.join("\n") + "\n").unwrap();
     let score = |accounts: &std::path::Path| {
-        let mut cmd = hs();
-        cmd.args([
-            "score",
-            "--model",
-            "examples/data/model.json",
-            "--rules",
-            "examples/data/playbook.json",
-            "--lifecycle",
-            "examples/data/lifecycle.json",
-            "--accounts",
-        ])
-        .arg(accounts);
+        let mut cmd = common::score_with_playbook();
+        cmd.args(["--lifecycle", "examples/data/lifecycle.json", "--accounts"])
+            .arg(accounts);
         cmd
     };
     score(&input).assert().success().stderr(contains(

@@ -334,18 +334,11 @@ fn columnar_accounts_keep_cta_state_as_json_accounts_do() {
     let (_, json, csv) = generated_as_columns("examples/data/model.json", 400, "stateful");
     // `score` with the bundled playbook, its state written to `out`.
     let score = |accounts: &PathBuf, out: &PathBuf| {
-        let mut cmd = hs();
-        cmd.args([
-            "score",
-            "--model",
-            "examples/data/model.json",
-            "--rules",
-            "examples/data/playbook.json",
-            "--accounts",
-        ])
-        .arg(accounts)
-        .arg("--state-out")
-        .arg(out);
+        let mut cmd = common::score_with_playbook();
+        cmd.args(["--accounts"])
+            .arg(accounts)
+            .arg("--state-out")
+            .arg(out);
         cmd
     };
     let run = |accounts: &PathBuf, state: Option<&PathBuf>, out: &PathBuf| {

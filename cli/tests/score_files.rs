@@ -236,21 +236,13 @@ fn columnar_accounts_get_their_ctas() {
     std::fs::write(&input, csv).unwrap();
     let out = tmp("bundled-ctas.jsonl");
     let score = |extra: &[&str]| {
-        let mut cmd = hs();
-        cmd.args([
-            "score",
-            "--model",
-            "examples/data/model.json",
-            "--rules",
-            "examples/data/playbook.json",
-            "--as-of",
-            "2026-11-30",
-        ])
-        .args(extra)
-        .arg("--accounts")
-        .arg(&input)
-        .arg("--out")
-        .arg(&out);
+        let mut cmd = common::score_with_playbook();
+        cmd.args(["--as-of", "2026-11-30"])
+            .args(extra)
+            .arg("--accounts")
+            .arg(&input)
+            .arg("--out")
+            .arg(&out);
         cmd
     };
     // Every date column is one the rules read: no note. No row rejected:

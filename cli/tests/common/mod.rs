@@ -19,6 +19,20 @@ pub fn hs() -> Command {
     c
 }
 
+/// `score` with the bundled model and playbook (the arguments that follow
+/// are the test's).
+pub fn score_with_playbook() -> Command {
+    let mut c = hs();
+    c.args([
+        "score",
+        "--model",
+        "examples/data/model.json",
+        "--rules",
+        "examples/data/playbook.json",
+    ]);
+    c
+}
+
 pub fn tmp(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli");
     std::fs::create_dir_all(&dir).expect("tmp dir");

@@ -22,6 +22,11 @@ use results::micros_column;
 use std::sync::Arc;
 use v0m::model;
 
+/// A results batch's `error` column.
+fn errors(batch: &RecordBatch) -> &arrow_array::StringArray {
+    batch.column_by_name("error").unwrap().as_string::<i32>()
+}
+
 fn options() -> Options {
     v0m_arrow::options(true)
 }
@@ -72,7 +77,7 @@ fn columns_that_break_the_conventions_are_named() {
     employees[2] = -3;
     let negative = replace("employees", Arc::new(Int64Array::from(employees)));
     let out = score_batch(&scorer, &negative, &options()).unwrap();
-    let error = out.column_by_name("error").unwrap().as_string::<i32>();
+    let error = errors(&out);
     assert_eq!(
         error.value(2),
         "account 3: employees: -3 is not a count from 0 to 4294967295"
@@ -107,7 +112,7 @@ fn columns_that_break_the_conventions_are_named() {
     assert!(score_batch(&scorer, &text, &options()).is_ok());
     let bad = replace("mrr", Arc::new(StringArray::from(vec!["12,50"; 10])));
     let out = score_batch(&scorer, &bad, &options()).unwrap();
-    let error = out.column_by_name("error").unwrap().as_string::<i32>();
+    let error = errors(&out);
     assert!(
         error
             .value(0)
@@ -134,7 +139,7 @@ fn columns_that_break_the_conventions_are_named() {
         RecordBatch::try_from_iter(columns).unwrap()
     };
     let out = score_batch(&scorer, &with_dates, &options()).unwrap();
-    let error = out.column_by_name("error").unwrap().as_string::<i32>();
+    let error = errors(&out);
     if c.valid[4][4] {
         assert_eq!(
             error.value(4),
@@ -190,7 +195,7 @@ fn nulls_in_required_columns_reject_their_rows() {
         .collect();
     let holey = RecordBatch::try_from_iter(columns).unwrap();
     let out = score_batch(&scorer, &holey, &options()).unwrap();
-    let error = out.column_by_name("error").unwrap().as_string::<i32>();
+    let error = errors(&out);
     let rejected: Vec<(usize, &str)> = (0..out.num_rows())
         .filter(|r| error.is_valid(*r))
         .map(|r| (r, error.value(r)))
@@ -219,7 +224,7 @@ fn nulls_in_required_columns_reject_their_rows() {
         ))
         .unwrap();
     let out_all = score_batch(&scorer, &all_null, &options()).unwrap();
-    let error_all = out_all.column_by_name("error").unwrap().as_string::<i32>();
+    let error_all = errors(&out_all);
     assert_eq!(error_all.null_count(), 0);
     assert_eq!(
         error_all.value(4_100),
@@ -232,10 +237,7 @@ fn nulls_in_required_columns_reject_their_rows() {
         ..options()
     };
     let out_later = score_batch(&scorer, &all_null, &later).unwrap();
-    let error_later = out_later
-        .column_by_name("error")
-        .unwrap()
-        .as_string::<i32>();
+    let error_later = errors(&out_later);
     assert_eq!(
         error_later.value(4_100),
         "row 69637: id: missing; mrr: missing"
@@ -246,10 +248,7 @@ fn nulls_in_required_columns_reject_their_rows() {
     bands[4_200] = Some("blue");
     let with_bands = with_column(&all_null, "previous_band", bands);
     let out_bands = score_batch(&scorer, &with_bands, &later).unwrap();
-    let error_bands = out_bands
-        .column_by_name("error")
-        .unwrap()
-        .as_string::<i32>();
+    let error_bands = errors(&out_bands);
     assert_eq!(
         error_bands.value(4_200),
         "account 4201: mrr: missing; previous_band: \"blue\" is not a band (green, lime, yellow or red)"
@@ -334,7 +333,7 @@ fn previous_bands_are_read_leniently_and_a_bad_one_rejects_its_row() {
         &options(),
     )
     .unwrap();
-    let error = got.column_by_name("error").unwrap().as_string::<i32>();
+    let error = errors(&got);
     assert_eq!(
         error.value(7),
         "account 8: previous_band: \"purple\" is not a band (green, lime, yellow or red)"
@@ -367,7 +366,7 @@ fn a_bad_row_is_reported_in_its_row() {
     c.values[6][3] = 1.7;
     c.valid[6][3] = true;
     let out = score_batch(&Scorer::new(&model), &record_batch(&c), &options()).unwrap();
-    let error = out.column_by_name("error").unwrap().as_string::<i32>();
+    let error = errors(&out);
     assert_eq!(
         error.value(3),
         "account 4: weekly_active_ratio: ratio number 1.7 is outside 0..=1"
@@ -443,7 +442,7 @@ fn files_whose_batches_differ_and_files_with_no_rows() {
     let rows: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
     assert_eq!(rows.iter().map(|b| b.num_rows()).sum::<usize>(), 70_000);
     let tail = rows.last().unwrap();
-    let error = tail.column_by_name("error").unwrap().as_string::<i32>();
+    let error = errors(tail);
     assert_eq!(
         error.value(tail.num_rows() - 1),
         format!(
