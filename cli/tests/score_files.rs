@@ -393,3 +393,25 @@ fn a_file_of_another_kind_is_refused_whole() {
         .code(2)
         .stderr(contains("gzip-compressed twice"));
 }
+
+/// A named pipe named `.csv` (an export streamed in) is refused at once,
+/// saying why, instead of waiting for a writer: CSV is read twice, its
+/// header line first.
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_of_csv_is_refused_not_waited_on() {
+    let pipe = tmp("pipe-accounts.csv");
+    let _ = std::fs::remove_file(&pipe);
+    let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return; // no mkfifo here: nothing to check
+    }
+    hs().args(["score", "--model", "examples/data/model.json", "--accounts"])
+        .arg(&pipe)
+        .args(["--out", tmp("pipe-out.csv").to_str().unwrap()])
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .code(2)
+        .stderr(contains("not a regular file (a named pipe?)"));
+    std::fs::remove_file(&pipe).unwrap();
+}

@@ -38,6 +38,7 @@ pub(crate) fn open(path: &Path) -> Result<Box<dyn Read + Send>, Error> {
         path: path.display().to_string(),
         source,
     };
+    regular(path)?;
     let mut file = File::open(path).map_err(io)?;
     let mut head = [0u8; 4];
     let mut have = 0;
@@ -110,6 +111,23 @@ pub fn decompressed(
     })
 }
 
+/// Refuses a CSV path that is not a regular file, before opening it: a
+/// named pipe or a device is read once, as it streams, where the CSV
+/// reader reads a file twice (its header first); opening it would wait
+/// for a writer, the second time for one that has gone.
+pub(crate) fn regular(path: &Path) -> Result<(), Error> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return Err(Error::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (a named pipe?): a CSV file is read twice, its header line first; save it to a file, or give JSON lines on standard input (--accounts -)",
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// A decoder whose errors say what was being decompressed and what the
 /// likely cause is (`gzip: incomplete deflate stream (a damaged or cut
 /// file?)`).
@@ -136,6 +154,20 @@ impl<R: Read> Read for Said<R> {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_is_refused_not_waited_on() {
+        let dir = std::env::temp_dir().join(format!("hs-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pipe = dir.join("accounts.csv");
+        let made = std::process::Command::new("mkfifo").arg(&pipe).status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = open(&pipe).err().unwrap().to_string();
+            assert!(e.contains("not a regular file (a named pipe?)"), "{e}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn compressed_files_read_as_their_text() {

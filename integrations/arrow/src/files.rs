@@ -365,6 +365,9 @@ pub(crate) fn open_file(
     project: impl Fn(&Schema) -> Option<Vec<usize>>,
 ) -> Result<Opened, Error> {
     let read = |e: Error| e.in_file(input);
+    if in_format == Format::Csv {
+        crate::compressed::regular(input)?;
+    }
     let file = File::open(input).map_err(io(input))?;
     let mut ids = Ids::default();
     let mut expected_rows = None;
