@@ -1,11 +1,13 @@
 //! Files compressed as warehouses unload them: gzip (Snowflake's default
 //! for CSV, BigQuery's and Spark's option) and zstd, told by their first
 //! bytes, whatever their names, and read as they decompress (nothing is
-//! unpacked to disk; memory holds the decoder's window).
+//! unpacked to disk; memory holds the decoder's window). Results named
+//! so (`scores.csv.gz`, `scores.jsonl.zst`) are written compressed, as
+//! they are encoded.
 
 use crate::Error;
 use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::{BufReader, Read, Seek, Write};
 use std::path::Path;
 
 /// The compression a file's first bytes show.
@@ -29,6 +31,84 @@ impl Compression {
 /// The extensions of compressed files (`accounts.csv.gz`): their format
 /// is the extension before.
 pub(crate) const EXTENSIONS: [&str; 4] = ["gz", "gzip", "zst", "zstd"];
+
+/// The compression `path`'s extension names (`.gz`, `.gzip`, `.zst`,
+/// `.zstd`, in any case): how a results file of that name is written.
+pub(crate) fn named(path: &Path) -> Option<Compression> {
+    let extension = path.extension()?.to_str()?.to_ascii_lowercase();
+    match extension.as_str() {
+        "gz" | "gzip" => Some(Compression::Gzip),
+        "zst" | "zstd" => Some(Compression::Zstd),
+        _ => None,
+    }
+}
+
+/// A results file written as its name says: as it is, or compressed as
+/// it is written (gzip at level 6, what `gzip` and pandas write; zstd at
+/// level 3, the `zstd` tool's), so that `zcat`, `pd.read_csv` or a
+/// warehouse's `COPY INTO` reads it.
+pub(crate) enum Encoder {
+    /// Written as it is.
+    Plain(File),
+    /// gzip, one member (boxed, as zstd's: their state beside a file).
+    Gzip(Box<flate2::write::GzEncoder<File>>),
+    /// zstd, one frame, its content's checksum at the end.
+    Zstd(Box<zstd::stream::write::Encoder<'static, File>>),
+}
+
+impl Encoder {
+    /// `file`, written compressed as `how` says.
+    pub(crate) fn new(file: File, how: Option<Compression>) -> std::io::Result<Encoder> {
+        Ok(match how {
+            None => Encoder::Plain(file),
+            Some(Compression::Gzip) => Encoder::Gzip(Box::new(flate2::write::GzEncoder::new(
+                file,
+                flate2::Compression::default(),
+            ))),
+            Some(Compression::Zstd) => {
+                let mut zstd = zstd::stream::write::Encoder::new(file, 3)?;
+                zstd.include_checksum(true)?;
+                Encoder::Zstd(Box::new(zstd))
+            }
+        })
+    }
+
+    /// Ends the compressed stream (the encoder's buffered bytes, then
+    /// gzip's trailer or zstd's end of frame): the file, whole.
+    pub(crate) fn finish(self) -> std::io::Result<File> {
+        match self {
+            Encoder::Plain(file) => Ok(file),
+            Encoder::Gzip(gzip) => gzip.finish(),
+            Encoder::Zstd(zstd) => zstd.finish(),
+        }
+    }
+}
+
+impl Write for Encoder {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Encoder::Plain(file) => file.write(buf),
+            Encoder::Gzip(gzip) => gzip.write(buf),
+            Encoder::Zstd(zstd) => zstd.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            Encoder::Plain(file) => file.write_all(buf),
+            Encoder::Gzip(gzip) => gzip.write_all(buf),
+            Encoder::Zstd(zstd) => zstd.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Encoder::Plain(file) => file.flush(),
+            Encoder::Gzip(gzip) => gzip.flush(),
+            Encoder::Zstd(zstd) => zstd.flush(),
+        }
+    }
+}
 
 /// `path` opened for reading its text: decompressed where its first
 /// bytes are gzip's or zstd's (a gzip file of several members, as

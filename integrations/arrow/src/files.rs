@@ -19,9 +19,11 @@ use std::sync::Arc;
 pub enum Format {
     /// `.parquet`
     Parquet,
-    /// `.csv` (with a header line)
+    /// `.csv` (with a header line); `.csv.gz`, `.csv.zst` (gzip or zstd)
+    /// read as they decompress and written compressed.
     Csv,
-    /// `.jsonl` (output only)
+    /// `.jsonl` (output only); `.jsonl.gz`, `.jsonl.zst` written
+    /// compressed.
     JsonLines,
     /// `.arrow`, `.feather` or `.ipc`: Arrow's IPC file format (Feather
     /// version 2), read uncompressed or compressed (LZ4, ZSTD), written
@@ -48,6 +50,8 @@ impl Format {
     /// assert_eq!(Format::of(Path::new("EXPORT.CSV"))?, Format::Csv);
     /// // gzip or zstd CSV, as warehouses unload it: read as it decompresses.
     /// assert_eq!(Format::of(Path::new("data_0_0_0.csv.gz"))?, Format::Csv);
+    /// assert_eq!(Format::of(Path::new("scores.jsonl.zst"))?, Format::JsonLines);
+    /// // Parquet and Arrow compress inside the file.
     /// assert!(Format::of(Path::new("accounts.parquet.gz")).is_err());
     /// assert_eq!(Format::of(Path::new("accounts.feather"))?, Format::Arrow);
     /// assert!(Format::of(Path::new("scores.json")).is_err());
@@ -62,7 +66,8 @@ impl Format {
         };
         let mut extension = lower(path);
         // A compressed CSV file (`accounts.csv.gz`): CSV, read as it
-        // decompresses. No other format is read compressed.
+        // decompresses, or written compressed; JSON lines written
+        // compressed. Parquet and Arrow compress inside the file.
         if extension
             .as_deref()
             .is_some_and(|e| crate::compressed::EXTENSIONS.contains(&e))
@@ -71,7 +76,7 @@ impl Format {
                 .file_stem()
                 .map(Path::new)
                 .and_then(lower)
-                .filter(|e| e == "csv");
+                .filter(|e| e == "csv" || e == "jsonl");
         }
         match extension.as_deref() {
             Some("parquet") => Ok(Format::Parquet),

@@ -65,7 +65,9 @@
 //! format (`.arrow`, `.feather`, `.ipc`: Feather version 2, as pyarrow's
 //! `write_feather`, polars' `write_ipc` and DataFusion's `COPY … STORED AS
 //! ARROW` write it; uncompressed, LZ4 or ZSTD) and stream format
-//! (`.arrows`) in; the same and JSON lines (`.jsonl`) out. An Arrow
+//! (`.arrows`) in; the same and JSON lines (`.jsonl`) out, CSV and JSON
+//! lines compressed as they are written where the name says so
+//! (`scores.csv.gz`, `scores.jsonl.zst`). An Arrow
 //! file's record batches are scored in slices of 65,536 rows as written,
 //! without conversion; a batch is read whole (the format stores it as one
 //! message), so a file written as one batch of millions of rows takes
@@ -290,7 +292,7 @@ pub enum Error {
         why: String,
     },
     /// A file name whose extension is not one of [`Format`]'s.
-    #[error("{0}: expected a .parquet, .csv, .arrow (.feather), .arrows or .jsonl file")]
+    #[error("{0}: expected a .parquet, .csv, .arrow (.feather), .arrows or .jsonl file (CSV and JSON lines also gzip or zstd compressed: .csv.gz, .jsonl.zst)")]
     Format(String),
     /// A CSV file whose header line is separated by another character
     /// (`;` as spreadsheets in some locales write, or a tab), not commas.

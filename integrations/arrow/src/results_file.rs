@@ -1,7 +1,8 @@
-//! A results file (Parquet, CSV, JSON lines or Arrow IPC, by extension) written in
-//! full or not at all: to a hidden temporary file beside it, synced, then
+//! A results file (Parquet, CSV, JSON lines or Arrow IPC, by extension;
+//! CSV and JSON lines gzip or zstd compressed too) written in full or not at all: to a hidden temporary file beside it, synced, then
 //! renamed over it.
 
+use crate::compressed::Encoder;
 use crate::destination::Destination;
 use crate::files::Format;
 use crate::Error;
@@ -57,7 +58,10 @@ impl std::fmt::Debug for ResultsFile {
 impl ResultsFile {
     /// Starts `output` (its format by extension: `.parquet`, `.csv`,
     /// `.jsonl`, `.arrow` or `.arrows`, see [`Format`]) for record batches
-    /// of `schema`.
+    /// of `schema`. CSV and JSON lines named compressed (`scores.csv.gz`,
+    /// `.gzip`, `.zst`, `.zstd`) are compressed as they are written: gzip
+    /// at level 6, as `gzip` and pandas write it, or zstd at level 3 with
+    /// its checksum, as the `zstd` tool does.
     ///
     /// # Errors
     ///
@@ -66,20 +70,9 @@ impl ResultsFile {
     /// exist) or Parquet refuses the schema.
     pub fn create(output: &Path, schema: SchemaRef) -> Result<ResultsFile, Error> {
         let format = Format::of(output)?;
-        // Results are written as they are named: never a `.csv.gz` that
-        // holds plain text.
-        let compressed = output
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| {
-                crate::compressed::EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
-            });
-        if compressed {
-            return Err(Error::Format(format!(
-                "{} (results are written uncompressed: name it .csv, or write .parquet, which compresses)",
-                output.display()
-            )));
-        }
+        // `scores.csv.gz`: compressed as it is written (`Format::of` has
+        // refused a compressed name of any other format).
+        let compression = crate::compressed::named(output);
         let destination = Destination::of(output);
         let written = destination.written();
         let file = File::create(written).map_err(|source| {
@@ -89,6 +82,15 @@ impl ResultsFile {
             }
             .writing(output)
         })?;
+        let encoder = |file| {
+            Encoder::new(file, compression).map_err(|source| {
+                Error::Io {
+                    path: written.display().to_string(),
+                    source,
+                }
+                .writing(output)
+            })
+        };
         let writer = match format {
             Format::Parquet => Writer::Parquet(
                 parquet::arrow::ArrowWriter::try_new(
@@ -98,12 +100,12 @@ impl ResultsFile {
                 )
                 .map_err(|e| Error::from(e).writing(output))?,
             ),
-            Format::Csv => Writer::Csv(
+            Format::Csv => Writer::Csv(Box::new(
                 arrow_csv::WriterBuilder::new()
                     .with_header(true)
-                    .build(file),
-            ),
-            Format::JsonLines => Writer::Json(arrow_json::LineDelimitedWriter::new(file)),
+                    .build(encoder(file)?),
+            )),
+            Format::JsonLines => Writer::Json(arrow_json::LineDelimitedWriter::new(encoder(file)?)),
             Format::Arrow | Format::ArrowStream => Writer::Ipc(
                 crate::ipc_file::IpcWriter::new(file, &schema, format == Format::ArrowStream)
                     .map_err(|e| e.writing(output))?,
@@ -190,8 +192,9 @@ impl Drop for ResultsFile {
 
 enum Writer {
     Parquet(parquet::arrow::ArrowWriter<File>),
-    Csv(arrow_csv::Writer<File>),
-    Json(arrow_json::LineDelimitedWriter<File>),
+    /// Boxed: the CSV writer's state and a compressor's, beside the others.
+    Csv(Box<arrow_csv::Writer<Encoder>>),
+    Json(arrow_json::LineDelimitedWriter<Encoder>),
     Ipc(crate::ipc_file::IpcWriter),
 }
 
@@ -212,6 +215,10 @@ impl Writer {
     /// file that a power cut would leave empty. Without `sync` (a named
     /// pipe, a device: nothing to sync), only the first.
     fn finish(mut self, schema: &SchemaRef, path: &Path, sync: bool) -> Result<(), Error> {
+        let io = |source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        };
         if let Writer::Csv(w) = &mut self {
             // Writes the header line, if no batch has yet (and nothing
             // else: a CSV writer writes its header once).
@@ -220,11 +227,12 @@ impl Writer {
         let file = match self {
             // The footer, and everything buffered, written to the file.
             Writer::Parquet(w) => w.into_inner()?,
-            // Every `write` flushed its batch already.
-            Writer::Csv(w) => w.into_inner(),
+            // Every `write` flushed its batch already (into the encoder,
+            // which writes the rest and its trailer as it finishes).
+            Writer::Csv(w) => w.into_inner().finish().map_err(io)?,
             Writer::Json(mut w) => {
                 w.finish()?;
-                w.into_inner()
+                w.into_inner().finish().map_err(io)?
             }
             // The footer or end marker, and the buffer, written.
             Writer::Ipc(w) => w.finish()?,
@@ -232,10 +240,7 @@ impl Writer {
         if !sync {
             return Ok(());
         }
-        file.sync_all().map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })
+        file.sync_all().map_err(io)
     }
 }
 
