@@ -177,7 +177,8 @@ pub(crate) struct ScoreArgs {
     #[arg(long)]
     pub accounts: String,
     /// Where to write the results table, a `.parquet`, `.csv`, `.jsonl`,
-    /// `.arrow` or `.arrows` file by extension (written beside, then renamed into place): a row
+    /// `.arrow` or `.arrows` file by extension (CSV and JSON lines
+    /// compressed as `.csv.gz`, `.jsonl.zst`; written beside, then renamed into place): a row
     /// per account read (its id, as_of and mrr, then its scores), a
     /// rejected one with its `error`; no CTA state. Kept night after
     /// night, such files are what `backtest --scores` reads.
@@ -242,8 +243,9 @@ pub(crate) struct ExplainArgs {
 #[derive(Args)]
 pub(crate) struct BacktestArgs {
     /// Dated scores: JSON lines of {account, date, score, band, mrr}, or
-    /// the records `healthscore score` wrote (its output lines), or both;
-    /// or by extension a .parquet, .csv or .arrow table of them (the
+    /// the records `healthscore score` wrote (its output lines), or the
+    /// rows of a `score --out scores.jsonl` results table, or any of them
+    /// together (gzip or zstd compressed too); or by extension a .parquet, .csv or .arrow table of them (the
     /// results `score --out` writes, with as_of and mrr; or a warehouse's
     /// table of id, as_of, score, band, mrr), or a directory of such files
     /// of one format (a file a night, or a table's parts; each read on its

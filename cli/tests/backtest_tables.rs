@@ -2,7 +2,8 @@
 //! writes (each row's `as_of` and `mrr` beside its score and band), one
 //! file a night or a directory of them, and `--outcomes` a CRM's table
 //! of outcomes: the same back-test as the JSON records and outcomes of
-//! the same runs give.
+//! the same runs give. Results kept compressed (`.csv.gz`, `.jsonl.zst`)
+//! and JSON lines results tables read the same.
 
 use std::path::{Path, PathBuf};
 
@@ -141,9 +142,30 @@ fn nightly_results_tables_back_test_as_their_records_do() {
     for (night, name) in nights.iter().zip(["2026-11-01.csv", "2026-12-01.csv"]) {
         score_into(night, &csv_dir.join(name));
     }
+    // A directory of gzip CSV nights; the nights as JSON lines results
+    // tables, zstd compressed and plain (read as the Parquet rows are).
+    let gz_dir = fresh_dir("bt-tables-gz-nights");
+    for (night, name) in nights
+        .iter()
+        .zip(["2026-11-01.csv.gz", "2026-12-01.csv.gz"])
+    {
+        score_into(night, &gz_dir.join(name));
+    }
+    let lines = [
+        tmp("bt-tables-results1.jsonl.zst"),
+        tmp("bt-tables-results2.jsonl"),
+    ];
+    for (night, out) in nights.iter().zip(&lines) {
+        score_into(night, out);
+    }
     for (scores, outcomes) in [
         (vec![dir.as_path()], outcomes_csv.as_path()),
         (vec![csv_dir.as_path()], outcomes_csv.as_path()),
+        (vec![gz_dir.as_path()], outcomes_json.as_path()),
+        (
+            vec![lines[0].as_path(), lines[1].as_path()],
+            outcomes_csv.as_path(),
+        ),
         (
             vec![dir.join("2026-11-01.parquet").as_path(), csv.as_path()],
             outcomes_json.as_path(),

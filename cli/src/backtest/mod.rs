@@ -11,6 +11,8 @@ use std::fmt::Write as _;
 use std::io::BufRead;
 use std::process::ExitCode;
 
+mod results_line;
+
 pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
     let scores = read_scores(&a.scores)?;
     let (outcomes, bad_outcomes) = read_outcomes(&a.outcomes)?;
@@ -76,7 +78,9 @@ impl Scores {
 
 /// Dated scores from each of `paths`: JSON lines of `{account, date,
 /// score, band, mrr}`, or the records `healthscore score` writes (one per
-/// account, with `id`, `as_of`, `mrr`, `score` and `band`), or both; or
+/// account, with `id`, `as_of`, `mrr`, `score` and `band`), or the rows
+/// of the JSON lines results table `score --out scores.jsonl` writes, or
+/// any of them together (gzip or zstd compressed too); or
 /// by extension a Parquet, CSV or Arrow table of them (the results
 /// `healthscore score --out` writes, or a warehouse's table with those
 /// columns), or a directory of such files (a file a night, or a table's
@@ -121,7 +125,21 @@ pub(crate) fn read_scores(paths: &[String]) -> Result<Scores, String> {
                         }
                     }
                 }
-                Err(e) => return Err(crate::score::pipeline::where_in::<DatedScore>(line, &e)),
+                // A row of the JSON lines results table (`score --out
+                // scores.jsonl`), read as the same row of a Parquet one.
+                Err(e) => match results_line::read(line) {
+                    Some(Ok(results_line::Row::Score(score))) => score,
+                    Some(Ok(results_line::Row::Unbanded)) => {
+                        read.unbanded += 1;
+                        return Ok(());
+                    }
+                    Some(Ok(results_line::Row::Rejected)) => {
+                        read.unscored += 1;
+                        return Ok(());
+                    }
+                    Some(Err(why)) => return Err(why),
+                    None => return Err(crate::score::pipeline::where_in::<DatedScore>(line, &e)),
+                },
             };
             seen.keep(&mut lines, file, n as u64, score)
         })?;
