@@ -488,4 +488,28 @@ fn as_of_beside_an_as_of_column_is_noted() {
     let first: serde_json::Value =
         serde_json::from_slice(run.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(first["as_of"], "2031-01-01", "{first}");
+    // The same file as a table partitioned by `as_of=…/`: its dates are
+    // in the directories' names, and that is noted too.
+    let table = tmp("as-of-partitioned");
+    let _ = std::fs::remove_dir_all(&table);
+    let part = table.join("as_of=2026-11-30");
+    std::fs::create_dir_all(&part).unwrap();
+    std::fs::copy(&file, part.join("part-0.csv")).unwrap();
+    let run = hs()
+        .args([
+            "score",
+            "--model",
+            V0M,
+            "--as-of",
+            "2031-01-01",
+            "--accounts",
+        ])
+        .arg(&table)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains(note), "{stderr}");
+    let first: serde_json::Value =
+        serde_json::from_slice(run.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(first["as_of"], "2026-11-30", "{first}");
 }

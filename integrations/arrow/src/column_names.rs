@@ -8,7 +8,8 @@ use std::path::Path;
 
 /// The names of the columns of a Parquet, CSV or Arrow IPC file, from its
 /// schema (a Parquet or Arrow file's footer, a CSV file's header line; a
-/// directory of [`parts`](crate::parts), its first part's), without
+/// directory of [`parts`](crate::parts), its first part's, and the
+/// columns of its partition directories' names, `as_of=2026-11-30/`), without
 /// reading its rows; `None` for JSON lines (accounts, not columns) and
 /// for what is not a regular file (a named pipe's stream would be
 /// consumed by looking).
@@ -57,13 +58,21 @@ pub fn column_names(input: &Path) -> Result<Option<Vec<String>>, Error> {
         return Ok(None);
     }
     let opened = open_file(&file, format, |_| None)?;
-    Ok(Some(
-        opened
-            .reader
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect(),
-    ))
+    let mut names: Vec<String> = opened
+        .reader
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    // A partitioned table's columns in its directories' names
+    // (`as_of=2026-11-30/`), after the file's own, as they are read.
+    if input.is_dir() {
+        for (key, _) in crate::partitions::values(input, &file) {
+            if !names.contains(&key) {
+                names.push(key);
+            }
+        }
+    }
+    Ok(Some(names))
 }

@@ -1,5 +1,6 @@
 //! `column_names`: a file's columns from its schema, without its rows, in
-//! each format and for a directory of parts; nothing for JSON lines.
+//! each format and for a directory of parts (with its partition
+//! directories' columns); nothing for JSON lines.
 
 #[path = "support/columns.rs"]
 mod columns;
@@ -47,6 +48,21 @@ fn column_names_reads_each_format_s_schema() {
     assert!(column_names(&parts).is_err());
     std::fs::copy(&parquet, parts.join("part-0.parquet")).unwrap();
     assert_eq!(column_names(&parts).unwrap().unwrap(), expected);
+    // A partitioned table: its directories' columns after the file's
+    // own (one the file holds itself is not named twice).
+    let table = dir.join("by_day");
+    let part = table.join("as_of=2026-11-30").join("region=EU");
+    std::fs::create_dir_all(&part).unwrap();
+    std::fs::write(part.join("part-0.csv"), "id,mrr\na,1\n").unwrap();
+    assert_eq!(
+        column_names(&table).unwrap().unwrap(),
+        ["id", "mrr", "as_of", "region"]
+    );
+    std::fs::write(part.join("part-0.csv"), "id,region\na,EU\n").unwrap();
+    assert_eq!(
+        column_names(&table).unwrap().unwrap(),
+        ["id", "region", "as_of"]
+    );
     // Text named as Parquet, a file that is not there, an unknown
     // extension: errors naming the file.
     let fake = dir.join("fake.parquet");
