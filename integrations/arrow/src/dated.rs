@@ -77,6 +77,23 @@ const SCORE_COLUMNS: [Wanted; 6] = [
     wanted(["error", "error"], false, false),
 ];
 
+/// What a table of dated rows holds: its columns, and what a row is
+/// (`score`, as a message names it).
+struct Kind {
+    columns: &'static [Wanted],
+    row: &'static str,
+}
+
+const SCORES: Kind = Kind {
+    columns: &SCORE_COLUMNS,
+    row: "score",
+};
+
+const OUTCOMES: Kind = Kind {
+    columns: &OUTCOME_COLUMNS,
+    row: "outcome",
+};
+
 /// An outcome's columns: `account`, `date`, `outcome`, and `mrr` (an
 /// expansion's).
 const OUTCOME_COLUMNS: [Wanted; 4] = [
@@ -133,7 +150,7 @@ pub fn read_dated_scores(
     path: &Path,
     mut each: impl FnMut(&Path, u64, DatedRow),
 ) -> Result<Vec<DatedFile>, Error> {
-    read_tables(path, &SCORE_COLUMNS, |file, table, i, n| {
+    read_tables(path, &SCORES, |file, table, i, n| {
         each(file, n, score_row(table, i))
     })
 }
@@ -176,7 +193,7 @@ pub fn read_dated_outcomes(
     path: &Path,
     mut each: impl FnMut(&Path, u64, Result<DatedOutcome, String>),
 ) -> Result<Vec<DatedFile>, Error> {
-    read_tables(path, &OUTCOME_COLUMNS, |file, table, i, n| {
+    read_tables(path, &OUTCOMES, |file, table, i, n| {
         each(file, n, outcome_row(table, i))
     })
 }
@@ -186,7 +203,7 @@ pub fn read_dated_outcomes(
 /// file at `path` or each file of the directory.
 fn read_tables(
     path: &Path,
-    wanted: &[Wanted],
+    kind: &Kind,
     mut each: impl FnMut(&Path, &Table, usize, u64),
 ) -> Result<Vec<DatedFile>, Error> {
     let (files, format) = if path.is_dir() {
@@ -199,7 +216,7 @@ fn read_tables(
         // A table partitioned by `as_of=…/`: its parts' dates are in
         // their directories' names.
         let partitions = crate::partitions::values(path, &file);
-        let (model, rows) = read_file(&file, format, wanted, &partitions, &mut each)?;
+        let (model, rows) = read_file(&file, format, kind, &partitions, &mut each)?;
         read.push(DatedFile {
             path: file,
             model,
@@ -213,7 +230,7 @@ fn read_tables(
 fn read_file(
     file: &Path,
     format: Format,
-    wanted: &[Wanted],
+    kind: &Kind,
     partitions: &[(String, Option<String>)],
     each: &mut impl FnMut(&Path, &Table, usize, u64),
 ) -> Result<(Option<String>, u64), Error> {
@@ -221,6 +238,7 @@ fn read_file(
         return Err(Error::Format(file.display().to_string()));
     }
     let in_file = |e: Error| e.in_file(file);
+    let wanted = kind.columns;
     let project = |schema: &Schema| {
         let at = wanted
             .iter()
@@ -228,7 +246,20 @@ fn read_file(
             .collect();
         Some(at)
     };
-    let opened = open_file(file, format, project)?;
+    let opened = open_file(file, format, project).map_err(|e| match e {
+        // Not an accounts file: say which columns a night's file holds.
+        Error::EmptyCsv(path) => Error::EmptyTable {
+            path,
+            expected: wanted
+                .iter()
+                .filter(|w| w.required)
+                .map(|w| w.names[0])
+                .collect::<Vec<_>>()
+                .join(", "),
+            row: kind.row,
+        },
+        other => other,
+    })?;
     // (A Parquet reader's columns do not keep the file's metadata.)
     let meta = match format {
         Format::Parquet => crate::parts::parquet_footer(file)?

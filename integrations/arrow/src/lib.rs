@@ -328,6 +328,18 @@ pub enum Error {
     /// only): an export that wrote nothing, not a file of missing columns.
     #[error("{0}: the file is empty, without a header line: expected a header of column names (id, mrr, employees, one per metric) and a line per account")]
     EmptyCsv(String),
+    /// A CSV file of dated scores or outcomes
+    /// ([`read_dated_scores`], [`read_dated_outcomes`]) without even a
+    /// header line: a night's export that wrote nothing.
+    #[error("{path}: the file is empty, without a header line: expected a header of column names ({expected}) and a line per {row}")]
+    EmptyTable {
+        /// The file.
+        path: String,
+        /// The columns expected (`id, as_of, score, band, mrr`).
+        expected: String,
+        /// What a line holds (`score`, `outcome`).
+        row: &'static str,
+    },
     /// The output file named is the input file: writing the results would
     /// replace the accounts.
     #[error("{0}: the output would replace the accounts it is read from")]
@@ -377,6 +389,7 @@ impl Error {
             | Error::NotParquet { .. }
             | Error::NotArrow { .. }
             | Error::EmptyCsv(_)
+            | Error::EmptyTable { .. }
             | Error::SameFile(_) => self,
             // A part of a directory's error, already named by its part.
             Error::Arrow(arrow_schema::ArrowError::ExternalError(e)) if e.is::<Error>() => {

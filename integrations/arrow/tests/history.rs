@@ -310,6 +310,29 @@ fn a_table_of_dated_scores_says_which_cell_it_cannot_read() {
         e.contains("short.csv") && e.contains("mrr: not there"),
         "{e}"
     );
+    // An empty file (a night's export that wrote nothing): refused,
+    // saying what a file of scores or outcomes holds, not accounts.
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let e = read_dated_scores(&empty, |_, _, _| {}).unwrap_err();
+    assert!(
+        matches!(e, healthscore_arrow::Error::EmptyTable { .. }),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: the file is empty, without a header line: expected a header of column names (id, as_of, score, band, mrr) and a line per score",
+            empty.display()
+        )
+    );
+    let e = healthscore_arrow::read_dated_outcomes(&empty, |_, _, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.ends_with("(account, date, outcome) and a line per outcome"),
+        "{e}"
+    );
 }
 
 #[test]
