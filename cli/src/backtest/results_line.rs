@@ -35,18 +35,22 @@ struct Columns<'a> {
     mrr: Option<&'a RawValue>,
     #[serde(borrow)]
     score: Option<&'a RawValue>,
+    /// Every scored row has it (0 where nothing was known: then no
+    /// score and no band).
+    #[serde(borrow)]
+    coverage: Option<&'a RawValue>,
     band: Option<String>,
     error: Option<String>,
 }
 
 /// `line` as a results row, or `None` where it is not one (an object
-/// without an `id`, or without any of `score`, `band` and `error`: a
+/// without an `id`, or without any of `score`, `band`, `coverage` and `error`: a
 /// dated score or a record with a misnamed field, which its own reader
 /// explains). `Err` says which cell of a results row cannot be read.
 pub(crate) fn read(line: &str) -> Option<Result<Row, String>> {
     let row: Columns = serde_json::from_str(line).ok()?;
     let id = row.id?;
-    if row.score.is_none() && row.band.is_none() && row.error.is_none() {
+    if row.score.is_none() && row.band.is_none() && row.coverage.is_none() && row.error.is_none() {
         return None;
     }
     if row.error.is_some() {
@@ -157,6 +161,10 @@ mod tests {
         assert_eq!(read(rejected), Some(Ok(Row::Rejected)));
         let short = r#"{"id":"a","as_of":"2026-11-30","mrr":"10","score":40.0,"coverage":0.4}"#;
         assert_eq!(read(short), Some(Ok(Row::Unbanded)));
+        // Nothing known: no score either.
+        let none =
+            r#"{"id":"b","as_of":"2026-11-01","mrr":"191.02","coverage":0.000000,"segment":"smb"}"#;
+        assert_eq!(read(none), Some(Ok(Row::Unbanded)));
     }
 
     #[test]
