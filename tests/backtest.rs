@@ -300,6 +300,46 @@ proptest! {
         s2.rotate_left(third);
         prop_assert_eq!(Backtest::run(&scores, &outcomes, 45), Backtest::run(&s2, &o2, 45));
     }
+
+    /// A tally fed one score at a time, last first, is the back-test of
+    /// them all; its AUC and per-band churn are their definitions,
+    /// counted pair by pair and score by score.
+    #[test]
+    fn a_tally_is_the_back_test_by_definition((scores, outcomes) in arbitrary_backtest()) {
+        let mut tally = Tally::new(&outcomes, 45);
+        for s in scores.iter().rev() {
+            tally.add(s);
+        }
+        prop_assert_eq!(tally.scores(), scores.len() as u64);
+        let bt = tally.finish();
+        prop_assert_eq!(&bt, &Backtest::run(&scores, &outcomes, 45));
+        let churned = |s: &DatedScore| outcomes.iter().any(|o| {
+            o.account == s.account
+                && o.outcome == Outcome::Churned
+                && o.date > s.date
+                && o.date <= s.date + Duration::days(45)
+        });
+        let mut per_band = [0u64; 4];
+        let (mut twice_right, mut pairs) = (0u128, 0u128);
+        for c in scores.iter().filter(|s| churned(s)) {
+            per_band[c.band.index()] += 1;
+            for r in scores.iter().filter(|s| !churned(s)) {
+                pairs += 2;
+                twice_right += match c.score.cmp(&r.score) {
+                    std::cmp::Ordering::Less => 2,
+                    std::cmp::Ordering::Equal => 1,
+                    std::cmp::Ordering::Greater => 0,
+                };
+            }
+        }
+        for band in Band::ALL {
+            prop_assert_eq!(bt.bands[band.index()].churned, per_band[band.index()]);
+        }
+        match bt.auc {
+            Some(auc) => prop_assert_eq!((auc.numerator, auc.denominator), (twice_right, pairs)),
+            None => prop_assert_eq!(pairs, 0),
+        }
+    }
 }
 
 #[test]

@@ -11,16 +11,17 @@
 
 mod calibration;
 mod order;
+mod tally;
 
 pub use calibration::{propose_thresholds, Distribution, Proposal, ProposalError};
 pub use order::ChurnOrder;
+pub use tally::Tally;
 
 use crate::band::Band;
 use crate::points::{Points, Share, MICRO};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
 
 /// One account's score on one date, with its MRR then.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,38 +218,6 @@ pub struct RocPoint {
     pub true_positive: Share,
 }
 
-/// The ROC curve at thresholds 0, 1, …, 101 whole points (exact shares,
-/// rounded half up to the millionth).
-fn roc(ranked: &[(u32, bool)]) -> Vec<RocPoint> {
-    let (mut churned, mut retained) = ([0u64; 102], [0u64; 102]);
-    for (score, c) in ranked {
-        let bucket = (*score / MICRO as u32).min(100) as usize + 1;
-        if let Some(n) = if *c {
-            churned.get_mut(bucket)
-        } else {
-            retained.get_mut(bucket)
-        } {
-            *n += 1;
-        }
-    }
-    let (total_c, total_r): (u64, u64) = (churned.iter().sum(), retained.iter().sum());
-    if total_c == 0 || total_r == 0 {
-        return Vec::new();
-    }
-    let (mut below_c, mut below_r) = (0u64, 0u64);
-    (0..102u32)
-        .map(|t| {
-            below_c += churned.get(t as usize).copied().unwrap_or(0);
-            below_r += retained.get(t as usize).copied().unwrap_or(0);
-            RocPoint {
-                below: t,
-                false_positive: rate(below_r, total_r).unwrap_or(Share::ZERO),
-                true_positive: rate(below_c, total_c).unwrap_or(Share::ZERO),
-            }
-        })
-        .collect()
-}
-
 impl Backtest {
     /// Matches scores with the outcomes that followed them.
     ///
@@ -260,7 +229,8 @@ impl Backtest {
     /// outcome instead: churned MRR counts each churned account once (per
     /// band, and once in [`churned_mrr`](Backtest::churned_mrr)), expansion
     /// MRR each expansion once.
-    /// Input order does not matter; memory grows with the input. A score
+    /// Input order does not matter; memory grows with the input ([`Tally`]
+    /// takes the scores one at a time instead, 4 bytes each). A score
     /// given twice (the same account and date) counts twice, as an
     /// expansion given twice does: `healthscore backtest` rejects the
     /// second of each when it reads its files.
@@ -287,87 +257,11 @@ impl Backtest {
     /// assert!(bt.churn_order().is_ordered());
     /// ```
     pub fn run(scores: &[DatedScore], outcomes: &[DatedOutcome], horizon_days: u32) -> Backtest {
-        // Per account: (date, outcome, its index in `outcomes`).
-        let mut by_account: HashMap<&str, Vec<(NaiveDate, &Outcome, usize)>> = HashMap::new();
-        for (at, o) in outcomes.iter().enumerate() {
-            by_account
-                .entry(o.account.as_str())
-                .or_default()
-                .push((o.date, &o.outcome, at));
-        }
-        for list in by_account.values_mut() {
-            list.sort_by_key(|(d, _, _)| *d);
-        }
-        let mut bands = [BandOutcomes::default(); 4];
-        let mut ranked: Vec<(u32, bool)> = Vec::with_capacity(scores.len());
-        // Each churned account's latest churn-followed score (date, MRR),
-        // per band and overall; each expansion counted once per band and
-        // once overall.
-        let mut churn_by_band: HashMap<(usize, &str), (NaiveDate, Decimal)> = HashMap::new();
-        let mut churn_total: HashMap<&str, (NaiveDate, Decimal)> = HashMap::new();
-        let mut expansions_by_band: HashSet<(usize, usize)> = HashSet::new();
-        let mut expansions: HashMap<usize, Decimal> = HashMap::new();
-        // The latest score; on one date, the larger MRR (so input order
-        // never matters).
-        let keep_latest = |slot: &mut (NaiveDate, Decimal), date: NaiveDate, mrr: Decimal| {
-            if (date, mrr) > *slot {
-                *slot = (date, mrr);
-            }
-        };
+        let mut tally = Tally::new(outcomes, horizon_days);
         for s in scores {
-            let band = s.band.index();
-            let (mut churned, mut expanded) = (false, false);
-            if let Some(list) = by_account.get(s.account.as_str()) {
-                let start = list.partition_point(|(d, _, _)| *d <= s.date);
-                // A horizon past the calendar's end reaches every later outcome.
-                let end = s
-                    .date
-                    .checked_add_days(chrono::Days::new(u64::from(horizon_days)))
-                    .unwrap_or(NaiveDate::MAX);
-                for (_, o, at) in list.iter().skip(start).take_while(|(d, _, _)| *d <= end) {
-                    match o {
-                        Outcome::Churned => churned = true,
-                        Outcome::Expanded { mrr } => {
-                            expanded = true;
-                            if expansions_by_band.insert((band, *at)) {
-                                let b = &mut bands[band];
-                                b.expansion_mrr = b.expansion_mrr.saturating_add(*mrr);
-                            }
-                            expansions.insert(*at, *mrr);
-                        }
-                        Outcome::Renewed => {}
-                    }
-                }
-            }
-            let b = &mut bands[band];
-            b.scores += 1;
-            b.churned += u64::from(churned);
-            b.expanded += u64::from(expanded);
-            if churned {
-                let first = (NaiveDate::MIN, Decimal::ZERO);
-                let key = (band, s.account.as_str());
-                keep_latest(churn_by_band.entry(key).or_insert(first), s.date, s.mrr);
-                keep_latest(churn_total.entry(key.1).or_insert(first), s.date, s.mrr);
-            }
-            ranked.push((s.score.micros(), churned));
+            tally.add(s);
         }
-        for ((band, _), (_, mrr)) in &churn_by_band {
-            let b = &mut bands[*band];
-            b.churned_accounts += 1;
-            b.churned_mrr = b.churned_mrr.saturating_add(*mrr);
-        }
-        let sum = |it: &mut dyn Iterator<Item = Decimal>| {
-            it.fold(Decimal::ZERO, |a, m| a.saturating_add(m))
-        };
-        Backtest {
-            horizon_days,
-            bands,
-            roc: roc(&ranked),
-            auc: auc(ranked),
-            churned_accounts: churn_total.len() as u64,
-            churned_mrr: sum(&mut churn_total.values().map(|v| v.1)),
-            expansion_mrr: sum(&mut expansions.values().copied()),
-        }
+        tally.finish()
     }
 
     /// True when churn rates do not rise with health: red ≥ yellow ≥ lime ≥
@@ -377,36 +271,4 @@ impl Backtest {
     pub fn churn_is_monotonic(&self) -> bool {
         !matches!(self.churn_order(), ChurnOrder::Disordered { .. })
     }
-}
-
-/// Rank-based AUC (Mann–Whitney U), ties counting half, exact.
-fn auc(mut ranked: Vec<(u32, bool)>) -> Option<Auc> {
-    ranked.sort_unstable_by_key(|r| r.0);
-    let churned = ranked.iter().filter(|r| r.1).count() as u128;
-    let retained = ranked.len() as u128 - churned;
-    if churned == 0 || retained == 0 {
-        return None;
-    }
-    // For each retained score: churned scores strictly below it count 2,
-    // churned scores equal to it count 1 (numerator doubled to stay whole).
-    let (mut twice_u, mut churned_below, mut i) = (0u128, 0u128, 0usize);
-    while i < ranked.len() {
-        let score = ranked.get(i).map_or(0, |r| r.0);
-        let group = ranked
-            .get(i..)
-            .unwrap_or(&[])
-            .iter()
-            .take_while(|r| r.0 == score);
-        let (c, n) = group.fold(
-            (0u128, 0u128),
-            |(c, n), r| if r.1 { (c + 1, n) } else { (c, n + 1) },
-        );
-        twice_u += n * (2 * churned_below + c);
-        churned_below += c;
-        i += (c + n) as usize;
-    }
-    Some(Auc {
-        numerator: twice_u,
-        denominator: 2 * churned * retained,
-    })
 }

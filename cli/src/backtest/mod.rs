@@ -3,7 +3,8 @@
 
 use crate::portfolio::money;
 use crate::{exit, BacktestArgs};
-use healthscore::backtest::{Backtest, DatedOutcome, DatedScore};
+use chrono::Datelike;
+use healthscore::backtest::{Backtest, DatedOutcome, DatedScore, Tally};
 use healthscore::{Band, ScoreRecord, Share};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -14,10 +15,13 @@ use std::process::ExitCode;
 mod results_line;
 
 pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
-    let scores = read_scores(&a.scores)?;
+    // The outcomes first: each score is then counted as it is read, and
+    // not kept (a year of nightly results is hundreds of millions).
     let (outcomes, bad_outcomes) = read_outcomes(&a.outcomes)?;
-    let bt = Backtest::run(&scores.scores, &outcomes, a.horizon);
-    out!("{}", table(&bt, scores.scores.len(), outcomes.len()));
+    let mut tally = Tally::new(&outcomes, a.horizon);
+    let scores = read_scores(&a.scores, &mut |s| tally.add(s))?;
+    let bt = tally.finish();
+    out!("{}", table(&bt, scores.kept, outcomes.len()));
     scores.tell();
     let rejected = scores.rejected + bad_outcomes;
     Ok(if rejected == 0 {
@@ -28,10 +32,12 @@ pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
     })
 }
 
-/// A scores file as read: its dated scores, and what it held besides.
+/// What reading the scores files found, besides the scores themselves
+/// (each handed on as it was read).
 #[derive(Default)]
 pub(crate) struct Scores {
-    pub scores: Vec<DatedScore>,
+    /// Scores kept: handed on.
+    pub kept: u64,
     /// Lines rejected (each reported with its number).
     pub rejected: u64,
     /// `healthscore score` records and table rows without a band
@@ -88,20 +94,22 @@ impl Scores {
 /// account on one date is rejected (a run appended twice, or a night's
 /// results given twice, would otherwise count each of its scores twice),
 /// naming where the first was.
-pub(crate) fn read_scores(paths: &[String]) -> Result<Scores, String> {
+pub(crate) fn read_scores(
+    paths: &[String],
+    keep: &mut dyn FnMut(&DatedScore),
+) -> Result<Scores, String> {
     let mut read = Scores::default();
     let mut seen = Seen::default();
     let several = paths.len() > 1;
     for path in paths {
         if is_table(path) {
-            read_table(path, &mut read, &mut seen)?;
+            read_table(path, &mut read, &mut seen, keep)?;
             continue;
         }
         // A JSON file's lines are named by their number alone, but where
         // several files are read.
         let file = seen.file(if several { path.as_str() } else { "" }, "line");
-        let mut lines = Scores::default();
-        lines.rejected = each_line(path, |n, line| {
+        let rejected = each_line(path, |n, line| {
             let score = match serde_json::from_str::<DatedScore>(line) {
                 Ok(score) => score,
                 // A `healthscore score` output line (every record names its
@@ -141,26 +149,36 @@ pub(crate) fn read_scores(paths: &[String]) -> Result<Scores, String> {
                     None => return Err(crate::score::pipeline::where_in::<DatedScore>(line, &e)),
                 },
             };
-            seen.keep(&mut lines, file, n as u64, score)
+            seen.keep(&mut read, file, n as u64, &score, keep)
         })?;
-        read.rejected += lines.rejected;
-        read.scores.append(&mut lines.scores);
+        read.rejected += rejected;
     }
     Ok(read)
 }
 
 /// The scores kept so far, by account and date, each with where it was
 /// read (a file of `files` and its line or row), so that a second score
-/// of an account on one date names the first.
+/// of an account on one date names the first. About 25 bytes a score
+/// (a hash table of two `u64`s): each account's id is held once, and a
+/// score by its account's number and its day, and its place.
 #[derive(Default)]
 struct Seen {
-    first: HashMap<(String, chrono::NaiveDate), (u32, u64)>,
+    /// Each account's number, by its id.
+    accounts: HashMap<Box<str>, u32>,
+    /// Where each (account number, day) was first read: its file's index
+    /// and its line or row, in one number ([`Seen::PLACE_BITS`]).
+    first: HashMap<u64, u64>,
     /// Each file as a repeat names it (empty: by its line alone), and what
     /// its numbers count (`line`, `row`).
     files: Vec<(String, &'static str)>,
 }
 
 impl Seen {
+    /// The bits of a place that hold its line or row (up to a trillion
+    /// in a file); the file's index is above them (up to 16,777,215
+    /// files).
+    const PLACE_BITS: u32 = 40;
+
     /// The index of the file `name` (the last one, or a new one).
     fn file(&mut self, name: &str, unit: &'static str) -> u32 {
         if self
@@ -174,25 +192,48 @@ impl Seen {
         u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX)
     }
 
-    /// Keeps `score` (read at line or row `n` of `file`) in `read`, or
-    /// refuses it as a second score of its account on its date.
+    /// Hands `score` (read at line or row `n` of `file`) to `keep`,
+    /// counted in `read`, or refuses it as a second score of its account
+    /// on its date.
     fn keep(
         &mut self,
         read: &mut Scores,
         file: u32,
         n: u64,
-        score: DatedScore,
+        score: &DatedScore,
+        keep: &mut dyn FnMut(&DatedScore),
     ) -> Result<(), String> {
-        match self.first.entry((score.account.clone(), score.date)) {
-            Entry::Occupied(at) => Err(format!(
-                "account {}: a second score on {}, the first at {} (the first is kept)",
-                crate::terminal::printable(&score.account),
-                score.date,
-                place(&self.files, *at.get())
-            )),
+        let next = u32::try_from(self.accounts.len())
+            .map_err(|_| "more than 4,294,967,295 accounts: not read".to_string())?;
+        let account = match self.accounts.get(score.account.as_str()) {
+            Some(a) => *a,
+            None => {
+                self.accounts.insert(score.account.as_str().into(), next);
+                next
+            }
+        };
+        let day = score.date.num_days_from_ce() as u32;
+        if u64::from(file) >= 1 << (64 - Self::PLACE_BITS) || n >= 1 << Self::PLACE_BITS {
+            return Err("more than 16,777,215 files, or a trillion rows in one: not read".into());
+        }
+        match self.first.entry(u64::from(account) << 32 | u64::from(day)) {
+            Entry::Occupied(at) => {
+                let at = *at.get();
+                let first = (
+                    (at >> Self::PLACE_BITS) as u32,
+                    at & ((1 << Self::PLACE_BITS) - 1),
+                );
+                Err(format!(
+                    "account {}: a second score on {}, the first at {} (the first is kept)",
+                    crate::terminal::printable(&score.account),
+                    score.date,
+                    place(&self.files, first)
+                ))
+            }
             Entry::Vacant(slot) => {
-                slot.insert((file, n));
-                read.scores.push(score);
+                slot.insert(u64::from(file) << Self::PLACE_BITS | n);
+                keep(score);
+                read.kept += 1;
                 Ok(())
             }
         }
@@ -220,13 +261,18 @@ fn is_table(path: &str) -> bool {
 /// A table of dated scores ([`healthscore_arrow::read_dated_scores`]; a
 /// directory of them): each row kept in `seen`, or rejected with its
 /// file and number.
-fn read_table(path: &str, read: &mut Scores, seen: &mut Seen) -> Result<(), String> {
+fn read_table(
+    path: &str,
+    read: &mut Scores,
+    seen: &mut Seen,
+    keep: &mut dyn FnMut(&DatedScore),
+) -> Result<(), String> {
     use healthscore_arrow::DatedRow;
     let files = healthscore_arrow::read_dated_scores(path.as_ref(), |file, n, row| {
         let refused = match row {
             DatedRow::Score(score) => {
                 let at = seen.file(&file.to_string_lossy(), "row");
-                seen.keep(read, at, n, score)
+                seen.keep(read, at, n, &score, keep)
             }
             DatedRow::Unreadable(why) => Err(why),
             DatedRow::Rejected(_) => {
@@ -301,7 +347,7 @@ pub(crate) fn read_outcomes(path: &str) -> Result<(Vec<DatedOutcome>, u64), Stri
 }
 
 /// The back-test table, as `backtest` prints it.
-pub(crate) fn table(bt: &Backtest, scores: usize, outcomes: usize) -> String {
+pub(crate) fn table(bt: &Backtest, scores: u64, outcomes: usize) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,

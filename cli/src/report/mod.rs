@@ -9,7 +9,7 @@ mod svg;
 use crate::backtest::{pct, read_outcomes, read_scores};
 use crate::portfolio::{digest, money, table, Digest};
 use crate::{backtest, exit, ReportArgs};
-use healthscore::backtest::{Backtest, DatedOutcome, DatedScore};
+use healthscore::backtest::{Backtest, Tally};
 use healthscore::{Band, Model};
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::BTreeMap;
@@ -26,11 +26,25 @@ pub(crate) fn run(a: ReportArgs) -> Result<ExitCode, String> {
     portfolio_sections(&mut html, &model, &d);
     let mut bad_lines = 0;
     if let (false, Some(o)) = (a.scores.is_empty(), &a.outcomes) {
-        let scores = read_scores(&a.scores)?;
+        // Each score counted as it is read, not kept: the back-test, and
+        // the band mix per scoring date.
         let (outcomes, bad_o) = read_outcomes(o)?;
+        let mut tally = Tally::new(&outcomes, a.horizon);
+        let mut by_date: BTreeMap<chrono::NaiveDate, Vec<u64>> = BTreeMap::new();
+        let scores = read_scores(&a.scores, &mut |s| {
+            tally.add(s);
+            if let Some(n) = by_date
+                .entry(s.date)
+                .or_insert_with(|| vec![0; 4])
+                .get_mut(s.band.index())
+            {
+                *n += 1;
+            }
+        })?;
         scores.tell();
         bad_lines = scores.rejected + bad_o;
-        backtest_sections(&mut html, &scores.scores, &outcomes, a.horizon);
+        let bt = tally.finish();
+        backtest_sections(&mut html, &bt, by_date, scores.kept, outcomes.len());
     }
     html.push_str("</main></body></html>\n");
     let written = crate::atomic::AtomicFile::create(&a.out).and_then(|mut file| {
@@ -190,11 +204,12 @@ fn portfolio_sections(html: &mut String, model: &Model, d: &Digest<'_>) {
 
 fn backtest_sections(
     html: &mut String,
-    dated: &[DatedScore],
-    outcomes: &[DatedOutcome],
-    horizon: u32,
+    bt: &Backtest,
+    by_date: BTreeMap<chrono::NaiveDate, Vec<u64>>,
+    scores: u64,
+    outcomes: usize,
 ) {
-    let bt = Backtest::run(dated, outcomes, horizon);
+    let horizon = bt.horizon_days;
     let rate = |f: fn(&healthscore::backtest::BandOutcomes) -> Option<healthscore::Share>| -> Vec<(String, f64, String)> {
         Band::ALL
             .iter()
@@ -233,16 +248,6 @@ fn backtest_sections(
         )
     );
     // The band mix per scoring date.
-    let mut by_date: BTreeMap<chrono::NaiveDate, Vec<u64>> = BTreeMap::new();
-    for s in dated {
-        if let Some(n) = by_date
-            .entry(s.date)
-            .or_insert_with(|| vec![0; 4])
-            .get_mut(s.band.index())
-        {
-            *n += 1;
-        }
-    }
     let rows: Vec<(String, Vec<u64>)> = by_date
         .into_iter()
         .map(|(d, v)| (d.to_string(), v))
@@ -251,6 +256,6 @@ fn backtest_sections(
         html,
         r#"<section><h2>Band mix over time</h2>{}</section><section><h2>Back-test table</h2><pre id="backtest-table">{}</pre></section>"#,
         svg::stacked_bars("band-mix", &rows, &BAND_NAMES[..4]),
-        esc(&backtest::table(&bt, dated.len(), outcomes.len()))
+        esc(&backtest::table(bt, scores, outcomes))
     );
 }

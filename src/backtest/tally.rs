@@ -1,0 +1,234 @@
+//! A back-test fed one score at a time: what [`Backtest::run`] computes,
+//! without holding the scores.
+
+use super::{rate, Auc, Backtest, BandOutcomes, DatedOutcome, DatedScore, Outcome, RocPoint};
+use crate::points::{Share, MICRO};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::{HashMap, HashSet};
+
+/// A back-test that takes its scores one at a time, as they are read (a
+/// year of nightly results tables is hundreds of millions of scores), and
+/// gives the same [`Backtest`] as [`Backtest::run`] over all of them, in
+/// any order.
+///
+/// Each score is matched with its account's outcomes as it is added and
+/// then dropped: what is kept is 4 bytes a score (its score and whether
+/// churn followed, for the AUC, which ranks them all), the band counts,
+/// and per churned account and per expansion what the money totals need.
+/// The outcomes are borrowed for the tally's life.
+///
+/// # Examples
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use healthscore::{Band, Points};
+/// use healthscore::backtest::{Backtest, DatedOutcome, DatedScore, Outcome, Tally};
+/// use rust_decimal_macros::dec;
+///
+/// let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+/// let outcomes = [DatedOutcome { account: "a".into(), date: d(2, 1), outcome: Outcome::Churned }];
+/// let mut tally = Tally::new(&outcomes, 90);
+/// // Scores as a reader hands them out, one night's file after another.
+/// for (id, points, band) in [("a", 20, Band::Red), ("b", 90, Band::Green)] {
+///     let score = DatedScore {
+///         account: id.into(),
+///         date: d(1, 1),
+///         score: Points::from_micros(points * 1_000_000).ok_or("out of range")?,
+///         band,
+///         mrr: dec!(100),
+///     };
+///     tally.add(&score);
+/// }
+/// assert_eq!(tally.scores(), 2);
+/// let bt = tally.finish();
+/// assert_eq!(bt.bands[Band::Red.index()].churned, 1);
+/// assert_eq!(bt.churned_mrr, dec!(100));
+/// assert_eq!(bt.auc.map(|a| a.value()), Some(1.0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Tally<'o> {
+    horizon_days: u32,
+    /// Per account: its outcomes' (date, outcome, index in the
+    /// outcomes), by date.
+    by_account: HashMap<&'o str, Vec<(NaiveDate, &'o Outcome, usize)>>,
+    bands: [BandOutcomes; 4],
+    /// Per score: its millionths times two, plus one where churn followed
+    /// (scores are at most 100,000,000 millionths: 28 bits).
+    ranked: Vec<u32>,
+    /// Each churned account's latest churn-followed score (date, MRR),
+    /// per band and overall (keyed by the outcomes' own ids).
+    churn_by_band: HashMap<(usize, &'o str), (NaiveDate, Decimal)>,
+    churn_total: HashMap<&'o str, (NaiveDate, Decimal)>,
+    /// Each expansion counted once per band and once overall.
+    expansions_by_band: HashSet<(usize, usize)>,
+    expansions: HashMap<usize, Decimal>,
+}
+
+impl<'o> Tally<'o> {
+    /// A back-test of nothing yet against `outcomes`: an outcome counts
+    /// for a score when it falls within `(date, date + horizon_days]` (see
+    /// [`Backtest::run`]).
+    pub fn new(outcomes: &'o [DatedOutcome], horizon_days: u32) -> Tally<'o> {
+        let mut by_account: HashMap<&str, Vec<(NaiveDate, &Outcome, usize)>> = HashMap::new();
+        for (at, o) in outcomes.iter().enumerate() {
+            by_account
+                .entry(o.account.as_str())
+                .or_default()
+                .push((o.date, &o.outcome, at));
+        }
+        for list in by_account.values_mut() {
+            list.sort_by_key(|(d, _, _)| *d);
+        }
+        Tally {
+            horizon_days,
+            by_account,
+            bands: [BandOutcomes::default(); 4],
+            ranked: Vec::new(),
+            churn_by_band: HashMap::new(),
+            churn_total: HashMap::new(),
+            expansions_by_band: HashSet::new(),
+            expansions: HashMap::new(),
+        }
+    }
+
+    /// Counts one score: its band's scores, and the churn and expansions
+    /// that followed it within the horizon.
+    pub fn add(&mut self, s: &DatedScore) {
+        let band = s.band.index();
+        let (mut churned, mut expanded) = (false, false);
+        // The account's own id as the outcomes hold it: what the money
+        // totals are keyed by (an account without outcomes has none).
+        let mut id: Option<&'o str> = None;
+        if let Some((key, list)) = self.by_account.get_key_value(s.account.as_str()) {
+            id = Some(*key);
+            let start = list.partition_point(|(d, _, _)| *d <= s.date);
+            // A horizon past the calendar's end reaches every later outcome.
+            let end = s
+                .date
+                .checked_add_days(chrono::Days::new(u64::from(self.horizon_days)))
+                .unwrap_or(NaiveDate::MAX);
+            for (_, o, at) in list.iter().skip(start).take_while(|(d, _, _)| *d <= end) {
+                match o {
+                    Outcome::Churned => churned = true,
+                    Outcome::Expanded { mrr } => {
+                        expanded = true;
+                        if self.expansions_by_band.insert((band, *at)) {
+                            if let Some(b) = self.bands.get_mut(band) {
+                                b.expansion_mrr = b.expansion_mrr.saturating_add(*mrr);
+                            }
+                        }
+                        self.expansions.insert(*at, *mrr);
+                    }
+                    Outcome::Renewed => {}
+                }
+            }
+        }
+        if let Some(b) = self.bands.get_mut(band) {
+            b.scores += 1;
+            b.churned += u64::from(churned);
+            b.expanded += u64::from(expanded);
+        }
+        if let (true, Some(id)) = (churned, id) {
+            let first = (NaiveDate::MIN, Decimal::ZERO);
+            // The latest score; on one date, the larger MRR (so input
+            // order never matters).
+            for slot in [
+                self.churn_by_band.entry((band, id)).or_insert(first),
+                self.churn_total.entry(id).or_insert(first),
+            ] {
+                if (s.date, s.mrr) > *slot {
+                    *slot = (s.date, s.mrr);
+                }
+            }
+        }
+        self.ranked.push(s.score.micros() << 1 | u32::from(churned));
+    }
+
+    /// The scores added so far.
+    pub fn scores(&self) -> u64 {
+        self.ranked.len() as u64
+    }
+
+    /// The back-test of the scores added.
+    pub fn finish(self) -> Backtest {
+        let mut bands = self.bands;
+        for ((band, _), (_, mrr)) in &self.churn_by_band {
+            if let Some(b) = bands.get_mut(*band) {
+                b.churned_accounts += 1;
+                b.churned_mrr = b.churned_mrr.saturating_add(*mrr);
+            }
+        }
+        let sum = |it: &mut dyn Iterator<Item = Decimal>| {
+            it.fold(Decimal::ZERO, |a, m| a.saturating_add(m))
+        };
+        Backtest {
+            horizon_days: self.horizon_days,
+            bands,
+            roc: roc(&self.ranked),
+            churned_accounts: self.churn_total.len() as u64,
+            churned_mrr: sum(&mut self.churn_total.values().map(|v| v.1)),
+            expansion_mrr: sum(&mut self.expansions.values().copied()),
+            auc: auc(self.ranked),
+        }
+    }
+}
+
+/// The ROC curve at thresholds 0, 1, …, 101 whole points (exact shares,
+/// rounded half up to the millionth), of `ranked` as [`Tally`] keeps it.
+fn roc(ranked: &[u32]) -> Vec<RocPoint> {
+    let (mut churned, mut retained) = ([0u64; 102], [0u64; 102]);
+    for r in ranked {
+        let bucket = ((r >> 1) / MICRO as u32).min(100) as usize + 1;
+        let counts = if r & 1 == 1 {
+            &mut churned
+        } else {
+            &mut retained
+        };
+        if let Some(n) = counts.get_mut(bucket) {
+            *n += 1;
+        }
+    }
+    let (total_c, total_r): (u64, u64) = (churned.iter().sum(), retained.iter().sum());
+    if total_c == 0 || total_r == 0 {
+        return Vec::new();
+    }
+    let (mut below_c, mut below_r) = (0u64, 0u64);
+    (0..102u32)
+        .map(|t| {
+            below_c += churned.get(t as usize).copied().unwrap_or(0);
+            below_r += retained.get(t as usize).copied().unwrap_or(0);
+            RocPoint {
+                below: t,
+                false_positive: rate(below_r, total_r).unwrap_or(Share::ZERO),
+                true_positive: rate(below_c, total_c).unwrap_or(Share::ZERO),
+            }
+        })
+        .collect()
+}
+
+/// Rank-based AUC (Mann–Whitney U), ties counting half, exact, of
+/// `ranked` as [`Tally`] keeps it.
+fn auc(mut ranked: Vec<u32>) -> Option<Auc> {
+    // Equal scores side by side (retained before churned: no matter).
+    ranked.sort_unstable();
+    let churned = ranked.iter().filter(|r| *r & 1 == 1).count() as u128;
+    let retained = ranked.len() as u128 - churned;
+    if churned == 0 || retained == 0 {
+        return None;
+    }
+    // For each retained score: churned scores strictly below it count 2,
+    // churned scores equal to it count 1 (numerator doubled to stay whole).
+    let (mut twice_u, mut churned_below) = (0u128, 0u128);
+    for group in ranked.chunk_by(|a, b| a >> 1 == b >> 1) {
+        let c = group.iter().filter(|r| *r & 1 == 1).count() as u128;
+        let n = group.len() as u128 - c;
+        twice_u += n * (2 * churned_below + c);
+        churned_below += c;
+    }
+    Some(Auc {
+        numerator: twice_u,
+        denominator: 2 * churned * retained,
+    })
+}
