@@ -194,6 +194,18 @@ fn non_monotonic_churn_is_reported() {
         None,
         "a band without scores has no rate"
     );
+    // Rates equal to one decimal are shown to as many as tell them apart.
+    let close = with_bands([(10_000, 222), (0, 0), (0, 0), (10_000, 221)]);
+    assert_eq!(
+        close.churn_order().to_string(),
+        "NO: green churns more than red (2.22% against 2.21%)"
+    );
+    // Apart only as exact fractions (1/3 against 333,333/1,000,000): said so.
+    let closer = with_bands([(3, 1), (0, 0), (0, 0), (1_000_000, 333_333)]);
+    assert_eq!(
+        closer.churn_order().to_string(),
+        "NO: green churns more than red (33.3333% against 33.3333%, apart only past the millionth)"
+    );
 }
 
 #[test]

@@ -57,8 +57,9 @@ impl ChurnOrder {
     }
 }
 
-/// `yes`, `NO: lime churns more than yellow (5.5% against 3.1%)`, or
-/// `cannot tell: …` with why.
+/// `yes`, `NO: lime churns more than yellow (5.5% against 3.1%)` (the
+/// rates to one decimal, or to as many as tell them apart: `2.22%
+/// against 2.21%`), or `cannot tell: …` with why.
 impl fmt::Display for ChurnOrder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -68,12 +69,25 @@ impl fmt::Display for ChurnOrder {
                 healthier_rate,
                 riskier,
                 riskier_rate,
-            } => write!(
-                f,
-                "NO: {healthier} churns more than {riskier} ({}% against {}%)",
-                healthier_rate.percent().round_dp(1),
-                riskier_rate.percent().round_dp(1)
-            ),
+            } => {
+                // To one decimal, or as many more as tell the two apart
+                // (`2.22% against 2.21%`, not `2.2% against 2.2%`).
+                let (h, r) = (healthier_rate.percent(), riskier_rate.percent());
+                let places = (1..=4)
+                    .find(|p| h.round_dp(*p) != r.round_dp(*p))
+                    .unwrap_or(4);
+                write!(
+                    f,
+                    "NO: {healthier} churns more than {riskier} ({}% against {}%{})",
+                    h.round_dp(places),
+                    r.round_dp(places),
+                    if h == r {
+                        ", apart only past the millionth"
+                    } else {
+                        ""
+                    }
+                )
+            }
             ChurnOrder::TooFewBands => f.write_str("cannot tell: fewer than two bands have scores"),
             ChurnOrder::NoChurn => {
                 f.write_str("cannot tell: no score was followed by churn within the horizon")
