@@ -44,17 +44,19 @@ struct Columns<'a> {
 }
 
 /// `line` as a results row, or `None` where it is not one (an object
-/// without an `id`, or without any of `score`, `band`, `coverage` and `error`: a
+/// without an `error`, and without an `id` or any of `score`, `band` and `coverage`: a
 /// dated score or a record with a misnamed field, which its own reader
 /// explains). `Err` says which cell of a results row cannot be read.
 pub(crate) fn read(line: &str) -> Option<Result<Row, String>> {
     let row: Columns = serde_json::from_str(line).ok()?;
-    let id = row.id?;
-    if row.score.is_none() && row.band.is_none() && row.coverage.is_none() && row.error.is_none() {
-        return None;
-    }
+    // Rejected when scored, with or without an id (one that could not
+    // be read has none).
     if row.error.is_some() {
         return Some(Ok(Row::Rejected));
+    }
+    let id = row.id?;
+    if row.score.is_none() && row.band.is_none() && row.coverage.is_none() {
+        return None;
     }
     let Some(band) = row.band else {
         return Some(Ok(Row::Unbanded));
@@ -159,6 +161,9 @@ mod tests {
     fn rejected_and_unbanded_rows_are_told_apart() {
         let rejected = r#"{"id":"neg","error":"mrr -5 is negative"}"#;
         assert_eq!(read(rejected), Some(Ok(Row::Rejected)));
+        // Rejected for want of an id: none written.
+        let no_id = r#"{"error":"line 2: account (no id): missing field `id`"}"#;
+        assert_eq!(read(no_id), Some(Ok(Row::Rejected)));
         let short = r#"{"id":"a","as_of":"2026-11-30","mrr":"10","score":40.0,"coverage":0.4}"#;
         assert_eq!(read(short), Some(Ok(Row::Unbanded)));
         // Nothing known: no score either.
