@@ -5,7 +5,8 @@
 //! [`Backtest::run`] matches dated scores ([`DatedScore`]) with the outcomes
 //! that followed them ([`DatedOutcome`]) and reports churn and expansion per
 //! band, the AUC of the score as a churn predictor and whether churn falls
-//! as health rises. [`Distribution`] shows the share per band;
+//! as health rises; [`Tally`] does the same one score at a time, for
+//! histories too large to hold. [`Distribution`] shows the share per band;
 //! [`propose_thresholds`] proposes band thresholds for a target spread, as
 //! a proposal only.
 
