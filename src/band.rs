@@ -73,6 +73,39 @@ impl fmt::Display for Band {
     }
 }
 
+/// A band by its name, in any case and with spaces around it (`"Green "`,
+/// as a spreadsheet cell or a warehouse column may hold it). JSON reads
+/// only the lowercase name (`"green"`).
+///
+/// # Errors
+///
+/// [`UnknownBand`] for any other text.
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::Band;
+/// assert_eq!(" Lime".parse::<Band>(), Ok(Band::Lime));
+/// let e = "blue".parse::<Band>().unwrap_err();
+/// assert_eq!(e.to_string(), r#""blue" is not a band (green, lime, yellow or red)"#);
+/// ```
+impl std::str::FromStr for Band {
+    type Err = UnknownBand;
+
+    fn from_str(s: &str) -> Result<Band, UnknownBand> {
+        let name = s.trim();
+        Band::ALL
+            .into_iter()
+            .find(|b| b.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| UnknownBand(s.to_string()))
+    }
+}
+
+/// A text that names no band: the text as given.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a band (green, lime, yellow or red)")]
+pub struct UnknownBand(pub String);
+
 /// Lower bounds of the green, lime and yellow bands; red is everything below.
 ///
 /// A score **equal to a threshold belongs to the higher band**: with

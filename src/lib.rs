@@ -205,7 +205,7 @@ pub mod strategy;
 mod strict;
 
 // The everyday types, at the root.
-pub use band::{Band, BandError, BandThresholds};
+pub use band::{Band, BandError, BandThresholds, UnknownBand};
 pub use dimension::Dimension;
 pub use model::{ConfigError, Model, ModelConfig};
 pub use points::{NumberError, Points, Share};

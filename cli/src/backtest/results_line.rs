@@ -71,10 +71,7 @@ fn dated(
     score: Option<&RawValue>,
     band: &str,
 ) -> Result<DatedScore, String> {
-    let band = Band::ALL
-        .into_iter()
-        .find(|b| b.to_string().eq_ignore_ascii_case(band))
-        .ok_or_else(|| format!("band: {band:?} is not a band (green, lime, yellow or red)"))?;
+    let band = band.parse::<Band>().map_err(|e| format!("band: {e}"))?;
     // An id as text, or an integer id as its digits.
     let account = match text(id) {
         Some(Ok(t)) => t,

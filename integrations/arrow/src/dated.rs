@@ -475,10 +475,7 @@ fn score_row(table: &Table, i: usize) -> DatedRow {
         return DatedRow::Unbanded;
     };
     let read = || -> Result<DatedScore, String> {
-        let band = Band::ALL
-            .into_iter()
-            .find(|x| x.to_string().eq_ignore_ascii_case(band))
-            .ok_or_else(|| format!("band: {band:?} is not a band (green, lime, yellow or red)"))?;
+        let band = band.parse::<Band>().map_err(|e| format!("band: {e}"))?;
         let account = table.text(0, i).ok_or("id: missing")?.to_string();
         let date = table.date(1, i, "as_of")?;
         let score = table.text(2, i).ok_or("score: missing")?;

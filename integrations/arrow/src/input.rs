@@ -309,16 +309,9 @@ pub(crate) fn text<'a>(layout: &Layout, input: &'a RecordBatch) -> Result<Text<'
             .enumerate()
             .map(|(row, b)| {
                 let s = (*b)?;
-                let band = Band::ALL
-                    .into_iter()
-                    .find(|band| band.to_string().eq_ignore_ascii_case(s.trim()));
-                if band.is_none() {
-                    problems.push((
-                        row,
-                        format!("previous_band: {s:?} is not a band (green, lime, yellow or red)"),
-                    ));
-                }
-                band
+                s.parse::<Band>()
+                    .map_err(|e| problems.push((row, format!("previous_band: {e}"))))
+                    .ok()
             })
             .collect()
     });

@@ -310,6 +310,20 @@ fn a_table_of_dated_scores_says_which_cell_it_cannot_read() {
         e.contains("short.csv") && e.contains("mrr: not there"),
         "{e}"
     );
+    // A band as a spreadsheet cell may hold it: read, as accounts'
+    // `previous_band` is.
+    let padded = dir.join("padded.csv");
+    std::fs::write(
+        &padded,
+        "id,as_of,score,band,mrr\na,2026-11-01,50,\" Green \",1\n",
+    )
+    .unwrap();
+    let mut bands = Vec::new();
+    read_dated_scores(&padded, |_, _, row| bands.push(row)).unwrap();
+    assert!(
+        matches!(&bands[..], [DatedRow::Score(s)] if s.band == healthscore::Band::Green),
+        "{bands:?}"
+    );
     // An empty file (a night's export that wrote nothing): refused,
     // saying what a file of scores or outcomes holds, not accounts.
     let empty = dir.join("empty.csv");
