@@ -471,22 +471,27 @@ fn as_of_beside_an_as_of_column_is_noted() {
         .join("\n");
     let file = tmp("as-of-column-without.csv");
     std::fs::write(&file, without + "\n").unwrap();
-    let run = hs()
-        .args([
-            "score",
-            "--model",
-            V0M,
-            "--as-of",
-            "2031-01-01",
-            "--accounts",
-        ])
-        .arg(&file)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
+    // `score --as-of 2031-01-01` of `accounts`: what it says, and its
+    // first account's record.
+    let scored = |accounts: &std::path::Path| {
+        let run = hs()
+            .args([
+                "score",
+                "--model",
+                V0M,
+                "--as-of",
+                "2031-01-01",
+                "--accounts",
+            ])
+            .arg(accounts)
+            .output()
+            .unwrap();
+        let first: serde_json::Value =
+            serde_json::from_slice(run.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+        (String::from_utf8_lossy(&run.stderr).into_owned(), first)
+    };
+    let (stderr, first) = scored(&file);
     assert!(!stderr.contains("has an as_of column"), "{stderr}");
-    let first: serde_json::Value =
-        serde_json::from_slice(run.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(first["as_of"], "2031-01-01", "{first}");
     // The same file as a table partitioned by `as_of=…/`: its dates are
     // in the directories' names, and that is noted too.
@@ -495,21 +500,7 @@ fn as_of_beside_an_as_of_column_is_noted() {
     let part = table.join("as_of=2026-11-30");
     std::fs::create_dir_all(&part).unwrap();
     std::fs::copy(&file, part.join("part-0.csv")).unwrap();
-    let run = hs()
-        .args([
-            "score",
-            "--model",
-            V0M,
-            "--as-of",
-            "2031-01-01",
-            "--accounts",
-        ])
-        .arg(&table)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
+    let (stderr, first) = scored(&table);
     assert!(stderr.contains(note), "{stderr}");
-    let first: serde_json::Value =
-        serde_json::from_slice(run.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
     assert_eq!(first["as_of"], "2026-11-30", "{first}");
 }
