@@ -468,6 +468,28 @@ fn a_negative_mrr_is_refused_when_read() {
     );
 }
 
+/// A tally lives on its own: made from outcomes that are then dropped,
+/// kept in a service's state, sent to another thread, fed there.
+#[test]
+fn a_tally_owns_what_it_needs() {
+    fn owned<T: Send + Sync + 'static>(t: T) -> T {
+        t
+    }
+    let (scores, outcomes) = worked();
+    let expected = Backtest::run(&scores, &outcomes, 30);
+    let mut tally = owned(Tally::new(&outcomes, 30));
+    drop(outcomes);
+    let fed = std::thread::spawn(move || {
+        for s in &scores {
+            tally.add(s);
+        }
+        tally
+    })
+    .join()
+    .unwrap();
+    assert_eq!(fed.finish(), expected);
+}
+
 /// A back-test with these (scores, churned) per band, green first.
 fn with_bands(counts: [(u64, u64); 4]) -> Backtest {
     let mut bt = Backtest::run(&[], &[], 30);

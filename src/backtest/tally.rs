@@ -16,7 +16,9 @@ use std::collections::{HashMap, HashSet};
 /// then dropped: what is kept is 4 bytes a score (its score and whether
 /// churn followed, for the AUC, which ranks them all), the band counts,
 /// and per churned account and per expansion what the money totals need.
-/// The outcomes are borrowed for the tally's life.
+/// The tally keeps its own copy of the outcomes (by account), so that it
+/// may live on its own: in a service's state between requests, or be
+/// sent to another thread.
 ///
 /// # Examples
 ///
@@ -47,43 +49,51 @@ use std::collections::{HashMap, HashSet};
 /// assert_eq!(bt.auc.map(|a| a.value()), Some(1.0));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
-pub struct Tally<'o> {
+#[derive(Clone, Debug)]
+pub struct Tally {
     horizon_days: u32,
-    /// Per account: its outcomes' (date, outcome, index in the
-    /// outcomes), by date.
-    by_account: HashMap<&'o str, Vec<(NaiveDate, &'o Outcome, usize)>>,
+    /// Each account with outcomes: its number in `outcomes`.
+    accounts: HashMap<String, usize>,
+    /// Per account number: its outcomes' (date, outcome, index in the
+    /// outcomes given), by date.
+    outcomes: Vec<Vec<(NaiveDate, Outcome, usize)>>,
     bands: [BandOutcomes; 4],
     /// Per score: its millionths times two, plus one where churn followed
     /// (scores are at most 100,000,000 millionths: 28 bits).
     ranked: Vec<u32>,
     /// Each churned account's latest churn-followed score (date, MRR),
-    /// per band and overall (keyed by the outcomes' own ids).
-    churn_by_band: HashMap<(usize, &'o str), (NaiveDate, Decimal)>,
-    churn_total: HashMap<&'o str, (NaiveDate, Decimal)>,
+    /// per band and overall (by account number).
+    churn_by_band: HashMap<(usize, usize), (NaiveDate, Decimal)>,
+    churn_total: HashMap<usize, (NaiveDate, Decimal)>,
     /// Each expansion counted once per band and once overall.
     expansions_by_band: HashSet<(usize, usize)>,
     expansions: HashMap<usize, Decimal>,
 }
 
-impl<'o> Tally<'o> {
+impl Tally {
     /// A back-test of nothing yet against `outcomes`: an outcome counts
     /// for a score when it falls within `(date, date + horizon_days]` (see
     /// [`Backtest::run`]).
-    pub fn new(outcomes: &'o [DatedOutcome], horizon_days: u32) -> Tally<'o> {
-        let mut by_account: HashMap<&str, Vec<(NaiveDate, &Outcome, usize)>> = HashMap::new();
+    pub fn new(outcomes: &[DatedOutcome], horizon_days: u32) -> Tally {
+        let mut accounts: HashMap<String, usize> = HashMap::new();
+        let mut by_account: Vec<Vec<(NaiveDate, Outcome, usize)>> = Vec::new();
         for (at, o) in outcomes.iter().enumerate() {
-            by_account
-                .entry(o.account.as_str())
-                .or_default()
-                .push((o.date, &o.outcome, at));
+            let next = accounts.len();
+            let number = *accounts.entry(o.account.clone()).or_insert(next);
+            if number == by_account.len() {
+                by_account.push(Vec::new());
+            }
+            if let Some(list) = by_account.get_mut(number) {
+                list.push((o.date, o.outcome.clone(), at));
+            }
         }
-        for list in by_account.values_mut() {
+        for list in &mut by_account {
             list.sort_by_key(|(d, _, _)| *d);
         }
         Tally {
             horizon_days,
-            by_account,
+            accounts,
+            outcomes: by_account,
             bands: [BandOutcomes::default(); 4],
             ranked: Vec::new(),
             churn_by_band: HashMap::new(),
@@ -98,11 +108,10 @@ impl<'o> Tally<'o> {
     pub fn add(&mut self, s: &DatedScore) {
         let band = s.band.index();
         let (mut churned, mut expanded) = (false, false);
-        // The account's own id as the outcomes hold it: what the money
-        // totals are keyed by (an account without outcomes has none).
-        let mut id: Option<&'o str> = None;
-        if let Some((key, list)) = self.by_account.get_key_value(s.account.as_str()) {
-            id = Some(*key);
+        // The account's number: what the money totals are keyed by (an
+        // account without outcomes has none).
+        let id = self.accounts.get(s.account.as_str()).copied();
+        if let Some(list) = id.and_then(|n| self.outcomes.get(n)) {
             let start = list.partition_point(|(d, _, _)| *d <= s.date);
             // A horizon past the calendar's end reaches every later outcome.
             let end = s
