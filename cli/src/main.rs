@@ -245,11 +245,12 @@ pub(crate) struct BacktestArgs {
     /// Dated scores: JSON lines of {account, date, score, band, mrr}, or
     /// the records `healthscore score` wrote (its output lines), or the
     /// rows of a `score --out scores.jsonl` results table, or any of them
-    /// together (gzip or zstd compressed too); or by extension a .parquet, .csv or .arrow table of them (the
-    /// results `score --out` writes, with as_of and mrr; or a warehouse's
-    /// table of id, as_of, score, band, mrr), or a directory of such files
-    /// of one format (a file a night, or a table's parts; each read on its
-    /// own). Give it again for more.
+    /// together (gzip or zstd compressed too); or by extension a .parquet,
+    /// .csv (.csv.gz) or .arrow table of them (the results `score --out`
+    /// writes, with as_of and mrr; or a warehouse's table of id, as_of,
+    /// score, band, mrr); or a directory of such files (a file a night,
+    /// each read on its own in its own format, JSON lines too), or a
+    /// table partitioned by as_of=…/ directories. Give it again for more.
     #[arg(long, default_value = "examples/data/history_scores.jsonl")]
     pub scores: Vec<String>,
     /// Outcomes: JSON lines of {account, date, outcome}, or by extension

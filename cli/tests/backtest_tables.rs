@@ -158,7 +158,18 @@ fn nightly_results_tables_back_test_as_their_records_do() {
     for (night, out) in nights.iter().zip(&lines) {
         score_into(night, out);
     }
+    // A directory of nights each in its own format (a job that moved
+    // from JSON lines to Parquet): each file read on its own.
+    let mixed = fresh_dir("bt-tables-mixed-nights");
+    for (night, name) in nights
+        .iter()
+        .zip(["2026-11-01.jsonl.zst", "2026-12-01.parquet"])
+    {
+        score_into(night, &mixed.join(name));
+    }
+    std::fs::write(mixed.join("_SUCCESS"), "").unwrap();
     for (scores, outcomes) in [
+        (vec![mixed.as_path()], outcomes_csv.as_path()),
         (vec![dir.as_path()], outcomes_csv.as_path()),
         (vec![csv_dir.as_path()], outcomes_csv.as_path()),
         (vec![gz_dir.as_path()], outcomes_json.as_path()),

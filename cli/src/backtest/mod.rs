@@ -102,58 +102,104 @@ pub(crate) fn read_scores(
     let mut seen = Seen::default();
     let several = paths.len() > 1;
     for path in paths {
+        let dir = std::path::Path::new(path);
+        // A directory of nights: each file on its own, in its own format
+        // (a partitioned table is one table, read as one).
+        if dir.is_dir() && !partitioned(dir) {
+            for (file, format) in healthscore_arrow::dated_files(dir).map_err(|e| e.to_string())? {
+                let file = file.display().to_string();
+                if format.is_columnar() {
+                    read_table(&file, &mut read, &mut seen, keep)?;
+                } else {
+                    read_lines(&file, &file, &mut read, &mut seen, keep)?;
+                }
+            }
+            continue;
+        }
         if is_table(path) {
             read_table(path, &mut read, &mut seen, keep)?;
             continue;
         }
         // A JSON file's lines are named by their number alone, but where
         // several files are read.
-        let file = seen.file(if several { path.as_str() } else { "" }, "line");
-        let rejected = each_line(path, |n, line| {
-            let score = match serde_json::from_str::<DatedScore>(line) {
-                Ok(score) => score,
-                // A `healthscore score` output line (every record names its
-                // model's fingerprint; a dated score with a misnamed field is
-                // told what a dated score holds).
-                Err(_) if line.contains("\"model_fingerprint\"") => {
-                    let record: ScoreRecord = serde_json::from_str(line)
-                        .map_err(|e| crate::score::pipeline::where_in::<ScoreRecord>(line, &e))?;
-                    *read
-                        .models
-                        .entry(format!(
-                            "{} {} ({})",
-                            record.model, record.model_version, record.model_fingerprint
-                        ))
-                        .or_default() += 1;
-                    match DatedScore::from_record(&record) {
-                        Some(score) => score,
-                        None => {
-                            read.unbanded += 1;
-                            return Ok(());
-                        }
-                    }
-                }
-                // A row of the JSON lines results table (`score --out
-                // scores.jsonl`), read as the same row of a Parquet one.
-                Err(e) => match results_line::read(line) {
-                    Some(Ok(results_line::Row::Score(score))) => score,
-                    Some(Ok(results_line::Row::Unbanded)) => {
+        read_lines(
+            path,
+            if several { path } else { "" },
+            &mut read,
+            &mut seen,
+            keep,
+        )?;
+    }
+    Ok(read)
+}
+
+/// Whether the directory `dir` is a table partitioned by `key=value/`
+/// directories (it holds a directory that is not a marker).
+fn partitioned(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(Result::ok).any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            e.path().is_dir() && !name.starts_with('_') && !name.starts_with('.')
+        })
+    })
+}
+
+/// The JSON lines of `path` (dated scores, `healthscore score` records,
+/// results rows), each kept in `seen`, or rejected with its number; the
+/// file named `name` where a repeat names where its first was.
+fn read_lines(
+    path: &str,
+    name: &str,
+    read: &mut Scores,
+    seen: &mut Seen,
+    keep: &mut dyn FnMut(&DatedScore),
+) -> Result<(), String> {
+    let file = seen.file(name, "line");
+    let rejected = each_line(path, |n, line| {
+        let score = match serde_json::from_str::<DatedScore>(line) {
+            Ok(score) => score,
+            // A `healthscore score` output line (every record names its
+            // model's fingerprint; a dated score with a misnamed field is
+            // told what a dated score holds).
+            Err(_) if line.contains("\"model_fingerprint\"") => {
+                let record: ScoreRecord = serde_json::from_str(line)
+                    .map_err(|e| crate::score::pipeline::where_in::<ScoreRecord>(line, &e))?;
+                *read
+                    .models
+                    .entry(format!(
+                        "{} {} ({})",
+                        record.model, record.model_version, record.model_fingerprint
+                    ))
+                    .or_default() += 1;
+                match DatedScore::from_record(&record) {
+                    Some(score) => score,
+                    None => {
                         read.unbanded += 1;
                         return Ok(());
                     }
-                    Some(Ok(results_line::Row::Rejected)) => {
-                        read.unscored += 1;
-                        return Ok(());
-                    }
-                    Some(Err(why)) => return Err(why),
-                    None => return Err(crate::score::pipeline::where_in::<DatedScore>(line, &e)),
-                },
-            };
-            seen.keep(&mut read, file, n as u64, &score, keep)
-        })?;
-        read.rejected += rejected;
-    }
-    Ok(read)
+                }
+            }
+            // A row of the JSON lines results table (`score --out
+            // scores.jsonl`), read as the same row of a Parquet one.
+            Err(e) => match results_line::read(line) {
+                Some(Ok(results_line::Row::Score(score))) => score,
+                Some(Ok(results_line::Row::Unbanded)) => {
+                    read.unbanded += 1;
+                    return Ok(());
+                }
+                Some(Ok(results_line::Row::Rejected)) => {
+                    read.unscored += 1;
+                    return Ok(());
+                }
+                Some(Err(why)) => return Err(why),
+                None => return Err(crate::score::pipeline::where_in::<DatedScore>(line, &e)),
+            },
+        };
+        seen.keep(read, file, n as u64, &score, keep)
+    })?;
+    read.rejected += rejected;
+    Ok(())
 }
 
 /// The scores kept so far, by account and date, each with where it was

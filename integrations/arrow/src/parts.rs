@@ -133,7 +133,7 @@ fn list(dir: &Path, sub: &Path) -> Result<crate::partitions::Listing, Error> {
 /// Names in order, runs of digits by their value: `part-2.parquet` before
 /// `part-10.parquet`; equal values by their text (`part-02` after
 /// `part-2`), so that no two names compare equal.
-fn in_order(a: &str, b: &str) -> std::cmp::Ordering {
+pub(crate) fn in_order(a: &str, b: &str) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
     // A run of digits without its zeros in front.
