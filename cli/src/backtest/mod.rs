@@ -6,13 +6,12 @@ use crate::{exit, BacktestArgs};
 use chrono::Datelike;
 use healthscore::backtest::{Backtest, DatedOutcome, DatedScore, Tally};
 use healthscore::{Band, ScoreRecord, Share};
+use healthscore_arrow::DatedRow;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::BufRead;
 use std::process::ExitCode;
-
-mod results_line;
 
 pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
     // The outcomes first: each score is then counted as it is read, and
@@ -52,6 +51,25 @@ pub(crate) struct Scores {
 }
 
 impl Scores {
+    /// A results row's score, or `None` for a row left out (counted: one
+    /// rejected when it was scored, one short of data); `Err` for a row
+    /// that cannot be read.
+    fn score_of(&mut self, row: DatedRow) -> Result<Option<DatedScore>, String> {
+        match row {
+            DatedRow::Score(score) => Ok(Some(score)),
+            DatedRow::Unreadable(why) => Err(why),
+            DatedRow::Rejected(_) => {
+                self.unscored += 1;
+                Ok(None)
+            }
+            // Short of data.
+            _ => {
+                self.unbanded += 1;
+                Ok(None)
+            }
+        }
+    }
+
     /// Says on stderr what was left out, and warns when the records are
     /// of more than one model (their bands are counted together).
     pub(crate) fn tell(&self) {
@@ -182,17 +200,11 @@ fn read_lines(
             }
             // A row of the JSON lines results table (`score --out
             // scores.jsonl`), read as the same row of a Parquet one.
-            Err(e) => match results_line::read(line) {
-                Some(Ok(results_line::Row::Score(score))) => score,
-                Some(Ok(results_line::Row::Unbanded)) => {
-                    read.unbanded += 1;
-                    return Ok(());
-                }
-                Some(Ok(results_line::Row::Rejected)) => {
-                    read.unscored += 1;
-                    return Ok(());
-                }
-                Some(Err(why)) => return Err(why),
+            Err(e) => match healthscore_arrow::dated_row_of_json(line) {
+                Some(row) => match read.score_of(row)? {
+                    Some(score) => score,
+                    None => return Ok(()),
+                },
                 None => return Err(crate::score::pipeline::where_in::<DatedScore>(line, &e)),
             },
         };
@@ -313,24 +325,14 @@ fn read_table(
     seen: &mut Seen,
     keep: &mut dyn FnMut(&DatedScore),
 ) -> Result<(), String> {
-    use healthscore_arrow::DatedRow;
     let files = healthscore_arrow::read_dated_scores(path.as_ref(), |file, n, row| {
-        let refused = match row {
-            DatedRow::Score(score) => {
+        let refused = read.score_of(row).and_then(|score| match score {
+            Some(score) => {
                 let at = seen.file(&file.to_string_lossy(), "row");
                 seen.keep(read, at, n, &score, keep)
             }
-            DatedRow::Unreadable(why) => Err(why),
-            DatedRow::Rejected(_) => {
-                read.unscored += 1;
-                Ok(())
-            }
-            // Short of data.
-            _ => {
-                read.unbanded += 1;
-                Ok(())
-            }
-        };
+            None => Ok(()),
+        });
         if let Err(why) = refused {
             say!("rejected {} row {n}: {why}", file.display());
             read.rejected += 1;

@@ -2,18 +2,17 @@
 //! [`score_file`](crate::score_file) writes with [`Options::history`](crate::Options::history),
 //! night after night, or a warehouse's own table of scores.
 
+use crate::dated_cells as cells;
 use crate::files::{open_file, Format};
 use crate::Error;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Date32Type;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use healthscore::backtest::{DatedOutcome, DatedScore, Outcome};
-use healthscore::{Band, Points};
 use rust_decimal::Decimal;
 use std::path::Path;
-use std::str::FromStr;
 use std::sync::PoisonError;
 
 /// One row of a table of dated scores, as a back-test takes it.
@@ -381,24 +380,17 @@ impl Table {
             .get(c)
             .and_then(Option::as_ref)
             .ok_or_else(missing)?;
-        let outside = |what: String| format!("{name}: {what} is outside the years 1 to 9999");
         let date = match column.as_primitive_opt::<Date32Type>() {
-            Some(days) if days.is_valid(i) => days
-                .value_as_date(i)
-                .ok_or_else(|| outside(format!("day {} from 1970-01-01", days.value(i))))?,
+            Some(days) if days.is_valid(i) => days.value_as_date(i).ok_or_else(|| {
+                format!(
+                    "{name}: day {} from 1970-01-01 is outside the years 1 to 9999",
+                    days.value(i)
+                )
+            })?,
             Some(_) => return Err(missing()),
-            None => {
-                let t = self.text(c, i).ok_or_else(missing)?;
-                crate::convert::text_date(t)
-                    .ok_or_else(|| format!("{name}: {t:?} is not a date"))?
-            }
+            None => return cells::date(self.text(c, i).ok_or_else(missing)?, name),
         };
-        // The years a date holds, as a dated score in JSON.
-        if (1..=9999).contains(&date.year()) {
-            Ok(date)
-        } else {
-            Err(outside(date.to_string()))
-        }
+        cells::in_years(date, name)
     }
 
     /// Column `c`'s row `i` as money that is not negative.
@@ -406,13 +398,7 @@ impl Table {
         let t = self
             .text(c, i)
             .ok_or_else(|| format!("mrr: missing{missing}"))?;
-        match Decimal::from_str(t) {
-            Ok(d) if d.is_sign_negative() && !d.is_zero() => {
-                Err(format!("mrr: {d} is negative: MRR is never below zero"))
-            }
-            Ok(d) => Ok(d),
-            Err(e) => Err(format!("mrr: {t:?} is not a decimal number ({e})")),
-        }
+        cells::money(t)
     }
 }
 
@@ -475,14 +461,10 @@ fn score_row(table: &Table, i: usize) -> DatedRow {
         return DatedRow::Unbanded;
     };
     let read = || -> Result<DatedScore, String> {
-        let band = band.parse::<Band>().map_err(|e| format!("band: {e}"))?;
+        let band = cells::band(band)?;
         let account = table.text(0, i).ok_or("id: missing")?.to_string();
         let date = table.date(1, i, "as_of")?;
-        let score = table.text(2, i).ok_or("score: missing")?;
-        let score = Decimal::from_str(score)
-            .or_else(|_| Decimal::from_scientific(score))
-            .map_err(|e| format!("score: {score:?} is not a number ({e})"))
-            .and_then(|d| Points::from_decimal(d).map_err(|e| format!("score: {e}")))?;
+        let score = cells::score(table.text(2, i).ok_or("score: missing")?)?;
         let mrr = table.money(4, i, "")?;
         Ok(DatedScore {
             account,
