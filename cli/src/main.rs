@@ -256,7 +256,8 @@ pub(crate) struct BacktestArgs {
     /// Outcomes: JSON lines of {account, date, outcome}, or by extension
     /// a .parquet, .csv or .arrow table of account, date, outcome
     /// (churned, renewed or expanded) and mrr (an expansion's added MRR),
-    /// or a directory of such files.
+    /// or a directory of such files (a CRM's export a month, each in its
+    /// own format, JSON lines too), or a partitioned table.
     #[arg(long, default_value = "examples/data/history_outcomes.jsonl")]
     pub outcomes: String,
     /// Days after a score in which an outcome counts.

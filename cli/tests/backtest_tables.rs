@@ -168,7 +168,31 @@ fn nightly_results_tables_back_test_as_their_records_do() {
         score_into(night, &mixed.join(name));
     }
     std::fs::write(mixed.join("_SUCCESS"), "").unwrap();
+    // Outcomes as a directory of exports in two formats: the JSON lines'
+    // first half, the CSV table's second.
+    let outcomes_dir = fresh_dir("bt-tables-outcomes-dir");
+    let json_lines: Vec<String> = std::fs::read_to_string(&outcomes_json)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let csv_text = std::fs::read_to_string(&outcomes_csv).unwrap();
+    let mut csv_lines = csv_text.lines();
+    let csv_header = csv_lines.next().unwrap();
+    let half = json_lines.len() / 2;
+    std::fs::write(
+        outcomes_dir.join("2026-12.jsonl"),
+        json_lines[..half].join("\n") + "\n",
+    )
+    .unwrap();
+    let rest: Vec<&str> = csv_lines.skip(half).collect();
+    std::fs::write(
+        outcomes_dir.join("2027-01.csv"),
+        format!("{csv_header}\n{}\n", rest.join("\n")),
+    )
+    .unwrap();
     for (scores, outcomes) in [
+        (vec![mixed.as_path()], outcomes_dir.as_path()),
         (vec![mixed.as_path()], outcomes_csv.as_path()),
         (vec![dir.as_path()], outcomes_csv.as_path()),
         (vec![csv_dir.as_path()], outcomes_csv.as_path()),

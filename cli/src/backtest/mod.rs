@@ -350,7 +350,8 @@ fn read_table(
 /// Outcomes: JSON lines of `{account, date, outcome}`, or by extension
 /// a Parquet, CSV or Arrow table of `account, date, outcome, mrr` (a
 /// CRM's export; [`healthscore_arrow::read_dated_outcomes`]), or a
-/// directory of such files. An outcome that repeats an earlier one
+/// directory of such files (each in its own format, JSON lines too), or
+/// a partitioned table. An outcome that repeats an earlier one
 /// exactly is rejected, naming it (an expansion given twice would
 /// otherwise count its MRR twice).
 pub(crate) fn read_outcomes(path: &str) -> Result<(Vec<DatedOutcome>, u64), String> {
@@ -373,23 +374,44 @@ pub(crate) fn read_outcomes(path: &str) -> Result<(Vec<DatedOutcome>, u64), Stri
             }
         }
     };
-    let rejected = if is_table(path) {
-        let mut rejected = 0;
-        healthscore_arrow::read_dated_outcomes(path.as_ref(), |file, n, row| {
-            let place = format!("{} row {n}", file.display());
-            if let Err(why) = row.and_then(|outcome| keep(place.clone(), outcome)) {
-                say!("rejected {place}: {why}");
-                rejected += 1;
-            }
-        })
-        .map_err(|e| e.to_string())?;
-        rejected
-    } else {
+    // A table (a file, its parts, or a partitioned table), or JSON lines
+    // (lines named by number, with the file where a directory holds
+    // several): what it rejected.
+    let mut read = |path: &str, name: &str| -> Result<u64, String> {
+        if is_table(path) {
+            let mut rejected = 0;
+            healthscore_arrow::read_dated_outcomes(path.as_ref(), |file, n, row| {
+                let place = format!("{} row {n}", file.display());
+                if let Err(why) = row.and_then(|outcome| keep(place.clone(), outcome)) {
+                    say!("rejected {place}: {why}");
+                    rejected += 1;
+                }
+            })
+            .map_err(|e| e.to_string())?;
+            return Ok(rejected);
+        }
+        let at = |n| match name {
+            "" => format!("line {n}"),
+            name => format!("{name} line {n}"),
+        };
         each_line(path, |n, line| {
             let outcome: DatedOutcome = serde_json::from_str(line)
                 .map_err(|e| crate::score::pipeline::where_in::<DatedOutcome>(line, &e))?;
-            keep(format!("line {n}"), outcome)
-        })?
+            keep(at(n), outcome)
+        })
+    };
+    let dir = std::path::Path::new(path);
+    // A directory of exports (a CRM's month a file), each file in its own
+    // format, JSON lines too.
+    let rejected = if dir.is_dir() && !partitioned(dir) {
+        let mut rejected = 0;
+        for (file, _) in healthscore_arrow::dated_files(dir).map_err(|e| e.to_string())? {
+            let file = file.display().to_string();
+            rejected += read(&file, &file)?;
+        }
+        rejected
+    } else {
+        read(path, "")?
     };
     Ok((outcomes, rejected))
 }
