@@ -234,3 +234,51 @@ fn a_misnamed_field_is_named_against_the_dated_score() {
             "line 1: as_of: unknown field `as_of`, expected one of `account`, `date`",
         ));
 }
+
+/// Second scores are told once every file is read, each first found by
+/// reading its file again; a named pipe cannot be read twice, so a
+/// second score whose first came through one names the pipe, and the
+/// run ends (it does not wait on the pipe for a writer).
+#[cfg(unix)]
+#[test]
+fn a_second_score_whose_first_came_through_a_pipe_names_the_pipe() {
+    let scores =
+        std::fs::read_to_string(root().join("examples/data/history_scores.jsonl")).unwrap();
+    let month: String = scores.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let file = tmp("backtest-pipe-file.jsonl");
+    std::fs::write(&file, &month).unwrap();
+    let pipe = tmp("backtest-pipe.fifo");
+    let _ = std::fs::remove_file(&pipe);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let writer = {
+        let (pipe, month) = (pipe.clone(), month.clone());
+        std::thread::spawn(move || std::fs::write(pipe, month).unwrap())
+    };
+    let out = against_history()
+        .arg(&pipe)
+        .arg("--scores")
+        .arg(&file)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    let said = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    let first: serde_json::Value = serde_json::from_str(month.lines().next().unwrap()).unwrap();
+    assert!(
+        said.starts_with(&format!(
+            "rejected {} line 1: account {}: a second score on {}, the first in {}, which could not be read again to say where (the first is kept)\n",
+            file.display(),
+            first["account"].as_str().unwrap(),
+            first["date"].as_str().unwrap(),
+            pipe.display()
+        )),
+        "{said}"
+    );
+    assert_eq!(said.matches("a second score").count(), 3, "{said}");
+    let _ = std::fs::remove_file(&pipe);
+}

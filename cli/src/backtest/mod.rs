@@ -3,7 +3,6 @@
 
 use crate::portfolio::money;
 use crate::{exit, BacktestArgs};
-use chrono::Datelike;
 use healthscore::backtest::{Backtest, DatedOutcome, DatedScore, Tally};
 use healthscore::{Band, ScoreRecord, Share};
 use healthscore_arrow::DatedRow;
@@ -12,6 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::io::BufRead;
 use std::process::ExitCode;
+
+mod seen;
+use seen::{Seen, Source};
 
 pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
     // The outcomes first: each score is then counted as it is read, and
@@ -111,7 +113,9 @@ impl Scores {
 /// parts; each read on its own). A second score of an
 /// account on one date is rejected (a run appended twice, or a night's
 /// results given twice, would otherwise count each of its scores twice),
-/// naming where the first was.
+/// naming where the first was: told once every file is read, with the
+/// first's place found by reading its file again ([`Seen`] keeps a bit
+/// per account and date, not every score's place).
 pub(crate) fn read_scores(
     paths: &[String],
     keep: &mut dyn FnMut(&DatedScore),
@@ -119,6 +123,7 @@ pub(crate) fn read_scores(
     let mut read = Scores::default();
     let mut seen = Seen::default();
     let several = paths.len() > 1;
+    let mut sources = Vec::new();
     for path in paths {
         let dir = std::path::Path::new(path);
         // A directory of nights: each file on its own, in its own format
@@ -126,28 +131,59 @@ pub(crate) fn read_scores(
         if dir.is_dir() && !partitioned(dir) {
             for (file, format) in healthscore_arrow::dated_files(dir).map_err(|e| e.to_string())? {
                 let file = file.display().to_string();
-                if format.is_columnar() {
-                    read_table(&file, &mut read, &mut seen, keep)?;
-                } else {
-                    read_lines(&file, &file, &mut read, &mut seen, keep)?;
-                }
+                let lines = (!format.is_columnar()).then(|| file.clone());
+                sources.push(Source { path: file, lines });
             }
-            continue;
+        } else if is_table(path) {
+            sources.push(Source {
+                path: path.clone(),
+                lines: None,
+            });
+        } else {
+            // A JSON file's lines are named by their number alone, but
+            // where several files are read.
+            let name = if several { path.clone() } else { String::new() };
+            sources.push(Source {
+                path: path.clone(),
+                lines: Some(name),
+            });
         }
-        if is_table(path) {
-            read_table(path, &mut read, &mut seen, keep)?;
-            continue;
-        }
-        // A JSON file's lines are named by their number alone, but where
-        // several files are read.
-        read_lines(
-            path,
-            if several { path } else { "" },
-            &mut read,
-            &mut seen,
-            keep,
-        )?;
     }
+    for source in sources {
+        let (name, unit) = match &source.lines {
+            Some(name) => (Some(name.clone()), "line"),
+            None => (None, "row"),
+        };
+        let path = source.path.clone();
+        seen.source(source);
+        let each = &mut |file: &str, n: u64, score: &DatedScore| {
+            let at = seen.file(name.as_deref().unwrap_or(file), file, unit);
+            seen.keep(at, n, score, keep)
+        };
+        match &name {
+            Some(_) => read_lines(&path, &mut read, true, each)?,
+            None => read_table(&path, &mut read, true, each)?,
+        }
+    }
+    // Second scores of an account on a date, each with where its first
+    // was (their files read again, quietly).
+    seen.tell_repeats(
+        &mut |source, found| {
+            let mut again = Scores::default();
+            let each = &mut |file: &str, n: u64, score: &DatedScore| {
+                found(file, n, score);
+                Ok(())
+            };
+            // The first reading said what was wrong; this one only looks.
+            let _ = match source.lines {
+                Some(_) => read_lines(&source.path, &mut again, false, each),
+                None => read_table(&source.path, &mut again, false, each),
+            };
+        },
+        &mut |message| say!("{message}"),
+    );
+    read.kept = seen.kept();
+    read.rejected += seen.repeats();
     Ok(read)
 }
 
@@ -163,18 +199,16 @@ fn partitioned(dir: &std::path::Path) -> bool {
     })
 }
 
+/// What [`read_lines`] and [`read_table`] hand each score to, with its
+/// file's path and its line or row number: `Err(why)` rejects it.
+type Each<'a> = dyn FnMut(&str, u64, &DatedScore) -> Result<(), String> + 'a;
+
 /// The JSON lines of `path` (dated scores, `healthscore score` records,
-/// results rows), each kept in `seen`, or rejected with its number; the
-/// file named `name` where a repeat names where its first was.
-fn read_lines(
-    path: &str,
-    name: &str,
-    read: &mut Scores,
-    seen: &mut Seen,
-    keep: &mut dyn FnMut(&DatedScore),
-) -> Result<(), String> {
-    let file = seen.file(name, "line");
-    let rejected = each_line(path, |n, line| {
+/// results rows), each score handed to `each`; a line that cannot be
+/// read, or that `each` refuses, is rejected (said, with its number,
+/// where `tell`) and counted in `read`.
+fn read_lines(path: &str, read: &mut Scores, tell: bool, each: &mut Each) -> Result<(), String> {
+    let rejected = each_line(path, tell, |n, line| {
         let score = match serde_json::from_str::<DatedScore>(line) {
             Ok(score) => score,
             // A `healthscore score` output line (every record names its
@@ -208,104 +242,10 @@ fn read_lines(
                 None => return Err(crate::score::pipeline::where_in::<DatedScore>(line, &e)),
             },
         };
-        seen.keep(read, file, n as u64, &score, keep)
+        each(path, n as u64, &score)
     })?;
     read.rejected += rejected;
     Ok(())
-}
-
-/// The scores kept so far, by account and date, each with where it was
-/// read (a file of `files` and its line or row), so that a second score
-/// of an account on one date names the first. About 25 bytes a score
-/// (a hash table of two `u64`s): each account's id is held once, and a
-/// score by its account's number and its day, and its place.
-#[derive(Default)]
-struct Seen {
-    /// Each account's number, by its id.
-    accounts: HashMap<Box<str>, u32>,
-    /// Where each (account number, day) was first read: its file's index
-    /// and its line or row, in one number ([`Seen::PLACE_BITS`]).
-    first: HashMap<u64, u64>,
-    /// Each file as a repeat names it (empty: by its line alone), and what
-    /// its numbers count (`line`, `row`).
-    files: Vec<(String, &'static str)>,
-}
-
-impl Seen {
-    /// The bits of a place that hold its line or row (up to a trillion
-    /// in a file); the file's index is above them (up to 16,777,215
-    /// files).
-    const PLACE_BITS: u32 = 40;
-
-    /// The index of the file `name` (the last one, or a new one).
-    fn file(&mut self, name: &str, unit: &'static str) -> u32 {
-        if self
-            .files
-            .last()
-            .is_some_and(|(last, u)| last == name && *u == unit)
-        {
-            return u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX);
-        }
-        self.files.push((name.to_string(), unit));
-        u32::try_from(self.files.len() - 1).unwrap_or(u32::MAX)
-    }
-
-    /// Hands `score` (read at line or row `n` of `file`) to `keep`,
-    /// counted in `read`, or refuses it as a second score of its account
-    /// on its date.
-    fn keep(
-        &mut self,
-        read: &mut Scores,
-        file: u32,
-        n: u64,
-        score: &DatedScore,
-        keep: &mut dyn FnMut(&DatedScore),
-    ) -> Result<(), String> {
-        let next = u32::try_from(self.accounts.len())
-            .map_err(|_| "more than 4,294,967,295 accounts: not read".to_string())?;
-        let account = match self.accounts.get(score.account.as_str()) {
-            Some(a) => *a,
-            None => {
-                self.accounts.insert(score.account.as_str().into(), next);
-                next
-            }
-        };
-        let day = score.date.num_days_from_ce() as u32;
-        if u64::from(file) >= 1 << (64 - Self::PLACE_BITS) || n >= 1 << Self::PLACE_BITS {
-            return Err("more than 16,777,215 files, or a trillion rows in one: not read".into());
-        }
-        match self.first.entry(u64::from(account) << 32 | u64::from(day)) {
-            Entry::Occupied(at) => {
-                let at = *at.get();
-                let first = (
-                    (at >> Self::PLACE_BITS) as u32,
-                    at & ((1 << Self::PLACE_BITS) - 1),
-                );
-                Err(format!(
-                    "account {}: a second score on {}, the first at {} (the first is kept)",
-                    crate::terminal::printable(&score.account),
-                    score.date,
-                    place(&self.files, first)
-                ))
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(u64::from(file) << Self::PLACE_BITS | n);
-                keep(score);
-                read.kept += 1;
-                Ok(())
-            }
-        }
-    }
-}
-
-/// A place as a message names it: `line 3`, `nights/2026-11-01.parquet
-/// row 5` (the files as [`Seen`] keeps them).
-fn place(files: &[(String, &'static str)], (file, n): (u32, u64)) -> String {
-    match usize::try_from(file).ok().and_then(|f| files.get(f)) {
-        Some((name, unit)) if name.is_empty() => format!("{unit} {n}"),
-        Some((name, unit)) => format!("{name} {unit} {n}"),
-        None => format!("#{n}"),
-    }
 }
 
 /// Whether `path` is read as a table (a directory of parts, or a
@@ -317,24 +257,19 @@ fn is_table(path: &str) -> bool {
 }
 
 /// A table of dated scores ([`healthscore_arrow::read_dated_scores`]; a
-/// directory of them): each row kept in `seen`, or rejected with its
-/// file and number.
-fn read_table(
-    path: &str,
-    read: &mut Scores,
-    seen: &mut Seen,
-    keep: &mut dyn FnMut(&DatedScore),
-) -> Result<(), String> {
+/// directory of them): each row's score handed to `each`, or the row
+/// rejected (said, with its file and number, where `tell`) and counted
+/// in `read`.
+fn read_table(path: &str, read: &mut Scores, tell: bool, each: &mut Each) -> Result<(), String> {
     let files = healthscore_arrow::read_dated_scores(path.as_ref(), |file, n, row| {
         let refused = read.score_of(row).and_then(|score| match score {
-            Some(score) => {
-                let at = seen.file(&file.to_string_lossy(), "row");
-                seen.keep(read, at, n, &score, keep)
-            }
+            Some(score) => each(&file.to_string_lossy(), n, &score),
             None => Ok(()),
         });
         if let Err(why) = refused {
-            say!("rejected {} row {n}: {why}", file.display());
+            if tell {
+                say!("rejected {} row {n}: {why}", file.display());
+            }
             read.rejected += 1;
         }
     })
@@ -394,7 +329,7 @@ pub(crate) fn read_outcomes(path: &str) -> Result<(Vec<DatedOutcome>, u64), Stri
             "" => format!("line {n}"),
             name => format!("{name} line {n}"),
         };
-        each_line(path, |n, line| {
+        each_line(path, true, |n, line| {
             let outcome: DatedOutcome = serde_json::from_str(line)
                 .map_err(|e| crate::score::pipeline::where_in::<DatedOutcome>(line, &e))?;
             keep(at(n), outcome)
@@ -472,11 +407,12 @@ pub(crate) fn pct(r: Option<Share>) -> String {
 
 /// Calls `each` with the number (from 1) and text of every line that is
 /// not blank; a line it refuses (`Err(why)`), or that is not UTF-8 text,
-/// is reported with its number and counted. Returns the count. The file
+/// is reported with its number (where `tell`) and counted. Returns the count. The file
 /// may be gzip- or zstd-compressed ([`healthscore_arrow::decompressed`]);
 /// a read that fails (a compressed file cut short) ends it as an error.
 fn each_line(
     path: &str,
+    tell: bool,
     mut each: impl FnMut(usize, &str) -> Result<(), String>,
 ) -> Result<u64, String> {
     let failed = |e: std::io::Error| format!("{path}: {e}");
@@ -496,7 +432,9 @@ fn each_line(
             Err(e) => Err(format!("not UTF-8 text ({e})")),
         };
         if let Err(why) = refused {
-            say!("rejected {path} line {n}: {why}");
+            if tell {
+                say!("rejected {path} line {n}: {why}");
+            }
             bad += 1;
         }
     }
