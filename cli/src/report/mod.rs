@@ -9,6 +9,7 @@ mod svg;
 use crate::backtest::{pct, read_outcomes, read_scores};
 use crate::portfolio::{digest, money, table, Digest};
 use crate::{backtest, exit, ReportArgs};
+use chrono::{Datelike, NaiveDate};
 use healthscore::backtest::{Backtest, Tally};
 use healthscore::{Band, Model};
 use rust_decimal::prelude::ToPrimitive;
@@ -205,7 +206,7 @@ fn portfolio_sections(html: &mut String, model: &Model, d: &Digest<'_>) {
 fn backtest_sections(
     html: &mut String,
     bt: &Backtest,
-    by_date: BTreeMap<chrono::NaiveDate, Vec<u64>>,
+    by_date: BTreeMap<NaiveDate, Vec<u64>>,
     scores: u64,
     outcomes: usize,
 ) {
@@ -247,15 +248,128 @@ fn backtest_sections(
             "share of churned flagged"
         )
     );
-    // The band mix per scoring date.
-    let rows: Vec<(String, Vec<u64>)> = by_date
-        .into_iter()
-        .map(|(d, v)| (d.to_string(), v))
-        .collect();
+    let (rows, per) = band_mix(by_date);
     let _ = write!(
         html,
-        r#"<section><h2>Band mix over time</h2>{}</section><section><h2>Back-test table</h2><pre id="backtest-table">{}</pre></section>"#,
+        r#"<section><h2>Band mix over time</h2><p id="band-mix-per">{per}</p>{}</section><section><h2>Back-test table</h2><pre id="backtest-table">{}</pre></section>"#,
         svg::stacked_bars("band-mix", &rows, &BAND_NAMES[..4]),
         esc(&backtest::table(bt, scores, outcomes))
     );
+}
+
+/// The most rows the band mix chart shows a date each: past it, dates are
+/// taken together by month (and past as many months, by year), so that a
+/// year of nightly scores reads as twelve bars, not 365.
+const MIX_ROWS: usize = 60;
+
+/// The band mix chart's rows (label, scores per band) from the scores'
+/// counts per date, and what a row is.
+fn band_mix(by_date: BTreeMap<NaiveDate, Vec<u64>>) -> (Vec<(String, Vec<u64>)>, String) {
+    if by_date.len() <= MIX_ROWS {
+        let rows = by_date
+            .into_iter()
+            .map(|(d, v)| (d.to_string(), v))
+            .collect();
+        return (rows, "The scores of each scoring date.".to_string());
+    }
+    let dates = by_date.len();
+    let months: BTreeMap<(i32, u32), ()> = by_date
+        .keys()
+        .map(|d| ((d.year(), d.month()), ()))
+        .collect();
+    let by_month = months.len() <= MIX_ROWS;
+    // Each group: its label, its dates, its scores per band.
+    let mut groups: BTreeMap<(i32, u32), (String, usize, Vec<u64>)> = BTreeMap::new();
+    for (d, counts) in by_date {
+        let (key, label) = if by_month {
+            ((d.year(), d.month()), d.format("%Y-%m").to_string())
+        } else {
+            ((d.year(), 0), d.year().to_string())
+        };
+        let group = groups.entry(key).or_insert_with(|| (label, 0, vec![0; 4]));
+        group.1 += 1;
+        for (sum, n) in group.2.iter_mut().zip(counts) {
+            *sum += n;
+        }
+    }
+    let rows = groups
+        .into_values()
+        .map(|(label, n, counts)| {
+            let dates = if n == 1 { "date" } else { "dates" };
+            (format!("{label} ({n} {dates})"), counts)
+        })
+        .collect();
+    let per = if by_month { "month" } else { "year" };
+    (
+        rows,
+        format!(
+            "{dates} scoring dates: the scores of each {per} together (a bar's parts are each band's share of them)."
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn the_band_mix_shows_each_date_while_they_are_few() {
+        let by_date: BTreeMap<_, _> = (1..=MIX_ROWS as u64)
+            .map(|i| (day(2026, 1, 1) + chrono::Days::new(i), vec![i, 1, 0, 0]))
+            .collect();
+        let (rows, per) = band_mix(by_date);
+        assert_eq!(rows.len(), MIX_ROWS);
+        assert_eq!(rows[0], ("2026-01-02".to_string(), vec![1, 1, 0, 0]));
+        assert_eq!(per, "The scores of each scoring date.");
+    }
+
+    #[test]
+    fn a_year_of_nights_is_shown_by_month_and_decades_by_year() {
+        // 2026-01-01 to 2026-12-31, a night each, the month's number of
+        // green scores a night.
+        let year: BTreeMap<_, _> = (0..365)
+            .map(|i| {
+                let d = day(2026, 1, 1) + chrono::Days::new(i);
+                (d, vec![u64::from(d.month()), 2, 0, 1])
+            })
+            .collect();
+        let (rows, per) = band_mix(year);
+        assert_eq!(rows.len(), 12);
+        assert_eq!(
+            rows[0],
+            ("2026-01 (31 dates)".to_string(), vec![31, 62, 0, 31])
+        );
+        assert_eq!(
+            rows[1],
+            ("2026-02 (28 dates)".to_string(), vec![56, 56, 0, 28])
+        );
+        assert_eq!(rows[11].0, "2026-12 (31 dates)");
+        assert_eq!(
+            per,
+            "365 scoring dates: the scores of each month together (a bar's parts are each band's share of them)."
+        );
+        // Monthly scores over 70 months: by year.
+        let months: BTreeMap<_, _> = (0..70)
+            .map(|i| (day(2020 + i / 12, (i % 12) as u32 + 1, 1), vec![1, 0, 0, 0]))
+            .collect();
+        let (rows, per) = band_mix(months);
+        let labels: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "2020 (12 dates)",
+                "2021 (12 dates)",
+                "2022 (12 dates)",
+                "2023 (12 dates)",
+                "2024 (12 dates)",
+                "2025 (10 dates)"
+            ]
+        );
+        assert_eq!(rows[5].1, vec![10, 0, 0, 0]);
+        assert!(per.starts_with("70 scoring dates: the scores of each year together"));
+    }
 }
