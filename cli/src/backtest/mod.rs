@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::io::BufRead;
 use std::process::ExitCode;
 
+mod account_set;
 mod seen;
 use seen::{Seen, Source};
 

@@ -11,6 +11,7 @@
 //! rare: repeats are told once every file is read, each with the place
 //! of its first, found by reading again the files that hold their dates.
 
+use super::account_set::Accounts;
 use chrono::{Datelike, NaiveDate};
 use healthscore::backtest::DatedScore;
 use std::collections::{HashMap, HashSet};
@@ -41,48 +42,6 @@ struct Date {
     accounts: Accounts,
     /// The files its scores came from (indexes in `Seen::files`).
     files: Vec<u32>,
-}
-
-/// A set of account numbers: a hash set while it is small against the
-/// accounts known, then a bit per account.
-enum Accounts {
-    Few(HashSet<u32>),
-    Bits(Vec<u64>),
-}
-
-impl Accounts {
-    /// Adds `account`: whether it was not there. `known`: how many
-    /// accounts there are (a bit set's size).
-    fn insert(&mut self, account: u32, known: usize) -> bool {
-        match self {
-            Accounts::Few(set) => {
-                let new = set.insert(account);
-                // A hash set holds 6 to 11 bytes an account: past one
-                // account in 48 of those known, bits take less.
-                if new && set.len().saturating_mul(48) >= known {
-                    let mut bits = Accounts::Bits(Vec::with_capacity(known.div_ceil(64)));
-                    for &a in set.iter() {
-                        bits.insert(a, known);
-                    }
-                    *self = bits;
-                }
-                new
-            }
-            Accounts::Bits(words) => {
-                let (at, bit) = ((account / 64) as usize, 1u64 << (account % 64));
-                if at >= words.len() {
-                    words.resize(at + 1, 0);
-                }
-                match words.get_mut(at) {
-                    Some(word) if *word & bit == 0 => {
-                        *word |= bit;
-                        true
-                    }
-                    _ => false,
-                }
-            }
-        }
-    }
 }
 
 /// A file scores were read from.
@@ -202,7 +161,7 @@ impl Seen {
         let at = *self.days.entry(day).or_insert(next);
         if at == next {
             self.dates.push(Date {
-                accounts: Accounts::Few(HashSet::new()),
+                accounts: Accounts::default(),
                 files: Vec::new(),
             });
         }
@@ -422,33 +381,6 @@ mod tests {
                 .unwrap();
         }
         kept
-    }
-
-    #[test]
-    fn a_set_of_accounts_turned_into_bits_keeps_every_member() {
-        let mut set = Accounts::Few(HashSet::new());
-        let mut reference = HashSet::new();
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        for _ in 0..20_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let a = (x % 5_000) as u32;
-            assert_eq!(set.insert(a, 5_000), reference.insert(a), "account {a}");
-        }
-        assert!(
-            matches!(set, Accounts::Bits(_)),
-            "5,000 accounts, most seen"
-        );
-        // Numbers past those known when it turned into bits.
-        assert!(set.insert(70_000, 70_001));
-        assert!(!set.insert(70_000, 70_001));
-        // A date with few of many accounts stays a hash set.
-        let mut few = Accounts::Few(HashSet::new());
-        for a in 0..100 {
-            assert!(few.insert(a * 1_000, 1_000_000));
-        }
-        assert!(matches!(few, Accounts::Few(_)));
     }
 
     #[test]
