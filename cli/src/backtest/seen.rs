@@ -110,8 +110,8 @@ impl Seen {
 
     /// Hands `score` (read at line or row `n` of `file`) to `keep`, or
     /// keeps it aside as a second score of its account on its date (told
-    /// by [`Seen::tell_repeats`]). `Err` when there are too many accounts
-    /// or files to number.
+    /// by [`Seen::tell_repeats`]). `Err` when there are more accounts
+    /// than a `u32` numbers.
     pub(super) fn keep(
         &mut self,
         file: u32,
@@ -200,12 +200,17 @@ impl Seen {
         for r in &self.repeats {
             first.entry(r.key).or_insert(((r.file, r.n), None));
         }
-        // The sources to read again, in the order they were read.
-        let mut sources: Vec<u32> = self
-            .repeats
+        // The sources to read again, in the order they were read: those
+        // of the files of each repeated date, up to its last repeat's.
+        let mut upto: HashMap<i32, u32> = HashMap::new();
+        for r in &self.repeats {
+            let last = upto.entry(day_of(r.key)).or_insert(r.file);
+            *last = (*last).max(r.file);
+        }
+        let mut sources: Vec<u32> = upto
             .iter()
-            .filter_map(|r| self.dates.get(*self.days.get(&day_of(r.key))?))
-            .flat_map(|d| d.files.iter())
+            .filter_map(|(day, &upto)| Some((self.dates.get(*self.days.get(day)?)?, upto)))
+            .flat_map(|(d, upto)| d.files.iter().filter(move |&&f| f <= upto))
             .filter_map(|f| self.files.get(*f as usize).map(|f| f.source))
             .collect();
         sources.sort_unstable();
