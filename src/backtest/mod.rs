@@ -12,6 +12,7 @@
 
 mod calibration;
 mod order;
+mod ranked;
 mod tally;
 
 pub use calibration::{propose_thresholds, Distribution, Proposal, ProposalError};
@@ -231,7 +232,7 @@ impl Backtest {
     /// band, and once in [`churned_mrr`](Backtest::churned_mrr)), expansion
     /// MRR each expansion once.
     /// Input order does not matter; memory grows with the input ([`Tally`]
-    /// takes the scores one at a time instead, 4 bytes each). A score
+    /// takes the scores one at a time instead, 2 bytes each). A score
     /// given twice (the same account and date) counts twice, as an
     /// expansion given twice does: `healthscore backtest` rejects the
     /// second of each when it reads its files.

@@ -1,8 +1,8 @@
 //! A back-test fed one score at a time: what [`Backtest::run`] computes,
 //! without holding the scores.
 
-use super::{rate, Auc, Backtest, BandOutcomes, DatedOutcome, DatedScore, Outcome, RocPoint};
-use crate::points::{Share, MICRO};
+use super::ranked::Ranked;
+use super::{Backtest, BandOutcomes, DatedOutcome, DatedScore, Outcome};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
@@ -13,8 +13,9 @@ use std::collections::{HashMap, HashSet};
 /// any order.
 ///
 /// Each score is matched with its account's outcomes as it is added and
-/// then dropped: what is kept is 4 bytes a score (its score and whether
-/// churn followed, for the AUC, which ranks them all), the band counts,
+/// then dropped: what is kept is 2 bytes a score (its score and whether
+/// churn followed, for the AUC, which ranks them all; in buckets by its
+/// high bits, about 12,000 of them once a score near 100 is added), the band counts,
 /// and per churned account and per expansion what the money totals need.
 /// The tally keeps its own copy of the outcomes (by account), so that it
 /// may live on its own: in a service's state between requests, or be
@@ -59,8 +60,8 @@ pub struct Tally {
     outcomes: Vec<Vec<(NaiveDate, Outcome, usize)>>,
     bands: [BandOutcomes; 4],
     /// Per score: its millionths times two, plus one where churn followed
-    /// (scores are at most 100,000,000 millionths: 28 bits).
-    ranked: Vec<u32>,
+    /// (scores are at most 100,000,000 millionths: 28 bits), in 2 bytes.
+    ranked: Ranked,
     /// Each churned account's latest churn-followed score (date, MRR),
     /// per band and overall (by account number).
     churn_by_band: HashMap<(usize, usize), (NaiveDate, Decimal)>,
@@ -95,7 +96,7 @@ impl Tally {
             accounts,
             outcomes: by_account,
             bands: [BandOutcomes::default(); 4],
-            ranked: Vec::new(),
+            ranked: Ranked::default(),
             churn_by_band: HashMap::new(),
             churn_total: HashMap::new(),
             expansions_by_band: HashSet::new(),
@@ -157,7 +158,7 @@ impl Tally {
 
     /// The scores added so far.
     pub fn scores(&self) -> u64 {
-        self.ranked.len() as u64
+        self.ranked.len()
     }
 
     /// The back-test of the scores added.
@@ -175,69 +176,11 @@ impl Tally {
         Backtest {
             horizon_days: self.horizon_days,
             bands,
-            roc: roc(&self.ranked),
+            roc: self.ranked.roc(),
             churned_accounts: self.churn_total.len() as u64,
             churned_mrr: sum(&mut self.churn_total.values().map(|v| v.1)),
             expansion_mrr: sum(&mut self.expansions.values().copied()),
-            auc: auc(self.ranked),
+            auc: self.ranked.auc(),
         }
     }
-}
-
-/// The ROC curve at thresholds 0, 1, …, 101 whole points (exact shares,
-/// rounded half up to the millionth), of `ranked` as [`Tally`] keeps it.
-fn roc(ranked: &[u32]) -> Vec<RocPoint> {
-    let (mut churned, mut retained) = ([0u64; 102], [0u64; 102]);
-    for r in ranked {
-        let bucket = ((r >> 1) / MICRO as u32).min(100) as usize + 1;
-        let counts = if r & 1 == 1 {
-            &mut churned
-        } else {
-            &mut retained
-        };
-        if let Some(n) = counts.get_mut(bucket) {
-            *n += 1;
-        }
-    }
-    let (total_c, total_r): (u64, u64) = (churned.iter().sum(), retained.iter().sum());
-    if total_c == 0 || total_r == 0 {
-        return Vec::new();
-    }
-    let (mut below_c, mut below_r) = (0u64, 0u64);
-    (0..102u32)
-        .map(|t| {
-            below_c += churned.get(t as usize).copied().unwrap_or(0);
-            below_r += retained.get(t as usize).copied().unwrap_or(0);
-            RocPoint {
-                below: t,
-                false_positive: rate(below_r, total_r).unwrap_or(Share::ZERO),
-                true_positive: rate(below_c, total_c).unwrap_or(Share::ZERO),
-            }
-        })
-        .collect()
-}
-
-/// Rank-based AUC (Mann–Whitney U), ties counting half, exact, of
-/// `ranked` as [`Tally`] keeps it.
-fn auc(mut ranked: Vec<u32>) -> Option<Auc> {
-    // Equal scores side by side (retained before churned: no matter).
-    ranked.sort_unstable();
-    let churned = ranked.iter().filter(|r| *r & 1 == 1).count() as u128;
-    let retained = ranked.len() as u128 - churned;
-    if churned == 0 || retained == 0 {
-        return None;
-    }
-    // For each retained score: churned scores strictly below it count 2,
-    // churned scores equal to it count 1 (numerator doubled to stay whole).
-    let (mut twice_u, mut churned_below) = (0u128, 0u128);
-    for group in ranked.chunk_by(|a, b| a >> 1 == b >> 1) {
-        let c = group.iter().filter(|r| *r & 1 == 1).count() as u128;
-        let n = group.len() as u128 - c;
-        twice_u += n * (2 * churned_below + c);
-        churned_below += c;
-    }
-    Some(Auc {
-        numerator: twice_u,
-        denominator: 2 * churned * retained,
-    })
 }
