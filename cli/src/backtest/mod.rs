@@ -3,17 +3,18 @@
 
 use crate::portfolio::money;
 use crate::{exit, BacktestArgs};
-use healthscore::backtest::{Backtest, DatedOutcome, DatedScore, Tally};
+use healthscore::backtest::{Backtest, DatedScore, Tally};
 use healthscore::{Band, ScoreRecord, Share};
 use healthscore_arrow::DatedRow;
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::BufRead;
 use std::process::ExitCode;
 
 mod account_set;
+mod outcomes;
 mod seen;
+pub(crate) use outcomes::read_outcomes;
 use seen::{Seen, Source};
 
 pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
@@ -21,9 +22,12 @@ pub(crate) fn run(a: BacktestArgs) -> Result<ExitCode, String> {
     // not kept (a year of nightly results is hundreds of millions).
     let (outcomes, bad_outcomes) = read_outcomes(&a.outcomes)?;
     let mut tally = Tally::new(&outcomes, a.horizon);
+    // The tally holds its own copy.
+    let outcome_count = outcomes.len();
+    drop(outcomes);
     let scores = read_scores(&a.scores, &mut |s| tally.add(s))?;
     let bt = tally.finish();
-    out!("{}", table(&bt, scores.kept, outcomes.len()));
+    out!("{}", table(&bt, scores.kept, outcome_count));
     scores.tell();
     let rejected = scores.rejected + bad_outcomes;
     Ok(if rejected == 0 {
@@ -281,75 +285,6 @@ fn read_table(path: &str, read: &mut Scores, tell: bool, each: &mut Each) -> Res
         }
     }
     Ok(())
-}
-
-/// Outcomes: JSON lines of `{account, date, outcome}`, or by extension
-/// a Parquet, CSV or Arrow table of `account, date, outcome, mrr` (a
-/// CRM's export; [`healthscore_arrow::read_dated_outcomes`]), or a
-/// directory of such files (each in its own format, JSON lines too), or
-/// a partitioned table. An outcome that repeats an earlier one
-/// exactly is rejected, naming it (an expansion given twice would
-/// otherwise count its MRR twice).
-pub(crate) fn read_outcomes(path: &str) -> Result<(Vec<DatedOutcome>, u64), String> {
-    let mut outcomes = Vec::new();
-    let mut first: HashMap<String, String> = HashMap::new();
-    let mut keep = |place: String, outcome: DatedOutcome| {
-        // The outcome as written back: the same whatever the spacing or
-        // the order of its fields.
-        let key = serde_json::to_string(&outcome).unwrap_or_default();
-        match first.entry(key) {
-            Entry::Occupied(at) => Err(format!(
-                "account {}: the same outcome as {} (the first is kept)",
-                crate::terminal::printable(&outcome.account),
-                at.get()
-            )),
-            Entry::Vacant(slot) => {
-                slot.insert(place);
-                outcomes.push(outcome);
-                Ok(())
-            }
-        }
-    };
-    // A table (a file, its parts, or a partitioned table), or JSON lines
-    // (lines named by number, with the file where a directory holds
-    // several): what it rejected.
-    let mut read = |path: &str, name: &str| -> Result<u64, String> {
-        if is_table(path) {
-            let mut rejected = 0;
-            healthscore_arrow::read_dated_outcomes(path.as_ref(), |file, n, row| {
-                let place = format!("{} row {n}", file.display());
-                if let Err(why) = row.and_then(|outcome| keep(place.clone(), outcome)) {
-                    say!("rejected {place}: {why}");
-                    rejected += 1;
-                }
-            })
-            .map_err(|e| e.to_string())?;
-            return Ok(rejected);
-        }
-        let at = |n| match name {
-            "" => format!("line {n}"),
-            name => format!("{name} line {n}"),
-        };
-        each_line(path, true, |n, line| {
-            let outcome: DatedOutcome = serde_json::from_str(line)
-                .map_err(|e| crate::score::pipeline::where_in::<DatedOutcome>(line, &e))?;
-            keep(at(n), outcome)
-        })
-    };
-    let dir = std::path::Path::new(path);
-    // A directory of exports (a CRM's month a file), each file in its own
-    // format, JSON lines too.
-    let rejected = if dir.is_dir() && !partitioned(dir) {
-        let mut rejected = 0;
-        for (file, _) in healthscore_arrow::dated_files(dir).map_err(|e| e.to_string())? {
-            let file = file.display().to_string();
-            rejected += read(&file, &file)?;
-        }
-        rejected
-    } else {
-        read(path, "")?
-    };
-    Ok((outcomes, rejected))
 }
 
 /// The back-test table, as `backtest` prints it.

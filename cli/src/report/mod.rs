@@ -31,7 +31,10 @@ pub(crate) fn run(a: ReportArgs) -> Result<ExitCode, String> {
         // the band mix per scoring date.
         let (outcomes, bad_o) = read_outcomes(o)?;
         let mut tally = Tally::new(&outcomes, a.horizon);
-        let mut by_date: BTreeMap<chrono::NaiveDate, Vec<u64>> = BTreeMap::new();
+        // The tally holds its own copy.
+        let outcome_count = outcomes.len();
+        drop(outcomes);
+        let mut by_date: BTreeMap<NaiveDate, Vec<u64>> = BTreeMap::new();
         let scores = read_scores(&a.scores, &mut |s| {
             tally.add(s);
             if let Some(n) = by_date
@@ -45,7 +48,7 @@ pub(crate) fn run(a: ReportArgs) -> Result<ExitCode, String> {
         scores.tell();
         bad_lines = scores.rejected + bad_o;
         let bt = tally.finish();
-        backtest_sections(&mut html, &bt, by_date, scores.kept, outcomes.len());
+        backtest_sections(&mut html, &bt, by_date, scores.kept, outcome_count);
     }
     html.push_str("</main></body></html>\n");
     let written = crate::atomic::AtomicFile::create(&a.out).and_then(|mut file| {
