@@ -6,16 +6,23 @@ use crate::points::{Share, MICRO};
 
 /// The low bits of a packed score kept in a bucket; the bits above them
 /// pick the bucket.
-const LOW: u32 = 14;
+const LOW: u32 = 16;
+
+/// Scores kept as `u32`s, before they are put in buckets: a tally of a
+/// few scores (a service's, per segment or per CSM) then costs no more
+/// than 4 bytes a score, and no buckets.
+const FLAT_MAX: usize = 1 << 16;
 
 /// Scores packed as `millionths << 1 | churned` (at most 200,000,001:
-/// 28 bits), kept as their low [`LOW`] bits in a bucket per value of the
-/// bits above (12,208 buckets at most): 2 bytes a score where a `u32`
-/// each took 4. Sorting each bucket in turn sorts them all, and a score's
-/// two packings (churned or not) share a bucket, so equal scores are
-/// side by side.
+/// 28 bits). Past [`FLAT_MAX`] of them, each is kept as its low [`LOW`]
+/// bits in a bucket per value of the bits above (3,052 buckets at most):
+/// 2 bytes a score where a `u32` each took 4. Sorting each bucket in turn
+/// sorts them all, and a score's two packings (churned or not) share a
+/// bucket, so equal scores are side by side.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Ranked {
+    /// The scores while there are few (then `buckets` is empty).
+    flat: Vec<u32>,
     buckets: Vec<Vec<u16>>,
     len: u64,
 }
@@ -24,13 +31,27 @@ impl Ranked {
     /// Adds a score (`packed`: its millionths times two, plus one where
     /// churn followed).
     pub(super) fn push(&mut self, packed: u32) {
+        self.len += 1;
+        if self.buckets.is_empty() {
+            if self.flat.len() < FLAT_MAX {
+                self.flat.push(packed);
+                return;
+            }
+            for p in std::mem::take(&mut self.flat) {
+                self.put(p);
+            }
+        }
+        self.put(packed);
+    }
+
+    /// Puts a score in its bucket.
+    fn put(&mut self, packed: u32) {
         let at = (packed >> LOW) as usize;
         if at >= self.buckets.len() {
             self.buckets.resize_with(at + 1, Vec::new);
         }
         if let Some(bucket) = self.buckets.get_mut(at) {
             bucket.push((packed & ((1 << LOW) - 1)) as u16);
-            self.len += 1;
         }
     }
 
@@ -39,13 +60,14 @@ impl Ranked {
         self.len
     }
 
-    /// Each packed score, a bucket after another (sorted where the
-    /// buckets are).
+    /// Each packed score: the flat ones, then a bucket after another
+    /// (sorted where the flat ones or the buckets are).
     fn packed(&self) -> impl Iterator<Item = u32> + '_ {
-        self.buckets.iter().enumerate().flat_map(|(at, bucket)| {
+        let buckets = self.buckets.iter().enumerate().flat_map(|(at, bucket)| {
             let high = (at as u32) << LOW;
             bucket.iter().map(move |low| high | u32::from(*low))
-        })
+        });
+        self.flat.iter().copied().chain(buckets)
     }
 
     /// The ROC curve at thresholds 0, 1, …, 101 whole points (exact
@@ -84,6 +106,7 @@ impl Ranked {
     /// Rank-based AUC (Mann–Whitney U), ties counting half, exact.
     pub(super) fn auc(mut self) -> Option<Auc> {
         // Equal scores side by side (retained before churned: no matter).
+        self.flat.sort_unstable();
         for bucket in &mut self.buckets {
             bucket.sort_unstable();
         }
@@ -94,16 +117,22 @@ impl Ranked {
         }
         // For each retained score: churned scores strictly below it count
         // 2, churned scores equal to it count 1 (numerator doubled to stay
-        // whole). Equal scores are in one bucket.
+        // whole). A group: the churned and retained of one score.
         let (mut twice_u, mut churned_below) = (0u128, 0u128);
-        for bucket in &self.buckets {
-            for group in bucket.chunk_by(|a, b| a >> 1 == b >> 1) {
-                let c = group.iter().filter(|r| *r & 1 == 1).count() as u128;
-                let n = group.len() as u128 - c;
+        let (mut score, mut c, mut n) = (None, 0u128, 0u128);
+        for r in self.packed() {
+            if score != Some(r >> 1) {
                 twice_u += n * (2 * churned_below + c);
                 churned_below += c;
+                (score, c, n) = (Some(r >> 1), 0, 0);
+            }
+            if r & 1 == 1 {
+                c += 1;
+            } else {
+                n += 1;
             }
         }
+        twice_u += n * (2 * churned_below + c);
         Some(Auc {
             numerator: twice_u,
             denominator: 2 * churned * retained,
@@ -146,20 +175,25 @@ mod tests {
 
     #[test]
     fn the_auc_is_its_definition_across_buckets_and_ties() {
-        // Scores near bucket edges (every 8,192 millionths), ties within
+        // Scores near bucket edges (every 32,768 millionths), ties within
         // and across churn, 0 and 100 points.
         let mut x: u64 = 0x2545_F491_4F6C_DD1D;
         for round in 0..40 {
+            // Even rounds in buckets from the first score (odd ones
+            // flat, as a tally of fewer than FLAT_MAX scores is).
             let mut ranked = Ranked::default();
+            if round % 2 == 0 {
+                ranked.buckets.push(Vec::new());
+            }
             let mut packed = Vec::new();
             for _ in 0..(50 + round * 7) {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
                 let micros = match x % 4 {
-                    0 => ((x >> 8) % 12_208) as u32 * 8_192 + (x >> 40) as u32 % 3,
+                    0 => ((x >> 8) % 3_052) as u32 * 32_768 + (x >> 40) as u32 % 3,
                     1 => ((x >> 8) % 100_000_001) as u32,
-                    2 => [0, 100_000_000, 8_191, 8_192][(x >> 8) as usize % 4],
+                    2 => [0, 100_000_000, 32_767, 32_768][(x >> 8) as usize % 4],
                     _ => 60_000_000,
                 };
                 let micros = micros.min(100_000_000);
@@ -170,7 +204,9 @@ mod tests {
             assert_eq!(ranked.len(), packed.len() as u64);
             let mut sorted = packed.clone();
             sorted.sort_unstable();
+            assert_eq!(ranked.flat.is_empty(), round % 2 == 0);
             let mut by_buckets = ranked.clone();
+            by_buckets.flat.sort_unstable();
             for b in &mut by_buckets.buckets {
                 b.sort_unstable();
             }
@@ -212,5 +248,34 @@ mod tests {
         assert_eq!(at(61), (666_667, 1_000_000));
         assert_eq!(at(101), (1_000_000, 1_000_000));
         assert!(Ranked::default().roc().is_empty());
+    }
+
+    #[test]
+    fn past_flat_max_scores_go_into_buckets_and_rank_the_same() {
+        let mut ranked = Ranked::default();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut packed = Vec::new();
+        for i in 0..FLAT_MAX + 1_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Whole points and a few fractions: many ties.
+            let micros = (x % 101) as u32 * 1_000_000 + if i % 3 == 0 { 500_000 } else { 0 };
+            let p = micros.min(100_000_000) << 1 | u32::from(x >> 60 == 0);
+            ranked.push(p);
+            packed.push(p);
+            assert_eq!(ranked.buckets.is_empty(), i < FLAT_MAX, "score {i}");
+        }
+        assert!(ranked.flat.is_empty());
+        assert_eq!(ranked.len(), packed.len() as u64);
+        let flat = Ranked {
+            len: packed.len() as u64,
+            flat: packed,
+            ..Ranked::default()
+        };
+        assert_eq!(ranked.roc(), flat.roc());
+        let want = flat.auc().map(|a| (a.numerator, a.denominator));
+        assert!(want.is_some());
+        assert_eq!(ranked.auc().map(|a| (a.numerator, a.denominator)), want);
     }
 }
