@@ -352,6 +352,30 @@ proptest! {
             None => prop_assert_eq!(pairs, 0),
         }
     }
+
+    /// Clones of one tally (which share its outcomes) are tallies of
+    /// their own: each split of the scores, fed to a clone of an empty
+    /// tally, is the back-test of that split, and a clone of a fed tally
+    /// carries on from its scores.
+    #[test]
+    fn clones_of_a_tally_tally_on_their_own((scores, outcomes) in arbitrary_backtest(), split in 0usize..60) {
+        let base = Tally::new(&outcomes, 45);
+        let split = split.min(scores.len());
+        let (first, rest) = scores.split_at(split);
+        let (mut a, mut b) = (base.clone(), base.clone());
+        for s in first {
+            a.add(s);
+        }
+        let mut carried = a.clone();
+        for s in rest {
+            b.add(s);
+            carried.add(s);
+        }
+        prop_assert_eq!(a.finish(), Backtest::run(first, &outcomes, 45));
+        prop_assert_eq!(b.finish(), Backtest::run(rest, &outcomes, 45));
+        prop_assert_eq!(carried.finish(), Backtest::run(&scores, &outcomes, 45));
+        prop_assert_eq!(base.scores(), 0);
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@ use super::{Backtest, BandOutcomes, DatedOutcome, DatedScore, Outcome};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// A back-test that takes its scores one at a time, as they are read (a
 /// year of nightly results tables is hundreds of millions of scores), and
@@ -20,7 +21,9 @@ use std::collections::{HashMap, HashSet};
 /// and per churned account and per expansion what the money totals need.
 /// The tally keeps its own copy of the outcomes (by account), so that it
 /// may live on its own: in a service's state between requests, or be
-/// sent to another thread.
+/// sent to another thread. Its clones share that copy: a tally per
+/// segment or per CSM, each a clone of one made once with the outcomes,
+/// holds them once.
 ///
 /// # Examples
 ///
@@ -54,11 +57,8 @@ use std::collections::{HashMap, HashSet};
 #[derive(Clone, Debug)]
 pub struct Tally {
     horizon_days: u32,
-    /// Each account with outcomes: its number in `outcomes`.
-    accounts: HashMap<String, usize>,
-    /// Per account number: its outcomes' (date, outcome, index in the
-    /// outcomes given), by date.
-    outcomes: Vec<Vec<(NaiveDate, Outcome, usize)>>,
+    /// The outcomes by account, shared by the tally's clones.
+    outcomes: Arc<Outcomes>,
     bands: [BandOutcomes; 4],
     /// Per score: its millionths times two, plus one where churn followed
     /// (scores are at most 100,000,000 millionths: 28 bits), in 2 bytes.
@@ -70,6 +70,16 @@ pub struct Tally {
     /// Each expansion counted once per band and once overall.
     expansions_by_band: HashSet<(usize, usize)>,
     expansions: HashMap<usize, Decimal>,
+}
+
+/// The outcomes a tally matches its scores with, by account.
+#[derive(Debug)]
+struct Outcomes {
+    /// Each account with outcomes: its number in `by_account`.
+    accounts: HashMap<String, usize>,
+    /// Per account number: its outcomes' (date, outcome, index in the
+    /// outcomes given), by date.
+    by_account: Vec<Vec<(NaiveDate, Outcome, usize)>>,
 }
 
 impl Tally {
@@ -94,8 +104,10 @@ impl Tally {
         }
         Tally {
             horizon_days,
-            accounts,
-            outcomes: by_account,
+            outcomes: Arc::new(Outcomes {
+                accounts,
+                by_account,
+            }),
             bands: [BandOutcomes::default(); 4],
             ranked: Ranked::default(),
             churn_by_band: HashMap::new(),
@@ -112,8 +124,8 @@ impl Tally {
         let (mut churned, mut expanded) = (false, false);
         // The account's number: what the money totals are keyed by (an
         // account without outcomes has none).
-        let id = self.accounts.get(s.account.as_str()).copied();
-        if let Some(list) = id.and_then(|n| self.outcomes.get(n)) {
+        let id = self.outcomes.accounts.get(s.account.as_str()).copied();
+        if let Some(list) = id.and_then(|n| self.outcomes.by_account.get(n)) {
             let start = list.partition_point(|(d, _, _)| *d <= s.date);
             // A horizon past the calendar's end reaches every later outcome.
             let end = s
