@@ -17,8 +17,8 @@ use std::sync::Arc;
 /// then dropped: what is kept is 2 bytes a score (its score and whether
 /// churn followed, for the AUC, which ranks them all; 4 bytes each while
 /// there are fewer than 65,536, then in up to 3,052 buckets by their high
-/// bits), the band counts,
-/// and per churned account and per expansion what the money totals need.
+/// bits), the band counts, and per churned account and per expansion what
+/// the money totals need.
 /// The tally keeps its own copy of the outcomes (by account), so that it
 /// may live on its own: in a service's state between requests, or be
 /// sent to another thread. Its clones share that copy: a tally per

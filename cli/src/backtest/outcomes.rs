@@ -23,7 +23,7 @@ pub(crate) fn read_outcomes(path: &str) -> Result<(Vec<DatedOutcome>, u64), Stri
             let mut rejected = 0;
             healthscore_arrow::read_dated_outcomes(path.as_ref(), |file, n, row| {
                 let refused = row.and_then(|outcome| {
-                    let file = kept.file(&file.display().to_string(), "row");
+                    let file = kept.file(&file.to_string_lossy(), "row");
                     kept.keep((file, n), outcome)
                 });
                 if let Err(why) = refused {
