@@ -69,6 +69,34 @@ impl<'a> Batch<'a> {
         self.metrics.push((id, column));
     }
 
+    /// Makes room for `additional` more metric columns at once, so that a
+    /// caller building a batch per call (a service, a reader's slices)
+    /// does not grow the list a column at a time: one allocation, not
+    /// one per doubling.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use healthscore::batch::{Batch, Dates, Ids, MetricColumn, Mrr, Scorer};
+    /// use healthscore::Model;
+    ///
+    /// let model = Model::new(serde_json::from_str(healthscore::model::EXAMPLE_JSON)?)?;
+    /// let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    /// let mrr = Mrr::Scaled64 { values: &[120_000], scale: 2 };
+    /// let mut batch = Batch::new(Ids::Int(&[1]), mrr, &[80], Dates::One(day));
+    /// batch.reserve_metrics(model.metric_ids().count());
+    /// let values = [0.5];
+    /// for id in model.metric_ids() {
+    ///     batch.push_metric(id, MetricColumn::new(&values));
+    /// }
+    /// let scores = Scorer::new(&model).score(&batch)?;
+    /// assert_eq!(scores.coverage_micros(), [1_000_000]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reserve_metrics(&mut self, additional: usize) {
+        self.metrics.reserve(additional);
+    }
+
     /// Lifecycle stages, one per row (`None`: no stage).
     pub fn stages(mut self, stages: &'a [Option<&'a str>]) -> Self {
         self.stages = Some(stages);

@@ -20,10 +20,10 @@ use std::sync::Arc;
 /// made null; `None` when it has none (nothing copied). Only the
 /// validity of such a column is new: its offsets and bytes are shared.
 pub(crate) fn as_nulls(model: &Model, input: &RecordBatch) -> Result<Option<RecordBatch>, Error> {
-    let schema = input.schema();
+    let schema = input.schema_ref();
     let mut columns: Option<(Vec<arrow_schema::FieldRef>, Vec<ArrayRef>)> = None;
     for (at, (field, column)) in schema.fields().iter().zip(input.columns()).enumerate() {
-        if column.data_type() != &DataType::Utf8 || !reads(model, field.name()) {
+        if !matches!(column.data_type(), DataType::Utf8) || !reads(model, field.name()) {
             continue;
         }
         let text = column.as_string::<i32>();

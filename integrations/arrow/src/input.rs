@@ -243,7 +243,7 @@ pub(crate) fn own(model: &Model, layout: &Layout, input: &RecordBatch) -> Result
     }
     for (id, columns) in model.metric_ids().zip(&layout.metrics) {
         if let Some((_, array)) = columns.value.and_then(|at| column_at(input, at)) {
-            if array.data_type() != &DataType::Float64 {
+            if !matches!(array.data_type(), DataType::Float64) {
                 let flag = matches!(model.metric(id), Some((_, MetricKind::Flag)));
                 let values = to_f64(id, array.as_ref(), flag, &mut owned.problems)?;
                 owned.metrics.push((id.to_string(), values));
@@ -255,7 +255,7 @@ pub(crate) fn own(model: &Model, layout: &Layout, input: &RecordBatch) -> Result
         .iter()
         .filter_map(|at| column_at(input, *at))
     {
-        if array.data_type() == &DataType::Utf8 {
+        if matches!(array.data_type(), DataType::Utf8) {
             let name = field.name();
             let days = text_days(name, array.as_ref(), &mut owned.problems);
             owned.dates.push((name.clone(), days));
@@ -292,7 +292,7 @@ pub(crate) fn text<'a>(layout: &Layout, input: &'a RecordBatch) -> Result<Text<'
      -> Result<Option<Vec<Option<&'a str>>>, Error> {
         match column {
             None => Ok(None),
-            Some(a) if a.data_type() == &DataType::Utf8 => {
+            Some(a) if matches!(a.data_type(), DataType::Utf8) => {
                 Ok(Some(a.as_string::<i32>().iter().collect()))
             }
             Some(a) => Err(wrong(name, a.data_type(), "Utf8")),
@@ -369,7 +369,9 @@ pub(crate) fn batch<'a>(
         _ => Mrr::Decimal(&owned.mrr),
     };
     let employees = match column(layout, input, Convention::Employees)? {
-        a if a.data_type() == &DataType::UInt32 => a.as_primitive::<UInt32Type>().values().as_ref(),
+        a if matches!(a.data_type(), DataType::UInt32) => {
+            a.as_primitive::<UInt32Type>().values().as_ref()
+        }
         _ => owned.employees.as_slice(),
     };
     let as_of = match layout.get(input, Convention::AsOf) {
@@ -418,6 +420,7 @@ pub(crate) fn batch<'a>(
             batch.date(name, days, valid)
         };
     }
+    batch.reserve_metrics(layout.metrics.len());
     for (id, columns) in model.metric_ids().zip(&layout.metrics) {
         let Some((_, array)) = columns.value.and_then(|at| column_at(input, at)) else {
             continue; // the scorer names every missing metric
