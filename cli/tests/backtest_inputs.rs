@@ -128,14 +128,25 @@ fn score_records_are_back_tested_as_dated_scores() {
     assert_eq!(code, Some(3));
     assert_eq!(table, from_records);
     let n = records.len();
+    // One line for the month's second copy, row for row: from its first
+    // banded record to its last (the others were left out of both).
+    let banded_at: Vec<usize> = (0..n).filter(|&i| records[i]["band"].is_string()).collect();
+    let (first, last) = (banded_at[0], banded_at[banded_at.len() - 1]);
     assert!(
         said.contains(&format!(
-            "rejected {} line {}: account acct-0000000: a second score on 2026-11-01, the first at line 1 (the first is kept)",
+            "rejected {} lines {} to {}: {} second scores on 2026-11-01 (accounts {} to {}), the firsts at lines {} to {}, row for row (the firsts are kept)\n",
             twice.display(),
-            n + 1
+            n + 1 + first,
+            n + 1 + last,
+            banded_at.len(),
+            records[first]["id"].as_str().unwrap(),
+            records[last]["id"].as_str().unwrap(),
+            first + 1,
+            last + 1,
         )),
         "{said}"
     );
+    assert_eq!(said.matches("second score").count(), 1, "{said}");
     assert!(
         said.contains(&format!(
             "rejected {} line {}: account {}: the same outcome as line 1 (the first is kept)",

@@ -232,7 +232,7 @@ fn nightly_results_tables_back_test_as_their_records_do() {
 }
 
 #[test]
-fn a_night_given_twice_is_rejected_naming_where_each_score_was() {
+fn a_night_given_twice_is_rejected_in_one_line_naming_where_its_scores_were() {
     let nights = two_nights("bt-twice");
     let night = tmp("bt-twice.parquet");
     score_into(&nights[0], &night);
@@ -247,28 +247,44 @@ fn a_night_given_twice_is_rejected_naming_where_each_score_was() {
     ]);
     assert_eq!(code, Some(3), "{said}");
     let n = path(&night);
-    assert!(
-        said.starts_with(&format!(
-            "rejected {n} row 1: account acct-0000000: a second score on 2026-11-01, the first at {n} row 1 (the first is kept)\n"
-        )),
-        "{said}"
-    );
-    // Each banded row of the second copy.
+    // Each banded row of the second copy, in one line: the night's rows
+    // row for row (its unbanded rows were left out of both copies).
     let banded = table.split_whitespace().next().unwrap();
     assert!(
         table.starts_with(&format!("{banded} dated scores")),
         "{table}"
     );
-    assert_eq!(
-        said.matches("a second score on").count().to_string(),
-        banded
+    let (line, rest) = said.split_once('\n').unwrap();
+    assert!(
+        line.starts_with(&format!("rejected {n} rows 1 to ")),
+        "{said}"
     );
     assert!(
-        said.ends_with(&format!(
-            "{banded} rejected (see above); the table counts the rest\n"
+        line.contains(&format!(
+            ": {banded} second scores on 2026-11-01 (accounts acct-0000000 to "
         )),
         "{said}"
     );
+    let last = line
+        .split(": ")
+        .next()
+        .and_then(|r| r.rsplit(' ').next())
+        .unwrap();
+    assert!(
+        line.ends_with(&format!(
+            ", the firsts at {n} rows 1 to {last}, row for row (the firsts are kept)"
+        )),
+        "{said}"
+    );
+    // Then what was left out of both copies, and the count.
+    assert!(rest.starts_with("left out: "), "{said}");
+    assert!(
+        rest.ends_with(&format!(
+            "\n{banded} rejected (see above); the table counts the rest\n"
+        )),
+        "{said}"
+    );
+    assert_eq!(said.matches("second score").count(), 1, "{said}");
 }
 
 #[test]

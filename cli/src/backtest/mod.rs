@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 mod account_set;
 mod outcomes;
+mod runs;
 mod seen;
 pub(crate) use outcomes::read_outcomes;
 use seen::{Seen, Source};

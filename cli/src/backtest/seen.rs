@@ -12,6 +12,7 @@
 //! of its first, found by reading again the files that hold their dates.
 
 use super::account_set::Accounts;
+use super::runs::{runs, First, Second, RUN};
 use chrono::{Datelike, NaiveDate};
 use healthscore::backtest::DatedScore;
 use std::collections::{HashMap, HashSet};
@@ -266,31 +267,86 @@ impl Seen {
                 }
             });
         }
+        let seconds: Vec<Second> = self
+            .repeats
+            .iter()
+            .map(|r| Second {
+                file: r.file,
+                n: r.n,
+                day: day_of(r.key),
+                account: (r.key >> 32) as u32,
+                first: match first.get(&r.key).and_then(|(_, at)| *at) {
+                    Some((file, n)) => First::At(file, n),
+                    None => First::Unknown(self.not_found(r, &skipped)),
+                },
+            })
+            .collect();
         let ids = self.ids();
-        for r in &self.repeats {
-            let account = ids.get((r.key >> 32) as usize).copied().unwrap_or("?");
-            let date = NaiveDate::from_num_days_from_ce_opt(day_of(r.key))
-                .map_or_else(String::new, |d| d.to_string());
-            let was = match first.get(&r.key).and_then(|(_, at)| *at) {
-                Some(place) => format!("the first at {}", self.place(place)),
-                None => self.not_found(r, &skipped),
+        let account = |s: &Second| {
+            let id = ids.get(s.account as usize).copied().unwrap_or("?");
+            crate::terminal::printable(id).to_string()
+        };
+        for run in runs(&seconds) {
+            let (Some(one), Some(last)) = (run.first(), run.last()) else {
+                continue;
             };
-            let path = self
+            let date = NaiveDate::from_num_days_from_ce_opt(one.day)
+                .map_or_else(String::new, |d| d.to_string());
+            let (path, unit) = self
                 .files
-                .get(r.file as usize)
-                .map_or("", |f| f.path.as_str());
-            let unit = self.files.get(r.file as usize).map_or("row", |f| f.unit);
+                .get(one.file as usize)
+                .map_or(("", "row"), |f| (f.path.as_str(), f.unit));
+            if run.len() < RUN {
+                for s in run {
+                    let was = match &s.first {
+                        First::At(file, n) => format!("the first at {}", self.place((*file, *n))),
+                        First::Unknown(files) => unknown(files, false),
+                    };
+                    tell(format!(
+                        "rejected {path} {unit} {}: account {}: a second score on {date}, {was} (the first is kept)",
+                        s.n,
+                        account(s)
+                    ));
+                }
+                continue;
+            }
+            // A run: both ranges and its dates, in one line.
+            let days = run.iter().map(|s| s.day);
+            let (early, late) = (days.clone().min(), days.max());
+            let day = |d: Option<i32>| {
+                d.and_then(NaiveDate::from_num_days_from_ce_opt)
+                    .map_or_else(String::new, |d| d.to_string())
+            };
+            let on = if early == late {
+                format!("on {date}")
+            } else {
+                format!("on dates from {} to {}", day(early), day(late))
+            };
+            let firsts = match (&one.first, &last.first) {
+                (First::At(file, from), First::At(_, to)) => {
+                    format!(
+                        "the firsts at {}, row for row",
+                        self.places(*file, *from, *to)
+                    )
+                }
+                (First::Unknown(files), _) => unknown(files, true),
+                _ => String::new(),
+            };
             tell(format!(
-                "rejected {path} {unit} {}: account {}: a second score on {date}, {was} (the first is kept)",
-                r.n,
-                crate::terminal::printable(account)
+                "rejected {path} {unit}s {} to {}: {} second scores {on} (accounts {} to {}), {firsts} (the firsts are kept)",
+                one.n,
+                last.n,
+                run.len(),
+                account(one),
+                account(last)
             ));
         }
     }
 
     /// Where the first of `r` was, as far as is known without it: the
     /// files of its date, read before it, that were not read again
-    /// (`skipped`: a pipe, a file gone since).
+    /// (`skipped`: a pipe, a file gone since), listed; empty where there
+    /// are none (its file changed since it was read).
     fn not_found(&self, r: &Repeat, skipped: &HashSet<u32>) -> String {
         let mut files: Vec<String> = self
             .days
@@ -305,15 +361,8 @@ impl Seen {
             .map(|f| crate::terminal::printable(&f.path).to_string())
             .collect();
         files.dedup();
-        if files.is_empty() {
-            // Its file changed since it was read.
-            "the first read before it (not found again)".to_string()
-        } else {
-            format!(
-                "the first in {}, which could not be read again to say where",
-                crate::terminal::listed(&files)
-            )
-        }
+        // (None found: its file changed since it was read.)
+        crate::terminal::listed(&files)
     }
 
     /// Each account's id, by its number.
@@ -327,6 +376,16 @@ impl Seen {
         ids
     }
 
+    /// Places `from` to `to` of one file as a message names them: `lines
+    /// 3 to 9`, `nights/2026-11-01.parquet rows 5 to 9`.
+    fn places(&self, file: u32, from: u64, to: u64) -> String {
+        match self.files.get(file as usize) {
+            Some(f) if f.name.is_empty() => format!("{}s {from} to {to}", f.unit),
+            Some(f) => format!("{} {}s {from} to {to}", f.name, f.unit),
+            None => format!("#{from} to #{to}"),
+        }
+    }
+
     /// A place as a message names it: `line 3`, `nights/2026-11-01.parquet
     /// row 5`.
     fn place(&self, (file, n): Place) -> String {
@@ -335,6 +394,22 @@ impl Seen {
             Some(f) => format!("{} {} {n}", f.name, f.unit),
             None => format!("#{n}"),
         }
+    }
+}
+
+/// Where a first not found again was: in `files` (listed), which could
+/// not be read again, or nowhere known (`files` empty). `many`: a run's
+/// firsts.
+fn unknown(files: &str, many: bool) -> String {
+    let (firsts, them) = if many {
+        ("the firsts", "them")
+    } else {
+        ("the first", "it")
+    };
+    if files.is_empty() {
+        format!("{firsts} read before {them} (not found again)")
+    } else {
+        format!("{firsts} in {files}, which could not be read again to say where")
     }
 }
 
@@ -355,131 +430,5 @@ fn rereadable(path: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use healthscore::{Band, Points};
-
-    fn score(account: &str, day: u32) -> DatedScore {
-        DatedScore {
-            account: account.into(),
-            date: NaiveDate::from_ymd_opt(2026, 11, day).unwrap(),
-            score: Points::from_micros(50_000_000).unwrap(),
-            band: Band::Yellow,
-            mrr: rust_decimal::Decimal::ONE,
-        }
-    }
-
-    /// Reads `rows` (file path, number, score) as one source's content
-    /// into `seen`, as `read_scores` does: what was handed on.
-    fn read(seen: &mut Seen, source: &Source, rows: &[(&str, u64, DatedScore)]) -> Vec<String> {
-        seen.source(source.clone());
-        let mut kept = Vec::new();
-        for (path, n, s) in rows {
-            let name = source.lines.clone().unwrap_or_else(|| path.to_string());
-            let unit = if source.lines.is_some() {
-                "line"
-            } else {
-                "row"
-            };
-            let file = seen.file(&name, path, unit);
-            seen.keep(file, *n, s, &mut |s| kept.push(s.account.clone()))
-                .unwrap();
-        }
-        kept
-    }
-
-    #[test]
-    fn repeats_are_told_in_order_with_their_first_found_by_reading_again() {
-        let dir = std::env::temp_dir();
-        let (one, two) = (dir.display().to_string(), "a-dir-too".to_string());
-        let nights = Source {
-            path: one.clone(),
-            lines: None,
-        };
-        let lines = Source {
-            path: one.clone(),
-            lines: Some(String::new()),
-        };
-        let first = [
-            ("n1.parquet", 1, score("a", 1)),
-            ("n1.parquet", 2, score("b", 1)),
-            ("n2.parquet", 1, score("a", 2)),
-        ];
-        let second = [
-            (two.as_str(), 1, score("b", 1)),
-            (two.as_str(), 2, score("c", 1)),
-            (two.as_str(), 3, score("a", 2)),
-            (two.as_str(), 5, score("b", 1)),
-        ];
-        let mut seen = Seen::default();
-        assert_eq!(read(&mut seen, &nights, &first), ["a", "b", "a"]);
-        assert_eq!(read(&mut seen, &lines, &second), ["c"]);
-        assert_eq!((seen.kept(), seen.repeats()), (4, 3));
-        let mut read_again = Vec::new();
-        let mut told = Vec::new();
-        seen.tell_repeats(
-            &mut |source, found| {
-                read_again.push(source.lines.is_some());
-                let rows: &[_] = if source.lines.is_some() {
-                    &second
-                } else {
-                    &first
-                };
-                for (path, n, s) in rows {
-                    found(path, *n, s);
-                }
-            },
-            &mut |m| told.push(m),
-        );
-        // Each source once, the first source only: it holds every first.
-        assert_eq!(read_again, [false]);
-        assert_eq!(
-            told,
-            [
-                "rejected a-dir-too line 1: account b: a second score on 2026-11-01, the first at n1.parquet row 2 (the first is kept)",
-                "rejected a-dir-too line 3: account a: a second score on 2026-11-02, the first at n2.parquet row 1 (the first is kept)",
-                "rejected a-dir-too line 5: account b: a second score on 2026-11-01, the first at n1.parquet row 2 (the first is kept)",
-            ]
-        );
-    }
-
-    #[test]
-    fn a_repeat_whose_first_cannot_be_read_again_says_so() {
-        // A lone file of lines (named by its numbers alone), then one
-        // that is gone (or a pipe: not read twice).
-        let here = Source {
-            path: std::env::temp_dir().display().to_string(),
-            lines: Some(String::new()),
-        };
-        let gone = Source {
-            path: "/no/such/healthscore/file.jsonl".into(),
-            lines: Some(String::new()),
-        };
-        let mut seen = Seen::default();
-        read(
-            &mut seen,
-            &here,
-            &[("x", 1, score("a", 1)), ("x", 4, score("a", 1))],
-        );
-        read(&mut seen, &gone, &[("y", 1, score("b", 1))]);
-        read(&mut seen, &here, &[("z", 2, score("b", 1))]);
-        let mut told = Vec::new();
-        seen.tell_repeats(
-            &mut |source, found| {
-                assert_eq!(source.path, here.path, "only what can be read again");
-                found("x", 1, &score("a", 1));
-                found("x", 4, &score("a", 1));
-                // b's second: not its own first.
-                found("z", 2, &score("b", 1));
-            },
-            &mut |m| told.push(m),
-        );
-        assert_eq!(
-            told,
-            [
-                "rejected x line 4: account a: a second score on 2026-11-01, the first at line 1 (the first is kept)",
-                "rejected z line 2: account b: a second score on 2026-11-01, the first in y, which could not be read again to say where (the first is kept)",
-            ]
-        );
-    }
-}
+#[path = "seen_tests.rs"]
+mod tests;
