@@ -34,26 +34,78 @@ pub(super) struct Second {
 /// Runs shorter than this are told a line a score, as they read best.
 pub(super) const RUN: usize = 4;
 
-/// `seconds` (in the order read) cut into runs: each a maximal stretch
-/// of one file's second scores, each on a later row than the one before,
-/// whose firsts are as many rows apart in one file (a copy of a file,
-/// row for row: rows left out of both, such as scores without a band,
-/// leave the same gaps), or were not found for the same reason. Its
-/// dates may differ (a history of many dates given twice is one run).
-pub(super) fn runs(seconds: &[Second]) -> impl Iterator<Item = &[Second]> {
-    seconds.chunk_by(|a, b| {
-        let Some(step) = b.n.checked_sub(a.n).filter(|s| *s > 0) else {
-            return false;
-        };
-        a.file == b.file
-            && match (&a.first, &b.first) {
-                (First::At(fa, na), First::At(fb, nb)) => {
-                    fa == fb && nb.checked_sub(*na) == Some(step)
+/// A run of second scores, as it is told: its ends, its length and its
+/// dates, and its scores themselves while it is shorter than [`RUN`]
+/// (a run of a million holds two).
+pub(super) struct Run {
+    /// Its first and last second scores.
+    pub(super) one: Second,
+    pub(super) last: Second,
+    pub(super) len: u64,
+    /// Its earliest and latest dates.
+    pub(super) days: (i32, i32),
+    /// Its scores, while it has fewer than [`RUN`]; else empty.
+    pub(super) few: Vec<Second>,
+}
+
+impl Run {
+    fn new(s: Second) -> Run {
+        Run {
+            one: s.clone(),
+            days: (s.day, s.day),
+            few: vec![s.clone()],
+            last: s,
+            len: 1,
+        }
+    }
+
+    fn push(&mut self, s: Second) {
+        self.len += 1;
+        self.days = (self.days.0.min(s.day), self.days.1.max(s.day));
+        if self.len < RUN as u64 {
+            self.few.push(s.clone());
+        } else if !self.few.is_empty() {
+            self.few = Vec::new();
+        }
+        self.last = s;
+    }
+}
+
+/// `seconds` (in the order read) cut into runs, each handed to `f` as
+/// it ends: each a maximal stretch of one file's second scores, each on
+/// a later row than the one before, whose firsts are as many rows apart
+/// in one file (a copy of a file, row for row: rows left out of both,
+/// such as scores without a band, leave the same gaps), or were not
+/// found for the same reason. Its dates may differ (a history of many
+/// dates given twice is one run). One run is held at a time.
+pub(super) fn each_run(seconds: impl IntoIterator<Item = Second>, mut f: impl FnMut(Run)) {
+    let mut open: Option<Run> = None;
+    for s in seconds {
+        match &mut open {
+            Some(run) if follows(&run.last, &s) => run.push(s),
+            _ => {
+                if let Some(run) = open.replace(Run::new(s)) {
+                    f(run);
                 }
-                (First::Unknown(wa), First::Unknown(wb)) => wa == wb,
-                _ => false,
             }
-    })
+        }
+    }
+    if let Some(run) = open {
+        f(run);
+    }
+}
+
+/// Whether `b` goes on the run `a` ends.
+fn follows(a: &Second, b: &Second) -> bool {
+    let Some(step) = b.n.checked_sub(a.n).filter(|s| *s > 0) else {
+        return false;
+    };
+    a.file == b.file
+        && match (&a.first, &b.first) {
+            (First::At(fa, na), First::At(fb, nb)) => fa == fb && nb.checked_sub(*na) == Some(step),
+            (First::Unknown(wa), First::Unknown(wb)) => wa == wb,
+            _ => false,
+        }
 }
 
 #[cfg(test)]
@@ -70,8 +122,26 @@ mod tests {
         }
     }
 
-    fn lengths(seconds: &[Second]) -> Vec<usize> {
-        runs(seconds).map(<[Second]>::len).collect()
+    /// Each run's length, checking what it holds on the way.
+    fn lengths(seconds: &[Second]) -> Vec<u64> {
+        let mut lengths = Vec::new();
+        let mut at = 0;
+        each_run(seconds.iter().cloned(), |run| {
+            let len = run.len as usize;
+            let held = &seconds[at..at + len];
+            assert_eq!((&run.one, &run.last), (&held[0], &held[len - 1]));
+            let days = held.iter().map(|s| s.day);
+            assert_eq!(run.days, (days.clone().min().unwrap(), days.max().unwrap()));
+            if len < RUN {
+                assert_eq!(run.few, held);
+            } else {
+                assert!(run.few.is_empty());
+            }
+            at += len;
+            lengths.push(run.len);
+        });
+        assert_eq!(at, seconds.len());
+        lengths
     }
 
     #[test]
@@ -118,6 +188,6 @@ mod tests {
             second(3, 0, 8, at(2, 0)),
         ];
         assert_eq!(lengths(&seconds), [2, 1, 3, 1, 1, 2, 1, 1, 2, 1]);
-        assert_eq!(runs(&[]).count(), 0);
+        assert!(lengths(&[]).is_empty());
     }
 }

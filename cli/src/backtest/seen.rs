@@ -12,7 +12,7 @@
 //! of its first, found by reading again the files that hold their dates.
 
 use super::account_set::Accounts;
-use super::runs::{runs, First, Second, RUN};
+use super::runs::{each_run, First, Second};
 use chrono::{Datelike, NaiveDate};
 use healthscore::backtest::DatedScore;
 use std::collections::{HashMap, HashSet};
@@ -267,62 +267,50 @@ impl Seen {
                 }
             });
         }
-        let seconds: Vec<Second> = self
-            .repeats
-            .iter()
-            .map(|r| Second {
-                file: r.file,
-                n: r.n,
-                day: day_of(r.key),
-                account: (r.key >> 32) as u32,
-                first: match first.get(&r.key).and_then(|(_, at)| *at) {
-                    Some((file, n)) => First::At(file, n),
-                    None => First::Unknown(self.not_found(r, &skipped)),
-                },
-            })
-            .collect();
+        let seconds = self.repeats.iter().map(|r| Second {
+            file: r.file,
+            n: r.n,
+            day: day_of(r.key),
+            account: (r.key >> 32) as u32,
+            first: match first.get(&r.key).and_then(|(_, at)| *at) {
+                Some((file, n)) => First::At(file, n),
+                None => First::Unknown(self.not_found(r, &skipped)),
+            },
+        });
         let ids = self.ids();
         let account = |s: &Second| {
             let id = ids.get(s.account as usize).copied().unwrap_or("?");
             crate::terminal::printable(id).to_string()
         };
-        for run in runs(&seconds) {
-            let (Some(one), Some(last)) = (run.first(), run.last()) else {
-                continue;
-            };
-            let date = NaiveDate::from_num_days_from_ce_opt(one.day)
-                .map_or_else(String::new, |d| d.to_string());
+        let day = |d: i32| {
+            NaiveDate::from_num_days_from_ce_opt(d).map_or_else(String::new, |d| d.to_string())
+        };
+        each_run(seconds, |run| {
             let (path, unit) = self
                 .files
-                .get(one.file as usize)
+                .get(run.one.file as usize)
                 .map_or(("", "row"), |f| (f.path.as_str(), f.unit));
-            if run.len() < RUN {
-                for s in run {
-                    let was = match &s.first {
-                        First::At(file, n) => format!("the first at {}", self.place((*file, *n))),
-                        First::Unknown(files) => unknown(files, false),
-                    };
-                    tell(format!(
-                        "rejected {path} {unit} {}: account {}: a second score on {date}, {was} (the first is kept)",
-                        s.n,
-                        account(s)
-                    ));
-                }
-                continue;
+            for s in &run.few {
+                let was = match &s.first {
+                    First::At(file, n) => format!("the first at {}", self.place((*file, *n))),
+                    First::Unknown(files) => unknown(files, false),
+                };
+                tell(format!(
+                    "rejected {path} {unit} {}: account {}: a second score on {}, {was} (the first is kept)",
+                    s.n,
+                    account(s),
+                    day(s.day)
+                ));
+            }
+            if !run.few.is_empty() {
+                return;
             }
             // A run: both ranges and its dates, in one line.
-            let days = run.iter().map(|s| s.day);
-            let (early, late) = (days.clone().min(), days.max());
-            let day = |d: Option<i32>| {
-                d.and_then(NaiveDate::from_num_days_from_ce_opt)
-                    .map_or_else(String::new, |d| d.to_string())
+            let on = match run.days {
+                (early, late) if early == late => format!("on {}", day(early)),
+                (early, late) => format!("on dates from {} to {}", day(early), day(late)),
             };
-            let on = if early == late {
-                format!("on {date}")
-            } else {
-                format!("on dates from {} to {}", day(early), day(late))
-            };
-            let firsts = match (&one.first, &last.first) {
+            let firsts = match (&run.one.first, &run.last.first) {
                 (First::At(file, from), First::At(_, to)) => {
                     format!(
                         "the firsts at {}, row for row",
@@ -334,13 +322,13 @@ impl Seen {
             };
             tell(format!(
                 "rejected {path} {unit}s {} to {}: {} second scores {on} (accounts {} to {}), {firsts} (the firsts are kept)",
-                one.n,
-                last.n,
-                run.len(),
-                account(one),
-                account(last)
+                run.one.n,
+                run.last.n,
+                run.len,
+                account(&run.one),
+                account(&run.last)
             ));
-        }
+        });
     }
 
     /// Where the first of `r` was, as far as is known without it: the
