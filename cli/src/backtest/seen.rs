@@ -320,13 +320,15 @@ impl Seen {
                 (First::Unknown(files), _) => unknown(files, true),
                 _ => String::new(),
             };
+            let accounts = match (account(&run.one), account(&run.last)) {
+                (one, last) if one == last => format!("account {one}"),
+                (one, last) => format!("accounts {one} to {last}"),
+            };
             tell(format!(
-                "rejected {path} {unit}s {} to {}: {} second scores {on} (accounts {} to {}), {firsts} (the firsts are kept)",
+                "rejected {path} {unit}s {} to {}: {} second scores {on} ({accounts}), {firsts} (the firsts are kept)",
                 run.one.n,
                 run.last.n,
                 run.len,
-                account(&run.one),
-                account(&run.last)
             ));
         });
     }

@@ -107,11 +107,20 @@ fn a_night_given_twice_is_told_in_one_line() {
         .chain([
             ("n1-copy.csv", 9, score("a", 2)),
             ("n1-copy.csv", 10, score("a", 2)),
+            // One account's history, given twice.
+            ("n1-copy.csv", 11, score("f", 3)),
+            ("n1-copy.csv", 12, score("f", 4)),
+            ("n1-copy.csv", 13, score("f", 5)),
+            ("n1-copy.csv", 14, score("f", 6)),
+            ("n1-copy.csv", 15, score("f", 3)),
+            ("n1-copy.csv", 16, score("f", 4)),
+            ("n1-copy.csv", 17, score("f", 5)),
+            ("n1-copy.csv", 18, score("f", 6)),
         ])
         .collect();
     let mut seen = Seen::default();
     read(&mut seen, &here, &night);
-    assert_eq!(read(&mut seen, &here, &again), ["a"]);
+    assert_eq!(read(&mut seen, &here, &again), ["a", "f", "f", "f", "f"]);
     let mut told = Vec::new();
     seen.tell_repeats(
         &mut |_, found| {
@@ -126,6 +135,7 @@ fn a_night_given_twice_is_told_in_one_line() {
         [
             "rejected n1-copy.csv rows 2 to 6: 5 second scores on 2026-11-01 (accounts a to e), the firsts at n1.csv rows 1 to 5, row for row (the firsts are kept)",
             "rejected n1-copy.csv row 10: account a: a second score on 2026-11-02, the first at n1-copy.csv row 9 (the first is kept)",
+            "rejected n1-copy.csv rows 15 to 18: 4 second scores on dates from 2026-11-03 to 2026-11-06 (account f), the firsts at n1-copy.csv rows 11 to 14, row for row (the firsts are kept)",
         ]
     );
 }
