@@ -21,6 +21,7 @@
 //! against the batch path's. Then, per call size, the time to write the
 //! results' 108 bytes a row and nothing else: what the machine's caches
 //! and memory take for the format's bytes, against the 15% budget.
+//! Then what a call costs besides its rows: 16-row calls, µs a call.
 //! Criterion's groups time the same three, in one call of all rows.
 
 #[path = "../../../examples/support/v0m.rs"]
@@ -283,6 +284,65 @@ fn benches(c: &mut Criterion) {
             arrow_ns[s][0] - same_ns[s][0],
         );
     }
+
+    // What a call costs besides its rows: 16-row calls over the first
+    // 16,384 accounts, again and again (in cache, as a service's small
+    // requests are), the batch path on the same buffers (its batches
+    // built before the clock starts) and the Arrow path, in interleaved
+    // rounds: µs per call, min / median.
+    let small = 16;
+    let slices: Vec<RecordBatch> = (0..n.min(16_384))
+        .step_by(small)
+        .map(|start| rb.slice(start, small.min(n - start)))
+        .collect();
+    let small_batches: Vec<Batch<'_>> = slices.iter().map(same_columns).collect();
+    let (mut batch_us, mut arrow_us) = (Vec::new(), Vec::new());
+    let passes = 20;
+    let calls = (passes * slices.len()) as f64;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for _ in 0..passes {
+            for part in &small_batches {
+                scorer.score_into(part, &mut out).expect("fits");
+                std::hint::black_box(&out);
+            }
+        }
+        batch_us.push(t.elapsed().as_secs_f64() * 1e6 / calls);
+        let t = Instant::now();
+        for _ in 0..passes {
+            for part in &slices {
+                let r = score_batch_into(&scorer, part, &options, &mut reused).expect("fits");
+                std::hint::black_box(&r);
+            }
+        }
+        arrow_us.push(t.elapsed().as_secs_f64() * 1e6 / calls);
+    }
+    // Both paths band the small calls' accounts alike.
+    let (mut by_batch, mut by_arrow) = ([0u64; 5], [0u64; 5]);
+    for (part, slice) in small_batches.iter().zip(&slices) {
+        scorer.score_into(part, &mut out).expect("fits");
+        let r = score_batch_into(&scorer, slice, &options, &mut reused).expect("fits");
+        for (t, x) in by_batch.iter_mut().zip(batch_counts(&out)) {
+            *t += x;
+        }
+        for (t, x) in by_arrow.iter_mut().zip(arrow_counts(&r)) {
+            *t += x;
+        }
+    }
+    assert_eq!(by_batch, by_arrow, "{small}-row calls");
+    batch_us.sort_by(f64::total_cmp);
+    arrow_us.sort_by(f64::total_cmp);
+    println!(
+        "\n{small}-row calls (what a call costs besides its rows), µs per call (min / median):"
+    );
+    println!(
+        "  batch path on Arrow's buffers {:.2} / {:.2}, Arrow path {:.2} / {:.2}: the Arrow path adds {:.2} (min over min)",
+        batch_us[0],
+        batch_us[rounds / 2],
+        arrow_us[0],
+        arrow_us[rounds / 2],
+        arrow_us[0] - batch_us[0],
+    );
 
     let mut group = c.benchmark_group("v0m_arrow");
     group.throughput(Throughput::Elements(n as u64));
