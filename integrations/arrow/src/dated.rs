@@ -6,7 +6,7 @@ use crate::dated_cells as cells;
 use crate::files::{open_file, Format};
 use crate::Error;
 use arrow_array::cast::AsArray;
-use arrow_array::types::Date32Type;
+use arrow_array::types::{Date32Type, Decimal128Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Schema};
 use chrono::NaiveDate;
@@ -395,18 +395,63 @@ impl Table {
 
     /// Column `c`'s row `i` as money that is not negative.
     fn money(&self, c: usize, i: usize, missing: &str) -> Result<Decimal, String> {
-        let t = self
-            .text(c, i)
-            .ok_or_else(|| format!("mrr: missing{missing}"))?;
-        cells::money(t)
+        match self.number(c, i) {
+            Number::Value(d) => cells::money_of(d),
+            Number::Text(t) => cells::money(&t),
+            Number::Missing => Err(format!("mrr: missing{missing}")),
+        }
+    }
+
+    /// Column `c`'s row `i` as a score.
+    fn score(&self, c: usize, i: usize) -> Result<healthscore::Points, String> {
+        match self.number(c, i) {
+            Number::Value(d) => cells::score_of(d),
+            Number::Text(t) => cells::score(&t),
+            Number::Missing => Err("score: missing".into()),
+        }
+    }
+
+    /// Column `c`'s row `i` as a number: a decimal column's value as it
+    /// is (not written out and parsed back), else its text. A value a
+    /// `Decimal` cannot hold is given as Arrow writes it, and read as
+    /// such text is.
+    fn number(&self, c: usize, i: usize) -> Number<'_> {
+        let Some(decimals) = self
+            .columns
+            .get(c)
+            .and_then(Option::as_ref)
+            .and_then(|a| a.as_primitive_opt::<Decimal128Type>())
+        else {
+            return self
+                .text(c, i)
+                .map_or(Number::Missing, |t| Number::Text(t.into()));
+        };
+        if decimals.is_null(i) {
+            return Number::Missing;
+        }
+        let scale = u32::try_from(decimals.scale()).ok();
+        match scale.and_then(|s| Decimal::try_from_i128_with_scale(decimals.value(i), s).ok()) {
+            Some(d) => Number::Value(d),
+            None => Number::Text(decimals.value_as_string(i).into()),
+        }
     }
 }
 
-/// `array` (column `name`) as read: dates as `Date32` (or text), the
-/// rest as text.
+/// A number's cell ([`Table::number`]).
+enum Number<'a> {
+    Missing,
+    Text(std::borrow::Cow<'a, str>),
+    Value(Decimal),
+}
+
+/// `array` (column `name`) as read: dates as `Date32` (or text), a
+/// score's or MRR's `Decimal128` column as it is, the rest as text.
 fn read_as(array: &ArrayRef, name: &str, date: bool) -> Result<ArrayRef, Error> {
     let to = match array.data_type() {
         DataType::Date32 if date => return Ok(array.clone()),
+        DataType::Decimal128(_, scale) if *scale >= 0 && matches!(name, "score" | "mrr") => {
+            return Ok(array.clone())
+        }
         DataType::Null => return Ok(arrow_array::new_null_array(&DataType::Utf8, array.len())),
         DataType::Float16 | DataType::Float32 | DataType::Float64 if name == "mrr" => {
             return Err(Error::column(
@@ -464,7 +509,7 @@ fn score_row(table: &Table, i: usize) -> DatedRow {
         let band = cells::band(band)?;
         let account = table.text(0, i).ok_or("id: missing")?.to_string();
         let date = table.date(1, i, "as_of")?;
-        let score = cells::score(table.text(2, i).ok_or("score: missing")?)?;
+        let score = table.score(2, i)?;
         let mrr = table.money(4, i, "")?;
         Ok(DatedScore {
             account,

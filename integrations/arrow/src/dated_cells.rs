@@ -28,11 +28,17 @@ pub(crate) fn date(t: &str, name: &str) -> Result<NaiveDate, String> {
 /// MRR written as a decimal (`1200.50`), not negative.
 pub(crate) fn money(t: &str) -> Result<Decimal, String> {
     match Decimal::from_str(t) {
-        Ok(d) if d.is_sign_negative() && !d.is_zero() => {
-            Err(format!("mrr: {d} is negative: MRR is never below zero"))
-        }
-        Ok(d) => Ok(d),
+        Ok(d) => money_of(d),
         Err(e) => Err(format!("mrr: {t:?} is not a decimal number ({e})")),
+    }
+}
+
+/// MRR read as a decimal value (a table's decimal column), not negative.
+pub(crate) fn money_of(d: Decimal) -> Result<Decimal, String> {
+    if d.is_sign_negative() && !d.is_zero() {
+        Err(format!("mrr: {d} is negative: MRR is never below zero"))
+    } else {
+        Ok(d)
     }
 }
 
@@ -42,7 +48,13 @@ pub(crate) fn score(t: &str) -> Result<Points, String> {
     Decimal::from_str(t)
         .or_else(|_| Decimal::from_scientific(t))
         .map_err(|e| format!("score: {t:?} is not a number ({e})"))
-        .and_then(|d| Points::from_decimal(d).map_err(|e| format!("score: {e}")))
+        .and_then(score_of)
+}
+
+/// A score read as a decimal value (a table's decimal column), 0 to 100
+/// with at most six decimals.
+pub(crate) fn score_of(d: Decimal) -> Result<Points, String> {
+    Points::from_decimal(d).map_err(|e| format!("score: {e}"))
 }
 
 /// A band's name, in any case.
