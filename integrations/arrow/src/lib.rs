@@ -172,6 +172,7 @@ mod dated;
 mod dated_cells;
 mod dated_files;
 mod dated_json;
+mod dated_table;
 mod decimal;
 mod destination;
 mod files;

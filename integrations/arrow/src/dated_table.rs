@@ -1,0 +1,205 @@
+//! A record batch of dated scores or outcomes as the back-test reads it:
+//! its wanted columns found by name, dates as days, a score's or MRR's
+//! decimal column as its values, the rest as text.
+
+use crate::dated::Wanted;
+use crate::dated_cells as cells;
+use crate::Error;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Decimal128Type};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::DataType;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+/// A record batch's wanted columns, in their order (`None`: an optional
+/// one the table does not have); text where they are not dates.
+pub(crate) struct Table {
+    columns: Vec<Option<ArrayRef>>,
+    /// Cells of date columns past the years a date holds (column, row),
+    /// and why.
+    far: std::collections::HashMap<(usize, usize), String>,
+    /// The current row's CSV line when it was ragged: why.
+    pub(crate) ragged: Option<String>,
+}
+
+impl Table {
+    pub(crate) fn of(batch: &RecordBatch, wanted: &[Wanted]) -> Result<Table, Error> {
+        let schema = batch.schema();
+        let names: Vec<&str> = wanted
+            .iter()
+            .filter(|w| w.required)
+            .map(|w| w.names[0])
+            .collect();
+        let mut columns = Vec::with_capacity(wanted.len());
+        let mut far = std::collections::HashMap::new();
+        for w in wanted {
+            let Some(at) = w.names.iter().find_map(|n| schema.index_of(n).ok()) else {
+                if !w.required {
+                    columns.push(None);
+                    continue;
+                }
+                let also = if w.names[0] == w.names[1] {
+                    String::new()
+                } else {
+                    format!(" (nor {})", w.names[1])
+                };
+                return Err(Error::column(
+                    w.names[0],
+                    format!(
+                        "not there{also}: the table's columns are {}",
+                        names.join(", ")
+                    ),
+                ));
+            };
+            let (array, name) = (batch.column(at), schema.field(at).name());
+            let days = w.date.then(|| crate::cast::days_of(name, array)).flatten();
+            match days {
+                Some(read) => {
+                    let (days, far_rows) = read?;
+                    let c = columns.len();
+                    far.extend(far_rows.into_iter().map(|(row, why)| ((c, row), why)));
+                    columns.push(Some(days));
+                }
+                None => columns.push(Some(read_as(array, name, w.date)?)),
+            }
+        }
+        Ok(Table {
+            columns,
+            far,
+            ragged: None,
+        })
+    }
+
+    /// Column `c`'s row `i` as trimmed text; `None` for a null, a blank
+    /// cell or a column the table does not have.
+    pub(crate) fn text(&self, c: usize, i: usize) -> Option<&str> {
+        let s = self.columns.get(c)?.as_ref()?.as_string_opt::<i32>()?;
+        s.is_valid(i)
+            .then(|| s.value(i).trim())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// Column `c`'s row `i` as a date (`name` in messages).
+    pub(crate) fn date(&self, c: usize, i: usize, name: &str) -> Result<NaiveDate, String> {
+        let missing = || format!("{name}: missing");
+        if let Some(why) = self.far.get(&(c, i)) {
+            return Err(why.clone());
+        }
+        let column = self
+            .columns
+            .get(c)
+            .and_then(Option::as_ref)
+            .ok_or_else(missing)?;
+        let date = match column.as_primitive_opt::<Date32Type>() {
+            Some(days) if days.is_valid(i) => days.value_as_date(i).ok_or_else(|| {
+                format!(
+                    "{name}: day {} from 1970-01-01 is outside the years 1 to 9999",
+                    days.value(i)
+                )
+            })?,
+            Some(_) => return Err(missing()),
+            None => return cells::date(self.text(c, i).ok_or_else(missing)?, name),
+        };
+        cells::in_years(date, name)
+    }
+
+    /// Column `c`'s row `i` as money that is not negative.
+    pub(crate) fn money(&self, c: usize, i: usize, missing: &str) -> Result<Decimal, String> {
+        match self.number(c, i) {
+            Number::Value(d) => cells::money_of(d),
+            Number::Text(t) => cells::money(&t),
+            Number::Missing => Err(format!("mrr: missing{missing}")),
+        }
+    }
+
+    /// Column `c`'s row `i` as a score.
+    pub(crate) fn score(&self, c: usize, i: usize) -> Result<healthscore::Points, String> {
+        match self.number(c, i) {
+            Number::Value(d) => cells::score_of(d),
+            Number::Text(t) => cells::score(&t),
+            Number::Missing => Err("score: missing".into()),
+        }
+    }
+
+    /// Column `c`'s row `i` as a number: a decimal column's value as it
+    /// is (not written out and parsed back), else its text. A value a
+    /// `Decimal` cannot hold is given as Arrow writes it, and read as
+    /// such text is.
+    fn number(&self, c: usize, i: usize) -> Number<'_> {
+        let Some(decimals) = self
+            .columns
+            .get(c)
+            .and_then(Option::as_ref)
+            .and_then(|a| a.as_primitive_opt::<Decimal128Type>())
+        else {
+            return self
+                .text(c, i)
+                .map_or(Number::Missing, |t| Number::Text(t.into()));
+        };
+        if decimals.is_null(i) {
+            return Number::Missing;
+        }
+        let scale = u32::try_from(decimals.scale()).ok();
+        match scale.and_then(|s| Decimal::try_from_i128_with_scale(decimals.value(i), s).ok()) {
+            Some(d) => Number::Value(d),
+            None => Number::Text(decimals.value_as_string(i).into()),
+        }
+    }
+}
+
+/// A number's cell ([`Table::number`]).
+enum Number<'a> {
+    Missing,
+    Text(std::borrow::Cow<'a, str>),
+    Value(Decimal),
+}
+
+/// `array` (column `name`) as read: dates as `Date32` (or text), a
+/// score's or MRR's `Decimal128` column as it is, the rest as text.
+fn read_as(array: &ArrayRef, name: &str, date: bool) -> Result<ArrayRef, Error> {
+    let to = match array.data_type() {
+        DataType::Date32 if date => return Ok(array.clone()),
+        DataType::Decimal128(_, scale) if *scale >= 0 && matches!(name, "score" | "mrr") => {
+            return Ok(array.clone())
+        }
+        DataType::Null => return Ok(arrow_array::new_null_array(&DataType::Utf8, array.len())),
+        DataType::Float16 | DataType::Float32 | DataType::Float64 if name == "mrr" => {
+            return Err(Error::column(
+                name,
+                "a float: money is never a float (a decimal, an integer or decimal text)",
+            ))
+        }
+        DataType::Utf8
+        | DataType::LargeUtf8
+        | DataType::Utf8View
+        | DataType::Dictionary(..)
+        | DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64
+        | DataType::Float16
+        | DataType::Float32
+        | DataType::Float64
+        | DataType::Decimal32(..)
+        | DataType::Decimal64(..)
+        | DataType::Decimal128(..)
+        | DataType::Decimal256(..) => DataType::Utf8,
+        other => {
+            let read = if date {
+                "dates, text or numbers"
+            } else {
+                "text or numbers"
+            };
+            return Err(Error::column(
+                name,
+                format!("{other} is not read here ({read})"),
+            ));
+        }
+    };
+    Ok(arrow_cast::cast(array, &to)?)
+}
