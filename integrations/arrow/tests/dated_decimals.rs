@@ -3,12 +3,8 @@
 //! writes for it would read: the same scores, the same rejections, the
 //! same messages, for values a `Decimal` holds and for those it cannot.
 
-#[path = "../../../examples/support/v0m.rs"]
-#[allow(dead_code)]
-mod v0m;
-#[path = "support/v0m_arrow.rs"]
-#[allow(dead_code)]
-mod v0m_arrow;
+#[path = "support/columns.rs"]
+mod columns;
 
 use arrow_array::{ArrayRef, Date32Array, Decimal128Array, RecordBatch, StringArray};
 use arrow_schema::DataType;
@@ -25,25 +21,25 @@ fn decimals(values: Vec<Option<i128>>, precision: u8, scale: i8) -> ArrayRef {
 
 /// `batch` with its decimal columns as the text Arrow writes for them.
 fn as_text(batch: &RecordBatch) -> RecordBatch {
-    let columns: Vec<(String, ArrayRef)> = batch
-        .schema()
+    let schema = batch.schema();
+    let text: Vec<(&str, ArrayRef)> = schema
         .fields()
         .iter()
         .zip(batch.columns())
+        .filter(|(_, c)| matches!(c.data_type(), DataType::Decimal128(..)))
         .map(|(f, c)| {
-            let c = match c.data_type() {
-                DataType::Decimal128(..) => arrow_cast::cast(c, &DataType::Utf8).unwrap(),
-                _ => c.clone(),
-            };
-            (f.name().clone(), c)
+            (
+                f.name().as_str(),
+                arrow_cast::cast(c, &DataType::Utf8).unwrap(),
+            )
         })
         .collect();
-    RecordBatch::try_from_iter(columns).unwrap()
+    columns::with_columns(batch, &text)
 }
 
 fn scores_of(dir: &std::path::Path, name: &str, batch: &RecordBatch) -> Vec<(u64, DatedRow)> {
     let path = dir.join(name);
-    v0m_arrow::write_parquet(&path, batch, 1024);
+    columns::write_parquet(&path, batch);
     let mut rows = Vec::new();
     read_dated_scores(&path, |_, n, row| rows.push((n, row))).unwrap();
     rows
@@ -190,7 +186,7 @@ fn an_expansion_s_decimal_mrr_reads_as_its_text_does() {
     .unwrap();
     let read = |name: &str, batch: &RecordBatch| {
         let path = tmp.path().join(name);
-        v0m_arrow::write_parquet(&path, batch, 1024);
+        columns::write_parquet(&path, batch);
         let mut rows = Vec::new();
         read_dated_outcomes(&path, |_, n, row| rows.push((n, row))).unwrap();
         rows
