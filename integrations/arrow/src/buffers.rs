@@ -294,21 +294,32 @@ impl ScoreBuffers {
 
     /// The first `rows` of `values` as column `slot`'s buffer; the whole
     /// of it remembered for the next call.
+    ///
+    /// Each reference count taken or given back here is an atomic
+    /// instruction, which waits for the results' stores still in flight
+    /// (in a small call, most of the cost of building its arrays): a
+    /// buffer of exactly `rows` values is handed out whole, without a
+    /// slice's count and its drop.
     fn keep<T: ArrowNativeType>(
         &mut self,
         slot: usize,
         values: Vec<T>,
         rows: usize,
     ) -> ScalarBuffer<T> {
+        let exact = values.len() == rows;
         let whole = Buffer::from_vec(values);
         remember(&mut self.returned, slot, whole.clone());
-        // In bounds: `rows` is at most the length of `values`.
-        ScalarBuffer::new(whole, 0, rows)
+        if exact {
+            ScalarBuffer::from(whole)
+        } else {
+            // In bounds: `rows` is at most the length of `values`.
+            ScalarBuffer::new(whole, 0, rows)
+        }
     }
 
     /// Column `slot`'s validity for its first `rows` rows: `None` when
     /// none is missing. The words are remembered for the next call either
-    /// way.
+    /// way (without a reference count taken when none is missing).
     fn nulls(
         &mut self,
         slot: usize,
@@ -317,8 +328,12 @@ impl ScoreBuffers {
         missing: usize,
     ) -> Option<NullBuffer> {
         let words = Buffer::from_vec(valid);
+        if missing == 0 {
+            remember(&mut self.returned_valid, slot, words);
+            return None;
+        }
         remember(&mut self.returned_valid, slot, words.clone());
-        (missing > 0).then(|| NullBuffer::new(BooleanBuffer::new(words, 0, rows)))
+        Some(NullBuffer::new(BooleanBuffer::new(words, 0, rows)))
     }
 
     /// Exact millionths as `Decimal128(9, 6)`.

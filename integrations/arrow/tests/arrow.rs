@@ -157,6 +157,66 @@ fn result_buffers_are_reused_once_dropped() {
     assert_eq!(validity(&held), held_validity, "held validity unchanged");
 }
 
+/// A caller that keeps a part of the results (a slice of one column, the
+/// values buffer of another, a column sent to another thread) and drops
+/// the rest: later calls never write over what it kept, and memory the
+/// caller let go of, even on another thread, is filled again.
+#[test]
+fn a_kept_part_of_the_results_is_never_written_over() {
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let (c, d) = (v0m::generate(2_000, 41), v0m::generate(2_000, 43));
+    let (first, second) = (record_batch(&c), record_batch(&d));
+    let mut buffers = ScoreBuffers::new();
+    let buffer_of = |a: &ArrayRef| a.to_data().buffers()[0].as_ptr() as usize;
+    let out = score_batch_into(&scorer, &first, &options(), &mut buffers).unwrap();
+    let column = |out: &RecordBatch, name: &str| out.column_by_name(name).unwrap().clone();
+    let slice = column(&out, "score").slice(10, 100);
+    let slice_values = micros_column(
+        &RecordBatch::try_from_iter([("score", slice.clone())]).unwrap(),
+        "score",
+    );
+    let coverage = column(&out, "coverage").to_data().buffers()[0].clone();
+    let coverage_values = coverage.typed_data::<i128>().to_vec();
+    let sent = column(&out, "adoption");
+    let sent_at = buffer_of(&sent);
+    drop(out);
+    // The column sent away is dropped there.
+    std::thread::spawn(move || drop(sent)).join().unwrap();
+    for _ in 0..3 {
+        let again = score_batch_into(&scorer, &second, &options(), &mut buffers).unwrap();
+        assert_eq!(score_micros(&again), direct(&model, &d).overall_micros());
+        assert_ne!(buffer_of(&column(&again, "score")), buffer_of(&slice));
+        assert_ne!(
+            buffer_of(&column(&again, "coverage")),
+            coverage.as_ptr() as usize
+        );
+        assert_eq!(
+            buffer_of(&column(&again, "adoption")),
+            sent_at,
+            "let go of on another thread"
+        );
+    }
+    // A shorter batch after them: the first rows of the longer buffers.
+    let short = score_batch_into(&scorer, &first.slice(0, 500), &options(), &mut buffers).unwrap();
+    assert_eq!(short.num_rows(), 500);
+    assert_eq!(
+        score_micros(&short),
+        direct(&model, &c).overall_micros()[..500]
+    );
+    let kept = RecordBatch::try_from_iter([("score", slice)]).unwrap();
+    assert_eq!(
+        micros_column(&kept, "score"),
+        slice_values,
+        "the slice kept"
+    );
+    assert_eq!(
+        coverage.typed_data::<i128>(),
+        coverage_values,
+        "the buffer kept"
+    );
+}
+
 /// One `ScoreBuffers` for calls with another model (the same name and
 /// version, a tier renamed) and other options: each result names its own
 /// model's segments and scorecards and has its own options' columns (the
