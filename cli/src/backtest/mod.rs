@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use std::io::BufRead;
 use std::process::ExitCode;
 
+mod account_ids;
 mod account_set;
 mod outcomes;
 mod runs;

@@ -11,6 +11,7 @@
 //! rare: repeats are told once every file is read, each with the place
 //! of its first, found by reading again the files that hold their dates.
 
+use super::account_ids::AccountIds;
 use super::account_set::Accounts;
 use super::runs::{each_run, First, Second};
 use chrono::{Datelike, NaiveDate};
@@ -21,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 #[derive(Default)]
 pub(super) struct Seen {
     /// Each account's number, by its id.
-    accounts: HashMap<Box<str>, u32>,
+    accounts: AccountIds,
     /// Each date's index in `dates`, by its day number.
     days: HashMap<i32, usize>,
     dates: Vec<Date>,
@@ -120,16 +121,7 @@ impl Seen {
         score: &DatedScore,
         keep: &mut dyn FnMut(&DatedScore),
     ) -> Result<(), String> {
-        let known = self.accounts.len();
-        let account = match self.accounts.get(score.account.as_str()) {
-            Some(a) => *a,
-            None => {
-                let next = u32::try_from(known)
-                    .map_err(|_| "more than 4,294,967,295 accounts: not read".to_string())?;
-                self.accounts.insert(score.account.as_str().into(), next);
-                next
-            }
-        };
+        let account = self.accounts.number(score.account.as_str())?;
         let day = score.date.num_days_from_ce();
         let at = self.date(day);
         let Some(date) = self.dates.get_mut(at) else {
@@ -234,7 +226,7 @@ impl Seen {
             // they come in order).
             let mut last: Option<(String, u32)> = None;
             again(source, &mut |path, n, score| {
-                let Some(&account) = self.accounts.get(score.account.as_str()) else {
+                let Some(account) = self.accounts.get(score.account.as_str()) else {
                     return;
                 };
                 let Some((second, slot)) =
@@ -277,9 +269,8 @@ impl Seen {
                 None => First::Unknown(self.not_found(r, &skipped)),
             },
         });
-        let ids = self.ids();
         let account = |s: &Second| {
-            let id = ids.get(s.account as usize).copied().unwrap_or("?");
+            let id = self.accounts.id(s.account).unwrap_or("?");
             crate::terminal::printable(id).to_string()
         };
         let day = |d: i32| {
@@ -353,17 +344,6 @@ impl Seen {
         files.dedup();
         // (None found: its file changed since it was read.)
         crate::terminal::listed(&files)
-    }
-
-    /// Each account's id, by its number.
-    fn ids(&self) -> Vec<&str> {
-        let mut ids = vec![""; self.accounts.len()];
-        for (id, &n) in &self.accounts {
-            if let Some(slot) = ids.get_mut(n as usize) {
-                *slot = id;
-            }
-        }
-        ids
     }
 
     /// Places `from` to `to` of one file as a message names them: `lines
