@@ -7,17 +7,18 @@ use crate::dated_cells as cells;
 use crate::Error;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Decimal128Type};
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, Date32Array, RecordBatch};
 use arrow_schema::DataType;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// A record batch's wanted columns, in their order (`None`: an optional
 /// one the table does not have); text where they are not dates.
 pub(crate) struct Table {
     columns: Vec<Option<ArrayRef>>,
-    /// Cells of date columns past the years a date holds (column, row),
-    /// and why.
+    /// Cells of date columns that are not a date of the years 1 to 9999
+    /// (column, row), and why.
     far: std::collections::HashMap<(usize, usize), String>,
     /// The current row's CSV line when it was ragged: why.
     pub(crate) ragged: Option<String>,
@@ -61,7 +62,16 @@ impl Table {
                     far.extend(far_rows.into_iter().map(|(row, why)| ((c, row), why)));
                     columns.push(Some(days));
                 }
-                None => columns.push(Some(read_as(array, name, w.date)?)),
+                None => {
+                    let read = read_as(array, name, w.date)?;
+                    let c = columns.len();
+                    columns.push(Some(match w.date {
+                        true => text_days(&read, name, |row, why| {
+                            far.insert((c, row), why);
+                        }),
+                        false => read,
+                    }));
+                }
             }
         }
         Ok(Table {
@@ -115,6 +125,20 @@ impl Table {
 
     /// Column `c`'s row `i` as a score.
     pub(crate) fn score(&self, c: usize, i: usize) -> Result<healthscore::Points, String> {
+        // Millionths as the results tables write them (`Decimal128(9,
+        // 6)`): taken as they are. Any other scale, and a value out of
+        // range (to be told as such), through a `Decimal`.
+        if let Some(points) = self
+            .columns
+            .get(c)
+            .and_then(Option::as_ref)
+            .and_then(|a| a.as_primitive_opt::<Decimal128Type>())
+            .filter(|d| d.scale() == 6 && d.is_valid(i))
+            .and_then(|d| u32::try_from(d.value(i)).ok())
+            .and_then(healthscore::Points::from_micros)
+        {
+            return Ok(points);
+        }
         match self.number(c, i) {
             Number::Value(d) => cells::score_of(d),
             Number::Text(t) => cells::score(&t),
@@ -146,6 +170,41 @@ impl Table {
             None => Number::Text(decimals.value_as_string(i).into()),
         }
     }
+}
+
+/// A date column read as text (`read`, column `name`), as days: a run
+/// of equal cells is parsed once (a partition's `as_of` is one value for
+/// every row), and a cell that is not a date of the years 1 to 9999 is
+/// null, with why given to `not_a_date` with its row. Any other column
+/// as it is.
+fn text_days(read: &ArrayRef, name: &str, mut not_a_date: impl FnMut(usize, String)) -> ArrayRef {
+    let Some(text) = read.as_string_opt::<i32>() else {
+        return read.clone();
+    };
+    let mut last: Option<(&str, Result<i32, String>)> = None;
+    let days: Date32Array = (0..text.len())
+        .map(|row| {
+            let cell = text
+                .is_valid(row)
+                .then(|| text.value(row).trim())
+                .filter(|t| !t.is_empty())?;
+            let day = match &last {
+                Some((t, day)) if *t == cell => day,
+                _ => {
+                    let day = cells::date(cell, name).map(Date32Type::from_naive_date);
+                    &last.insert((cell, day)).1
+                }
+            };
+            match day {
+                Ok(day) => Some(*day),
+                Err(why) => {
+                    not_a_date(row, why.clone());
+                    None
+                }
+            }
+        })
+        .collect();
+    Arc::new(days)
 }
 
 /// A number's cell ([`Table::number`]).

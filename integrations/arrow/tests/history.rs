@@ -525,3 +525,63 @@ fn a_date_past_the_years_rejects_its_row_not_the_table() {
         assert_eq!(rows[1], DatedRow::Unreadable(why.to_string()), "{given}");
     }
 }
+
+/// Dates as text (a CSV's, a partition's `as_of`) are parsed once a run
+/// of equal cells: each row still gets its own date or its own reason,
+/// a bad cell between two good ones of the same text included, and the
+/// run after a bad cell is read again (not taken from the bad one).
+#[test]
+fn dates_as_text_are_read_row_by_row_whatever_the_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let as_of = [
+        Some("2026-11-01"),
+        Some("2026-11-01"),
+        Some(" 2026-11-01 "),
+        Some("2026-13-01"),
+        Some("2026-13-01"),
+        Some("2026-11-01"),
+        None,
+        Some("  "),
+        Some("2026-11-02"),
+        Some("0000-12-31"),
+        Some("2026-11-02T06:00:00"),
+    ];
+    let n = as_of.len();
+    let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+    let batch = RecordBatch::try_from_iter([
+        ("id", Arc::new(StringArray::from(ids)) as ArrayRef),
+        ("as_of", Arc::new(StringArray::from(as_of.to_vec()))),
+        ("score", Arc::new(StringArray::from(vec!["50"; n]))),
+        ("band", Arc::new(StringArray::from(vec!["red"; n]))),
+        ("mrr", Arc::new(StringArray::from(vec!["1"; n]))),
+    ])
+    .unwrap();
+    let path = tmp.path().join("text-dates.arrow");
+    ipc::write_ipc(&path, &batch, n, false, None);
+    let mut rows = Vec::new();
+    read_dated_scores(&path, |_, _, row| rows.push(row)).unwrap();
+    let read: Vec<Result<NaiveDate, String>> = rows
+        .into_iter()
+        .map(|r| match r {
+            DatedRow::Score(s) => Ok(s.date),
+            DatedRow::Unreadable(why) => Err(why),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let bad = |t: &str| Err(format!("as_of: {t:?} is not a date"));
+    let missing = || Err("as_of: missing".to_string());
+    let expected = vec![
+        Ok(day(2026, 11, 1)),
+        Ok(day(2026, 11, 1)),
+        Ok(day(2026, 11, 1)),
+        bad("2026-13-01"),
+        bad("2026-13-01"),
+        Ok(day(2026, 11, 1)),
+        missing(),
+        missing(),
+        Ok(day(2026, 11, 2)),
+        Err("as_of: 0000-12-31 is outside the years 1 to 9999".to_string()),
+        Ok(day(2026, 11, 2)),
+    ];
+    assert_eq!(read, expected);
+}
