@@ -382,3 +382,48 @@ fn a_line_that_is_not_text_is_rejected_alone() {
         "{said}"
     );
 }
+
+/// A part whose partition names no date (`as_of=2026-02-30`) rejects
+/// each of its rows, told in one line for the part, not a line a row;
+/// the parts beside it are read. Outcomes rejected row after row for one
+/// reason are told the same way, a short run a line a row.
+#[test]
+fn rows_rejected_for_one_reason_are_told_in_one_line() {
+    let dir = fresh_dir("bt-bad-partition");
+    let rows: String = (0..300).map(|i| format!("a{i},10,50,yellow\n")).collect();
+    for part in ["as_of=2026-11-01", "as_of=2026-02-30"] {
+        std::fs::create_dir_all(dir.join(part)).unwrap();
+        std::fs::write(
+            dir.join(part).join("part-0.csv"),
+            format!("id,mrr,score,band\n{rows}"),
+        )
+        .unwrap();
+    }
+    let outcomes = tmp("bt-bad-outcomes.csv");
+    let mut text = String::from("account,date,outcome,mrr\n");
+    text.push_str(&"a1,2026-12-01,lost,\n".repeat(5));
+    text.push_str(&"a2,2026-12-01,churned,\n".repeat(2));
+    std::fs::write(&outcomes, text).unwrap();
+    let (code, table, said) = run(&[
+        "backtest",
+        "--scores",
+        path(&dir),
+        "--outcomes",
+        path(&outcomes),
+    ]);
+    assert_eq!(code, Some(3), "{said}");
+    assert!(table.starts_with("300 dated scores, 1 outcomes"), "{table}");
+    let bad = dir.join("as_of=2026-02-30").join("part-0.csv");
+    let lost = "outcome: \"lost\" is not an outcome (churned, renewed or expanded)";
+    let o = path(&outcomes);
+    assert_eq!(
+        said,
+        format!(
+            "rejected {o} rows 1 to 5 (5 rows): {lost}\n\
+             rejected {o} row 7: account a2: the same outcome as {o} row 6 (the first is kept)\n\
+             rejected {} rows 1 to 300 (300 rows): as_of: \"2026-02-30\" is not a date\n\
+             306 rejected (see above); the table counts the rest\n",
+            path(&bad)
+        )
+    );
+}

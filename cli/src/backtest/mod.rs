@@ -10,12 +10,14 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::BufRead;
 use std::process::ExitCode;
+use told::Told;
 
 mod account_ids;
 mod account_set;
 mod outcomes;
 mod runs;
 mod seen;
+mod told;
 pub(crate) use outcomes::read_outcomes;
 use seen::{Seen, Source};
 
@@ -268,6 +270,7 @@ fn is_table(path: &str) -> bool {
 /// rejected (said, with its file and number, where `tell`) and counted
 /// in `read`.
 fn read_table(path: &str, read: &mut Scores, tell: bool, each: &mut Each) -> Result<(), String> {
+    let mut told = Told::default();
     let files = healthscore_arrow::read_dated_scores(path.as_ref(), |file, n, row| {
         let refused = read.score_of(row).and_then(|score| match score {
             Some(score) => each(&file.to_string_lossy(), n, &score),
@@ -275,12 +278,13 @@ fn read_table(path: &str, read: &mut Scores, tell: bool, each: &mut Each) -> Res
         });
         if let Err(why) = refused {
             if tell {
-                say!("rejected {} row {n}: {why}", file.display());
+                told.reject(&file.display().to_string(), "row", n, why);
             }
             read.rejected += 1;
         }
     })
     .map_err(|e| e.to_string())?;
+    told.flush();
     for file in files {
         if let Some(model) = file.model {
             *read.models.entry(model).or_default() += file.rows;
@@ -358,6 +362,7 @@ fn each_line(
     let mut input =
         healthscore_arrow::decompressed(Box::new(std::io::BufReader::new(file))).map_err(failed)?;
     let mut bad = 0;
+    let mut told = Told::default();
     let mut line = Vec::new();
     for n in 1.. {
         line.clear();
@@ -371,7 +376,7 @@ fn each_line(
         };
         if let Err(why) = refused {
             if tell {
-                say!("rejected {path} line {n}: {why}");
+                told.reject(path, "line", n as u64, why);
             }
             bad += 1;
         }
