@@ -2,7 +2,6 @@
 //! [`score_file`](crate::score_file) writes with [`Options::history`](crate::Options::history),
 //! night after night, or a warehouse's own table of scores.
 
-use crate::dated_cells as cells;
 use crate::dated_table::Table;
 use crate::files::{open_file, Format};
 use crate::Error;
@@ -306,11 +305,11 @@ fn score_row(table: &Table, i: usize) -> DatedRow {
     if let Some(error) = table.text(5, i) {
         return DatedRow::Rejected(error.to_string());
     }
-    let Some(band) = table.text(3, i) else {
+    let Some(band) = table.band(3, i) else {
         return DatedRow::Unbanded;
     };
     let read = || -> Result<DatedScore, String> {
-        let band = cells::band(band)?;
+        let band = band?;
         let account = table.text(0, i).ok_or("id: missing")?.to_string();
         let date = table.date(1, i, "as_of")?;
         let score = table.score(2, i)?;

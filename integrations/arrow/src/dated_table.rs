@@ -10,6 +10,7 @@ use arrow_array::types::{Date32Type, Decimal128Type};
 use arrow_array::{Array, ArrayRef, Date32Array, RecordBatch};
 use arrow_schema::DataType;
 use chrono::NaiveDate;
+use healthscore::Band;
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
@@ -20,8 +21,84 @@ pub(crate) struct Table {
     /// Cells of date columns that are not a date of the years 1 to 9999
     /// (column, row), and why.
     far: std::collections::HashMap<(usize, usize), String>,
+    /// The band column when it is dictionary-encoded (as the results
+    /// tables write it): each name parsed once, not once a row.
+    bands: Option<Bands>,
     /// The current row's CSV line when it was ragged: why.
     pub(crate) ragged: Option<String>,
+}
+
+/// A dictionary-encoded band column, read: per row the band's index in
+/// [`Band::ALL`], [`Bands::BLANK`] for a null or blank cell, or past
+/// those, a name that is no band (its reason in `not_bands`).
+struct Bands {
+    column: usize,
+    rows: Vec<u32>,
+    not_bands: Vec<String>,
+}
+
+impl Bands {
+    const BLANK: u32 = u32::MAX;
+
+    /// Column `column`, `array` (dictionary-encoded text), read.
+    fn of(column: usize, array: &ArrayRef) -> Result<Bands, Error> {
+        let Some(dictionary) = array.as_any_dictionary_opt() else {
+            return Err(Error::column("band", "not a dictionary"));
+        };
+        let names = arrow_cast::cast(dictionary.values(), &DataType::Utf8)
+            .map_err(|e| Error::column("band", format!("its names cannot be read as text: {e}")))?;
+        let names = names.as_string::<i32>();
+        let mut not_bands = Vec::new();
+        let codes: Vec<u32> = (0..names.len())
+            .map(|k| {
+                let name = names.is_valid(k).then(|| names.value(k).trim());
+                match name.filter(|t| !t.is_empty()).map(cells::band) {
+                    None => Self::BLANK,
+                    Some(Ok(band)) => band.index() as u32,
+                    Some(Err(why)) => {
+                        not_bands.push(why);
+                        (Band::ALL.len() + not_bands.len() - 1) as u32
+                    }
+                }
+            })
+            .collect();
+        let rows = if codes.is_empty() {
+            // No names: every key is null (or the array is not valid).
+            vec![Self::BLANK; array.len()]
+        } else {
+            let keys = dictionary.keys();
+            dictionary
+                .normalized_keys()
+                .into_iter()
+                .enumerate()
+                .map(|(row, k)| match keys.is_valid(row) {
+                    true => codes.get(k).copied().unwrap_or(Self::BLANK),
+                    false => Self::BLANK,
+                })
+                .collect()
+        };
+        Ok(Bands {
+            column,
+            rows,
+            not_bands,
+        })
+    }
+
+    /// Row `i`'s band; `None` for a null or blank cell.
+    fn get(&self, i: usize) -> Option<Result<Band, String>> {
+        let code = *self.rows.get(i)?;
+        if code == Self::BLANK {
+            return None;
+        }
+        Some(match Band::ALL.get(code as usize) {
+            Some(band) => Ok(*band),
+            None => Err(self
+                .not_bands
+                .get(code as usize - Band::ALL.len())
+                .cloned()
+                .unwrap_or_default()),
+        })
+    }
 }
 
 impl Table {
@@ -34,6 +111,7 @@ impl Table {
             .collect();
         let mut columns = Vec::with_capacity(wanted.len());
         let mut far = std::collections::HashMap::new();
+        let mut bands = None;
         for w in wanted {
             let Some(at) = w.names.iter().find_map(|n| schema.index_of(n).ok()) else {
                 if !w.required {
@@ -62,6 +140,10 @@ impl Table {
                     far.extend(far_rows.into_iter().map(|(row, why)| ((c, row), why)));
                     columns.push(Some(days));
                 }
+                None if w.names[0] == "band" && array.as_any_dictionary_opt().is_some() => {
+                    bands = Some(Bands::of(columns.len(), array)?);
+                    columns.push(Some(array.clone()));
+                }
                 None => {
                     let read = read_as(array, name, w.date)?;
                     let c = columns.len();
@@ -77,8 +159,17 @@ impl Table {
         Ok(Table {
             columns,
             far,
+            bands,
             ragged: None,
         })
+    }
+
+    /// Column `c`'s row `i` as a band; `None` for a null or blank cell.
+    pub(crate) fn band(&self, c: usize, i: usize) -> Option<Result<Band, String>> {
+        match &self.bands {
+            Some(bands) if bands.column == c => bands.get(i),
+            _ => self.text(c, i).map(cells::band),
+        }
     }
 
     /// Column `c`'s row `i` as trimmed text; `None` for a null, a blank

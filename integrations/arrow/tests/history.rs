@@ -585,3 +585,80 @@ fn dates_as_text_are_read_row_by_row_whatever_the_runs() {
     ];
     assert_eq!(read, expected);
 }
+
+/// A dictionary-encoded band column (as the results tables write it,
+/// each name parsed once) reads row for row as the same bands written as
+/// text: null keys, a null or blank name, a name in another case or with
+/// spaces, and a name that is no band among them.
+#[test]
+fn a_dictionary_band_reads_as_its_text_does() {
+    use arrow_array::types::Int8Type;
+    use arrow_array::{DictionaryArray, Int8Array};
+    let tmp = tempfile::tempdir().unwrap();
+    let names = StringArray::from(vec![
+        Some("lime"),
+        Some("blue"),
+        Some(" Lime "),
+        Some(""),
+        None,
+        Some("RED"),
+    ]);
+    let keys = Int8Array::from(vec![
+        Some(0),
+        Some(1),
+        Some(2),
+        Some(3),
+        None,
+        Some(4),
+        Some(5),
+        Some(0),
+    ]);
+    let n = keys.len();
+    let dictionary: ArrayRef =
+        Arc::new(DictionaryArray::<Int8Type>::try_new(keys, Arc::new(names)).unwrap());
+    let text = arrow_cast::cast(&dictionary, &DataType::Utf8).unwrap();
+    let read = |band: ArrayRef, name: &str| {
+        let batch = RecordBatch::try_from_iter([
+            (
+                "id",
+                Arc::new(StringArray::from(
+                    (0..n).map(|i| format!("a{i}")).collect::<Vec<_>>(),
+                )) as ArrayRef,
+            ),
+            ("as_of", Arc::new(StringArray::from(vec!["2026-11-01"; n]))),
+            ("score", Arc::new(StringArray::from(vec!["50"; n]))),
+            ("band", band),
+            ("mrr", Arc::new(StringArray::from(vec!["1"; n]))),
+        ])
+        .unwrap();
+        let path = tmp.path().join(name);
+        ipc::write_ipc(&path, &batch, n, false, None);
+        let mut rows = Vec::new();
+        read_dated_scores(&path, |_, _, row| rows.push(row)).unwrap();
+        rows
+    };
+    let (from_dictionary, from_text) = (read(dictionary, "d.arrow"), read(text, "t.arrow"));
+    assert_eq!(from_dictionary, from_text);
+    let bands: Vec<String> = from_dictionary
+        .iter()
+        .map(|r| match r {
+            DatedRow::Score(s) => s.band.to_string(),
+            DatedRow::Unbanded => "-".to_string(),
+            DatedRow::Unreadable(why) => why.clone(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        bands,
+        [
+            "lime",
+            "band: \"blue\" is not a band (green, lime, yellow or red)",
+            "lime",
+            "-",
+            "-",
+            "-",
+            "red",
+            "lime"
+        ]
+    );
+}
