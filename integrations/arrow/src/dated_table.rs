@@ -40,11 +40,12 @@ struct Bands {
 impl Bands {
     const BLANK: u32 = u32::MAX;
 
-    /// Column `column`, `array` (dictionary-encoded text), read.
-    fn of(column: usize, array: &ArrayRef) -> Result<Bands, Error> {
-        let Some(dictionary) = array.as_any_dictionary_opt() else {
-            return Err(Error::column("band", "not a dictionary"));
-        };
+    /// Column `column`, `dictionary` (of `rows` rows), read.
+    fn of(
+        column: usize,
+        dictionary: &dyn arrow_array::AnyDictionaryArray,
+        rows: usize,
+    ) -> Result<Bands, Error> {
         let names = arrow_cast::cast(dictionary.values(), &DataType::Utf8)
             .map_err(|e| Error::column("band", format!("its names cannot be read as text: {e}")))?;
         let names = names.as_string::<i32>();
@@ -64,7 +65,7 @@ impl Bands {
             .collect();
         let rows = if codes.is_empty() {
             // No names: every key is null (or the array is not valid).
-            vec![Self::BLANK; array.len()]
+            vec![Self::BLANK; rows]
         } else {
             let keys = dictionary.keys();
             dictionary
@@ -140,10 +141,13 @@ impl Table {
                     far.extend(far_rows.into_iter().map(|(row, why)| ((c, row), why)));
                     columns.push(Some(days));
                 }
-                None if w.names[0] == "band" && array.as_any_dictionary_opt().is_some() => {
-                    bands = Some(Bands::of(columns.len(), array)?);
-                    columns.push(Some(array.clone()));
-                }
+                None if w.names[0] == "band" => match array.as_any_dictionary_opt() {
+                    Some(dictionary) => {
+                        bands = Some(Bands::of(columns.len(), dictionary, array.len())?);
+                        columns.push(Some(array.clone()));
+                    }
+                    None => columns.push(Some(read_as(array, name, w.date)?)),
+                },
                 None => {
                     let read = read_as(array, name, w.date)?;
                     let c = columns.len();
