@@ -7,6 +7,7 @@
 use crate::progress::Progress;
 use crate::score::pipeline::{describe_json_error, id_in_text};
 use crate::score::{open_input, split, Shape, Unit};
+use crate::told::Told;
 use healthscore::{Account, AccountData, Model};
 use rayon::prelude::*;
 use std::cell::{Cell, RefCell};
@@ -30,8 +31,11 @@ pub(crate) struct Rejections<'p> {
     count: Cell<u64>,
     /// Rows of a CSV file: the first rejection says how they are counted.
     csv: bool,
-    /// The chunk's rejections so far: place and line.
-    pending: RefCell<Vec<(u64, String)>>,
+    /// The chunk's rejections so far: place, what it counts and why.
+    pending: RefCell<Vec<(u64, Shape, String)>>,
+    /// Says them in order, a run of rows rejected for one reason in one
+    /// line.
+    told: RefCell<Told<'p>>,
     /// The account `explain` looks for, as its rejections begin
     /// (`account <id>: `).
     watch: Option<String>,
@@ -46,6 +50,9 @@ impl<'p> Rejections<'p> {
             count: Cell::new(0),
             csv: crate::score::is_csv(path),
             pending: RefCell::new(Vec::new()),
+            told: RefCell::new(Told::new(move |line| {
+                progress.eprint(&format!("{line}\n"));
+            })),
             watch: watch.map(|id| format!("account {id}: ")),
             watched: Cell::new(None),
         }
@@ -59,12 +66,13 @@ impl<'p> Rejections<'p> {
         }
         self.pending
             .borrow_mut()
-            .push((place, shape.rejection(place, why)));
+            .push((place, shape, why.to_string()));
         self.count.set(self.count.get() + 1);
     }
 
-    /// Prints the chunk's rejections, in the order of their places (a
-    /// stable sort: one place's in the order found).
+    /// Tells the chunk's rejections, in the order of their places (a
+    /// stable sort: one place's in the order found); the last run of
+    /// them is said when it ends, or by [`Rejections::close`].
     fn flush(&self) {
         let mut pending = self.pending.take();
         if pending.is_empty() {
@@ -74,9 +82,17 @@ impl<'p> Rejections<'p> {
             self.progress
                 .eprint(&format!("{}\n", crate::score::CSV_ROWS));
         }
-        pending.sort_by_key(|(place, _)| *place);
-        let lines: String = pending.into_iter().map(|(_, line)| line).collect();
-        self.progress.eprint(&lines);
+        pending.sort_by_key(|(place, ..)| *place);
+        let mut told = self.told.borrow_mut();
+        for (place, shape, why) in pending {
+            told.reject("", shape.unit(), place, &why);
+        }
+    }
+
+    /// Says what is left to say: the last run of rejections.
+    fn close(&self) {
+        self.flush();
+        self.told.borrow_mut().flush();
     }
 
     pub(crate) fn count(&self) -> u64 {
@@ -188,6 +204,7 @@ pub(crate) fn for_each_chunk_watching(
     }
     // What was read before a fault or the end is always counted.
     flush(shape, &mut units)?;
+    rejections.close();
     progress.finish();
     read.map_err(|e| format!("{path}: {e}"))?;
     Ok(rejections.count())
@@ -237,6 +254,7 @@ fn for_each_row_chunk(
         StopReading::Visit(e) => e,
         StopReading::File(e) => describe(&e),
     })?;
+    rejections.close();
     progress.finish();
     Ok(rejections.count())
 }
@@ -329,6 +347,7 @@ pub(crate) fn for_each_row_pair(
             .unwrap_or_else(|_| Err(StopReading::Visit("the old model's reading failed".into())));
         (old_read, new_read)
     });
+    rejections.close();
     progress.finish();
     let say = |which: &str, e: StopReading| match e {
         StopReading::Visit(e) => e,

@@ -48,6 +48,7 @@ mod progress;
 mod report;
 mod score;
 mod terminal;
+mod told;
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;

@@ -504,3 +504,47 @@ fn as_of_beside_an_as_of_column_is_noted() {
     assert!(stderr.contains(note), "{stderr}");
     assert_eq!(first["as_of"], "2026-11-30", "{first}");
 }
+
+/// An export whose `mrr` column is empty, or a file of accounts written
+/// twice: every command says each run of rows rejected for one reason in
+/// one line, with its first and last account, not a line a row; the
+/// count still counts every row, and a short run still says each row.
+#[test]
+fn a_run_of_rows_rejected_for_one_reason_is_one_line() {
+    let (json, columns) = v0m_accounts("one-line");
+    let text = std::fs::read_to_string(&columns).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mrr = lines[0].split(',').position(|c| c == "mrr").unwrap();
+    for line in lines.iter_mut().skip(1) {
+        let mut cells: Vec<&str> = line.split(',').collect();
+        cells[mrr] = "";
+        *line = cells.join(",");
+    }
+    let empty = tmp("one-line-no-mrr.csv");
+    std::fs::write(&empty, lines.join("\n") + "\n").unwrap();
+    let run = "rejected rows 1 to 300 (300 rows, accounts acct-0000000 to acct-0000299): mrr: missing";
+    for args in [&["portfolio"][..], &["score"], &["explain", "acct-0000007"]] {
+        let (code, _, stderr) = common::run_on(V0M, args, &empty);
+        assert_eq!(code, Some(3), "{args:?}: {stderr}");
+        assert!(stderr.contains(run), "{args:?}: {stderr}");
+        assert_eq!(stderr.matches("rejected row").count(), 1, "{args:?}: {stderr}");
+    }
+    // JSON lines written twice, then three lines that are not JSON.
+    let once = std::fs::read_to_string(&json).unwrap();
+    let twice = tmp("one-line-twice.jsonl");
+    std::fs::write(&twice, format!("{once}{once}x\ny\nz\n")).unwrap();
+    for args in [&["portfolio"][..], &["score"]] {
+        let (code, _, stderr) = common::run_on(V0M, args, &twice);
+        assert_eq!(code, Some(3), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(
+                "rejected lines 301 to 600 (300 lines, accounts acct-0000000 to acct-0000299): duplicate id"
+            ),
+            "{args:?}: {stderr}"
+        );
+        for n in 601..=603 {
+            assert!(stderr.contains(&format!("rejected line {n}: ")), "{stderr}");
+        }
+        assert_eq!(stderr.matches("rejected line").count(), 4, "{args:?}: {stderr}");
+    }
+}

@@ -2,6 +2,7 @@
 //! and outcomes.
 
 use crate::portfolio::money;
+use crate::told::Told;
 use crate::{exit, BacktestArgs};
 use healthscore::backtest::{Backtest, DatedScore, Tally};
 use healthscore::{Band, ScoreRecord, Share};
@@ -10,14 +11,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::BufRead;
 use std::process::ExitCode;
-use told::Told;
 
 mod account_ids;
 mod account_set;
 mod outcomes;
 mod runs;
 mod seen;
-mod told;
 pub(crate) use outcomes::read_outcomes;
 use seen::{Seen, Source};
 
@@ -270,7 +269,7 @@ fn is_table(path: &str) -> bool {
 /// rejected (said, with its file and number, where `tell`) and counted
 /// in `read`.
 fn read_table(path: &str, read: &mut Scores, tell: bool, each: &mut Each) -> Result<(), String> {
-    let mut told = Told::default();
+    let mut told = Told::new(|line| say!("{line}"));
     let files = healthscore_arrow::read_dated_scores(path.as_ref(), |file, n, row| {
         let refused = read.score_of(row).and_then(|score| match score {
             Some(score) => each(&file.to_string_lossy(), n, &score),
@@ -278,7 +277,7 @@ fn read_table(path: &str, read: &mut Scores, tell: bool, each: &mut Each) -> Res
         });
         if let Err(why) = refused {
             if tell {
-                told.reject(&file.display().to_string(), "row", n, why);
+                told.reject(&format!("{} ", file.display()), "row", n, &why);
             }
             read.rejected += 1;
         }
@@ -362,7 +361,7 @@ fn each_line(
     let mut input =
         healthscore_arrow::decompressed(Box::new(std::io::BufReader::new(file))).map_err(failed)?;
     let mut bad = 0;
-    let mut told = Told::default();
+    let mut told = Told::new(|line| say!("{line}"));
     let mut line = Vec::new();
     for n in 1.. {
         line.clear();
@@ -376,7 +375,7 @@ fn each_line(
         };
         if let Err(why) = refused {
             if tell {
-                told.reject(path, "line", n as u64, why);
+                told.reject(&format!("{path} "), "line", n as u64, &why);
             }
             bad += 1;
         }

@@ -21,14 +21,14 @@ pub(crate) fn read_outcomes(path: &str) -> Result<(Vec<DatedOutcome>, u64), Stri
     let mut read = |path: &str, name: &str| -> Result<u64, String> {
         if is_table(path) {
             let mut rejected = 0;
-            let mut told = super::told::Told::default();
+            let mut told = crate::told::Told::new(|line| say!("{line}"));
             healthscore_arrow::read_dated_outcomes(path.as_ref(), |file, n, row| {
                 let refused = row.and_then(|outcome| {
                     let file = kept.file(&file.to_string_lossy(), "row");
                     kept.keep((file, n), outcome)
                 });
                 if let Err(why) = refused {
-                    told.reject(&file.display().to_string(), "row", n, why);
+                    told.reject(&format!("{} ", file.display()), "row", n, &why);
                     rejected += 1;
                 }
             })

@@ -32,7 +32,7 @@ pub(super) struct Second {
 }
 
 /// Runs shorter than this are told a line a score, as they read best.
-pub(super) const RUN: usize = 4;
+pub(super) use crate::told::RUN;
 
 /// A run of second scores, as it is told: its ends, its length and its
 /// dates, and its scores themselves while it is shorter than [`RUN`]

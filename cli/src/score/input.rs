@@ -51,14 +51,6 @@ pub enum Shape {
 }
 
 impl Shape {
-    /// The line that reports a rejected unit: `rejected line 4: account
-    /// a7: mrr -1 is negative`, clipped for the terminal. A row without
-    /// an id is labelled by its row (`row 3: …`), which is not said twice.
-    pub fn rejection(self, place: u64, why: &str) -> String {
-        let (label, why) = self.label(place, why);
-        format!("rejected {label}: {}\n", crate::terminal::clip(why))
-    }
-
     /// `why`, once prefixed by its place (`line 4: account x: …`): a
     /// rejected account's `error` cell in a results table.
     pub fn located(self, place: u64, why: &str) -> String {
@@ -452,24 +444,6 @@ mod tests {
             let mut input = io::BufReader::with_capacity(7, read);
             assert!(split(&mut input, &mut |_, _| true, &mut |_| ()).is_ok());
         }
-    }
-
-    /// A rejection names its unit once: a row labelled by its row (no id)
-    /// is not `row 3: row 3: …`; another label, or another row's, stays.
-    #[test]
-    fn a_rejection_names_its_place_once() {
-        assert_eq!(
-            Shape::Rows.rejection(3, "row 3: line 4 repeats the header line"),
-            "rejected row 3: line 4 repeats the header line\n"
-        );
-        assert_eq!(
-            Shape::Rows.rejection(3, "row 30: id: missing"),
-            "rejected row 3: row 30: id: missing\n"
-        );
-        assert_eq!(
-            Shape::Lines.rejection(3, "account a: mrr -1 is negative"),
-            "rejected line 3: account a: mrr -1 is negative\n"
-        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub use super::reader::Source;
 use super::reader::{read_batches, read_rows, Batch, Read};
 use super::state::{id_key, AccountState, StateIndex};
 use super::table::Sink;
+use crate::told::Told;
 use healthscore::cta::{Action, Evaluation, RuleSet};
 use healthscore::{AccountData, Model, Score};
 use healthscore_arrow::ResultRow;
@@ -81,8 +82,8 @@ struct Done {
     out: Vec<u8>,
     state: Vec<u8>,
     entries: Vec<Entry>,
-    /// Rejections, in input order, already worded.
-    errors: String,
+    /// Rejections, in input order: place and why.
+    errors: Vec<(u64, String)>,
     rejected: u64,
     /// For a results table: each rejection's place, id (where one could
     /// be read) and error cell.
@@ -95,12 +96,12 @@ impl Done {
     /// Rejects the unit at `place`: its line on stderr, and for a results
     /// table its row (`id` where one could be read).
     fn reject(&mut self, place: u64, id: Option<String>, why: String) {
-        self.errors += &self.shape.rejection(place, &why);
         self.rejected += 1;
         if self.table {
             let cell = self.shape.located(place, &why);
             self.rejects.push((place, id, cell));
         }
+        self.errors.push((place, why));
     }
 }
 
@@ -170,6 +171,7 @@ pub fn score_stream(
             pending: BTreeMap::new(),
             seen: HashMap::new(),
             evaluated: HashSet::new(),
+            told: Told::new(|line| progress.eprint(&format!("{line}\n"))),
         };
         let mut failure = None;
         for done in done_rx.iter() {
@@ -204,16 +206,19 @@ pub fn score_stream(
 }
 
 /// Writes batches in input order.
-struct Writer {
+struct Writer<'p> {
     next: u64,
     pending: BTreeMap<u64, Done>,
     /// Each account id's key, with the place it was first seen.
     seen: HashMap<u128, (Shape, u64)>,
     /// Accounts scored this run (their earlier state was replaced).
     evaluated: HashSet<u128>,
+    /// Says the rejections, a run of units rejected for one reason in
+    /// one line.
+    told: Told<'p>,
 }
 
-impl Writer {
+impl Writer<'_> {
     fn take(
         &mut self,
         done: Done,
@@ -225,6 +230,11 @@ impl Writer {
         self.pending.insert(done.index, done);
         while let Some(mut d) = self.pending.remove(&self.next) {
             self.next += 1;
+            // The batch's last place: a run of rejections ending before it
+            // is said with the batch.
+            let end = (d.entries.iter().map(|e| e.place))
+                .chain(d.errors.iter().map(|(place, _)| *place))
+                .max();
             // A results table's rows, by place: the rejected accounts'
             // first, then the scored ones' as they are written.
             let mut rows: Vec<(u64, ResultRow)> = std::mem::take(&mut d.rejects)
@@ -233,28 +243,49 @@ impl Writer {
                 .collect();
             // Counted as they are reported, so that read = scored + rejected
             // also when a failed write stops the run mid-batch.
-            progress.eprint(&d.errors);
+            // The batch's rejections, told in the order of their places
+            // once its repeated ids are known.
+            let mut rejected = std::mem::take(&mut d.errors);
             progress.add(d.entries.len() as u64 + d.rejected);
             totals.read += d.rejected;
             totals.rejected += d.rejected;
-            for e in &mut d.entries {
+            // Repeated ids first, so that the batch's rejections are told
+            // in the order of their places before its output is written
+            // (and also when writing it fails).
+            let mut keys: Vec<Option<u128>> = Vec::with_capacity(d.entries.len());
+            for e in &d.entries {
                 let key = id_key(&e.id);
-                if let Some((shape, first)) = self.seen.get(&key) {
-                    let why = format!(
-                        "account {}: duplicate id, first seen at {} {first} (the first is kept)",
-                        e.id,
-                        shape.unit()
-                    );
-                    progress.eprint(&d.shape.rejection(e.place, &why));
-                    if d.table {
-                        let cell = d.shape.located(e.place, &why);
-                        rows.push((e.place, ResultRow::rejected(Some(&e.id), &cell)));
-                    }
-                    totals.read += 1;
-                    totals.rejected += 1;
+                let Some((shape, first)) = self.seen.get(&key) else {
+                    self.seen.insert(key, (d.shape, e.place));
+                    keys.push(Some(key));
                     continue;
+                };
+                let why = format!(
+                    "account {}: duplicate id, first seen at {} {first} (the first is kept)",
+                    e.id,
+                    shape.unit()
+                );
+                if d.table {
+                    let cell = d.shape.located(e.place, &why);
+                    rows.push((e.place, ResultRow::rejected(Some(&e.id), &cell)));
                 }
-                self.seen.insert(key, (d.shape, e.place));
+                rejected.push((e.place, why));
+                keys.push(None);
+                totals.read += 1;
+                totals.rejected += 1;
+            }
+            rejected.sort_by_key(|(place, _)| *place);
+            for (place, why) in rejected {
+                self.told.reject("", d.shape.unit(), place, &why);
+            }
+            if let Some(end) = end {
+                self.told.settle(end);
+            }
+            for (e, key) in d.entries.iter_mut().zip(keys) {
+                // A repeated id: rejected above.
+                let Some(key) = key else {
+                    continue;
+                };
                 let slice =
                     |buf: &[u8], r: &Range<usize>| buf.get(r.clone()).unwrap_or(&[]).to_vec();
                 match (&mut *out, e.row.take()) {
@@ -306,7 +337,7 @@ fn score_batch(model: &Model, carry: &Carry<'_>, batch: Batch, table: bool) -> D
         out: Vec::with_capacity(if table { 0 } else { batch.units.len() * 700 }),
         state: Vec::new(),
         entries: Vec::with_capacity(batch.units.len()),
-        errors: String::new(),
+        errors: Vec::new(),
         rejected: 0,
         rejects: Vec::new(),
         table,

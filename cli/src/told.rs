@@ -1,0 +1,367 @@
+//! Rejections said as they come, a run of consecutive rows or lines
+//! rejected for one reason in one line: an export whose `mrr` column is
+//! empty, or a partition named `as_of=2026-02-30`, would otherwise say the
+//! same thing once a row, a million lines for a million accounts.
+//!
+//! Rejections of accounts name each account (`account a7: mrr: missing`);
+//! a run groups those whose reasons are the same but for the account and
+//! where in the line the JSON parser stopped (`at line 1 column 881`),
+//! and says its first and last account.
+
+use crate::terminal::clip;
+
+/// Runs shorter than this are told a line a row, as they read best.
+pub(crate) const RUN: usize = 4;
+
+/// The rejections being told: the run so far, said when a row does not
+/// follow it (or when this is flushed or dropped), through `say` (a line
+/// without its newline).
+pub(crate) struct Told<'a> {
+    run: Option<Run>,
+    say: Box<dyn FnMut(&str) + 'a>,
+}
+
+/// Rows `first` to `last` of `scope` (`unit`: `row`, `line` or
+/// `element`), each rejected for `reason`.
+struct Run {
+    /// The file and a space, or nothing where the command reads one.
+    scope: String,
+    unit: &'static str,
+    first: u64,
+    last: u64,
+    /// The reason, without the account it names or where the parser
+    /// stopped.
+    reason: String,
+    /// The first and last account named, if the reasons named one.
+    accounts: Option<(String, String)>,
+    /// Each row's line as it would be said alone, while the run is
+    /// shorter than [`RUN`].
+    lines: Vec<String>,
+}
+
+impl<'a> Told<'a> {
+    /// Says each line through `say`.
+    pub(crate) fn new(say: impl FnMut(&str) + 'a) -> Told<'a> {
+        Told {
+            run: None,
+            say: Box::new(say),
+        }
+    }
+
+    /// Row or line `n` of `scope` (a file and a space, or nothing) is
+    /// rejected for `why` (which may start with its place, `line 4: `, not
+    /// said twice).
+    pub(crate) fn reject(&mut self, scope: &str, unit: &'static str, n: u64, why: &str) {
+        let label = format!("{unit} {n}");
+        let why = why
+            .strip_prefix(label.as_str())
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(why);
+        let line = format!("rejected {scope}{label}: {}", clip(why));
+        let (account, reason) = parts(why);
+        if let Some(run) = &mut self.run {
+            let follows = run.last.checked_add(1) == Some(n);
+            if follows
+                && run.unit == unit
+                && run.scope == scope
+                && run.reason == reason
+                && run.accounts.is_some() == account.is_some()
+            {
+                run.last = n;
+                if let (Some((_, last)), Some(account)) = (&mut run.accounts, account) {
+                    account.clone_into(last);
+                }
+                if run.lines.len() < RUN {
+                    run.lines.push(line);
+                }
+                return;
+            }
+        }
+        self.flush();
+        self.run = Some(Run {
+            scope: scope.to_string(),
+            unit,
+            first: n,
+            last: n,
+            reason: reason.to_string(),
+            accounts: account.map(|a| (a.to_string(), a.to_string())),
+            lines: vec![line],
+        });
+    }
+
+    /// No more rejections up to row `n` will come: a run that ends before
+    /// it cannot go on, and is said now rather than when the next
+    /// rejection comes (a stream's reader sees it as its batch is
+    /// written).
+    pub(crate) fn settle(&mut self, n: u64) {
+        if self.run.as_ref().is_some_and(|run| run.last < n) {
+            self.flush();
+        }
+    }
+
+    /// Says the run so far: a line a row while it is shorter than
+    /// [`RUN`], else one line for all of it.
+    pub(crate) fn flush(&mut self) {
+        let Some(run) = self.run.take() else {
+            return;
+        };
+        let rows = run.last - run.first + 1;
+        if rows < RUN as u64 {
+            for line in &run.lines {
+                (self.say)(line);
+            }
+            return;
+        }
+        let Run {
+            scope,
+            unit,
+            first,
+            last,
+            reason,
+            accounts,
+            ..
+        } = run;
+        let accounts = match accounts {
+            Some((a, b)) => format!(", accounts {} to {}", clip(&a), clip(&b)),
+            None => String::new(),
+        };
+        (self.say)(&format!(
+            "rejected {scope}{unit}s {first} to {last} ({rows} {unit}s{accounts}): {}",
+            clip(&reason)
+        ));
+    }
+}
+
+impl Drop for Told<'_> {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// The account a rejection names (`account a7: …`; none for `(no id)`),
+/// and its reason as runs group it: without the account, without where
+/// a JSON parser stopped (`… at line 1 column 881`) and without where a
+/// repeated id was first seen (`duplicate id, first seen at line 4 (the
+/// first is kept)`), which differ from row to row.
+fn parts(why: &str) -> (Option<&str>, &str) {
+    let (account, reason) = match why
+        .strip_prefix("account ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some(("(no id)", reason)) => (None, reason),
+        Some((account, reason)) => (Some(account), reason),
+        None => (None, why),
+    };
+    let reason = without_position(reason);
+    let repeated = reason
+        .strip_prefix("duplicate id, first seen at ")
+        .and_then(|rest| rest.split_once(" (the first is kept)"))
+        .is_some_and(|(_, after)| after.is_empty());
+    match repeated {
+        true => (account, "duplicate id (the first is kept)"),
+        false => (account, reason),
+    }
+}
+
+/// `reason` without a trailing ` at line L column C`.
+fn without_position(reason: &str) -> &str {
+    let Some((before, position)) = reason.rsplit_once(" at line ") else {
+        return reason;
+    };
+    let numbers = position
+        .split_once(" column ")
+        .is_some_and(|(l, c)| is_number(l) && is_number(c));
+    if numbers {
+        before
+    } else {
+        reason
+    }
+}
+
+fn is_number(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn told(rejections: &[(&str, &'static str, u64, &str)]) -> Vec<String> {
+        let mut said = Vec::new();
+        let mut told = Told::new(|line| said.push(line.to_string()));
+        for (file, unit, n, why) in rejections {
+            told.reject(file, unit, *n, why);
+        }
+        drop(told);
+        said
+    }
+
+    /// A run of rows with one reason is one line from [`RUN`] rows on;
+    /// shorter runs, and rows that break a run (another reason, a gap,
+    /// another file or unit), a line each.
+    #[test]
+    fn runs_of_one_reason_are_told_in_one_line() {
+        let missing = "as_of: missing";
+        let mut rows: Vec<(&str, &'static str, u64, &str)> = (1..=500)
+            .map(|n| ("p/part-0.parquet ", "row", n, missing))
+            .collect();
+        rows.extend([
+            ("p/part-0.parquet ", "row", 502, missing),
+            ("p/part-0.parquet ", "row", 503, "band: missing"),
+            ("p/part-1.parquet ", "row", 504, "band: missing"),
+            ("p/part-1.parquet ", "line", 505, "band: missing"),
+        ]);
+        rows.extend((1..=3).map(|n| ("n.jsonl ", "line", n, "not JSON")));
+        rows.extend((4..=7).map(|n| ("n.jsonl ", "line", n, "not JSON")));
+        assert_eq!(
+            told(&rows),
+            [
+                "rejected p/part-0.parquet rows 1 to 500 (500 rows): as_of: missing",
+                "rejected p/part-0.parquet row 502: as_of: missing",
+                "rejected p/part-0.parquet row 503: band: missing",
+                "rejected p/part-1.parquet row 504: band: missing",
+                "rejected p/part-1.parquet line 505: band: missing",
+                "rejected n.jsonl lines 1 to 7 (7 lines): not JSON",
+            ]
+        );
+        let three: Vec<_> = (10..=12)
+            .map(|n| ("f.csv ", "row", n, "mrr: missing"))
+            .collect();
+        assert_eq!(
+            told(&three),
+            [
+                "rejected f.csv row 10: mrr: missing",
+                "rejected f.csv row 11: mrr: missing",
+                "rejected f.csv row 12: mrr: missing",
+            ]
+        );
+        assert!(told(&[]).is_empty());
+    }
+
+    /// A run is said once a later row is known not to be rejected, not
+    /// when the next rejection comes.
+    #[test]
+    fn a_settled_run_is_said_at_once() {
+        let mut said = Vec::new();
+        let mut told = Told::new(|line| said.push(line.to_string()));
+        told.reject("", "line", 1, "not JSON");
+        told.settle(1);
+        told.reject("", "line", 2, "not JSON");
+        told.settle(3);
+        told.settle(4);
+        told.reject("", "line", 9, "not JSON");
+        drop(told);
+        assert_eq!(
+            said,
+            [
+                "rejected line 1: not JSON",
+                "rejected line 2: not JSON",
+                "rejected line 9: not JSON",
+            ]
+        );
+    }
+
+    /// Rejected accounts group by their reason whatever the account and
+    /// wherever the JSON parser stopped; the line says the first and last
+    /// account. A short run says each account's own line, as before.
+    #[test]
+    fn rejected_accounts_group_by_reason_and_name_the_first_and_last() {
+        let whys: Vec<String> = (1..=5)
+            .map(|n| {
+                format!(
+                    "account a{n}: missing field `mrr` at line 1 column {}",
+                    800 + n
+                )
+            })
+            .collect();
+        let mut rows: Vec<(&str, &'static str, u64, &str)> = whys
+            .iter()
+            .zip(1..)
+            .map(|(why, n)| ("", "line", n, why.as_str()))
+            .collect();
+        rows.push(("", "line", 6, "account a6: mrr -1 is negative"));
+        rows.push((
+            "",
+            "line",
+            7,
+            "line 7: not JSON (expected value at line 1 column 1)",
+        ));
+        rows.push((
+            "",
+            "line",
+            8,
+            "not JSON (expected value at line 1 column 1)",
+        ));
+        assert_eq!(
+            told(&rows),
+            [
+                "rejected lines 1 to 5 (5 lines, accounts a1 to a5): missing field `mrr`",
+                "rejected line 6: account a6: mrr -1 is negative",
+                "rejected line 7: not JSON (expected value at line 1 column 1)",
+                "rejected line 8: not JSON (expected value at line 1 column 1)",
+            ]
+        );
+        let short: Vec<(&str, &'static str, u64, &str)> = whys
+            .iter()
+            .take(2)
+            .zip(1..)
+            .map(|(why, n)| ("", "row", n, why.as_str()))
+            .collect();
+        assert_eq!(
+            told(&short),
+            [
+                "rejected row 1: account a1: missing field `mrr` at line 1 column 801",
+                "rejected row 2: account a2: missing field `mrr` at line 1 column 802",
+            ]
+        );
+    }
+
+    /// A rejection names its unit once: a row labelled by its row (no id)
+    /// is not `row 3: row 3: …`; another label, or another row's, stays.
+    #[test]
+    fn a_rejection_names_its_place_once() {
+        let one = |unit, why| told(&[("", unit, 3, why)]);
+        assert_eq!(
+            one("row", "row 3: line 4 repeats the header line"),
+            ["rejected row 3: line 4 repeats the header line"]
+        );
+        assert_eq!(
+            one("row", "row 30: id: missing"),
+            ["rejected row 3: row 30: id: missing"]
+        );
+        assert_eq!(
+            one("line", "account a: mrr -1 is negative"),
+            ["rejected line 3: account a: mrr -1 is negative"]
+        );
+    }
+
+    /// Only a trailing position of numbers, and where a repeated id was
+    /// first seen, are left out of a reason.
+    #[test]
+    fn only_a_parsers_position_is_left_out() {
+        assert_eq!(parts("account x: y at line 3 column 9"), (Some("x"), "y"));
+        assert_eq!(parts("y at line 3 column 9"), (None, "y"));
+        assert_eq!(
+            parts("y at line three column 9"),
+            (None, "y at line three column 9")
+        );
+        assert_eq!(parts("y at line 3 column"), (None, "y at line 3 column"));
+        assert_eq!(parts("account x"), (None, "account x"));
+        assert_eq!(parts(""), (None, ""));
+        assert_eq!(
+            parts("account (no id): expected value at line 1 column 1"),
+            (None, "expected value")
+        );
+        assert_eq!(
+            parts("account a: duplicate id, first seen at row 12 (the first is kept)"),
+            (Some("a"), "duplicate id (the first is kept)")
+        );
+        assert_eq!(
+            parts("account a: duplicate id, first seen at row 12 (the first is kept) x"),
+            (
+                Some("a"),
+                "duplicate id, first seen at row 12 (the first is kept) x"
+            )
+        );
+    }
+}
