@@ -522,12 +522,17 @@ fn a_run_of_rows_rejected_for_one_reason_is_one_line() {
     }
     let empty = tmp("one-line-no-mrr.csv");
     std::fs::write(&empty, lines.join("\n") + "\n").unwrap();
-    let run = "rejected rows 1 to 300 (300 rows, accounts acct-0000000 to acct-0000299): mrr: missing";
+    let run =
+        "rejected rows 1 to 300 (300 rows, accounts acct-0000000 to acct-0000299): mrr: missing";
     for args in [&["portfolio"][..], &["score"], &["explain", "acct-0000007"]] {
         let (code, _, stderr) = common::run_on(V0M, args, &empty);
         assert_eq!(code, Some(3), "{args:?}: {stderr}");
         assert!(stderr.contains(run), "{args:?}: {stderr}");
-        assert_eq!(stderr.matches("rejected row").count(), 1, "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.matches("rejected row").count(),
+            1,
+            "{args:?}: {stderr}"
+        );
     }
     // JSON lines written twice, then three lines that are not JSON.
     let once = std::fs::read_to_string(&json).unwrap();
@@ -545,6 +550,10 @@ fn a_run_of_rows_rejected_for_one_reason_is_one_line() {
         for n in 601..=603 {
             assert!(stderr.contains(&format!("rejected line {n}: ")), "{stderr}");
         }
-        assert_eq!(stderr.matches("rejected line").count(), 4, "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.matches("rejected line").count(),
+            4,
+            "{args:?}: {stderr}"
+        );
     }
 }
