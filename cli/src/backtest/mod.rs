@@ -270,9 +270,14 @@ fn is_table(path: &str) -> bool {
 /// in `read`.
 fn read_table(path: &str, read: &mut Scores, tell: bool, each: &mut Each) -> Result<(), String> {
     let mut told = Told::new(|line| say!("{line}"));
+    // The file's path as text, made once per file, not once per row.
+    let mut named = (std::path::PathBuf::new(), String::new());
     let files = healthscore_arrow::read_dated_scores(path.as_ref(), |file, n, row| {
+        if named.0.as_os_str() != file.as_os_str() {
+            named = (file.to_path_buf(), file.to_string_lossy().into_owned());
+        }
         let refused = read.score_of(row).and_then(|score| match score {
-            Some(score) => each(&file.to_string_lossy(), n, &score),
+            Some(score) => each(&named.1, n, &score),
             None => Ok(()),
         });
         if let Err(why) = refused {
