@@ -243,15 +243,13 @@ impl Writer<'_> {
                 .collect();
             // Counted as they are reported, so that read = scored + rejected
             // also when a failed write stops the run mid-batch.
-            // The batch's rejections, told in the order of their places
-            // once its repeated ids are known.
-            let mut rejected = std::mem::take(&mut d.errors);
             progress.add(d.entries.len() as u64 + d.rejected);
             totals.read += d.rejected;
             totals.rejected += d.rejected;
-            // Repeated ids first, so that the batch's rejections are told
-            // in the order of their places before its output is written
-            // (and also when writing it fails).
+            // The batch's rejections with its repeated ids, found first,
+            // so that all are told in the order of their places before its
+            // output is written (and also when writing it fails).
+            let mut rejected = std::mem::take(&mut d.errors);
             let mut keys: Vec<Option<u128>> = Vec::with_capacity(d.entries.len());
             for e in &d.entries {
                 let key = id_key(&e.id);
