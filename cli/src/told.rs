@@ -1,28 +1,35 @@
-//! Rejections said as they come, a run of consecutive rows or lines
-//! rejected for one reason in one line: an export whose `mrr` column is
-//! empty, or a partition named `as_of=2026-02-30`, would otherwise say the
-//! same thing once a row, a million lines for a million accounts.
+//! Rejections said as they come, the rest of a run of consecutive rows or
+//! lines rejected for one reason in one line: an export whose `mrr`
+//! column is empty, or a partition named `as_of=2026-02-30`, would
+//! otherwise say the same thing once a row, a million lines for a million
+//! accounts.
+//!
+//! The first row of a run is said at once, so that a long run (a file
+//! every row of which is rejected) shows why from its start, also to
+//! whoever stops the command before it ends; the rows after it are said
+//! when the run ends, a line each while they are fewer than [`RUN`] − 1,
+//! else in one line.
 //!
 //! Rejections of accounts name each account (`account a7: mrr: missing`);
 //! a run groups those whose reasons are the same but for the account and
 //! where in the line the JSON parser stopped (`at line 1 column 881`),
-//! and says its first and last account.
+//! and its line says the first and last account it holds.
 
 use crate::terminal::clip;
 
 /// Runs shorter than this are told a line a row, as they read best.
 pub(crate) const RUN: usize = 4;
 
-/// The rejections being told: the run so far, said when a row does not
-/// follow it (or when this is flushed or dropped), through `say` (a line
-/// without its newline).
+/// The rejections being told: the run so far, whose first row was said
+/// and whose rest is said when a row does not follow it (or when this is
+/// flushed or dropped), through `say` (a line without its newline).
 pub(crate) struct Told<'a> {
     run: Option<Run>,
     say: Box<dyn FnMut(&str) + 'a>,
 }
 
 /// Rows `first` to `last` of `scope` (`unit`: `row`, `line` or
-/// `element`), each rejected for `reason`.
+/// `element`), each rejected for `reason`; `first` was said.
 struct Run {
     /// The file and a space, or nothing where the command reads one.
     scope: String,
@@ -32,10 +39,12 @@ struct Run {
     /// The reason, without the account it names or where the parser
     /// stopped.
     reason: String,
-    /// The first and last account named, if the reasons named one.
+    /// Whether the reasons name an account.
+    named: bool,
+    /// The first and last account of the rows after `first`.
     accounts: Option<(String, String)>,
-    /// Each row's line as it would be said alone, while the run is
-    /// shorter than [`RUN`].
+    /// The lines of the rows after `first` as they would be said alone,
+    /// while there are fewer than [`RUN`] − 1 of them.
     lines: Vec<String>,
 }
 
@@ -65,27 +74,33 @@ impl<'a> Told<'a> {
                 && run.unit == unit
                 && run.scope == scope
                 && run.reason == reason
-                && run.accounts.is_some() == account.is_some()
+                && run.named == account.is_some()
             {
                 run.last = n;
-                if let (Some((_, last)), Some(account)) = (&mut run.accounts, account) {
-                    account.clone_into(last);
+                match (&mut run.accounts, account) {
+                    (Some((_, last)), Some(account)) => account.clone_into(last),
+                    (None, Some(account)) => {
+                        run.accounts = Some((account.to_string(), account.to_string()));
+                    }
+                    _ => {}
                 }
-                if run.lines.len() < RUN {
+                if run.lines.len() < RUN - 1 {
                     run.lines.push(line);
                 }
                 return;
             }
         }
         self.flush();
+        (self.say)(&line);
         self.run = Some(Run {
             scope: scope.to_string(),
             unit,
             first: n,
             last: n,
             reason: reason.to_string(),
-            accounts: account.map(|a| (a.to_string(), a.to_string())),
-            lines: vec![line],
+            named: account.is_some(),
+            accounts: None,
+            lines: Vec::new(),
         });
     }
 
@@ -99,14 +114,15 @@ impl<'a> Told<'a> {
         }
     }
 
-    /// Says the run so far: a line a row while it is shorter than
-    /// [`RUN`], else one line for all of it.
+    /// Says the rest of the run so far (after its first row, said when it
+    /// came): a line a row while the run is shorter than [`RUN`], else one
+    /// line for all of it.
     pub(crate) fn flush(&mut self) {
         let Some(run) = self.run.take() else {
             return;
         };
-        let rows = run.last - run.first + 1;
-        if rows < RUN as u64 {
+        let rows = run.last - run.first;
+        if rows < RUN as u64 - 1 {
             for line in &run.lines {
                 (self.say)(line);
             }
@@ -125,8 +141,9 @@ impl<'a> Told<'a> {
             Some((a, b)) => format!(", accounts {} to {}", clip(&a), clip(&b)),
             None => String::new(),
         };
+        let from = first + 1;
         (self.say)(&format!(
-            "rejected {scope}{unit}s {first} to {last} ({rows} {unit}s{accounts}): {}",
+            "rejected {scope}{unit}s {from} to {last} ({rows} {unit}s{accounts}): {}",
             clip(&reason)
         ));
     }
@@ -196,9 +213,10 @@ mod tests {
         said
     }
 
-    /// A run of rows with one reason is one line from [`RUN`] rows on;
-    /// shorter runs, and rows that break a run (another reason, a gap,
-    /// another file or unit), a line each.
+    /// A run of rows with one reason is two lines from [`RUN`] rows on
+    /// (its first row's, then the rest's); shorter runs, and rows that
+    /// break a run (another reason, a gap, another file or unit), a line
+    /// each.
     #[test]
     fn runs_of_one_reason_are_told_in_one_line() {
         let missing = "as_of: missing";
@@ -216,12 +234,14 @@ mod tests {
         assert_eq!(
             told(&rows),
             [
-                "rejected p/part-0.parquet rows 1 to 500 (500 rows): as_of: missing",
+                "rejected p/part-0.parquet row 1: as_of: missing",
+                "rejected p/part-0.parquet rows 2 to 500 (499 rows): as_of: missing",
                 "rejected p/part-0.parquet row 502: as_of: missing",
                 "rejected p/part-0.parquet row 503: band: missing",
                 "rejected p/part-1.parquet row 504: band: missing",
                 "rejected p/part-1.parquet line 505: band: missing",
-                "rejected n.jsonl lines 1 to 7 (7 lines): not JSON",
+                "rejected n.jsonl line 1: not JSON",
+                "rejected n.jsonl lines 2 to 7 (6 lines): not JSON",
             ]
         );
         let three: Vec<_> = (10..=12)
@@ -238,21 +258,30 @@ mod tests {
         assert!(told(&[]).is_empty());
     }
 
-    /// A run is said once a later row is known not to be rejected, not
-    /// when the next rejection comes.
+    /// The first row of a run is said at once; the rest once a later row
+    /// is known not to be rejected, not when the next rejection comes.
     #[test]
-    fn a_settled_run_is_said_at_once() {
-        let mut said = Vec::new();
-        let mut told = Told::new(|line| said.push(line.to_string()));
+    fn a_runs_first_row_is_said_at_once_and_a_settled_run_at_once_too() {
+        let said = std::cell::RefCell::new(Vec::new());
+        let mut told = Told::new(|line| said.borrow_mut().push(line.to_string()));
         told.reject("", "line", 1, "not JSON");
-        told.settle(1);
+        assert_eq!(*said.borrow(), ["rejected line 1: not JSON"]);
         told.reject("", "line", 2, "not JSON");
+        // Line 3 may be rejected too.
+        told.settle(2);
+        assert_eq!(said.borrow().len(), 1);
+        // It was not: the run ended.
         told.settle(3);
+        assert_eq!(
+            *said.borrow(),
+            ["rejected line 1: not JSON", "rejected line 2: not JSON"]
+        );
         told.settle(4);
         told.reject("", "line", 9, "not JSON");
+        assert_eq!(said.borrow().len(), 3);
         drop(told);
         assert_eq!(
-            said,
+            said.into_inner(),
             [
                 "rejected line 1: not JSON",
                 "rejected line 2: not JSON",
@@ -295,7 +324,8 @@ mod tests {
         assert_eq!(
             told(&rows),
             [
-                "rejected lines 1 to 5 (5 lines, accounts a1 to a5): missing field `mrr`",
+                "rejected line 1: account a1: missing field `mrr` at line 1 column 801",
+                "rejected lines 2 to 5 (4 lines, accounts a2 to a5): missing field `mrr`",
                 "rejected line 6: account a6: mrr -1 is negative",
                 "rejected line 7: not JSON (expected value at line 1 column 1)",
                 "rejected line 8: not JSON (expected value at line 1 column 1)",

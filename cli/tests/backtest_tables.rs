@@ -419,11 +419,13 @@ fn rows_rejected_for_one_reason_are_told_in_one_line() {
     assert_eq!(
         said,
         format!(
-            "rejected {o} rows 1 to 5 (5 rows): {lost}\n\
+            "rejected {o} row 1: {lost}\n\
+             rejected {o} rows 2 to 5 (4 rows): {lost}\n\
              rejected {o} row 7: account a2: the same outcome as {o} row 6 (the first is kept)\n\
-             rejected {} rows 1 to 300 (300 rows): as_of: \"2026-02-30\" is not a date\n\
+             rejected {b} row 1: as_of: \"2026-02-30\" is not a date\n\
+             rejected {b} rows 2 to 300 (299 rows): as_of: \"2026-02-30\" is not a date\n\
              306 rejected (see above); the table counts the rest\n",
-            path(&bad)
+            b = path(&bad)
         )
     );
 }

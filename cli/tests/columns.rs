@@ -522,15 +522,19 @@ fn a_run_of_rows_rejected_for_one_reason_is_one_line() {
     }
     let empty = tmp("one-line-no-mrr.csv");
     std::fs::write(&empty, lines.join("\n") + "\n").unwrap();
+    let first = "rejected row 1: account acct-0000000: mrr: missing";
     let run =
-        "rejected rows 1 to 300 (300 rows, accounts acct-0000000 to acct-0000299): mrr: missing";
+        "rejected rows 2 to 300 (299 rows, accounts acct-0000001 to acct-0000299): mrr: missing";
     for args in [&["portfolio"][..], &["score"], &["explain", "acct-0000007"]] {
         let (code, _, stderr) = common::run_on(V0M, args, &empty);
         assert_eq!(code, Some(3), "{args:?}: {stderr}");
-        assert!(stderr.contains(run), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{first}\n{run}\n")),
+            "{args:?}: {stderr}"
+        );
         assert_eq!(
             stderr.matches("rejected row").count(),
-            1,
+            2,
             "{args:?}: {stderr}"
         );
     }
@@ -543,8 +547,12 @@ fn a_run_of_rows_rejected_for_one_reason_is_one_line() {
         assert_eq!(code, Some(3), "{args:?}: {stderr}");
         assert!(
             stderr.contains(
-                "rejected lines 301 to 600 (300 lines, accounts acct-0000000 to acct-0000299): duplicate id"
+                "rejected lines 302 to 600 (299 lines, accounts acct-0000001 to acct-0000299): duplicate id"
             ),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("rejected line 301: account acct-0000000: duplicate id"),
             "{args:?}: {stderr}"
         );
         for n in 601..=603 {
@@ -552,7 +560,7 @@ fn a_run_of_rows_rejected_for_one_reason_is_one_line() {
         }
         assert_eq!(
             stderr.matches("rejected line").count(),
-            4,
+            5,
             "{args:?}: {stderr}"
         );
     }
