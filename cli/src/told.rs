@@ -66,7 +66,8 @@ impl<'a> Told<'a> {
             .strip_prefix(label.as_str())
             .and_then(|rest| rest.strip_prefix(": "))
             .unwrap_or(why);
-        let line = format!("rejected {scope}{label}: {}", clip(why));
+        // Made only where it is said or kept (not for each row of a long run).
+        let line = || format!("rejected {scope}{label}: {}", clip(why));
         let (account, reason) = parts(why);
         if let Some(run) = &mut self.run {
             let follows = run.last.checked_add(1) == Some(n);
@@ -85,13 +86,13 @@ impl<'a> Told<'a> {
                     _ => {}
                 }
                 if run.lines.len() < RUN - 1 {
-                    run.lines.push(line);
+                    run.lines.push(line());
                 }
                 return;
             }
         }
         self.flush();
-        (self.say)(&line);
+        (self.say)(&line());
         self.run = Some(Run {
             scope: scope.to_string(),
             unit,
