@@ -26,6 +26,15 @@ pub(crate) struct Chunk {
 /// in the order of their places: those found reading it (a line that is
 /// not JSON, a repeated id) and those its visit found (an account the
 /// model refuses) together, as `score` prints them.
+/// Where the account `explain` looks for was first rejected, and why.
+#[derive(Clone)]
+pub(crate) struct Watched {
+    pub(crate) shape: Shape,
+    pub(crate) place: u64,
+    /// Its rejection, without its `account <id>: `.
+    pub(crate) why: String,
+}
+
 pub(crate) struct Rejections<'p> {
     progress: &'p Progress,
     count: Cell<u64>,
@@ -39,8 +48,9 @@ pub(crate) struct Rejections<'p> {
     /// The account `explain` looks for, as its rejections begin
     /// (`account <id>: `).
     watch: Option<String>,
-    /// Where the watched account was first rejected.
-    watched: Cell<Option<(Shape, u64)>>,
+    /// Where the watched account was first rejected, and why (without
+    /// its `account <id>: `).
+    watched: RefCell<Option<Watched>>,
 }
 
 impl<'p> Rejections<'p> {
@@ -54,14 +64,19 @@ impl<'p> Rejections<'p> {
                 progress.eprint(&format!("{line}\n"));
             })),
             watch: watch.map(|id| format!("account {id}: ")),
-            watched: Cell::new(None),
+            watched: RefCell::new(None),
         }
     }
 
     pub(crate) fn reject(&self, shape: Shape, place: u64, why: &str) {
         if let Some(prefix) = &self.watch {
-            if self.watched.get().is_none() && why.starts_with(prefix.as_str()) {
-                self.watched.set(Some((shape, place)));
+            let mut watched = self.watched.borrow_mut();
+            if let (None, Some(rest)) = (&*watched, why.strip_prefix(prefix.as_str())) {
+                *watched = Some(Watched {
+                    shape,
+                    place,
+                    why: rest.to_string(),
+                });
             }
         }
         self.pending
@@ -100,9 +115,9 @@ impl<'p> Rejections<'p> {
     }
 
     /// Where the watched account (see [`for_each_chunk_watching`]) was
-    /// first rejected, if it was.
-    pub(crate) fn watched(&self) -> Option<(Shape, u64)> {
-        self.watched.get()
+    /// first rejected, and why, if it was.
+    pub(crate) fn watched(&self) -> Option<Watched> {
+        self.watched.borrow().clone()
     }
 }
 

@@ -1,7 +1,6 @@
 //! `healthscore portfolio` and `healthscore explain`.
 
 use crate::accounts::{bind, for_each_chunk, for_each_chunk_watching};
-use crate::score::Shape;
 use crate::{exit, ExplainArgs, PortfolioArgs};
 use healthscore::portfolio::BandTallies;
 use healthscore::{Band, Model, Points, PortfolioSummary, Score};
@@ -93,7 +92,7 @@ pub(crate) fn run(a: PortfolioArgs) -> Result<ExitCode, String> {
 pub(crate) fn explain(a: ExplainArgs) -> Result<ExitCode, String> {
     let model = Model::from_path(&a.input.model).map_err(|e| e.to_string())?;
     let mut found: Option<String> = None;
-    let mut rejected: Option<(Shape, u64)> = None;
+    let mut rejected: Option<crate::accounts::Watched> = None;
     for_each_chunk_watching(
         &a.input.accounts,
         a.input.columns(&model)?,
@@ -110,7 +109,9 @@ pub(crate) fn explain(a: ExplainArgs) -> Result<ExitCode, String> {
             if let Some((_, account)) = bind(&model, chunk.shape, mine, rejections).first() {
                 found = Some(explanation(&model, &account.score()));
             }
-            rejected = rejected.or(rejections.watched());
+            if rejected.is_none() {
+                rejected = rejections.watched();
+            }
             Ok(())
         },
     )?;
@@ -121,12 +122,14 @@ pub(crate) fn explain(a: ExplainArgs) -> Result<ExitCode, String> {
         }
         // There, but not readable or refused by the model: its rejection
         // (printed above) is why there is no explanation.
-        (None, Some((shape, place))) => {
+        (None, Some(w)) => {
             say!(
-                "error: account {:?} is in {} but was rejected ({} {place}, above): it has no explanation",
+                "error: account {:?} is in {} but was rejected ({} {}: {}): it has no explanation",
                 a.id,
                 a.input.accounts,
-                shape.unit()
+                w.shape.unit(),
+                w.place,
+                crate::terminal::clip(&w.why)
             );
             Ok(ExitCode::from(exit::REJECTED))
         }

@@ -454,13 +454,13 @@ fn explain_shows_one_account_or_says_it_is_not_there() {
             contains("rejected line 4: account bad: mrr -1 is negative").and(contains(
                 "error: account \"bad\" is in ",
             ))
-            .and(contains("explain-rejected.jsonl but was rejected (line 4, above): it has no explanation")),
+            .and(contains("explain-rejected.jsonl but was rejected (line 4: mrr -1 is negative): it has no explanation")),
         );
     hs().args(["explain", "cut", "--accounts"])
         .arg(&bad)
         .assert()
         .code(3)
-        .stderr(contains("but was rejected (line 5, above)"));
+        .stderr(contains("but was rejected (line 5: "));
     hs().args(["explain", "acct-0000001", "--accounts"])
         .arg(&bad)
         .assert()

@@ -538,6 +538,13 @@ fn a_run_of_rows_rejected_for_one_reason_is_one_line() {
             "{args:?}: {stderr}"
         );
     }
+    // `explain` says why its account was rejected, the run's line
+    // naming it only by its range.
+    let (_, _, stderr) = common::run_on(V0M, &["explain", "acct-0000007"], &empty);
+    assert!(
+        stderr.contains("but was rejected (row 8: mrr: missing): it has no explanation"),
+        "{stderr}"
+    );
     // JSON lines written twice, then three lines that are not JSON.
     let once = std::fs::read_to_string(&json).unwrap();
     let twice = tmp("one-line-twice.jsonl");
