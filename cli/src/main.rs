@@ -70,9 +70,10 @@ pub(crate) mod exit {
 /// Exit status: 0 success; 2 bad arguments or an unusable model, rules,
 /// state or input file (every problem is printed with its path); 3 some
 /// accounts were rejected (the rest were processed; each rejection is
-/// printed with its line and account id); 4 the output could not be
-/// written; 5 `explain` found no such account (3 where it is there but
-/// was rejected: its rejection says why). Stopped by SIGINT, SIGTERM
+/// printed with its line and account id, a run of four or more for one
+/// reason as its first and then one line for the rest); 4 the output
+/// could not be written; 5 `explain` found no such account (3 where it
+/// is there but was rejected: its error says why). Stopped by SIGINT, SIGTERM
 /// or SIGHUP, the temporary files being written are removed first, then
 /// the process ends as killed by the signal. Killed outright (SIGKILL),
 /// it leaves its temporary file (.NAME.tmp-PID), which a later run
