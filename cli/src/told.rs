@@ -61,13 +61,9 @@ impl<'a> Told<'a> {
     /// rejected for `why` (which may start with its place, `line 4: `, not
     /// said twice).
     pub(crate) fn reject(&mut self, scope: &str, unit: &'static str, n: u64, why: &str) {
-        let label = format!("{unit} {n}");
-        let why = why
-            .strip_prefix(label.as_str())
-            .and_then(|rest| rest.strip_prefix(": "))
-            .unwrap_or(why);
+        let why = without_place(why, unit, n);
         // Made only where it is said or kept (not for each row of a long run).
-        let line = || format!("rejected {scope}{label}: {}", clip(why));
+        let line = || format!("rejected {scope}{unit} {n}: {}", clip(why));
         let (account, reason) = parts(why);
         if let Some(run) = &mut self.run {
             let follows = run.last.checked_add(1) == Some(n);
@@ -179,6 +175,21 @@ fn parts(why: &str) -> (Option<&str>, &str) {
         true => (account, "duplicate id (the first is kept)"),
         false => (account, reason),
     }
+}
+
+/// `why` without a leading `{unit} {n}: ` (its own place), compared
+/// without formatting the place.
+fn without_place<'w>(why: &'w str, unit: &str, n: u64) -> &'w str {
+    why.strip_prefix(unit)
+        .and_then(|rest| rest.strip_prefix(' '))
+        .and_then(|rest| rest.split_once(": "))
+        .filter(|(number, _)| {
+            // As `{n}` writes it: digits, no leading zero.
+            number.bytes().all(|b| b.is_ascii_digit())
+                && (*number == "0" || !number.starts_with('0'))
+                && number.parse::<u64>() == Ok(n)
+        })
+        .map_or(why, |(_, rest)| rest)
 }
 
 /// `reason` without a trailing ` at line L column C`.
@@ -359,6 +370,10 @@ mod tests {
         assert_eq!(
             one("row", "row 30: id: missing"),
             ["rejected row 3: row 30: id: missing"]
+        );
+        assert_eq!(
+            one("row", "row 03: id: missing"),
+            ["rejected row 3: row 03: id: missing"]
         );
         assert_eq!(
             one("line", "account a: mrr -1 is negative"),
