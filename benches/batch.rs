@@ -549,6 +549,51 @@ fn benches(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // A service's small requests: calls of 16 rows over the first 16,384
+    // accounts (in cache, as a request's are), where what a call costs
+    // besides its rows shows (binding its columns to the model, sizing
+    // the results). The batches are built outside the timing, as a
+    // caller's own columns would be.
+    let small = 16;
+    let first = n.min(16_384);
+    let parts: Vec<Batch<'_>> = (0..first)
+        .step_by(small)
+        .map(|start| cols.batch_rows(v0m::day(), start..(start + small).min(first)))
+        .collect();
+    let scorer = Scorer::new(&model);
+    let mut out = BatchScores::new();
+    let whole = {
+        let mut t = [0u64; 5];
+        for part in &parts {
+            scorer.score_into(part, &mut out).expect("fits");
+            for (t, x) in t.iter_mut().zip(counts(out.bands().iter().copied())) {
+                *t += x;
+            }
+        }
+        t
+    };
+    assert_eq!(
+        whole,
+        counts((0..first).map(|i| accounts[i].score().band())),
+        "16-row calls band as the row API does"
+    );
+    let mut group = c.benchmark_group("v0m_small_calls");
+    group.throughput(Throughput::Elements(first as u64));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(5));
+    group.bench_function(format!("batch_{small}_rows_a_call"), |bench| {
+        bench.iter(|| {
+            let mut green = 0u64;
+            for part in &parts {
+                scorer.score_into(black_box(part), &mut out).expect("fits");
+                green += counts(out.bands().iter().copied())[0];
+            }
+            assert_eq!(green, whole[0]);
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(batch_benches, benches);

@@ -210,6 +210,7 @@ fn batch<'a>(
             Dates::Days(&o.lost),
             Validity::Bools(&o.has_lost),
         );
+    let mut pushed = Vec::with_capacity(o.metrics.len());
     for (((id, values, valid, days, _), authors), bits) in
         o.metrics.iter().zip(authors).zip(&o.bitmaps)
     {
@@ -233,14 +234,22 @@ fn batch<'a>(
         let column = MetricColumn::new(values)
             .validity(validity)
             .authors(authors);
-        b.push_metric(
-            id,
+        pushed.push((
+            id.as_str(),
             if on_as_of {
                 column
             } else {
                 column.observed(Dates::Days(days))
             },
-        );
+        ));
+    }
+    // The columns in the model's order (matched by name at once), and in
+    // another for one of the three scalings (matched by hashing).
+    if scaled == 1 {
+        pushed.rotate_left(1);
+    }
+    for (id, column) in pushed {
+        b.push_metric(id, column);
     }
     b
 }
