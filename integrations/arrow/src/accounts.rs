@@ -4,10 +4,11 @@
 //! `report` on a warehouse export), by the same column conventions as
 //! [`score_batch`](crate::score_batch).
 
-use crate::files::{open, Format, Opened};
+use crate::files::{open, Opened};
 use crate::input::Options;
 use crate::layout::{Convention, Layout};
 use crate::Error;
+use crate::Format;
 use arrow_array::RecordBatch;
 use healthscore::batch::Scorer;
 use healthscore::{AccountData, Model, Value};

@@ -2,8 +2,9 @@
 //! caller checks before scoring (the CLI's note on `--as-of` beside an
 //! `as_of` column).
 
-use crate::files::{open_file, Format};
+use crate::files::open_file;
 use crate::Error;
+use crate::Format;
 use std::path::Path;
 
 /// The names of the columns of a Parquet, CSV or Arrow IPC file, from its

@@ -3,8 +3,9 @@
 //! night after night, or a warehouse's own table of scores.
 
 use crate::dated_table::Table;
-use crate::files::{open_file, Format};
+use crate::files::open_file;
 use crate::Error;
+use crate::Format;
 use arrow_schema::Schema;
 use healthscore::backtest::{DatedOutcome, DatedScore, Outcome};
 use std::path::Path;

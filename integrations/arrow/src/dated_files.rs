@@ -1,8 +1,8 @@
 //! A directory of results kept night after night (`nights/2026-12-01.parquet`,
 //! …): each file read on its own, in its own format.
 
-use crate::files::Format;
 use crate::Error;
+use crate::Format;
 use std::path::{Path, PathBuf};
 
 /// The files of `dir`, a directory of dated results kept a file a night

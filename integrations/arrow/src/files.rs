@@ -5,112 +5,13 @@
 use crate::ids::Ids;
 use crate::projection::projection;
 use crate::results_file::ResultsFile;
-use crate::{result_fields, score_batch_into, Error, Options, ScoreBuffers};
+use crate::{result_fields, score_batch_into, Error, Format, Options, ScoreBuffers};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema};
 use healthscore::batch::Scorer;
 use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
-
-/// A file format, chosen by extension.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Format {
-    /// `.parquet`
-    Parquet,
-    /// `.csv` (with a header line); `.csv.gz`, `.csv.zst` (gzip or zstd)
-    /// read as they decompress and written compressed.
-    Csv,
-    /// `.jsonl` (output only); `.jsonl.gz`, `.jsonl.zst` written
-    /// compressed.
-    JsonLines,
-    /// `.arrow`, `.feather` or `.ipc`: Arrow's IPC file format (Feather
-    /// version 2), read uncompressed or compressed (LZ4, ZSTD), written
-    /// uncompressed.
-    Arrow,
-    /// `.arrows`: Arrow's IPC stream format.
-    ArrowStream,
-}
-
-impl Format {
-    /// The format of a path, by its extension, in any case (`EXPORT.CSV`
-    /// is CSV).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Format`] for any other extension.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use healthscore_arrow::Format;
-    /// use std::path::Path;
-    /// assert_eq!(Format::of(Path::new("accounts.parquet"))?, Format::Parquet);
-    /// assert_eq!(Format::of(Path::new("EXPORT.CSV"))?, Format::Csv);
-    /// // gzip or zstd CSV, as warehouses unload it: read as it decompresses.
-    /// assert_eq!(Format::of(Path::new("data_0_0_0.csv.gz"))?, Format::Csv);
-    /// assert_eq!(Format::of(Path::new("scores.jsonl.zst"))?, Format::JsonLines);
-    /// // Parquet and Arrow compress inside the file.
-    /// assert!(Format::of(Path::new("accounts.parquet.gz")).is_err());
-    /// assert_eq!(Format::of(Path::new("accounts.feather"))?, Format::Arrow);
-    /// assert!(Format::of(Path::new("scores.json")).is_err());
-    /// assert!(Format::Arrow.is_columnar() && !Format::JsonLines.is_columnar());
-    /// # Ok::<(), healthscore_arrow::Error>(())
-    /// ```
-    pub fn of(path: &Path) -> Result<Format, Error> {
-        let lower = |p: &Path| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase)
-        };
-        let mut extension = lower(path);
-        // A compressed CSV file (`accounts.csv.gz`): CSV, read as it
-        // decompresses, or written compressed; JSON lines written
-        // compressed. Parquet and Arrow compress inside the file.
-        if extension
-            .as_deref()
-            .is_some_and(|e| crate::compressed::EXTENSIONS.contains(&e))
-        {
-            extension = path
-                .file_stem()
-                .map(Path::new)
-                .and_then(lower)
-                .filter(|e| e == "csv" || e == "jsonl");
-        }
-        match extension.as_deref() {
-            Some("parquet") => Ok(Format::Parquet),
-            Some("csv") => Ok(Format::Csv),
-            Some("jsonl") => Ok(Format::JsonLines),
-            Some("arrow" | "feather" | "ipc") => Ok(Format::Arrow),
-            Some("arrows") => Ok(Format::ArrowStream),
-            _ => Err(Error::Format(path.display().to_string())),
-        }
-    }
-
-    /// The format of accounts at `path`: a file's by its extension
-    /// ([`of`](Self::of)), a directory's by its parts' ([`parts`](crate::parts):
-    /// a warehouse's export of one table in several files).
-    ///
-    /// # Errors
-    ///
-    /// As [`of`](Self::of) for a file, as [`parts`](crate::parts) for a
-    /// directory.
-    pub fn of_accounts(path: &Path) -> Result<Format, Error> {
-        if path.is_dir() {
-            return crate::parts(path).map(|(_, format)| format);
-        }
-        Format::of(path)
-    }
-
-    /// True for the formats of accounts as columns, which
-    /// [`score_file`] and [`read_accounts`](crate::read_accounts) read:
-    /// all but JSON lines (accounts as the row API's JSON objects, read
-    /// by `healthscore` itself).
-    pub fn is_columnar(self) -> bool {
-        self != Format::JsonLines
-    }
-}
 
 /// What scoring a file did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -148,69 +49,6 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
         path: path.display().to_string(),
         source,
     }
-}
-
-/// A CSV file's schema: every column as text (`Utf8`), so that a cell
-/// that cannot be read (`n/a` in a metric, `2026-02-30` as a date, MRR
-/// that is not a number) rejects its row, with the column and why, not the
-/// whole file; MRR stays exact; and a column the model does not read
-/// (`region` with numbers in its first lines and `EU-West` later) is
-/// never parsed as a type its first lines suggested.
-fn csv_schema(path: &Path) -> Result<Schema, Error> {
-    let mut file = crate::compressed::open(path)?;
-    // A UTF-16 byte order mark: a spreadsheet's "Unicode text", whose
-    // every byte the CSV reader would take for broken UTF-8.
-    let mut head = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, 64 * 1024), &mut head)
-        .map_err(io(path))?;
-    let order = match head.get(..2) {
-        Some([0xFF, 0xFE]) => Some("little-endian"),
-        Some([0xFE, 0xFF]) => Some("big-endian"),
-        _ => None,
-    };
-    if let Some(order) = order {
-        return Err(Error::NotUtf8 {
-            path: path.display().to_string(),
-            order,
-        });
-    }
-    // A header line that is not UTF-8 (in its first 64 KiB): said so,
-    // not as the CSV reader's `invalid utf-8 in field 15`.
-    let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
-    if let Err(e) = std::str::from_utf8(line) {
-        let at = e.valid_up_to();
-        return Err(Error::HeaderNotUtf8 {
-            path: path.display().to_string(),
-            byte: line.get(at).copied().unwrap_or_default(),
-            at: at + 1,
-        });
-    }
-    let file = crate::compressed::open(path)?;
-    let format = arrow_csv::reader::Format::default().with_header(true);
-    // Through `Ragged` as the rows are: a ragged line among the first
-    // thousand is its row's problem, not the file's.
-    let file = crate::ragged::Ragged::new(file, crate::ragged::Found::default());
-    let (inferred, _) = format.infer_schema(file, Some(1000))?;
-    if inferred.fields().is_empty() {
-        return Err(Error::EmptyCsv(path.display().to_string()));
-    }
-    // One column whose name holds a `;` or a tab: a file separated by
-    // another character, which would otherwise be refused for a missing
-    // column that is plainly there.
-    if let [only] = inferred.fields().iter().collect::<Vec<_>>()[..] {
-        if let Some(separator) = [';', '\t'].into_iter().find(|c| only.name().contains(*c)) {
-            return Err(Error::NotCommaSeparated {
-                path: path.display().to_string(),
-                separator,
-            });
-        }
-    }
-    let fields: Vec<Field> = inferred
-        .fields()
-        .iter()
-        .map(|f| Field::new(f.name(), DataType::Utf8, true))
-        .collect();
-    Ok(Schema::new(fields))
 }
 
 /// Scores a Parquet, CSV or Arrow IPC file of accounts into a Parquet,
@@ -415,7 +253,7 @@ pub(crate) fn open_file(
             crate::ipc_file::open(input, &project, BATCH_ROWS).map_err(read)?
         }
         Format::Csv | Format::JsonLines => {
-            let schema = csv_schema(input).map_err(read)?;
+            let schema = crate::csv_schema::csv_schema(input).map_err(read)?;
             let columns = project(&schema);
             let mut builder = arrow_csv::ReaderBuilder::new(Arc::new(schema))
                 .with_header(true)

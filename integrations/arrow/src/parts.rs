@@ -3,8 +3,9 @@
 //! `_SUCCESS` marker), read as one file of accounts, part after part in
 //! name order.
 
-use crate::files::{open_file, Format, Opened};
+use crate::files::{open_file, Opened};
 use crate::Error;
+use crate::Format;
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, DataType, Schema, SchemaRef};
 use std::path::{Path, PathBuf};

@@ -4,8 +4,8 @@
 
 use crate::compressed::Encoder;
 use crate::destination::Destination;
-use crate::files::Format;
 use crate::Error;
+use crate::Format;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use std::fs::File;
