@@ -2,8 +2,8 @@
 //! the batch path scores a block, and the same thread turns its results
 //! into Arrow's columns while they are in its cache.
 
-use crate::buffers::{Part, Tally};
 use crate::cast::utf8;
+use crate::filling::{Part, Tally};
 use crate::input::{batch, null_rows, own, text, Options};
 use crate::layout::Layout;
 use crate::output::Results;

@@ -1,15 +1,16 @@
 //! The memory the Arrow path reuses from call to call, and the result
-//! columns it fills block by block.
+//! columns made Arrow arrays from it (filled block by block in
+//! [`filling`](crate::filling)).
 
+use crate::filling::Filling;
 use crate::layout::Layout;
-use crate::widen::{write_micros, Widen};
 use crate::Error;
 use crate::Options;
 use arrow_array::types::UInt32Type;
 use arrow_array::{Array, ArrayRef, Decimal128Array, DictionaryArray, StringArray, UInt32Array};
 use arrow_buffer::{ArrowNativeType, BooleanBuffer, Buffer, NullBuffer, ScalarBuffer};
 use arrow_schema::{DataType, FieldRef, Schema, SchemaRef};
-use healthscore::batch::{validity_bits, BatchScores};
+use healthscore::batch::BatchScores;
 use healthscore::model::Fingerprint;
 use healthscore::{Band, Model};
 use std::sync::Arc;
@@ -124,41 +125,6 @@ impl Names {
     }
 }
 
-/// A result column, `rows` long, filled block by block through its
-/// [`Part`]s (one per thread): values, validity bits (64 rows a word) and
-/// the number of rows without a value.
-pub(crate) struct Filling<T> {
-    slot: usize,
-    /// Rows of this batch: the first `rows` of `data` (which may be
-    /// longer: an earlier, larger batch's buffer, not shortened so that a
-    /// larger batch again is not filled first).
-    rows: usize,
-    data: Vec<T>,
-    valid: Vec<u64>,
-    missing: usize,
-    /// The largest value written (dictionary keys: checked against the
-    /// names at the end, without reading the column again).
-    top: u32,
-}
-
-/// A run of a [`Filling`]'s rows that one thread fills, block after block
-/// from its first row (which is a multiple of 64, as is every block but
-/// the column's last, so that the validity words line up).
-pub(crate) struct Part<'a, T> {
-    data: &'a mut [T],
-    valid: &'a mut [u64],
-    /// Rows written so far.
-    at: usize,
-    missing: usize,
-    top: u32,
-}
-
-/// What a [`Part`] found: rows without a value, the largest value.
-pub(crate) struct Tally {
-    missing: usize,
-    top: u32,
-}
-
 impl ScoreBuffers {
     /// Nothing allocated yet.
     pub fn new() -> Self {
@@ -204,14 +170,7 @@ impl ScoreBuffers {
             }
             _ => vec![0; words],
         };
-        Filling {
-            slot,
-            rows,
-            data,
-            valid,
-            missing: 0,
-            top: 0,
-        }
+        Filling::new(slot, rows, data, valid)
     }
 
     /// A text column of `rows` nulls (zero-copy after the first call; the
@@ -356,7 +315,7 @@ impl ScoreBuffers {
         // (`DictionaryArray::try_new` checks key by key, about as long as
         // the rest of the column's work; a second pass over the column
         // was 1.8% of the Arrow path's profile).
-        let top = column.top;
+        let top = column.top();
         if top as usize >= names.len().max(1) {
             return Err(Error::column(
                 "dictionary",
@@ -384,146 +343,6 @@ fn remember(slots: &mut Vec<Option<Buffer>>, slot: usize, buffer: Buffer) {
     }
     if let Some(s) = slots.get_mut(slot) {
         *s = Some(buffer);
-    }
-}
-
-impl<T> Filling<T> {
-    /// Its slot, values, rows, validity words and rows without a value.
-    fn split(self) -> (usize, Vec<T>, usize, Vec<u64>, usize) {
-        let rows = self.rows.min(self.data.len());
-        (self.slot, self.data, rows, self.valid, self.missing)
-    }
-}
-
-impl<T> Filling<T> {
-    /// Makes row `row` null (a row rejected after its block was scored).
-    pub(crate) fn clear(&mut self, row: usize) {
-        let bit = 1u64 << (row % 64);
-        if let Some(word) = self.valid.get_mut(row / 64) {
-            if *word & bit != 0 {
-                *word &= !bit;
-                self.missing += 1;
-            }
-        }
-    }
-
-    /// The column as runs of rows of these lengths, in order, one per
-    /// thread (each but the last a multiple of 64 rows).
-    pub(crate) fn parts(&mut self, lengths: &[usize]) -> Vec<Part<'_, T>> {
-        let rows = self.rows.min(self.data.len());
-        let mut data: &mut [T] = self.data.split_at_mut(rows).0;
-        let mut valid: &mut [u64] = &mut self.valid;
-        lengths
-            .iter()
-            .map(|len| {
-                let rows = (*len).min(data.len());
-                let (d, rest) = std::mem::take(&mut data).split_at_mut(rows);
-                data = rest;
-                let words = len.div_ceil(64).min(valid.len());
-                let (v, rest) = std::mem::take(&mut valid).split_at_mut(words);
-                valid = rest;
-                Part {
-                    data: d,
-                    valid: v,
-                    at: 0,
-                    missing: 0,
-                    top: 0,
-                }
-            })
-            .collect()
-    }
-
-    /// The whole column as one part (one thread's).
-    pub(crate) fn whole(&mut self) -> Part<'_, T> {
-        let rows = self.rows.min(self.data.len());
-        Part {
-            data: self.data.split_at_mut(rows).0,
-            valid: &mut self.valid,
-            at: 0,
-            missing: 0,
-            top: 0,
-        }
-    }
-
-    /// Adds what a part found.
-    pub(crate) fn absorb(&mut self, tally: Tally) {
-        self.missing += tally.missing;
-        self.top = self.top.max(tally.top);
-    }
-}
-
-impl<T> Part<'_, T> {
-    /// What this part found.
-    pub(crate) fn finish(self) -> Tally {
-        Tally {
-            missing: self.missing,
-            top: self.top,
-        }
-    }
-
-    /// The validity bits of the next block's `values` ([`NONE`](healthscore::batch::NONE): null),
-    /// through `words` (scratch).
-    fn push_validity(&mut self, values: &[u32], words: &mut Vec<u64>) {
-        words.clear();
-        self.missing += validity_bits(values, words);
-        let first = self.at / 64;
-        if let Some(to) = self.valid.get_mut(first..first + words.len()) {
-            to.copy_from_slice(words);
-        }
-    }
-}
-
-impl Part<'_, i128> {
-    /// The next block's millionths ([`NONE`](healthscore::batch::NONE): null), written `how`.
-    pub(crate) fn push_micros(&mut self, values: &[u32], how: Widen, words: &mut Vec<u64>) {
-        let first = self.at / 64;
-        if let (Some(to), Some(valid)) = (self.data.get_mut(self.at..), self.valid.get_mut(first..))
-        {
-            if let Some(missing) = crate::widen::write_micros_and_bits(to, values, valid, how) {
-                self.missing += missing;
-                self.at += values.len();
-                return;
-            }
-        }
-        self.push_validity(values, words);
-        if let Some(to) = self.data.get_mut(self.at..) {
-            write_micros(to, values, how);
-        }
-        self.at += values.len();
-    }
-}
-
-impl Part<'_, u32> {
-    /// The next block's keys ([`NONE`](healthscore::batch::NONE): null).
-    pub(crate) fn push_keys(&mut self, keys: &[u32]) {
-        self.push_with(keys.len(), |to, valid| {
-            crate::keys::write_keys(to, keys, valid)
-        });
-    }
-
-    /// The next block's bands as keys into [`Band::ALL`]'s names.
-    pub(crate) fn push_bands(&mut self, scores: &BatchScores) {
-        let bands = scores.bands();
-        self.push_with(bands.len(), |to, valid| {
-            crate::keys::write_bands(to, bands, valid)
-        });
-    }
-
-    /// The next block's `rows` keys and validity bits, as `write` writes
-    /// them from this part's next row and validity word on.
-    fn push_with(
-        &mut self,
-        rows: usize,
-        write: impl FnOnce(&mut [u32], &mut [u64]) -> crate::keys::Found,
-    ) {
-        let first = self.at / 64;
-        if let (Some(to), Some(valid)) = (self.data.get_mut(self.at..), self.valid.get_mut(first..))
-        {
-            let found = write(to, valid);
-            self.missing += found.missing;
-            self.top = self.top.max(found.top);
-        }
-        self.at += rows;
     }
 }
 

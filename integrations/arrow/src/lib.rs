@@ -177,6 +177,7 @@ mod dated_table;
 mod decimal;
 mod destination;
 mod files;
+mod filling;
 mod format;
 mod history;
 mod ids;

@@ -1,6 +1,7 @@
 //! Scores as a record batch.
 
-use crate::buffers::{Filling, ScoreBuffers};
+use crate::buffers::ScoreBuffers;
+use crate::filling::Filling;
 use crate::input::Options;
 use crate::layout::{Convention, Layout};
 use crate::widen::Widen;
