@@ -169,7 +169,8 @@ pub(crate) struct ScoreArgs {
     /// The model, JSON or TOML (by extension).
     #[arg(long)]
     pub model: String,
-    /// Accounts: JSON lines or a JSON array (`-` for stdin), or by
+    /// Accounts: JSON lines or a JSON array (`-` for stdin: accounts piped
+    /// in as they happen are scored and written as each comes), or by
     /// extension a `.parquet`, `.csv` or `.arrow` (Arrow IPC: `.feather`,
     /// `.arrows` too) file of columns (one per metric; see the
     /// healthscore-arrow crate for the column conventions), or a

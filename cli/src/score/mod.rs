@@ -29,6 +29,7 @@
 //! interrupted or failed run leaves the previous file as it was.
 
 mod input;
+mod live;
 pub(crate) mod pipeline;
 mod reader;
 mod state;
@@ -131,7 +132,10 @@ pub(crate) fn run(args: ScoreArgs) -> Result<ExitCode, String> {
     } else {
         let progress = crate::progress::Progress::for_input("scoring", &path);
         let input = open_input(&path, &progress)?;
-        (progress, pipeline::Source::Stream(input))
+        // Standard input may be a pipe that accounts come down as they
+        // happen: each is scored and written when nothing more is ready.
+        let live = path == "-";
+        (progress, pipeline::Source::Stream { input, live })
     };
     let lifecycle = match &args.lifecycle {
         Some(file) => Some(Lifecycle::from_path(file, &model).map_err(|e| e.to_string())?),

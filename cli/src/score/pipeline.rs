@@ -141,13 +141,16 @@ pub fn score_stream(
         missing: vec![0; model.metric_count()],
         ..Totals::default()
     };
+    // Accounts piped in as they happen: written out as each batch is.
+    let live = matches!(input, Source::Stream { live: true, .. });
     let outcome = std::thread::scope(|s| {
         let reader = s.spawn(move || match &mut input {
-            Source::Stream(input) => read_batches(
+            Source::Stream { input, live } => read_batches(
                 input,
                 super::reader::batch_size(model.metric_count()),
                 &job_tx,
                 warn,
+                *live,
             ),
             Source::Rows { path, as_of } => read_rows(model, path, *as_of, &job_tx),
         });
@@ -175,7 +178,15 @@ pub fn score_stream(
         };
         let mut failure = None;
         for done in done_rx.iter() {
-            if let Err(e) = writer.take(done, &mut totals, &mut out, state_out.as_mut(), progress) {
+            let taken = writer
+                .take(done, &mut totals, &mut out, state_out.as_mut(), progress)
+                .and_then(|()| match &mut out {
+                    Sink::Json(w, name) if live => w
+                        .flush()
+                        .map_err(|err| OutputFailed(format!("{name}: {err}"))),
+                    _ => Ok(()),
+                });
+            if let Err(e) = taken {
                 failure = Some(e);
                 // Stop everything: the reader's and the workers' channels close.
                 if let Ok(mut rx) = job_rx.lock() {

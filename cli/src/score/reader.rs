@@ -42,8 +42,12 @@ pub(super) enum Read {
 
 /// Where the accounts come from.
 pub enum Source {
-    /// JSON lines or a JSON array.
-    Stream(Box<dyn BufRead + Send>),
+    /// JSON lines or a JSON array; `live` for standard input (see
+    /// [`read_batches`]).
+    Stream {
+        input: Box<dyn BufRead + Send>,
+        live: bool,
+    },
     /// The rows of a Parquet, CSV or Arrow file (read by the model's columns, as
     /// of the date given for rows without one), each an account as the
     /// same account in JSON would be.
@@ -53,45 +57,64 @@ pub enum Source {
     },
 }
 
-/// Splits the input into batches for the workers.
+/// Splits the input into batches for the workers. `live` (standard
+/// input): a batch is also handed on when the input has nothing more
+/// ready ([`Eager`](super::live::Eager)), so that accounts piped in one
+/// at a time are scored as they come.
 pub(super) fn read_batches(
     input: &mut Box<dyn BufRead + Send>,
     size: usize,
     jobs: &SyncSender<Batch>,
     warn: &(dyn Fn(String) + Sync),
+    live: bool,
 ) -> Result<(), String> {
-    let mut index = 0u64;
-    let mut batch = Vec::with_capacity(size);
-    let mut current = Shape::Lines;
-    let mut open = true;
-    let send = |shape: Shape, units: Vec<_>, index: &mut u64| -> bool {
-        let ok = jobs
-            .send(Batch {
-                index: *index,
-                shape,
-                units,
-            })
-            .is_ok();
-        *index += 1;
-        ok
-    };
-    let result = input::split(
-        input,
-        &mut |shape, Unit { place, text, id }| {
-            current = shape;
-            batch.push((place, text.map(Read::Text).map_err(|why| (id, why))));
-            if batch.len() >= size {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(size));
-                open = send(shape, full, &mut index);
-            }
-            open
-        },
-        &mut |w| warn(w),
-    );
-    // What was read before a fault or the end is always scored.
-    if open && !batch.is_empty() {
-        send(current, batch, &mut index);
+    /// The batch being filled, and what sending it needs.
+    struct Filling {
+        index: u64,
+        batch: Vec<(u64, Result<Read, Unread>)>,
+        shape: Shape,
+        /// False once the workers' channel is closed (the writer stopped).
+        open: bool,
     }
+    let filling = std::cell::RefCell::new(Filling {
+        index: 0,
+        batch: Vec::with_capacity(size),
+        shape: Shape::Lines,
+        open: true,
+    });
+    // Sends the batch so far (if any, and while the channel is open).
+    let send = |f: &mut Filling| {
+        if f.open && !f.batch.is_empty() {
+            let units = std::mem::replace(&mut f.batch, Vec::with_capacity(size));
+            f.open = jobs
+                .send(Batch {
+                    index: f.index,
+                    shape: f.shape,
+                    units,
+                })
+                .is_ok();
+            f.index += 1;
+        }
+    };
+    let mut emit = |shape, Unit { place, text, id }| {
+        let mut f = filling.borrow_mut();
+        f.shape = shape;
+        f.batch
+            .push((place, text.map(Read::Text).map_err(|why| (id, why))));
+        if f.batch.len() >= size {
+            send(&mut f);
+        }
+        f.open
+    };
+    let mut idle = || send(&mut filling.borrow_mut());
+    let result = if live {
+        let mut eager = super::live::Eager::new(input, super::live::stdin_ready, &mut idle);
+        input::split(&mut eager, &mut emit, &mut |w| warn(w))
+    } else {
+        input::split(input, &mut emit, &mut |w| warn(w))
+    };
+    // What was read before a fault or the end is always scored.
+    send(&mut filling.borrow_mut());
     result.map_err(|e| e.to_string())
 }
 
