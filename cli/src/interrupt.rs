@@ -52,10 +52,17 @@ impl Drop for OnScreen {
     }
 }
 
-/// What a stop by `signal` says on stderr, having removed `removed`.
-fn stopped(signal: &str, removed: &[String], bar: bool) -> String {
+/// What a stop by `signal` says on stderr, having removed `removed`:
+/// first the rest of the runs of rejected rows being told (`pending`:
+/// their first rows are on screen, the rest would have been said when
+/// each run ended).
+fn stopped(signal: &str, removed: &[String], bar: bool, pending: &[String]) -> String {
     let mut line = String::new();
     if bar {
+        line.push('\n');
+    }
+    for said in pending {
+        line += said;
         line.push('\n');
     }
     line += &format!("healthscore: stopped by {signal}");
@@ -156,7 +163,8 @@ mod unix {
                         _ => "a signal",
                     };
                     let bar = super::BARS.load(std::sync::atomic::Ordering::SeqCst) > 0;
-                    let line = super::stopped(name, &removed, bar);
+                    let pending = crate::told::interrupted();
+                    let line = super::stopped(name, &removed, bar, &pending);
                     let _ =
                         std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
                     let _ = signal_hook::low_level::emulate_default_handler(signal);
@@ -207,16 +215,33 @@ mod tests {
     #[test]
     fn a_stop_says_what_it_removed_on_a_line_of_its_own() {
         assert_eq!(
-            stopped("SIGTERM", &[], false),
+            stopped("SIGTERM", &[], false, &[]),
             "healthscore: stopped by SIGTERM\n"
         );
         assert_eq!(
-            stopped("SIGINT (Ctrl-C)", &["out/.s.parquet.tmp-7".into()], true),
+            stopped(
+                "SIGINT (Ctrl-C)",
+                &["out/.s.parquet.tmp-7".into()],
+                true,
+                &[]
+            ),
             "\nhealthscore: stopped by SIGINT (Ctrl-C); removed the unfinished \
              out/.s.parquet.tmp-7 (the file it was to replace is untouched)\n"
         );
-        assert!(stopped("SIGHUP", &["a".into(), "b".into()], false)
+        assert!(stopped("SIGHUP", &["a".into(), "b".into()], false, &[])
             .contains("removed the unfinished a, b (the files they were"));
+    }
+
+    /// The rest of a run of rejected rows, whose first row is on screen,
+    /// comes before the stop's own line (after a progress bar's).
+    #[test]
+    fn a_stop_says_the_rest_of_a_run_first() {
+        let pending = ["rejected rows 2 to 9 (8 rows): mrr: missing".to_string()];
+        assert_eq!(
+            stopped("SIGINT (Ctrl-C)", &[], true, &pending),
+            "\nrejected rows 2 to 9 (8 rows): mrr: missing\n\
+             healthscore: stopped by SIGINT (Ctrl-C)\n"
+        );
     }
 
     #[test]

@@ -74,8 +74,9 @@ pub(crate) mod exit {
 /// reason as its first and then one line for the rest); 4 the output
 /// could not be written; 5 `explain` found no such account (3 where it
 /// is there but was rejected: its error says why). Stopped by SIGINT, SIGTERM
-/// or SIGHUP, the temporary files being written are removed first, then
-/// the process ends as killed by the signal. Killed outright (SIGKILL),
+/// or SIGHUP, the temporary files being written are removed first and the
+/// rest of a run of rejections being printed is said, then the process
+/// ends as killed by the signal. Killed outright (SIGKILL),
 /// it leaves its temporary file (.NAME.tmp-PID), which a later run
 /// writing NAME removes once that process has ended and an hour has
 /// passed.

@@ -16,6 +16,8 @@
 //! and its line says the first and last account it holds.
 
 use crate::terminal::clip;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 /// Runs shorter than this are told a line a row, as they read best.
 pub(crate) const RUN: usize = 4;
@@ -23,9 +25,48 @@ pub(crate) const RUN: usize = 4;
 /// The rejections being told: the run so far, whose first row was said
 /// and whose rest is said when a row does not follow it (or when this is
 /// flushed or dropped), through `say` (a line without its newline).
+///
+/// The run is kept where a stop by a signal finds it ([`interrupted`]),
+/// so that Ctrl-C in the middle of a long run still says how far it went.
 pub(crate) struct Told<'a> {
-    run: Option<Run>,
+    /// Which teller's run in [`RUNS`] is this one's.
+    id: u64,
     say: Box<dyn FnMut(&str) + 'a>,
+}
+
+/// Each teller's run so far, by the teller's id.
+static RUNS: Mutex<Vec<(u64, Run)>> = Mutex::new(Vec::new());
+
+/// The id of the next teller.
+static TELLERS: AtomicU64 = AtomicU64::new(0);
+
+fn runs() -> MutexGuard<'static, Vec<(u64, Run)>> {
+    // A thread that panicked while holding the list left each run whole
+    // (a field assigned, a run pushed or taken): still the list.
+    RUNS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The rest of every run being told (the lines each teller's flush would
+/// say), taken: what a stop by a signal says before the process ends,
+/// where the teller can no longer say it.
+pub(crate) fn interrupted() -> Vec<String> {
+    taken(|_| true)
+}
+
+/// The rest of the runs of the tellers `which` picks, taken.
+fn taken(which: impl Fn(u64) -> bool) -> Vec<String> {
+    let mut runs = runs();
+    let mut lines = Vec::new();
+    let mut at = 0;
+    while let Some((id, _)) = runs.get(at) {
+        if which(*id) {
+            let (_, run) = runs.swap_remove(at);
+            lines.extend(rest(run));
+        } else {
+            at += 1;
+        }
+    }
+    lines
 }
 
 /// Rows `first` to `last` of `scope` (`unit`: `row`, `line` or
@@ -52,7 +93,7 @@ impl<'a> Told<'a> {
     /// Says each line through `say`.
     pub(crate) fn new(say: impl FnMut(&str) + 'a) -> Told<'a> {
         Told {
-            run: None,
+            id: TELLERS.fetch_add(1, Ordering::Relaxed),
             say: Box::new(say),
         }
     }
@@ -65,7 +106,9 @@ impl<'a> Told<'a> {
         // Made only where it is said or kept (not for each row of a long run).
         let line = || format!("rejected {scope}{unit} {n}: {}", clip(why));
         let (account, reason) = parts(why);
-        if let Some(run) = &mut self.run {
+        // The list is locked while the run is looked at or changed, never
+        // while a line is said.
+        if let Some((_, run)) = runs().iter_mut().find(|(id, _)| *id == self.id) {
             let follows = run.last.checked_add(1) == Some(n);
             if follows
                 && run.unit == unit
@@ -89,7 +132,7 @@ impl<'a> Told<'a> {
         }
         self.flush();
         (self.say)(&line());
-        self.run = Some(Run {
+        let run = Run {
             scope: scope.to_string(),
             unit,
             first: n,
@@ -98,7 +141,8 @@ impl<'a> Told<'a> {
             named: account.is_some(),
             accounts: None,
             lines: Vec::new(),
-        });
+        };
+        runs().push((self.id, run));
     }
 
     /// No more rejections up to row `n` will come: a run that ends before
@@ -106,7 +150,10 @@ impl<'a> Told<'a> {
     /// rejection comes (a stream's reader sees it as its batch is
     /// written).
     pub(crate) fn settle(&mut self, n: u64) {
-        if self.run.as_ref().is_some_and(|run| run.last < n) {
+        let ended = runs()
+            .iter()
+            .any(|(id, run)| *id == self.id && run.last < n);
+        if ended {
             self.flush();
         }
     }
@@ -115,35 +162,39 @@ impl<'a> Told<'a> {
     /// came): a line a row while the run is shorter than [`RUN`], else one
     /// line for all of it.
     pub(crate) fn flush(&mut self) {
-        let Some(run) = self.run.take() else {
-            return;
-        };
-        let rows = run.last - run.first;
-        if rows < RUN as u64 - 1 {
-            for line in &run.lines {
-                (self.say)(line);
-            }
-            return;
+        let id = self.id;
+        for line in taken(|teller| teller == id) {
+            (self.say)(&line);
         }
-        let Run {
-            scope,
-            unit,
-            first,
-            last,
-            reason,
-            accounts,
-            ..
-        } = run;
-        let accounts = match accounts {
-            Some((a, b)) => format!(", accounts {} to {}", clip(&a), clip(&b)),
-            None => String::new(),
-        };
-        let from = first + 1;
-        (self.say)(&format!(
-            "rejected {scope}{unit}s {from} to {last} ({rows} {unit}s{accounts}): {}",
-            clip(&reason)
-        ));
     }
+}
+
+/// The lines that say the rest of `run` (after its first row, said when
+/// it came): a line a row while the run is shorter than [`RUN`], else
+/// one line for all of it.
+fn rest(run: Run) -> Vec<String> {
+    let rows = run.last - run.first;
+    if rows < RUN as u64 - 1 {
+        return run.lines;
+    }
+    let Run {
+        scope,
+        unit,
+        first,
+        last,
+        reason,
+        accounts,
+        ..
+    } = run;
+    let accounts = match accounts {
+        Some((a, b)) => format!(", accounts {} to {}", clip(&a), clip(&b)),
+        None => String::new(),
+    };
+    let from = first + 1;
+    vec![format!(
+        "rejected {scope}{unit}s {from} to {last} ({rows} {unit}s{accounts}): {}",
+        clip(&reason)
+    )]
 }
 
 impl Drop for Told<'_> {
@@ -299,6 +350,37 @@ mod tests {
                 "rejected line 2: not JSON",
                 "rejected line 9: not JSON",
             ]
+        );
+    }
+
+    /// A stop by a signal takes the rest of a run being told (what its
+    /// teller would have said when the run ended): said once, by the stop,
+    /// and not again by the teller; other tellers' runs are left alone.
+    #[test]
+    fn a_stop_takes_the_rest_of_a_run_being_told() {
+        let said = std::cell::RefCell::new(Vec::new());
+        let mut told = Told::new(|line| said.borrow_mut().push(line.to_string()));
+        let mut other = Told::new(|_| {});
+        other.reject("o.csv ", "row", 1, "mrr: missing");
+        other.reject("o.csv ", "row", 2, "mrr: missing");
+        for n in 1..=9 {
+            told.reject("f.csv ", "row", n, "account a: mrr: missing");
+        }
+        let id = told.id;
+        assert_eq!(
+            taken(|teller| teller == id),
+            ["rejected f.csv rows 2 to 9 (8 rows, accounts a to a): mrr: missing"]
+        );
+        drop(told);
+        assert_eq!(
+            *said.borrow(),
+            ["rejected f.csv row 1: account a: mrr: missing"]
+        );
+        // A short run's rows, a line each.
+        let other_id = other.id;
+        assert_eq!(
+            taken(|teller| teller == other_id),
+            ["rejected o.csv row 2: mrr: missing"]
         );
     }
 

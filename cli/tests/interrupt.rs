@@ -222,3 +222,64 @@ fn a_terminated_columnar_run_removes_its_results_in_progress() {
     );
     assert_eq!(names(&d), ["accounts.csv", "scores.parquet"]);
 }
+
+/// Stopped in the middle of a run of rejected lines (JSON accounts read
+/// from a pipe that stays open), a run says how far the run went before
+/// its own last line: the run's first line was said at once, the rest
+/// would have been said when the run ended.
+#[test]
+fn a_stop_says_how_far_a_run_of_rejections_went() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_healthscore"))
+        .current_dir(root())
+        .args([
+            "score",
+            "--model",
+            "examples/data/model.json",
+            "--accounts",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for _ in 0..6 {
+        writeln!(stdin, "not an account").unwrap();
+    }
+    stdin.flush().unwrap();
+    // Read stderr as it comes, until the run's first line is there.
+    let stderr = child.stderr.take().unwrap();
+    let (lines, said) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines() {
+            let _ = lines.send(line.unwrap());
+        }
+    });
+    let first = said.recv_timeout(Duration::from_secs(60)).unwrap();
+    assert!(first.starts_with("rejected line 1: "), "{first}");
+    // The five lines after it were written with it: read by now.
+    std::thread::sleep(Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(child.wait().unwrap().signal(), Some(15));
+    drop(stdin);
+    reader.join().unwrap();
+    let rest: Vec<String> = said.try_iter().collect();
+    // The reason as runs group it: without the account (none here) and
+    // where the parser stopped.
+    let reason = first.trim_start_matches("rejected line 1: account (no id): ");
+    let reason = reason.split(" at line ").next().unwrap();
+    assert_eq!(
+        rest,
+        [
+            format!("rejected lines 2 to 6 (5 lines): {reason}"),
+            "healthscore: stopped by SIGTERM".to_string()
+        ],
+        "after {first}"
+    );
+}
