@@ -3,6 +3,8 @@
 //! as killed by that signal.
 #![cfg(unix)]
 
+mod common;
+
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -229,34 +231,14 @@ fn a_terminated_columnar_run_removes_its_results_in_progress() {
 /// would have been said when the run ended.
 #[test]
 fn a_stop_says_how_far_a_run_of_rejections_went() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_healthscore"))
-        .current_dir(root())
-        .args([
-            "score",
-            "--model",
-            "examples/data/model.json",
-            "--accounts",
-            "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::score_from_pipe(Stdio::null(), Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     for _ in 0..6 {
         writeln!(stdin, "not an account").unwrap();
     }
     stdin.flush().unwrap();
     // Read stderr as it comes, until the run's first line is there.
-    let stderr = child.stderr.take().unwrap();
-    let (lines, said) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr).lines() {
-            let _ = lines.send(line.unwrap());
-        }
-    });
+    let (said, reader) = common::lines_as_they_come(child.stderr.take().unwrap());
     let first = said.recv_timeout(Duration::from_secs(60)).unwrap();
     assert!(first.starts_with("rejected line 1: "), "{first}");
     // The five lines after it were written with it: read by now.

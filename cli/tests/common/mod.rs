@@ -106,3 +106,39 @@ pub fn run_on(
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     (out.status.code(), out.stdout, stderr)
 }
+
+/// `score --accounts -` with the bundled model, its standard input a pipe
+/// the test writes to (and may leave open), its output and errors where
+/// the test says.
+pub fn score_from_pipe(
+    stdout: std::process::Stdio,
+    stderr: std::process::Stdio,
+) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_healthscore"))
+        .current_dir(root())
+        .args(["score", "--model", "examples/data/model.json"])
+        .args(["--accounts", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(stdout)
+        .stderr(stderr)
+        .spawn()
+        .expect("the tool starts")
+}
+
+/// The lines of `from` as they come, on a channel, read on a thread of
+/// their own (joined once `from` ends).
+pub fn lines_as_they_come(
+    from: impl std::io::Read + Send + 'static,
+) -> (
+    std::sync::mpsc::Receiver<String>,
+    std::thread::JoinHandle<()>,
+) {
+    let (lines, said) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(from).lines() {
+            let _ = lines.send(line.expect("text"));
+        }
+    });
+    (said, reader)
+}
