@@ -311,7 +311,7 @@ fn score_row(table: &Table, i: usize) -> DatedRow {
     };
     let read = || -> Result<DatedScore, String> {
         let band = band?;
-        let account = table.text(0, i).ok_or("id: missing")?.to_string();
+        let account = table.account(0, i).ok_or("id: missing")?;
         let date = table.date(1, i, "as_of")?;
         let score = table.score(2, i)?;
         let mrr = table.money(4, i, "")?;
@@ -331,7 +331,7 @@ fn outcome_row(table: &Table, i: usize) -> Result<DatedOutcome, String> {
     if let Some(why) = &table.ragged {
         return Err(why.clone());
     }
-    let account = table.text(0, i).ok_or("account: missing")?.to_string();
+    let account = table.account(0, i).ok_or("account: missing")?;
     let date = table.date(1, i, "date")?;
     let what = table.text(2, i).ok_or("outcome: missing")?;
     let outcome = match what.to_ascii_lowercase().as_str() {
