@@ -152,7 +152,9 @@ impl Table {
                 // read (the row's account is a string of its own either
                 // way), not cast to a text column first (a pass and a
                 // column's copy; about 5% of a back-test of a year).
-                None if matches!(w.names[0], "id" | "account") && is_integer(array.data_type()) => {
+                None if matches!(w.names[0], "id" | "account")
+                    && array.data_type().is_integer() =>
+                {
                     columns.push(Some(array.clone()))
                 }
                 None => {
@@ -340,21 +342,6 @@ enum Number<'a> {
     Missing,
     Text(std::borrow::Cow<'a, str>),
     Value(Decimal),
-}
-
-/// Whether `t` is an integer type (kept as it is for ids).
-fn is_integer(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Int8
-            | DataType::Int16
-            | DataType::Int32
-            | DataType::Int64
-            | DataType::UInt8
-            | DataType::UInt16
-            | DataType::UInt32
-            | DataType::UInt64
-    )
 }
 
 /// `array` (column `name`) as read: dates as `Date32` (or text), a
