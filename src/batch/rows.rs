@@ -105,9 +105,9 @@ impl<'a> Bound<'a> {
             // most callers push them) are matched by comparing the name with
             // that metric's id (no bytes compared where the caller passed the
             // model's own ids); the hash of the name, byte by byte, only for
-            // one out of place. Hashing v0m's twelve names took 0.1–0.25 µs
-            // of a 16-row call's 1.4 (`cargo bench --bench batch --
-            // v0m_small_calls`, the Zen 4 VM, 2026-12-04).
+            // one out of place. With v0m's twelve names, a 16-row call took
+            // 1.29–1.40 µs against 1.43–1.49 hashing them (`cargo bench
+            // --bench batch -- v0m_small_calls`, the Zen 4 VM, 2026-12-04).
             let slot = match model.metrics.get(at) {
                 Some(m)
                     if m.id.len() == name.len()
