@@ -128,14 +128,22 @@ fn benches(c: &mut Criterion) {
     scorer.score_into(&b, &mut out).expect("fits");
     let expected = batch_counts(&out);
 
-    let mut reused = ScoreBuffers::new();
     // Per shape, ns per account of each round: the batch path and the
     // Arrow path in one call of all rows, in slices of the sizes readers
     // hand out (DataFusion: 8,192 rows; `score_file`: 65,536), and in
     // 1,024-row calls (a service scoring a request's accounts: what each
     // call costs besides its rows). Only the scoring calls are timed; band
-    // counts are checked after.
+    // counts are checked after. Each shape has its own working memory
+    // (the batch path's `BatchScores`, the Arrow path's `ScoreBuffers`),
+    // as a stream of one call size has: with one for all, each shape's
+    // calls would fill memory sized for the one before (the batch path's
+    // columns never shrink; a `ScoreBuffers` lets go of buffers four
+    // times too large after a few calls, and the next round's call of all
+    // rows would then page-fault fresh ones).
     let shapes = [n, 65_536, 8_192, 1_024];
+    let mut outs: Vec<BatchScores> = shapes.iter().map(|_| BatchScores::new()).collect();
+    let mut reused_by_shape: Vec<ScoreBuffers> =
+        shapes.iter().map(|_| ScoreBuffers::new()).collect();
     let mut batch_ns = vec![Vec::new(); shapes.len()];
     let mut same_ns = vec![Vec::new(); shapes.len()];
     let mut arrow_ns = vec![Vec::new(); shapes.len()];
@@ -154,15 +162,16 @@ fn benches(c: &mut Criterion) {
                 let path = (turn + round) % 3;
                 let mut spent = Duration::ZERO;
                 let mut counts = [0u64; 5];
+                let (out, reused) = (&mut outs[s], &mut reused_by_shape[s]);
                 for start in (0..n).step_by(*rows) {
                     let len = (*rows).min(n - start);
                     let tally = match path {
                         0 => {
                             let part = cols.batch_rows(day(), start..start + len);
                             let t = Instant::now();
-                            scorer.score_into(&part, &mut out).expect("fits");
+                            scorer.score_into(&part, out).expect("fits");
                             spent += t.elapsed();
-                            batch_counts(&out)
+                            batch_counts(out)
                         }
                         1 => {
                             // The batch path again, on the record batch's
@@ -170,9 +179,9 @@ fn benches(c: &mut Criterion) {
                             let slice = rb.slice(start, len);
                             let part = same_columns(&slice);
                             let t = Instant::now();
-                            scorer.score_into(&part, &mut out).expect("fits");
+                            scorer.score_into(&part, out).expect("fits");
                             spent += t.elapsed();
-                            batch_counts(&out)
+                            batch_counts(out)
                         }
                         _ => {
                             // Zero-copy slices, each scored and its results
@@ -180,8 +189,8 @@ fn benches(c: &mut Criterion) {
                             // buffers).
                             let part = rb.slice(start, len);
                             let t = Instant::now();
-                            let r = score_batch_into(&scorer, &part, &options, &mut reused)
-                                .expect("fits");
+                            let r =
+                                score_batch_into(&scorer, &part, &options, reused).expect("fits");
                             spent += t.elapsed();
                             arrow_counts(&r)
                         }
@@ -290,6 +299,7 @@ fn benches(c: &mut Criterion) {
     // requests are), the batch path on the same buffers (its batches
     // built before the clock starts) and the Arrow path, in interleaved
     // rounds: µs per call, min / median.
+    let mut reused = ScoreBuffers::new();
     let small = 16;
     let slices: Vec<RecordBatch> = (0..n.min(16_384))
         .step_by(small)

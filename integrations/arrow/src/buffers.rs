@@ -26,10 +26,18 @@ type SchemaKey = (Option<FieldRef>, Option<DataType>, bool, Option<u64>, u64);
 ///
 /// A stream of record batches (a file reader, a DataFusion partition)
 /// then fills the same memory batch after batch instead of asking the
-/// allocator for fresh, page-faulting buffers each time: about 100 bytes
+/// allocator for fresh, page-faulting buffers each time: about 110 bytes
 /// per row. A buffer the caller still holds is never touched; that call
-/// allocates a new one. The buffers of the last results stay allocated
-/// until the `ScoreBuffers` is dropped.
+/// allocates a new one.
+///
+/// What it holds is sized to the calls: after a large batch, the
+/// buffers stay as large while batches as large may come again (a
+/// stream's short last batch keeps them), and are let go once
+/// [`SMALLER_CALLS`](Self::SMALLER_CALLS) calls in a row needed less than
+/// a quarter of them, so that a service that once scored a million rows
+/// does not keep ~110 MB for its small requests. Memory under 4 MiB is
+/// kept whatever the calls. [`held_bytes`](Self::held_bytes) says how
+/// much it holds; the rest is let go when the `ScoreBuffers` is dropped.
 ///
 /// It also keeps what does not change from batch to batch of a stream:
 /// where each column the scorer reads is in the last schema (found by
@@ -85,7 +93,17 @@ pub struct ScoreBuffers {
     schema: Option<(SchemaKey, SchemaRef)>,
     /// Where the columns were in the schema scored last.
     layout: Option<Arc<Layout>>,
+    /// Calls in a row that needed less than a quarter of the result
+    /// buffers held (see [`ScoreBuffers::fit`]).
+    smaller_calls: u32,
 }
+
+/// Bytes of result buffers a row needs: six `Decimal128` columns, four
+/// dictionary keys at most, and their validity bits.
+const ROW_BYTES: usize = 6 * 16 + 4 * 4 + 2;
+
+/// Result buffers held below this size are kept, whatever the calls.
+const KEEP_BYTES: usize = 4 << 20;
 
 /// The names the dictionary-encoded result columns index, for one model:
 /// built once per model, not once per call (for a stream of small record
@@ -126,9 +144,50 @@ impl Names {
 }
 
 impl ScoreBuffers {
+    /// How many calls in a row must need less than a quarter of the
+    /// result buffers held before they are let go: 8.
+    pub const SMALLER_CALLS: u32 = 8;
+
     /// Nothing allocated yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Bytes of result buffers held for the next call: the buffers of the
+    /// last results (shared with them while the caller holds them) and
+    /// the all-null `error` column. The batch path's working columns
+    /// (blocks of at most 16,384 rows a thread) are not counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use healthscore_arrow::ScoreBuffers;
+    /// assert_eq!(ScoreBuffers::new().held_bytes(), 0);
+    /// ```
+    pub fn held_bytes(&self) -> usize {
+        let buffers = self.returned.iter().chain(&self.returned_valid);
+        let held: usize = buffers.flatten().map(Buffer::capacity).sum();
+        let errors = self.no_errors.as_ref().map(Array::get_buffer_memory_size);
+        held.saturating_add(errors.unwrap_or(0))
+    }
+
+    /// Before a call of `rows` rows: lets the result buffers go when this
+    /// is the [`SMALLER_CALLS`](Self::SMALLER_CALLS)th call in a row that
+    /// needs less than a quarter of them (and they hold at least 4 MiB).
+    pub(crate) fn fit(&mut self, rows: usize) {
+        let held = self.held_bytes();
+        let needed = rows.saturating_mul(ROW_BYTES);
+        if held < KEEP_BYTES || held / 4 <= needed {
+            self.smaller_calls = 0;
+            return;
+        }
+        self.smaller_calls += 1;
+        if self.smaller_calls >= Self::SMALLER_CALLS {
+            self.smaller_calls = 0;
+            self.returned.clear();
+            self.returned_valid.clear();
+            self.no_errors = None;
+        }
     }
 
     /// Column `slot`, `rows` long, in the buffer the caller handed back

@@ -166,6 +166,7 @@ pub(crate) fn score_rejecting(
         .with_drivers(options.drivers)
         .with_dimension_coverage(false);
     let rows = input.num_rows();
+    buffers.fit(rows);
     let mut results = Results::start(buffers, rows, options);
     let mut scores = std::mem::take(&mut buffers.scores);
     // The columns are read once for the whole record batch (borrowed
