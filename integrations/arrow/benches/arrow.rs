@@ -9,7 +9,7 @@
 //! buffers) from call to call. First interleaved rounds (`BATCH_ROUNDS`,
 //! 9 unless set; min / median ns per account, one core, and the median of
 //! each round's Arrow over batch ratio) for one call of all rows and for
-//! slices of 65,536, 8,192 and 1,024 rows, then criterion's groups (one
+//! slices of 65,536, 16,384, 8,192 and 1,024 rows, then criterion's groups (one
 //! call, one thread and two). The Arrow path reads a
 //! `RecordBatch` (Float64 metric columns with nulls, Decimal128 MRR) and
 //! builds the results `RecordBatch`; the batch path scores the same
@@ -130,8 +130,9 @@ fn benches(c: &mut Criterion) {
 
     // Per shape, ns per account of each round: the batch path and the
     // Arrow path in one call of all rows, in slices of the sizes readers
-    // hand out (DataFusion: 8,192 rows; `score_file`: 65,536), and in
-    // 1,024-row calls (a service scoring a request's accounts: what each
+    // hand out (DataFusion: 8,192 rows; `score_file`: `FILE_BATCH_ROWS`,
+    // 16,384) or a caller's own large batches (65,536: `score_file`'s
+    // until 2026-12-04), and in 1,024-row calls (a service scoring a request's accounts: what each
     // call costs besides its rows). Only the scoring calls are timed; band
     // counts are checked after. Each shape has its own working memory
     // (the batch path's `BatchScores`, the Arrow path's `ScoreBuffers`),
@@ -140,7 +141,7 @@ fn benches(c: &mut Criterion) {
     // columns never shrink; a `ScoreBuffers` lets go of buffers four
     // times too large after a few calls, and the next round's call of all
     // rows would then page-fault fresh ones).
-    let shapes = [n, 65_536, 8_192, 1_024];
+    let shapes = [n, 65_536, healthscore_arrow::FILE_BATCH_ROWS, 8_192, 1_024];
     let mut outs: Vec<BatchScores> = shapes.iter().map(|_| BatchScores::new()).collect();
     let mut reused_by_shape: Vec<ScoreBuffers> =
         shapes.iter().map(|_| ScoreBuffers::new()).collect();

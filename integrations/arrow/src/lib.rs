@@ -68,7 +68,7 @@
 //! (`.arrows`) in; the same and JSON lines (`.jsonl`) out, CSV and JSON
 //! lines compressed as they are written where the name says so
 //! (`scores.csv.gz`, `scores.jsonl.zst`). An Arrow
-//! file's record batches are scored in slices of 65,536 rows as written,
+//! file's record batches are scored in slices of [`FILE_BATCH_ROWS`] rows as written,
 //! without conversion; a batch is read whole (the format stores it as one
 //! message), so a file written as one batch of millions of rows takes
 //! that batch's memory. A damaged IPC file is an error naming it, never a
@@ -209,7 +209,7 @@ pub use dated::{read_dated_outcomes, read_dated_scores, DatedFile, DatedRow};
 pub use dated_files::dated_files;
 pub use dated_json::dated_row_of_json;
 pub use destination::{temporary_path, Destination};
-pub use files::{score_file, score_file_with_progress, FileStats};
+pub use files::{score_file, score_file_with_progress, FileStats, FILE_BATCH_ROWS};
 pub use format::Format;
 pub use input::Options;
 pub use output::{result_fields, results_metadata, score_batch, score_batch_into};

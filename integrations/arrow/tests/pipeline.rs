@@ -15,7 +15,7 @@ use v0m_arrow::options;
 
 use arrow_array::{ArrayRef, Int64Array};
 use healthscore::batch::Scorer;
-use healthscore_arrow::{score_file_with_progress, Error, FileStats};
+use healthscore_arrow::{score_file_with_progress, Error, FileStats, FILE_BATCH_ROWS};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -28,9 +28,9 @@ fn dir(name: &str) -> tempfile::TempDir {
         .unwrap()
 }
 
-/// 70,001 accounts (two record batches of the readers: 65,536 rows and
-/// the rest), one row out of range in the second and ids repeated within
-/// and across batches.
+/// 70,001 accounts (several record batches of the readers:
+/// `FILE_BATCH_ROWS` rows each, then the rest), one row out of range in
+/// the last and ids repeated within the last and across batches.
 fn accounts(d: &Path) -> (PathBuf, PathBuf) {
     let rows = 70_001;
     let mut c = v0m::generate(rows, 9);
@@ -82,9 +82,17 @@ fn two_threads_write_what_one_writes() {
         let two = run(input, &output, 2);
         assert_eq!(one, two, "{} to {out}", input.display());
         let (stats, reports, written) = two;
-        assert_eq!((stats.rows, stats.rejected, stats.batches), (70_001, 3, 2));
+        let batches = 70_001usize.div_ceil(FILE_BATCH_ROWS);
+        assert!(batches >= 2 && 69_100 / FILE_BATCH_ROWS == batches - 1);
+        assert_eq!(
+            (stats.rows, stats.rejected, stats.batches),
+            (70_001, 3, batches as u64)
+        );
         let seen: Vec<u64> = reports.iter().map(|r| r.rows).collect();
-        assert_eq!(seen, [65_536, 70_001]);
+        let expected: Vec<u64> = (1..=batches)
+            .map(|k| (k * FILE_BATCH_ROWS).min(70_001) as u64)
+            .collect();
+        assert_eq!(seen, expected);
         if out != "scores.jsonl" {
             continue;
         }
@@ -149,7 +157,11 @@ fn a_bad_row_group_late_in_the_file_fails_the_run_either_way() {
             score_file_with_progress(&scorer, &broken, &output, &options(true), |_| reports += 1)
                 .unwrap_err();
         assert!(matches!(err, Error::File { .. }), "{err:?}");
-        assert_eq!(reports, 1, "the batch before the bad row group was written");
+        assert_eq!(
+            reports,
+            65_536 / FILE_BATCH_ROWS,
+            "the batches before the bad row group were written"
+        );
         errors.push(err.to_string());
     }
     assert_eq!(errors[0], errors[1]);

@@ -12,13 +12,14 @@ mod v0m_arrow;
 use v0m_arrow::options;
 
 use healthscore::batch::Scorer;
-use healthscore_arrow::{score_file, score_file_with_progress, FileStats};
+use healthscore_arrow::{score_file, score_file_with_progress, FileStats, FILE_BATCH_ROWS};
 
 #[test]
 fn each_batch_is_reported_and_the_last_report_is_the_result() {
     let model = v0m::model();
     let scorer = Scorer::new(&model);
-    let rows = 70_001; // two record batches: 65,536 rows, then the rest
+    // Several record batches of `FILE_BATCH_ROWS`, then the rest.
+    let rows = 70_001;
     let mut c = v0m::generate(rows, 5);
     c.values[6][66_000] = 1.7; // out of range: one rejected row
     c.valid[6][66_000] = true;
@@ -47,12 +48,16 @@ fn each_batch_is_reported_and_the_last_report_is_the_result() {
             .iter()
             .map(|r| (r.rows, r.rejected, r.batches))
             .collect();
-        assert_eq!(
-            seen,
-            [(65_536, 0, 1), (70_001, 1, 2)],
-            "{}",
-            input.display()
-        );
+        // Each batch's report: the rows so far, the one rejected row from
+        // the batch that holds it on.
+        let expected: Vec<(u64, u64, u64)> = (1..=rows.div_ceil(FILE_BATCH_ROWS))
+            .map(|k| {
+                let so_far = (k * FILE_BATCH_ROWS).min(rows);
+                (so_far as u64, u64::from(so_far > 66_000), k as u64)
+            })
+            .collect();
+        assert!(expected.len() >= 2, "more than one batch");
+        assert_eq!(seen, expected, "{}", input.display());
         assert!(reports.iter().all(|r| r.expected_rows == expected_rows));
         assert_eq!(reports.last(), Some(&stats));
         // The results written are those of `score_file`.
