@@ -10,13 +10,19 @@ mod v0m_arrow;
 
 use arrow_array::RecordBatch;
 use healthscore::batch::Scorer;
+use healthscore::Model;
 use healthscore_arrow::{score_batch_into, ScoreBuffers};
+
+/// `rows` generated v0m accounts.
+fn accounts(rows: usize, seed: u64) -> RecordBatch {
+    v0m_arrow::record_batch(&v0m::generate(rows, seed), Vec::new())
+}
 
 /// Scores `batch` into `buffers` and drops the results (so that the next
 /// call may take their memory back); the rows scored.
-fn score(scorer: &Scorer<'_>, batch: &RecordBatch, buffers: &mut ScoreBuffers) -> usize {
+fn score(model: &Model, batch: &RecordBatch, buffers: &mut ScoreBuffers) -> usize {
     let options = v0m_arrow::options(true);
-    score_batch_into(scorer, batch, &options, buffers)
+    score_batch_into(&Scorer::new(model), batch, &options, buffers)
         .expect("v0m accounts fit v0m")
         .num_rows()
 }
@@ -27,25 +33,24 @@ fn score(scorer: &Scorer<'_>, batch: &RecordBatch, buffers: &mut ScoreBuffers) -
 #[test]
 fn a_large_call_s_buffers_are_let_go_after_smaller_calls() {
     let model = v0m::model();
-    let scorer = Scorer::new(&model);
-    let large = v0m_arrow::record_batch(&v0m::generate(60_000, 5), Vec::new());
+    let large = accounts(60_000, 5);
     let small = large.slice(0, 1_000);
     let mut buffers = ScoreBuffers::new();
     assert_eq!(buffers.held_bytes(), 0);
-    assert_eq!(score(&scorer, &large, &mut buffers), 60_000);
+    assert_eq!(score(&model, &large, &mut buffers), 60_000);
     let after_large = buffers.held_bytes();
     // Six decimal columns of 16 bytes a row at least.
     assert!(after_large >= 60_000 * 96, "{after_large} bytes held");
     for call in 1..ScoreBuffers::SMALLER_CALLS {
-        assert_eq!(score(&scorer, &small, &mut buffers), 1_000);
+        assert_eq!(score(&model, &small, &mut buffers), 1_000);
         assert_eq!(buffers.held_bytes(), after_large, "call {call}");
     }
-    assert_eq!(score(&scorer, &small, &mut buffers), 1_000);
+    assert_eq!(score(&model, &small, &mut buffers), 1_000);
     let after_small = buffers.held_bytes();
     assert!(after_small >= 1_000 * 96, "{after_small} bytes held");
     assert!(after_small < 1_000 * 200, "{after_small} bytes held");
     // And the large batch again scores as before, into new buffers.
-    assert_eq!(score(&scorer, &large, &mut buffers), 60_000);
+    assert_eq!(score(&model, &large, &mut buffers), 60_000);
     assert_eq!(buffers.held_bytes(), after_large);
 }
 
@@ -54,17 +59,16 @@ fn a_large_call_s_buffers_are_let_go_after_smaller_calls() {
 #[test]
 fn a_stream_s_short_last_batches_keep_the_buffers() {
     let model = v0m::model();
-    let scorer = Scorer::new(&model);
-    let large = v0m_arrow::record_batch(&v0m::generate(60_000, 7), Vec::new());
+    let large = accounts(60_000, 7);
     let short = large.slice(0, 100);
     let mut buffers = ScoreBuffers::new();
-    score(&scorer, &large, &mut buffers);
+    score(&model, &large, &mut buffers);
     let held = buffers.held_bytes();
     for _ in 0..2 * ScoreBuffers::SMALLER_CALLS {
         for _ in 0..ScoreBuffers::SMALLER_CALLS - 1 {
-            score(&scorer, &short, &mut buffers);
+            score(&model, &short, &mut buffers);
         }
-        score(&scorer, &large, &mut buffers);
+        score(&model, &large, &mut buffers);
         assert_eq!(buffers.held_bytes(), held);
     }
 }
@@ -73,15 +77,14 @@ fn a_stream_s_short_last_batches_keep_the_buffers() {
 #[test]
 fn a_few_mib_are_kept_whatever_the_calls() {
     let model = v0m::model();
-    let scorer = Scorer::new(&model);
-    let batch = v0m_arrow::record_batch(&v0m::generate(30_000, 11), Vec::new());
+    let batch = accounts(30_000, 11);
     let one = batch.slice(0, 1);
     let mut buffers = ScoreBuffers::new();
-    score(&scorer, &batch, &mut buffers);
+    score(&model, &batch, &mut buffers);
     let held = buffers.held_bytes();
     assert!(held < 4 << 20, "{held} bytes held");
     for _ in 0..4 * ScoreBuffers::SMALLER_CALLS {
-        score(&scorer, &one, &mut buffers);
+        score(&model, &one, &mut buffers);
     }
     assert_eq!(buffers.held_bytes(), held);
 }
