@@ -133,8 +133,9 @@ fn benches(c: &mut Criterion) {
     // hand out (DataFusion: 8,192 rows; `score_file`: `FILE_BATCH_ROWS`,
     // 16,384) or a caller's own large batches (65,536: `score_file`'s
     // until 2026-12-04), and in 1,024-row calls (a service scoring a
-    // request's accounts: what each call costs besides its rows). Only the scoring calls are timed; band
-    // counts are checked after. Each shape has its own working memory
+    // request's accounts: what each call costs besides its rows). Only
+    // the scoring calls are timed; band counts are checked after. Each
+    // shape has its own working memory
     // (the batch path's `BatchScores`, the Arrow path's `ScoreBuffers`),
     // as a stream of one call size has: with one for all, each shape's
     // calls would fill memory sized for the one before (the batch path's
