@@ -33,6 +33,40 @@ fn model_accessors() {
     assert_eq!(golden_config().build().unwrap(), model);
 }
 
+/// `{:?}` of a model, and of a scorer holding it and its kernel tables,
+/// says which model it is in a line (a log line, an error quoting it), not
+/// its compiled form: about 44 KB and 121 KB for v0m before.
+#[test]
+fn models_and_scorers_print_which_model_they_are() {
+    let v0m: ModelConfig =
+        serde_json::from_str(include_str!("../examples/data/model-v0m.json")).unwrap();
+    let model = Model::new(v0m).unwrap();
+    let printed = format!("{model:?}");
+    let hash = format!("hash: {:016x}", model.fingerprint().hash);
+    for part in [
+        "Model { name: \"reference model v0m\", version: \"v0m\"",
+        &hash,
+        "\"seats_provisioned_ratio\", \"sso_enabled\"",
+        "segments: ",
+    ] {
+        assert!(printed.contains(part), "{part} in {printed}");
+    }
+    assert!(
+        printed.len() < 1_000,
+        "{} bytes: {printed:.2000}",
+        printed.len()
+    );
+    let scorer = healthscore::batch::Scorer::new(&model).threads(2);
+    let printed = format!("{scorer:?}");
+    assert!(printed.contains("version: \"v0m\""), "{printed}");
+    assert!(printed.contains("threads: 2"), "{printed}");
+    assert!(
+        printed.len() < 1_500,
+        "{} bytes: {printed:.2000}",
+        printed.len()
+    );
+}
+
 #[test]
 fn decreasing_curves_are_reported() {
     let mut c = golden_config();

@@ -198,7 +198,7 @@ impl Cards {
 }
 
 /// The kernel's tables for a model, when the model's numbers fit.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct Plan {
     pub(crate) metrics: Vec<MetricPlan>,
     pub(crate) cards: Vec<CardPlan>,

@@ -136,9 +136,14 @@ const MAX_SCORECARDS: usize = 4096;
 ///     );
 /// let model = Model::new(config)?;
 /// assert_eq!(model.version(), "1");
+/// // Printed with `{:?}`: which model it is, not its compiled tables
+/// // (`config()` has the rest).
+/// let printed = format!("{model:?}");
+/// assert!(printed.starts_with("Model { name: \"starter\", version: \"1\""));
+/// assert!(printed.contains("metrics: [\"weekly_active\"], scorecards: [\"default\"]"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Model {
     pub(crate) config: ModelConfig,
     pub(crate) metrics: Box<[Metric]>,
@@ -157,6 +162,25 @@ pub struct Model {
     /// The batch kernel's tables, built by the first
     /// [`Scorer`](crate::batch::Scorer) (derived, as `program` is).
     pub(crate) batch_plan: crate::batch::PlanCache,
+}
+
+/// Which model (name, version and content hash) and the ids of its
+/// metrics and scorecards, not its compiled form: that printed about
+/// 44 KB for the reference model v0m, on every log line or error that
+/// printed a model or a [`Scorer`](crate::batch::Scorer) with `{:?}`.
+/// [`Model::config`] has the rest.
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let cards: Vec<&str> = self.cards.iter().map(|c| c.id.as_str()).collect();
+        f.debug_struct("Model")
+            .field("name", &self.fingerprint.name)
+            .field("version", &self.fingerprint.version)
+            .field("hash", &format_args!("{:016x}", self.fingerprint.hash))
+            .field("metrics", &self.metric_ids().collect::<Vec<_>>())
+            .field("scorecards", &cards)
+            .field("segments", &self.segmentation.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A metric of one model, resolved once by id ([`Model::metric_handle`]),

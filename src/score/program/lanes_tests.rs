@@ -433,8 +433,8 @@ fn a_hand_computed_score_in_lanes() {
             model.program.lane_parts(0, card, &slots, None).is_some(),
             "in lanes"
         );
-        // A model's Debug names its lanes without their tables.
-        let shown = format!("{model:?}");
+        // A program's Debug names its lanes without their tables.
+        let shown = format!("{:?}", model.program);
         let lanes = &shown[shown.find("Lanes {").expect("shown")..];
         let lanes = &lanes[..lanes.find(" }").expect("closed") + 2];
         assert_eq!(
