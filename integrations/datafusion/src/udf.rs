@@ -44,12 +44,11 @@ pub struct HealthScore {
     buffers: Arc<Mutex<Vec<ScoreBuffers>>>,
 }
 
-/// Which model and options, not the model's whole compiled content nor the
-/// pooled buffers' bytes: DataFusion prints a UDF inside every plan and
+/// Which model and options, not the model's compiled content nor the
+/// pooled buffers' bytes. DataFusion prints a UDF inside every plan and
 /// expression printed with `{:?}` (a log line, an error quoting an
-/// expression), and the derived form printed about 45 KB for the v0m
-/// model, and before `ScoreBuffers` printed a summary, the memory of the
-/// rows scored (3 MB of text after 20,000 rows).
+/// expression); the derived form printed the memory of the rows scored
+/// (3 MB of text after 20,000 rows) and the whole compiled model.
 impl std::fmt::Debug for HealthScore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let rules = self
@@ -57,18 +56,20 @@ impl std::fmt::Debug for HealthScore {
             .rules
             .as_ref()
             .map(|r| format!("{} rules, {:016x}", r.len(), r.content_hash()));
+        // Printed as it is, not as a quoted string.
         let pool = match self.buffers.try_lock() {
             Ok(pool) => format!("{:?}", *pool),
             Err(_) => "(in use)".to_string(),
         };
+        let rules = rules.as_deref().unwrap_or("none");
         f.debug_struct("HealthScore")
             .field("name", &self.name)
             .field("model", self.model.fingerprint())
             .field("as_of", &self.options.as_of)
             .field("drivers", &self.options.drivers)
-            .field("rules", &rules)
+            .field("rules", &format_args!("{rules}"))
             .field("rows_scored", &self.rows_scored())
-            .field("buffers", &pool)
+            .field("buffers", &format_args!("{pool}"))
             .finish_non_exhaustive()
     }
 }

@@ -48,7 +48,8 @@ async fn the_udf_and_its_plans_print_short_after_scoring() {
         "name: \"health_score\"",
         "version: \"v0m\"",
         "rows_scored: 20000",
-        "held_bytes: ",
+        "rules: none",
+        "buffers: [ScoreBuffers { held_bytes: ",
     ] {
         assert!(printed.contains(part), "{part} in {printed}");
     }
