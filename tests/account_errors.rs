@@ -165,7 +165,31 @@ fn account_level_problems_are_all_reported() {
     );
     assert_eq!(
         e.to_string(),
-        "account : id must not be empty; mrr -5 is negative; nope: unknown metric; breadth: observed on 2026-11-24, after the as-of date 2026-11-23; weekly_active: two observations on 2026-11-20"
+        "id is missing (empty or only spaces); mrr -5 is negative; nope: unknown metric; breadth: observed on 2026-11-24, after the as-of date 2026-11-23; weekly_active: two observations on 2026-11-20"
+    );
+}
+
+#[test]
+fn a_blank_id_is_a_missing_one() {
+    // Only white space is no id either: a table's blank cell, or an id
+    // column padded where it had nothing.
+    for id in ["", " ", "\t \u{3000}"] {
+        let mut data = account(dec!(5), &[]);
+        data.id = id.into();
+        let e = bind_err(data);
+        assert_eq!(e.problems, [AccountProblem::EmptyId], "{id:?}");
+        assert_eq!(e.to_string(), "id is missing (empty or only spaces)");
+    }
+    // An id with something else in it is kept as it is, spaces included.
+    let mut data = account(dec!(5), &[]);
+    data.id = " a ".into();
+    assert_eq!(
+        golden()
+            .bind(data)
+            .map(|a| a.id().to_string())
+            .ok()
+            .as_deref(),
+        Some(" a ")
     );
 }
 

@@ -186,7 +186,7 @@ pub(crate) fn for_each_chunk_watching(
         let mut accounts = Vec::with_capacity(parsed.len());
         for (place, data) in parsed {
             match data {
-                Ok(d) if seen.insert(d.id.clone()) => accounts.push((place, d)),
+                Ok(d) if first_seen(&mut seen, &d.id) => accounts.push((place, d)),
                 Ok(d) => rejections.reject(
                     shape,
                     place,
@@ -246,7 +246,7 @@ fn for_each_row_chunk(
         let mut accounts = Vec::with_capacity(rows.len());
         for (place, row) in (first + 1..).zip(rows) {
             match row {
-                Ok(d) if seen.insert(d.id.clone()) => accounts.push((place, d)),
+                Ok(d) if first_seen(&mut seen, &d.id) => accounts.push((place, d)),
                 Ok(d) => rejections.reject(
                     Shape::Rows,
                     place,
@@ -332,7 +332,7 @@ pub(crate) fn for_each_row_pair(
                         _ => String::new(),
                     };
                     match (o, n) {
-                        (Ok(o), Ok(n)) if seen.insert(id.clone()) => pairs.push((place, o, n)),
+                        (Ok(o), Ok(n)) if first_seen(&mut seen, &id) => pairs.push((place, o, n)),
                         (Ok(_), Ok(_)) => rejections.reject(
                             Shape::Rows,
                             place,
@@ -468,4 +468,12 @@ pub(crate) fn columnar(path: &str) -> Result<Option<healthscore_arrow::Format>, 
         Err(e) if std::path::Path::new(path).is_dir() => Err(e.to_string()),
         Err(_) => Ok(None),
     }
+}
+
+/// Whether `id` is seen for the first time (remembered now). A blank id
+/// (empty or only white space) is no id: never a repeat, so that binding
+/// rejects it for what it is (`id is missing`), not as a duplicate of the
+/// blank before it.
+fn first_seen(seen: &mut HashSet<String>, id: &str) -> bool {
+    healthscore::batch::RowId::Text(id).is_blank() || seen.insert(id.to_string())
 }

@@ -254,9 +254,9 @@ pub(crate) fn table(model: &Model, d: &Digest<'_>) -> String {
     };
     let _ = writeln!(
         t,
-        "model {} {v}{version}: {} accounts, MRR {}",
+        "model {} {v}{version}: {}, MRR {}",
         model.name(),
-        total.count,
+        crate::terminal::counted(total.count, "account", "accounts"),
         money(total.mrr)
     );
     let _ = writeln!(

@@ -242,6 +242,61 @@ fn rejections_quoting_huge_values_are_clipped() {
     }
 }
 
+/// An account without an id (`""`, or only spaces) is rejected as such in
+/// every command, each line for itself: not as a duplicate of the blank
+/// id before it, and not as `account : …`; the portfolio left has one
+/// account, not "1 accounts".
+#[test]
+fn blank_ids_are_missing_ids_not_duplicates() {
+    let line = |id: &str| {
+        format!(r#"{{"id": "{id}", "mrr": "10", "employees": 3, "as_of": "2026-11-20"}}"#)
+    };
+    let path = accounts(
+        "blank-ids.jsonl",
+        1,
+        &[&line(""), &line("  "), &line(""), &line("\\t")],
+    );
+    for command in ["score", "portfolio"] {
+        let stderr = rejecting(command, &path);
+        // Lines 2 to 5, one line each or as runs of the same reason.
+        let rejected: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("rejected line"))
+            .collect();
+        assert!(!rejected.is_empty(), "{command}: {stderr}");
+        for l in &rejected {
+            assert!(
+                l.ends_with(": id is missing (empty or only spaces)"),
+                "{command}: {l}"
+            );
+        }
+        assert!(
+            rejected
+                .first()
+                .is_some_and(|l| l.starts_with("rejected line 2:"))
+                && rejected
+                    .last()
+                    .is_some_and(|l| l.contains(" 5") && !l.contains(" 6")),
+            "{command}: {stderr}"
+        );
+        assert!(!stderr.contains("duplicate"), "{command}: {stderr}");
+        assert!(!stderr.contains("account :"), "{command}: {stderr}");
+    }
+    // The one account left is counted as one.
+    let out = hs()
+        .args([
+            "portfolio",
+            "--model",
+            "examples/data/model.json",
+            "--accounts",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains(": 1 account, MRR "), "{table}");
+}
+
 /// `command` over `accounts` with the bundled model: its stderr, the run
 /// having ended with status 3 (some accounts rejected).
 fn rejecting(command: &str, accounts: &std::path::Path) -> String {

@@ -71,9 +71,23 @@ pub enum RowId<'a> {
 }
 
 impl RowId<'_> {
-    /// True for an empty text id (the row API refuses those).
+    /// True for an empty text id (see [`is_blank`](Self::is_blank) for
+    /// what the row API refuses).
     pub fn is_empty(&self) -> bool {
         matches!(self, RowId::Text(s) if s.is_empty())
+    }
+
+    /// True for a text id that is empty or only white space: the row API
+    /// refuses those ([`AccountProblem::EmptyId`](crate::AccountProblem::EmptyId)),
+    /// as a blank text cell of a table is a missing id.
+    ///
+    /// ```
+    /// use healthscore::batch::RowId;
+    /// assert!(RowId::Text(" \t").is_blank());
+    /// assert!(!RowId::Text(" a").is_blank() && !RowId::Int(0).is_blank());
+    /// ```
+    pub fn is_blank(&self) -> bool {
+        matches!(self, RowId::Text(s) if crate::score::is_blank_id(s))
     }
 }
 

@@ -204,7 +204,7 @@ pub(crate) fn locate(
     if day < bound.first_day || day > bound.last_day {
         return None;
     }
-    if batch.ids.get(row).is_none_or(|id| id.is_empty()) || !dates_ok(batch, bound, row) {
+    if batch.ids.get(row).is_none_or(|id| id.is_blank()) || !dates_ok(batch, bound, row) {
         return None;
     }
     let segment = seg.index(m, s, stage);

@@ -247,6 +247,17 @@ impl AccountData {
     }
 }
 
+/// Whether an id is blank: empty or only white space, which binding
+/// refuses ([`AccountProblem::EmptyId`]). Most ids start with a
+/// character that is not white space: one byte decides.
+pub(crate) fn is_blank_id(id: &str) -> bool {
+    match id.as_bytes().first() {
+        None => true,
+        Some(b) if b.is_ascii() && !b.is_ascii_whitespace() => false,
+        Some(_) => id.trim().is_empty(),
+    }
+}
+
 /// Everything wrong with one account's data.
 ///
 /// `Display`: `account acme: weekly_active: ratio number 1.7 is outside 0..=1; …`.
@@ -260,7 +271,11 @@ pub struct AccountError {
 
 impl fmt::Display for AccountError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "account {}: ", self.account)?;
+        // An account without an id is named by its problems alone, not
+        // as `account : …`.
+        if !is_blank_id(&self.account) {
+            write!(f, "account {}: ", self.account)?;
+        }
         for (i, p) in self.problems.iter().enumerate() {
             if i > 0 {
                 f.write_str("; ")?;
@@ -281,8 +296,9 @@ pub enum AccountProblem {
     /// MRR above 10¹⁵ a month: surely a unit or parsing mistake.
     #[error("mrr {0} is above 10^15")]
     HugeMrr(Decimal),
-    /// The id is empty.
-    #[error("id must not be empty")]
+    /// The id is empty or only white space (`""`, `"  "`): a table's
+    /// blank text cell is a missing value, and so is such an id.
+    #[error("id is missing (empty or only spaces)")]
     EmptyId,
     /// A stage the model does not declare.
     #[error("stage {0:?} is not one of the model's stages")]

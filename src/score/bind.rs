@@ -1,7 +1,7 @@
 //! Binding: validating an account's data against a model, once, so that
 //! scoring is infallible and allocation-free.
 
-use super::account::{Account, AccountData, AccountError, AccountProblem, MAX_MRR};
+use super::account::{is_blank_id, Account, AccountData, AccountError, AccountProblem, MAX_MRR};
 use crate::metric::ValueProblem;
 use crate::model::Model;
 use crate::slots::{Slot, Slots, MAX_OBSERVATIONS};
@@ -55,7 +55,7 @@ impl Model {
     /// evaluation), so that binding allocates nothing.
     pub(crate) fn bind_boxed(&self, data: Box<AccountData>) -> Result<Account<'_>, AccountError> {
         let mut problems = Vec::new();
-        if data.id.is_empty() {
+        if is_blank_id(&data.id) {
             problems.push(AccountProblem::EmptyId);
         }
         if data.mrr.is_sign_negative() && !data.mrr.is_zero() {

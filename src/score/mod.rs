@@ -38,6 +38,7 @@ mod record;
 pub(crate) mod slots;
 pub(crate) mod value;
 
+pub(crate) use account::is_blank_id;
 pub use account::{Account, AccountData, AccountError, AccountProblem, Event};
 pub use compute::Score;
 pub use explain::{DimensionPart, Explanation, MetricPart, MetricStatus};

@@ -56,7 +56,7 @@ pub(crate) fn as_nulls(model: &Model, input: &RecordBatch) -> Result<Option<Reco
 
 /// Empty, or only white space. Most cells start with a character that
 /// is not: one byte decides.
-fn is_blank(s: &str) -> bool {
+pub(crate) fn is_blank(s: &str) -> bool {
     match s.as_bytes().first() {
         None => true,
         Some(b) if b.is_ascii() && !b.is_ascii_whitespace() => false,

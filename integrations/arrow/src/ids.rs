@@ -122,8 +122,10 @@ impl Ids {
         check: bool,
         last: &mut Last,
     ) -> Vec<Option<(Key, bool)>> {
+        // A blank id is a missing one (`crate::blank`): rejected as such,
+        // not as a repeat of the blank before it.
         ids.map(|v| {
-            v.map(|s| {
+            v.filter(|s| !crate::blank::is_blank(s)).map(|s| {
                 let key = Key::Text(self.fingerprint(s.as_bytes()));
                 (key, check && last.rises_to_text(s.as_bytes()))
             })
@@ -143,8 +145,8 @@ impl Ids {
 
     /// The rows of `batch` (whose row 0 is row `before` of the file,
     /// counted from 0) whose id came before, with why; the others' ids are
-    /// remembered. A null id is not an id (its row is rejected as
-    /// missing one); an `id` column of a type that is not an id's is
+    /// remembered. A null or blank id is not an id (its row is rejected
+    /// as missing one); an `id` column of a type that is not an id's is
     /// left to the scorer to refuse.
     pub(crate) fn repeated(&mut self, batch: &RecordBatch, before: u64) -> Vec<(usize, String)> {
         let Some(column) = batch.column_by_name("id") else {

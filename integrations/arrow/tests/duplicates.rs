@@ -129,6 +129,37 @@ fn text_ids_are_compared_whole() {
 }
 
 #[test]
+fn blank_text_ids_are_missing_not_repeated() {
+    // pandas and pyarrow write a missing text id as "" (or spaces): such
+    // a row is rejected for having no id, not as a repeat of the blank
+    // before it, and no real id is taken for a repeat of one.
+    let c = v0m::generate(6, 5);
+    let batch = v0m_arrow::record_batch(&c, Vec::new());
+    let ids = StringArray::from(vec![
+        Some(""),
+        Some("acme"),
+        Some("  "),
+        None,
+        Some(""),
+        Some("acme"),
+    ]);
+    let errors = errors_of(&with_ids(&batch, Arc::new(ids)), "blank");
+    assert_eq!(
+        rejected(&errors),
+        [
+            (0, "row 1: id: missing"),
+            (2, "row 3: id: missing"),
+            (3, "row 4: id: missing"),
+            (4, "row 5: id: missing"),
+            (
+                5,
+                "account acme: duplicate id, first seen at row 2 (the first is kept)"
+            ),
+        ]
+    );
+}
+
+#[test]
 fn a_sorted_file_is_checked_too_before_and_after_its_order_breaks() {
     // Ids in order (as exports sorted by id are) are only compared with
     // the one before, until the order breaks; the ids before the break
