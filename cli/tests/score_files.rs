@@ -207,6 +207,52 @@ fn score_reads_csv_and_writes_by_extension() {
 /// Columnar accounts with `--rules`: each row's CTAs in the `ctas` and
 /// `cta_kinds` columns, with named dates and authors read from their
 /// columns; CTA state files are refused for columnar input.
+/// The summary's first rejection quotes the row's id as the table has it:
+/// escaped, so that an id holding a terminal's control sequences (a
+/// screen clear, a carriage return and a made-up line) is shown, not
+/// obeyed, and clipped when huge, as every rejection printed is. The
+/// results table keeps the id as read.
+#[test]
+fn the_first_rejection_is_printed_escaped() {
+    let metrics = v0m::METRICS;
+    let blanks = ",".repeat(metrics.len());
+    let hostile = "x\u{1b}[2J\r\nscored 1 accounts: ok";
+    let long = "y".repeat(20_000);
+    for (name, id, shown) in [
+        (
+            "hostile",
+            hostile,
+            r"account x\u{1b}[2J\r\nscored 1 accounts: ok: mrr -5 is negative",
+        ),
+        ("long", long.as_str(), "characters left out"),
+    ] {
+        let input = tmp(&format!("first-rejection-{name}.csv"));
+        let csv = format!(
+            "id,mrr,employees,{}\n\"{id}\",-5,3{blanks}\n2,10,3{blanks}\n",
+            metrics.join(",")
+        );
+        std::fs::write(&input, csv).unwrap();
+        let out = tmp(&format!("first-rejection-{name}.jsonl"));
+        let said = score_v0m(&input, &out, &[])
+            .assert()
+            .code(3)
+            .get_output()
+            .stderr
+            .clone();
+        let said = String::from_utf8(said).unwrap();
+        let line = said
+            .lines()
+            .find(|l| l.starts_with("scored 1 of 2 accounts"))
+            .unwrap_or_else(|| panic!("{said:.2000}"));
+        assert!(line.contains(shown), "{line:.2000}");
+        assert!(!said.contains(['\u{1b}', '\r']), "{said:.2000}");
+        assert!(line.chars().count() < 700, "{line:.2000}");
+        let table = std::fs::read_to_string(&out).unwrap();
+        let first: serde_json::Value = serde_json::from_str(table.lines().next().unwrap()).unwrap();
+        assert_eq!(first["id"], id);
+    }
+}
+
 #[test]
 fn columnar_accounts_get_their_ctas() {
     let metrics = [

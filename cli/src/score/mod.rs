@@ -380,7 +380,8 @@ fn columns(args: &ScoreArgs, out: &str) -> Result<ExitCode, String> {
     };
     // Rejections say how many, and the first one's why: where every row
     // is rejected for one reason (a file in another encoding, a column of
-    // the wrong unit), the screen says what to fix.
+    // the wrong unit), the screen says what to fix: escaped and clipped,
+    // as every rejection printed is (it quotes the row's id and values).
     match &stats.first_rejected {
         Some(first) if stats.rejected > 0 => say!(
             "scored {} of {} accounts into {out} in {:.1?}; {} rejected (see the error column), the first: {first}",
@@ -388,6 +389,7 @@ fn columns(args: &ScoreArgs, out: &str) -> Result<ExitCode, String> {
             stats.rows,
             started.elapsed(),
             stats.rejected,
+            first = crate::terminal::clip(first),
         ),
         _ => say!(
             "scored {} accounts into {out} in {:.1?}",
