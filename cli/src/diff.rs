@@ -197,10 +197,10 @@ fn report(old: &Model, new: &Model, c: &Comparison) -> String {
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "old: {}\nnew: {}\n{} accounts compared, {} changed band\n",
+        "old: {}\nnew: {}\n{} compared, {} changed band\n",
         old.fingerprint(),
         new.fingerprint(),
-        c.compared,
+        crate::terminal::counted(c.compared, "account", "accounts"),
         c.changed
     );
     t.push_str(&metrics(old, new, c));

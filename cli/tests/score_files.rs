@@ -251,6 +251,14 @@ fn the_first_rejection_is_printed_escaped() {
         let first: serde_json::Value = serde_json::from_str(table.lines().next().unwrap()).unwrap();
         assert_eq!(first["id"], id);
     }
+    // One account is one account.
+    let input = tmp("first-rejection-one.csv");
+    let csv = format!("id,mrr,employees,{}\n2,10,3{blanks}\n", metrics.join(","));
+    std::fs::write(&input, csv).unwrap();
+    score_v0m(&input, &tmp("first-rejection-one.jsonl"), &[])
+        .assert()
+        .success()
+        .stderr(contains("scored 1 account into "));
 }
 
 #[test]

@@ -326,8 +326,8 @@ pub(crate) fn table(bt: &Backtest, scores: u64, outcomes: usize) -> String {
     }
     let _ = writeln!(
         t,
-        "\n{} accounts churned, {} MRR lost (each account once, at its MRR on its last score before churning)",
-        bt.churned_accounts,
+        "\n{} churned, {} MRR lost (each account once, at its MRR on its last score before churning)",
+        crate::terminal::counted(bt.churned_accounts, "account", "accounts"),
         money(bt.churned_mrr)
     );
     let _ = match bt.auc {

@@ -94,11 +94,11 @@ td:first-child, td:nth-child(2) {{ white-space: nowrap; }}
 </style></head>
 <body><main>
 <h1>Customer health report</h1>
-<p class="muted">model {fp} · {n} accounts · MRR {mrr}</p>
+<p class="muted">model {fp} · {n} · MRR {mrr}</p>
 "#,
         name = esc(model.name()),
         fp = esc(&model.fingerprint().to_string()),
-        n = total.count,
+        n = crate::terminal::counted(total.count, "account", "accounts"),
         mrr = money(total.mrr)
     )
 }

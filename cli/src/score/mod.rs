@@ -384,16 +384,16 @@ fn columns(args: &ScoreArgs, out: &str) -> Result<ExitCode, String> {
     // as every rejection printed is (it quotes the row's id and values).
     match &stats.first_rejected {
         Some(first) if stats.rejected > 0 => say!(
-            "scored {} of {} accounts into {out} in {:.1?}; {} rejected (see the error column), the first: {first}",
+            "scored {} of {} into {out} in {:.1?}; {} rejected (see the error column), the first: {first}",
             stats.rows - stats.rejected,
-            stats.rows,
+            crate::terminal::counted(stats.rows, "account", "accounts"),
             started.elapsed(),
             stats.rejected,
             first = crate::terminal::clip(first),
         ),
         _ => say!(
-            "scored {} accounts into {out} in {:.1?}",
-            stats.rows,
+            "scored {} into {out} in {:.1?}",
+            crate::terminal::counted(stats.rows, "account", "accounts"),
             started.elapsed()
         ),
     }
