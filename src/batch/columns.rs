@@ -78,7 +78,7 @@ impl RowId<'_> {
     }
 
     /// True for a text id that is empty or only white space: the row API
-    /// refuses those ([`AccountProblem::EmptyId`](crate::AccountProblem::EmptyId)),
+    /// refuses those ([`AccountProblem::EmptyId`](crate::score::AccountProblem::EmptyId)),
     /// as a blank text cell of a table is a missing id.
     ///
     /// ```
