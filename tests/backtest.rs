@@ -492,6 +492,40 @@ fn a_negative_mrr_is_refused_when_read() {
     );
 }
 
+/// A score or an outcome whose account is empty or only spaces names no
+/// account: refused when read, not counted as an account of its own (all
+/// such lines matching each other).
+#[test]
+fn a_blank_account_is_refused_when_read() {
+    for id in ["", "  ", "\\t"] {
+        let score = format!(
+            r#"{{"account":"{id}","date":"2026-01-01","score":50,"band":"lime","mrr":"1"}}"#
+        );
+        let err = serde_json::from_str::<DatedScore>(&score).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("missing (empty or only spaces)"),
+            "{id:?}: {err}"
+        );
+        let outcome =
+            format!(r#"{{"account":"{id}","date":"2026-01-01","outcome":{{"type":"churned"}}}}"#);
+        let err = serde_json::from_str::<DatedOutcome>(&outcome).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("missing (empty or only spaces)"),
+            "{id:?}: {err}"
+        );
+    }
+    // Spaces around an id are the id's own.
+    let padded = r#"{"account":" a ","date":"2026-01-01","outcome":{"type":"churned"}}"#;
+    assert_eq!(
+        serde_json::from_str::<DatedOutcome>(padded)
+            .unwrap()
+            .account,
+        " a "
+    );
+}
+
 /// A tally lives on its own: made from outcomes that are then dropped,
 /// kept in a service's state, sent to another thread, fed there.
 #[test]

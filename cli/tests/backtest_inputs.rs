@@ -246,6 +246,29 @@ fn a_misnamed_field_is_named_against_the_dated_score() {
         ));
 }
 
+/// A dated score whose account is blank names no account: rejected with
+/// why, not counted (two blank ones are not one account scored twice).
+#[test]
+fn a_blank_account_is_rejected_not_counted() {
+    let scores = tmp("backtest-blank.jsonl");
+    let line = |id: &str| {
+        format!("{{\"account\":\"{id}\",\"date\":\"2026-01-01\",\"score\":50,\"band\":\"red\",\"mrr\":\"1\"}}\n")
+    };
+    std::fs::write(&scores, line("") + &line(" ") + &line("")).unwrap();
+    let out = against_history().arg(&scores).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let said = String::from_utf8(out.stderr).unwrap();
+    for n in 1..=3 {
+        assert!(
+            said.contains(&format!(
+                "line {n}: account: missing (empty or only spaces)"
+            )),
+            "{said}"
+        );
+    }
+    assert!(!said.contains("second score"), "{said}");
+}
+
 /// Second scores are told once every file is read, each first found by
 /// reading its file again; a named pipe cannot be read twice, so a
 /// second score whose first came through one names the pipe, and the

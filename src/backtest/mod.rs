@@ -29,7 +29,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatedScore {
-    /// The account's id.
+    /// The account's id (deserialising refuses an empty one, or one of
+    /// only white space: a missing id, as for an account scored).
+    #[serde(deserialize_with = "account_id")]
     pub account: String,
     /// The score's as-of date.
     #[serde(deserialize_with = "crate::value::date::deserialize")]
@@ -84,6 +86,17 @@ impl DatedScore {
     }
 }
 
+/// An account id that is not blank (empty or only white space): such a
+/// line names no account, and would otherwise be counted as one, its
+/// blank id matching every other blank outcome or score.
+fn account_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let id = String::deserialize(d)?;
+    if crate::score::is_blank_id(&id) {
+        return Err(serde::de::Error::custom("missing (empty or only spaces)"));
+    }
+    Ok(id)
+}
+
 /// A decimal MRR that is not negative (`-5 is negative: …`).
 fn non_negative<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
     let v = <Decimal as Deserialize>::deserialize(d)?;
@@ -116,7 +129,9 @@ pub enum Outcome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatedOutcome {
-    /// The account's id.
+    /// The account's id (deserialising refuses an empty one, or one of
+    /// only white space).
+    #[serde(deserialize_with = "account_id")]
     pub account: String,
     /// When it happened.
     #[serde(deserialize_with = "crate::value::date::deserialize")]
