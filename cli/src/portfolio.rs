@@ -90,6 +90,14 @@ pub(crate) fn run(a: PortfolioArgs) -> Result<ExitCode, String> {
 }
 
 pub(crate) fn explain(a: ExplainArgs) -> Result<ExitCode, String> {
+    // No account has a blank id (one is rejected as missing its id): say
+    // so, instead of reading the whole file to find none.
+    if healthscore::batch::RowId::Text(&a.id).is_blank() {
+        return Err(format!(
+            "the id to explain, {:?}, is empty or only spaces: no account has such an id",
+            a.id
+        ));
+    }
     let model = Model::from_path(&a.input.model).map_err(|e| e.to_string())?;
     let mut found: Option<String> = None;
     let mut rejected: Option<crate::accounts::Watched> = None;

@@ -492,6 +492,15 @@ fn explain_shows_one_account_or_says_it_is_not_there() {
         .assert()
         .code(5)
         .stderr(contains("no account \"acct-nope\""));
+    // A blank id is no account's: refused as an argument, before reading.
+    for blank in ["", "  "] {
+        hs().args(["explain", blank])
+            .assert()
+            .code(2)
+            .stderr(contains(
+                "is empty or only spaces: no account has such an id",
+            ));
+    }
     // An account that is there but rejected is not "no account": its
     // rejection is printed, and said to be why (status 3), whether the
     // model refused it or its line could not be read.
