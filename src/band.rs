@@ -103,7 +103,7 @@ impl std::str::FromStr for Band {
 
 /// A text that names no band: the text as given.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0:?} is not a band (green, lime, yellow or red)")]
+#[error("{} is not a band (green, lime, yellow or red)", crate::Quoted(.0))]
 pub struct UnknownBand(pub String);
 
 /// Lower bounds of the green, lime and yellow bands; red is everything below.

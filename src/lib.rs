@@ -199,6 +199,7 @@ pub mod lifecycle;
 pub mod model;
 mod points;
 pub mod portfolio;
+mod quoted;
 pub mod score;
 #[cfg(feature = "proptest")]
 pub mod strategy;
@@ -210,6 +211,7 @@ pub use dimension::Dimension;
 pub use model::{ConfigError, Model, ModelConfig};
 pub use points::{NumberError, Points, Share};
 pub use portfolio::PortfolioSummary;
+pub use quoted::Quoted;
 pub use score::{Account, AccountData, AccountError, Observation, Score, ScoreRecord, Value};
 
 /// The date and decimal crates of the public API, so that users name

@@ -301,7 +301,7 @@ pub enum AccountProblem {
     #[error("id is missing (empty or only spaces)")]
     EmptyId,
     /// A stage the model does not declare.
-    #[error("stage {0:?} is not one of the model's stages")]
+    #[error("stage {} is not one of the model's stages", crate::Quoted(.0))]
     UnknownStage(String),
     /// An observation of a metric the model does not have.
     #[error("{0}: unknown metric")]

@@ -83,10 +83,9 @@ impl<'de> Deserialize<'de> for Value {
                 Ok(Value::Exact(Decimal::from(x)))
             }
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Value, E> {
-                s.trim()
-                    .parse::<Decimal>()
-                    .map(Value::Exact)
-                    .map_err(|e| E::custom(format!("{s:?} is not a decimal number: {e}")))
+                s.trim().parse::<Decimal>().map(Value::Exact).map_err(|e| {
+                    E::custom(format!("{} is not a decimal number: {e}", crate::Quoted(s)))
+                })
             }
         }
         d.deserialize_any(V)
@@ -150,7 +149,8 @@ pub(crate) mod date {
 
     fn invalid<E: serde::de::Error>(s: &str) -> E {
         E::custom(format!(
-            "{s:?} is not a date (YYYY-MM-DD, years 0001 to 9999)"
+            "{} is not a date (YYYY-MM-DD, years 0001 to 9999)",
+            crate::Quoted(s)
         ))
     }
 

@@ -72,7 +72,8 @@ pub(crate) fn previous_scores(
             .enumerate()
             .map(|(row, s)| {
                 let s = s?;
-                let d = Decimal::from_str(s.trim()).map_err(|_| format!("{s:?} is not a score"));
+                let d = Decimal::from_str(s.trim())
+                    .map_err(|_| format!("{} is not a score", healthscore::Quoted(s)));
                 score(row, d)
             })
             .collect()),
@@ -264,7 +265,10 @@ fn from_text<T: Default>(
         .map(|(row, s)| {
             let Some(s) = s else { return T::default() };
             read(s.trim()).unwrap_or_else(|what| {
-                problems.push((row, format!("{name}: {s:?} is not {what}")));
+                problems.push((
+                    row,
+                    format!("{name}: {} is not {what}", healthscore::Quoted(s)),
+                ));
                 T::default()
             })
         })

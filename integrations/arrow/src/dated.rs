@@ -342,7 +342,8 @@ fn outcome_row(table: &Table, i: usize) -> Result<DatedOutcome, String> {
         },
         _ => {
             return Err(format!(
-                "outcome: {what:?} is not an outcome (churned, renewed or expanded)"
+                "outcome: {} is not an outcome (churned, renewed or expanded)",
+                healthscore::Quoted(what)
             ))
         }
     };

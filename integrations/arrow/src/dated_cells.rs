@@ -20,8 +20,8 @@ pub(crate) fn in_years(date: NaiveDate, name: &str) -> Result<NaiveDate, String>
 /// A date written `YYYY-MM-DD` (or a warehouse's timestamp of that day),
 /// within the years 1 to 9999.
 pub(crate) fn date(t: &str, name: &str) -> Result<NaiveDate, String> {
-    let date =
-        crate::convert::text_date(t).ok_or_else(|| format!("{name}: {t:?} is not a date"))?;
+    let date = crate::convert::text_date(t)
+        .ok_or_else(|| format!("{name}: {} is not a date", healthscore::Quoted(t)))?;
     in_years(date, name)
 }
 
@@ -29,7 +29,10 @@ pub(crate) fn date(t: &str, name: &str) -> Result<NaiveDate, String> {
 pub(crate) fn money(t: &str) -> Result<Decimal, String> {
     match Decimal::from_str(t) {
         Ok(d) => money_of(d),
-        Err(e) => Err(format!("mrr: {t:?} is not a decimal number ({e})")),
+        Err(e) => Err(format!(
+            "mrr: {} is not a decimal number ({e})",
+            healthscore::Quoted(t)
+        )),
     }
 }
 
@@ -47,7 +50,7 @@ pub(crate) fn money_of(d: Decimal) -> Result<Decimal, String> {
 pub(crate) fn score(t: &str) -> Result<Points, String> {
     Decimal::from_str(t)
         .or_else(|_| Decimal::from_scientific(t))
-        .map_err(|e| format!("score: {t:?} is not a number ({e})"))
+        .map_err(|e| format!("score: {} is not a number ({e})", healthscore::Quoted(t)))
         .and_then(score_of)
 }
 

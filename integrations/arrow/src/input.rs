@@ -218,8 +218,13 @@ pub(crate) fn own(model: &Model, layout: &Layout, input: &RecordBatch) -> Result
                         None => Decimal::ZERO, // a null: `null_rows` reports it
                         Some((_, Ok(d))) => d,
                         Some((s, Err(e))) => {
-                            problems
-                                .push((row, format!("mrr: {s:?} is not a decimal number ({e})")));
+                            problems.push((
+                                row,
+                                format!(
+                                    "mrr: {} is not a decimal number ({e})",
+                                    healthscore::Quoted(s)
+                                ),
+                            ));
                             Decimal::ZERO
                         }
                     },

@@ -391,3 +391,88 @@ fn a_column_of_the_null_type_is_missing_in_every_row() {
         );
     }
 }
+
+/// A huge cell (a broken export's field of megabytes, a JSON blob in the
+/// wrong column) is quoted by its start and length in its row's error,
+/// not whole: every column read as text, and a band.
+#[test]
+fn a_huge_cell_is_quoted_by_its_start_and_length() {
+    let model = model();
+    let scorer = Scorer::new(&model);
+    let c = v0m::generate(5, 3);
+    let text = as_text(&typed(&c), &DataType::Utf8);
+    let huge = "9x".repeat(50_000);
+    let replaced = |name: &str, row: usize| -> RecordBatch {
+        let columns: Vec<(String, ArrayRef)> = text
+            .schema()
+            .fields()
+            .iter()
+            .zip(text.columns())
+            .map(|(f, a)| {
+                let a: ArrayRef = if f.name() == name {
+                    let mut cells: Vec<Option<String>> = arrow_cast::cast(a, &DataType::Utf8)
+                        .unwrap()
+                        .as_string::<i32>()
+                        .iter()
+                        .map(|s| s.map(str::to_string))
+                        .collect();
+                    cells[row] = Some(huge.clone());
+                    Arc::new(StringArray::from(cells))
+                } else {
+                    a.clone()
+                };
+                (f.name().clone(), a)
+            })
+            .collect();
+        RecordBatch::try_from_iter(columns).unwrap()
+    };
+    let options = Options {
+        as_of: Some(day()),
+        ..Options::default()
+    };
+    let start = format!("\"{}…\" (100000 characters)", "9x".repeat(20));
+    for name in ["mrr", "employees", "nps", "as_of", "nps__observed_on"] {
+        let out = score_batch(&scorer, &replaced(name, 2), &options).unwrap();
+        let errors = out.column_by_name("error").unwrap().as_string::<i32>();
+        let error = errors.value(2);
+        assert!(
+            error.contains(&format!("{name}: {start} is not")),
+            "{name}: {error:.300}"
+        );
+        assert!(error.len() < 200, "{name}: {error:.300}");
+    }
+    // A band read from text (`previous_band`).
+    let bands: ArrayRef = Arc::new(StringArray::from(vec![
+        None,
+        None,
+        Some(huge.as_str()),
+        None,
+        None,
+    ]));
+    let mut columns: Vec<(String, ArrayRef)> = text
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .zip(text.columns().iter().cloned())
+        .collect();
+    columns.push(("previous_band".into(), bands));
+    let out = score_batch(
+        &scorer,
+        &RecordBatch::try_from_iter(columns).unwrap(),
+        &options,
+    )
+    .unwrap();
+    let error = out
+        .column_by_name("error")
+        .unwrap()
+        .as_string::<i32>()
+        .value(2)
+        .to_string();
+    assert!(
+        error.ends_with(&format!(
+            "previous_band: {start} is not a band (green, lime, yellow or red)"
+        )),
+        "{error:.300}"
+    );
+}
