@@ -50,21 +50,26 @@ fn typed(c: &v0m::Columns) -> RecordBatch {
 /// Every column but `id` and `mrr` cast to `to` (numbers in their
 /// shortest round-trip form, dates as `YYYY-MM-DD`).
 fn as_text(batch: &RecordBatch, to: &DataType) -> RecordBatch {
-    let columns: Vec<(String, ArrayRef)> = batch
-        .schema()
-        .fields()
-        .iter()
-        .zip(batch.columns())
-        .map(|(f, a)| {
-            let a = if ["id", "mrr"].contains(&f.name().as_str()) {
-                a.clone()
-            } else {
-                arrow_cast::cast(a, to).unwrap()
-            };
-            (f.name().clone(), a)
-        })
-        .collect();
-    RecordBatch::try_from_iter(columns).unwrap()
+    mapped(batch, |name, a| {
+        if ["id", "mrr"].contains(&name) {
+            a.clone()
+        } else {
+            arrow_cast::cast(a, to).unwrap()
+        }
+    })
+}
+
+/// `batch` with each column `a` named `name` replaced by `f(name, a)`.
+fn mapped(batch: &RecordBatch, f: impl Fn(&str, &ArrayRef) -> ArrayRef) -> RecordBatch {
+    RecordBatch::try_from_iter(
+        batch
+            .schema()
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .map(|(field, a)| (field.name().clone(), f(field.name(), a))),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -215,21 +220,13 @@ fn employees_as_whole_floats_are_counts() {
     employees[2] = None;
     employees[3] = Some(-1.0);
     employees[4] = Some(f64::NAN);
-    let columns: Vec<(String, ArrayRef)> = typed
-        .schema()
-        .fields()
-        .iter()
-        .zip(typed.columns())
-        .map(|(f, a)| {
-            let a: ArrayRef = if f.name() == "employees" {
-                Arc::new(arrow_array::Float64Array::from(employees.clone()))
-            } else {
-                a.clone()
-            };
-            (f.name().clone(), a)
-        })
-        .collect();
-    let floats = RecordBatch::try_from_iter(columns).unwrap();
+    let floats = mapped(&typed, |name, a| {
+        if name == "employees" {
+            Arc::new(arrow_array::Float64Array::from(employees.clone()))
+        } else {
+            a.clone()
+        }
+    });
     let options = Options {
         as_of: Some(day()),
         ..Options::default()
@@ -260,15 +257,7 @@ fn employees_as_whole_floats_are_counts() {
 
 /// Every column of `batch` cast to `to`.
 fn all_as(batch: &RecordBatch, to: &DataType) -> RecordBatch {
-    RecordBatch::try_from_iter(
-        batch
-            .schema()
-            .fields()
-            .iter()
-            .zip(batch.columns())
-            .map(|(f, a)| (f.name().clone(), arrow_cast::cast(a, to).unwrap())),
-    )
-    .unwrap()
+    mapped(batch, |_, a| arrow_cast::cast(a, to).unwrap())
 }
 
 /// A blank text cell (`""` or spaces, as pandas and pyarrow write a
@@ -402,29 +391,20 @@ fn a_huge_cell_is_quoted_by_its_start_and_length() {
     let c = v0m::generate(5, 3);
     let text = as_text(&typed(&c), &DataType::Utf8);
     let huge = "9x".repeat(50_000);
-    let replaced = |name: &str, row: usize| -> RecordBatch {
-        let columns: Vec<(String, ArrayRef)> = text
-            .schema()
-            .fields()
-            .iter()
-            .zip(text.columns())
-            .map(|(f, a)| {
-                let a: ArrayRef = if f.name() == name {
-                    let mut cells: Vec<Option<String>> = arrow_cast::cast(a, &DataType::Utf8)
-                        .unwrap()
-                        .as_string::<i32>()
-                        .iter()
-                        .map(|s| s.map(str::to_string))
-                        .collect();
-                    cells[row] = Some(huge.clone());
-                    Arc::new(StringArray::from(cells))
-                } else {
-                    a.clone()
-                };
-                (f.name().clone(), a)
-            })
-            .collect();
-        RecordBatch::try_from_iter(columns).unwrap()
+    let replaced = |column: &str, row: usize| {
+        mapped(&text, |name, a| {
+            if name != column {
+                return a.clone();
+            }
+            let mut cells: Vec<Option<String>> = arrow_cast::cast(a, &DataType::Utf8)
+                .unwrap()
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.map(str::to_string))
+                .collect();
+            cells[row] = Some(huge.clone());
+            Arc::new(StringArray::from(cells))
+        })
     };
     let options = Options {
         as_of: Some(day()),
