@@ -86,6 +86,7 @@ impl RowId<'_> {
     /// assert!(RowId::Text(" \t").is_blank());
     /// assert!(!RowId::Text(" a").is_blank() && !RowId::Int(0).is_blank());
     /// ```
+    #[inline]
     pub fn is_blank(&self) -> bool {
         matches!(self, RowId::Text(s) if crate::score::is_blank_id(s))
     }

@@ -250,6 +250,7 @@ impl AccountData {
 /// Whether an id is blank: empty or only white space, which binding
 /// refuses ([`AccountProblem::EmptyId`]). Most ids start with a
 /// character that is not white space: one byte decides.
+#[inline]
 pub(crate) fn is_blank_id(id: &str) -> bool {
     match id.as_bytes().first() {
         None => true,

@@ -54,14 +54,11 @@ pub(crate) fn as_nulls(model: &Model, input: &RecordBatch) -> Result<Option<Reco
     })
 }
 
-/// Empty, or only white space. Most cells start with a character that
-/// is not: one byte decides.
+/// Empty, or only white space: the rule the row API applies to an id
+/// ([`RowId::is_blank`](healthscore::batch::RowId::is_blank)), applied to
+/// every text cell read, so that the two paths agree on what is missing.
 pub(crate) fn is_blank(s: &str) -> bool {
-    match s.as_bytes().first() {
-        None => true,
-        Some(b) if b.is_ascii() && !b.is_ascii_whitespace() => false,
-        Some(_) => s.trim().is_empty(),
-    }
+    healthscore::batch::RowId::Text(s).is_blank()
 }
 
 #[cfg(test)]
