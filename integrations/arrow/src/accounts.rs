@@ -90,8 +90,7 @@ pub fn account_data(
                 written.restore(row, &mut data);
                 Ok(data)
             } else {
-                let label = crate::output::label(id, options, row);
-                Err(format!("{label}: {}", why.join("; ")))
+                Err(crate::output::rejection(id, options, row, &why.join("; ")))
             });
         }
         Ok(rows)

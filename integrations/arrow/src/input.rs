@@ -31,6 +31,12 @@ pub struct Options {
     /// first row is `row 65537` (in a CSV file with a header, line
     /// 65,538). [`score_file`](crate::score_file) sets it batch by batch.
     pub first_row: u64,
+    /// Name a row without an id by its problem alone (`id: missing`), not
+    /// by a place it does not have (`row 4101: id: missing`): for batches
+    /// whose rows have no order of their own, as a SQL engine hands a
+    /// partition's rows to a function (`healthscore-datafusion` sets it).
+    /// `false` by default: such a row is numbered from `first_row`.
+    pub unnumbered: bool,
     /// CTA rules (compiled for the scorer's model) to evaluate on every
     /// scored row: adds the `ctas` and `cta_kinds` columns. The rules read
     /// named dates from `<name>__date` columns and score changes from

@@ -49,7 +49,8 @@
 //! date where the metric has a value (its `error` names the columns:
 //! `account 7: mrr: missing; employees: missing`; a row without an id is
 //! named by its place in the stream, counted from 1: `row 4101: id:
-//! missing`, see [`Options::first_row`]). `Float64` metric
+//! missing`, see [`Options::first_row`], or by its problem alone where the
+//! rows have no order: [`Options::unnumbered`]). `Float64` metric
 //! columns, `Decimal128` MRR, integer ids, `Date32` dates and every
 //! validity bitmap are read in place, without copying.
 //!

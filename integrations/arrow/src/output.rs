@@ -257,9 +257,8 @@ impl Results {
             if let Some(alone) = why.iter().find(|p| crate::ragged::stands_alone(p)) {
                 why = vec![*alone];
             }
-            let label = label(id, options, row);
             self.errors
-                .push((row, format!("{label}: {}", why.join("; "))));
+                .push((row, rejection(id, options, row, &why.join("; "))));
             self.score.clear(row);
             self.band.clear(row);
             self.coverage.clear(row);
@@ -334,17 +333,19 @@ impl Results {
     }
 }
 
-/// Row `row` as a rejection names it: `account 7` by its `id`, else `row
-/// 65537` by its place in the whole stream.
-pub(crate) fn label(id: Option<&ArrayRef>, options: &Options, row: usize) -> String {
+/// Why row `row` is rejected, as its `error` says it: `account 7: why` by
+/// its `id`, else `row 65537: why` by its place in the whole stream, or
+/// `why` alone where the rows have no place ([`Options::unnumbered`]).
+pub(crate) fn rejection(id: Option<&ArrayRef>, options: &Options, row: usize, why: &str) -> String {
     // (A blank id is a missing one: see `crate::blank`.)
     match id
         .filter(|a| a.is_valid(row))
         .and_then(|a| arrow_cast::display::array_value_to_string(a, row).ok())
         .filter(|id| !id.trim().is_empty())
     {
-        Some(id) => format!("account {id}"),
-        None => format!("row {}", row_number(options, row)),
+        Some(id) => format!("account {id}: {why}"),
+        None if options.unnumbered => why.to_string(),
+        None => format!("row {}: {why}", row_number(options, row)),
     }
 }
 

@@ -243,6 +243,15 @@ fn nulls_in_required_columns_reject_their_rows() {
         "row 69637: id: missing; mrr: missing"
     );
     assert_eq!(error_later.value(7), "account 8: mrr: missing");
+    // Rows without an order of their own (a SQL engine's) are not numbered.
+    let unnumbered = Options {
+        unnumbered: true,
+        ..later.clone()
+    };
+    let out_unnumbered = score_batch(&scorer, &all_null, &unnumbered).unwrap();
+    let error_unnumbered = errors(&out_unnumbered);
+    assert_eq!(error_unnumbered.value(4_100), "id: missing; mrr: missing");
+    assert_eq!(error_unnumbered.value(7), "account 8: mrr: missing");
     // A previous band that is not one is its row's problem too.
     let mut bands: Vec<Option<&str>> = vec![None; all_null.num_rows()];
     bands[4_200] = Some("blue");

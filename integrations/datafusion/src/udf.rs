@@ -79,11 +79,14 @@ impl HealthScore {
     /// of rows whose call passes no `as_of` column; `options.drivers` adds
     /// `pulls_down_most` to the result. `options.first_row` is not used:
     /// DataFusion hands the function batches of a partition in no global
-    /// order, so a row without an id is named by its place in its batch
-    /// (its `error` sits beside the row's own columns). `options.history`
-    /// is not used either: the query has each row's `as_of` and `mrr`.
+    /// order, so a row has no number to be named by, and a rejected row
+    /// without an id says its problem alone (`id: missing`: its `error`
+    /// sits beside the row's own columns; `options.unnumbered` is set).
+    /// `options.history` is not used either: the query has each row's
+    /// `as_of` and `mrr`.
     pub fn new(model: Arc<Model>, mut options: Options) -> Self {
         options.first_row = 0;
+        options.unnumbered = true;
         // The query has each row's `as_of` and `mrr` beside its result.
         options.history = false;
         let fields = result_fields(&options);

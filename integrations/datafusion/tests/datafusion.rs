@@ -428,3 +428,71 @@ async fn text_columns_of_any_string_type() {
         assert_eq!(got, want, "{id}");
     }
 }
+
+/// A row without an id is rejected by its problem alone: DataFusion hands
+/// a partition's rows over in no order of the table's, so a row number
+/// (`row 1`, its place in some batch) would name another row.
+#[tokio::test]
+async fn a_row_without_an_id_is_not_named_by_a_number() {
+    let model = model();
+    let (_, batch) = accounts(900, 27);
+    let ids: Int64Array = (0..900_i64).map(|i| (i % 100 != 7).then_some(i)).collect();
+    let mrr = batch.column_by_name("mrr").unwrap().clone();
+    let mrr = arrow_array::Decimal128Array::from(
+        (0..900_usize)
+            .map(|i| {
+                (i != 207).then(|| {
+                    mrr.as_primitive::<arrow_array::types::Decimal128Type>()
+                        .value(i)
+                })
+            })
+            .collect::<Vec<_>>(),
+    )
+    .with_data_type(mrr.data_type().clone());
+    let schema = batch.schema();
+    let mut columns = batch.columns().to_vec();
+    columns[schema.index_of("id").unwrap()] = Arc::new(ids);
+    columns[schema.index_of("mrr").unwrap()] = Arc::new(mrr);
+    let names = schema.fields().iter().map(|f| f.name().clone());
+    let batch = RecordBatch::try_from_iter(names.zip(columns)).unwrap();
+    let config = SessionConfig::new()
+        .with_target_partitions(3)
+        .with_batch_size(100);
+    let ctx = SessionContext::new_with_config(config);
+    let parts: Vec<Vec<RecordBatch>> = (0..3)
+        .map(|p| vec![batch.slice(p * 300, 150), batch.slice(p * 300 + 150, 150)])
+        .collect();
+    let table = MemTable::try_new(batch.schema(), parts).unwrap();
+    ctx.register_table("accounts", Arc::new(table)).unwrap();
+    let udf = register(&ctx, model, options());
+    let sql = format!(
+        "SELECT h['error'] AS error, count(*) AS n FROM (SELECT {} AS h FROM accounts) \
+         WHERE h['error'] IS NOT NULL GROUP BY 1 ORDER BY 1",
+        udf.sql_call()
+    );
+    let out = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+    let mut got = Vec::new();
+    for b in &out {
+        for r in 0..b.num_rows() {
+            got.push((text_at(b, 0, r).unwrap(), text_at(b, 1, r).unwrap()));
+        }
+    }
+    // Nine rows without an id, one of them without an MRR as well; the
+    // table's two bad rows with an id are named by it.
+    let want = |e: &str, n: &str| (e.to_string(), n.to_string());
+    assert_eq!(
+        got,
+        [
+            want(
+                "account 5: weekly_active_ratio: ratio number 1.7 is outside 0..=1",
+                "1"
+            ),
+            want(
+                "account 9: seats_provisioned_ratio: NaN is not a finite number",
+                "1"
+            ),
+            want("id: missing", "8"),
+            want("id: missing; mrr: missing", "1"),
+        ]
+    );
+}
