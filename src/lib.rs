@@ -211,7 +211,7 @@ pub use dimension::Dimension;
 pub use model::{ConfigError, Model, ModelConfig};
 pub use points::{NumberError, Points, Share};
 pub use portfolio::PortfolioSummary;
-pub use quoted::Quoted;
+pub use quoted::{Quoted, Shown};
 pub use score::{Account, AccountData, AccountError, Observation, Score, ScoreRecord, Value};
 
 /// The date and decimal crates of the public API, so that users name

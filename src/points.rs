@@ -249,16 +249,9 @@ pub(crate) fn decimal_to_micros(d: Decimal) -> Result<i64, NumberError> {
         .map_err(|_| NumberError::OutOfRange(d.to_string(), "±10^12"))
 }
 
-/// A float as an error message shows it: in full from 10⁻⁶ to below
-/// 10¹⁵ (and 0), in scientific notation beyond (`1e300` and `-1e-300`,
-/// not numbers of 300 digits).
+/// A float as an error message shows it ([`crate::Shown`]).
 pub(crate) fn shown(x: f64) -> String {
-    let a = x.abs();
-    if a >= 1e15 || (a < 1e-6 && a > 0.0) {
-        format!("{x:e}")
-    } else {
-        x.to_string()
-    }
+    crate::Shown(x).to_string()
 }
 
 /// A float rounded to the nearest millionth (ties away from zero).

@@ -2,7 +2,8 @@
 //! start and its length, so that one huge cell (a 300 MB field of a
 //! broken export, a JSON blob in the wrong column) does not make every
 //! message about its row as large, in a terminal or in a results file's
-//! `error` column.
+//! `error` column. And how it shows a float it was given: `1e300`, not
+//! three hundred digits.
 
 use std::fmt;
 
@@ -51,6 +52,36 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+/// A float as messages show it: in full from 10⁻⁶ to below 10¹⁵ (and 0),
+/// as Rust's `{}` writes it; in scientific notation beyond (`1e300`,
+/// `-1.5e-9`), not as a number of hundreds of digits. NaN and the
+/// infinities as Rust writes them (`NaN`, `inf`, `-inf`).
+///
+/// # Examples
+///
+/// ```
+/// use healthscore::Shown;
+/// assert_eq!(Shown(80.5).to_string(), "80.5");
+/// assert_eq!(Shown(999_999_999_999_999.0).to_string(), "999999999999999");
+/// assert_eq!(Shown(1e300).to_string(), "1e300");
+/// assert_eq!(Shown(-1.5e-9).to_string(), "-1.5e-9");
+/// assert_eq!(Shown(0.0).to_string(), "0");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shown(pub f64);
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let x = self.0;
+        let a = x.abs();
+        if a >= 1e15 || (a < 1e-6 && a > 0.0) {
+            write!(f, "{x:e}")
+        } else {
+            write!(f, "{x}")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +103,24 @@ mod tests {
             Quoted(&odd).to_string(),
             format!("\"\\\"\\u{{1b}}[2J{}…\" (105 characters)", "x".repeat(35))
         );
+    }
+
+    #[test]
+    fn floats_beyond_the_readable_in_scientific_notation() {
+        let cases = [
+            (1e15, "1e15"),
+            (-1e15, "-1e15"),
+            (1e-6, "0.000001"),
+            (9.9e-7, "9.9e-7"),
+            (f64::MAX, "1.7976931348623157e308"),
+            (f64::MIN_POSITIVE, "2.2250738585072014e-308"),
+            (-0.0, "-0"),
+            (f64::NAN, "NaN"),
+            (f64::NEG_INFINITY, "-inf"),
+            (12.25, "12.25"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(Shown(x).to_string(), want, "{x:?}");
+        }
     }
 }

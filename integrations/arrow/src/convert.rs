@@ -60,7 +60,7 @@ pub(crate) fn previous_scores(
                         // float: what was written, not its binary expansion.
                         let x = a.value(row);
                         let d = Decimal::from_str(&x.to_string())
-                            .map_err(|_| format!("{x} is not a score"));
+                            .map_err(|_| format!("{} is not a score", healthscore::Shown(x)));
                         score(row, d)
                     })?
                 })
@@ -157,7 +157,10 @@ fn whole_counts(
             Some(v) => v,
             None if array.is_null(row) => 0,
             None => {
-                problems.push((row, format!("{name}: {x} is not {COUNT}")));
+                problems.push((
+                    row,
+                    format!("{name}: {} is not {COUNT}", healthscore::Shown(*x)),
+                ));
                 0
             }
         })
@@ -391,6 +394,48 @@ mod tests {
             Some("sso_enabled: \"n/a\" is not a flag (true, false, 1 or 0)")
         );
         assert_eq!(COUNT, format!("a count from 0 to {}", u32::MAX));
+    }
+
+    /// A float that is not a count or not a score is shown as the core
+    /// shows floats: `1e300`, not a number of 301 digits.
+    #[test]
+    fn huge_floats_are_shown_short() {
+        let floats = arrow_array::Float64Array::from(vec![
+            Some(12.5),
+            Some(1e300),
+            Some(-1.0),
+            Some(f64::NAN),
+            None,
+            Some(3.0),
+        ]);
+        let mut problems = Vec::new();
+        let counts = to_u32("employees", &floats, &mut problems).unwrap();
+        assert_eq!(counts, [0, 0, 0, 0, 0, 3]);
+        let why = |p: &[(usize, String)]| {
+            p.iter()
+                .map(|(r, w)| format!("{r}: {w}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            why(&problems),
+            [
+                "0: employees: 12.5 is not a count from 0 to 4294967295",
+                "1: employees: 1e300 is not a count from 0 to 4294967295",
+                "2: employees: -1 is not a count from 0 to 4294967295",
+                "3: employees: NaN is not a count from 0 to 4294967295",
+            ]
+        );
+        let mut problems = Vec::new();
+        let scores = previous_scores(&floats, &mut problems).unwrap();
+        assert_eq!(scores.iter().filter(|s| s.is_some()).count(), 2);
+        assert_eq!(
+            why(&problems),
+            [
+                "1: previous_score: 1e300 is not a score",
+                "2: previous_score: -1 is outside the range 0..=100",
+                "3: previous_score: NaN is not a score",
+            ]
+        );
     }
 
     /// The fast path reads what chrono's `%Y-%m-%d` reads: every text of
