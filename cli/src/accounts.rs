@@ -401,6 +401,9 @@ pub(crate) fn describe(e: &healthscore_arrow::Error) -> String {
         {
             format!("{e} (pass --as-of YYYY-MM-DD: the date the scores are as of)")
         }
+        Error::Columns { columns, .. } if columns.iter().any(|c| c == "as_of") => {
+            format!("{e} (pass --as-of YYYY-MM-DD for as_of: the date the scores are as of)")
+        }
         _ => e.to_string(),
     }
 }

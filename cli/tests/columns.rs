@@ -143,6 +143,30 @@ fn portfolio_explain_and_report_read_columns() {
         .assert()
         .code(2)
         .stderr(contains(format!("error: {}: column ", narrow.display())));
+    // A table of something else: every column an account needs, named in
+    // one message, with the flag that gives the as-of date.
+    let other = tmp("columns-other.csv");
+    std::fs::write(
+        &other,
+        "Account,MRR,seats
+x,5,1
+",
+    )
+    .unwrap();
+    let scores = tmp("columns-other-scores.csv");
+    hs().args(["score", "--model", model, "--accounts"])
+        .arg(&other)
+        .arg("--out")
+        .arg(&scores)
+        .assert()
+        .code(2)
+        .stderr(contains(format!(
+            "error: {}: columns id, mrr, employees, as_of: missing (the input has \"MRR\"; \
+             column names must match exactly) (pass --as-of YYYY-MM-DD for as_of: the date the \
+             scores are as of)\n",
+            other.display()
+        )));
+    assert!(!scores.exists());
 }
 
 /// `diff` of a model and its next version that drops a metric (`nps`) and

@@ -69,7 +69,7 @@ pub fn account_data(
     options: &Options,
 ) -> Result<Vec<Result<AccountData, String>>, Error> {
     let layout = Layout::find(model, input.schema_ref());
-    crate::input::near_misses(&layout, model, input)?;
+    crate::input::near_misses(&layout, model, input, options)?;
     let scorer = Scorer::new(model);
     // Money as its cells wrote it (`1200.50`), where they are text or
     // decimals: as the same account's JSON shows it.

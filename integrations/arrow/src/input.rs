@@ -154,7 +154,9 @@ pub(crate) fn near_miss<'a>(schema: &'a SchemaRef, name: &str) -> Option<&'a str
         .map(|f| f.name().as_str())
 }
 
-/// What is wrong with the columns as named, before any is read: a column
+/// What is wrong with the columns as named, before any is read: the
+/// columns every account needs that the input does not have (all of them
+/// in one message: a table of something else lacks several), a column
 /// the scorer reads that the input has twice (a join that kept both
 /// sides' `nps`), or the first metric of the model without a column but
 /// with a column named like it ([`missing`]); a metric with no column
@@ -163,8 +165,10 @@ pub(crate) fn near_misses(
     layout: &Layout,
     model: &Model,
     batch: &RecordBatch,
+    options: &Options,
 ) -> Result<(), Error> {
     let schema = batch.schema_ref();
+    needed(layout, batch, options)?;
     if let Some(field) = layout.repeated.and_then(|at| schema.fields().get(at)) {
         let name = field.name();
         let times = schema.fields().iter().filter(|f| f.name() == name).count();
@@ -180,6 +184,48 @@ pub(crate) fn near_misses(
         None => Ok(()),
     }
 }
+
+/// The columns every account needs (`id`, `mrr`, `employees`, and
+/// `as_of` where `options` gives no date) that `batch` does not have: one
+/// is [`missing`]; several are named together, with the columns named
+/// like them.
+fn needed(layout: &Layout, batch: &RecordBatch, options: &Options) -> Result<(), Error> {
+    let schema = batch.schema_ref();
+    let mut absent: Vec<&str> = [Convention::Id, Convention::Mrr, Convention::Employees]
+        .into_iter()
+        .filter(|c| layout.get(batch, *c).is_none())
+        .map(Convention::name)
+        .collect();
+    if options.as_of.is_none() && layout.get(batch, Convention::AsOf).is_none() {
+        absent.push(Convention::AsOf.name());
+    }
+    match absent.as_slice() {
+        [] => Ok(()),
+        ["as_of"] => Err(Error::column("as_of", NO_AS_OF)),
+        [one] => Err(missing(schema, one)),
+        many => {
+            let like: Vec<String> = many
+                .iter()
+                .filter_map(|name| near_miss(schema, name))
+                .map(|found| format!("{found:?}"))
+                .collect();
+            let hint = match like.as_slice() {
+                [] => String::new(),
+                _ => format!(
+                    " (the input has {}; column names must match exactly)",
+                    like.join(", ")
+                ),
+            };
+            Err(Error::Columns {
+                columns: many.iter().map(ToString::to_string).collect(),
+                problem: format!("missing{hint}"),
+            })
+        }
+    }
+}
+
+/// Why the `as_of` column is needed where it is missing.
+pub(crate) const NO_AS_OF: &str = "missing, and no as-of date was given";
 
 pub(crate) fn wrong(name: &str, got: &DataType, expected: &str) -> Error {
     Error::column(name, format!("is {got}, expected {expected}"))
@@ -394,7 +440,7 @@ pub(crate) fn batch<'a>(
         None => Dates::One(
             options
                 .as_of
-                .ok_or_else(|| Error::column("as_of", "missing, and no as-of date was given"))?,
+                .ok_or_else(|| Error::column("as_of", NO_AS_OF))?,
         ),
     };
     let mut batch = Batch::new(ids, mrr, employees, as_of);

@@ -250,6 +250,16 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// Several columns every account needs are missing (`id`, `mrr`,
+    /// `employees`, `as_of` where no as-of date is given): named together,
+    /// not one per attempt.
+    #[error("columns {}: {problem}", columns.join(", "))]
+    Columns {
+        /// The columns' names.
+        columns: Vec<String>,
+        /// What is wrong with them.
+        problem: String,
+    },
     /// The columns do not fit the model (a metric without a column…).
     #[error(transparent)]
     Batch(#[from] healthscore::batch::BatchError),

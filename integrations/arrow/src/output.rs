@@ -158,7 +158,7 @@ pub(crate) fn score_rejecting(
     // Where the columns are (found once per schema), and columns named
     // almost as the model's metrics.
     let layout = buffers.layout(scorer.model(), input.schema_ref());
-    crate::input::near_misses(&layout, scorer.model(), input)?;
+    crate::input::near_misses(&layout, scorer.model(), input, options)?;
     // The results have no coverage per dimension: the kernel need not
     // write it (16 bytes a row).
     let scorer = scorer

@@ -17,7 +17,9 @@ use arrow_array::cast::AsArray;
 use arrow_array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
 use healthscore::batch::{Scorer, NONE};
 use healthscore::Model;
-use healthscore_arrow::{score_batch, score_batch_into, score_file, Error, Options, ScoreBuffers};
+use healthscore_arrow::{
+    account_data, score_batch, score_batch_into, score_file, Error, Options, ScoreBuffers,
+};
 use results::micros_column;
 use std::sync::Arc;
 use v0m::model;
@@ -89,6 +91,50 @@ fn columns_that_break_the_conventions_are_named() {
     assert_eq!(
         no_date.to_string(),
         "column as_of: missing, and no as-of date was given"
+    );
+    // Several columns every account needs: named together (a table of
+    // something else), with the columns named like them.
+    let renamed = |names: &[(&str, &str)]| {
+        let schema = good.schema();
+        let columns = schema.fields().iter().zip(good.columns()).map(|(f, a)| {
+            let name = names
+                .iter()
+                .find(|(from, _)| from == f.name())
+                .map_or(f.name().as_str(), |(_, to)| to);
+            (name.to_string(), a.clone())
+        });
+        RecordBatch::try_from_iter(columns).unwrap()
+    };
+    let other = renamed(&[
+        ("id", "account"),
+        ("employees", "Employees"),
+        ("mrr", "arr"),
+    ]);
+    let e = score_batch(&scorer, &other, &options()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "columns id, mrr, employees: missing (the input has \"Employees\"; column names must match exactly)"
+    );
+    assert!(
+        matches!(&e, Error::Columns { columns, .. } if columns.len() == 3),
+        "{e:?}"
+    );
+    let e = score_batch(&scorer, &other, &Options::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "columns id, mrr, employees, as_of: missing (the input has \"Employees\"; column names must match exactly)"
+    );
+    let e = account_data(&model, &other, &options()).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("columns id, mrr, employees: missing"),
+        "{e}"
+    );
+    // One of them alone, as before: by its name.
+    let e = score_batch(&scorer, &renamed(&[("mrr", "MRR")]), &options()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "column mrr: missing (the input has \"MRR\"; column names must match exactly)"
     );
     // A metric without a column: the scorer names it.
     let columns: Vec<(String, ArrayRef)> = good
